@@ -1,0 +1,3 @@
+from convcost.cli import main
+
+main()

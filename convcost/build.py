@@ -1,0 +1,395 @@
+"""Build a :class:`Network` from a spec: expand blocks, repeats and merges, resolve every shape.
+
+Layer fields are read here rather than in the loader because a block's body sees its
+parameters and ``in_channels``, which are known only when the block is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convcost.errors import Location, ShapeError, SpecError
+from convcost.fields import Args, Scope, did_you_mean, int_value, interpolate, resolve, resolve_deep
+from convcost.kinds import KINDS, MERGE_KINDS
+from convcost.layers import LayerShapeError, Separable, Shape
+from convcost.network import (
+    Branch,
+    GroupKind,
+    GroupNode,
+    LayerNode,
+    MergeKind,
+    MergeNode,
+    Network,
+    Node,
+)
+from convcost.spec import BlockDef, Spec, Variant
+from convcost.tree import Map, Scalar, Seq, Value, describe
+
+ENTRY_KEYS = ("name", "repeat")
+
+
+def build(
+    spec: Spec, variant: Variant | None = None, *, input_shape: Shape | None = None
+) -> Network:
+    """Build one variant of ``spec`` (the first by default), optionally at another input shape."""
+    chosen = variant or spec.variants[0]
+    shape = input_shape or chosen.input_shape
+    nodes, _ = _Builder(spec).sequence(chosen.layers, shape, "", Scope(in_channels=shape[0]), ())
+    name = chosen.name if spec.has_variants else spec.name
+    return Network(name=name, input_shape=shape, nodes=tuple(nodes))
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    kind: str
+    kind_location: Location
+    args: Value
+    name: str
+    repeat: int | None
+    location: Location
+
+
+class _Builder:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.kinds = sorted([*KINDS, *MERGE_KINDS, *(block.name for block in spec.blocks)])
+
+    def sequence(
+        self, entries: Seq, shape: Shape, prefix: str, scope: Scope, stack: tuple[str, ...]
+    ) -> tuple[list[Node], Shape]:
+        nodes: list[Node] = []
+        taken: set[str] = set()
+        counters: dict[str, int] = {}
+        for index, raw in enumerate(entries):
+            scope = Scope(in_channels=shape[0], params=scope.params, block=scope.block)
+            entry = self._entry(raw, index, prefix, scope, counters, taken)
+            path = f"{prefix}.{entry.name}" if prefix else entry.name
+            if entry.repeat is None:
+                node = self._node(entry, path, shape, scope, stack)
+            else:
+                node = self._repeat(entry, path, shape, scope, stack)
+            nodes.append(node)
+            shape = node.output_shape
+        return nodes, shape
+
+    def _entry(
+        self,
+        raw: Value,
+        index: int,
+        prefix: str,
+        scope: Scope,
+        counters: dict[str, int],
+        taken: set[str],
+    ) -> _Entry:
+        where = f"{prefix}[{index}]" if prefix else f"layers[{index}]"
+        if not isinstance(raw, Map):
+            raise SpecError(
+                f"{where}: a layer entry is a mapping with one kind key, e.g. `- conv: {{out: 16, kernel: 3}}`, "
+                f"got {describe(raw)}",
+                location=raw.location,
+            )
+        kinds = [(key, value) for key, value in raw.entries if key.value not in ENTRY_KEYS]
+        if not kinds:
+            raise SpecError(f"{where}: the entry has no layer kind", location=raw.location)
+        if len(kinds) > 1:
+            names = " and ".join(repr(key.value) for key, _ in kinds)
+            raise SpecError(
+                f"{where}: the entry has two kind keys, {names}: write each layer as its own list item "
+                "(an entry holds one kind plus optional `name` and `repeat`)",
+                location=kinds[1][0].location,
+            )
+        key, args = kinds[0]
+        kind = str(key.value)
+        if kind not in self.kinds:
+            raise SpecError(
+                f"{where}: unknown layer kind {kind!r}{did_you_mean(kind, self.kinds)}; "
+                "see docs/spec-format.md for the kinds (and `blocks:` for your own)",
+                location=key.location,
+            )
+        name = self._name(raw, kind, where, scope, counters, taken)
+        repeat_value = raw.get("repeat")
+        repeat = None
+        if repeat_value is not None:
+            resolved = resolve(repeat_value, scope, layer=name, what="repeat")
+            repeat = int_value(resolved, minimum=1, layer=name, what="repeat")
+        return _Entry(kind, key.location, args, name, repeat, raw.location)
+
+    def _name(
+        self,
+        raw: Map,
+        kind: str,
+        where: str,
+        scope: Scope,
+        counters: dict[str, int],
+        taken: set[str],
+    ) -> str:
+        value = raw.get("name")
+        if value is not None:
+            if (
+                not isinstance(value, Scalar)
+                or not isinstance(value.value, str | int)
+                or isinstance(value.value, bool)
+            ):
+                raise SpecError(
+                    f"{where}: `name` must be a string, got {describe(value)}",
+                    location=value.location,
+                )
+            name = (
+                interpolate(value, scope, what="name")
+                if isinstance(value.value, str)
+                else str(value.value)
+            )
+            if not name or "." in name or any(c.isspace() for c in name):
+                raise SpecError(
+                    f"{where}: name {name!r} must be non-empty, without dots (the path separator) or spaces",
+                    location=value.location,
+                )
+            if name in taken:
+                raise SpecError(
+                    f"{where}: duplicate layer name {name!r} in this list", location=value.location
+                )
+        else:
+            count = counters.get(kind, 0)
+            while True:
+                count += 1
+                name = f"{kind}{count}"
+                if name not in taken:
+                    break
+            counters[kind] = count
+        taken.add(name)
+        return name
+
+    def _repeat(
+        self, entry: _Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+    ) -> Node:
+        assert entry.repeat is not None
+        children: list[Node] = []
+        current = shape
+        for index in range(entry.repeat):
+            child_scope = Scope(in_channels=current[0], params=scope.params, block=scope.block)
+            child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
+            children.append(child)
+            current = child.output_shape
+        return GroupNode(
+            path=path,
+            group=GroupKind.REPEAT,
+            label="repeat",
+            children=tuple(children),
+            input_shape=shape,
+            output_shape=current,
+            location=entry.location,
+        )
+
+    def _node(
+        self, entry: _Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+    ) -> Node:
+        if entry.kind in MERGE_KINDS:
+            return self._merge(entry, path, shape, scope, stack)
+        block = self.spec.block(entry.kind)
+        if block is not None:
+            return self._block(block, entry, path, shape, scope, stack)
+        args = entry.args
+        if isinstance(args, Scalar) and args.value is None:
+            mapping = None
+        elif isinstance(args, Map):
+            mapping = args
+        else:
+            raise SpecError(
+                f"the arguments of {entry.kind} must be a mapping (write `{entry.kind}: {{}}` for none), "
+                f"got {describe(args)}",
+                location=args.location,
+                layer=path,
+            )
+        rank = len(shape) - 1
+        reader = Args(
+            mapping,
+            kind=entry.kind,
+            scope=scope,
+            layer=path,
+            location=entry.kind_location,
+            rank=rank,
+        )
+        try:
+            parsed = KINDS[entry.kind].parse(reader, shape)
+            reader.finish()
+            if isinstance(parsed, Separable):
+                return self._separable(parsed, entry, path, shape)
+            out = parsed.output_shape(shape)
+        except LayerShapeError as exc:
+            raise self._shape_error(exc, entry, path) from None
+        return LayerNode(
+            path=path,
+            layer=parsed,
+            input_shape=shape,
+            output_shape=out,
+            location=entry.kind_location,
+        )
+
+    def _shape_error(self, exc: LayerShapeError, entry: _Entry, path: str) -> ShapeError:
+        field = f"{entry.kind}.{exc.field}" if exc.field else None
+        return ShapeError(exc.message, location=entry.kind_location, layer=path, field=field)
+
+    def _separable(self, parsed: Separable, entry: _Entry, path: str, shape: Shape) -> GroupNode:
+        children: list[Node] = []
+        current = shape
+        for name, layer in (("depthwise", parsed.depthwise), ("pointwise", parsed.pointwise)):
+            out = layer.output_shape(current)
+            children.append(
+                LayerNode(
+                    path=f"{path}.{name}",
+                    layer=layer,
+                    input_shape=current,
+                    output_shape=out,
+                    location=entry.kind_location,
+                )
+            )
+            current = out
+        return GroupNode(
+            path=path,
+            group=GroupKind.SEPARABLE,
+            label="separable",
+            children=tuple(children),
+            input_shape=shape,
+            output_shape=current,
+            location=entry.kind_location,
+        )
+
+    def _merge(
+        self, entry: _Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+    ) -> MergeNode:
+        merge = MergeKind(entry.kind)
+        if not isinstance(entry.args, Map) or len(entry.args) == 0:
+            raise SpecError(
+                f"{entry.kind} needs a mapping of named branches, each a list of layers ([] is the identity), "
+                f"got {describe(entry.args)}",
+                location=entry.args.location,
+                layer=path,
+            )
+        branches = []
+        for key, raw_layers in entry.args.entries:
+            name = str(key.value)
+            layers = raw_layers
+            if "." in name:
+                raise SpecError(
+                    f"branch name {name!r} must not contain dots", location=key.location, layer=path
+                )
+            if isinstance(layers, Scalar) and layers.value is None:
+                layers = Seq((), layers.location)
+            if not isinstance(layers, Seq):
+                raise SpecError(
+                    f"branch {name!r} must be a list of layers ([] is the identity), got {describe(layers)}",
+                    location=layers.location,
+                    layer=path,
+                )
+            nodes, out = self.sequence(layers, shape, f"{path}.{name}", scope, stack)
+            branches.append(
+                Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
+            )
+        output = _merged_shape(merge, branches, path, entry.kind_location)
+        return MergeNode(
+            path=path,
+            merge=merge,
+            branches=tuple(branches),
+            input_shape=shape,
+            output_shape=output,
+            location=entry.kind_location,
+        )
+
+    def _block(
+        self,
+        block: BlockDef,
+        entry: _Entry,
+        path: str,
+        shape: Shape,
+        scope: Scope,
+        stack: tuple[str, ...],
+    ) -> GroupNode:
+        if block.name in stack:
+            cycle = " → ".join([*stack[stack.index(block.name) :], block.name])
+            raise SpecError(
+                f"block {block.name!r} uses itself: {cycle}",
+                location=entry.kind_location,
+                layer=path,
+            )
+        params = self._bind(block, entry, path, scope)
+        body_scope = Scope(in_channels=shape[0], params=params, block=block.name)
+        nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
+        return GroupNode(
+            path=path,
+            group=GroupKind.BLOCK,
+            label=block.name,
+            children=tuple(nodes),
+            input_shape=shape,
+            output_shape=out,
+            location=entry.kind_location,
+        )
+
+    def _bind(self, block: BlockDef, entry: _Entry, path: str, scope: Scope) -> dict[str, Value]:
+        """Arguments are evaluated in the caller's scope; defaults in the block's own."""
+        args = entry.args
+        if isinstance(args, Scalar) and args.value is None:
+            args = Map((), args.location)
+        if not isinstance(args, Map):
+            raise SpecError(
+                f"the arguments of block {block.name!r} must be a mapping of parameters, got {describe(args)}",
+                location=args.location,
+                layer=path,
+            )
+        names = [name for name, _ in block.params]
+        bound: dict[str, Value] = {}
+        for key, value in args.entries:
+            name = str(key.value)
+            if name not in names:
+                known = ", ".join(names) or "none"
+                raise SpecError(
+                    f"unknown parameter {name!r} for block {block.name!r}{did_you_mean(name, names)}; "
+                    f"its parameters: {known}",
+                    location=key.location,
+                    layer=path,
+                )
+            bound[name] = resolve_deep(value, scope, layer=path, what=f"{block.name}.{name}")
+        for name, default in block.params:
+            if name in bound:
+                continue
+            if default is None:
+                raise SpecError(
+                    f"block {block.name!r} needs parameter {name!r} (it has no default)",
+                    location=entry.kind_location,
+                    layer=path,
+                )
+            own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
+            bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
+        return bound
+
+
+def _merged_shape(merge: MergeKind, branches: list[Branch], path: str, location: Location) -> Shape:
+    shapes = [branch.output_shape for branch in branches]
+
+    def mismatch(rule: str) -> ShapeError:
+        listed = ", ".join(f"{branch.name} → {list(branch.output_shape)}" for branch in branches)
+        return ShapeError(
+            f"the branches of {merge.value} disagree: {listed}; {rule}",
+            location=location,
+            layer=path,
+        )
+
+    first = shapes[0]
+    if any(len(shape) != len(first) for shape in shapes):
+        raise mismatch("all branches need the same rank")
+    if merge is MergeKind.CONCAT:
+        if any(shape[1:] != first[1:] for shape in shapes):
+            raise mismatch("concat needs equal sizes on every axis but channels")
+        return (sum(shape[0] for shape in shapes), *first[1:])
+    if merge is MergeKind.ADD:
+        if any(shape != first for shape in shapes):
+            raise mismatch("add needs equal shapes")
+        return first
+    result = list(first)
+    for shape in shapes[1:]:
+        for axis, (a, b) in enumerate(zip(result, shape, strict=True)):
+            if a != b and 1 not in (a, b):
+                raise mismatch(
+                    "multiply needs broadcastable shapes (each axis equal, or 1 in one branch)"
+                )
+            result[axis] = max(a, b)
+    return tuple(result)

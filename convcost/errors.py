@@ -1,0 +1,89 @@
+"""Exit codes, source locations and the exceptions users see.
+
+A user error is one line that says where (``file:line:col``), what (the layer path and
+field) and what is allowed. Bugs are left to raise with a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ExitStatus(enum.IntEnum):
+    """Process exit codes of the ``convcost`` command."""
+
+    OK = 0
+    BUDGET_EXCEEDED = 1
+    INVALID_INPUT = 2
+    """An invalid spec, flag or file; also typer's own code for usage errors."""
+    SHAPE_MISMATCH = 3
+    """``--execute`` found a real shape that differs from the predicted one."""
+    RESOURCE_LIMIT = 4
+    """``--execute`` refused to run because it would exceed ``--max-memory``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a spec file; ``line`` and ``column`` count from 1."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class ConvcostError(Exception):
+    """Base of every error convcost reports to a user without a traceback."""
+
+    exit_status: ExitStatus = ExitStatus.INVALID_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: Location | None = None,
+        layer: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.location = location
+        self.layer = layer
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = []
+        if self.location is not None:
+            parts.append(str(self.location))
+        where = []
+        if self.layer:
+            where.append(f"layer {self.layer}")
+        if self.field:
+            where.append(f"field {self.field}")
+        if where:
+            parts.append(", ".join(where))
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class SpecError(ConvcostError):
+    """The spec is invalid: bad YAML, an unknown key, a bad value or an impossible shape."""
+
+
+class ShapeError(SpecError):
+    """Layer shapes do not fit together (an output size below 1, a branch mismatch)."""
+
+
+class ExecutionError(ConvcostError):
+    """``--execute`` found a real output shape that differs from the prediction."""
+
+    exit_status = ExitStatus.SHAPE_MISMATCH
+
+
+class ResourceLimitError(ConvcostError):
+    """``--execute`` would need more memory than allowed."""
+
+    exit_status = ExitStatus.RESOURCE_LIMIT

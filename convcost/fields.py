@@ -1,0 +1,338 @@
+"""Typed readers for layer fields, with ``$param`` / ``${expr}`` substitution.
+
+:class:`Args` wraps one layer's argument mapping. Each layer kind asks it for the fields it
+knows (``args.int("out")``, ``args.per_axis("kernel")``); every problem becomes a
+:class:`SpecError` at the value's line and column, naming the layer path and the field.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from convcost.errors import Location, SpecError
+from convcost.expr import ExpressionError, evaluate
+from convcost.tree import Map, Scalar, Seq, Value, describe
+
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'kernel'?"`` when a close match exists, else ``""``."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What ``$name`` and ``${expr}`` can see: block parameters and ``in_channels``."""
+
+    in_channels: int
+    params: Mapping[str, Value] = field(default_factory=dict)
+    block: str | None = None
+    """The block whose body is being read, for messages."""
+
+    def names(self) -> dict[str, object]:
+        names: dict[str, object] = {"in_channels": self.in_channels}
+        for name, value in self.params.items():
+            names[name] = value.value if isinstance(value, Scalar) else value
+        return names
+
+
+def resolve(
+    value: Value, scope: Scope, *, layer: str | None = None, what: str | None = None
+) -> Value:
+    """Substitute a whole-value ``$name`` or ``${expr}``; other values come back unchanged."""
+    if not isinstance(value, Scalar) or not isinstance(value.value, str) or "$" not in value.value:
+        return value
+    text = value.value
+    whole = _TEMPLATE.fullmatch(text)
+    if whole is None:
+        return Scalar(interpolate(value, scope, layer=layer, what=what), value.location, text)
+    expression, name = whole.groups()
+    if name is not None:
+        if name == "in_channels":
+            return Scalar(scope.in_channels, value.location, text)
+        if name in scope.params:
+            bound = scope.params[name]
+            return Scalar(bound.value, value.location, text) if isinstance(bound, Scalar) else bound
+        raise SpecError(
+            f"${name} is not a parameter{_of_block(scope)}; known: {_known(scope)}"
+            f"{did_you_mean(name, [*scope.params, 'in_channels'])}",
+            location=value.location,
+            layer=layer,
+            field=what,
+        )
+    try:
+        result = evaluate(expression, scope.names())
+    except ExpressionError as exc:
+        raise SpecError(str(exc), location=value.location, layer=layer, field=what) from None
+    return Scalar(result, value.location, text)
+
+
+def resolve_deep(
+    value: Value, scope: Scope, *, layer: str | None = None, what: str | None = None
+) -> Value:
+    """:func:`resolve` applied to a value and everything inside it (block arguments)."""
+    value = resolve(value, scope, layer=layer, what=what)
+    if isinstance(value, Seq):
+        return Seq(
+            tuple(resolve_deep(item, scope, layer=layer, what=what) for item in value),
+            value.location,
+        )
+    if isinstance(value, Map):
+        entries = tuple(
+            (key, resolve_deep(item, scope, layer=layer, what=what)) for key, item in value.entries
+        )
+        return Map(entries, value.location)
+    return value
+
+
+def interpolate(
+    value: Scalar, scope: Scope, *, layer: str | None = None, what: str | None = None
+) -> str:
+    """Replace every ``$name`` / ``${expr}`` inside a string (used for names)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        resolved = resolve(Scalar(match.group(0), value.location), scope, layer=layer, what=what)
+        if (
+            not isinstance(resolved, Scalar)
+            or isinstance(resolved.value, bool)
+            or resolved.value is None
+        ):
+            raise SpecError(
+                f"{match.group(0)} must be a number or a string inside text, got {describe(resolved)}",
+                location=value.location,
+                layer=layer,
+                field=what,
+            )
+        return str(resolved.value)
+
+    return _TEMPLATE.sub(substitute, str(value.value))
+
+
+def _of_block(scope: Scope) -> str:
+    return f" of block {scope.block!r}" if scope.block else ""
+
+
+def _known(scope: Scope) -> str:
+    return ", ".join(f"${name}" for name in [*scope.params, "in_channels"])
+
+
+def int_value(value: Value, *, minimum: int, layer: str | None, what: str) -> int:
+    """An integer >= ``minimum``; rejects booleans, floats, strings and YAML 1.1 octals."""
+    problem = _int_problem(value, minimum)
+    if problem:
+        raise SpecError(problem, location=value.location, layer=layer, field=what)
+    assert isinstance(value, Scalar)
+    assert isinstance(value.value, int)
+    return value.value
+
+
+def _int_problem(value: Value, minimum: int) -> str | None:
+    expected = f"must be an integer >= {minimum}"
+    if not isinstance(value, Scalar):
+        return f"{expected}, got {describe(value)}"
+    raw = value.value
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        hint = ""
+        if isinstance(raw, str) and re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", raw):
+            hint = " (YAML 1.1 reads 1e6 as a string: write the integer out)"
+        return f"{expected}, got {describe(value)}{hint}"
+    if _LEADING_ZERO.fullmatch(value.text):
+        return (
+            f"{expected}, got {value.text}, which YAML 1.1 reads as the octal number {raw}: "
+            "remove the leading zero"
+        )
+    if raw < minimum:
+        return f"{expected}, got {raw}"
+    return None
+
+
+def read_shape(value: Value, what: str) -> tuple[int, ...]:
+    """An input shape: 2 to 4 positive integers, channels first."""
+    if not isinstance(value, Seq) or not 2 <= len(value) <= 4:
+        got = f"{len(value)} values" if isinstance(value, Seq) else describe(value)
+        raise SpecError(
+            f"must be [C, L], [C, H, W] or [C, D, H, W] (channels first, no batch; rank 2 to 4), got {got}",
+            location=value.location,
+            field=what,
+        )
+    return tuple(int_value(item, minimum=1, layer=None, what=what) for item in value)
+
+
+class Args:
+    """One layer's arguments, read field by field; unknown fields are reported by :meth:`finish`."""
+
+    def __init__(
+        self,
+        mapping: Map | None,
+        *,
+        kind: str,
+        scope: Scope,
+        layer: str,
+        location: Location,
+        rank: int,
+    ) -> None:
+        self.kind = kind
+        self.scope = scope
+        self.layer = layer
+        self.location = location
+        self.rank = rank
+        """Number of spatial axes of the layer's input (0 for a flat input)."""
+        self._mapping = mapping
+        self._read: list[str] = []
+
+    def error(self, name: str, message: str) -> SpecError:
+        """An error about field ``name`` at its value's location (or the layer's)."""
+        value = self._mapping.get(name) if self._mapping else None
+        location = value.location if value is not None else self.location
+        return SpecError(message, location=location, layer=self.layer, field=f"{self.kind}.{name}")
+
+    def raw(self, name: str) -> Value | None:
+        """The substituted value of ``name``, or ``None`` when the field is absent."""
+        self._read.append(name)
+        if self._mapping is None:
+            return None
+        value = self._mapping.get(name)
+        if value is None:
+            return None
+        return resolve(value, self.scope, layer=self.layer, what=self._what(name))
+
+    def _what(self, name: str) -> str:
+        return f"{self.kind}.{name}"
+
+    def has(self, name: str) -> bool:
+        return self._mapping is not None and self._mapping.get(name) is not None
+
+    def integer(self, name: str, default: int | None = None, *, minimum: int = 1) -> int:
+        value = self.raw(name)
+        if value is None or (isinstance(value, Scalar) and value.value is None):
+            if default is None:
+                raise self.error(name, f"`{name}` is required (an integer >= {minimum})")
+            return default
+        return int_value(value, minimum=minimum, layer=self.layer, what=self._what(name))
+
+    def per_axis(
+        self, name: str, default: int | None = None, *, minimum: int = 1
+    ) -> tuple[int, ...]:
+        """An int for every spatial axis, or a list with one value per axis."""
+        value = self.raw(name)
+        if value is None or (isinstance(value, Scalar) and value.value is None):
+            if default is None:
+                raise self.error(
+                    name, f"`{name}` is required (an integer >= {minimum}, or one per axis)"
+                )
+            return (default,) * self.rank
+        if isinstance(value, Seq):
+            self._check_axes(name, value)
+            return tuple(self._axis_int(item, name, minimum) for item in value)
+        return (
+            int_value(value, minimum=minimum, layer=self.layer, what=self._what(name)),
+        ) * self.rank
+
+    def per_axis_or(
+        self, name: str, fallback: tuple[int, ...], *, minimum: int = 1
+    ) -> tuple[int, ...]:
+        """Like :meth:`per_axis`, with another field's value as the default."""
+        return (
+            self.per_axis(name, minimum=minimum) if self.has(name) else self._skip(name, fallback)
+        )
+
+    def _skip(self, name: str, fallback: tuple[int, ...]) -> tuple[int, ...]:
+        self._read.append(name)
+        return fallback
+
+    def _axis_int(self, item: Value, name: str, minimum: int) -> int:
+        resolved = resolve(item, self.scope, layer=self.layer, what=self._what(name))
+        return int_value(resolved, minimum=minimum, layer=self.layer, what=self._what(name))
+
+    def _check_axes(self, name: str, value: Seq) -> None:
+        if len(value) != self.rank:
+            raise SpecError(
+                f"needs one value per spatial axis ({self.rank} for a {self.rank}-D input), "
+                f"got {len(value)}",
+                location=value.location,
+                layer=self.layer,
+                field=self._what(name),
+            )
+
+    def padding(self, name: str = "padding", *, pairs: bool) -> str | tuple[tuple[int, int], ...]:
+        """``same``/``valid``, an int, or one per axis; with ``pairs``, an axis may be [before, after]."""
+        value = self.raw(name)
+        if value is None:
+            return ((0, 0),) * self.rank
+        if isinstance(value, Scalar) and value.value in ("same", "valid"):
+            return str(value.value)
+        if isinstance(value, Scalar) and isinstance(value.value, str):
+            raise self.error(
+                name,
+                f"must be an integer >= 0, a list per axis, 'same' or 'valid', got {describe(value)}",
+            )
+        if isinstance(value, Seq):
+            self._check_axes(name, value)
+            return tuple(self._pad_axis(item, name, pairs) for item in value)
+        amount = int_value(value, minimum=0, layer=self.layer, what=self._what(name))
+        return ((amount, amount),) * self.rank
+
+    def _pad_axis(self, item: Value, name: str, pairs: bool) -> tuple[int, int]:
+        item = resolve(item, self.scope, layer=self.layer, what=self._what(name))
+        if isinstance(item, Seq):
+            if not pairs or len(item) != 2:
+                allowed = "an integer or a [before, after] pair" if pairs else "an integer"
+                raise SpecError(
+                    f"each axis takes {allowed}, got {describe(item)}",
+                    location=item.location,
+                    layer=self.layer,
+                    field=self._what(name),
+                )
+            before, after = (self._axis_int(v, name, 0) for v in item)
+            return (before, after)
+        amount = self._axis_int(item, name, 0)
+        return (amount, amount)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None or (isinstance(value, Scalar) and value.value is None):
+            return default
+        if not isinstance(value, Scalar) or not isinstance(value.value, bool):
+            raise self.error(name, f"must be true or false, got {describe(value)}")
+        return value.value
+
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
+        value = self.raw(name)
+        if value is None or (isinstance(value, Scalar) and value.value is None):
+            return default
+        raw = value.value if isinstance(value, Scalar) else None
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not low <= raw <= high:
+            raise self.error(name, f"must be a number from {low} to {high}, got {describe(value)}")
+        return float(raw)
+
+    def choice(self, name: str, choices: Sequence[str], default: str) -> str:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if not isinstance(value, Scalar) or value.value not in choices:
+            shown = describe(value)
+            hint = did_you_mean(str(value.value), choices) if isinstance(value, Scalar) else ""
+            raise self.error(name, f"must be one of {', '.join(choices)}, got {shown}{hint}")
+        return str(value.value)
+
+    def finish(self) -> None:
+        """Report the first field this kind does not know."""
+        if self._mapping is None:
+            return
+        for key, _ in self._mapping.entries:
+            name = str(key.value)
+            if name not in self._read:
+                allowed = ", ".join(self._read) or "none"
+                raise SpecError(
+                    f"unknown field {name!r} for {self.kind}{did_you_mean(name, self._read)}; "
+                    f"allowed: {allowed}",
+                    location=key.location,
+                    layer=self.layer,
+                    field=f"{self.kind}.{name}",
+                )

@@ -1,0 +1,120 @@
+"""Per-axis output-size rules, exactly as PyTorch computes them."""
+
+from __future__ import annotations
+
+from convcost.layers.base import Drop, LayerShapeError, axis_names
+
+
+def effective(kernel: int, dilation: int) -> int:
+    """The span of a dilated kernel: k_eff = d·(k − 1) + 1."""
+    return dilation * (kernel - 1) + 1
+
+
+def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
+    """PyTorch's ``padding='same'``: total d·(k − 1), the extra pixel at the end."""
+    total = dilation * (kernel - 1)
+    return (total // 2, total - total // 2)
+
+
+def conv_sizes(
+    sizes: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...],
+    dilation: tuple[int, ...],
+) -> tuple[int, ...]:
+    """H_out = ⌊(H_in + p_lo + p_hi − d·(k − 1) − 1) / s⌋ + 1 per axis; raises below 1."""
+    out = []
+    for axis, (size, k, s, (lo, hi), d) in enumerate(
+        zip(sizes, kernel, stride, padding, dilation, strict=True)
+    ):
+        numerator = size + lo + hi - d * (k - 1) - 1
+        result = numerator // s + 1
+        if numerator < 0 or result < 1:
+            raise LayerShapeError(
+                "kernel",
+                f"output size on axis {axis_names(len(sizes))[axis]} would be "
+                f"⌊({size} + {lo + hi} − {d}·({k} − 1) − 1) / {s}⌋ + 1 = {result}, below 1: "
+                f"the input ({size}) plus padding ({lo + hi}) is smaller than the kernel's span ({effective(k, d)})",
+            )
+        out.append(result)
+    return tuple(out)
+
+
+def pool_sizes(
+    sizes: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    *,
+    ceil_mode: bool,
+) -> tuple[int, ...]:
+    """PyTorch's ``pooling_output_shape``: with ceil mode, the last window must start inside
+    the input or its left padding."""
+    out = []
+    names = axis_names(len(sizes))
+    for axis, (size, k, s, p, d) in enumerate(
+        zip(sizes, kernel, stride, padding, dilation, strict=True)
+    ):
+        numerator = size + 2 * p - d * (k - 1) - 1
+        result = (numerator + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (result - 1) * s >= size + p:
+            result -= 1
+        if numerator < 0 or result < 1:
+            rounding = "⌈" if ceil_mode else "⌊"
+            closing = "⌉" if ceil_mode else "⌋"
+            raise LayerShapeError(
+                "kernel",
+                f"output size on axis {names[axis]} would be {rounding}({size} + 2·{p} − {d}·({k} − 1) − 1) / {s}"
+                f"{closing} + 1 = {result}, below 1: the input is smaller than the window ({effective(k, d)})",
+            )
+        out.append(result)
+    return tuple(out)
+
+
+def transposed_sizes(
+    sizes: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    output_padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[int, ...]:
+    """H_out = (H_in − 1)·s − 2·p + d·(k − 1) + output_padding + 1 per axis."""
+    out = []
+    names = axis_names(len(sizes))
+    for axis, (size, k, s, p, op, d) in enumerate(
+        zip(sizes, kernel, stride, padding, output_padding, dilation, strict=True)
+    ):
+        result = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+        if result < 1:
+            raise LayerShapeError(
+                "padding",
+                f"output size on axis {names[axis]} would be ({size} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {op} + 1 "
+                f"= {result}, below 1",
+            )
+        out.append(result)
+    return tuple(out)
+
+
+def dropped_pixels(
+    sizes: tuple[int, ...],
+    spans: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...],
+) -> tuple[Drop, ...]:
+    """Input pixels that floor division leaves unread at the end of each axis.
+
+    (size + p_lo + p_hi − k_eff) mod s positions are skipped at the end; the trailing padding
+    is among them first, so only what is left over is real input.
+    """
+    names = axis_names(len(sizes))
+    drops = []
+    for axis, (size, span, s, (lo, hi)) in enumerate(
+        zip(sizes, spans, stride, padding, strict=True)
+    ):
+        real = (size + lo + hi - span) % s - hi
+        if real > 0:
+            drops.append(Drop(names[axis], real))
+    return tuple(drops)

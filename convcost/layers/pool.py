@@ -1,0 +1,156 @@
+"""Pooling: windowed max/avg, global and adaptive pools."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from convcost.layers import geometry
+from convcost.layers.base import (
+    Drop,
+    Global,
+    Layer,
+    LayerShapeError,
+    Shape,
+    Window,
+    elements,
+    require_spatial,
+    spatial,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _WindowPool(Layer):
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+    ceil_mode: bool = False
+
+    def spans(self) -> tuple[int, ...]:
+        return tuple(
+            geometry.effective(k, d) for k, d in zip(self.kernel, self.dilation, strict=True)
+        )
+
+    def output_shape(self, shape: Shape) -> Shape:
+        require_spatial(self.kind, shape)
+        for p, span in zip(self.padding, self._pad_limit_spans(), strict=True):
+            if 2 * p > span:
+                raise LayerShapeError(
+                    "padding",
+                    f"padding ({p}) must be at most half the {self._window_name()} ({span}), as in PyTorch",
+                )
+        sizes = geometry.pool_sizes(
+            spatial(shape),
+            self.kernel,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+        )
+        return (shape[0], *sizes)
+
+    def _pad_limit_spans(self) -> tuple[int, ...]:
+        return self.spans()
+
+    def _window_name(self) -> str:
+        return "effective kernel"
+
+    def ops(self, shape: Shape, out: Shape) -> int:
+        """One comparison or addition per window element and output."""
+        return elements(out) * math.prod(self.kernel)
+
+    def window(self, shape: Shape) -> Window:
+        return Window(self.spans(), tuple(Fraction(s) for s in self.stride))
+
+    def dropped(self, shape: Shape) -> tuple[Drop, ...]:
+        if self.ceil_mode:
+            return ()
+        padding = tuple((p, p) for p in self.padding)
+        return geometry.dropped_pixels(spatial(shape), self.spans(), self.stride, padding)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaxPool(_WindowPool):
+    @property
+    def kind(self) -> str:
+        return "maxpool"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AvgPool(_WindowPool):
+    @property
+    def kind(self) -> str:
+        return "avgpool"
+
+    def _pad_limit_spans(self) -> tuple[int, ...]:
+        return self.kernel
+
+    def _window_name(self) -> str:
+        return "kernel"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GlobalPool(Layer):
+    """``global_avgpool`` / ``global_maxpool``: every spatial axis to 1, rank kept."""
+
+    op: str
+    """``avg`` or ``max``."""
+
+    @property
+    def kind(self) -> str:
+        return f"global_{self.op}pool"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        require_spatial(self.kind, shape)
+        return (shape[0],) + (1,) * (len(shape) - 1)
+
+    def ops(self, shape: Shape, out: Shape) -> int:
+        return elements(shape)
+
+    def window(self, shape: Shape) -> Global:
+        return Global()
+
+
+def _bounds(size: int, out: int, index: int) -> tuple[int, int]:
+    """PyTorch's adaptive window: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉)."""
+    return (index * size) // out, -(-((index + 1) * size) // out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdaptivePool(Layer):
+    op: str
+    size: tuple[int, ...]
+
+    @property
+    def kind(self) -> str:
+        return f"adaptive_{self.op}pool"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        require_spatial(self.kind, shape)
+        return (shape[0], *self.size)
+
+    def _window_sums(self, shape: Shape) -> list[int]:
+        sums = []
+        for size, out in zip(spatial(shape), self.size, strict=True):
+            sums.append(
+                sum(end - start for start, end in (_bounds(size, out, i) for i in range(out)))
+            )
+        return sums
+
+    def ops(self, shape: Shape, out: Shape) -> int:
+        """Exactly the window elements read: ∏ over axes of Σ window lengths, times C."""
+        return shape[0] * math.prod(self._window_sums(shape))
+
+    def window(self, shape: Shape) -> Window | Global:
+        sizes = spatial(shape)
+        if all(out == 1 for out in self.size):
+            return Global()
+        extent = tuple(
+            max(end - start for start, end in (_bounds(size, out, i) for i in range(out)))
+            for size, out in zip(sizes, self.size, strict=True)
+        )
+        return Window(
+            extent, tuple(Fraction(size, out) for size, out in zip(sizes, self.size, strict=True))
+        )

@@ -1,0 +1,1 @@
+"""Presentation of reports: terminal tables (rich) and text formats."""

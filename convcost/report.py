@@ -1,0 +1,114 @@
+"""What an analysis produces: immutable per-layer, per-block and total figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convcost.errors import Location
+from convcost.layers import Shape
+from convcost.receptive import ReceptiveField
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+"""Bytes per element for ``--dtype``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cost:
+    """Exact integer costs; ``macs``, ``ops`` and activations already include the batch."""
+
+    weights: int = 0
+    biases: int = 0
+    macs: int = 0
+    ops: int = 0
+    """Elementwise work that is not a MAC: bias adds, batchnorm, activations, pooling, merges."""
+    activation_elements: int = 0
+    """Elements of the outputs (the input tensor is not included)."""
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+    @property
+    def flops(self) -> int:
+        """FLOPs = 2 · MACs (one multiply and one add each)."""
+        return 2 * self.macs
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            weights=self.weights + other.weights,
+            biases=self.biases + other.biases,
+            macs=self.macs + other.macs,
+            ops=self.ops + other.ops,
+            activation_elements=self.activation_elements + other.activation_elements,
+        )
+
+
+def total(costs: list[Cost] | tuple[Cost, ...]) -> Cost:
+    result = Cost()
+    for cost in costs:
+        result = result + cost
+    return result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerReport:
+    """One leaf layer, or the merge step of a concat/add/multiply block (at the block's path)."""
+
+    path: str
+    kind: str
+    input_shape: Shape
+    output_shape: Shape
+    cost: Cost
+    receptive_field: ReceptiveField
+    """After this layer."""
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockReport:
+    """A merge block, a reusable block's use, a repeat group or a separable conv, summed."""
+
+    path: str
+    kind: str
+    input_shape: Shape
+    output_shape: Shape
+    cost: Cost
+    receptive_field: ReceptiveField
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
+    """A warning about a layer; it never changes the exit code."""
+
+    path: str
+    message: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}layer {self.path}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    name: str
+    source: str
+    input_shape: Shape
+    output_shape: Shape
+    batch: int
+    dtype: str
+    layers: tuple[LayerReport, ...]
+    """Leaf layers (and merge steps) in execution order; they sum to ``totals``."""
+    blocks: tuple[BlockReport, ...]
+    totals: Cost
+    receptive_field: ReceptiveField
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def bytes_per_element(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    @property
+    def activation_bytes(self) -> int:
+        return self.totals.activation_elements * self.bytes_per_element

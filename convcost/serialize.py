@@ -1,0 +1,84 @@
+"""Reports as plain data: the JSON machine contract (see docs/json-format.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcost.receptive import Coverage, ReceptiveField, plain
+from convcost.report import BlockReport, Cost, LayerReport, Report
+from convcost.version import __version__
+
+CONVENTION = {
+    "name": "convcost-1",
+    "macs": "conv: output elements × C_in/groups × ∏kernel; conv_transpose: input elements × "
+    "C_out/groups × ∏kernel; linear: in × out; bias adds are not MACs",
+    "flops": "2 × macs",
+    "ops": "non-MAC elementwise work: bias adds, batchnorm (2/element), activations (1/element), "
+    "pooling (1 per window element), add/multiply merges (1 per element per extra branch)",
+    "params": "as PyTorch's sum(p.numel() for p in model.parameters()); batchnorm counts 2·C",
+    "activations": "sum of every layer's output elements (input excluded), times batch",
+    "batch": "multiplies macs, flops, ops and activations, not params",
+}
+"""How the figures were counted; every JSON report carries it (docs/cost-model.md)."""
+
+
+def field_json(field: ReceptiveField) -> tuple[list[int | float] | None, list[int | float] | None]:
+    """``receptive_field`` and ``jump`` lists, or ``None`` when global or unknown."""
+    if field.coverage is not Coverage.LOCAL:
+        return None, None
+    return plain(field.size), plain(field.jump)
+
+
+def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
+    return {
+        "params": cost.params,
+        "weights": cost.weights,
+        "biases": cost.biases,
+        "macs": cost.macs,
+        "flops": cost.flops,
+        "ops": cost.ops,
+        "activation_elements": cost.activation_elements,
+        "activation_bytes": cost.activation_elements * bytes_per_element,
+    }
+
+
+def _entry(item: LayerReport | BlockReport, bytes_per_element: int) -> dict[str, Any]:
+    size, jump = field_json(item.receptive_field)
+    return {
+        "path": item.path,
+        "kind": item.kind,
+        "input_shape": list(item.input_shape),
+        "output_shape": list(item.output_shape),
+        **cost_json(item.cost, bytes_per_element),
+        "receptive_field": size,
+        "jump": jump,
+        "receptive_field_coverage": item.receptive_field.coverage.value,
+        "line": item.location.line if item.location else None,
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    size, jump = field_json(report.receptive_field)
+    width = report.bytes_per_element
+    return {
+        "convcost_version": __version__,
+        "convention": CONVENTION,
+        "name": report.name,
+        "source": report.source,
+        "input_shape": list(report.input_shape),
+        "output_shape": list(report.output_shape),
+        "batch": report.batch,
+        "dtype": report.dtype,
+        "totals": {
+            **cost_json(report.totals, width),
+            "receptive_field": size,
+            "jump": jump,
+            "receptive_field_coverage": report.receptive_field.coverage.value,
+        },
+        "layers": [_entry(layer, width) for layer in report.layers],
+        "blocks": [_entry(block, width) for block in report.blocks],
+        "warnings": [
+            {"path": w.path, "message": w.message, "line": w.location.line if w.location else None}
+            for w in report.warnings
+        ],
+    }

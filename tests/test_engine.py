@@ -1,0 +1,269 @@
+"""The engine on merges, blocks, repeats, batch, dtype, warnings and invariants (hand-computed)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from convcost.receptive import Coverage
+from convcost.render.rows import rows
+from convcost.report import Report, total
+from tests.conftest import run
+
+INCEPTION = """
+input: [192, 28, 28]
+layers:
+  - concat:
+      b1x1: [{conv: {out: 64, kernel: 1}}]
+      b3x3:
+        - conv: {out: 96, kernel: 1}
+        - conv: {out: 128, kernel: 3, padding: 1}
+      pool:
+        - maxpool: {kernel: 3, stride: 1, padding: 1}
+        - conv: {out: 32, kernel: 1}
+    name: inception3a
+"""
+
+BOTTLENECK = """
+input: [512, 28, 28]
+blocks:
+  bottleneck:
+    params: {mid: 64, out: 256, stride: 1}
+    layers:
+      - add:
+          body:
+            - conv: {out: $mid, kernel: 1, bias: false}
+            - batchnorm: {}
+            - relu: {}
+            - conv: {out: $mid, kernel: 3, stride: $stride, padding: 1, bias: false}
+            - batchnorm: {}
+            - relu: {}
+            - conv: {out: $out, kernel: 1, bias: false}
+            - batchnorm: {}
+          shortcut: []
+      - relu: {}
+layers:
+  - bottleneck: {mid: 128, out: 512}
+    repeat: 3
+"""
+
+
+def sums_to_totals(report: Report) -> None:
+    assert total([layer.cost for layer in report.layers]) == report.totals
+
+
+def test_inception_concat() -> None:
+    report = run(INCEPTION)
+    # channels 64 + 128 + 32 = 224
+    assert report.output_shape == (224, 28, 28)
+    # MACs: 784·64·192 + 784·96·192 + 784·128·96·9 + 784·32·192
+    assert report.totals.macs == 9_633_792 + 14_450_688 + 86_704_128 + 4_816_896
+    # params: (64·192+64) + (96·192+96) + (128·96·9+128) + (32·192+32)
+    assert report.totals.params == 12_352 + 18_528 + 110_720 + 6_176
+    assert [layer.path for layer in report.layers] == [
+        "inception3a.b1x1.conv1",
+        "inception3a.b3x3.conv1",
+        "inception3a.b3x3.conv2",
+        "inception3a.pool.maxpool1",
+        "inception3a.pool.conv1",
+        "inception3a",
+    ]
+    merge_row = report.layers[-1]
+    assert (merge_row.kind, merge_row.cost.ops, merge_row.cost.macs) == ("concat", 0, 0)
+    # receptive field: the largest branch (3×3 conv, or 3×3 pool then 1×1)
+    assert report.receptive_field.size == (3, 3)
+    (block,) = report.blocks
+    assert (block.path, block.kind, block.cost.macs) == ("inception3a", "concat", report.totals.macs)
+    sums_to_totals(report)
+
+
+def test_residual_add_counts_the_sum_in_ops() -> None:
+    report = run(
+        """
+input: [64, 8, 8]
+layers:
+  - add:
+      body:
+        - conv: {out: 64, kernel: 3, padding: 1, bias: false}
+        - batchnorm: {}
+        - relu: {}
+        - conv: {out: 64, kernel: 3, padding: 1, bias: false}
+        - batchnorm: {}
+      shortcut: []
+  - relu: {}
+"""
+    )
+    # 2 convs of 64·64·9 weights + 2 batchnorms of 2·64
+    assert report.totals.params == 2 * 36_864 + 2 * 128
+    # MACs 2 · (8·8·64)·64·9
+    assert report.totals.macs == 2 * 2_359_296
+    add = next(layer for layer in report.layers if layer.kind == "add")
+    # one addition per output element (2 branches): 64·8·8
+    assert add.cost.ops == 4096
+    # body: 1 + 2 + 2 = 5; shortcut: 1; the merge takes the larger
+    assert report.receptive_field.size == (5, 5)
+    sums_to_totals(report)
+
+
+def test_squeeze_excitation_multiply_broadcasts_and_is_global() -> None:
+    report = run(
+        """
+input: [64, 8, 8]
+layers:
+  - multiply:
+      identity: []
+      gate: [{global_avgpool: {}}, {conv: {out: 16, kernel: 1}}, {relu: {}}, {conv: {out: 64, kernel: 1}}, {sigmoid: {}}]
+"""
+    )
+    assert report.output_shape == (64, 8, 8)
+    # (64·16 + 16) + (16·64 + 64)
+    assert report.totals.params == 2128
+    # MACs on 1×1 maps: 16·64 + 64·16
+    assert report.totals.macs == 2048
+    multiply = report.layers[-1]
+    assert (multiply.kind, multiply.cost.ops) == ("multiply", 4096)
+    assert report.receptive_field.coverage is Coverage.GLOBAL
+
+
+def test_densenet_layer_concats_identity() -> None:
+    report = run("input: [64, 8, 8]\nlayers:\n  - concat: {identity: [], new: [{conv: {out: 32, kernel: 3, padding: 1}}]}\n")
+    assert report.output_shape == (96, 8, 8)
+
+
+def test_split_and_shuffle() -> None:
+    report = run(
+        """
+input: [116, 28, 28]
+layers:
+  - concat:
+      left: [{split: {parts: 2, index: 0}}]
+      right:
+        - split: {parts: 2, index: 1}
+        - conv: {out: "${in_channels}", kernel: 1, bias: false}
+  - channel_shuffle: {groups: 2}
+"""
+    )
+    assert [layer.output_shape for layer in report.layers] == [
+        (58, 28, 28),
+        (58, 28, 28),
+        (58, 28, 28),
+        (116, 28, 28),
+        (116, 28, 28),
+    ]
+    # in_channels is read afresh for every entry: the conv after the split sees 58 -> 58·58 weights
+    assert report.totals.params == 58 * 58
+
+
+def test_reusable_block_with_repeat() -> None:
+    report = run(BOTTLENECK)
+    # per block: 512·128 + 128·128·9 + 128·512 weights, batchnorms 2·128 + 2·128 + 2·512
+    per_block = 65_536 + 147_456 + 65_536 + 256 + 256 + 1024
+    assert report.totals.params == 3 * per_block
+    # MACs per block: 28·28·(512·128 + 128·128·9 + 128·512)
+    assert report.totals.macs == 3 * 784 * 278_528
+    assert report.layers[0].path == "bottleneck1.0.add1.body.conv1"
+    kinds = {block.path: block.kind for block in report.blocks}
+    assert kinds["bottleneck1"] == "repeat"
+    assert kinds["bottleneck1.2"] == "bottleneck"
+    assert kinds["bottleneck1.2.add1"] == "add"
+    sums_to_totals(report)
+
+
+def test_depth_collapses_rows() -> None:
+    report = run(BOTTLENECK)
+    (top,) = rows(report, depth=1)
+    assert (top.path, top.kind, top.collapsed) == ("bottleneck1", "repeat", True)
+    assert top.cost == report.totals
+    second = rows(report, depth=2)
+    assert [(row.path, row.kind) for row in second] == [(f"bottleneck1.{i}", "bottleneck") for i in range(3)]
+    assert sum(row.cost.macs for row in second) == report.totals.macs
+    full = rows(report)
+    assert len(full) == len(report.layers)
+
+
+def test_expression_in_block_sees_in_channels() -> None:
+    report = run(
+        """
+input: [16, 8, 8]
+blocks:
+  inverted:
+    params: {out: null, stride: 1}
+    layers:
+      - pointwise: {out: "${in_channels * 6}", bias: false}
+      - depthwise: {kernel: 3, stride: $stride, padding: 1, bias: false}
+      - pointwise: {out: $out, bias: false}
+layers:
+  - inverted: {out: 24, stride: 2}
+"""
+    )
+    # 16·96 + 96·9 + 96·24
+    assert report.totals.params == 1536 + 864 + 2304
+    assert report.output_shape == (24, 4, 4)
+
+
+def test_batch_multiplies_work_not_parameters() -> None:
+    one, four = run(INCEPTION), run(INCEPTION, batch=4)
+    assert four.totals.params == one.totals.params
+    assert four.totals.macs == 4 * one.totals.macs
+    assert four.totals.ops == 4 * one.totals.ops
+    assert four.totals.activation_elements == 4 * one.totals.activation_elements
+
+
+def test_dtype_sets_activation_bytes() -> None:
+    report = run(INCEPTION, dtype="float16")
+    assert report.activation_bytes == 2 * report.totals.activation_elements
+
+
+def test_counts_do_not_overflow() -> None:
+    # 4096 channels on 4096×4096, k 11, batch 10⁶: beyond 2⁶³, exact as Python ints
+    report = run("input: [4096, 4096, 4096]\nlayers:\n  - conv: {out: 4096, kernel: 11, padding: 5}\n", batch=10**6)
+    assert report.totals.macs == 4096 * 4096 * 4096 * 4096 * 121 * 10**6
+    assert report.totals.macs > 2**63
+
+
+def test_flops_are_twice_macs() -> None:
+    report = run(INCEPTION)
+    assert report.totals.flops == 2 * report.totals.macs
+
+
+def test_floor_division_warning() -> None:
+    # (8 − 3) mod 2 = 1: the last row and column are never read
+    (warning,) = run("input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 3, stride: 2}\n").warnings
+    assert warning.path == "conv1"
+    assert "1 on axis H, 1 on axis W" in warning.message
+    assert warning.location is not None
+    assert warning.location.line == 3
+    # with padding 1 the skipped position is padding, not input
+    assert run("input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 3, stride: 2, padding: 1}\n").warnings == ()
+
+
+def test_merge_with_different_jumps_warns_and_is_unknown() -> None:
+    report = run(
+        """
+input: [1, 8, 8]
+layers:
+  - concat:
+      pooled: [{avgpool: {kernel: 2}}]
+      wide: [{conv: {out: 1, kernel: 5}}]
+"""
+    )
+    assert report.receptive_field.coverage is Coverage.UNKNOWN
+    (warning,) = report.warnings
+    assert "different jumps" in warning.message
+
+
+def test_dilated_stack_receptive_fields() -> None:
+    report = run(
+        "input: [1, 64, 64]\nlayers:\n"
+        + "".join(f"  - conv: {{out: 1, kernel: 3, padding: same, dilation: {d}}}\n" for d in (1, 2, 4))
+    )
+    # r = 1 + 2·1 = 3; 3 + 4·1 = 7; 7 + 8·1 = 15
+    assert [layer.receptive_field.size[0] for layer in report.layers] == [3, 7, 15]
+
+
+def test_transposed_conv_jump_is_fractional() -> None:
+    report = run("input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 2, stride: 2}\n  - conv_transpose: {out: 1, kernel: 2, stride: 2}\n")
+    assert report.receptive_field.jump == (Fraction(1), Fraction(1))
+    assert math.prod(report.output_shape) == 64

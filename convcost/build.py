@@ -61,7 +61,6 @@ class _Builder:
         taken: set[str] = set()
         counters: dict[str, int] = {}
         for index, raw in enumerate(entries):
-            scope = Scope(in_channels=shape[0], params=scope.params, block=scope.block)
             entry = self._entry(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
             if entry.repeat is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,7 +65,17 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert totals["flops"] == 2 * totals["macs"]
     assert totals["receptive_field"] is None  # global after the global pool
     assert totals["jump"] is None
-    for key in ("path", "kind", "input_shape", "output_shape", "params", "macs", "flops", "receptive_field", "jump"):
+    for key in (
+        "path",
+        "kind",
+        "input_shape",
+        "output_shape",
+        "params",
+        "macs",
+        "flops",
+        "receptive_field",
+        "jump",
+    ):
         assert key in data["layers"][0]
     assert sum(layer["macs"] for layer in data["layers"]) == totals["macs"]
     assert data["layers"][0]["receptive_field"] == [3, 3]
@@ -72,7 +84,10 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
 def test_variants_file_gives_a_json_array(runner: CliRunner) -> None:
     result = runner.invoke(app, ["analyze", str(SPECS / "googlenet-5x5-branch.yaml"), "-f", "json"])
     data = json.loads(result.stdout)
-    assert [(d["name"], d["totals"]["macs"]) for d in data] == [("direct", 120_422_400), ("bottleneck", 12_443_648)]
+    assert [(d["name"], d["totals"]["macs"]) for d in data] == [
+        ("direct", 120_422_400),
+        ("bottleneck", 12_443_648),
+    ]
 
 
 def test_csv(runner: CliRunner) -> None:
@@ -99,7 +114,9 @@ def test_output_file(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_batch_and_dtype(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["analyze", QUICKSTART, "-f", "json", "--batch", "8", "--dtype", "float16"])
+    result = runner.invoke(
+        app, ["analyze", QUICKSTART, "-f", "json", "--batch", "8", "--dtype", "float16"]
+    )
     data = json.loads(result.stdout)
     assert (data["batch"], data["dtype"]) == (8, "float16")
     assert data["totals"]["activation_bytes"] == 2 * data["totals"]["activation_elements"]
@@ -123,24 +140,23 @@ def test_warnings_go_to_stderr(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["analyze", str(spec), "-f", "json"])
     assert result.exit_code == ExitStatus.OK
     json.loads(result.stdout)  # stdout stays machine-readable
-    assert result.stderr.startswith(f"warning: {spec}:3:5: layer conv1: floor division leaves input pixels unread")
+    assert result.stderr.startswith(
+        f"warning: {spec}:3:5: layer conv1: floor division leaves input pixels unread"
+    )
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     done = subprocess.run(
-        [sys.executable, "-m", "convcost", "analyze", QUICKSTART, "-f", "json"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "convcost", "analyze", QUICKSTART, "-f", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["name"] == "quickstart"
 
 
 def test_analyze_does_not_import_numpy_at_start_up() -> None:
-    import subprocess
-    import sys
-
     code = (
         "import sys; from typer.testing import CliRunner; from convcost.cli import app; "
         f"CliRunner().invoke(app, ['analyze', {QUICKSTART!r}]); print('numpy' in sys.modules)"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import pytest
-
 from convcost.receptive import Coverage
 from convcost.render.rows import rows
 from convcost.report import Report, total
@@ -75,7 +73,11 @@ def test_inception_concat() -> None:
     # receptive field: the largest branch (3×3 conv, or 3×3 pool then 1×1)
     assert report.receptive_field.size == (3, 3)
     (block,) = report.blocks
-    assert (block.path, block.kind, block.cost.macs) == ("inception3a", "concat", report.totals.macs)
+    assert (block.path, block.kind, block.cost.macs) == (
+        "inception3a",
+        "concat",
+        report.totals.macs,
+    )
     sums_to_totals(report)
 
 
@@ -128,7 +130,9 @@ layers:
 
 
 def test_densenet_layer_concats_identity() -> None:
-    report = run("input: [64, 8, 8]\nlayers:\n  - concat: {identity: [], new: [{conv: {out: 32, kernel: 3, padding: 1}}]}\n")
+    report = run(
+        "input: [64, 8, 8]\nlayers:\n  - concat: {identity: [], new: [{conv: {out: 32, kernel: 3, padding: 1}}]}\n"
+    )
     assert report.output_shape == (96, 8, 8)
 
 
@@ -141,7 +145,7 @@ layers:
       left: [{split: {parts: 2, index: 0}}]
       right:
         - split: {parts: 2, index: 1}
-        - conv: {out: "${in_channels}", kernel: 1, bias: false}
+        - conv: {out: 58, kernel: 1, bias: false}
   - channel_shuffle: {groups: 2}
 """
     )
@@ -152,7 +156,7 @@ layers:
         (116, 28, 28),
         (116, 28, 28),
     ]
-    # in_channels is read afresh for every entry: the conv after the split sees 58 -> 58·58 weights
+    # the conv after the split sees 58 channels: 58·58 weights
     assert report.totals.params == 58 * 58
 
 
@@ -177,7 +181,9 @@ def test_depth_collapses_rows() -> None:
     assert (top.path, top.kind, top.collapsed) == ("bottleneck1", "repeat", True)
     assert top.cost == report.totals
     second = rows(report, depth=2)
-    assert [(row.path, row.kind) for row in second] == [(f"bottleneck1.{i}", "bottleneck") for i in range(3)]
+    assert [(row.path, row.kind) for row in second] == [
+        (f"bottleneck1.{i}", "bottleneck") for i in range(3)
+    ]
     assert sum(row.cost.macs for row in second) == report.totals.macs
     full = rows(report)
     assert len(full) == len(report.layers)
@@ -218,7 +224,10 @@ def test_dtype_sets_activation_bytes() -> None:
 
 def test_counts_do_not_overflow() -> None:
     # 4096 channels on 4096×4096, k 11, batch 10⁶: beyond 2⁶³, exact as Python ints
-    report = run("input: [4096, 4096, 4096]\nlayers:\n  - conv: {out: 4096, kernel: 11, padding: 5}\n", batch=10**6)
+    report = run(
+        "input: [4096, 4096, 4096]\nlayers:\n  - conv: {out: 4096, kernel: 11, padding: 5}\n",
+        batch=10**6,
+    )
     assert report.totals.macs == 4096 * 4096 * 4096 * 4096 * 121 * 10**6
     assert report.totals.macs > 2**63
 
@@ -230,13 +239,20 @@ def test_flops_are_twice_macs() -> None:
 
 def test_floor_division_warning() -> None:
     # (8 − 3) mod 2 = 1: the last row and column are never read
-    (warning,) = run("input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 3, stride: 2}\n").warnings
+    (warning,) = run(
+        "input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 3, stride: 2}\n"
+    ).warnings
     assert warning.path == "conv1"
     assert "1 on axis H, 1 on axis W" in warning.message
     assert warning.location is not None
     assert warning.location.line == 3
     # with padding 1 the skipped position is padding, not input
-    assert run("input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 3, stride: 2, padding: 1}\n").warnings == ()
+    assert (
+        run(
+            "input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 3, stride: 2, padding: 1}\n"
+        ).warnings
+        == ()
+    )
 
 
 def test_merge_with_different_jumps_warns_and_is_unknown() -> None:
@@ -257,13 +273,49 @@ layers:
 def test_dilated_stack_receptive_fields() -> None:
     report = run(
         "input: [1, 64, 64]\nlayers:\n"
-        + "".join(f"  - conv: {{out: 1, kernel: 3, padding: same, dilation: {d}}}\n" for d in (1, 2, 4))
+        + "".join(
+            f"  - conv: {{out: 1, kernel: 3, padding: same, dilation: {d}}}\n" for d in (1, 2, 4)
+        )
     )
     # r = 1 + 2·1 = 3; 3 + 4·1 = 7; 7 + 8·1 = 15
     assert [layer.receptive_field.size[0] for layer in report.layers] == [3, 7, 15]
 
 
 def test_transposed_conv_jump_is_fractional() -> None:
-    report = run("input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 2, stride: 2}\n  - conv_transpose: {out: 1, kernel: 2, stride: 2}\n")
+    report = run(
+        "input: [1, 8, 8]\nlayers:\n  - conv: {out: 1, kernel: 2, stride: 2}\n  - conv_transpose: {out: 1, kernel: 2, stride: 2}\n"
+    )
     assert report.receptive_field.jump == (Fraction(1), Fraction(1))
     assert math.prod(report.output_shape) == 64
+
+
+def test_in_channels_is_the_block_input_throughout_its_body() -> None:
+    # inside the block, layers change the channel count (64 -> 16) but ${in_channels} stays 64,
+    # so the last conv restores the block's input width for the identity shortcut
+    report = run(
+        """
+input: [64, 8, 8]
+blocks:
+  residual:
+    layers:
+      - add:
+          body:
+            - conv: {out: 16, kernel: 1, bias: false}
+            - conv: {out: "${in_channels}", kernel: 1, bias: false}
+          shortcut: []
+layers:
+  - residual: {}
+    repeat: 2
+"""
+    )
+    # per block 64·16 + 16·64 weights
+    assert report.totals.params == 2 * 2048
+    assert report.output_shape == (64, 8, 8)
+
+
+def test_in_channels_is_taken_afresh_per_repetition() -> None:
+    # top level: in_channels is 4 at the first repetition, then 8, then 16
+    report = run(
+        'input: [4, 8, 8]\nlayers:\n  - conv: {out: "${in_channels * 2}", kernel: 1}\n    repeat: 3\n'
+    )
+    assert [layer.output_shape[0] for layer in report.layers] == [8, 16, 32]

@@ -12,7 +12,9 @@ SPECS = Path(__file__).parent.parent / "specs"
 
 
 def variants(name: str) -> dict[str, Report]:
-    return {report.name: report for report in convcost.analyze_all(convcost.load_spec(SPECS / name))}
+    return {
+        report.name: report for report in convcost.analyze_all(convcost.load_spec(SPECS / name))
+    }
 
 
 def test_googlenet_5x5_branch() -> None:
@@ -54,9 +56,16 @@ def test_dilated_stack() -> None:
 
 def test_factorized_3x3() -> None:
     reports = variants("factorized-3x3.yaml")
-    assert reports["square"].receptive_field.size == reports["factorized"].receptive_field.size == (3, 3)
+    assert (
+        reports["square"].receptive_field.size
+        == reports["factorized"].receptive_field.size
+        == (3, 3)
+    )
     # 64·64·9 against 2·64·64·3
-    assert (reports["square"].totals.weights, reports["factorized"].totals.weights) == (36_864, 24_576)
+    assert (reports["square"].totals.weights, reports["factorized"].totals.weights) == (
+        36_864,
+        24_576,
+    )
 
 
 def test_separable_ratio_is_one_over_cout_plus_one_over_k2() -> None:
@@ -70,8 +79,14 @@ def test_separable_ratio_is_one_over_cout_plus_one_over_k2() -> None:
 def test_grouped_conv_halves_weights() -> None:
     reports = variants("grouped-conv.yaml")
     # 256·96·25 and 256·48·25; MACs 27·27·256·96·25 and half
-    assert (reports["groups1"].totals.weights, reports["groups2"].totals.weights) == (614_400, 307_200)
-    assert (reports["groups1"].totals.macs, reports["groups2"].totals.macs) == (447_897_600, 223_948_800)
+    assert (reports["groups1"].totals.weights, reports["groups2"].totals.weights) == (
+        614_400,
+        307_200,
+    )
+    assert (reports["groups1"].totals.macs, reports["groups2"].totals.macs) == (
+        447_897_600,
+        223_948_800,
+    )
 
 
 def test_stem_11x11_vs_3x3_stack() -> None:

@@ -24,7 +24,9 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 def table_text(reports: list[convcost.Report]) -> str:
     buffer = io.StringIO()
-    print_reports(Console(file=buffer, width=100, color_system=None), reports, depth=None, exact=False)
+    print_reports(
+        Console(file=buffer, width=100, color_system=None), reports, depth=None, exact=False
+    )
     return buffer.getvalue()
 
 
@@ -32,8 +34,12 @@ def check(path: Path, text: str, update: bool) -> None:
     if update or not path.exists():
         path.write_text(text, encoding="utf-8")
         if not update:
-            pytest.fail(f"golden file {path.name} was missing and has been written: review and commit it")
-    assert text == path.read_text(encoding="utf-8"), f"output differs from {path}; run with --update-golden"
+            pytest.fail(
+                f"golden file {path.name} was missing and has been written: review and commit it"
+            )
+    assert text == path.read_text(encoding="utf-8"), (
+        f"output differs from {path}; run with --update-golden"
+    )
 
 
 @pytest.mark.parametrize("spec_path", SPECS, ids=[p.stem for p in SPECS])

@@ -16,19 +16,51 @@ CASES = [
     # conv: out 4, 3x3 on 3x8x8, pad 0 -> 6x6; weights 4*3*9=108; MACs 4*36*3*9=3888; bias adds 144
     ([3, 8, 8], "conv: {out: 4, kernel: 3}", (4, 6, 6), 108, 4, 3888, 144),
     # conv stride 2 pad 1 on 7x7: floor((7+2-3)/2)+1 = 4; MACs 4*4*8*3*9 = 3456
-    ([3, 7, 7], "conv: {out: 8, kernel: 3, stride: 2, padding: 1, bias: false}", (8, 4, 4), 216, 0, 3456, 0),
+    (
+        [3, 7, 7],
+        "conv: {out: 8, kernel: 3, stride: 2, padding: 1, bias: false}",
+        (8, 4, 4),
+        216,
+        0,
+        3456,
+        0,
+    ),
     # dilation 2: k_eff 5, 10x10 -> 6x6; weights 2*2*9=36; MACs 72*2*9=1296
     ([2, 10, 10], "conv: {out: 2, kernel: 3, dilation: 2, bias: false}", (2, 6, 6), 36, 0, 1296, 0),
     # groups 2: weights 8*(4/2)*9=144; MACs 8*16*2*9=2304
-    ([4, 4, 4], "conv: {out: 8, kernel: 3, padding: 1, groups: 2, bias: false}", (8, 4, 4), 144, 0, 2304, 0),
+    (
+        [4, 4, 4],
+        "conv: {out: 8, kernel: 3, padding: 1, groups: 2, bias: false}",
+        (8, 4, 4),
+        144,
+        0,
+        2304,
+        0,
+    ),
     # asymmetric kernel [1, 7] with padding [0, 3]: 5x9 stays 5x9; weights 2*1*7=14; MACs 90*7=630
-    ([1, 5, 9], "conv: {out: 2, kernel: [1, 7], padding: [0, 3], bias: false}", (2, 5, 9), 14, 0, 630, 0),
+    (
+        [1, 5, 9],
+        "conv: {out: 2, kernel: [1, 7], padding: [0, 3], bias: false}",
+        (2, 5, 9),
+        14,
+        0,
+        630,
+        0,
+    ),
     # padding same, even kernel 4: total 3 = 1 before + 2 after, size kept; MACs 1*25*1*16=400
     ([1, 5, 5], "conv: {out: 1, kernel: 4, padding: same, bias: false}", (1, 5, 5), 16, 0, 400, 0),
     # padding valid = 0
     ([1, 5, 5], "conv: {out: 1, kernel: 3, padding: valid, bias: false}", (1, 3, 3), 9, 0, 81, 0),
     # per-axis [before, after] padding pairs: H 4+1+0-3+1 = 3, W 4+0+2-3+1 = 4
-    ([1, 4, 4], "conv: {out: 1, kernel: 3, padding: [[1, 0], [0, 2]], bias: false}", (1, 3, 4), 9, 0, 108, 0),
+    (
+        [1, 4, 4],
+        "conv: {out: 1, kernel: 3, padding: [[1, 0], [0, 2]], bias: false}",
+        (1, 3, 4),
+        9,
+        0,
+        108,
+        0,
+    ),
     # 1-D conv: L 10, k 3 -> 8; weights 3*2*3=18; MACs 24*2*3=144
     ([2, 10], "conv: {out: 3, kernel: 3, bias: false}", (3, 8), 18, 0, 144, 0),
     # 3-D conv: 4x4x4, k 3 -> 2x2x2; weights 2*1*27=54; MACs 16*27=432
@@ -39,16 +71,40 @@ CASES = [
     ([8, 5, 5], "pointwise: {out: 16}", (16, 5, 5), 128, 16, 3200, 400),
     # conv_transpose stride 2 k 4 pad 1 on 4x4: (4-1)*2-2+3+1 = 8; weights 3*5*16=240;
     # MACs = input elements 3*16=48 * C_out 5 * 16 = 3840
-    ([3, 4, 4], "conv_transpose: {out: 5, kernel: 4, stride: 2, padding: 1}", (5, 8, 8), 240, 5, 3840, 320),
+    (
+        [3, 4, 4],
+        "conv_transpose: {out: 5, kernel: 4, stride: 2, padding: 1}",
+        (5, 8, 8),
+        240,
+        5,
+        3840,
+        320,
+    ),
     # conv_transpose output_padding 1: (3-1)*2 + 2 + 1 + 1 = 8... k3: (3-1)*2-0+2+1+1 = 8
-    ([1, 3, 3], "conv_transpose: {out: 1, kernel: 3, stride: 2, output_padding: 1, bias: false}", (1, 8, 8), 9, 0, 81, 0),
+    (
+        [1, 3, 3],
+        "conv_transpose: {out: 1, kernel: 3, stride: 2, output_padding: 1, bias: false}",
+        (1, 8, 8),
+        9,
+        0,
+        81,
+        0,
+    ),
     # maxpool 3 s2 on 7x7: floor(4/2)+1 = 3; ops 2*9*9 = 162 (one compare per window element)
     ([2, 7, 7], "maxpool: {kernel: 3, stride: 2}", (2, 3, 3), 0, 0, 0, 162),
     # maxpool ceil mode on 6x6, k3 s2: ceil(3/2)+1 = 3 (torchvision GoogLeNet's pools)
     ([1, 6, 6], "maxpool: {kernel: 3, stride: 2, ceil_mode: true}", (1, 3, 3), 0, 0, 0, 81),
     # maxpool ceil mode where the last window would start in the padding: 5x5, k2 s2 p1:
     # ceil((5+2-2)/2)+1 = 4, (4-1)*2 = 6 >= 5+1 so dropped -> 3 (PyTorch's rule)
-    ([1, 5, 5], "maxpool: {kernel: 2, stride: 2, padding: 1, ceil_mode: true}", (1, 3, 3), 0, 0, 0, 36),
+    (
+        [1, 5, 5],
+        "maxpool: {kernel: 2, stride: 2, padding: 1, ceil_mode: true}",
+        (1, 3, 3),
+        0,
+        0,
+        0,
+        36,
+    ),
     # maxpool dilation 2: k_eff 5 on 9 -> 5
     ([1, 9, 9], "maxpool: {kernel: 3, stride: 1, dilation: 2}", (1, 5, 5), 0, 0, 0, 225),
     # avgpool, stride defaults to kernel: 8 -> 4
@@ -80,13 +136,26 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("shape", "layer", "out", "weights", "biases", "macs", "ops"), CASES, ids=[c[1] for c in CASES])
+@pytest.mark.parametrize(
+    ("shape", "layer", "out", "weights", "biases", "macs", "ops"), CASES, ids=[c[1] for c in CASES]
+)
 def test_layer_formulas(
-    shape: list[int], layer: str, out: tuple[int, ...], weights: int, biases: int, macs: int, ops: int
+    shape: list[int],
+    layer: str,
+    out: tuple[int, ...],
+    weights: int,
+    biases: int,
+    macs: int,
+    ops: int,
 ) -> None:
     row = one_layer(shape, layer).layers[-1]
     assert row.output_shape == out
-    assert (row.cost.weights, row.cost.biases, row.cost.macs, row.cost.ops) == (weights, biases, macs, ops)
+    assert (row.cost.weights, row.cost.biases, row.cost.macs, row.cost.ops) == (
+        weights,
+        biases,
+        macs,
+        ops,
+    )
     assert row.cost.activation_elements == math.prod(out)
 
 
@@ -94,7 +163,13 @@ def test_linear() -> None:
     # 45 -> 10: weights 45*10 = 450, MACs 450, 10 bias adds
     report = one_layer([45, 1], "flatten: {}\n  - linear: {out: 10}")
     linear = report.layers[-1]
-    assert (linear.output_shape, linear.cost.weights, linear.cost.biases, linear.cost.macs, linear.cost.ops) == (
+    assert (
+        linear.output_shape,
+        linear.cost.weights,
+        linear.cost.biases,
+        linear.cost.macs,
+        linear.cost.ops,
+    ) == (
         (10,),
         450,
         10,
@@ -122,7 +197,11 @@ def test_separable_expands_to_two_rows() -> None:
     )
     assert (depthwise.cost.macs, pointwise.cost.macs) == (18432, 131072)
     (block,) = report.blocks
-    assert (block.path, block.kind, block.cost.params) == ("separable1", "separable", 288 + 32 + 2048 + 64)
+    assert (block.path, block.kind, block.cost.params) == (
+        "separable1",
+        "separable",
+        288 + 32 + 2048 + 64,
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,16 +214,24 @@ def test_separable_expands_to_two_rows() -> None:
         ("maxpool: {kernel: 2}", (2, 2), (2, 2)),
         ("avgpool: {kernel: 3, stride: 2}", (3, 3), (2, 2)),
         # transposed: one output is reached from ceil(k_eff/s) = 2 inputs; outputs 1/2 apart
-        ("conv_transpose: {out: 1, kernel: 4, stride: 2}", (2, 2), (Fraction(1, 2), Fraction(1, 2))),
+        (
+            "conv_transpose: {out: 1, kernel: 4, stride: 2}",
+            (2, 2),
+            (Fraction(1, 2), Fraction(1, 2)),
+        ),
         ("relu: {}", (1, 1), (1, 1)),
     ],
 )
-def test_receptive_field_of_one_layer(layer: str, size: tuple[int, ...], jump: tuple[Fraction, ...]) -> None:
+def test_receptive_field_of_one_layer(
+    layer: str, size: tuple[int, ...], jump: tuple[Fraction, ...]
+) -> None:
     field = one_layer([1, 16, 16], layer).receptive_field
     assert field.coverage is Coverage.LOCAL
     assert (field.size, field.jump) == (size, jump)
 
 
-@pytest.mark.parametrize("layer", ["global_avgpool: {}", "global_maxpool: {}", "adaptive_avgpool: {size: 1}"])
+@pytest.mark.parametrize(
+    "layer", ["global_avgpool: {}", "global_maxpool: {}", "adaptive_avgpool: {size: 1}"]
+)
 def test_global_layers_make_the_field_global(layer: str) -> None:
     assert one_layer([2, 9, 9], layer).receptive_field.coverage is Coverage.GLOBAL

@@ -168,6 +168,43 @@ def analyze(
         emit(formats.to_markdown(reports, depth=depth, exact=exact), output)
 
 
+@app.command("zoo")
+def zoo_command(
+    format: FormatOption = Format.TABLE,
+    exact: ExactOption = False,
+) -> None:
+    """List the bundled models with their totals; analyze one by name.
+
+    Example:
+
+        convcost zoo
+
+        convcost analyze resnet50 --depth 1
+    """
+    from convcost.render import formats
+
+    try:
+        reports = [_bundled(name) for name in zoo.names()]
+    except ConvcostError as error:
+        fail(error)
+    if format is Format.TABLE:
+        from convcost.render.table import zoo_table
+
+        Console(highlight=False).print(zoo_table(reports, exact=exact))
+    elif format is Format.JSON:
+        emit(formats.to_json(reports), None)
+    elif format is Format.CSV:
+        emit(formats.totals_csv(reports), None)
+    else:
+        emit(formats.totals_markdown(reports, exact=exact), None)
+
+
+def _bundled(name: str) -> Report:
+    path = zoo.find(name)
+    assert path is not None, name
+    return analyze_all(load_spec(path))[0]
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

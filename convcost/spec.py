@@ -9,6 +9,7 @@ fields are read when the network is built, because blocks substitute parameters 
 from __future__ import annotations
 
 import datetime
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,21 +158,47 @@ def _compose(text: str, source: str) -> Value | None:
         raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
     if node is None:
         return None
-    return _convert(node, source, yaml.constructor.SafeConstructor())
+    # The tree is built once and kept: pausing the cyclic GC avoids its repeated full scans
+    # of a large, growing heap (it made 10,000-layer specs load in superlinear time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Converter(source).convert(node)
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _convert(node: yaml.Node, source: str, constructor: yaml.constructor.SafeConstructor) -> Value:
+class _Converter:
+    """Composed YAML nodes to :mod:`convcost.tree` values, scalars constructed once per text."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.scalars: dict[tuple[str, str], ScalarValue] = {}
+
+    def scalar(self, node: yaml.ScalarNode) -> ScalarValue:
+        key = (node.tag, node.value)
+        if key not in self.scalars:
+            self.scalars[key] = _scalar(self.constructor.construct_object(node), node.value)
+        return self.scalars[key]
+
+    def convert(self, node: yaml.Node) -> Value:
+        return _convert(node, self)
+
+
+def _convert(node: yaml.Node, converter: _Converter) -> Value:
+    source = converter.source
     location = Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.ScalarNode):
-        value = constructor.construct_object(node)
-        return Scalar(_scalar(value, node.value), location, node.value)
+        return Scalar(converter.scalar(node), location, node.value)
     if isinstance(node, yaml.SequenceNode):
-        return Seq(tuple(_convert(item, source, constructor) for item in node.value), location)
+        return Seq(tuple(_convert(item, converter) for item in node.value), location)
     assert isinstance(node, yaml.MappingNode)
     entries: list[tuple[Scalar, Value]] = []
     seen: dict[object, Location] = {}
     for key_node, value_node in node.value:
-        key = _convert(key_node, source, constructor)
+        key = _convert(key_node, converter)
         if not isinstance(key, Scalar) or not isinstance(key.value, str):
             raise SpecError(
                 f"mapping keys must be names, got {describe(key)}", location=key.location
@@ -182,7 +209,7 @@ def _convert(node: yaml.Node, source: str, constructor: yaml.constructor.SafeCon
                 location=key.location,
             )
         seen[key.value] = key.location
-        entries.append((key, _convert(value_node, source, constructor)))
+        entries.append((key, _convert(value_node, converter)))
     return Map(tuple(entries), location)
 
 

@@ -100,3 +100,48 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
             "",
         ]
     return "\n".join(lines)
+
+
+TOTALS_COLUMNS = (
+    "name",
+    "input_shape",
+    "output_shape",
+    "params",
+    "macs",
+    "flops",
+    "ops",
+    "activation_bytes",
+)
+
+
+def _totals_row(report: Report) -> tuple[object, ...]:
+    totals = report.totals
+    return (
+        report.name,
+        "x".join(map(str, report.input_shape)),
+        "x".join(map(str, report.output_shape)),
+        totals.params,
+        totals.macs,
+        totals.flops,
+        totals.ops,
+        report.activation_bytes,
+    )
+
+
+def totals_csv(reports: list[Report]) -> str:
+    """One line of totals per report."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TOTALS_COLUMNS)
+    writer.writerows(_totals_row(report) for report in reports)
+    return out.getvalue()
+
+
+def totals_markdown(reports: list[Report], *, exact: bool = False) -> str:
+    lines = ["| model | input | params | MACs | activations |", "|---|--:|--:|--:|--:|"]
+    for report in reports:
+        lines.append(
+            f"| {report.name} | {numbers.shape(report.input_shape)} | {numbers.count(report.totals.params, exact=exact)} | "
+            f"{numbers.count(report.totals.macs, exact=exact)} | {numbers.size(report.activation_bytes)} |"
+        )
+    return "\n".join(lines) + "\n"

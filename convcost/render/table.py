@@ -97,3 +97,26 @@ def print_reports(
 ) -> None:
     for report in reports:
         console.print(render_report(report, depth=depth, exact=exact))
+
+
+def zoo_table(reports: list[Report], *, exact: bool = False) -> Table:
+    """One line per model: its input, output, totals and final receptive field."""
+    table = Table(
+        title="bundled models (convcost analyze NAME)", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("model", no_wrap=True)
+    table.add_column("input", justify="right")
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    table.add_column("activations", justify="right", no_wrap=True)
+    table.add_column("layers", justify="right")
+    for report in reports:
+        table.add_row(
+            report.name,
+            numbers.shape(report.input_shape),
+            numbers.count(report.totals.params, exact=exact),
+            numbers.count(report.totals.macs, exact=exact),
+            numbers.size(report.activation_bytes, exact=exact),
+            str(len(report.layers)),
+        )
+    return table

@@ -61,6 +61,9 @@ class _Builder:
         taken: set[str] = set()
         counters: dict[str, int] = {}
         for index, raw in enumerate(entries):
+            if scope.block is None:
+                # outside any block, in_channels is what arrives at each entry
+                scope = Scope(in_channels=shape[0])
             entry = self._entry(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
             if entry.repeat is None:

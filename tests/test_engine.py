@@ -322,5 +322,7 @@ def test_in_channels_is_taken_afresh_per_repetition() -> None:
 
 
 def test_in_channels_outside_blocks_is_what_arrives_at_the_entry() -> None:
-    report = run('input: [4, 8, 8]\nlayers:\n  - conv: {out: 6, kernel: 1}\n  - conv: {out: "${in_channels + 1}", kernel: 1}\n')
+    report = run(
+        'input: [4, 8, 8]\nlayers:\n  - conv: {out: 6, kernel: 1}\n  - conv: {out: "${in_channels + 1}", kernel: 1}\n'
+    )
     assert report.output_shape == (7, 8, 8)

@@ -9,7 +9,6 @@ through the engine under 0.5 s and linear in depth; a 200-block ResNet-style spe
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import time
@@ -122,9 +121,7 @@ def main() -> None:
         f"engine: 200 bottleneck blocks ({len(report.layers)} rows): analyze {analyze * 1000:.1f} ms, "
         f"load {load * 1000:.1f} ms (target 200 ms)"
     )
-    print(
-        f"python {sys.version.split()[0]}, median of nothing: best-of-N timings, {statistics.__name__} unused"
-    )
+    print(f"python {sys.version.split()[0]}; every figure is the best of 3 to 7 runs")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,317 @@
+"""``compare``: several reports side by side, with exact ratios to a baseline.
+
+Pure: reports in, a :class:`Comparison` out. Cost rows (parameters, MACs, FLOPs, ops,
+activation bytes) carry exact :class:`~fractions.Fraction` ratios to the baseline and the
+names of the cheapest entries. Shape rows (output shape, receptive field, jump) carry no
+ratio and no "best": a larger receptive field is not better in itself (it should match the
+objects to recognise), so differences there are reported as comparability warnings instead.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from convcost.build import build
+from convcost.engine import analyze_network
+from convcost.errors import ConvcostError, Location
+from convcost.fields import did_you_mean
+from convcost.layers import Shape
+from convcost.receptive import Coverage, ReceptiveField
+from convcost.report import Report
+from convcost.spec import Spec, Variant
+
+
+class Metric(enum.Enum):
+    """A cost row of the comparison; the value is its JSON and CSV key."""
+
+    PARAMS = "params"
+    MACS = "macs"
+    FLOPS = "flops"
+    OPS = "ops"
+    ACTIVATION_BYTES = "activation_bytes"
+
+    def of(self, report: Report) -> int:
+        totals = report.totals
+        match self:
+            case Metric.PARAMS:
+                return totals.params
+            case Metric.MACS:
+                return totals.macs
+            case Metric.FLOPS:
+                return totals.flops
+            case Metric.OPS:
+                return totals.ops
+            case Metric.ACTIVATION_BYTES:
+                return report.activation_bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One column: a variant, a whole file, or one design at one input size."""
+
+    name: str
+    """Unique among the entries; what ``--baseline`` names."""
+    report: Report
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricRow:
+    metric: Metric
+    values: tuple[int, ...]
+    """One per entry, in entry order."""
+    ratios: tuple[Fraction | None, ...]
+    """value / baseline value, exact; ``None`` when the baseline is 0 and the value is not."""
+    best: tuple[int, ...]
+    """Indices of the entries with the lowest value; empty when every entry is equal."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Oversized:
+    """Layers of one entry whose receptive field already covers the whole input."""
+
+    entry: str
+    first: str
+    """Path of the first such layer (every later layer in its chain also exceeds it)."""
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerDelta:
+    """A layer path that two entries share: its figures in both."""
+
+    path: str
+    kinds: tuple[str, str]
+    output_shapes: tuple[Shape, Shape]
+    params: tuple[int, int]
+    macs: tuple[int, int]
+    receptive_fields: tuple[ReceptiveField, ReceptiveField]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    entries: tuple[Entry, ...]
+    baseline: int
+    """Index of the baseline entry."""
+    rows: tuple[MetricRow, ...]
+    warnings: tuple[str, ...]
+    """Why some entries are not like for like (different input, output shape, receptive field)."""
+    oversized: tuple[Oversized, ...]
+
+    @property
+    def baseline_name(self) -> str:
+        return self.entries[self.baseline].name
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(entry.name for entry in self.entries)
+
+    def row(self, metric: Metric) -> MetricRow:
+        return next(row for row in self.rows if row.metric is metric)
+
+    def ratio(self, name: str, metric: Metric) -> Fraction | None:
+        return self.row(metric).ratios[self.names.index(name)]
+
+
+def compare(entries: Sequence[Entry], *, baseline: str | None = None) -> Comparison:
+    """Compare ``entries`` against the one named ``baseline`` (the first when ``None``).
+
+    Raises :class:`ConvcostError` (exit 2) for an unknown baseline or duplicate names.
+    """
+    if not entries:
+        raise ConvcostError("nothing to compare")
+    names = [entry.name for entry in entries]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConvcostError(f"duplicate names to compare: {', '.join(duplicates)}")
+    if baseline is None:
+        index = 0
+    elif baseline in names:
+        index = names.index(baseline)
+    else:
+        raise ConvcostError(
+            f"unknown baseline {baseline!r}{did_you_mean(baseline, names)}; "
+            f"choose one of: {', '.join(names)}"
+        )
+    reports = [entry.report for entry in entries]
+    rows = tuple(_metric_row(metric, reports, index) for metric in Metric)
+    return Comparison(
+        entries=tuple(entries),
+        baseline=index,
+        rows=rows,
+        warnings=comparability(entries),
+        oversized=tuple(found for entry in entries if (found := oversized(entry)) is not None),
+    )
+
+
+def _metric_row(metric: Metric, reports: Sequence[Report], baseline: int) -> MetricRow:
+    values = tuple(metric.of(report) for report in reports)
+    base = values[baseline]
+    ratios = tuple(
+        Fraction(value, base) if base else (Fraction(1) if value == 0 else None) for value in values
+    )
+    lowest = min(values)
+    best = () if lowest == max(values) else tuple(i for i, v in enumerate(values) if v == lowest)
+    return MetricRow(metric=metric, values=values, ratios=ratios, best=best)
+
+
+def _shape(shape: Shape) -> str:
+    return "×".join(map(str, shape))
+
+
+def describe_field(field: ReceptiveField) -> str:
+    """``7×7 (jump 1×1)``, ``global`` or ``unknown``."""
+    if field.coverage is not Coverage.LOCAL:
+        return str(field.coverage.value)
+    size = "×".join(_fraction(v) for v in field.size)
+    jump = "×".join(_fraction(v) for v in field.jump)
+    return f"{size} (jump {jump})"
+
+
+def _fraction(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else str(value)
+
+
+def comparability(entries: Sequence[Entry]) -> tuple[str, ...]:
+    """One warning per property on which the entries differ; they are still compared."""
+    checks: tuple[tuple[str, Callable[[Report], str], str], ...] = (
+        ("different inputs", lambda r: _shape(r.input_shape), "the costs are for different data"),
+        (
+            "different output shapes",
+            lambda r: _shape(r.output_shape),
+            "the costs buy different outputs",
+        ),
+        (
+            "different receptive fields",
+            lambda r: describe_field(r.receptive_field),
+            "each output sees a different window",
+        ),
+    )
+    warnings = []
+    for what, show, why in checks:
+        shown = [(entry.name, show(entry.report)) for entry in entries]
+        if len({value for _, value in shown}) > 1:
+            listed = ", ".join(f"{name} {value}" for name, value in shown)
+            warnings.append(f"not like for like: {what} ({listed}); {why}")
+    return tuple(warnings)
+
+
+def exceeds_input(field: ReceptiveField, input_shape: Shape) -> bool:
+    """True when the field covers at least the whole input on every spatial axis (or is global)."""
+    if field.coverage is Coverage.GLOBAL:
+        return True
+    if field.coverage is Coverage.UNKNOWN or len(input_shape) < 2:
+        return False
+    return all(r >= size for r, size in zip(field.size, input_shape[1:], strict=True))
+
+
+def oversized(entry: Entry) -> Oversized | None:
+    """Layers whose (local) receptive field already exceeds the input; global layers are not
+    counted, since pooling or a linear layer over everything is the point of them."""
+    report = entry.report
+    hits = [
+        layer.path
+        for layer in report.layers
+        if layer.receptive_field.coverage is Coverage.LOCAL
+        and exceeds_input(layer.receptive_field, report.input_shape)
+    ]
+    if not hits:
+        return None
+    return Oversized(entry=entry.name, first=hits[0], count=len(hits))
+
+
+def coverage(report: Report) -> tuple[Fraction, ...] | None:
+    """Receptive field / input size per spatial axis; ``None`` when not local."""
+    field = report.receptive_field
+    if field.coverage is not Coverage.LOCAL or len(report.input_shape) < 2:
+        return None
+    return tuple(r / size for r, size in zip(field.size, report.input_shape[1:], strict=True))
+
+
+def layer_deltas(first: Report, second: Report) -> tuple[LayerDelta, ...]:
+    """The layer paths present in both reports, in ``first``'s order."""
+    others = {layer.path: layer for layer in second.layers}
+    deltas = []
+    for layer in first.layers:
+        other = others.get(layer.path)
+        if other is None:
+            continue
+        deltas.append(
+            LayerDelta(
+                path=layer.path,
+                kinds=(layer.kind, other.kind),
+                output_shapes=(layer.output_shape, other.output_shape),
+                params=(layer.cost.params, other.cost.params),
+                macs=(layer.cost.macs, other.cost.macs),
+                receptive_fields=(layer.receptive_field, other.receptive_field),
+            )
+        )
+    return tuple(deltas)
+
+
+def parse_input(text: str, *, location: Location | None = None) -> Shape:
+    """``3x224x224`` (or ``3×224×224``, ``3,224,224``) → ``(3, 224, 224)``."""
+    parts = text.replace("×", "x").replace(",", "x").lower().split("x")
+    try:
+        shape = tuple(int(part) for part in parts)
+    except ValueError:
+        shape = ()
+    if len(shape) < 2 or any(size < 1 for size in shape):
+        raise ConvcostError(
+            f"--input {text!r}: write channels and sizes as positive integers, e.g. 3x224x224",
+            location=location,
+        )
+    return shape
+
+
+def shape_label(shape: Shape) -> str:
+    """``3x224x224``: how ``--input`` is written, and how an input size names a column."""
+    return "x".join(map(str, shape))
+
+
+def collect(
+    specs: Sequence[Spec],
+    *,
+    inputs: Sequence[Shape] = (),
+    batch: int = 1,
+    dtype: str = "float32",
+) -> tuple[Entry, ...]:
+    """The entries to compare: every variant of every spec, at each input size.
+
+    Names: the variant name for one spec with variants; the spec name for a plain spec; and
+    ``spec:variant`` for a variant when several files are compared. With several ``inputs``
+    each design gets one column per input, named by the input (``3x224x224``) for a single
+    design and ``design@3x224x224`` otherwise. Duplicate names get ``~2``, ``~3``, … appended.
+    """
+    designs: list[tuple[str, Spec, Variant]] = []
+    for spec in specs:
+        for variant in spec.variants:
+            if not spec.has_variants:
+                name = spec.name
+            elif len(specs) == 1:
+                name = variant.name
+            else:
+                name = f"{spec.name}:{variant.name}"
+            designs.append((name, spec, variant))
+    sizes: Sequence[Shape | None] = inputs or (None,)
+    named: list[tuple[str, Spec, Variant, Shape | None]] = []
+    for name, spec, variant in designs:
+        for shape in sizes:
+            if len(sizes) == 1 or shape is None:
+                label = name
+            elif len(designs) == 1:
+                label = shape_label(shape)
+            else:
+                label = f"{name}@{shape_label(shape)}"
+            named.append((label, spec, variant, shape))
+    result = []
+    seen: dict[str, int] = {}
+    for label, spec, variant, shape in named:
+        seen[label] = seen.get(label, 0) + 1
+        unique = label if seen[label] == 1 else f"{label}~{seen[label]}"
+        network = build(spec, variant, input_shape=shape)
+        report = analyze_network(network, batch=batch, dtype=dtype, source=spec.source)
+        result.append(Entry(name=unique, report=report))
+    return tuple(result)

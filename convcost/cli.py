@@ -246,9 +246,8 @@ def compare(
     _check_dtype(dtype)
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
-        entries = comparing.collect(
-            [resolve_spec(source) for source in specs], inputs=shapes, batch=batch, dtype=dtype
-        )
+        loaded = [resolve_spec(source) for source in specs]
+        entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype)
         result = comparing.compare(entries, baseline=baseline)
     except ConvcostError as error:
         fail(error)
@@ -262,7 +261,12 @@ def compare(
 
         def draw(target: Console) -> None:
             print_comparison(
-                target, result, exact=exact, per_layer=per_layer, show_coverage=show_coverage
+                target,
+                result,
+                exact=exact,
+                per_layer=per_layer,
+                show_coverage=show_coverage,
+                name=loaded[0].name if len(loaded) == 1 else None,
             )
 
         if output is None:

@@ -74,7 +74,7 @@ def layer_steps(
                     formula=product(["C", *in_symbols(rank)]),
                     substituted=numbers(shape),
                     value=math.prod(shape),
-                    note=f"every input element read once ({layer.op})",
+                    note=f"every input element read once (global {layer.op} pool)",
                 ),
                 elements(out),
             ]

@@ -28,13 +28,20 @@ BEST = "bold green"
 
 
 def comparison_table(
-    comparison: Comparison, *, exact: bool = False, show_coverage: bool = False
+    comparison: Comparison,
+    *,
+    exact: bool = False,
+    show_coverage: bool = False,
+    name: str | None = None,
 ) -> Table:
-    title = f"compare ({len(comparison.entries)}), ratios to {comparison.baseline_name}"
+    """``name`` (the spec's, when one file is compared) heads the title."""
+    title = f"ratios to {comparison.baseline_name}"
+    if name:
+        title = f"[bold]{name}[/]  {title}"
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("", style="bold", no_wrap=True)
-    for index, name in enumerate(comparison.names):
-        header = f"{name}\n(baseline)" if index == comparison.baseline else name
+    for index, column in enumerate(comparison.names):
+        header = f"{column}\n(baseline)" if index == comparison.baseline else column
         table.add_column(header, justify="right", overflow="fold")
     for row in comparison.rows:
         cells = [
@@ -57,12 +64,13 @@ def print_comparison(
     exact: bool = False,
     per_layer: bool = False,
     show_coverage: bool = False,
+    name: str | None = None,
 ) -> None:
     if per_layer:
         print_reports(console, renamed(comparison.entries), depth=None, exact=exact)
-    console.print(comparison_table(comparison, exact=exact, show_coverage=show_coverage))
+    console.print(comparison_table(comparison, exact=exact, show_coverage=show_coverage, name=name))
     for note in notes(comparison):
-        console.print(f"note: {note}", markup=False, highlight=False)
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if per_layer:
         for base, other in delta_pairs(comparison):
             console.print(delta_table(base, other, exact=exact))

@@ -223,7 +223,7 @@ def shape_rows(comparison: Comparison, *, show_coverage: bool) -> list[tuple[str
 def notes(comparison: Comparison) -> list[str]:
     """Layers whose receptive field already exceeds the input, per entry."""
     return [
-        f"{found.entry}: {found.count} layer{'s' if found.count != 1 else ''} already see more "
+        f"{found.entry}: {found.count} layer{'s already see' if found.count != 1 else ' already sees'} more "
         f"than the whole input (receptive field ≥ input size), the first {found.first}"
         for found in comparison.oversized
     ]

@@ -191,11 +191,24 @@ def comparability(entries: Sequence[Entry]) -> tuple[str, ...]:
     )
     warnings = []
     for what, show, why in checks:
-        shown = [(entry.name, show(entry.report)) for entry in entries]
-        if len({value for _, value in shown}) > 1:
-            listed = ", ".join(f"{name} {value}" for name, value in shown)
-            warnings.append(f"not like for like: {what} ({listed}); {why}")
+        groups: dict[str, list[str]] = {}
+        for entry in entries:
+            groups.setdefault(show(entry.report), []).append(entry.name)
+        if len(groups) > 1:
+            warnings.append(f"not like for like: {what} ({_listing(groups)}); {why}")
     return tuple(warnings)
+
+
+def _listing(groups: dict[str, list[str]]) -> str:
+    """``a 5, b 7`` when every value is one entry's; else ``5: a, c; 7: b`` (at most 4 names
+    per value, then ``+N more``)."""
+    if all(len(names) == 1 for names in groups.values()):
+        return ", ".join(f"{names[0]} {value}" for value, names in groups.items())
+    parts = []
+    for value, names in groups.items():
+        shown = ", ".join(names[:4]) + (f" +{len(names) - 4} more" if len(names) > 4 else "")
+        parts.append(f"{value}: {shown}")
+    return "; ".join(parts)
 
 
 def exceeds_input(field: ReceptiveField, input_shape: Shape) -> bool:

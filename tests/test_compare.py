@@ -114,8 +114,11 @@ def test_comparability_warnings(runner: CliRunner) -> None:
     warnings = result.stderr.splitlines()
     # both receptive fields are 5 (jump 1): two warnings, not three
     assert len(warnings) == 2
-    assert warnings[0].startswith(
-        "warning: not like for like: different inputs (googlenet-5x5-branch:direct 192×28×28, "
+    # several entries per value: grouped by value
+    assert warnings[0] == (
+        "warning: not like for like: different inputs (192×28×28: googlenet-5x5-branch:direct, "
+        "googlenet-5x5-branch:bottleneck; 96×27×27: grouped-conv:groups1, grouped-conv:groups2); "
+        "the costs are for different data"
     )
     assert "different output shapes" in warnings[1]
     # warnings never reach standard output
@@ -350,6 +353,27 @@ def test_input_of_the_wrong_rank(runner: CliRunner) -> None:
         "factorized-3x3.yaml:9:31: layer conv1, field conv.kernel: needs one value per spatial "
         "axis (1 for a 1-D input), got 2\n"
     )
+
+
+def test_many_entries_one_row_each(tmp_path: Path) -> None:
+    # six widths of one conv: 3·3·3·w + w parameters, one row per variant
+    body = "".join(
+        f"  w{w}:\n    - conv: {{out: {w}, kernel: 3}}\n" for w in (8, 16, 24, 32, 40, 48)
+    )
+    spec = tmp_path / "widths.yaml"
+    spec.write_text(f"input: [3, 32, 32]\nvariants:\n{body}")
+    buffer = io.StringIO()
+    print_comparison(
+        Console(file=buffer, width=80, color_system=None),
+        compare(collect([convcost.load_spec(spec)])),
+    )
+    lines = buffer.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    row = next(i for i, line in enumerate(lines) if line.strip().startswith("w48"))
+    # w48: 27·48 + 48 = 1,344 parameters, 6× w8's 224; MACs 30·30·48·27 = 1,166,400
+    assert lines[row].split()[:3] == ["w48", "1.3", "K"]
+    assert lines[row + 1].split()[:2] == ["6.00×", "6.00×"]
+    assert "FLOPs = 2 × MACs" in buffer.getvalue()
 
 
 def compare_text(path: Path) -> str:

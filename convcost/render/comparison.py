@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from convcost.compare import Comparison, Entry, layer_deltas
+from convcost.compare import Comparison, Entry, Metric, layer_deltas
 from convcost.render import numbers
 from convcost.render.comparison_formats import (
     LABELS,
@@ -27,6 +27,11 @@ BEST = "bold green"
 """Style of the lowest value in each cost row."""
 
 
+TRANSPOSE_ABOVE = 4
+"""More entries than this are shown one per row (metrics as columns), so that 50 variants
+stay readable on an 80-column terminal."""
+
+
 def comparison_table(
     comparison: Comparison,
     *,
@@ -34,27 +39,79 @@ def comparison_table(
     show_coverage: bool = False,
     name: str | None = None,
 ) -> Table:
-    """``name`` (the spec's, when one file is compared) heads the title."""
+    """One column per entry, or one row per entry above :data:`TRANSPOSE_ABOVE` entries.
+    ``name`` (the spec's, when one file is compared) heads the title."""
     title = f"ratios to {comparison.baseline_name}"
     if name:
         title = f"[bold]{name}[/]  {title}"
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    labels = [
+        comparison.names[i] + (" (baseline)" if i == comparison.baseline else "")
+        for i in range(len(comparison.entries))
+    ]
+    grid: list[tuple[str, list[Text]]] = [
+        (
+            LABELS[row.metric],
+            [
+                Text(
+                    cell_text(comparison, row.metric, index, exact=exact),
+                    style=BEST if index in row.best else "",
+                )
+                for index in range(len(comparison.entries))
+            ],
+        )
+        for row in comparison.rows
+    ]
+    grid += [
+        (label, [Text(t) for t in texts])
+        for label, texts in shape_rows(comparison, show_coverage=show_coverage)
+    ]
+    if len(comparison.entries) > TRANSPOSE_ABOVE:
+        return _transposed(table, comparison, labels, grid)
     table.add_column("", style="bold", no_wrap=True)
-    for index, column in enumerate(comparison.names):
-        header = f"{column}\n(baseline)" if index == comparison.baseline else column
-        table.add_column(header, justify="right", overflow="fold")
-    for row in comparison.rows:
-        cells = [
-            Text(
-                cell_text(comparison, row.metric, index, exact=exact),
-                style=BEST if index in row.best else "",
-            )
-            for index in range(len(comparison.entries))
-        ]
-        table.add_row(LABELS[row.metric], *cells)
-    for label, texts in shape_rows(comparison, show_coverage=show_coverage):
-        table.add_row(label, *texts)
+    for label in labels:
+        table.add_column(
+            label.replace(" (baseline)", "\n(baseline)"), justify="right", overflow="fold"
+        )
+    for label, cells in grid:
+        table.add_row(label, *cells)
     return table
+
+
+SHORT = {
+    "parameters": "params",
+    "other ops": "ops",
+    "activations": "act. mem",
+    "receptive field": "RF",
+    "RF / input": "RF/input",
+}
+"""Column headers of the one-row-per-entry view."""
+
+
+def _transposed(
+    table: Table, comparison: Comparison, labels: list[str], grid: list[tuple[str, list[Text]]]
+) -> Table:
+    """One row per entry; each figure's ratio on a second line; FLOPs (2 × MACs) left out."""
+    kept = [(label, cells) for label, cells in grid if label != LABELS[Metric.FLOPS]]
+    table.add_column("", style="bold", no_wrap=True)
+    for label, _ in kept:
+        table.add_column(SHORT.get(label, label), justify="right", no_wrap=True)
+    for index, label in enumerate(labels):
+        table.add_row(
+            label.replace(" (baseline)", "\n(baseline)"),
+            *(_two_lines(cells[index]) for _, cells in kept),
+        )
+    table.caption = "FLOPs = 2 × MACs"
+    return table
+
+
+def _two_lines(cell: Text) -> Text:
+    """``12.4 M (0.10×)`` → ``12.4 M`` over ``0.10×``."""
+    value, _, ratio = cell.plain.partition(" (")
+    text = Text(value, style=cell.style)
+    if ratio:
+        text.append("\n" + ratio.rstrip(")"), style="dim")
+    return text
 
 
 def print_comparison(

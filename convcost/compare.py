@@ -235,12 +235,32 @@ def oversized(entry: Entry) -> Oversized | None:
     return Oversized(entry=entry.name, first=hits[0], count=len(hits))
 
 
-def coverage(report: Report) -> tuple[Fraction, ...] | None:
-    """Receptive field / input size per spatial axis; ``None`` when not local."""
-    field = report.receptive_field
-    if field.coverage is not Coverage.LOCAL or len(report.input_shape) < 2:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldCoverage:
+    """How much of the input one output sees: receptive field / input size per axis."""
+
+    ratios: tuple[Fraction, ...]
+    path: str | None
+    """``None`` for the network's output; else the last layer whose field is still local
+    (when the network ends in global pooling or a linear layer)."""
+
+
+def coverage(report: Report) -> FieldCoverage | None:
+    """At the output, or at the last layer with a local field; ``None`` when there is none."""
+    if len(report.input_shape) < 2:
         return None
-    return tuple(r / size for r, size in zip(field.size, report.input_shape[1:], strict=True))
+    field, path = report.receptive_field, None
+    if field.coverage is not Coverage.LOCAL:
+        local = [
+            layer for layer in report.layers if layer.receptive_field.coverage is Coverage.LOCAL
+        ]
+        if not local or report.receptive_field.coverage is Coverage.UNKNOWN:
+            return None
+        field, path = local[-1].receptive_field, local[-1].path
+    sizes = report.input_shape[1:]
+    return FieldCoverage(
+        ratios=tuple(r / size for r, size in zip(field.size, sizes, strict=True)), path=path
+    )
 
 
 def layer_deltas(first: Report, second: Report) -> tuple[LayerDelta, ...]:

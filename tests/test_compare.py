@@ -62,7 +62,9 @@ def test_best_is_the_lowest_and_none_when_all_equal() -> None:
 
 def test_best_is_highlighted_bold_green_on_a_terminal() -> None:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, color_system="standard", width=120)
+    console = Console(
+        file=buffer, force_terminal=True, color_system="standard", width=120, no_color=False
+    )
     print_comparison(console, comparison("googlenet-5x5-branch.yaml"))
     text = buffer.getvalue()
     green = r"\x1b\[1;32m *{}\x1b\[0m"
@@ -296,10 +298,10 @@ def test_input_sizes_scale_macs_with_area(tmp_path: Path, runner: CliRunner) -> 
     assert result.ratio("3x320x320", Metric.PARAMS) == 1
     out = runner.invoke(app, ["compare", str(spec), "--input", "3x224x224", "--input", "3x320x320"])
     assert out.exit_code == ExitStatus.OK, out.stderr
-    # 224² → 320²: 2.04×; the receptive field 7 covers 7/224 and 7/320
+    # 224² → 320²: 2.04×; the receptive field 7 covers 7/224 = 3.1% and 7/320 = 2.2%
     assert "(2.04×)" in out.stdout
-    assert "7/224 = 3.1%" in out.stdout
-    assert "7/320 = 2.2%" in out.stdout
+    rf_row = next(line for line in out.stdout.splitlines() if line.startswith(" RF / input"))
+    assert rf_row.split()[-2:] == ["3.1%", "2.2%"]
     assert "different inputs" in out.stderr
 
 
@@ -395,3 +397,21 @@ def test_golden_tables(path: Path, update_golden: bool) -> None:
         if not update_golden:
             pytest.fail(f"{golden} was missing and has been written: review and commit it")
     assert text == golden.read_text(encoding="utf-8"), f"differs from {golden}; --update-golden"
+
+
+def test_coverage_before_global_pooling(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["compare", str(SPECS / "quickstart.yaml"), "--input", "3x32x32", "--input", "3x64x64"]
+    )
+    rf_row = next(line for line in result.stdout.splitlines() if line.startswith(" RF / input"))
+    # quickstart's field is 15 after maxpool1 (docs: explain), then global: 15/32 and 15/64
+    assert rf_row.split()[-4:] == ["46.9%", "@maxpool1", "23.4%", "@maxpool1"]
+    # parameters do not depend on the input; MACs scale 4× except the head's 64·10
+    comparison_ = compare(
+        collect(
+            [convcost.load_spec(SPECS / "quickstart.yaml")],
+            inputs=[parse_input("3x32x32"), parse_input("3x64x64")],
+        )
+    )
+    macs = comparison_.row(Metric.MACS).values
+    assert macs[1] - 640 == 4 * (macs[0] - 640)

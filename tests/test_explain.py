@@ -331,7 +331,9 @@ def test_cli_unknown_layer_exits_2(runner: CliRunner) -> None:
 def test_rich_rendering_on_a_terminal_is_coloured() -> None:
     spec = convcost.load_spec(SPECS / "googlenet-5x5-branch.yaml")
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, color_system="standard", width=200)
+    console = Console(
+        file=buffer, force_terminal=True, color_system="standard", width=200, no_color=False
+    )
     print_explanations(console, explain(spec, variant="direct"))
     text = buffer.getvalue()
     assert "\x1b[1;32m153,632\x1b[0m" in text  # the result of each formula in bold green

@@ -36,13 +36,13 @@ def value_text(metric: Metric, value: int, *, exact: bool) -> str:
 
 
 def ratio_text(ratio: Fraction | None, *, exact: bool = False) -> str:
-    """``0.10×``; four decimals with ``exact``; two significant digits below 0.01."""
+    """``0.10×``; four decimals with ``exact``; one significant digit below 0.01."""
     if ratio is None:
         return "n/a"
     if exact:
         return f"{float(ratio):.4f}×"
     if ratio != 0 and ratio < Fraction(1, 100):
-        return f"{float(ratio):.2g}×"
+        return f"{float(ratio):.1g}×"
     return f"{float(ratio):.2f}×"
 
 
@@ -56,17 +56,15 @@ def cell_text(comparison: Comparison, metric: Metric, index: int, *, exact: bool
 
 
 def coverage_text(report: Report) -> str:
-    """Receptive field / input size: ``11/224 = 4.9%`` (per axis when they differ)."""
-    ratios = coverage(report)
-    if ratios is None:
-        return report.receptive_field.coverage.value
-    shown = []
-    for ratio, size, field in zip(
-        ratios, report.input_shape[1:], report.receptive_field.size, strict=True
-    ):
-        r = str(field.numerator) if field.denominator == 1 else f"{float(field):g}"
-        shown.append(f"{r}/{size} = {100 * float(ratio):.1f}%")
-    return shown[0] if len(set(shown)) == 1 else " × ".join(shown)
+    """Receptive field / input size in percent: ``4.9%`` (per axis, ``4.9%×3.1%``, when they
+    differ), with ``@layer`` when measured before a global pool; above 100% every output
+    already sees the whole input."""
+    found = coverage(report)
+    if found is None:
+        return str(report.receptive_field.coverage.value)
+    shown = [f"{100 * float(ratio):.1f}%" for ratio in found.ratios]
+    text = shown[0] if len(set(shown)) == 1 else "×".join(shown)
+    return text if found.path is None else f"{text} @{found.path}"
 
 
 def renamed(entries: tuple[Entry, ...]) -> list[Report]:
@@ -215,7 +213,6 @@ def shape_rows(comparison: Comparison, *, show_coverage: bool) -> list[tuple[str
         ("jump", [numbers.jump(r.receptive_field) for r in reports]),
     ]
     if show_coverage:
-        result.insert(0, ("input", [numbers.shape(r.input_shape) for r in reports]))
         result.append(("RF / input", [coverage_text(r) for r in reports]))
     return result
 

@@ -284,12 +284,15 @@ def compare(
         else:
             emit(comparison_formats.comparison_csv(result), output)
     else:
-        emit(
-            comparison_formats.comparison_markdown(
-                result, exact=exact, show_coverage=show_coverage
-            ),
-            output,
+        text = comparison_formats.comparison_markdown(
+            result, exact=exact, show_coverage=show_coverage
         )
+        if per_layer:
+            from convcost.render import formats
+
+            layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
+            text = f"{layers}\n{text}"
+        emit(text, output)
 
 
 def _check_dtype(dtype: str) -> None:

@@ -415,3 +415,13 @@ def test_coverage_before_global_pooling(runner: CliRunner) -> None:
     )
     macs = comparison_.row(Metric.MACS).values
     assert macs[1] - 640 == 4 * (macs[0] - 640)
+
+
+def test_per_layer_markdown(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["compare", GOOGLENET, "--per-layer", "-f", "markdown", "--exact"])
+    out = result.stdout
+    # each variant's layer table, then the comparison
+    assert (
+        out.index("### direct") < out.index("### bottleneck") < out.index("| | direct (baseline)")
+    )
+    assert "| 1 | `reduce` | conv | 16×28×28 | 3,088 | 2,408,448 | 1 |" in out

@@ -35,11 +35,11 @@ class _WindowPool(Layer):
 
     def output_shape(self, shape: Shape) -> Shape:
         require_spatial(self.kind, shape)
-        for p, span in zip(self.padding, self._pad_limit_spans(), strict=True):
-            if 2 * p > span:
+        for p, k in zip(self.padding, self.kernel, strict=True):
+            # PyTorch checks kernel_size // 2 >= padding, also for a dilated maxpool
+            if 2 * p > k:
                 raise LayerShapeError(
-                    "padding",
-                    f"padding ({p}) must be at most half the {self._window_name()} ({span}), as in PyTorch",
+                    "padding", f"padding ({p}) must be at most half the kernel ({k}), as in PyTorch"
                 )
         sizes = geometry.pool_sizes(
             spatial(shape),
@@ -50,12 +50,6 @@ class _WindowPool(Layer):
             ceil_mode=self.ceil_mode,
         )
         return (shape[0], *sizes)
-
-    def _pad_limit_spans(self) -> tuple[int, ...]:
-        return self.spans()
-
-    def _window_name(self) -> str:
-        return "effective kernel"
 
     def ops(self, shape: Shape, out: Shape) -> int:
         """One comparison or addition per window element and output."""
@@ -83,12 +77,6 @@ class AvgPool(_WindowPool):
     @property
     def kind(self) -> str:
         return "avgpool"
-
-    def _pad_limit_spans(self) -> tuple[int, ...]:
-        return self.kernel
-
-    def _window_name(self) -> str:
-        return "kernel"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -60,3 +60,14 @@ def test_maxpool_padding_limit_is_half_the_kernel_not_the_dilated_span() -> None
         "net.yaml:3:5: layer maxpool1, field maxpool.padding: "
         "padding (2) must be at most half the kernel (3), as in PyTorch"
     )
+
+
+def test_ceil_mode_pool_wider_than_its_input_gives_one_output() -> None:
+    # PyTorch: AvgPool2d(3, ceil_mode=True) on 2x2 gives 1x1: ⌈(2 − 3) / 3⌉ + 1 = 1, and the
+    # window starts inside the input (0 < 2 + 0). Without ceil mode it is an error (below).
+    report = convcost.analyze(
+        convcost.parse_spec(
+            "input: [8, 2, 2]\nlayers:\n  - avgpool: {kernel: 3, ceil_mode: true}\n"
+        )
+    )
+    assert report.output_shape == (8, 1, 1)

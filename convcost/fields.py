@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from convcost.errors import Location, SpecError
 from convcost.expr import ExpressionError, evaluate
-from convcost.tree import Map, Scalar, Seq, Value, describe
+from convcost.tree import Map, Scalar, Seq, Value, describe, plain
 
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -38,7 +38,7 @@ class Scope:
     def names(self) -> dict[str, object]:
         names: dict[str, object] = {"in_channels": self.in_channels}
         for name, value in self.params.items():
-            names[name] = value.value if isinstance(value, Scalar) else value
+            names[name] = value.value if isinstance(value, Scalar) else plain(value)
         return names
 
 
@@ -55,10 +55,15 @@ def resolve(
     expression, name = whole.groups()
     if name is not None:
         if name == "in_channels":
-            return Scalar(scope.in_channels, value.location, text)
+            return Scalar(scope.in_channels, value.location, str(scope.in_channels))
         if name in scope.params:
             bound = scope.params[name]
-            return Scalar(bound.value, value.location, text) if isinstance(bound, Scalar) else bound
+            # keep the text the value was written as, so `017` and `yes` are still caught
+            return (
+                Scalar(bound.value, value.location, bound.text)
+                if isinstance(bound, Scalar)
+                else bound
+            )
         raise SpecError(
             f"${name} is not a parameter{_of_block(scope)}; known: {_known(scope)}"
             f"{did_you_mean(name, [*scope.params, 'in_channels'])}",

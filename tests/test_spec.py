@@ -71,3 +71,50 @@ def test_ceil_mode_pool_wider_than_its_input_gives_one_output() -> None:
         )
     )
     assert report.output_shape == (8, 1, 1)
+
+
+BLOCK_OUT = (
+    "input: [8, 8, 8]\nblocks:\n  b:\n    params: {w: DEFAULT}\n    layers:\n"
+    "      - conv: {out: $w, kernel: 1}\nlayers:\n  - b: ARGS\n"
+)
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("default", "args", "expected"),
+    [
+        # 017 is octal 15 in YAML 1.1: through $w it was silently taken as 15
+        (
+            "017",
+            "{}",
+            "got 017, which YAML 1.1 reads as the octal number 15: remove the leading zero",
+        ),
+        (
+            "4",
+            "{w: 010}",
+            "got 010, which YAML 1.1 reads as the octal number 8: remove the leading zero",
+        ),
+        # the message showed the reference ("got $w (a boolean)") instead of the value
+        ("yes", "{}", "got yes (a boolean)"),
+    ],
+)
+def test_a_parameter_keeps_the_text_it_was_written_as(
+    default: str, args: str, expected: str
+) -> None:
+    text = BLOCK_OUT.replace("DEFAULT", default).replace("ARGS", args)
+    # the location is the use of $w (line 6, column 21)
+    assert cli_error(text) == (
+        f"net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, {expected}"
+    )
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_a_list_parameter_in_an_expression_is_shown_as_a_list() -> None:
+    # the message dumped the internal tree repr (Seq(items=(Scalar(...)))) instead of [3, 3]
+    text = (
+        "input: [8, 8, 8]\nblocks:\n  b:\n    params: {k: [3, 3]}\n    layers:\n"
+        "      - conv: {out: '${k * 2}', kernel: 1}\nlayers:\n  - b: {}\n"
+    )
+    assert cli_error(text) == (
+        "net.yaml:6:21: layer b1.conv1, field conv.out: 'k' is not an integer (it is [3, 3]) in 'k * 2'"
+    )

@@ -35,7 +35,8 @@ def cli_error(text: str, *args: str) -> str:
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ")
-    assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.endswith("\n")
+    assert result.stderr.count("\n") == 1, result.stderr  # one line
     return result.stderr.removeprefix("error: ").removesuffix("\n")
 
 
@@ -117,4 +118,12 @@ def test_a_list_parameter_in_an_expression_is_shown_as_a_list() -> None:
     )
     assert cli_error(text) == (
         "net.yaml:6:21: layer b1.conv1, field conv.out: 'k' is not an integer (it is [3, 3]) in 'k * 2'"
+    )
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_a_control_character_is_one_line_at_its_position() -> None:
+    # PyYAML's ReaderError has no mark and a two-line message; it was reported at 1:1
+    assert cli_error("input: [3, 8, 8]\nlayers: []\n# bell \x07\n") == (
+        "net.yaml:3:8: invalid YAML: unacceptable character #x0007: control characters are not allowed"
     )

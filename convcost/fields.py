@@ -169,6 +169,10 @@ def read_shape(value: Value, what: str) -> tuple[int, ...]:
     return tuple(int_value(item, minimum=1, layer=None, what=what) for item in value)
 
 
+class MissingField(SpecError):
+    """A required layer field is absent (the builder first looks for a misspelt one)."""
+
+
 class Args:
     """One layer's arguments, read field by field; unknown fields are reported by :meth:`finish`."""
 
@@ -207,6 +211,13 @@ class Args:
             return None
         return resolve(value, self.scope, layer=self.layer, what=self._what(name))
 
+    def required(self, name: str, allowed: str, placeholder: int) -> int:
+        """A required field is absent: raise :class:`MissingField` (a probe returns ``placeholder``)."""
+        error = self.error(name, f"`{name}` is required ({allowed})")
+        raise MissingField(
+            error.message, location=error.location, layer=error.layer, field=error.field
+        )
+
     def _what(self, name: str) -> str:
         return f"{self.kind}.{name}"
 
@@ -217,7 +228,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                raise self.error(name, f"`{name}` is required (an integer >= {minimum})")
+                return self.required(name, f"an integer >= {minimum}", minimum)
             return default
         return int_value(value, minimum=minimum, layer=self.layer, what=self._what(name))
 
@@ -228,9 +239,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                raise self.error(
-                    name, f"`{name}` is required (an integer >= {minimum}, or one per axis)"
-                )
+                default = self.required(name, f"an integer >= {minimum}, or one per axis", minimum)
             return (default,) * self.rank
         if isinstance(value, Seq):
             self._check_axes(name, value)
@@ -326,16 +335,17 @@ class Args:
             raise self.error(name, f"must be one of {', '.join(choices)}, got {shown}{hint}")
         return str(value.value)
 
-    def finish(self) -> None:
-        """Report the first field this kind does not know."""
+    def finish(self, known: Sequence[str] | None = None) -> None:
+        """Report the first field this kind does not know (``known``: all of them, else those read)."""
         if self._mapping is None:
             return
+        known = self._read if known is None else known
         for key, _ in self._mapping.entries:
             name = str(key.value)
-            if name not in self._read:
-                allowed = ", ".join(self._read) or "none"
+            if name not in known:
+                allowed = ", ".join(known) or "none"
                 raise SpecError(
-                    f"unknown field {name!r} for {self.kind}{did_you_mean(name, self._read)}; "
+                    f"unknown field {name!r} for {self.kind}{did_you_mean(name, known)}; "
                     f"allowed: {allowed}",
                     location=key.location,
                     layer=self.layer,

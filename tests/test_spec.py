@@ -127,3 +127,24 @@ def test_a_control_character_is_one_line_at_its_position() -> None:
     assert cli_error("input: [3, 8, 8]\nlayers: []\n# bell \x07\n") == (
         "net.yaml:3:8: invalid YAML: unacceptable character #x0007: control characters are not allowed"
     )
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("layer", "expected"),
+    [
+        (
+            "conv: {out: 4, kernal: 3}",
+            "3:20: layer conv1, field conv.kernal: unknown field 'kernal' for conv; "
+            "did you mean 'kernel'?; allowed: out, kernel, stride, dilation, padding, groups, bias",
+        ),
+        (
+            "adaptive_avgpool: {szie: 3}",
+            "3:24: layer adaptive_avgpool1, field adaptive_avgpool.szie: unknown field 'szie' "
+            "for adaptive_avgpool; did you mean 'size'?; allowed: size",
+        ),
+    ],
+)
+def test_a_misspelt_required_field_is_reported_as_unknown(layer: str, expected: str) -> None:
+    # was "`kernel` is required": the did-you-mean for the typo was never reached
+    assert cli_error(f"input: [3, 8, 8]\nlayers:\n  - {layer}\n") == f"net.yaml:{expected}"

@@ -1130,3 +1130,107 @@ def test_a_control_character_is_one_line_at_its_position() -> None:
 def test_a_misspelt_required_field_is_reported_as_unknown(layer: str, expected: str) -> None:
     # was "`kernel` is required": the did-you-mean for the typo was never reached
     assert cli_error(f"input: [3, 8, 8]\nlayers:\n  - {layer}\n") == f"net.yaml:{expected}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Files, names and options
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"})
+    result = runner.invoke(app, list(args))
+    assert isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stderr
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_missing_file() -> None:
+    assert invoke("analyze", "missing.yaml") == (2, "error: no such spec file: missing.yaml\n")
+
+
+def test_directory(in_tmp: Path) -> None:
+    (in_tmp / "specs.yaml").mkdir()
+    assert invoke("analyze", "specs.yaml") == (
+        2,
+        "error: specs.yaml is a directory, not a spec file\n",
+    )
+
+
+def test_file_that_is_not_utf8(in_tmp: Path) -> None:
+    (in_tmp / "latin1.yaml").write_bytes(b"name: caf\xe9\n")
+    code, stderr = invoke("analyze", "latin1.yaml")
+    assert code == ExitStatus.INVALID_INPUT
+    assert stderr == (
+        "error: cannot read spec file latin1.yaml: 'utf-8' codec can't decode byte 0xe9 "
+        "in position 9: invalid continuation byte\n"
+    )
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_a_name_that_is_neither_a_file_nor_a_bundled_model() -> None:
+    code, stderr = invoke("analyze", "no-such-model")
+    assert code == ExitStatus.INVALID_INPUT
+    assert stderr.startswith(
+        "error: no spec file 'no-such-model' and no bundled model of that name; bundled: "
+    )
+    assert stderr.count("\n") == 1
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize(
+    ("option", "value", "names"),  # typer's own usage errors, exit 2 as well
+    [
+        ("--batch", "0", "--batch"),
+        ("--dtype", "float8", "--dtype"),
+        ("--format", "yaml", "--format"),
+    ],
+)
+def test_bad_options_are_usage_errors(option: str, value: str, names: str) -> None:
+    Path("net.yaml").write_text("input: [3, 8, 8]\nlayers: []\n", encoding="utf-8")
+    code, stderr = invoke("analyze", "net.yaml", option, value)
+    assert code == ExitStatus.INVALID_INPUT
+    assert "Error: Invalid value for " in stderr
+    assert names in stderr
+    assert "Traceback" not in stderr
+
+
+def test_api_checks_variant_batch_and_dtype() -> None:
+    spec = convcost.parse_spec("input: [3, 8, 8]\nvariants:\n  a: []\n  b: []\n", source="net.yaml")
+    with pytest.raises(SpecError) as caught:
+        convcost.analyze(spec, variant="c")
+    assert str(caught.value) == "net.yaml: no variant named 'c'; variants: a, b"
+    with pytest.raises(SpecError) as caught:
+        convcost.analyze(spec, batch=0)
+    assert str(caught.value) == "batch must be >= 1, got 0"
+    with pytest.raises(SpecError) as caught:
+        convcost.analyze(spec, dtype="float8")
+    assert str(caught.value) == (
+        "unknown dtype 'float8'; choose one of float32, float16, bfloat16, int8, float64"
+    )
+
+
+def test_load_spec_reads_text_with_newlines_and_names_it_string() -> None:
+    with pytest.raises(SpecError) as caught:
+        convcost.load_spec("input: [3]\nlayers: []\n")
+    assert str(caught.value) == (
+        "<string>:1:8: field input: must be [C, L], [C, H, W] or [C, D, H, W] "
+        "(channels first, no batch; rank 2 to 4), got 1 values"
+    )
+
+
+def test_shape_errors_are_shape_errors_with_their_parts() -> None:
+    # ShapeError (a SpecError) carries location, layer and field separately for the API
+    with pytest.raises(convcost.ShapeError) as caught:
+        convcost.analyze(
+            convcost.parse_spec(
+                "input: [30, 8, 8]\nlayers:\n  - conv: {out: 8, kernel: 3, groups: 4}\n"
+            )
+        )
+    error = caught.value
+    assert (str(error.location), error.layer, error.field) == (
+        "<string>:3:5",
+        "conv1",
+        "conv.groups",
+    )
+    assert error.message == "input channels (30) must be divisible by groups (4)"
+    assert error.exit_status == ExitStatus.INVALID_INPUT

@@ -1234,3 +1234,22 @@ def test_shape_errors_are_shape_errors_with_their_parts() -> None:
     )
     assert error.message == "input channels (30) must be divisible by groups (4)"
     assert error.exit_status == ExitStatus.INVALID_INPUT
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_3d_avgpool_needs_the_input_at_least_the_kernel_before_padding() -> None:
+    # PyTorch: AvgPool3d(2, padding=1) on 1x4x4 raises "input image (T: 1 H: 4 W: 4) smaller
+    # than kernel size (kT: 2 kH: 2 kW: 2)"; convcost predicted 2x3x3 (found by
+    # tests/test_torch_shapes.py). 1-D and 2-D avgpools have no such check.
+    assert cli_error("input: [1, 1, 4, 4]\nlayers:\n  - avgpool: {kernel: 2, padding: 1}\n") == (
+        "net.yaml:3:5: layer avgpool1, field avgpool.kernel: a 3-D avgpool needs every input size "
+        ">= the kernel, as PyTorch's AvgPool3d checks before padding: axis D has 1 < 2"
+    )
+    report = convcost.analyze(
+        convcost.parse_spec("input: [1, 1, 4]\nlayers:\n  - avgpool: {kernel: 2, padding: 1}\n")
+    )
+    assert report.output_shape == (
+        1,
+        1,
+        3,
+    )  # 2-D: ⌊(1 + 2 − 2) / 2⌋ + 1 = 1, ⌊(4 + 2 − 2) / 2⌋ + 1 = 3

@@ -78,6 +78,18 @@ class AvgPool(_WindowPool):
     def kind(self) -> str:
         return "avgpool"
 
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) == 4:
+            # PyTorch's AvgPool3d (only the 3-D one) checks the input without its padding
+            for axis, size, k in zip(("D", "H", "W"), shape[1:], self.kernel, strict=True):
+                if size < k:
+                    raise LayerShapeError(
+                        "kernel",
+                        f"a 3-D avgpool needs every input size >= the kernel, as PyTorch's "
+                        f"AvgPool3d checks before padding: axis {axis} has {size} < {k}",
+                    )
+        return _WindowPool.output_shape(self, shape)  # (zero-argument super() fails with slots)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GlobalPool(Layer):

@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 import convcost
 from convcost.cli import app
 from convcost.kinds import KINDS, MERGE_KINDS
+from tests.test_spec import CASES
 
 ROOT = Path(__file__).parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -205,3 +206,30 @@ def test_readme_command_runs(command: str, monkeypatch: pytest.MonkeyPatch) -> N
     result = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"}).invoke(app, args)
     assert result.exit_code == 0, f"{command}: {result.stderr}"
     assert result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# The error table of docs/spec-format.md shows real messages
+
+
+def documented_messages() -> list[str]:
+    """Code spans in the message column of the Errors table (`` … `` or ` … `)."""
+    text = SPEC_FORMAT.read_text(encoding="utf-8")
+    table = text[text.index("| problem | message") :].split("\n\n")[0]
+    messages = []
+    for row in table.splitlines()[2:]:
+        cell = row.split(" | ", 1)[1].removesuffix(" |")
+        messages += [m.strip() for m in re.findall(r"``(.+?)``|`([^`]+)`", cell) for m in m if m]
+    return messages
+
+
+def test_documented_error_messages_are_real() -> None:
+    pinned = [case.values[1] for case in CASES]
+    pinned.append((ROOT / "tests" / "test_spec.py").read_text(encoding="utf-8"))
+    messages = documented_messages()
+    assert len(messages) >= 40
+    for message in messages:
+        if message in ("repeat", "field", "input", "layers") or message.startswith("error: "):
+            continue  # names and the prefix, not messages
+        pieces = [piece.strip() for piece in message.split("…") if piece.strip()]
+        assert any(all(piece in real for piece in pieces) for real in pinned), message

@@ -273,6 +273,11 @@ CASES = [
         id="unknown-field-after-valid-ones",
     ),
     pytest.param(
+        "input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernal: 3}\n",
+        "net.yaml:3:20: layer conv1, field conv.kernal: unknown field 'kernal' for conv; did you mean 'kernel'?; allowed: out, kernel, stride, dilation, padding, groups, bias",
+        id="misspelt-required-field",
+    ),
+    pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - avgpool: {kernel: 3, dilation: 2}\n",
         "net.yaml:3:26: layer avgpool1, field avgpool.dilation: unknown field 'dilation' for avgpool; allowed: kernel, stride, padding, ceil_mode",
         id="avgpool-has-no-dilation",
@@ -582,6 +587,11 @@ CASES = [
         "input: [8, 8, 8]\nlayers:\n  - avgpool: {kernel: 2, padding: 2}\n",
         "net.yaml:3:5: layer avgpool1, field avgpool.padding: padding (2) must be at most half the kernel (2), as in PyTorch",
         id="avgpool-padding-above-half",
+    ),
+    pytest.param(
+        "input: [1, 1, 4, 4]\nlayers:\n  - avgpool: {kernel: 2, padding: 1}\n",
+        "net.yaml:3:5: layer avgpool1, field avgpool.kernel: a 3-D avgpool needs every input size >= the kernel, as PyTorch's AvgPool3d checks before padding: axis D has 1 < 2",
+        id="avgpool-3d-smaller-than-kernel",
     ),
     pytest.param(
         "input: [3, 4, 4]\nlayers:\n  - relu: {}\n  - conv: {out: 4, kernel: 7}\n",

@@ -160,7 +160,10 @@ def _int_problem(value: Value, minimum: int) -> str | None:
 def read_shape(value: Value, what: str) -> tuple[int, ...]:
     """An input shape: 2 to 4 positive integers, channels first."""
     if not isinstance(value, Seq) or not 2 <= len(value) <= 4:
-        got = f"{len(value)} values" if isinstance(value, Seq) else describe(value)
+        if isinstance(value, Seq):
+            got = "1 value" if len(value) == 1 else f"{len(value)} values"
+        else:
+            got = describe(value)
         raise SpecError(
             f"must be [C, L], [C, H, W] or [C, D, H, W] (channels first, no batch; rank 2 to 4), got {got}",
             location=value.location,

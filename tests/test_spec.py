@@ -163,7 +163,7 @@ CASES = [
     ),
     pytest.param(
         "input: [3]\nlayers: []\n",
-        "net.yaml:1:8: field input: must be [C, L], [C, H, W] or [C, D, H, W] (channels first, no batch; rank 2 to 4), got 1 values",
+        "net.yaml:1:8: field input: must be [C, L], [C, H, W] or [C, D, H, W] (channels first, no batch; rank 2 to 4), got 1 value",
         id="input-rank-1",
     ),
     pytest.param(
@@ -795,7 +795,7 @@ CASES = [
     ),
     pytest.param(
         "variants:\n  a:\n    input: [3]\n    layers: []\n",
-        "net.yaml:3:12: field variants.a.input: must be [C, L], [C, H, W] or [C, D, H, W] (channels first, no batch; rank 2 to 4), got 1 values",
+        "net.yaml:3:12: field variants.a.input: must be [C, L], [C, H, W] or [C, D, H, W] (channels first, no batch; rank 2 to 4), got 1 value",
         id="variant-bad-input",
     ),
     pytest.param(
@@ -1224,7 +1224,7 @@ def test_load_spec_reads_text_with_newlines_and_names_it_string() -> None:
         convcost.load_spec("input: [3]\nlayers: []\n")
     assert str(caught.value) == (
         "<string>:1:8: field input: must be [C, L], [C, H, W] or [C, D, H, W] "
-        "(channels first, no batch; rank 2 to 4), got 1 values"
+        "(channels first, no batch; rank 2 to 4), got 1 value"
     )
 
 

@@ -284,7 +284,7 @@ class Args:
             return ((0, 0),) * self.rank
         if isinstance(value, Scalar) and value.value in ("same", "valid"):
             return str(value.value)
-        if isinstance(value, Scalar) and isinstance(value.value, str):
+        if isinstance(value, Map) or (isinstance(value, Scalar) and isinstance(value.value, str)):
             raise self.error(
                 name,
                 f"must be an integer >= 0, a list per axis, 'same' or 'valid', got {describe(value)}",

@@ -565,7 +565,7 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 3, padding: {h: 1}}\n",
-        "net.yaml:3:40: layer conv1, field conv.padding: must be an integer >= 0, got a mapping",
+        "net.yaml:3:40: layer conv1, field conv.padding: must be an integer >= 0, a list per axis, 'same' or 'valid', got a mapping",
         id="padding-mapping",
     ),
     pytest.param(

@@ -9,8 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from convcost.errors import Location, ShapeError, SpecError
-from convcost.fields import Args, Scope, did_you_mean, int_value, interpolate, resolve, resolve_deep
-from convcost.kinds import KINDS, MERGE_KINDS
+from convcost.fields import (
+    Args,
+    MissingField,
+    Scope,
+    did_you_mean,
+    int_value,
+    interpolate,
+    resolve,
+    resolve_deep,
+)
+from convcost.kinds import KINDS, MERGE_KINDS, field_names
 from convcost.layers import LayerShapeError, Separable, Shape
 from convcost.network import (
     Branch,
@@ -212,7 +221,11 @@ class _Builder:
             rank=rank,
         )
         try:
-            parsed = KINDS[entry.kind].parse(reader, shape)
+            try:
+                parsed = KINDS[entry.kind].parse(reader, shape)
+            except MissingField:
+                reader.finish(field_names(entry.kind))  # `kernal: 3` explains a missing kernel
+                raise
             reader.finish()
             if isinstance(parsed, Separable):
                 return self._separable(parsed, entry, path, shape)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from convcost.errors import Location, SpecError
 from convcost.expr import ExpressionError, evaluate
-from convcost.tree import Map, Scalar, Seq, Value, describe
+from convcost.tree import Map, Scalar, Seq, Value, describe, plain
 
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -38,7 +38,7 @@ class Scope:
     def names(self) -> dict[str, object]:
         names: dict[str, object] = {"in_channels": self.in_channels}
         for name, value in self.params.items():
-            names[name] = value.value if isinstance(value, Scalar) else value
+            names[name] = value.value if isinstance(value, Scalar) else plain(value)
         return names
 
 
@@ -55,10 +55,15 @@ def resolve(
     expression, name = whole.groups()
     if name is not None:
         if name == "in_channels":
-            return Scalar(scope.in_channels, value.location, text)
+            return Scalar(scope.in_channels, value.location, str(scope.in_channels))
         if name in scope.params:
             bound = scope.params[name]
-            return Scalar(bound.value, value.location, text) if isinstance(bound, Scalar) else bound
+            # keep the text the value was written as, so `017` and `yes` are still caught
+            return (
+                Scalar(bound.value, value.location, bound.text)
+                if isinstance(bound, Scalar)
+                else bound
+            )
         raise SpecError(
             f"${name} is not a parameter{_of_block(scope)}; known: {_known(scope)}"
             f"{did_you_mean(name, [*scope.params, 'in_channels'])}",
@@ -155,13 +160,20 @@ def _int_problem(value: Value, minimum: int) -> str | None:
 def read_shape(value: Value, what: str) -> tuple[int, ...]:
     """An input shape: 2 to 4 positive integers, channels first."""
     if not isinstance(value, Seq) or not 2 <= len(value) <= 4:
-        got = f"{len(value)} values" if isinstance(value, Seq) else describe(value)
+        if isinstance(value, Seq):
+            got = "1 value" if len(value) == 1 else f"{len(value)} values"
+        else:
+            got = describe(value)
         raise SpecError(
             f"must be [C, L], [C, H, W] or [C, D, H, W] (channels first, no batch; rank 2 to 4), got {got}",
             location=value.location,
             field=what,
         )
     return tuple(int_value(item, minimum=1, layer=None, what=what) for item in value)
+
+
+class MissingField(SpecError):
+    """A required layer field is absent (the builder first looks for a misspelt one)."""
 
 
 class Args:
@@ -202,6 +214,13 @@ class Args:
             return None
         return resolve(value, self.scope, layer=self.layer, what=self._what(name))
 
+    def required(self, name: str, allowed: str, placeholder: int) -> int:
+        """A required field is absent: raise :class:`MissingField` (a probe returns ``placeholder``)."""
+        error = self.error(name, f"`{name}` is required ({allowed})")
+        raise MissingField(
+            error.message, location=error.location, layer=error.layer, field=error.field
+        )
+
     def _what(self, name: str) -> str:
         return f"{self.kind}.{name}"
 
@@ -212,7 +231,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                raise self.error(name, f"`{name}` is required (an integer >= {minimum})")
+                return self.required(name, f"an integer >= {minimum}", minimum)
             return default
         return int_value(value, minimum=minimum, layer=self.layer, what=self._what(name))
 
@@ -223,9 +242,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                raise self.error(
-                    name, f"`{name}` is required (an integer >= {minimum}, or one per axis)"
-                )
+                default = self.required(name, f"an integer >= {minimum}, or one per axis", minimum)
             return (default,) * self.rank
         if isinstance(value, Seq):
             self._check_axes(name, value)
@@ -267,7 +284,7 @@ class Args:
             return ((0, 0),) * self.rank
         if isinstance(value, Scalar) and value.value in ("same", "valid"):
             return str(value.value)
-        if isinstance(value, Scalar) and isinstance(value.value, str):
+        if isinstance(value, Map) or (isinstance(value, Scalar) and isinstance(value.value, str)):
             raise self.error(
                 name,
                 f"must be an integer >= 0, a list per axis, 'same' or 'valid', got {describe(value)}",
@@ -321,16 +338,17 @@ class Args:
             raise self.error(name, f"must be one of {', '.join(choices)}, got {shown}{hint}")
         return str(value.value)
 
-    def finish(self) -> None:
-        """Report the first field this kind does not know."""
+    def finish(self, known: Sequence[str] | None = None) -> None:
+        """Report the first field this kind does not know (``known``: all of them, else those read)."""
         if self._mapping is None:
             return
+        known = self._read if known is None else known
         for key, _ in self._mapping.entries:
             name = str(key.value)
-            if name not in self._read:
-                allowed = ", ".join(self._read) or "none"
+            if name not in known:
+                allowed = ", ".join(known) or "none"
                 raise SpecError(
-                    f"unknown field {name!r} for {self.kind}{did_you_mean(name, self._read)}; "
+                    f"unknown field {name!r} for {self.kind}{did_you_mean(name, known)}; "
                     f"allowed: {allowed}",
                     location=key.location,
                     layer=self.layer,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from convcost.fields import Args
+from convcost.errors import Location
+from convcost.fields import Args, Scope
 from convcost.layers import (
     Activation,
     AdaptivePool,
@@ -242,5 +244,28 @@ _KINDS = (
 )
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in _KINDS}
+
+
+class _Probe(Args):
+    """Reads no spec: every field takes its default, required ones a placeholder."""
+
+    def required(self, name: str, allowed: str, placeholder: int) -> int:
+        return placeholder
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self._read)
+
+
+@functools.cache
+def field_names(kind: str) -> tuple[str, ...]:
+    """Every field ``kind`` reads, in reading order (for unknown-field messages)."""
+    probe = _Probe(
+        None, kind=kind, scope=Scope(in_channels=1), layer=kind, location=Location("", 1, 1), rank=2
+    )
+    KINDS[kind].parse(probe, (1, 1, 1))
+    return probe.fields
+
+
 MERGE_KINDS = ("concat", "add", "multiply")
 KIND_NAMES = frozenset(KINDS) | frozenset(MERGE_KINDS)

@@ -154,6 +154,15 @@ def _compose(text: str, source: str) -> Value | None:
         location = Location(source, mark.line + 1, mark.column + 1) if mark else None
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
         raise SpecError(f"invalid YAML: {problem}", location=location) from None
+    except yaml.reader.ReaderError as exc:
+        # no mark: the reader gives a character offset (and a two-line str())
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise SpecError(
+            f"invalid YAML: unacceptable character #x{ord(character):04x}: {exc.reason}",
+            location=Location(source, line, column),
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
     if node is None:

@@ -61,7 +61,7 @@ def pool_sizes(
         result = (numerator + (s - 1 if ceil_mode else 0)) // s + 1
         if ceil_mode and (result - 1) * s >= size + p:
             result -= 1
-        if numerator < 0 or result < 1:
+        if result < 1:  # as PyTorch: with ceil mode, a window wider than the input still fits once
             rounding = "⌈" if ceil_mode else "⌊"
             closing = "⌉" if ceil_mode else "⌋"
             raise LayerShapeError(

@@ -35,11 +35,11 @@ class _WindowPool(Layer):
 
     def output_shape(self, shape: Shape) -> Shape:
         require_spatial(self.kind, shape)
-        for p, span in zip(self.padding, self._pad_limit_spans(), strict=True):
-            if 2 * p > span:
+        for p, k in zip(self.padding, self.kernel, strict=True):
+            # PyTorch checks kernel_size // 2 >= padding, also for a dilated maxpool
+            if 2 * p > k:
                 raise LayerShapeError(
-                    "padding",
-                    f"padding ({p}) must be at most half the {self._window_name()} ({span}), as in PyTorch",
+                    "padding", f"padding ({p}) must be at most half the kernel ({k}), as in PyTorch"
                 )
         sizes = geometry.pool_sizes(
             spatial(shape),
@@ -50,12 +50,6 @@ class _WindowPool(Layer):
             ceil_mode=self.ceil_mode,
         )
         return (shape[0], *sizes)
-
-    def _pad_limit_spans(self) -> tuple[int, ...]:
-        return self.spans()
-
-    def _window_name(self) -> str:
-        return "effective kernel"
 
     def ops(self, shape: Shape, out: Shape) -> int:
         """One comparison or addition per window element and output."""
@@ -84,11 +78,17 @@ class AvgPool(_WindowPool):
     def kind(self) -> str:
         return "avgpool"
 
-    def _pad_limit_spans(self) -> tuple[int, ...]:
-        return self.kernel
-
-    def _window_name(self) -> str:
-        return "kernel"
+    def output_shape(self, shape: Shape) -> Shape:
+        if len(shape) == 4:
+            # PyTorch's AvgPool3d (only the 3-D one) checks the input without its padding
+            for axis, size, k in zip(("D", "H", "W"), shape[1:], self.kernel, strict=True):
+                if size < k:
+                    raise LayerShapeError(
+                        "kernel",
+                        f"a 3-D avgpool needs every input size >= the kernel, as PyTorch's "
+                        f"AvgPool3d checks before padding: axis {axis} has {size} < {k}",
+                    )
+        return _WindowPool.output_shape(self, shape)  # (zero-argument super() fails with slots)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -114,6 +114,13 @@ DepthOption = Annotated[
 ExactOption = Annotated[bool, typer.Option("--exact", help="Print raw integers instead of 1.2 M.")]
 
 
+def _check_dtype(dtype: str) -> None:
+    if dtype not in DTYPE_BYTES:
+        raise typer.BadParameter(
+            f"{dtype!r} is not one of {', '.join(DTYPE_BYTES)}", param_hint="--dtype"
+        )
+
+
 @app.command()
 def analyze(
     specs: SpecsArgument,
@@ -134,10 +141,7 @@ def analyze(
     """
     from convcost.render import formats
 
-    if dtype not in DTYPE_BYTES:
-        raise typer.BadParameter(
-            f"{dtype!r} is not one of {', '.join(DTYPE_BYTES)}", param_hint="--dtype"
-        )
+    _check_dtype(dtype)
     try:
         reports = [
             report
@@ -293,13 +297,6 @@ def compare(
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
         emit(text, output)
-
-
-def _check_dtype(dtype: str) -> None:
-    if dtype not in DTYPE_BYTES:
-        raise typer.BadParameter(
-            f"{dtype!r} is not one of {', '.join(DTYPE_BYTES)}", param_hint="--dtype"
-        )
 
 
 @app.command()

@@ -166,6 +166,18 @@ def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:
     return (int_value(minimum, minimum=1, layer=None, what=f"{what}.min"),)
 
 
+def limit_from_text(metric: Metric, text: str) -> Limit:
+    """A limit given on the command line: ``5M``, ``32MiB``; ``224`` or ``224x192`` for the
+    receptive field. Raises :class:`UnitError`."""
+    if metric is not Metric.RECEPTIVE_FIELD:
+        amount = parse_bytes(text) if metric.is_bytes else parse_count(text)
+        return Limit(metric=metric, value=(amount,))
+    parts = text.replace("×", "x").replace(",", "x").split("x")
+    if not all(part.strip().isdigit() and int(part) >= 1 for part in parts):
+        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {text!r}")
+    return Limit(metric=metric, value=tuple(int(part) for part in parts))
+
+
 def budget_for(spec: Spec, variant: Variant, flags: Budget = Budget()) -> Budget:
     """The budget that applies to one variant: spec, then the variant's own, then flags."""
     top = read_budget(spec.budget)

@@ -17,6 +17,7 @@ from fractions import Fraction
 
 COUNT_SUFFIXES = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_SUFFIXES = {
+    "": 1,
     "B": 1,
     "KB": 10**3,
     "MB": 10**6,

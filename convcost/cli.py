@@ -329,6 +329,21 @@ def check_command(
     raise typer.Exit(int(run.exit_status))
 
 
+@app.command("schema")
+def schema_command(output: OutputOption = None) -> None:
+    """Print the JSON Schema of the spec format, for editor completion and validation.
+
+    Example:
+
+        convcost schema -o convcost.schema.json
+    """
+    import json
+
+    from convcost.schema import spec_schema
+
+    emit(json.dumps(spec_schema(), indent=2, ensure_ascii=False) + "\n", output)
+
+
 def _bundled(name: str) -> Report:
     path = zoo.find(name)
     assert path is not None, name

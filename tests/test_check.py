@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from convcost.cli import app
@@ -347,3 +349,14 @@ def test_baseline_array_is_matched_by_name(runner: CliRunner, tmp_path: Path) ->
         ("quickstart", "params"),
     ]
     assert all(g["growth_percent"] == 0 for g in growth)
+
+
+def test_pre_commit_hook() -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "convcost-check"
+    assert hook["entry"] == "convcost check"
+    files = re.compile(hook["files"])
+    assert files.search("specs/quickstart.yaml")
+    assert files.search("models/specs/resnet.yml")
+    assert not files.search(".github/workflows/ci.yml")
+    assert not files.search("specs/notes.md")

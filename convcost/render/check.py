@@ -213,7 +213,7 @@ def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None
         if lines:
             console.print("layers changed since the baseline:")
             for line in lines:
-                console.print(f"  {line}", markup=False, highlight=False)
+                console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
             console.print()
     console.print(summary(run), markup=False, highlight=False)
 

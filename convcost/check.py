@@ -85,11 +85,6 @@ class Outcome:
     skipped: bool = False
 
     @property
-    def location(self) -> Location:
-        """The spec's first line: where annotations about flags and the baseline point."""
-        return Location(self.source, 1, 1)
-
-    @property
     def failed(self) -> bool:
         return any(not item.status.passed for item in self.results) or any(
             not item.status.passed for item in self.growths

@@ -207,8 +207,8 @@ class CheckFormat(enum.StrEnum):
     JUNIT = "junit"
 
 
-def _limit_option(metric: str, what: str) -> Any:
-    return typer.Option(f"--{metric}", help=what, show_default=False)
+def _limit_option(metric: str, what: str, metavar: str = "N") -> Any:
+    return typer.Option(f"--{metric}", help=what, show_default=False, metavar=metavar)
 
 
 @app.command("check")
@@ -230,10 +230,13 @@ def check_command(
     max_flops: Annotated[str | None, _limit_option("max-flops", "Maximum FLOPs: 1.2G.")] = None,
     max_activation_memory: Annotated[
         str | None,
-        _limit_option("max-activation-memory", "Maximum sum of layer outputs: 64MiB, 100MB."),
+        _limit_option(
+            "max-activation-memory", "Maximum sum of layer outputs: 64MiB, 100MB.", "BYTES"
+        ),
     ] = None,
     max_peak_memory: Annotated[
-        str | None, _limit_option("max-peak-memory", "Maximum peak inference memory: 32MiB.")
+        str | None,
+        _limit_option("max-peak-memory", "Maximum peak inference memory: 32MiB.", "BYTES"),
     ] = None,
     min_receptive_field: Annotated[
         str | None,
@@ -241,10 +244,15 @@ def check_command(
     ] = None,
     baseline: Annotated[
         Path | None,
-        typer.Option(help="A `convcost analyze --format json` output to compare against."),
+        typer.Option(
+            help="A `convcost analyze --format json` output to compare against.", metavar="FILE"
+        ),
     ] = None,
     max_growth: Annotated[
-        str, typer.Option(help="Allowed growth of params, MACs and peak memory over --baseline.")
+        str,
+        typer.Option(
+            help="Allowed growth of params, MACs and peak memory over --baseline.", metavar="PCT"
+        ),
     ] = "0%",
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",

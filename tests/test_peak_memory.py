@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convcost.layers import elements
 from convcost.render.formats import to_json
 from tests.conftest import run
 
@@ -112,3 +116,37 @@ def test_peak_memory_in_json_totals() -> None:
     # params: two convs of 4·4·9 + 4 = 148
     assert totals["peak_memory_bytes"] == (768 + 296) * 4
     assert totals["peak_at"] == "add1.body.relu1"
+
+
+# Bounds that hold for any network, checked on random stacks of layers and merge blocks.
+LAYER_TEXT = st.sampled_from(
+    [
+        "conv: {out: 3, kernel: 3, padding: 1}",
+        "conv: {out: 6, kernel: 1}",
+        "relu: {}",
+        "dropout: {}",
+        "maxpool: {kernel: 3, stride: 1, padding: 1}",
+        "add: {body: [{conv: {out: ${in_channels}, kernel: 1}}], shortcut: []}",
+        "concat: {a: [{conv: {out: 2, kernel: 1}}], b: [], c: [{relu: {}}]}",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(LAYER_TEXT, min_size=1, max_size=8), st.integers(1, 3))
+def test_peak_is_between_one_layers_tensors_and_all_tensors(layers: list[str], batch: int) -> None:
+    text = "input: [4, 6, 6]\nlayers:\n" + "".join(f"  - {layer}\n" for layer in layers)
+    report = run(text.replace("${in_channels}", '"${in_channels}"'), batch=batch)
+    input_elements = 4 * 36 * batch
+    # upper bound: the input and every output alive at once
+    assert report.peak_activation_elements <= input_elements + report.totals.activation_elements
+    # lower bound: any allocating leaf layer has its input and its output alive together
+    views = {"identity", "dropout", "flatten", "split"}
+    for layer in report.layers:
+        if layer.kind in views:
+            continue
+        together = (elements(layer.input_shape) + elements(layer.output_shape)) * batch
+        if layer.kind not in ("concat", "add", "multiply"):
+            assert report.peak_activation_elements >= together
+    assert report.peak_activation_elements >= input_elements
+    assert report.peak_memory_bytes == (report.peak_activation_elements + report.totals.params) * 4

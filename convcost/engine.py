@@ -8,6 +8,7 @@ from convcost.build import build
 from convcost.errors import SpecError
 from convcost.layers import Shape, elements
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
+from convcost.peak import peak_activations
 from convcost.receptive import ReceptiveField, merge
 from convcost.report import DTYPE_BYTES, BlockReport, Cost, Diagnostic, LayerReport, Report, total
 from convcost.spec import Spec, Variant
@@ -59,6 +60,7 @@ def analyze_network(
         raise SpecError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPE_BYTES)}")
     walker = _Walker(batch)
     field = walker.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
+    peak = peak_activations(network)
     return Report(
         name=network.name,
         source=source,
@@ -71,6 +73,8 @@ def analyze_network(
         totals=total(walker.costs()),
         receptive_field=field,
         warnings=tuple(walker.warnings),
+        peak_activation_elements=peak.elements * batch,
+        peak_at=peak.path,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,11 +35,75 @@ from convcost.layers.geometry import same_padding
 Parser = Callable[[Args, Shape], AnyLayer | Separable]
 
 
+class FieldType(enum.Enum):
+    """How a layer field is written; ``convcost schema`` turns each into a JSON Schema."""
+
+    INT = "int"
+    PER_AXIS = "per_axis"
+    """An integer for every spatial axis, or a list with one per axis."""
+    PADDING = "padding"
+    """``same``, ``valid``, an integer, or per axis an integer or a [before, after] pair."""
+    FLAG = "flag"
+    NUMBER = "number"
+    CHOICE = "choice"
+
+
+REQUIRED = None
+"""The ``default`` of a field that must be given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field a layer kind reads: documentation for the schema, checked against the parser
+    by tests/test_schema.py (the names it reads and the defaults it applies)."""
+
+    name: str
+    type: FieldType
+    description: str
+    default: int | float | bool | str | None = REQUIRED
+    minimum: int | float = 1
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    default_note: str = ""
+    """Describes a default that is not a constant (a pool's stride defaults to its kernel)."""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED and not self.default_note
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     name: str
     parse: Parser
     summary: str
+    fields: tuple[Field, ...] = ()
+
+
+OUT = Field("out", FieldType.INT, "output channels (features for linear)")
+KERNEL = Field("kernel", FieldType.PER_AXIS, "kernel size, one value or one per spatial axis")
+STRIDE = Field("stride", FieldType.PER_AXIS, "stride, one value or one per spatial axis", 1)
+DILATION = Field("dilation", FieldType.PER_AXIS, "dilation (spacing of kernel taps)", 1)
+CONV_PADDING = Field(
+    "padding",
+    FieldType.PADDING,
+    "zero padding: an integer, one per axis (each an integer or [before, after]), "
+    "'same' (stride 1, as PyTorch) or 'valid'",
+    0,
+    minimum=0,
+)
+GROUPS = Field("groups", FieldType.INT, "groups: in and out channels must both divide by it", 1)
+BIAS = Field("bias", FieldType.FLAG, "learnable bias per output channel", True)
+MULTIPLIER = Field(
+    "multiplier", FieldType.INT, "depth multiplier: out channels = in · multiplier", 1
+)
+POOL_PADDING = Field(
+    "padding", FieldType.PER_AXIS, "implicit padding, at most half the kernel", 0, minimum=0
+)
+POOL_STRIDE = Field(
+    "stride", FieldType.PER_AXIS, "stride", default_note="the kernel size, as PyTorch"
+)
+CEIL_MODE = Field("ceil_mode", FieldType.FLAG, "round the output size up instead of down", False)
 
 
 def _padding(
@@ -220,27 +285,107 @@ def _split(a: Args, shape: Shape) -> Split:
 
 
 _KINDS = (
-    Kind("conv", _conv, "convolution (1-D, 2-D or 3-D from the input rank)"),
     Kind(
-        "depthwise", _depthwise, "depthwise convolution: groups = in channels, out = in·multiplier"
+        "conv",
+        _conv,
+        "convolution (1-D, 2-D or 3-D from the input rank)",
+        (OUT, KERNEL, STRIDE, DILATION, CONV_PADDING, GROUPS, BIAS),
     ),
-    Kind("pointwise", _pointwise, "1×1 convolution"),
-    Kind("separable", _separable, "depthwise then pointwise convolution, shown as two rows"),
-    Kind("conv_transpose", _conv_transpose, "transposed convolution (PyTorch's ConvTranspose)"),
-    Kind("maxpool", _maxpool, "max pooling"),
-    Kind("avgpool", _avgpool, "average pooling (count_include_pad, as PyTorch's default)"),
+    Kind(
+        "depthwise",
+        _depthwise,
+        "depthwise convolution: groups = in channels, out = in·multiplier",
+        (KERNEL, STRIDE, DILATION, CONV_PADDING, MULTIPLIER, BIAS),
+    ),
+    Kind("pointwise", _pointwise, "1×1 convolution", (OUT, BIAS, GROUPS)),
+    Kind(
+        "separable",
+        _separable,
+        "depthwise then pointwise convolution, shown as two rows",
+        (KERNEL, STRIDE, DILATION, CONV_PADDING, MULTIPLIER, BIAS, OUT),
+    ),
+    Kind(
+        "conv_transpose",
+        _conv_transpose,
+        "transposed convolution (PyTorch's ConvTranspose)",
+        (
+            OUT,
+            KERNEL,
+            STRIDE,
+            Field("padding", FieldType.PER_AXIS, "padding removed from the output", 0, minimum=0),
+            Field(
+                "output_padding",
+                FieldType.PER_AXIS,
+                "extra size added to one side of the output",
+                0,
+                minimum=0,
+            ),
+            DILATION,
+            GROUPS,
+            BIAS,
+        ),
+    ),
+    Kind(
+        "maxpool",
+        _maxpool,
+        "max pooling",
+        (KERNEL, POOL_STRIDE, POOL_PADDING, DILATION, CEIL_MODE),
+    ),
+    Kind(
+        "avgpool",
+        _avgpool,
+        "average pooling (count_include_pad, as PyTorch's default)",
+        (KERNEL, POOL_STRIDE, POOL_PADDING, CEIL_MODE),
+    ),
     Kind("global_avgpool", _global("avg"), "average over every spatial axis → [C, 1, …]"),
     Kind("global_maxpool", _global("max"), "maximum over every spatial axis → [C, 1, …]"),
-    Kind("adaptive_avgpool", _adaptive("avg"), "average pooling to a fixed output size"),
-    Kind("adaptive_maxpool", _adaptive("max"), "max pooling to a fixed output size"),
-    Kind("batchnorm", _batchnorm, "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters"),
+    Kind(
+        "adaptive_avgpool",
+        _adaptive("avg"),
+        "average pooling to a fixed output size",
+        (SIZE := Field("size", FieldType.PER_AXIS, "output size, one value or one per axis"),),
+    ),
+    Kind("adaptive_maxpool", _adaptive("max"), "max pooling to a fixed output size", (SIZE,)),
+    Kind(
+        "batchnorm",
+        _batchnorm,
+        "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters",
+        (Field("eps", FieldType.NUMBER, "added to the variance", 1e-5, minimum=0.0, maximum=1.0),),
+    ),
     *(Kind(f.value, _activation(f), f"{f.value} activation") for f in Function),
     Kind("identity", _identity, "passes its input through"),
-    Kind("dropout", _dropout, "dropout: identity at inference"),
+    Kind(
+        "dropout",
+        _dropout,
+        "dropout: identity at inference",
+        (
+            Field("p", FieldType.NUMBER, "drop probability", 0.5, minimum=0.0, maximum=1.0),
+            Field(
+                "mode",
+                FieldType.CHOICE,
+                "standard drops elements; spatial whole channels (Dropout2d)",
+                "standard",
+                choices=("standard", "spatial"),
+            ),
+        ),
+    ),
     Kind("flatten", _flatten, "flattens [C, …] to [C·…] (needed before linear)"),
-    Kind("linear", _linear, "fully connected layer on a flat input"),
-    Kind("channel_shuffle", _channel_shuffle, "ShuffleNet channel shuffle"),
-    Kind("split", _split, "ShuffleNet v2 channel split: the index-th of `parts` equal chunks"),
+    Kind("linear", _linear, "fully connected layer on a flat input", (OUT, BIAS)),
+    Kind(
+        "channel_shuffle",
+        _channel_shuffle,
+        "ShuffleNet channel shuffle",
+        (Field("groups", FieldType.INT, "number of groups; channels must divide by it"),),
+    ),
+    Kind(
+        "split",
+        _split,
+        "ShuffleNet v2 channel split: the index-th of `parts` equal chunks",
+        (
+            Field("parts", FieldType.INT, "number of equal chunks", 2),
+            Field("index", FieldType.INT, "which chunk to keep, from 0", minimum=0),
+        ),
+    ),
 )
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in _KINDS}

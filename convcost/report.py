@@ -104,10 +104,27 @@ class Report:
     totals: Cost
     receptive_field: ReceptiveField
     warnings: tuple[Diagnostic, ...] = ()
+    peak_activation_elements: int = 0
+    """Activation elements alive at the same time at the peak, times batch (convcost/peak.py)."""
+    peak_at: str = ""
+    """The layer whose output allocation reached the peak (``input`` for the input tensor)."""
 
     @property
     def bytes_per_element(self) -> int:
         return DTYPE_BYTES[self.dtype]
+
+    @property
+    def peak_activation_bytes(self) -> int:
+        return self.peak_activation_elements * self.bytes_per_element
+
+    @property
+    def parameter_bytes(self) -> int:
+        return self.totals.params * self.bytes_per_element
+
+    @property
+    def peak_memory_bytes(self) -> int:
+        """Peak inference memory: the live activations at the peak plus every parameter."""
+        return self.peak_activation_bytes + self.parameter_bytes
 
     @property
     def activation_bytes(self) -> int:

@@ -18,6 +18,9 @@ CONVENTION = {
     "params": "as PyTorch's sum(p.numel() for p in model.parameters()); batchnorm counts 2·C",
     "activations": "sum of every layer's output elements (input excluded), times batch",
     "batch": "multiplies macs, flops, ops and activations, not params",
+    "peak_memory": "live activations at the peak of an inference in spec order (input counted, "
+    "no in-place layers, views free, branch inputs held until their last reader) plus params, "
+    "all at dtype",
 }
 """How the figures were counted; every JSON report carries it (docs/cost-model.md)."""
 
@@ -74,6 +77,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "receptive_field": size,
             "jump": jump,
             "receptive_field_coverage": report.receptive_field.coverage.value,
+            "peak_activation_bytes": report.peak_activation_bytes,
+            "peak_memory_bytes": report.peak_memory_bytes,
+            "peak_at": report.peak_at,
         },
         "layers": [_entry(layer, width) for layer in report.layers],
         "blocks": [_entry(block, width) for block in report.blocks],

@@ -77,6 +77,12 @@ def summary(report: Report, *, exact: bool = False) -> Table:
         f"{totals.activation_elements:,} elements × {report.bytes_per_element} B ({report.dtype})",
     )
     grid.add_row(
+        "peak memory",
+        numbers.size(report.peak_memory_bytes, exact=exact),
+        f"{numbers.size(report.peak_activation_bytes, exact=exact)} live at {report.peak_at} "
+        f"+ {numbers.size(report.parameter_bytes, exact=exact)} params",
+    )
+    grid.add_row(
         "receptive field",
         numbers.receptive(report.receptive_field),
         f"jump {numbers.jump(report.receptive_field)}",

@@ -1,0 +1,279 @@
+"""Budgets: limits on a network's costs, read from a spec's ``budget:`` and from flags.
+
+A spec's top-level ``budget`` applies to every variant; a variant's own ``budget`` overrides
+it metric by metric; command-line flags override both. :func:`evaluate` compares a budget
+with a :class:`Report` and returns one typed :class:`Result` per limit.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from fractions import Fraction
+
+from convcost.errors import Location, SpecError
+from convcost.fields import did_you_mean, int_value
+from convcost.receptive import Coverage
+from convcost.report import Report
+from convcost.spec import Spec, Variant
+from convcost.tree import Map, Scalar, Seq, Value, describe
+from convcost.units import BYTE_FORMS, COUNT_FORMS, UnitError, parse_bytes, parse_count
+
+
+class Metric(enum.StrEnum):
+    """A budgeted quantity; the value is its key under ``budget:``."""
+
+    PARAMS = "params"
+    MACS = "macs"
+    FLOPS = "flops"
+    ACTIVATION_MEMORY = "activation_memory"
+    PEAK_MEMORY = "peak_memory"
+    RECEPTIVE_FIELD = "receptive_field"
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag that sets it."""
+        if self is Metric.RECEPTIVE_FIELD:
+            return "--min-receptive-field"
+        return "--max-" + self.value.replace("_", "-")
+
+    @property
+    def is_bytes(self) -> bool:
+        return self in (Metric.ACTIVATION_MEMORY, Metric.PEAK_MEMORY)
+
+    @property
+    def description(self) -> str:
+        return METRIC_DESCRIPTIONS[self]
+
+
+METRIC_DESCRIPTIONS = {
+    Metric.PARAMS: f"Maximum parameters: {COUNT_FORMS}.",
+    Metric.MACS: f"Maximum multiply-accumulates (at the checked batch): {COUNT_FORMS}.",
+    Metric.FLOPS: f"Maximum FLOPs (2 × MACs): {COUNT_FORMS}.",
+    Metric.ACTIVATION_MEMORY: "Maximum sum of every layer's output, in bytes at the checked "
+    f"--dtype and batch: {BYTE_FORMS}.",
+    Metric.PEAK_MEMORY: "Maximum peak inference memory (live activations + parameters, "
+    f"docs/cost-model.md): {BYTE_FORMS}.",
+    Metric.RECEPTIVE_FIELD: "Minimum receptive field of the output: {min: N} (every axis) or "
+    "{min: [H, W]} (per axis).",
+}
+RECEPTIVE_KEYS = ("min",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit:
+    metric: Metric
+    value: tuple[int, ...]
+    """One value; for the receptive field one per axis, or one for every axis."""
+    location: Location | None = None
+    """The budget entry in the spec; ``None`` when the limit came from a flag."""
+
+    @property
+    def origin(self) -> str:
+        return str(self.location) if self.location else self.metric.flag
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    limits: tuple[Limit, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.limits)
+
+    def get(self, metric: Metric) -> Limit | None:
+        for limit in self.limits:
+            if limit.metric is metric:
+                return limit
+        return None
+
+    def overridden_by(self, other: Budget) -> Budget:
+        """This budget with ``other``'s limits replacing or adding to it, in metric order."""
+        merged = {limit.metric: limit for limit in self.limits}
+        merged.update({limit.metric: limit for limit in other.limits})
+        return Budget(tuple(merged[m] for m in Metric if m in merged))
+
+
+def read_budget(mapping: Map | None, *, where: str = "budget") -> Budget:
+    """The limits of a spec's ``budget:`` mapping; ``where`` prefixes field names in errors."""
+    if mapping is None:
+        return Budget()
+    names = [metric.value for metric in Metric]
+    limits = []
+    for key, value in mapping.entries:
+        name = str(key.value)
+        if name not in names:
+            raise SpecError(
+                f"unknown budget {name!r}{did_you_mean(name, names)}; allowed: {', '.join(names)}",
+                location=key.location,
+                field=f"{where}.{name}",
+            )
+        metric = Metric(name)
+        limits.append(
+            Limit(
+                metric=metric,
+                value=_limit_value(metric, value, f"{where}.{name}"),
+                location=key.location,
+            )
+        )
+    return Budget(()).overridden_by(Budget(tuple(limits)))
+
+
+def _limit_value(metric: Metric, value: Value, what: str) -> tuple[int, ...]:
+    if metric is Metric.RECEPTIVE_FIELD:
+        return _receptive_limit(value, what)
+    raw = value.value if isinstance(value, Scalar) else value
+    if isinstance(value, Scalar) and isinstance(raw, float):
+        raw = value.text  # exact: 1.5 is checked as the decimal the user wrote
+    try:
+        amount = parse_bytes(raw) if metric.is_bytes else parse_count(raw)
+    except UnitError as exc:
+        shown = describe(value) if not isinstance(value, Scalar) else None
+        message = f"must be {BYTE_FORMS if metric.is_bytes else COUNT_FORMS}, got {shown}"
+        raise SpecError(
+            message if shown else str(exc), location=value.location, field=what
+        ) from None
+    return (amount,)
+
+
+def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:
+    if not isinstance(value, Map):
+        raise SpecError(
+            f"must be a mapping {{min: N}} or {{min: [H, W]}}, got {describe(value)}",
+            location=value.location,
+            field=what,
+        )
+    for key, _ in value.entries:
+        name = str(key.value)
+        if name not in RECEPTIVE_KEYS:
+            raise SpecError(
+                f"unknown key {name!r}{did_you_mean(name, RECEPTIVE_KEYS)}; allowed: min",
+                location=key.location,
+                field=f"{what}.{name}",
+            )
+    minimum = value.get("min")
+    if minimum is None:
+        raise SpecError(
+            "needs `min`: the smallest receptive field allowed, e.g. {min: 224}",
+            location=value.location,
+            field=what,
+        )
+    if isinstance(minimum, Seq):
+        if len(minimum) == 0:
+            raise SpecError(
+                "needs one value per spatial axis", location=minimum.location, field=f"{what}.min"
+            )
+        return tuple(int_value(item, minimum=1, layer=None, what=f"{what}.min") for item in minimum)
+    return (int_value(minimum, minimum=1, layer=None, what=f"{what}.min"),)
+
+
+def limit_from_text(metric: Metric, text: str) -> Limit:
+    """A limit given on the command line: ``5M``, ``32MiB``; ``224`` or ``224x192`` for the
+    receptive field. Raises :class:`UnitError`."""
+    if metric is not Metric.RECEPTIVE_FIELD:
+        amount = parse_bytes(text) if metric.is_bytes else parse_count(text)
+        return Limit(metric=metric, value=(amount,))
+    parts = text.replace("×", "x").replace(",", "x").split("x")
+    if not all(part.strip().isdigit() and int(part) >= 1 for part in parts):
+        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {text!r}")
+    return Limit(metric=metric, value=tuple(int(part) for part in parts))
+
+
+def budget_for(spec: Spec, variant: Variant, flags: Budget = Budget()) -> Budget:
+    """The budget that applies to one variant: spec, then the variant's own, then flags."""
+    top = read_budget(spec.budget)
+    own = read_budget(variant.budget, where=f"variants.{variant.name}.budget")
+    return top.overridden_by(own).overridden_by(flags)
+
+
+class Status(enum.StrEnum):
+    WITHIN = "within"
+    EXCEEDED = "exceeded"
+    UNKNOWN = "unknown"
+    """The receptive field could not be determined (branches with different jumps)."""
+
+    @property
+    def passed(self) -> bool:
+        return self is Status.WITHIN
+
+
+Actual = int | tuple[Fraction, ...] | Coverage
+"""A count or bytes; a receptive field per axis; or GLOBAL/UNKNOWN coverage."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Result:
+    """One limit checked against one report."""
+
+    report: str
+    """The network's name (the variant's, for a ``variants:`` spec)."""
+    source: str
+    limit: Limit
+    actual: Actual
+    margin: float | None
+    """Headroom in percent of the limit: 25.0 is 25 % below a maximum (or above a minimum);
+    negative when exceeded; ``None`` when it has no meaning (a limit of 0, a global field)."""
+    status: Status
+
+    @property
+    def metric(self) -> Metric:
+        return self.limit.metric
+
+
+def actual_value(report: Report, metric: Metric) -> Actual:
+    """The figure of ``report`` that ``metric`` limits (at the report's batch and dtype)."""
+    match metric:
+        case Metric.PARAMS:
+            return report.totals.params
+        case Metric.MACS:
+            return report.totals.macs
+        case Metric.FLOPS:
+            return report.totals.flops
+        case Metric.ACTIVATION_MEMORY:
+            return report.activation_bytes
+        case Metric.PEAK_MEMORY:
+            return report.peak_memory_bytes
+        case Metric.RECEPTIVE_FIELD:
+            field = report.receptive_field
+            return field.size if field.coverage is Coverage.LOCAL else field.coverage
+
+
+def evaluate(budget: Budget, report: Report) -> tuple[Result, ...]:
+    """Every limit of ``budget`` against ``report``, in metric order."""
+    return tuple(_check(limit, report) for limit in budget.limits)
+
+
+def _check(limit: Limit, report: Report) -> Result:
+    actual = actual_value(report, limit.metric)
+    if isinstance(actual, int):
+        bound = limit.value[0]
+        margin = 100 * (bound - actual) / bound if bound else None
+        status = Status.WITHIN if actual <= bound else Status.EXCEEDED
+    elif isinstance(actual, Coverage):
+        margin = None
+        status = Status.WITHIN if actual is Coverage.GLOBAL else Status.UNKNOWN
+    else:
+        minimum = _per_axis(limit, len(actual))
+        margin = min(100 * float((a - m) / m) for a, m in zip(actual, minimum, strict=True))
+        passed = all(a >= m for a, m in zip(actual, minimum, strict=True))
+        status = Status.WITHIN if passed else Status.EXCEEDED
+    return Result(
+        report=report.name,
+        source=report.source,
+        limit=limit,
+        actual=actual,
+        margin=margin,
+        status=status,
+    )
+
+
+def _per_axis(limit: Limit, rank: int) -> tuple[int, ...]:
+    if len(limit.value) == 1:
+        return limit.value * rank
+    if len(limit.value) != rank:
+        raise SpecError(
+            f"receptive_field.min has {len(limit.value)} values but the network has "
+            f"{rank} spatial axes",
+            location=limit.location,
+            field="budget.receptive_field.min",
+        )
+    return limit.value

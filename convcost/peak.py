@@ -1,0 +1,97 @@
+"""Peak inference memory: the most activation elements alive at one time.
+
+The network runs in spec order, one layer at a time, each merge block's branches one after
+the other in file order (see "Peak memory" in docs/cost-model.md). A tensor is alive from the
+moment its producer allocates it until its last reader has finished:
+
+- a layer allocates its output while its input is still alive (no layer works in place);
+- ``identity``, ``dropout``, ``flatten`` and ``split`` return a view of their input (as in
+  PyTorch at inference): they allocate nothing and keep the input's buffer alive instead;
+- a merge block's input stays alive until the last of its branches has read it; an identity
+  branch (a residual shortcut) holds it until the merge;
+- every branch output stays alive until the merge step, which allocates the merged output
+  (``concat``, ``add`` and ``multiply`` alike) and then frees them;
+- the network input counts from the start, the final output until the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import assert_never
+
+from convcost.layers import Dropout, Flatten, Identity, Split, elements
+from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
+
+VIEW_LAYERS = (Identity, Dropout, Flatten, Split)
+"""Layers whose output is a view of their input buffer."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Peak:
+    elements: int
+    """Activation elements alive at the peak, per sample."""
+    path: str
+    """The layer (or merge step) whose output allocation reached the peak; ``input`` if none."""
+
+
+def peak_activations(network: Network) -> Peak:
+    """The peak of live activation elements for one sample (multiply by the batch)."""
+    tracker = _Tracker()
+    buffer = tracker.allocate(elements(network.input_shape), "input")
+    tracker.sequence(network.nodes, buffer)
+    return Peak(elements=tracker.peak, path=tracker.peak_path)
+
+
+class _Tracker:
+    """Buffers with reference counts: a buffer is freed when its last reference is released."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[int, int] = {}
+        self.references: dict[int, int] = {}
+        self.live = 0
+        self.peak = 0
+        self.peak_path = "input"
+        self.next_id = 0
+
+    def allocate(self, size: int, path: str) -> int:
+        buffer = self.next_id
+        self.next_id += 1
+        self.sizes[buffer] = size
+        self.references[buffer] = 1
+        self.live += size
+        if self.live > self.peak:
+            self.peak, self.peak_path = self.live, path
+        return buffer
+
+    def release(self, buffer: int, count: int = 1) -> None:
+        self.references[buffer] -= count
+        if self.references[buffer] == 0:
+            self.live -= self.sizes.pop(buffer)
+            del self.references[buffer]
+
+    def sequence(self, nodes: tuple[Node, ...], buffer: int) -> int:
+        """Run ``nodes`` on one reference to ``buffer``; returns one reference to the result."""
+        for node in nodes:
+            buffer = self.node(node, buffer)
+        return buffer
+
+    def node(self, node: Node, buffer: int) -> int:
+        match node:
+            case LayerNode():
+                if isinstance(node.layer, VIEW_LAYERS):
+                    return buffer
+                out = self.allocate(elements(node.output_shape), node.path)
+                self.release(buffer)
+                return out
+            case GroupNode():
+                return self.sequence(node.children, buffer)
+            case MergeNode():
+                # one reference per branch: the input lives until the last branch has read it
+                self.references[buffer] += len(node.branches) - 1
+                outputs = [self.sequence(branch.nodes, buffer) for branch in node.branches]
+                merged = self.allocate(elements(node.output_shape), node.path)
+                for output in outputs:
+                    self.release(output)
+                return merged
+            case _:
+                assert_never(node)

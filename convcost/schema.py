@@ -1,0 +1,252 @@
+"""A JSON Schema (draft 2020-12) of the spec format, generated from the kinds registry.
+
+Editors use it for completion and validation (``convcost schema > convcost.schema.json``;
+docs/spec-format.md shows the VS Code set-up). Layer kinds and their fields come from
+:data:`convcost.kinds.KINDS`, budget keys from :class:`convcost.budget.Metric`, top-level keys
+from :mod:`convcost.spec`: nothing is listed twice.
+
+The schema checks the structure a spec can have; what depends on shapes or on the values of
+``$params`` (a conv's channels dividing by its groups, a block's parameters) is checked by
+``convcost analyze``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcost.budget import Metric
+from convcost.kinds import KINDS, MERGE_KINDS, Field, FieldType, Kind
+from convcost.units import BYTES_PATTERN, COUNT_PATTERN
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+Schema = dict[str, Any]
+
+PARAM: Schema = {
+    "type": "string",
+    "pattern": r"\$",
+    "description": "a block parameter ($name) or an integer expression (${in_channels * 2})",
+}
+LAYER = {"$ref": "#/$defs/layer"}
+LAYERS: Schema = {"type": "array", "items": LAYER, "description": "layers, in order"}
+BUILTIN_LAYERS: Schema = {"type": "array", "items": {"$ref": "#/$defs/builtin_layer"}}
+"""Layers of a spec without ``blocks:``: a name that is not a built-in kind is then a typo."""
+ENTRY_PROPERTIES: Schema = {
+    "name": {
+        "type": "string",
+        "description": "the entry's name in reports (default: kind + counter, e.g. conv2)",
+    },
+    "repeat": {
+        "anyOf": [{"type": "integer", "minimum": 1}, PARAM],
+        "description": "repeat the entry this many times; rows are named 0, 1, …",
+    },
+}
+MERGE_SUMMARIES = {
+    "concat": "channel concatenation of the branches (Inception, DenseNet)",
+    "add": "elementwise sum of the branches (ResNet); [] is the identity shortcut",
+    "multiply": "elementwise product with broadcasting (squeeze-and-excitation)",
+}
+
+
+def _int(minimum: int | float) -> Schema:
+    return {"type": "integer", "minimum": minimum}
+
+
+def _value(field: Field) -> Schema:
+    integer = _int(field.minimum)
+    match field.type:
+        case FieldType.INT:
+            options = [integer]
+        case FieldType.PER_AXIS:
+            per_axis = {"anyOf": [integer, PARAM]}
+            options = [integer, {"type": "array", "items": per_axis, "minItems": 1, "maxItems": 3}]
+        case FieldType.PADDING:
+            pair: Schema = {"type": "array", "items": {"anyOf": [integer, PARAM]}}
+            pair |= {"minItems": 2, "maxItems": 2}
+            axis = {"anyOf": [integer, pair, PARAM]}
+            options = [
+                integer,
+                {"enum": ["same", "valid"]},
+                {"type": "array", "items": axis, "minItems": 1, "maxItems": 3},
+            ]
+        case FieldType.FLAG:
+            options = [{"type": "boolean"}]
+        case FieldType.NUMBER:
+            number: Schema = {"type": "number", "minimum": field.minimum}
+            if field.maximum is not None:
+                number["maximum"] = field.maximum
+            options = [number]
+        case FieldType.CHOICE:
+            options = [{"enum": list(field.choices)}]
+    schema: Schema = {"anyOf": [*options, PARAM], "description": field.description}
+    if field.default is not None:
+        schema["default"] = field.default
+    elif field.default_note:
+        schema["description"] += f" (default: {field.default_note})"
+    return schema
+
+
+def _kind_entry(kind: Kind) -> Schema:
+    required = [field.name for field in kind.fields if field.required]
+    arguments: Schema = {
+        "type": "object" if required else ["object", "null"],
+        "properties": {field.name: _value(field) for field in kind.fields},
+        "additionalProperties": False,
+    }
+    if required:
+        arguments["required"] = required
+    arguments["description"] = kind.summary
+    return _entry(kind.name, arguments, kind.summary)
+
+
+def _entry(key: str, arguments: Schema, summary: str) -> Schema:
+    return {
+        "type": "object",
+        "title": key,
+        "description": summary,
+        "properties": {key: arguments, **ENTRY_PROPERTIES},
+        "required": [key],
+        "additionalProperties": False,
+    }
+
+
+def _merge_entry(name: str, layers: Schema) -> Schema:
+    branches = {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"pattern": r"^[^.]+$"},
+        "additionalProperties": {
+            "anyOf": [layers, {"type": "null"}],
+            "description": "a branch: its layers ([] is the identity)",
+        },
+        "description": MERGE_SUMMARIES[name] + "; maps branch names to layer lists",
+    }
+    return _entry(name, branches, MERGE_SUMMARIES[name])
+
+
+def _block_entry() -> Schema:
+    builtin = sorted([*KINDS, *MERGE_KINDS])
+    return {
+        "type": "object",
+        "title": "block use",
+        "description": "a use of a block defined under `blocks:`, with its parameters",
+        "properties": ENTRY_PROPERTIES,
+        "propertyNames": {"anyOf": [{"enum": list(ENTRY_PROPERTIES)}, {"not": {"enum": builtin}}]},
+        "not": {"propertyNames": {"enum": list(ENTRY_PROPERTIES)}},
+        "additionalProperties": {"type": ["object", "null"]},
+        "minProperties": 1,
+    }
+
+
+def _budget() -> Schema:
+    properties: Schema = {}
+    for metric in Metric:
+        if metric is Metric.RECEPTIVE_FIELD:
+            minimum = {"anyOf": [_int(1), {"type": "array", "items": _int(1), "minItems": 1}]}
+            value: Schema = {
+                "type": "object",
+                "properties": {"min": minimum},
+                "required": ["min"],
+                "additionalProperties": False,
+            }
+        else:
+            pattern = BYTES_PATTERN if metric.is_bytes else COUNT_PATTERN
+            value = {"anyOf": [_int(0), {"type": "string", "pattern": pattern}]}
+        value["description"] = metric.description
+        properties[metric.value] = value
+    return {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "description": "limits checked by `convcost check`",
+    }
+
+
+SHAPE: Schema = {
+    "type": "array",
+    "items": _int(1),
+    "minItems": 2,
+    "maxItems": 4,
+    "description": "input shape, channels first, without batch: [C, L], [C, H, W] or [C, D, H, W]",
+}
+
+
+def spec_schema() -> Schema:
+    """The JSON Schema of a spec file."""
+    variant = {
+        "anyOf": [
+            LAYERS,
+            {
+                "type": "object",
+                "properties": {"input": SHAPE, "layers": LAYERS, "budget": _budget()},
+                "required": ["layers"],
+                "additionalProperties": False,
+            },
+        ],
+        "description": "a variant: its layers, or {input, layers, budget}",
+    }
+    block = {
+        "type": "object",
+        "properties": {
+            "params": {
+                "type": "object",
+                "description": "parameter names with defaults; null makes one required",
+            },
+            "layers": LAYERS,
+        },
+        "required": ["layers"],
+        "additionalProperties": False,
+    }
+    properties: Schema = {
+        "name": {"type": "string", "minLength": 1, "description": "the network's name"},
+        "input": SHAPE,
+        "layers": LAYERS,
+        "variants": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": variant,
+            "description": "several networks, reported one by one",
+        },
+        "blocks": {
+            "type": "object",
+            "propertyNames": {"not": {"enum": sorted([*KINDS, *MERGE_KINDS])}},
+            "additionalProperties": block,
+            "description": "reusable parameterised blocks, used as layer kinds by name",
+        },
+        "budget": _budget(),
+    }
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "convcost spec",
+        "description": "A convolutional network for convcost (docs/spec-format.md).",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+        "anyOf": [{"required": ["layers", "input"]}, {"required": ["variants"]}],
+        "not": {"required": ["layers", "variants"]},
+        "if": {"not": {"required": ["blocks"]}},
+        "then": {
+            "properties": {
+                "layers": BUILTIN_LAYERS,
+                "variants": {
+                    "additionalProperties": {
+                        "anyOf": [BUILTIN_LAYERS, {"properties": {"layers": BUILTIN_LAYERS}}]
+                    }
+                },
+            }
+        },
+        "$defs": {
+            "layer": {
+                "anyOf": [
+                    *(_kind_entry(kind) for kind in KINDS.values()),
+                    *(_merge_entry(name, LAYERS) for name in MERGE_KINDS),
+                    _block_entry(),
+                ],
+            },
+            "builtin_layer": {
+                "anyOf": [
+                    *(_kind_entry(kind) for kind in KINDS.values()),
+                    *(_merge_entry(name, BUILTIN_LAYERS) for name in MERGE_KINDS),
+                ],
+            },
+        },
+    }

@@ -1,0 +1,99 @@
+"""Counts and byte sizes written the way people write them: ``5M``, ``1.2G``, ``64MiB``.
+
+Counts take SI suffixes (``K``/``k``, ``M``, ``G``, ``T``: powers of 1000); byte sizes take
+``KiB``/``MiB``/``GiB``/``TiB`` (powers of 1024), ``KB``/``MB``/``GB``/``TB`` (powers of 1000)
+or ``B``. A decimal is accepted when the result is an exact integer (``1.2G`` is 1,200,000,000;
+``1.5`` is not a count). Growth limits are percentages (``2%``).
+
+The parsers raise :class:`UnitError`; the budget reader adds the file and line, the CLI the
+flag name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from fractions import Fraction
+
+COUNT_SUFFIXES = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+BYTE_SUFFIXES = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KiB": 2**10,
+    "MiB": 2**20,
+    "GiB": 2**30,
+    "TiB": 2**40,
+}
+COUNT_FORMS = "an integer, or a number with K, M, G or T (powers of 1000), e.g. 5M, 1.2G"
+BYTE_FORMS = (
+    "a number of bytes, or a number with B, KiB, MiB, GiB, TiB (powers of 1024) "
+    "or KB, MB, GB, TB (powers of 1000), e.g. 64MiB, 1.5GB"
+)
+PERCENT_FORMS = "a percentage such as 2% or 0.5% (the % may be left out)"
+
+_NUMBER = r"[0-9][0-9_]*(?:\.[0-9]+)?"
+COUNT_PATTERN = rf"^\s*{_NUMBER}\s*[KkMGT]?\s*$"
+"""The string forms of a count, as a regular expression (used by ``convcost schema``)."""
+BYTES_PATTERN = rf"^\s*{_NUMBER}\s*(?:[KMGT]i?B|B)?\s*$"
+_SPLIT = re.compile(rf"\s*({_NUMBER})\s*([A-Za-z]*)\s*")
+
+
+class UnitError(ValueError):
+    """A value that is not a count, a size or a percentage; the message lists the forms."""
+
+
+def parse_count(value: object) -> int:
+    """An exact count >= 0 from an int or a string such as ``600M``."""
+    return _parse(value, COUNT_SUFFIXES, COUNT_FORMS)
+
+
+def parse_bytes(value: object) -> int:
+    """Bytes >= 0 from an int or a string such as ``64MiB``."""
+    return _parse(value, BYTE_SUFFIXES, BYTE_FORMS, hint=_bytes_hint)
+
+
+def parse_percent(value: object) -> Fraction:
+    """A non-negative percentage as a fraction: ``"2%"`` → 1/50."""
+    text = str(value).strip() if isinstance(value, str | int | float) else ""
+    number = text.removesuffix("%").strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", number):
+        raise UnitError(f"must be {PERCENT_FORMS}, got {value!r}")
+    return Fraction(number) / 100
+
+
+def _parse(
+    value: object,
+    suffixes: dict[str, int],
+    forms: str,
+    hint: Callable[[str], str] | None = None,
+) -> int:
+    if isinstance(value, bool):
+        raise UnitError(f"must be {forms}, got {value} (a boolean)")
+    if isinstance(value, int):
+        if value < 0:
+            raise UnitError(f"must be {forms}, got {value} (negative)")
+        return value
+    if not isinstance(value, str):
+        shown = f"{value!r}" if isinstance(value, float) else type(value).__name__
+        raise UnitError(f"must be {forms}, got {shown}")
+    match = _SPLIT.fullmatch(value)
+    if match is None or match.group(2) not in suffixes:
+        extra = hint(value) if hint is not None else ""
+        raise UnitError(f"must be {forms}, got {value!r}{extra}")
+    number, suffix = match.groups()
+    exact = Fraction(number.replace("_", "")) * suffixes[suffix]
+    if exact.denominator != 1:
+        raise UnitError(f"must be a whole number, got {value!r} = {float(exact):g}")
+    return int(exact)
+
+
+def _bytes_hint(value: str) -> str:
+    match = _SPLIT.fullmatch(value)
+    if match and match.group(2) in ("K", "k", "M", "G", "T"):
+        unit = match.group(2).upper()
+        return f" (write {unit}iB for powers of 1024 or {unit}B for powers of 1000)"
+    return ""

@@ -1,0 +1,362 @@
+"""``convcost check``: exit codes, formats, baselines and GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.errors import ExitStatus
+
+ROOT = Path(__file__).parent.parent
+SPECS = ROOT / "specs"
+
+# [3, 8, 8] → conv 3→4 k3 p1: 4·27 + 4 = 112 params, 4·64·27 = 6,912 MACs;
+# relu; conv 4→2 k3: 2·36 + 2 = 74 params, 2·36·36 = 2,592 MACs. Totals 186 params,
+# 9,504 MACs. Peak: relu1's input and output, 2·256 elements, + 186 params → 2,792 B.
+NET = """\
+name: net
+input: [3, 8, 8]
+layers:
+  - conv: {out: 4, kernel: 3, padding: 1}
+  - relu: {}
+  - conv: {out: 2, kernel: 3}
+"""
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100", "GITHUB_ACTIONS": ""})
+
+
+def write(directory: Path, name: str, text: str) -> str:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_within_budget_exits_0(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + "budget: {params: 186, macs: 9504}\n")
+    result = runner.invoke(app, ["check", spec])
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert "2 within budget, 0 exceeded" in result.stdout
+    assert "+0.0%" in result.stdout  # exactly at the limit
+
+
+def test_over_budget_exits_1(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + "budget: {params: 185, macs: 10K}\n")
+    result = runner.invoke(app, ["check", spec])
+    assert result.exit_code == ExitStatus.BUDGET_EXCEEDED
+    assert "OVER" in result.stdout
+    assert "1 within budget, 1 exceeded" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "limit", "status"),
+    [
+        ("--max-params", "186", ExitStatus.OK),
+        ("--max-params", "185", ExitStatus.BUDGET_EXCEEDED),
+        ("--max-macs", "9.504K", ExitStatus.OK),
+        ("--max-macs", "9.503K", ExitStatus.BUDGET_EXCEEDED),
+        ("--max-flops", "19008", ExitStatus.OK),
+        ("--max-flops", "19007", ExitStatus.BUDGET_EXCEEDED),
+        # activations 256 + 256 + 72 = 584 elements · 4 B = 2,336 B
+        ("--max-activation-memory", "2336B", ExitStatus.OK),
+        ("--max-activation-memory", "2KiB", ExitStatus.BUDGET_EXCEEDED),
+        ("--max-peak-memory", "2792", ExitStatus.OK),
+        ("--max-peak-memory", "2791B", ExitStatus.BUDGET_EXCEEDED),
+        ("--min-receptive-field", "5", ExitStatus.OK),
+        ("--min-receptive-field", "5x6", ExitStatus.BUDGET_EXCEEDED),
+    ],
+)
+def test_flags_within_and_over(
+    runner: CliRunner, tmp_path: Path, flag: str, limit: str, status: ExitStatus
+) -> None:
+    spec = write(tmp_path, "net.yaml", NET)
+    result = runner.invoke(app, ["check", spec, flag, limit])
+    assert result.exit_code == status, result.output
+
+
+def test_flag_overrides_the_spec(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + "budget: {params: 100}\n")
+    assert runner.invoke(app, ["check", spec]).exit_code == ExitStatus.BUDGET_EXCEEDED
+    result = runner.invoke(app, ["check", spec, "--max-params", "1K"])
+    assert result.exit_code == ExitStatus.OK
+
+
+def test_dtype_and_batch_change_memory(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + "budget: {peak_memory: 2792B}\n")
+    # float16 halves it; batch 2 doubles the activations: (2·512 + 186) · 2 = 2,420 B
+    assert runner.invoke(app, ["check", spec, "--dtype", "float16"]).exit_code == 0
+    result = runner.invoke(app, ["check", spec, "--dtype", "float16", "--batch", "2", "-f", "json"])
+    assert json.loads(result.stdout)["specs"][0]["results"][0]["actual"] == 2420
+
+
+def test_bad_flag_value_names_the_flag(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET)
+    result = runner.invoke(app, ["check", spec, "--max-peak-memory", "32M"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "--max-peak-memory" in result.stderr
+    assert "write MiB for powers of 1024 or MB for powers of 1000" in result.stderr
+    result = runner.invoke(app, ["check", spec, "--max-growth", "lots"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "--max-growth" in result.stderr
+
+
+def test_spec_without_budget_is_an_error_saying_how_to_add_one(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    spec = write(tmp_path, "net.yaml", NET)
+    result = runner.invoke(app, ["check", spec])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == (
+        f"error: {spec}:1:1: no budget to check: add one to the spec, e.g. "
+        "`budget: {params: 5M, macs: 600M}`, or pass --max-params/--max-macs/--max-peak-memory/… "
+        "or --baseline\n"
+    )
+
+
+def test_directory_skips_specs_without_budget(runner: CliRunner, tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", NET + "budget: {params: 1K}\n")
+    write(tmp_path, "b.yaml", NET)
+    write(tmp_path, "notes.txt", "not a spec")
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert f"note: {tmp_path / 'b.yaml'}: skipped: no budget" in result.stderr
+    assert "1 within budget, 0 exceeded, 1 skipped (no budget)" in result.stdout
+
+
+def test_directory_where_no_spec_has_a_budget_is_an_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    write(tmp_path, "b.yaml", NET)
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "error: none of the 1 specs has a budget; add one to the spec" in result.stderr
+
+
+def test_glob_is_expanded(runner: CliRunner, tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", NET + "budget: {params: 1K}\n")
+    write(tmp_path, "b.yaml", NET + "budget: {params: 2K}\n")
+    result = runner.invoke(app, ["check", str(tmp_path / "*.yaml"), "-f", "json"])
+    sources = [spec["source"] for spec in json.loads(result.stdout)["specs"]]
+    assert sources == [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")]
+
+
+def test_mixed_valid_and_invalid_specs_report_all_and_exit_2(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    good = write(tmp_path, "good.yaml", NET + "budget: {params: 1K}\n")
+    over = write(tmp_path, "over.yaml", NET + "budget: {params: 10}\n")
+    bad = write(tmp_path, "bad.yaml", NET + "budget: {params: 5X}\n")
+    broken = write(tmp_path, "broken.yaml", NET.replace("kernel: 3}", "kernel: 30}"))
+    missing = str(tmp_path / "missing.yaml")
+    result = runner.invoke(app, ["check", good, bad, over, broken, missing, "-f", "json"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    data = json.loads(result.stdout)
+    assert data["exit_status"] == 2
+    by_source = {spec["source"]: spec for spec in data["specs"]}
+    assert by_source[good]["results"][0]["status"] == "within"
+    assert by_source[over]["results"][0]["status"] == "exceeded"
+    assert by_source[bad]["error"].startswith(f"{bad}:7:18: field budget.params: must be")
+    assert by_source[broken]["error"] is not None
+    assert by_source[missing]["error"] == f"no such spec file: {missing}"
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 3  # bad, broken and missing, each on its own line
+
+
+def test_variants_with_own_budgets(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", str(SPECS / "separable-vs-standard.yaml"), "-f", "json"])
+    assert result.exit_code == ExitStatus.OK, result.output
+    results = json.loads(result.stdout)["specs"][0]["results"]
+    limits = {(r["network"], r["metric"]): r["limit"] for r in results}
+    # the standard variant's own macs: 250M overrides the shared 50M; peak_memory is shared
+    assert limits[("standard", "macs")] == 250_000_000
+    assert limits[("separable", "macs")] == 50_000_000
+    assert limits[("standard", "peak_memory")] == 5 * 2**20
+
+
+def test_bundled_specs_pass(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["check", str(SPECS)])
+    assert result.exit_code == ExitStatus.OK, result.output
+
+
+def test_markdown(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + "budget: {params: 185, macs: 10K}\n")
+    result = runner.invoke(app, ["check", spec, "-f", "markdown"])
+    assert result.exit_code == ExitStatus.BUDGET_EXCEEDED
+    lines = result.stdout.splitlines()
+    assert lines[0] == "### ❌ convcost check: 1 within budget, 1 exceeded"
+    assert lines[2] == "| spec | network | metric | budget | actual | margin | status |"
+    # margins: (185 − 186)/185 = −0.5%; (10,000 − 9,504)/10,000 = +5.0%
+    assert lines[4] == f"| `{spec}` | net | params | ≤ 185 | 186 | -0.5% | ❌ **OVER** |"
+    assert lines[5] == f"| `{spec}` | net | macs | ≤ 10.0 K | 9.5 K | +5.0% | ✅ ok |"
+
+
+def test_junit_parses_back(runner: CliRunner, tmp_path: Path) -> None:
+    over = write(tmp_path, "over.yaml", NET + "budget:\n  params: 185\n  macs: 10K\n")
+    bad = write(tmp_path, "bad.yaml", "input: [3]\nlayers: []\n")
+    result = runner.invoke(app, ["check", over, bad, "-f", "junit"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    root = ET.fromstring(result.stdout)
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "1", "1")
+    suites = {suite.get("name"): suite for suite in root.iter("testsuite")}
+    cases = list(suites[over].iter("testcase"))
+    assert [case.get("name") for case in cases] == ["params", "macs"]
+    failure = cases[0].find("failure")
+    assert failure is not None
+    assert failure.get("message") == (
+        "net: params 186 exceeds the budget 185 by 0.5% (budget from " + f"{over}:8:3)"
+    )
+    assert cases[0].get("line") == "8"
+    assert cases[1].find("failure") is None
+    error = suites[bad].find("testcase/error")
+    assert error is not None
+    assert "must be [C, L], [C, H, W]" in (error.get("message") or "")
+
+
+def test_github_annotations(runner: CliRunner, tmp_path: Path) -> None:
+    over = write(tmp_path, "over.yaml", NET + "budget:\n  params: 185\n  macs: 10K\n")
+    bad = write(tmp_path, "bad.yaml", NET + "budget: {parms: 1}\n")
+    result = runner.invoke(
+        app, ["check", over, bad, "--max-flops", "10"], env={"GITHUB_ACTIONS": "true"}
+    )
+    annotations = [line for line in result.stderr.splitlines() if line.startswith("::")]
+    assert annotations == [
+        f"::error file={bad},line=7,col=10,title=convcost invalid spec::{bad}:7:10: field "
+        "budget.parms: unknown budget 'parms'; did you mean 'params'?; allowed: params, macs, "
+        "flops, activation_memory, peak_memory, receptive_field",
+        # the budget entry's line for spec limits; the spec's first line for a flag
+        f"::error file={over},line=8,title=convcost over budget::net: params 186 exceeds the "
+        f"budget 185 by 0.5%25 (budget from {over}:8:3)",
+        f"::error file={over},line=1,title=convcost over budget::net: flops 19,008 exceeds the "
+        "budget 10 by 189980.0%25 (budget from --max-flops)",
+    ]
+    quiet = runner.invoke(app, ["check", over])
+    assert "::error" not in quiet.output
+
+
+BASELINE_SPEC = """\
+name: net
+input: [3, 8, 8]
+layers:
+  - conv: {out: 4, kernel: 3, padding: 1}
+    name: stem
+  - relu: {}
+  - conv: {out: 2, kernel: 3}
+    name: head
+"""
+
+
+def make_baseline(runner: CliRunner, tmp_path: Path) -> str:
+    spec = write(tmp_path, "net.yaml", BASELINE_SPEC)
+    baseline = str(tmp_path / "baseline.json")
+    result = runner.invoke(app, ["analyze", spec, "-f", "json", "-o", baseline])
+    assert result.exit_code == 0
+    return baseline
+
+
+def test_baseline_unchanged_passes_without_budget(runner: CliRunner, tmp_path: Path) -> None:
+    baseline = make_baseline(runner, tmp_path)
+    result = runner.invoke(app, ["check", str(tmp_path / "net.yaml"), "--baseline", baseline])
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert "3 within budget, 0 exceeded" in result.stdout
+    assert "layers changed" not in result.stdout
+
+
+def test_baseline_growth_fails_and_lists_changed_layers(runner: CliRunner, tmp_path: Path) -> None:
+    baseline = make_baseline(runner, tmp_path)
+    grown = BASELINE_SPEC.replace("out: 4", "out: 5") + "  - relu: {}\n    name: extra\n"
+    grown = grown.replace("    name: head\n", "")
+    spec = write(tmp_path, "net.yaml", grown)
+    result = runner.invoke(
+        app, ["check", spec, "--baseline", baseline, "--max-growth", "2%", "-f", "json"]
+    )
+    assert result.exit_code == ExitStatus.BUDGET_EXCEEDED
+    data = json.loads(result.stdout)["specs"][0]
+    growth = {g["metric"]: g for g in data["growth"]}
+    # params: stem 5·27 + 5 = 140, conv 2·45 + 2 = 92 → 232 against 186: +24.7%
+    assert (growth["params"]["baseline"], growth["params"]["actual"]) == (186, 232)
+    assert growth["params"]["growth_percent"] == pytest.approx(100 * 46 / 186)
+    assert growth["params"]["status"] == "exceeded"
+    changes = {(c["path"], c["change"]) for c in data["layer_changes"]}
+    # relu1 has the same kind, params and MACs (0, 0): not a change
+    assert changes == {
+        ("stem", "changed"),
+        ("conv1", "added"),  # the second conv, no longer named head
+        ("extra", "added"),
+        ("head", "removed"),
+    }
+    table = runner.invoke(app, ["check", spec, "--baseline", baseline, "--max-growth", "2%"])
+    assert "net: stem changed: params 112 → 140, MACs 6,912 → 8,640" in table.stdout
+    assert "net: head removed: conv, 74 params, 2,592 MACs" in table.stdout
+
+
+def test_baseline_growth_within_allowance(runner: CliRunner, tmp_path: Path) -> None:
+    baseline = make_baseline(runner, tmp_path)
+    spec = write(tmp_path, "net.yaml", BASELINE_SPEC.replace("name: head", "name: renamed"))
+    args = ["check", spec, "--baseline", baseline]
+    # same costs, a renamed layer: no growth (passes at 0%), the diff lists the rename
+    result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == ExitStatus.OK, result.output
+    changes = json.loads(result.stdout)["specs"][0]["layer_changes"]
+    assert [(c["path"], c["change"]) for c in changes] == [
+        ("renamed", "added"),
+        ("head", "removed"),
+    ]
+
+
+def test_bad_baseline_is_invalid_input(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET)
+    bad = write(tmp_path, "b.json", "{not json")
+    result = runner.invoke(app, ["check", spec, "--baseline", bad])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr.startswith(f"error: {bad}:1:2: the baseline is not JSON")
+    wrong = write(tmp_path, "w.json", '{"name": "x"}')
+    result = runner.invoke(app, ["check", spec, "--baseline", wrong])
+    assert "not a `convcost analyze --format json` output" in result.stderr
+    missing = runner.invoke(app, ["check", spec, "--baseline", str(tmp_path / "none.json")])
+    assert missing.exit_code == ExitStatus.INVALID_INPUT
+
+
+def test_baseline_dtype_mismatch_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    baseline = make_baseline(runner, tmp_path)
+    result = runner.invoke(
+        app, ["check", str(tmp_path / "net.yaml"), "--baseline", baseline, "--dtype", "float16"]
+    )
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "--batch 1 --dtype float32; check with the same options" in result.stderr
+
+
+def test_baseline_array_is_matched_by_name(runner: CliRunner, tmp_path: Path) -> None:
+    baseline = tmp_path / "all.json"
+    specs = [str(SPECS / "googlenet-5x5-branch.yaml"), str(SPECS / "quickstart.yaml")]
+    runner.invoke(app, ["analyze", *specs, "-f", "json", "-o", str(baseline)])
+    assert isinstance(json.loads(baseline.read_text()), list)
+    result = runner.invoke(app, ["check", *specs, "--baseline", str(baseline), "-f", "json"])
+    assert result.exit_code == ExitStatus.OK, result.output
+    growth = [g for spec in json.loads(result.stdout)["specs"] for g in spec["growth"]]
+    assert [(g["network"], g["metric"]) for g in growth][::3] == [
+        ("direct", "params"),
+        ("bottleneck", "params"),
+        ("quickstart", "params"),
+    ]
+    assert all(g["growth_percent"] == 0 for g in growth)
+
+
+def test_pre_commit_hook() -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "convcost-check"
+    assert hook["entry"] == "convcost check"
+    files = re.compile(hook["files"])
+    assert files.search("specs/quickstart.yaml")
+    assert files.search("models/specs/resnet.yml")
+    assert not files.search(".github/workflows/ci.yml")
+    assert not files.search("specs/notes.md")

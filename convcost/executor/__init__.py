@@ -5,15 +5,18 @@ shape code: outputs come from the kernels in :mod:`convcost.executor.kernels`, a
 shape is compared with the engine's prediction.
 """
 
+from convcost.execution import Executed, Execution, LayerRun
 from convcost.executor.memory import EXECUTE_DTYPES
-from convcost.executor.run import Execution, LayerRun, Prepared, estimate_bytes, execute, prepare
+from convcost.executor.run import Prepared, estimate_bytes, execute, execute_all, prepare
 
 __all__ = [
     "EXECUTE_DTYPES",
+    "Executed",
     "Execution",
     "LayerRun",
     "Prepared",
     "estimate_bytes",
     "execute",
+    "execute_all",
     "prepare",
 ]

@@ -16,7 +16,10 @@ from typing import Any, assert_never
 import numpy as np
 import numpy.typing as npt
 
+from convcost.build import build
+from convcost.engine import analyze_network
 from convcost.errors import ExecutionError, ResourceLimitError
+from convcost.execution import Executed, Execution, LayerRun
 from convcost.executor import kernels
 from convcost.executor.memory import (
     available_bytes,
@@ -45,56 +48,13 @@ from convcost.layers import (
     Split,
 )
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
+from convcost.spec import Spec
 
 Array = npt.NDArray[Any]
 Progress = Callable[[str, int, int], None]
 """Called after each layer with (path, layers done, layers in all)."""
 Forward = Callable[[Array, bool], tuple[Array, bool]]
 """A prepared layer: (input, may overwrite it) → (output, the caller owns it)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LayerRun:
-    path: str
-    shape: tuple[int, ...]
-    """The real output shape per sample, channels first (equal to the prediction)."""
-    seconds: float
-    macs: int
-    """MACs for the whole batch, from the engine's formula (for GFLOP/s)."""
-    params: int
-    """Elements of the weight arrays the executor allocated for this layer."""
-
-    @property
-    def gflops_per_second(self) -> float:
-        """Achieved 2·MACs / seconds / 10⁹ (0 for layers without MACs)."""
-        return 2 * self.macs / self.seconds / 1e9 if self.seconds > 0 and self.macs else 0.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Execution:
-    layers: tuple[LayerRun, ...]
-    """Leaf layers and merge steps, in execution order (as the report's layers)."""
-    seconds: float
-    """The whole forward pass (weights are built before it and not counted)."""
-    batch: int
-    dtype: str
-    seed: int
-    estimated_bytes: int
-    """Pre-run estimate of the process's peak resident memory."""
-    peak_rss_bytes: int
-    """The process's measured peak resident memory after the run."""
-
-    @property
-    def params(self) -> int:
-        return sum(layer.params for layer in self.layers)
-
-    @property
-    def macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    @property
-    def gflops_per_second(self) -> float:
-        return 2 * self.macs / self.seconds / 1e9 if self.seconds > 0 else 0.0
 
 
 def estimate_bytes(network: Network, *, batch: int = 1, dtype: str = "float32") -> int:
@@ -167,6 +127,7 @@ class Prepared:
     def forward(
         self, *, batch: int = 1, progress: Progress | None = None, estimated_bytes: int = 0
     ) -> Execution:
+        """Run a seeded random input of ``batch`` samples; time and check every layer."""
         shape = self.network.input_shape
         x = self.rng.standard_normal(
             (batch, *shape[1:], shape[0]) if len(shape) > 1 else (batch, *shape)
@@ -184,6 +145,14 @@ class Prepared:
             estimated_bytes=estimated_bytes,
             peak_rss_bytes=peak_rss_bytes(),
         )
+
+    def output(self, x: Array) -> Array:
+        """The network's output for ``x`` (channels first, as PyTorch), every shape checked."""
+        runner = _Runner(self, x.shape[0], None)
+        y, _ = runner.sequence(
+            self.network.nodes, kernels.to_channels_last(x.astype(self.dtype)), False
+        )
+        return np.ascontiguousarray(kernels.to_channels_first(y))
 
 
 class _Runner:
@@ -430,3 +399,24 @@ _ACTIVATIONS: dict[Function, Callable[..., Array]] = {
     Function.HARDSWISH: kernels.hardswish,
     Function.HARDSIGMOID: kernels.hardsigmoid,
 }
+
+
+def execute_all(
+    spec: Spec,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    seed: int = 0,
+    max_memory: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[Executed, ...]:
+    """Analyze every variant of ``spec`` and confirm its shapes by running it (see :func:`execute`)."""
+    results = []
+    for variant in spec.variants:
+        network = build(spec, variant)
+        report = analyze_network(network, batch=batch, dtype=dtype, source=spec.source)
+        execution = execute(
+            network, batch=batch, dtype=dtype, seed=seed, max_memory=max_memory, progress=progress
+        )
+        results.append(Executed(report=report, execution=execution))
+    return tuple(results)

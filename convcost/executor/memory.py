@@ -62,7 +62,16 @@ def current_rss_bytes() -> int:
 
 
 def peak_rss_bytes() -> int:
-    """The process's peak resident set size so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    """The process's peak resident set size so far: VmHWM from /proc/self/status where there is
+    one (ru_maxrss would carry over the parent's peak across fork and exec), else ru_maxrss
+    (KiB on Linux, bytes on macOS)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 

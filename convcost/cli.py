@@ -121,6 +121,14 @@ ExecuteOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option(help="--execute: seed of the random input and weights.")]
+RepeatOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="--execute: time this many forward passes and report medians "
+        "(the first pass also pays one-time costs).",
+    ),
+]
 MaxMemoryOption = Annotated[
     str | None,
     typer.Option(
@@ -142,6 +150,7 @@ def analyze(
     execute: ExecuteOption = False,
     seed: SeedOption = 0,
     max_memory: MaxMemoryOption = None,
+    repeat: RepeatOption = 1,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -160,7 +169,9 @@ def analyze(
             f"{dtype!r} is not one of {', '.join(DTYPE_BYTES)}", param_hint="--dtype"
         )
     if execute:
-        _analyze_executed(specs, format, output, batch, dtype, depth, exact, seed, max_memory)
+        _analyze_executed(
+            specs, format, output, batch, dtype, depth, exact, seed, max_memory, repeat
+        )
         return
     try:
         reports = [
@@ -202,6 +213,7 @@ def _analyze_executed(
     exact: bool,
     seed: int,
     max_memory: str | None,
+    repeat: int,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.execution import parse_size
@@ -229,6 +241,7 @@ def _analyze_executed(
                     seed=seed,
                     max_memory=limit,
                     progress=progress,
+                    repeat=repeat,
                 )
             ]
     except ConvcostError as error:

@@ -40,6 +40,8 @@ class Execution:
     """Pre-run estimate of the process's peak resident memory."""
     peak_rss_bytes: int
     """The process's measured peak resident memory after the run."""
+    repeat: int = 1
+    """Forward passes timed; with more than one, every time is the median over them."""
 
     @property
     def params(self) -> int:

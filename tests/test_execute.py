@@ -3,12 +3,14 @@ are loud errors with their own exit codes; merges never overwrite a shared block
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 import convcost
@@ -19,6 +21,7 @@ from convcost.execution import parse_size
 from convcost.executor import estimate_bytes, execute, execute_all, prepare
 from convcost.executor.run import _ACTIVATIONS
 from convcost.layers import Conv, Function
+from convcost.render.execution import progress_bar
 from convcost.spec import Spec, load_spec
 
 ROOT = Path(__file__).parent.parent
@@ -226,3 +229,23 @@ def test_execute_all_runs_every_variant() -> None:
     results = execute_all(load_spec(ROOT / "specs" / "googlenet-5x5-branch.yaml"))
     assert [r.report.name for r in results] == ["direct", "bottleneck"]
     assert all(r.execution.layers for r in results)
+
+
+def test_repeat_reports_medians_and_progress_counts_every_pass() -> None:
+    spec = load_spec(QUICKSTART)
+    network = build(spec, spec.variants[0])
+    calls: list[tuple[int, int]] = []
+    run = execute(network, repeat=3, progress=lambda path, done, total: calls.append((done, total)))
+    steps = len(run.layers)
+    assert run.repeat == 3
+    assert calls == [(done, 3 * steps) for done in range(1, 3 * steps + 1)]
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    with progress_bar(Console(file=io.StringIO())) as callback:
+        assert callback is None
+    screen = io.StringIO()
+    with progress_bar(Console(file=screen, force_terminal=True, width=80), delay=0) as callback:
+        assert callback is not None
+        callback("layer1.conv", 3, 4)
+    assert "executing" in screen.getvalue()

@@ -8,9 +8,10 @@ timing each layer and comparing each real output shape with the engine's predict
 from __future__ import annotations
 
 import math
+import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, assert_never
 
 import numpy as np
@@ -76,8 +77,10 @@ def execute(
     seed: int = 0,
     max_memory: int | None = None,
     progress: Progress | None = None,
+    repeat: int = 1,
 ) -> Execution:
-    """Run ``network`` on a seeded random input with He-normal weights.
+    """Run ``network`` on a seeded random input with He-normal weights, ``repeat`` times
+    (the times reported are medians; the first pass also pays one-time costs).
 
     Raises :class:`ResourceLimitError` before allocating anything when the estimate exceeds
     ``max_memory`` (default: half the available RAM), and :class:`ExecutionError` when a
@@ -92,7 +95,38 @@ def execute(
             "lower --batch or the input size, or raise --max-memory"
         )
     prepared = prepare(network, dtype=dtype, seed=seed)
-    return prepared.forward(batch=batch, progress=progress, estimated_bytes=estimate)
+    runs = [
+        prepared.forward(
+            batch=batch, progress=_shifted(progress, index, repeat), estimated_bytes=estimate
+        )
+        for index in range(repeat)
+    ]
+    return _median(runs)
+
+
+def _shifted(progress: Progress | None, index: int, repeat: int) -> Progress | None:
+    """Progress over ``repeat`` passes: pass ``index`` counts from index · total."""
+    if progress is None or repeat == 1:
+        return progress
+    report = progress
+    return lambda path, done, total: report(path, index * total + done, repeat * total)
+
+
+def _median(runs: list[Execution]) -> Execution:
+    """Per-layer and total times as medians over the passes; the rest from the last pass."""
+    if len(runs) == 1:
+        return runs[0]
+    last = runs[-1]
+    layers = tuple(
+        replace(layer, seconds=statistics.median(run.layers[i].seconds for run in runs))
+        for i, layer in enumerate(last.layers)
+    )
+    return replace(
+        last,
+        layers=layers,
+        seconds=statistics.median(run.seconds for run in runs),
+        repeat=len(runs),
+    )
 
 
 def _mib(size: int) -> str:
@@ -409,6 +443,7 @@ def execute_all(
     seed: int = 0,
     max_memory: int | None = None,
     progress: Progress | None = None,
+    repeat: int = 1,
 ) -> tuple[Executed, ...]:
     """Analyze every variant of ``spec`` and confirm its shapes by running it (see :func:`execute`)."""
     results = []
@@ -416,7 +451,13 @@ def execute_all(
         network = build(spec, variant)
         report = analyze_network(network, batch=batch, dtype=dtype, source=spec.source)
         execution = execute(
-            network, batch=batch, dtype=dtype, seed=seed, max_memory=max_memory, progress=progress
+            network,
+            batch=batch,
+            dtype=dtype,
+            seed=seed,
+            max_memory=max_memory,
+            progress=progress,
+            repeat=repeat,
         )
         results.append(Executed(report=report, execution=execution))
     return tuple(results)

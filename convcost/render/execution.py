@@ -62,8 +62,8 @@ def run_summary(execution: Execution) -> Table:
     grid.add_row(
         "executed",
         seconds(execution.seconds),
-        f"forward pass, batch {execution.batch}, {execution.dtype}, seed {execution.seed}; "
-        f"every shape confirmed ({len(execution.layers)} steps)",
+        f"{_passes(execution.repeat)}, batch {execution.batch}, {execution.dtype}, seed {execution.seed}; "
+        f"every shape confirmed ({_plural(len(execution.layers), 'step')})",
     )
     grid.add_row(
         "achieved", f"{execution.gflops_per_second:.1f} GFLOP/s", "2 × MACs / forward time"
@@ -74,6 +74,14 @@ def run_summary(execution: Execution) -> Table:
         f"peak resident (estimated {numbers.size(execution.estimated_bytes)})",
     )
     return grid
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _passes(repeat: int) -> str:
+    return "one forward pass" if repeat == 1 else f"median of {repeat} forward passes"
 
 
 def print_executed(
@@ -97,6 +105,7 @@ def execution_json(execution: Execution) -> dict[str, Any]:
         "batch": execution.batch,
         "dtype": execution.dtype,
         "seed": execution.seed,
+        "repeat": execution.repeat,
         "estimated_bytes": execution.estimated_bytes,
         "peak_rss_bytes": execution.peak_rss_bytes,
         "params": execution.params,

@@ -23,6 +23,7 @@ from convcost.errors import ExecutionError, ResourceLimitError
 from convcost.execution import Executed, Execution, LayerRun
 from convcost.executor import kernels
 from convcost.executor.memory import (
+    BLAS_WORKSPACE_BYTES,
     available_bytes,
     check_dtype,
     current_rss_bytes,
@@ -59,14 +60,16 @@ Forward = Callable[[Array, bool], tuple[Array, bool]]
 
 
 def estimate_bytes(network: Network, *, batch: int = 1, dtype: str = "float32") -> int:
-    """The process's expected peak resident memory: what it holds now, plus the weights,
-    plus the largest set of tensors alive at once during the forward pass."""
+    """The process's expected peak resident memory: what it holds now, the BLAS library's
+    packing buffers, the weights, and the largest set of tensors alive at once during the
+    forward pass."""
     width = check_dtype(dtype)
     params = sum(
         node.layer.weights(node.input_shape) + node.layer.biases(node.input_shape)
         for node in leaves(network.nodes)
     )
-    return current_rss_bytes() + width * (params + estimate_elements(network, batch, width))
+    tensors = width * (params + estimate_elements(network, batch, width))
+    return current_rss_bytes() + BLAS_WORKSPACE_BYTES + tensors
 
 
 def execute(
@@ -163,12 +166,14 @@ class Prepared:
     ) -> Execution:
         """Run a seeded random input of ``batch`` samples; time and check every layer."""
         shape = self.network.input_shape
+        # drawn in the run's dtype, channels last
         x = self.rng.standard_normal(
-            (batch, *shape[1:], shape[0]) if len(shape) > 1 else (batch, *shape)
+            (batch, *shape[1:], shape[0]) if len(shape) > 1 else (batch, *shape),
+            dtype=np.dtype(self.dtype),
         )
         runner = _Runner(self, batch, progress)
         start = time.perf_counter()
-        runner.sequence(self.network.nodes, x.astype(self.dtype), True)
+        runner.sequence(self.network.nodes, x, True)
         seconds = time.perf_counter() - start
         return Execution(
             layers=tuple(runner.runs),

@@ -36,7 +36,7 @@ from torch import nn  # noqa: E402
 
 from convcost import zoo  # noqa: E402
 from convcost.build import build  # noqa: E402
-from convcost.executor import prepare  # noqa: E402
+from convcost.executor import Execution, Prepared, prepare  # noqa: E402
 from convcost.executor.memory import leaves  # noqa: E402
 from convcost.layers import Conv  # noqa: E402
 from convcost.spec import load_spec  # noqa: E402
@@ -93,9 +93,12 @@ def torch_resnet50() -> nn.Module:
     return nn.Sequential(*layers).eval()
 
 
-def sgemm_peak() -> tuple[float, dict[int, float]]:
+def sgemm_peak(
+    sizes: tuple[tuple[int, int], ...] = ((2048, 10), (4096, 3)),
+) -> tuple[float, dict[int, float]]:
+    """Best-of-``repeat`` float32 matrix products of each ``size``², in GFLOP/s."""
     rates = {}
-    for size, repeat in ((2048, 10), (4096, 3)):
+    for size, repeat in sizes:
         a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
         b = np.random.default_rng(1).standard_normal((size, size), dtype=np.float32)
         c = np.empty_like(a)
@@ -113,6 +116,42 @@ def _timed(fn: object) -> float:
 
 def spread(values: list[float]) -> str:
     return f"median {statistics.median(values) * 1e3:.1f} ms (min {min(values) * 1e3:.1f}, max {max(values) * 1e3:.1f})"
+
+
+def time_blocks(
+    prepared: Prepared, model: nn.Module, x: torch.Tensor, conv_paths: set[str], rounds: int
+) -> tuple[list[float], list[float], list[float], Execution]:
+    """Two blocks of convcost runs then torch runs: (convcost totals, their conv layers, torch
+    totals, the last convcost run)."""
+    ours: list[float] = []
+    conv_seconds: list[float] = []
+    theirs: list[float] = []
+    with torch.no_grad():
+        # blocks, not alternate runs: a BLAS's worker threads spin for a while after a call and
+        # would steal the cores from the other library's threads (torch alternated with numpy
+        # ran 2× slower than torch alone)
+        for _ in range(2):
+            time.sleep(1)
+            for index in range(rounds + WARM_UP):
+                run = prepared.forward(batch=1)
+                if index >= WARM_UP:
+                    ours.append(run.seconds)
+                    conv_seconds.append(sum(r.seconds for r in run.layers if r.path in conv_paths))
+            # the peak again, right after: the machine's speed drifts (shared host)
+            block_peak, _ = sgemm_peak(((2048, 5),))
+            block_conv = 2 * sum(r.macs for r in run.layers if r.path in conv_paths)
+            block_rate = block_conv / statistics.median(conv_seconds[-rounds:]) / 1e9
+            print(
+                f"  block: convcost {spread(ours[-rounds:])}; conv {block_rate:.1f} GFLOP/s, "
+                f"sgemm 2048² now {block_peak:.1f} GFLOP/s: {block_rate / block_peak:.0%}"
+            )
+            time.sleep(1)
+            for index in range(rounds + WARM_UP):
+                elapsed = _timed(lambda: model(x))
+                if index >= WARM_UP:
+                    theirs.append(elapsed)
+            print(f"  block: torch    {spread(theirs[-rounds:])}")
+    return ours, conv_seconds, theirs, run
 
 
 def main() -> None:
@@ -145,27 +184,7 @@ def main() -> None:
     model = torch_resnet50()
     params = sum(p.numel() for p in model.parameters())
     x = torch.randn(1, 3, 224, 224)
-    ours: list[float] = []
-    conv_seconds: list[float] = []
-    theirs: list[float] = []
-    with torch.no_grad():
-        # blocks, not alternate runs: a BLAS's worker threads spin for a while after a call and
-        # would steal the cores from the other library's threads (torch alternated with numpy
-        # ran 2× slower than torch alone)
-        for _ in range(2):
-            time.sleep(1)
-            for index in range(rounds + WARM_UP):
-                run = prepared.forward(batch=1)
-                if index >= WARM_UP:
-                    ours.append(run.seconds)
-                    conv_seconds.append(sum(r.seconds for r in run.layers if r.path in conv_paths))
-            print(f"  block: convcost {spread(ours[-rounds:])}")
-            time.sleep(1)
-            for index in range(rounds + WARM_UP):
-                elapsed = _timed(lambda: model(x))
-                if index >= WARM_UP:
-                    theirs.append(elapsed)
-            print(f"  block: torch    {spread(theirs[-rounds:])}")
+    ours, conv_seconds, theirs, run = time_blocks(prepared, model, x, conv_paths, rounds)
     conv_macs = sum(r.macs for r in run.layers if r.path in conv_paths)
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
     conv_rate = 2 * conv_macs / statistics.median(conv_seconds) / 1e9

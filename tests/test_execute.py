@@ -208,7 +208,7 @@ def test_cli_too_little_memory_is_exit_4(runner: CliRunner) -> None:
     result = runner.invoke(app, ["analyze", QUICKSTART, "--execute", "--max-memory", "1KiB"])
     assert result.exit_code == ExitStatus.RESOURCE_LIMIT
     assert result.stderr.startswith("error: --execute would need about ")
-    assert "MiB at its peak" in result.stderr
+    assert "MiB of resident memory at its peak" in result.stderr
     assert "above the limit of 0.0 MiB" in result.stderr
 
 

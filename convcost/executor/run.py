@@ -93,8 +93,9 @@ def execute(
     limit = max_memory if max_memory is not None else available_bytes() // 2
     if estimate > limit:
         raise ResourceLimitError(
-            f"--execute would need about {_mib(estimate)} at its peak (weights, live activations "
-            f"and workspace at batch {batch}, {dtype}), above the limit of {_mib(limit)}: "
+            f"--execute would need about {_mib(estimate)} of resident memory at its peak (this "
+            f"process, BLAS buffers, weights, live activations and workspace at batch {batch}, "
+            f"{dtype}), above the limit of {_mib(limit)}: "
             "lower --batch or the input size, or raise --max-memory"
         )
     prepared = prepare(network, dtype=dtype, seed=seed)

@@ -246,6 +246,7 @@ def conv_transpose(
     out = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
     if any(o < 1 for o in out):
         raise ValueError(f"transposed conv output {out} is empty")
+    rank = len(kernel)
     positions = n * math.prod(sizes)
     per_group = channels // groups
     og = channels_out // groups
@@ -255,12 +256,10 @@ def conv_transpose(
     else:
         grouped = x.reshape(positions, groups, per_group).transpose(1, 0, 2)
         product = np.matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
-        rank = len(kernel)
         contributions = np.ascontiguousarray(
             np.moveaxis(product.reshape(groups, n, *sizes, *kernel, og), 0, 1 + 2 * rank)
         ).reshape(n, *sizes, *kernel, channels_out)
     y = np.zeros((n, *full, channels_out), dtype=x.dtype)
-    rank = len(kernel)
     for at in itertools.product(*(range(k) for k in kernel)):
         where = tuple(
             slice(j * d, j * d + (size - 1) * s + 1, s)

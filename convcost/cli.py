@@ -113,6 +113,30 @@ DepthOption = Annotated[
     typer.Option(min=1, help="Collapse layers nested deeper than this into their block's row."),
 ]
 ExactOption = Annotated[bool, typer.Option("--exact", help="Print raw integers instead of 1.2 M.")]
+ExecuteOption = Annotated[
+    bool,
+    typer.Option(
+        "--execute",
+        help="Also run the network on random NumPy tensors (float32 or float64), confirm every "
+        "predicted shape, and measure time and GFLOP/s per layer.",
+    ),
+]
+SeedOption = Annotated[int, typer.Option(help="--execute: seed of the random input and weights.")]
+RepeatOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="--execute: time this many forward passes and report medians "
+        "(the first pass also pays one-time costs).",
+    ),
+]
+MaxMemoryOption = Annotated[
+    str | None,
+    typer.Option(
+        help="--execute: refuse to run above this estimated peak memory, e.g. 2GiB "
+        "[default: half the available RAM]."
+    ),
+]
 
 
 def _check_dtype(dtype: str) -> None:
@@ -131,6 +155,10 @@ def analyze(
     dtype: DTypeOption = "float32",
     depth: DepthOption = None,
     exact: ExactOption = False,
+    execute: ExecuteOption = False,
+    seed: SeedOption = 0,
+    max_memory: MaxMemoryOption = None,
+    repeat: RepeatOption = 1,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -139,10 +167,17 @@ def analyze(
         convcost analyze specs/googlenet-5x5-bottleneck.yaml
 
         convcost analyze resnet50 --depth 1 --format json -o resnet50.json
+
+        convcost analyze resnet50 --execute --batch 2
     """
     from convcost.render import formats
 
     _check_dtype(dtype)
+    if execute:
+        _analyze_executed(
+            specs, format, output, batch, dtype, depth, exact, seed, max_memory, repeat
+        )
+        return
     try:
         reports = [
             report
@@ -167,6 +202,68 @@ def analyze(
                 )
     elif format is Format.JSON:
         emit(formats.to_json(reports), output)
+    elif format is Format.CSV:
+        emit(formats.to_csv(reports, depth=depth), output)
+    else:
+        emit(formats.to_markdown(reports, depth=depth, exact=exact), output)
+
+
+def _analyze_executed(
+    specs: list[str],
+    format: Format,
+    output: Path | None,
+    batch: int,
+    dtype: str,
+    depth: int | None,
+    exact: bool,
+    seed: int,
+    max_memory: str | None,
+    repeat: int,
+) -> None:
+    """``analyze --execute``: numpy is imported here only."""
+    from convcost.execution import parse_size
+    from convcost.executor import EXECUTE_DTYPES, execute_all
+    from convcost.render import execution, formats
+
+    if dtype not in EXECUTE_DTYPES:
+        raise typer.BadParameter(
+            f"--execute runs in {' or '.join(EXECUTE_DTYPES)} only, got {dtype!r}",
+            param_hint="--dtype",
+        )
+    try:
+        limit = None if max_memory is None else parse_size(max_memory)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--max-memory") from None
+    try:
+        with execution.progress_bar(stderr()) as progress:
+            results = [
+                result
+                for source in specs
+                for result in execute_all(
+                    resolve_spec(source),
+                    batch=batch,
+                    dtype=dtype,
+                    seed=seed,
+                    max_memory=limit,
+                    progress=progress,
+                    repeat=repeat,
+                )
+            ]
+    except ConvcostError as error:
+        fail(error)
+    reports = [result.report for result in results]
+    print_warnings(reports)
+    if format is Format.TABLE:
+        # the timing columns need ~110 columns: pipes get 120 rather than rich's 80
+        if output is None:
+            console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+            execution.print_executed(console, results, depth=depth, exact=exact)
+        else:
+            with output.open("w", encoding="utf-8") as handle:
+                console = Console(file=handle, width=120, color_system=None)
+                execution.print_executed(console, results, depth=depth, exact=exact)
+    elif format is Format.JSON:
+        emit(execution.to_json(results), output)
     elif format is Format.CSV:
         emit(formats.to_csv(reports, depth=depth), output)
     else:

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from convcost.render import numbers
-from convcost.render.rows import rows
+from convcost.render.rows import Row, rows
 from convcost.report import Report
 
 
-def layer_table(report: Report, *, depth: int | None = None, exact: bool = False) -> Table:
+@dataclass(frozen=True, slots=True)
+class ExtraColumn:
+    """A column another renderer appends to the layer table (``--execute`` timings)."""
+
+    header: str
+    footer: str
+    cell: Callable[[Row], str]
+
+
+def layer_table(
+    report: Report,
+    *,
+    depth: int | None = None,
+    exact: bool = False,
+    extra: Sequence[ExtraColumn] = (),
+) -> Table:
     table = Table(
         title=f"[bold]{report.name}[/]  input {numbers.shape(report.input_shape)}"
         + (f"  batch {report.batch}" if report.batch != 1 else ""),
@@ -23,7 +41,7 @@ def layer_table(report: Report, *, depth: int | None = None, exact: bool = False
     total_macs = report.totals.macs
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("layer", footer="total", overflow="fold", min_width=8, ratio=1)
-    table.add_column("kind", overflow="fold", max_width=16)
+    table.add_column("kind", overflow="fold", min_width=7 if extra else None, max_width=16)
     table.add_column(
         "output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"
     )
@@ -40,6 +58,8 @@ def layer_table(report: Report, *, depth: int | None = None, exact: bool = False
     table.add_column(
         "RF", footer=numbers.receptive(report.receptive_field), justify="right", no_wrap=True
     )
+    for column in extra:
+        table.add_column(column.header, footer=column.footer, justify="right", no_wrap=True)
     for index, row in enumerate(rows(report, depth), start=1):
         style = "bold" if row.collapsed else None
         table.add_row(
@@ -51,6 +71,7 @@ def layer_table(report: Report, *, depth: int | None = None, exact: bool = False
             numbers.count(row.cost.macs, exact=exact) if row.cost.macs else "—",
             numbers.share(row.cost.macs, total_macs) if row.cost.macs else "",
             numbers.receptive(row.receptive_field),
+            *(column.cell(row) for column in extra),
         )
     return table
 

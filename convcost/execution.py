@@ -1,0 +1,79 @@
+"""What ``--execute`` measures: plain values, importable without numpy (renderers use them)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from convcost.report import Report
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerRun:
+    """One leaf layer, or a merge step, as it ran."""
+
+    path: str
+    shape: tuple[int, ...]
+    """The real output shape per sample, channels first (equal to the prediction)."""
+    seconds: float
+    macs: int
+    """MACs for the whole batch, from the engine's formula (for GFLOP/s)."""
+    params: int
+    """Elements of the weight arrays the executor allocated for this layer."""
+
+    @property
+    def gflops_per_second(self) -> float:
+        """Achieved 2·MACs / seconds / 10⁹ (0 for layers without MACs)."""
+        return 2 * self.macs / self.seconds / 1e9 if self.seconds > 0 and self.macs else 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Execution:
+    layers: tuple[LayerRun, ...]
+    """Leaf layers and merge steps, in execution order (as the report's layers)."""
+    seconds: float
+    """The whole forward pass (weights are built before it and not counted)."""
+    batch: int
+    dtype: str
+    seed: int
+    estimated_bytes: int
+    """Pre-run estimate of the process's peak resident memory."""
+    peak_rss_bytes: int
+    """The process's measured peak resident memory after the run."""
+    repeat: int = 1
+    """Forward passes timed; with more than one, every time is the median over them."""
+
+    @property
+    def params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def gflops_per_second(self) -> float:
+        return 2 * self.macs / self.seconds / 1e9 if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Executed:
+    """A report whose every shape was confirmed by running the network."""
+
+    report: Report
+    execution: Execution
+
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
+_UNITS |= {"t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """``2GiB``, ``512MiB``, ``1.5GB``, ``1000000`` → bytes; a ValueError otherwise."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ValueError(
+            f"{text!r} is not a size: write e.g. 2GiB, 512MiB, 1.5GB or a number of bytes"
+        )
+    return int(float(match.group(1)) * _UNITS[unit])

@@ -1,0 +1,554 @@
+"""Vectorised NumPy kernels for ``--execute``, in a channels-last layout.
+
+Spatial tensors are ``(N, *spatial, C)`` (channels last, so a 1×1 conv is one matrix product
+and per-channel scales broadcast over the contiguous axis); flat tensors are ``(N, F)``.
+Weights come in PyTorch's layout and are rearranged once by :func:`conv_weights`,
+:func:`transpose_weights` and :func:`linear_weights`, outside the timed forward pass.
+
+No kernel loops over pixels or output positions: convolutions gather their windows with one
+strided copy (im2col) feeding one matrix product per layer (batched over groups); pools and
+depthwise convs loop only over the few kernel offsets, each step a whole-tensor operation.
+Output sizes are computed here from the arrays, independently of :mod:`convcost.layers`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import as_strided
+
+Array = npt.NDArray[Any]
+Pads = tuple[tuple[int, int], ...]
+
+
+def to_channels_last(x: Array) -> Array:
+    """``(N, C, *spatial)`` → ``(N, *spatial, C)`` (a copy, contiguous)."""
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if x.ndim > 2 else x
+
+
+def to_channels_first(x: Array) -> Array:
+    """``(N, *spatial, C)`` → ``(N, C, *spatial)`` (a view)."""
+    return np.moveaxis(x, -1, 1) if x.ndim > 2 else x
+
+
+def sample_shape(x: Array) -> tuple[int, ...]:
+    """The per-sample shape in PyTorch's order ``(C, *spatial)`` of a channels-last array."""
+    shape = tuple(int(v) for v in x.shape)
+    return (shape[-1], *shape[1:-1]) if x.ndim > 2 else shape[1:]
+
+
+def _out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
+    out = (size + lo + hi - span) // stride + 1
+    if size + lo + hi < span or out < 1:
+        raise ValueError(f"input {size} + padding {lo + hi} is smaller than the window {span}")
+    return out
+
+
+def _pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
+    """Pad the spatial axes of a channels-last array (no copy when nothing is padded)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    shape = (x.shape[0], *(s + lo + hi for s, (lo, hi) in zip(x.shape[1:-1], pads, strict=True)))
+    out = np.full((*shape, x.shape[-1]), value, dtype=x.dtype)
+    inner = tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[1:-1], pads, strict=True))
+    out[(slice(None), *inner)] = x
+    return out
+
+
+def _windows(
+    xp: Array,
+    out: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Array:
+    """A strided view ``(N, *out, *kernel, C)`` of every window of ``xp``: nothing is copied."""
+    s_n, *s_sp, s_c = xp.strides
+    return as_strided(
+        xp,
+        shape=(xp.shape[0], *out, *kernel, xp.shape[-1]),
+        strides=(
+            s_n,
+            *(a * s for a, s in zip(s_sp, stride, strict=True)),
+            *(a * d for a, d in zip(s_sp, dilation, strict=True)),
+            s_c,
+        ),
+        writeable=False,
+    )
+
+
+def _offsets(
+    out: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> list[tuple[slice, ...]]:
+    """For each kernel offset, the spatial slices of the padded input it reads."""
+    return [
+        (
+            slice(None),
+            *(
+                slice(j * d, j * d + (o - 1) * s + 1, s)
+                for j, o, s, d in zip(at, out, stride, dilation, strict=True)
+            ),
+        )
+        for at in itertools.product(*(range(k) for k in kernel))
+    ]
+
+
+# --- convolution -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConvWeights:
+    """A conv's weights rearranged for the channels-last kernels."""
+
+    matrix: Array
+    """``(groups, ∏k·C_in/g, C_out/g)``: rows ordered (kernel offset, channel) like im2col columns;
+    for a depthwise conv ``(∏k, C_in, multiplier)``."""
+    kernel: tuple[int, ...]
+    groups: int
+    out: int
+    depthwise: bool
+
+
+def conv_weights(weight: Array, groups: int) -> ConvWeights:
+    """From PyTorch's ``(C_out, C_in/g, *kernel)``."""
+    out, per_group, *kernel = weight.shape
+    k = math.prod(kernel)
+    if per_group == 1 and groups > 1:
+        multiplier = out // groups
+        matrix = weight.reshape(groups, multiplier, k).transpose(2, 0, 1)
+        return ConvWeights(np.ascontiguousarray(matrix), tuple(kernel), groups, out, True)
+    og = out // groups
+    rank = len(kernel)
+    # (g, Og, Cg, *k) → (g, *k, Cg, Og)
+    grouped = weight.reshape(groups, og, per_group, *kernel)
+    order = (0, *range(3, 3 + rank), 2, 1)
+    matrix = np.ascontiguousarray(grouped.transpose(order)).reshape(groups, k * per_group, og)
+    return ConvWeights(matrix, tuple(kernel), groups, out, False)
+
+
+def conv(
+    x: Array,
+    weights: ConvWeights,
+    bias: Array | None,
+    *,
+    stride: tuple[int, ...],
+    padding: Pads,
+    dilation: tuple[int, ...],
+) -> Array:
+    """N-d convolution (cross-correlation, as PyTorch) of a channels-last ``x``."""
+    kernel, groups = weights.kernel, weights.groups
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    out = tuple(
+        _out_size(size, span, s, lo, hi)
+        for size, span, s, (lo, hi) in zip(x.shape[1:-1], spans, stride, padding, strict=True)
+    )
+    n, channels = x.shape[0], x.shape[-1]
+    positions = n * math.prod(out)
+    if weights.depthwise:
+        y = _depthwise(x, weights, out, stride, padding, dilation)
+    elif math.prod(kernel) == 1 and groups == 1 and not any(lo or hi for lo, hi in padding):
+        # 1×1: pick the strided positions (a copy only when strided), then one matrix product
+        picked = x[
+            (
+                slice(None),
+                *(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True)),
+            )
+        ]
+        y = np.matmul(picked.reshape(positions, channels), weights.matrix[0])
+    else:
+        view = _windows(_pad(x, padding), out, kernel, stride, dilation)
+        if groups == 1:
+            columns = np.empty(view.shape, dtype=x.dtype)
+            np.copyto(columns, view)
+            y = np.matmul(columns.reshape(positions, -1), weights.matrix[0])
+        else:
+            per_group = channels // groups
+            split = view.reshape(*view.shape[:-1], groups, per_group)
+            # (N, *out, *k, g, Cg) → (g, N, *out, *k, Cg): one copy, then a batched product
+            order = (split.ndim - 2, *range(split.ndim - 2), split.ndim - 1)
+            columns = np.empty((groups, n, *out, *kernel, per_group), dtype=x.dtype)
+            np.copyto(columns, split.transpose(order))
+            product = np.matmul(columns.reshape(groups, positions, -1), weights.matrix)
+            y = np.ascontiguousarray(product.transpose(1, 0, 2))
+    y = y.reshape(n, *out, weights.out)
+    if bias is not None:
+        y += bias
+    return y
+
+
+def _depthwise(
+    x: Array,
+    weights: ConvWeights,
+    out: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: Pads,
+    dilation: tuple[int, ...],
+) -> Array:
+    """Each channel with its own filters: a sum over kernel offsets of whole-tensor products."""
+    xp = _pad(x, padding)
+    multiplier = weights.matrix.shape[-1]
+    n, channels = x.shape[0], x.shape[-1]
+    y = np.zeros((n, *out, channels, multiplier), dtype=x.dtype)
+    step = np.empty_like(y)
+    for index, where in enumerate(_offsets(out, weights.kernel, stride, dilation)):
+        np.multiply(xp[(*where, slice(None), None)], weights.matrix[index], out=step)
+        y += step
+    return y.reshape(n, *out, channels * multiplier)
+
+
+@dataclass(frozen=True, slots=True)
+class TransposeWeights:
+    matrix: Array
+    """``(groups, C_in/g, ∏k·C_out/g)``: columns ordered (kernel offset, channel)."""
+    kernel: tuple[int, ...]
+    groups: int
+    out: int
+
+
+def transpose_weights(weight: Array, groups: int) -> TransposeWeights:
+    """From PyTorch's ``(C_in, C_out/g, *kernel)``."""
+    in_channels, og, *kernel = weight.shape
+    rank = len(kernel)
+    grouped = weight.reshape(groups, in_channels // groups, og, *kernel)
+    order = (0, 1, *range(3, 3 + rank), 2)
+    matrix = np.ascontiguousarray(grouped.transpose(order)).reshape(
+        groups, in_channels // groups, -1
+    )
+    return TransposeWeights(matrix, tuple(kernel), groups, og * groups)
+
+
+def conv_transpose(
+    x: Array,
+    weights: TransposeWeights,
+    bias: Array | None,
+    *,
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    output_padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Array:
+    """Transposed convolution: one product gives every input's contribution to its
+    ∏k outputs; those are added into the output one kernel offset at a time (col2im)."""
+    kernel, groups, channels_out = weights.kernel, weights.groups, weights.out
+    n, sizes, channels = x.shape[0], tuple(x.shape[1:-1]), x.shape[-1]
+    full = tuple(
+        (size - 1) * s + d * (k - 1) + 1 + op
+        for size, s, d, k, op in zip(sizes, stride, dilation, kernel, output_padding, strict=True)
+    )
+    out = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
+    if any(o < 1 for o in out):
+        raise ValueError(f"transposed conv output {out} is empty")
+    rank = len(kernel)
+    positions = n * math.prod(sizes)
+    per_group = channels // groups
+    og = channels_out // groups
+    if groups == 1:
+        product = np.matmul(x.reshape(positions, channels), weights.matrix[0])
+        contributions = product.reshape(n, *sizes, *kernel, channels_out)
+    else:
+        grouped = x.reshape(positions, groups, per_group).transpose(1, 0, 2)
+        product = np.matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
+        contributions = np.ascontiguousarray(
+            np.moveaxis(product.reshape(groups, n, *sizes, *kernel, og), 0, 1 + 2 * rank)
+        ).reshape(n, *sizes, *kernel, channels_out)
+    y = np.zeros((n, *full, channels_out), dtype=x.dtype)
+    for at in itertools.product(*(range(k) for k in kernel)):
+        where = tuple(
+            slice(j * d, j * d + (size - 1) * s + 1, s)
+            for j, d, size, s in zip(at, dilation, sizes, stride, strict=True)
+        )
+        y[(slice(None), *where)] += contributions[(slice(None),) * (1 + rank) + at]
+    crop = tuple(slice(p, p + o) for p, o in zip(padding, out, strict=True))
+    if any(padding) or any(output_padding):
+        y = np.ascontiguousarray(y[(slice(None), *crop)])
+    if bias is not None:
+        y += bias
+    return y
+
+
+# --- pooling ---------------------------------------------------------------------------------
+
+
+def pool_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
+    """PyTorch's pooling output size: with ceil mode the last window must start inside the
+    input or its left padding."""
+    numerator = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (numerator + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    if numerator < 0 or out < 1:
+        raise ValueError(
+            f"pooling window {dilation * (kernel - 1) + 1} exceeds input {size} + padding"
+        )
+    return out
+
+
+def _pool_geometry(
+    x: Array,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    ceil_mode: bool,
+) -> tuple[tuple[int, ...], Pads]:
+    sizes = x.shape[1:-1]
+    out = tuple(
+        pool_size(size, k, s, p, d, ceil_mode)
+        for size, k, s, p, d in zip(sizes, kernel, stride, padding, dilation, strict=True)
+    )
+    # ceil mode may read past the right padding: pad enough for the last window
+    pads = tuple(
+        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
+        for size, o, k, s, p, d in zip(sizes, out, kernel, stride, padding, dilation, strict=True)
+    )
+    return out, pads
+
+
+def max_pool(
+    x: Array,
+    *,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    ceil_mode: bool = False,
+) -> Array:
+    out, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
+    xp = _pad(x, pads, -np.inf)
+    y: Array | None = None
+    for where in _offsets(out, kernel, stride, dilation):
+        if y is None:
+            y = xp[where].copy()
+        else:
+            np.maximum(y, xp[where], out=y)
+    assert y is not None
+    return y
+
+
+def avg_pool(
+    x: Array,
+    *,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    ceil_mode: bool = False,
+) -> Array:
+    """PyTorch's default ``count_include_pad=True``: the divisor counts padding but not the
+    part of a ceil-mode window beyond the right padding."""
+    ones = (1,) * len(kernel)
+    out, pads = _pool_geometry(x, kernel, stride, padding, ones, ceil_mode)
+    xp = _pad(x, pads)
+    y: Array | None = None
+    for where in _offsets(out, kernel, stride, ones):
+        if y is None:
+            y = xp[where].copy()
+        else:
+            y += xp[where]
+    assert y is not None
+    divisor = np.ones((), dtype=np.int64)
+    for axis, (size, o, k, s, p) in enumerate(
+        zip(x.shape[1:-1], out, kernel, stride, padding, strict=True)
+    ):
+        start = np.arange(o) * s - p
+        counts = np.minimum(start + k, size + p) - start
+        divisor = divisor * counts.reshape((o,) + (1,) * (len(out) - 1 - axis))
+    y /= divisor[..., None].astype(x.dtype)
+    return y
+
+
+def global_avg_pool(x: Array) -> Array:
+    axes = tuple(range(1, x.ndim - 1))
+    return np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
+
+
+def global_max_pool(x: Array) -> Array:
+    result: Array = np.max(x, axis=tuple(range(1, x.ndim - 1)), keepdims=True)
+    return result
+
+
+def _adaptive_index(size: int, out: int) -> tuple[Array, Array]:
+    """PyTorch's adaptive windows [⌊i·L/out⌋, ⌈(i+1)·L/out⌉) as an index table ``(out, longest)``
+    (short windows repeat their last index) and a mask of the real entries."""
+    i = np.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)
+    longest = int((end - start).max())
+    index = start[:, None] + np.arange(longest)[None, :]
+    mask = index < end[:, None]
+    return np.minimum(index, end[:, None] - 1), mask
+
+
+def _adaptive(x: Array, size: tuple[int, ...], op: str) -> Array:
+    """Box windows are separable: reduce one spatial axis at a time with a gathered table."""
+    y = x
+    for axis, out in enumerate(size, start=1):
+        index, mask = _adaptive_index(y.shape[axis], out)
+        gathered = np.take(y, index, axis=axis)  # (…, out, longest, …)
+        if op == "max":
+            y = gathered.max(axis=axis + 1)
+        else:
+            shape = [1] * gathered.ndim
+            shape[axis], shape[axis + 1] = mask.shape
+            total = (gathered * mask.reshape(shape).astype(x.dtype)).sum(axis=axis + 1)
+            counts = mask.sum(axis=1).astype(x.dtype)
+            y = total / counts.reshape(shape[: axis + 1] + shape[axis + 2 :])
+    return np.ascontiguousarray(y)
+
+
+def adaptive_avg_pool(x: Array, size: tuple[int, ...]) -> Array:
+    return _adaptive(x, size, "avg")
+
+
+def adaptive_max_pool(x: Array, size: tuple[int, ...]) -> Array:
+    return _adaptive(x, size, "max")
+
+
+# --- elementwise -----------------------------------------------------------------------------
+
+
+def batch_norm(
+    x: Array,
+    gamma: Array,
+    beta: Array,
+    mean: Array,
+    var: Array,
+    eps: float,
+    *,
+    inplace: bool = False,
+) -> Array:
+    """Inference form: y = (x − mean) · γ / √(var + ε) + β, per channel (the last axis)."""
+    scale = (gamma / np.sqrt(var + eps)).astype(x.dtype)
+    shift = (beta - mean * scale).astype(x.dtype)
+    y = np.multiply(x, scale, out=x if inplace else None)
+    y += shift
+    result: Array = y
+    return result
+
+
+def relu(x: Array, *, inplace: bool = False) -> Array:
+    return np.maximum(x, 0, out=x if inplace else None)
+
+
+def relu6(x: Array, *, inplace: bool = False) -> Array:
+    return np.clip(x, 0, 6, out=x if inplace else None)
+
+
+def sigmoid(x: Array, *, inplace: bool = False) -> Array:
+    """1 / (1 + e^−x), computed from e^−|x| so that nothing overflows."""
+    e = np.exp(-np.abs(x))
+    result: Array = np.divide(
+        np.where(x >= 0, 1, e), 1 + e, out=x if inplace else None, dtype=x.dtype
+    )
+    return result
+
+
+def silu(x: Array, *, inplace: bool = False) -> Array:
+    """swish / SiLU: x · sigmoid(x)."""
+    return np.multiply(x, sigmoid(x), out=x if inplace else None)
+
+
+def tanh(x: Array, *, inplace: bool = False) -> Array:
+    return np.tanh(x, out=x if inplace else None)
+
+
+def hardsigmoid(x: Array, *, inplace: bool = False) -> Array:
+    """relu6(x + 3) / 6, as PyTorch."""
+    y = np.add(x, 3, out=x if inplace else None)
+    np.clip(y, 0, 6, out=y)
+    y /= 6
+    return y
+
+
+def hardswish(x: Array, *, inplace: bool = False) -> Array:
+    """x · relu6(x + 3) / 6, as PyTorch."""
+    gate = np.clip(x + 3, 0, 6)
+    y = np.multiply(x, gate, out=x if inplace else None)
+    y /= 6
+    result: Array = y
+    return result
+
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def erf(x: Array) -> Array:
+    """The error function in float64, to ~1e-16 relative accuracy, without SciPy.
+
+    |x| < 3: erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), a series of positive
+    terms (no cancellation), 60 terms evaluated by Horner's rule.
+    |x| ≥ 3: erfc(x) = e^(−x²)/√π / (x + ½/(x + 1/(x + 3/2/(x + …)))), the continued fraction,
+    60 terms evaluated from the tail.
+    """
+    z = np.abs(np.asarray(x, dtype=np.float64))
+    small = np.minimum(z, 3.0)
+    t = 2 * small * small
+    series = np.ones_like(small)
+    for n in range(60, 0, -1):
+        series = 1 + t / (2 * n + 1) * series
+    low = _TWO_OVER_SQRT_PI * np.exp(-small * small) * small * series
+    large = np.maximum(z, 3.0)
+    fraction = large.copy()
+    for k in range(60, 0, -1):
+        fraction = large + (k / 2) / fraction
+    high = 1 - np.exp(-large * large) / (math.sqrt(math.pi) * fraction)
+    result: Array = np.copysign(np.where(z < 3.0, low, high), x)
+    return result
+
+
+def gelu(x: Array, *, inplace: bool = False) -> Array:
+    """Exact GELU: x · ½ · (1 + erf(x / √2)), computed in float64."""
+    wide = x.astype(np.float64)
+    y = wide * 0.5 * (1 + erf(wide / math.sqrt(2)))
+    if inplace:
+        x[...] = y
+        return x
+    result: Array = y.astype(x.dtype)
+    return result
+
+
+# --- reshapes and dense layers ---------------------------------------------------------------
+
+
+def flatten(x: Array) -> Array:
+    """PyTorch order: channels, then spatial axes."""
+    if x.ndim <= 2:
+        return x
+    if all(s == 1 for s in x.shape[1:-1]):
+        return x.reshape(x.shape[0], -1)
+    return np.ascontiguousarray(to_channels_first(x)).reshape(x.shape[0], -1)
+
+
+def linear_weights(weight: Array) -> Array:
+    """From PyTorch's ``(out, in)`` to ``(in, out)``."""
+    return np.ascontiguousarray(weight.T)
+
+
+def linear(x: Array, weight: Array, bias: Array | None) -> Array:
+    y = np.matmul(x, weight)
+    if bias is not None:
+        y += bias
+    result: Array = y
+    return result
+
+
+def channel_shuffle(x: Array, groups: int) -> Array:
+    """View channels as (g, C/g), transpose to (C/g, g), flatten."""
+    channels = x.shape[-1]
+    shuffled = x.reshape(*x.shape[:-1], groups, channels // groups).swapaxes(-1, -2)
+    return np.ascontiguousarray(shuffled).reshape(x.shape)
+
+
+def split(x: Array, parts: int, index: int) -> Array:
+    """The ``index``-th of ``parts`` equal channel chunks (a view)."""
+    size = x.shape[-1] // parts
+    return x[..., index * size : (index + 1) * size]

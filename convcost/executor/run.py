@@ -1,0 +1,469 @@
+"""Walk a built network, run every layer on NumPy arrays, and check each real shape.
+
+Two phases: :func:`prepare` allocates He-normal weights for every layer in the kernels' layout
+(setup, not timed), then :meth:`Prepared.forward` runs a seeded random input through the network,
+timing each layer and comparing each real output shape with the engine's prediction.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, assert_never
+
+import numpy as np
+import numpy.typing as npt
+
+from convcost.build import build
+from convcost.engine import analyze_network
+from convcost.errors import ExecutionError, ResourceLimitError
+from convcost.execution import Executed, Execution, LayerRun
+from convcost.executor import kernels
+from convcost.executor.memory import (
+    BLAS_WORKSPACE_BYTES,
+    available_bytes,
+    check_dtype,
+    current_rss_bytes,
+    estimate_elements,
+    leaves,
+    peak_rss_bytes,
+)
+from convcost.layers import (
+    Activation,
+    AdaptivePool,
+    AnyLayer,
+    AvgPool,
+    BatchNorm,
+    ChannelShuffle,
+    Conv,
+    ConvTranspose,
+    Dropout,
+    Flatten,
+    Function,
+    GlobalPool,
+    Identity,
+    Linear,
+    MaxPool,
+    Split,
+)
+from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
+from convcost.spec import Spec
+
+Array = npt.NDArray[Any]
+Progress = Callable[[str, int, int], None]
+"""Called after each layer with (path, layers done, layers in all)."""
+Forward = Callable[[Array, bool], tuple[Array, bool]]
+"""A prepared layer: (input, may overwrite it) → (output, the caller owns it)."""
+
+
+def estimate_bytes(network: Network, *, batch: int = 1, dtype: str = "float32") -> int:
+    """The process's expected peak resident memory: what it holds now, the BLAS library's
+    packing buffers, the weights, and the largest set of tensors alive at once during the
+    forward pass."""
+    width = check_dtype(dtype)
+    params = sum(
+        node.layer.weights(node.input_shape) + node.layer.biases(node.input_shape)
+        for node in leaves(network.nodes)
+    )
+    tensors = width * (params + estimate_elements(network, batch, width))
+    return current_rss_bytes() + BLAS_WORKSPACE_BYTES + tensors
+
+
+def execute(
+    network: Network,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    seed: int = 0,
+    max_memory: int | None = None,
+    progress: Progress | None = None,
+    repeat: int = 1,
+) -> Execution:
+    """Run ``network`` on a seeded random input with He-normal weights, ``repeat`` times
+    (the times reported are medians; the first pass also pays one-time costs).
+
+    Raises :class:`ResourceLimitError` before allocating anything when the estimate exceeds
+    ``max_memory`` (default: half the available RAM), and :class:`ExecutionError` when a
+    layer's real output shape differs from the predicted one.
+    """
+    estimate = estimate_bytes(network, batch=batch, dtype=dtype)
+    limit = max_memory if max_memory is not None else available_bytes() // 2
+    if estimate > limit:
+        raise ResourceLimitError(
+            f"--execute would need about {_mib(estimate)} of resident memory at its peak (this "
+            f"process, BLAS buffers, weights, live activations and workspace at batch {batch}, "
+            f"{dtype}), above the limit of {_mib(limit)}: "
+            "lower --batch or the input size, or raise --max-memory"
+        )
+    prepared = prepare(network, dtype=dtype, seed=seed)
+    runs = [
+        prepared.forward(
+            batch=batch, progress=_shifted(progress, index, repeat), estimated_bytes=estimate
+        )
+        for index in range(repeat)
+    ]
+    return _median(runs)
+
+
+def _shifted(progress: Progress | None, index: int, repeat: int) -> Progress | None:
+    """Progress over ``repeat`` passes: pass ``index`` counts from index · total."""
+    if progress is None or repeat == 1:
+        return progress
+    report = progress
+    return lambda path, done, total: report(path, index * total + done, repeat * total)
+
+
+def _median(runs: list[Execution]) -> Execution:
+    """Per-layer and total times as medians over the passes; the rest from the last pass."""
+    if len(runs) == 1:
+        return runs[0]
+    last = runs[-1]
+    layers = tuple(
+        replace(layer, seconds=statistics.median(run.layers[i].seconds for run in runs))
+        for i, layer in enumerate(last.layers)
+    )
+    return replace(
+        last,
+        layers=layers,
+        seconds=statistics.median(run.seconds for run in runs),
+        repeat=len(runs),
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
+
+
+def prepare(network: Network, *, dtype: str = "float32", seed: int = 0) -> Prepared:
+    """Allocate every layer's weights (He-normal for conv and linear) in the kernels' layout."""
+    check_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    builder = _Builder(rng, np.dtype(dtype))
+    steps = {node.path: builder.step(node) for node in leaves(network.nodes)}
+    return Prepared(network=network, steps=steps, rng=rng, dtype=dtype, seed=seed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    forward: Forward
+    params: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """A network with its weights built, ready to run (repeatedly, for benchmarks)."""
+
+    network: Network
+    steps: dict[str, _Step]
+    rng: np.random.Generator
+    dtype: str
+    seed: int
+
+    def forward(
+        self, *, batch: int = 1, progress: Progress | None = None, estimated_bytes: int = 0
+    ) -> Execution:
+        """Run a seeded random input of ``batch`` samples; time and check every layer."""
+        shape = self.network.input_shape
+        # drawn in the run's dtype, channels last
+        x = self.rng.standard_normal(
+            (batch, *shape[1:], shape[0]) if len(shape) > 1 else (batch, *shape),
+            dtype=np.dtype(self.dtype),
+        )
+        runner = _Runner(self, batch, progress)
+        start = time.perf_counter()
+        runner.sequence(self.network.nodes, x, True)
+        seconds = time.perf_counter() - start
+        return Execution(
+            layers=tuple(runner.runs),
+            seconds=seconds,
+            batch=batch,
+            dtype=self.dtype,
+            seed=self.seed,
+            estimated_bytes=estimated_bytes,
+            peak_rss_bytes=peak_rss_bytes(),
+        )
+
+    def output(self, x: Array) -> Array:
+        """The network's output for ``x`` (channels first, as PyTorch), every shape checked."""
+        runner = _Runner(self, x.shape[0], None)
+        y, _ = runner.sequence(
+            self.network.nodes, kernels.to_channels_last(x.astype(self.dtype)), False
+        )
+        return np.ascontiguousarray(kernels.to_channels_first(y))
+
+
+class _Runner:
+    def __init__(self, prepared: Prepared, batch: int, progress: Progress | None) -> None:
+        self.steps = prepared.steps
+        self.batch = batch
+        self.total = len(prepared.steps) + _merges(prepared.network.nodes)
+        self.progress = progress
+        self.runs: list[LayerRun] = []
+
+    def sequence(self, nodes: tuple[Node, ...], x: Array, owned: bool) -> tuple[Array, bool]:
+        for node in nodes:
+            x, owned = self.node(node, x, owned)
+        return x, owned
+
+    def node(self, node: Node, x: Array, owned: bool) -> tuple[Array, bool]:
+        match node:
+            case LayerNode():
+                step = self.steps[node.path]
+                start = time.perf_counter()
+                y, owned = step.forward(x, owned)
+                seconds = time.perf_counter() - start
+                macs = node.layer.macs(node.input_shape, node.output_shape) * self.batch
+                self.check(node, node.output_shape, y, seconds, macs, step.params)
+                return y, owned
+            case GroupNode():
+                return self.sequence(node.children, x, owned)
+            case MergeNode():
+                # branches read the block input: none of them may overwrite it
+                outputs = [self.sequence(branch.nodes, x, False) for branch in node.branches]
+                start = time.perf_counter()
+                y, owned = _merge(node.merge, outputs)
+                self.check(node, node.output_shape, y, time.perf_counter() - start, 0, 0)
+                return y, owned
+            case _:
+                assert_never(node)
+
+    def check(
+        self,
+        node: LayerNode | MergeNode,
+        predicted: tuple[int, ...],
+        y: Array,
+        seconds: float,
+        macs: int,
+        params: int,
+    ) -> None:
+        actual = kernels.sample_shape(y)
+        if actual != predicted:
+            raise ExecutionError(
+                f"the real output shape {list(actual)} differs from the predicted {list(predicted)}",
+                location=node.location,
+                layer=node.path,
+            )
+        self.runs.append(
+            LayerRun(path=node.path, shape=actual, seconds=seconds, macs=macs, params=params)
+        )
+        if self.progress is not None:
+            self.progress(node.path, len(self.runs), self.total)
+
+
+def _merges(nodes: tuple[Node, ...]) -> int:
+    count = 0
+    for node in nodes:
+        match node:
+            case LayerNode():
+                pass
+            case GroupNode():
+                count += _merges(node.children)
+            case MergeNode():
+                count += 1 + sum(_merges(branch.nodes) for branch in node.branches)
+            case _:
+                assert_never(node)
+    return count
+
+
+def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, bool]:
+    """The merged array, and whether the caller owns it."""
+    arrays = [array for array, _ in outputs]
+    match merge:
+        case MergeKind.CONCAT:
+            return np.concatenate(arrays, axis=-1), True
+        case MergeKind.ADD | MergeKind.MULTIPLY:
+            shape = np.broadcast_shapes(*(array.shape for array in arrays))
+            combine = np.add if merge is MergeKind.ADD else np.multiply
+            # accumulate into a branch output the branch owns and that has the full shape
+            owner = next(
+                (i for i, (array, owned) in enumerate(outputs) if owned and array.shape == shape),
+                None,
+            )
+            if len(arrays) == 1:
+                return outputs[0]
+            if owner is None:
+                result = combine(arrays[0], arrays[1])
+                rest = arrays[2:]
+            else:
+                result = arrays[owner]
+                rest = arrays[:owner] + arrays[owner + 1 :]
+            for other in rest:
+                combine(result, other, out=result)
+            return result, True
+        case _:
+            assert_never(merge)
+
+
+class _Builder:
+    def __init__(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
+        self.rng = rng
+        self.dtype = dtype
+
+    def normal(self, shape: tuple[int, ...], fan_in: int) -> Array:
+        """He-normal (Kaiming, fan-in mode, for ReLU): N(0, 2 / fan_in)."""
+        values = self.rng.standard_normal(shape, dtype=self.dtype)
+        values *= self.dtype.type(math.sqrt(2.0 / max(fan_in, 1)))
+        return values
+
+    def bias(self, out: int, present: bool) -> Array | None:
+        return np.zeros(out, self.dtype) if present else None
+
+    def step(self, node: LayerNode) -> _Step:
+        layer, channels = node.layer, node.input_shape[0]
+        match layer:
+            case Conv():
+                per_group = channels // layer.groups
+                weight = self.normal(
+                    (layer.out, per_group, *layer.kernel), per_group * math.prod(layer.kernel)
+                )
+                prepared = kernels.conv_weights(weight, layer.groups)
+                bias = self.bias(layer.out, layer.bias)
+                return _Step(
+                    lambda x, owned: (
+                        kernels.conv(
+                            x,
+                            prepared,
+                            bias,
+                            stride=layer.stride,
+                            padding=layer.padding,
+                            dilation=layer.dilation,
+                        ),
+                        True,
+                    ),
+                    weight.size + (layer.out if layer.bias else 0),
+                )
+            case ConvTranspose():
+                per_group = layer.out // layer.groups
+                weight = self.normal(
+                    (channels, per_group, *layer.kernel), per_group * math.prod(layer.kernel)
+                )
+                transposed = kernels.transpose_weights(weight, layer.groups)
+                bias = self.bias(layer.out, layer.bias)
+                return _Step(
+                    lambda x, owned: (
+                        kernels.conv_transpose(
+                            x,
+                            transposed,
+                            bias,
+                            stride=layer.stride,
+                            padding=layer.padding,
+                            output_padding=layer.output_padding,
+                            dilation=layer.dilation,
+                        ),
+                        True,
+                    ),
+                    weight.size + (layer.out if layer.bias else 0),
+                )
+            case Linear():
+                matrix = kernels.linear_weights(self.normal((layer.out, channels), channels))
+                bias = self.bias(layer.out, layer.bias)
+                return _Step(
+                    lambda x, owned: (kernels.linear(x, matrix, bias), True),
+                    matrix.size + (layer.out if layer.bias else 0),
+                )
+            case BatchNorm():
+                # a freshly initialised layer: γ = 1, β = 0, running mean 0 and variance 1
+                gamma, beta = np.ones(channels, self.dtype), np.zeros(channels, self.dtype)
+                mean, var = np.zeros(channels, self.dtype), np.ones(channels, self.dtype)
+                return _Step(
+                    lambda x, owned: (
+                        kernels.batch_norm(x, gamma, beta, mean, var, layer.eps, inplace=owned),
+                        True,
+                    ),
+                    2 * channels,
+                )
+            case _:
+                return _Step(_stateless(layer), 0)
+
+
+def _stateless(layer: AnyLayer) -> Forward:
+    match layer:
+        case MaxPool():
+            return lambda x, owned: (
+                kernels.max_pool(
+                    x,
+                    kernel=layer.kernel,
+                    stride=layer.stride,
+                    padding=layer.padding,
+                    dilation=layer.dilation,
+                    ceil_mode=layer.ceil_mode,
+                ),
+                True,
+            )
+        case AvgPool():
+            return lambda x, owned: (
+                kernels.avg_pool(
+                    x,
+                    kernel=layer.kernel,
+                    stride=layer.stride,
+                    padding=layer.padding,
+                    ceil_mode=layer.ceil_mode,
+                ),
+                True,
+            )
+        case GlobalPool():
+            pool = kernels.global_avg_pool if layer.op == "avg" else kernels.global_max_pool
+            return lambda x, owned: (pool(x), True)
+        case AdaptivePool():
+            adaptive = kernels.adaptive_avg_pool if layer.op == "avg" else kernels.adaptive_max_pool
+            return lambda x, owned: (adaptive(x, layer.size), True)
+        case Activation():
+            function = _ACTIVATIONS[layer.function]
+            return lambda x, owned: (function(x, inplace=owned), True)
+        case Identity() | Dropout():
+            # dropout is the identity at inference: --execute runs the network as deployed
+            return lambda x, owned: (x, owned)
+        case Flatten():
+            return lambda x, owned: (kernels.flatten(x), owned)
+        case ChannelShuffle():
+            return lambda x, owned: (kernels.channel_shuffle(x, layer.groups), True)
+        case Split():
+            return lambda x, owned: (kernels.split(x, layer.parts, layer.index), owned)
+        case Conv() | ConvTranspose() | Linear() | BatchNorm():
+            raise AssertionError(f"{layer.kind} has weights")
+        case _:
+            assert_never(layer)
+
+
+_ACTIVATIONS: dict[Function, Callable[..., Array]] = {
+    Function.RELU: kernels.relu,
+    Function.RELU6: kernels.relu6,
+    Function.SIGMOID: kernels.sigmoid,
+    Function.SWISH: kernels.silu,
+    Function.SILU: kernels.silu,
+    Function.GELU: kernels.gelu,
+    Function.TANH: kernels.tanh,
+    Function.HARDSWISH: kernels.hardswish,
+    Function.HARDSIGMOID: kernels.hardsigmoid,
+}
+
+
+def execute_all(
+    spec: Spec,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    seed: int = 0,
+    max_memory: int | None = None,
+    progress: Progress | None = None,
+    repeat: int = 1,
+) -> tuple[Executed, ...]:
+    """Analyze every variant of ``spec`` and confirm its shapes by running it (see :func:`execute`)."""
+    results = []
+    for variant in spec.variants:
+        network = build(spec, variant)
+        report = analyze_network(network, batch=batch, dtype=dtype, source=spec.source)
+        execution = execute(
+            network,
+            batch=batch,
+            dtype=dtype,
+            seed=seed,
+            max_memory=max_memory,
+            progress=progress,
+            repeat=repeat,
+        )
+        results.append(Executed(report=report, execution=execution))
+    return tuple(results)

@@ -1,0 +1,165 @@
+"""``analyze --execute``: the layer table with measured time and GFLOP/s, the run's summary,
+the ``execution`` JSON object, and the progress bar."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from convcost.execution import Executed, Execution, LayerRun
+from convcost.render import numbers
+from convcost.render.rows import Row
+from convcost.render.table import ExtraColumn, layer_table, summary
+from convcost.serialize import report_to_dict
+
+
+def seconds(value: float) -> str:
+    """``12.3 ms``, ``840 µs``, ``1.25 s``."""
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value * 1e6:.0f} µs"
+
+
+def rate(macs: int, elapsed: float) -> str:
+    """Achieved GFLOP/s (2·MACs per second); blank for layers without MACs."""
+    return f"{2 * macs / elapsed / 1e9:.1f}" if macs and elapsed > 0 else ""
+
+
+def _runs_under(execution: Execution, key: str) -> list[LayerRun]:
+    prefix = key + "."
+    return [run for run in execution.layers if run.path == key or run.path.startswith(prefix)]
+
+
+def _columns(execution: Execution) -> list[ExtraColumn]:
+    def row_seconds(row: Row) -> str:
+        return seconds(sum(run.seconds for run in _runs_under(execution, row.path)))
+
+    def row_rate(row: Row) -> str:
+        runs = _runs_under(execution, row.path)
+        return rate(sum(run.macs for run in runs), sum(run.seconds for run in runs))
+
+    return [
+        ExtraColumn("time", seconds(execution.seconds), row_seconds),
+        ExtraColumn("GFLOP/s", rate(execution.macs, execution.seconds), row_rate),
+    ]
+
+
+def run_summary(execution: Execution) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(justify="right")
+    grid.add_column(style="dim")
+    grid.add_row(
+        "executed",
+        seconds(execution.seconds),
+        f"{_passes(execution.repeat)}, batch {execution.batch}, {execution.dtype}, seed {execution.seed}; "
+        f"every shape confirmed ({_plural(len(execution.layers), 'step')})",
+    )
+    grid.add_row(
+        "achieved", f"{execution.gflops_per_second:.1f} GFLOP/s", "2 × MACs / forward time"
+    )
+    grid.add_row(
+        "memory",
+        numbers.size(execution.peak_rss_bytes),
+        f"peak resident (estimated {numbers.size(execution.estimated_bytes)})",
+    )
+    return grid
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _passes(repeat: int) -> str:
+    return "one forward pass" if repeat == 1 else f"median of {repeat} forward passes"
+
+
+def print_executed(
+    console: Console, results: list[Executed], *, depth: int | None, exact: bool
+) -> None:
+    for result in results:
+        table = layer_table(
+            result.report, depth=depth, exact=exact, extra=_columns(result.execution)
+        )
+        console.print(
+            Group(
+                table, summary(result.report, exact=exact), run_summary(result.execution), Text("")
+            )
+        )
+
+
+def execution_json(execution: Execution) -> dict[str, Any]:
+    return {
+        "seconds": execution.seconds,
+        "gflops_per_second": execution.gflops_per_second,
+        "batch": execution.batch,
+        "dtype": execution.dtype,
+        "seed": execution.seed,
+        "repeat": execution.repeat,
+        "estimated_bytes": execution.estimated_bytes,
+        "peak_rss_bytes": execution.peak_rss_bytes,
+        "params": execution.params,
+        "layers": [
+            {
+                "path": run.path,
+                "output_shape": list(run.shape),
+                "seconds": run.seconds,
+                "gflops_per_second": run.gflops_per_second,
+            }
+            for run in execution.layers
+        ],
+    }
+
+
+def to_json(results: list[Executed]) -> str:
+    """As :func:`convcost.render.formats.to_json`, each report with its ``execution`` object."""
+    data = [{**report_to_dict(r.report), "execution": execution_json(r.execution)} for r in results]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+
+
+@contextmanager
+def progress_bar(
+    console: Console, *, delay: float = 0.5
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A transient progress bar on ``console`` (stderr), shown only on a terminal and only once
+    the run has taken ``delay`` seconds; yields the callback for :func:`convcost.executor.execute`."""
+    if not console.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("executing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        refresh_per_second=4,
+    )
+    task = bar.add_task("", total=None)
+    start = time.perf_counter()
+    shown = False
+
+    def update(path: str, done: int, total: int) -> None:
+        nonlocal shown
+        if not shown and time.perf_counter() - start >= delay:
+            bar.start()
+            shown = True
+        if shown:
+            bar.update(task, completed=done, total=total, description=path)
+
+    try:
+        yield update
+    finally:
+        if shown:
+            bar.stop()

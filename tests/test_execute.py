@@ -1,0 +1,251 @@
+"""``--execute``: every bundled spec runs and confirms its shapes; mismatches and memory limits
+are loud errors with their own exit codes; merges never overwrite a shared block input."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+import convcost
+from convcost.build import build
+from convcost.cli import app
+from convcost.errors import ExitStatus, ResourceLimitError, ShapeError
+from convcost.execution import parse_size
+from convcost.executor import estimate_bytes, execute, execute_all, prepare
+from convcost.executor.run import _ACTIVATIONS
+from convcost.layers import Conv, Function
+from convcost.render.execution import progress_bar
+from convcost.spec import Spec, load_spec
+
+ROOT = Path(__file__).parent.parent
+BUNDLED = sorted((ROOT / "specs").glob("*.yaml")) + sorted(
+    (ROOT / "convcost" / "zoo").glob("*.yaml")
+)
+QUICKSTART = str(ROOT / "specs" / "quickstart.yaml")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
+
+
+def _small(spec: Spec, variant: convcost.Variant) -> convcost.Network:
+    """The variant at a 64-pixel input where its layers allow it (zoo models are 224²)."""
+    shape = variant.input_shape
+    if len(shape) > 1 and max(shape[1:]) > 64:
+        try:
+            return build(spec, variant, input_shape=(shape[0], *(64 for _ in shape[1:])))
+        except ShapeError:
+            pass
+    return build(spec, variant)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("batch", [1, 2])
+def test_every_bundled_spec_confirms_its_shapes(path: Path, batch: int) -> None:
+    spec = load_spec(path)
+    for variant in spec.variants:
+        network = _small(spec, variant)
+        report = convcost.analyze_network(network, batch=batch)
+        run = execute(network, batch=batch, seed=1)
+        # every leaf layer and merge step ran, in the report's order, with the predicted shape
+        assert [(r.path, r.shape) for r in run.layers] == [
+            (layer.path, layer.output_shape) for layer in report.layers
+        ]
+        # the weights the executor allocated are exactly the parameters the engine counts
+        assert [r.params for r in run.layers] == [layer.cost.params for layer in report.layers]
+        assert run.macs == report.totals.macs
+        assert all(r.seconds >= 0 for r in run.layers)
+
+
+def test_float64_runs_and_outputs_are_seeded() -> None:
+    spec = load_spec(QUICKSTART)
+    network = build(spec, spec.variants[0])
+    x = np.random.default_rng(5).standard_normal((2, 3, 32, 32))
+    first = prepare(network, dtype="float64", seed=3).output(x)
+    again = prepare(network, dtype="float64", seed=3).output(x)
+    other = prepare(network, dtype="float64", seed=4).output(x)
+    assert first.dtype == np.float64
+    assert first.shape == (2, 10)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
+def _network(text: str) -> convcost.Network:
+    spec = convcost.parse_spec(text)
+    return build(spec, spec.variants[0])
+
+
+def test_branches_do_not_overwrite_the_shared_input() -> None:
+    """relu runs in place on arrays the runner owns; a branch's input is shared, so it must not."""
+    network = _network(
+        "input: [3, 5, 4]\nlayers:\n"
+        "  - add: {a: [{relu: {}}], b: []}\n"
+        "  - concat: {a: [{sigmoid: {}}], b: []}\n"
+        "  - multiply: {a: [{tanh: {}}], b: []}\n"
+    )
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 4))
+    added = np.maximum(x, 0) + x
+    joined = np.concatenate([1 / (1 + np.exp(-added)), added], axis=1)
+    expected = np.tanh(joined) * joined
+    np.testing.assert_allclose(prepare(network, dtype="float64").output(x), expected, rtol=1e-12)
+
+
+def test_multiply_broadcasts_a_gate() -> None:
+    """Squeeze-and-excitation: a [C, 1, 1] gate times the [C, H, W] input."""
+    network = _network(
+        "input: [4, 6, 6]\nlayers:\n"
+        "  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n"
+    )
+    x = np.random.default_rng(1).standard_normal((1, 4, 6, 6))
+    gate = 1 / (1 + np.exp(-x.mean(axis=(2, 3), keepdims=True)))
+    np.testing.assert_allclose(prepare(network, dtype="float64").output(x), x * gate, rtol=1e-12)
+
+
+def test_every_activation_function_has_a_kernel() -> None:
+    assert set(_ACTIVATIONS) == set(Function)
+
+
+def test_memory_estimate_counts_weights_and_the_largest_layer() -> None:
+    """A single 1×1 conv: the weights, the input and the output (no workspace), on top of the
+    process's own resident memory, which is what the estimate starts from."""
+    network = _network("input: [8, 10, 10]\nlayers:\n  - conv: {out: 16, kernel: 1}\n")
+    weights = 16 * 8 + 16
+    activations = 2 * (8 * 100 + 16 * 100)  # batch 2: input and output
+    floor = 4 * (weights + activations)
+    estimate = estimate_bytes(network, batch=2)
+    assert floor < estimate < floor + 4 * 2**30
+    wide = estimate_bytes(network, batch=2, dtype="float64")
+    assert wide - estimate == pytest.approx(floor, abs=2**20)  # twice the bytes, same process
+
+
+def test_resource_limit_refuses_before_allocating() -> None:
+    network = _network("input: [3, 64, 64]\nlayers:\n  - conv: {out: 8, kernel: 3}\n")
+    with pytest.raises(
+        ResourceLimitError, match=r"would need about [\d.,]+ MiB .* above the limit of 0\.0 MiB"
+    ):
+        execute(network, max_memory=1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("2GiB", 2 * 2**30),
+        ("512MiB", 512 * 2**20),
+        ("1.5GB", 1_500_000_000),
+        ("1000", 1000),
+        ("64k", 64_000),
+    ],
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_parse_size_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="'2 lots' is not a size"):
+        parse_size("2 lots")
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_cli_execute_json_has_an_execution_object(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["analyze", QUICKSTART, "--execute", "-f", "json", "--seed", "7", "--batch", "2"]
+    )
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    data = json.loads(result.stdout)
+    run = data["execution"]
+    assert (run["seed"], run["dtype"], run["batch"]) == (7, "float32", 2)
+    assert run["params"] == data["totals"]["params"]
+    assert [layer["path"] for layer in run["layers"]] == [layer["path"] for layer in data["layers"]]
+    assert [layer["output_shape"] for layer in run["layers"]] == [
+        layer["output_shape"] for layer in data["layers"]
+    ]
+    assert run["seconds"] == pytest.approx(
+        sum(layer["seconds"] for layer in run["layers"]), rel=0.5
+    )
+    assert run["estimated_bytes"] > 0
+    assert run["peak_rss_bytes"] > 0
+    assert math.isclose(run["gflops_per_second"], 2 * data["totals"]["macs"] / run["seconds"] / 1e9)
+
+
+def test_cli_execute_table_has_time_and_gflops(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--execute", "--dtype", "float64"])
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    header = next(line for line in result.stdout.splitlines() if "layer" in line and "MACs" in line)
+    assert header.split()[-2:] == ["time", "GFLOP/s"]
+    assert "every shape confirmed (13 steps)" in result.stdout
+    assert "float64, seed 0" in result.stdout
+
+
+def test_cli_wrong_prediction_is_exit_3(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deliberately wrong engine: the conv predicts one channel too many."""
+    real = Conv.output_shape
+
+    def wrong(self: Conv, shape: tuple[int, ...]) -> tuple[int, ...]:
+        out = real(self, shape)
+        return (out[0] + 1, *out[1:])
+
+    monkeypatch.setattr(Conv, "output_shape", wrong)
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--execute"])
+    assert result.exit_code == ExitStatus.SHAPE_MISMATCH
+    # the stem is on line 7 of quickstart.yaml (`  - conv: ...`), its kind at column 5
+    assert result.stderr == (
+        f"error: {QUICKSTART}:7:5: layer stem: the real output shape [32, 32, 32] "
+        "differs from the predicted [33, 32, 32]\n"
+    )
+
+
+def test_cli_too_little_memory_is_exit_4(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--execute", "--max-memory", "1KiB"])
+    assert result.exit_code == ExitStatus.RESOURCE_LIMIT
+    assert result.stderr.startswith("error: --execute would need about ")
+    assert "MiB of resident memory at its peak" in result.stderr
+    assert "above the limit of 0.0 MiB" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--dtype", "int8"], "--execute runs in float32 or float64 only, got 'int8'"),
+        (["--max-memory", "lots"], "'lots' is not a size"),
+    ],
+)
+def test_cli_execute_usage_errors(runner: CliRunner, options: list[str], message: str) -> None:
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--execute", *options])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert message in result.stderr
+
+
+def test_execute_all_runs_every_variant() -> None:
+    results = execute_all(load_spec(ROOT / "specs" / "googlenet-5x5-branch.yaml"))
+    assert [r.report.name for r in results] == ["direct", "bottleneck"]
+    assert all(r.execution.layers for r in results)
+
+
+def test_repeat_reports_medians_and_progress_counts_every_pass() -> None:
+    spec = load_spec(QUICKSTART)
+    network = build(spec, spec.variants[0])
+    calls: list[tuple[int, int]] = []
+    run = execute(network, repeat=3, progress=lambda path, done, total: calls.append((done, total)))
+    steps = len(run.layers)
+    assert run.repeat == 3
+    assert calls == [(done, 3 * steps) for done in range(1, 3 * steps + 1)]
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    with progress_bar(Console(file=io.StringIO())) as callback:
+        assert callback is None
+    screen = io.StringIO()
+    with progress_bar(Console(file=screen, force_terminal=True, width=80), delay=0) as callback:
+        assert callback is not None
+        callback("layer1.conv", 3, 4)
+    assert "executing" in screen.getvalue()

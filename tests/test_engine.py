@@ -255,6 +255,16 @@ def test_floor_division_warning() -> None:
     )
 
 
+def test_no_floor_warning_when_the_stride_subsamples_anyway() -> None:
+    # ResNet's projection shortcut, 1×1 stride 2 on 56: (56 − 1) mod 2 = 1 pixel left at the
+    # end, but every odd pixel is skipped anyway (gap s − k_eff = 1): nothing to warn about
+    spec = "input: [1, 56, 56]\nlayers:\n  - conv: {out: 1, kernel: 1, stride: 2}\n"
+    assert run(spec).warnings == ()
+    # kernel 2, stride 3 on 10: gap 1 between windows, but (10 − 2) mod 3 = 2 at the end
+    (warning,) = run("input: [1, 10]\nlayers:\n  - maxpool: {kernel: 2, stride: 3}\n").warnings
+    assert "2 on axis L" in warning.message
+
+
 def test_merge_with_different_jumps_warns_and_is_unknown() -> None:
     report = run(
         """

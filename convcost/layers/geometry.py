@@ -107,7 +107,9 @@ def dropped_pixels(
     """Input pixels that floor division leaves unread at the end of each axis.
 
     (size + p_lo + p_hi − k_eff) mod s positions are skipped at the end; the trailing padding
-    is among them first, so only what is left over is real input.
+    is among them first, so only what is left over is real input. When the window is narrower
+    than the stride (a 1×1 conv with stride 2), s − k_eff pixels are skipped between every two
+    windows anyway: a tail no wider than that gap is the layer's normal subsampling, not a loss.
     """
     names = axis_names(len(sizes))
     drops = []
@@ -115,6 +117,6 @@ def dropped_pixels(
         zip(sizes, spans, stride, padding, strict=True)
     ):
         real = (size + lo + hi - span) % s - hi
-        if real > 0:
+        if real > max(0, s - span):
             drops.append(Drop(names[axis], real))
     return tuple(drops)

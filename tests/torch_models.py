@@ -1,0 +1,286 @@
+"""Plain-torch references of the bundled models, written after torchvision's model code.
+
+torchvision is not installable here, so each builder follows torchvision.models' definitions
+layer for layer (same module order, same bias and batchnorm settings). Import only where torch
+is importable (tests skip otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+
+def alexnet() -> nn.Module:
+    """torchvision.models.alexnet."""
+    return nn.Sequential(
+        nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(64, 192, kernel_size=5, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(192, 384, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(256, 256, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.AdaptiveAvgPool2d((6, 6)),
+        nn.Flatten(),
+        nn.Dropout(p=0.5),
+        nn.Linear(256 * 6 * 6, 4096),
+        nn.ReLU(inplace=True),
+        nn.Dropout(p=0.5),
+        nn.Linear(4096, 4096),
+        nn.ReLU(inplace=True),
+        nn.Linear(4096, 1000),
+    )
+
+
+def vgg16() -> nn.Module:
+    """torchvision.models.vgg16 (configuration D, no batchnorm)."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for width in (
+        64,
+        64,
+        "M",
+        128,
+        128,
+        "M",
+        256,
+        256,
+        256,
+        "M",
+        512,
+        512,
+        512,
+        "M",
+        512,
+        512,
+        512,
+        "M",
+    ):
+        if width == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            assert isinstance(width, int)
+            layers += [nn.Conv2d(channels, width, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+            channels = width
+    return nn.Sequential(
+        *layers,
+        nn.AdaptiveAvgPool2d((7, 7)),
+        nn.Flatten(),
+        nn.Linear(512 * 7 * 7, 4096),
+        nn.ReLU(True),
+        nn.Dropout(),
+        nn.Linear(4096, 4096),
+        nn.ReLU(True),
+        nn.Dropout(),
+        nn.Linear(4096, 1000),
+    )
+
+
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock (body first, then the shortcut, as its forward runs them)."""
+
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = _projection(inplanes, planes, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
+
+
+class Bottleneck(nn.Module):
+    """torchvision's Bottleneck; ``v1=True`` moves the stride to the first 1×1 (the paper's)."""
+
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, v1: bool = False) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, stride if v1 else 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1 if v1 else stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = _projection(inplanes, planes * 4, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
+
+
+def _projection(inplanes: int, outplanes: int, stride: int) -> nn.Module | None:
+    if stride == 1 and inplanes == outplanes:
+        return None
+    return nn.Sequential(
+        nn.Conv2d(inplanes, outplanes, 1, stride, bias=False), nn.BatchNorm2d(outplanes)
+    )
+
+
+def _resnet(
+    block: Callable[..., nn.Module], expansion: int, depths: list[int], **extra: bool
+) -> nn.Module:
+    """torchvision's ResNet: stem, four stages, global average pool, fc."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, 2, 1),
+    ]
+    inplanes = 64
+    for index, (planes, depth) in enumerate(zip((64, 128, 256, 512), depths, strict=True)):
+        stride = 1 if index == 0 else 2
+        for i in range(depth):
+            layers.append(block(inplanes, planes, stride if i == 0 else 1, **extra))
+            inplanes = planes * expansion
+    return nn.Sequential(
+        *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512 * expansion, 1000)
+    )
+
+
+def resnet18() -> nn.Module:
+    return _resnet(BasicBlock, 1, [2, 2, 2, 2])
+
+
+def resnet50() -> nn.Module:
+    return _resnet(Bottleneck, 4, [3, 4, 6, 3])
+
+
+def resnet50_v1() -> nn.Module:
+    return _resnet(Bottleneck, 4, [3, 4, 6, 3], v1=True)
+
+
+def _conv_bn_relu6(
+    inp: int, out: int, kernel: int = 1, stride: int = 1, groups: int = 1
+) -> list[nn.Module]:
+    return [
+        nn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(out),
+        nn.ReLU6(inplace=True),
+    ]
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = inp * expand_ratio
+        self.use_res_connect = stride == 1 and inp == oup
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers += _conv_bn_relu6(inp, hidden)
+        layers += [
+            *_conv_bn_relu6(hidden, hidden, 3, stride, groups=hidden),
+            nn.Conv2d(hidden, oup, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(oup),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+
+def mobilenet_v2() -> nn.Module:
+    """torchvision.models.mobilenet_v2 (width 1.0)."""
+    layers: list[nn.Module] = _conv_bn_relu6(3, 32, 3, 2)
+    channels = 32
+    for t, c, n, s in (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ):
+        for i in range(n):
+            layers.append(InvertedResidual(channels, c, s if i == 0 else 1, t))
+            channels = c
+    layers += _conv_bn_relu6(channels, 1280)
+    return nn.Sequential(
+        *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(1280, 1000)
+    )
+
+
+def _basic_conv(
+    inp: int, out: int, kernel: int = 1, stride: int = 1, padding: int = 0
+) -> nn.Module:
+    """torchvision's BasicConv2d."""
+    return nn.Sequential(
+        nn.Conv2d(inp, out, kernel, stride, padding, bias=False),
+        nn.BatchNorm2d(out, eps=0.001),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Inception(nn.Module):
+    def __init__(
+        self, inp: int, b1: int, b2red: int, b2: int, b3red: int, b3: int, pool: int
+    ) -> None:
+        super().__init__()
+        self.branch1 = _basic_conv(inp, b1)
+        self.branch2 = nn.Sequential(_basic_conv(inp, b2red), _basic_conv(b2red, b2, 3, padding=1))
+        # torchvision's "5×5" branch uses a 3×3 kernel (pytorch/vision#906)
+        self.branch3 = nn.Sequential(_basic_conv(inp, b3red), _basic_conv(b3red, b3, 3, padding=1))
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), _basic_conv(inp, pool))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
+
+
+def googlenet() -> nn.Module:
+    """torchvision.models.googlenet(aux_logits=False, init_weights=False)."""
+    return nn.Sequential(
+        _basic_conv(3, 64, 7, 2, 3),
+        nn.MaxPool2d(3, 2, ceil_mode=True),
+        _basic_conv(64, 64),
+        _basic_conv(64, 192, 3, padding=1),
+        nn.MaxPool2d(3, 2, ceil_mode=True),
+        Inception(192, 64, 96, 128, 16, 32, 32),
+        Inception(256, 128, 128, 192, 32, 96, 64),
+        nn.MaxPool2d(3, 2, ceil_mode=True),
+        Inception(480, 192, 96, 208, 16, 48, 64),
+        Inception(512, 160, 112, 224, 24, 64, 64),
+        Inception(512, 128, 128, 256, 24, 64, 64),
+        Inception(512, 112, 144, 288, 32, 64, 64),
+        Inception(528, 256, 160, 320, 32, 128, 128),
+        nn.MaxPool2d(2, 2, ceil_mode=True),
+        Inception(832, 256, 160, 320, 32, 128, 128),
+        Inception(832, 384, 192, 384, 48, 128, 128),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(0.2),
+        nn.Linear(1024, 1000),
+    )
+
+
+MODELS: dict[str, Callable[[], nn.Module]] = {
+    "alexnet": alexnet,
+    "vgg16": vgg16,
+    "resnet18": resnet18,
+    "resnet50": resnet50,
+    "resnet50_v1": resnet50_v1,
+    "mobilenet_v2": mobilenet_v2,
+    "googlenet": googlenet,
+}
+"""Every bundled model (convcost/zoo/NAME.yaml) and its plain-torch reference."""

@@ -132,7 +132,7 @@ def zoo_table(reports: list[Report], *, exact: bool = False) -> Table:
         title="bundled models (convcost analyze NAME)", box=box.SIMPLE_HEAD, pad_edge=False
     )
     table.add_column("model", no_wrap=True)
-    table.add_column("input", justify="right")
+    table.add_column("input", justify="right", no_wrap=True)
     table.add_column("params", justify="right", no_wrap=True)
     table.add_column("MACs", justify="right", no_wrap=True)
     table.add_column("activations", justify="right", no_wrap=True)

@@ -26,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # this checkout's convcost and tests.torch_models
+
 THREADS = os.cpu_count() or 1
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, str(THREADS))
@@ -40,57 +43,16 @@ from convcost.executor import Execution, Prepared, prepare  # noqa: E402
 from convcost.executor.memory import leaves  # noqa: E402
 from convcost.layers import Conv  # noqa: E402
 from convcost.spec import load_spec  # noqa: E402
+from tests.torch_models import resnet50  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 WARM_UP = 4
 """Untimed runs at the start of each block (first-touch page faults, BLAS thread start-up)."""
 
 
 def resnet50_spec() -> Path:
     bundled = zoo.find("resnet50")
-    return Path(bundled) if bundled is not None else Path(__file__).with_name("resnet50.yaml")
-
-
-class Bottleneck(nn.Module):
-    def __init__(self, inplanes: int, planes: int, stride: int) -> None:
-        super().__init__()
-        out = planes * 4
-        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(out)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample: nn.Module | None = None
-        if stride != 1 or inplanes != out:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out)
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        y = self.relu(self.bn1(self.conv1(x)))
-        y = self.relu(self.bn2(self.conv2(y)))
-        y = self.bn3(self.conv3(y))
-        return self.relu(y + identity)
-
-
-def torch_resnet50() -> nn.Module:
-    """torchvision's resnet50() without torchvision: 25,557,032 parameters."""
-    layers: list[nn.Module] = [
-        nn.Conv2d(3, 64, 7, 2, 3, bias=False),
-        nn.BatchNorm2d(64),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(3, 2, 1),
-    ]
-    inplanes = 64
-    for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
-        for index in range(blocks):
-            layers.append(Bottleneck(inplanes, planes, stride if index == 0 else 1))
-            inplanes = planes * 4
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000)]
-    return nn.Sequential(*layers).eval()
+    assert bundled is not None
+    return bundled
 
 
 def sgemm_peak(
@@ -181,7 +143,7 @@ def main() -> None:
         f"convcost prepare (weights, untimed below): {(time.perf_counter() - start) * 1e3:.0f} ms"
     )
 
-    model = torch_resnet50()
+    model = resnet50().eval()
     params = sum(p.numel() for p in model.parameters())
     x = torch.randn(1, 3, 224, 224)
     ours, conv_seconds, theirs, run = time_blocks(prepared, model, x, conv_paths, rounds)

@@ -274,6 +274,106 @@ def googlenet() -> nn.Module:
     )
 
 
+class Fire(nn.Module):
+    def __init__(self, inplanes: int, squeeze: int, expand: int) -> None:
+        super().__init__()
+        self.squeeze = nn.Sequential(nn.Conv2d(inplanes, squeeze, 1), nn.ReLU(inplace=True))
+        self.expand1x1 = nn.Sequential(nn.Conv2d(squeeze, expand, 1), nn.ReLU(inplace=True))
+        self.expand3x3 = nn.Sequential(
+            nn.Conv2d(squeeze, expand, 3, padding=1), nn.ReLU(inplace=True)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.squeeze(x)
+        return torch.cat([self.expand1x1(x), self.expand3x3(x)], 1)
+
+
+def squeezenet1_0() -> nn.Module:
+    """torchvision.models.squeezenet1_0."""
+    return nn.Sequential(
+        nn.Conv2d(3, 96, kernel_size=7, stride=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        Fire(96, 16, 64),
+        Fire(128, 16, 64),
+        Fire(128, 32, 128),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        Fire(256, 32, 128),
+        Fire(256, 48, 192),
+        Fire(384, 48, 192),
+        Fire(384, 64, 256),
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        Fire(512, 64, 256),
+        nn.Dropout(p=0.5),
+        nn.Conv2d(512, 1000, kernel_size=1),
+        nn.ReLU(inplace=True),
+        nn.AdaptiveAvgPool2d((1, 1)),
+        nn.Flatten(),
+    )
+
+
+def _depthwise_bn(channels: int, stride: int) -> list[nn.Module]:
+    return [
+        nn.Conv2d(channels, channels, 3, stride, 1, groups=channels, bias=False),
+        nn.BatchNorm2d(channels),
+    ]
+
+
+def _pointwise_bn_relu(inp: int, out: int) -> list[nn.Module]:
+    return [nn.Conv2d(inp, out, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+
+
+class ShuffleUnit(nn.Module):
+    """torchvision's shufflenetv2.InvertedResidual."""
+
+    def __init__(self, inp: int, oup: int, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+        half = oup // 2
+        self.branch1 = (
+            nn.Sequential(*_depthwise_bn(inp, stride), *_pointwise_bn_relu(inp, half))
+            if stride > 1
+            else nn.Sequential()
+        )
+        self.branch2 = nn.Sequential(
+            *_pointwise_bn_relu(inp if stride > 1 else half, half),
+            *_depthwise_bn(half, stride),
+            *_pointwise_bn_relu(half, half),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            x1, x2 = x.chunk(2, dim=1)
+            out = torch.cat((x1, self.branch2(x2)), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        batch, channels, height, width = out.shape
+        out = out.view(batch, 2, channels // 2, height, width).transpose(1, 2).contiguous()
+        return out.view(batch, channels, height, width)
+
+
+def shufflenet_v2_x1_0() -> nn.Module:
+    """torchvision.models.shufflenet_v2_x1_0."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(3, 24, 3, 2, 1, bias=False),
+        nn.BatchNorm2d(24),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+    ]
+    channels = 24
+    for units, out in ((4, 116), (8, 232), (4, 464)):
+        layers.append(ShuffleUnit(channels, out, 2))
+        layers += [ShuffleUnit(out, out, 1) for _ in range(units - 1)]
+        channels = out
+    return nn.Sequential(
+        *layers,
+        *_pointwise_bn_relu(464, 1024),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(1024, 1000),
+    )
+
+
 MODELS: dict[str, Callable[[], nn.Module]] = {
     "alexnet": alexnet,
     "vgg16": vgg16,
@@ -282,5 +382,7 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
     "resnet50_v1": resnet50_v1,
     "mobilenet_v2": mobilenet_v2,
     "googlenet": googlenet,
+    "squeezenet1_0": squeezenet1_0,
+    "shufflenet_v2_x1_0": shufflenet_v2_x1_0,
 }
 """Every bundled model (convcost/zoo/NAME.yaml) and its plain-torch reference."""

@@ -25,10 +25,12 @@ TOTALS = {
     "resnet50_v1": (25_557_032, 3_857_973_248),
     "mobilenet_v2": (3_504_872, 300_774_272),
     "googlenet": (6_624_904, 1_498_376_192),
-    # torchvision's model docs list 1,248,424 and 2,278,604 parameters and 0.82 and 0.14 "GFLOPS"
-    # (its MACs, rounded); the exact MACs are the hook counter's on tests/torch_models
+    # torchvision's model docs list 1,248,424, 2,278,604 and 2,542,856 parameters and 0.82, 0.14
+    # and 0.06 "GFLOPS" (its MACs, rounded); the exact MACs are the hook counter's on
+    # tests/torch_models
     "squeezenet1_0": (1_248_424, 818_924_576),
     "shufflenet_v2_x1_0": (2_278_604, 144_907_992),
+    "mobilenet_v3_small": (2_542_856, 56_510_400),
 }
 
 # Layers whose stride leaves real input pixels unread (a floor-division warning), as in the

@@ -374,6 +374,86 @@ def shufflenet_v2_x1_0() -> nn.Module:
     )
 
 
+class SqueezeExcitation(nn.Module):
+    """torchvision.ops.SqueezeExcitation with MobileNetV3's hard-sigmoid gate."""
+
+    def __init__(self, channels: int, squeeze: int) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeeze, 1)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Conv2d(squeeze, channels, 1)
+        self.gate = nn.Hardsigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(self.fc2(self.relu(self.fc1(self.avgpool(x)))))
+
+
+def _make_divisible(value: float, divisor: int = 8) -> int:
+    """torchvision's _make_divisible: round to a multiple of 8, never down by more than 10 %."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+class MobileBlock(nn.Module):
+    """torchvision's mobilenetv3.InvertedResidual."""
+
+    def __init__(
+        self, inp: int, kernel: int, expanded: int, out: int, se: bool, hs: bool, stride: int
+    ) -> None:
+        super().__init__()
+        self.use_res_connect = stride == 1 and inp == out
+        activation: type[nn.Module] = nn.Hardswish if hs else nn.ReLU
+
+        def conv_bn(cin: int, cout: int, k: int, s: int, groups: int) -> list[nn.Module]:
+            conv = nn.Conv2d(cin, cout, k, s, (k - 1) // 2, groups=groups, bias=False)
+            return [conv, nn.BatchNorm2d(cout, eps=0.001)]
+
+        layers: list[nn.Module] = []
+        if expanded != inp:
+            layers += [*conv_bn(inp, expanded, 1, 1, 1), activation()]
+        layers += [*conv_bn(expanded, expanded, kernel, stride, expanded), activation()]
+        if se:
+            layers.append(SqueezeExcitation(expanded, _make_divisible(expanded // 4)))
+        layers += conv_bn(expanded, out, 1, 1, 1)
+        self.block = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.block(x) if self.use_res_connect else self.block(x)
+
+
+def mobilenet_v3_small() -> nn.Module:
+    """torchvision.models.mobilenet_v3_small."""
+    settings = (  # input, kernel, expanded, out, SE, hard-swish, stride
+        (16, 3, 16, 16, True, False, 2),
+        (16, 3, 72, 24, False, False, 2),
+        (24, 3, 88, 24, False, False, 1),
+        (24, 5, 96, 40, True, True, 2),
+        (40, 5, 240, 40, True, True, 1),
+        (40, 5, 240, 40, True, True, 1),
+        (40, 5, 120, 48, True, True, 1),
+        (48, 5, 144, 48, True, True, 1),
+        (48, 5, 288, 96, True, True, 2),
+        (96, 5, 576, 96, True, True, 1),
+        (96, 5, 576, 96, True, True, 1),
+    )
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, 2, 1, bias=False),
+        nn.BatchNorm2d(16, eps=0.001),
+        nn.Hardswish(),
+        *(MobileBlock(*setting) for setting in settings),
+        nn.Conv2d(96, 576, 1, bias=False),
+        nn.BatchNorm2d(576, eps=0.001),
+        nn.Hardswish(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(576, 1024),
+        nn.Hardswish(),
+        nn.Dropout(0.2),
+        nn.Linear(1024, 1000),
+    )
+
+
 MODELS: dict[str, Callable[[], nn.Module]] = {
     "alexnet": alexnet,
     "vgg16": vgg16,
@@ -384,5 +464,6 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
     "googlenet": googlenet,
     "squeezenet1_0": squeezenet1_0,
     "shufflenet_v2_x1_0": shufflenet_v2_x1_0,
+    "mobilenet_v3_small": mobilenet_v3_small,
 }
 """Every bundled model (convcost/zoo/NAME.yaml) and its plain-torch reference."""

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from convcost.cli import app
 from convcost.errors import ExitStatus
+from convcost.render.table import wrap_path
 from convcost.version import __version__
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -49,6 +50,29 @@ def test_table_fits_80_columns() -> None:
     result = narrow.invoke(app, ["analyze", str(SPECS / "separable-vs-standard.yaml")])
     assert result.exit_code == ExitStatus.OK
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_deep_paths_break_after_dots_at_80_columns() -> None:
+    narrow = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "80"})
+    result = narrow.invoke(app, ["analyze", "resnet50"])
+    assert result.exit_code == ExitStatus.OK
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # the kind column gives way to the paths, which wrap after a dot, never inside a name
+    header = next(line for line in lines if "layer" in line and "MACs" in line)
+    assert "kind" not in header
+    first = next(i for i, line in enumerate(lines) if " layer1.0.add1.body. " in line)
+    assert lines[first + 1].split() == ["body1.conv1"]
+    wide = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "140"}).invoke(app, ["analyze", "resnet50"])
+    assert "layer1.0.add1.body.body1.conv1" in wide.stdout
+    assert "kind" in wide.stdout
+
+
+def test_wrap_path() -> None:
+    assert wrap_path("conv1", 8) == "conv1"
+    assert wrap_path("layer1.0.add1.body.body1.conv1", 20) == "layer1.0.add1.body.\nbody1.conv1"
+    # a single name longer than the limit stays whole (rich folds it)
+    assert wrap_path("a.verylongname", 5) == "a.\nverylongname"
 
 
 def test_analyze_json_contract(runner: CliRunner) -> None:

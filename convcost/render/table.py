@@ -30,7 +30,47 @@ def layer_table(
     depth: int | None = None,
     exact: bool = False,
     extra: Sequence[ExtraColumn] = (),
+    width: int | None = None,
 ) -> Table:
+    """One row per layer (or collapsed block).
+
+    Given the console ``width``, layer paths that would not fit break after a dot
+    (``layer1.0.add1.`` / ``body1.conv1``) rather than mid-name, and when even that leaves the
+    path column too narrow the ``kind`` column is dropped (the path names the layer).
+    """
+    total_macs = report.totals.macs
+    shown = rows(report, depth)
+    cells = [
+        [
+            str(index),
+            row.path,
+            row.kind,
+            numbers.shape(row.output_shape),
+            numbers.count(row.cost.params, exact=exact) if row.cost.params else "—",
+            numbers.count(row.cost.macs, exact=exact) if row.cost.macs else "—",
+            numbers.share(row.cost.macs, total_macs) if row.cost.macs else "",
+            numbers.receptive(row.receptive_field),
+            *(column.cell(row) for column in extra),
+        ]
+        for index, row in enumerate(shown, start=1)
+    ]
+    table = _empty_table(report, exact=exact, extra=extra, kind=True)
+    room = None if width is None else _layer_room(table, cells, width)
+    if room is not None and room < NARROW_PATH:
+        table = _empty_table(report, exact=exact, extra=extra, kind=False)
+        cells = [[line[0], line[1], *line[3:]] for line in cells]
+        room = _layer_room(table, cells, width or 0)
+    for line, row in zip(cells, shown, strict=True):
+        path = line[1] if room is None else wrap_path(line[1], room)
+        table.add_row(line[0], Text(path, style="bold" if row.collapsed else ""), *line[2:])
+    return table
+
+
+NARROW_PATH = 24
+"""Below this many characters for the layer path, the kind column gives its room to the path."""
+
+
+def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], kind: bool) -> Table:
     table = Table(
         title=f"[bold]{report.name}[/]  input {numbers.shape(report.input_shape)}"
         + (f"  batch {report.batch}" if report.batch != 1 else ""),
@@ -38,10 +78,10 @@ def layer_table(
         show_footer=True,
         pad_edge=False,
     )
-    total_macs = report.totals.macs
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("layer", footer="total", overflow="fold", min_width=8, ratio=1)
-    table.add_column("kind", overflow="fold", min_width=7 if extra else None, max_width=16)
+    if kind:
+        table.add_column("kind", overflow="fold", min_width=7 if extra else None, max_width=16)
     table.add_column(
         "output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"
     )
@@ -52,7 +92,10 @@ def layer_table(
         no_wrap=True,
     )
     table.add_column(
-        "MACs", footer=numbers.count(total_macs, exact=exact), justify="right", no_wrap=True
+        "MACs",
+        footer=numbers.count(report.totals.macs, exact=exact),
+        justify="right",
+        no_wrap=True,
     )
     table.add_column("%", justify="right", no_wrap=True, style="dim")
     table.add_column(
@@ -60,20 +103,37 @@ def layer_table(
     )
     for column in extra:
         table.add_column(column.header, footer=column.footer, justify="right", no_wrap=True)
-    for index, row in enumerate(rows(report, depth), start=1):
-        style = "bold" if row.collapsed else None
-        table.add_row(
-            str(index),
-            Text(row.path, style=style or ""),
-            row.kind,
-            numbers.shape(row.output_shape),
-            numbers.count(row.cost.params, exact=exact) if row.cost.params else "—",
-            numbers.count(row.cost.macs, exact=exact) if row.cost.macs else "—",
-            numbers.share(row.cost.macs, total_macs) if row.cost.macs else "",
-            numbers.receptive(row.receptive_field),
-            *(column.cell(row) for column in extra),
-        )
     return table
+
+
+def _layer_room(table: Table, cells: list[list[str]], width: int) -> int:
+    """The width left for the layer column once every other column has its widest cell.
+
+    Each column costs its padding (1 on each side, none at the table's two edges), and the
+    SIMPLE_HEAD box draws a blank divider between columns and at both edges: 3 per column.
+    """
+    used = 3 * len(table.columns)
+    for position, column in enumerate(table.columns):
+        if position == 1:
+            continue
+        texts = [str(column.header), str(column.footer or ""), *(line[position] for line in cells)]
+        widest = max(len(text) for text in texts)
+        used += min(widest, column.max_width or widest)
+    return max(8, width - used)
+
+
+def wrap_path(path: str, limit: int) -> str:
+    """Break a dotted layer path into lines of at most ``limit`` characters, after dots."""
+    if len(path) <= limit:
+        return path
+    parts = [part + "." for part in path.split(".")]
+    parts[-1] = parts[-1][:-1]
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part) > limit:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
 
 
 def summary(report: Report, *, exact: bool = False) -> Table:
@@ -112,10 +172,12 @@ def summary(report: Report, *, exact: bool = False) -> Table:
 
 
 def render_report(
-    report: Report, *, depth: int | None = None, exact: bool = False
+    report: Report, *, depth: int | None = None, exact: bool = False, width: int | None = None
 ) -> RenderableType:
     return Group(
-        layer_table(report, depth=depth, exact=exact), summary(report, exact=exact), Text("")
+        layer_table(report, depth=depth, exact=exact, width=width),
+        summary(report, exact=exact),
+        Text(""),
     )
 
 
@@ -123,7 +185,7 @@ def print_reports(
     console: Console, reports: list[Report], *, depth: int | None, exact: bool
 ) -> None:
     for report in reports:
-        console.print(render_report(report, depth=depth, exact=exact))
+        console.print(render_report(report, depth=depth, exact=exact, width=console.width))
 
 
 def zoo_table(reports: list[Report], *, exact: bool = False) -> Table:

@@ -221,9 +221,9 @@ def _analyze_executed(
     repeat: int,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
-    from convcost.execution import parse_size
     from convcost.executor import EXECUTE_DTYPES, execute_all
     from convcost.render import execution, formats
+    from convcost.units import UnitError, parse_bytes
 
     if dtype not in EXECUTE_DTYPES:
         raise typer.BadParameter(
@@ -231,8 +231,8 @@ def _analyze_executed(
             param_hint="--dtype",
         )
     try:
-        limit = None if max_memory is None else parse_size(max_memory)
-    except ValueError as error:
+        limit = None if max_memory is None else parse_bytes(max_memory)
+    except UnitError as error:
         raise typer.BadParameter(str(error), param_hint="--max-memory") from None
     try:
         with execution.progress_bar(stderr()) as progress:

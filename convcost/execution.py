@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from convcost.report import Report
@@ -62,18 +61,3 @@ class Executed:
 
     report: Report
     execution: Execution
-
-
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9}
-_UNITS |= {"t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-
-
-def parse_size(text: str) -> int:
-    """``2GiB``, ``512MiB``, ``1.5GB``, ``1000000`` → bytes; a ValueError otherwise."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
-    unit = match.group(2).lower() if match else ""
-    if match is None or unit not in _UNITS:
-        raise ValueError(
-            f"{text!r} is not a size: write e.g. 2GiB, 512MiB, 1.5GB or a number of bytes"
-        )
-    return int(float(match.group(1)) * _UNITS[unit])

@@ -17,7 +17,6 @@ import convcost
 from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus, ResourceLimitError, ShapeError
-from convcost.execution import parse_size
 from convcost.executor import estimate_bytes, execute, execute_all, prepare
 from convcost.executor.run import _ACTIVATIONS
 from convcost.layers import Conv, Function
@@ -134,23 +133,11 @@ def test_resource_limit_refuses_before_allocating() -> None:
         execute(network, max_memory=1000)
 
 
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [
-        ("2GiB", 2 * 2**30),
-        ("512MiB", 512 * 2**20),
-        ("1.5GB", 1_500_000_000),
-        ("1000", 1000),
-        ("64k", 64_000),
-    ],
-)
-def test_parse_size(text: str, size: int) -> None:
-    assert parse_size(text) == size
-
-
-def test_parse_size_rejects_nonsense() -> None:
-    with pytest.raises(ValueError, match="'2 lots' is not a size"):
-        parse_size("2 lots")
+def test_max_memory_takes_the_budget_units(runner: CliRunner) -> None:
+    # the same parser as budgets (convcost.units): "10M" is ambiguous for bytes and refused
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--execute", "--max-memory", "10M"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "write MiB for powers of 1024 or MB for powers of 1000" in result.stderr
 
 
 # --- the command line -------------------------------------------------------------------------
@@ -216,7 +203,7 @@ def test_cli_too_little_memory_is_exit_4(runner: CliRunner) -> None:
     ("options", "message"),
     [
         (["--dtype", "int8"], "--execute runs in float32 or float64 only, got 'int8'"),
-        (["--max-memory", "lots"], "'lots' is not a size"),
+        (["--max-memory", "lots"], "must be a number of bytes, or a number with B, KiB"),
     ],
 )
 def test_cli_execute_usage_errors(runner: CliRunner, options: list[str], message: str) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -208,6 +210,22 @@ def analyze(
         emit(formats.to_markdown(reports, depth=depth, exact=exact), output)
 
 
+def _execution_limit(dtype: str, max_memory: str | None) -> int | None:
+    """Check ``--dtype`` for ``--execute`` and read ``--max-memory`` (bytes; None: default)."""
+    from convcost.executor import EXECUTE_DTYPES
+    from convcost.units import UnitError, parse_bytes
+
+    if dtype not in EXECUTE_DTYPES:
+        raise typer.BadParameter(
+            f"--execute runs in {' or '.join(EXECUTE_DTYPES)} only, got {dtype!r}",
+            param_hint="--dtype",
+        )
+    try:
+        return None if max_memory is None else parse_bytes(max_memory)
+    except UnitError as error:
+        raise typer.BadParameter(str(error), param_hint="--max-memory") from None
+
+
 def _analyze_executed(
     specs: list[str],
     format: Format,
@@ -221,19 +239,10 @@ def _analyze_executed(
     repeat: int,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
-    from convcost.executor import EXECUTE_DTYPES, execute_all
+    from convcost.executor import execute_all
     from convcost.render import execution, formats
-    from convcost.units import UnitError, parse_bytes
 
-    if dtype not in EXECUTE_DTYPES:
-        raise typer.BadParameter(
-            f"--execute runs in {' or '.join(EXECUTE_DTYPES)} only, got {dtype!r}",
-            param_hint="--dtype",
-        )
-    try:
-        limit = None if max_memory is None else parse_bytes(max_memory)
-    except UnitError as error:
-        raise typer.BadParameter(str(error), param_hint="--max-memory") from None
+    limit = _execution_limit(dtype, max_memory)
     try:
         with execution.progress_bar(stderr()) as progress:
             results = [
@@ -331,6 +340,10 @@ def compare(
         ),
     ] = False,
     input: InputOption = None,
+    execute: ExecuteOption = False,
+    seed: SeedOption = 0,
+    max_memory: MaxMemoryOption = None,
+    repeat: RepeatOption = 1,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -346,10 +359,27 @@ def compare(
     from convcost.render import comparison_formats
 
     _check_dtype(dtype)
+    limit = _execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
         loaded = [resolve_spec(source) for source in specs]
-        entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype)
+        with ExitStack() as stack:
+            run = None
+            if execute:
+                from convcost.executor import execute as executing
+                from convcost.render.execution import progress_bar
+
+                progress = stack.enter_context(progress_bar(stderr()))
+                run = functools.partial(
+                    executing,
+                    batch=batch,
+                    dtype=dtype,
+                    seed=seed,
+                    max_memory=limit,
+                    progress=progress,
+                    repeat=repeat,
+                )
+            entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype, run=run)
         result = comparing.compare(entries, baseline=baseline)
     except ConvcostError as error:
         fail(error)

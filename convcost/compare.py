@@ -17,8 +17,10 @@ from fractions import Fraction
 from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.errors import ConvcostError, Location
+from convcost.execution import Execution
 from convcost.fields import did_you_mean
 from convcost.layers import Shape
+from convcost.network import Network
 from convcost.receptive import Coverage, ReceptiveField
 from convcost.report import Report
 from convcost.spec import Spec, Variant
@@ -32,8 +34,11 @@ class Metric(enum.Enum):
     FLOPS = "flops"
     OPS = "ops"
     ACTIVATION_BYTES = "activation_bytes"
+    TIME = "time_ns"
+    """Measured forward time in nanoseconds; a row only when every entry was executed."""
 
-    def of(self, report: Report) -> int:
+    def of(self, entry: Entry) -> int:
+        report = entry.report
         totals = report.totals
         match self:
             case Metric.PARAMS:
@@ -46,6 +51,9 @@ class Metric(enum.Enum):
                 return totals.ops
             case Metric.ACTIVATION_BYTES:
                 return report.activation_bytes
+            case Metric.TIME:
+                assert entry.execution is not None, entry.name
+                return round(entry.execution.seconds * 1e9)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +63,8 @@ class Entry:
     name: str
     """Unique among the entries; what ``--baseline`` names."""
     report: Report
+    execution: Execution | None = None
+    """The ``--execute`` run that confirmed the report's shapes, when there was one."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,8 +145,12 @@ def compare(entries: Sequence[Entry], *, baseline: str | None = None) -> Compari
             f"unknown baseline {baseline!r}{did_you_mean(baseline, names)}; "
             f"choose one of: {', '.join(names)}"
         )
-    reports = [entry.report for entry in entries]
-    rows = tuple(_metric_row(metric, reports, index) for metric in Metric)
+    executed = all(entry.execution is not None for entry in entries)
+    rows = tuple(
+        _metric_row(metric, entries, index)
+        for metric in Metric
+        if metric is not Metric.TIME or executed
+    )
     return Comparison(
         entries=tuple(entries),
         baseline=index,
@@ -146,8 +160,8 @@ def compare(entries: Sequence[Entry], *, baseline: str | None = None) -> Compari
     )
 
 
-def _metric_row(metric: Metric, reports: Sequence[Report], baseline: int) -> MetricRow:
-    values = tuple(metric.of(report) for report in reports)
+def _metric_row(metric: Metric, entries: Sequence[Entry], baseline: int) -> MetricRow:
+    values = tuple(metric.of(entry) for entry in entries)
     base = values[baseline]
     ratios = tuple(
         Fraction(value, base) if base else (Fraction(1) if value == 0 else None) for value in values
@@ -310,8 +324,10 @@ def collect(
     inputs: Sequence[Shape] = (),
     batch: int = 1,
     dtype: str = "float32",
+    run: Callable[[Network], Execution] | None = None,
 ) -> tuple[Entry, ...]:
-    """The entries to compare: every variant of every spec, at each input size.
+    """The entries to compare: every variant of every spec, at each input size; with ``run``
+    (``--execute``), each network is also run and its shapes confirmed.
 
     Names: the variant name for one spec with variants; the spec name for a plain spec; and
     ``spec:variant`` for a variant when several files are compared. With several ``inputs``
@@ -346,5 +362,6 @@ def collect(
         unique = label if seen[label] == 1 else f"{label}~{seen[label]}"
         network = build(spec, variant, input_shape=shape)
         report = analyze_network(network, batch=batch, dtype=dtype, source=spec.source)
-        result.append(Entry(name=unique, report=report))
+        execution = None if run is None else run(network)
+        result.append(Entry(name=unique, report=report, execution=execution))
     return tuple(result)

@@ -11,6 +11,7 @@ from typing import Any
 
 from convcost.compare import Comparison, Entry, Metric, coverage, layer_deltas
 from convcost.render import numbers
+from convcost.render.execution import execution_json, rate, seconds
 from convcost.report import Report
 from convcost.serialize import field_json, report_to_dict
 
@@ -20,6 +21,7 @@ LABELS = {
     Metric.FLOPS: "FLOPs",
     Metric.OPS: "other ops",
     Metric.ACTIVATION_BYTES: "activations",
+    Metric.TIME: "time (measured)",
 }
 """Row labels, as in ``convcost analyze``'s summary."""
 
@@ -30,6 +32,8 @@ RATIO_FORMAT = (
 
 
 def value_text(metric: Metric, value: int, *, exact: bool) -> str:
+    if metric is Metric.TIME:
+        return f"{value:,} ns" if exact else seconds(value / 1e9)
     if metric is Metric.ACTIVATION_BYTES:
         return numbers.size(value, exact=exact)
     return numbers.count(value, exact=exact)
@@ -92,7 +96,12 @@ def comparison_to_dict(comparison: Comparison, *, per_layer: bool = False) -> di
     data: dict[str, Any] = {
         "baseline": comparison.baseline_name,
         "names": list(names),
-        "variants": [report_to_dict(entry.report) for entry in comparison.entries],
+        "variants": [
+            report_to_dict(entry.report)
+            if entry.execution is None
+            else {**report_to_dict(entry.report), "execution": execution_json(entry.execution)}
+            for entry in comparison.entries
+        ],
         "ratio_format": RATIO_FORMAT,
         "ratios": {
             name: {
@@ -139,16 +148,19 @@ def comparison_json(comparison: Comparison, *, per_layer: bool = False) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-CSV_COLUMNS = (
-    "name",
-    "baseline",
-    "input_shape",
-    "output_shape",
-    *(metric.value for metric in Metric),
-    "receptive_field",
-    "jump",
-    *(f"{metric.value}_ratio" for metric in Metric),
-)
+def csv_columns(comparison: Comparison) -> tuple[str, ...]:
+    """The header: ``time_ns`` and its ratio appear only for ``--execute``."""
+    metrics = [row.metric.value for row in comparison.rows]
+    return (
+        "name",
+        "baseline",
+        "input_shape",
+        "output_shape",
+        *metrics,
+        "receptive_field",
+        "jump",
+        *(f"{metric}_ratio" for metric in metrics),
+    )
 
 
 def _axes(values: list[int | float] | None) -> str:
@@ -159,7 +171,7 @@ def comparison_csv(comparison: Comparison) -> str:
     """One line per entry: exact integers, and float ratios to the baseline."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(csv_columns(comparison))
     for index, entry in enumerate(comparison.entries):
         report = entry.report
         size, jump = field_json(report.receptive_field)
@@ -214,6 +226,11 @@ def shape_rows(comparison: Comparison, *, show_coverage: bool) -> list[tuple[str
     ]
     if show_coverage:
         result.append(("RF / input", [coverage_text(r) for r in reports]))
+    runs = [entry.execution for entry in comparison.entries]
+    if all(run is not None for run in runs):
+        result.append(
+            ("GFLOP/s (measured)", [rate(run.macs, run.seconds) for run in runs if run is not None])
+        )
     return result
 
 

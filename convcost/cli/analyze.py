@@ -1,0 +1,178 @@
+"""``convcost analyze`` (with ``--execute``) and ``convcost zoo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from convcost import zoo
+from convcost.cli.common import (
+    BatchOption,
+    DepthOption,
+    DTypeOption,
+    ExactOption,
+    ExecuteOption,
+    Format,
+    FormatOption,
+    MaxMemoryOption,
+    OutputOption,
+    RepeatOption,
+    SeedOption,
+    SpecsArgument,
+    app,
+    check_dtype,
+    draw,
+    emit,
+    execution_limit,
+    fail,
+    print_warnings,
+    resolve_spec,
+    stderr,
+)
+from convcost.engine import analyze_all
+from convcost.errors import ConvcostError
+from convcost.report import Report
+from convcost.spec import load_spec
+
+
+@app.command()
+def analyze(
+    specs: SpecsArgument,
+    format: FormatOption = Format.TABLE,
+    output: OutputOption = None,
+    batch: BatchOption = 1,
+    dtype: DTypeOption = "float32",
+    depth: DepthOption = None,
+    exact: ExactOption = False,
+    execute: ExecuteOption = False,
+    seed: SeedOption = 0,
+    max_memory: MaxMemoryOption = None,
+    repeat: RepeatOption = 1,
+) -> None:
+    """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
+
+    Example:
+
+        convcost analyze specs/googlenet-5x5-bottleneck.yaml
+
+        convcost analyze resnet50 --depth 1 --format json -o resnet50.json
+
+        convcost analyze resnet50 --execute --batch 2
+    """
+    from convcost.render import formats
+
+    check_dtype(dtype)
+    if execute:
+        _analyze_executed(
+            specs, format, output, batch, dtype, depth, exact, seed, max_memory, repeat
+        )
+        return
+    try:
+        reports = [
+            report
+            for source in specs
+            for report in analyze_all(resolve_spec(source), batch=batch, dtype=dtype)
+        ]
+    except ConvcostError as error:
+        fail(error)
+    print_warnings(reports)
+    if format is Format.TABLE:
+        from convcost.render.table import print_reports
+
+        draw(output, lambda console: print_reports(console, reports, depth=depth, exact=exact))
+    elif format is Format.JSON:
+        emit(formats.to_json(reports), output)
+    elif format is Format.CSV:
+        emit(formats.to_csv(reports, depth=depth), output)
+    else:
+        emit(formats.to_markdown(reports, depth=depth, exact=exact), output)
+
+
+def _analyze_executed(
+    specs: list[str],
+    format: Format,
+    output: Path | None,
+    batch: int,
+    dtype: str,
+    depth: int | None,
+    exact: bool,
+    seed: int,
+    max_memory: str | None,
+    repeat: int,
+) -> None:
+    """``analyze --execute``: numpy is imported here only."""
+    from convcost.executor import execute_all
+    from convcost.render import execution, formats
+
+    limit = execution_limit(dtype, max_memory)
+    try:
+        with execution.progress_bar(stderr()) as progress:
+            results = [
+                result
+                for source in specs
+                for result in execute_all(
+                    resolve_spec(source),
+                    batch=batch,
+                    dtype=dtype,
+                    seed=seed,
+                    max_memory=limit,
+                    progress=progress,
+                    repeat=repeat,
+                )
+            ]
+    except ConvcostError as error:
+        fail(error)
+    reports = [result.report for result in results]
+    print_warnings(reports)
+    if format is Format.TABLE:
+        # the timing columns need ~110 columns: pipes get 120 rather than rich's 80
+        draw(
+            output,
+            lambda console: execution.print_executed(console, results, depth=depth, exact=exact),
+            width=None if sys.stdout.isatty() else 120,
+        )
+    elif format is Format.JSON:
+        emit(execution.to_json(results), output)
+    elif format is Format.CSV:
+        emit(formats.to_csv(reports, depth=depth), output)
+    else:
+        emit(formats.to_markdown(reports, depth=depth, exact=exact), output)
+
+
+@app.command("zoo")
+def zoo_command(
+    format: FormatOption = Format.TABLE,
+    exact: ExactOption = False,
+) -> None:
+    """List the bundled models with their totals; analyze one by name.
+
+    Example:
+
+        convcost zoo
+
+        convcost analyze resnet50 --depth 1
+    """
+    from convcost.render import formats
+
+    try:
+        reports = [_bundled(name) for name in zoo.names()]
+    except ConvcostError as error:
+        fail(error)
+    if format is Format.TABLE:
+        from convcost.render.table import zoo_table
+
+        Console(highlight=False).print(zoo_table(reports, exact=exact))
+    elif format is Format.JSON:
+        emit(formats.to_json(reports), None)
+    elif format is Format.CSV:
+        emit(formats.totals_csv(reports), None)
+    else:
+        emit(formats.totals_markdown(reports, exact=exact), None)
+
+
+def _bundled(name: str) -> Report:
+    path = zoo.find(name)
+    assert path is not None, name
+    return analyze_all(load_spec(path))[0]

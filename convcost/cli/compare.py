@@ -1,0 +1,176 @@
+"""``convcost compare`` and ``convcost explain``."""
+
+from __future__ import annotations
+
+import functools
+from contextlib import ExitStack
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from convcost.cli.common import (
+    BatchOption,
+    DTypeOption,
+    ExactOption,
+    ExecuteOption,
+    Format,
+    FormatOption,
+    MaxMemoryOption,
+    OutputOption,
+    RepeatOption,
+    SeedOption,
+    SpecsArgument,
+    app,
+    check_dtype,
+    draw,
+    emit,
+    execution_limit,
+    fail,
+    print_warnings,
+    resolve_spec,
+    stderr,
+)
+from convcost.errors import ConvcostError
+
+InputOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--input",
+        help="Analyze at this input shape instead of the spec's (CxHxW, e.g. 3x224x224); "
+        "repeat it for one column per input size.",
+    ),
+]
+
+
+@app.command()
+def compare(
+    specs: SpecsArgument,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="The column the ratios are relative to (default: the first)."),
+    ] = None,
+    format: FormatOption = Format.TABLE,
+    output: OutputOption = None,
+    batch: BatchOption = 1,
+    dtype: DTypeOption = "float32",
+    exact: ExactOption = False,
+    per_layer: Annotated[
+        bool,
+        typer.Option(
+            "--per-layer",
+            help="Also the layer tables, and a delta view of the layer paths variants share.",
+        ),
+    ] = False,
+    input: InputOption = None,
+    execute: ExecuteOption = False,
+    seed: SeedOption = 0,
+    max_memory: MaxMemoryOption = None,
+    repeat: RepeatOption = 1,
+) -> None:
+    """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
+
+    Example:
+
+        convcost compare specs/googlenet-5x5-branch.yaml
+
+        convcost compare a.yaml b.yaml --baseline b --format markdown
+
+        convcost compare resnet50 --input 3x224x224 --input 3x320x320
+    """
+    from convcost import compare as comparing
+    from convcost.render import comparison_formats
+
+    check_dtype(dtype)
+    limit = execution_limit(dtype, max_memory) if execute else None
+    try:
+        shapes = [comparing.parse_input(text) for text in input or ()]
+        loaded = [resolve_spec(source) for source in specs]
+        with ExitStack() as stack:
+            run = None
+            if execute:
+                from convcost.executor import execute as executing
+                from convcost.render.execution import progress_bar
+
+                progress = stack.enter_context(progress_bar(stderr()))
+                run = functools.partial(
+                    executing,
+                    batch=batch,
+                    dtype=dtype,
+                    seed=seed,
+                    max_memory=limit,
+                    progress=progress,
+                    repeat=repeat,
+                )
+            entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype, run=run)
+        result = comparing.compare(entries, baseline=baseline)
+    except ConvcostError as error:
+        fail(error)
+    print_warnings([entry.report for entry in entries])
+    console = stderr()
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", markup=False)
+    show_coverage = bool(input)
+    if format is Format.TABLE:
+        from convcost.render.comparison import print_comparison
+
+        def paint(target: Console) -> None:
+            print_comparison(
+                target,
+                result,
+                exact=exact,
+                per_layer=per_layer,
+                show_coverage=show_coverage,
+                name=loaded[0].name if len(loaded) == 1 else None,
+            )
+
+        draw(output, paint)
+    elif format is Format.JSON:
+        emit(comparison_formats.comparison_json(result, per_layer=per_layer), output)
+    elif format is Format.CSV:
+        if per_layer:
+            from convcost.render import formats
+
+            emit(formats.to_csv(comparison_formats.renamed(result.entries)), output)
+        else:
+            emit(comparison_formats.comparison_csv(result), output)
+    else:
+        text = comparison_formats.comparison_markdown(
+            result, exact=exact, show_coverage=show_coverage
+        )
+        if per_layer:
+            from convcost.render import formats
+
+            layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
+            text = f"{layers}\n{text}"
+        emit(text, output)
+
+
+@app.command()
+def explain(
+    spec: Annotated[str, typer.Argument(help="A spec file (YAML), or a bundled model's name.")],
+    layer: Annotated[
+        str | None,
+        typer.Option(help="Only this layer (a path such as conv1, or a block's path)."),
+    ] = None,
+    variant: Annotated[
+        str | None, typer.Option(help="Only this variant of a `variants:` spec.")
+    ] = None,
+) -> None:
+    """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
+    ops, receptive field and jump.
+
+    Example:
+
+        convcost explain specs/googlenet-5x5-branch.yaml --variant direct
+
+        convcost explain specs/separable-vs-standard.yaml --layer separable1
+    """
+    from convcost.explain import explain as explaining
+    from convcost.render.explain import print_explanations
+
+    try:
+        explanations = explaining(resolve_spec(spec), variant=variant, layer=layer)
+    except ConvcostError as error:
+        fail(error)
+    print_explanations(Console(highlight=False, soft_wrap=True), explanations)

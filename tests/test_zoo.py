@@ -31,6 +31,8 @@ TOTALS = {
     "squeezenet1_0": (1_248_424, 818_924_576),
     "shufflenet_v2_x1_0": (2_278_604, 144_907_992),
     "mobilenet_v3_small": (2_542_856, 56_510_400),
+    # torchvision's docs: 7,978,856 parameters, 2.83 "GFLOPS"
+    "densenet121": (7_978_856, 2_834_161_664),
 }
 
 # Layers whose stride leaves real input pixels unread (a floor-division warning), as in the

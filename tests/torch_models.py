@@ -454,6 +454,55 @@ def mobilenet_v3_small() -> nn.Module:
     )
 
 
+class DenseLayer(nn.Module):
+    """torchvision's densenet._DenseLayer (no dropout, no checkpointing)."""
+
+    def __init__(self, inp: int, growth: int = 32, width: int = 4) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.BatchNorm2d(inp),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(inp, width * growth, 1, bias=False),
+            nn.BatchNorm2d(width * growth),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width * growth, growth, 3, padding=1, bias=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, self.layers(x)], 1)
+
+
+def densenet121() -> nn.Module:
+    """torchvision.models.densenet121."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, 2, 1),
+    ]
+    channels = 64
+    for index, count in enumerate((6, 12, 24, 16)):
+        for _ in range(count):
+            layers.append(DenseLayer(channels))
+            channels += 32
+        if index < 3:
+            layers += [
+                nn.BatchNorm2d(channels),
+                nn.ReLU(inplace=True),
+                nn.Conv2d(channels, channels // 2, 1, bias=False),
+                nn.AvgPool2d(2, 2),
+            ]
+            channels //= 2
+    return nn.Sequential(
+        *layers,
+        nn.BatchNorm2d(channels),
+        nn.ReLU(inplace=True),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(channels, 1000),
+    )
+
+
 MODELS: dict[str, Callable[[], nn.Module]] = {
     "alexnet": alexnet,
     "vgg16": vgg16,
@@ -465,5 +514,6 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
     "squeezenet1_0": squeezenet1_0,
     "shufflenet_v2_x1_0": shufflenet_v2_x1_0,
     "mobilenet_v3_small": mobilenet_v3_small,
+    "densenet121": densenet121,
 }
 """Every bundled model (convcost/zoo/NAME.yaml) and its plain-torch reference."""

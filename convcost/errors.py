@@ -20,7 +20,8 @@ class ExitStatus(enum.IntEnum):
     SHAPE_MISMATCH = 3
     """``--execute`` found a real shape that differs from the predicted one."""
     RESOURCE_LIMIT = 4
-    """``--execute`` refused to run because it would exceed ``--max-memory``."""
+    """A resource bound was reached: ``--execute`` above ``--max-memory`` (or out of memory),
+    or a spec past ``--max-layers`` or another bound in :mod:`convcost.limits`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class ExecutionError(ConvcostError):
 
 
 class ResourceLimitError(ConvcostError):
-    """``--execute`` would need more memory than allowed."""
+    """A resource bound: ``--execute`` would need more memory than allowed, or a spec expands
+    past a bound of :mod:`convcost.limits` (too many layers, too large a file)."""
 
     exit_status = ExitStatus.RESOURCE_LIMIT

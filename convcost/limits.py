@@ -1,0 +1,46 @@
+"""The documented bounds on what convcost reads: every hostile input meets one of these.
+
+A spec, a flag or a baseline that goes past a bound is refused with one line and exit 2
+(malformed: too deep, too long) or exit 4 (:class:`~convcost.errors.ResourceLimitError`:
+too big to analyse within the limit, which a flag can raise). docs/limits.md lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_INT = 2**63 - 1
+"""The largest integer a spec, flag or baseline may write (PyTorch's sizes are int64)."""
+
+MAX_NAME_LENGTH = 128
+"""Characters in a spec, variant, block, branch or layer name."""
+
+MAX_NESTING = 64
+"""Depth of nested lists and mappings in a YAML document or a baseline JSON."""
+
+MAX_EXPRESSION_LENGTH = 256
+"""Characters in one ``${…}`` expression."""
+
+MAX_EXPRESSION_DEPTH = 16
+"""Nesting depth of an expression's syntax tree (``((a+b)*c)`` is 3)."""
+
+MAX_EXPRESSION_BITS = 256
+"""Bits of any intermediate integer while an expression is evaluated."""
+
+MAX_BLOCK_DEPTH = 32
+"""Blocks used inside blocks, from the top-level layer list to the innermost layer."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """The bounds a caller may raise (the CLI's ``--max-layers``); the rest are constants."""
+
+    max_layers: int = 1_000_000
+    """Layers after blocks and repeats are expanded (every layer of every branch counts)."""
+    max_spec_bytes: int = 16 * 2**20
+    """Bytes read from one spec file or standard input."""
+    max_yaml_nodes: int = 2_000_000
+    """YAML nodes after aliases are expanded (``*a`` counts every node it stands for)."""
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,69 @@
+"""Escaping of user-written text (names, paths, messages) for each output it can reach.
+
+Spec names are validated at load (a documented set of printable characters), but file paths, baseline contents and messages quoting them are not: every renderer passes
+user text through the function for its format, so no input can style a terminal, run a
+spreadsheet formula, break a markdown table or issue a GitHub Actions command.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.markup import escape as _rich_escape
+
+_UNPRINTABLE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Control, bidi and line-separator characters written as ``\\x1b``-style escapes."""
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+def markup(text: str) -> str:
+    """Text for a rich renderable that interprets markup: brackets escaped, printable."""
+    return _rich_escape(printable(text))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula (OWASP: prefix a quote to ``= + - @``).
+
+    Numbers keep their sign: a cell that parses as a number is left alone.
+    """
+    text = printable(text)
+    if text.startswith(_FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def markdown_cell(text: str) -> str:
+    """Text for a markdown table cell: pipes, backslashes and HTML brackets escaped."""
+    text = printable(text).replace("\\", "\\\\").replace("|", "\\|")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def annotation_message(text: str) -> str:
+    """The message of a GitHub Actions workflow command (``::error …::message``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def annotation_property(text: str) -> str:
+    """A property value of a workflow command (``file=…,title=…``)."""
+    return annotation_message(text).replace(":", "%3A").replace(",", "%2C")

@@ -18,6 +18,7 @@ import yaml
 from convcost.errors import Location, SpecError
 from convcost.fields import did_you_mean, read_shape
 from convcost.kinds import KIND_NAMES
+from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe
 
 Shape = tuple[int, ...]
@@ -62,6 +63,8 @@ class Spec:
     blocks: tuple[BlockDef, ...] = ()
     budget: Map | None = None
     """The raw top-level ``budget:`` mapping, if any (read by the budget checker)."""
+    limits: Limits = DEFAULT_LIMITS
+    """The bounds the spec was loaded under; building its networks keeps to them too."""
 
     @property
     def input_shape(self) -> Shape:
@@ -74,13 +77,13 @@ class Spec:
         return None
 
 
-def load_spec(source: str | Path) -> Spec:
+def load_spec(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
     """Load a spec from a file path, or from YAML text when ``source`` is a multi-line string.
 
     Raises :class:`SpecError` with the file, line and column of the problem.
     """
     if isinstance(source, str) and "\n" in source:
-        return parse_spec(source)
+        return parse_spec(source, limits=limits)
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
@@ -90,10 +93,10 @@ def load_spec(source: str | Path) -> Spec:
         raise SpecError(f"{path} is a directory, not a spec file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read spec file {path}: {exc}") from None
-    return parse_spec(text, source=str(path))
+    return parse_spec(text, source=str(path), limits=limits)
 
 
-def parse_spec(text: str, *, source: str = "<string>") -> Spec:
+def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Spec:
     """Parse YAML text into a :class:`Spec`; ``source`` names it in error messages."""
     root = _compose(text, source)
     if root is None:
@@ -123,6 +126,7 @@ def parse_spec(text: str, *, source: str = "<string>") -> Spec:
             has_variants=True,
             blocks=blocks,
             budget=budget,
+            limits=limits,
         )
     if layers is None:
         raise SpecError(
@@ -142,6 +146,7 @@ def parse_spec(text: str, *, source: str = "<string>") -> Spec:
         has_variants=False,
         blocks=blocks,
         budget=budget,
+        limits=limits,
     )
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from convcost.layers import elements
 from convcost.render.formats import to_json
-from tests.conftest import run
+from tests.conftest import require, run
+
+require("hypothesis")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 PLAIN = """
 input: [3, 8, 8]

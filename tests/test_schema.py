@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -18,6 +17,9 @@ from convcost.kinds import KINDS, MERGE_KINDS, FieldType, Kind
 from convcost.schema import spec_schema
 from convcost.spec import TOP_LEVEL_KEYS
 from convcost.tree import Map
+from tests.conftest import require
+
+jsonschema = require("jsonschema")
 
 ROOT = Path(__file__).parent.parent
 SPEC_FILES = sorted((ROOT / "specs").glob("*.yaml")) + sorted(

@@ -23,8 +23,10 @@ from typing import Any
 
 import pytest
 
-torch = pytest.importorskip("torch")
-hypothesis = pytest.importorskip("hypothesis")
+from tests.conftest import require
+
+torch = require("torch")
+require("hypothesis")
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

@@ -12,6 +12,7 @@ import convcost
 from convcost import zoo
 from convcost.cli import app
 from convcost.report import Report
+from tests.conftest import require
 
 # Parameters and conv + linear MACs (no bias adds) of torchvision's models at 3×224×224, batch 1:
 # the table of issue 3, from torchvision's definitions (torchinfo's "Total params" and
@@ -111,7 +112,7 @@ def test_depth_one_rows_sum_to_the_totals() -> None:
 @pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(TOTALS))
 def test_zoo_matches_pytorch(name: str) -> None:
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     from tests.torch_models import MODELS  # noqa: PLC0415 (needs torch; the other tests run without)
 
     model = MODELS[name]().eval()

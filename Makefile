@@ -20,4 +20,4 @@ test:
 check: install lint types test
 
 golden:
-	$(PYTHON) -m pytest -q tests/test_golden.py --update-golden
+	$(PYTHON) -m pytest -q tests/test_golden.py tests/test_compare.py -k golden --update-golden

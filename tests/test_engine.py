@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from convcost.receptive import Coverage
 from convcost.render.rows import rows
-from convcost.report import Report, total
+from convcost.report import Cost, Report
 from tests.conftest import run
 
 INCEPTION = """
@@ -48,8 +48,56 @@ layers:
 """
 
 
-def sums_to_totals(report: Report) -> None:
-    assert total([layer.cost for layer in report.layers]) == report.totals
+# Hand-computed totals (the engine's totals are the sum of its layers, so they are checked
+# against these, never against that sum). Inception: 28·28 = 784 positions.
+INCEPTION_TOTALS = Cost(
+    # 64·192 + 96·192 + 128·96·9 + 32·192 = 12,288 + 18,432 + 110,592 + 6,144
+    weights=147_456,
+    biases=64 + 96 + 128 + 32,
+    # 784·(64·192 + 96·192 + 128·96·9 + 32·192)
+    macs=784 * 147_456,
+    # bias adds, one per conv output element: 784·(64 + 96 + 128 + 32) = 250,880;
+    # the 3×3 max pool, one per window element: 784·192·9 = 1,354,752; concat: none
+    ops=250_880 + 1_354_752,
+    # outputs: 64, 96, 128 (convs), 192 (pool), 32 (conv), 224 (concat) channels of 784
+    activation_elements=(64 + 96 + 128 + 192 + 32 + 224) * 784,
+)
+
+# One bottleneck (mid 128, out 512) on 512×28×28, 784 positions; BOTTLENECK repeats it 3 times.
+BOTTLENECK_BLOCK = Cost(
+    # convs 512·128 + 128·128·9 + 128·512; batchnorm scales 128 + 128 + 512
+    weights=65_536 + 147_456 + 65_536 + 768,
+    # batchnorm shifts (the convs have no bias)
+    biases=768,
+    # 784·(512·128 + 128·128·9 + 128·512)
+    macs=784 * 278_528,
+    # batchnorms 2/element: 2·784·(128 + 128 + 512); relus 1/element: 784·(128 + 128 + 512);
+    # the add, 1 per element for the extra branch: 784·512
+    ops=2 * 784 * 768 + 784 * 768 + 784 * 512,
+    # 6 outputs of 128 channels (conv, bn, relu twice), 4 of 512 (conv, bn, add, relu)
+    activation_elements=784 * (6 * 128 + 4 * 512),
+)
+
+
+def times(cost: Cost, n: int) -> Cost:
+    return Cost(
+        weights=n * cost.weights,
+        biases=n * cost.biases,
+        macs=n * cost.macs,
+        ops=n * cost.ops,
+        activation_elements=n * cost.activation_elements,
+    )
+
+
+def rows_sum_to(report: Report, expected: Cost, counts: list[int]) -> None:
+    """At every ``--depth`` k (``counts[k - 1]`` rows, hand-counted), the rows add up to the
+    hand-computed totals; no depth loses or double-counts a layer."""
+    for depth, count in enumerate([*counts, len(report.layers)], start=1):
+        shown = rows(report, depth if depth <= len(counts) else None)
+        assert len(shown) == count, depth
+        for field in ("weights", "biases", "macs", "ops", "activation_elements"):
+            got = sum(getattr(row.cost, field) for row in shown)
+            assert got == getattr(expected, field), (depth, field)
 
 
 def test_inception_concat() -> None:
@@ -73,12 +121,10 @@ def test_inception_concat() -> None:
     # receptive field: the largest branch (3×3 conv, or 3×3 pool then 1×1)
     assert report.receptive_field.size == (3, 3)
     (block,) = report.blocks
-    assert (block.path, block.kind, block.cost.macs) == (
-        "inception3a",
-        "concat",
-        report.totals.macs,
-    )
-    sums_to_totals(report)
+    assert (block.path, block.kind, block.cost) == ("inception3a", "concat", INCEPTION_TOTALS)
+    assert report.totals == INCEPTION_TOTALS
+    # depth 1: the concat block; 2: its three branches and the merge step; 3: every layer
+    rows_sum_to(report, INCEPTION_TOTALS, [1, 4, 6])
 
 
 def test_residual_add_counts_the_sum_in_ops() -> None:
@@ -106,7 +152,14 @@ layers:
     assert add.cost.ops == 4096
     # body: 1 + 2 + 2 = 5; shortcut: 1; the merge takes the larger
     assert report.receptive_field.size == (5, 5)
-    sums_to_totals(report)
+    # on 64·8·8 = 4,096 elements per tensor: 2 batchnorms of 2/element, 2 relus and the add of
+    # 1/element: 7·4,096 ops; 7 outputs (conv, bn, relu, conv, bn, add, relu) of 4,096
+    expected = Cost(
+        weights=2 * 36_864 + 2 * 64, biases=2 * 64, macs=2 * 2_359_296, ops=28_672,
+        activation_elements=28_672,
+    )  # fmt: skip
+    # depth 1: add1, relu1; 2: add1.body, the merge step, relu1; 3: every layer
+    rows_sum_to(report, expected, [2, 3, 7])
 
 
 def test_squeeze_excitation_multiply_broadcasts_and_is_global() -> None:
@@ -172,21 +225,22 @@ def test_reusable_block_with_repeat() -> None:
     assert kinds["bottleneck1"] == "repeat"
     assert kinds["bottleneck1.2"] == "bottleneck"
     assert kinds["bottleneck1.2.add1"] == "add"
-    sums_to_totals(report)
+    assert report.totals == times(BOTTLENECK_BLOCK, 3)
 
 
 def test_depth_collapses_rows() -> None:
     report = run(BOTTLENECK)
     (top,) = rows(report, depth=1)
     assert (top.path, top.kind, top.collapsed) == ("bottleneck1", "repeat", True)
-    assert top.cost == report.totals
+    assert top.cost == times(BOTTLENECK_BLOCK, 3)
     second = rows(report, depth=2)
-    assert [(row.path, row.kind) for row in second] == [
-        (f"bottleneck1.{i}", "bottleneck") for i in range(3)
+    assert [(row.path, row.kind, row.cost) for row in second] == [
+        (f"bottleneck1.{i}", "bottleneck", BOTTLENECK_BLOCK) for i in range(3)
     ]
-    assert sum(row.cost.macs for row in second) == report.totals.macs
+    # per block, depth 3: add1, relu1; 4: add1.body, the merge step, relu1; 5: 10 layers
+    rows_sum_to(report, times(BOTTLENECK_BLOCK, 3), [1, 3, 6, 9, 30])
     full = rows(report)
-    assert len(full) == len(report.layers)
+    assert len(full) == len(report.layers) == 30
 
 
 def test_expression_in_block_sees_in_channels() -> None:
@@ -218,8 +272,10 @@ def test_batch_multiplies_work_not_parameters() -> None:
 
 
 def test_dtype_sets_activation_bytes() -> None:
+    # 577,024 elements (INCEPTION_TOTALS) of 2 bytes; parameters too: 147,776 of 2 bytes
     report = run(INCEPTION, dtype="float16")
-    assert report.activation_bytes == 2 * report.totals.activation_elements
+    assert report.activation_bytes == 1_154_048
+    assert report.parameter_bytes == 295_552
 
 
 def test_counts_do_not_overflow() -> None:
@@ -233,8 +289,9 @@ def test_counts_do_not_overflow() -> None:
 
 
 def test_flops_are_twice_macs() -> None:
+    # the convention of docs/cost-model.md, on the hand-computed 115,605,504 MACs
     report = run(INCEPTION)
-    assert report.totals.flops == 2 * report.totals.macs
+    assert report.totals.flops == 231_211_008
 
 
 def test_floor_division_warning() -> None:

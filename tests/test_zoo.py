@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 
@@ -144,3 +146,85 @@ def test_zoo_matches_pytorch(name: str) -> None:
     predicted = [layer.output_shape for layer in report.layers if layer.kind in CONV_KINDS]
     assert predicted == shapes
     assert tuple(output.shape[1:]) == report.output_shape
+
+
+# --- `convcost zoo` in every format -------------------------------------------------------------
+
+# AlexNet's outputs, from torchvision's definition on 3×224×224 (C·H·W each): conv1 and its relu
+# 64·55·55 = 193,600 twice; pool 64·27·27 = 46,656; conv2 and relu 192·27·27 = 139,968 twice;
+# pool 192·13·13 = 32,448; conv3 and relu 384·13·13 = 64,896 twice; conv4, relu, conv5, relu
+# 256·13·13 = 43,264 four times; pool5, adaptive avgpool, flatten, dropout 256·6·6 = 9,216 four
+# times; linear, relu, dropout, linear, relu 4,096 five times; linear 1,000.
+ALEXNET_ACTIVATIONS = (
+    2 * 193_600 + 46_656 + 2 * 139_968 + 32_448 + 2 * 64_896 + 4 * 43_264 + 4 * 9_216
+    + 5 * 4_096 + 1_000
+)  # fmt: skip
+# Layers: AlexNet 13 in the features (5 convs, 5 relus, 3 pools) + avgpool + flatten + 7 in the
+# classifier; VGG-16 13 convs + 13 relus + 5 pools + avgpool + flatten + 7 in the classifier.
+LAYER_COUNTS = {"alexnet": 22, "vgg16": 40}
+
+
+def test_zoo_json_is_every_models_full_report() -> None:
+    result = run_cli("zoo", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [model["name"] for model in data] == sorted(TOTALS)
+    for model in data:
+        name, totals = model["name"], model["totals"]
+        assert (totals["params"], totals["macs"]) == TOTALS[name]
+        assert totals["flops"] == 2 * TOTALS[name][1]  # the convention, on torchvision's MACs
+        assert (model["input_shape"], model["output_shape"]) == ([3, 224, 224], [1000])
+        assert model["source"].endswith(f"zoo/{name}.yaml")
+        if name in LAYER_COUNTS:
+            assert len(model["layers"]) == LAYER_COUNTS[name]
+    alexnet = data[0]["totals"]
+    assert alexnet["activation_elements"] == ALEXNET_ACTIVATIONS == 1_107_432
+    assert alexnet["activation_bytes"] == 4 * ALEXNET_ACTIVATIONS
+
+
+def test_zoo_csv_is_one_line_of_exact_totals_per_model() -> None:
+    result = run_cli("zoo", "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    lines = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.stdout.splitlines()[0] == (
+        "name,input_shape,output_shape,params,macs,flops,ops,activation_bytes"
+    )
+    assert [line["name"] for line in lines] == sorted(TOTALS)
+    for line in lines:
+        assert (int(line["params"]), int(line["macs"])) == TOTALS[line["name"]]
+        assert int(line["flops"]) == 2 * TOTALS[line["name"]][1]
+        assert (line["input_shape"], line["output_shape"]) == ("3x224x224", "1000")
+    assert int(lines[0]["activation_bytes"]) == 4 * ALEXNET_ACTIVATIONS
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_zoo_markdown_is_one_row_per_model(exact: bool) -> None:
+    result = run_cli("zoo", "-f", "markdown", *(["--exact"] if exact else []))
+    assert result.exit_code == 0, result.stderr
+    header, rule, *rows = result.stdout.splitlines()
+    assert (header, rule) == (
+        "| model | input | params | MACs | activations |",
+        "|---|--:|--:|--:|--:|",
+    )
+    cells = {line.split(" | ")[0].strip("| "): line.strip("|").split("|") for line in rows}
+    assert list(cells) == sorted(TOTALS)
+    for name, (params, macs) in TOTALS.items():
+        shown = [cell.strip() for cell in cells[name]]
+        assert shown[1] == "3×224×224"
+        if exact:
+            assert shown[2:4] == [f"{params:,}", f"{macs:,}"]
+    # rounded: ResNet-18's 11,689,512 parameters and 1,814,073,344 MACs; AlexNet's 4,429,728 B
+    if not exact:
+        assert [cell.strip() for cell in cells["resnet18"]][2:4] == ["11.7 M", "1.8 G"]
+        assert cells["alexnet"][4].strip() == "4.2 MiB"
+
+
+def test_zoo_table_lists_every_model() -> None:
+    result = run_cli("zoo")
+    assert result.exit_code == 0, result.stderr
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    for name in TOTALS:
+        assert lines[name][1] == "3×224×224"
+    # ResNet-18: 11.7 M parameters, 1.8 G MACs, 31.4 MiB of activations, 69 layers
+    assert lines["resnet18"][2:] == ["11.7", "M", "1.8", "G", "31.4", "MiB", "69"]
+    assert lines["alexnet"][-1] == str(LAYER_COUNTS["alexnet"])

@@ -6,8 +6,9 @@ Conventions for examples in README.md and docs/*.md:
   analyze without error. Every other ```yaml block (a fragment such as one layer entry) must at
   least be valid YAML.
 - A block that is wrong on purpose (to show an error) is marked by an HTML comment
-  ``<!-- invalid -->`` on the line just before its opening fence, or by a first line
-  ``# error`` inside it; it must then FAIL with a SpecError, so the mark cannot go stale.
+  ``<!-- invalid: MESSAGE -->`` on the line just before its opening fence, or by a first line
+  ``# error: MESSAGE`` inside it; it must then FAIL with a SpecError whose message contains
+  MESSAGE, so the mark cannot go stale and the block cannot fail for another reason.
 - Every ``convcost …`` command shown in README.md (in code blocks, after ``$ `` or ``&&``, and
   in inline code) runs with exit code 0 from the repository root, except those naming a
   placeholder file listed in PLACEHOLDER_FILES.
@@ -44,7 +45,7 @@ FENCE = re.compile(r"^(?P<indent>[ ]*)```(?P<lang>[a-z]*)[ ]*$")
 
 
 def fenced_blocks(path: Path) -> list[tuple[int, str, str, bool]]:
-    """(line, language, text, marked_invalid) for each fenced block of a Markdown file."""
+    """(line, language, text, expected error) for each fenced block of a Markdown file."""
     lines = path.read_text(encoding="utf-8").splitlines()
     blocks = []
     index = 0
@@ -61,8 +62,10 @@ def fenced_blocks(path: Path) -> list[tuple[int, str, str, bool]]:
             end += 1
         previous = lines[index - 1].strip() if index else ""
         text = textwrap.dedent("\n".join(body)) + "\n"
-        invalid = previous == "<!-- invalid -->" or text.lstrip().startswith("# error")
-        blocks.append((index + 1, opening.group("lang"), text, invalid))
+        marked = re.fullmatch(r"<!-- invalid: (.+) -->", previous) or re.match(
+            r"# error: (.+)", text.lstrip()
+        )
+        blocks.append((index + 1, opening.group("lang"), text, marked.group(1) if marked else None))
         index = end + 1
     return blocks
 
@@ -70,10 +73,10 @@ def fenced_blocks(path: Path) -> list[tuple[int, str, str, bool]]:
 def yaml_examples() -> list[Any]:
     cases = []
     for path in [README, *DOCS]:
-        for line, lang, text, invalid in fenced_blocks(path):
+        for line, lang, text, error in fenced_blocks(path):
             if lang == "yaml":
                 name = f"{path.relative_to(ROOT)}:{line}"
-                cases.append(pytest.param(text, invalid, id=name))
+                cases.append(pytest.param(text, error, id=name))
     return cases
 
 
@@ -81,10 +84,10 @@ def is_full_spec(text: str) -> bool:
     return re.search(r"^input:", text, flags=re.MULTILINE) is not None
 
 
-@pytest.mark.parametrize(("text", "invalid"), yaml_examples())
-def test_yaml_example(text: str, invalid: bool) -> None:
-    if invalid:
-        with pytest.raises(convcost.SpecError):
+@pytest.mark.parametrize(("text", "error"), yaml_examples())
+def test_yaml_example(text: str, error: str | None) -> None:
+    if error is not None:
+        with pytest.raises(convcost.SpecError, match=re.escape(error)):
             convcost.analyze_all(convcost.parse_spec(text))
         return
     yaml.safe_load(text)  # every fragment is at least valid YAML
@@ -93,9 +96,23 @@ def test_yaml_example(text: str, invalid: bool) -> None:
         assert reports
 
 
+def test_an_invalid_block_names_its_error(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- invalid: unknown layer kind -->\n```yaml\nlayers: []\n```\n\n"
+        "```yaml\n# error: must be an integer\ninput: [3]\n```\n\n```yaml\ninput: [3]\n```\n",
+        encoding="utf-8",
+    )
+    assert [(line, error) for line, _, _, error in fenced_blocks(page)] == [
+        (2, "unknown layer kind"),
+        (6, "must be an integer"),
+        (11, None),
+    ]
+
+
 def test_the_examples_include_full_specs() -> None:
     # guards the extraction itself: README and spec-format.md hold several complete specs
-    full = [p for p in yaml_examples() if is_full_spec(p.values[0]) and not p.values[1]]
+    full = [p for p in yaml_examples() if is_full_spec(p.values[0]) and p.values[1] is None]
     assert len(full) >= 4
 
 

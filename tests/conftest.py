@@ -26,6 +26,7 @@ def require(module: str) -> ModuleType:
     Without it the test (or, at module level, the whole module) skips cleanly, so users without
     torch can run the suite; with ``CONVCOST_REQUIRE_ORACLES=1`` (CI) it fails instead.
     """
+    __tracebackhide__ = True  # report the skip at the test that asked, not here
     try:
         return importlib.import_module(module)
     except ImportError as exc:

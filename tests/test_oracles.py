@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REQUIRE_ORACLES
+from tests.conftest import REQUIRE_ORACLES, oracles_required
 
 ROOT = Path(__file__).parent.parent
 MISSING = "convcost_no_such_module"
@@ -62,12 +62,26 @@ def run_suite(tmp_path: Path, variable: str | None) -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.parametrize("variable", [None, "0"])
-def test_without_the_variable_a_missing_oracle_skips(tmp_path: Path, variable: str | None) -> None:
-    result = run_suite(tmp_path, variable)
+@pytest.mark.parametrize(
+    ("value", "required"), [(None, False), ("", False), ("0", False), ("1", True), ("yes", True)]
+)
+def test_the_variable_is_on_unless_empty_or_zero(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, required: bool
+) -> None:
+    monkeypatch.delenv(REQUIRE_ORACLES, raising=False)
+    if value is not None:
+        monkeypatch.setenv(REQUIRE_ORACLES, value)
+    assert oracles_required() is required
+
+
+def test_without_the_variable_a_missing_oracle_skips(tmp_path: Path) -> None:
+    result = run_suite(tmp_path, None)
     assert result.returncode == pytest.ExitCode.OK, result.stdout
     assert result.stdout.splitlines()[-1].startswith("1 passed, 4 skipped")
     assert f"could not import '{MISSING}': No module named '{MISSING}'" in result.stdout
+    # each skip is reported where the test asked for the module, not inside the helper
+    assert "SKIPPED [1] test_in_test.py:4: could not import" in result.stdout
+    assert "SKIPPED [1] test_module_level.py:3: could not import" in result.stdout
 
 
 def test_with_the_variable_every_missing_oracle_fails(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Generator
 from types import ModuleType
 
 import pytest
@@ -48,16 +49,22 @@ def _fail_missing_oracle(report: pytest.CollectReport | pytest.TestReport) -> No
         report.longrepr = f"{reason} ({REQUIRE_ORACLES} is set: install it)"
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-untyped-def]
-    outcome = yield
-    _fail_missing_oracle(outcome.get_result())
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    _fail_missing_oracle(report)
+    return report
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
-    outcome = yield
-    _fail_missing_oracle(outcome.get_result())
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _fail_missing_oracle(report)
+    return report
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

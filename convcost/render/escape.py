@@ -53,10 +53,23 @@ def _is_number(text: str) -> bool:
     return True
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`\[\]|])")
+
+
 def markdown_cell(text: str) -> str:
-    """Text for a markdown table cell: pipes, backslashes and HTML brackets escaped."""
-    text = printable(text).replace("\\", "\\\\").replace("|", "\\|")
+    """Text for a markdown table cell or line: pipes, backslashes, backticks and square
+    brackets (links) backslash-escaped, HTML brackets as entities."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
     return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_code(text: str) -> str:
+    """Text as a markdown code span, inside which nothing is markup; the fence is longer than any run of backticks in the text, and ``|`` is
+    escaped for GitHub's table parser (which unescapes it even inside code)."""
+    text = printable(text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def annotation_message(text: str) -> str:

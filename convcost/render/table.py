@@ -146,7 +146,7 @@ def summary(report: Report, *, exact: bool = False) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(justify="right")
-    grid.add_column(style="dim")
+    grid.add_column(style="dim", overflow="fold")
     grid.add_row(
         "parameters",
         numbers.count(totals.params, exact=exact),

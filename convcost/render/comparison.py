@@ -21,7 +21,7 @@ from convcost.render.comparison_formats import (
     renamed,
     shape_rows,
 )
-from convcost.render.escape import markup, printable
+from convcost.render.escape import printable
 from convcost.render.table import print_reports
 
 BEST = "bold green"
@@ -42,9 +42,9 @@ def comparison_table(
 ) -> Table:
     """One column per entry, or one row per entry above :data:`TRANSPOSE_ABOVE` entries.
     ``name`` (the spec's, when one file is compared) heads the title."""
-    title = f"ratios to {markup(comparison.baseline_name)}"
+    title = Text(f"ratios to {printable(comparison.baseline_name)}")
     if name:
-        title = f"[bold]{markup(name)}[/]  {title}"
+        title = Text.assemble((printable(name), "bold"), "  ", title)
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     labels = [
         printable(comparison.names[i]) + (" (baseline)" if i == comparison.baseline else "")
@@ -137,7 +137,10 @@ def print_comparison(
 def delta_table(base: Entry, other: Entry, *, exact: bool = False) -> Table:
     """The layers both entries have (same path), baseline → other."""
     table = Table(
-        title=f"per-layer: {markup(other.name)} against {markup(base.name)} (shared layer paths)",
+        title=Text(
+            f"per-layer: {printable(other.name)} against {printable(base.name)} "
+            "(shared layer paths)"
+        ),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.render import numbers
-from convcost.render.escape import markup, printable
+from convcost.render.escape import printable
 from convcost.render.rows import Row, rows
 from convcost.report import Report
 
@@ -77,8 +77,11 @@ NARROW_PATH = 24
 
 def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], kind: bool) -> Table:
     table = Table(
-        title=f"[bold]{markup(report.name)}[/]  input {numbers.shape(report.input_shape)}"
-        + (f"  batch {report.batch}" if report.batch != 1 else ""),
+        title=Text.assemble(
+            (printable(report.name), "bold"),
+            f"  input {numbers.shape(report.input_shape)}",
+            f"  batch {report.batch}" if report.batch != 1 else "",
+        ),
         box=box.SIMPLE_HEAD,
         show_footer=True,
         pad_edge=False,
@@ -169,8 +172,10 @@ def summary(report: Report, *, exact: bool = False) -> Table:
     grid.add_row(
         "peak memory",
         numbers.size(report.peak_memory_bytes, exact=exact),
-        f"{numbers.size(report.peak_activation_bytes, exact=exact)} live at {markup(report.peak_at)} "
-        f"+ {numbers.size(report.parameter_bytes, exact=exact)} params",
+        Text(
+            f"{numbers.size(report.peak_activation_bytes, exact=exact)} live at "
+            f"{printable(report.peak_at)} + {numbers.size(report.parameter_bytes, exact=exact)} params"
+        ),
     )
     grid.add_row(
         "receptive field",

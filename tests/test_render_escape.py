@@ -401,3 +401,10 @@ def test_backslashes_and_brackets_in_titles(runner: CliRunner, tmp_path: Path, n
     single.write_text(f"name: '{quoted}'\ninput: [3, 8, 8]\nlayers: [{{relu: {{}}}}]\n", "utf-8")
     lines = [line.strip() for line in invoke(runner, "analyze", str(single)).splitlines()]
     assert f"{name}  input 3×8×8" in lines
+
+
+@pytest.mark.parametrize("name", ["x\\\\", "a\\[b]", "\\", "[b]\\", "[/bold]", "x\\\\\\[i]\\\\"])
+def test_markup_round_trips_through_rich(name: str) -> None:
+    buffer = io.StringIO()
+    Console(file=buffer, color_system=None, width=100).print(f"[bold]{escape.markup(name)}[/]!")
+    assert buffer.getvalue() == f"{name}!\n"

@@ -27,8 +27,15 @@ def printable(text: str) -> str:
 
 
 def markup(text: str) -> str:
-    """Text for a rich renderable that interprets markup: brackets escaped, printable."""
-    return _rich_escape(printable(text))
+    """Text for a rich renderable that interprets markup: brackets escaped, printable.
+
+    For text a tag follows (``[bold]…[/]``): trailing backslashes are doubled, since rich
+    halves a run of backslashes before a tag (its ``escape`` leaves ``x\\\\`` as it is). Where
+    no markup is needed, a :class:`rich.text.Text` of :func:`printable` text is simpler.
+    """
+    shown = printable(text)
+    body = shown.rstrip("\\")
+    return _rich_escape(body) + "\\" * (2 * (len(shown) - len(body)))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -15,14 +15,15 @@ from fractions import Fraction
 
 _STR_BITS = 10_000
 """Integers below 2**10000 (3,011 digits) are within ``str``'s default digit limit."""
+_STR_BELOW = 2**_STR_BITS
 
 
 def digits(value: int) -> str:
     """``str(value)`` for any size (``-`` for negatives, no separators)."""
+    if -_STR_BELOW < value < _STR_BELOW:
+        return str(value)
     if value < 0:
         return "-" + digits(-value)
-    if value.bit_length() <= _STR_BITS:
-        return str(value)
     half = value.bit_length() * 3 // 20  # about half the decimal digits (log10 2 ≈ 3/10)
     high, low = divmod(value, 10**half)
     return digits(high) + digits(low).zfill(half)
@@ -30,7 +31,7 @@ def digits(value: int) -> str:
 
 def grouped(value: int) -> str:
     """``120,422,400``: thousands separators, for any size."""
-    if value.bit_length() <= _STR_BITS:
+    if -_STR_BELOW < value < _STR_BELOW:
         return f"{value:,}"
     text = digits(abs(value))
     head = len(text) % 3 or 3
@@ -51,8 +52,13 @@ def exponent(value: int) -> int:
 
 
 def round_half_even(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded to the nearest integer, ties to even (as ``round``)."""
-    return round(Fraction(numerator, denominator))
+    """numerator / denominator (denominator > 0) rounded to the nearest integer, ties to
+    even (as ``round``), in integer arithmetic."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
 
 
 def scientific(value: int | Fraction, *, decimals: int = 1) -> str:

@@ -74,7 +74,9 @@ def markdown_code(text: str) -> str:
     """Text as a markdown code span, inside which nothing is markup; the fence is longer than any run of backticks in the text, and ``|`` is
     escaped for GitHub's table parser (which unescapes it even inside code)."""
     text = printable(text).replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    if "`" not in text:
+        return f"`{text}`"
+    fence = "`" * (max(len(run) for run in re.findall("`+", text)) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 

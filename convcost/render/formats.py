@@ -65,29 +65,29 @@ def _row_json(row: Row, report: Report) -> dict[str, Any]:
 
 def axes_csv(values: list[int | float] | None) -> str:
     """``3x3`` (a receptive field or jump per axis), or empty."""
-    return "x".join(str(v) if isinstance(v, float) else digits(v) for v in values or ())
+    return "x".join(map(_number, values or ()))
 
 
 def shape_csv(shape: Shape) -> str:
     """``3x224x224``."""
-    return "x".join(digits(v) for v in shape)
+    return "x".join(map(digits, shape))
+
+
+def _number(value: int | float) -> str:
+    return str(value) if isinstance(value, float) else digits(value)
 
 
 def csv_row(values: Iterable[object]) -> list[str]:
     """CSV cells: text through :func:`csv_cell` (no formulas, no control characters),
-    integers exact at any size, floats as ``repr``."""
-    cells: list[str] = []
-    for value in values:
-        match value:
-            case str():
-                cells.append(csv_cell(value))
-            case bool():
-                cells.append(str(value))
-            case int():
-                cells.append(digits(value))
-            case _:
-                cells.append(str(value))
-    return cells
+    integers exact at any size, anything else (floats, booleans) as ``str``."""
+    return [
+        csv_cell(value)
+        if isinstance(value, str)
+        else digits(value)
+        if type(value) is int
+        else str(value)
+        for value in values
+    ]
 
 
 def to_csv(reports: list[Report], *, depth: int | None = None) -> str:

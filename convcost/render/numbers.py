@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from convcost.integers import digits, grouped, round_half_even, scientific
+from convcost.integers import grouped, round_half_even, scientific
 from convcost.layers import Shape
 from convcost.receptive import Coverage, ReceptiveField
 
@@ -50,14 +50,17 @@ def size(value: int, *, exact: bool = False) -> str:
 
 def compact(value: int | Fraction) -> str:
     """An integer as it is below :data:`COMPACT_BELOW`, a fraction as ``%g``; else ``1.2e+60``."""
-    if isinstance(value, Fraction) and value.denominator != 1:
-        magnitude: Fraction = abs(value)
-        if magnitude >= COMPACT_BELOW or magnitude * COMPACT_BELOW < 1:
-            return scientific(value)
-        return f"{float(value):g}"
-    if not -COMPACT_BELOW < value < COMPACT_BELOW:
-        return scientific(value)
-    return digits(int(value))
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            value = value.numerator
+        else:
+            magnitude: Fraction = abs(value)
+            if magnitude >= COMPACT_BELOW or magnitude * COMPACT_BELOW < 1:
+                return scientific(value)
+            return f"{float(value):g}"
+    if -COMPACT_BELOW < value < COMPACT_BELOW:
+        return str(value)
+    return scientific(value)
 
 
 def shape(value: Shape) -> str:

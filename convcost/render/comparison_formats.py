@@ -11,7 +11,7 @@ from typing import Any
 from convcost.compare import Comparison, Entry, Metric, coverage, layer_deltas
 from convcost.integers import scientific
 from convcost.render import numbers
-from convcost.render.escape import markdown_cell
+from convcost.render.escape import markdown_text
 from convcost.render.execution import execution_json, rate, seconds
 from convcost.render.formats import axes_csv, csv_row, shape_csv
 from convcost.report import Report
@@ -209,7 +209,7 @@ def comparison_markdown(
 ) -> str:
     """The comparison table with the best value of each cost row in bold."""
     names = [
-        markdown_cell(name) + (" (baseline)" if i == comparison.baseline else "")
+        markdown_text(name) + (" (baseline)" if i == comparison.baseline else "")
         for i, name in enumerate(comparison.names)
     ]
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "--:|" * len(names)]
@@ -222,10 +222,10 @@ def comparison_markdown(
         ]
         lines.append(f"| {LABELS[row.metric]} | " + " | ".join(cells) + " |")
     for label, cells in shape_rows(comparison, show_coverage=show_coverage):
-        lines.append(f"| {label} | " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
+        lines.append(f"| {label} | " + " | ".join(markdown_text(cell) for cell in cells) + " |")
     lines.append("")
-    lines += [f"> {markdown_cell(note)}" for note in notes(comparison)]
-    lines += [f"> warning: {markdown_cell(warning)}" for warning in comparison.warnings]
+    lines += [f"> {markdown_text(note)}" for note in notes(comparison)]
+    lines += [f"> warning: {markdown_text(warning)}" for warning in comparison.warnings]
     return "\n".join(lines) + "\n"
 
 

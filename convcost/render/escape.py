@@ -60,19 +60,26 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def markdown_cell(text: str) -> str:
+    """Text for a markdown table cell: pipes, backslashes and HTML brackets escaped."""
+    text = printable(text).replace("\\", "\\\\").replace("|", "\\|")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`\[\]|])")
 
 
-def markdown_cell(text: str) -> str:
-    """Text for a markdown table cell or line: pipes, backslashes, backticks and square
-    brackets (links) backslash-escaped, HTML brackets as entities."""
+def markdown_text(text: str) -> str:
+    """Text for a markdown table cell or line that no markdown reads as a link or code:
+    what :func:`markdown_cell` escapes, and square brackets and backticks too."""
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def markdown_code(text: str) -> str:
-    """Text as a markdown code span, inside which nothing is markup; the fence is longer than any run of backticks in the text, and ``|`` is
-    escaped for GitHub's table parser (which unescapes it even inside code)."""
+    """Text as a markdown code span, inside which nothing is markup: the fence is longer
+    than any run of backticks in the text, and ``|`` is escaped for GitHub's table parser
+    (which unescapes it even inside code)."""
     text = printable(text).replace("|", "\\|")
     if "`" not in text:
         return f"`{text}`"

@@ -13,7 +13,7 @@ from convcost.explain import Explanation, LayerExplanation, Step, step_text
 from convcost.explain.steps import Number
 from convcost.integers import digits
 from convcost.render import numbers
-from convcost.render.escape import markdown_cell, markdown_code, printable
+from convcost.render.escape import markdown_code, markdown_text, printable
 from convcost.serialize import dumps, fraction_json
 from convcost.version import __version__
 
@@ -132,21 +132,21 @@ def explanations_markdown(explanations: tuple[Explanation, ...]) -> str:
     lines: list[str] = []
     for explanation in explanations:
         lines += [
-            f"### {markdown_cell(explanation.name)}",
+            f"### {markdown_text(explanation.name)}",
             "",
             f"Input {numbers.shape(explanation.input_shape)}.",
             "",
         ]
         for item in explanation.layers:
             head = (
-                f"{markdown_code(item.path)} {markdown_cell(item.kind)}, "
+                f"{markdown_code(item.path)} {markdown_text(item.kind)}, "
                 f"{numbers.shape(item.input_shape)} → {numbers.shape(item.output_shape)}"
             )
             if item.settings:
-                head += f": {markdown_cell(item.settings)}"
+                head += f": {markdown_text(item.settings)}"
             lines += [head, "", "| quantity | formula |", "|---|---|"]
             lines += [
-                f"| {step.quantity.value} | {markdown_cell(step_text(step))} |"
+                f"| {step.quantity.value} | {markdown_text(step_text(step))} |"
                 for step in item.steps
             ]
             lines.append("")

@@ -10,7 +10,7 @@ from typing import Any
 from convcost.integers import digits
 from convcost.layers import Shape
 from convcost.render import numbers
-from convcost.render.escape import csv_cell, markdown_cell, markdown_code
+from convcost.render.escape import csv_cell, markdown_code, markdown_text
 from convcost.render.rows import Row, rows
 from convcost.report import Report
 from convcost.serialize import cost_json, dumps, field_json, report_to_dict
@@ -130,17 +130,17 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
     for report in reports:
         totals = report.totals
         lines += [
-            f"### {markdown_cell(report.name)}",
+            f"### {markdown_text(report.name)}",
             "",
             f"Input {numbers.shape(report.input_shape)} → output {numbers.shape(report.output_shape)}, "
-            f"batch {digits(report.batch)}, {markdown_cell(report.dtype)}.",
+            f"batch {digits(report.batch)}, {markdown_text(report.dtype)}.",
             "",
             "| # | layer | kind | output | params | MACs | RF |",
             "|--:|---|---|--:|--:|--:|--:|",
         ]
         for index, row in enumerate(rows(report, depth), start=1):
             lines.append(
-                f"| {index} | {markdown_code(row.path)} | {markdown_cell(row.kind)} | "
+                f"| {index} | {markdown_code(row.path)} | {markdown_text(row.kind)} | "
                 f"{numbers.shape(row.output_shape)} | "
                 f"{numbers.count(row.cost.params, exact=exact)} | {numbers.count(row.cost.macs, exact=exact)} | "
                 f"{numbers.receptive(row.receptive_field)} |"
@@ -198,7 +198,7 @@ def totals_markdown(reports: list[Report], *, exact: bool = False) -> str:
     lines = ["| model | input | params | MACs | activations |", "|---|--:|--:|--:|--:|"]
     for report in reports:
         lines.append(
-            f"| {markdown_cell(report.name)} | {numbers.shape(report.input_shape)} | {numbers.count(report.totals.params, exact=exact)} | "
+            f"| {markdown_text(report.name)} | {numbers.shape(report.input_shape)} | {numbers.count(report.totals.params, exact=exact)} | "
             f"{numbers.count(report.totals.macs, exact=exact)} | {numbers.size(report.activation_bytes)} |"
         )
     return "\n".join(lines) + "\n"

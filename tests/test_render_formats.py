@@ -14,10 +14,13 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -115,6 +118,28 @@ def test_exact_counts_of_any_size() -> None:
 def test_exponent(value: int, exponent: int) -> None:
     # 2^20000 = 10^(20000·log10 2) = 10^6020.6
     assert integers.exponent(value) == exponent
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=-(10**9000), max_value=10**9000))
+def test_digits_and_grouped_equal_python_without_the_limit(value: int) -> None:
+    # oracle: Python's own int formatting, with the digit limit lifted for the comparison
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        expected, expected_grouped = str(value), f"{value:,}"
+    finally:
+        sys.set_int_max_str_digits(previous)
+    assert integers.digits(value) == expected
+    assert integers.grouped(value) == expected_grouped
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(min_value=-(10**60), max_value=10**60), st.sampled_from([0, 1, 4]))
+def test_scientific_equals_decimal(value: int, decimals: int) -> None:
+    # oracle: the decimal module's exact half-even formatting, exponent padded to two digits
+    mantissa, exponent = format(Decimal(value), f".{decimals}e").split("e")
+    assert integers.scientific(value, decimals=decimals) == f"{mantissa}e{int(exponent):+03d}"
 
 
 def test_share_and_ratios_of_huge_values() -> None:

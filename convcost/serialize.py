@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from fractions import Fraction
 from typing import Any
 
-from convcost.receptive import Coverage, ReceptiveField, plain
+from convcost.integers import unlimited_str_digits
+from convcost.receptive import Coverage, ReceptiveField
 from convcost.report import BlockReport, Cost, LayerReport, Report
 from convcost.version import __version__
 
@@ -25,11 +28,30 @@ CONVENTION = {
 """How the figures were counted; every JSON report carries it (docs/cost-model.md)."""
 
 
+def dumps(data: object) -> str:
+    """JSON text of ``data``: indented, pure ASCII (``\\u00d7`` for ``×``, so any stdout
+    encoding can carry it), every integer exact whatever its size (``str``'s 4,300-digit
+    limit is lifted while writing)."""
+    with unlimited_str_digits():
+        return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
+def fraction_json(value: Fraction) -> int | float:
+    """An integer where exact; otherwise the nearest float (the nearest integer past the
+    float range, ~1.8e308, where no float holds it)."""
+    if value.denominator == 1:
+        return value.numerator
+    try:
+        return float(value)
+    except OverflowError:
+        return round(value)
+
+
 def field_json(field: ReceptiveField) -> tuple[list[int | float] | None, list[int | float] | None]:
     """``receptive_field`` and ``jump`` lists, or ``None`` when global or unknown."""
     if field.coverage is not Coverage.LOCAL:
         return None, None
-    return plain(field.size), plain(field.jump)
+    return [fraction_json(v) for v in field.size], [fraction_json(v) for v in field.jump]
 
 
 def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:

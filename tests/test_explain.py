@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -337,3 +338,81 @@ def test_rich_rendering_on_a_terminal_is_coloured() -> None:
     print_explanations(console, explain(spec, variant="direct"))
     text = buffer.getvalue()
     assert "\x1b[1;32m153,632\x1b[0m" in text  # the result of each formula in bold green
+
+
+# ---------------------------------------------------------------------------------------------
+# explain --format json: values against a hand computation
+
+EXPLAIN_SPEC = """
+name: small
+input: [3, 8, 8]
+layers:
+  - conv: {out: 4, kernel: 3, stride: 2, padding: 1}
+  - conv_transpose: {out: 2, kernel: 2, stride: 2}
+"""
+
+
+def test_explain_json_values(tmp_path: Path) -> None:
+    path = tmp_path / "small.yaml"
+    path.write_text(EXPLAIN_SPEC, encoding="utf-8")
+    result = CliRunner().invoke(app, ["explain", str(path), "-f", "json"])
+    assert result.exit_code == ExitStatus.OK, result.output
+    data = json.loads(result.stdout)
+    assert data["source"] == str(path)
+    (variant,) = data["variants"]
+    assert (variant["name"], variant["input_shape"]) == ("small", [3, 8, 8])
+    conv, transposed = variant["layers"]
+    assert (conv["path"], conv["kind"], conv["output_shape"]) == ("conv1", "conv", [4, 4, 4])
+    values = {step["quantity"]: (step["value"], step["fraction"]) for step in conv["steps"]}
+    # By hand: H_out = ⌊(8 + 2·1 − 1·(3 − 1) − 1) / 2⌋ + 1 = ⌊7/2⌋ + 1 = 4;
+    # params 3·3·3·4 + 4 = 112; MACs 4·4·4·(3·3·3) = 1,728; ops (bias) 4·4·4 = 64;
+    # activations 64; r = 1 + (3 − 1)·1 = 3; j = 1·2 = 2
+    assert values == {
+        "output_size": (4, None),
+        "params": (112, None),
+        "macs": (1_728, None),
+        "ops": (64, None),
+        "activations": (64, None),
+        "receptive_field": (3, None),
+        "jump": (2, None),
+    }
+    step = conv["steps"][0]
+    assert step["symbol"] == "H_out"
+    assert step["substituted"] == "⌊(8 + 2 − 2 − 1) / 2⌋ + 1"
+    assert step["axes"] == [0, 1]
+    assert step["text"].endswith(" = 4  (W_out the same)")
+    # the transposed conv halves the jump: j = 2 / 2 = 1; its output H = (4 − 1)·2 + 2 = 8;
+    # r = 3 + (⌈2 / 2⌉ − 1)·2 = 3
+    values = {step["quantity"]: step["value"] for step in transposed["steps"]}
+    assert transposed["output_shape"] == [2, 8, 8]
+    assert (values["receptive_field"], values["jump"]) == (3, 1)
+
+
+def test_explain_json_fraction(tmp_path: Path) -> None:
+    # a transposed conv on the input: j = 1 / 2, written as a float and an exact fraction
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "input: [2, 4, 4]\nlayers:\n  - conv_transpose: {out: 1, kernel: 2, stride: 2}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["explain", str(path), "-f", "json"])
+    steps = json.loads(result.stdout)["variants"][0]["layers"][0]["steps"]
+    jump = next(step for step in steps if step["quantity"] == "jump")
+    assert (jump["value"], jump["fraction"]) == (0.5, "1/2")
+
+
+def test_explain_markdown_has_every_step(tmp_path: Path) -> None:
+    path = tmp_path / "small.yaml"
+    path.write_text(EXPLAIN_SPEC, encoding="utf-8")
+    result = CliRunner().invoke(app, ["explain", str(path), "-f", "markdown", "--layer", "conv1"])
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert result.stdout.splitlines()[:5] == [
+        "### small",
+        "",
+        "Input 3×8×8.",
+        "",
+        "`conv1` conv, 3×8×8 → 4×4×4: kernel 3×3, stride 2, padding 1, dilation 1, groups 1, bias",
+    ]
+    assert "| MACs | H_out·W_out·C_out·(C_in/g)·k_h·k_w = 4·4·4·(3/1)·3·3 = 1,728 |" in (
+        result.stdout
+    )

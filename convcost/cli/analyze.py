@@ -83,7 +83,7 @@ def analyze(
 
         draw(output, lambda console: print_reports(console, reports, depth=depth, exact=exact))
     elif format is Format.JSON:
-        emit(formats.to_json(reports), output)
+        emit(formats.to_json(reports, depth=depth), output)
     elif format is Format.CSV:
         emit(formats.to_csv(reports, depth=depth), output)
     else:

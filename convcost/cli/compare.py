@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 from contextlib import ExitStack
 from typing import Annotated
@@ -146,6 +147,12 @@ def compare(
         emit(text, output)
 
 
+class ExplainFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
 @app.command()
 def explain(
     spec: Annotated[str, typer.Argument(help="A spec file (YAML), or a bundled model's name.")],
@@ -156,6 +163,14 @@ def explain(
     variant: Annotated[
         str | None, typer.Option(help="Only this variant of a `variants:` spec.")
     ] = None,
+    format: Annotated[
+        ExplainFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: the worked example as text (table), JSON or Markdown.",
+        ),
+    ] = ExplainFormat.TABLE,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -165,12 +180,20 @@ def explain(
         convcost explain specs/googlenet-5x5-branch.yaml --variant direct
 
         convcost explain specs/separable-vs-standard.yaml --layer separable1
+
+        convcost explain specs/quickstart.yaml --layer stem --format json
     """
     from convcost.explain import explain as explaining
-    from convcost.render.explain import print_explanations
+    from convcost.render import explain as rendering
 
     try:
-        explanations = explaining(resolve_spec(spec), variant=variant, layer=layer)
+        loaded = resolve_spec(spec)
+        explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:
         fail(error)
-    print_explanations(Console(highlight=False, soft_wrap=True), explanations)
+    if format is ExplainFormat.JSON:
+        emit(rendering.explanations_json(explanations, source=loaded.source), None)
+    elif format is ExplainFormat.MARKDOWN:
+        emit(rendering.explanations_markdown(explanations), None)
+    else:
+        rendering.print_explanations(Console(highlight=False, soft_wrap=True), explanations)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from convcost.integers import digits, grouped, scientific
 from convcost.layers import Shape
 from convcost.layers.base import axis_names
 from convcost.report import LayerReport
@@ -62,16 +63,16 @@ def number(value: Number) -> str:
     """``153,632``; ``1/2`` for a fraction."""
     if isinstance(value, Fraction):
         if value.denominator == 1:
-            return f"{value.numerator:,}"
-        return f"{value.numerator}/{value.denominator}"
-    return f"{value:,}"
+            return grouped(value.numerator)
+        return f"{digits(value.numerator)}/{digits(value.denominator)}"
+    return grouped(value)
 
 
 def inline(value: Number) -> str:
     """A number inside a substituted formula: no thousands separators."""
     if isinstance(value, Fraction) and value.denominator != 1:
-        return f"{value.numerator}/{value.denominator}"
-    return str(int(value))
+        return f"{digits(value.numerator)}/{digits(value.denominator)}"
+    return digits(int(value))
 
 
 def kernel_symbols(rank: int) -> list[str]:
@@ -162,13 +163,20 @@ def no_ops(why: str) -> Step:
     return Step(quantity=Quantity.OPS, value=0, note=why)
 
 
+def approximate(value: Fraction) -> str:
+    """``0.1033`` (four significant digits); ``1.234e+400`` beyond a float's range."""
+    if value != 0 and not Fraction(1, 10**300) < abs(value) < 10**300:
+        return scientific(value, decimals=3)
+    return f"{float(value):.4g}"
+
+
 def step_text(step: Step) -> str:
     """``H_out = ⌊(H_in + …)⌋ + 1 = ⌊(28 + 4 − 4 − 1) / 1⌋ + 1 = 28``, then any note in brackets."""
     parts = [part for part in (step.symbol, step.formula, step.substituted) if part]
     if step.value is not None:
         shown = number(step.value)
         if isinstance(step.value, Fraction) and step.value.denominator != 1:
-            shown += f" ≈ {float(step.value):.4g}"
+            shown += f" ≈ {approximate(step.value)}"
         if not parts or parts[-1] != shown:
             parts.append(shown)
     text = " = ".join(parts)

@@ -21,6 +21,7 @@ from convcost.render.comparison_formats import (
     renamed,
     shape_rows,
 )
+from convcost.render.escape import printable
 from convcost.render.table import print_reports
 
 BEST = "bold green"
@@ -41,12 +42,12 @@ def comparison_table(
 ) -> Table:
     """One column per entry, or one row per entry above :data:`TRANSPOSE_ABOVE` entries.
     ``name`` (the spec's, when one file is compared) heads the title."""
-    title = f"ratios to {comparison.baseline_name}"
+    title = Text(f"ratios to {printable(comparison.baseline_name)}")
     if name:
-        title = f"[bold]{name}[/]  {title}"
+        title = Text.assemble((printable(name), "bold"), "  ", title)
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     labels = [
-        comparison.names[i] + (" (baseline)" if i == comparison.baseline else "")
+        printable(comparison.names[i]) + (" (baseline)" if i == comparison.baseline else "")
         for i in range(len(comparison.entries))
     ]
     grid: list[tuple[str, list[Text]]] = [
@@ -63,7 +64,7 @@ def comparison_table(
         for row in comparison.rows
     ]
     grid += [
-        (label, [Text(t) for t in texts])
+        (label, [Text(printable(t)) for t in texts])
         for label, texts in shape_rows(comparison, show_coverage=show_coverage)
     ]
     if len(comparison.entries) > TRANSPOSE_ABOVE:
@@ -71,7 +72,7 @@ def comparison_table(
     table.add_column("", style="bold", no_wrap=True)
     for label in labels:
         table.add_column(
-            label.replace(" (baseline)", "\n(baseline)"), justify="right", overflow="fold"
+            Text(label.replace(" (baseline)", "\n(baseline)")), justify="right", overflow="fold"
         )
     for label, cells in grid:
         table.add_row(label, *cells)
@@ -98,7 +99,7 @@ def _transposed(
         table.add_column(SHORT.get(label, label), justify="right", no_wrap=True)
     for index, label in enumerate(labels):
         table.add_row(
-            label.replace(" (baseline)", "\n(baseline)"),
+            Text(label.replace(" (baseline)", "\n(baseline)")),
             *(_two_lines(cells[index]) for _, cells in kept),
         )
     table.caption = "FLOPs = 2 × MACs"
@@ -127,7 +128,7 @@ def print_comparison(
         print_reports(console, renamed(comparison.entries), depth=None, exact=exact)
     console.print(comparison_table(comparison, exact=exact, show_coverage=show_coverage, name=name))
     for note in notes(comparison):
-        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+        console.print(f"note: {printable(note)}", markup=False, highlight=False, soft_wrap=True)
     if per_layer:
         for base, other in delta_pairs(comparison):
             console.print(delta_table(base, other, exact=exact))
@@ -136,7 +137,10 @@ def print_comparison(
 def delta_table(base: Entry, other: Entry, *, exact: bool = False) -> Table:
     """The layers both entries have (same path), baseline → other."""
     table = Table(
-        title=f"per-layer: {other.name} against {base.name} (shared layer paths)",
+        title=Text(
+            f"per-layer: {printable(other.name)} against {printable(base.name)} "
+            "(shared layer paths)"
+        ),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -149,8 +153,8 @@ def delta_table(base: Entry, other: Entry, *, exact: bool = False) -> Table:
     for delta in layer_deltas(base.report, other.report):
         kind = delta.kinds[0] if delta.kinds[0] == delta.kinds[1] else " → ".join(delta.kinds)
         table.add_row(
-            delta.path,
-            kind,
+            Text(printable(delta.path)),
+            Text(printable(kind)),
             _pair(numbers.shape(delta.output_shapes[0]), numbers.shape(delta.output_shapes[1])),
             _change(delta.params, exact=exact),
             _change(delta.macs, exact=exact),

@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 from fractions import Fraction
 from typing import Any
 
 from convcost.compare import Comparison, Entry, Metric, coverage, layer_deltas
+from convcost.integers import scientific
 from convcost.render import numbers
+from convcost.render.escape import markdown_text
 from convcost.render.execution import execution_json, rate, seconds
+from convcost.render.formats import axes_csv, csv_row, shape_csv
 from convcost.report import Report
-from convcost.serialize import field_json, report_to_dict
+from convcost.serialize import dumps, field_json, report_to_dict
 
 LABELS = {
     Metric.PARAMS: "parameters",
@@ -27,8 +29,23 @@ LABELS = {
 
 RATIO_FORMAT = (
     "float: the entry's value / the baseline's value (exact_ratios holds the same as reduced "
-    "fractions 'n/d'); null when the baseline's value is 0 and the entry's is not"
+    "fractions 'n/d'); null when the baseline's value is 0 and the entry's is not, or when the "
+    "ratio is beyond a float's range (exact_ratios still holds it)"
 )
+
+
+def ratio_float(ratio: Fraction | None) -> float | None:
+    """The ratio as a float; None when there is none or it is beyond a float's range."""
+    if ratio is None:
+        return None
+    try:
+        return float(ratio)
+    except OverflowError:
+        return None
+
+
+_PLAIN_RATIOS = (Fraction(1, 10**15), Fraction(10**15))
+"""Ratios outside this range are written ``1.2e+20×`` from the exact fraction."""
 
 
 def value_text(metric: Metric, value: int, *, exact: bool) -> str:
@@ -43,6 +60,8 @@ def ratio_text(ratio: Fraction | None, *, exact: bool = False) -> str:
     """``0.10×``; four decimals with ``exact``; one significant digit below 0.01."""
     if ratio is None:
         return "n/a"
+    if ratio != 0 and not _PLAIN_RATIOS[0] <= ratio < _PLAIN_RATIOS[1]:
+        return f"{scientific(ratio, decimals=4 if exact else 1)}×"
     if exact:
         return f"{float(ratio):.4f}×"
     if ratio != 0 and ratio < Fraction(1, 100):
@@ -66,7 +85,7 @@ def coverage_text(report: Report) -> str:
     found = coverage(report)
     if found is None:
         return str(report.receptive_field.coverage.value)
-    shown = [f"{100 * float(ratio):.1f}%" for ratio in found.ratios]
+    shown = [f"{numbers.share(ratio.numerator, ratio.denominator)}" for ratio in found.ratios]
     text = shown[0] if len(set(shown)) == 1 else "×".join(shown)
     return text if found.path is None else f"{text} @{found.path}"
 
@@ -104,10 +123,7 @@ def comparison_to_dict(comparison: Comparison, *, per_layer: bool = False) -> di
         ],
         "ratio_format": RATIO_FORMAT,
         "ratios": {
-            name: {
-                row.metric.value: None if row.ratios[i] is None else float(row.ratios[i])  # type: ignore[arg-type]
-                for row in comparison.rows
-            }
+            name: {row.metric.value: ratio_float(row.ratios[i]) for row in comparison.rows}
             for i, name in enumerate(names)
         },
         "exact_ratios": {
@@ -144,8 +160,7 @@ def comparison_to_dict(comparison: Comparison, *, per_layer: bool = False) -> di
 
 
 def comparison_json(comparison: Comparison, *, per_layer: bool = False) -> str:
-    data = comparison_to_dict(comparison, per_layer=per_layer)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return dumps(comparison_to_dict(comparison, per_layer=per_layer))
 
 
 def csv_columns(comparison: Comparison) -> tuple[str, ...]:
@@ -163,10 +178,6 @@ def csv_columns(comparison: Comparison) -> tuple[str, ...]:
     )
 
 
-def _axes(values: list[int | float] | None) -> str:
-    return "x".join(str(v) for v in values) if values is not None else ""
-
-
 def comparison_csv(comparison: Comparison) -> str:
     """One line per entry: exact integers, and float ratios to the baseline."""
     out = io.StringIO()
@@ -177,15 +188,17 @@ def comparison_csv(comparison: Comparison) -> str:
         size, jump = field_json(report.receptive_field)
         ratios = [row.ratios[index] for row in comparison.rows]
         writer.writerow(
-            (
-                entry.name,
-                "yes" if index == comparison.baseline else "",
-                "x".join(map(str, report.input_shape)),
-                "x".join(map(str, report.output_shape)),
-                *(row.values[index] for row in comparison.rows),
-                _axes(size) or report.receptive_field.coverage.value,
-                _axes(jump),
-                *("" if ratio is None else float(ratio) for ratio in ratios),
+            csv_row(
+                (
+                    entry.name,
+                    "yes" if index == comparison.baseline else "",
+                    shape_csv(report.input_shape),
+                    shape_csv(report.output_shape),
+                    *(row.values[index] for row in comparison.rows),
+                    axes_csv(size) or report.receptive_field.coverage.value,
+                    axes_csv(jump),
+                    *("" if value is None else value for value in map(ratio_float, ratios)),
+                )
             )
         )
     return out.getvalue()
@@ -196,7 +209,7 @@ def comparison_markdown(
 ) -> str:
     """The comparison table with the best value of each cost row in bold."""
     names = [
-        f"{name} (baseline)" if i == comparison.baseline else name
+        markdown_text(name) + (" (baseline)" if i == comparison.baseline else "")
         for i, name in enumerate(comparison.names)
     ]
     lines = ["| | " + " | ".join(names) + " |", "|---|" + "--:|" * len(names)]
@@ -209,10 +222,10 @@ def comparison_markdown(
         ]
         lines.append(f"| {LABELS[row.metric]} | " + " | ".join(cells) + " |")
     for label, cells in shape_rows(comparison, show_coverage=show_coverage):
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label} | " + " | ".join(markdown_text(cell) for cell in cells) + " |")
     lines.append("")
-    lines += [f"> {note}" for note in notes(comparison)]
-    lines += [f"> warning: {warning}" for warning in comparison.warnings]
+    lines += [f"> {markdown_text(note)}" for note in notes(comparison)]
+    lines += [f"> warning: {markdown_text(warning)}" for warning in comparison.warnings]
     return "\n".join(lines) + "\n"
 
 

@@ -27,8 +27,15 @@ def printable(text: str) -> str:
 
 
 def markup(text: str) -> str:
-    """Text for a rich renderable that interprets markup: brackets escaped, printable."""
-    return _rich_escape(printable(text))
+    """Text for a rich renderable that interprets markup: brackets escaped, printable.
+
+    For text a tag follows (``[bold]…[/]``): trailing backslashes are doubled, since rich
+    halves a run of backslashes before a tag (its ``escape`` leaves ``x\\\\`` as it is). Where
+    no markup is needed, a :class:`rich.text.Text` of :func:`printable` text is simpler.
+    """
+    shown = printable(text)
+    body = shown.rstrip("\\")
+    return _rich_escape(body) + "\\" * (2 * (len(shown) - len(body)))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -57,6 +64,28 @@ def markdown_cell(text: str) -> str:
     """Text for a markdown table cell: pipes, backslashes and HTML brackets escaped."""
     text = printable(text).replace("\\", "\\\\").replace("|", "\\|")
     return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`\[\]|])")
+
+
+def markdown_text(text: str) -> str:
+    """Text for a markdown table cell or line that no markdown reads as a link or code:
+    what :func:`markdown_cell` escapes, and square brackets and backticks too."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_code(text: str) -> str:
+    """Text as a markdown code span, inside which nothing is markup: the fence is longer
+    than any run of backticks in the text, and ``|`` is escaped for GitHub's table parser
+    (which unescapes it even inside code)."""
+    text = printable(text).replace("|", "\\|")
+    if "`" not in text:
+        return f"`{text}`"
+    fence = "`" * (max(len(run) for run in re.findall("`+", text)) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def annotation_message(text: str) -> str:

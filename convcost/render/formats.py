@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+from collections.abc import Iterable
+from typing import Any
 
+from convcost.integers import digits
+from convcost.layers import Shape
 from convcost.render import numbers
-from convcost.render.rows import rows
+from convcost.render.escape import csv_cell, markdown_code, markdown_text
+from convcost.render.rows import Row, rows
 from convcost.report import Report
-from convcost.serialize import field_json, report_to_dict
+from convcost.serialize import cost_json, dumps, field_json, report_to_dict
 
 CSV_COLUMNS = (
     "spec",
@@ -30,14 +34,60 @@ CSV_COLUMNS = (
 )
 
 
-def to_json(reports: list[Report]) -> str:
-    """One report as an object; several (files or variants) as an array."""
-    data = [report_to_dict(report) for report in reports]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+def to_json(reports: list[Report], *, depth: int | None = None) -> str:
+    """One report as an object; several (files or variants) as an array. With ``depth``,
+    each report also has ``depth`` and ``rows``: the table's rows at that depth."""
+    data = [report_to_dict(report) | depth_json(report, depth) for report in reports]
+    return dumps(data[0] if len(data) == 1 else data)
 
 
-def _axes(values: list[int | float] | None) -> str:
-    return "x".join(str(v) for v in values) if values is not None else ""
+def depth_json(report: Report, depth: int | None) -> dict[str, Any]:
+    """``{"depth": k, "rows": [...]}`` (the ``--depth k`` table as data), or nothing."""
+    if depth is None:
+        return {}
+    return {"depth": depth, "rows": [_row_json(row, report) for row in rows(report, depth)]}
+
+
+def _row_json(row: Row, report: Report) -> dict[str, Any]:
+    size, jump = field_json(row.receptive_field)
+    return {
+        "path": row.path,
+        "kind": row.kind,
+        "collapsed": row.collapsed,
+        "input_shape": list(row.input_shape),
+        "output_shape": list(row.output_shape),
+        **cost_json(row.cost, report.bytes_per_element),
+        "receptive_field": size,
+        "jump": jump,
+        "receptive_field_coverage": row.receptive_field.coverage.value,
+    }
+
+
+def axes_csv(values: list[int | float] | None) -> str:
+    """``3x3`` (a receptive field or jump per axis), or empty."""
+    return "x".join(map(_number, values or ()))
+
+
+def shape_csv(shape: Shape) -> str:
+    """``3x224x224``."""
+    return "x".join(map(digits, shape))
+
+
+def _number(value: int | float) -> str:
+    return str(value) if isinstance(value, float) else digits(value)
+
+
+def csv_row(values: Iterable[object]) -> list[str]:
+    """CSV cells: text through :func:`csv_cell` (no formulas, no control characters),
+    integers exact at any size, anything else (floats, booleans) as ``str``."""
+    return [
+        csv_cell(value)
+        if isinstance(value, str)
+        else digits(value)
+        if type(value) is int
+        else str(value)
+        for value in values
+    ]
 
 
 def to_csv(reports: list[Report], *, depth: int | None = None) -> str:
@@ -50,43 +100,48 @@ def to_csv(reports: list[Report], *, depth: int | None = None) -> str:
         for row in rows(report, depth):
             size, jump = field_json(row.receptive_field)
             writer.writerow(
-                (
-                    report.name,
-                    row.path,
-                    row.kind,
-                    "x".join(map(str, row.input_shape)),
-                    "x".join(map(str, row.output_shape)),
-                    row.cost.params,
-                    row.cost.weights,
-                    row.cost.biases,
-                    row.cost.macs,
-                    row.cost.flops,
-                    row.cost.ops,
-                    row.cost.activation_elements,
-                    row.cost.activation_elements * width,
-                    _axes(size) or row.receptive_field.coverage.value,
-                    _axes(jump),
+                csv_row(
+                    (
+                        report.name,
+                        row.path,
+                        row.kind,
+                        shape_csv(row.input_shape),
+                        shape_csv(row.output_shape),
+                        row.cost.params,
+                        row.cost.weights,
+                        row.cost.biases,
+                        row.cost.macs,
+                        row.cost.flops,
+                        row.cost.ops,
+                        row.cost.activation_elements,
+                        row.cost.activation_elements * width,
+                        axes_csv(size) or row.receptive_field.coverage.value,
+                        axes_csv(jump),
+                    )
                 )
             )
     return out.getvalue()
 
 
 def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool = False) -> str:
+    """A heading, a layer table and a totals line per report; names escaped for markdown
+    (layer paths as code spans)."""
     lines: list[str] = []
     for report in reports:
         totals = report.totals
         lines += [
-            f"### {report.name}",
+            f"### {markdown_text(report.name)}",
             "",
             f"Input {numbers.shape(report.input_shape)} → output {numbers.shape(report.output_shape)}, "
-            f"batch {report.batch}, {report.dtype}.",
+            f"batch {digits(report.batch)}, {markdown_text(report.dtype)}.",
             "",
             "| # | layer | kind | output | params | MACs | RF |",
             "|--:|---|---|--:|--:|--:|--:|",
         ]
         for index, row in enumerate(rows(report, depth), start=1):
             lines.append(
-                f"| {index} | `{row.path}` | {row.kind} | {numbers.shape(row.output_shape)} | "
+                f"| {index} | {markdown_code(row.path)} | {markdown_text(row.kind)} | "
+                f"{numbers.shape(row.output_shape)} | "
                 f"{numbers.count(row.cost.params, exact=exact)} | {numbers.count(row.cost.macs, exact=exact)} | "
                 f"{numbers.receptive(row.receptive_field)} |"
             )
@@ -95,7 +150,9 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
             f"**{numbers.count(totals.params, exact=exact)}** | **{numbers.count(totals.macs, exact=exact)}** | "
             f"{numbers.receptive(report.receptive_field)} |",
             "",
-            f"Parameters {totals.params:,} · MACs {totals.macs:,} · FLOPs {totals.flops:,} · "
+            f"Parameters {numbers.count(totals.params, exact=True)} · "
+            f"MACs {numbers.count(totals.macs, exact=True)} · "
+            f"FLOPs {numbers.count(totals.flops, exact=True)} · "
             f"activations {numbers.size(report.activation_bytes)}",
             "",
         ]
@@ -118,8 +175,8 @@ def _totals_row(report: Report) -> tuple[object, ...]:
     totals = report.totals
     return (
         report.name,
-        "x".join(map(str, report.input_shape)),
-        "x".join(map(str, report.output_shape)),
+        shape_csv(report.input_shape),
+        shape_csv(report.output_shape),
         totals.params,
         totals.macs,
         totals.flops,
@@ -133,7 +190,7 @@ def totals_csv(reports: list[Report]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TOTALS_COLUMNS)
-    writer.writerows(_totals_row(report) for report in reports)
+    writer.writerows(csv_row(_totals_row(report)) for report in reports)
     return out.getvalue()
 
 
@@ -141,7 +198,7 @@ def totals_markdown(reports: list[Report], *, exact: bool = False) -> str:
     lines = ["| model | input | params | MACs | activations |", "|---|--:|--:|--:|--:|"]
     for report in reports:
         lines.append(
-            f"| {report.name} | {numbers.shape(report.input_shape)} | {numbers.count(report.totals.params, exact=exact)} | "
+            f"| {markdown_text(report.name)} | {numbers.shape(report.input_shape)} | {numbers.count(report.totals.params, exact=exact)} | "
             f"{numbers.count(report.totals.macs, exact=exact)} | {numbers.size(report.activation_bytes)} |"
         )
     return "\n".join(lines) + "\n"

@@ -1,40 +1,74 @@
-"""Human-readable numbers, shapes and receptive fields."""
+"""Human-readable numbers, shapes and receptive fields, exact for integers of any size.
+
+Counts above what the largest suffix can show (``999.9 T``, ``1023.9 TiB``) are written in
+scientific notation (``1.2e+60``) computed from the integer, never through a float.
+"""
 
 from __future__ import annotations
 
-from convcost.layers import Shape
-from convcost.receptive import Coverage, ReceptiveField, plain
+from fractions import Fraction
 
-_SI = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K"))
-_BINARY = ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"))
+from convcost.integers import grouped, round_half_even, scientific
+from convcost.layers import Shape
+from convcost.receptive import Coverage, ReceptiveField
+
+_SI = ((10**3, "K"), (10**6, "M"), (10**9, "G"), (10**12, "T"))
+_BINARY = ((2**10, "KiB"), (2**20, "MiB"), (2**30, "GiB"), (2**40, "TiB"))
+
+COMPACT_BELOW = 10**15
+"""Integers from here on are written ``1.0e+15`` where a short form is wanted (shapes,
+receptive fields, ratios); counts and sizes switch where their largest suffix runs out."""
+
+
+def _scaled(value: int, scales: tuple[tuple[int, str], ...], small: int) -> str | None:
+    """``120.4 M``: one decimal, rounded half to even, in the first scale where it stays
+    below 1000 (``999,950`` is ``1.0 M``, not ``1000.0 K``); None past the last scale."""
+    magnitude = abs(value)
+    sign = "-" if value < 0 else ""
+    for scale, suffix in scales:
+        tenths = round_half_even(magnitude * 10, scale)
+        if tenths < 10 * small:
+            return f"{sign}{tenths // 10}.{tenths % 10} {suffix}"
+    return None
 
 
 def count(value: int, *, exact: bool = False) -> str:
-    """``120.4 M`` (SI, powers of 1000), or ``120,422,400`` when exact; small values as they are."""
+    """``120.4 M`` (SI, powers of 1000), or ``120,422,400`` when exact; small values as they
+    are; ``1.2e+60`` past ``999.9 T``."""
     if exact or abs(value) < 1000:
-        return f"{value:,}"
-    for scale, suffix in _SI:
-        if abs(value) >= scale:
-            return f"{value / scale:.1f} {suffix}"
-    raise AssertionError("unreachable: |value| >= 1000 matches K")
+        return grouped(value)
+    return _scaled(value, _SI, 1000) or scientific(value)
 
 
 def size(value: int, *, exact: bool = False) -> str:
-    """Bytes in binary units: ``1.5 MiB``; exact prints ``1,572,864 B``."""
-    if exact or value < 1024:
-        return f"{value:,} B"
-    for scale, suffix in _BINARY:
-        if value >= scale:
-            return f"{value / scale:.1f} {suffix}"
-    raise AssertionError("unreachable: value >= 1024 matches KiB")
+    """Bytes in binary units: ``1.5 MiB``; exact prints ``1,572,864 B``; ``1.2e+60 B`` past
+    ``1023.9 TiB``."""
+    if exact or abs(value) < 1024:
+        return f"{grouped(value)} B"
+    return _scaled(value, _BINARY, 1024) or f"{scientific(value)} B"
+
+
+def compact(value: int | Fraction) -> str:
+    """An integer as it is below :data:`COMPACT_BELOW`, a fraction as ``%g``; else ``1.2e+60``."""
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            value = value.numerator
+        else:
+            magnitude: Fraction = abs(value)
+            if magnitude >= COMPACT_BELOW or magnitude * COMPACT_BELOW < 1:
+                return scientific(value)
+            return f"{float(value):g}"
+    if -COMPACT_BELOW < value < COMPACT_BELOW:
+        return str(value)
+    return scientific(value)
 
 
 def shape(value: Shape) -> str:
-    return "×".join(str(v) for v in value)
+    return "×".join(compact(v) for v in value)
 
 
-def _axes(values: list[int | float]) -> str:
-    shown = [str(v) if isinstance(v, int) else f"{v:g}" for v in values]
+def _axes(values: tuple[Fraction, ...]) -> str:
+    shown = [compact(v) for v in values]
     if len(set(shown)) == 1:
         return shown[0]
     return "×".join(shown)
@@ -46,16 +80,17 @@ def receptive(field: ReceptiveField) -> str:
         return "global"
     if field.coverage is Coverage.UNKNOWN:
         return "?"
-    return _axes(plain(field.size))
+    return _axes(field.size)
 
 
 def jump(field: ReceptiveField) -> str:
     if field.coverage is not Coverage.LOCAL:
         return "—"
-    return _axes(plain(field.jump))
+    return _axes(field.jump)
 
 
 def share(part: int, whole: int) -> str:
     if whole == 0:
         return "—"
-    return f"{100 * part / whole:.1f}%"
+    tenths = round_half_even(1000 * part, whole)
+    return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}%"

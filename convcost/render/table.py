@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.render import numbers
+from convcost.render.escape import printable
 from convcost.render.rows import Row, rows
 from convcost.report import Report
 
@@ -43,8 +44,8 @@ def layer_table(
     cells = [
         [
             str(index),
-            row.path,
-            row.kind,
+            printable(row.path),
+            printable(row.kind),
             numbers.shape(row.output_shape),
             numbers.count(row.cost.params, exact=exact) if row.cost.params else "—",
             numbers.count(row.cost.macs, exact=exact) if row.cost.macs else "—",
@@ -62,7 +63,11 @@ def layer_table(
         room = _layer_room(table, cells, width or 0)
     for line, row in zip(cells, shown, strict=True):
         path = line[1] if room is None else wrap_path(line[1], room)
-        table.add_row(line[0], Text(path, style="bold" if row.collapsed else ""), *line[2:])
+        table.add_row(
+            line[0],
+            Text(path, style="bold" if row.collapsed else ""),
+            *(Text(cell) for cell in line[2:]),
+        )
     return table
 
 
@@ -72,8 +77,11 @@ NARROW_PATH = 24
 
 def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], kind: bool) -> Table:
     table = Table(
-        title=f"[bold]{report.name}[/]  input {numbers.shape(report.input_shape)}"
-        + (f"  batch {report.batch}" if report.batch != 1 else ""),
+        title=Text.assemble(
+            (printable(report.name), "bold"),
+            f"  input {numbers.shape(report.input_shape)}",
+            f"  batch {report.batch}" if report.batch != 1 else "",
+        ),
         box=box.SIMPLE_HEAD,
         show_footer=True,
         pad_edge=False,
@@ -141,13 +149,16 @@ def summary(report: Report, *, exact: bool = False) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(justify="right")
-    grid.add_column(style="dim")
+    grid.add_column(style="dim", overflow="fold")
     grid.add_row(
         "parameters",
         numbers.count(totals.params, exact=exact),
-        f"{totals.weights:,} weights + {totals.biases:,} biases",
+        f"{numbers.count(totals.weights, exact=True)} weights + "
+        f"{numbers.count(totals.biases, exact=True)} biases",
     )
-    grid.add_row("MACs", numbers.count(totals.macs, exact=exact), f"{totals.macs:,}")
+    grid.add_row(
+        "MACs", numbers.count(totals.macs, exact=exact), numbers.count(totals.macs, exact=True)
+    )
     grid.add_row("FLOPs", numbers.count(totals.flops, exact=exact), "2 × MACs")
     grid.add_row(
         "other ops", numbers.count(totals.ops, exact=exact), "bias, norm, activation, pool, merge"
@@ -155,13 +166,16 @@ def summary(report: Report, *, exact: bool = False) -> Table:
     grid.add_row(
         "activations",
         numbers.size(report.activation_bytes, exact=exact),
-        f"{totals.activation_elements:,} elements × {report.bytes_per_element} B ({report.dtype})",
+        f"{numbers.count(totals.activation_elements, exact=True)} elements × "
+        f"{report.bytes_per_element} B ({report.dtype})",
     )
     grid.add_row(
         "peak memory",
         numbers.size(report.peak_memory_bytes, exact=exact),
-        f"{numbers.size(report.peak_activation_bytes, exact=exact)} live at {report.peak_at} "
-        f"+ {numbers.size(report.parameter_bytes, exact=exact)} params",
+        Text(
+            f"{numbers.size(report.peak_activation_bytes, exact=exact)} live at "
+            f"{printable(report.peak_at)} + {numbers.size(report.parameter_bytes, exact=exact)} params"
+        ),
     )
     grid.add_row(
         "receptive field",
@@ -201,7 +215,7 @@ def zoo_table(reports: list[Report], *, exact: bool = False) -> Table:
     table.add_column("layers", justify="right")
     for report in reports:
         table.add_row(
-            report.name,
+            Text(printable(report.name)),
             numbers.shape(report.input_shape),
             numbers.count(report.totals.params, exact=exact),
             numbers.count(report.totals.macs, exact=exact),

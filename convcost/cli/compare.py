@@ -16,6 +16,7 @@ from convcost.cli.common import (
     ExecuteOption,
     Format,
     FormatOption,
+    MaxLayersOption,
     MaxMemoryOption,
     OutputOption,
     RepeatOption,
@@ -27,11 +28,14 @@ from convcost.cli.common import (
     emit,
     execution_limit,
     fail,
+    limits,
+    output_target,
     print_warnings,
     resolve_spec,
     stderr,
 )
 from convcost.errors import ConvcostError
+from convcost.limits import DEFAULT_LIMITS
 
 InputOption = Annotated[
     list[str] | None,
@@ -67,6 +71,7 @@ def compare(
     seed: SeedOption = 0,
     max_memory: MaxMemoryOption = None,
     repeat: RepeatOption = 1,
+    max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -74,7 +79,7 @@ def compare(
 
         convcost compare specs/googlenet-5x5-branch.yaml
 
-        convcost compare a.yaml b.yaml --baseline b --format markdown
+        convcost compare specs/quickstart.yaml specs/separable-vs-standard.yaml --baseline quickstart --format markdown
 
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
     """
@@ -82,10 +87,11 @@ def compare(
     from convcost.render import comparison_formats
 
     check_dtype(dtype)
+    target = output_target(output)
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
-        loaded = [resolve_spec(source) for source in specs]
+        loaded = [resolve_spec(source, limits=limits(max_layers)) for source in specs]
         with ExitStack() as stack:
             run = None
             if execute:
@@ -114,9 +120,9 @@ def compare(
     if format is Format.TABLE:
         from convcost.render.comparison import print_comparison
 
-        def paint(target: Console) -> None:
+        def paint(console: Console) -> None:
             print_comparison(
-                target,
+                console,
                 result,
                 exact=exact,
                 per_layer=per_layer,
@@ -124,16 +130,16 @@ def compare(
                 name=loaded[0].name if len(loaded) == 1 else None,
             )
 
-        draw(output, paint)
+        draw(target, paint)
     elif format is Format.JSON:
-        emit(comparison_formats.comparison_json(result, per_layer=per_layer), output)
+        emit(comparison_formats.comparison_json(result, per_layer=per_layer), target)
     elif format is Format.CSV:
         if per_layer:
             from convcost.render import formats
 
-            emit(formats.to_csv(comparison_formats.renamed(result.entries)), output)
+            emit(formats.to_csv(comparison_formats.renamed(result.entries)), target)
         else:
-            emit(comparison_formats.comparison_csv(result), output)
+            emit(comparison_formats.comparison_csv(result), target)
     else:
         text = comparison_formats.comparison_markdown(
             result, exact=exact, show_coverage=show_coverage
@@ -143,12 +149,18 @@ def compare(
 
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
-        emit(text, output)
+        emit(text, target)
 
 
 @app.command()
 def explain(
-    spec: Annotated[str, typer.Argument(help="A spec file (YAML), or a bundled model's name.")],
+    spec: Annotated[
+        str,
+        typer.Argument(
+            help="A spec file (YAML; - reads standard input), or a bundled model's name.",
+            show_default=False,
+        ),
+    ],
     layer: Annotated[
         str | None,
         typer.Option(help="Only this layer (a path such as conv1, or a block's path)."),
@@ -156,6 +168,8 @@ def explain(
     variant: Annotated[
         str | None, typer.Option(help="Only this variant of a `variants:` spec.")
     ] = None,
+    output: OutputOption = None,
+    max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -164,13 +178,16 @@ def explain(
 
         convcost explain specs/googlenet-5x5-branch.yaml --variant direct
 
-        convcost explain specs/separable-vs-standard.yaml --layer separable1
+        convcost explain specs/separable-vs-standard.yaml --layer separable1 -o separable1.txt
     """
     from convcost.explain import explain as explaining
     from convcost.render.explain import print_explanations
 
+    target = output_target(output)
     try:
-        explanations = explaining(resolve_spec(spec), variant=variant, layer=layer)
+        explanations = explaining(
+            resolve_spec(spec, limits=limits(max_layers)), variant=variant, layer=layer
+        )
     except ConvcostError as error:
         fail(error)
-    print_explanations(Console(highlight=False, soft_wrap=True), explanations)
+    draw(target, lambda console: print_explanations(console, explanations), soft_wrap=True)

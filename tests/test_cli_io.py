@@ -32,7 +32,7 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def convcost(
+def cli(
     *args: str,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
@@ -107,7 +107,7 @@ def test_unwritable_output_is_refused_before_any_work(tmp_path: Path) -> None:
         folder = Path("/proc/sys")
         if os.access(folder, os.W_OK):
             pytest.skip("running as root with no unwritable folder to write into")
-    done = convcost("analyze", "missing-spec.yaml", "--execute", "-o", f"{folder}/out.txt")
+    done = cli("analyze", "missing-spec.yaml", "--execute", "-o", f"{folder}/out.txt")
     assert done.returncode == ExitStatus.INVALID_INPUT
     assert done.stderr.decode() == (
         f"error: --output {folder}/out.txt: cannot create files in {folder}\n"
@@ -116,10 +116,10 @@ def test_unwritable_output_is_refused_before_any_work(tmp_path: Path) -> None:
 
 def test_output_to_a_device_is_written_in_place() -> None:
     # /dev/null must stay a device: a rename over it would replace it with a file
-    done = convcost("analyze", QUICKSTART, "-f", "json", "-o", os.devnull)
+    done = cli("analyze", QUICKSTART, "-f", "json", "-o", os.devnull)
     assert done.returncode == ExitStatus.OK, done.stderr
     assert Path(os.devnull).is_char_device()
-    full = convcost("analyze", QUICKSTART, "-f", "json", "-o", "/dev/full")
+    full = cli("analyze", QUICKSTART, "-f", "json", "-o", "/dev/full")
     assert full.returncode == ExitStatus.INVALID_INPUT
     assert full.stderr.decode() == "error: cannot write /dev/full: No space left on device\n"
 
@@ -128,7 +128,7 @@ def test_output_to_a_device_is_written_in_place() -> None:
 
 
 def test_closed_standard_output() -> None:
-    done = convcost("analyze", QUICKSTART, preexec_fn=lambda: (_default_sigint(), os.close(1)))
+    done = cli("analyze", QUICKSTART, preexec_fn=lambda: (_default_sigint(), os.close(1)))
     assert done.returncode == ExitStatus.INVALID_INPUT
     assert done.stderr.decode() == "error: standard output is closed\n"
 
@@ -136,7 +136,7 @@ def test_closed_standard_output() -> None:
 @pytest.mark.parametrize("args", [["analyze", QUICKSTART], ["zoo", "-f", "json"], ["--help"]])
 def test_full_standard_output(args: list[str]) -> None:
     with open("/dev/full", "wb") as full:
-        done = convcost(*args, stdout=full)
+        done = cli(*args, stdout=full)
     assert done.returncode == ExitStatus.INVALID_INPUT
     assert done.stderr.decode() == (
         "error: cannot write to standard output: No space left on device\n"
@@ -178,7 +178,7 @@ ASCII_CASES = [
 
 @pytest.mark.parametrize("args", ASCII_CASES, ids=lambda args: " ".join(args[:1] + args[2:]))
 def test_ascii_standard_output(args: list[str]) -> None:
-    done = convcost(*args, env={"PYTHONIOENCODING": "ascii"})
+    done = cli(*args, env={"PYTHONIOENCODING": "ascii"})
     assert done.returncode == ExitStatus.OK, done.stderr.decode()
     assert done.stderr == b""
     assert done.stdout.isascii()
@@ -187,7 +187,7 @@ def test_ascii_standard_output(args: list[str]) -> None:
 
 
 def test_ascii_table_keeps_its_columns() -> None:
-    done = convcost("analyze", QUICKSTART, "--exact", env={"PYTHONIOENCODING": "ascii"})
+    done = cli("analyze", QUICKSTART, "--exact", env={"PYTHONIOENCODING": "ascii"})
     lines = done.stdout.decode("ascii").splitlines()
     # rich draws ASCII borders; × becomes x and — becomes -, one character for one, so every
     # row keeps its column separators where the header has them
@@ -220,7 +220,7 @@ def test_ascii_table_keeps_its_columns() -> None:
     ids=lambda args: " ".join(args[:1] + args[2:]),
 )
 def test_other_encodings(env: dict[str, str], args: list[str]) -> None:
-    done = convcost(*args, env=env)
+    done = cli(*args, env=env)
     assert done.returncode == ExitStatus.OK, done.stderr.decode()  # check within budget: 0
     assert done.stderr == b""
     text = done.stdout.decode("latin-1")
@@ -233,7 +233,7 @@ def test_other_encodings(env: dict[str, str], args: list[str]) -> None:
 def test_non_ascii_name_in_json_on_ascii_output(tmp_path: Path) -> None:
     spec = tmp_path / "net.yaml"
     spec.write_text("name: naïve😀\ninput: [1, 4, 4]\nlayers:\n  - conv: {out: 2, kernel: 3}\n")
-    done = convcost("analyze", str(spec), "-f", "json", env={"PYTHONIOENCODING": "ascii"})
+    done = cli("analyze", str(spec), "-f", "json", env={"PYTHONIOENCODING": "ascii"})
     assert done.returncode == ExitStatus.OK, done.stderr.decode()
     assert done.stdout.isascii()
     assert json.loads(done.stdout)["name"] == "naïve😀"
@@ -327,7 +327,7 @@ def test_output_replaces_the_file_keeping_its_mode_and_links(
     existing_file.chmod(0o640)
     link = tmp_path / "link.json"
     link.symlink_to(existing_file.name)
-    done = convcost("analyze", QUICKSTART, "-f", "json", "-o", str(link))
+    done = cli("analyze", QUICKSTART, "-f", "json", "-o", str(link))
     assert done.returncode == ExitStatus.OK, done.stderr.decode()
     assert link.is_symlink()  # the link still points to the file, which was replaced
     assert json.loads(existing_file.read_text())["totals"]["params"] == 57_130
@@ -337,7 +337,7 @@ def test_output_replaces_the_file_keeping_its_mode_and_links(
 
 def test_new_output_gets_the_umask_mode(tmp_path: Path) -> None:
     target = tmp_path / "new.csv"
-    done = convcost("analyze", QUICKSTART, "-f", "csv", "-o", str(target), preexec_fn=_umask_022)
+    done = cli("analyze", QUICKSTART, "-f", "csv", "-o", str(target), preexec_fn=_umask_022)
     assert done.returncode == ExitStatus.OK, done.stderr.decode()
     assert target.stat().st_mode & 0o777 == 0o644  # 0o666 less the umask 0o022
 
@@ -361,7 +361,7 @@ def _umask_022() -> None:
     ],
 )
 def test_ctrl_c_at_any_time(tmp_path: Path, module: str, args: list[str]) -> None:
-    done = convcost(*args, env=_failing_render_env(tmp_path, module, "sigint"))
+    done = cli(*args, env=_failing_render_env(tmp_path, module, "sigint"))
     assert done.returncode == 130
     assert done.stderr.decode() == "error: interrupted\n"
 
@@ -393,7 +393,7 @@ def test_ctrl_c_during_execute(tmp_path: Path, existing_file: Path) -> None:
 
 
 def test_out_of_memory_is_exit_4(tmp_path: Path) -> None:
-    done = convcost(
+    done = cli(
         "analyze", QUICKSTART, env=_failing_render_env(tmp_path, "convcost.render.table", "memory")
     )
     assert done.returncode == ExitStatus.RESOURCE_LIMIT
@@ -403,7 +403,7 @@ def test_out_of_memory_is_exit_4(tmp_path: Path) -> None:
 def test_unreadable_spec_is_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "folder.yaml"
     folder.mkdir()
-    done = convcost("analyze", str(folder))
+    done = cli("analyze", str(folder))
     assert done.returncode == ExitStatus.INVALID_INPUT
     no_traceback(done)
     lines = done.stderr.decode().splitlines()

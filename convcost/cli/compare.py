@@ -79,7 +79,9 @@ def compare(
 
         convcost compare specs/googlenet-5x5-branch.yaml
 
-        convcost compare specs/quickstart.yaml specs/separable-vs-standard.yaml --baseline quickstart --format markdown
+        convcost compare specs/one5x5-vs-two3x3.yaml --baseline two3x3
+
+        convcost compare resnet18 resnet50 --format markdown
 
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
     """
@@ -178,7 +180,9 @@ def explain(
 
         convcost explain specs/googlenet-5x5-branch.yaml --variant direct
 
-        convcost explain specs/separable-vs-standard.yaml --layer separable1 -o separable1.txt
+        convcost explain specs/separable-vs-standard.yaml --layer separable1
+
+        convcost explain resnet18 --layer layer1 -o resnet18-layer1.txt
     """
     from convcost.explain import explain as explaining
     from convcost.render.explain import print_explanations

@@ -58,7 +58,7 @@ class Format(enum.StrEnum):
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"convcost {__version__}")
+        emit(f"convcost {__version__}\n", None)
         raise typer.Exit()
 
 

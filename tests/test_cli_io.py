@@ -430,3 +430,23 @@ def test_import_convcost_loads_no_dependency() -> None:
         check=True,
     )
     assert done.stdout == "[]\n"
+
+
+@pytest.mark.parametrize("command", ["analyze", "compare", "explain"])
+def test_output_over_the_spec_is_refused(tmp_path: Path, command: str) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(Path(QUICKSTART).read_text())
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"})
+    result = runner.invoke(app, [command, str(spec), "-o", f"{tmp_path}/./net.yaml"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == (
+        f"error: --output {tmp_path}/./net.yaml: is the spec {spec}; "
+        "write the report to another file\n"
+    )
+    assert spec.read_text() == Path(QUICKSTART).read_text()
+
+
+def test_version_on_closed_standard_output() -> None:
+    done = cli("--version", preexec_fn=lambda: (_default_sigint(), os.close(1)))
+    assert done.returncode == ExitStatus.INVALID_INPUT
+    assert done.stderr.decode() == "error: standard output is closed\n"

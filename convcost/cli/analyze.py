@@ -69,7 +69,7 @@ def analyze(
     from convcost.render import formats
 
     check_dtype(dtype)
-    target = output_target(output)
+    target = output_target(output, inputs=specs)
     bounds = limits(max_layers)
     if execute:
         _analyze_executed(

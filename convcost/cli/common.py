@@ -15,7 +15,7 @@ import enum
 import errno
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn, TextIO
@@ -146,8 +146,11 @@ def print_warnings(reports: list[Report]) -> None:
 # -- output --------------------------------------------------------------------------------------
 
 
-def output_target(output: str | Path | None) -> Path | None:
-    """Check ``--output`` (or standard output when None) before any work; fail in one line."""
+def output_target(output: str | Path | None, *, inputs: Sequence[str] = ()) -> Path | None:
+    """Check ``--output`` (or standard output when None) before any work; fail in one line.
+
+    ``inputs`` are the command's spec arguments: writing over one of them is refused.
+    """
     if output is None:
         if sys.stdout is None:
             fail(ConvcostError("standard output is closed"))
@@ -155,9 +158,19 @@ def output_target(output: str | Path | None) -> Path | None:
     from convcost.output import check_writable
 
     try:
-        return check_writable(str(output))
+        path = check_writable(str(output))
     except ConvcostError as error:
         fail(error)
+    for source in inputs:
+        with contextlib.suppress(OSError):
+            if path.exists() and os.path.samefile(path, source):
+                fail(
+                    ConvcostError(
+                        f"--output {_printable(str(output))}: is the spec "
+                        f"{_printable(source)}; write the report to another file"
+                    )
+                )
+    return path
 
 
 def emit(text: str, output: str | Path | None) -> None:

@@ -89,7 +89,7 @@ def compare(
     from convcost.render import comparison_formats
 
     check_dtype(dtype)
-    target = output_target(output)
+    target = output_target(output, inputs=specs)
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
@@ -187,7 +187,7 @@ def explain(
     from convcost.explain import explain as explaining
     from convcost.render.explain import print_explanations
 
-    target = output_target(output)
+    target = output_target(output, inputs=[spec])
     try:
         explanations = explaining(
             resolve_spec(spec, limits=limits(max_layers)), variant=variant, layer=layer

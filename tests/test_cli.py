@@ -285,14 +285,11 @@ BUNDLED = (
         ("resnet50.yml", "no such spec file: resnet50.yml (the bundled model is named resnet50)"),
         ("specs/nope", "no such spec file: specs/nope"),
         ("nets/vgg16.yaml", "no such spec file: nets/vgg16.yaml"),
-        (
-            "",
-            f"no spec file '': a file name ends in .yaml or .yml or holds a /; bundled: {BUNDLED}",
-        ),
+        ("", "no spec file '': the name is empty"),
         (
             "vgg17",
-            f"no bundled model 'vgg17': a file name ends in .yaml or .yml or holds a /; "
-            f"bundled: {BUNDLED}",
+            f"no spec file 'vgg17' and no bundled model of that name; bundled: {BUNDLED} "
+            "(a file name ends in .yaml or .yml, or holds a /)",
         ),
     ],
 )

@@ -101,12 +101,13 @@ def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
             hint = f" (the bundled model is named {Path(source).stem})" if bundled else ""
             raise ConvcostError(f"no such spec file: {_printable(source)}{hint}")
         return load_spec(source, limits=limits)
+    if source == "":
+        raise ConvcostError("no spec file '': the name is empty")
     bundled = zoo.find(source)
     if bundled is None:
-        what = "no spec file ''" if source == "" else f"no bundled model {_printable(source)!r}"
         raise ConvcostError(
-            f"{what}: a file name ends in .yaml or .yml or holds a /; "
-            f"bundled: {', '.join(zoo.names())}"
+            f"no spec file {_printable(source)!r} and no bundled model of that name; "
+            f"bundled: {', '.join(zoo.names())} (a file name ends in .yaml or .yml, or holds a /)"
         )
     return load_spec(bundled, limits=limits)
 

@@ -143,11 +143,19 @@ def test_full_standard_output(args: list[str]) -> None:
     )
 
 
-@pytest.mark.parametrize("fmt", ["table", "json"])
-def test_broken_pipe_is_silent(fmt: str) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["analyze", "densenet121"],
+        ["analyze", "densenet121", "-f", "json"],
+        ["--help"],  # written by typer, whose own handler exits 1
+        ["--version"],
+    ],
+)
+def test_broken_pipe_is_silent(args: list[str]) -> None:
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "convcost", "analyze", "densenet121", "-f", fmt],
+        [sys.executable, "-m", "convcost", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment,

@@ -278,6 +278,10 @@ class _Hook:
                 os.kill(os.getpid(), signal.SIGINT)
             elif _ACTION == "memory":
                 raise MemoryError
+            elif _ACTION == "convcost-error":
+                from convcost.errors import ResourceLimitError
+
+                raise ResourceLimitError("a bound met outside any command's own handling")
             elif _ACTION == "announce":
                 sys.stderr.write("ready\\n")
                 sys.stderr.flush()
@@ -406,6 +410,13 @@ def test_out_of_memory_is_exit_4(tmp_path: Path) -> None:
     )
     assert done.returncode == ExitStatus.RESOURCE_LIMIT
     assert done.stderr.decode() == "error: out of memory\n"
+
+
+def test_convcost_error_anywhere_is_one_line(tmp_path: Path) -> None:
+    env = _failing_render_env(tmp_path, "convcost.render.table", "convcost-error")
+    done = cli("analyze", QUICKSTART, env=env)
+    assert done.returncode == ExitStatus.RESOURCE_LIMIT
+    assert done.stderr.decode() == "error: a bound met outside any command's own handling\n"
 
 
 def test_unreadable_spec_is_one_line(tmp_path: Path) -> None:

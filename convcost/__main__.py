@@ -1,3 +1,26 @@
-from convcost.cli import main
+"""``python -m convcost``, and the ``convcost`` console script (``convcost.__main__:main``).
 
-main()
+The command line is imported here, inside :func:`main`, so that Ctrl-C while it loads (the
+first few hundred milliseconds) ends in one line and exit 130 like Ctrl-C at any later time:
+``import convcost`` itself loads nothing but the version until a name is used.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    try:
+        # imported here, not at the top, so that Ctrl-C while they load is caught
+        import convcost.cli  # noqa: F401, PLC0415  (registers the commands)
+        from convcost.cli.common import main as run  # noqa: PLC0415
+    except KeyboardInterrupt:
+        if sys.stderr is not None:
+            sys.stderr.write("error: interrupted\n")
+        raise SystemExit(130) from None
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ objects to recognise), so differences there are reported as comparability warnin
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -20,6 +21,7 @@ from convcost.errors import ConvcostError, Location
 from convcost.execution import Execution
 from convcost.fields import did_you_mean
 from convcost.layers import Shape
+from convcost.limits import MAX_INT
 from convcost.network import Network
 from convcost.receptive import Coverage, ReceptiveField
 from convcost.report import Report
@@ -299,15 +301,17 @@ def layer_deltas(first: Report, second: Report) -> tuple[LayerDelta, ...]:
 
 
 def parse_input(text: str, *, location: Location | None = None) -> Shape:
-    """``3x224x224`` (or ``3×224×224``, ``3,224,224``) → ``(3, 224, 224)``."""
+    """``3x224x224`` (or ``3×224×224``, ``3,224,224``) → ``(3, 224, 224)``: channels and one to
+    three sizes (1-D, 2-D or 3-D), each from 1 to ``MAX_INT``."""
     parts = text.replace("×", "x").replace(",", "x").lower().split("x")
-    try:
+    shape: tuple[int, ...] = ()
+    if len(parts) <= 4 and all(re.fullmatch(r"[0-9]{1,19}", part) for part in parts):
         shape = tuple(int(part) for part in parts)
-    except ValueError:
-        shape = ()
-    if len(shape) < 2 or any(size < 1 for size in shape):
+    if not 2 <= len(shape) <= 4 or any(not 1 <= size <= MAX_INT for size in shape):
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
         raise ConvcostError(
-            f"--input {text!r}: write channels and sizes as positive integers, e.g. 3x224x224",
+            f"--input {shown!r}: write channels and one to three sizes as positive integers "
+            f"(at most 2**63-1), e.g. 3x224x224",
             location=location,
         )
     return shape

@@ -3,7 +3,9 @@
 Counts take SI suffixes (``K``/``k``, ``M``, ``G``, ``T``: powers of 1000); byte sizes take
 ``KiB``/``MiB``/``GiB``/``TiB`` (powers of 1024), ``KB``/``MB``/``GB``/``TB`` (powers of 1000)
 or ``B``. A decimal is accepted when the result is an exact integer (``1.2G`` is 1,200,000,000;
-``1.5`` is not a count). Growth limits are percentages (``2%``).
+``1.5`` is not a count). Digits may be grouped with single underscores between them, as in
+Python (``1_000_000``); ``1__0``, ``_1`` and ``1_`` are refused. No value may pass
+:data:`~convcost.limits.MAX_INT`. Growth limits are percentages (``2%``).
 
 The parsers raise :class:`UnitError`; the budget reader adds the file and line, the CLI the
 flag name.
@@ -14,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from fractions import Fraction
+
+from convcost.limits import MAX_INT
 
 COUNT_SUFFIXES = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_SUFFIXES = {
@@ -35,7 +39,10 @@ BYTE_FORMS = (
 )
 PERCENT_FORMS = "a percentage such as 2% or 0.5% (the % may be left out)"
 
-_NUMBER = r"[0-9][0-9_]*(?:\.[0-9]+)?"
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_NUMBER = rf"{_DIGITS}(?:\.{_DIGITS})?"
+_MAX_DIGITS = 40
+"""Digits (before the suffix) of the longest number read: MAX_INT has 19."""
 COUNT_PATTERN = rf"^\s*{_NUMBER}\s*[KkMGT]?\s*$"
 """The string forms of a count, as a regular expression (used by ``convcost schema``)."""
 BYTES_PATTERN = rf"^\s*{_NUMBER}\s*(?:[KMGT]i?B|B)?\s*$"
@@ -60,8 +67,13 @@ def parse_percent(value: object) -> Fraction:
     """A non-negative percentage as a fraction: ``"2%"`` → 1/50."""
     text = str(value).strip() if isinstance(value, str | int | float) else ""
     number = text.removesuffix("%").strip()
-    if isinstance(value, bool) or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", number):
-        raise UnitError(f"must be {PERCENT_FORMS}, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or len(number) > _MAX_DIGITS
+        or not re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", number)
+    ):
+        shown = _quoted(value) if isinstance(value, str) else repr(value)
+        raise UnitError(f"must be {PERCENT_FORMS}, got {shown}")
     return Fraction(number) / 100
 
 
@@ -76,19 +88,38 @@ def _parse(
     if isinstance(value, int):
         if value < 0:
             raise UnitError(f"must be {forms}, got {value} (negative)")
-        return value
+        return _bounded(value, value)
     if not isinstance(value, str):
         shown = f"{value!r}" if isinstance(value, float) else type(value).__name__
         raise UnitError(f"must be {forms}, got {shown}")
     match = _SPLIT.fullmatch(value)
     if match is None or match.group(2) not in suffixes:
         extra = hint(value) if hint is not None else ""
-        raise UnitError(f"must be {forms}, got {value!r}{extra}")
+        raise UnitError(f"must be {forms}, got {_quoted(value)}{extra}")
     number, suffix = match.groups()
-    exact = Fraction(number.replace("_", "")) * suffixes[suffix]
+    digits = number.replace("_", "")
+    if len(digits) > _MAX_DIGITS:
+        raise UnitError(f"must be at most {MAX_INT:,}, got a number of {len(digits)} digits")
+    exact = Fraction(digits) * suffixes[suffix]
     if exact.denominator != 1:
         raise UnitError(f"must be a whole number, got {value!r} = {float(exact):g}")
-    return int(exact)
+    return _bounded(int(exact), value)
+
+
+def _quoted(text: str) -> str:
+    """``text`` as Python writes it, cut short past 40 characters."""
+    return (
+        repr(text)
+        if len(text) <= _MAX_DIGITS
+        else f"{text[:_MAX_DIGITS]!r}… ({len(text)} characters)"
+    )
+
+
+def _bounded(amount: int, value: object) -> int:
+    if amount > MAX_INT:
+        shown = f"{value!r}" if len(str(value)) <= _MAX_DIGITS else "a larger number"
+        raise UnitError(f"must be at most {MAX_INT:,}, got {shown}")
+    return amount
 
 
 def _bytes_hint(value: str) -> str:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import csv
+import doctest
 import io
 import json
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from convcost.cli import app
+import convcost
+from convcost.cli import app, common
 from convcost.errors import ExitStatus
+from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.render.table import wrap_path
+from convcost.spec import Spec
 from convcost.version import __version__
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -187,3 +194,250 @@ def test_analyze_does_not_import_numpy_at_start_up() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+# -- option values -------------------------------------------------------------------------------
+
+USAGE = "Usage: convcost analyze [OPTIONS] {{specs}}...\nTry 'convcost analyze -h' for help.\n\nError: {}\n"
+BYTE_FORMS = (
+    "must be a number of bytes, or a number with B, KiB, MiB, GiB, TiB (powers of 1024) or "
+    "KB, MB, GB, TB (powers of 1000), e.g. 64MiB, 1.5GB"
+)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            ["--seed", "-1"],
+            "Invalid value for '--seed': Input should be greater than or equal to 0",
+        ),
+        (
+            ["--seed", str(2**32)],  # numpy's seeds are 32-bit
+            "Invalid value for '--seed': Input should be less than or equal to 4294967295",
+        ),
+        (
+            ["--repeat", "1001"],
+            "Invalid value for '--repeat': Input should be less than or equal to 1000",
+        ),
+        (
+            ["--batch", str(2**63)],
+            "Invalid value for '--batch': Input should be less than or equal to 9223372036854775807",
+        ),
+        (
+            ["--depth", str(2**63)],
+            "Invalid value for '--depth': Input should be less than or equal to 9223372036854775807",
+        ),
+        (
+            ["--max-layers", "0"],
+            "Invalid value for '--max-layers': Input should be greater than or equal to 1",
+        ),
+        (
+            ["--max-memory", "1__0"],  # was read as 10 bytes
+            f"Invalid value for --max-memory: {BYTE_FORMS}, got '1__0'",
+        ),
+        (["--max-memory", "1e999"], f"Invalid value for --max-memory: {BYTE_FORMS}, got '1e999'"),
+        (
+            ["--max-memory", "1" + "0" * 400],
+            "Invalid value for --max-memory: must be at most 9,223,372,036,854,775,807, "
+            "got a number of 401 digits",
+        ),
+        (
+            ["--max-memory", "9" * 5000 + "x"],  # past int()'s 4,300-digit limit
+            f"Invalid value for --max-memory: {BYTE_FORMS}, got '{'9' * 40}'… (5001 characters)",
+        ),
+        (["--max-memory", "8TiB"], None),
+    ],
+)
+def test_option_values_are_bounded(
+    runner: CliRunner, option: list[str], message: str | None
+) -> None:
+    # the spec does not exist: the option is refused before it would be read
+    result = runner.invoke(app, ["analyze", "missing-spec.yaml", "--execute", *option])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    if message is None:  # a valid value: the missing spec is the error
+        assert result.stderr == "error: no such spec file: missing-spec.yaml\n"
+    else:
+        assert result.stderr == USAGE.format(message)
+
+
+def test_huge_integer_option_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--batch", "9" * 5000])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(USAGE.format("Invalid value for '--batch': ").rstrip("\n"))
+    assert len(result.stderr.splitlines()) == 4
+
+
+# -- spec lookup -----------------------------------------------------------------------------------
+
+BUNDLED = (
+    "alexnet, densenet121, googlenet, mobilenet_v2, mobilenet_v3_small, resnet18, resnet50, "
+    "resnet50_v1, shufflenet_v2_x1_0, squeezenet1_0, vgg16"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # a name like a file is a file only: never the bundled model of that name
+        ("vgg16.yaml", "no such spec file: vgg16.yaml (the bundled model is named vgg16)"),
+        ("resnet50.yml", "no such spec file: resnet50.yml (the bundled model is named resnet50)"),
+        ("specs/nope", "no such spec file: specs/nope"),
+        ("nets/vgg16.yaml", "no such spec file: nets/vgg16.yaml"),
+        ("", "no spec file '': the name is empty"),
+        (
+            "vgg17",
+            f"no spec file 'vgg17' and no bundled model of that name; bundled: {BUNDLED} "
+            "(a file name ends in .yaml or .yml, or holds a /)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["analyze", "compare", "explain"])
+def test_spec_lookup(
+    runner: CliRunner,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+    message: str,
+    command: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, [command, source])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == f"error: {message}\n"
+
+
+def test_a_bare_name_is_a_bundled_model_and_dot_slash_a_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("vgg16").write_text(Path(QUICKSTART).read_text())
+    bundled = json.loads(runner.invoke(app, ["analyze", "vgg16", "-f", "json"]).stdout)
+    assert bundled["totals"]["params"] == 138_357_544  # VGG-16 (torchvision's count)
+    local = json.loads(runner.invoke(app, ["analyze", "./vgg16", "-f", "json"]).stdout)
+    assert local["totals"]["params"] == 57_130
+
+
+@pytest.mark.parametrize("command", ["analyze", "compare", "explain"])
+def test_dash_reads_standard_input(runner: CliRunner, command: str) -> None:
+    text = Path(QUICKSTART).read_text()
+    args = [command, "-", *(["-f", "json"] if command != "explain" else ["--layer", "stem"])]
+    result = runner.invoke(app, args, input=text)
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    if command == "analyze":
+        data = json.loads(result.stdout)
+        assert (data["source"], data["totals"]["params"]) == ("<stdin>", 57_130)
+    elif command == "compare":
+        assert json.loads(result.stdout)["names"] == ["quickstart"]
+    else:
+        assert "= 864  (no bias)" in result.stdout  # stem's parameters: 3·3·3·32 weights
+
+
+def test_standard_input_errors(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = runner.invoke(app, ["analyze", "-"], input="input: [3, 8, 8]\nlayers: 5\n")
+    assert bad.exit_code == ExitStatus.INVALID_INPUT
+    assert bad.stderr.startswith("error: <stdin>:2:")
+    binary = runner.invoke(app, ["analyze", "-"], input=b"input: [3, 8, 8]\n\xff\n")
+    assert binary.exit_code == ExitStatus.INVALID_INPUT
+    assert binary.stderr == "error: <stdin>: not UTF-8 text (invalid start byte at byte 17)\n"
+    monkeypatch.setattr("convcost.cli.common.DEFAULT_LIMITS", Limits(max_spec_bytes=100))
+    big = runner.invoke(app, ["analyze", "-"], input="#" * 101)
+    assert big.exit_code == ExitStatus.RESOURCE_LIMIT
+    assert big.stderr == "error: <stdin>: the spec is larger than 100 bytes\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["analyze", "resnet18"], ["compare", "resnet18"], ["explain", "resnet18", "--layer", "fc"]],
+)
+def test_max_layers_reaches_the_spec(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    seen: list[Limits] = []
+    real = common.load_spec
+
+    def recording(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
+        seen.append(limits)
+        return real(source, limits=limits)
+
+    monkeypatch.setattr(common, "load_spec", recording)
+    result = runner.invoke(app, [*args, "--max-layers", "5000"])
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    assert seen == [Limits(max_layers=5000)]
+    default = runner.invoke(app, args)
+    assert default.exit_code == ExitStatus.OK
+    assert seen[1:] == [DEFAULT_LIMITS]
+
+
+# -- help, examples, completion ---------------------------------------------------------------------
+
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_short_help_option(runner: CliRunner, command: str) -> None:
+    short = runner.invoke(app, [command, "-h"])
+    assert short.exit_code == ExitStatus.OK
+    assert short.stdout == runner.invoke(app, [command, "--help"]).stdout
+    assert "-h, --help" in short.stdout
+
+
+def test_completion_is_offered(runner: CliRunner) -> None:
+    assert "--install-completion" in runner.invoke(app, ["-h"]).stdout
+    script = runner.invoke(app, ["--show-completion", "bash"])
+    assert script.exit_code == ExitStatus.OK
+    assert "_CONVCOST_COMPLETE=complete_bash" in script.stdout
+
+
+def help_examples(command: str) -> list[str]:
+    """The examples of ``convcost COMMAND --help``, as the live app prints them: one command a
+    paragraph (click wraps a long one over several lines)."""
+    text = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"}).invoke(app, [command, "-h"]).stdout
+    block = text.split("Example:", 1)[1].split("\nArguments:")[0].split("\nOptions:")[0]
+    paragraphs = [" ".join(part.split()) for part in block.split("\n\n")]
+    return [paragraph for paragraph in paragraphs if "convcost " in paragraph]
+
+
+def test_every_command_has_examples() -> None:
+    for command in COMMANDS:
+        assert help_examples(command), command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(
+            command,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="check's examples name net.yaml and baseline.json (engineer check)",
+            ),
+        )
+        if command == "check"
+        else command
+        for command in COMMANDS
+    ],
+)
+def test_help_examples_run(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # in a folder holding only a copy of specs/, so that examples name real files (and the
+    # files they write land in tmp_path)
+    shutil.copytree(SPECS, tmp_path / "specs")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"})
+    for line in help_examples(command):
+        stdin = None
+        if "|" in line:
+            feeder, line = (part.strip() for part in line.split("|", 1))  # noqa: PLW2901
+            assert feeder.startswith("cat "), feeder
+            stdin = Path(feeder.removeprefix("cat ")).read_text()
+        result = runner.invoke(app, shlex.split(line)[1:], input=stdin)
+        assert result.exit_code == ExitStatus.OK, f"{line}: {result.stderr}"
+        assert result.stdout or "-o" in shlex.split(line), line
+
+
+def test_package_docstring_runs() -> None:
+    outcome = doctest.testmod(convcost, optionflags=doctest.ELLIPSIS)
+    assert outcome.failed == 0
+    assert outcome.attempted >= 4
+    assert "doctest: +SKIP" not in (convcost.__doc__ or "")

@@ -338,12 +338,36 @@ def test_variants_times_inputs_names() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", ["3x", "axb", "0x8x8", "224"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3x",
+        "axb",
+        "0x8x8",
+        "224",
+        "3x2x2x2x2x2x2",  # 7-D: a spec's input is C plus one to three sizes
+        "3x-8x8",
+        "3x²x8",  # int() would read other digits than 0-9
+        "3x٣x8",
+        f"3x{2**63}x8",  # past MAX_INT
+    ],
+)
 def test_bad_input_option(runner: CliRunner, text: str) -> None:
     result = runner.invoke(app, ["compare", GOOGLENET, "--input", text])
     assert result.exit_code == ExitStatus.INVALID_INPUT
     assert result.stderr == (
-        f"error: --input {text!r}: write channels and sizes as positive integers, e.g. 3x224x224\n"
+        f"error: --input {text!r}: write channels and one to three sizes as positive integers "
+        "(at most 2**63-1), e.g. 3x224x224\n"
+    )
+
+
+def test_input_option_of_a_huge_number_is_cut_short(runner: CliRunner) -> None:
+    text = "3x" + "9" * 5000
+    result = runner.invoke(app, ["compare", GOOGLENET, "--input", text])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == (
+        f"error: --input {text[:40] + '…'!r}: write channels and one to three sizes as positive "
+        "integers (at most 2**63-1), e.g. 3x224x224\n"
     )
 
 

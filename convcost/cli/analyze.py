@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from convcost import zoo
 from convcost.cli.common import (
     BatchOption,
@@ -16,6 +14,7 @@ from convcost.cli.common import (
     ExecuteOption,
     Format,
     FormatOption,
+    MaxLayersOption,
     MaxMemoryOption,
     OutputOption,
     RepeatOption,
@@ -27,12 +26,15 @@ from convcost.cli.common import (
     emit,
     execution_limit,
     fail,
+    limits,
+    output_target,
     print_warnings,
     resolve_spec,
     stderr,
 )
 from convcost.engine import analyze_all
 from convcost.errors import ConvcostError
+from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.report import Report
 from convcost.spec import load_spec
 
@@ -50,30 +52,35 @@ def analyze(
     seed: SeedOption = 0,
     max_memory: MaxMemoryOption = None,
     repeat: RepeatOption = 1,
+    max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
     Example:
 
-        convcost analyze specs/googlenet-5x5-bottleneck.yaml
+        convcost analyze specs/quickstart.yaml
 
         convcost analyze resnet50 --depth 1 --format json -o resnet50.json
 
-        convcost analyze resnet50 --execute --batch 2
+        convcost analyze specs/quickstart.yaml --execute --batch 2
+
+        cat specs/quickstart.yaml | convcost analyze - --format csv
     """
     from convcost.render import formats
 
     check_dtype(dtype)
+    target = output_target(output, inputs=specs)
+    bounds = limits(max_layers)
     if execute:
         _analyze_executed(
-            specs, format, output, batch, dtype, depth, exact, seed, max_memory, repeat
+            specs, format, target, batch, dtype, depth, exact, seed, max_memory, repeat, bounds
         )
         return
     try:
         reports = [
             report
             for source in specs
-            for report in analyze_all(resolve_spec(source), batch=batch, dtype=dtype)
+            for report in analyze_all(resolve_spec(source, limits=bounds), batch=batch, dtype=dtype)
         ]
     except ConvcostError as error:
         fail(error)
@@ -81,13 +88,13 @@ def analyze(
     if format is Format.TABLE:
         from convcost.render.table import print_reports
 
-        draw(output, lambda console: print_reports(console, reports, depth=depth, exact=exact))
+        draw(target, lambda console: print_reports(console, reports, depth=depth, exact=exact))
     elif format is Format.JSON:
-        emit(formats.to_json(reports, depth=depth), output)
+        emit(formats.to_json(reports, depth=depth), target)
     elif format is Format.CSV:
-        emit(formats.to_csv(reports, depth=depth), output)
+        emit(formats.to_csv(reports, depth=depth), target)
     else:
-        emit(formats.to_markdown(reports, depth=depth, exact=exact), output)
+        emit(formats.to_markdown(reports, depth=depth, exact=exact), target)
 
 
 def _analyze_executed(
@@ -101,6 +108,7 @@ def _analyze_executed(
     seed: int,
     max_memory: str | None,
     repeat: int,
+    bounds: Limits,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -113,7 +121,7 @@ def _analyze_executed(
                 result
                 for source in specs
                 for result in execute_all(
-                    resolve_spec(source),
+                    resolve_spec(source, limits=bounds),
                     batch=batch,
                     dtype=dtype,
                     seed=seed,
@@ -128,10 +136,11 @@ def _analyze_executed(
     print_warnings(reports)
     if format is Format.TABLE:
         # the timing columns need ~110 columns: pipes get 120 rather than rich's 80
+        width = None if sys.stdout is not None and sys.stdout.isatty() else 120
         draw(
             output,
             lambda console: execution.print_executed(console, results, depth=depth, exact=exact),
-            width=None if sys.stdout.isatty() else 120,
+            width=width,
         )
     elif format is Format.JSON:
         emit(execution.to_json(results), output)
@@ -144,6 +153,7 @@ def _analyze_executed(
 @app.command("zoo")
 def zoo_command(
     format: FormatOption = Format.TABLE,
+    output: OutputOption = None,
     exact: ExactOption = False,
 ) -> None:
     """List the bundled models with their totals; analyze one by name.
@@ -152,10 +162,13 @@ def zoo_command(
 
         convcost zoo
 
+        convcost zoo --format csv -o zoo.csv
+
         convcost analyze resnet50 --depth 1
     """
     from convcost.render import formats
 
+    target = output_target(output)
     try:
         reports = [_bundled(name) for name in zoo.names()]
     except ConvcostError as error:
@@ -163,13 +176,13 @@ def zoo_command(
     if format is Format.TABLE:
         from convcost.render.table import zoo_table
 
-        Console(highlight=False).print(zoo_table(reports, exact=exact))
+        draw(target, lambda console: console.print(zoo_table(reports, exact=exact)))
     elif format is Format.JSON:
-        emit(formats.to_json(reports), None)
+        emit(formats.to_json(reports), target)
     elif format is Format.CSV:
-        emit(formats.totals_csv(reports), None)
+        emit(formats.totals_csv(reports), target)
     else:
-        emit(formats.totals_markdown(reports, exact=exact), None)
+        emit(formats.totals_markdown(reports, exact=exact), target)
 
 
 def _bundled(name: str) -> Report:

@@ -17,6 +17,7 @@ from convcost.cli.common import (
     ExecuteOption,
     Format,
     FormatOption,
+    MaxLayersOption,
     MaxMemoryOption,
     OutputOption,
     RepeatOption,
@@ -28,11 +29,14 @@ from convcost.cli.common import (
     emit,
     execution_limit,
     fail,
+    limits,
+    output_target,
     print_warnings,
     resolve_spec,
     stderr,
 )
 from convcost.errors import ConvcostError
+from convcost.limits import DEFAULT_LIMITS
 
 InputOption = Annotated[
     list[str] | None,
@@ -68,6 +72,7 @@ def compare(
     seed: SeedOption = 0,
     max_memory: MaxMemoryOption = None,
     repeat: RepeatOption = 1,
+    max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -75,7 +80,9 @@ def compare(
 
         convcost compare specs/googlenet-5x5-branch.yaml
 
-        convcost compare a.yaml b.yaml --baseline b --format markdown
+        convcost compare specs/one5x5-vs-two3x3.yaml --baseline two3x3
+
+        convcost compare resnet18 resnet50 --format markdown
 
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
     """
@@ -83,10 +90,11 @@ def compare(
     from convcost.render import comparison_formats
 
     check_dtype(dtype)
+    target = output_target(output, inputs=specs)
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
-        loaded = [resolve_spec(source) for source in specs]
+        loaded = [resolve_spec(source, limits=limits(max_layers)) for source in specs]
         with ExitStack() as stack:
             run = None
             if execute:
@@ -115,9 +123,9 @@ def compare(
     if format is Format.TABLE:
         from convcost.render.comparison import print_comparison
 
-        def paint(target: Console) -> None:
+        def paint(console: Console) -> None:
             print_comparison(
-                target,
+                console,
                 result,
                 exact=exact,
                 per_layer=per_layer,
@@ -125,16 +133,16 @@ def compare(
                 name=loaded[0].name if len(loaded) == 1 else None,
             )
 
-        draw(output, paint)
+        draw(target, paint)
     elif format is Format.JSON:
-        emit(comparison_formats.comparison_json(result, per_layer=per_layer), output)
+        emit(comparison_formats.comparison_json(result, per_layer=per_layer), target)
     elif format is Format.CSV:
         if per_layer:
             from convcost.render import formats
 
-            emit(formats.to_csv(comparison_formats.renamed(result.entries)), output)
+            emit(formats.to_csv(comparison_formats.renamed(result.entries)), target)
         else:
-            emit(comparison_formats.comparison_csv(result), output)
+            emit(comparison_formats.comparison_csv(result), target)
     else:
         text = comparison_formats.comparison_markdown(
             result, exact=exact, show_coverage=show_coverage
@@ -144,7 +152,7 @@ def compare(
 
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
-        emit(text, output)
+        emit(text, target)
 
 
 class ExplainFormat(enum.StrEnum):
@@ -155,7 +163,13 @@ class ExplainFormat(enum.StrEnum):
 
 @app.command()
 def explain(
-    spec: Annotated[str, typer.Argument(help="A spec file (YAML), or a bundled model's name.")],
+    spec: Annotated[
+        str,
+        typer.Argument(
+            help="A spec file (YAML; - reads standard input), or a bundled model's name.",
+            show_default=False,
+        ),
+    ],
     layer: Annotated[
         str | None,
         typer.Option(help="Only this layer (a path such as conv1, or a block's path)."),
@@ -171,6 +185,8 @@ def explain(
             help="Output format: the worked example as text (table), JSON or Markdown.",
         ),
     ] = ExplainFormat.TABLE,
+    output: OutputOption = None,
+    max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -182,18 +198,24 @@ def explain(
         convcost explain specs/separable-vs-standard.yaml --layer separable1
 
         convcost explain specs/quickstart.yaml --layer stem --format json
+        convcost explain resnet18 --layer layer1 -o resnet18-layer1.txt
     """
     from convcost.explain import explain as explaining
     from convcost.render import explain as rendering
 
+    target = output_target(output, inputs=[spec])
     try:
-        loaded = resolve_spec(spec)
+        loaded = resolve_spec(spec, limits=limits(max_layers))
         explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:
         fail(error)
     if format is ExplainFormat.JSON:
-        emit(rendering.explanations_json(explanations, source=loaded.source), None)
+        emit(rendering.explanations_json(explanations, source=loaded.source), target)
     elif format is ExplainFormat.MARKDOWN:
-        emit(rendering.explanations_markdown(explanations), None)
+        emit(rendering.explanations_markdown(explanations), target)
     else:
-        rendering.print_explanations(Console(highlight=False, soft_wrap=True), explanations)
+        draw(
+            target,
+            lambda console: rendering.print_explanations(console, explanations),
+            soft_wrap=True,
+        )

@@ -198,6 +198,7 @@ def explain(
         convcost explain specs/separable-vs-standard.yaml --layer separable1
 
         convcost explain specs/quickstart.yaml --layer stem --format json
+
         convcost explain resnet18 --layer layer1 -o resnet18-layer1.txt
     """
     from convcost.explain import explain as explaining

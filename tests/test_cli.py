@@ -441,3 +441,11 @@ def test_package_docstring_runs() -> None:
     assert outcome.failed == 0
     assert outcome.attempted >= 4
     assert "doctest: +SKIP" not in (convcost.__doc__ or "")
+
+
+def test_messages_on_stderr_escape_control_characters(runner: CliRunner) -> None:
+    # a path is the user's text too: an ESC in it must not reach the terminal raw
+    result = runner.invoke(app, ["analyze", "net\x1b[31m.yaml"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "\x1b" not in result.stderr
+    assert result.stderr == "error: no such spec file: net\\x1b[31m.yaml\n"

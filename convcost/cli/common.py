@@ -79,8 +79,16 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def diagnose(kind: str, text: object) -> None:
+    """One line on standard error (``error: …``, ``warning: …``), control characters escaped:
+    messages quote names, paths and values from the user's files."""
+    from convcost.render.escape import printable
+
+    stderr().print(f"{kind}: {printable(str(text))}", markup=False)
+
+
 def fail(error: ConvcostError) -> NoReturn:
-    stderr().print(f"error: {error}", markup=False)
+    diagnose("error", error)
     raise typer.Exit(int(error.exit_status))
 
 
@@ -138,10 +146,9 @@ def _printable(text: str) -> str:
 
 
 def print_warnings(reports: list[Report]) -> None:
-    console = stderr()
     for report in reports:
         for warning in report.warnings:
-            console.print(f"warning: {warning}", markup=False)
+            diagnose("warning", warning)
 
 
 # -- output --------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from convcost.cli.common import (
     SpecsArgument,
     app,
     check_dtype,
+    diagnose,
     draw,
     emit,
     execution_limit,
@@ -116,9 +117,8 @@ def compare(
     except ConvcostError as error:
         fail(error)
     print_warnings([entry.report for entry in entries])
-    console = stderr()
     for warning in result.warnings:
-        console.print(f"warning: {warning}", markup=False)
+        diagnose("warning", warning)
     show_coverage = bool(input)
     if format is Format.TABLE:
         from convcost.render.comparison import print_comparison

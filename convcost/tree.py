@@ -66,7 +66,8 @@ Value = Scalar | Seq | Map
 
 
 def describe(value: Value) -> str:
-    """How a value reads in an error message: ``True``, ``'abc'``, ``a list``, ``a mapping``."""
+    """How a value reads in an error message: ``yes (a boolean)``, ``'abc'``, ``a list``, ``null``,
+    ``4.0 (a float)`` for ``!!float 4``; otherwise the text the number was written as."""
     if isinstance(value, Seq):
         return "a list"
     if isinstance(value, Map):
@@ -77,6 +78,8 @@ def describe(value: Value) -> str:
         return f"{value.text or value.value} (a boolean)"
     if isinstance(value.value, str):
         return repr(value.value)
+    if isinstance(value.value, float) and not any(c in value.text for c in ".eE"):
+        return f"{value.value!r} (a float)"  # `!!float 4`: "got 4" would read as an integer
     return value.text or str(value.value)
 
 

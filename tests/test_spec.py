@@ -9,6 +9,7 @@ case says which node that is when it is not obvious.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,42 @@ CASES = [
         "",
         "net.yaml:1:1: the spec is empty: it needs `input` and `layers`",
         id="empty-file",
+    ),
+    # plain data only (docs/spec-format.md, *Reading a spec*); tests/test_spec_limits.py has more
+    pytest.param(
+        "input: !foo [3, 8, 8]\nlayers: []\n",
+        "net.yaml:1:8: the YAML tag !foo is not allowed: a spec is plain data "
+        "(allowed tags: !!str, !!int, !!float, !!bool, !!null, !!seq, !!map)",
+        id="yaml-tag",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers:\n  - conv: {<<: {out: 4}, kernel: 3}\n",
+        "net.yaml:3:12: merge keys (<<) are not supported: write the fields out, "
+        "or use a block with parameters",
+        id="yaml-merge-key",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers: &a [*a]\n",
+        "net.yaml:2:13: alias *a is used inside the node it names: a recursive alias",
+        id="yaml-recursive-alias",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers: " + "[" * 70 + "]" * 70 + "\n",
+        # the root mapping is level 1: the 64th `[` (column 72) opens level 65
+        "net.yaml:2:72: lists and mappings are nested more than 64 levels deep",
+        id="yaml-too-deep",
+    ),
+    pytest.param(
+        "input: [3, 9223372036854775808, 8]\nlayers: []\n",
+        "net.yaml:1:12: the integer 9223372036854775808 is too large: integers must be at most "
+        "9223372036854775807",
+        id="integer-past-int64",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers: []\nbudget: {macs: 1:30}\n",
+        "net.yaml:3:16: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, "
+        "or quote it for text",
+        id="budget-base-60",
     ),
     pytest.param(
         "# nothing\n",
@@ -1160,6 +1197,14 @@ def test_directory(in_tmp: Path) -> None:
     assert invoke("analyze", "specs.yaml") == (
         2,
         "error: specs.yaml is a directory, not a spec file\n",
+    )
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(in_tmp: Path) -> None:
+    os.mkfifo(in_tmp / "net.yaml")
+    assert invoke("analyze", "net.yaml") == (
+        2,
+        "error: net.yaml is a FIFO, not a regular file: convcost reads spec files\n",
     )
 
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ import yaml
 from typer.testing import CliRunner
 
 import convcost
+import convcost.limits as limits_module
 from convcost.cli import app
 from convcost.errors import ConvcostError, ExitStatus, ResourceLimitError, SpecError
 from convcost.limits import MAX_INT, MAX_NAME_LENGTH, MAX_NESTING, Limits
@@ -678,3 +679,30 @@ def test_names_inside_the_set_are_kept_as_written(name: str) -> None:
     assert layer.layers[0].path == name
     branch = convcost.analyze(convcost.parse_spec(BRANCH_NAME.replace("NAME", quoted)))
     assert branch.output_shape == (3, 8, 8)
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/limits.md lists every bound
+
+
+def test_docs_list_every_bound_with_its_value() -> None:
+    page = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(): line for line in page.splitlines() if line.startswith("| `")
+    }
+    constants = {
+        name: value
+        for name, value in vars(limits_module).items()
+        if name.isupper() and isinstance(value, int)
+    }
+    assert "MAX_NESTING" in constants  # the scan itself works
+    for name, value in constants.items():
+        assert f"`{name}`" in rows, f"docs/limits.md: add {name}"
+        assert f"| {value} " in rows[f"`{name}`"], f"docs/limits.md: {name} is {value}"
+    defaults = Limits()
+    for field in fields(Limits):
+        value = getattr(defaults, field.name)
+        row = rows[f"`{field.name}`"]
+        assert f"{value:,}" in row or f"({value})" in row, (
+            f"docs/limits.md: {field.name} is {value}"
+        )

@@ -346,10 +346,9 @@ class _Composer:
     def _scalar(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
         key = (event.tag, event.implicit, event.value)
         value = self.scalars.get(key, _OPEN)
-        if value is _OPEN:
+        if value is _OPEN or (is_key and value == "<<"):  # `<<` as a key may be a merge key
             value = self._construct(event, location, is_key)
-            if not (is_key and value == "<<"):
-                self.scalars[key] = value
+            self.scalars[key] = value
         return value  # type: ignore[return-value]
 
     def _construct(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:

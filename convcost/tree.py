@@ -13,6 +13,9 @@ from convcost.errors import Location
 
 ScalarValue = str | int | float | bool | None
 
+_SHOWN = 80
+"""Characters of a string an error message shows before it cuts the rest."""
+
 
 @dataclass(frozen=True, slots=True)
 class Scalar:
@@ -77,7 +80,10 @@ def describe(value: Value) -> str:
     if isinstance(value.value, bool):
         return f"{value.text or value.value} (a boolean)"
     if isinstance(value.value, str):
-        return repr(value.value)
+        text = value.value
+        if len(text) > _SHOWN:  # a message stays readable whatever the spec holds
+            return f"{text[: _SHOWN - 20]!r}… ({len(text)} characters)"
+        return repr(text)
     if isinstance(value.value, float) and not any(c in value.text for c in ".eE"):
         return f"{value.value!r} (a float)"  # `!!float 4`: "got 4" would read as an integer
     return value.text or str(value.value)

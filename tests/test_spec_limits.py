@@ -706,3 +706,24 @@ def test_docs_list_every_bound_with_its_value() -> None:
         assert f"{value:,}" in row or f"({value})" in row, (
             f"docs/limits.md: {field.name} is {value}"
         )
+
+
+@pytest.mark.usefixtures("in_tmp")
+def test_a_merge_key_is_refused_after_the_same_text_as_a_value() -> None:
+    # `<<` read first as a value is the string '<<'; as a key it is still a merge key
+    text = (
+        "input: [3, 8, 8]\nblocks: {b: {params: {w: <<}, layers: []}}\n"
+        "layers:\n  - conv: {<<: {out: 4}, kernel: 3}\n"
+    )
+    assert api_error(text) == (
+        "net.yaml:4:12: merge keys (<<) are not supported: write the fields out, "
+        "or use a block with parameters"
+    )
+
+
+def test_a_long_string_is_cut_in_a_message() -> None:
+    text = f"input: [3, 8, 8]\nlayers:\n  - conv: {{out: {'x' * 100_000}, kernel: 1}}\n"
+    assert api_error(text) == (
+        f"net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got "
+        f"'{'x' * 60}'… (100000 characters)"
+    )

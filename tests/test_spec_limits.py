@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,42 +41,52 @@ class Run:
     stderr: str
     seconds: float
     peak_rss: int
-    """Bytes: the child's own high-water mark (ru_maxrss of os.wait4)."""
+    """Bytes: convcost's own high-water mark (ru_maxrss of os.wait4)."""
+
+
+# A child forked from this (large) test process starts with its pages: its ru_maxrss would count
+# them. So convcost runs under a small Python that spawns it and reports the grandchild's own
+# peak RSS and wall time (os.wait4).
+MEASURE = """
+import os, subprocess, sys, time
+start = time.monotonic()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+child.returncode = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{usage.ru_maxrss * 1024} {time.monotonic() - start}")
+sys.exit(child.returncode)
+"""
 
 
 def run_cli(*args: str, timeout: float = 10.0) -> Run:
     """``python -m convcost ARGS`` in a subprocess, killed after ``timeout`` seconds."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "100"}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "usage"
+        command = [sys.executable, "-c", MEASURE, str(report), sys.executable, "-m", "convcost"]
         process = subprocess.Popen(
-            [sys.executable, "-m", "convcost", *args],
+            [*command, *args],
             stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=env,
+            start_new_session=True,  # a timeout kills the whole group, convcost included
         )
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                process.kill()
-                os.wait4(process.pid, 0)
-                process.returncode = -9
-                pytest.fail(f"convcost {' '.join(args)} ran past {timeout} s")
-            time.sleep(0.01)
-        seconds = time.monotonic() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(
-            code=process.returncode,
-            stdout=out.read().decode(),
-            stderr=err.read().decode(),
-            seconds=seconds,
-            peak_rss=usage.ru_maxrss * 1024,
-        )
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            pytest.fail(f"convcost {' '.join(args)} ran past {timeout} s")
+        peak_rss, seconds = report.read_text(encoding="utf-8").split()
+    return Run(
+        code=process.returncode,
+        stdout=stdout.decode(),
+        stderr=stderr.decode(),
+        seconds=float(seconds),
+        peak_rss=int(peak_rss),
+    )
 
 
 def assert_refused(run: Run, status: ExitStatus, message: str) -> None:

@@ -236,32 +236,11 @@ class _Composer:
         while True:
             event = loader.get_event()
             kind = type(event)
-            mark = event.start_mark
-            location = Location(source, mark.line + 1, mark.column + 1)
-            if kind is ScalarEvent:
-                self._count(1, location, None)
-                is_key = bool(stack) and stack[-1].is_map and stack[-1].key is None
-                value: Value = Scalar(self._scalar(event, location, is_key), location, event.value)
-                size, height = 1, 0
-                if event.anchor is not None:
-                    self.anchors[event.anchor] = (value, 1, 0)
-            elif kind is SequenceStartEvent or kind is MappingStartEvent:
-                self._count(1, location, None)
-                self._check_collection_tag(event.tag, location, is_map=kind is MappingStartEvent)
-                if len(stack) >= MAX_NESTING:
-                    raise SpecError(
-                        f"lists and mappings are nested more than {MAX_NESTING} levels deep",
-                        location=location,
-                    )
-                stack.append(_Frame(location, event.anchor, is_map=kind is MappingStartEvent))
-                if event.anchor is not None:
-                    self.anchors[event.anchor] = _OPEN
-                continue
-            elif kind is SequenceEndEvent or kind is MappingEndEvent:
+            if kind is SequenceEndEvent or kind is MappingEndEvent:
                 frame = stack.pop()
                 if frame.is_map:
                     pairs = frame.items
-                    value = Map(
+                    value: Value = Map(
                         tuple(zip(pairs[::2], pairs[1::2], strict=True)),  # type: ignore[arg-type]
                         frame.location,
                     )
@@ -271,11 +250,39 @@ class _Composer:
                 if frame.anchor is not None:
                     self.anchors[frame.anchor] = (value, size, height)
             else:
-                assert kind is AliasEvent, event
-                value, size, height = self._alias(event.anchor, location, len(stack))
+                mark = event.start_mark
+                location = Location(source, mark.line + 1, mark.column + 1)
+                if kind is ScalarEvent:
+                    self._count(1, location, None)
+                    is_key = bool(stack) and stack[-1].is_map and stack[-1].key is None
+                    value = Scalar(self._scalar(event, location, is_key), location, event.value)
+                    size, height = 1, 0
+                    if event.anchor is not None:
+                        self.anchors[event.anchor] = (value, 1, 0)
+                elif kind is AliasEvent:
+                    value, size, height = self._alias(event.anchor, location, len(stack))
+                else:
+                    self._open(event, location, stack)
+                    continue
             if not stack:
                 return value
             self._add(stack, value, size, height)
+
+    def _open(self, event: Any, location: Location, stack: list[_Frame]) -> None:
+        is_map = type(event) is MappingStartEvent
+        assert is_map or type(event) is SequenceStartEvent, event
+        self._count(1, location, None)
+        expected = _CORE + ("map" if is_map else "seq")
+        if event.tag is not None and event.tag not in ("!", expected):
+            raise _tag_error(event.tag, location)
+        if len(stack) >= MAX_NESTING:
+            raise SpecError(
+                f"lists and mappings are nested more than {MAX_NESTING} levels deep",
+                location=location,
+            )
+        stack.append(_Frame(location, event.anchor, is_map=is_map))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _OPEN
 
     def _add(self, stack: list[_Frame], value: Value, size: int, height: int) -> None:
         parent = stack[-1]
@@ -337,11 +344,6 @@ class _Composer:
                 "aliases are expanded (Limits.max_yaml_nodes)",
                 location=location,
             )
-
-    def _check_collection_tag(self, tag: str | None, location: Location, *, is_map: bool) -> None:
-        expected = _CORE + ("map" if is_map else "seq")
-        if tag is not None and tag not in ("!", expected):
-            raise _tag_error(tag, location)
 
     def _scalar(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
         key = (event.tag, event.implicit, event.value)

@@ -37,7 +37,7 @@ from yaml.events import (
 
 from convcost.errors import Location, ResourceLimitError, SpecError
 from convcost.limits import MAX_INT, MAX_NESTING, Limits
-from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe
+from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe, shown
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
@@ -297,7 +297,7 @@ class _Composer:
             first = parent.seen.get(value.value)
             if first is not None:
                 raise SpecError(
-                    f"duplicate key {value.value!r} (first at line {first.line})",
+                    f"duplicate key {shown(value.value)} (first at line {first.line})",
                     location=value.location,
                 )
             parent.seen[value.value] = value.location
@@ -379,7 +379,7 @@ class _Composer:
             if name == "bool":
                 return _boolean(text)
         except ValueError:
-            raise SpecError(f"cannot read {text!r} as !!{name}", location=location) from None
+            raise SpecError(f"cannot read {shown(text)} as !!{name}", location=location) from None
         except _Trap as trap:
             raise SpecError(str(trap), location=location) from None
         if name == "null":

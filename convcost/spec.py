@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from convcost.document import compose, decode, read_file, read_stream
-from convcost.errors import Location, SpecError
+from convcost.errors import Location, ResourceLimitError, SpecError
 from convcost.fields import check_name, did_you_mean, read_shape
 from convcost.kinds import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
-from convcost.tree import Map, Scalar, Seq, Value, describe
+from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]
 
@@ -103,6 +103,11 @@ def read_spec_stream(
 
 def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Spec:
     """Parse YAML text into a :class:`Spec`; ``source`` names it in error messages."""
+    if len(text) > limits.max_spec_bytes:  # each character is at least a byte
+        raise ResourceLimitError(
+            f"{source} is {len(text)} characters; a spec may have at most "
+            f"{limits.max_spec_bytes} bytes (Limits.max_spec_bytes)"
+        )
     root = compose(text, source, limits, on_top_key=_check_top_key)
     if root is None:
         raise SpecError(
@@ -159,7 +164,7 @@ def _check_top_key(key: Scalar) -> None:
     name = str(key.value)
     if name not in TOP_LEVEL_KEYS:
         raise SpecError(
-            f"unknown top-level key {name!r}{did_you_mean(name, TOP_LEVEL_KEYS)}; "
+            f"unknown top-level key {shown(name)}{did_you_mean(name, TOP_LEVEL_KEYS)}; "
             f"allowed: {', '.join(TOP_LEVEL_KEYS)}",
             location=key.location,
         )
@@ -170,7 +175,7 @@ def _check_keys(mapping: Map, allowed: tuple[str, ...], what: str) -> None:
         name = str(key.value)
         if name not in allowed:
             raise SpecError(
-                f"unknown {what} {name!r}{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
+                f"unknown {what} {shown(name)}{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
                 location=key.location,
             )
 
@@ -268,7 +273,9 @@ def _block_params(block: str, value: Value | None) -> tuple[tuple[str, Value | N
                 location=key.location,
             )
         if not name.isidentifier():
-            raise SpecError(f"parameter name {name!r} must be an identifier", location=key.location)
+            raise SpecError(
+                f"parameter name {shown(name)} must be an identifier", location=key.location
+            )
         is_required = isinstance(default, Scalar) and default.value is None
         params.append((name, None if is_required else default))
     return tuple(params)

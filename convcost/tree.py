@@ -80,13 +80,18 @@ def describe(value: Value) -> str:
     if isinstance(value.value, bool):
         return f"{value.text or value.value} (a boolean)"
     if isinstance(value.value, str):
-        text = value.value
-        if len(text) > _SHOWN:  # a message stays readable whatever the spec holds
-            return f"{text[: _SHOWN - 20]!r}… ({len(text)} characters)"
-        return repr(text)
+        return shown(value.value)
     if isinstance(value.value, float) and not any(c in value.text for c in ".eE"):
         return f"{value.value!r} (a float)"  # `!!float 4`: "got 4" would read as an integer
     return value.text or str(value.value)
+
+
+def shown(text: str) -> str:
+    """``repr(text)``, cut after 60 characters: a message stays one readable line whatever the
+    spec holds."""
+    if len(text) > _SHOWN:
+        return f"{text[: _SHOWN - 20]!r}… ({len(text)} characters)"
+    return repr(text)
 
 
 def plain(value: Value) -> object:

@@ -738,3 +738,21 @@ def test_a_long_string_is_cut_in_a_message() -> None:
         f"net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got "
         f"'{'x' * 60}'… (100000 characters)"
     )
+
+
+def test_a_long_unknown_key_is_cut_in_the_message() -> None:
+    # an explicit key (`? …`): a plain one is at most 1,024 characters in YAML
+    assert api_error(f"input: [3, 8, 8]\nlayers: []\n? {'k' * 100_000}\n: 1\n") == (
+        f"net.yaml:3:3: unknown top-level key '{'k' * 60}'… (100000 characters); "
+        "allowed: name, input, layers, variants, blocks, budget"
+    )
+
+
+def test_text_is_held_to_the_size_limit_too() -> None:
+    text = "input: [3, 8, 8]\nlayers: []\n"  # 28 characters
+    assert convcost.parse_spec(text, limits=Limits(max_spec_bytes=28)).name == "spec"
+    with pytest.raises(ResourceLimitError) as caught:
+        convcost.parse_spec(text, limits=Limits(max_spec_bytes=27))
+    assert str(caught.value) == (
+        "<string> is 28 characters; a spec may have at most 27 bytes (Limits.max_spec_bytes)"
+    )

@@ -81,7 +81,7 @@ def describe(value: Value) -> str:
         return f"{value.text or value.value} (a boolean)"
     if isinstance(value.value, str):
         return shown(value.value)
-    if isinstance(value.value, float) and not any(c in value.text for c in ".eE"):
+    if isinstance(value.value, float) and "." not in value.text:
         return f"{value.value!r} (a float)"  # `!!float 4`: "got 4" would read as an integer
     return value.text or str(value.value)
 

@@ -551,6 +551,10 @@ def test_a_merge_key_is_refused() -> None:
             "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 4.0 (a float)",
         ),
         (
+            "input: [3, 8, 8]\nlayers:\n  - conv: {out: !!float 1e3, kernel: 1}\n",
+            "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 1000.0 (a float)",
+        ),
+        (
             "input: [3, 8, 8]\nlayers:\n  - conv: {out: 1.0e+400, kernel: 1}\n",
             "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 1.0e+400",
         ),

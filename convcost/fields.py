@@ -50,8 +50,8 @@ def check_name(
     """``name`` if it is a valid name, else a :class:`SpecError` saying why.
 
     A name is 1 to :data:`MAX_NAME_LENGTH` printable characters without leading or trailing
-    whitespace; with ``in_path`` (layer and branch names, which are joined into layer paths
-    with dots) it holds no dot and no whitespace at all. ``what`` starts the message
+    whitespace; with ``in_path`` (layer, branch and block names, which are joined into layer
+    paths with dots) it holds no dot and no whitespace at all. ``what`` starts the message
     (``"branch name"``).
     """
     problem = _name_problem(name, in_path=in_path)

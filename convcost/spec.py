@@ -228,7 +228,8 @@ def _blocks(value: Value | None) -> tuple[BlockDef, ...]:
         )
     blocks = []
     for key, body in value.entries:
-        name = check_name(str(key.value), "block name", location=key.location)
+        # in_path: a block's name starts the default names of its uses (`- res: {}` is res1)
+        name = check_name(str(key.value), "block name", location=key.location, in_path=True)
         if name in KIND_NAMES:
             raise SpecError(
                 f"block name {name!r} is a built-in layer kind; choose another name",

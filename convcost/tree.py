@@ -24,7 +24,7 @@ class Scalar:
     value: ScalarValue
     location: Location
     text: str = ""
-    """The scalar's source text (``017``, ``1e6``), for messages about YAML 1.1 traps."""
+    """The scalar's source text (``yes``, ``1e6``), so that messages show what was written."""
 
 
 @dataclass(frozen=True, slots=True)

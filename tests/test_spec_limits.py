@@ -630,6 +630,13 @@ LONG = "n" * (MAX_NAME_LENGTH + 1)
             "3:3: variant name 'a\\nb' contains U+000A, a control character: names hold printable characters only",
         ),
         (VARIANT_NAME, '""', "3:3: variant name must not be empty"),
+        # a block's name starts its uses' default names: `a.b` would make the path a.b1.relu1
+        (
+            BLOCK_NAME,
+            "a.b",
+            "3:3: block name 'a.b' must not contain dots (the separator of layer paths)",
+        ),
+        (BLOCK_NAME, '"a b"', "3:3: block name 'a b' must not contain whitespace"),
         (
             BLOCK_NAME,
             '"x\\u202ey"',

@@ -13,6 +13,7 @@ from convcost.fields import (
     Args,
     MissingField,
     Scope,
+    check_name,
     did_you_mean,
     int_value,
     interpolate,
@@ -150,11 +151,7 @@ class _Builder:
                 if isinstance(value.value, str)
                 else str(value.value)
             )
-            if not name or "." in name or any(c.isspace() for c in name):
-                raise SpecError(
-                    f"{where}: name {name!r} must be non-empty, without dots (the path separator) or spaces",
-                    location=value.location,
-                )
+            check_name(name, f"{where}: layer name", location=value.location, in_path=True)
             if name in taken:
                 raise SpecError(
                     f"{where}: duplicate layer name {name!r} in this list", location=value.location
@@ -284,10 +281,7 @@ class _Builder:
         for key, raw_layers in entry.args.entries:
             name = str(key.value)
             layers = raw_layers
-            if "." in name:
-                raise SpecError(
-                    f"branch name {name!r} must not contain dots", location=key.location, layer=path
-                )
+            check_name(name, "branch name", location=key.location, layer=path, in_path=True)
             if isinstance(layers, Scalar) and layers.value is None:
                 layers = Seq((), layers.location)
             if not isinstance(layers, Seq):

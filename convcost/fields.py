@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from convcost.errors import Location, SpecError
 from convcost.expr import ExpressionError, evaluate
+from convcost.limits import MAX_NAME_LENGTH
 from convcost.tree import Map, Scalar, Seq, Value, describe, plain
 
-_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -24,6 +25,62 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'kernel'?"`` when a close match exists, else ``""``."""
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+_UNPRINTABLE = {
+    "Cc": "a control character",
+    "Cf": "a format character (such as a bidirectional override)",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Cs": "a surrogate",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
+}
+"""The Unicode categories a name may not hold (docs/spec-format.md, *Names*)."""
+
+
+def check_name(
+    name: str,
+    what: str,
+    *,
+    location: Location,
+    layer: str | None = None,
+    in_path: bool = False,
+) -> str:
+    """``name`` if it is a valid name, else a :class:`SpecError` saying why.
+
+    A name is 1 to :data:`MAX_NAME_LENGTH` printable characters without leading or trailing
+    whitespace; with ``in_path`` (layer, branch and block names, which are joined into layer
+    paths with dots) it holds no dot and no whitespace at all. ``what`` starts the message
+    (``"branch name"``).
+    """
+    problem = _name_problem(name, in_path=in_path)
+    if problem is None:
+        return name
+    raise SpecError(f"{what} {problem}", location=location, layer=layer)
+
+
+def _name_problem(name: str, *, in_path: bool) -> str | None:
+    if not name:
+        return "must not be empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed"
+    if not (name.isascii() and name.isprintable()):
+        for character in name:
+            category = unicodedata.category(character)
+            if category in _UNPRINTABLE:
+                return (
+                    f"{name!r} contains U+{ord(character):04X}, {_UNPRINTABLE[category]}: "
+                    "names hold printable characters only"
+                )
+    if in_path:
+        if "." in name:
+            return f"{name!r} must not contain dots (the separator of layer paths)"
+        if any(character.isspace() for character in name):
+            return f"{name!r} must not contain whitespace"
+    elif name[0].isspace() or name[-1].isspace():
+        return f"{name!r} must not start or end with whitespace"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +115,7 @@ def resolve(
             return Scalar(scope.in_channels, value.location, str(scope.in_channels))
         if name in scope.params:
             bound = scope.params[name]
-            # keep the text the value was written as, so `017` and `yes` are still caught
+            # keep the text the value was written as, so `yes` is shown as written
             return (
                 Scalar(bound.value, value.location, bound.text)
                 if isinstance(bound, Scalar)
@@ -128,7 +185,7 @@ def _known(scope: Scope) -> str:
 
 
 def int_value(value: Value, *, minimum: int, layer: str | None, what: str) -> int:
-    """An integer >= ``minimum``; rejects booleans, floats, strings and YAML 1.1 octals."""
+    """An integer >= ``minimum``; rejects booleans, floats and strings."""
     problem = _int_problem(value, minimum)
     if problem:
         raise SpecError(problem, location=value.location, layer=layer, field=what)
@@ -143,18 +200,22 @@ def _int_problem(value: Value, minimum: int) -> str | None:
         return f"{expected}, got {describe(value)}"
     raw = value.value
     if isinstance(raw, bool) or not isinstance(raw, int):
-        hint = ""
-        if isinstance(raw, str) and re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", raw):
-            hint = " (YAML 1.1 reads 1e6 as a string: write the integer out)"
-        return f"{expected}, got {describe(value)}{hint}"
-    if _LEADING_ZERO.fullmatch(value.text):
-        return (
-            f"{expected}, got {value.text}, which YAML 1.1 reads as the octal number {raw}: "
-            "remove the leading zero"
-        )
+        return f"{expected}, got {describe(value)}{_string_hint(raw)}"
     if raw < minimum:
         return f"{expected}, got {raw}"
     return None
+
+
+def _string_hint(raw: object) -> str:
+    """Numbers YAML 1.1 reads as strings (``017`` and ``1:30`` are refused by the loader)."""
+    if not isinstance(raw, str):
+        return ""
+    if re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", raw):
+        return " (YAML 1.1 reads 1e6 as a string: write the integer out)"
+    if len(raw) <= 24 and re.fullmatch(r"[-+]?0o[0-7_]+", raw):
+        octal = int(raw.replace("_", "").replace("0o", ""), 8)
+        return f" (YAML 1.1 reads 0o octals as strings: write {octal})"
+    return ""
 
 
 def read_shape(value: Value, what: str) -> tuple[int, ...]:

@@ -1,6 +1,7 @@
-"""Load a YAML spec into a :class:`Spec`: the only module that imports ``yaml``.
+"""Load a YAML spec into a :class:`Spec`.
 
-The loader checks the document's structure (top-level keys, the input shape, block and
+:mod:`convcost.document` reads the file within its bounds and composes the located tree; the
+loader checks the document's structure (top-level keys, the input shape, block and
 variant definitions) and keeps layer lists as located trees (:mod:`convcost.tree`). Layer
 fields are read when the network is built, because blocks substitute parameters and
 ``in_channels`` into them first.
@@ -8,18 +9,16 @@ fields are read when the network is built, because blocks substitute parameters 
 
 from __future__ import annotations
 
-import datetime
-import gc
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-import yaml
-
-from convcost.errors import Location, SpecError
-from convcost.fields import did_you_mean, read_shape
+from convcost.document import compose, decode, read_file, read_stream
+from convcost.errors import Location, ResourceLimitError, SpecError
+from convcost.fields import check_name, did_you_mean, read_shape
 from convcost.kinds import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
-from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe
+from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]
 
@@ -80,25 +79,36 @@ class Spec:
 def load_spec(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
     """Load a spec from a file path, or from YAML text when ``source`` is a multi-line string.
 
-    Raises :class:`SpecError` with the file, line and column of the problem.
+    Reads at most :attr:`Limits.max_spec_bytes` bytes of a regular file (a FIFO, a device or
+    a directory is refused without being opened for reading). Raises :class:`SpecError`
+    with the file, line and column of the problem, or :class:`ResourceLimitError` for a
+    file past a bound.
     """
     if isinstance(source, str) and "\n" in source:
         return parse_spec(source, limits=limits)
+    if isinstance(source, str) and not source:
+        raise SpecError("no spec file ''")
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(f"no such spec file: {path}") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path} is a directory, not a spec file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read spec file {path}: {exc}") from None
-    return parse_spec(text, source=str(path), limits=limits)
+    return parse_spec(decode(read_file(path, limits), str(path)), source=str(path), limits=limits)
+
+
+def read_spec_stream(
+    stream: BinaryIO, *, source: str = "<stdin>", limits: Limits = DEFAULT_LIMITS
+) -> Spec:
+    """Load a spec from a binary stream (standard input for ``-``), with :func:`load_spec`'s bounds."""
+    return parse_spec(
+        decode(read_stream(stream, source, limits), source), source=source, limits=limits
+    )
 
 
 def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Spec:
     """Parse YAML text into a :class:`Spec`; ``source`` names it in error messages."""
-    root = _compose(text, source)
+    if len(text) > limits.max_spec_bytes:  # each character is at least a byte
+        raise ResourceLimitError(
+            f"{source} is {len(text)} characters; a spec may have at most "
+            f"{limits.max_spec_bytes} bytes (Limits.max_spec_bytes)"
+        )
+    root = compose(text, source, limits, on_top_key=_check_top_key)
     if root is None:
         raise SpecError(
             "the spec is empty: it needs `input` and `layers`", location=Location(source, 1, 1)
@@ -108,7 +118,6 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
             f"a spec is a mapping with `input` and `layers`, got {describe(root)}",
             location=root.location,
         )
-    _check_keys(root, TOP_LEVEL_KEYS, "top-level key")
     name = _name(root, source)
     blocks = _blocks(root.get("blocks"))
     budget = _optional_map(root, "budget")
@@ -150,89 +159,15 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
     )
 
 
-def _compose(text: str, source: str) -> Value | None:
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        node = yaml.compose(text, Loader=loader_class)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        location = Location(source, mark.line + 1, mark.column + 1) if mark else None
-        problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise SpecError(f"invalid YAML: {problem}", location=location) from None
-    except yaml.reader.ReaderError as exc:
-        # no mark: the reader gives a character offset (and a two-line str())
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+def _check_top_key(key: Scalar) -> None:
+    """An unknown top-level key is reported as soon as it is read (before the rest is parsed)."""
+    name = str(key.value)
+    if name not in TOP_LEVEL_KEYS:
         raise SpecError(
-            f"invalid YAML: unacceptable character #x{ord(character):04x}: {exc.reason}",
-            location=Location(source, line, column),
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
-    if node is None:
-        return None
-    # The tree is built once and kept: pausing the cyclic GC avoids its repeated full scans
-    # of a large, growing heap (it made 10,000-layer specs load in superlinear time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _Converter(source).convert(node)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-class _Converter:
-    """Composed YAML nodes to :mod:`convcost.tree` values, scalars constructed once per text."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.constructor = yaml.constructor.SafeConstructor()
-        self.scalars: dict[tuple[str, str], ScalarValue] = {}
-
-    def scalar(self, node: yaml.ScalarNode) -> ScalarValue:
-        key = (node.tag, node.value)
-        if key not in self.scalars:
-            self.scalars[key] = _scalar(self.constructor.construct_object(node), node.value)
-        return self.scalars[key]
-
-    def convert(self, node: yaml.Node) -> Value:
-        return _convert(node, self)
-
-
-def _convert(node: yaml.Node, converter: _Converter) -> Value:
-    source = converter.source
-    location = Location(source, node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.ScalarNode):
-        return Scalar(converter.scalar(node), location, node.value)
-    if isinstance(node, yaml.SequenceNode):
-        return Seq(tuple(_convert(item, converter) for item in node.value), location)
-    assert isinstance(node, yaml.MappingNode)
-    entries: list[tuple[Scalar, Value]] = []
-    seen: dict[object, Location] = {}
-    for key_node, value_node in node.value:
-        key = _convert(key_node, converter)
-        if not isinstance(key, Scalar) or not isinstance(key.value, str):
-            raise SpecError(
-                f"mapping keys must be names, got {describe(key)}", location=key.location
-            )
-        if key.value in seen:
-            raise SpecError(
-                f"duplicate key {key.value!r} (first at line {seen[key.value].line})",
-                location=key.location,
-            )
-        seen[key.value] = key.location
-        entries.append((key, _convert(value_node, converter)))
-    return Map(tuple(entries), location)
-
-
-def _scalar(value: object, text: str) -> ScalarValue:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, datetime.date):
-        return text
-    return str(value)
+            f"unknown top-level key {shown(name)}{did_you_mean(name, TOP_LEVEL_KEYS)}; "
+            f"allowed: {', '.join(TOP_LEVEL_KEYS)}",
+            location=key.location,
+        )
 
 
 def _check_keys(mapping: Map, allowed: tuple[str, ...], what: str) -> None:
@@ -240,7 +175,7 @@ def _check_keys(mapping: Map, allowed: tuple[str, ...], what: str) -> None:
         name = str(key.value)
         if name not in allowed:
             raise SpecError(
-                f"unknown {what} {name!r}{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
+                f"unknown {what} {shown(name)}{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
                 location=key.location,
             )
 
@@ -249,11 +184,9 @@ def _name(root: Map, source: str) -> str:
     value = root.get("name")
     if value is None:
         return Path(source).stem if source != "<string>" else "spec"
-    if not isinstance(value, Scalar) or not isinstance(value.value, str) or not value.value:
-        raise SpecError(
-            f"`name` must be a non-empty string, got {describe(value)}", location=value.location
-        )
-    return value.value
+    if not isinstance(value, Scalar) or not isinstance(value.value, str):
+        raise SpecError(f"`name` must be a string, got {describe(value)}", location=value.location)
+    return check_name(value.value, "spec name", location=value.location)
 
 
 def _input(mapping: Map, *, what: str = "input") -> Shape:
@@ -295,7 +228,8 @@ def _blocks(value: Value | None) -> tuple[BlockDef, ...]:
         )
     blocks = []
     for key, body in value.entries:
-        name = str(key.value)
+        # in_path: a block's name starts the default names of its uses (`- res: {}` is res1)
+        name = check_name(str(key.value), "block name", location=key.location, in_path=True)
         if name in KIND_NAMES:
             raise SpecError(
                 f"block name {name!r} is a built-in layer kind; choose another name",
@@ -340,7 +274,9 @@ def _block_params(block: str, value: Value | None) -> tuple[tuple[str, Value | N
                 location=key.location,
             )
         if not name.isidentifier():
-            raise SpecError(f"parameter name {name!r} must be an identifier", location=key.location)
+            raise SpecError(
+                f"parameter name {shown(name)} must be an identifier", location=key.location
+            )
         is_required = isinstance(default, Scalar) and default.value is None
         params.append((name, None if is_required else default))
     return tuple(params)
@@ -355,11 +291,12 @@ def _variants(value: Value, root: Map) -> tuple[Variant, ...]:
     shared_input = _input(root) if root.get("input") is not None else None
     variants = []
     for key, body in value.entries:
-        name = str(key.value)
+        name = check_name(str(key.value), "variant name", location=key.location)
         budget = None
         if isinstance(body, Map):
             _check_keys(body, (*VARIANT_KEYS, "budget"), f"key of variant {name!r}")
-            own_input = _input(body, what=f"variants.{name}.input") if body.get("input") else None
+            has_input = body.get("input") is not None  # `input: []` is an error, not "shared"
+            own_input = _input(body, what=f"variants.{name}.input") if has_input else None
             layers = body.get("layers")
             if layers is None:
                 raise SpecError(f"variant {name!r} has no `layers`", location=body.location)

@@ -13,6 +13,9 @@ from convcost.errors import Location
 
 ScalarValue = str | int | float | bool | None
 
+_SHOWN = 80
+"""Characters of a string an error message shows before it cuts the rest."""
+
 
 @dataclass(frozen=True, slots=True)
 class Scalar:
@@ -21,7 +24,7 @@ class Scalar:
     value: ScalarValue
     location: Location
     text: str = ""
-    """The scalar's source text (``017``, ``1e6``), for messages about YAML 1.1 traps."""
+    """The scalar's source text (``yes``, ``1e6``), so that messages show what was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +69,8 @@ Value = Scalar | Seq | Map
 
 
 def describe(value: Value) -> str:
-    """How a value reads in an error message: ``True``, ``'abc'``, ``a list``, ``a mapping``."""
+    """How a value reads in an error message: ``yes (a boolean)``, ``'abc'``, ``a list``, ``null``,
+    ``4.0 (a float)`` for ``!!float 4``; otherwise the text the number was written as."""
     if isinstance(value, Seq):
         return "a list"
     if isinstance(value, Map):
@@ -76,8 +80,18 @@ def describe(value: Value) -> str:
     if isinstance(value.value, bool):
         return f"{value.text or value.value} (a boolean)"
     if isinstance(value.value, str):
-        return repr(value.value)
+        return shown(value.value)
+    if isinstance(value.value, float) and "." not in value.text:
+        return f"{value.value!r} (a float)"  # `!!float 4`: "got 4" would read as an integer
     return value.text or str(value.value)
+
+
+def shown(text: str) -> str:
+    """``repr(text)``, cut after 60 characters: a message stays one readable line whatever the
+    spec holds."""
+    if len(text) > _SHOWN:
+        return f"{text[: _SHOWN - 20]!r}… ({len(text)} characters)"
+    return repr(text)
 
 
 def plain(value: Value) -> object:

@@ -90,7 +90,8 @@ def _parse(
             raise UnitError(f"must be {forms}, got {value} (negative)")
         return _bounded(value, value)
     if not isinstance(value, str):
-        shown = f"{value!r}" if isinstance(value, float) else type(value).__name__
+        # YAML's words, not Python's: `params: null` said "got NoneType"
+        shown = "null" if value is None else f"{value!r}"
         raise UnitError(f"must be {forms}, got {shown}")
     match = _SPLIT.fullmatch(value)
     if match is None or match.group(2) not in suffixes:

@@ -9,6 +9,7 @@ case says which node that is when it is not obvious.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,42 @@ CASES = [
         "net.yaml:1:1: the spec is empty: it needs `input` and `layers`",
         id="empty-file",
     ),
+    # plain data only (docs/spec-format.md, *Reading a spec*); tests/test_spec_limits.py has more
+    pytest.param(
+        "input: !foo [3, 8, 8]\nlayers: []\n",
+        "net.yaml:1:8: the YAML tag !foo is not allowed: a spec is plain data "
+        "(allowed tags: !!str, !!int, !!float, !!bool, !!null, !!seq, !!map)",
+        id="yaml-tag",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers:\n  - conv: {<<: {out: 4}, kernel: 3}\n",
+        "net.yaml:3:12: merge keys (<<) are not supported: write the fields out, "
+        "or use a block with parameters",
+        id="yaml-merge-key",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers: &a [*a]\n",
+        "net.yaml:2:13: alias *a is used inside the node it names: a recursive alias",
+        id="yaml-recursive-alias",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers: " + "[" * 70 + "]" * 70 + "\n",
+        # the root mapping is level 1: the 64th `[` (column 72) opens level 65
+        "net.yaml:2:72: lists and mappings are nested more than 64 levels deep",
+        id="yaml-too-deep",
+    ),
+    pytest.param(
+        "input: [3, 9223372036854775808, 8]\nlayers: []\n",
+        "net.yaml:1:12: the integer 9223372036854775808 is too large: integers must be at most "
+        "9223372036854775807",
+        id="integer-past-int64",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nlayers: []\nbudget: {macs: 1:30}\n",
+        "net.yaml:3:16: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, "
+        "or quote it for text",
+        id="budget-base-60",
+    ),
     pytest.param(
         "# nothing\n",
         "net.yaml:1:1: the spec is empty: it needs `input` and `layers`",
@@ -123,12 +160,12 @@ CASES = [
     ),
     pytest.param(
         "name: 3\ninput: [8, 8, 8]\nlayers: []\n",
-        "net.yaml:1:7: `name` must be a non-empty string, got 3",
+        "net.yaml:1:7: `name` must be a string, got 3",
         id="spec-name-not-string",
     ),
     pytest.param(
         "name: ''\ninput: [8, 8, 8]\nlayers: []\n",
-        "net.yaml:1:7: `name` must be a non-empty string, got ''",
+        "net.yaml:1:7: spec name must not be empty",
         id="spec-name-empty",
     ),
     pytest.param(
@@ -208,7 +245,7 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 010, 8]\nlayers: []\n",
-        "net.yaml:1:12: field input: must be an integer >= 1, got 010, which YAML 1.1 reads as the octal number 8: remove the leading zero",
+        "net.yaml:1:12: 010 is octal 8 in YAML 1.1: write 8, or 10",
         id="input-octal",
     ),
     pytest.param(
@@ -289,17 +326,17 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    name: a.b\n",
-        "net.yaml:4:11: layers[0]: name 'a.b' must be non-empty, without dots (the path separator) or spaces",
+        "net.yaml:4:11: layers[0]: layer name 'a.b' must not contain dots (the separator of layer paths)",
         id="name-with-dot",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    name: 'a b'\n",
-        "net.yaml:4:11: layers[0]: name 'a b' must be non-empty, without dots (the path separator) or spaces",
+        "net.yaml:4:11: layers[0]: layer name 'a b' must not contain whitespace",
         id="name-with-space",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    name: ''\n",
-        "net.yaml:4:11: layers[0]: name '' must be non-empty, without dots (the path separator) or spaces",
+        "net.yaml:4:11: layers[0]: layer name must not be empty",
         id="name-empty",
     ),
     pytest.param(
@@ -359,7 +396,7 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers:\n  - conv: {out: 017, kernel: 3}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 017, which YAML 1.1 reads as the octal number 15: remove the leading zero",
+        "net.yaml:3:17: 017 is octal 15 in YAML 1.1: write 15, or 17",
         id="out-octal",
     ),
     pytest.param(
@@ -755,7 +792,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - add:\n      a.b: []\n",
-        "net.yaml:4:7: layer add1: branch name 'a.b' must not contain dots",
+        "net.yaml:4:7: layer add1: branch name 'a.b' must not contain dots (the separator of layer paths)",
         id="branch-name-with-dot",
     ),
     pytest.param(
@@ -932,7 +969,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {k: [03, 3]}\n    layers:\n      - conv: {out: 4, kernel: $k}\nlayers:\n  - b: {}\n",
-        "net.yaml:4:18: layer b1.conv1, field conv.kernel: must be an integer >= 1, got 03, which YAML 1.1 reads as the octal number 3: remove the leading zero",
+        "net.yaml:4:18: 03 is octal 3 in YAML 1.1: write 3",
         id="list-parameter-octal-item",
     ),
     pytest.param(
@@ -1073,32 +1110,29 @@ BLOCK_OUT = (
 
 
 @pytest.mark.usefixtures("in_tmp")
+def test_a_parameter_keeps_the_text_it_was_written_as() -> None:
+    # the message showed the reference ("got $w (a boolean)") instead of the value
+    text = BLOCK_OUT.replace("DEFAULT", "yes").replace("ARGS", "{}")
+    # the location is the use of $w (line 6, column 21)
+    assert cli_error(text) == (
+        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got yes (a boolean)"
+    )
+
+
+@pytest.mark.usefixtures("in_tmp")
 @pytest.mark.parametrize(
     ("default", "args", "expected"),
     [
-        # 017 is octal 15 in YAML 1.1: through $w it was silently taken as 15
-        (
-            "017",
-            "{}",
-            "got 017, which YAML 1.1 reads as the octal number 15: remove the leading zero",
-        ),
-        (
-            "4",
-            "{w: 010}",
-            "got 010, which YAML 1.1 reads as the octal number 8: remove the leading zero",
-        ),
-        # the message showed the reference ("got $w (a boolean)") instead of the value
-        ("yes", "{}", "got yes (a boolean)"),
+        # 017 is octal 15 in YAML 1.1: through $w it was silently taken as 15. The loader now
+        # refuses it where it is written (the default at 4:17, the argument at 8:12), used or not.
+        ("017", "{}", "net.yaml:4:17: 017 is octal 15 in YAML 1.1: write 15, or 17"),
+        ("4", "{w: 010}", "net.yaml:8:12: 010 is octal 8 in YAML 1.1: write 8, or 10"),
     ],
 )
-def test_a_parameter_keeps_the_text_it_was_written_as(
+def test_an_octal_parameter_is_refused_where_it_is_written(
     default: str, args: str, expected: str
 ) -> None:
-    text = BLOCK_OUT.replace("DEFAULT", default).replace("ARGS", args)
-    # the location is the use of $w (line 6, column 21)
-    assert cli_error(text) == (
-        f"net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, {expected}"
-    )
+    assert cli_error(BLOCK_OUT.replace("DEFAULT", default).replace("ARGS", args)) == expected
 
 
 @pytest.mark.usefixtures("in_tmp")
@@ -1166,13 +1200,22 @@ def test_directory(in_tmp: Path) -> None:
     )
 
 
+def test_a_fifo_is_refused_without_waiting_for_a_writer(in_tmp: Path) -> None:
+    os.mkfifo(in_tmp / "net.yaml")
+    assert invoke("analyze", "net.yaml") == (
+        2,
+        "error: net.yaml is a FIFO, not a regular file: convcost reads spec files\n",
+    )
+
+
 def test_file_that_is_not_utf8(in_tmp: Path) -> None:
     (in_tmp / "latin1.yaml").write_bytes(b"name: caf\xe9\n")
     code, stderr = invoke("analyze", "latin1.yaml")
     assert code == ExitStatus.INVALID_INPUT
+    # the byte's place: line 1, column 10 (after "name: caf")
     assert stderr == (
-        "error: cannot read spec file latin1.yaml: 'utf-8' codec can't decode byte 0xe9 "
-        "in position 9: invalid continuation byte\n"
+        "error: latin1.yaml:1:10: the spec is not UTF-8: byte 0xe9 is invalid here "
+        "(invalid continuation byte); save the file as UTF-8\n"
     )
 
 

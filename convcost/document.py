@@ -1,0 +1,454 @@
+"""Read a spec document safely: bytes from a file or stream, UTF-8 text, a located tree.
+
+The only module that imports ``yaml``. PyYAML's composer builds a node graph recursively
+and its constructor copies every alias, so a 600-byte file could take gigabytes and a deep
+one a RecursionError. Here the parser's event stream is turned into :mod:`convcost.tree`
+values by one loop with an explicit stack, which enforces every bound as it goes:
+
+- the file size (:attr:`Limits.max_spec_bytes`) before anything is parsed;
+- the nesting depth (:data:`MAX_NESTING`), counting what aliases bring in;
+- the expanded size (:attr:`Limits.max_yaml_nodes`): an alias counts every node it stands
+  for, but shares the value it names instead of copying it;
+- plain data only: the core tags (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``,
+  ``!!seq``, ``!!map``); no merge keys; integers within int64, and none of YAML 1.1's
+  octal (``017``) or base-60 (``1:30``) readings.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+from convcost.errors import Location, ResourceLimitError, SpecError
+from convcost.limits import MAX_INT, MAX_NESTING, Limits
+from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe, shown
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_CORE + name for name in ("str", "int", "float", "bool", "null"))
+ALLOWED_TAGS = ("!!str", "!!int", "!!float", "!!bool", "!!null", "!!seq", "!!map")
+"""The explicit tags a spec may use; any other (``!foo``, ``!!python/…``, ``!!set``) is refused."""
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+_DIGITS = {2: 63, 10: 19, 16: 16}
+"""The most digits (leading zeros aside) an integer within :data:`MAX_INT` can have."""
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bytes and text
+
+
+def read_file(path: Path, limits: Limits) -> bytes:
+    """The bytes of a regular file, refusing anything else without blocking on it."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError(f"{path} is a directory, not a spec file")
+        _check_regular(path, info.st_mode)
+        _check_size(info.st_size, str(path), limits)
+        # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise SpecError(f"no such spec file: {path}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SpecError(f"cannot read spec file {path}: {reason}") from None
+    with os.fdopen(descriptor, "rb") as file:
+        _check_regular(path, os.fstat(file.fileno()).st_mode)
+        try:
+            data = file.read(limits.max_spec_bytes + 1)
+        except OSError as exc:
+            raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
+    _check_size(len(data), str(path), limits)
+    return data
+
+
+def read_stream(stream: BinaryIO, source: str, limits: Limits) -> bytes:
+    """At most :attr:`Limits.max_spec_bytes` bytes of a stream (standard input for ``-``)."""
+    try:
+        data = stream.read(limits.max_spec_bytes + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read {source}: {exc.strerror or exc}") from None
+    _check_size(len(data), source, limits, exact=False)
+    return data
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    for test, kind in _FILE_KINDS:
+        if test(mode):
+            raise SpecError(f"{path} is {kind}, not a regular file: convcost reads spec files")
+    if not stat.S_ISREG(mode):
+        raise SpecError(f"{path} is not a regular file: convcost reads spec files")
+
+
+def _check_size(size: int, source: str, limits: Limits, *, exact: bool = True) -> None:
+    if size > limits.max_spec_bytes:
+        amount = f"is {size} bytes" if exact else f"holds more than {limits.max_spec_bytes} bytes"
+        raise ResourceLimitError(
+            f"{source} {amount}; a spec may have at most {limits.max_spec_bytes} bytes "
+            "(Limits.max_spec_bytes)"
+        )
+
+
+def decode(data: bytes, source: str) -> str:
+    """UTF-8 text (a byte-order mark is dropped); other bytes are one error at their place."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        start = exc.start
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line = data.count(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
+        raise SpecError(
+            f"the spec is not UTF-8: byte 0x{data[start]:02x} is invalid here ({exc.reason}); "
+            "save the file as UTF-8",
+            location=Location(source, line, column),
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML events to a located tree
+
+
+def compose(
+    text: str,
+    source: str,
+    limits: Limits,
+    *,
+    on_top_key: Callable[[Scalar], None] | None = None,
+) -> Value | None:
+    """The document as a located tree, or ``None`` when it is empty.
+
+    ``on_top_key`` sees each key of a top-level mapping as soon as it is read, so that a
+    misspelt key on line 4 is reported before a huge rest of the file is parsed.
+    """
+    loader = _LOADER(text)
+    # The tree is built once and kept: pausing the cyclic GC avoids its repeated full scans
+    # of a large, growing heap (it made 10,000-layer specs load in superlinear time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        loader.get_event()  # stream start
+        if loader.check_event(StreamEndEvent):
+            return None
+        loader.get_event()  # document start
+        root = _Composer(source, limits, on_top_key).document(loader)
+        loader.get_event()  # document end
+        if not loader.check_event(StreamEndEvent):
+            raise SpecError(
+                "invalid YAML: expected a single document in the stream but found another document",
+                location=_location(source, loader.get_event().start_mark),
+            )
+        return root
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = _location(source, mark) if mark else None
+        problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise SpecError(f"invalid YAML: {problem}", location=location) from None
+    except yaml.reader.ReaderError as exc:
+        # no mark: the reader gives a character offset (and a two-line str())
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise SpecError(
+            f"invalid YAML: unacceptable character #x{ord(character):04x}: {exc.reason}",
+            location=Location(source, line, column),
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
+    finally:
+        loader.dispose()
+        if enabled:
+            gc.enable()
+
+
+def _location(source: str, mark: yaml.Mark) -> Location:
+    return Location(source, mark.line + 1, mark.column + 1)
+
+
+class _Events(Protocol):
+    """The part of a PyYAML loader that yields parser events."""
+
+    def get_event(self) -> Any: ...
+
+
+class _Frame:
+    """An open list or mapping while its items are read."""
+
+    __slots__ = ("anchor", "height", "is_map", "items", "key", "location", "seen", "size")
+
+    def __init__(self, location: Location, anchor: str | None, *, is_map: bool) -> None:
+        self.location = location
+        self.anchor = anchor
+        self.is_map = is_map
+        self.items: list[Value] = []
+        self.key: Scalar | None = None
+        self.seen: dict[object, Location] = {}
+        self.size = 1
+        """Nodes this value stands for once aliases are expanded (itself included)."""
+        self.height = 1
+        """Levels of lists and mappings, itself included (what aliases bring in counts)."""
+
+
+_OPEN = object()
+"""An anchor whose list or mapping is still being read: an alias to it is recursive."""
+
+
+class _Composer:
+    def __init__(
+        self, source: str, limits: Limits, on_top_key: Callable[[Scalar], None] | None
+    ) -> None:
+        self.source = source
+        self.limit = limits.max_yaml_nodes
+        self.on_top_key = on_top_key
+        self.resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
+            yaml.resolver.Resolver().resolve
+        )
+        self.scalars: dict[tuple[str | None, tuple[bool, bool], str], ScalarValue] = {}
+        self.anchors: dict[str, tuple[Value, int, int] | object] = {}
+        self.nodes = 0
+
+    def document(self, loader: _Events) -> Value:
+        stack: list[_Frame] = []
+        source = self.source
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is SequenceEndEvent or kind is MappingEndEvent:
+                frame = stack.pop()
+                if frame.is_map:
+                    pairs = frame.items
+                    value: Value = Map(
+                        tuple(zip(pairs[::2], pairs[1::2], strict=True)),  # type: ignore[arg-type]
+                        frame.location,
+                    )
+                else:
+                    value = Seq(tuple(frame.items), frame.location)
+                size, height = frame.size, frame.height
+                if frame.anchor is not None:
+                    self.anchors[frame.anchor] = (value, size, height)
+            else:
+                mark = event.start_mark
+                location = Location(source, mark.line + 1, mark.column + 1)
+                if kind is ScalarEvent:
+                    self._count(1, location, None)
+                    is_key = bool(stack) and stack[-1].is_map and stack[-1].key is None
+                    value = Scalar(self._scalar(event, location, is_key), location, event.value)
+                    size, height = 1, 0
+                    if event.anchor is not None:
+                        self.anchors[event.anchor] = (value, 1, 0)
+                elif kind is AliasEvent:
+                    value, size, height = self._alias(event.anchor, location, len(stack))
+                else:
+                    self._open(event, location, stack)
+                    continue
+            if not stack:
+                return value
+            self._add(stack, value, size, height)
+
+    def _open(self, event: Any, location: Location, stack: list[_Frame]) -> None:
+        is_map = type(event) is MappingStartEvent
+        assert is_map or type(event) is SequenceStartEvent, event
+        self._count(1, location, None)
+        expected = _CORE + ("map" if is_map else "seq")
+        if event.tag is not None and event.tag not in ("!", expected):
+            raise _tag_error(event.tag, location)
+        if len(stack) >= MAX_NESTING:
+            raise SpecError(
+                f"lists and mappings are nested more than {MAX_NESTING} levels deep",
+                location=location,
+            )
+        stack.append(_Frame(location, event.anchor, is_map=is_map))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = _OPEN
+
+    def _add(self, stack: list[_Frame], value: Value, size: int, height: int) -> None:
+        parent = stack[-1]
+        parent.size += size
+        if height >= parent.height:
+            parent.height = height + 1
+        if parent.is_map and parent.key is None:
+            if not isinstance(value, Scalar) or not isinstance(value.value, str):
+                raise SpecError(
+                    f"mapping keys must be names, got {describe(value)}", location=value.location
+                )
+            first = parent.seen.get(value.value)
+            if first is not None:
+                raise SpecError(
+                    f"duplicate key {shown(value.value)} (first at line {first.line})",
+                    location=value.location,
+                )
+            parent.seen[value.value] = value.location
+            parent.key = value
+            if len(stack) == 1 and self.on_top_key is not None:
+                self.on_top_key(value)
+        elif parent.is_map:
+            assert parent.key is not None
+            parent.items.append(parent.key)
+            parent.items.append(value)
+            parent.key = None
+        else:
+            parent.items.append(value)
+
+    def _alias(self, anchor: str, location: Location, depth: int) -> tuple[Value, int, int]:
+        named = self.anchors.get(anchor)
+        if named is None:
+            raise SpecError("invalid YAML: found undefined alias", location=location)
+        if named is _OPEN:
+            raise SpecError(
+                f"alias *{anchor} is used inside the node it names: a recursive alias",
+                location=location,
+            )
+        assert isinstance(named, tuple)
+        value, size, height = named
+        if depth + height > MAX_NESTING:
+            raise SpecError(
+                f"alias *{anchor} nests lists and mappings more than {MAX_NESTING} levels deep",
+                location=location,
+            )
+        self._count(size, location, anchor)
+        return value, size, height
+
+    def _count(self, size: int, location: Location, anchor: str | None) -> None:
+        self.nodes += size
+        if self.nodes > self.limit:
+            cause = (
+                f"alias *{anchor} stands for {size} nodes and takes"
+                if anchor is not None
+                else "it has"
+            )
+            raise ResourceLimitError(
+                f"the YAML document is too large: {cause} more than {self.limit} nodes once "
+                "aliases are expanded (Limits.max_yaml_nodes)",
+                location=location,
+            )
+
+    def _scalar(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
+        key = (event.tag, event.implicit, event.value)
+        value = self.scalars.get(key, _OPEN)
+        if value is _OPEN or (is_key and value == "<<"):  # `<<` as a key may be a merge key
+            value = self._construct(event, location, is_key)
+            self.scalars[key] = value
+        return value  # type: ignore[return-value]
+
+    def _construct(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
+        text: str = event.value
+        tag = event.tag
+        if tag == "!":
+            return text  # the non-specific tag: a string
+        if tag is None:
+            tag = self.resolve(yaml.ScalarNode, text, event.implicit)
+        elif tag not in _SCALAR_TAGS:
+            raise _tag_error(tag, location)
+        name = tag.removeprefix(_CORE)
+        if name == "merge":
+            if is_key:
+                raise SpecError(
+                    "merge keys (<<) are not supported: write the fields out, "
+                    "or use a block with parameters",
+                    location=location,
+                )
+            return text
+        try:
+            if name == "int":
+                return _integer(text)
+            if name == "float":
+                return _float(text)
+            if name == "bool":
+                return _boolean(text)
+        except ValueError:
+            raise SpecError(f"cannot read {shown(text)} as !!{name}", location=location) from None
+        except _Trap as trap:
+            raise SpecError(str(trap), location=location) from None
+        if name == "null":
+            return None
+        return text  # str, and the implicit timestamp (2024-01-01) and value (=) tags
+
+
+def _tag_error(tag: str, location: Location) -> SpecError:
+    shown = "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
+    return SpecError(
+        f"the YAML tag {shown} is not allowed: a spec is plain data (allowed tags: "
+        f"{', '.join(ALLOWED_TAGS)})",
+        location=location,
+    )
+
+
+class _Trap(Exception):
+    """A scalar YAML 1.1 reads other than it looks, or out of range: the message says why."""
+
+
+def _integer(text: str) -> int:
+    """An integer as YAML 1.1 writes it, within int64, refusing octal and base-60 forms."""
+    body = text.replace("_", "")
+    sign = -1 if body[:1] == "-" else 1
+    body = body.lstrip("+-")
+    if ":" in body:
+        raise _Trap(_base60(text))
+    if body[:2] in ("0b", "0x"):
+        base = 2 if body[1] == "b" else 16
+        digits = body[2:].lstrip("0") or "0"
+    elif len(body) > 1 and body[0] == "0":
+        digits = body.lstrip("0") or "0"
+        if len(digits) > _DIGITS[10] or not all(c in "01234567" for c in digits):
+            raise ValueError(text)
+        octal, decimal = sign * int(digits, 8), sign * int(digits)
+        rewrite = f"{octal}" if octal == decimal else f"{octal}, or {decimal}"
+        raise _Trap(f"{text} is octal {octal} in YAML 1.1: write {rewrite}")
+    else:
+        base, digits = 10, body
+    if len(digits) > _DIGITS[base] or abs(value := sign * int(digits, base)) > MAX_INT:
+        shown = text if len(text) <= 30 else f"{text[:20]}… ({len(text)} characters)"
+        raise _Trap(f"the integer {shown} is too large: integers must be at most {MAX_INT}")
+    return value
+
+
+def _boolean(text: str) -> bool:
+    values = yaml.constructor.SafeConstructor.bool_values
+    if text.lower() not in values:
+        raise ValueError(text)
+    return bool(values[text.lower()])
+
+
+def _float(text: str) -> float:
+    body = text.replace("_", "").lower()
+    if ":" in body:
+        raise _Trap(_base60(text))
+    if body.lstrip("+-") in (".inf", ".nan"):
+        body = body.replace(".", "")
+    return float(body)
+
+
+def _base60(text: str) -> str:
+    if len(text) > 30 or not _BASE60.fullmatch(text):
+        return f"{text[:30]} is a base-60 number in YAML 1.1: quote it for text"
+    sign = -1 if text.startswith("-") else 1
+    total = 0.0 if "." in text else 0
+    for part in text.replace("_", "").lstrip("+-").split(":"):
+        total = total * 60 + (float(part) if "." in part else int(part))
+    shown = f"{sign * total:g}" if isinstance(total, float) else f"{sign * total}"
+    return (
+        f"{text} is {shown} in YAML 1.1 (base 60, like a time): write {shown}, or quote it for text"
+    )

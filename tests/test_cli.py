@@ -340,11 +340,17 @@ def test_standard_input_errors(runner: CliRunner, monkeypatch: pytest.MonkeyPatc
     assert bad.stderr.startswith("error: <stdin>:2:")
     binary = runner.invoke(app, ["analyze", "-"], input=b"input: [3, 8, 8]\n\xff\n")
     assert binary.exit_code == ExitStatus.INVALID_INPUT
-    assert binary.stderr == "error: <stdin>: not UTF-8 text (invalid start byte at byte 17)\n"
+    assert binary.stderr == (
+        "error: <stdin>:2:1: the spec is not UTF-8: byte 0xff is invalid here "
+        "(invalid start byte); save the file as UTF-8\n"
+    )
     monkeypatch.setattr("convcost.cli.common.DEFAULT_LIMITS", Limits(max_spec_bytes=100))
     big = runner.invoke(app, ["analyze", "-"], input="#" * 101)
     assert big.exit_code == ExitStatus.RESOURCE_LIMIT
-    assert big.stderr == "error: <stdin>: the spec is larger than 100 bytes\n"
+    assert big.stderr == (
+        "error: <stdin> holds more than 100 bytes; a spec may have at most 100 bytes "
+        "(Limits.max_spec_bytes)\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,10 @@ import typer
 from rich.console import Console
 
 from convcost import zoo
-from convcost.errors import ConvcostError, ExitStatus, ResourceLimitError
+from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
 from convcost.report import DTYPE_BYTES, Report
-from convcost.spec import Spec, load_spec, parse_spec
+from convcost.spec import Spec, load_spec, read_spec_stream
 from convcost.version import __version__
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
@@ -102,7 +102,9 @@ def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
     file; any other name is a bundled model (write ``./name`` for a file without a suffix).
     """
     if source == "-":
-        return parse_spec(_read_stdin(limits), source="<stdin>", limits=limits)
+        if sys.stdin is None:
+            raise ConvcostError("standard input is closed")
+        return read_spec_stream(sys.stdin.buffer, source="<stdin>", limits=limits)
     if source.endswith((".yaml", ".yml")) or "/" in source or os.sep in source:
         if not Path(source).exists():
             bundled = zoo.find(Path(source).stem) if Path(source).name == source else None
@@ -118,25 +120,6 @@ def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
             f"bundled: {', '.join(zoo.names())} (a file name ends in .yaml or .yml, or holds a /)"
         )
     return load_spec(bundled, limits=limits)
-
-
-def _read_stdin(limits: Limits) -> str:
-    """Standard input, at most ``limits.max_spec_bytes`` of it, as UTF-8 text."""
-    stream = sys.stdin
-    if stream is None:
-        raise ConvcostError("standard input is closed")
-    try:
-        data = stream.buffer.read(limits.max_spec_bytes + 1)
-    except OSError as exc:
-        raise ConvcostError(f"cannot read standard input: {exc.strerror}") from None
-    if len(data) > limits.max_spec_bytes:
-        raise ResourceLimitError(
-            f"<stdin>: the spec is larger than {limits.max_spec_bytes:,} bytes"
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConvcostError(f"<stdin>: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def _printable(text: str) -> str:

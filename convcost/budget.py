@@ -3,21 +3,32 @@
 A spec's top-level ``budget`` applies to every variant; a variant's own ``budget`` overrides
 it metric by metric; command-line flags override both. :func:`evaluate` compares a budget
 with a :class:`Report` and returns one typed :class:`Result` per limit.
+
+The loader reads every budget of a spec with :func:`read_budget` as it loads it, so a bad
+budget is an error for every command, not only for ``check``.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
 from convcost.fields import did_you_mean, int_value
+from convcost.limits import MAX_INT
 from convcost.receptive import Coverage
 from convcost.report import Report
-from convcost.spec import Spec, Variant
 from convcost.tree import Map, Scalar, Seq, Value, describe
 from convcost.units import BYTE_FORMS, COUNT_FORMS, UnitError, parse_bytes, parse_count
+
+if TYPE_CHECKING:  # the loader imports this module to read budgets at load
+    from convcost.spec import Spec, Variant
+
+MAX_TEXT_LENGTH = 64
+"""Characters in a budget written as text (``600M``): longer is no count anyone means."""
 
 
 class Metric(enum.StrEnum):
@@ -121,18 +132,40 @@ def read_budget(mapping: Map | None, *, where: str = "budget") -> Budget:
 def _limit_value(metric: Metric, value: Value, what: str) -> tuple[int, ...]:
     if metric is Metric.RECEPTIVE_FIELD:
         return _receptive_limit(value, what)
-    raw = value.value if isinstance(value, Scalar) else value
-    if isinstance(value, Scalar) and isinstance(raw, float):
+    forms = BYTE_FORMS if metric.is_bytes else COUNT_FORMS
+    problem = _scalar_problem(value)
+    if problem is not None:
+        raise SpecError(f"must be {forms}, got {problem}", location=value.location, field=what)
+    assert isinstance(value, Scalar)
+    raw = value.value
+    if isinstance(raw, float):
         raw = value.text  # exact: 1.5 is checked as the decimal the user wrote
     try:
         amount = parse_bytes(raw) if metric.is_bytes else parse_count(raw)
     except UnitError as exc:
-        shown = describe(value) if not isinstance(value, Scalar) else None
-        message = f"must be {BYTE_FORMS if metric.is_bytes else COUNT_FORMS}, got {shown}"
+        raise SpecError(str(exc), location=value.location, field=what) from None
+    if amount > MAX_INT:
         raise SpecError(
-            message if shown else str(exc), location=value.location, field=what
-        ) from None
+            f"must be at most {MAX_INT:,} (2**63 - 1), got {describe(value)}"
+            + ("" if isinstance(value.value, int) else f" = {amount:,}"),
+            location=value.location,
+            field=what,
+        )
     return (amount,)
+
+
+def _scalar_problem(value: Value) -> str | None:
+    """What makes ``value`` no count or size at all (as it reads in a message), if anything."""
+    if not isinstance(value, Scalar) or value.value is None or isinstance(value.value, bool):
+        return describe(value)
+    raw, text = value.value, value.text
+    if isinstance(raw, str) and len(raw) > MAX_TEXT_LENGTH:
+        return f"a text of {len(raw):,} characters"
+    if isinstance(raw, int) and text and not re.fullmatch(r"[-+]?[0-9][0-9_]*", text):
+        return f"{text}, which YAML 1.1 reads as {raw}: write the number in decimal digits"
+    if isinstance(raw, int) and re.fullmatch(r"[-+]?0[0-9_]+", text):
+        return f"{text}, which YAML 1.1 reads as the octal number {raw}: remove the leading zero"
+    return None
 
 
 def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:

@@ -184,7 +184,7 @@ class _Builder:
                 f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, "
                 "repeats and merges inside each other)",
                 location=entry.kind_location,
-                layer=path,
+                layer=_shortened(path),
             )
 
     def _name(
@@ -410,7 +410,7 @@ class _Builder:
                 f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} "
                 f"({len(chain)} blocks, each used inside the one before)",
                 location=entry.kind_location,
-                layer=path,
+                layer=_shortened(path),
             )
         self._add(1, entry, path)
         self._enter(entry, path)
@@ -464,6 +464,12 @@ class _Builder:
             own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
             bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
         return bound
+
+
+def _shortened(path: str) -> str:
+    """A path deep enough to pass a nesting bound, as its first and last three names."""
+    names = path.split(".")
+    return path if len(names) <= 6 else ".".join([*names[:3], "…", *names[-3:]])
 
 
 def _merged_shape(merge: MergeKind, branches: list[Branch], path: str, location: Location) -> Shape:

@@ -132,26 +132,34 @@ def read_budget(mapping: Map | None, *, where: str = "budget") -> Budget:
 def _limit_value(metric: Metric, value: Value, what: str) -> tuple[int, ...]:
     if metric is Metric.RECEPTIVE_FIELD:
         return _receptive_limit(value, what)
-    forms = BYTE_FORMS if metric.is_bytes else COUNT_FORMS
     problem = _scalar_problem(value)
     if problem is not None:
-        raise SpecError(f"must be {forms}, got {problem}", location=value.location, field=what)
+        raise SpecError(
+            f"must be {_forms(metric)}, got {problem}", location=value.location, field=what
+        )
     assert isinstance(value, Scalar)
     raw = value.value
     if isinstance(raw, float):
         raw = value.text  # exact: 1.5 is checked as the decimal the user wrote
     try:
-        amount = parse_bytes(raw) if metric.is_bytes else parse_count(raw)
+        return (_amount(metric, raw),)
     except UnitError as exc:
         raise SpecError(str(exc), location=value.location, field=what) from None
+
+
+def _forms(metric: Metric) -> str:
+    return BYTE_FORMS if metric.is_bytes else COUNT_FORMS
+
+
+def _amount(metric: Metric, raw: object) -> int:
+    """A count or a size from an int or text, at most :data:`MAX_INT`; raises :class:`UnitError`."""
+    if isinstance(raw, str) and len(raw) > MAX_TEXT_LENGTH:
+        raise UnitError(f"must be {_forms(metric)}, got a text of {len(raw):,} characters")
+    amount = parse_bytes(raw) if metric.is_bytes else parse_count(raw)
     if amount > MAX_INT:
-        raise SpecError(
-            f"must be at most {MAX_INT:,} (2**63 - 1), got {describe(value)}"
-            + ("" if isinstance(value.value, int) else f" = {amount:,}"),
-            location=value.location,
-            field=what,
-        )
-    return (amount,)
+        shown = str(raw) if isinstance(raw, int) else f"{raw!r} = {amount:,}"
+        raise UnitError(f"must be at most {MAX_INT:,} (2**63 - 1), got {shown}")
+    return amount
 
 
 def _scalar_problem(value: Value) -> str | None:
@@ -159,8 +167,6 @@ def _scalar_problem(value: Value) -> str | None:
     if not isinstance(value, Scalar) or value.value is None or isinstance(value.value, bool):
         return describe(value)
     raw, text = value.value, value.text
-    if isinstance(raw, str) and len(raw) > MAX_TEXT_LENGTH:
-        return f"a text of {len(raw):,} characters"
     if isinstance(raw, int) and text and not re.fullmatch(r"[-+]?[0-9][0-9_]*", text):
         return f"{text}, which YAML 1.1 reads as {raw}: write the number in decimal digits"
     if isinstance(raw, int) and re.fullmatch(r"[-+]?0[0-9_]+", text):
@@ -203,11 +209,16 @@ def limit_from_text(metric: Metric, text: str) -> Limit:
     """A limit given on the command line: ``5M``, ``32MiB``; ``224`` or ``224x192`` for the
     receptive field. Raises :class:`UnitError`."""
     if metric is not Metric.RECEPTIVE_FIELD:
-        amount = parse_bytes(text) if metric.is_bytes else parse_count(text)
-        return Limit(metric=metric, value=(amount,))
+        return Limit(metric=metric, value=(_amount(metric, text),))
     parts = text.replace("×", "x").replace(",", "x").split("x")
-    if not all(part.strip().isdigit() and int(part) >= 1 for part in parts):
-        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {text!r}")
+    # ASCII digits only: str.isdigit() accepts '²', which int() refuses
+    if len(text) > MAX_TEXT_LENGTH or not all(
+        re.fullmatch(r"\s*[0-9]+\s*", part) and 1 <= int(part) <= MAX_INT for part in parts
+    ):
+        shown = (
+            repr(text) if len(text) <= MAX_TEXT_LENGTH else f"a text of {len(text):,} characters"
+        )
+        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {shown}")
     return Limit(metric=metric, value=tuple(int(part) for part in parts))
 
 
@@ -303,10 +314,11 @@ def _per_axis(limit: Limit, rank: int) -> tuple[int, ...]:
     if len(limit.value) == 1:
         return limit.value * rank
     if len(limit.value) != rank:
+        # name where the limit came from: the spec's budget, or the flag
+        name = "receptive_field.min" if limit.location else limit.metric.flag
         raise SpecError(
-            f"receptive_field.min has {len(limit.value)} values but the network has "
-            f"{rank} spatial axes",
+            f"{name} has {len(limit.value)} values but the network has {rank} spatial axes",
             location=limit.location,
-            field="budget.receptive_field.min",
+            field="budget.receptive_field.min" if limit.location else None,
         )
     return limit.value

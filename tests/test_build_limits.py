@@ -97,22 +97,19 @@ def doubling(levels: int) -> str:
         pytest.param(
             REPEAT,
             # the repeat group and 10^9 relus
-            f"net.yaml:4:13: layer relu1, field repeat: the network expands to at least "
-            f"1,000,000,001 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}",
+            "net.yaml:4:13: layer relu1, field repeat: the network expands to at least 1,000,000,001 layers here, more than the limit of 1,000,000 (raise it with --max-layers; every layer, merge, block use and repeat counts as one)",
             id="repeat-1e9",
         ),
         pytest.param(
             NESTED,
             # 1 + 100·(2 + 100·(2 + 100·(2 + 100))): each level a repeat group and a merge
-            f"net.yaml:3:13: layer add1, field repeat: the network expands to at least "
-            f"102,020,201 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}",
+            f"net.yaml:3:13: layer add1, field repeat: the network expands to at least 102,020,201 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}",
             id="nested-repeats-1e8",
         ),
         pytest.param(
             doubling(30),
             # a use of b<k> is 1 + 2·(a use of b<k-1>), b0 is 3 nodes: 2^31 - 1
-            f"net.yaml:34:5: layer b291: the network expands to at least 2,147,483,647 layers "
-            f"here, more than the limit of 1,000,000 {LIMIT_NOTE}",
+            f"net.yaml:34:5: layer b291: the network expands to at least 2,147,483,647 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}",
             id="doubling-blocks-2e30",
         ),
     ],
@@ -185,8 +182,7 @@ layers:
 """
     error = build_error(text)
     assert str(error) == (
-        "net.yaml:10:13: layer stack1, field repeat: the network expands to at least "
-        f"1,002,001 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}"
+        f"net.yaml:10:13: layer stack1, field repeat: the network expands to at least 1,002,001 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}"
     )
 
 
@@ -229,10 +225,7 @@ def chain(length: int) -> str:
     return "\n".join([*lines, "layers:", "  - b0: {}", ""])
 
 
-CHAIN_ERROR = (
-    "net.yaml:34:19: layer b01.b11.b21.….b301.b311.b321: blocks nest more than 32 deep here: "
-    "b0 → b1 → b2 → … → b31 → b32 (33 blocks, each used inside the one before)"
-)
+CHAIN_ERROR = "net.yaml:34:19: layer b01.b11.b21.….b301.b311.b321: blocks nest more than 32 deep here: b0 → b1 → b2 → … → b31 → b32 (33 blocks, each used inside the one before)"
 
 
 def test_blocks_nest_32_deep_and_no_deeper() -> None:
@@ -265,10 +258,7 @@ def nested_merges(blocks: int, depth: int) -> str:
 
 def test_groups_nest_at_most_100_deep(tmp_path: Path) -> None:
     # 30 blocks of 10 nested merges: 330 groups deep, a RecursionError before the bound
-    expected = (
-        "net.yaml:12:18: layer b01.add1.a.….a.b91.add1: the network nests more than 100 groups "
-        "deep here (block uses, repeats and merges inside each other)"
-    )
+    expected = "net.yaml:12:18: layer b01.add1.a.….a.b91.add1: the network nests more than 100 groups deep here (block uses, repeats and merges inside each other)"
     assert str(build_error(nested_merges(30, 10))) == expected
     assert cli_refusal(nested_merges(30, 10), tmp_path) == (ExitStatus.INVALID_INPUT, expected)
     # 9 blocks of 10 merges: 99 groups, within the bound
@@ -290,11 +280,7 @@ def squares(count: int) -> str:
 
 
 # 3^64 = 3,433,683,820,292,512,484,657,849,089,281 (Python: 3**64), past 2^63 - 1
-SQUARES_ERROR = (
-    "net.yaml:11:11: layer sq1, field sq.a6: 'a5*a5' is "
-    "3,433,683,820,292,512,484,657,849,089,281, larger than the largest integer allowed, "
-    "9,223,372,036,854,775,807 (2**63 - 1)"
-)
+SQUARES_ERROR = "net.yaml:11:11: layer sq1, field sq.a6: 'a5*a5' is 3,433,683,820,292,512,484,657,849,089,281, larger than the largest integer allowed, 9,223,372,036,854,775,807 (2**63 - 1)"
 
 
 def test_squaring_parameter_defaults_stops_at_the_first_value_past_max_int(
@@ -319,20 +305,17 @@ ALLOWED = "allowed: integers, parameter names, + - * // % and parentheses"
     [
         pytest.param(
             "${" + "+".join(["1"] * 1000) + "}",
-            "the expression '1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+…' has 1,999 characters, "
-            "more than 256: compute it in steps with block parameters",
+            "the expression '1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+…' has 1,999 characters, more than 256: compute it in steps with block parameters",
             id="1000-terms",
         ),
         pytest.param(
             "${" + "+".join(["1"] * 17) + "}",
-            "the expression '1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1' nests 17 levels deep, more than "
-            "16: compute it in steps with block parameters",
+            "the expression '1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1' nests 17 levels deep, more than 16: compute it in steps with block parameters",
             id="17-terms",
         ),
         pytest.param(
             "${" + "-" * 20 + "1}",
-            "the expression '--------------------1' nests 21 levels deep, more than 16: "
-            "compute it in steps with block parameters",
+            "the expression '--------------------1' nests 21 levels deep, more than 16: compute it in steps with block parameters",
             id="unary-chain",
         ),
         pytest.param(
@@ -345,15 +328,12 @@ ALLOWED = "allowed: integers, parameter names, + - * // % and parentheses"
         ),
         pytest.param(
             "${9223372036854775807 + 1}",
-            "'9223372036854775807 + 1' is 9,223,372,036,854,775,808, larger than the largest "
-            "integer allowed, 9,223,372,036,854,775,807 (2**63 - 1)",
+            "'9223372036854775807 + 1' is 9,223,372,036,854,775,808, larger than the largest integer allowed, 9,223,372,036,854,775,807 (2**63 - 1)",
             id="past-max-int",
         ),
         pytest.param(
             "${9223372036854775807 * 9223372036854775807 * 9223372036854775807 * 9223372036854775807 * 9223372036854775807}",
-            "'9223372036854775807 * 9223372036854775807 * 9223372036854775807 * "
-            "9223372036854775807 * 9223372036854775807' computes an integer of more than 256 "
-            "bits (the limit for every step of an expression)",
+            "'9223372036854775807 * 9223372036854775807 * 9223372036854775807 * 9223372036854775807 * 9223372036854775807' computes an integer of more than 256 bits (the limit for every step of an expression)",
             id="product-past-256-bits",
         ),
     ],

@@ -168,9 +168,7 @@ class _Builder:
     def _too_many(self, count: int, entry: _Entry, path: str) -> ResourceLimitError:
         where = entry.repeat_location if entry.repeat is not None else None
         return ResourceLimitError(
-            f"the network expands to at least {count:,} layers here, more than the limit of "
-            f"{self.limit:,} (raise it with --max-layers; every layer, merge, block use and "
-            "repeat counts as one)",
+            f"the network expands to at least {count:,} layers here, more than the limit of {self.limit:,} (raise it with --max-layers; every layer, merge, block use and repeat counts as one)",
             location=where or entry.kind_location,
             layer=path,
             field="repeat" if where else None,
@@ -181,8 +179,7 @@ class _Builder:
         self.depth += 1
         if self.depth > MAX_NETWORK_DEPTH:
             raise SpecError(
-                f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, "
-                "repeats and merges inside each other)",
+                f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, repeats and merges inside each other)",
                 location=entry.kind_location,
                 layer=_shortened(path),
             )
@@ -407,8 +404,7 @@ class _Builder:
             chain = [*stack, block.name]
             shown = " → ".join([*chain[:3], "…", *chain[-2:]])
             raise SpecError(
-                f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} "
-                f"({len(chain)} blocks, each used inside the one before)",
+                f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} ({len(chain)} blocks, each used inside the one before)",
                 location=entry.kind_location,
                 layer=_shortened(path),
             )

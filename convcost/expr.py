@@ -48,8 +48,7 @@ def evaluate(text: str, names: Mapping[str, object]) -> int:
     text = text.strip()
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(
-            f"the expression {_shown(text)} has {len(text):,} characters, more than "
-            f"{MAX_EXPRESSION_LENGTH}: compute it in steps with block parameters"
+            f"the expression {_shown(text)} has {len(text):,} characters, more than {MAX_EXPRESSION_LENGTH}: compute it in steps with block parameters"
         )
     bad = _FORBIDDEN.search(text)
     if bad is not None:
@@ -61,8 +60,7 @@ def evaluate(text: str, names: Mapping[str, object]) -> int:
     depth = _depth(tree.body)
     if depth > MAX_EXPRESSION_DEPTH:
         raise ExpressionError(
-            f"the expression {_shown(text)} nests {depth} levels deep, more than "
-            f"{MAX_EXPRESSION_DEPTH}: compute it in steps with block parameters"
+            f"the expression {_shown(text)} nests {depth} levels deep, more than {MAX_EXPRESSION_DEPTH}: compute it in steps with block parameters"
         )
     value = _eval(tree.body, text, names)
     if abs(value) > MAX_INT:
@@ -129,6 +127,5 @@ def _bounded(value: int, text: str) -> int:
 
 def _too_large(text: str) -> ExpressionError:
     return ExpressionError(
-        f"{text!r} computes an integer of more than {MAX_EXPRESSION_BITS} bits "
-        f"(the limit for every step of an expression)"
+        f"{text!r} computes an integer of more than {MAX_EXPRESSION_BITS} bits (the limit for every step of an expression)"
     )

@@ -11,6 +11,7 @@ refused from its operands' sizes, before it is multiplied) and the size of its r
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -46,6 +47,17 @@ def evaluate(text: str, names: Mapping[str, object]) -> int:
     The result lies within ±:data:`~convcost.limits.MAX_INT`.
     """
     text = text.strip()
+    value = _eval(_parse(text), text, names)
+    if abs(value) > MAX_INT:
+        raise ExpressionError(
+            f"{text!r} is {value:,}, larger than the largest integer allowed, {MAX_INT:,} (2**63 - 1)"
+        )
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.expr:
+    """The checked syntax tree of ``text`` (a block's body parses the same texts at every use)."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(
             f"the expression {_shown(text)} has {len(text):,} characters, more than {MAX_EXPRESSION_LENGTH}: compute it in steps with block parameters"
@@ -62,12 +74,7 @@ def evaluate(text: str, names: Mapping[str, object]) -> int:
         raise ExpressionError(
             f"the expression {_shown(text)} nests {depth} levels deep, more than {MAX_EXPRESSION_DEPTH}: compute it in steps with block parameters"
         )
-    value = _eval(tree.body, text, names)
-    if abs(value) > MAX_INT:
-        raise ExpressionError(
-            f"{text!r} is {value:,}, larger than the largest integer allowed, {MAX_INT:,} (2**63 - 1)"
-        )
-    return value
+    return tree.body
 
 
 def _shown(text: str) -> str:

@@ -40,7 +40,9 @@ class Limits:
     """The bounds a caller may raise (the CLI's ``--max-layers``); the rest are constants."""
 
     max_layers: int = 1_000_000
-    """Layers after blocks and repeats are expanded (every layer of every branch counts)."""
+    """Layers after blocks and repeats are expanded, per network: every layer of every branch,
+    every merge, every use of a block and every ``repeat`` group counts one (the nodes of the
+    built :class:`~convcost.network.Network`)."""
     max_spec_bytes: int = 16 * 2**20
     """Bytes read from one spec file or standard input."""
     max_yaml_nodes: int = 2_000_000

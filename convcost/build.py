@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from convcost.errors import Location, ResourceLimitError, ShapeError, SpecError
-from convcost.expansion import ENTRY_KEYS, Sizes
+from convcost.expansion import ENTRY_KEYS, Sizes, known_integers
 from convcost.fields import (
     Args,
     MissingField,
@@ -90,7 +90,8 @@ class _Builder:
                 scope = Scope(in_channels=shape[0])
             entry = self._entry(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
-            self._check_size(entry, path)
+            if entry.repeat is not None or entry.kind in MERGE_KINDS:
+                self._check_size(entry, path, scope)  # a block use is checked once bound
             if entry.repeat is None:
                 node = self._node(entry, path, shape, scope, stack)
             else:
@@ -149,13 +150,10 @@ class _Builder:
             repeat_value.location if repeat_value is not None else None,
         )
 
-    def _check_size(self, entry: _Entry, path: str) -> None:
+    def _check_size(self, entry: _Entry, path: str, scope: Scope) -> None:
         """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""
-        if entry.repeat is None and not (
-            entry.kind in MERGE_KINDS or entry.kind in self.sizes.blocks
-        ):
-            return  # one layer: counted as it is made
-        size = self.sizes.entry(entry.kind, entry.args, entry.repeat)
+        known = known_integers(scope.names())
+        size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
 
@@ -302,7 +300,9 @@ class _Builder:
             out = parsed.output_shape(shape)
         except LayerShapeError as exc:
             raise self._shape_error(exc, entry, path) from None
-        self._add(1, entry, path)
+        self.count += 1  # _add(1, …), inlined: the one call made for every layer
+        if self.count > self.limit:
+            raise self._too_many(self.count, entry, path)
         return LayerNode(
             path=path,
             layer=parsed,
@@ -408,10 +408,13 @@ class _Builder:
                 location=entry.kind_location,
                 layer=_shortened(path),
             )
-        self._add(1, entry, path)
-        self._enter(entry, path)
         params = self._bind(block, entry, path, scope)
         body_scope = Scope(in_channels=shape[0], params=params, block=block.name)
+        size = self.sizes.block_use(block, known_integers(body_scope.names()))
+        if self.count + size > self.limit:
+            raise self._too_many(self.count + size, entry, path)
+        self._add(1, entry, path)
+        self._enter(entry, path)
         nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
         self.depth -= 1
         return GroupNode(

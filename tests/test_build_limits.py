@@ -91,6 +91,16 @@ def doubling(levels: int) -> str:
     return "\n".join([*lines, "layers:", f"  - b{levels - 1}: {{}}", ""])
 
 
+def doubling_by_parameter(levels: int) -> str:
+    """Block b<k> repeats b<k-1> `$n` times, n = 2 by default; b0 repeats a relu."""
+    lines = ["input: [1, 8]", "blocks:", "  b0: {params: {n: 2}, layers: [{relu: {}, repeat: $n}]}"]
+    lines += [
+        f"  b{k}: {{params: {{n: 2}}, layers: [{{b{k - 1}: {{}}, repeat: $n}}]}}"
+        for k in range(1, levels)
+    ]
+    return "\n".join([*lines, "layers:", f"  - b{levels - 1}: {{}}", ""])
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -112,6 +122,12 @@ def doubling(levels: int) -> str:
             f"net.yaml:34:5: layer b291: the network expands to at least 2,147,483,647 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}",
             id="doubling-blocks-2e30",
         ),
+        pytest.param(
+            doubling_by_parameter(30),
+            # a use of b<k> is 2 + 2·(a use of b<k-1>), b0 is 4 nodes: 6·2^29 - 2
+            f"net.yaml:34:5: layer b291: the network expands to at least 3,221,225,470 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}",
+            id="doubling-by-parameter",
+        ),
     ],
 )
 def test_an_expansion_bomb_is_refused_before_it_is_built(text: str, expected: str) -> None:
@@ -122,7 +138,9 @@ def test_an_expansion_bomb_is_refused_before_it_is_built(text: str, expected: st
 
 
 @pytest.mark.parametrize(
-    "text", [REPEAT, NESTED, doubling(30)], ids=["repeat", "nested", "doubling"]
+    "text",
+    [REPEAT, NESTED, doubling(30), doubling_by_parameter(30)],
+    ids=["repeat", "nested", "doubling", "doubling-by-parameter"],
 )
 def test_the_cli_refuses_an_expansion_bomb_with_exit_4(text: str, tmp_path: Path) -> None:
     code, line = cli_refusal(text, tmp_path)
@@ -165,24 +183,23 @@ def test_one_node_past_the_limit_is_refused_at_the_entry_that_overflows(
     assert str(error) == (f"{expected}layers here, more than the limit of {limit} {LIMIT_NOTE}")
 
 
-def test_a_repeat_counted_from_a_parameter_is_projected_from_its_first_repetition() -> None:
-    # The static bound sees `repeat: $n` as one repetition; once the first use of `stack`
-    # is built (1 + 1 + 1000 nodes) and leaves the shape unchanged, the other 999 are the
-    # same: 1 + 1000·1002 = 1,002,001, refused after building one repetition.
+def test_a_repeat_counted_from_the_channels_is_projected_from_its_first_repetition() -> None:
+    # Before the repeat is built, the channels arriving at each use of `stack` are unknown, so
+    # its inner repeat counts one. The first use is built (1 + 1 + 2·500 nodes); it leaves the
+    # shape unchanged, so the other 999 are the same: 1 + 1000·1002 = 1,002,001.
     text = """input: [2, 8]
 blocks:
   stack:
-    params: {n: 1}
     layers:
       - relu: {}
-        repeat: $n
+        repeat: ${in_channels * 500}
 layers:
-  - stack: {n: 1000}
+  - stack: {}
     repeat: 1000
 """
     error = build_error(text)
     assert str(error) == (
-        f"net.yaml:10:13: layer stack1, field repeat: the network expands to at least 1,002,001 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}"
+        f"net.yaml:9:13: layer stack1, field repeat: the network expands to at least 1,002,001 layers here, more than the limit of 1,000,000 {LIMIT_NOTE}"
     )
 
 

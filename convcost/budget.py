@@ -3,21 +3,32 @@
 A spec's top-level ``budget`` applies to every variant; a variant's own ``budget`` overrides
 it metric by metric; command-line flags override both. :func:`evaluate` compares a budget
 with a :class:`Report` and returns one typed :class:`Result` per limit.
+
+The loader reads every budget of a spec with :func:`read_budget` as it loads it, so a bad
+budget is an error for every command, not only for ``check``.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
 from convcost.fields import did_you_mean, int_value
+from convcost.limits import MAX_INT
 from convcost.receptive import Coverage
 from convcost.report import Report
-from convcost.spec import Spec, Variant
 from convcost.tree import Map, Scalar, Seq, Value, describe
 from convcost.units import BYTE_FORMS, COUNT_FORMS, UnitError, parse_bytes, parse_count
+
+if TYPE_CHECKING:  # the loader imports this module to read budgets at load
+    from convcost.spec import Spec, Variant
+
+MAX_TEXT_LENGTH = 64
+"""Characters in a budget written as text (``600M``): longer is no count anyone means."""
 
 
 class Metric(enum.StrEnum):
@@ -121,18 +132,39 @@ def read_budget(mapping: Map | None, *, where: str = "budget") -> Budget:
 def _limit_value(metric: Metric, value: Value, what: str) -> tuple[int, ...]:
     if metric is Metric.RECEPTIVE_FIELD:
         return _receptive_limit(value, what)
-    raw = value.value if isinstance(value, Scalar) else value
-    if isinstance(value, Scalar) and isinstance(raw, float):
+    problem = _scalar_problem(value)
+    if problem is not None:
+        raise SpecError(
+            f"must be {_forms(metric)}, got {problem}", location=value.location, field=what
+        )
+    assert isinstance(value, Scalar)
+    raw = value.value
+    if isinstance(raw, float):
         raw = value.text  # exact: 1.5 is checked as the decimal the user wrote
     try:
-        amount = parse_bytes(raw) if metric.is_bytes else parse_count(raw)
+        return (_amount(metric, raw),)
     except UnitError as exc:
-        shown = describe(value) if not isinstance(value, Scalar) else None
-        message = f"must be {BYTE_FORMS if metric.is_bytes else COUNT_FORMS}, got {shown}"
-        raise SpecError(
-            message if shown else str(exc), location=value.location, field=what
-        ) from None
-    return (amount,)
+        raise SpecError(str(exc), location=value.location, field=what) from None
+
+
+def _forms(metric: Metric) -> str:
+    return BYTE_FORMS if metric.is_bytes else COUNT_FORMS
+
+
+def _amount(metric: Metric, raw: object) -> int:
+    """A count or a size from an int or text, at most :data:`MAX_INT` (:mod:`convcost.units`
+    bounds it); raises :class:`UnitError`."""
+    return parse_bytes(raw) if metric.is_bytes else parse_count(raw)
+
+
+def _scalar_problem(value: Value) -> str | None:
+    """What makes ``value`` no count or size at all (as it reads in a message), if anything."""
+    if not isinstance(value, Scalar) or value.value is None or isinstance(value.value, bool):
+        return describe(value)
+    raw, text = value.value, value.text
+    if isinstance(raw, int) and text and not re.fullmatch(r"[-+]?[0-9][0-9_]*", text):
+        return f"{text}, which YAML 1.1 reads as {raw}: write the number in decimal digits"
+    return None
 
 
 def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:
@@ -170,11 +202,16 @@ def limit_from_text(metric: Metric, text: str) -> Limit:
     """A limit given on the command line: ``5M``, ``32MiB``; ``224`` or ``224x192`` for the
     receptive field. Raises :class:`UnitError`."""
     if metric is not Metric.RECEPTIVE_FIELD:
-        amount = parse_bytes(text) if metric.is_bytes else parse_count(text)
-        return Limit(metric=metric, value=(amount,))
+        return Limit(metric=metric, value=(_amount(metric, text),))
     parts = text.replace("×", "x").replace(",", "x").split("x")
-    if not all(part.strip().isdigit() and int(part) >= 1 for part in parts):
-        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {text!r}")
+    # ASCII digits only: str.isdigit() accepts '²', which int() refuses
+    if len(text) > MAX_TEXT_LENGTH or not all(
+        re.fullmatch(r"\s*[0-9]+\s*", part) and 1 <= int(part) <= MAX_INT for part in parts
+    ):
+        shown = (
+            repr(text) if len(text) <= MAX_TEXT_LENGTH else f"a text of {len(text):,} characters"
+        )
+        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {shown}")
     return Limit(metric=metric, value=tuple(int(part) for part in parts))
 
 
@@ -270,10 +307,11 @@ def _per_axis(limit: Limit, rank: int) -> tuple[int, ...]:
     if len(limit.value) == 1:
         return limit.value * rank
     if len(limit.value) != rank:
+        # name where the limit came from: the spec's budget, or the flag
+        name = "receptive_field.min" if limit.location else limit.metric.flag
         raise SpecError(
-            f"receptive_field.min has {len(limit.value)} values but the network has "
-            f"{rank} spatial axes",
+            f"{name} has {len(limit.value)} values but the network has {rank} spatial axes",
             location=limit.location,
-            field="budget.receptive_field.min",
+            field="budget.receptive_field.min" if limit.location else None,
         )
     return limit.value

@@ -2,13 +2,22 @@
 
 Layer fields are read here rather than in the loader because a block's body sees its
 parameters and ``in_channels``, which are known only when the block is used.
+
+The expansion is bounded before it is allocated (:mod:`convcost.limits`): blocks nest at most
+:data:`MAX_BLOCK_DEPTH` deep and groups :data:`MAX_NETWORK_DEPTH` deep, and the network has at
+most ``spec.limits.max_layers`` nodes. Every node counts as one: each layer, each merge, each
+use of a block, each ``repeat`` group (a ``separable`` is a group of two layers: three).
+Before an entry is built its size is bounded from below (:mod:`convcost.expansion`), and a
+repeat whose repetition leaves the shape unchanged projects the rest from the one it built, so
+a spec of 10⁹ layers is refused after building almost nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from convcost.errors import Location, ShapeError, SpecError
+from convcost.errors import Location, ResourceLimitError, ShapeError, SpecError
+from convcost.expansion import ENTRY_KEYS, Sizes, known_integers
 from convcost.fields import (
     Args,
     MissingField,
@@ -22,6 +31,7 @@ from convcost.fields import (
 )
 from convcost.kinds import KINDS, MERGE_KINDS, field_names
 from convcost.layers import LayerShapeError, Separable, Shape
+from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
 from convcost.network import (
     Branch,
     GroupKind,
@@ -34,8 +44,6 @@ from convcost.network import (
 )
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.tree import Map, Scalar, Seq, Value, describe
-
-ENTRY_KEYS = ("name", "repeat")
 
 
 def build(
@@ -57,12 +65,19 @@ class _Entry:
     name: str
     repeat: int | None
     location: Location
+    repeat_location: Location | None = None
 
 
 class _Builder:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.kinds = sorted([*KINDS, *MERGE_KINDS, *(block.name for block in spec.blocks)])
+        self.limit = spec.limits.max_layers
+        self.count = 0
+        """Nodes built so far."""
+        self.depth = 0
+        """Groups (block uses, repeats, merges) around the entry being built."""
+        self.sizes = Sizes(spec)
 
     def sequence(
         self, entries: Seq, shape: Shape, prefix: str, scope: Scope, stack: tuple[str, ...]
@@ -76,6 +91,8 @@ class _Builder:
                 scope = Scope(in_channels=shape[0])
             entry = self._entry(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
+            if entry.repeat is not None or entry.kind in MERGE_KINDS:
+                self._check_size(entry, path, scope)  # a block use is checked once bound
             if entry.repeat is None:
                 node = self._node(entry, path, shape, scope, stack)
             else:
@@ -124,7 +141,47 @@ class _Builder:
         if repeat_value is not None:
             resolved = resolve(repeat_value, scope, layer=name, what="repeat")
             repeat = int_value(resolved, minimum=1, layer=name, what="repeat")
-        return _Entry(kind, key.location, args, name, repeat, raw.location)
+        return _Entry(
+            kind,
+            key.location,
+            args,
+            name,
+            repeat,
+            raw.location,
+            repeat_value.location if repeat_value is not None else None,
+        )
+
+    def _check_size(self, entry: _Entry, path: str, scope: Scope) -> None:
+        """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""
+        known = known_integers(scope.names())
+        size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
+        if self.count + size > self.limit:
+            raise self._too_many(self.count + size, entry, path)
+
+    def _add(self, nodes: int, entry: _Entry, path: str) -> None:
+        """Count ``nodes`` about to be made for ``entry``; refuse past the limit."""
+        self.count += nodes
+        if self.count > self.limit:
+            raise self._too_many(self.count, entry, path)
+
+    def _too_many(self, count: int, entry: _Entry, path: str) -> ResourceLimitError:
+        where = entry.repeat_location if entry.repeat is not None else None
+        return ResourceLimitError(
+            f"the network expands to at least {count:,} layers here, more than the limit of {self.limit:,} (raise it with --max-layers; every layer, merge, block use and repeat counts as one)",
+            location=where or entry.kind_location,
+            layer=path,
+            field="repeat" if where else None,
+        )
+
+    def _enter(self, entry: _Entry, path: str) -> None:
+        """One more group around what is built next; refuse past :data:`MAX_NETWORK_DEPTH`."""
+        self.depth += 1
+        if self.depth > MAX_NETWORK_DEPTH:
+            raise SpecError(
+                f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, repeats and merges inside each other)",
+                location=entry.kind_location,
+                layer=_shortened(path),
+            )
 
     def _name(
         self,
@@ -171,13 +228,23 @@ class _Builder:
         self, entry: _Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> Node:
         assert entry.repeat is not None
+        self._add(1, entry, path)
+        self._enter(entry, path)
         children: list[Node] = []
         current = shape
         for index in range(entry.repeat):
             child_scope = Scope(in_channels=current[0], params=scope.params, block=scope.block)
+            before = self.count
             child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
             children.append(child)
+            left = entry.repeat - index - 1
+            if left and child.output_shape == current:
+                # the next repetitions get the same input, so they build the same nodes
+                projected = self.count + (self.count - before) * left
+                if projected > self.limit:
+                    raise self._too_many(projected, entry, path)
             current = child.output_shape
+        self.depth -= 1
         return GroupNode(
             path=path,
             group=GroupKind.REPEAT,
@@ -193,7 +260,7 @@ class _Builder:
     ) -> Node:
         if entry.kind in MERGE_KINDS:
             return self._merge(entry, path, shape, scope, stack)
-        block = self.spec.block(entry.kind)
+        block = self.sizes.blocks.get(entry.kind)
         if block is not None:
             return self._block(block, entry, path, shape, scope, stack)
         args = entry.args
@@ -225,10 +292,14 @@ class _Builder:
                 raise
             reader.finish()
             if isinstance(parsed, Separable):
+                self._add(3, entry, path)
                 return self._separable(parsed, entry, path, shape)
             out = parsed.output_shape(shape)
         except LayerShapeError as exc:
             raise self._shape_error(exc, entry, path) from None
+        self.count += 1  # _add(1, …), inlined: the one call made for every layer
+        if self.count > self.limit:
+            raise self._too_many(self.count, entry, path)
         return LayerNode(
             path=path,
             layer=parsed,
@@ -277,6 +348,8 @@ class _Builder:
                 location=entry.args.location,
                 layer=path,
             )
+        self._add(1, entry, path)
+        self._enter(entry, path)
         branches = []
         for key, raw_layers in entry.args.entries:
             name = str(key.value)
@@ -294,6 +367,7 @@ class _Builder:
             branches.append(
                 Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
             )
+        self.depth -= 1
         output = _merged_shape(merge, branches, path, entry.kind_location)
         return MergeNode(
             path=path,
@@ -320,9 +394,23 @@ class _Builder:
                 location=entry.kind_location,
                 layer=path,
             )
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            chain = [*stack, block.name]
+            shown = " → ".join([*chain[:3], "…", *chain[-2:]])
+            raise SpecError(
+                f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} ({len(chain)} blocks, each used inside the one before)",
+                location=entry.kind_location,
+                layer=_shortened(path),
+            )
         params = self._bind(block, entry, path, scope)
         body_scope = Scope(in_channels=shape[0], params=params, block=block.name)
+        size = self.sizes.block_use(block, known_integers(body_scope.names()))
+        if self.count + size > self.limit:
+            raise self._too_many(self.count + size, entry, path)
+        self._add(1, entry, path)
+        self._enter(entry, path)
         nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
+        self.depth -= 1
         return GroupNode(
             path=path,
             group=GroupKind.BLOCK,
@@ -369,6 +457,12 @@ class _Builder:
             own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
             bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
         return bound
+
+
+def _shortened(path: str) -> str:
+    """A path deep enough to pass a nesting bound, as its first and last three names."""
+    names = path.split(".")
+    return path if len(names) <= 6 else ".".join([*names[:3], "…", *names[-3:]])
 
 
 def _merged_shape(merge: MergeKind, branches: list[Branch], path: str, location: Location) -> Shape:

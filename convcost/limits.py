@@ -30,13 +30,19 @@ MAX_EXPRESSION_BITS = 256
 MAX_BLOCK_DEPTH = 32
 """Blocks used inside blocks, from the top-level layer list to the innermost layer."""
 
+MAX_NETWORK_DEPTH = 100
+"""Groups inside groups once blocks are expanded: block uses, ``repeat`` entries and merges on
+the way from the top-level layer list to a layer (every tree walker recurses this deep)."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
     """The bounds a caller may raise (the CLI's ``--max-layers``); the rest are constants."""
 
     max_layers: int = 1_000_000
-    """Layers after blocks and repeats are expanded (every layer of every branch counts)."""
+    """Layers after blocks and repeats are expanded, per network: every layer of every branch,
+    every merge, every use of a block and every ``repeat`` group counts one (the nodes of the
+    built :class:`~convcost.network.Network`)."""
     max_spec_bytes: int = 16 * 2**20
     """Bytes read from one spec file or standard input."""
     max_yaml_nodes: int = 2_000_000

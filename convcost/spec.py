@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from convcost.budget import read_budget
 from convcost.document import compose, decode, read_file, read_stream
 from convcost.errors import Location, ResourceLimitError, SpecError
 from convcost.fields import check_name, did_you_mean, read_shape
@@ -121,6 +122,7 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
     name = _name(root, source)
     blocks = _blocks(root.get("blocks"))
     budget = _optional_map(root, "budget")
+    read_budget(budget)  # checked at load, so that every command refuses a bad budget
     layers, variants = root.get("layers"), root.get("variants")
     if layers is not None and variants is not None:
         raise SpecError(
@@ -301,6 +303,7 @@ def _variants(value: Value, root: Map) -> tuple[Variant, ...]:
             if layers is None:
                 raise SpecError(f"variant {name!r} has no `layers`", location=body.location)
             budget = _optional_map(body, "budget")
+            read_budget(budget, where=f"variants.{name}.budget")
         else:
             own_input, layers = None, body
         input_shape = own_input or shared_input

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -14,11 +15,13 @@ from convcost.budget import (
     Status,
     budget_for,
     evaluate,
+    limit_from_text,
     read_budget,
 )
-from convcost.errors import SpecError
+from convcost.errors import ExitStatus, SpecError
 from convcost.receptive import Coverage
 from convcost.units import UnitError, parse_bytes, parse_count, parse_percent
+from tests.bounds import run_cli
 
 # quickstart-like net on [3, 8, 8]: conv 3→4 k3 p1 (112 params, 4·64·27 = 6,912 MACs),
 # relu, conv 4→2 k3 (2·4·9 + 2 = 74 params; 6×6 out: 2·36·36 = 2,592 MACs).
@@ -203,9 +206,8 @@ def test_unknown_receptive_field_is_not_a_pass() -> None:
     ],
 )
 def test_budget_errors_name_file_line_and_field(budget: str, message: str) -> None:
-    spec = spec_with(budget)
     with pytest.raises(SpecError, match=message):
-        budget_for(spec, spec.variants[0])
+        spec_with(budget)  # budgets are read when the spec is loaded
 
 
 def test_per_axis_minimum_must_match_the_rank() -> None:
@@ -256,12 +258,131 @@ def test_variant_budget_overrides_the_top_level_one_and_flags_override_both() ->
 
 
 def test_variant_budget_errors_name_the_variant() -> None:
-    spec = convcost.parse_spec(VARIANTS.replace("params: 1K", "prams: 1K"), source="v.yaml")
     with pytest.raises(SpecError, match=r"v.yaml:11:7: field variants.big.budget.prams"):
-        budget_for(spec, spec.variants[1])
+        convcost.parse_spec(VARIANTS.replace("params: 1K", "prams: 1K"), source="v.yaml")
 
 
 def test_empty_budget() -> None:
     assert not read_budget(None)
     spec = convcost.parse_spec(NET)
     assert not budget_for(spec, spec.variants[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Budgets are read when the spec is loaded; every malformed value is one line
+
+COUNTS = "must be an integer, or a number with K, M, G or T (powers of 1000), e.g. 5M, 1.2G, got"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-5", f"{COUNTS} -5 (negative)"),
+        ("1.7", "must be a whole number, got '1.7' = 1.7"),
+        ("true", f"{COUNTS} true (a boolean)"),
+        (
+            "null",
+            "must be an integer, or a number with K, M, G or T (powers of 1000), e.g. 5M, 1.2G, got null",
+        ),
+        ("Infinity", f"{COUNTS} 'Infinity'"),
+        ("1e400", f"{COUNTS} '1e400'"),  # YAML 1.1 reads it as a string
+        ("1.0e400", f"{COUNTS} '1.0e400'"),  # YAML 1.1 reads it as the float inf
+        (
+            '"9300000T"',  # 9.3·10^18 > 2^63 - 1 ≈ 9.22·10^18
+            "must be at most 9,223,372,036,854,775,807, got '9300000T'",
+        ),
+        (
+            '"' + "9" * 5000 + '"',
+            "must be at most 9,223,372,036,854,775,807, got a number of 5000 digits",
+        ),
+        ("0x10", f"{COUNTS} 0x10, which YAML 1.1 reads as 16: write the number in decimal digits"),
+    ],
+)
+def test_a_malformed_budget_value_is_one_line_at_load(value: str, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        spec_with(f"  params: {value}\n")
+    assert str(caught.value) == f"net.yaml:8:11: field budget.params: {message}"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "9223372036854775808",  # 2^63
+            "the integer 9223372036854775808 is too large: integers must be at most 9223372036854775807",
+        ),
+        ("017", "017 is octal 15 in YAML 1.1: write 15, or 17"),
+        ("1:30", "1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text"),
+    ],
+)
+def test_yaml_traps_in_a_budget_are_refused_by_the_loader(value: str, message: str) -> None:
+    # the loader refuses these integers wherever they are written, before budgets are read
+    with pytest.raises(SpecError) as caught:
+        spec_with(f"  params: {value}\n")
+    assert str(caught.value) == f"net.yaml:8:11: {message}"
+
+
+def test_the_largest_budget_value_is_max_int() -> None:
+    spec = spec_with("  params: 9223372036854775807\n  macs: 1_000\n")
+    budget = budget_for(spec, spec.variants[0])
+    assert [limit.value for limit in budget.limits] == [(2**63 - 1,), (1000,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "  parms: 5M\n",
+            "net.yaml:8:3: field budget.parms: unknown budget 'parms'; did you mean 'params'?; allowed: params, macs, flops, activation_memory, peak_memory, receptive_field",
+        ),
+        (
+            VARIANTS.replace("params: 1K", "params: 1:30"),
+            "net.yaml:11:15: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text",
+        ),
+    ],
+    ids=["top-level", "variant"],
+)
+def test_analyze_refuses_a_bad_budget_with_exit_2(text: str, message: str, tmp_path: Path) -> None:
+    spec = text if text.startswith("\n") else f"{NET}budget:\n{text}"
+    (tmp_path / "net.yaml").write_text(spec, encoding="utf-8")
+    finished = run_cli("analyze", "net.yaml", cwd=tmp_path)
+    assert (finished.exit_code, finished.stdout) == (ExitStatus.INVALID_INPUT, "")
+    assert finished.stderr == f"error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("metric", "text", "message"),
+    [
+        (
+            Metric.RECEPTIVE_FIELD,
+            "²",  # str.isdigit() is true for it, int() refuses it
+            "must be an integer >= 1, or one per axis such as 224x224, got '²'",
+        ),
+        (
+            Metric.PARAMS,
+            "9" * 5000,
+            "must be at most 9,223,372,036,854,775,807, got a number of 5000 digits",
+        ),
+        (
+            Metric.MACS,
+            "99999999999999999999",
+            "must be at most 9,223,372,036,854,775,807, got '99999999999999999999'",
+        ),
+    ],
+)
+def test_a_malformed_flag_value_is_a_unit_error(metric: Metric, text: str, message: str) -> None:
+    with pytest.raises(UnitError) as caught:
+        limit_from_text(metric, text)
+    assert str(caught.value) == message
+
+
+def test_a_receptive_field_flag_of_the_wrong_rank_names_the_flag() -> None:
+    spec = convcost.parse_spec(NET, source="net.yaml")
+    flags = Budget((limit_from_text(Metric.RECEPTIVE_FIELD, "5x5x5"),))
+    with pytest.raises(SpecError) as caught:
+        evaluate(budget_for(spec, spec.variants[0], flags), convcost.analyze(spec))
+    error = caught.value
+    assert (str(error), error.field) == (
+        "--min-receptive-field has 3 values but the network has 2 spatial axes",
+        None,
+    )

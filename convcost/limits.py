@@ -45,7 +45,7 @@ class Limits:
     built :class:`~convcost.network.Network`)."""
     max_spec_bytes: int = 16 * 2**20
     """Bytes read from one spec file or standard input."""
-    max_yaml_nodes: int = 2_000_000
+    max_yaml_nodes: int = 1_000_000
     """YAML nodes after aliases are expanded (``*a`` counts every node it stands for)."""
 
 

@@ -249,16 +249,17 @@ def alias_levels(levels: int) -> str:
 
 
 BOMB_MESSAGE = (
-    "the YAML document is too large: alias *a5 stands for 1111111 nodes and takes more than "
-    "2000000 nodes once aliases are expanded (Limits.max_yaml_nodes)"
+    "the YAML document is too large: alias *a4 stands for 111111 nodes and takes more than "
+    "1000000 nodes once aliases are expanded (Limits.max_yaml_nodes)"
 )
 
 
 def test_an_alias_bomb_is_refused_by_the_cli(in_tmp: Path) -> None:
     Path("net.yaml").write_text(alias_levels(6), encoding="utf-8")  # 557 bytes, 10⁷ scalars
-    # a0…a5 hold 1,234,566 nodes; the first *a5 in a6 (line 11, column 16) takes 1,111,111 more
+    # a0…a4 hold 123,455 nodes (a_k: 11…1 with k+2 ones); each *a4 in a5 (line 10) adds 111,111,
+    # so the eighth one (column 16 + 7·5 = 51) takes the count past 1,000,000
     assert_refused(
-        run_cli("analyze", "net.yaml"), ExitStatus.RESOURCE_LIMIT, f"net.yaml:11:16: {BOMB_MESSAGE}"
+        run_cli("analyze", "net.yaml"), ExitStatus.RESOURCE_LIMIT, f"net.yaml:10:51: {BOMB_MESSAGE}"
     )
 
 
@@ -270,23 +271,23 @@ def test_an_alias_bomb_is_refused_in_under_a_second_and_100_mb() -> None:
     seconds = time.process_time() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert str(caught.value) == f"net.yaml:11:16: {BOMB_MESSAGE}"
+    assert str(caught.value) == f"net.yaml:10:51: {BOMB_MESSAGE}"
     assert seconds < 1, seconds
     assert peak < 100 * 2**20, peak
 
 
 def test_aliases_share_what_they_name() -> None:
-    # a5 stands for 1,111,111 nodes: within the limit, and loaded without copying them
+    # a4 stands for 111,111 nodes (a0…a4: 123,455): within the limit, and loaded without copies
     tracemalloc.start()
-    spec = convcost.parse_spec(alias_levels(5))
+    spec = convcost.parse_spec(alias_levels(4))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert peak < 5 * 2**20, peak  # a copy would be ~100 bytes a node: > 100 MB
+    assert peak < 5 * 2**20, peak  # a copy would be ~100 bytes a node: > 12 MB
     params = dict(spec.blocks[0].params)
-    a4, a5 = params["a4"], params["a5"]
-    assert isinstance(a5, Seq)
-    assert len(a5) == 10
-    assert all(item is a4 for item in a5)
+    a3, a4 = params["a3"], params["a4"]
+    assert isinstance(a4, Seq)
+    assert len(a4) == 10
+    assert all(item is a3 for item in a4)
 
 
 # input: [3, 8, 8] (6 nodes: the root mapping, the key, the list and its 3 items), layers: []

@@ -234,7 +234,7 @@ def test_github_annotations(runner: CliRunner, tmp_path: Path) -> None:
         "budget.parms: unknown budget 'parms'; did you mean 'params'?; allowed: params, macs, "
         "flops, activation_memory, peak_memory, receptive_field",
         # the budget entry's line for spec limits; the spec's first line for a flag
-        f"::error file={over},line=8,title=convcost over budget::net: params 186 exceeds the "
+        f"::error file={over},line=8,col=3,title=convcost over budget::net: params 186 exceeds the "
         f"budget 185 by 0.5%25 (budget from {over}:8:3)",
         f"::error file={over},line=1,title=convcost over budget::net: flops 19,008 exceeds the "
         "budget 10 by 189980.0%25 (budget from --max-flops)",

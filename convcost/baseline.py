@@ -174,32 +174,30 @@ class _Reader:
         )
 
     def report(self, item: object, where: str) -> BaselineReport:
+        """One report, its values checked in the order ``analyze`` writes them."""
         item = self.mapping(item, where or ".")
-        totals = self.mapping(self.get(item, "totals", where), f"{where}.totals")
+        name = self.text(item, "name", where)
+        source = self.text(item, "source", where)
+        batch = self.count(item, "batch", where, minimum=1)
         dtype = self.text(item, "dtype", where)
         if dtype not in DTYPE_BYTES:
             self.fail(
                 f"{where}.dtype", f"must be one of {', '.join(DTYPE_BYTES)}, got {_shown(dtype)}"
             )
-        peak = totals.get("peak_memory_bytes")
+        totals = self.mapping(self.get(item, "totals", where), f"{where}.totals")
+        counts = [self.count(totals, key, f"{where}.totals") for key in ("params", "macs")]
+        peak = None
+        if totals.get("peak_memory_bytes") is not None:  # absent from older baselines
+            peak = self.count(totals, "peak_memory_bytes", f"{where}.totals")
         layers = self.get(item, "layers", where)
         if not isinstance(layers, list):
             self.fail(f"{where}.layers", f"must be an array, got {_shown(layers)}")
         return BaselineReport(
-            name=self.text(item, "name", where),
-            source=self.text(item, "source", where),
-            batch=self.count(item, "batch", where, minimum=1),
+            name=name,
+            source=source,
+            batch=batch,
             dtype=dtype,
-            totals=(
-                ("params", self.count(totals, "params", f"{where}.totals")),
-                ("macs", self.count(totals, "macs", f"{where}.totals")),
-                (
-                    "peak_memory",
-                    None
-                    if peak is None
-                    else self.count(totals, "peak_memory_bytes", f"{where}.totals"),
-                ),
-            ),
+            totals=(("params", counts[0]), ("macs", counts[1]), ("peak_memory", peak)),
             layers=tuple(
                 self.layer(layer, f"{where}.layers[{i}]") for i, layer in enumerate(layers)
             ),

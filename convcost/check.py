@@ -86,27 +86,34 @@ def expand(arguments: Iterable[str]) -> tuple[Target, ...]:
     """
     targets: list[Target] = []
     for argument in arguments:
-        path = Path(argument)
-        if argument == "" or "\x00" in argument:
-            problem = "an empty path" if argument == "" else "a path with a NUL character"
-            targets.append(Target(source=argument, problem=f"{argument!r} is {problem}"))
-        elif path.is_dir():
-            found = [
-                Target(source=str(found), explicit=False)
-                for found in sorted(path.iterdir())
-                if found.suffix in SPEC_SUFFIXES and found.is_file()
-            ]
-            empty = f"{argument}: no spec files (*.yaml, *.yml) in this directory"
-            targets += found or [Target(source=argument, problem=empty)]
-        elif glob.has_magic(argument) and not path.exists():
-            matches = sorted(glob.glob(argument, recursive=True))
-            nothing = f"{argument}: no file matches this pattern"
-            targets += [Target(source=match) for match in matches] or [
-                Target(source=argument, problem=nothing)
-            ]
-        else:
-            targets.append(Target(source=argument))
+        try:
+            targets += _expand(argument)
+        except OSError as exc:  # a name too long, a directory that cannot be listed
+            problem = f"cannot read {argument!r}: {exc.strerror or exc}"
+            targets.append(Target(source=argument, problem=problem))
     return tuple(targets)
+
+
+def _expand(argument: str) -> list[Target]:
+    path = Path(argument)
+    if argument == "" or "\x00" in argument:
+        problem = "an empty path" if argument == "" else "a path with a NUL character"
+        return [Target(source=argument, problem=f"{argument!r} is {problem}")]
+    if path.is_dir():
+        found = [
+            Target(source=str(found), explicit=False)
+            for found in sorted(path.iterdir())
+            if found.suffix in SPEC_SUFFIXES and found.is_file()
+        ]
+        empty = f"{argument}: no spec files (*.yaml, *.yml) in this directory"
+        return found or [Target(source=argument, problem=empty)]
+    if glob.has_magic(argument) and not path.exists():
+        matches = sorted(glob.glob(argument, recursive=True))
+        nothing = f"{argument}: no file matches this pattern"
+        return [Target(source=match) for match in matches] or [
+            Target(source=argument, problem=nothing)
+        ]
+    return [Target(source=argument)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

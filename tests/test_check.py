@@ -764,3 +764,12 @@ def test_output_is_checked_first_and_written_atomically(runner: CliRunner, tmp_p
         assert "1 within budget" in out.read_text(encoding="utf-8") or fmt == "junit"
     ET.fromstring(out.read_text(encoding="utf-8"))
     assert sorted(path.name for path in tmp_path.iterdir()) == ["net.yaml", "out.xml"]
+
+
+def test_unreadable_argument_is_an_error_row(runner: CliRunner, tmp_path: Path) -> None:
+    good = write(tmp_path, "good.yaml", NET + BUDGET)
+    long = "a" * 5000  # stat() fails with ENAMETOOLONG, which pathlib's is_dir() re-raises
+    result = runner.invoke(app, ["check", long, good])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == f"error: cannot read {long!r}: File name too long\n"
+    assert result.stdout.splitlines()[-1] == "1 within budget, 0 exceeded, 1 invalid spec"

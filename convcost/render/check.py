@@ -236,8 +236,9 @@ def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None
 
 
 def _code(text: str) -> str:
-    """A path as Markdown inline code that is also safe in a table cell."""
-    cell = markdown_cell(text)
+    """A path as Markdown inline code, safe in a table cell: no HTML is read inside a code
+    span, so only pipes (GFM tables split on them even there) and backticks need care."""
+    cell = printable(text).replace("|", "\\|")
     return f"`` {cell} ``" if "`" in cell else f"`{cell}`"
 
 

@@ -58,8 +58,14 @@ def load_baseline(path: Path) -> tuple[BaselineReport, ...]:
     path of the value (``.[0].totals.params``); a file over the size bound is a
     :class:`ResourceLimitError`.
     """
-    text = _read(path)
-    depth = _nesting(text)
+    data = _read(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConvcostError(
+            f"baseline file {path} is not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        ) from None
+    depth = _nesting(data)
     if depth > MAX_NESTING:
         raise ConvcostError(
             f"{path}: the baseline is nested {depth} levels deep, more than the "
@@ -74,7 +80,7 @@ def load_baseline(path: Path) -> tuple[BaselineReport, ...]:
     return _Reader(path).reports(data)
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> bytes:
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -98,23 +104,23 @@ def _read(path: Path) -> str:
             f"baseline file {path} is larger than {MAX_BASELINE_BYTES:,} bytes (64 MiB), "
             "the most convcost reads"
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConvcostError(
-            f"baseline file {path} is not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}"
-        ) from None
+    return data
 
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_MARK = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def _nesting(text: str) -> int:
-    """The deepest nesting of arrays and objects, without recursion (strings skipped)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+def _nesting(data: bytes) -> int:
+    """The deepest nesting of arrays and objects, without recursion: escapes dropped, then
+    every byte but quotes and brackets, then what lies between quotes (UTF-8 never encodes
+    another character with these bytes)."""
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    marks = data.translate(None, _NOT_MARK)
+    outside = b"".join(marks.split(b'"')[::2])
+    return max(accumulate(map(_STEP.__getitem__, outside)), default=0)
 
 
 class _Number(str):

@@ -176,6 +176,11 @@ def test_nesting_is_bounded_before_parsing(tmp_path: Path) -> None:
     shallow.write_text("[" * MAX_NESTING + "]" * MAX_NESTING, encoding="utf-8")
     with pytest.raises(ConvcostError, match=r"\.\[0\]: must be an object, got an array$"):
         load_baseline(shallow)
+    # closing brackets inside a string do not hide the depth, nor does an escaped quote
+    masked = tmp_path / "masked.json"
+    masked.write_text("[" * 65 + '"\\\\", "\\"]]]]]]]]]]"' + "]" * 65, encoding="utf-8")
+    with pytest.raises(ConvcostError, match="the baseline is nested 65 levels deep"):
+        load_baseline(masked)
     # brackets inside strings do not count
     strings = tmp_path / "strings.json"
     data = report_json()

@@ -773,3 +773,10 @@ def test_unreadable_argument_is_an_error_row(runner: CliRunner, tmp_path: Path) 
     assert result.exit_code == ExitStatus.INVALID_INPUT
     assert result.stderr == f"error: cannot read {long!r}: File name too long\n"
     assert result.stdout.splitlines()[-1] == "1 within budget, 0 exceeded, 1 invalid spec"
+
+
+def test_empty_baseline_path_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    result = runner.invoke(app, ["check", spec, "--baseline", ""])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "Invalid value for --baseline: is an empty path\n" in result.stderr

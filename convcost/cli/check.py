@@ -81,7 +81,7 @@ def check_command(
         _limit_option("min-receptive-field", "Minimum receptive field: 224, or 224x224 per axis."),
     ] = None,
     baseline: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             help="A `convcost analyze --format json` output to compare against.", metavar="FILE"
         ),
@@ -138,6 +138,8 @@ def check_command(
     if batch > MAX_INT:
         raise typer.BadParameter(f"must be at most {MAX_INT:,} (2**63 - 1)", param_hint="--batch")
     _check_output(output)
+    if baseline == "":  # Path("") would be the current directory
+        raise typer.BadParameter("is an empty path", param_hint="--baseline")
     flags = {
         Metric.PARAMS: max_params,
         Metric.MACS: max_macs,
@@ -153,7 +155,7 @@ def check_command(
     )
     growth = _flag("--max-growth", partial(checking.growth_limit, max_growth))
     try:
-        baselines = load_baseline(baseline) if baseline is not None else None
+        baselines = None if baseline is None else load_baseline(Path(baseline))
     except ConvcostError as error:
         fail(error)
     options = checking.Options(

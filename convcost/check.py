@@ -215,12 +215,9 @@ def check_spec(
     try:
         return _check_spec(spec, options, explicit=explicit, clock=clock)
     except ConvcostError as error:
-        if error.location is not None:
-            raise
-        where = Location(spec.source, 1, 1)
-        raise type(error)(
-            error.message, location=where, layer=error.layer, field=error.field
-        ) from None
+        if error.location is None:
+            error.location = Location(spec.source, 1, 1)
+        raise
 
 
 def _check_spec(

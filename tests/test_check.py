@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,6 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 import convcost.check
+import convcost.cli.check
 from convcost.build import build
 from convcost.check import CheckRun, Outcome
 from convcost.cli import app
@@ -780,3 +785,58 @@ def test_empty_baseline_path_is_a_usage_error(runner: CliRunner, tmp_path: Path)
     result = runner.invoke(app, ["check", spec, "--baseline", ""])
     assert result.exit_code == ExitStatus.INVALID_INPUT
     assert "Invalid value for --baseline: is an empty path\n" in result.stderr
+
+
+def test_output_keeps_permissions_and_write_errors_are_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    out = tmp_path / "report.json"
+    out.write_text("previous", encoding="utf-8")
+    out.chmod(0o640)
+    assert runner.invoke(app, ["check", spec, "-f", "json", "-o", str(out)]).exit_code == 0
+    assert (out.stat().st_mode & 0o777, json.loads(out.read_text())["exit_status"]) == (0o640, 0)
+    fresh = tmp_path / "fresh.json"
+    previous = os.umask(0o027)
+    try:
+        assert runner.invoke(app, ["check", spec, "-f", "json", "-o", str(fresh)]).exit_code == 0
+    finally:
+        os.umask(previous)
+    assert fresh.stat().st_mode & 0o777 == 0o640  # 0o666 & ~0o027, as open() would make it
+    long = tmp_path / ("a" * 300)
+    result = runner.invoke(app, ["check", spec, "-o", str(long)])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert f"Invalid value for --output: {str(long)!r} cannot be written: File name too long" in (
+        result.stderr
+    )
+
+
+def test_output_to_a_fifo_is_written_in_place(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    result = runner.invoke(app, ["check", spec, "-f", "json", "-o", str(fifo)])
+    reader.join(timeout=20)
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert json.loads(received[0])["exit_status"] == 0
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # not replaced by a regular file
+
+
+def test_write_failure_is_one_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what writing to a full disk (or /dev/full) raises, without touching a device here
+    def full(text: str, output: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(convcost.cli.check, "_write", full)
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, ["check", spec, "-f", "json", "-o", str(out)])
+    assert (result.exit_code, result.stderr) == (
+        ExitStatus.INVALID_INPUT,
+        f"error: cannot write {out}: No space left on device\n",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import io
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -220,8 +221,11 @@ def _report(run: CheckRun, format: CheckFormat, output: Path | None, *, exact: b
             assert_never(format)
     if output is None:
         emit(text, None)
-    else:
+        return
+    try:
         _write(text, output)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        fail(ConvcostError(f"cannot write {output}: {exc.strerror or exc}"))
 
 
 def _check_output(output: Path | None) -> None:
@@ -230,26 +234,43 @@ def _check_output(output: Path | None) -> None:
         return
     folder = output.parent
     problem = None
-    if output.is_dir():
-        problem = "is a directory"
-    elif not folder.is_dir():
-        problem = f"is in {str(folder)!r}, which is not a directory"
-    elif not os.access(folder, os.W_OK | os.X_OK):
-        problem = f"is in {str(folder)!r}, which is not writable"
+    try:
+        if output.is_dir():
+            problem = "is a directory"
+        elif not folder.is_dir():
+            problem = f"is in {str(folder)!r}, which is not a directory"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"is in {str(folder)!r}, which is not writable"
+    except OSError as exc:  # a name too long
+        problem = f"cannot be written: {exc.strerror or exc}"
     if problem is not None:
         raise typer.BadParameter(f"{str(output)!r} {problem}", param_hint="--output")
 
 
 def _write(text: str, output: Path) -> None:
     """Write ``output`` atomically: a temporary file in the same folder, then a rename, so a
-    failure or Ctrl-C leaves an existing file as it was.
+    failure or Ctrl-C leaves an existing file as it was. A FIFO or a device (``/dev/stdout``)
+    is written in place: renaming over it would replace it.
 
     TODO(lead): replace with the atomic-output helper of cli/common.py (engineer "cli").
     """
+    try:
+        info = output.stat()
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # what open() would have created
+    else:
+        if not stat.S_ISREG(info.st_mode):
+            with output.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        mode = stat.S_IMODE(info.st_mode)  # keep the file's permissions
     descriptor, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(temporary, mode)
         os.replace(temporary, output)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from fractions import Fraction
 
-from convcost.errors import ConvcostError, Location, SpecError
+from convcost.errors import Location, SpecError
 from convcost.fields import did_you_mean, int_value
 from convcost.receptive import Coverage
 from convcost.report import Report
@@ -166,6 +166,18 @@ def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:
     return (int_value(minimum, minimum=1, layer=None, what=f"{what}.min"),)
 
 
+def limit_from_text(metric: Metric, text: str) -> Limit:
+    """A limit given on the command line: ``5M``, ``32MiB``; ``224`` or ``224x192`` for the
+    receptive field. Raises :class:`UnitError`."""
+    if metric is not Metric.RECEPTIVE_FIELD:
+        amount = parse_bytes(text) if metric.is_bytes else parse_count(text)
+        return Limit(metric=metric, value=(amount,))
+    parts = text.replace("×", "x").replace(",", "x").split("x")
+    if not all(part.strip().isdigit() and int(part) >= 1 for part in parts):
+        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {text!r}")
+    return Limit(metric=metric, value=tuple(int(part) for part in parts))
+
+
 def budget_for(spec: Spec, variant: Variant, flags: Budget = Budget()) -> Budget:
     """The budget that applies to one variant: spec, then the variant's own, then flags."""
     top = read_budget(spec.budget)
@@ -258,15 +270,11 @@ def _per_axis(limit: Limit, rank: int) -> tuple[int, ...]:
     if len(limit.value) == 1:
         return limit.value * rank
     if len(limit.value) != rank:
-        if limit.location is None:  # from the flag: blame it, not the spec's budget
-            raise ConvcostError(
-                f"{limit.metric.flag} has {len(limit.value)} values but the network has "
-                f"{rank} spatial axes"
-            )
+        # name where the limit came from: the spec's budget, or the flag
+        name = "receptive_field.min" if limit.location else limit.metric.flag
         raise SpecError(
-            f"receptive_field.min has {len(limit.value)} values but the network has "
-            f"{rank} spatial axes",
+            f"{name} has {len(limit.value)} values but the network has {rank} spatial axes",
             location=limit.location,
-            field="budget.receptive_field.min",
+            field="budget.receptive_field.min" if limit.location else None,
         )
     return limit.value

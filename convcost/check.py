@@ -51,7 +51,7 @@ def flag_limit(metric: Metric, text: str) -> Limit:
     else:
         value = (parse_bytes(text) if metric.is_bytes else parse_count(text),)
     if max(value) > MAX_INT:
-        raise UnitError(f"must be at most {MAX_INT:,} (2**63 - 1), got {text!r}")
+        raise UnitError(f"must be at most {MAX_INT:,}, got {text!r}")
     return Limit(metric=metric, value=value)
 
 

@@ -544,13 +544,13 @@ def test_empty_directory_and_glob_matching_nothing(runner: CliRunner, tmp_path: 
         (
             "--min-receptive-field",
             str(2**63),
-            "must be at most 9,223,372,036,854,775,807 (2**63 - 1), got '9223372036854775808'",
+            "must be at most 9,223,372,036,854,775,807, got '9223372036854775808'",
         ),
         ("--max-params", "9" * 5000, "must be at most 64 characters, got 5,000"),
         (
             "--max-params",
             "10000000T",
-            "must be at most 9,223,372,036,854,775,807 (2**63 - 1), got '10000000T'",
+            "must be at most 9,223,372,036,854,775,807, got '10000000T'",
         ),
         (
             "--max-macs",
@@ -840,3 +840,16 @@ def test_write_failure_is_one_line(
         ExitStatus.INVALID_INPUT,
         f"error: cannot write {out}: No space left on device\n",
     )
+
+
+def test_long_user_text_is_not_wrapped_into_a_workflow_command(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # a wrap at the space would start a line with `::warning::` on a narrow terminal
+    folder = tmp_path / ("x" * 30 + " ::warning::wrapped")
+    folder.mkdir()
+    bad = write(folder, "bad.yaml", "name: [unclosed\n")
+    result = runner.invoke(app, ["check", bad], env={"COLUMNS": "40"})
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert not [line for line in result.stdout.splitlines() if line.lstrip().startswith("::")]
+    assert result.stdout.splitlines()[:2] == [bad, f"ERROR {result.stderr[len('error: ') : -1]}"]

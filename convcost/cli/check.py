@@ -61,7 +61,10 @@ def check_command(
     format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.TABLE,
-    output: OutputOption = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+    ] = None,
     max_params: Annotated[
         str | None, _limit_option("max-params", "Maximum parameters: 5M, 1.2G, 250000.")
     ] = None,
@@ -137,8 +140,8 @@ def check_command(
 
     check_dtype(dtype)
     if batch > MAX_INT:
-        raise typer.BadParameter(f"must be at most {MAX_INT:,} (2**63 - 1)", param_hint="--batch")
-    _check_output(output)
+        raise typer.BadParameter(f"must be at most {MAX_INT:,}", param_hint="--batch")
+    target = _check_output(output)
     if baseline == "":  # Path("") would be the current directory
         raise typer.BadParameter("is an empty path", param_hint="--baseline")
     flags = {
@@ -174,7 +177,7 @@ def check_command(
         return replace(resolve_spec(source), limits=bounds)
 
     run = checking.check(checking.expand(specs), load, options)
-    _report(run, format, output, exact=exact)
+    _report(run, format, target, exact=exact)
     raise typer.Exit(int(run.exit_status))
 
 
@@ -228,14 +231,20 @@ def _report(run: CheckRun, format: CheckFormat, output: Path | None, *, exact: b
         fail(ConvcostError(f"cannot write {output}: {exc.strerror or exc}"))
 
 
-def _check_output(output: Path | None) -> None:
-    """Refuse an ``--output`` that cannot be written, before any work."""
+def _check_output(output: str | None) -> Path | None:
+    """The ``--output`` path, refused before any work if it cannot be written.
+
+    TODO(lead): replace with ``output_target`` of cli/common.py (engineer "cli").
+    """
     if output is None:
-        return
-    folder = output.parent
+        return None
+    if output == "":  # Path("") would be the current directory
+        raise typer.BadParameter("is an empty path", param_hint="--output")
+    path = Path(output)
+    folder = path.parent
     problem = None
     try:
-        if output.is_dir():
+        if path.is_dir():
             problem = "is a directory"
         elif not folder.is_dir():
             problem = f"is in {str(folder)!r}, which is not a directory"
@@ -244,7 +253,8 @@ def _check_output(output: Path | None) -> None:
     except OSError as exc:  # a name too long
         problem = f"cannot be written: {exc.strerror or exc}"
     if problem is not None:
-        raise typer.BadParameter(f"{str(output)!r} {problem}", param_hint="--output")
+        raise typer.BadParameter(f"{output!r} {problem}", param_hint="--output")
+    return path
 
 
 def _write(text: str, output: Path) -> None:

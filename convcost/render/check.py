@@ -220,9 +220,12 @@ def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None
         lines = change_lines(outcome)
         if not spec_rows and not lines and outcome.error is None:
             continue
-        console.print(Text(printable(outcome.source), style="bold"))
+        # soft_wrap: user text is never broken across lines, so no line of it can begin with
+        # `::` (a GitHub Actions workflow command) after a wrap
+        console.print(Text(printable(outcome.source), style="bold"), soft_wrap=True)
         if outcome.error is not None:
-            console.print(Text("ERROR ", style="bold red") + Text(printable(str(outcome.error))))
+            error = Text("ERROR ", style="bold red") + Text(printable(str(outcome.error)))
+            console.print(error, soft_wrap=True)
             console.print()
         if spec_rows:
             console.print(_table(spec_rows))

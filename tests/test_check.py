@@ -816,10 +816,16 @@ def test_output_to_a_fifo_is_written_in_place(runner: CliRunner, tmp_path: Path)
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received: list[str] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader = threading.Thread(
+        target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True
+    )
     reader.start()
-    result = runner.invoke(app, ["check", spec, "-f", "json", "-o", str(fifo)])
-    reader.join(timeout=20)
+    try:
+        result = runner.invoke(app, ["check", spec, "-f", "json", "-o", str(fifo)])
+    finally:
+        reader.join(timeout=20)
+        if reader.is_alive():  # nothing opened the FIFO: release the reader
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     assert result.exit_code == ExitStatus.OK, result.output
     assert json.loads(received[0])["exit_status"] == 0
     assert stat.S_ISFIFO(fifo.stat().st_mode)  # not replaced by a regular file

@@ -50,3 +50,7 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+MAX_BASELINE_BYTES = 64 * 2**20
+"""Bytes read from a ``check --baseline`` file: about 80,000 layers of
+``analyze --format json`` output (0.8 KB per layer)."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -11,8 +15,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import convcost.check
+import convcost.cli.check
+from convcost.build import build
+from convcost.check import CheckRun, Outcome
 from convcost.cli import app
-from convcost.errors import ExitStatus
+from convcost.errors import ConvcostError, ExitStatus, ResourceLimitError, SpecError
+from convcost.render.escape import markdown_cell
+from convcost.spec import parse_spec
 
 ROOT = Path(__file__).parent.parent
 SPECS = ROOT / "specs"
@@ -234,7 +244,7 @@ def test_github_annotations(runner: CliRunner, tmp_path: Path) -> None:
         "budget.parms: unknown budget 'parms'; did you mean 'params'?; allowed: params, macs, "
         "flops, activation_memory, peak_memory, receptive_field",
         # the budget entry's line for spec limits; the spec's first line for a flag
-        f"::error file={over},line=8,title=convcost over budget::net: params 186 exceeds the "
+        f"::error file={over},line=8,col=3,title=convcost over budget::net: params 186 exceeds the "
         f"budget 185 by 0.5%25 (budget from {over}:8:3)",
         f"::error file={over},line=1,title=convcost over budget::net: flops 19,008 exceeds the "
         "budget 10 by 189980.0%25 (budget from --max-flops)",
@@ -354,9 +364,498 @@ def test_baseline_array_is_matched_by_name(runner: CliRunner, tmp_path: Path) ->
 def test_pre_commit_hook() -> None:
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "convcost-check"
-    assert hook["entry"] == "convcost check"
+    assert hook["entry"] == "convcost check --skip-unbudgeted"
     files = re.compile(hook["files"])
     assert files.search("specs/quickstart.yaml")
     assert files.search("models/specs/resnet.yml")
     assert not files.search(".github/workflows/ci.yml")
     assert not files.search("specs/notes.md")
+
+
+# -- one bad spec never sinks the run ---------------------------------------------------------
+
+BUDGET = "budget: {params: 1K}\n"
+# each a spec convcost must report as invalid, and keep checking the others
+BAD_SPECS = {
+    "bad-budget.yaml": NET + "budget: {params: 5X}\n",
+    "bad-yaml.yaml": "name: [unclosed\n",
+    "bad-shape.yaml": NET.replace("kernel: 3}", "kernel: 30}") + BUDGET,
+    "bad-utf8.yml": None,  # written as bytes below
+}
+YAML_TAGS = {
+    "tag.yaml": NET.replace("input: [3, 8, 8]", "input: !foo [3, 8, 8]") + BUDGET,
+    "python-name.yaml": NET.replace("relu: {}", "relu: !!python/name:os.system {}") + BUDGET,
+    "python-none.yaml": NET.replace("relu: {}", "relu: !!python/none ''") + BUDGET,
+    "merge.yaml": "base: &a {out: 4}\n"
+    + NET.replace("- conv: {out: 2, kernel: 3}", "- conv: {<<: *a, kernel: 3}")
+    + BUDGET,
+}
+
+
+def _tags_are_spec_errors() -> bool:
+    """Whether the loader reports YAML tags as SpecError (engineer "spec"'s fix of issue 16)."""
+    try:
+        parse_spec("name: t\ninput: !foo [3, 8, 8]\nlayers: [relu: {}]\n")
+    except SpecError:
+        return True
+    except Exception:  # the crash this skip waits for
+        return False
+    return False
+
+
+def mixed_directory(tmp_path: Path, bad: dict[str, str | None]) -> tuple[Path, list[str]]:
+    """A directory with a good, an over-budget and the ``bad`` specs; the bad ones' paths."""
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    write(folder, "good.yaml", NET + BUDGET)
+    write(folder, "over.yaml", NET + "budget: {params: 10}\n")
+    for name, text in bad.items():
+        if text is None:
+            (folder / name).write_bytes(b"name: r\xe9seau\n")
+        else:
+            write(folder, name, text)
+    return folder, sorted(str(folder / name) for name in bad)
+
+
+def assert_every_format_reports(
+    runner: CliRunner, folder: Path, bad: list[str], env: dict[str, str] | None = None
+) -> None:
+    good, over = str(folder / "good.yaml"), str(folder / "over.yaml")
+    args = ["check", str(folder)]
+    # JSON: the good and the over-budget specs are checked, each bad one has its error
+    result = runner.invoke(app, [*args, "-f", "json"], env={"GITHUB_ACTIONS": "true"})
+    assert result.exit_code == ExitStatus.INVALID_INPUT, result.output
+    assert "Traceback" not in result.output
+    data = json.loads(result.stdout)
+    by_source = {spec["source"]: spec for spec in data["specs"]}
+    assert data["exit_status"] == ExitStatus.INVALID_INPUT
+    assert by_source[good]["results"][0]["status"] == "within"
+    assert by_source[over]["results"][0]["status"] == "exceeded"
+    errors = {source: by_source[source]["error"] for source in bad}
+    assert all(errors.values()), errors
+    # standard error: one line per bad spec and one annotation each; nothing else
+    lines = result.stderr.splitlines()
+    assert sorted(line for line in lines if line.startswith("error: ")) == sorted(
+        f"error: {message}" for message in errors.values()
+    )
+    annotations = [line for line in lines if line.startswith("::error ")]
+    assert len(annotations) == len(bad) + 1  # and the over-budget spec
+    assert len(lines) == 2 * len(bad) + 1
+    # table: the spec's path, then ERROR and the message
+    table = runner.invoke(app, args, env={"COLUMNS": "400"}).stdout.splitlines()
+    for source, message in errors.items():
+        at = table.index(source)
+        assert table[at + 1] == f"ERROR {message}"
+    assert table[-1] == f"1 within budget, 1 exceeded, {len(bad)} invalid specs"
+    # markdown: an ERROR row in the table and the message in the list under it
+    markdown = runner.invoke(app, [*args, "-f", "markdown"]).stdout
+    for source, message in errors.items():
+        assert f"| `{source}` | — | — | — | — | — | ⚠️ **ERROR** |" in markdown
+        assert f"- ⚠️ `{source}`: invalid: {markdown_cell(message)}" in markdown
+    assert f"| `{good}` | net | params |" in markdown
+    # JUnit: an error test case per bad spec
+    junit = ET.fromstring(runner.invoke(app, [*args, "-f", "junit"]).stdout)
+    assert junit.get("errors") == str(len(bad))
+    suites = {suite.get("name"): suite for suite in junit.iter("testsuite")}
+    for source, message in errors.items():
+        (case,) = suites[source].iter("testcase")
+        error = case.find("error")
+        assert error is not None
+        assert (case.get("name"), error.get("message")) == ("load spec", message)
+    assert suites[over].find("testcase/failure") is not None
+
+
+def test_invalid_specs_are_error_rows_in_every_format(runner: CliRunner, tmp_path: Path) -> None:
+    folder, bad = mixed_directory(tmp_path, BAD_SPECS)
+    assert_every_format_reports(runner, folder, bad)
+
+
+@pytest.mark.skipif(
+    not _tags_are_spec_errors(), reason='needs the loader to refuse YAML tags (engineer "spec")'
+)
+def test_yaml_tags_and_merge_keys_are_error_rows(runner: CliRunner, tmp_path: Path) -> None:
+    folder, bad = mixed_directory(tmp_path, YAML_TAGS)
+    assert_every_format_reports(runner, folder, bad)
+
+
+def test_exit_status_prefers_invalid_input_over_a_resource_bound() -> None:
+    big = Outcome(source="big.yaml", error=ResourceLimitError("too many layers"))
+    bad = Outcome(source="bad.yaml", error=ConvcostError("bad"))
+    assert CheckRun((big,)).exit_status == ExitStatus.RESOURCE_LIMIT
+    assert CheckRun((big, bad)).exit_status == ExitStatus.INVALID_INPUT
+
+
+def test_empty_directory_and_glob_matching_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write(empty, "notes.txt", "not a spec")
+    pattern = str(tmp_path / "models" / "*.yaml")
+    for args, message in [
+        ([str(empty)], f"{empty}: no spec files (*.yaml, *.yml) in this directory"),
+        ([pattern], f"{pattern}: no file matches this pattern"),
+        ([""], "'' is an empty path"),
+    ]:
+        result = runner.invoke(app, ["check", *args])
+        assert (result.exit_code, result.stderr) == (
+            ExitStatus.INVALID_INPUT,
+            f"error: {message}\n",
+        )
+        assert result.stdout.splitlines()[-1] == "0 within budget, 0 exceeded, 1 invalid spec"
+    # with other specs: they are still checked
+    good = write(tmp_path, "good.yaml", NET + BUDGET)
+    result = runner.invoke(app, ["check", str(empty), good, "-f", "json"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    specs = json.loads(result.stdout)["specs"]
+    assert [(s["source"], s["error"]) for s in specs] == [
+        (str(empty), f"{empty}: no spec files (*.yaml, *.yml) in this directory"),
+        (good, None),
+    ]
+
+
+# -- flags -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        # str.isdigit() accepts superscripts and other digits int() refuses
+        (
+            "--min-receptive-field",
+            "²",
+            "must be an integer >= 1, or one per spatial axis (at most 3) such as 224x224, got '²'",
+        ),
+        (
+            "--min-receptive-field",
+            "٣",
+            "must be an integer >= 1, or one per spatial axis (at most 3) such as 224x224, got '٣'",
+        ),
+        (
+            "--min-receptive-field",
+            "0",
+            "must be an integer >= 1, or one per spatial axis (at most 3) such as 224x224, got '0'",
+        ),
+        (
+            "--min-receptive-field",
+            "3x3x3x3",
+            "must be an integer >= 1, or one per spatial axis "
+            "(at most 3) such as 224x224, got '3x3x3x3'",
+        ),
+        ("--min-receptive-field", "9" * 5000, "must be at most 64 characters, got 5,000"),
+        (
+            "--min-receptive-field",
+            str(2**63),
+            "must be at most 9,223,372,036,854,775,807, got '9223372036854775808'",
+        ),
+        ("--max-params", "9" * 5000, "must be at most 64 characters, got 5,000"),
+        (
+            "--max-params",
+            "10000000T",
+            "must be at most 9,223,372,036,854,775,807, got '10000000T'",
+        ),
+        (
+            "--max-macs",
+            "-5",
+            "must be an integer, or a number with K, M, G or T (powers of "
+            "1000), e.g. 5M, 1.2G, got '-5'",
+        ),
+        ("--max-peak-memory", "9" * 70 + "B", "must be at most 64 characters, got 71"),
+        ("--max-growth", "9" * 5000, "must be at most 64 characters, got 5,000"),
+        (
+            "--max-growth",
+            "-2%",
+            "must be a percentage such as 2% or 0.5% (the % may be left out), got '-2%'",
+        ),
+    ],
+)
+def test_bad_flag_is_blamed_on_the_flag(
+    runner: CliRunner, tmp_path: Path, flag: str, value: str, message: str
+) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    result = runner.invoke(app, ["check", spec, f"{flag}={value}"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert f"Invalid value for {flag}: {message}\n" in result.stderr
+    assert "Traceback" not in result.output
+    assert "budget.receptive_field" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--batch", str(2**63)), ("--max-layers", "0"), ("--max-layers", str(2**63))],
+)
+def test_integer_flags_are_bounded(
+    runner: CliRunner, tmp_path: Path, flag: str, value: str
+) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    result = runner.invoke(app, ["check", spec, flag, value])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert f"Invalid value for '{flag}'" in result.stderr or f"Invalid value for {flag}" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
+
+
+def test_receptive_field_flag_of_the_wrong_rank_names_the_flag(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    result = runner.invoke(app, ["check", spec, "--min-receptive-field", "5x5x5"])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    # the network is 2-D; the limit came from the flag, not from budget.receptive_field.min
+    assert result.stderr == (
+        f"error: {spec}:1:1: --min-receptive-field has 3 values but the network has 2 spatial "
+        "axes\n"
+    )
+
+
+def test_max_layers_reaches_the_spec(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = []
+
+    def spy(spec, variant):  # type: ignore[no-untyped-def]
+        seen.append(spec.limits.max_layers)
+        return build(spec, variant)
+
+    monkeypatch.setattr(convcost.check, "build", spy)
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    assert runner.invoke(app, ["check", spec, "--max-layers", "7"]).exit_code == ExitStatus.OK
+    assert runner.invoke(app, ["check", spec]).exit_code == ExitStatus.OK
+    assert seen == [7, 1_000_000]
+
+
+# -- pre-commit: specs without a budget ---------------------------------------------------------
+
+
+def test_skip_unbudgeted_skips_explicit_specs(runner: CliRunner, tmp_path: Path) -> None:
+    plain = write(tmp_path, "plain.yaml", NET)
+    budgeted = write(tmp_path, "budgeted.yaml", NET + BUDGET)
+    result = runner.invoke(app, ["check", plain, budgeted, "--skip-unbudgeted"])
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert result.stderr == f"note: {plain}: skipped: no budget\n"
+    assert result.stdout.splitlines()[-1] == "1 within budget, 0 exceeded, 1 skipped (no budget)"
+    # only unbudgeted specs: nothing to check is fine with the flag, an error without it
+    alone = runner.invoke(app, ["check", plain, "--skip-unbudgeted"])
+    assert (alone.exit_code, alone.stderr) == (
+        ExitStatus.OK,
+        f"note: {plain}: skipped: no budget\n",
+    )
+    assert runner.invoke(app, ["check", plain]).exit_code == ExitStatus.INVALID_INPUT
+
+
+def test_pre_commit_hook_passes_on_the_projects_own_specs(runner: CliRunner) -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    entry = hook["entry"].split()
+    assert entry[:2] == ["convcost", "check"]
+    # as pre-commit runs it: the matched files, named explicitly (most have no budget)
+    files = [str(path) for path in sorted(SPECS.glob("*.yaml"))]
+    assert any("budget:" not in Path(path).read_text(encoding="utf-8") for path in files)
+    result = runner.invoke(app, [*entry[1:], *files])
+    assert result.exit_code == ExitStatus.OK, result.output
+    without = runner.invoke(app, ["check", *files])
+    assert without.exit_code == ExitStatus.INVALID_INPUT  # what the hook did before
+
+
+# -- escaping: JUnit, annotations, markdown, table -------------------------------------------
+
+HOSTILE = 'x<&"\x01\x1b[31m[bold]\u2028'
+
+
+def test_junit_times_and_escaping(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / HOSTILE
+    folder.mkdir()
+    over = write(folder, "over.yaml", NET + "budget: {params: 185, macs: 10K}\n")
+    bad = write(folder, "bad.yaml", "name: [unclosed\n")
+    result = runner.invoke(app, ["check", over, bad, "-f", "junit"])
+    root = ET.fromstring(result.stdout)  # XML 1.0 refuses raw \x01 and \x1b
+    escaped = (
+        str(folder).replace("\x01", "\\x01").replace("\x1b", "\\x1b").replace("\u2028", "\\u2028")
+    )
+    suites = list(root.iter("testsuite"))
+    assert [suite.get("name") for suite in suites] == [
+        f"{escaped}/over.yaml",
+        f"{escaped}/bad.yaml",
+    ]
+    for suite in suites:
+        cases = list(suite.iter("testcase"))
+        times = [float(case.get("time", "nan")) for case in cases]
+        assert all(value >= 0 for value in times)
+        # a suite's time covers its cases (rounded to the millisecond each)
+        assert sum(times) <= float(suite.get("time", "nan")) + 0.001 * len(cases)
+    assert float(root.get("time", "nan")) >= 0
+    failure = suites[0].find("testcase/failure")
+    assert failure is not None
+    assert (failure.get("message") or "").endswith(f"(budget from {escaped}/over.yaml:7:10)")
+
+
+def test_annotations_cannot_inject_workflow_commands(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "x\n::warning::pwned\r::error::"
+    folder.mkdir()
+    over = write(folder, "over.yaml", NET + "budget: {params: 185}\n")
+    bad = write(folder, "bad.yaml", "name: [unclosed\n")
+    empty = folder / "empty"
+    empty.mkdir()
+    for fmt in ("table", "json", "markdown", "junit"):
+        result = runner.invoke(
+            app, ["check", over, bad, str(empty), "-f", fmt], env={"GITHUB_ACTIONS": "true"}
+        )
+        lines = (result.stdout + result.stderr).splitlines()
+        commands = [line for line in lines if line.startswith("::")]
+        assert len(commands) == 3, commands
+        assert all(line.startswith("::error file=") for line in commands)
+    # the over-budget annotation, escaped (%0A, %0D; ':' and ',' too in properties)
+    prefix = str(folder).replace("\n", "%0A").replace("\r", "%0D")
+    property_prefix = prefix.replace(":", "%3A")
+    assert commands[-1] == (
+        f"::error file={property_prefix}/over.yaml,line=7,col=10,title=convcost over budget::net: "
+        f"params 186 exceeds the budget 185 by 0.5%25 (budget from {prefix}/over.yaml:7:10)"
+    )
+
+
+def test_markdown_and_table_escape_user_text(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "a|b <i>[red]c `d`"
+    folder.mkdir()
+    over = write(folder, "over.yaml", NET + "budget: {params: 185}\n")
+    markdown = runner.invoke(app, ["check", over, "-f", "markdown"]).stdout
+    cell = str(folder).replace("|", "\\|")  # no HTML is read in a code span: <i> stays
+    assert f"| `` {cell}/over.yaml `` | net | params | ≤ 185 | 186 | -0.5% | ❌ **OVER** |" in (
+        markdown
+    )
+    table = runner.invoke(app, ["check", over], env={"COLUMNS": "300"}).stdout
+    assert table.splitlines()[0] == f"{folder}/over.yaml"  # brackets shown, not markup
+
+
+def test_layer_paths_from_the_baseline_are_escaped(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET)
+    baseline = tmp_path / "base.json"
+    runner.invoke(app, ["analyze", spec, "-f", "json", "-o", str(baseline)])
+    data = json.loads(baseline.read_text(encoding="utf-8"))
+    data["layers"][0]["path"] = "[/]\x1b]8;;http://x\x07<b>|"
+    data["totals"]["params"] = 185  # so that a failure carries the layer changes
+    baseline.write_text(json.dumps(data), encoding="utf-8")
+    args = ["check", spec, "--baseline", str(baseline)]
+    shown = "[/]\\x1b]8;;http://x\\x07<b>|"
+    table = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert table.exit_code == ExitStatus.BUDGET_EXCEEDED, table.output
+    assert f"  net: {shown} removed: conv, 112 params, 6,912 MACs" in table.stdout.splitlines()
+    markdown = runner.invoke(app, [*args, "-f", "markdown"]).stdout
+    assert "  - net: [/]\\\\x1b]8;;http://x\\\\x07&lt;b&gt;\\| removed: conv" in markdown
+    junit = ET.fromstring(runner.invoke(app, [*args, "-f", "junit"]).stdout)
+    texts = [element.text or "" for element in junit.iter("failure")]
+    assert any(f"net: {shown} removed" in text for text in texts)
+    data_out = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
+    assert data_out["specs"][0]["layer_changes"][-1]["path"] == data["layers"][0]["path"]
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def test_output_is_checked_first_and_written_atomically(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    for output, problem in [
+        (tmp_path, "is a directory"),
+        (
+            tmp_path / "missing" / "out.xml",
+            f"is in {str(tmp_path / 'missing')!r}, which is not a directory",
+        ),
+    ]:
+        result = runner.invoke(app, ["check", spec, "-o", str(output)])
+        assert result.exit_code == ExitStatus.INVALID_INPUT
+        assert f"Invalid value for --output: {str(output)!r} {problem}" in result.stderr
+    out = tmp_path / "out.xml"
+    out.write_text("previous", encoding="utf-8")
+    for fmt in ("table", "junit"):
+        result = runner.invoke(app, ["check", spec, "-f", fmt, "-o", str(out)])
+        assert (result.exit_code, result.stdout) == (ExitStatus.OK, "")
+        assert "1 within budget" in out.read_text(encoding="utf-8") or fmt == "junit"
+    ET.fromstring(out.read_text(encoding="utf-8"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["net.yaml", "out.xml"]
+
+
+def test_unreadable_argument_is_an_error_row(runner: CliRunner, tmp_path: Path) -> None:
+    good = write(tmp_path, "good.yaml", NET + BUDGET)
+    long = "a" * 5000  # stat() fails with ENAMETOOLONG, which pathlib's is_dir() re-raises
+    result = runner.invoke(app, ["check", long, good])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == f"error: cannot read {long!r}: File name too long\n"
+    assert result.stdout.splitlines()[-1] == "1 within budget, 0 exceeded, 1 invalid spec"
+
+
+def test_empty_baseline_path_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    result = runner.invoke(app, ["check", spec, "--baseline", ""])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "Invalid value for --baseline: is an empty path\n" in result.stderr
+
+
+def test_output_keeps_permissions_and_write_errors_are_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    out = tmp_path / "report.json"
+    out.write_text("previous", encoding="utf-8")
+    out.chmod(0o640)
+    assert runner.invoke(app, ["check", spec, "-f", "json", "-o", str(out)]).exit_code == 0
+    assert (out.stat().st_mode & 0o777, json.loads(out.read_text())["exit_status"]) == (0o640, 0)
+    fresh = tmp_path / "fresh.json"
+    previous = os.umask(0o027)
+    try:
+        assert runner.invoke(app, ["check", spec, "-f", "json", "-o", str(fresh)]).exit_code == 0
+    finally:
+        os.umask(previous)
+    assert fresh.stat().st_mode & 0o777 == 0o640  # 0o666 & ~0o027, as open() would make it
+    long = tmp_path / ("a" * 300)
+    result = runner.invoke(app, ["check", spec, "-o", str(long)])
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert f"Invalid value for --output: {str(long)!r} cannot be written: File name too long" in (
+        result.stderr
+    )
+
+
+def test_output_to_a_fifo_is_written_in_place(runner: CliRunner, tmp_path: Path) -> None:
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(
+        target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True
+    )
+    reader.start()
+    try:
+        result = runner.invoke(app, ["check", spec, "-f", "json", "-o", str(fifo)])
+    finally:
+        reader.join(timeout=20)
+        if reader.is_alive():  # nothing opened the FIFO: release the reader
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert result.exit_code == ExitStatus.OK, result.output
+    assert json.loads(received[0])["exit_status"] == 0
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # not replaced by a regular file
+
+
+def test_write_failure_is_one_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what writing to a full disk (or /dev/full) raises, without touching a device here
+    def full(text: str, output: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(convcost.cli.check, "_write", full)
+    spec = write(tmp_path, "net.yaml", NET + BUDGET)
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, ["check", spec, "-f", "json", "-o", str(out)])
+    assert (result.exit_code, result.stderr) == (
+        ExitStatus.INVALID_INPUT,
+        f"error: cannot write {out}: No space left on device\n",
+    )
+
+
+def test_long_user_text_is_not_wrapped_into_a_workflow_command(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # a wrap at the space would start a line with `::warning::` on a narrow terminal
+    folder = tmp_path / ("x" * 30 + " ::warning::wrapped")
+    folder.mkdir()
+    bad = write(folder, "bad.yaml", "name: [unclosed\n")
+    result = runner.invoke(app, ["check", bad], env={"COLUMNS": "40"})
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert not [line for line in result.stdout.splitlines() if line.lstrip().startswith("::")]
+    assert result.stdout.splitlines()[:2] == [bad, f"ERROR {result.stderr[len('error: ') : -1]}"]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import enum
+import io
 import os
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, assert_never
 
 import typer
+from rich.console import Console
 
 from convcost.cli.common import (
     BatchOption,
@@ -23,6 +30,13 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.errors import ConvcostError
+from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
+from convcost.spec import Spec
+
+if TYPE_CHECKING:
+    from convcost.check import CheckRun
+
+T = TypeVar("T")
 
 
 class CheckFormat(enum.StrEnum):
@@ -47,7 +61,10 @@ def check_command(
     format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.TABLE,
-    output: OutputOption = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+    ] = None,
     max_params: Annotated[
         str | None, _limit_option("max-params", "Maximum parameters: 5M, 1.2G, 250000.")
     ] = None,
@@ -68,7 +85,7 @@ def check_command(
         _limit_option("min-receptive-field", "Minimum receptive field: 224, or 224x224 per axis."),
     ] = None,
     baseline: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             help="A `convcost analyze --format json` output to compare against.", metavar="FILE"
         ),
@@ -79,16 +96,35 @@ def check_command(
             help="Allowed growth of params, MACs and peak memory over --baseline.", metavar="PCT"
         ),
     ] = "0%",
+    skip_unbudgeted: Annotated[
+        bool,
+        typer.Option(
+            "--skip-unbudgeted",
+            help="Skip specs without a budget even when named explicitly (as in a directory); "
+            "the pre-commit hook's mode.",
+        ),
+    ] = False,
+    max_layers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_INT,
+            help=f"Refuse (exit 4) a network with more layers than this after blocks and "
+            f"repeats are expanded [default: {DEFAULT_LIMITS.max_layers:,}].",
+            show_default=False,
+        ),
+    ] = None,
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
     exact: ExactOption = False,
 ) -> None:
-    """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid.
+    """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid, 4 too big.
 
     Limits come from the spec's `budget:` (and a variant's own), overridden by the flags.
     Specs found in a directory that have no budget are skipped; a spec named explicitly
-    without a budget is an error. Under GITHUB_ACTIONS=true, violations are also printed as
-    ::error annotations (on standard error).
+    without a budget is an error (skipped too with --skip-unbudgeted). An invalid spec is
+    reported as an error and the others are still checked. Under GITHUB_ACTIONS=true,
+    violations are also printed as ::error annotations (on standard error).
 
     Example:
 
@@ -100,11 +136,14 @@ def check_command(
     """
     from convcost import check as checking
     from convcost.baseline import load_baseline
-    from convcost.budget import Budget, Metric, limit_from_text
-    from convcost.render import check as render
-    from convcost.units import UnitError, parse_percent
+    from convcost.budget import Budget, Metric
 
     check_dtype(dtype)
+    if batch > MAX_INT:
+        raise typer.BadParameter(f"must be at most {MAX_INT:,}", param_hint="--batch")
+    target = _check_output(output)
+    if baseline == "":  # Path("") would be the current directory
+        raise typer.BadParameter("is an empty path", param_hint="--baseline")
     flags = {
         Metric.PARAMS: max_params,
         Metric.MACS: max_macs,
@@ -113,44 +152,139 @@ def check_command(
         Metric.PEAK_MEMORY: max_peak_memory,
         Metric.RECEPTIVE_FIELD: min_receptive_field,
     }
-    limits = []
-    for metric, text in flags.items():
-        if text is None:
-            continue
-        try:
-            limits.append(limit_from_text(metric, text))
-        except UnitError as exc:
-            raise typer.BadParameter(str(exc), param_hint=metric.flag) from None
+    limits = tuple(
+        _flag(metric.flag, partial(checking.flag_limit, metric, text))
+        for metric, text in flags.items()
+        if text is not None
+    )
+    growth = _flag("--max-growth", partial(checking.growth_limit, max_growth))
     try:
-        growth = parse_percent(max_growth)
-    except UnitError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--max-growth") from None
-    try:
-        baselines = load_baseline(baseline) if baseline is not None else None
+        baselines = None if baseline is None else load_baseline(Path(baseline))
     except ConvcostError as error:
         fail(error)
     options = checking.Options(
-        flags=Budget(tuple(limits)), batch=batch, dtype=dtype, baseline=baselines, max_growth=growth
+        flags=Budget(limits),
+        batch=batch,
+        dtype=dtype,
+        baseline=baselines,
+        max_growth=growth,
+        skip_unbudgeted=skip_unbudgeted,
     )
-    run = checking.check(checking.expand(specs), resolve_spec, options)
+    bounds = DEFAULT_LIMITS if max_layers is None else Limits(max_layers=max_layers)
+
+    def load(source: str) -> Spec:
+        # TODO(lead): pass `limits=` to resolve_spec once it takes it (engineer "cli")
+        return replace(resolve_spec(source), limits=bounds)
+
+    run = checking.check(checking.expand(specs), load, options)
+    _report(run, format, target, exact=exact)
+    raise typer.Exit(int(run.exit_status))
+
+
+def _flag(flag: str, parse: Callable[[], T]) -> T:
+    """A flag's value parsed by ``parse``; a bad one is a usage error naming the flag."""
+    from convcost.units import UnitError
+
+    try:
+        return parse()
+    except UnitError as exc:
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
+
+
+def _report(run: CheckRun, format: CheckFormat, output: Path | None, *, exact: bool) -> None:
+    """Errors and notes on standard error (and annotations on GitHub); the report to
+    standard output or, atomically, to ``output``."""
+    from convcost.render import check as render
+    from convcost.render.escape import printable
+
     console = stderr()
     for outcome in run.outcomes:
         if outcome.error is not None:
-            console.print(f"error: {outcome.error}", markup=False)
+            console.print(f"error: {printable(str(outcome.error))}", markup=False)
         for note in outcome.notes:
-            console.print(f"note: {outcome.source}: {note}", markup=False)
+            console.print(f"note: {printable(outcome.source)}: {printable(note)}", markup=False)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for command in render.github_annotations(run):
-            console.print(command, markup=False)
-    if format is CheckFormat.TABLE:
-        draw(output, lambda console: render.print_table(console, run, exact=exact))
-    elif format is CheckFormat.JSON:
-        emit(render.to_json(run), output)
-    elif format is CheckFormat.MARKDOWN:
-        emit(render.to_markdown(run, exact=exact), output)
+            console.print(command, markup=False, highlight=False, soft_wrap=True)
+    match format:
+        case CheckFormat.TABLE if output is None:
+            draw(None, lambda console: render.print_table(console, run, exact=exact))
+            return
+        case CheckFormat.TABLE:
+            buffer = io.StringIO()
+            render.print_table(Console(file=buffer, width=120, color_system=None), run, exact=exact)
+            text = buffer.getvalue()
+        case CheckFormat.JSON:
+            text = render.to_json(run)
+        case CheckFormat.MARKDOWN:
+            text = render.to_markdown(run, exact=exact)
+        case CheckFormat.JUNIT:
+            text = render.to_junit(run, exact=exact)
+        case _:
+            assert_never(format)
+    if output is None:
+        emit(text, None)
+        return
+    try:
+        _write(text, output)
+    except OSError as exc:  # a full disk, a folder made read-only meanwhile
+        fail(ConvcostError(f"cannot write {output}: {exc.strerror or exc}"))
+
+
+def _check_output(output: str | None) -> Path | None:
+    """The ``--output`` path, refused before any work if it cannot be written.
+
+    TODO(lead): replace with ``output_target`` of cli/common.py (engineer "cli").
+    """
+    if output is None:
+        return None
+    if output == "":  # Path("") would be the current directory
+        raise typer.BadParameter("is an empty path", param_hint="--output")
+    path = Path(output)
+    folder = path.parent
+    problem = None
+    try:
+        if path.is_dir():
+            problem = "is a directory"
+        elif not folder.is_dir():
+            problem = f"is in {str(folder)!r}, which is not a directory"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"is in {str(folder)!r}, which is not writable"
+    except OSError as exc:  # a name too long
+        problem = f"cannot be written: {exc.strerror or exc}"
+    if problem is not None:
+        raise typer.BadParameter(f"{output!r} {problem}", param_hint="--output")
+    return path
+
+
+def _write(text: str, output: Path) -> None:
+    """Write ``output`` atomically: a temporary file in the same folder, then a rename, so a
+    failure or Ctrl-C leaves an existing file as it was. A FIFO or a device (``/dev/stdout``)
+    is written in place: renaming over it would replace it.
+
+    TODO(lead): replace with the atomic-output helper of cli/common.py (engineer "cli").
+    """
+    try:
+        info = output.stat()
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # what open() would have created
     else:
-        emit(render.to_junit(run, exact=exact), output)
-    raise typer.Exit(int(run.exit_status))
+        if not stat.S_ISREG(info.st_mode):
+            with output.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+            return
+        mode = stat.S_IMODE(info.st_mode)  # keep the file's permissions
+    descriptor, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 @app.command("schema")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,15 @@ from rich.text import Text
 from convcost.baseline import BaselineLayer, Growth
 from convcost.budget import Actual, Metric, Result, Status
 from convcost.check import CheckRun, Outcome
+from convcost.errors import ExitStatus
 from convcost.receptive import Coverage, plain
 from convcost.render import numbers
+from convcost.render.escape import (
+    annotation_message,
+    annotation_property,
+    markdown_cell,
+    printable,
+)
 
 MAX_CHANGES_SHOWN = 20
 """Layer changes listed per network in the table and Markdown (JSON lists them all)."""
@@ -38,6 +46,8 @@ class Row:
     message: str
     """One sentence for annotations and JUnit failures."""
     line: int
+    column: int | None = None
+    """The budget entry's column; ``None`` for a limit from a flag (reported on line 1)."""
 
 
 def _amount(value: int, metric: Metric | str, exact: bool) -> str:
@@ -62,6 +72,7 @@ def result_row(outcome: Outcome, result: Result, exact: bool = False) -> Row:
     metric = result.metric
     limit = result.limit
     line = limit.location.line if limit.location else 1
+    column = limit.location.column if limit.location else None
     where = f" (budget from {limit.origin})"
     if metric is Metric.RECEPTIVE_FIELD:
         budget = "≥ " + "×".join(map(str, limit.value))
@@ -92,6 +103,7 @@ def result_row(outcome: Outcome, result: Result, exact: bool = False) -> Row:
         status=result.status,
         message=message,
         line=line,
+        column=column,
     )
 
 
@@ -181,14 +193,15 @@ def change_lines(outcome: Outcome) -> list[str]:
 
 def _table(spec_rows: list[Row]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
-    table.add_column("network", min_width=min(max(len(row.network) for row in spec_rows), 24))
+    width = min(max(len(printable(row.network)) for row in spec_rows), 24)
+    table.add_column("network", min_width=width)
     for name in ("metric", "budget", "actual", "margin", "status"):
         justify = "left" if name in ("metric", "status") else "right"
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in spec_rows:
         style = "green" if row.status.passed else "bold red"
         table.add_row(
-            row.network,
+            Text(printable(row.network)),
             row.metric,
             row.budget,
             row.actual,
@@ -199,95 +212,143 @@ def _table(spec_rows: list[Row]) -> Table:
 
 
 def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None:
-    """Per spec: its path, a table of its checks and the layers changed since the baseline."""
+    """Per spec: its path, a table of its checks and the layers changed since the baseline;
+    an invalid spec: its path and the error."""
     all_rows = rows(run, exact)
     for outcome in run.outcomes:
         spec_rows = [row for row in all_rows if row.spec == outcome.source]
         lines = change_lines(outcome)
-        if not spec_rows and not lines:
+        if not spec_rows and not lines and outcome.error is None:
             continue
-        console.print(Text(outcome.source, style="bold"))
+        # soft_wrap: user text is never broken across lines, so no line of it can begin with
+        # `::` (a GitHub Actions workflow command) after a wrap
+        console.print(Text(printable(outcome.source), style="bold"), soft_wrap=True)
+        if outcome.error is not None:
+            error = Text("ERROR ", style="bold red") + Text(printable(str(outcome.error)))
+            console.print(error, soft_wrap=True)
+            console.print()
         if spec_rows:
             console.print(_table(spec_rows))
             console.print()
         if lines:
             console.print("layers changed since the baseline:")
             for line in lines:
-                console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+                console.print(f"  {printable(line)}", markup=False, highlight=False, soft_wrap=True)
             console.print()
     console.print(summary(run), markup=False, highlight=False)
+
+
+def _code(text: str) -> str:
+    """A path as Markdown inline code, safe in a table cell: no HTML is read inside a code
+    span, so only pipes (GFM tables split on them even there) and backticks need care."""
+    cell = printable(text).replace("|", "\\|")
+    return f"`` {cell} ``" if "`" in cell else f"`{cell}`"
 
 
 def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
     """A summary for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment."""
     status = run.exit_status
-    icon = {0: "✅", 1: "❌", 2: "⚠️"}[int(status)]
+    icon = (
+        "✅" if status is ExitStatus.OK else "❌" if status is ExitStatus.BUDGET_EXCEEDED else "⚠️"
+    )
     lines = [f"### {icon} convcost check: {summary(run)}", ""]
     table = rows(run, exact)
-    if table:
+    invalid = [outcome for outcome in run.outcomes if outcome.error is not None]
+    if table or invalid:
         lines += [
             "| spec | network | metric | budget | actual | margin | status |",
             "|---|---|---|--:|--:|--:|---|",
         ]
+        for outcome in invalid:
+            lines.append(f"| {_code(outcome.source)} | — | — | — | — | — | ⚠️ **ERROR** |")
         for row in table:
             mark = "✅ ok" if row.status.passed else f"❌ **{_status_text(row.status)}**"
             lines.append(
-                f"| `{row.spec}` | {row.network} | {row.metric} | {row.budget} | {row.actual} | "
-                f"{row.margin} | {mark} |"
+                f"| {_code(row.spec)} | {markdown_cell(row.network)} | {row.metric} | "
+                f"{row.budget} | {row.actual} | {row.margin} | {mark} |"
             )
         lines.append("")
     for outcome in run.outcomes:
+        source = _code(outcome.source)
         if outcome.error is not None:
-            lines.append(f"- ⚠️ `{outcome.source}`: invalid: {outcome.error}")
-        lines += [f"- `{outcome.source}`: {note}" for note in outcome.notes]
+            lines.append(f"- ⚠️ {source}: invalid: {markdown_cell(str(outcome.error))}")
+        lines += [f"- {source}: {markdown_cell(note)}" for note in outcome.notes]
         changes = change_lines(outcome)
         if changes:
-            lines.append(f"- `{outcome.source}`: layers changed since the baseline:")
-            lines += [f"  - {line}" for line in changes]
+            lines.append(f"- {source}: layers changed since the baseline:")
+            lines += [f"  - {markdown_cell(line)}" for line in changes]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML 1.0 can hold: control characters (``printable``) and the code points XML
+    forbids written as ``\\uXXXX``; ElementTree escapes ``<&"`` itself."""
+    return _NOT_XML.sub(lambda match: f"\\u{ord(match.group()):04x}", printable(text))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
 def to_junit(run: CheckRun, *, exact: bool = False) -> str:
-    """JUnit XML: a test suite per spec, a test case per network and checked metric."""
+    """JUnit XML: a test suite per spec, a test case per network and checked metric.
+
+    ``time`` is wall time in seconds: a suite's is the spec's (load, build, analyse, check);
+    a network's analysis time is shared equally by its test cases.
+    """
     suites = ET.Element("testsuites", name="convcost check")
     all_rows = rows(run, exact)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    total_seconds = 0.0
     for outcome in run.outcomes:
-        suite = ET.SubElement(suites, "testsuite", name=outcome.source)
+        source = _xml(outcome.source)
+        suite = ET.SubElement(suites, "testsuite", name=source)
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        seconds = _seconds(outcome.seconds)
         if outcome.error is not None:
-            case = ET.SubElement(suite, "testcase", classname=outcome.source, name="load spec")
-            error = ET.SubElement(case, "error", message=str(outcome.error), type="invalid spec")
-            error.text = str(outcome.error)
+            case = ET.SubElement(
+                suite, "testcase", classname=source, name="load spec", time=seconds
+            )
+            message = _xml(str(outcome.error))
+            error = ET.SubElement(case, "error", message=message, type="invalid spec")
+            error.text = message
             counts["tests"] += 1
             counts["errors"] += 1
         if outcome.skipped:
-            case = ET.SubElement(suite, "testcase", classname=outcome.source, name="budget")
-            ET.SubElement(case, "skipped", message="; ".join(outcome.notes))
+            case = ET.SubElement(suite, "testcase", classname=source, name="budget", time=seconds)
+            ET.SubElement(case, "skipped", message=_xml("; ".join(outcome.notes)))
             counts["tests"] += 1
             counts["skipped"] += 1
-        for row in (r for r in all_rows if r.spec == outcome.source):
+        spec_rows = [row for row in all_rows if row.spec == outcome.source]
+        per_network = dict(outcome.network_seconds)
+        checks = {name: sum(row.network == name for row in spec_rows) for name in per_network}
+        for row in spec_rows:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"{outcome.source}.{row.network}",
+                classname=f"{source}.{_xml(row.network)}",
                 name=row.check,
-                file=outcome.source,
+                file=source,
                 line=str(row.line),
+                time=_seconds(per_network.get(row.network, 0.0) / checks.get(row.network, 1)),
             )
             counts["tests"] += 1
             if not row.status.passed:
-                failure = ET.SubElement(case, "failure", message=row.message, type="budget")
-                failure.text = (
-                    f"budget {row.budget}, actual {row.actual}, margin {row.margin}\n"
-                    + "\n".join(change_lines(outcome))
-                ).rstrip("\n")
+                failure = ET.SubElement(case, "failure", message=_xml(row.message), type="budget")
+                detail = [f"budget {row.budget}, actual {row.actual}, margin {row.margin}"]
+                failure.text = "\n".join(map(_xml, detail + change_lines(outcome)))
                 counts["failures"] += 1
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
+        suite.set("time", seconds)
+        total_seconds += outcome.seconds
     for key, value in totals.items():
         suites.set(key, str(value))
+    suites.set("time", _seconds(total_seconds))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
@@ -356,33 +417,31 @@ def to_json(run: CheckRun) -> str:
             for outcome in run.outcomes
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def _escape(text: str, *, property: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if property:
-        text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    # ASCII: \\u escapes keep it intact on any stdout encoding, and any reader decodes them
+    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
 
 
 def github_annotations(run: CheckRun) -> list[str]:
-    """GitHub Actions ``::error`` workflow commands for violations and invalid specs."""
+    """GitHub Actions ``::error`` workflow commands for violations and invalid specs.
+
+    Every user text is escaped (``annotation_property``, ``annotation_message``), so no name
+    or path can end the command or start another on a new line.
+    """
     commands = []
     for outcome in run.outcomes:
         if outcome.error is not None:
             location = outcome.error.location
             file = location.file if location else outcome.source
-            where = f"file={_escape(file, property=True)}"
+            where = f"file={annotation_property(file)}"
             if location:
                 where += f",line={location.line},col={location.column}"
-            commands.append(
-                f"::error {where},title=convcost invalid spec::{_escape(str(outcome.error))}"
-            )
+            message = annotation_message(str(outcome.error))
+            commands.append(f"::error {where},title=convcost invalid spec::{message}")
     for row in rows(run):
         if not row.status.passed:
+            column = "" if row.column is None else f",col={row.column}"
             commands.append(
-                f"::error file={_escape(row.spec, property=True)},line={row.line},"
-                f"title=convcost over budget::{_escape(row.message)}"
+                f"::error file={annotation_property(row.spec)},line={row.line}{column},"
+                f"title=convcost over budget::{annotation_message(row.message)}"
             )
     return commands

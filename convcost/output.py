@@ -34,8 +34,14 @@ def check_writable(name: str) -> Path:
     """
     if name == "":
         raise ConvcostError("--output '': the file name is empty")
-    path = Path(name)
     where = f"--output {_shown(name)}"
+    try:
+        return _writable(Path(name), name, where)
+    except OSError as exc:  # a name too long, a loop of links
+        raise ConvcostError(f"{where}: cannot be written: {exc.strerror}") from None
+
+
+def _writable(path: Path, name: str, where: str) -> Path:
     if name.endswith(("/", os.sep)) or path.is_dir():
         raise ConvcostError(f"{where}: is a directory, not a file")
     parent = path.parent

@@ -410,21 +410,7 @@ def test_every_command_has_examples() -> None:
         assert help_examples(command), command
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(
-            command,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="check's examples name net.yaml and baseline.json (engineer check)",
-            ),
-        )
-        if command == "check"
-        else command
-        for command in COMMANDS
-    ],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_help_examples_run(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # in a folder holding only a copy of specs/, so that examples name real files (and the
     # files they write land in tmp_path)

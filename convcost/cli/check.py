@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import enum
-import io
 import os
-import stat
-import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, assert_never
 
 import typer
-from rich.console import Console
 
 from convcost.cli.common import (
     BatchOption,
     DTypeOption,
     ExactOption,
+    MaxLayersOption,
     OutputOption,
     app,
     check_dtype,
     draw,
     emit,
     fail,
+    limits,
+    output_target,
     resolve_spec,
     stderr,
 )
 from convcost.errors import ConvcostError
-from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
+from convcost.limits import DEFAULT_LIMITS, MAX_INT
 from convcost.spec import Spec
 
 if TYPE_CHECKING:
@@ -61,10 +59,7 @@ def check_command(
     format: Annotated[
         CheckFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CheckFormat.TABLE,
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
-    ] = None,
+    output: OutputOption = None,
     max_params: Annotated[
         str | None, _limit_option("max-params", "Maximum parameters: 5M, 1.2G, 250000.")
     ] = None,
@@ -104,16 +99,7 @@ def check_command(
             "the pre-commit hook's mode.",
         ),
     ] = False,
-    max_layers: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=MAX_INT,
-            help=f"Refuse (exit 4) a network with more layers than this after blocks and "
-            f"repeats are expanded [default: {DEFAULT_LIMITS.max_layers:,}].",
-            show_default=False,
-        ),
-    ] = None,
+    max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
     exact: ExactOption = False,
@@ -130,9 +116,11 @@ def check_command(
 
         convcost check specs/
 
-        convcost check net.yaml --max-params 5M --max-peak-memory 32MiB -f markdown
+        convcost check specs/quickstart.yaml --max-params 5M --max-peak-memory 32MiB -f markdown
 
-        convcost check net.yaml --baseline baseline.json --max-growth 2%
+        convcost analyze specs/quickstart.yaml -f json -o baseline.json
+
+        convcost check specs/quickstart.yaml --baseline baseline.json --max-growth 2%
     """
     from convcost import check as checking
     from convcost.baseline import load_baseline
@@ -141,7 +129,7 @@ def check_command(
     check_dtype(dtype)
     if batch > MAX_INT:
         raise typer.BadParameter(f"must be at most {MAX_INT:,}", param_hint="--batch")
-    target = _check_output(output)
+    target = output_target(output, inputs=specs)
     if baseline == "":  # Path("") would be the current directory
         raise typer.BadParameter("is an empty path", param_hint="--baseline")
     flags = {
@@ -152,7 +140,7 @@ def check_command(
         Metric.PEAK_MEMORY: max_peak_memory,
         Metric.RECEPTIVE_FIELD: min_receptive_field,
     }
-    limits = tuple(
+    flag_limits = tuple(
         _flag(metric.flag, partial(checking.flag_limit, metric, text))
         for metric, text in flags.items()
         if text is not None
@@ -163,18 +151,17 @@ def check_command(
     except ConvcostError as error:
         fail(error)
     options = checking.Options(
-        flags=Budget(limits),
+        flags=Budget(flag_limits),
         batch=batch,
         dtype=dtype,
         baseline=baselines,
         max_growth=growth,
         skip_unbudgeted=skip_unbudgeted,
     )
-    bounds = DEFAULT_LIMITS if max_layers is None else Limits(max_layers=max_layers)
+    bounds = limits(max_layers)
 
     def load(source: str) -> Spec:
-        # TODO(lead): pass `limits=` to resolve_spec once it takes it (engineer "cli")
-        return replace(resolve_spec(source), limits=bounds)
+        return resolve_spec(source, limits=bounds)
 
     run = checking.check(checking.expand(specs), load, options)
     _report(run, format, target, exact=exact)
@@ -207,13 +194,9 @@ def _report(run: CheckRun, format: CheckFormat, output: Path | None, *, exact: b
         for command in render.github_annotations(run):
             console.print(command, markup=False, highlight=False, soft_wrap=True)
     match format:
-        case CheckFormat.TABLE if output is None:
-            draw(None, lambda console: render.print_table(console, run, exact=exact))
-            return
         case CheckFormat.TABLE:
-            buffer = io.StringIO()
-            render.print_table(Console(file=buffer, width=120, color_system=None), run, exact=exact)
-            text = buffer.getvalue()
+            draw(output, lambda console: render.print_table(console, run, exact=exact))
+            return
         case CheckFormat.JSON:
             text = render.to_json(run)
         case CheckFormat.MARKDOWN:
@@ -222,69 +205,7 @@ def _report(run: CheckRun, format: CheckFormat, output: Path | None, *, exact: b
             text = render.to_junit(run, exact=exact)
         case _:
             assert_never(format)
-    if output is None:
-        emit(text, None)
-        return
-    try:
-        _write(text, output)
-    except OSError as exc:  # a full disk, a folder made read-only meanwhile
-        fail(ConvcostError(f"cannot write {output}: {exc.strerror or exc}"))
-
-
-def _check_output(output: str | None) -> Path | None:
-    """The ``--output`` path, refused before any work if it cannot be written.
-
-    TODO(lead): replace with ``output_target`` of cli/common.py (engineer "cli").
-    """
-    if output is None:
-        return None
-    if output == "":  # Path("") would be the current directory
-        raise typer.BadParameter("is an empty path", param_hint="--output")
-    path = Path(output)
-    folder = path.parent
-    problem = None
-    try:
-        if path.is_dir():
-            problem = "is a directory"
-        elif not folder.is_dir():
-            problem = f"is in {str(folder)!r}, which is not a directory"
-        elif not os.access(folder, os.W_OK | os.X_OK):
-            problem = f"is in {str(folder)!r}, which is not writable"
-    except OSError as exc:  # a name too long
-        problem = f"cannot be written: {exc.strerror or exc}"
-    if problem is not None:
-        raise typer.BadParameter(f"{output!r} {problem}", param_hint="--output")
-    return path
-
-
-def _write(text: str, output: Path) -> None:
-    """Write ``output`` atomically: a temporary file in the same folder, then a rename, so a
-    failure or Ctrl-C leaves an existing file as it was. A FIFO or a device (``/dev/stdout``)
-    is written in place: renaming over it would replace it.
-
-    TODO(lead): replace with the atomic-output helper of cli/common.py (engineer "cli").
-    """
-    try:
-        info = output.stat()
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask  # what open() would have created
-    else:
-        if not stat.S_ISREG(info.st_mode):
-            with output.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-            return
-        mode = stat.S_IMODE(info.st_mode)  # keep the file's permissions
-    descriptor, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    emit(text, output)
 
 
 @app.command("schema")

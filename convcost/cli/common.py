@@ -106,11 +106,12 @@ def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
             raise ConvcostError("standard input is closed")
         return read_spec_stream(sys.stdin.buffer, source="<stdin>", limits=limits)
     if source.endswith((".yaml", ".yml")) or "/" in source or os.sep in source:
-        if not Path(source).exists():
-            bundled = zoo.find(Path(source).stem) if Path(source).name == source else None
-            hint = f" (the bundled model is named {Path(source).stem})" if bundled else ""
+        path = Path(source)
+        if not os.path.lexists(path):  # lexists: never raises (a name too long is "missing")
+            bundled = zoo.find(path.stem) if path.name == source else None
+            hint = f" (the bundled model is named {path.stem})" if bundled else ""
             raise ConvcostError(f"no such spec file: {_printable(source)}{hint}")
-        return load_spec(source, limits=limits)
+        return load_spec(path, limits=limits)  # a Path: text with a newline is still a name
     if source == "":
         raise ConvcostError("no spec file '': the name is empty")
     bundled = zoo.find(source)
@@ -123,8 +124,12 @@ def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
 
 
 def _printable(text: str) -> str:
+    """A name or path from the command line as a message quotes it: escaped, and cut past
+    200 characters so that the message stays one readable line."""
     from convcost.render.escape import printable
 
+    if len(text) > 200:
+        return f"{printable(text[:180])}… ({len(text)} characters)"
     return printable(text)
 
 

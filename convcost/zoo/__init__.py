@@ -15,5 +15,5 @@ def names() -> list[str]:
 def find(name: str) -> Path | None:
     """The bundled spec called ``name`` (``resnet50``, ``resnet50.yaml``), or ``None``."""
     stem = name.removesuffix(".yaml")
-    path = ZOO_DIR / f"{stem}.yaml"
-    return path if "/" not in stem and path.is_file() else None
+    # looked up among the bundled names, never as a path: any text is safe to pass
+    return ZOO_DIR / f"{stem}.yaml" if stem in names() else None

@@ -474,3 +474,30 @@ def test_version_on_closed_standard_output() -> None:
     done = cli("--version", preexec_fn=lambda: (_default_sigint(), os.close(1)))
     assert done.returncode == ExitStatus.INVALID_INPUT
     assert done.stderr.decode() == "error: standard output is closed\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["analyze", "x.yaml", "--seed", "-1"],
+            "error: convcost analyze: Invalid value for '--seed': Input should be greater than or "
+            "equal to 0 (see 'convcost analyze -h')",
+        ),
+        (
+            ["analyze"],
+            "error: convcost analyze: Missing argument 'specs'. (see 'convcost analyze -h')",
+        ),
+        (["bogus"], "error: convcost: No such command 'bogus'. (see 'convcost -h')"),
+        (
+            ["check", "x.yaml", "--no-such-flag"],
+            "error: convcost check: No such option: --no-such-flag (see 'convcost check -h')",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], expected: str) -> None:
+    # click prints a usage block, a hint and the error on four lines; convcost says it in one
+    done = cli(*args)
+    assert done.returncode == ExitStatus.INVALID_INPUT
+    assert done.stderr.decode() == expected + "\n"
+    assert done.stdout == b""

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, NoReturn, TextIO
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -414,8 +414,10 @@ def main() -> NoReturn:
     _degrade_to_ascii(sys.stderr)
     try:
         try:
-            app(prog_name="convcost")
-            sys.exit(int(ExitStatus.OK))  # typer exits by itself: this is not reached
+            status = _run()
+            if status == 130:  # typer turns Ctrl-C during a command into exit 130
+                interrupted()
+            sys.exit(status)
         finally:
             if sys.stdout is not None:
                 sys.stdout.flush()
@@ -443,6 +445,37 @@ def main() -> NoReturn:
         if exc.errno != errno.EPIPE:
             _say(f"error: cannot write to standard output: {exc.strerror}")
         sys.exit(int(ExitStatus.INVALID_INPUT))
+
+
+def _run() -> int:
+    """Run the app; its exit status. A usage error (an unknown option, a bad value) is one line
+    naming the command, not click's usage block: every error convcost prints is one line."""
+    # typer vendors click (and older typers use click itself): its classes via typer's own
+    click_error = _click_class("ClickException")
+    usage_error = _click_class("UsageError")
+    try:
+        status = app(prog_name="convcost", standalone_mode=False)
+    except usage_error as error:
+        context = getattr(error, "ctx", None)
+        if context is None or type(error).__name__ == "NoArgsIsHelpError":
+            error.show()  # `convcost` alone prints the help
+            return int(ExitStatus.INVALID_INPUT)
+        from convcost.render.escape import printable
+
+        command = context.command_path
+        message = printable(" ".join(error.format_message().split()))
+        _say(f"error: {command}: {message} (see '{command} -h')")
+        return int(ExitStatus.INVALID_INPUT)
+    except click_error as error:
+        _say(f"error: {error}")
+        return int(ExitStatus.INVALID_INPUT)
+    except typer.Abort:
+        interrupted()
+    return status if isinstance(status, int) else int(ExitStatus.OK)
+
+
+def _click_class(name: str) -> Any:  # a click exception class: Any, as click is not typed here
+    return next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == name)
 
 
 _OUTPUT_ERRORS = (errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EBADF)

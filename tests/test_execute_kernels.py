@@ -15,7 +15,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from convcost.executor import kernels
+import convcost
+from convcost.build import build
+from convcost.executor import kernels, prepare
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -393,3 +395,69 @@ def test_split_matches_torch(case: tuple[Any, str], parts: int, data: st.DataObj
     got = kernels.split(kernels.to_channels_last(x), parts, index)
     expected = torch.chunk(tensor(x), parts, dim=1)[index]
     np.testing.assert_array_equal(kernels.to_channels_first(got), expected.numpy())
+
+
+# --- windows wider than the input (ceil mode) and broadcasting merges, end to end -------------
+
+CEIL_CASES = [
+    # (input size, kernel, stride, padding): every window is clipped at the input's end
+    (2, 3, 3, 0),  # docs/spec-format.md's example: a 3-wide window over 2 pixels → 1 output
+    (2, 3, 3, 1),  # starts in the left padding, ends past the input
+    (2, 4, 4, 0),
+    (2, 3, 2, 1),  # two windows, both clipped on one side
+    (1, 2, 2, 0),
+    (3, 5, 4, 2),
+]
+
+
+@pytest.mark.parametrize(("size", "kernel", "stride", "padding"), CEIL_CASES)
+@pytest.mark.parametrize("kind", ["avgpool", "maxpool"])
+def test_ceil_mode_window_wider_than_the_input(
+    kind: str, size: int, kernel: int, stride: int, padding: int
+) -> None:
+    """Through the spec, the engine and the executor, against F.avg_pool2d/max_pool2d; the
+    average divides by the window clipped at input + right padding (count_include_pad=True)."""
+    text = (
+        f"input: [2, {size}, {size + 1}]\nlayers:\n"
+        f"  - {kind}: {{kernel: {kernel}, stride: {stride}, padding: {padding}, ceil_mode: true}}\n"
+    )
+    spec = convcost.parse_spec(text)
+    network = build(spec, spec.variants[0])
+    x = np.random.default_rng(size + kernel).standard_normal((2, 2, size, size + 1))
+    pool = F.avg_pool2d if kind == "avgpool" else F.max_pool2d
+    expected = pool(tensor(x), kernel, stride, padding, ceil_mode=True).numpy()
+    got = prepare(network, dtype="float64").output(x)
+    assert network.output_shape == expected.shape[1:]
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_ceil_mode_average_divisor_at_clipped_windows() -> None:
+    """kernel 3, stride 2, padding 1 on [1, 2, 3, 4] (1-D): windows [-1, 2) and [1, 4) clipped to
+    [1, 3) at input + right padding = 3, so divisors 3 (one padded zero counted) and 2."""
+    x = np.array([[[1.0], [2.0]]])  # (N, L, C) channels last: the values 1, 2
+    got = kernels.avg_pool(x, kernel=(3,), stride=(2,), padding=(1,), ceil_mode=True)
+    # window 1: (0 + 1 + 2) / 3 = 1; window 2 starts at 1: (2 + 0) / 2 = 1, as torch prints
+    expected = F.avg_pool1d(tensor(np.array([[[1.0, 2.0]]])), 3, 2, 1, ceil_mode=True)
+    np.testing.assert_allclose(got[0, :, 0], [1.0, 1.0])
+    np.testing.assert_allclose(got[0, :, 0], expected.numpy()[0, 0])
+
+
+@pytest.mark.parametrize("identity", [False, True])
+def test_multiply_of_branches_that_broadcast(identity: bool) -> None:
+    """[2,1,1], [2,1,4] and [2,4,1] branches (and the [2,4,4] input itself, borrowed, not owned):
+    the merged shape [2,4,4] is reached only by growing broadcasts."""
+    spec = convcost.parse_spec(
+        "input: [2, 4, 4]\nlayers:\n  - multiply:\n"
+        "      a: [{adaptive_avgpool: {size: [1, 1]}}]\n"
+        "      b: [{adaptive_avgpool: {size: [1, 4]}}]\n"
+        "      c: [{adaptive_avgpool: {size: [4, 1]}}]\n" + ("      d: []\n" if identity else "")
+    )
+    network = build(spec, spec.variants[0])
+    x = np.random.default_rng(7).standard_normal((3, 2, 4, 4))
+    t = tensor(x)
+    branches = [F.adaptive_avg_pool2d(t, size) for size in ((1, 1), (1, 4), (4, 1))]
+    expected = branches[0]
+    for other in branches[1:] + ([t] if identity else []):
+        expected = expected * other
+    got = prepare(network, dtype="float64").output(x)
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-12, atol=1e-12)

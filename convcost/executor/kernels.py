@@ -280,13 +280,14 @@ def conv_transpose(
 def pool_size(
     size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
 ) -> int:
-    """PyTorch's pooling output size: with ceil mode the last window must start inside the
-    input or its left padding."""
+    """PyTorch's pooling output size (division rounding towards −∞, as its ``div_rtn``): with
+    ceil mode the last window must start inside the input or its left padding, and the window
+    may be wider than the input (3 wide on 2 pixels, stride 3: one output over both)."""
     numerator = size + 2 * padding - dilation * (kernel - 1) - 1
     out = (numerator + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
-    if numerator < 0 or out < 1:
+    if out < 1:
         raise ValueError(
             f"pooling window {dilation * (kernel - 1) + 1} exceeds input {size} + padding"
         )

@@ -275,6 +275,8 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
         case MergeKind.CONCAT:
             return np.concatenate(arrays, axis=-1), True
         case MergeKind.ADD | MergeKind.MULTIPLY:
+            if len(arrays) == 1:
+                return outputs[0]
             shape = np.broadcast_shapes(*(array.shape for array in arrays))
             combine = np.add if merge is MergeKind.ADD else np.multiply
             # accumulate into a branch output the branch owns and that has the full shape
@@ -282,16 +284,19 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
                 (i for i, (array, owned) in enumerate(outputs) if owned and array.shape == shape),
                 None,
             )
-            if len(arrays) == 1:
-                return outputs[0]
             if owner is None:
-                result = combine(arrays[0], arrays[1])
-                rest = arrays[2:]
+                result, owned = arrays[0], False
+                rest = arrays[1:]
             else:
-                result = arrays[owner]
+                result, owned = arrays[owner], True
                 rest = arrays[:owner] + arrays[owner + 1 :]
             for other in rest:
-                combine(result, other, out=result)
+                if owned and np.broadcast_shapes(result.shape, other.shape) == result.shape:
+                    combine(result, other, out=result)
+                else:
+                    # a new array: the first product of borrowed inputs, or a broadcast that
+                    # grows (a [C,1,W] and a [C,H,1] make a [C,H,W])
+                    result, owned = combine(result, other), True
             return result, True
         case _:
             assert_never(merge)

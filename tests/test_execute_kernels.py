@@ -338,13 +338,6 @@ def test_activation_matches_torch(name: str, case: tuple[Any, str], inplace: boo
     close(got, expected, dtype)
 
 
-def test_erf_is_exact_to_double_precision() -> None:
-    """Against math.erf (the C library's) on a dense grid and at the series/fraction seam."""
-    z = np.concatenate([np.linspace(-7, 7, 20001), [2.999999999, 3.0, 3.000000001, 1e-300, -1e-20]])
-    expected = np.array([math.erf(v) for v in z])
-    np.testing.assert_allclose(kernels.erf(z), expected, rtol=2e-15, atol=2e-16)
-
-
 @SETTINGS
 @given(tensors())
 def test_flatten_matches_torch(case: tuple[Any, str]) -> None:
@@ -461,3 +454,16 @@ def test_multiply_of_branches_that_broadcast(identity: bool) -> None:
         expected = expected * other
     got = prepare(network, dtype="float64").output(x)
     np.testing.assert_allclose(got, expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_gelu_matches_torch_on_a_dense_grid() -> None:
+    """float32: rtol 1e-6 where PyTorch itself is accurate; in the negative half PyTorch computes
+    1 + erf(x/√2) in float32 with its vectorised erf (absolute error ~1.5e-7), so there it is
+    right only to ~3e-7·|x| absolute (measured: 3.05e-7·|x| on [-5, 0]). float64: 1e-12 relative
+    and the same cancellation at double precision."""
+    x = np.concatenate([np.linspace(-16, 16, 400_001), np.logspace(-20, 1, 500)])
+    for dtype, rtol, atol_per_x in (("float32", 1e-6, 4e-7), ("float64", 1e-12, 1e-15)):
+        values = x.astype(dtype)
+        expected = F.gelu(tensor(values)).numpy().astype(np.float64)
+        error = np.abs(kernels.gelu(values).astype(np.float64) - expected)
+        assert np.all(error <= rtol * np.abs(expected) + atol_per_x * np.abs(values)), dtype

@@ -26,6 +26,24 @@ Array = npt.NDArray[Any]
 Pads = tuple[tuple[int, int], ...]
 
 
+_counted = [0]
+"""Multiply-accumulates the kernels performed since :func:`take_macs` last ran."""
+
+
+def take_macs() -> int:
+    """The multiply-accumulates performed since the last call, counted from the shapes of the
+    operands each kernel really multiplied (not from convcost's cost formulas)."""
+    count, _counted[0] = _counted[0], 0
+    return count
+
+
+def _matmul(a: Array, b: Array) -> Array:
+    """``a @ b``, counting rows × inner × columns (× the batch of a batched product)."""
+    _counted[0] += math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
+    result: Array = np.matmul(a, b)
+    return result
+
+
 def to_channels_last(x: Array) -> Array:
     """``(N, C, *spatial)`` → ``(N, *spatial, C)`` (a copy, contiguous)."""
     return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if x.ndim > 2 else x
@@ -162,13 +180,13 @@ def conv(
                 *(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True)),
             )
         ]
-        y = np.matmul(picked.reshape(positions, channels), weights.matrix[0])
+        y = _matmul(picked.reshape(positions, channels), weights.matrix[0])
     else:
         view = _windows(_pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
             columns = np.empty(view.shape, dtype=x.dtype)
             np.copyto(columns, view)
-            y = np.matmul(columns.reshape(positions, -1), weights.matrix[0])
+            y = _matmul(columns.reshape(positions, -1), weights.matrix[0])
         else:
             per_group = channels // groups
             split = view.reshape(*view.shape[:-1], groups, per_group)
@@ -176,7 +194,7 @@ def conv(
             order = (split.ndim - 2, *range(split.ndim - 2), split.ndim - 1)
             columns = np.empty((groups, n, *out, *kernel, per_group), dtype=x.dtype)
             np.copyto(columns, split.transpose(order))
-            product = np.matmul(columns.reshape(groups, positions, -1), weights.matrix)
+            product = _matmul(columns.reshape(groups, positions, -1), weights.matrix)
             y = np.ascontiguousarray(product.transpose(1, 0, 2))
     y = y.reshape(n, *out, weights.out)
     if bias is not None:
@@ -201,6 +219,7 @@ def _depthwise(
     for index, where in enumerate(_offsets(out, weights.kernel, stride, dilation)):
         np.multiply(xp[(*where, slice(None), None)], weights.matrix[index], out=step)
         y += step
+        _counted[0] += step.size
     return y.reshape(n, *out, channels * multiplier)
 
 
@@ -251,11 +270,11 @@ def conv_transpose(
     per_group = channels // groups
     og = channels_out // groups
     if groups == 1:
-        product = np.matmul(x.reshape(positions, channels), weights.matrix[0])
+        product = _matmul(x.reshape(positions, channels), weights.matrix[0])
         contributions = product.reshape(n, *sizes, *kernel, channels_out)
     else:
         grouped = x.reshape(positions, groups, per_group).transpose(1, 0, 2)
-        product = np.matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
+        product = _matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
         contributions = np.ascontiguousarray(
             np.moveaxis(product.reshape(groups, n, *sizes, *kernel, og), 0, 1 + 2 * rank)
         ).reshape(n, *sizes, *kernel, channels_out)
@@ -400,9 +419,11 @@ def _adaptive(x: Array, size: tuple[int, ...], op: str) -> Array:
         else:
             shape = [1] * gathered.ndim
             shape[axis], shape[axis + 1] = mask.shape
-            total = (gathered * mask.reshape(shape).astype(x.dtype)).sum(axis=axis + 1)
-            counts = mask.sum(axis=1).astype(x.dtype)
-            y = total / counts.reshape(shape[: axis + 1] + shape[axis + 2 :])
+            # the gathered table is a fresh copy: mask it in place, sum, divide in place
+            gathered *= mask.reshape(shape).astype(x.dtype)
+            y = gathered.sum(axis=axis + 1)
+            del gathered
+            y /= mask.sum(axis=1).astype(x.dtype).reshape(shape[: axis + 1] + shape[axis + 2 :])
     return np.ascontiguousarray(y)
 
 
@@ -445,17 +466,23 @@ def relu6(x: Array, *, inplace: bool = False) -> Array:
 
 
 def sigmoid(x: Array, *, inplace: bool = False) -> Array:
-    """1 / (1 + e^−x), computed from e^−|x| so that nothing overflows."""
-    e = np.exp(-np.abs(x))
-    result: Array = np.divide(
-        np.where(x >= 0, 1, e), 1 + e, out=x if inplace else None, dtype=x.dtype
-    )
+    """1 / (1 + e^−|x|) for x ≥ 0 and e^−|x| / (1 + e^−|x|) below, so that nothing overflows;
+    one temporary (e^−|x|) and a sign mask."""
+    negative = x < 0
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    y = np.add(e, 1, out=x if inplace else None)
+    np.reciprocal(y, out=y)
+    np.multiply(y, e, out=y, where=negative)
+    result: Array = y
     return result
 
 
 def silu(x: Array, *, inplace: bool = False) -> Array:
     """swish / SiLU: x · sigmoid(x)."""
-    return np.multiply(x, sigmoid(x), out=x if inplace else None)
+    gate = sigmoid(x)
+    return np.multiply(x, gate, out=x if inplace else gate)
 
 
 def tanh(x: Array, *, inplace: bool = False) -> Array:
@@ -472,8 +499,9 @@ def hardsigmoid(x: Array, *, inplace: bool = False) -> Array:
 
 def hardswish(x: Array, *, inplace: bool = False) -> Array:
     """x · relu6(x + 3) / 6, as PyTorch."""
-    gate = np.clip(x + 3, 0, 6)
-    y = np.multiply(x, gate, out=x if inplace else None)
+    gate = np.add(x, 3)
+    np.clip(gate, 0, 6, out=gate)
+    y = np.multiply(x, gate, out=x if inplace else gate)
     y /= 6
     result: Array = y
     return result
@@ -591,7 +619,7 @@ def linear_weights(weight: Array) -> Array:
 
 
 def linear(x: Array, weight: Array, bias: Array | None) -> Array:
-    y = np.matmul(x, weight)
+    y = _matmul(x, weight)
     if bias is not None:
         y += bias
     result: Array = y

@@ -44,14 +44,18 @@ from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network
 EXECUTE_DTYPES = {"float32": 4, "float64": 8}
 """Element types ``--execute`` runs in, with their bytes per element."""
 
+RUN_OVERHEAD_BYTES = 3 * 2**20
+"""Code pages, allocator slack and small objects a first run touches (measured in a fresh
+process: 0.3 MiB for one relu, 1.3 MiB for one conv, up to 2.4 MiB beyond the modelled arrays
+for an adaptive pool)."""
 BLAS_BUFFER_BYTES = 32 * 2**20
 """OpenBLAS's buffer per thread (BUFFER_SIZE on x86-64): no product touches more of it."""
-BLAS_BLOCK_BYTES = 2 * 2**20
-"""OpenBLAS's packed block of the second operand per thread (GEMM_P × GEMM_Q: 768 × 384 × 4 B
-= 1.1 MiB for sgemm on Haswell), rounded up."""
 BLAS_DEPTH = 512
-"""Rows of the first operand's packed panel (GEMM_Q: 384 for sgemm, 256 for dgemm on Haswell),
+"""The inner dimension of a packed panel (GEMM_Q: 384 for sgemm, 256 for dgemm on Haswell),
 rounded up."""
+BLAS_WIDTH = 1024
+"""Columns of the second operand in one packed block (GEMM_P: 768 for sgemm, 512 for dgemm on
+Haswell), rounded up."""
 
 
 def check_dtype(dtype: str) -> int:
@@ -124,14 +128,15 @@ def blas_threads() -> int:
         return os.cpu_count() or 1
 
 
-def blas_bytes(rows: int, depth: int, width: int, threads: int) -> int:
+def blas_bytes(rows: int, depth: int, columns: int, width: int, threads: int) -> int:
     """An upper bound on the resident memory OpenBLAS's buffers gain in a product of a
-    (rows × depth) matrix by a (depth × columns) one: each thread packs up to BLAS_DEPTH rows
-    of its share of the first operand plus one block of the second, within its 32 MiB buffer.
-    Measured with 2 threads: 19.3 MiB for (100000 × 100)·(100 × 64), bound 41.8; 62.8 MiB for
-    (40000 × 1000)·(1000 × 64), bound 64 (tests/bench/bench_memory.py)."""
-    share = -(-rows // threads) * min(depth, BLAS_DEPTH) * width
-    return threads * min(BLAS_BUFFER_BYTES, BLAS_BLOCK_BYTES + share)
+    (rows × depth) matrix by a (depth × columns) one: each thread packs up to BLAS_DEPTH-deep
+    panels of its share of the rows, and one block of the second operand, within its 32 MiB
+    buffer. Measured with 2 threads (tests/bench/bench_memory.py's kinds): 19.3 MiB for
+    (100000 × 100)·(100 × 64), bound 38.4; 62.8 MiB for (40000 × 1000)·(1000 × 64), bound 64."""
+    panel = min(depth, BLAS_DEPTH)
+    share = -(-rows // threads) * panel + panel * min(columns, BLAS_WIDTH)
+    return threads * min(BLAS_BUFFER_BYTES, share * width)
 
 
 def current_rss_bytes() -> int:
@@ -366,20 +371,22 @@ def estimate_elements(network: Network, batch: int, width: int) -> int:
     return estimator.peak
 
 
-def _products(node: LayerNode, batch: int) -> tuple[int, int]:
-    """(rows, depth) of the first operand of the layer's largest matrix product, or (0, 0)."""
+def _products(node: LayerNode, batch: int) -> tuple[int, int, int]:
+    """(rows, depth, columns) of the layer's matrix products, or zeros without any."""
     layer, shape, out = node.layer, node.input_shape, node.output_shape
     match layer:
         case Conv():
             if layer.groups > 1 and shape[0] == layer.groups:
-                return 0, 0  # depthwise: no matrix product
-            return batch * math.prod(out[1:]), math.prod(layer.kernel) * shape[0] // layer.groups
+                return 0, 0, 0  # depthwise: no matrix product
+            depth = math.prod(layer.kernel) * shape[0] // layer.groups
+            return batch * math.prod(out[1:]), depth, layer.out // layer.groups
         case ConvTranspose():
-            return batch * math.prod(shape[1:]), shape[0] // layer.groups
+            columns = math.prod(layer.kernel) * layer.out // layer.groups
+            return batch * math.prod(shape[1:]), shape[0] // layer.groups, columns
         case Linear():
-            return batch, shape[0]
+            return batch, shape[0], layer.out
         case _:
-            return 0, 0
+            return 0, 0, 0
 
 
 def parameter_elements(network: Network) -> int:
@@ -395,14 +402,16 @@ def parameter_elements(network: Network) -> int:
 
 def estimate_growth(network: Network, *, batch: int, width: int) -> int:
     """Upper bound, in bytes, on the resident memory a run adds to the process: parameters,
-    BLAS buffers for the largest product, and the peak of live tensors and temporaries."""
+    BLAS buffers for the largest product, the peak of live tensors and temporaries, and
+    :data:`RUN_OVERHEAD_BYTES`."""
     threads = blas_threads()
     blas = max(
         (
-            blas_bytes(rows, depth, width, threads)
-            for rows, depth in (_products(node, batch) for node in leaves(network.nodes))
+            blas_bytes(rows, depth, columns, width, threads)
+            for rows, depth, columns in (_products(node, batch) for node in leaves(network.nodes))
             if rows
         ),
         default=0,
     )
-    return width * (parameter_elements(network) + estimate_elements(network, batch, width)) + blas
+    tensors = width * (parameter_elements(network) + estimate_elements(network, batch, width))
+    return RUN_OVERHEAD_BYTES + blas + tensors

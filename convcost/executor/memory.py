@@ -311,9 +311,32 @@ class _Estimator:
         self.batch = batch
         self.width = width
         self.peak = 0
+        self.freed = 0
+        """The largest array freed so far from the heap (see :meth:`slack`)."""
+        self.threshold = MMAP_THRESHOLD_MIN // width
+        """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
+        array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
 
     def elements(self, shape: Shape) -> int:
         return self.batch * math.prod(shape)
+
+    def slack(self) -> int:
+        """Heap fragmentation: twice the largest array freed from the heap so far (an allowance
+        measured on the zoo, not derived: beyond the modelled arrays ResNet-50 keeps 1.7 MiB at
+        batch 1, where its largest array is 3.1 MiB, and 14.0 MiB at batch 4 (12.5 MiB);
+        DenseNet-121 2.3 and 16.9 MiB). An array counts as a heap one when it is no larger
+        than the threshold when it is freed (at worst earlier than when it was allocated: more
+        slack, never less)."""
+        return 2 * self.freed
+
+    def free(self, elements: int) -> None:
+        if elements <= self.threshold:
+            self.freed = max(self.freed, elements)
+        elif elements * self.width <= MMAP_THRESHOLD_MAX:
+            self.threshold = elements
+
+    def record(self, live: int) -> None:
+        self.peak = max(self.peak, live + self.slack())
 
     def sequence(
         self, nodes: tuple[Node, ...], held: int, current: int, owned: bool
@@ -327,8 +350,11 @@ class _Estimator:
             case LayerNode():
                 layer, shape, out = node.layer, node.input_shape, node.output_shape
                 new = self.elements(out) if _allocates(layer, shape, owned) else 0
-                work = _workspace(layer, shape, out, self.width, owned)
-                self.peak = max(self.peak, held + current + new + self.batch * work)
+                work = self.batch * _workspace(layer, shape, out, self.width, owned)
+                self.record(held + current + new + work)
+                self.free(work)
+                if new:
+                    self.free(current)
                 return (new if new else current), _owns_output(layer, owned)
             case GroupNode():
                 return self.sequence(node.children, held, current, owned)
@@ -343,7 +369,9 @@ class _Estimator:
                     done.append((size, branch_owned, branch.output_shape))
                 waiting = sum(size for size, _, _ in done)
                 merged = self._merged(node, done)
-                self.peak = max(self.peak, held + current + waiting + merged)
+                self.record(held + current + waiting + merged)
+                for size in (current, *(size for size, _, _ in done)):
+                    self.free(size)
                 return self.elements(node.output_shape), True
             case _:
                 assert_never(node)
@@ -403,27 +431,18 @@ def parameter_elements(network: Network) -> int:
     return total
 
 
+MMAP_THRESHOLD_MIN = 128 * 2**10
+"""glibc's initial mmap threshold: larger arrays are mapped, and unmapped when freed."""
 MMAP_THRESHOLD_MAX = 32 * 2**20
 """glibc's ceiling for its dynamic mmap threshold (64-bit): arrays below it may come from the
 heap, where a freed one can leave a hole that stays resident."""
 
 
-def allocator_slack(network: Network, batch: int, width: int) -> int:
-    """Bytes a fragmented heap may keep resident beyond the live arrays: twice the largest
-    tensor the heap may hold (below :data:`MMAP_THRESHOLD_MAX`). An allowance measured, not
-    derived: beyond the modelled arrays, ResNet-50 keeps 1.7 MiB at batch 1 (largest tensor
-    3.1 MiB) and 14.0 MiB at batch 4 (12.5 MiB); DenseNet-121 2.3 MiB and 16.9 MiB."""
-    sizes = [batch * math.prod(node.output_shape) * width for node in leaves(network.nodes)] + [
-        batch * math.prod(network.input_shape) * width
-    ]
-    return 2 * max((size for size in sizes if size < MMAP_THRESHOLD_MAX), default=0)
-
-
 def estimate_growth(network: Network, *, batch: int, width: int) -> int:
     """Upper bound, in bytes, on the resident memory a run adds to the process: parameters,
-    BLAS buffers for the largest product, the peak of live tensors and temporaries, the
-    allocator's slack and :data:`RUN_OVERHEAD_BYTES`."""
+    BLAS buffers for the largest product, the peak of live tensors and temporaries (with the
+    heap's slack) and :data:`RUN_OVERHEAD_BYTES`."""
     products = [_products(node, batch) for node in leaves(network.nodes)]
     blas = blas_bytes([p for p in products if p[0]], width, blas_threads())
     tensors = width * (parameter_elements(network) + estimate_elements(network, batch, width))
-    return RUN_OVERHEAD_BYTES + blas + tensors + allocator_slack(network, batch, width)
+    return RUN_OVERHEAD_BYTES + blas + tensors

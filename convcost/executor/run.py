@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, assert_never
 
 import numpy as np
-import numpy.random  # noqa: F401  (numpy 2 loads it lazily: on first use it would add ~5 MiB to a measured run)
+import numpy.random  # numpy 2 loads it lazily: on first use it would add ~5 MiB to a run
 import numpy.typing as npt
 
 from convcost.build import build

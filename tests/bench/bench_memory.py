@@ -2,8 +2,9 @@
 
     PYTHONPATH=. python tests/bench/bench_memory.py [--zoo] [--kinds] [--scale 4]
 
-For every layer kind (a one-layer spec sized so that its tensors dwarf the interpreter) and,
-with ``--zoo``, every bundled zoo model at batch 1, in a fresh subprocess each:
+For every layer kind (the one-layer specs of tests/test_memory_bound.py, sized so that their
+tensors dwarf the interpreter: 10 to 120 MiB) and every bundled zoo model at batch 1 (``--kinds``
+or ``--zoo`` for one half), in a fresh subprocess each:
 
 1. build the network and compute the estimate (``convcost.executor.memory.estimate_growth``:
    the growth the run should add to the process, weights, BLAS buffers and tensors);
@@ -26,67 +27,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # this checkout's convcost and tests
 
-# (name, spec): one layer (or one block) on an input large enough to dominate the process
-KINDS: dict[str, str] = {
-    "conv 3×3": "input: [32, 128, 128]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1}\n",
-    "conv 1×1": "input: [64, 128, 128]\nlayers:\n  - conv: {out: 128, kernel: 1}\n",
-    "conv 1×1 stride 2": "input: [64, 192, 192]\nlayers:\n  - conv: {out: 64, kernel: 1, stride: 2}\n",
-    "conv grouped": "input: [64, 96, 96]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1, groups: 4}\n",
-    "depthwise": "input: [64, 128, 128]\nlayers:\n  - depthwise: {kernel: 3, padding: 1}\n",
-    "conv 3-D": "input: [8, 16, 64, 64]\nlayers:\n  - conv: {out: 16, kernel: 3, padding: 1}\n",
-    "conv_transpose": "input: [64, 64, 64]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2}\n",
-    "conv_transpose padded": "input: [64, 64, 64]\nlayers:\n  - conv_transpose: {out: 32, kernel: 4, stride: 2, padding: 1}\n",
-    "conv_transpose grouped": "input: [64, 64, 64]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2, groups: 4}\n",
-    "linear": "input: [1024, 2, 2]\nlayers:\n  - flatten: {}\n  - linear: {out: 4096}\n",
-    "maxpool": "input: [64, 256, 256]\nlayers:\n  - maxpool: {kernel: 3, stride: 2, padding: 1}\n",
-    "maxpool ceil": "input: [64, 255, 255]\nlayers:\n  - maxpool: {kernel: 2, ceil_mode: true}\n",
-    "avgpool": "input: [64, 256, 256]\nlayers:\n  - avgpool: {kernel: 3, stride: 2, padding: 1}\n",
-    "global_avgpool": "input: [64, 256, 256]\nlayers:\n  - global_avgpool: {}\n",
-    "global_maxpool": "input: [64, 256, 256]\nlayers:\n  - global_maxpool: {}\n",
-    "adaptive_avgpool down": "input: [64, 256, 256]\nlayers:\n  - adaptive_avgpool: {size: [7, 7]}\n",
-    "adaptive_avgpool up": "input: [64, 64, 64]\nlayers:\n  - adaptive_avgpool: {size: [128, 128]}\n",
-    "adaptive_maxpool up": "input: [64, 64, 64]\nlayers:\n  - adaptive_maxpool: {size: [128, 128]}\n",
-    "batchnorm": "input: [64, 256, 256]\nlayers:\n  - batchnorm: {}\n",
-    **{
-        function: f"input: [64, 256, 256]\nlayers:\n  - {function}: {{}}\n"
-        for function in (
-            "relu",
-            "relu6",
-            "sigmoid",
-            "silu",
-            "gelu",
-            "tanh",
-            "hardswish",
-            "hardsigmoid",
-        )
-    },
-    "flatten": "input: [64, 256, 256]\nlayers:\n  - flatten: {}\n",
-    "dropout": "input: [64, 256, 256]\nlayers:\n  - dropout: {}\n",
-    "channel_shuffle": "input: [64, 256, 256]\nlayers:\n  - channel_shuffle: {groups: 4}\n",
-    "split": "input: [64, 256, 256]\nlayers:\n  - split: {parts: 2, index: 1}\n  - relu: {}\n",
-    "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
-    "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",
-    "multiply (gate)": "input: [32, 256, 256]\nlayers:\n  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n",
-    "multiply (growing)": (
-        "input: [32, 256, 256]\nlayers:\n  - multiply:\n"
-        "      a: [{adaptive_avgpool: {size: [1, 256]}}]\n"
-        "      b: [{adaptive_avgpool: {size: [256, 1]}}]\n"
-    ),
-}
-
-PROBE = r"""
-import json, sys
-from convcost import build, load_spec, parse_spec
-from convcost.executor import execute
-from convcost.executor.memory import check_dtype, estimate_growth
-source, text, batch, dtype = json.loads(sys.argv[1])
-spec = parse_spec(text) if text else load_spec(source)
-network = build(spec, spec.variants[0])
-estimate = estimate_growth(network, batch=batch, width=check_dtype(dtype))
-run = execute(network, batch=batch, dtype=dtype, max_memory=2**62)
-print(json.dumps({"estimate": estimate, "measured": run.peak_rss_bytes - run.baseline_rss_bytes}))
-"""
+from convcost import zoo  # noqa: E402
+from tests.test_memory_bound import KINDS, PROBE  # noqa: E402
 
 
 def measure(source: str, text: str, batch: int = 1, dtype: str = "float32") -> tuple[int, int]:
@@ -122,9 +66,6 @@ def main() -> None:
         for name, text in KINDS.items():
             print(row(name, *measure("", text)), flush=True)
     if arguments.zoo or both:
-        sys.path.insert(0, str(ROOT))
-        from convcost import zoo
-
         for name in zoo.names():
             path = zoo.find(name)
             assert path is not None

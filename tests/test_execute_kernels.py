@@ -7,6 +7,7 @@ padding, dilation with stride, groups, ceil mode, 1-D/2-D/3-D. Tolerances: rtol 
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -14,9 +15,12 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 import convcost
 from convcost.build import build
+from convcost.cli import app
+from convcost.errors import ExitStatus
 from convcost.executor import kernels, prepare
 
 torch = pytest.importorskip("torch")
@@ -467,3 +471,45 @@ def test_gelu_matches_torch_on_a_dense_grid() -> None:
         expected = F.gelu(tensor(values)).numpy().astype(np.float64)
         error = np.abs(kernels.gelu(values).astype(np.float64) - expected)
         assert np.all(error <= rtol * np.abs(expected) + atol_per_x * np.abs(values)), dtype
+
+
+TRANSPOSE_SPEC = """\
+input: [4, 5, 6]
+layers:
+  - conv_transpose: {out: 6, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2}
+    name: up
+  - relu: {}
+  - conv_transpose: {out: 3, kernel: [2, 3], stride: [1, 2], dilation: 2, bias: false}
+    name: up2
+"""
+
+
+def test_conv_transpose_end_to_end(tmp_path: Any) -> None:
+    """Through `analyze --execute` (shapes confirmed, exit 0), then the values of the whole
+    network against F.conv_transpose2d with the weights the executor drew."""
+    path = tmp_path / "transpose.yaml"
+    path.write_text(TRANSPOSE_SPEC)
+    result = CliRunner().invoke(app, ["analyze", str(path), "--execute", "-f", "json"])
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    layers = json.loads(result.stdout)["execution"]["layers"]
+    # (5 − 1)·2 − 2 + 3 + 1 = 10 and (6 − 1)·2 − 2 + 3 + 1 = 12; then (10 − 1) + 2·1 + 1 = 12
+    # and (12 − 1)·2 + 2·2 + 1 = 27
+    assert [layer["output_shape"] for layer in layers] == [[6, 10, 12], [6, 10, 12], [3, 12, 27]]
+
+    spec = convcost.parse_spec(TRANSPOSE_SPEC)
+    prepared = prepare(build(spec, spec.variants[0]), dtype="float64", seed=3)
+
+    def torch_weight(path: str, groups: int, kernel: tuple[int, int]) -> Any:
+        # the kernels' (g, C_in/g, ∏k·C_out/g), columns ordered (kernel offset, channel), back
+        # to PyTorch's (C_in, C_out/g, *kernel)
+        matrix = prepared.steps[path].arrays[0]
+        g, per_group, _ = matrix.shape
+        grouped = matrix.reshape(g, per_group, *kernel, -1)
+        return tensor(np.moveaxis(grouped, -1, 2).reshape(g * per_group, -1, *kernel))
+
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 6))
+    t = F.conv_transpose2d(
+        tensor(x), torch_weight("up", 2, (3, 3)), stride=2, padding=1, output_padding=1, groups=2
+    )
+    t = F.conv_transpose2d(F.relu(t), torch_weight("up2", 1, (2, 3)), stride=(1, 2), dilation=2)
+    np.testing.assert_allclose(prepared.output(x), t.numpy(), rtol=1e-10, atol=1e-10)

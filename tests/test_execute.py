@@ -3,6 +3,7 @@ are loud errors with their own exit codes; merges never overwrite a shared block
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -320,3 +321,58 @@ def test_each_variant_reports_its_own_peak() -> None:
     # the small variant still holds its 8 MiB input and the 32 KiB output
     assert small.peak_rss_bytes - small.baseline_rss_bytes < 16 * 2**20
     assert small.peak_rss_bytes < big.peak_rss_bytes - 70 * 2**20
+
+
+def test_cli_execute_csv_has_the_measured_columns(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--execute", "-f", "csv"])
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(table) == 13
+    for row in table:
+        assert row["confirmed_output_shape"] == row["output_shape"]
+        elapsed = float(row["seconds"])
+        assert elapsed >= 0
+        # GFLOP/s from the row's own MACs (the engine's, equal to those the kernels counted)
+        macs = int(row["macs"])
+        expected = f"{2 * macs / elapsed / 1e9:.1f}" if macs and elapsed > 0 else ""
+        assert row["gflops_per_second"] == expected
+    # --depth 1 collapses the block into one row: its time sums its layers and the merge, its
+    # confirmed shape is the merge's
+    block = tmp_path / "block.yaml"
+    block.write_text(
+        "input: [4, 8, 8]\nlayers:\n"
+        "  - add: {body: [{conv: {out: 4, kernel: 3, padding: 1}}, {relu: {}}], shortcut: []}\n"
+        "    name: block\n"
+        "  - maxpool: {kernel: 2}\n"
+    )
+    collapsed = runner.invoke(
+        app, ["analyze", str(block), "--execute", "-f", "csv", "--depth", "1"]
+    )
+    assert collapsed.exit_code == ExitStatus.OK, collapsed.stderr
+    block_row, pool_row = csv.DictReader(io.StringIO(collapsed.stdout))
+    assert (block_row["path"], block_row["confirmed_output_shape"]) == ("block", "4x8x8")
+    assert (pool_row["path"], pool_row["confirmed_output_shape"]) == ("maxpool1", "4x4x4")
+    assert block_row["gflops_per_second"] != ""  # the conv's MACs
+
+
+def test_cli_execute_markdown_has_the_measured_columns(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["analyze", QUICKSTART, "--execute", "-f", "markdown"])
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    lines = result.stdout.splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    assert table[0].endswith("| RF | time | GFLOP/s | confirmed |")
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in table[2:-1]]
+    assert len(cells) == 13
+    header = [cell.strip() for cell in table[0].strip("|").split("|")]
+    for row in cells:
+        assert row[header.index("confirmed")] == row[header.index("output")]
+        assert re.fullmatch(r"[\d.]+ (µs|ms|s)", row[header.index("time")])
+    assert re.fullmatch(
+        r"\| \| \*\*total\*\* .*\| \*\*[\d.]+ (µs|ms|s)\*\* \| [\d.]+ \| \|", table[-1]
+    )
+    assert any(
+        line.startswith(
+            "Executed: one forward pass, batch 1, float32, seed 0; every shape confirmed (13 steps)"
+        )
+        for line in lines
+    )

@@ -190,9 +190,10 @@ class Prepared:
     ) -> Execution:
         """Run a seeded random input of ``batch`` samples; time and check every layer."""
         runner = _Runner(self, batch, progress)
+        # drawn before the clock starts, and not kept here: the first layer may free it
+        drawn = [self._input(batch)]
         start = time.perf_counter()
-        # the input is not kept here: the first layer may free (or overwrite) it
-        runner.sequence(self.network.nodes, self._input(batch), True)
+        runner.sequence(self.network.nodes, drawn.pop(), True)
         seconds = time.perf_counter() - start
         return Execution(
             layers=tuple(runner.runs),

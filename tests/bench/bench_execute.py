@@ -5,7 +5,7 @@
 In one process, with the same thread count for NumPy's BLAS and PyTorch, it measures:
 - NumPy's float32 matrix-multiply peak (2048² and 4096² sgemm, best of several);
 - convcost's forward pass on ResNet-50 at 1×3×224×224 (weights built once by ``prepare``,
-  outside the timing; the input is drawn inside it), median over rounds;
+  outside the timing, and the input drawn before the clock starts), median over rounds;
 - PyTorch CPU eager forward of a plain-torch ResNet-50 (torchvision layout, ``torch.no_grad``,
   ``eval``), median over the same number of rounds; two blocks of each, alternating, so that
   both see the same load;

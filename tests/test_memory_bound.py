@@ -1,7 +1,7 @@
 """The memory estimate of ``--execute`` is an upper bound on the growth in resident memory a run
 really causes, and not a loose one: for every layer kind, 0.7 ≤ measured / estimated ≤ 1.0.
 
-Each kind is a one-layer spec (or one block) whose tensors are 10 to 60 MiB, so that they dwarf
+Each kind is a one-layer spec (or one block) whose tensors are 15 to 70 MiB, so that they dwarf
 the interpreter; each runs in a fresh process (two at a time), which reads the baseline after
 resetting the kernel's high-water mark and the peak (VmHWM) after the run. The same table, and
 the zoo models, are measured by tests/bench/bench_memory.py (docs/benchmarks.md).
@@ -28,9 +28,9 @@ KINDS: dict[str, str] = {
     "conv grouped": "input: [64, 96, 96]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1, groups: 4}\n",
     "depthwise": "input: [64, 128, 128]\nlayers:\n  - depthwise: {kernel: 3, padding: 1}\n",
     "conv 3-D": "input: [8, 16, 48, 48]\nlayers:\n  - conv: {out: 16, kernel: 3, padding: 1}\n",
-    "conv_transpose": "input: [64, 64, 64]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2}\n",
-    "conv_transpose padded": "input: [64, 64, 64]\nlayers:\n  - conv_transpose: {out: 32, kernel: 4, stride: 2, padding: 1}\n",
-    "conv_transpose grouped": "input: [64, 64, 64]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2, groups: 4}\n",
+    "conv_transpose": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2}\n",
+    "conv_transpose padded": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 4, stride: 2, padding: 1}\n",
+    "conv_transpose grouped": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2, groups: 4}\n",
     "linear": "input: [1024, 2, 2]\nlayers:\n  - flatten: {}\n  - linear: {out: 4096}\n",
     "maxpool": "input: [64, 256, 256]\nlayers:\n  - maxpool: {kernel: 3, stride: 2, padding: 1}\n",
     "maxpool ceil": "input: [64, 255, 255]\nlayers:\n  - maxpool: {kernel: 2, ceil_mode: true}\n",
@@ -38,8 +38,8 @@ KINDS: dict[str, str] = {
     "global_avgpool": "input: [64, 256, 256]\nlayers:\n  - global_avgpool: {}\n",
     "global_maxpool": "input: [64, 256, 256]\nlayers:\n  - global_maxpool: {}\n",
     "adaptive_avgpool down": "input: [64, 256, 256]\nlayers:\n  - adaptive_avgpool: {size: [7, 7]}\n",
-    "adaptive_avgpool up": "input: [64, 64, 64]\nlayers:\n  - adaptive_avgpool: {size: [128, 128]}\n",
-    "adaptive_maxpool up": "input: [64, 64, 64]\nlayers:\n  - adaptive_maxpool: {size: [128, 128]}\n",
+    "adaptive_avgpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_avgpool: {size: [192, 192]}\n",
+    "adaptive_maxpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_maxpool: {size: [192, 192]}\n",
     "batchnorm": "input: [64, 256, 256]\nlayers:\n  - batchnorm: {}\n",
     **{
         function: f"input: [64, 256, 256]\nlayers:\n  - {function}: {{}}\n"

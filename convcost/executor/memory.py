@@ -44,7 +44,7 @@ from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network
 EXECUTE_DTYPES = {"float32": 4, "float64": 8}
 """Element types ``--execute`` runs in, with their bytes per element."""
 
-RUN_OVERHEAD_BYTES = 3 * 2**20
+RUN_OVERHEAD_BYTES = 4 * 2**20
 """Code pages, allocator slack and small objects a first run touches (measured in a fresh
 process: 0.3 MiB for one relu, 1.3 MiB for one conv, up to 2.4 MiB beyond the modelled arrays
 for an adaptive pool)."""

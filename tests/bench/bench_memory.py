@@ -3,7 +3,7 @@
     PYTHONPATH=. python tests/bench/bench_memory.py [--zoo] [--kinds] [--scale 4]
 
 For every layer kind (the one-layer specs of tests/test_memory_bound.py, sized so that their
-tensors dwarf the interpreter: 10 to 120 MiB) and every bundled zoo model at batch 1 (``--kinds``
+tensors dwarf the interpreter: 15 to 70 MiB) and every bundled zoo model at batch 1 (``--kinds``
 or ``--zoo`` for one half), in a fresh subprocess each:
 
 1. build the network and compute the estimate (``convcost.executor.memory.estimate_growth``:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -189,9 +190,13 @@ def pool_cases(draw: st.DrawFn, dilated: bool) -> dict[str, Any]:
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
     # PyTorch 2.13 (1-D, 2-D and 3-D, max and avg): padding at most half the kernel size
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    # PyTorch's 3-D pools also want the input itself at least as large as the kernel
+    ceil_mode = draw(st.booleans())
+    # PyTorch's 3-D pools also want the input itself at least as large as the kernel; in ceil
+    # mode 1-D and 2-D windows may be wider than the input (PyTorch then either clips them or
+    # refuses an empty output, and so must the kernel)
     sizes = tuple(
-        max(1, span - 2 * p if rank < 3 else span) + draw(st.integers(0, 5 if rank < 3 else 3))
+        (1 if ceil_mode and rank < 3 else max(1, span - 2 * p if rank < 3 else span))
+        + draw(st.integers(0, 5 if rank < 3 else 3))
         for span, p in zip(spans, padding, strict=True)
     )
     dtype = draw(DTYPES)
@@ -201,32 +206,51 @@ def pool_cases(draw: st.DrawFn, dilated: bool) -> dict[str, Any]:
         "stride": stride,
         "padding": padding,
         "dilation": dilation,
-        "ceil_mode": draw(st.booleans()),
+        "ceil_mode": ceil_mode,
         "dtype": dtype,
     }
+
+
+def pooled(ours: Any, theirs: Any, dtype: str) -> None:
+    """Equal outputs, or both refusing an empty output: PyTorch with "Output size is too
+    small" (max_pool1d: "Invalid computed output size: 0" or a negative size), the kernel with
+    a ValueError."""
+    refusal = None
+    try:
+        expected = theirs()
+    except RuntimeError as error:
+        refusal = str(error)
+    if refusal is None:
+        close(ours(), expected, dtype)
+        return
+    assert re.search(r"Output size is too small|Invalid computed output size: (0|-\d+)", refusal)
+    with pytest.raises(ValueError, match=r"pooling window \d+ exceeds input \d+ \+ padding"):
+        ours()
 
 
 @SETTINGS
 @given(pool_cases(dilated=True))
 def test_max_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
-    got = kernels.max_pool(
-        kernels.to_channels_last(case["x"]),
-        kernel=case["kernel"],
-        stride=case["stride"],
-        padding=case["padding"],
-        dilation=case["dilation"],
-        ceil_mode=case["ceil_mode"],
+    pooled(
+        lambda: kernels.max_pool(
+            kernels.to_channels_last(case["x"]),
+            kernel=case["kernel"],
+            stride=case["stride"],
+            padding=case["padding"],
+            dilation=case["dilation"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        lambda: getattr(F, f"max_pool{rank}d")(
+            tensor(case["x"]),
+            case["kernel"],
+            case["stride"],
+            case["padding"],
+            case["dilation"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        case["dtype"],
     )
-    expected = getattr(F, f"max_pool{rank}d")(
-        tensor(case["x"]),
-        case["kernel"],
-        case["stride"],
-        case["padding"],
-        case["dilation"],
-        ceil_mode=case["ceil_mode"],
-    )
-    close(got, expected, case["dtype"])
 
 
 @SETTINGS
@@ -234,21 +258,23 @@ def test_max_pool_matches_torch(case: dict[str, Any]) -> None:
 def test_avg_pool_matches_torch(case: dict[str, Any]) -> None:
     """count_include_pad=True, PyTorch's default (and what nn.AvgPool2d() builds)."""
     rank = case["x"].ndim - 2
-    got = kernels.avg_pool(
-        kernels.to_channels_last(case["x"]),
-        kernel=case["kernel"],
-        stride=case["stride"],
-        padding=case["padding"],
-        ceil_mode=case["ceil_mode"],
+    pooled(
+        lambda: kernels.avg_pool(
+            kernels.to_channels_last(case["x"]),
+            kernel=case["kernel"],
+            stride=case["stride"],
+            padding=case["padding"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        lambda: getattr(F, f"avg_pool{rank}d")(
+            tensor(case["x"]),
+            case["kernel"],
+            case["stride"],
+            case["padding"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        case["dtype"],
     )
-    expected = getattr(F, f"avg_pool{rank}d")(
-        tensor(case["x"]),
-        case["kernel"],
-        case["stride"],
-        case["padding"],
-        ceil_mode=case["ceil_mode"],
-    )
-    close(got, expected, case["dtype"])
 
 
 @st.composite

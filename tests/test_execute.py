@@ -326,10 +326,12 @@ def test_each_variant_reports_its_own_peak() -> None:
         "  small:\n    - maxpool: {kernel: 64}\n"
     )
     big, small = (result.execution for result in execute_all(spec))
-    assert big.peak_rss_bytes - big.baseline_rss_bytes > 90 * 2**20
-    # the small variant still holds its 8 MiB input and the 32 KiB output
+    # the big one's im2col columns alone are 72 MiB, above glibc's 32 MiB mmap ceiling, so
+    # they are fresh pages whatever the heap of this test process holds
+    assert big.peak_rss_bytes - big.baseline_rss_bytes > 70 * 2**20
+    # the small variant holds its 8 MiB input and a 32 KiB output
     assert small.peak_rss_bytes - small.baseline_rss_bytes < 16 * 2**20
-    assert small.peak_rss_bytes < big.peak_rss_bytes - 70 * 2**20
+    assert small.peak_rss_bytes < big.peak_rss_bytes - 50 * 2**20
 
 
 def test_cli_execute_csv_has_the_measured_columns(runner: CliRunner, tmp_path: Path) -> None:

@@ -16,9 +16,11 @@ class LayerRun:
     """The real output shape per sample, channels first (equal to the prediction)."""
     seconds: float
     macs: int
-    """MACs for the whole batch, from the engine's formula (for GFLOP/s)."""
+    """Multiply-accumulates for the whole batch, counted by the kernels from the shapes of the
+    operands they multiplied (rows × inner × columns of every matrix product; one per element
+    of every depthwise product): independent of the engine's formulas, which tests compare."""
     params: int
-    """Elements of the weight arrays the executor allocated for this layer."""
+    """Elements of the parameter arrays the executor allocated for this layer."""
 
     @property
     def gflops_per_second(self) -> float:
@@ -38,7 +40,11 @@ class Execution:
     estimated_bytes: int
     """Pre-run estimate of the process's peak resident memory."""
     peak_rss_bytes: int
-    """The process's measured peak resident memory after the run."""
+    """The measured peak resident memory of this run (VmHWM, reset when the run starts on
+    Linux; elsewhere the process's peak so far)."""
+    baseline_rss_bytes: int = 0
+    """The process's resident memory when the run started (before its weights were built):
+    the run's own growth is ``peak_rss_bytes − baseline_rss_bytes``."""
     repeat: int = 1
     """Forward passes timed; with more than one, every time is the median over them."""
 

@@ -7,15 +7,22 @@ padding, dilation with stride, groups, ceil mode, 1-D/2-D/3-D. Tolerances: rtol 
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from convcost.executor import kernels
+import convcost
+from convcost.build import build
+from convcost.cli import app
+from convcost.errors import ExitStatus
+from convcost.executor import kernels, prepare
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -183,9 +190,13 @@ def pool_cases(draw: st.DrawFn, dilated: bool) -> dict[str, Any]:
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
     # PyTorch 2.13 (1-D, 2-D and 3-D, max and avg): padding at most half the kernel size
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    # PyTorch's 3-D pools also want the input itself at least as large as the kernel
+    ceil_mode = draw(st.booleans())
+    # PyTorch's 3-D pools also want the input itself at least as large as the kernel; in ceil
+    # mode 1-D and 2-D windows may be wider than the input (PyTorch then either clips them or
+    # refuses an empty output, and so must the kernel)
     sizes = tuple(
-        max(1, span - 2 * p if rank < 3 else span) + draw(st.integers(0, 5 if rank < 3 else 3))
+        (1 if ceil_mode and rank < 3 else max(1, span - 2 * p if rank < 3 else span))
+        + draw(st.integers(0, 5 if rank < 3 else 3))
         for span, p in zip(spans, padding, strict=True)
     )
     dtype = draw(DTYPES)
@@ -195,32 +206,51 @@ def pool_cases(draw: st.DrawFn, dilated: bool) -> dict[str, Any]:
         "stride": stride,
         "padding": padding,
         "dilation": dilation,
-        "ceil_mode": draw(st.booleans()),
+        "ceil_mode": ceil_mode,
         "dtype": dtype,
     }
+
+
+def pooled(ours: Any, theirs: Any, dtype: str) -> None:
+    """Equal outputs, or both refusing an empty output: PyTorch with "Output size is too
+    small" (max_pool1d: "Invalid computed output size: 0" or a negative size), the kernel with
+    a ValueError."""
+    refusal = None
+    try:
+        expected = theirs()
+    except RuntimeError as error:
+        refusal = str(error)
+    if refusal is None:
+        close(ours(), expected, dtype)
+        return
+    assert re.search(r"Output size is too small|Invalid computed output size: (0|-\d+)", refusal)
+    with pytest.raises(ValueError, match=r"pooling window \d+ exceeds input \d+ \+ padding"):
+        ours()
 
 
 @SETTINGS
 @given(pool_cases(dilated=True))
 def test_max_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
-    got = kernels.max_pool(
-        kernels.to_channels_last(case["x"]),
-        kernel=case["kernel"],
-        stride=case["stride"],
-        padding=case["padding"],
-        dilation=case["dilation"],
-        ceil_mode=case["ceil_mode"],
+    pooled(
+        lambda: kernels.max_pool(
+            kernels.to_channels_last(case["x"]),
+            kernel=case["kernel"],
+            stride=case["stride"],
+            padding=case["padding"],
+            dilation=case["dilation"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        lambda: getattr(F, f"max_pool{rank}d")(
+            tensor(case["x"]),
+            case["kernel"],
+            case["stride"],
+            case["padding"],
+            case["dilation"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        case["dtype"],
     )
-    expected = getattr(F, f"max_pool{rank}d")(
-        tensor(case["x"]),
-        case["kernel"],
-        case["stride"],
-        case["padding"],
-        case["dilation"],
-        ceil_mode=case["ceil_mode"],
-    )
-    close(got, expected, case["dtype"])
 
 
 @SETTINGS
@@ -228,21 +258,23 @@ def test_max_pool_matches_torch(case: dict[str, Any]) -> None:
 def test_avg_pool_matches_torch(case: dict[str, Any]) -> None:
     """count_include_pad=True, PyTorch's default (and what nn.AvgPool2d() builds)."""
     rank = case["x"].ndim - 2
-    got = kernels.avg_pool(
-        kernels.to_channels_last(case["x"]),
-        kernel=case["kernel"],
-        stride=case["stride"],
-        padding=case["padding"],
-        ceil_mode=case["ceil_mode"],
+    pooled(
+        lambda: kernels.avg_pool(
+            kernels.to_channels_last(case["x"]),
+            kernel=case["kernel"],
+            stride=case["stride"],
+            padding=case["padding"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        lambda: getattr(F, f"avg_pool{rank}d")(
+            tensor(case["x"]),
+            case["kernel"],
+            case["stride"],
+            case["padding"],
+            ceil_mode=case["ceil_mode"],
+        ),
+        case["dtype"],
     )
-    expected = getattr(F, f"avg_pool{rank}d")(
-        tensor(case["x"]),
-        case["kernel"],
-        case["stride"],
-        case["padding"],
-        ceil_mode=case["ceil_mode"],
-    )
-    close(got, expected, case["dtype"])
 
 
 @st.composite
@@ -336,13 +368,6 @@ def test_activation_matches_torch(name: str, case: tuple[Any, str], inplace: boo
     close(got, expected, dtype)
 
 
-def test_erf_is_exact_to_double_precision() -> None:
-    """Against math.erf (the C library's) on a dense grid and at the series/fraction seam."""
-    z = np.concatenate([np.linspace(-7, 7, 20001), [2.999999999, 3.0, 3.000000001, 1e-300, -1e-20]])
-    expected = np.array([math.erf(v) for v in z])
-    np.testing.assert_allclose(kernels.erf(z), expected, rtol=2e-15, atol=2e-16)
-
-
 @SETTINGS
 @given(tensors())
 def test_flatten_matches_torch(case: tuple[Any, str]) -> None:
@@ -393,3 +418,124 @@ def test_split_matches_torch(case: tuple[Any, str], parts: int, data: st.DataObj
     got = kernels.split(kernels.to_channels_last(x), parts, index)
     expected = torch.chunk(tensor(x), parts, dim=1)[index]
     np.testing.assert_array_equal(kernels.to_channels_first(got), expected.numpy())
+
+
+# --- windows wider than the input (ceil mode) and broadcasting merges, end to end -------------
+
+CEIL_CASES = [
+    # (input size, kernel, stride, padding): every window is clipped at the input's end
+    (2, 3, 3, 0),  # docs/spec-format.md's example: a 3-wide window over 2 pixels → 1 output
+    (2, 3, 3, 1),  # starts in the left padding, ends past the input
+    (2, 4, 4, 0),
+    (2, 3, 2, 1),  # two windows, both clipped on one side
+    (1, 2, 2, 0),
+    (3, 5, 4, 2),
+]
+
+
+@pytest.mark.parametrize(("size", "kernel", "stride", "padding"), CEIL_CASES)
+@pytest.mark.parametrize("kind", ["avgpool", "maxpool"])
+def test_ceil_mode_window_wider_than_the_input(
+    kind: str, size: int, kernel: int, stride: int, padding: int
+) -> None:
+    """Through the spec, the engine and the executor, against F.avg_pool2d/max_pool2d; the
+    average divides by the window clipped at input + right padding (count_include_pad=True)."""
+    text = (
+        f"input: [2, {size}, {size + 1}]\nlayers:\n"
+        f"  - {kind}: {{kernel: {kernel}, stride: {stride}, padding: {padding}, ceil_mode: true}}\n"
+    )
+    spec = convcost.parse_spec(text)
+    network = build(spec, spec.variants[0])
+    x = np.random.default_rng(size + kernel).standard_normal((2, 2, size, size + 1))
+    pool = F.avg_pool2d if kind == "avgpool" else F.max_pool2d
+    expected = pool(tensor(x), kernel, stride, padding, ceil_mode=True).numpy()
+    got = prepare(network, dtype="float64").output(x)
+    assert network.output_shape == expected.shape[1:]
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_ceil_mode_average_divisor_at_clipped_windows() -> None:
+    """kernel 3, stride 2, padding 1 on [1, 2, 3, 4] (1-D): windows [-1, 2) and [1, 4) clipped to
+    [1, 3) at input + right padding = 3, so divisors 3 (one padded zero counted) and 2."""
+    x = np.array([[[1.0], [2.0]]])  # (N, L, C) channels last: the values 1, 2
+    got = kernels.avg_pool(x, kernel=(3,), stride=(2,), padding=(1,), ceil_mode=True)
+    # window 1: (0 + 1 + 2) / 3 = 1; window 2 starts at 1: (2 + 0) / 2 = 1, as torch prints
+    expected = F.avg_pool1d(tensor(np.array([[[1.0, 2.0]]])), 3, 2, 1, ceil_mode=True)
+    np.testing.assert_allclose(got[0, :, 0], [1.0, 1.0])
+    np.testing.assert_allclose(got[0, :, 0], expected.numpy()[0, 0])
+
+
+@pytest.mark.parametrize("identity", [False, True])
+def test_multiply_of_branches_that_broadcast(identity: bool) -> None:
+    """[2,1,1], [2,1,4] and [2,4,1] branches (and the [2,4,4] input itself, borrowed, not owned):
+    the merged shape [2,4,4] is reached only by growing broadcasts."""
+    spec = convcost.parse_spec(
+        "input: [2, 4, 4]\nlayers:\n  - multiply:\n"
+        "      a: [{adaptive_avgpool: {size: [1, 1]}}]\n"
+        "      b: [{adaptive_avgpool: {size: [1, 4]}}]\n"
+        "      c: [{adaptive_avgpool: {size: [4, 1]}}]\n" + ("      d: []\n" if identity else "")
+    )
+    network = build(spec, spec.variants[0])
+    x = np.random.default_rng(7).standard_normal((3, 2, 4, 4))
+    t = tensor(x)
+    branches = [F.adaptive_avg_pool2d(t, size) for size in ((1, 1), (1, 4), (4, 1))]
+    expected = branches[0]
+    for other in branches[1:] + ([t] if identity else []):
+        expected = expected * other
+    got = prepare(network, dtype="float64").output(x)
+    np.testing.assert_allclose(got, expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_gelu_matches_torch_on_a_dense_grid() -> None:
+    """float32: rtol 1e-6 where PyTorch itself is accurate; in the negative half PyTorch computes
+    1 + erf(x/√2) in float32 with its vectorised erf (absolute error ~1.5e-7), so there it is
+    right only to ~3e-7·|x| absolute (measured: 3.05e-7·|x| on [-5, 0]). float64: 1e-12 relative
+    and the same cancellation at double precision."""
+    x = np.concatenate([np.linspace(-16, 16, 400_001), np.logspace(-20, 1, 500)])
+    for dtype, rtol, atol_per_x in (("float32", 1e-6, 4e-7), ("float64", 1e-12, 1e-15)):
+        values = x.astype(dtype)
+        expected = F.gelu(tensor(values)).numpy().astype(np.float64)
+        error = np.abs(kernels.gelu(values).astype(np.float64) - expected)
+        assert np.all(error <= rtol * np.abs(expected) + atol_per_x * np.abs(values)), dtype
+
+
+TRANSPOSE_SPEC = """\
+input: [4, 5, 6]
+layers:
+  - conv_transpose: {out: 6, kernel: 3, stride: 2, padding: 1, output_padding: 1, groups: 2}
+    name: up
+  - relu: {}
+  - conv_transpose: {out: 3, kernel: [2, 3], stride: [1, 2], dilation: 2, bias: false}
+    name: up2
+"""
+
+
+def test_conv_transpose_end_to_end(tmp_path: Any) -> None:
+    """Through `analyze --execute` (shapes confirmed, exit 0), then the values of the whole
+    network against F.conv_transpose2d with the weights the executor drew."""
+    path = tmp_path / "transpose.yaml"
+    path.write_text(TRANSPOSE_SPEC)
+    result = CliRunner().invoke(app, ["analyze", str(path), "--execute", "-f", "json"])
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    layers = json.loads(result.stdout)["execution"]["layers"]
+    # (5 − 1)·2 − 2 + 3 + 1 = 10 and (6 − 1)·2 − 2 + 3 + 1 = 12; then (10 − 1) + 2·1 + 1 = 12
+    # and (12 − 1)·2 + 2·2 + 1 = 27
+    assert [layer["output_shape"] for layer in layers] == [[6, 10, 12], [6, 10, 12], [3, 12, 27]]
+
+    spec = convcost.parse_spec(TRANSPOSE_SPEC)
+    prepared = prepare(build(spec, spec.variants[0]), dtype="float64", seed=3)
+
+    def torch_weight(path: str, groups: int, kernel: tuple[int, int]) -> Any:
+        # the kernels' (g, C_in/g, ∏k·C_out/g), columns ordered (kernel offset, channel), back
+        # to PyTorch's (C_in, C_out/g, *kernel)
+        matrix = prepared.steps[path].arrays[0]
+        g, per_group, _ = matrix.shape
+        grouped = matrix.reshape(g, per_group, *kernel, -1)
+        return tensor(np.moveaxis(grouped, -1, 2).reshape(g * per_group, -1, *kernel))
+
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 6))
+    t = F.conv_transpose2d(
+        tensor(x), torch_weight("up", 2, (3, 3)), stride=2, padding=1, output_padding=1, groups=2
+    )
+    t = F.conv_transpose2d(F.relu(t), torch_weight("up2", 1, (2, 3)), stride=(1, 2), dilation=2)
+    np.testing.assert_allclose(prepared.output(x), t.numpy(), rtol=1e-10, atol=1e-10)

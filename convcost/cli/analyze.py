@@ -112,7 +112,7 @@ def _analyze_executed(
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
-    from convcost.render import execution, formats
+    from convcost.render import execution
 
     limit = execution_limit(dtype, max_memory)
     try:
@@ -145,9 +145,9 @@ def _analyze_executed(
     elif format is Format.JSON:
         emit(execution.to_json(results), output)
     elif format is Format.CSV:
-        emit(formats.to_csv(reports, depth=depth), output)
+        emit(execution.to_csv(results, depth=depth), output)
     else:
-        emit(formats.to_markdown(reports, depth=depth, exact=exact), output)
+        emit(execution.to_markdown(results, depth=depth, exact=exact), output)
 
 
 @app.command("zoo")

@@ -26,6 +26,24 @@ Array = npt.NDArray[Any]
 Pads = tuple[tuple[int, int], ...]
 
 
+_counted = [0]
+"""Multiply-accumulates the kernels performed since :func:`take_macs` last ran."""
+
+
+def take_macs() -> int:
+    """The multiply-accumulates performed since the last call, counted from the shapes of the
+    operands each kernel really multiplied (not from convcost's cost formulas)."""
+    count, _counted[0] = _counted[0], 0
+    return count
+
+
+def _matmul(a: Array, b: Array) -> Array:
+    """``a @ b``, counting rows × inner × columns (× the batch of a batched product)."""
+    _counted[0] += math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
+    result: Array = np.matmul(a, b)
+    return result
+
+
 def to_channels_last(x: Array) -> Array:
     """``(N, C, *spatial)`` → ``(N, *spatial, C)`` (a copy, contiguous)."""
     return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if x.ndim > 2 else x
@@ -162,13 +180,13 @@ def conv(
                 *(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True)),
             )
         ]
-        y = np.matmul(picked.reshape(positions, channels), weights.matrix[0])
+        y = _matmul(picked.reshape(positions, channels), weights.matrix[0])
     else:
         view = _windows(_pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
             columns = np.empty(view.shape, dtype=x.dtype)
             np.copyto(columns, view)
-            y = np.matmul(columns.reshape(positions, -1), weights.matrix[0])
+            y = _matmul(columns.reshape(positions, -1), weights.matrix[0])
         else:
             per_group = channels // groups
             split = view.reshape(*view.shape[:-1], groups, per_group)
@@ -176,7 +194,7 @@ def conv(
             order = (split.ndim - 2, *range(split.ndim - 2), split.ndim - 1)
             columns = np.empty((groups, n, *out, *kernel, per_group), dtype=x.dtype)
             np.copyto(columns, split.transpose(order))
-            product = np.matmul(columns.reshape(groups, positions, -1), weights.matrix)
+            product = _matmul(columns.reshape(groups, positions, -1), weights.matrix)
             y = np.ascontiguousarray(product.transpose(1, 0, 2))
     y = y.reshape(n, *out, weights.out)
     if bias is not None:
@@ -201,6 +219,7 @@ def _depthwise(
     for index, where in enumerate(_offsets(out, weights.kernel, stride, dilation)):
         np.multiply(xp[(*where, slice(None), None)], weights.matrix[index], out=step)
         y += step
+        _counted[0] += step.size
     return y.reshape(n, *out, channels * multiplier)
 
 
@@ -251,11 +270,11 @@ def conv_transpose(
     per_group = channels // groups
     og = channels_out // groups
     if groups == 1:
-        product = np.matmul(x.reshape(positions, channels), weights.matrix[0])
+        product = _matmul(x.reshape(positions, channels), weights.matrix[0])
         contributions = product.reshape(n, *sizes, *kernel, channels_out)
     else:
         grouped = x.reshape(positions, groups, per_group).transpose(1, 0, 2)
-        product = np.matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
+        product = _matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
         contributions = np.ascontiguousarray(
             np.moveaxis(product.reshape(groups, n, *sizes, *kernel, og), 0, 1 + 2 * rank)
         ).reshape(n, *sizes, *kernel, channels_out)
@@ -280,13 +299,14 @@ def conv_transpose(
 def pool_size(
     size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
 ) -> int:
-    """PyTorch's pooling output size: with ceil mode the last window must start inside the
-    input or its left padding."""
+    """PyTorch's pooling output size (division rounding towards −∞, as its ``div_rtn``): with
+    ceil mode the last window must start inside the input or its left padding, and the window
+    may be wider than the input (3 wide on 2 pixels, stride 3: one output over both)."""
     numerator = size + 2 * padding - dilation * (kernel - 1) - 1
     out = (numerator + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
-    if numerator < 0 or out < 1:
+    if out < 1:
         raise ValueError(
             f"pooling window {dilation * (kernel - 1) + 1} exceeds input {size} + padding"
         )
@@ -399,9 +419,11 @@ def _adaptive(x: Array, size: tuple[int, ...], op: str) -> Array:
         else:
             shape = [1] * gathered.ndim
             shape[axis], shape[axis + 1] = mask.shape
-            total = (gathered * mask.reshape(shape).astype(x.dtype)).sum(axis=axis + 1)
-            counts = mask.sum(axis=1).astype(x.dtype)
-            y = total / counts.reshape(shape[: axis + 1] + shape[axis + 2 :])
+            # the gathered table is a fresh copy: mask it in place, sum, divide in place
+            gathered *= mask.reshape(shape).astype(x.dtype)
+            y = gathered.sum(axis=axis + 1)
+            del gathered
+            y /= mask.sum(axis=1).astype(x.dtype).reshape(shape[: axis + 1] + shape[axis + 2 :])
     return np.ascontiguousarray(y)
 
 
@@ -444,17 +466,23 @@ def relu6(x: Array, *, inplace: bool = False) -> Array:
 
 
 def sigmoid(x: Array, *, inplace: bool = False) -> Array:
-    """1 / (1 + e^−x), computed from e^−|x| so that nothing overflows."""
-    e = np.exp(-np.abs(x))
-    result: Array = np.divide(
-        np.where(x >= 0, 1, e), 1 + e, out=x if inplace else None, dtype=x.dtype
-    )
+    """1 / (1 + e^−|x|) for x ≥ 0 and e^−|x| / (1 + e^−|x|) below, so that nothing overflows;
+    one temporary (e^−|x|) and a sign mask."""
+    negative = x < 0
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    y = np.add(e, 1, out=x if inplace else None)
+    np.reciprocal(y, out=y)
+    np.multiply(y, e, out=y, where=negative)
+    result: Array = y
     return result
 
 
 def silu(x: Array, *, inplace: bool = False) -> Array:
     """swish / SiLU: x · sigmoid(x)."""
-    return np.multiply(x, sigmoid(x), out=x if inplace else None)
+    gate = sigmoid(x)
+    return np.multiply(x, gate, out=x if inplace else gate)
 
 
 def tanh(x: Array, *, inplace: bool = False) -> Array:
@@ -471,8 +499,9 @@ def hardsigmoid(x: Array, *, inplace: bool = False) -> Array:
 
 def hardswish(x: Array, *, inplace: bool = False) -> Array:
     """x · relu6(x + 3) / 6, as PyTorch."""
-    gate = np.clip(x + 3, 0, 6)
-    y = np.multiply(x, gate, out=x if inplace else None)
+    gate = np.add(x, 3)
+    np.clip(gate, 0, 6, out=gate)
+    y = np.multiply(x, gate, out=x if inplace else gate)
     y /= 6
     result: Array = y
     return result
@@ -505,15 +534,71 @@ def erf(x: Array) -> Array:
     return result
 
 
+_TAIL_SCALE = 0.3
+"""t = 1/(1 + 0.3·a) in the normal tail's approximation (tests/bench/fit_gelu.py)."""
+_TAIL_COEFFICIENTS = (
+    0.11968671666884309,
+    0.11957131776805008,
+    0.11023934339116291,
+    0.07837224470526828,
+    0.09620484593997011,
+    -0.07950900106362863,
+    0.1918830793992932,
+    -0.22828462027510252,
+    0.1124647188383223,
+    -0.020628647104933766,
+)
+"""c₀…c₉ of ½·erfc(a/√2)·e^(a²/2) ≈ t·Σ cₖ tᵏ on a ∈ [0, 15], largest relative error 3.5e-9
+(a minimax fit by tests/bench/fit_gelu.py against the C library's erfc)."""
+_TAIL_LIMIT = 15.0
+"""Beyond 15, a·E(a) < 1e-49 rounds to zero in float32: ``a`` is clamped there (so ±inf work)."""
+GELU_CHUNK = 16384
+"""Elements per step of GELU's loop: its float64 temporaries stay in the CPU cache."""
+
+
+def _gelu_float32(x: Array, y: Array, work: Array) -> None:
+    """GELU(x) = relu(x) − a·E(a), a = |x|, E(a) = ½·erfc(a/√2) = e^(−a²/2)·R(a), in float64.
+
+    R's fit is within 3.5e-9 of the exact value relative, and so is a·E; the subtraction for
+    x > 0 cannot cancel (E ≤ ½), and the negative tail has no 1 + erf(…) to cancel either:
+    the result is within one float32 ulp of the exact GELU everywhere (tests/test_execute_numpy.py
+    checks it against math.erfc on a dense grid)."""
+    a, t, e = work[0, : x.size], work[1, : x.size], work[2, : x.size]
+    np.abs(x, out=a)
+    np.minimum(a, _TAIL_LIMIT, out=a)
+    np.multiply(a, _TAIL_SCALE, out=t)
+    t += 1
+    np.reciprocal(t, out=t)
+    np.multiply(t, _TAIL_COEFFICIENTS[-1], out=e)
+    for c in _TAIL_COEFFICIENTS[-2::-1]:
+        e += c
+        e *= t
+    e *= a
+    np.multiply(a, a, out=t)
+    t *= -0.5
+    np.exp(t, out=t)
+    e *= t
+    np.maximum(x, 0, out=a)
+    a -= e
+    y[...] = a
+
+
+def _gelu_float64(x: Array, y: Array, work: Array) -> None:
+    """Exact GELU for float64: x · ½ · (1 + erf(x / √2)) with :func:`erf` (to ~1e-16)."""
+    y[...] = x * 0.5 * (1 + erf(x / math.sqrt(2)))
+
+
 def gelu(x: Array, *, inplace: bool = False) -> Array:
-    """Exact GELU: x · ½ · (1 + erf(x / √2)), computed in float64."""
-    wide = x.astype(np.float64)
-    y = wide * 0.5 * (1 + erf(wide / math.sqrt(2)))
-    if inplace:
-        x[...] = y
-        return x
-    result: Array = y.astype(x.dtype)
-    return result
+    """Exact GELU (the erf form, not the tanh one), evaluated in float64 over chunks of
+    :data:`GELU_CHUNK` elements: its workspace is a few hundred KiB, whatever the tensor."""
+    source = np.ascontiguousarray(x).reshape(-1)
+    y = x if inplace and x.flags.c_contiguous else np.empty(x.shape, dtype=x.dtype)
+    step = _gelu_float32 if x.dtype == np.float32 else _gelu_float64
+    target = y.reshape(-1)
+    work = np.empty((3, GELU_CHUNK), dtype=np.float64)
+    for start in range(0, source.size, GELU_CHUNK):
+        step(source[start : start + GELU_CHUNK], target[start : start + GELU_CHUNK], work)
+    return y
 
 
 # --- reshapes and dense layers ---------------------------------------------------------------
@@ -534,7 +619,7 @@ def linear_weights(weight: Array) -> Array:
 
 
 def linear(x: Array, weight: Array, bias: Array | None) -> Array:
-    y = np.matmul(x, weight)
+    y = _matmul(x, weight)
     if bias is not None:
         y += bias
     result: Array = y

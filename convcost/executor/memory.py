@@ -1,8 +1,15 @@
 """How much memory a run may take: the pre-run estimate and the machine's limits.
 
-The model follows what :mod:`convcost.executor.kernels` allocates: at each layer, the tensors
-still needed later (block inputs and finished branch outputs) plus the layer's input, output
-and temporary workspace (padded copy, im2col columns, col2im contributions).
+The estimate is an upper bound on the run's growth in resident memory (checked per layer kind
+and per zoo model by tests/test_memory_bound.py and tests/bench/bench_memory.py). It follows
+what :mod:`convcost.executor.run` and :mod:`convcost.executor.kernels` allocate:
+
+- every parameter array (drawn straight into the kernels' layout: no second copy), and a
+  batchnorm's running statistics;
+- the BLAS library's packing buffers, sized from the largest matrix product (:func:`blas_bytes`);
+- at each layer, the arrays still referenced (a merge block's input, finished branch outputs),
+  the layer's input, its output unless it runs in place or returns a view, and its temporaries
+  (:func:`_workspace`), simulating which arrays the runner owns exactly as it does.
 """
 
 from __future__ import annotations
@@ -14,24 +21,41 @@ import sys
 from typing import assert_never
 
 from convcost.errors import SpecError
+from convcost.executor.kernels import GELU_CHUNK
 from convcost.layers import (
     Activation,
     AdaptivePool,
+    AnyLayer,
     AvgPool,
+    BatchNorm,
     Conv,
     ConvTranspose,
+    Dropout,
+    Flatten,
     Function,
+    Identity,
+    Linear,
     MaxPool,
     Shape,
+    Split,
 )
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 
 EXECUTE_DTYPES = {"float32": 4, "float64": 8}
 """Element types ``--execute`` runs in, with their bytes per element."""
 
-BLAS_WORKSPACE_BYTES = 32 * 2**20
-"""The matrix library's packing buffers, touched on the first large product (OpenBLAS, 2 threads:
-27 MiB measured after one (100352 × 147) · (147 × 64) sgemm)."""
+RUN_OVERHEAD_BYTES = 4 * 2**20
+"""Code pages, allocator slack and small objects a first run touches (measured in a fresh
+process: 0.3 MiB for one relu, 1.3 MiB for one conv, up to 2.4 MiB beyond the modelled arrays
+for an adaptive pool)."""
+BLAS_BUFFER_BYTES = 32 * 2**20
+"""OpenBLAS's buffer per thread (BUFFER_SIZE on x86-64): no product touches more of it."""
+BLAS_DEPTH = 512
+"""The inner dimension of a packed panel (GEMM_Q: 384 for sgemm, 256 for dgemm on Haswell),
+rounded up."""
+BLAS_WIDTH = 1024
+"""Columns of the second operand in one packed block (GEMM_P: 768 for sgemm, 512 for dgemm on
+Haswell), rounded up."""
 
 
 def check_dtype(dtype: str) -> int:
@@ -54,6 +78,68 @@ def available_bytes() -> int:
     except OSError:
         pass
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def address_space_bytes() -> int | None:
+    """What RLIMIT_AS (``ulimit -v``) leaves of the address space, or None without a limit."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            size = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        size = 0
+    return max(soft - size, 0)
+
+
+def default_limit() -> tuple[int, str]:
+    """The default ``--max-memory``, as a resident-memory figure comparable with the estimate:
+    the process's resident memory plus the smaller of half the available RAM and what the
+    address-space limit leaves; with the name of the limit that decided it."""
+    half = available_bytes() // 2
+    left = address_space_bytes()
+    if left is not None and left < half:
+        return current_rss_bytes() + left, "what the address-space limit (ulimit -v) leaves"
+    return half, "the default limit (half the available RAM)"
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's high-water mark (VmHWM) to the current resident size (Linux 4.0+:
+    write 5 to /proc/self/clear_refs); False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def blas_threads() -> int:
+    """Threads OpenBLAS runs on: OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, else the CPUs this
+    process may use."""
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(variable, "")
+        if value.isascii() and value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -> int:
+    """An upper bound on the resident memory OpenBLAS's buffers gain over a run's products, each
+    of a (rows × depth) matrix by a (depth × columns) one. The threads pack between them at most
+    every row of a first operand, in panels up to BLAS_DEPTH deep, and each packs one block of a
+    second operand; buffers are reused, so the largest of each counts; no thread touches more
+    than its 32 MiB buffer. Measured with 2 threads: 7.3 MiB for the (12544 × 147)·(147 × 64)
+    product of ResNet-50's stem, 9.7 MiB after all of ResNet-50's products (bound 11.0 MiB)."""
+    if not products:
+        return 0
+    rows = max(r * min(d, BLAS_DEPTH) for r, d, _ in products)
+    block = max(min(d, BLAS_DEPTH) * min(c, BLAS_WIDTH) for _, d, c in products)
+    return min(threads * BLAS_BUFFER_BYTES, width * (rows + threads * block))
 
 
 def current_rss_bytes() -> int:
@@ -103,9 +189,34 @@ def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
     return shape[0] * math.prod(s + lo + hi for s, (lo, hi) in zip(shape[1:], pads, strict=True))
 
 
-def _workspace(node: LayerNode, width: int) -> int:
+def _pool_pads(layer: MaxPool | AvgPool, shape: Shape, out: Shape) -> tuple[tuple[int, int], ...]:
+    """The padding the pool kernels add: ceil mode may read past the right padding."""
+    dilation = layer.dilation if isinstance(layer, MaxPool) else (1,) * len(layer.kernel)
+    return tuple(
+        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
+        for size, o, k, s, p, d in zip(
+            shape[1:], out[1:], layer.kernel, layer.stride, layer.padding, dilation, strict=True
+        )
+    )
+
+
+def _adaptive(layer: AdaptivePool, shape: Shape) -> int:
+    """The pool reduces one axis at a time: a gathered table (out × longest window per axis)
+    and the reduced array; the intermediate of the previous axis stays alive meanwhile."""
+    current, peak, previous = list(shape), 0, 0
+    for axis, out in enumerate(layer.size, start=1):
+        size = current[axis]
+        longest = max(-(-(i + 1) * size // out) - (i * size) // out for i in range(out))
+        gathered = math.prod(current) // size * out * longest
+        current[axis] = out
+        reduced = 0 if axis == len(layer.size) else math.prod(current)  # the last is the output
+        peak = max(peak, previous + gathered + reduced)
+        previous = reduced
+    return peak
+
+
+def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: bool) -> int:
     """Elements of one sample's temporaries while the layer runs, beyond its input and output."""
-    layer, shape, out = node.layer, node.input_shape, node.output_shape
     outputs = math.prod(out)
     match layer:
         case Conv():
@@ -113,6 +224,7 @@ def _workspace(node: LayerNode, width: int) -> int:
             if layer.groups > 1 and shape[0] == layer.groups:
                 return padded + outputs  # depthwise: the accumulator and one product
             if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
+                # a strided 1×1 picks its positions into a copy first
                 return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])
             columns = shape[0] * math.prod(layer.kernel) * math.prod(out[1:])
             return padded + columns + (outputs if layer.groups > 1 else 0)
@@ -129,69 +241,208 @@ def _workspace(node: LayerNode, width: int) -> int:
                     strict=True,
                 )
             )
-            return contributions * (2 if layer.groups > 1 else 1) + full
+            # the full-size sum is the output itself unless padding crops it
+            cropped = full if any(layer.padding) or any(layer.output_padding) else 0
+            if layer.groups > 1:
+                # the grouped input made contiguous, the product, and its regrouped copy
+                return math.prod(shape) + 2 * contributions + cropped
+            return contributions + cropped
         case MaxPool() | AvgPool():
-            # the padded copy, at most one extra window per axis (ceil mode)
-            return shape[0] * math.prod(
-                size + 2 * p + k * d
-                for size, p, k, d in zip(
-                    shape[1:], layer.padding, layer.kernel, layer.dilation, strict=True
-                )
-            )
+            padded = _padded(shape, _pool_pads(layer, shape, out))
+            # avgpool's divisor table: int64 counts per output position (2 elements each), x2
+            divisor = 4 * math.prod(out[1:]) if isinstance(layer, AvgPool) else 0
+            return padded + divisor
         case AdaptivePool():
-            # the gathered table of the first axis: at most (L/out + 2) entries per output
-            longest = -(-shape[1] // layer.size[0]) + 1
-            return math.prod(shape) // shape[1] * layer.size[0] * longest * 2
+            return _adaptive(layer, shape)
         case Activation():
-            if layer.function is Function.GELU:
-                return outputs * 6 * 8 // width  # float64 temporaries of erf
-            if layer.function in (
-                Function.SIGMOID,
-                Function.SWISH,
-                Function.SILU,
-                Function.HARDSWISH,
-            ):
-                return 2 * outputs
-            return 0
+            match layer.function:
+                case Function.GELU:
+                    # three float64 rows of kernels.GELU_CHUNK elements (not per sample: an
+                    # upper bound at batch 1 and above)
+                    return 3 * GELU_CHUNK * 8 // width
+                case Function.SIGMOID:
+                    return outputs + _mask(outputs, width)  # e^−|x| and the sign mask
+                case Function.SWISH | Function.SILU:
+                    # the gate (the output itself unless in place), e^−|x| and the sign mask
+                    return (outputs if owned else 0) + outputs + _mask(outputs, width)
+                case Function.HARDSWISH:
+                    return outputs if owned else 0  # the gate, written into the output otherwise
+                case Function.RELU | Function.RELU6 | Function.TANH | Function.HARDSIGMOID:
+                    return 0
+                case _:
+                    assert_never(layer.function)
         case _:
             return 0
 
 
+def _mask(elements: int, width: int) -> int:
+    """A boolean array of ``elements``, in elements of ``width`` bytes (rounded up)."""
+    return -(-elements // width)
+
+
+def _allocates(layer: AnyLayer, shape: Shape, owned: bool) -> bool:
+    """Whether the runner gets a new output array (not the input overwritten, not a view)."""
+    match layer:
+        case Identity() | Dropout() | Split():
+            return False
+        case Flatten():
+            return not all(s == 1 for s in shape[1:])  # channels-last to channels-first copy
+        case BatchNorm() | Activation():
+            return not owned
+        case _:
+            return True
+
+
+def _owns_output(layer: AnyLayer, owned: bool) -> bool:
+    """The runner's ``owned`` flag after the layer (mirrors :mod:`convcost.executor.run`)."""
+    match layer:
+        case Identity() | Dropout() | Flatten() | Split():
+            return owned
+        case _:
+            return True
+
+
 class _Estimator:
+    """Walks the network as the runner does, in elements for the whole batch: ``held`` is what
+    enclosing blocks keep alive, ``current`` the size of the array the next layer reads (0 when
+    it is a view of something already counted)."""
+
     def __init__(self, batch: int, width: int) -> None:
         self.batch = batch
         self.width = width
         self.peak = 0
+        self.freed = 0
+        """The largest array freed so far from the heap (see :meth:`slack`)."""
+        self.threshold = MMAP_THRESHOLD_MIN // width
+        """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
+        array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
 
     def elements(self, shape: Shape) -> int:
         return self.batch * math.prod(shape)
 
-    def sequence(self, nodes: tuple[Node, ...], held: int) -> None:
-        for node in nodes:
-            self.node(node, held)
+    def slack(self) -> int:
+        """Heap fragmentation: twice the largest array freed from the heap so far (an allowance
+        measured on the zoo, not derived: beyond the modelled arrays ResNet-50 keeps 1.7 MiB at
+        batch 1, where its largest array is 3.1 MiB, and 14.0 MiB at batch 4 (12.5 MiB);
+        DenseNet-121 2.3 and 16.9 MiB). An array counts as a heap one when it is no larger
+        than the threshold when it is freed (at worst earlier than when it was allocated: more
+        slack, never less)."""
+        return 2 * self.freed
 
-    def node(self, node: Node, held: int) -> None:
+    def free(self, elements: int) -> None:
+        if elements <= self.threshold:
+            self.freed = max(self.freed, elements)
+        elif elements * self.width <= MMAP_THRESHOLD_MAX:
+            self.threshold = elements
+
+    def record(self, live: int) -> None:
+        self.peak = max(self.peak, live + self.slack())
+
+    def sequence(
+        self, nodes: tuple[Node, ...], held: int, current: int, owned: bool
+    ) -> tuple[int, bool]:
+        for node in nodes:
+            current, owned = self.node(node, held, current, owned)
+        return current, owned
+
+    def node(self, node: Node, held: int, current: int, owned: bool) -> tuple[int, bool]:
         match node:
             case LayerNode():
-                live = self.elements(node.input_shape) + self.elements(node.output_shape)
-                self.peak = max(self.peak, held + live + self.batch * _workspace(node, self.width))
+                layer, shape, out = node.layer, node.input_shape, node.output_shape
+                new = self.elements(out) if _allocates(layer, shape, owned) else 0
+                work = self.batch * _workspace(layer, shape, out, self.width, owned)
+                self.record(held + current + new + work)
+                self.free(work)
+                if new:
+                    self.free(current)
+                return (new if new else current), _owns_output(layer, owned)
             case GroupNode():
-                self.sequence(node.children, held)
+                return self.sequence(node.children, held, current, owned)
             case MergeNode():
-                # the block input stays alive for every branch; finished branch outputs wait for the merge
-                block_input = self.elements(node.input_shape)
-                done = 0
+                # the block input stays alive for every branch; finished outputs wait for the merge
+                done: list[tuple[int, bool, Shape]] = []
                 for branch in node.branches:
-                    self.sequence(branch.nodes, held + block_input + done)
-                    done += self.elements(branch.output_shape)
-                merged = self.elements(node.output_shape) if node.merge is MergeKind.CONCAT else 0
-                self.peak = max(self.peak, held + block_input + done + merged)
+                    waiting = sum(size for size, _, _ in done)
+                    size, branch_owned = self.sequence(
+                        branch.nodes, held + current + waiting, 0, False
+                    )
+                    done.append((size, branch_owned, branch.output_shape))
+                waiting = sum(size for size, _, _ in done)
+                merged = self._merged(node, done)
+                self.record(held + current + waiting + merged)
+                for size in (current, *(size for size, _, _ in done)):
+                    self.free(size)
+                return self.elements(node.output_shape), True
             case _:
                 assert_never(node)
 
+    def _merged(self, node: MergeNode, done: list[tuple[int, bool, Shape]]) -> int:
+        """Arrays the merge allocates, at their largest (as kernels' _merge in run.py)."""
+        if node.merge is MergeKind.CONCAT or len(done) == 1:
+            return self.elements(node.output_shape) if len(done) > 1 else 0
+        out = node.output_shape
+        if any(owned and size and shape == out for size, owned, shape in done):
+            return 0  # accumulated into an owned branch output of the full shape
+        # a chain of new arrays: the first product, then each broadcast that grows
+        peak, alive, shape = 0, 0, done[0][2]
+        for _, _, other in done[1:]:
+            grown = tuple(max(a, b) for a, b in zip(shape, other, strict=True))
+            if alive and grown == shape:
+                continue
+            peak = max(peak, alive + self.elements(grown))
+            alive, shape = self.elements(grown), grown
+        return peak
+
 
 def estimate_elements(network: Network, batch: int, width: int) -> int:
-    """Peak activation and workspace elements alive at once (weights are added by the caller)."""
+    """Peak activation and workspace elements alive at once (weights and BLAS buffers apart)."""
     estimator = _Estimator(batch, width)
-    estimator.sequence(network.nodes, 0)
+    shape = network.input_shape
+    estimator.sequence(network.nodes, 0, batch * math.prod(shape), True)
     return estimator.peak
+
+
+def _products(node: LayerNode, batch: int) -> tuple[int, int, int]:
+    """(rows, depth, columns) of the layer's matrix products, or zeros without any."""
+    layer, shape, out = node.layer, node.input_shape, node.output_shape
+    match layer:
+        case Conv():
+            if layer.groups > 1 and shape[0] == layer.groups:
+                return 0, 0, 0  # depthwise: no matrix product
+            depth = math.prod(layer.kernel) * shape[0] // layer.groups
+            return batch * math.prod(out[1:]), depth, layer.out // layer.groups
+        case ConvTranspose():
+            columns = math.prod(layer.kernel) * layer.out // layer.groups
+            return batch * math.prod(shape[1:]), shape[0] // layer.groups, columns
+        case Linear():
+            return batch, shape[0], layer.out
+        case _:
+            return 0, 0, 0
+
+
+def parameter_elements(network: Network) -> int:
+    """Elements of every array the executor allocates before the run: parameters, and the
+    running statistics of each batchnorm (buffers, not parameters)."""
+    total = 0
+    for node in leaves(network.nodes):
+        total += node.layer.weights(node.input_shape) + node.layer.biases(node.input_shape)
+        if isinstance(node.layer, BatchNorm):
+            total += 2 * node.input_shape[0]
+    return total
+
+
+MMAP_THRESHOLD_MIN = 128 * 2**10
+"""glibc's initial mmap threshold: larger arrays are mapped, and unmapped when freed."""
+MMAP_THRESHOLD_MAX = 32 * 2**20
+"""glibc's ceiling for its dynamic mmap threshold (64-bit): arrays below it may come from the
+heap, where a freed one can leave a hole that stays resident."""
+
+
+def estimate_growth(network: Network, *, batch: int, width: int) -> int:
+    """Upper bound, in bytes, on the resident memory a run adds to the process: parameters,
+    BLAS buffers for the largest product, the peak of live tensors and temporaries (with the
+    heap's slack) and :data:`RUN_OVERHEAD_BYTES`."""
+    products = [_products(node, batch) for node in leaves(network.nodes)]
+    blas = blas_bytes([p for p in products if p[0]], width, blas_threads())
+    tensors = width * (parameter_elements(network) + estimate_elements(network, batch, width))
+    return RUN_OVERHEAD_BYTES + blas + tensors

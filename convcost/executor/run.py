@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, assert_never
 
 import numpy as np
+import numpy.random  # numpy 2 loads it lazily: on first use it would add ~5 MiB to a run
 import numpy.typing as npt
 
 from convcost.build import build
@@ -23,13 +24,13 @@ from convcost.errors import ExecutionError, ResourceLimitError
 from convcost.execution import Executed, Execution, LayerRun
 from convcost.executor import kernels
 from convcost.executor.memory import (
-    BLAS_WORKSPACE_BYTES,
-    available_bytes,
     check_dtype,
     current_rss_bytes,
-    estimate_elements,
+    default_limit,
+    estimate_growth,
     leaves,
     peak_rss_bytes,
+    reset_peak,
 )
 from convcost.layers import (
     Activation,
@@ -60,16 +61,10 @@ Forward = Callable[[Array, bool], tuple[Array, bool]]
 
 
 def estimate_bytes(network: Network, *, batch: int = 1, dtype: str = "float32") -> int:
-    """The process's expected peak resident memory: what it holds now, the BLAS library's
-    packing buffers, the weights, and the largest set of tensors alive at once during the
-    forward pass."""
-    width = check_dtype(dtype)
-    params = sum(
-        node.layer.weights(node.input_shape) + node.layer.biases(node.input_shape)
-        for node in leaves(network.nodes)
-    )
-    tensors = width * (params + estimate_elements(network, batch, width))
-    return current_rss_bytes() + BLAS_WORKSPACE_BYTES + tensors
+    """The process's expected peak resident memory: what it holds now plus
+    :func:`~convcost.executor.memory.estimate_growth` (weights, BLAS buffers, the largest set of
+    tensors and temporaries alive at once)."""
+    return current_rss_bytes() + estimate_growth(network, batch=batch, width=check_dtype(dtype))
 
 
 def execute(
@@ -86,25 +81,41 @@ def execute(
     (the times reported are medians; the first pass also pays one-time costs).
 
     Raises :class:`ResourceLimitError` before allocating anything when the estimate exceeds
-    ``max_memory`` (default: half the available RAM), and :class:`ExecutionError` when a
-    layer's real output shape differs from the predicted one.
+    ``max_memory`` (default: :func:`~convcost.executor.memory.default_limit`, half the available
+    RAM or what the address-space limit leaves), or when an allocation fails all the same, and
+    :class:`ExecutionError` when a layer's real output shape differs from the predicted one.
+
+    The peak reported is this run's own: the kernel's high-water mark is reset before it starts
+    (Linux; elsewhere it is the process's peak so far).
     """
     estimate = estimate_bytes(network, batch=batch, dtype=dtype)
-    limit = max_memory if max_memory is not None else available_bytes() // 2
+    limit, reason = (max_memory, "the limit") if max_memory is not None else default_limit()
     if estimate > limit:
         raise ResourceLimitError(
             f"--execute would need about {_mib(estimate)} of resident memory at its peak (this "
             f"process, BLAS buffers, weights, live activations and workspace at batch {batch}, "
-            f"{dtype}), above the limit of {_mib(limit)}: "
+            f"{dtype}), above {reason} of {_mib(limit)}: "
             "lower --batch or the input size, or raise --max-memory"
         )
-    prepared = prepare(network, dtype=dtype, seed=seed)
-    runs = [
-        prepared.forward(
-            batch=batch, progress=_shifted(progress, index, repeat), estimated_bytes=estimate
-        )
-        for index in range(repeat)
-    ]
+    reset_peak()
+    baseline = current_rss_bytes()
+    try:
+        prepared = prepare(network, dtype=dtype, seed=seed)
+        runs = [
+            prepared.forward(
+                batch=batch,
+                progress=_shifted(progress, index, repeat),
+                estimated_bytes=estimate,
+                baseline_rss_bytes=baseline,
+            )
+            for index in range(repeat)
+        ]
+    except MemoryError:
+        raise ResourceLimitError(
+            f"--execute ran out of memory (estimated {_mib(estimate)} at its peak, batch "
+            f"{batch}, {dtype}): lower --batch or the input size, or raise the process's "
+            "memory limit (ulimit -v)"
+        ) from None
     return _median(runs)
 
 
@@ -149,7 +160,14 @@ def prepare(network: Network, *, dtype: str = "float32", seed: int = 0) -> Prepa
 @dataclass(frozen=True, slots=True)
 class _Step:
     forward: Forward
-    params: int
+    arrays: tuple[Array, ...]
+    """The layer's parameter arrays as allocated, in the kernels' layout (a batchnorm's γ and
+    β; its running statistics are buffers, as in PyTorch)."""
+
+    @property
+    def params(self) -> int:
+        """Elements of the parameter arrays really allocated."""
+        return sum(array.size for array in self.arrays)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,18 +181,19 @@ class Prepared:
     seed: int
 
     def forward(
-        self, *, batch: int = 1, progress: Progress | None = None, estimated_bytes: int = 0
+        self,
+        *,
+        batch: int = 1,
+        progress: Progress | None = None,
+        estimated_bytes: int = 0,
+        baseline_rss_bytes: int = 0,
     ) -> Execution:
         """Run a seeded random input of ``batch`` samples; time and check every layer."""
-        shape = self.network.input_shape
-        # drawn in the run's dtype, channels last
-        x = self.rng.standard_normal(
-            (batch, *shape[1:], shape[0]) if len(shape) > 1 else (batch, *shape),
-            dtype=np.dtype(self.dtype),
-        )
         runner = _Runner(self, batch, progress)
+        # drawn before the clock starts, and not kept here: the first layer may free it
+        drawn = [self._input(batch)]
         start = time.perf_counter()
-        runner.sequence(self.network.nodes, x, True)
+        runner.sequence(self.network.nodes, drawn.pop(), True)
         seconds = time.perf_counter() - start
         return Execution(
             layers=tuple(runner.runs),
@@ -184,6 +203,15 @@ class Prepared:
             seed=self.seed,
             estimated_bytes=estimated_bytes,
             peak_rss_bytes=peak_rss_bytes(),
+            baseline_rss_bytes=baseline_rss_bytes,
+        )
+
+    def _input(self, batch: int) -> Array:
+        """A seeded standard normal input in the run's dtype, channels last."""
+        shape = self.network.input_shape
+        return self.rng.standard_normal(
+            (batch, *shape[1:], shape[0]) if len(shape) > 1 else (batch, *shape),
+            dtype=np.dtype(self.dtype),
         )
 
     def output(self, x: Array) -> Array:
@@ -212,11 +240,11 @@ class _Runner:
         match node:
             case LayerNode():
                 step = self.steps[node.path]
+                kernels.take_macs()
                 start = time.perf_counter()
                 y, owned = step.forward(x, owned)
                 seconds = time.perf_counter() - start
-                macs = node.layer.macs(node.input_shape, node.output_shape) * self.batch
-                self.check(node, node.output_shape, y, seconds, macs, step.params)
+                self.check(node, node.output_shape, y, seconds, kernels.take_macs(), step.params)
                 return y, owned
             case GroupNode():
                 return self.sequence(node.children, x, owned)
@@ -275,6 +303,8 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
         case MergeKind.CONCAT:
             return np.concatenate(arrays, axis=-1), True
         case MergeKind.ADD | MergeKind.MULTIPLY:
+            if len(arrays) == 1:
+                return outputs[0]
             shape = np.broadcast_shapes(*(array.shape for array in arrays))
             combine = np.add if merge is MergeKind.ADD else np.multiply
             # accumulate into a branch output the branch owns and that has the full shape
@@ -282,16 +312,19 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
                 (i for i, (array, owned) in enumerate(outputs) if owned and array.shape == shape),
                 None,
             )
-            if len(arrays) == 1:
-                return outputs[0]
             if owner is None:
-                result = combine(arrays[0], arrays[1])
-                rest = arrays[2:]
+                result, owned = arrays[0], False
+                rest = arrays[1:]
             else:
-                result = arrays[owner]
+                result, owned = arrays[owner], True
                 rest = arrays[:owner] + arrays[owner + 1 :]
             for other in rest:
-                combine(result, other, out=result)
+                if owned and np.broadcast_shapes(result.shape, other.shape) == result.shape:
+                    combine(result, other, out=result)
+                else:
+                    # a new array: the first product of borrowed inputs, or a broadcast that
+                    # grows (a [C,1,W] and a [C,H,1] make a [C,H,W])
+                    result, owned = combine(result, other), True
             return result, True
         case _:
             assert_never(merge)
@@ -312,20 +345,28 @@ class _Builder:
         return np.zeros(out, self.dtype) if present else None
 
     def step(self, node: LayerNode) -> _Step:
+        """Weights are drawn straight into the kernels' layout (i.i.d., so any layout is the
+        same distribution): no second copy of any weight exists, even briefly."""
         layer, channels = node.layer, node.input_shape[0]
         match layer:
             case Conv():
-                per_group = channels // layer.groups
-                weight = self.normal(
-                    (layer.out, per_group, *layer.kernel), per_group * math.prod(layer.kernel)
+                per_group, k = channels // layer.groups, math.prod(layer.kernel)
+                fan_in = per_group * k
+                depthwise = per_group == 1 and layer.groups > 1
+                shape = (
+                    (k, layer.groups, layer.out // layer.groups)
+                    if depthwise
+                    else (layer.groups, k * per_group, layer.out // layer.groups)
                 )
-                prepared = kernels.conv_weights(weight, layer.groups)
+                weights = kernels.ConvWeights(
+                    self.normal(shape, fan_in), layer.kernel, layer.groups, layer.out, depthwise
+                )
                 bias = self.bias(layer.out, layer.bias)
                 return _Step(
                     lambda x, owned: (
                         kernels.conv(
                             x,
-                            prepared,
+                            weights,
                             bias,
                             stride=layer.stride,
                             padding=layer.padding,
@@ -333,14 +374,15 @@ class _Builder:
                         ),
                         True,
                     ),
-                    weight.size + (layer.out if layer.bias else 0),
+                    _present(weights.matrix, bias),
                 )
             case ConvTranspose():
                 per_group = layer.out // layer.groups
-                weight = self.normal(
-                    (channels, per_group, *layer.kernel), per_group * math.prod(layer.kernel)
+                k = math.prod(layer.kernel)
+                matrix = self.normal(
+                    (layer.groups, channels // layer.groups, k * per_group), per_group * k
                 )
-                transposed = kernels.transpose_weights(weight, layer.groups)
+                transposed = kernels.TransposeWeights(matrix, layer.kernel, layer.groups, layer.out)
                 bias = self.bias(layer.out, layer.bias)
                 return _Step(
                     lambda x, owned: (
@@ -355,14 +397,15 @@ class _Builder:
                         ),
                         True,
                     ),
-                    weight.size + (layer.out if layer.bias else 0),
+                    _present(matrix, bias),
                 )
             case Linear():
-                matrix = kernels.linear_weights(self.normal((layer.out, channels), channels))
+                # (in, out): the transpose of PyTorch's (out, in)
+                matrix = self.normal((channels, layer.out), channels)
                 bias = self.bias(layer.out, layer.bias)
                 return _Step(
                     lambda x, owned: (kernels.linear(x, matrix, bias), True),
-                    matrix.size + (layer.out if layer.bias else 0),
+                    _present(matrix, bias),
                 )
             case BatchNorm():
                 # a freshly initialised layer: γ = 1, β = 0, running mean 0 and variance 1
@@ -373,10 +416,14 @@ class _Builder:
                         kernels.batch_norm(x, gamma, beta, mean, var, layer.eps, inplace=owned),
                         True,
                     ),
-                    2 * channels,
+                    (gamma, beta),
                 )
             case _:
-                return _Step(_stateless(layer), 0)
+                return _Step(_stateless(layer), ())
+
+
+def _present(*arrays: Array | None) -> tuple[Array, ...]:
+    return tuple(array for array in arrays if array is not None)
 
 
 def _stateless(layer: AnyLayer) -> Forward:

@@ -3,6 +3,8 @@ the ``execution`` JSON object, and the progress bar."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -15,8 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.execution import Executed, Execution, LayerRun
-from convcost.render import numbers
-from convcost.render.rows import Row
+from convcost.render import formats, numbers
+from convcost.render.rows import Row, rows
 from convcost.render.table import ExtraColumn, layer_table, summary
 from convcost.serialize import report_to_dict
 
@@ -98,6 +100,78 @@ def print_executed(
         )
 
 
+def _confirmed(execution: Execution, key: str) -> tuple[int, ...]:
+    """The real output shape of a row: its own step's, or the last step under a collapsed row."""
+    return _runs_under(execution, key)[-1].shape
+
+
+def _row_measures(execution: Execution, key: str) -> tuple[float, str, tuple[int, ...]]:
+    runs = _runs_under(execution, key)
+    elapsed = sum(run.seconds for run in runs)
+    return elapsed, rate(sum(run.macs for run in runs), elapsed), runs[-1].shape
+
+
+def to_csv(results: list[Executed], *, depth: int | None = None) -> str:
+    """:func:`convcost.render.formats.to_csv` with three measured columns per row: ``seconds``
+    (the row's layers, summed), ``gflops_per_second`` (2·MACs counted by the kernels / seconds;
+    empty without MACs) and ``confirmed_output_shape`` (the real shape, ``CxHxW``)."""
+    table = list(csv.reader(io.StringIO(formats.to_csv([r.report for r in results], depth=depth))))
+    keys = [(r.execution, row.path) for r in results for row in rows(r.report, depth)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*table[0], "seconds", "gflops_per_second", "confirmed_output_shape"])
+    for cells, (execution, key) in zip(table[1:], keys, strict=True):
+        elapsed, gflops, shape = _row_measures(execution, key)
+        writer.writerow([*cells, repr(elapsed), gflops, "x".join(map(str, shape))])
+    return out.getvalue()
+
+
+def to_markdown(results: list[Executed], *, depth: int | None = None, exact: bool = False) -> str:
+    """:func:`convcost.render.formats.to_markdown` with ``time``, ``GFLOP/s`` and ``confirmed``
+    (the real output shape) columns, and a line on the run under each table."""
+    sections = formats.to_markdown([r.report for r in results], depth=depth, exact=exact)
+    lines = sections.split("\n")
+    result, index = [], 0
+    for executed in results:
+        execution = executed.execution
+        keys = [row.path for row in rows(executed.report, depth)]
+        # this report's table: header, separator, one line per row, the total
+        while not lines[index].startswith("|"):
+            result.append(lines[index])
+            index += 1
+        result.append(lines[index] + " time | GFLOP/s | confirmed |")
+        result.append(lines[index + 1] + "--:|--:|--:|")
+        for offset, key in enumerate(keys, start=2):
+            elapsed, gflops, shape = _row_measures(execution, key)
+            result.append(
+                f"{lines[index + offset]} {seconds(elapsed)} | {gflops} | {numbers.shape(shape)} |"
+            )
+        total = rate(execution.macs, execution.seconds)
+        result.append(
+            f"{lines[index + 2 + len(keys)]} **{seconds(execution.seconds)}** | {total} | |"
+        )
+        index += 3 + len(keys)
+        # the summary line after the table, then the run's
+        while index < len(lines) and not lines[index].strip():
+            result.append(lines[index])
+            index += 1
+        if index < len(lines):
+            result.append(lines[index])
+            index += 1
+        result += ["", _run_line(execution)]
+    result += lines[index:]
+    return "\n".join(result)
+
+
+def _run_line(execution: Execution) -> str:
+    return (
+        f"Executed: {_passes(execution.repeat)}, batch {execution.batch}, {execution.dtype}, "
+        f"seed {execution.seed}; every shape confirmed ({_plural(len(execution.layers), 'step')}) · "
+        f"{seconds(execution.seconds)}, {execution.gflops_per_second:.1f} GFLOP/s · peak resident "
+        f"{numbers.size(execution.peak_rss_bytes)} (estimated {numbers.size(execution.estimated_bytes)})."
+    )
+
+
 def execution_json(execution: Execution) -> dict[str, Any]:
     return {
         "seconds": execution.seconds,
@@ -108,6 +182,7 @@ def execution_json(execution: Execution) -> dict[str, Any]:
         "repeat": execution.repeat,
         "estimated_bytes": execution.estimated_bytes,
         "peak_rss_bytes": execution.peak_rss_bytes,
+        "baseline_rss_bytes": execution.baseline_rss_bytes,
         "params": execution.params,
         "layers": [
             {

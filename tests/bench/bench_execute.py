@@ -5,14 +5,17 @@
 In one process, with the same thread count for NumPy's BLAS and PyTorch, it measures:
 - NumPy's float32 matrix-multiply peak (2048² and 4096² sgemm, best of several);
 - convcost's forward pass on ResNet-50 at 1×3×224×224 (weights built once by ``prepare``,
-  outside the timing; the input is drawn inside it), median over rounds;
+  outside the timing, and the input drawn before the clock starts), median over rounds;
 - PyTorch CPU eager forward of a plain-torch ResNet-50 (torchvision layout, ``torch.no_grad``,
   ``eval``), median over the same number of rounds; two blocks of each, alternating, so that
   both see the same load;
 - the achieved GFLOP/s of convcost's conv layers and its ratio to the sgemm peak;
 - in a fresh process without torch (``python -m convcost analyze … --execute -f json``), the
-  peak resident memory against the pre-run estimate.
-Targets (issue #6): time ≤ 2× PyTorch, conv GFLOP/s ≥ 50% of the peak, RSS ≤ 1.5× estimate.
+  peak resident memory against the pre-run estimate;
+- GELU (exact, erf form) against ReLU on the same 1×1024×56×56 float32 tensor, both in place as
+  the runner calls them, median over rounds (``--activations`` measures only this).
+Targets (issue #6): time ≤ 2× PyTorch, conv GFLOP/s ≥ 50% of the peak, RSS ≤ 1.5× estimate;
+(issue #16) GELU ≤ 3× ReLU.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from torch import nn  # noqa: E402
 
 from convcost import zoo  # noqa: E402
 from convcost.build import build  # noqa: E402
-from convcost.executor import Execution, Prepared, prepare  # noqa: E402
+from convcost.executor import Execution, Prepared, kernels, prepare  # noqa: E402
 from convcost.executor.memory import leaves  # noqa: E402
 from convcost.layers import Conv  # noqa: E402
 from convcost.spec import load_spec  # noqa: E402
@@ -116,10 +119,36 @@ def time_blocks(
     return ours, conv_seconds, theirs, run
 
 
+def activation_times(rounds: int) -> tuple[float, float]:
+    """Median seconds of kernels.gelu and kernels.relu, in place, on a fresh copy of the same
+    1×56×56×1024 (channels last) standard normal float32 tensor each round (the copy untimed)."""
+    x = np.random.default_rng(0).standard_normal((1, 56, 56, 1024), dtype=np.float32)
+    times: dict[str, list[float]] = {"gelu": [], "relu": []}
+    for _ in range(rounds + 1):
+        for name, function in (("gelu", kernels.gelu), ("relu", kernels.relu)):
+            y = x.copy()
+            times[name].append(_timed(lambda y=y, f=function: f(y, inplace=True)))
+    # the first round warms the pages and the code paths
+    return statistics.median(times["gelu"][1:]), statistics.median(times["relu"][1:])
+
+
+def print_activations(rounds: int) -> None:
+    gelu, relu = activation_times(rounds)
+    print(
+        f"GELU (exact) {gelu * 1e3:.2f} ms, ReLU {relu * 1e3:.2f} ms on 1×1024×56×56 float32, "
+        f"in place, median of {rounds}: ratio {gelu / relu:.1f}× (target ≤ 3×)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=10, help="timed runs per block (2 blocks)")
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--activations", action="store_true", help="only GELU against ReLU")
+    arguments = parser.parse_args()
+    rounds = arguments.rounds
+    if arguments.activations:
+        print_activations(max(rounds, 20))
+        return
     torch.set_num_threads(THREADS)
     print(
         f"threads: {THREADS} (torch {torch.get_num_threads()}, OPENBLAS_NUM_THREADS {os.environ['OPENBLAS_NUM_THREADS']})"
@@ -172,6 +201,7 @@ def main() -> None:
         f"estimate {estimate / 2**20:.1f} MiB, ratio {peak_rss / estimate:.2f} (target ≤ 1.5); "
         f"one cold forward {execution['seconds'] * 1e3:.1f} ms"
     )
+    print_activations(max(rounds, 20))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,115 @@
+"""The memory estimate of ``--execute`` is an upper bound on the growth in resident memory a run
+really causes, and not a loose one: for every layer kind, 0.7 ≤ measured / estimated ≤ 1.0.
+
+Each kind is a one-layer spec (or one block) whose tensors are 15 to 70 MiB, so that they dwarf
+the interpreter; each runs in a fresh process (two at a time), which reads the baseline after
+resetting the kernel's high-water mark and the peak (VmHWM) after the run. The same table, and
+the zoo models, are measured by tests/bench/bench_memory.py (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+# (name, spec): one layer (or one block) on an input large enough to dominate the process
+KINDS: dict[str, str] = {
+    "conv 3×3": "input: [32, 128, 128]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1}\n",
+    "conv 1×1": "input: [64, 128, 128]\nlayers:\n  - conv: {out: 128, kernel: 1}\n",
+    "conv 1×1 stride 2": "input: [64, 192, 192]\nlayers:\n  - conv: {out: 64, kernel: 1, stride: 2}\n",
+    "conv grouped": "input: [64, 96, 96]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1, groups: 4}\n",
+    "depthwise": "input: [64, 128, 128]\nlayers:\n  - depthwise: {kernel: 3, padding: 1}\n",
+    "conv 3-D": "input: [8, 16, 48, 48]\nlayers:\n  - conv: {out: 16, kernel: 3, padding: 1}\n",
+    "conv_transpose": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2}\n",
+    "conv_transpose padded": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 4, stride: 2, padding: 1}\n",
+    "conv_transpose grouped": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2, groups: 4}\n",
+    "linear": "input: [1024, 2, 2]\nlayers:\n  - flatten: {}\n  - linear: {out: 4096}\n",
+    "maxpool": "input: [64, 256, 256]\nlayers:\n  - maxpool: {kernel: 3, stride: 2, padding: 1}\n",
+    "maxpool ceil": "input: [64, 255, 255]\nlayers:\n  - maxpool: {kernel: 2, ceil_mode: true}\n",
+    "avgpool": "input: [64, 256, 256]\nlayers:\n  - avgpool: {kernel: 3, stride: 2, padding: 1}\n",
+    "global_avgpool": "input: [64, 256, 256]\nlayers:\n  - global_avgpool: {}\n",
+    "global_maxpool": "input: [64, 256, 256]\nlayers:\n  - global_maxpool: {}\n",
+    "adaptive_avgpool down": "input: [64, 256, 256]\nlayers:\n  - adaptive_avgpool: {size: [7, 7]}\n",
+    "adaptive_avgpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_avgpool: {size: [192, 192]}\n",
+    "adaptive_maxpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_maxpool: {size: [192, 192]}\n",
+    "batchnorm": "input: [64, 256, 256]\nlayers:\n  - batchnorm: {}\n",
+    **{
+        function: f"input: [64, 256, 256]\nlayers:\n  - {function}: {{}}\n"
+        for function in (
+            "relu",
+            "relu6",
+            "sigmoid",
+            "silu",
+            "gelu",
+            "tanh",
+            "hardswish",
+            "hardsigmoid",
+        )
+    },
+    "flatten": "input: [64, 256, 256]\nlayers:\n  - flatten: {}\n",
+    "dropout": "input: [64, 256, 256]\nlayers:\n  - dropout: {}\n",
+    "channel_shuffle": "input: [64, 256, 256]\nlayers:\n  - channel_shuffle: {groups: 4}\n",
+    "split": "input: [64, 256, 256]\nlayers:\n  - split: {parts: 2, index: 1}\n  - relu: {}\n",
+    "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
+    "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",
+    "multiply (gate)": "input: [32, 256, 256]\nlayers:\n  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n",
+    "multiply (growing)": (
+        "input: [32, 256, 256]\nlayers:\n  - multiply:\n"
+        "      a: [{adaptive_avgpool: {size: [1, 256]}}]\n"
+        "      b: [{adaptive_avgpool: {size: [256, 1]}}]\n"
+    ),
+}
+
+PROBE = r"""
+import json, sys
+from convcost import build, load_spec, parse_spec
+from convcost.executor import execute
+from convcost.executor.memory import check_dtype, estimate_growth
+source, text, batch, dtype = json.loads(sys.argv[1])
+spec = parse_spec(text) if text else load_spec(source)
+network = build(spec, spec.variants[0])
+estimate = estimate_growth(network, batch=batch, width=check_dtype(dtype))
+run = execute(network, batch=batch, dtype=dtype, max_memory=2**62)
+print(json.dumps({"estimate": estimate, "measured": run.peak_rss_bytes - run.baseline_rss_bytes}))
+"""
+"""Run in a fresh interpreter: argv[1] is JSON [spec path, spec text, batch, dtype]."""
+
+linux_only = pytest.mark.skipif(
+    not Path("/proc/self/clear_refs").exists(), reason="needs Linux's VmHWM reset"
+)
+
+
+def _probe(text: str) -> tuple[int, int]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(["", text, 1, "float32"])],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    data = json.loads(result.stdout)
+    return int(data["measured"]), int(data["estimate"])
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, tuple[int, int]]:
+    """(measured growth, estimated growth) per kind, two processes at a time."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(KINDS, pool.map(_probe, KINDS.values()), strict=True))
+
+
+@linux_only
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_estimate_is_a_tight_upper_bound(kind: str, measured: dict[str, tuple[int, int]]) -> None:
+    growth, estimate = measured[kind]
+    assert growth <= estimate, f"{kind}: measured {growth / 2**20:.1f} MiB > estimated"
+    assert growth >= 0.7 * estimate, f"{kind}: {growth / 2**20:.1f} of {estimate / 2**20:.1f} MiB"

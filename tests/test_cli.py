@@ -93,7 +93,10 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
     assert (data["batch"], data["dtype"]) == (1, "float32")
     totals = data["totals"]
     assert totals["params"] == 57_130
-    assert totals["flops"] == 2 * totals["macs"]
+    # MACs by hand: stem 32·32·32·27 = 884,736; conv1 16·16·64·288 = 4,718,592;
+    # conv2 16·16·64·576 = 9,437,184; head 64·10 = 640 (batchnorm, relu, pools: no MACs)
+    assert totals["macs"] == 15_041_152
+    assert totals["flops"] == 30_082_304  # 2 FLOPs a MAC (the convention above)
     assert totals["receptive_field"] is None  # global after the global pool
     assert totals["jump"] is None
     for key in (
@@ -108,7 +111,12 @@ def test_analyze_json_contract(runner: CliRunner) -> None:
         "jump",
     ):
         assert key in data["layers"][0]
-    assert sum(layer["macs"] for layer in data["layers"]) == totals["macs"]
+    assert [layer["macs"] for layer in data["layers"] if layer["macs"]] == [
+        884_736,
+        4_718_592,
+        9_437_184,
+        640,
+    ]
     assert data["layers"][0]["receptive_field"] == [3, 3]
 
 
@@ -150,7 +158,10 @@ def test_batch_and_dtype(runner: CliRunner) -> None:
     )
     data = json.loads(result.stdout)
     assert (data["batch"], data["dtype"]) == (8, "float16")
-    assert data["totals"]["activation_bytes"] == 2 * data["totals"]["activation_elements"]
+    # per sample, by hand: 3 maps of 32·32·32 (stem, bn, relu) = 98,304; 6 of 64·16·16 = 98,304;
+    # maxpool 64·8·8 = 4,096; global pool 64, flatten 64, head 10: 200,842 elements
+    assert data["totals"]["activation_elements"] == 8 * 200_842
+    assert data["totals"]["activation_bytes"] == 8 * 200_842 * 2  # float16: 2 bytes
 
 
 def test_missing_file_is_exit_2(runner: CliRunner) -> None:

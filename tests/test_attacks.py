@@ -3,7 +3,8 @@
 Each case runs ``python -m convcost`` in a subprocess (this tree's code, ``NO_COLOR=1``,
 ``COLUMNS=100``) with an address-space cap, and asserts the contract:
 
-- it ends within 5 s and 300 MiB (wall time and ``ru_maxrss`` measured here, see
+- it ends within 5 CPU seconds (10 s of wall time) and 300 MiB (the command's own CPU time
+  and ``ru_maxrss``, from ``os.wait4`` in :mod:`tests.attacks.launch`; see
   :mod:`tests.attacks.harness`), with no traceback;
 - the expected exit code: 2 for invalid input, 4 for a resource refusal, 0/1 where the input is
   legitimately valid (then the case checks what was printed);

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import pytest
 
+from convcost.layers.pool import widest_window, window_total
 from convcost.receptive import Coverage
 from tests.conftest import one_layer
 
@@ -235,3 +236,20 @@ def test_receptive_field_of_one_layer(
 )
 def test_global_layers_make_the_field_global(layer: str) -> None:
     assert one_layer([2, 9, 9], layer).receptive_field.coverage is Coverage.GLOBAL
+
+
+def test_adaptive_window_closed_forms_against_every_window() -> None:
+    # PyTorch's adaptive window i of `out` over `size`: [⌊i·size/out⌋, ⌈(i+1)·size/out⌉)
+    # (aten/src/ATen/native/AdaptiveAveragePooling.cpp, start_index/end_index): brute force
+    for size in range(1, 70):
+        for out in range(1, 70):
+            lengths = [-(-((i + 1) * size) // out) - (i * size) // out for i in range(out)]
+            assert window_total(size, out) == sum(lengths), (size, out)
+            assert widest_window(size, out) == max(lengths), (size, out)
+
+
+def test_a_huge_adaptive_pool_is_counted_at_once() -> None:
+    # the counts used to sum 10⁹ windows one by one (a hang found by the fuzz)
+    report = one_layer([1, 7, 7], "adaptive_avgpool: {size: 1000000000}")
+    # one channel, each axis: Σ window lengths = 7 + 10⁹ − gcd(7, 10⁹) = 10⁹ + 6
+    assert report.layers[0].cost.ops == (10**9 + 6) ** 2

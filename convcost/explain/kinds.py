@@ -43,6 +43,7 @@ from convcost.layers import (
     Split,
 )
 from convcost.layers.base import axis_names
+from convcost.layers.pool import widest_window, window_total
 from convcost.receptive import Coverage, ReceptiveField
 
 
@@ -326,11 +327,9 @@ def _adaptive_pool(
     layer: AdaptivePool, shape: Shape, out: Shape, field: ReceptiveField
 ) -> tuple[list[Step], ReceptiveField]:
     rank = len(shape) - 1
-    windows = []
-    for size, n in zip(shape[1:], layer.size, strict=True):
-        # PyTorch's window i: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉)
-        windows.append([-(-((i + 1) * size) // n) - (i * size) // n for i in range(n)])
-    sums = [sum(lengths) for lengths in windows]
+    # PyTorch's window i: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉); its lengths in closed form
+    axes = list(zip(shape[1:], layer.size, strict=True))
+    sums = [window_total(size, n) for size, n in axes]
     names = axis_names(rank)
     steps = [
         *per_axis(
@@ -359,10 +358,8 @@ def _adaptive_pool(
         sizes, jumps = [], []
         r_cases: list[tuple[str, Number]] = []
         j_cases: list[tuple[str, Number]] = []
-        for r, j, lengths, size, n in zip(
-            field.size, field.jump, windows, shape[1:], layer.size, strict=True
-        ):
-            widest = max(lengths)
+        for r, j, (size, n) in zip(field.size, field.jump, axes, strict=True):
+            widest = widest_window(size, n)
             sizes.append(r + (widest - 1) * j)
             jumps.append(j * Fraction(size, n))
             r_cases.append((f"{inline(r)} + ({widest} − 1)·{inline(j)}", sizes[-1]))

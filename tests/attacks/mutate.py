@@ -29,7 +29,9 @@ from pathlib import Path
 from rich.console import Console
 
 import convcost
+from convcost.explain import explain
 from convcost.render import formats
+from convcost.render.explain import explanations_json
 from convcost.render.table import print_reports
 from tests.attacks.harness import ROOT, OutOfTime, memory_guard, time_guard
 
@@ -357,6 +359,8 @@ def exercise(text: str, source: str, *, table: bool) -> str:
     if table:
         console = Console(file=io.StringIO(), width=100, color_system=None, highlight=False)
         print_reports(console, reports, depth=None, exact=False)
+        # explain walks every layer with its own arithmetic (a 10⁹ adaptive pool once hung it)
+        json.loads(explanations_json(explain(spec), source=source))
     return "ok"
 
 

@@ -24,19 +24,10 @@ from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import MAX_BASELINE_BYTES, MAX_INT, MAX_NESTING
 from convcost.serialize import report_to_dict
 from convcost.spec import parse_spec
+from tests.test_check import NET  # the check tests' network: 112 + 74 parameters
 
 ROOT = Path(__file__).parent.parent
 COUNT = f"must be an integer from 0 to {MAX_INT} (2**63 - 1)"
-
-# [3, 8, 8] → conv 3→4 k3 p1: 4·27 + 4 = 112 params; relu; conv 4→2 k3: 2·36 + 2 = 74 params.
-NET = """\
-name: net
-input: [3, 8, 8]
-layers:
-  - conv: {out: 4, kernel: 3, padding: 1}
-  - relu: {}
-  - conv: {out: 2, kernel: 3}
-"""
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ def main() -> None:
     try:
         # imported here, not at the top, so that Ctrl-C while they load is caught
         import convcost.cli  # noqa: F401, PLC0415  (registers the commands)
-        from convcost.cli.common import main as run  # noqa: PLC0415
+        from convcost.cli.entry import main as run  # noqa: PLC0415
     except KeyboardInterrupt:
         if sys.stderr is not None:
             sys.stderr.write("error: interrupted\n")

@@ -10,7 +10,8 @@ from convcost.cli import compare  # noqa: F401  (compare, explain)
 from convcost.cli import check  # noqa: F401  (check, schema)
 
 # isort: on
-from convcost.cli.common import app, main
+from convcost.cli.common import app
+from convcost.cli.entry import main
 from convcost.errors import ExitStatus
 
 __all__ = ["ExitStatus", "app", "main"]

@@ -9,7 +9,6 @@ UTF-8 gets ASCII stand-ins for the few symbols convcost prints (× → x, · →
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import enum
 import errno
@@ -18,12 +17,13 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TextIO
+from typing import Annotated, NoReturn, TextIO
 
 import typer
 from rich.console import Console
 
 from convcost import zoo
+from convcost.cli.streams import degrade_to_ascii, silence
 from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
 from convcost.report import DTYPE_BYTES, Report
@@ -75,7 +75,7 @@ def _main(
 
 
 def stderr() -> Console:
-    _degrade_to_ascii(sys.stderr)
+    degrade_to_ascii(sys.stderr)
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -207,7 +207,7 @@ def _stream(output: str | Path | None) -> Iterator[TextIO]:
     stream = sys.stdout
     if stream is None:
         fail(ConvcostError("standard output is closed"))
-    _degrade_to_ascii(stream)
+    degrade_to_ascii(stream)
     try:
         yield stream
         stream.flush()
@@ -218,83 +218,10 @@ def _stream(output: str | Path | None) -> Iterator[TextIO]:
 def _stdout_failed(stream: TextIO, exc: OSError) -> NoReturn:
     """Standard output failed: a broken pipe ends silently, anything else in one line; both
     exit 2."""
-    _silence(stream)
+    silence(stream)
     if exc.errno == errno.EPIPE:
         raise typer.Exit(int(ExitStatus.INVALID_INPUT))
     fail(ConvcostError(f"cannot write to standard output: {exc.strerror}"))
-
-
-def _silence(stream: TextIO) -> None:
-    """Send what is still buffered for ``stream`` to /dev/null, so that the flush at exit
-    does not fail a second time (and print "Exception ignored")."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
-
-
-_ASCII = {
-    # one character for one where tables use them, so that columns stay aligned
-    "×": "x",
-    "·": "*",
-    "…": ".",
-    "—": "-",
-    "–": "-",
-    "−": "-",
-    "→": "->",
-    "←": "<-",
-    "≤": "<=",
-    "≥": ">=",
-    "≈": "~",
-    "±": "+-",
-    "√": "sqrt",
-    "²": "^2",
-    "³": "^3",
-    "⌈": "ceil(",
-    "⌉": ")",
-    "⌊": "floor(",
-    "⌋": ")",
-    "“": '"',
-    "”": '"',
-    "‘": "'",
-    "’": "'",
-    "━": "-",
-    "─": "-",
-    "│": "|",
-}
-
-
-def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
-    """Stand-ins for what an output encoding cannot hold: ASCII look-alikes for convcost's own
-    symbols, ``\\uXXXX`` for anything else (valid inside a JSON string, too)."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    parts = []
-    for char in error.object[error.start : error.end]:
-        if char in _ASCII:
-            parts.append(_ASCII[char])
-        else:
-            code = ord(char)
-            if code > 0xFFFF:  # a surrogate pair, as JSON writes it
-                code -= 0x10000
-                parts.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-            else:
-                parts.append(f"\\u{code:04x}")
-    return "".join(parts), error.end
-
-
-codecs.register_error("convcost-ascii", _ascii_fallback)
-
-
-def _degrade_to_ascii(stream: TextIO | None) -> None:
-    """On a stream whose encoding is not UTF-8, write stand-ins instead of failing."""
-    encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-")
-    if stream is None or encoding in ("utf-8", "utf8"):
-        return
-    reconfigure = getattr(stream, "reconfigure", None)
-    if reconfigure is not None and getattr(stream, "errors", None) != "convcost-ascii":
-        with contextlib.suppress(ValueError, OSError):
-            reconfigure(errors="convcost-ascii")
 
 
 # -- options ---------------------------------------------------------------------------------------
@@ -401,104 +328,3 @@ def execution_limit(dtype: str, max_memory: str | None) -> int | None:
         return None if max_memory is None else parse_bytes(max_memory)
     except UnitError as error:
         raise typer.BadParameter(str(error), param_hint="--max-memory") from None
-
-
-# -- entry point -----------------------------------------------------------------------------------
-
-
-def main() -> NoReturn:
-    """Console-script entry point (via :func:`convcost.__main__.main`): no traceback for a
-    user error, Ctrl-C (exit 130), memory exhaustion (exit 4) or a failing standard output
-    (exit 2; silent for a broken pipe)."""
-    _degrade_to_ascii(sys.stdout)
-    _degrade_to_ascii(sys.stderr)
-    try:
-        try:
-            status = _run()
-            if status == 130:  # typer turns Ctrl-C during a command into exit 130
-                interrupted()
-            sys.exit(status)
-        finally:
-            if sys.stdout is not None:
-                sys.stdout.flush()
-    except SystemExit as exit:
-        if _caused_by(exit, KeyboardInterrupt):
-            interrupted()
-        if _caused_by(
-            exit, BrokenPipeError
-        ):  # typer's own handler exits 1: that means "over budget"
-            sys.exit(int(ExitStatus.INVALID_INPUT))
-        raise
-    except KeyboardInterrupt:
-        interrupted()
-    except ConvcostError as error:
-        _say(f"error: {error}")
-        sys.exit(int(error.exit_status))
-    except MemoryError:
-        _say("error: out of memory")
-        sys.exit(int(ExitStatus.RESOURCE_LIMIT))
-    except OSError as exc:
-        if exc.errno not in _OUTPUT_ERRORS:
-            raise
-        if sys.stdout is not None:
-            _silence(sys.stdout)
-        if exc.errno != errno.EPIPE:
-            _say(f"error: cannot write to standard output: {exc.strerror}")
-        sys.exit(int(ExitStatus.INVALID_INPUT))
-
-
-def _run() -> int:
-    """Run the app; its exit status. A usage error (an unknown option, a bad value) is one line
-    naming the command, not click's usage block: every error convcost prints is one line."""
-    # typer vendors click (and older typers use click itself): its classes via typer's own
-    click_error = _click_class("ClickException")
-    usage_error = _click_class("UsageError")
-    try:
-        status = app(prog_name="convcost", standalone_mode=False)
-    except usage_error as error:
-        context = getattr(error, "ctx", None)
-        if context is None or type(error).__name__ == "NoArgsIsHelpError":
-            error.show()  # `convcost` alone prints the help
-            return int(ExitStatus.INVALID_INPUT)
-        from convcost.render.escape import printable
-
-        command = context.command_path
-        message = printable(" ".join(error.format_message().split()))
-        _say(f"error: {command}: {message} (see '{command} -h')")
-        return int(ExitStatus.INVALID_INPUT)
-    except click_error as error:
-        _say(f"error: {error}")
-        return int(ExitStatus.INVALID_INPUT)
-    except typer.Abort:
-        interrupted()
-    return status if isinstance(status, int) else int(ExitStatus.OK)
-
-
-def _click_class(name: str) -> Any:  # a click exception class: Any, as click is not typed here
-    return next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == name)
-
-
-_OUTPUT_ERRORS = (errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EBADF)
-"""The errors of a failing standard output (help text, the flush at the end)."""
-
-
-def _caused_by(exit: SystemExit, kind: type[BaseException]) -> bool:
-    """Whether typer turned an exception of this kind into this exit."""
-    cause: BaseException | None = exit
-    while cause is not None:
-        if isinstance(cause, kind):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def interrupted() -> NoReturn:
-    _say("error: interrupted")
-    sys.exit(130)
-
-
-def _say(line: str) -> None:
-    if sys.stderr is not None:
-        with contextlib.suppress(OSError):
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()

@@ -1,0 +1,114 @@
+"""The process around the typer app: one line and a distinct exit code for everything a user
+can cause (a usage error, Ctrl-C, exhausted memory, a failing standard output), never a
+traceback; bugs still raise."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+from convcost.cli.common import app
+from convcost.cli.streams import degrade_to_ascii, silence
+from convcost.errors import ConvcostError, ExitStatus
+
+
+def main() -> NoReturn:
+    """Console-script entry point (via :func:`convcost.__main__.main`): no traceback for a
+    user error, Ctrl-C (exit 130), memory exhaustion (exit 4) or a failing standard output
+    (exit 2; silent for a broken pipe)."""
+    degrade_to_ascii(sys.stdout)
+    degrade_to_ascii(sys.stderr)
+    try:
+        try:
+            status = _run()
+            if status == 130:  # typer turns Ctrl-C during a command into exit 130
+                interrupted()
+            sys.exit(status)
+        finally:
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except SystemExit as exit:
+        if _caused_by(exit, KeyboardInterrupt):
+            interrupted()
+        if _caused_by(
+            exit, BrokenPipeError
+        ):  # typer's own handler exits 1: that means "over budget"
+            sys.exit(int(ExitStatus.INVALID_INPUT))
+        raise
+    except KeyboardInterrupt:
+        interrupted()
+    except ConvcostError as error:
+        _say(f"error: {error}")
+        sys.exit(int(error.exit_status))
+    except MemoryError:
+        _say("error: out of memory")
+        sys.exit(int(ExitStatus.RESOURCE_LIMIT))
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS:
+            raise
+        if sys.stdout is not None:
+            silence(sys.stdout)
+        if exc.errno != errno.EPIPE:
+            _say(f"error: cannot write to standard output: {exc.strerror}")
+        sys.exit(int(ExitStatus.INVALID_INPUT))
+
+
+def _run() -> int:
+    """Run the app; its exit status. A usage error (an unknown option, a bad value) is one line
+    naming the command, not click's usage block: every error convcost prints is one line."""
+    # typer vendors click (and older typers use click itself): its classes via typer's own
+    click_error = _click_class("ClickException")
+    usage_error = _click_class("UsageError")
+    try:
+        status = app(prog_name="convcost", standalone_mode=False)
+    except usage_error as error:
+        context = getattr(error, "ctx", None)
+        if context is None or type(error).__name__ == "NoArgsIsHelpError":
+            error.show()  # `convcost` alone prints the help
+            return int(ExitStatus.INVALID_INPUT)
+        from convcost.render.escape import printable
+
+        command = context.command_path
+        message = printable(" ".join(error.format_message().split()))
+        _say(f"error: {command}: {message} (see '{command} -h')")
+        return int(ExitStatus.INVALID_INPUT)
+    except click_error as error:
+        _say(f"error: {error}")
+        return int(ExitStatus.INVALID_INPUT)
+    except typer.Abort:
+        interrupted()
+    return status if isinstance(status, int) else int(ExitStatus.OK)
+
+
+def _click_class(name: str) -> Any:  # a click exception class: Any, as click is not typed here
+    return next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == name)
+
+
+_OUTPUT_ERRORS = (errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EBADF)
+"""The errors of a failing standard output (help text, the flush at the end)."""
+
+
+def _caused_by(exit: SystemExit, kind: type[BaseException]) -> bool:
+    """Whether typer turned an exception of this kind into this exit."""
+    cause: BaseException | None = exit
+    while cause is not None:
+        if isinstance(cause, kind):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def interrupted() -> NoReturn:
+    _say("error: interrupted")
+    sys.exit(130)
+
+
+def _say(line: str) -> None:
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError):
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
 from convcost.fields import did_you_mean, int_value
-from convcost.limits import MAX_INT
 from convcost.receptive import Coverage
 from convcost.report import Report
 from convcost.tree import Map, Scalar, Seq, Value, describe
@@ -26,9 +25,6 @@ from convcost.units import BYTE_FORMS, COUNT_FORMS, UnitError, parse_bytes, pars
 
 if TYPE_CHECKING:  # the loader imports this module to read budgets at load
     from convcost.spec import Spec, Variant
-
-MAX_TEXT_LENGTH = 64
-"""Characters in a budget written as text (``600M``): longer is no count anyone means."""
 
 
 class Metric(enum.StrEnum):
@@ -196,23 +192,6 @@ def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:
             )
         return tuple(int_value(item, minimum=1, layer=None, what=f"{what}.min") for item in minimum)
     return (int_value(minimum, minimum=1, layer=None, what=f"{what}.min"),)
-
-
-def limit_from_text(metric: Metric, text: str) -> Limit:
-    """A limit given on the command line: ``5M``, ``32MiB``; ``224`` or ``224x192`` for the
-    receptive field. Raises :class:`UnitError`."""
-    if metric is not Metric.RECEPTIVE_FIELD:
-        return Limit(metric=metric, value=(_amount(metric, text),))
-    parts = text.replace("×", "x").replace(",", "x").split("x")
-    # ASCII digits only: str.isdigit() accepts '²', which int() refuses
-    if len(text) > MAX_TEXT_LENGTH or not all(
-        re.fullmatch(r"\s*[0-9]+\s*", part) and 1 <= int(part) <= MAX_INT for part in parts
-    ):
-        shown = (
-            repr(text) if len(text) <= MAX_TEXT_LENGTH else f"a text of {len(text):,} characters"
-        )
-        raise UnitError(f"must be an integer >= 1, or one per axis such as 224x224, got {shown}")
-    return Limit(metric=metric, value=tuple(int(part) for part in parts))
 
 
 def budget_for(spec: Spec, variant: Variant, flags: Budget = Budget()) -> Budget:

@@ -15,9 +15,9 @@ from convcost.budget import (
     Status,
     budget_for,
     evaluate,
-    limit_from_text,
     read_budget,
 )
+from convcost.check import flag_limit
 from convcost.errors import ExitStatus, SpecError
 from convcost.receptive import Coverage
 from convcost.units import UnitError, parse_bytes, parse_count, parse_percent
@@ -356,12 +356,12 @@ def test_analyze_refuses_a_bad_budget_with_exit_2(text: str, message: str, tmp_p
         (
             Metric.RECEPTIVE_FIELD,
             "²",  # str.isdigit() is true for it, int() refuses it
-            "must be an integer >= 1, or one per axis such as 224x224, got '²'",
+            "must be an integer >= 1, or one per spatial axis (at most 3) such as 224x224, got '²'",
         ),
         (
             Metric.PARAMS,
-            "9" * 5000,
-            "must be at most 9,223,372,036,854,775,807, got a number of 5000 digits",
+            "9" * 5000,  # refused before any parsing: int() of it would raise ValueError
+            "must be at most 64 characters, got 5,000",
         ),
         (
             Metric.MACS,
@@ -372,13 +372,13 @@ def test_analyze_refuses_a_bad_budget_with_exit_2(text: str, message: str, tmp_p
 )
 def test_a_malformed_flag_value_is_a_unit_error(metric: Metric, text: str, message: str) -> None:
     with pytest.raises(UnitError) as caught:
-        limit_from_text(metric, text)
+        flag_limit(metric, text)
     assert str(caught.value) == message
 
 
 def test_a_receptive_field_flag_of_the_wrong_rank_names_the_flag() -> None:
     spec = convcost.parse_spec(NET, source="net.yaml")
-    flags = Budget((limit_from_text(Metric.RECEPTIVE_FIELD, "5x5x5"),))
+    flags = Budget((flag_limit(Metric.RECEPTIVE_FIELD, "5x5x5"),))
     with pytest.raises(SpecError) as caught:
         evaluate(budget_for(spec, spec.variants[0], flags), convcost.analyze(spec))
     error = caught.value

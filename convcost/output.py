@@ -20,11 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from convcost.errors import ConvcostError
-from convcost.render.escape import printable
-
-
-def _shown(path: str | Path) -> str:
-    return printable(str(path))
+from convcost.render.escape import quoted
 
 
 def check_writable(name: str) -> Path:
@@ -34,7 +30,7 @@ def check_writable(name: str) -> Path:
     """
     if name == "":
         raise ConvcostError("--output '': the file name is empty")
-    where = f"--output {_shown(name)}"
+    where = f"--output {quoted(name)}"
     try:
         return _writable(Path(name), name, where)
     except OSError as exc:  # a name too long, a loop of links
@@ -46,16 +42,16 @@ def _writable(path: Path, name: str, where: str) -> Path:
         raise ConvcostError(f"{where}: is a directory, not a file")
     parent = path.parent
     if not parent.exists():
-        raise ConvcostError(f"{where}: no such directory {_shown(parent)}")
+        raise ConvcostError(f"{where}: no such directory {quoted(parent)}")
     if not parent.is_dir():
-        raise ConvcostError(f"{where}: {_shown(parent)} is not a directory")
+        raise ConvcostError(f"{where}: {quoted(parent)} is not a directory")
     if path.exists():
         if not os.access(path, os.W_OK):
             raise ConvcostError(f"{where}: the file is not writable")
         if not _renames(path):
             return path  # a device or a FIFO: written in place
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConvcostError(f"{where}: cannot create files in {_shown(parent)}")
+        raise ConvcostError(f"{where}: cannot create files in {quoted(parent)}")
     return path
 
 
@@ -83,14 +79,14 @@ def replace_atomically(path: Path) -> Iterator[TextIO]:
             with target.open("w", encoding="utf-8") as handle:
                 yield handle
         except OSError as exc:
-            raise ConvcostError(f"cannot write {_shown(path)}: {exc.strerror}") from None
+            raise ConvcostError(f"cannot write {quoted(path)}: {exc.strerror}") from None
         return
     try:
         descriptor, temporary = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
         )
     except OSError as exc:
-        raise ConvcostError(f"cannot write {_shown(path)}: {exc.strerror}") from None
+        raise ConvcostError(f"cannot write {quoted(path)}: {exc.strerror}") from None
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             yield handle
@@ -102,7 +98,7 @@ def replace_atomically(path: Path) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise ConvcostError(f"cannot write {_shown(path)}: {exc.strerror}") from None
+            raise ConvcostError(f"cannot write {quoted(path)}: {exc.strerror}") from None
         raise
 
 

@@ -26,6 +26,7 @@ from convcost import zoo
 from convcost.cli.streams import degrade_to_ascii, silence
 from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
+from convcost.render.escape import quoted
 from convcost.report import DTYPE_BYTES, Report
 from convcost.spec import Spec, load_spec, read_spec_stream
 from convcost.version import __version__
@@ -110,27 +111,17 @@ def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
         if not os.path.lexists(path):  # lexists: never raises (a name too long is "missing")
             bundled = zoo.find(path.stem) if path.name == source else None
             hint = f" (the bundled model is named {path.stem})" if bundled else ""
-            raise ConvcostError(f"no such spec file: {_printable(source)}{hint}")
+            raise ConvcostError(f"no such spec file: {quoted(source)}{hint}")
         return load_spec(path, limits=limits)  # a Path: text with a newline is still a name
     if source == "":
         raise ConvcostError("no spec file '': the name is empty")
     bundled = zoo.find(source)
     if bundled is None:
         raise ConvcostError(
-            f"no spec file {_printable(source)!r} and no bundled model of that name; "
+            f"no spec file {quoted(source)!r} and no bundled model of that name; "
             f"bundled: {', '.join(zoo.names())} (a file name ends in .yaml or .yml, or holds a /)"
         )
     return load_spec(bundled, limits=limits)
-
-
-def _printable(text: str) -> str:
-    """A name or path from the command line as a message quotes it: escaped, and cut past
-    200 characters so that the message stays one readable line."""
-    from convcost.render.escape import printable
-
-    if len(text) > 200:
-        return f"{printable(text[:180])}… ({len(text)} characters)"
-    return printable(text)
 
 
 def print_warnings(reports: list[Report]) -> None:
@@ -162,8 +153,8 @@ def output_target(output: str | Path | None, *, inputs: Sequence[str] = ()) -> P
             if path.exists() and os.path.samefile(path, source):
                 fail(
                     ConvcostError(
-                        f"--output {_printable(str(output))}: is the spec "
-                        f"{_printable(source)}; write the report to another file"
+                        f"--output {quoted(str(output))}: is the spec "
+                        f"{quoted(source)}; write the report to another file"
                     )
                 )
     return path

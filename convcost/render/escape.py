@@ -26,6 +26,15 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escape_char, text)
 
 
+def quoted(value: object, *, limit: int = 200) -> str:
+    """A path or name as a one-line message quotes it: escaped, and cut past ``limit``
+    characters (a 5,000-character argument stays a readable line)."""
+    text = str(value)
+    if len(text) > limit:
+        return f"{printable(text[: limit - 20])}… ({len(text)} characters)"
+    return printable(text)
+
+
 def markup(text: str) -> str:
     """Text for a rich renderable that interprets markup: brackets escaped, printable.
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import MAX_BASELINE_BYTES, MAX_INT, MAX_NESTING
 from convcost.serialize import report_to_dict
 from convcost.spec import parse_spec
+from tests.attacks.harness import assert_bounded, run_cli
 from tests.test_check import NET  # the check tests' network: 112 + 74 parameters
 
 ROOT = Path(__file__).parent.parent
@@ -180,39 +179,6 @@ def test_nesting_is_bounded_before_parsing(tmp_path: Path) -> None:
     assert load_baseline(strings)[0].source == data["source"]
 
 
-_MEASURE = """
-import json, resource, subprocess, sys
-seconds, args = float(sys.argv[1]), sys.argv[2:]
-try:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=seconds)
-except subprocess.TimeoutExpired:
-    sys.exit(f"timed out after {seconds} s")
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps([done.returncode, done.stdout, done.stderr, peak]))
-"""
-
-
-def run_bounded(args: list[str], *, seconds: float = 20) -> tuple[int, str, str, float]:
-    """``python -m convcost …`` in a subprocess: exit code, stdout, stderr and peak RSS (MB).
-
-    A small Python process starts convcost and measures it: a child forked from pytest itself
-    would carry pytest's own (large) resident set into its high-water mark.
-    """
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "GITHUB_ACTIONS": ""}
-    command = [sys.executable, "-m", "convcost", *args]
-    measured = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(seconds), *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=seconds + 10,
-        check=False,
-    )
-    assert measured.returncode == 0, measured.stderr
-    code, stdout, stderr, kilobytes = json.loads(measured.stdout)
-    return code, stdout, stderr, kilobytes / 1024
-
-
 def test_hostile_files_end_in_one_line_in_bounded_time_and_memory(tmp_path: Path) -> None:
     spec = tmp_path / "net.yaml"
     spec.write_text(NET + "budget: {params: 1K}\n", encoding="utf-8")
@@ -249,12 +215,12 @@ def test_hostile_files_end_in_one_line_in_bounded_time_and_memory(tmp_path: Path
             "a file first",
         ),
     ]
+    work = tmp_path / "work"
+    work.mkdir()
     for baseline, status, message in cases:
-        code, stdout, stderr, megabytes = run_bounded(
-            ["check", str(spec), "--baseline", str(baseline)]
-        )
-        assert (code, stdout, stderr) == (status, "", f"error: {message}\n"), baseline
-        assert megabytes < 300, (baseline, megabytes)
+        run = run_cli(["check", str(spec), "--baseline", str(baseline)], cwd=work)
+        assert_bounded(run)  # 5 CPU-s, 300 MiB, no traceback
+        assert (run.exit_code, run.stdout, run.stderr) == (status, b"", f"error: {message}\n")
 
 
 def test_unreadable_files(tmp_path: Path) -> None:

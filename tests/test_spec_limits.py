@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -30,71 +26,22 @@ from convcost.errors import ConvcostError, ExitStatus, ResourceLimitError, SpecE
 from convcost.limits import MAX_INT, MAX_NAME_LENGTH, MAX_NESTING, Limits
 from convcost.spec import read_spec_stream
 from convcost.tree import Seq
+from tests.attacks import harness
+from tests.attacks.harness import Run, assert_bounded
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-    peak_rss: int
-    """Bytes: convcost's own high-water mark (ru_maxrss of os.wait4)."""
-
-
-# A child forked from this (large) test process starts with its pages: its ru_maxrss would count
-# them. So convcost runs under a small Python that spawns it and reports the grandchild's own
-# peak RSS and wall time (os.wait4).
-MEASURE = """
-import os, subprocess, sys, time
-start = time.monotonic()
-child = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(child.pid, 0)
-child.returncode = os.waitstatus_to_exitcode(status)
-with open(sys.argv[1], "w") as report:
-    report.write(f"{usage.ru_maxrss * 1024} {time.monotonic() - start}")
-sys.exit(child.returncode)
-"""
-
-
-def run_cli(*args: str, timeout: float = 10.0) -> Run:
-    """``python -m convcost ARGS`` in a subprocess, killed after ``timeout`` seconds."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "100"}
-    with tempfile.TemporaryDirectory() as folder:
-        report = Path(folder) / "usage"
-        command = [sys.executable, "-c", MEASURE, str(report), sys.executable, "-m", "convcost"]
-        process = subprocess.Popen(
-            [*command, *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,  # a timeout kills the whole group, convcost included
-        )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            pytest.fail(f"convcost {' '.join(args)} ran past {timeout} s")
-        peak_rss, seconds = report.read_text(encoding="utf-8").split()
-    return Run(
-        code=process.returncode,
-        stdout=stdout.decode(),
-        stderr=stderr.decode(),
-        seconds=float(seconds),
-        peak_rss=int(peak_rss),
-    )
+def run_cli(*args: str) -> Run:
+    """``python -m convcost ARGS`` in the current directory (the attack suite's harness)."""
+    return harness.run_cli(args, cwd=Path.cwd())
 
 
 def assert_refused(run: Run, status: ExitStatus, message: str) -> None:
-    """One line, the exact message, the exit code; at most 5 s and 300 MB (issue 16)."""
-    assert (run.code, run.stderr) == (status, f"error: {message}\n")
-    assert run.stdout == ""
-    assert run.seconds < 5, run.seconds
-    assert run.peak_rss < 300 * 2**20, run.peak_rss
+    """One line, the exact message, the exit code; within 5 CPU-s and 300 MiB (issue 16)."""
+    assert_bounded(run)
+    assert (run.exit_code, run.stderr) == (status, f"error: {message}\n")
+    assert run.stdout == b""
 
 
 def cli_error(text: str, status: ExitStatus = ExitStatus.INVALID_INPUT) -> str:

@@ -702,7 +702,8 @@ def test_markdown_and_table_escape_user_text(runner: CliRunner, tmp_path: Path) 
     over = write(folder, "over.yaml", NET + "budget: {params: 185}\n")
     markdown = runner.invoke(app, ["check", over, "-f", "markdown"]).stdout
     cell = str(folder).replace("|", "\\|")  # no HTML is read in a code span: <i> stays
-    assert f"| `` {cell}/over.yaml `` | net | params | ≤ 185 | 186 | -0.5% | ❌ **OVER** |" in (
+    # single backticks inside: a fence of two (CommonMark), no padding needed
+    assert f"| ``{cell}/over.yaml`` | net | params | ≤ 185 | 186 | -0.5% | ❌ **OVER** |" in (
         markdown
     )
     table = runner.invoke(app, ["check", over], env={"COLUMNS": "300"}).stdout

@@ -23,6 +23,7 @@ from convcost.render.escape import (
     annotation_message,
     annotation_property,
     markdown_cell,
+    markdown_code,
     printable,
 )
 
@@ -238,13 +239,6 @@ def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None
     console.print(summary(run), markup=False, highlight=False)
 
 
-def _code(text: str) -> str:
-    """A path as Markdown inline code, safe in a table cell: no HTML is read inside a code
-    span, so only pipes (GFM tables split on them even there) and backticks need care."""
-    cell = printable(text).replace("|", "\\|")
-    return f"`` {cell} ``" if "`" in cell else f"`{cell}`"
-
-
 def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
     """A summary for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment."""
     status = run.exit_status
@@ -260,16 +254,16 @@ def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
             "|---|---|---|--:|--:|--:|---|",
         ]
         for outcome in invalid:
-            lines.append(f"| {_code(outcome.source)} | — | — | — | — | — | ⚠️ **ERROR** |")
+            lines.append(f"| {markdown_code(outcome.source)} | — | — | — | — | — | ⚠️ **ERROR** |")
         for row in table:
             mark = "✅ ok" if row.status.passed else f"❌ **{_status_text(row.status)}**"
             lines.append(
-                f"| {_code(row.spec)} | {markdown_cell(row.network)} | {row.metric} | "
+                f"| {markdown_code(row.spec)} | {markdown_cell(row.network)} | {row.metric} | "
                 f"{row.budget} | {row.actual} | {row.margin} | {mark} |"
             )
         lines.append("")
     for outcome in run.outcomes:
-        source = _code(outcome.source)
+        source = markdown_code(outcome.source)
         if outcome.error is not None:
             lines.append(f"- ⚠️ {source}: invalid: {markdown_cell(str(outcome.error))}")
         lines += [f"- {source}: {markdown_cell(note)}" for note in outcome.notes]

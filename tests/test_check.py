@@ -21,7 +21,7 @@ from convcost.build import build
 from convcost.check import CheckRun, Outcome
 from convcost.cli import app
 from convcost.errors import ConvcostError, ExitStatus, ResourceLimitError
-from convcost.render.escape import markdown_cell
+from convcost.render.escape import markdown_text
 
 ROOT = Path(__file__).parent.parent
 SPECS = ROOT / "specs"
@@ -439,7 +439,7 @@ def assert_every_format_reports(
     markdown = runner.invoke(app, [*args, "-f", "markdown"]).stdout
     for source, message in errors.items():
         assert f"| `{source}` | — | — | — | — | — | ⚠️ **ERROR** |" in markdown
-        assert f"- ⚠️ `{source}`: invalid: {markdown_cell(message)}" in markdown
+        assert f"- ⚠️ `{source}`: invalid: {markdown_text(message)}" in markdown
     assert f"| `{good}` | net | params |" in markdown
     # JUnit: an error test case per bad spec
     junit = ET.fromstring(runner.invoke(app, [*args, "-f", "junit"]).stdout)
@@ -724,7 +724,8 @@ def test_layer_paths_from_the_baseline_are_escaped(runner: CliRunner, tmp_path: 
     assert table.exit_code == ExitStatus.BUDGET_EXCEEDED, table.output
     assert f"  net: {shown} removed: conv, 112 params, 6,912 MACs" in table.stdout.splitlines()
     markdown = runner.invoke(app, [*args, "-f", "markdown"]).stdout
-    assert "  - net: [/]\\\\x1b]8;;http://x\\\\x07&lt;b&gt;\\| removed: conv" in markdown
+    # brackets escaped too, so no markdown renderer reads a link; ESC shown as text
+    assert "  - net: \\[/\\]\\\\x1b\\]8;;http://x\\\\x07&lt;b&gt;\\| removed: conv" in markdown
     junit = ET.fromstring(runner.invoke(app, [*args, "-f", "junit"]).stdout)
     texts = [element.text or "" for element in junit.iter("failure")]
     assert any(f"net: {shown} removed" in text for text in texts)

@@ -22,8 +22,8 @@ from convcost.render import numbers
 from convcost.render.escape import (
     annotation_message,
     annotation_property,
-    markdown_cell,
     markdown_code,
+    markdown_text,
     printable,
 )
 
@@ -258,19 +258,19 @@ def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
         for row in table:
             mark = "✅ ok" if row.status.passed else f"❌ **{_status_text(row.status)}**"
             lines.append(
-                f"| {markdown_code(row.spec)} | {markdown_cell(row.network)} | {row.metric} | "
+                f"| {markdown_code(row.spec)} | {markdown_text(row.network)} | {row.metric} | "
                 f"{row.budget} | {row.actual} | {row.margin} | {mark} |"
             )
         lines.append("")
     for outcome in run.outcomes:
         source = markdown_code(outcome.source)
         if outcome.error is not None:
-            lines.append(f"- ⚠️ {source}: invalid: {markdown_cell(str(outcome.error))}")
-        lines += [f"- {source}: {markdown_cell(note)}" for note in outcome.notes]
+            lines.append(f"- ⚠️ {source}: invalid: {markdown_text(str(outcome.error))}")
+        lines += [f"- {source}: {markdown_text(note)}" for note in outcome.notes]
         changes = change_lines(outcome)
         if changes:
             lines.append(f"- {source}: layers changed since the baseline:")
-            lines += [f"  - {markdown_cell(line)}" for line in changes]
+            lines += [f"  - {markdown_text(line)}" for line in changes]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

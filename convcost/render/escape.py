@@ -69,18 +69,13 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def markdown_cell(text: str) -> str:
-    """Text for a markdown table cell: pipes, backslashes and HTML brackets escaped."""
-    text = printable(text).replace("\\", "\\\\").replace("|", "\\|")
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
 _MARKDOWN_SPECIAL = re.compile(r"([\\`\[\]|])")
 
 
 def markdown_text(text: str) -> str:
-    """Text for a markdown table cell or line that no markdown reads as a link or code:
-    what :func:`markdown_cell` escapes, and square brackets and backticks too."""
+    """Text for a markdown table cell or line that no markdown reads as a table border, HTML,
+    a link or code: pipes, backslashes, brackets and backticks escaped, ``<`` and ``>`` as
+    entities."""
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
     return text.replace("<", "&lt;").replace(">", "&gt;")
 

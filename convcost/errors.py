@@ -89,3 +89,9 @@ class ResourceLimitError(ConvcostError):
     past a bound of :mod:`convcost.limits` (too many layers, too large a file)."""
 
     exit_status = ExitStatus.RESOURCE_LIMIT
+
+
+class ModelError(ConvcostError):
+    """An imported model (an ONNX file, a torch module) cannot become a spec: not a model, a
+    truncated file, an unsupported operator, a graph that is not series-parallel. The message
+    names the node (``node "name" (OpType)``) where a spec error would name file:line:col."""

@@ -1,0 +1,1 @@
+"""Models people already have, as convcost specs: ONNX files and torch modules."""

@@ -1,17 +1,65 @@
 """The ``convcost`` command: parse arguments, call the library, render, pick an exit code.
 
-One module per family of commands, all registered on the app in :mod:`convcost.cli.common`;
-importing them here registers them, in the order ``convcost --help`` lists them.
+One module per family of commands (:data:`COMMANDS`), each registering its commands on the app
+in :mod:`convcost.cli.common` when it is imported. A run imports only the module of the command
+it names (:func:`load`): ``convcost analyze`` never loads ``compare`` or ``check``, and
+``convcost --version`` loads none of them, nor typer (:mod:`convcost.cli.entry`). ``app`` here
+is the app with every command registered (for ``CliRunner`` and the docs), loaded on first use.
 """
 
-# isort: off
-from convcost.cli import analyze  # noqa: F401  (analyze, zoo)
-from convcost.cli import compare  # noqa: F401  (compare, explain)
-from convcost.cli import check  # noqa: F401  (check, schema)
+from __future__ import annotations
 
-# isort: on
-from convcost.cli.common import app
-from convcost.cli.entry import main
-from convcost.errors import ExitStatus
+import importlib
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["ExitStatus", "app", "main"]
+if TYPE_CHECKING:
+    import typer
+
+    from convcost.cli.common import app
+    from convcost.cli.entry import main
+    from convcost.errors import ExitStatus
+
+COMMANDS = {
+    "analyze": "analyze",
+    "zoo": "analyze",
+    "compare": "compare",
+    "explain": "compare",
+    "check": "check",
+    "schema": "check",
+}
+"""Each command and the module under ``convcost.cli`` that defines it, in the order
+``convcost --help`` lists them."""
+
+__all__ = ["COMMANDS", "ExitStatus", "app", "load", "main"]
+
+
+def load(args: Sequence[str] | None = None) -> typer.Typer:
+    """The app, with what the command line ``args`` (without the program name) needs registered:
+    the module of the command it starts with, or every module when it starts with no known
+    command (``--help``, a typo, an option), under shell completion, or when ``args`` is None."""
+    name = args[0] if args else None
+    if name in COMMANDS and "_CONVCOST_COMPLETE" not in os.environ:
+        modules = [COMMANDS[name]]
+    else:
+        modules = list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:
+        importlib.import_module(f"{__name__}.{module}")
+    from convcost.cli.common import app
+
+    return app
+
+
+def __getattr__(name: str) -> object:
+    if name == "app":
+        return load()
+    if name == "main":
+        from convcost.cli.entry import main
+
+        return main
+    if name == "ExitStatus":
+        from convcost.errors import ExitStatus
+
+        return ExitStatus
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,30 +11,44 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import errno
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
-from rich.console import Console
+import typer.core
 
 from convcost import zoo
-from convcost.cli.streams import degrade_to_ascii, silence
+from convcost.cli import COMMANDS
+from convcost.cli.streams import degrade_to_ascii, failed_output, print_version
 from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
 from convcost.render.escape import quoted
 from convcost.report import DTYPE_BYTES, Report
 from convcost.spec import Spec, load_spec, read_spec_stream
-from convcost.version import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console  # imported where a console is made: JSON needs none
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
+
+class _Commands(typer.core.TyperGroup):
+    """Lists the commands in the order of :data:`convcost.cli.COMMANDS`, whichever module was
+    imported first."""
+
+    def list_commands(self, ctx: Any) -> list[str]:  # click's Context, vendored by typer
+        order = list(COMMANDS)
+        names = super().list_commands(ctx)
+        return sorted(names, key=lambda name: order.index(name) if name in order else len(order))
+
+
 app = typer.Typer(
     name="convcost",
+    cls=_Commands,
     help="Architecture cost calculator for convolutional networks: parameters, MACs, FLOPs, "
     "activation memory and receptive field from a YAML spec.",
     no_args_is_help=True,
@@ -58,9 +72,8 @@ class Format(enum.StrEnum):
 
 
 def _version(value: bool) -> None:
-    if value:
-        emit(f"convcost {__version__}\n", None)
-        raise typer.Exit()
+    if value:  # `convcost --version` alone is answered before typer loads (cli/entry.py)
+        raise typer.Exit(print_version())
 
 
 @app.callback()
@@ -76,6 +89,8 @@ def _main(
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     degrade_to_ascii(sys.stderr)
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -175,6 +190,8 @@ def draw(
 ) -> None:
     """Render with rich to standard output (``width``: None follows the terminal), or to
     ``output`` as plain text 120 columns wide."""
+    from rich.console import Console
+
     with _stream(output) as stream:
         if output is None:
             paint(Console(file=stream, highlight=False, width=width, soft_wrap=soft_wrap))
@@ -209,10 +226,10 @@ def _stream(output: str | Path | None) -> Iterator[TextIO]:
 def _stdout_failed(stream: TextIO, exc: OSError) -> NoReturn:
     """Standard output failed: a broken pipe ends silently, anything else in one line; both
     exit 2."""
-    silence(stream)
-    if exc.errno == errno.EPIPE:
+    message = failed_output(stream, exc)
+    if message is None:
         raise typer.Exit(int(ExitStatus.INVALID_INPUT))
-    fail(ConvcostError(f"cannot write to standard output: {exc.strerror}"))
+    fail(ConvcostError(message))
 
 
 # -- options ---------------------------------------------------------------------------------------

@@ -1,18 +1,18 @@
 """The process around the typer app: one line and a distinct exit code for everything a user
 can cause (a usage error, Ctrl-C, exhausted memory, a failing standard output), never a
-traceback; bugs still raise."""
+traceback; bugs still raise.
+
+``convcost --version`` is answered here without loading typer or any command; any other
+command line loads typer and the one command module it names (:func:`convcost.cli.load`).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import sys
 from typing import Any, NoReturn
 
-import typer
-
-from convcost.cli.common import app
-from convcost.cli.streams import degrade_to_ascii, silence
+from convcost.cli.streams import degrade_to_ascii, failed_output, print_version, say
 from convcost.errors import ConvcostError, ExitStatus
 
 
@@ -22,9 +22,10 @@ def main() -> NoReturn:
     (exit 2; silent for a broken pipe)."""
     degrade_to_ascii(sys.stdout)
     degrade_to_ascii(sys.stderr)
+    args = sys.argv[1:]
     try:
         try:
-            status = _run()
+            status = print_version() if args == ["--version"] else _run(args)
             if status == 130:  # typer turns Ctrl-C during a command into exit 130
                 interrupted()
             sys.exit(status)
@@ -42,29 +43,34 @@ def main() -> NoReturn:
     except KeyboardInterrupt:
         interrupted()
     except ConvcostError as error:
-        _say(f"error: {error}")
+        say(f"error: {error}")
         sys.exit(int(error.exit_status))
     except MemoryError:
-        _say("error: out of memory")
+        say("error: out of memory")
         sys.exit(int(ExitStatus.RESOURCE_LIMIT))
     except OSError as exc:
         if exc.errno not in _OUTPUT_ERRORS:
             raise
-        if sys.stdout is not None:
-            silence(sys.stdout)
-        if exc.errno != errno.EPIPE:
-            _say(f"error: cannot write to standard output: {exc.strerror}")
+        message = failed_output(sys.stdout, exc)
+        if message is not None:
+            say(f"error: {message}")
         sys.exit(int(ExitStatus.INVALID_INPUT))
 
 
-def _run() -> int:
-    """Run the app; its exit status. A usage error (an unknown option, a bad value) is one line
-    naming the command, not click's usage block: every error convcost prints is one line."""
+def _run(args: list[str]) -> int:
+    """Run the app on ``args``; its exit status. A usage error (an unknown option, a bad value)
+    is one line naming the command, not click's usage block: every error convcost prints is one
+    line."""
+    import typer
+
+    from convcost.cli import load
+
+    app = load(args)
     # typer vendors click (and older typers use click itself): its classes via typer's own
     click_error = _click_class("ClickException")
     usage_error = _click_class("UsageError")
     try:
-        status = app(prog_name="convcost", standalone_mode=False)
+        status = app(args, prog_name="convcost", standalone_mode=False)
     except usage_error as error:
         context = getattr(error, "ctx", None)
         if context is None or type(error).__name__ == "NoArgsIsHelpError":
@@ -74,10 +80,10 @@ def _run() -> int:
 
         command = context.command_path
         message = printable(" ".join(error.format_message().split()))
-        _say(f"error: {command}: {message} (see '{command} -h')")
+        say(f"error: {command}: {message} (see '{command} -h')")
         return int(ExitStatus.INVALID_INPUT)
     except click_error as error:
-        _say(f"error: {error}")
+        say(f"error: {error}")
         return int(ExitStatus.INVALID_INPUT)
     except typer.Abort:
         interrupted()
@@ -85,6 +91,8 @@ def _run() -> int:
 
 
 def _click_class(name: str) -> Any:  # a click exception class: Any, as click is not typed here
+    import typer
+
     return next(kind for kind in typer.BadParameter.__mro__ if kind.__name__ == name)
 
 
@@ -103,12 +111,5 @@ def _caused_by(exit: SystemExit, kind: type[BaseException]) -> bool:
 
 
 def interrupted() -> NoReturn:
-    _say("error: interrupted")
+    say("error: interrupted")
     sys.exit(130)
-
-
-def _say(line: str) -> None:
-    if sys.stderr is not None:
-        with contextlib.suppress(OSError):
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()

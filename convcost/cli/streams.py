@@ -1,17 +1,63 @@
 """Standard streams that cannot fail a command: ASCII stand-ins on a terminal or pipe that is
-not UTF-8, and a stream silenced once it has failed (so the flush at exit cannot fail again)."""
+not UTF-8, a stream silenced once it has failed (so the flush at exit cannot fail again), one
+line on standard error, and ``convcost --version`` (which needs nothing else).
+
+Light on purpose (no typer, no rich): ``convcost --version`` imports only this module."""
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
+import sys
 from typing import TextIO
 
+from convcost.errors import ExitStatus
 
-def silence(stream: TextIO) -> None:
+
+def print_version() -> int:
+    """Write ``convcost VERSION`` to standard output; the exit status (0, or 2 when standard
+    output is closed or fails, after one line on standard error; silent for a broken pipe)."""
+    from convcost.version import __version__
+
+    stream = sys.stdout
+    if stream is None:
+        say("error: standard output is closed")
+        return int(ExitStatus.INVALID_INPUT)
+    try:
+        stream.write(f"convcost {__version__}\n")
+        stream.flush()
+    except OSError as exc:
+        message = failed_output(stream, exc)
+        if message is not None:
+            say(f"error: {message}")
+        return int(ExitStatus.INVALID_INPUT)
+    return int(ExitStatus.OK)
+
+
+def failed_output(stream: TextIO | None, exc: OSError) -> str | None:
+    """Silence standard output after ``exc``; the error to report (None for a broken pipe,
+    which ends silently)."""
+    silence(stream)
+    if exc.errno == errno.EPIPE:
+        return None
+    return f"cannot write to standard output: {exc.strerror}"
+
+
+def say(line: str) -> None:
+    """One line on standard error, if there is one that works."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError):
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+
+def silence(stream: TextIO | None) -> None:
     """Send what is still buffered for ``stream`` to /dev/null, so that the flush at exit
     does not fail a second time (and print "Exception ignored")."""
+    if stream is None:
+        return
     with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())

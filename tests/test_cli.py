@@ -221,27 +221,29 @@ BYTE_FORMS = (
     [
         (
             ["--seed", "-1"],
-            "Invalid value for '--seed': Input should be greater than or equal to 0",
+            "Invalid value for '--seed': -1 is not in the range 0<=x<=4294967295.",
         ),
         (
             ["--seed", str(2**32)],  # numpy's seeds are 32-bit
-            "Invalid value for '--seed': Input should be less than or equal to 4294967295",
+            "Invalid value for '--seed': 4294967296 is not in the range 0<=x<=4294967295.",
         ),
         (
             ["--repeat", "1001"],
-            "Invalid value for '--repeat': Input should be less than or equal to 1000",
+            "Invalid value for '--repeat': 1001 is not in the range 1<=x<=1000.",
         ),
         (
             ["--batch", str(2**63)],
-            "Invalid value for '--batch': Input should be less than or equal to 9223372036854775807",
+            "Invalid value for '--batch': 9223372036854775808 is not in the range "
+            "1<=x<=9223372036854775807.",
         ),
         (
             ["--depth", str(2**63)],
-            "Invalid value for '--depth': Input should be less than or equal to 9223372036854775807",
+            "Invalid value for '--depth': 9223372036854775808 is not in the range "
+            "1<=x<=9223372036854775807.",
         ),
         (
             ["--max-layers", "0"],
-            "Invalid value for '--max-layers': Input should be greater than or equal to 1",
+            "Invalid value for '--max-layers': 0 is not in the range 1<=x<=9223372036854775807.",
         ),
         (
             ["--max-memory", "1__0"],  # was read as 10 bytes

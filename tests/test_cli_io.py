@@ -456,6 +456,66 @@ def test_import_convcost_loads_no_dependency() -> None:
     assert done.stdout == "[]\n"
 
 
+WATCHED = (
+    "yaml",
+    "typer",
+    "rich.console",
+    "pydantic",
+    "numpy",
+    "torch",
+    "onnx",
+    "convcost.cli.common",
+    "convcost.cli.analyze",
+    "convcost.cli.compare",
+    "convcost.cli.check",
+)
+"""Modules whose loading the start-up test records."""
+
+RECORD_MODULES = (
+    # as the console script runs (convcost.__main__:main); at exit, the watched modules loaded
+    "import atexit, sys\n"
+    "record = sys.argv.pop(1)\n"
+    "def write():\n"
+    f"    loaded = [name for name in {WATCHED!r} if name in sys.modules]\n"
+    "    with open(record, 'w') as handle: handle.write(' '.join(loaded))\n"
+    "atexit.register(write)\n"
+    "from convcost.__main__ import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["--version"], ""),
+        (
+            ["analyze", QUICKSTART, "-f", "json"],
+            "yaml typer convcost.cli.common convcost.cli.analyze",
+        ),
+        (
+            ["analyze", QUICKSTART],
+            "yaml typer rich.console convcost.cli.common convcost.cli.analyze",
+        ),
+        (["check", QUICKSTART], "yaml typer rich.console convcost.cli.common convcost.cli.check"),
+    ],
+)
+def test_start_up_loads_only_what_the_command_needs(
+    tmp_path: Path, args: list[str], loaded: str
+) -> None:
+    # issue 18: no pydantic (typer 0.29 coerced options through it), numpy (--execute only),
+    # torch or onnx, nor another command's module; --version loads neither typer nor yaml
+    record = tmp_path / "loaded"
+    done = subprocess.run(
+        [sys.executable, "-c", RECORD_MODULES, str(record), *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == ExitStatus.OK, done.stderr.decode()
+    assert record.read_text() == loaded
+
+
 @pytest.mark.parametrize("command", ["analyze", "compare", "explain"])
 def test_output_over_the_spec_is_refused(tmp_path: Path, command: str) -> None:
     spec = tmp_path / "net.yaml"
@@ -481,8 +541,8 @@ def test_version_on_closed_standard_output() -> None:
     [
         (
             ["analyze", "x.yaml", "--seed", "-1"],
-            "error: convcost analyze: Invalid value for '--seed': Input should be greater than or "
-            "equal to 0 (see 'convcost analyze -h')",
+            "error: convcost analyze: Invalid value for '--seed': -1 is not in the range "
+            "0<=x<=4294967295. (see 'convcost analyze -h')",
         ),
         (
             ["analyze"],

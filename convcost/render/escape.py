@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from rich.markup import escape as _rich_escape
-
 _UNPRINTABLE = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
 )
@@ -42,9 +40,11 @@ def markup(text: str) -> str:
     halves a run of backslashes before a tag (its ``escape`` leaves ``x\\\\`` as it is). Where
     no markup is needed, a :class:`rich.text.Text` of :func:`printable` text is simpler.
     """
+    from rich.markup import escape  # noqa: PLC0415  (JSON, CSV and messages load no rich)
+
     shown = printable(text)
     body = shown.rstrip("\\")
-    return _rich_escape(body) + "\\" * (2 * (len(shown) - len(body)))
+    return escape(body) + "\\" * (2 * (len(shown) - len(body)))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

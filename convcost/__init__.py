@@ -33,10 +33,10 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import TYPE_CHECKING
 
 from convcost.version import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without loading typing (start-up); mypy reads it
 if TYPE_CHECKING:
     from convcost.build import build
     from convcost.engine import analyze, analyze_all, analyze_network

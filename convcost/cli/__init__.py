@@ -3,7 +3,7 @@
 One module per family of commands (:data:`COMMANDS`), each registering its commands on the app
 in :mod:`convcost.cli.common` when it is imported. A run imports only the module of the command
 it names (:func:`load`): ``convcost analyze`` never loads ``compare`` or ``check``, and
-``convcost --version`` loads none of them, nor typer (:mod:`convcost.cli.entry`). ``app`` here
+``convcost --version`` loads none of them, nor typer (:mod:`convcost.__main__`). ``app`` here
 is the app with every command registered (for ``CliRunner`` and the docs), loaded on first use.
 """
 
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without loading typing (start-up); mypy reads it
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import typer
 
     from convcost.cli.common import app

@@ -2,8 +2,8 @@
 can cause (a usage error, Ctrl-C, exhausted memory, a failing standard output), never a
 traceback; bugs still raise.
 
-``convcost --version`` is answered here without loading typer or any command; any other
-command line loads typer and the one command module it names (:func:`convcost.cli.load`).
+A command line loads typer and the one command module it names (:func:`convcost.cli.load`);
+``convcost --version`` alone is answered before this module loads (:mod:`convcost.__main__`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import gc
 import sys
 from typing import Any, NoReturn
 
-from convcost.cli.streams import degrade_to_ascii, failed_output, print_version, say
+from convcost.cli.streams import degrade_to_ascii, failed_output, say
 from convcost.errors import ConvcostError, ExitStatus
 
 
@@ -26,7 +26,7 @@ def main() -> NoReturn:
     args = sys.argv[1:]
     try:
         try:
-            status = print_version() if args == ["--version"] else _run(args)
+            status = _run(args)
             if status == 130:  # typer turns Ctrl-C during a command into exit 130
                 interrupted()
             sys.exit(status)

@@ -2,7 +2,8 @@
 not UTF-8, a stream silenced once it has failed (so the flush at exit cannot fail again), one
 line on standard error, and ``convcost --version`` (which needs nothing else).
 
-Light on purpose (no typer, no rich): ``convcost --version`` imports only this module."""
+Light on purpose (no typer, no rich, no dataclasses): ``convcost --version`` imports only this
+module and :mod:`convcost.version`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import contextlib
 import errno
 import os
 import sys
-from typing import TextIO
 
-from convcost.errors import ExitStatus
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without loading typing (start-up); mypy reads it
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def print_version() -> int:
@@ -23,17 +25,21 @@ def print_version() -> int:
 
     stream = sys.stdout
     if stream is None:
-        say("error: standard output is closed")
-        return int(ExitStatus.INVALID_INPUT)
+        return _output_failed("standard output is closed")
     try:
         stream.write(f"convcost {__version__}\n")
         stream.flush()
     except OSError as exc:
-        message = failed_output(stream, exc)
-        if message is not None:
-            say(f"error: {message}")
-        return int(ExitStatus.INVALID_INPUT)
-    return int(ExitStatus.OK)
+        return _output_failed(failed_output(stream, exc))
+    return 0  # ExitStatus.OK: convcost.errors (and so dataclasses) is loaded only on failure
+
+
+def _output_failed(message: str | None) -> int:
+    from convcost.errors import ExitStatus
+
+    if message is not None:
+        say(f"error: {message}")
+    return int(ExitStatus.INVALID_INPUT)
 
 
 def failed_output(stream: TextIO | None, exc: OSError) -> str | None:

@@ -10,7 +10,9 @@ small: its size is a floor under every child's peak RSS, see tests/bench/process
 - a plain stack of N layers, ``bench_engine.plain_stack`` (conv/batchnorm/relu on 64×56×56),
   for each N in ``--sizes`` (default 1k, 10k, 100k: add 1M for the full run), ``-f json``;
 - one ``concat`` of 10,000 branches of one convolution each, ``-f json``;
-- the 10,000-layer stack as a table (10,000 rows; standard output to /dev/null).
+- the 10,000-layer stack as a table (10,000 rows; standard output to /dev/null);
+- with ``--gc-baseline``, the JSON cases up to 100,000 layers again with Python's default
+  garbage-collector thresholds (``convcost.cli.entry.tune_collector`` skipped), for an A/B.
 
 Every case runs once per round, shuffled, after one uncounted warm-up run of the smallest case. The exponent between two sizes is
 log(time ratio) / log(layer ratio): 1.0 is linear. Standard output goes to /dev/null.
@@ -66,6 +68,14 @@ def analyze(path: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "convcost", "analyze", str(path), *options]
 
 
+DEFAULT_GC = "import convcost.cli.entry as entry; entry.tune_collector = lambda: None; entry.main()"
+"""The command with Python's default collector thresholds (``--gc-baseline``)."""
+
+
+def analyze_default_gc(path: Path, *options: str) -> list[str]:
+    return [sys.executable, "-c", DEFAULT_GC, "analyze", str(path), *options]
+
+
 def exponent(small: tuple[int, Summary], large: tuple[int, Summary], cpu: bool) -> str:
     (n1, s1), (n2, s2) = small, large
     t1, t2 = (s1.cpu, s2.cpu) if cpu else (s1.wall, s2.wall)
@@ -76,6 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1k,10k,100k", help="stack sizes, e.g. 1k,10k,100k,1M")
     parser.add_argument("--rounds", type=int, default=3, help="counted rounds (median of these)")
+    parser.add_argument(
+        "--gc-baseline",
+        action="store_true",
+        help="also run the JSON cases up to 100k layers with Python's default collector",
+    )
     parser.add_argument("--write", nargs=3, metavar=("KIND", "N", "PATH"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.write:
@@ -98,6 +113,12 @@ def main(argv: list[str] | None = None) -> None:
         commands[concat] = analyze(generate("concat", CONCAT, folder), "-f", "json")
         table = f"stack of {TABLE:,} layers, table ({TABLE:,} rows)"
         commands[table] = analyze(generate("stack", TABLE, folder))
+        if options.gc_baseline:
+            for label in [*(stacks[n] for n in sizes if n <= 100_000), concat]:
+                commands[f"{label}, default GC"] = [
+                    *analyze_default_gc(Path(commands[label][4])),
+                    *commands[label][5:],
+                ]
         measure(commands[stacks[sizes[0]]])  # warm-up: .pyc files written, caches filled
         results = interleaved(commands, rounds=options.rounds, warmup=0)
     floor = results[FLOOR]
@@ -118,8 +139,9 @@ def main(argv: list[str] | None = None) -> None:
         target = TARGETS.get(size, "") if size else ("0.5 s" if label == concat else "")
         target = "1 s" if label == table else target
         ratio = f" ({summary.wall / floor.wall:.1f}× floor)" if label != FLOOR else ""
+        cpu_ratio = f" ({summary.cpu / floor.cpu:.1f}× floor)" if label != FLOOR else ""
         print(
-            f"| {label} | {summary.wall:.2f} s{ratio} | {summary.cpu:.2f} s "
+            f"| {label} | {summary.wall:.2f} s{ratio} | {summary.cpu:.2f} s{cpu_ratio} "
             f"| {summary.peak_mib:.0f} MiB | {scaling} | {target} |"
         )
     print(

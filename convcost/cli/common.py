@@ -72,7 +72,7 @@ class Format(enum.StrEnum):
 
 
 def _version(value: bool) -> None:
-    if value:  # `convcost --version` alone is answered before typer loads (cli/entry.py)
+    if value:  # `convcost --version` alone is answered before typer loads (convcost/__main__.py)
         raise typer.Exit(print_version())
 
 

@@ -37,6 +37,7 @@ from yaml.events import (
 
 from convcost.errors import ConvcostError, Location, ResourceLimitError, SpecError
 from convcost.limits import MAX_INT, MAX_NESTING, Limits
+from convcost.plainyaml import Declined, read_plain
 from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe, shown
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -144,17 +145,33 @@ def compose(
     ``on_top_key`` sees each key of a top-level mapping as soon as it is read, so that a
     misspelt key on line 4 is reported before a huge rest of the file is parsed.
     """
-    loader = _LOADER(text)
+    composer = _Composer(source, limits, on_top_key)
     # The tree is built once and kept: pausing the cyclic GC avoids its repeated full scans
     # of a large, growing heap (it made 10,000-layer specs load in superlinear time).
     enabled = gc.isenabled()
     gc.disable()
     try:
+        try:
+            root = read_plain(text, source, composer.construct, limits.max_yaml_nodes, on_top_key)
+        except Declined:
+            root = None
+        if root is not None:
+            return root
+        return _compose_events(text, source, composer)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compose_events(text: str, source: str, composer: _Composer) -> Value | None:
+    """The document read from libyaml's events (or PyYAML's parser without libyaml)."""
+    loader = _LOADER(text)
+    try:
         loader.get_event()  # stream start
         if loader.check_event(StreamEndEvent):
             return None
         loader.get_event()  # document start
-        root = _Composer(source, limits, on_top_key).document(loader)
+        root = composer.document(loader)
         loader.get_event()  # document end
         if not loader.check_event(StreamEndEvent):
             raise SpecError(
@@ -180,8 +197,6 @@ def compose(
         raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
     finally:
         loader.dispose()
-        if enabled:
-            gc.enable()
 
 
 def _location(source: str, mark: yaml.Mark) -> Location:
@@ -205,7 +220,8 @@ class _Frame:
         self.is_map = is_map
         self.items: list[Value] = []
         self.key: Scalar | None = None
-        self.seen: dict[object, Location] = {}
+        self.seen: dict[object, int] = {}
+        """The keys read so far, with their lines."""
         self.size = 1
         """Nodes this value stands for once aliases are expanded (itself included)."""
         self.height = 1
@@ -214,6 +230,8 @@ class _Frame:
 
 _OPEN = object()
 """An anchor whose list or mapping is still being read: an alias to it is recursive."""
+_NOWHERE = Location("", 0, 0)
+"""The location of a scalar of the plain reader: its errors are reported by the event path."""
 
 
 class _Composer:
@@ -305,10 +323,10 @@ class _Composer:
             first = parent.seen.get(value.value)
             if first is not None:
                 raise SpecError(
-                    f"duplicate key {shown(value.value)} (first at line {first.line})",
+                    f"duplicate key {shown(value.value)} (first at line {first})",
                     location=value.location,
                 )
-            parent.seen[value.value] = value.location
+            parent.seen[value.value] = value.line
             if len(stack) == 1 and self.on_top_key is not None:
                 self.on_top_key(value)  # before the key is set: its error names no field
             parent.key = value
@@ -354,20 +372,39 @@ class _Composer:
             )
 
     def _scalar(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
-        key = (event.tag, event.implicit, event.value)
+        return self._value(event.tag, event.implicit, event.value, location, is_key)
+
+    def construct(self, text: str, plain: bool, is_key: bool) -> ScalarValue:
+        """An untagged scalar's value, as from its event (:mod:`convcost.plainyaml`'s scalars)."""
+        return self._value(None, (plain, not plain), text, _NOWHERE, is_key)
+
+    def _value(
+        self,
+        tag: str | None,
+        implicit: tuple[bool, bool],
+        text: str,
+        location: Location,
+        is_key: bool,
+    ) -> ScalarValue:
+        key = (tag, implicit, text)
         value = self.scalars.get(key, _OPEN)
         if value is _OPEN or (is_key and value == "<<"):  # `<<` as a key may be a merge key
-            value = self._construct(event, location, is_key)
+            value = self._construct(tag, implicit, text, location, is_key)
             self.scalars[key] = value
         return value  # type: ignore[return-value]
 
-    def _construct(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
-        text: str = event.value
-        tag = event.tag
+    def _construct(
+        self,
+        tag: str | None,
+        implicit: tuple[bool, bool],
+        text: str,
+        location: Location,
+        is_key: bool,
+    ) -> ScalarValue:
         if tag == "!":
             return text  # the non-specific tag: a string
         if tag is None:
-            tag = self.resolve(yaml.ScalarNode, text, event.implicit)
+            tag = self.resolve(yaml.ScalarNode, text, implicit)
         elif tag not in _SCALAR_TAGS:
             raise _tag_error(tag, location)
         name = tag.removeprefix(_CORE)

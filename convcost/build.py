@@ -27,6 +27,7 @@ from convcost.fields import (
     resolve,
     resolve_deep,
 )
+from convcost.gcpause import paused_gc
 from convcost.kinds import KINDS, MERGE_KINDS, field_names
 from convcost.layers import AnyLayer, LayerShapeError, Separable, Shape
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
@@ -50,7 +51,10 @@ def build(
     """Build one variant of ``spec`` (the first by default), optionally at another input shape."""
     chosen = variant or spec.variants[0]
     shape = input_shape or chosen.input_shape
-    nodes, _ = _Builder(spec).sequence(chosen.layers, shape, "", Scope(in_channels=shape[0]), ())
+    with paused_gc():
+        nodes, _ = _Builder(spec).sequence(
+            chosen.layers, shape, "", Scope(in_channels=shape[0]), ()
+        )
     name = chosen.name if spec.has_variants else spec.name
     return Network(name=name, input_shape=shape, nodes=tuple(nodes))
 

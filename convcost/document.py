@@ -16,7 +16,6 @@ values by one loop with an explicit stack, which enforces every bound as it goes
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import stat
@@ -36,6 +35,7 @@ from yaml.events import (
 )
 
 from convcost.errors import ConvcostError, Location, ResourceLimitError, SpecError
+from convcost.gcpause import paused_gc
 from convcost.limits import MAX_INT, MAX_NESTING, Limits
 from convcost.plainyaml import Declined, read_plain
 from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe, shown
@@ -146,11 +146,7 @@ def compose(
     misspelt key on line 4 is reported before a huge rest of the file is parsed.
     """
     composer = _Composer(source, limits, on_top_key)
-    # The tree is built once and kept: pausing the cyclic GC avoids its repeated full scans
-    # of a large, growing heap (it made 10,000-layer specs load in superlinear time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():  # the tree is built once and kept
         try:
             root = read_plain(text, source, composer.construct, limits.max_yaml_nodes, on_top_key)
         except Declined:
@@ -158,9 +154,6 @@ def compose(
         if root is not None:
             return root
         return _compose_events(text, source, composer)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _compose_events(text: str, source: str, composer: _Composer) -> Value | None:

@@ -64,8 +64,9 @@ read by the composer (which bounds them by :data:`~convcost.limits.MAX_NESTING`)
 
 _Template = tuple[Any, ...]
 """A value of one line, located by column only (its line is added when it is made):
-``("s", column, value, text)``, ``("q", column, [item templates])`` for a list and
-``("m", column, [(key template, value template)])`` for a mapping."""
+``("s", column, value, text)``, ``("q", column, [item templates], nodes, levels)`` for a list
+and ``("m", column, [(key template, value template)], nodes, levels)`` for a mapping, where
+``nodes`` counts the values it makes and ``levels`` the lists and mappings nested in it."""
 _Token = tuple[str, int, Any]
 """``("-", column, None)``, ``("k", column, key template)`` or ``("v", column, template)``."""
 
@@ -308,7 +309,7 @@ class _Reader:
         keys: set[object] = set()
         position = _SPACES.match(line, position + 1).end()  # type: ignore[union-attr]
         if line.startswith(closing, position):
-            return (("m" if is_map else "q"), column, items), position + 1
+            return _collection(is_map, column, items), position + 1
         while True:
             if is_map:
                 key = _KEY.match(line, position)
@@ -326,7 +327,7 @@ class _Reader:
                 items.append(value)
             position = _SPACES.match(line, position).end()  # type: ignore[union-attr]
             if line.startswith(closing, position):
-                return (("m" if is_map else "q"), column, items), position + 1
+                return _collection(is_map, column, items), position + 1
             if not line.startswith(",", position):
                 raise Declined
             position = _SPACES.match(line, position + 1).end()  # type: ignore[union-attr]
@@ -335,22 +336,39 @@ class _Reader:
 
     def _make(self, template: _Template, line: int, depth: int) -> Value:
         """The located value of a template at ``line``; ``depth`` lists and mappings around it."""
-        kind, column, content = template[0], template[1] + 1, template[2]
-        self.nodes += 1
-        if self.nodes > self.max_nodes:
-            raise Declined
-        if kind == "s":
-            return scalar_at(content, template[3], self.source, line, column)
-        if depth >= MAX_NESTING:
-            raise Declined
-        depth += 1
-        if kind == "q":
-            items = tuple([self._make(item, line, depth) for item in content])
-            return seq_at(items, self.source, line, column)
-        entries = tuple(
-            [
-                (self._make(key, line, depth), self._make(value, line, depth))
-                for key, value in content
-            ]
+        if template[0] == "s":
+            self.nodes += 1
+            if self.nodes > self.max_nodes:
+                raise Declined
+            return scalar_at(template[2], template[3], self.source, line, template[1] + 1)
+        self.nodes += template[3]
+        if self.nodes > self.max_nodes or depth + template[4] > MAX_NESTING:
+            raise Declined  # the composer reports the bound, at the node that passes it
+        return _located(template, self.source, line)
+
+
+def _collection(is_map: bool, column: int, items: list[Any]) -> _Template:
+    """The template of a flow mapping or list, with its nodes and its levels of collections."""
+    children = [template for pair in items for template in pair] if is_map else items
+    size = 1 + sum(1 if child[0] == "s" else child[3] for child in children)
+    height = 1 + max((child[4] for child in children if child[0] != "s"), default=0)
+    return ("m" if is_map else "q", column, items, size, height)
+
+
+def _located(template: _Template, file: str, line: int) -> Value:
+    """The located value of a template at ``line`` (bounds already checked)."""
+    kind, column, content = template[0], template[1] + 1, template[2]
+    if kind == "s":
+        return scalar_at(content, template[3], file, line, column)
+    if kind == "q":
+        return seq_at(tuple([_located(item, file, line) for item in content]), file, line, column)
+    entries = [
+        (
+            scalar_at(key[2], key[3], file, line, key[1] + 1),
+            scalar_at(value[2], value[3], file, line, value[1] + 1)
+            if value[0] == "s"
+            else _located(value, file, line),
         )
-        return map_at(entries, self.source, line, column)  # type: ignore[arg-type]
+        for key, value in content
+    ]
+    return map_at(tuple(entries), file, line, column)

@@ -38,7 +38,16 @@ from convcost.errors import ConvcostError, Location, ResourceLimitError, SpecErr
 from convcost.gcpause import paused_gc
 from convcost.limits import MAX_INT, MAX_NESTING, Limits
 from convcost.plainyaml import Declined, read_plain
-from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe, shown
+from convcost.tree import (
+    Scalar,
+    ScalarValue,
+    Value,
+    describe,
+    map_at,
+    scalar_at,
+    seq_at,
+    shown,
+)
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
@@ -205,10 +214,11 @@ class _Events(Protocol):
 class _Frame:
     """An open list or mapping while its items are read."""
 
-    __slots__ = ("anchor", "height", "is_map", "items", "key", "location", "seen", "size")
+    __slots__ = ("anchor", "column", "height", "is_map", "items", "key", "line", "seen", "size")
 
-    def __init__(self, location: Location, anchor: str | None, *, is_map: bool) -> None:
-        self.location = location
+    def __init__(self, line: int, column: int, anchor: str | None, *, is_map: bool) -> None:
+        self.line = line
+        self.column = column
         self.anchor = anchor
         self.is_map = is_map
         self.items: list[Value] = []
@@ -259,47 +269,65 @@ class _Composer:
                 frame = stack.pop()
                 if frame.is_map:
                     pairs = frame.items
-                    value: Value = Map(
+                    value: Value = map_at(
                         tuple(zip(pairs[::2], pairs[1::2], strict=True)),  # type: ignore[arg-type]
-                        frame.location,
+                        source,
+                        frame.line,
+                        frame.column,
                     )
                 else:
-                    value = Seq(tuple(frame.items), frame.location)
+                    value = seq_at(tuple(frame.items), source, frame.line, frame.column)
                 size, height = frame.size, frame.height
                 if frame.anchor is not None:
                     self.anchors[frame.anchor] = (value, size, height)
             else:
                 mark = event.start_mark
-                location = Location(source, mark.line + 1, mark.column + 1)
+                line, column = mark.line + 1, mark.column + 1
+                # a Location is made only for an error: `_at`
                 if kind is ScalarEvent:
-                    self._count(1, location, None)
+                    self.nodes += 1
+                    if self.nodes > self.limit:
+                        raise self._too_large(1, self._at(line, column), None)
                     is_key = bool(stack) and stack[-1].is_map and stack[-1].key is None
-                    value = Scalar(self._scalar(event, location, is_key), location, event.value)
+                    text = event.value
+                    key = (event.tag, event.implicit, text)
+                    constructed = self.scalars.get(key, _OPEN)
+                    if constructed is _OPEN or (is_key and constructed == "<<"):
+                        constructed = self._value(
+                            event.tag, event.implicit, text, self._at(line, column), is_key
+                        )
+                    value = scalar_at(constructed, text, source, line, column)  # type: ignore[arg-type]
                     size, height = 1, 0
                     if event.anchor is not None:
                         self.anchors[event.anchor] = (value, 1, 0)
                 elif kind is AliasEvent:
+                    location = self._at(line, column)
                     value, size, height = self._alias(event.anchor, location, len(stack))
                 else:
-                    self._open(event, location, stack)
+                    self._open(event, line, column, stack)
                     continue
             if not stack:
                 return value
             self._add(stack, value, size, height)
 
-    def _open(self, event: Any, location: Location, stack: list[_Frame]) -> None:
+    def _at(self, line: int, column: int) -> Location:
+        return Location(self.source, line, column)
+
+    def _open(self, event: Any, line: int, column: int, stack: list[_Frame]) -> None:
         is_map = type(event) is MappingStartEvent
         assert is_map or type(event) is SequenceStartEvent, event
-        self._count(1, location, None)
+        self.nodes += 1
+        if self.nodes > self.limit:
+            raise self._too_large(1, self._at(line, column), None)
         expected = _CORE + ("map" if is_map else "seq")
         if event.tag is not None and event.tag not in ("!", expected):
-            raise _tag_error(event.tag, location)
+            raise _tag_error(event.tag, self._at(line, column))
         if len(stack) >= MAX_NESTING:
             raise SpecError(
                 f"lists and mappings are nested more than {MAX_NESTING} levels deep",
-                location=location,
+                location=self._at(line, column),
             )
-        stack.append(_Frame(location, event.anchor, is_map=is_map))
+        stack.append(_Frame(line, column, event.anchor, is_map=is_map))
         if event.anchor is not None:
             self.anchors[event.anchor] = _OPEN
 
@@ -353,19 +381,15 @@ class _Composer:
     def _count(self, size: int, location: Location, anchor: str | None) -> None:
         self.nodes += size
         if self.nodes > self.limit:
-            cause = (
-                f"alias *{anchor} stands for {size} nodes and takes"
-                if anchor is not None
-                else "it has"
-            )
-            raise ResourceLimitError(
-                f"the YAML document is too large: {cause} more than {self.limit} nodes once "
-                "aliases are expanded (Limits.max_yaml_nodes)",
-                location=location,
-            )
+            raise self._too_large(size, location, anchor)
 
-    def _scalar(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
-        return self._value(event.tag, event.implicit, event.value, location, is_key)
+    def _too_large(self, size: int, location: Location, anchor: str | None) -> ResourceLimitError:
+        cause = "it has" if anchor is None else f"alias *{anchor} stands for {size} nodes and takes"
+        return ResourceLimitError(
+            f"the YAML document is too large: {cause} more than {self.limit} nodes once "
+            "aliases are expanded (Limits.max_yaml_nodes)",
+            location=location,
+        )
 
     def construct(self, text: str, plain: bool, is_key: bool) -> ScalarValue:
         """An untagged scalar's value, as from its event (:mod:`convcost.plainyaml`'s scalars)."""

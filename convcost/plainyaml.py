@@ -24,6 +24,7 @@ constructor (``construct``), which resolves them exactly as for the event path.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from typing import Any
@@ -124,7 +125,8 @@ class _Reader:
     def read(self, text: str) -> Value | None:
         stack: list[_Frame] = []
         lines = self.lines
-        for number, line in enumerate(text.split("\n"), start=1):
+        # one line at a time: a list of every line would double the text's memory at the peak
+        for number, line in enumerate(io.StringIO(text), start=1):
             tokens = lines.get(line)
             if tokens is None:
                 tokens = lines[line] = self._tokens(line)
@@ -219,6 +221,7 @@ class _Reader:
     # -- one line: tokens, then located values ------------------------------------------------
 
     def _tokens(self, line: str) -> tuple[_Token, ...]:
+        line = line.removesuffix("\n")
         body = line.lstrip(" ")
         if not body or body[0] == "#":
             return ()

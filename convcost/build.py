@@ -14,8 +14,6 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convcost.errors import Location, ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import ENTRY_KEYS, Sizes, known_integers
 from convcost.fields import (
@@ -29,8 +27,9 @@ from convcost.fields import (
     resolve,
     resolve_deep,
 )
+from convcost.gcpause import paused_gc
 from convcost.kinds import KINDS, MERGE_KINDS, field_names
-from convcost.layers import LayerShapeError, Separable, Shape
+from convcost.layers import AnyLayer, LayerShapeError, Separable, Shape
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
 from convcost.network import (
     Branch,
@@ -52,26 +51,51 @@ def build(
     """Build one variant of ``spec`` (the first by default), optionally at another input shape."""
     chosen = variant or spec.variants[0]
     shape = input_shape or chosen.input_shape
-    nodes, _ = _Builder(spec).sequence(chosen.layers, shape, "", Scope(in_channels=shape[0]), ())
+    with paused_gc():
+        nodes, _ = _Builder(spec).sequence(
+            chosen.layers, shape, "", Scope(in_channels=shape[0]), ()
+        )
     name = chosen.name if spec.has_variants else spec.name
     return Network(name=name, input_shape=shape, nodes=tuple(nodes))
 
 
-@dataclass(frozen=True, slots=True)
 class _Entry:
-    kind: str
-    kind_location: Location
-    args: Value
-    name: str
-    repeat: int | None
-    location: Location
-    repeat_location: Location | None = None
+    """One item of a layer list, read: its kind, arguments, name and repeat count."""
+
+    __slots__ = ("args", "key", "kind", "kind_location", "name", "raw", "repeat")
+
+    def __init__(self, raw: Map, key: Scalar, args: Value, name: str, repeat: int | None) -> None:
+        self.raw = raw
+        self.key = key
+        self.kind = str(key.value)
+        self.kind_location = key.location
+        """Shared by every layer the entry makes (each repetition of a ``repeat``)."""
+        self.args = args
+        self.name = name
+        self.repeat = repeat
+
+    @property
+    def location(self) -> Location:
+        return self.raw.location
+
+    @property
+    def repeat_location(self) -> Location | None:
+        value = self.raw.get("repeat")
+        return None if value is None else value.location
+
+
+_PARSED_CACHE = 4096
+"""Distinct layers whose parsed fields a build keeps (a long stack repeats a few)."""
 
 
 class _Builder:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.kinds = sorted([*KINDS, *MERGE_KINDS, *(block.name for block in spec.blocks)])
+        self.known_kinds = frozenset(self.kinds)
+        self.parsed: dict[object, tuple[AnyLayer | Separable, Shape | None]] = {}
+        """Parsed layers (and output shapes) by kind, input shape and field values: identical
+        layers are parsed once (:func:`_content`)."""
         self.limit = spec.limits.max_layers
         self.count = 0
         """Nodes built so far."""
@@ -86,7 +110,7 @@ class _Builder:
         taken: set[str] = set()
         counters: dict[str, int] = {}
         for index, raw in enumerate(entries):
-            if scope.block is None:
+            if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
                 scope = Scope(in_channels=shape[0])
             entry = self._entry(raw, index, prefix, scope, counters, taken)
@@ -102,6 +126,29 @@ class _Builder:
         return nodes, shape
 
     def _entry(
+        self,
+        raw: Value,
+        index: int,
+        prefix: str,
+        scope: Scope,
+        counters: dict[str, int],
+        taken: set[str],
+    ) -> _Entry:
+        if (
+            not isinstance(raw, Map)
+            or len(raw.entries) != 1
+            or raw.entries[0][0].value in ENTRY_KEYS
+        ):
+            return self._full_entry(raw, index, prefix, scope, counters, taken)
+        # the common entry, a kind alone: `- conv: {…}`
+        key, args = raw.entries[0]
+        if key.value not in self.known_kinds:
+            return self._full_entry(raw, index, prefix, scope, counters, taken)
+        name = _default_name(str(key.value), counters, taken)
+        taken.add(name)
+        return _Entry(raw, key, args, name, None)
+
+    def _full_entry(
         self,
         raw: Value,
         index: int,
@@ -141,15 +188,7 @@ class _Builder:
         if repeat_value is not None:
             resolved = resolve(repeat_value, scope, layer=name, what="repeat")
             repeat = int_value(resolved, minimum=1, layer=name, what="repeat")
-        return _Entry(
-            kind,
-            key.location,
-            args,
-            name,
-            repeat,
-            raw.location,
-            repeat_value.location if repeat_value is not None else None,
-        )
+        return _Entry(raw, key, args, name, repeat)
 
     def _check_size(self, entry: _Entry, path: str, scope: Scope) -> None:
         """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""
@@ -214,13 +253,7 @@ class _Builder:
                     f"{where}: duplicate layer name {name!r} in this list", location=value.location
                 )
         else:
-            count = counters.get(kind, 0)
-            while True:
-                count += 1
-                name = f"{kind}{count}"
-                if name not in taken:
-                    break
-            counters[kind] = count
+            name = _default_name(kind, counters, taken)
         taken.add(name)
         return name
 
@@ -275,28 +308,22 @@ class _Builder:
                 location=args.location,
                 layer=path,
             )
-        rank = len(shape) - 1
-        reader = Args(
-            mapping,
-            kind=entry.kind,
-            scope=scope,
-            layer=path,
-            location=entry.kind_location,
-            rank=rank,
-        )
+        key = _parse_key(entry.kind, args, shape, scope)
+        cached = self.parsed.get(key)
         try:
-            try:
-                parsed = KINDS[entry.kind].parse(reader, shape)
-            except MissingField:
-                reader.finish(field_names(entry.kind))  # `kernal: 3` explains a missing kernel
-                raise
-            reader.finish()
+            if cached is None:
+                parsed = self._parse(entry, mapping, path, shape, scope)
+                out = None if isinstance(parsed, Separable) else parsed.output_shape(shape)
+                if len(self.parsed) < _PARSED_CACHE:
+                    self.parsed[key] = (parsed, out)
+            else:
+                parsed, out = cached
             if isinstance(parsed, Separable):
                 self._add(3, entry, path)
                 return self._separable(parsed, entry, path, shape)
-            out = parsed.output_shape(shape)
         except LayerShapeError as exc:
             raise self._shape_error(exc, entry, path) from None
+        assert out is not None
         self.count += 1  # _add(1, …), inlined: the one call made for every layer
         if self.count > self.limit:
             raise self._too_many(self.count, entry, path)
@@ -307,6 +334,25 @@ class _Builder:
             output_shape=out,
             location=entry.kind_location,
         )
+
+    def _parse(
+        self, entry: _Entry, mapping: Map | None, path: str, shape: Shape, scope: Scope
+    ) -> AnyLayer | Separable:
+        reader = Args(
+            mapping,
+            kind=entry.kind,
+            scope=scope,
+            layer=path,
+            location=entry.kind_location,
+            rank=len(shape) - 1,
+        )
+        try:
+            parsed = KINDS[entry.kind].parse(reader, shape)
+        except MissingField:
+            reader.finish(field_names(entry.kind))  # `kernal: 3` explains a missing kernel
+            raise
+        reader.finish()
+        return parsed
 
     def _shape_error(self, exc: LayerShapeError, entry: _Entry, path: str) -> ShapeError:
         field = f"{entry.kind}.{exc.field}" if exc.field else None
@@ -457,6 +503,40 @@ class _Builder:
             own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
             bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
         return bound
+
+
+def _parse_key(kind: str, args: Value, shape: Shape, scope: Scope) -> object:
+    """What parsing a layer depends on: its kind, input shape and field values (with their
+    types: ``1``, ``1.0`` and ``true`` differ), and the scope when a field holds a ``$``."""
+    dollars: list[bool] = []
+    content = _content(args, dollars)
+    if not dollars:
+        return (kind, shape, content)
+    params = tuple((name, _content(value, dollars)) for name, value in scope.params.items())
+    return (kind, shape, content, scope.in_channels, params)
+
+
+def _content(value: Value, dollars: list[bool]) -> object:
+    """A value without its locations, as a key; a string with a ``$`` appends to ``dollars``."""
+    if isinstance(value, Scalar):
+        raw = value.value
+        if type(raw) is str and "$" in raw:
+            dollars.append(True)
+        return (type(raw), raw)
+    if isinstance(value, Seq):
+        return ("list", tuple([_content(item, dollars) for item in value.items]))
+    return ("map", tuple([(key.value, _content(item, dollars)) for key, item in value.entries]))
+
+
+def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
+    """``conv1``, ``conv2``…: the next number for ``kind`` whose name is not taken."""
+    count = counters.get(kind, 0)
+    while True:
+        count += 1
+        name = f"{kind}{count}"
+        if name not in taken:
+            counters[kind] = count
+            return name
 
 
 def _shortened(path: str) -> str:

@@ -16,7 +16,6 @@ values by one loop with an explicit stack, which enforces every bound as it goes
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import stat
@@ -36,8 +35,19 @@ from yaml.events import (
 )
 
 from convcost.errors import ConvcostError, Location, ResourceLimitError, SpecError
+from convcost.gcpause import paused_gc
 from convcost.limits import MAX_INT, MAX_NESTING, Limits
-from convcost.tree import Map, Scalar, ScalarValue, Seq, Value, describe, shown
+from convcost.plainyaml import Declined, read_plain
+from convcost.tree import (
+    Scalar,
+    ScalarValue,
+    Value,
+    describe,
+    map_at,
+    scalar_at,
+    seq_at,
+    shown,
+)
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
@@ -144,17 +154,26 @@ def compose(
     ``on_top_key`` sees each key of a top-level mapping as soon as it is read, so that a
     misspelt key on line 4 is reported before a huge rest of the file is parsed.
     """
+    composer = _Composer(source, limits, on_top_key)
+    with paused_gc():  # the tree is built once and kept
+        try:
+            root = read_plain(text, source, composer.construct, limits.max_yaml_nodes, on_top_key)
+        except Declined:
+            root = None
+        if root is not None:
+            return root
+        return _compose_events(text, source, composer)
+
+
+def _compose_events(text: str, source: str, composer: _Composer) -> Value | None:
+    """The document read from libyaml's events (or PyYAML's parser without libyaml)."""
     loader = _LOADER(text)
-    # The tree is built once and kept: pausing the cyclic GC avoids its repeated full scans
-    # of a large, growing heap (it made 10,000-layer specs load in superlinear time).
-    enabled = gc.isenabled()
-    gc.disable()
     try:
         loader.get_event()  # stream start
         if loader.check_event(StreamEndEvent):
             return None
         loader.get_event()  # document start
-        root = _Composer(source, limits, on_top_key).document(loader)
+        root = composer.document(loader)
         loader.get_event()  # document end
         if not loader.check_event(StreamEndEvent):
             raise SpecError(
@@ -180,8 +199,6 @@ def compose(
         raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
     finally:
         loader.dispose()
-        if enabled:
-            gc.enable()
 
 
 def _location(source: str, mark: yaml.Mark) -> Location:
@@ -197,15 +214,17 @@ class _Events(Protocol):
 class _Frame:
     """An open list or mapping while its items are read."""
 
-    __slots__ = ("anchor", "height", "is_map", "items", "key", "location", "seen", "size")
+    __slots__ = ("anchor", "column", "height", "is_map", "items", "key", "line", "seen", "size")
 
-    def __init__(self, location: Location, anchor: str | None, *, is_map: bool) -> None:
-        self.location = location
+    def __init__(self, line: int, column: int, anchor: str | None, *, is_map: bool) -> None:
+        self.line = line
+        self.column = column
         self.anchor = anchor
         self.is_map = is_map
         self.items: list[Value] = []
         self.key: Scalar | None = None
-        self.seen: dict[object, Location] = {}
+        self.seen: dict[object, int] = {}
+        """The keys read so far, with their lines."""
         self.size = 1
         """Nodes this value stands for once aliases are expanded (itself included)."""
         self.height = 1
@@ -214,6 +233,8 @@ class _Frame:
 
 _OPEN = object()
 """An anchor whose list or mapping is still being read: an alias to it is recursive."""
+_NOWHERE = Location("", 0, 0)
+"""The location of a scalar of the plain reader: its errors are reported by the event path."""
 
 
 class _Composer:
@@ -248,47 +269,65 @@ class _Composer:
                 frame = stack.pop()
                 if frame.is_map:
                     pairs = frame.items
-                    value: Value = Map(
+                    value: Value = map_at(
                         tuple(zip(pairs[::2], pairs[1::2], strict=True)),  # type: ignore[arg-type]
-                        frame.location,
+                        source,
+                        frame.line,
+                        frame.column,
                     )
                 else:
-                    value = Seq(tuple(frame.items), frame.location)
+                    value = seq_at(tuple(frame.items), source, frame.line, frame.column)
                 size, height = frame.size, frame.height
                 if frame.anchor is not None:
                     self.anchors[frame.anchor] = (value, size, height)
             else:
                 mark = event.start_mark
-                location = Location(source, mark.line + 1, mark.column + 1)
+                line, column = mark.line + 1, mark.column + 1
+                # a Location is made only for an error: `_at`
                 if kind is ScalarEvent:
-                    self._count(1, location, None)
+                    self.nodes += 1
+                    if self.nodes > self.limit:
+                        raise self._too_large(1, self._at(line, column), None)
                     is_key = bool(stack) and stack[-1].is_map and stack[-1].key is None
-                    value = Scalar(self._scalar(event, location, is_key), location, event.value)
+                    text = event.value
+                    key = (event.tag, event.implicit, text)
+                    constructed = self.scalars.get(key, _OPEN)
+                    if constructed is _OPEN or (is_key and constructed == "<<"):
+                        constructed = self._value(
+                            event.tag, event.implicit, text, self._at(line, column), is_key
+                        )
+                    value = scalar_at(constructed, text, source, line, column)  # type: ignore[arg-type]
                     size, height = 1, 0
                     if event.anchor is not None:
                         self.anchors[event.anchor] = (value, 1, 0)
                 elif kind is AliasEvent:
+                    location = self._at(line, column)
                     value, size, height = self._alias(event.anchor, location, len(stack))
                 else:
-                    self._open(event, location, stack)
+                    self._open(event, line, column, stack)
                     continue
             if not stack:
                 return value
             self._add(stack, value, size, height)
 
-    def _open(self, event: Any, location: Location, stack: list[_Frame]) -> None:
+    def _at(self, line: int, column: int) -> Location:
+        return Location(self.source, line, column)
+
+    def _open(self, event: Any, line: int, column: int, stack: list[_Frame]) -> None:
         is_map = type(event) is MappingStartEvent
         assert is_map or type(event) is SequenceStartEvent, event
-        self._count(1, location, None)
+        self.nodes += 1
+        if self.nodes > self.limit:
+            raise self._too_large(1, self._at(line, column), None)
         expected = _CORE + ("map" if is_map else "seq")
         if event.tag is not None and event.tag not in ("!", expected):
-            raise _tag_error(event.tag, location)
+            raise _tag_error(event.tag, self._at(line, column))
         if len(stack) >= MAX_NESTING:
             raise SpecError(
                 f"lists and mappings are nested more than {MAX_NESTING} levels deep",
-                location=location,
+                location=self._at(line, column),
             )
-        stack.append(_Frame(location, event.anchor, is_map=is_map))
+        stack.append(_Frame(line, column, event.anchor, is_map=is_map))
         if event.anchor is not None:
             self.anchors[event.anchor] = _OPEN
 
@@ -305,10 +344,10 @@ class _Composer:
             first = parent.seen.get(value.value)
             if first is not None:
                 raise SpecError(
-                    f"duplicate key {shown(value.value)} (first at line {first.line})",
+                    f"duplicate key {shown(value.value)} (first at line {first})",
                     location=value.location,
                 )
-            parent.seen[value.value] = value.location
+            parent.seen[value.value] = value.line
             if len(stack) == 1 and self.on_top_key is not None:
                 self.on_top_key(value)  # before the key is set: its error names no field
             parent.key = value
@@ -342,32 +381,47 @@ class _Composer:
     def _count(self, size: int, location: Location, anchor: str | None) -> None:
         self.nodes += size
         if self.nodes > self.limit:
-            cause = (
-                f"alias *{anchor} stands for {size} nodes and takes"
-                if anchor is not None
-                else "it has"
-            )
-            raise ResourceLimitError(
-                f"the YAML document is too large: {cause} more than {self.limit} nodes once "
-                "aliases are expanded (Limits.max_yaml_nodes)",
-                location=location,
-            )
+            raise self._too_large(size, location, anchor)
 
-    def _scalar(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
-        key = (event.tag, event.implicit, event.value)
+    def _too_large(self, size: int, location: Location, anchor: str | None) -> ResourceLimitError:
+        cause = "it has" if anchor is None else f"alias *{anchor} stands for {size} nodes and takes"
+        return ResourceLimitError(
+            f"the YAML document is too large: {cause} more than {self.limit} nodes once "
+            "aliases are expanded (Limits.max_yaml_nodes)",
+            location=location,
+        )
+
+    def construct(self, text: str, plain: bool, is_key: bool) -> ScalarValue:
+        """An untagged scalar's value, as from its event (:mod:`convcost.plainyaml`'s scalars)."""
+        return self._value(None, (plain, not plain), text, _NOWHERE, is_key)
+
+    def _value(
+        self,
+        tag: str | None,
+        implicit: tuple[bool, bool],
+        text: str,
+        location: Location,
+        is_key: bool,
+    ) -> ScalarValue:
+        key = (tag, implicit, text)
         value = self.scalars.get(key, _OPEN)
         if value is _OPEN or (is_key and value == "<<"):  # `<<` as a key may be a merge key
-            value = self._construct(event, location, is_key)
+            value = self._construct(tag, implicit, text, location, is_key)
             self.scalars[key] = value
         return value  # type: ignore[return-value]
 
-    def _construct(self, event: ScalarEvent, location: Location, is_key: bool) -> ScalarValue:
-        text: str = event.value
-        tag = event.tag
+    def _construct(
+        self,
+        tag: str | None,
+        implicit: tuple[bool, bool],
+        text: str,
+        location: Location,
+        is_key: bool,
+    ) -> ScalarValue:
         if tag == "!":
             return text  # the non-specific tag: a string
         if tag is None:
-            tag = self.resolve(yaml.ScalarNode, text, event.implicit)
+            tag = self.resolve(yaml.ScalarNode, text, implicit)
         elif tag not in _SCALAR_TAGS:
             raise _tag_error(tag, location)
         name = tag.removeprefix(_CORE)

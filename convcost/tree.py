@@ -2,12 +2,18 @@
 
 Every value remembers where it stood in the file, so that any later stage (block expansion,
 field parsing, shape inference) can point the user at the exact line and column.
+
+A spec of 100,000 layers holds a million of these values, so they are built for that: plain
+classes with ``__slots__`` that keep their file, line and column as three fields and make the
+:class:`~convcost.errors.Location` only when it is asked for (an error, a layer's location).
+A frozen dataclass costs three times as much to construct, and a ``Location`` per value twice
+the memory (docs/benchmarks.md, *Loading*). They are immutable by convention: nothing assigns
+to a value once a reader has made it (the readers use :func:`scalar_at` and friends).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from convcost.errors import Location
 
@@ -17,20 +23,44 @@ _SHOWN = 80
 """Characters of a string an error message shows before it cuts the rest."""
 
 
-@dataclass(frozen=True, slots=True)
-class Scalar:
+class _Located:
+    __slots__ = ("column", "file", "line")
+
+    file: str
+    line: int
+    column: int
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line, self.column)
+
+    def _place(self, location: Location) -> None:
+        self.file = location.file
+        self.line = location.line
+        self.column = location.column
+
+
+class Scalar(_Located):
     """A scalar as YAML constructed it, plus the text it was written as."""
 
-    value: ScalarValue
-    location: Location
-    text: str = ""
-    """The scalar's source text (``yes``, ``1e6``), so that messages show what was written."""
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: ScalarValue, location: Location, text: str = "") -> None:
+        self.value = value
+        self.text = text
+        """The scalar's source text (``yes``, ``1e6``), so that messages show what was written."""
+        self._place(location)
+
+    def __repr__(self) -> str:
+        return f"Scalar({self.value!r}, {self.location!r}, {self.text!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Seq:
-    items: tuple[Value, ...]
-    location: Location
+class Seq(_Located):
+    __slots__ = ("items",)
+
+    def __init__(self, items: tuple[Value, ...], location: Location) -> None:
+        self.items = items
+        self._place(location)
 
     def __iter__(self) -> Iterator[Value]:
         return iter(self.items)
@@ -38,13 +68,18 @@ class Seq:
     def __len__(self) -> int:
         return len(self.items)
 
+    def __repr__(self) -> str:
+        return f"Seq({self.items!r}, {self.location!r})"
 
-@dataclass(frozen=True, slots=True)
-class Map:
+
+class Map(_Located):
     """A mapping with string keys, in file order; keys keep their own locations."""
 
-    entries: tuple[tuple[Scalar, Value], ...]
-    location: Location
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: tuple[tuple[Scalar, Value], ...], location: Location) -> None:
+        self.entries = entries
+        self._place(location)
 
     def keys(self) -> list[str]:
         return [str(key.value) for key, _ in self.entries]
@@ -64,8 +99,62 @@ class Map:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def __repr__(self) -> str:
+        return f"Map({self.entries!r}, {self.location!r})"
+
 
 Value = Scalar | Seq | Map
+
+_new = object.__new__
+
+
+def scalar_at(value: ScalarValue, text: str, file: str, line: int, column: int) -> Scalar:
+    """A :class:`Scalar` at ``file:line:column``, without a :class:`Location` (for readers)."""
+    node: Scalar = _new(Scalar)
+    node.value = value
+    node.text = text
+    node.file = file
+    node.line = line
+    node.column = column
+    return node
+
+
+def seq_at(items: tuple[Value, ...], file: str, line: int, column: int) -> Seq:
+    node: Seq = _new(Seq)
+    node.items = items
+    node.file = file
+    node.line = line
+    node.column = column
+    return node
+
+
+def map_at(entries: tuple[tuple[Scalar, Value], ...], file: str, line: int, column: int) -> Map:
+    node: Map = _new(Map)
+    node.entries = entries
+    node.file = file
+    node.line = line
+    node.column = column
+    return node
+
+
+def same(a: Value, b: Value) -> bool:
+    """Whether two trees hold the same values (types included: ``1``, ``1.0`` and ``true`` differ),
+    texts and locations."""
+    if type(a) is not type(b) or (a.file, a.line, a.column) != (b.file, b.line, b.column):
+        return False
+    if isinstance(a, Scalar):
+        assert isinstance(b, Scalar)
+        equal = a.value == b.value or (a.value != a.value and b.value != b.value)  # NaN
+        return type(a.value) is type(b.value) and equal and a.text == b.text
+    if isinstance(a, Seq):
+        assert isinstance(b, Seq)
+        return len(a.items) == len(b.items) and all(map(same, a.items, b.items))
+    assert isinstance(a, Map)
+    assert isinstance(b, Map)
+    return len(a.entries) == len(b.entries) and all(
+        same(ka, kb) and same(va, vb)
+        for (ka, va), (kb, vb) in zip(a.entries, b.entries, strict=True)
+    )
 
 
 def describe(value: Value) -> str:

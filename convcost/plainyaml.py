@@ -1,0 +1,377 @@
+"""The plain subset of YAML read line by line: the fast path of :func:`convcost.document.compose`.
+
+libyaml parses a 100,000-layer spec in 0.2 s, but PyYAML hands each of its events to Python as
+an event object with two marks: 1.4 s before a single value is built. Generated specs (sweeps,
+imported graphs) are written in a small subset of YAML, one layer a line::
+
+    layers:
+      - conv: {out: 64, kernel: 3, padding: 1, bias: false}
+      - relu: {}
+
+This module reads that subset directly: block mappings and sequences (indentation, ``- ``
+items, ``key:`` openers, sequences at the indentation of their key), flow mappings and lists
+that close on their line, plain scalars of a conservative alphabet, quoted scalars without
+escapes, whole-line and trailing comments. A line's tokens are cached by its text (a long
+stack repeats a few lines), so each repeated line costs only the located values it makes.
+
+It builds exactly the tree the event composer builds, locations included, or declines
+(:class:`Declined`) at the first thing outside the subset or anything the composer would
+refuse (a duplicate key, a tag, an anchor, a value past the nesting or node bounds, a scalar the
+constructor refuses). The composer then reads the document from the start, so every error
+and its location come from one place. Scalars are constructed by the composer's own
+constructor (``construct``), which resolves them exactly as for the event path.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+from convcost.errors import ConvcostError
+from convcost.limits import MAX_NESTING
+from convcost.tree import Scalar, ScalarValue, Value, map_at, scalar_at, seq_at
+
+Construct = Callable[[str, bool, bool], ScalarValue]
+"""``(text, plain, is_key)`` to the scalar's value, as the composer constructs it."""
+
+
+class Declined(Exception):
+    """The document is outside the subset (or invalid): the event composer reads it."""
+
+
+_OUTSIDE = re.compile(
+    "[^\n -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    "|^(?:---|\\.\\.\\.)(?: |$)",
+    re.MULTILINE,
+)
+"""Tabs, carriage returns, the other line breaks of YAML 1.1 (U+0085, U+2028, U+2029), a
+byte-order mark, what libyaml refuses to read (control characters, U+FFFE), and document
+markers. Other text outside ASCII is read in comments only (:meth:`_Reader._tokens`)."""
+_START = r"(?:[A-Za-z0-9_$~.+]|-(?=[0-9.]))"
+"""How a plain scalar may start: never with an indicator (``- ? : , [ ] { } # & * ! | > ' " %
+@ ` ``), and ``-`` only before a digit or a dot (``-1``, ``-.5``)."""
+_KEY = re.compile(rf"({_START}[A-Za-z0-9_$~.+-]*)|\"([^\"\\]*)\"|'([^']*)'")
+_BLOCK_PLAIN = re.compile(rf"{_START}[A-Za-z0-9_$~.+ (){{}}\[\]*/%,=<>-]*")
+"""A plain scalar that runs to the end of its line (block context: flow indicators are text)."""
+_FLOW_PLAIN = re.compile(rf"{_START}(?:[A-Za-z0-9_$~.+ /-]*[A-Za-z0-9_$~.+/-])?")
+"""A plain scalar inside ``{…}`` or ``[…]``, trailing spaces left out."""
+_QUOTED = re.compile(r"\"([^\"\\]*)\"|'([^']*)'")
+_SPACES = re.compile(r" *")
+_FLOW_DEPTH = 8
+"""Flow collections inside each other on one line (``[[0, 1], [1, 1]]`` is 2); deeper ones are
+read by the composer (which bounds them by :data:`~convcost.limits.MAX_NESTING`)."""
+
+_Template = tuple[Any, ...]
+"""A value of one line, located by column only (its line is added when it is made):
+``("s", column, value, text)``, ``("q", column, [item templates], nodes, levels)`` for a list
+and ``("m", column, [(key template, value template)], nodes, levels)`` for a mapping, where
+``nodes`` counts the values it makes and ``levels`` the lists and mappings nested in it."""
+_Token = tuple[str, int, Any]
+"""``("-", column, None)``, ``("k", column, key template)`` or ``("v", column, template)``."""
+
+
+def read_plain(
+    text: str,
+    source: str,
+    construct: Construct,
+    max_nodes: int,
+    on_top_key: Callable[[Scalar], None] | None = None,
+) -> Value | None:
+    """The document's tree, or ``None`` for an empty document.
+
+    Raises :class:`Declined` for anything outside the subset. ``on_top_key`` sees each key of
+    a top-level mapping as soon as it is read, as in :func:`convcost.document.compose`.
+    """
+    if _OUTSIDE.search(text):
+        raise Declined
+    return _Reader(source, construct, max_nodes, on_top_key).read(text)
+
+
+class _Frame:
+    """An open block mapping or sequence."""
+
+    __slots__ = ("awaiting", "column", "indentless", "is_map", "items", "key", "keys", "line")
+
+    def __init__(self, is_map: bool, column: int, line: int, indentless: bool) -> None:
+        self.is_map = is_map
+        self.column = column
+        self.line = line
+        self.indentless = indentless
+        """A sequence written at the indentation of the key it is the value of."""
+        self.items: list[Value] = []
+        self.key: Scalar | None = None
+        self.keys: set[object] = set()
+        self.awaiting = False
+        """After ``- `` or ``key:``: the item or value is still to come."""
+
+
+class _Reader:
+    def __init__(
+        self,
+        source: str,
+        construct: Construct,
+        max_nodes: int,
+        on_top_key: Callable[[Scalar], None] | None,
+    ) -> None:
+        self.source = source
+        self.on_top_key = on_top_key
+        self.construct = construct
+        self.max_nodes = max_nodes
+        self.nodes = 0
+        self.lines: dict[str, tuple[_Token, ...]] = {}
+
+    def read(self, text: str) -> Value | None:
+        stack: list[_Frame] = []
+        lines = self.lines
+        # one line at a time: a list of every line would double the text's memory at the peak
+        for number, line in enumerate(io.StringIO(text), start=1):
+            tokens = lines.get(line)
+            if tokens is None:
+                tokens = lines[line] = self._tokens(line)
+            if not tokens:
+                continue
+            if self._dedent(stack, tokens[0][1], tokens[0][0]) is not None or (
+                self.nodes and not stack
+            ):
+                raise Declined  # a line after the root closed: invalid
+            for kind, column, payload in tokens:
+                self._token(stack, kind, column, payload, number)
+        return self._dedent(stack, -1, "-")
+
+    def _token(self, stack: list[_Frame], kind: str, column: int, payload: Any, line: int) -> None:
+        """Read one token of ``line``: a ``- ``, a ``key:`` or a value."""
+        top = stack[-1] if stack else None
+        if top is None or (top.awaiting and column > top.column):
+            if kind == "v":
+                if top is None:
+                    raise Declined  # a scalar document
+                self._deliver(stack, self._make(payload, line, len(stack)))
+                return
+            top = self._push(stack, kind == "k", column, line, indentless=False)
+        elif top.awaiting:
+            if not (kind == "-" and top.is_map and column == top.column):
+                raise Declined  # an empty value
+            top = self._push(stack, False, column, line, indentless=True)
+        elif column != top.column or kind == "v" or (kind == "k") != top.is_map:
+            raise Declined
+        top.awaiting = True
+        if kind == "k":
+            key = self._make(payload, line, len(stack))
+            assert isinstance(key, Scalar)
+            if key.value in top.keys or not isinstance(key.value, str):
+                raise Declined
+            top.keys.add(key.value)
+            if len(stack) == 1 and self.on_top_key is not None:
+                self.on_top_key(key)
+            top.key = key
+
+    def _push(
+        self, stack: list[_Frame], is_map: bool, column: int, line: int, *, indentless: bool
+    ) -> _Frame:
+        if len(stack) >= MAX_NESTING:
+            raise Declined
+        self._count()
+        frame = _Frame(is_map, column, line, indentless)
+        stack.append(frame)
+        return frame
+
+    def _dedent(self, stack: list[_Frame], column: int, kind: str) -> Value | None:
+        """Close the frames deeper than ``column``; the root, once it is closed."""
+        while stack:
+            top = stack[-1]
+            if top.column > column or (
+                top.indentless and top.column == column and kind == "k" and not top.awaiting
+            ):
+                if top.awaiting:
+                    raise Declined  # an empty value
+                stack.pop()
+                if top.is_map:
+                    pairs = top.items
+                    value: Value = map_at(
+                        tuple(zip(pairs[::2], pairs[1::2], strict=True)),  # type: ignore[arg-type]
+                        self.source,
+                        top.line,
+                        top.column + 1,
+                    )
+                else:
+                    value = seq_at(tuple(top.items), self.source, top.line, top.column + 1)
+                if not stack:
+                    return value
+                self._deliver(stack, value)
+            else:
+                break
+        return None
+
+    def _deliver(self, stack: list[_Frame], value: Value) -> None:
+        top = stack[-1]
+        if top.is_map:
+            assert top.key is not None
+            top.items.append(top.key)
+            top.key = None
+        top.items.append(value)
+        top.awaiting = False
+
+    def _count(self, size: int = 1) -> None:
+        self.nodes += size
+        if self.nodes > self.max_nodes:
+            raise Declined
+
+    # -- one line: tokens, then located values ------------------------------------------------
+
+    def _tokens(self, line: str) -> tuple[_Token, ...]:
+        line = line.removesuffix("\n")
+        body = line.lstrip(" ")
+        if not body or body[0] == "#":
+            return ()
+        position = len(line) - len(body)
+        comment = line.find(" #")
+        if comment >= 0:
+            line = line[:comment]
+            if "'" in line or '"' in line:
+                raise Declined  # the ` #` may be inside a quoted scalar
+        if not line.isascii():
+            raise Declined  # outside a comment: libyaml counts columns in characters
+        line = line.rstrip(" ")
+        end = len(line)
+        tokens: list[_Token] = []
+        while True:
+            if line.startswith("-", position) and (
+                position + 1 == end or line[position + 1] == " "
+            ):
+                tokens.append(("-", position, None))
+                position = _SPACES.match(line, position + 1).end()  # type: ignore[union-attr]
+                if position == end:
+                    return tuple(tokens)
+                continue
+            key = _KEY.match(line, position)
+            if key is not None and line.startswith(":", key.end()):
+                after = key.end() + 1
+                if after == end or line[after] == " ":
+                    tokens.append(("k", position, self._scalar(key, True)))
+                    position = _SPACES.match(line, after).end()  # type: ignore[union-attr]
+                    if position == end:
+                        return tuple(tokens)
+                    template, position = self._value(line, position, flow=0)
+                    if position != end:
+                        raise Declined
+                    tokens.append(("v", template[1], template))
+                    return tuple(tokens)
+            template, position = self._value(line, position, flow=0)
+            if position != end:
+                raise Declined
+            tokens.append(("v", template[1], template))
+            return tuple(tokens)
+
+    def _scalar(self, match: re.Match[str], is_key: bool) -> _Template:
+        plain, double, single = match.groups()
+        text = plain if plain is not None else double if double is not None else single
+        try:
+            value = self.construct(text, plain is not None, is_key)
+        except ConvcostError:
+            raise Declined from None
+        return ("s", match.start(), value, text)
+
+    def _value(self, line: str, position: int, *, flow: int) -> tuple[_Template, int]:
+        """The value at ``position`` and where it ends, inside ``flow`` flow collections."""
+        opening = line[position : position + 1]
+        if opening in ("{", "["):
+            if flow >= _FLOW_DEPTH:
+                raise Declined
+            return self._flow(line, position, flow + 1, is_map=opening == "{")
+        quoted = _QUOTED.match(line, position)
+        if quoted is not None:
+            return (
+                "s",
+                position,
+                *self._scalar_value(quoted.group(1), quoted.group(2)),
+            ), quoted.end()
+        plain = (_FLOW_PLAIN if flow else _BLOCK_PLAIN).match(line, position)
+        if plain is None:
+            raise Declined
+        text = plain.group().rstrip(" ")
+        try:
+            value = self.construct(text, True, False)
+        except ConvcostError:
+            raise Declined from None
+        return ("s", position, value, text), position + len(text)
+
+    def _scalar_value(self, double: str | None, single: str | None) -> tuple[ScalarValue, str]:
+        text = double if double is not None else single
+        assert text is not None
+        try:
+            return self.construct(text, False, False), text
+        except ConvcostError:
+            raise Declined from None
+
+    def _flow(self, line: str, position: int, flow: int, *, is_map: bool) -> tuple[_Template, int]:
+        closing = "}" if is_map else "]"
+        column = position
+        items: list[object] = []
+        keys: set[object] = set()
+        position = _SPACES.match(line, position + 1).end()  # type: ignore[union-attr]
+        if line.startswith(closing, position):
+            return _collection(is_map, column, items), position + 1
+        while True:
+            if is_map:
+                key = _KEY.match(line, position)
+                if key is None or not line.startswith(": ", key.end()):
+                    raise Declined
+                template = self._scalar(key, True)
+                if template[2] in keys or not isinstance(template[2], str):
+                    raise Declined
+                keys.add(template[2])
+                position = _SPACES.match(line, key.end() + 2).end()  # type: ignore[union-attr]
+                value, position = self._value(line, position, flow=flow)
+                items.append((template, value))
+            else:
+                value, position = self._value(line, position, flow=flow)
+                items.append(value)
+            position = _SPACES.match(line, position).end()  # type: ignore[union-attr]
+            if line.startswith(closing, position):
+                return _collection(is_map, column, items), position + 1
+            if not line.startswith(",", position):
+                raise Declined
+            position = _SPACES.match(line, position + 1).end()  # type: ignore[union-attr]
+            if line.startswith(closing, position):
+                raise Declined  # a trailing comma: valid YAML, left to the composer
+
+    def _make(self, template: _Template, line: int, depth: int) -> Value:
+        """The located value of a template at ``line``; ``depth`` lists and mappings around it."""
+        if template[0] == "s":
+            self.nodes += 1
+            if self.nodes > self.max_nodes:
+                raise Declined
+            return scalar_at(template[2], template[3], self.source, line, template[1] + 1)
+        self.nodes += template[3]
+        if self.nodes > self.max_nodes or depth + template[4] > MAX_NESTING:
+            raise Declined  # the composer reports the bound, at the node that passes it
+        return _located(template, self.source, line)
+
+
+def _collection(is_map: bool, column: int, items: list[Any]) -> _Template:
+    """The template of a flow mapping or list, with its nodes and its levels of collections."""
+    children = [template for pair in items for template in pair] if is_map else items
+    size = 1 + sum(1 if child[0] == "s" else child[3] for child in children)
+    height = 1 + max((child[4] for child in children if child[0] != "s"), default=0)
+    return ("m" if is_map else "q", column, items, size, height)
+
+
+def _located(template: _Template, file: str, line: int) -> Value:
+    """The located value of a template at ``line`` (bounds already checked)."""
+    kind, column, content = template[0], template[1] + 1, template[2]
+    if kind == "s":
+        return scalar_at(content, template[3], file, line, column)
+    if kind == "q":
+        return seq_at(tuple([_located(item, file, line) for item in content]), file, line, column)
+    entries = [
+        (
+            scalar_at(key[2], key[3], file, line, key[1] + 1),
+            scalar_at(value[2], value[3], file, line, value[1] + 1)
+            if value[0] == "s"
+            else _located(value, file, line),
+        )
+        for key, value in content
+    ]
+    return map_at(tuple(entries), file, line, column)

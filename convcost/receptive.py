@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from convcost.layers import Global, Window
+from convcost.layers.base import Exact, exact
 
 
 class Coverage(enum.Enum):
@@ -27,24 +28,45 @@ class Coverage(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class ReceptiveField:
     coverage: Coverage
-    size: tuple[Fraction, ...] = ()
-    jump: tuple[Fraction, ...] = ()
+    size: tuple[Exact, ...] = ()
+    jump: tuple[Exact, ...] = ()
+    """Whole numbers are ``int`` (see :data:`~convcost.layers.base.Exact`)."""
 
     @classmethod
     def start(cls, rank: int) -> ReceptiveField:
         """An input pixel sees itself: r = 1, j = 1 on every spatial axis."""
-        return cls(Coverage.LOCAL, (Fraction(1),) * rank, (Fraction(1),) * rank)
+        return cls(Coverage.LOCAL, (1,) * rank, (1,) * rank)
 
     def through(self, window: Window | Global | None) -> ReceptiveField:
+        """r ← r + (k − 1)·j and j ← j·s per axis, with k the window's extent and s its stride."""
         if window is None or self.coverage is not Coverage.LOCAL:
             return self
         if isinstance(window, Global):
-            return ReceptiveField(Coverage.GLOBAL)
+            return GLOBAL
+        jump, stride = self.jump, window.stride
+        if Fraction in map(type, jump) or Fraction in map(type, stride):
+            return self._through_fractions(window)
+        # integer fast path: with whole jumps and strides every result is an int, or a sum of
+        # an int and a fractional size, which stays fractional: no result needs normalising
         size = tuple(
-            r + (k - 1) * j for r, k, j in zip(self.size, window.extent, self.jump, strict=True)
+            r + (k - 1) * j for r, k, j in zip(self.size, window.extent, jump, strict=True)
         )
-        jump = tuple(j * s for j, s in zip(self.jump, window.stride, strict=True))
+        if stride.count(1) != len(stride):
+            jump = tuple(j * s for j, s in zip(jump, stride, strict=True))
         return ReceptiveField(Coverage.LOCAL, size, jump)
+
+    def _through_fractions(self, window: Window) -> ReceptiveField:
+        size = tuple(
+            exact(r + (k - 1) * j)
+            for r, k, j in zip(self.size, window.extent, self.jump, strict=True)
+        )
+        jump = tuple(exact(j * s) for j, s in zip(self.jump, window.stride, strict=True))
+        return ReceptiveField(Coverage.LOCAL, size, jump)
+
+
+GLOBAL = ReceptiveField(Coverage.GLOBAL)
+"""The field of every output after global pooling or a linear layer (one shared value)."""
+UNKNOWN = ReceptiveField(Coverage.UNKNOWN)
 
 
 def merge(fields: Sequence[ReceptiveField]) -> tuple[ReceptiveField, str | None]:
@@ -54,23 +76,21 @@ def merge(fields: Sequence[ReceptiveField]) -> tuple[ReceptiveField, str | None]
     output has no single receptive field and is reported as unknown).
     """
     if any(f.coverage is Coverage.UNKNOWN for f in fields):
-        return ReceptiveField(Coverage.UNKNOWN), None
+        return UNKNOWN, None
     if any(f.coverage is Coverage.GLOBAL for f in fields):
-        return ReceptiveField(Coverage.GLOBAL), None
+        return GLOBAL, None
     jumps = {f.jump for f in fields}
     if len(jumps) > 1:
         shown = " vs ".join(str([_plain(j) for j in jump]) for jump in sorted(jumps))
-        return ReceptiveField(
-            Coverage.UNKNOWN
-        ), f"branches have different jumps ({shown}): receptive field unknown"
+        return UNKNOWN, f"branches have different jumps ({shown}): receptive field unknown"
     size = tuple(max(axis) for axis in zip(*(f.size for f in fields), strict=True))
     return ReceptiveField(Coverage.LOCAL, size, fields[0].jump), None
 
 
-def _plain(value: Fraction) -> int | float:
+def _plain(value: Exact) -> int | float:
     return int(value) if value.denominator == 1 else float(value)
 
 
-def plain(values: tuple[Fraction, ...]) -> list[int | float]:
+def plain(values: tuple[Exact, ...]) -> list[int | float]:
     """Integers where exact, floats otherwise (after transposed convs)."""
     return [_plain(value) for value in values]

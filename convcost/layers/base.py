@@ -10,6 +10,23 @@ Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
 
 
+Exact = int | Fraction
+"""An exact rational as the receptive-field recurrence keeps it: an ``int`` while it is a whole
+number, else a ``Fraction`` (see :mod:`convcost.receptive`).
+
+The recurrence stays in integer arithmetic (its fast path) until a transposed convolution or an
+adaptive pool whose output size does not divide its input makes a stride fractional; a result
+that is whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal
+(``==``, ``hash``) to the ``Fraction`` of the same value."""
+
+
+def exact(value: Exact) -> Exact:
+    """``value`` as an ``int`` when it is a whole number."""
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
+
+
 class LayerShapeError(ValueError):
     """A layer cannot take its input; the builder adds the file, line and layer path."""
 
@@ -24,11 +41,12 @@ class Window:
     """How one layer widens the receptive field, per spatial axis.
 
     An output position sees ``extent`` consecutive input positions, and neighbouring
-    outputs are ``stride`` input positions apart (a fraction for transposed convolutions).
+    outputs are ``stride`` input positions apart (a fraction for transposed convolutions and
+    some adaptive pools; an ``int`` whenever it is whole, see :data:`Exact`).
     """
 
     extent: tuple[int, ...]
-    stride: tuple[Fraction, ...]
+    stride: tuple[Exact, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,8 +109,8 @@ class _Figures:
 
 
 _KNOWN_LIMIT = 4096
-"""Distinct (layer, input shape) pairs remembered at a time: a generated stack repeats a few
-layers many times, and their figures (and :class:`Cost` objects) are computed once and shared."""
+"""(Layer, input shape) pairs remembered at a time: a generated stack repeats a few layers many
+times, and their figures (and :class:`Cost` objects) are computed once and shared."""
 
 
 class _Sums:
@@ -155,6 +155,7 @@ class _Walker:
         self.warnings: list[Diagnostic] = []
         self.sums = _Sums()
         self.known: dict[tuple[AnyLayer, Shape], _Figures] = {}
+        self.by_identity: dict[tuple[int, Shape], _Figures] = {}
 
     def sequence(self, nodes: tuple[Node, ...], field: ReceptiveField) -> ReceptiveField:
         layer = self.layer
@@ -177,10 +178,25 @@ class _Walker:
                 assert_never(node)
 
     def figures(self, layer: AnyLayer, shape: Shape, out: Shape) -> _Figures:
+        """The figures of ``layer`` on ``shape``: found by identity (a builder that shares one
+        object between equal layers), else by equality, else computed."""
+        figures = self.by_identity.get((id(layer), shape))  # the network keeps layers alive
+        if figures is not None:
+            return figures
         key = (layer, shape)
-        known = self.known.get(key)
-        if known is not None:
-            return known
+        figures = self.known.get(key)
+        if figures is None:
+            figures = self.compute(layer, shape, out)
+            if len(self.known) >= _KNOWN_LIMIT:
+                self.known.clear()
+                self.by_identity.clear()
+            self.known[key] = figures
+        if len(self.by_identity) >= _KNOWN_LIMIT:
+            self.by_identity.clear()
+        self.by_identity[id(layer), shape] = figures
+        return figures
+
+    def compute(self, layer: AnyLayer, shape: Shape, out: Shape) -> _Figures:
         batch = self.batch
         cost = Cost(
             weights=layer.weights(shape),
@@ -197,11 +213,7 @@ class _Walker:
                 f"floor division leaves input pixels unread at the end ({listed}): "
                 "the stride does not divide (size + padding − kernel span); change padding or input size"
             )
-        figures = _Figures(layer.kind, cost, layer.window(shape), dropped)
-        if len(self.known) >= _KNOWN_LIMIT:
-            self.known.clear()
-        self.known[key] = figures
-        return figures
+        return _Figures(layer.kind, cost, layer.window(shape), dropped)
 
     def layer(self, node: LayerNode, field: ReceptiveField) -> ReceptiveField:
         shape = node.input_shape

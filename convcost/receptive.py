@@ -11,6 +11,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import add, mul
 
 from convcost.layers import Global, Window
 from convcost.layers.base import Exact, exact
@@ -43,22 +44,19 @@ class ReceptiveField:
             return self
         if isinstance(window, Global):
             return GLOBAL
-        jump, stride = self.jump, window.stride
-        if Fraction in map(type, jump) or Fraction in map(type, stride):
+        jump = self.jump
+        if not window.whole or Fraction in map(type, jump):
             return self._through_fractions(window)
-        # integer fast path: with whole jumps and strides every result is an int, or a sum of
-        # an int and a fractional size, which stays fractional: no result needs normalising
-        size = tuple(
-            r + (k - 1) * j for r, k, j in zip(self.size, window.extent, jump, strict=True)
-        )
-        if stride.count(1) != len(stride):
-            jump = tuple(j * s for j, s in zip(jump, stride, strict=True))
+        # integer fast path: with whole jumps and strides every result is an int, or the sum
+        # of an int and a fractional size, which stays fractional: none needs normalising
+        size = tuple(map(add, self.size, map(mul, window.growth, jump)))
+        if not window.unit:
+            jump = tuple(map(mul, jump, window.stride))
         return ReceptiveField(Coverage.LOCAL, size, jump)
 
     def _through_fractions(self, window: Window) -> ReceptiveField:
         size = tuple(
-            exact(r + (k - 1) * j)
-            for r, k, j in zip(self.size, window.extent, self.jump, strict=True)
+            exact(r + g * j) for r, g, j in zip(self.size, window.growth, self.jump, strict=True)
         )
         jump = tuple(exact(j * s) for j, s in zip(self.jump, window.stride, strict=True))
         return ReceptiveField(Coverage.LOCAL, size, jump)

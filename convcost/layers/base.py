@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 Shape = tuple[int, ...]
@@ -47,6 +47,18 @@ class Window:
 
     extent: tuple[int, ...]
     stride: tuple[Exact, ...]
+    growth: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """``extent − 1`` per axis: the jumps by which the receptive field grows."""
+    whole: bool = field(init=False, repr=False, compare=False)
+    """Every stride is an ``int``: the recurrence may stay in integer arithmetic."""
+    unit: bool = field(init=False, repr=False, compare=False)
+    """Every stride is 1: the jump is unchanged."""
+
+    def __post_init__(self) -> None:
+        # derived once per window: the engine computes one window per distinct layer and shape
+        object.__setattr__(self, "growth", tuple(k - 1 for k in self.extent))
+        object.__setattr__(self, "whole", Fraction not in map(type, self.stride))
+        object.__setattr__(self, "unit", self.stride.count(1) == len(self.stride))
 
 
 @dataclass(frozen=True, slots=True)

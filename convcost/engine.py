@@ -14,7 +14,15 @@ from convcost.layers import AnyLayer, Global, Shape, Window, elements
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
 from convcost.receptive import ReceptiveField, merge
-from convcost.report import DTYPE_BYTES, BlockReport, Cost, Diagnostic, LayerReport, Report
+from convcost.report import (
+    DTYPE_BYTES,
+    BlockReport,
+    Cost,
+    Diagnostic,
+    LayerReport,
+    Report,
+    layer_report,
+)
 from convcost.spec import Spec, Variant
 
 
@@ -225,14 +233,14 @@ class _Walker:
             )
         self.sums.add(figures.cost)
         self.layers.append(
-            LayerReport(
-                path=node.path,
-                kind=figures.kind,
-                input_shape=shape,
-                output_shape=node.output_shape,
-                cost=figures.cost,
-                receptive_field=field,
-                location=node.location,
+            layer_report(
+                node.path,
+                figures.kind,
+                shape,
+                node.output_shape,
+                figures.cost,
+                field,
+                node.location,
             )
         )
         return field

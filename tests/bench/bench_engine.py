@@ -1,22 +1,23 @@
 """Benchmark: the engine in process, from 1,000 to 100,000 layers (not a test; run it by hand).
 
-    PYTHONPATH=. python tests/bench/bench_engine.py [--baseline /path/to/other/tree] [--million]
+    PYTHONPATH=. python tests/bench/bench_engine.py [--baseline TREE] [--rounds N] [--million]
 
-Prints Markdown tables recorded in docs/benchmarks.md ("analyze: CLI and engine"). For each
-generated spec it times, in this process and best of 3, the three stages of ``convcost analyze``
-before any output: ``parse_spec`` (YAML to spec), ``build`` (spec to network) and
-``analyze_network`` (network to report: costs, receptive field, peak memory), and gives the
-engine's microseconds per layer, the scaling exponent of the engine's time against the number
-of layers (1.0 is linear) and the bytes per layer the report keeps (tracemalloc, in a separate
-untimed run).
+Prints a Markdown table recorded in docs/benchmarks.md ("analyze: CLI and engine"). For each
+generated spec (a plain conv/relu stack of 1k, 10k and 100k layers; one concat of 10,000
+branches) a fresh process times the three stages of ``convcost analyze`` before any output:
+``parse_spec`` (YAML to spec), ``build`` (spec to network) and ``analyze_network`` (network to
+report: costs, receptive field, peak memory), each the best of 3. The engine's time is given
+as wall and as CPU time of the process: on a shared, loaded machine the CPU time is the steadier,
+and the ratios and the scaling exponent (engine CPU time against layers; 1.0 is linear) use it.
+The bytes per layer that the report keeps are measured with tracemalloc in a separate untimed run.
 
-``--baseline TREE`` runs the same measurements on another checkout of convcost (for example the
-main branch) in a subprocess, interleaved with this tree's, and adds the ratio of the two engine
-times: both are measured in the same run on the same loaded machine. ``--million`` adds the
-1,000,000-layer stack (minutes, not seconds, while loading is slow).
+``--baseline TREE`` measures another checkout of convcost (for example the main branch) the same
+way, interleaved with this tree case by case and round by round (``--rounds``, default 2; each
+figure is its best over the rounds), and adds the ratio of the two engine times, measured in the
+same run on the same machine. ``--million`` adds the 1,000,000-layer stack (one run per round).
 
-Also prints the whole-process ``convcost analyze --format json`` time of the largest bundled
-spec, next to bare Python start-up.
+Also prints the whole-process ``convcost analyze --format json`` time of densenet121, next to
+bare Python start-up.
 """
 
 from __future__ import annotations
@@ -63,13 +64,16 @@ CASES: dict[str, tuple[Callable[[int], str], int]] = {
 MILLION = ("plain 1M", (plain_stack, 1_000_000))
 
 
-def best(fn: Callable[[], object], repeat: int = REPEAT) -> float:
-    times = []
+def best(fn: Callable[[], object], repeat: int = REPEAT) -> tuple[float, float]:
+    """The best wall time and the best CPU time of this process over ``repeat`` runs (on a
+    shared, loaded machine the CPU time is the steadier of the two)."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return min(walls), min(cpus)
 
 
 def measure(case: str) -> dict[str, float]:
@@ -79,11 +83,11 @@ def measure(case: str) -> dict[str, float]:
     # the defaults stop at 10**6 layers, 10**6 YAML nodes and 16 MiB: raise them all
     limits = Limits(max_layers=4 * size, max_spec_bytes=64 * size, max_yaml_nodes=16 * size)
     repeat = 1 if size >= 1_000_000 else REPEAT
-    parse = best(lambda: convcost.parse_spec(text, limits=limits), repeat)
+    parse, parse_cpu = best(lambda: convcost.parse_spec(text, limits=limits), repeat)
     spec = convcost.parse_spec(text, limits=limits)
-    build = best(lambda: convcost.build(spec), repeat)
+    build, build_cpu = best(lambda: convcost.build(spec), repeat)
     network = convcost.build(spec)
-    engine = best(lambda: convcost.analyze_network(network), repeat)
+    engine, engine_cpu = best(lambda: convcost.analyze_network(network), repeat)
     report_bytes = math.nan
     if size <= 100_000:
         gc.collect()
@@ -92,7 +96,16 @@ def measure(case: str) -> dict[str, float]:
         report_bytes = tracemalloc.get_traced_memory()[0] / size
         tracemalloc.stop()
         del report
-    return {"layers": size, "parse": parse, "build": build, "engine": engine, "bytes": report_bytes}
+    return {
+        "layers": size,
+        "parse": parse,
+        "parse_cpu": parse_cpu,
+        "build": build,
+        "build_cpu": build_cpu,
+        "engine": engine,
+        "engine_cpu": engine_cpu,
+        "bytes": report_bytes,
+    }
 
 
 def measure_in(tree: Path, case: str) -> dict[str, float]:
@@ -115,60 +128,75 @@ def cli_wall() -> tuple[str, float, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "convcost", "analyze", str(spec), "--format", "json"]
     subprocess.run(command, check=True, capture_output=True, env=env)
-    wall = best(lambda: subprocess.run(command, check=True, capture_output=True, env=env), 5)
-    bare = best(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 5)
+    wall, _ = best(lambda: subprocess.run(command, check=True, capture_output=True, env=env), 5)
+    bare, _ = best(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), 5)
     return spec.name, wall, bare
 
 
 def exponent(small: dict[str, float], large: dict[str, float]) -> float:
-    """Slope of log(engine time) against log(layers): 1.0 is linear."""
-    return math.log(large["engine"] / small["engine"]) / math.log(large["layers"] / small["layers"])
+    """Slope of log(engine CPU time) against log(layers): 1.0 is linear."""
+    ratio = large["engine_cpu"] / small["engine_cpu"]
+    return math.log(ratio) / math.log(large["layers"] / small["layers"])
+
+
+def fastest(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's best over the rounds."""
+    return {key: min(run[key] for run in runs) for key in runs[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     parser.add_argument("--million", action="store_true", help="add the 1,000,000-layer stack")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one)))
         return
     cases = [*CASES, MILLION[0]] if args.million else list(CASES)
-    ours: dict[str, dict[str, float]] = {}
-    theirs: dict[str, dict[str, float]] = {}
-    for case in cases:  # interleaved: each case on both trees before the next
-        ours[case] = measure_in(ROOT, case)
-        if args.baseline:
-            theirs[case] = measure_in(args.baseline, case)
+    runs: dict[str, list[dict[str, float]]] = {case: [] for case in cases}
+    baseline_runs: dict[str, list[dict[str, float]]] = {case: [] for case in cases}
+    for _ in range(args.rounds):  # interleaved: each case on both trees, round after round
+        for case in cases:
+            runs[case].append(measure_in(ROOT, case))
+            if args.baseline:
+                baseline_runs[case].append(measure_in(args.baseline, case))
+    ours = {case: fastest(runs[case]) for case in cases}
+    theirs = {case: fastest(baseline_runs[case]) for case in cases if args.baseline}
 
     print(
-        "| case | layers | parse_spec | build | analyze_network | µs/layer | report B/layer |"
-        + (" baseline analyze_network | baseline / this |" if args.baseline else "")
+        "| case | layers | parse_spec | build | analyze_network (wall) | analyze_network (CPU) "
+        "| µs/layer (CPU) | report B/layer |"
+        + (" baseline analyze_network (CPU) | baseline / this |" if args.baseline else "")
     )
-    print("|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if args.baseline else ""))
+    print("|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if args.baseline else ""))
     for case in cases:
         m = ours[case]
         row = (
-            f"| {case} | {int(m['layers']):,} | {m['parse'] * 1000:,.0f} ms | {m['build'] * 1000:,.0f} ms"
-            f" | **{m['engine'] * 1000:,.1f} ms** | {m['engine'] / m['layers'] * 1e6:.2f}"
+            f"| {case} | {int(m['layers']):,} | {m['parse'] * 1000:,.0f} ms"
+            f" | {m['build'] * 1000:,.0f} ms | {m['engine'] * 1000:,.1f} ms"
+            f" | **{m['engine_cpu'] * 1000:,.1f} ms** | {m['engine_cpu'] / m['layers'] * 1e6:.2f}"
             f" | {m['bytes']:,.0f} |"
         )
         if args.baseline:
             b = theirs[case]
-            row += f" {b['engine'] * 1000:,.1f} ms | {b['engine'] / m['engine']:.1f}× |"
+            row += f" {b['engine_cpu'] * 1000:,.1f} ms | {b['engine_cpu'] / m['engine_cpu']:.1f}× |"
         print(row)
     print()
-    small, large = ours["plain 1k"], ours["plain 100k"]
-    line = f"engine scaling exponent, plain 1k → 100k: {exponent(small, large):.2f}"
-    if args.baseline:
-        line += f" (baseline {exponent(theirs['plain 1k'], theirs['plain 100k']):.2f})"
-    print(line)
+    for small, large in (("plain 1k", "plain 100k"), ("plain 10k", "plain 100k")):
+        line = f"engine scaling exponent (CPU), {small} → {large}: {exponent(ours[small], ours[large]):.2f}"
+        if args.baseline:
+            line += f" (baseline {exponent(theirs[small], theirs[large]):.2f})"
+        print(line)
     name, wall, bare = cli_wall()
     print(
         f"cli: analyze --format json {name}: {wall * 1000:.0f} ms (bare python -c pass {bare * 1000:.0f} ms)"
     )
-    print(f"python {sys.version.split()[0]}; times are the best of {REPEAT} (1 for 1M layers)")
+    print(
+        f"python {sys.version.split()[0]}; best of {REPEAT} runs (1 for 1M layers) "
+        f"in each of {args.rounds} interleaved rounds"
+    )
 
 
 if __name__ == "__main__":

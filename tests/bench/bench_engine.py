@@ -15,6 +15,8 @@ The bytes per layer that the report keeps are measured with tracemalloc in a sep
 way, interleaved with this tree case by case and round by round (``--rounds``, default 2; each
 figure is its best over the rounds), and adds the ratio of the two engine times, measured in the
 same run on the same machine. ``--million`` adds the 1,000,000-layer stack (one run per round).
+``--engine-million`` instead times the engine alone, once per tree, on a 1,000,000-layer network
+made directly in Python (loading excluded), with the growth of the process's peak RSS.
 
 Also prints the whole-process ``convcost analyze --format json`` time of densenet121, next to
 bare Python start-up.
@@ -27,6 +29,7 @@ import gc
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -35,7 +38,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import convcost
+from convcost.errors import Location
+from convcost.layers import Activation, Conv, Function
 from convcost.limits import Limits
+from convcost.network import LayerNode, Network
 
 ROOT = Path(__file__).resolve().parents[2]
 REPEAT = 3
@@ -62,6 +68,8 @@ CASES: dict[str, tuple[Callable[[int], str], int]] = {
     "concat 10k": (concat_branches, 10_000),
 }
 MILLION = ("plain 1M", (plain_stack, 1_000_000))
+ENGINE_ONLY = 1_000_000
+"""Layers of the ``--engine-million`` network."""
 
 
 def best(fn: Callable[[], object], repeat: int = REPEAT) -> tuple[float, float]:
@@ -108,6 +116,30 @@ def measure(case: str) -> dict[str, float]:
     }
 
 
+def measure_engine_only(size: int) -> dict[str, float]:
+    """The engine alone on a ``size``-node plain conv/relu network made here in Python (so that
+    loading does not count): CPU and wall time of one run, and the growth of the peak RSS."""
+    conv = Conv(out=16, kernel=(3, 3), stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1))
+    relu = Activation(function=Function.RELU)
+    shape = (16, 32, 32)
+    nodes = tuple(
+        LayerNode(
+            path=f"conv{i // 2 + 1}" if i % 2 == 0 else f"relu{i // 2 + 1}",
+            layer=conv if i % 2 == 0 else relu,
+            input_shape=shape,
+            output_shape=shape,
+            location=Location("<generated>", i + 3, 5),
+        )
+        for i in range(size)
+    )
+    network = Network(name="plain", input_shape=shape, nodes=nodes)
+    gc.collect()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    wall, cpu = best(lambda: convcost.analyze_network(network), 1)
+    growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    return {"layers": size, "engine": wall, "engine_cpu": cpu, "rss_growth": growth}
+
+
 def measure_in(tree: Path, case: str) -> dict[str, float]:
     """:func:`measure` in a fresh process on the checkout ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
@@ -148,11 +180,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     parser.add_argument("--million", action="store_true", help="add the 1,000,000-layer stack")
+    parser.add_argument(
+        "--engine-million",
+        action="store_true",
+        help="only the engine on a 1,000,000-layer network made in Python",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (default 2)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one)))
+        one = measure_engine_only(ENGINE_ONLY) if args.one == "engine 1M" else measure(args.one)
+        print(json.dumps(one))
+        return
+    if args.engine_million:
+        print("| engine only, 1,000,000-layer network | CPU | wall | peak RSS growth |")
+        print("|---|---:|---:|---:|")
+        trees = [("this tree", ROOT)] + ([("baseline", args.baseline)] if args.baseline else [])
+        for name, tree in trees:
+            m = measure_in(tree, "engine 1M")
+            print(
+                f"| {name} | {m['engine_cpu']:.1f} s | {m['engine']:.1f} s"
+                f" | {m['rss_growth'] / 2**20:,.0f} MiB ({m['rss_growth'] / m['layers']:.0f} B/layer) |"
+            )
         return
     cases = [*CASES, MILLION[0]] if args.million else list(CASES)
     runs: dict[str, list[dict[str, float]]] = {case: [] for case in cases}

@@ -212,7 +212,7 @@ class Status(enum.StrEnum):
         return self is Status.WITHIN
 
 
-Actual = int | tuple[Fraction, ...] | Coverage
+Actual = int | tuple[int | Fraction, ...] | Coverage
 """A count or bytes; a receptive field per axis; or GLOBAL/UNKNOWN coverage."""
 
 

@@ -186,7 +186,7 @@ def describe_field(field: ReceptiveField) -> str:
     return f"{size} (jump {jump})"
 
 
-def _fraction(value: Fraction) -> str:
+def _fraction(value: int | Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else str(value)
 
 
@@ -275,7 +275,8 @@ def coverage(report: Report) -> FieldCoverage | None:
         field, path = local[-1].receptive_field, local[-1].path
     sizes = report.input_shape[1:]
     return FieldCoverage(
-        ratios=tuple(r / size for r, size in zip(field.size, sizes, strict=True)), path=path
+        ratios=tuple(Fraction(r) / size for r, size in zip(field.size, sizes, strict=True)),
+        path=path,
     )
 
 

@@ -71,18 +71,22 @@ class _Tracker:
 
     def sequence(self, nodes: tuple[Node, ...], buffer: int) -> int:
         """Run ``nodes`` on one reference to ``buffer``; returns one reference to the result."""
+        layer = self.layer
         for node in nodes:
-            buffer = self.node(node, buffer)
+            buffer = layer(node, buffer) if type(node) is LayerNode else self.node(node, buffer)
         return buffer
+
+    def layer(self, node: LayerNode, buffer: int) -> int:
+        if isinstance(node.layer, VIEW_LAYERS):
+            return buffer
+        out = self.allocate(elements(node.output_shape), node.path)
+        self.release(buffer)
+        return out
 
     def node(self, node: Node, buffer: int) -> int:
         match node:
             case LayerNode():
-                if isinstance(node.layer, VIEW_LAYERS):
-                    return buffer
-                out = self.allocate(elements(node.output_shape), node.path)
-                self.release(buffer)
-                return out
+                return self.layer(node, buffer)
             case GroupNode():
                 return self.sequence(node.children, buffer)
             case MergeNode():

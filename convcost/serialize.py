@@ -36,7 +36,7 @@ def dumps(data: object) -> str:
         return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
 
 
-def fraction_json(value: Fraction) -> int | float:
+def fraction_json(value: int | Fraction) -> int | float:
     """An integer where exact; otherwise the nearest float (the nearest integer past the
     float range, ~1.8e308, where no float holds it)."""
     if value.denominator == 1:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from convcost.receptive import Coverage
+from convcost.errors import Location
+from convcost.receptive import Coverage, ReceptiveField
 from convcost.render.rows import rows
-from convcost.report import Cost, Report
+from convcost.report import Cost, LayerReport, Report, layer_report
 from tests.conftest import run
 
 INCEPTION = """
@@ -393,3 +394,22 @@ def test_in_channels_outside_blocks_is_what_arrives_at_the_entry() -> None:
         'input: [4, 8, 8]\nlayers:\n  - conv: {out: 6, kernel: 1}\n  - conv: {out: "${in_channels + 1}", kernel: 1}\n'
     )
     assert report.output_shape == (7, 8, 8)
+
+
+def test_layer_report_fills_the_same_fields_as_the_dataclass_constructor() -> None:
+    # every argument distinct, so a setter applied to the wrong field shows
+    field = ReceptiveField(Coverage.LOCAL, (3, 5), (1, 2))
+    location = Location("net.yaml", 7, 9)
+    arguments = {
+        "path": "stage.conv1",
+        "kind": "conv",
+        "input_shape": (3, 8, 8),
+        "output_shape": (4, 8, 4),
+        "cost": Cost(weights=1, biases=2, macs=3, ops=4, activation_elements=5),
+        "receptive_field": field,
+        "location": location,
+    }
+    made = layer_report(*arguments.values())
+    assert made == LayerReport(**arguments)  # type: ignore[arg-type]
+    assert {name: getattr(made, name) for name in arguments} == arguments
+    assert hash(made) == hash(LayerReport(**arguments))  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from convcost.explain.steps import Number, Quantity, Step, inline, per_axis
+from convcost.layers.base import Exact, exact
 from convcost.receptive import Coverage, ReceptiveField
 
 
@@ -22,20 +23,20 @@ def field_steps(
     if field.coverage is not Coverage.LOCAL:
         return [unchanged_field(field)], field
     assert spans is not None
-    sizes: list[Fraction] = []
-    jumps: list[Fraction] = []
+    sizes: list[Exact] = []
+    jumps: list[Exact] = []
     r_cases: list[tuple[str, Number]] = []
     j_cases: list[tuple[str, Number]] = []
     for r, j, span, s in zip(field.size, field.jump, spans, strides, strict=True):
         if transposed:
             extent = -(-span // s)
-            new_r = r + (extent - 1) * j
-            new_j = j / s
+            new_r = exact(r + (extent - 1) * j)
+            new_j = exact(Fraction(j) / s)
             r_cases.append((f"{inline(r)} + (⌈{span} / {s}⌉ − 1)·{inline(j)}", new_r))
             j_cases.append((f"{inline(j)} / {s}", new_j))
         else:
-            new_r = r + (span - 1) * j
-            new_j = j * s
+            new_r = exact(r + (span - 1) * j)
+            new_j = exact(j * s)
             r_cases.append((f"{inline(r)} + ({span} − 1)·{inline(j)}", new_r))
             j_cases.append((f"{inline(j)}·{s}", new_j))
         sizes.append(new_r)

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
+
+
+Exact = int | Fraction
+"""An exact rational as the receptive-field recurrence keeps it: an ``int`` while it is a whole
+number, else a ``Fraction`` (see :mod:`convcost.receptive`).
+
+The recurrence stays in integer arithmetic (its fast path) until a transposed convolution or an
+adaptive pool whose output size does not divide its input makes a stride fractional; a result
+that is whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal
+(``==``, ``hash``) to the ``Fraction`` of the same value."""
+
+
+def exact(value: Exact) -> Exact:
+    """``value`` as an ``int`` when it is a whole number."""
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
 
 
 class LayerShapeError(ValueError):
@@ -24,11 +41,24 @@ class Window:
     """How one layer widens the receptive field, per spatial axis.
 
     An output position sees ``extent`` consecutive input positions, and neighbouring
-    outputs are ``stride`` input positions apart (a fraction for transposed convolutions).
+    outputs are ``stride`` input positions apart (a fraction for transposed convolutions and
+    some adaptive pools; an ``int`` whenever it is whole, see :data:`Exact`).
     """
 
     extent: tuple[int, ...]
-    stride: tuple[Fraction, ...]
+    stride: tuple[Exact, ...]
+    growth: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """``extent − 1`` per axis: the jumps by which the receptive field grows."""
+    whole: bool = field(init=False, repr=False, compare=False)
+    """Every stride is an ``int``: the recurrence may stay in integer arithmetic."""
+    unit: bool = field(init=False, repr=False, compare=False)
+    """Every stride is 1: the jump is unchanged."""
+
+    def __post_init__(self) -> None:
+        # derived once per window: the engine computes one window per distinct layer and shape
+        object.__setattr__(self, "growth", tuple(k - 1 for k in self.extent))
+        object.__setattr__(self, "whole", Fraction not in map(type, self.stride))
+        object.__setattr__(self, "unit", self.stride.count(1) == len(self.stride))
 
 
 @dataclass(frozen=True, slots=True)

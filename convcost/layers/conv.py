@@ -14,6 +14,7 @@ from convcost.layers.base import (
     Shape,
     Window,
     elements,
+    exact,
     require_spatial,
     spatial,
 )
@@ -70,12 +71,10 @@ class Conv(Layer):
         return elements(out) if self.bias else 0
 
     def spans(self) -> tuple[int, ...]:
-        return tuple(
-            geometry.effective(k, d) for k, d in zip(self.kernel, self.dilation, strict=True)
-        )
+        return geometry.spans(self.kernel, self.dilation)
 
     def window(self, shape: Shape) -> Window:
-        return Window(self.spans(), tuple(Fraction(s) for s in self.stride))
+        return Window(self.spans(), self.stride)
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         return geometry.dropped_pixels(spatial(shape), self.spans(), self.stride, self.padding)
@@ -135,7 +134,7 @@ class ConvTranspose(Layer):
             -(-geometry.effective(k, d) // s)
             for k, d, s in zip(self.kernel, self.dilation, self.stride, strict=True)
         )
-        return Window(extent, tuple(Fraction(1, s) for s in self.stride))
+        return Window(extent, tuple(exact(Fraction(1, s)) for s in self.stride))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,13 @@ def effective(kernel: int, dilation: int) -> int:
     return dilation * (kernel - 1) + 1
 
 
+def spans(kernel: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
+    """k_eff per axis; the kernel tuple itself when no axis is dilated (the common case)."""
+    if dilation.count(1) == len(dilation):
+        return kernel
+    return tuple(effective(k, d) for k, d in zip(kernel, dilation, strict=True))
+
+
 def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
     """PyTorch's ``padding='same'``: total d·(k − 1), the extra pixel at the end."""
     total = dilation * (kernel - 1)
@@ -111,6 +118,8 @@ def dropped_pixels(
     than the stride (a 1×1 conv with stride 2), s − k_eff pixels are skipped between every two
     windows anyway: a tail no wider than that gap is the layer's normal subsampling, not a loss.
     """
+    if stride.count(1) == len(stride):
+        return ()  # with stride 1 every window start is used: the tail is -hi <= 0
     names = axis_names(len(sizes))
     drops = []
     for axis, (size, span, s, (lo, hi)) in enumerate(

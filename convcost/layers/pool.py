@@ -15,6 +15,7 @@ from convcost.layers.base import (
     Shape,
     Window,
     elements,
+    exact,
     require_spatial,
     spatial,
 )
@@ -29,9 +30,7 @@ class _WindowPool(Layer):
     ceil_mode: bool = False
 
     def spans(self) -> tuple[int, ...]:
-        return tuple(
-            geometry.effective(k, d) for k, d in zip(self.kernel, self.dilation, strict=True)
-        )
+        return geometry.spans(self.kernel, self.dilation)
 
     def output_shape(self, shape: Shape) -> Shape:
         require_spatial(self.kind, shape)
@@ -56,7 +55,7 @@ class _WindowPool(Layer):
         return elements(out) * math.prod(self.kernel)
 
     def window(self, shape: Shape) -> Window:
-        return Window(self.spans(), tuple(Fraction(s) for s in self.stride))
+        return Window(self.spans(), self.stride)
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         if self.ceil_mode:
@@ -159,5 +158,6 @@ class AdaptivePool(Layer):
             return Global()
         extent = tuple(widest_window(size, out) for size, out in zip(sizes, self.size, strict=True))
         return Window(
-            extent, tuple(Fraction(size, out) for size, out in zip(sizes, self.size, strict=True))
+            extent,
+            tuple(exact(Fraction(size, out)) for size, out in zip(sizes, self.size, strict=True)),
         )

@@ -67,7 +67,7 @@ def shape(value: Shape) -> str:
     return "×".join(compact(v) for v in value)
 
 
-def _axes(values: tuple[Fraction, ...]) -> str:
+def _axes(values: tuple[int | Fraction, ...]) -> str:
     shown = [compact(v) for v in values]
     if len(set(shown)) == 1:
         return shown[0]

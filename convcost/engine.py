@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import assert_never
 
 from convcost.build import build
 from convcost.errors import SpecError
+from convcost.gcpause import paused_gc
 from convcost.layers import AnyLayer, Global, Shape, Window, elements
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
@@ -70,7 +68,7 @@ def analyze_network(
         raise SpecError(f"batch must be >= 1, got {batch}")
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPE_BYTES)}")
-    with _paused_gc():
+    with paused_gc():  # the walk makes no cycles (see convcost.gcpause)
         walker = _Walker(batch)
         field = walker.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
         peak = peak_activations(network)
@@ -89,21 +87,6 @@ def analyze_network(
             peak_activation_elements=peak.elements * batch,
             peak_at=peak.path,
         )
-
-
-@contextlib.contextmanager
-def _paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector off while the report is built: the walk makes no cycles,
-    and the collector's repeated scans of a heap that grows by a few objects per layer made the
-    time per layer grow with the size of the network (issue #18 measured a whole run's time
-    growing with exponent 1.21 from 1,000 to 10,000 layers with the collector on, 1.01 off)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)

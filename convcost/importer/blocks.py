@@ -1,9 +1,305 @@
-"""Repeated subgraphs as reusable blocks and `repeat:`."""
+"""Repeated subgraphs as reusable blocks with parameters, and runs as `repeat:`.
+
+The unit of reuse is a merge block with the activations that follow it (a ResNet bottleneck
+and its final ReLU, a MobileNet inverted residual, a DenseNet layer, an Inception module).
+Units are grouped by their shape: the same kinds, fields and nesting, with the integers
+(channels, strides, kernel sizes) left open. A group seen at two places or more, or a unit of
+several entries repeated in a row, becomes one block under `blocks:`; the integers that differ
+between its uses become parameters (one per distinct column of values; a column that is a
+whole multiple of another is written ``${out * 4}``), and each use passes them. Units nest
+(a squeeze-and-excitation gate inside an inverted residual), so groups are formed innermost
+first. Finally, equal entries in a row become one entry with ``repeat: N``.
+"""
 
 from __future__ import annotations
 
-from convcost.importer.writer import Document
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from convcost.importer.writer import Block, Document, Entry, Layer, Merge, Value, unique
+from convcost.kinds import KIND_NAMES
+
+ACTIVATIONS = frozenset(
+    {"relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid"}
+)
+"""Kinds a unit takes along after its merge (ResNet's ReLU after the add)."""
+
+_OPEN = "#"
+"""Stands for an integer field in a unit's shape."""
+
+
+@dataclass(slots=True)
+class _Unit:
+    """One place a unit occurs: the list it is in and its span there."""
+
+    owner: list[Entry]
+    start: int
+    stop: int
+    shape: object
+    slots: list[Value]
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self.owner[self.start : self.stop]
 
 
 def compress(document: Document) -> Document:
-    return document
+    """``document`` with repeated units as blocks and runs of equal entries as ``repeat:``."""
+    top = [_mutable(entry) for entry in document.layers]
+    blocks: list[tuple[str, Block]] = []
+    height = 1
+    while height <= max((_height(entry) for entry in _walk(top)), default=0):
+        groups: dict[object, list[_Unit]] = {}
+        for owner in _lists(top):
+            for unit in _units(owner, height):
+                groups.setdefault(unit.shape, []).append(unit)
+        uses: list[tuple[_Unit, Layer]] = []
+        for units in groups.values():
+            if _worth_a_block(units):
+                name, block, placed = _make_block(units, blocks)
+                blocks.append((name, block))
+                uses.extend(placed)
+        # From the last span of each list back, so the spans before keep their indices.
+        for unit, use in sorted(uses, key=lambda pair: -pair[0].start):
+            unit.owner[unit.start : unit.stop] = [use]
+        height += 1
+    layers = _runs(_freeze(top))
+    frozen = tuple(
+        (name, Block(block.params, _runs(_freeze(block.layers)))) for name, block in blocks
+    )
+    return replace(document, layers=layers, blocks=frozen)
+
+
+# The tree is rewritten in place while blocks are made: merges hold lists until frozen.
+
+
+def _mutable(entry: Entry) -> Entry:
+    if isinstance(entry, Merge):
+        branches = tuple((name, [_mutable(each) for each in body]) for name, body in entry.branches)
+        return replace(entry, branches=branches)  # type: ignore[arg-type]
+    return entry
+
+
+def _freeze(entries: Sequence[Entry]) -> tuple[Entry, ...]:
+    frozen: list[Entry] = []
+    for entry in entries:
+        if isinstance(entry, Merge):
+            branches = tuple((name, _runs(_freeze(body))) for name, body in entry.branches)
+            frozen.append(replace(entry, branches=branches))
+        else:
+            frozen.append(entry)
+    return tuple(frozen)
+
+
+def _lists(entries: list[Entry]) -> Iterator[list[Entry]]:
+    """Every list of entries in the tree, outermost first, in the order they are written."""
+    yield entries
+    for entry in entries:
+        if isinstance(entry, Merge):
+            for _, body in entry.branches:
+                yield from _lists(body)  # type: ignore[arg-type]
+
+
+def _walk(entries: Sequence[Entry]) -> Iterator[Entry]:
+    for entry in entries:
+        yield entry
+        if isinstance(entry, Merge):
+            for _, body in entry.branches:
+                yield from _walk(body)
+
+
+def _height(entry: Entry) -> int:
+    """How deep merges nest in ``entry``: 0 for a layer or a block use, 1 for a plain merge."""
+    if isinstance(entry, Layer):
+        return 0
+    return 1 + max((_height(each) for _, body in entry.branches for each in body), default=0)
+
+
+def _units(owner: list[Entry], height: int) -> Iterator[_Unit]:
+    index = 0
+    while index < len(owner):
+        entry = owner[index]
+        stop = index + 1
+        if isinstance(entry, Merge) and _height(entry) == height:
+            while stop < len(owner) and _is_activation(owner[stop]):
+                stop += 1
+            slots: list[Value] = []
+            shape = tuple(_shape(each, slots) for each in owner[index:stop])
+            yield _Unit(owner, index, stop, shape, slots)
+        index = stop
+
+
+def _is_activation(entry: Entry) -> bool:
+    return isinstance(entry, Layer) and entry.kind in ACTIVATIONS and entry.repeat == 1
+
+
+def _is_open(value: Value) -> bool:
+    """Whether a field value is an integer or a (nested) list of integers: a parameter."""
+    if isinstance(value, list):
+        return bool(value) and all(_is_open(item) for item in value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _hashable(value: Value) -> object:
+    if isinstance(value, list):
+        return tuple(_hashable(item) for item in value)
+    return value
+
+
+def _shape(entry: Entry, slots: list[Value]) -> object:
+    """The entry without names, its integer fields open (their values appended to slots)."""
+    if isinstance(entry, Layer):
+        fields: list[tuple[str, object]] = []
+        for key, value in entry.fields:
+            if _is_open(value):
+                slots.append(value)
+                fields.append((key, _OPEN))
+            else:
+                fields.append((key, _hashable(value)))
+        return ("layer", entry.kind, tuple(fields), entry.repeat)
+    branches = tuple(tuple(_shape(each, slots) for each in body) for _, body in entry.branches)
+    return ("merge", entry.kind, branches, entry.repeat)
+
+
+def _exact(unit: _Unit) -> object:
+    return _hashable(unit.slots)
+
+
+def _worth_a_block(units: list[_Unit]) -> bool:
+    """A group is a block when it occurs at two places or more (a run of equal units counts
+    once), or when a unit of several entries repeats in a row (only a block can repeat it)."""
+    places = 0
+    longest = 1
+    run = 1
+    for previous, unit in zip([None, *units], units, strict=False):
+        if (
+            previous is not None
+            and previous.owner is unit.owner
+            and previous.stop == unit.start
+            and _exact(previous) == _exact(unit)
+        ):
+            run += 1
+        else:
+            places += 1
+            run = 1
+        longest = max(longest, run)
+    return places >= 2 or (longest >= 2 and units[0].stop - units[0].start > 1)
+
+
+def _make_block(
+    units: list[_Unit], blocks: list[tuple[str, Block]]
+) -> tuple[str, Block, list[tuple[_Unit, Layer]]]:
+    """The block for a group of units, and the use of it that replaces each unit."""
+    first = units[0]
+    params: dict[str, int] = {}
+    """Each parameter, and the slot whose values it takes."""
+    columns: dict[tuple[object, ...], str] = {}
+    fills: list[Value] = []
+    keys = iter(_slot_keys(first.entries))
+    for index in range(len(first.slots)):
+        key = next(keys)
+        column = tuple(_hashable(unit.slots[index]) for unit in units)
+        if len(set(column)) == 1:
+            fills.append(first.slots[index])
+            continue
+        fill = _derived(column, columns)
+        if fill is None:
+            param = columns.get(column) or unique(key, [*params, "in_channels"])
+            params.setdefault(param, index)
+            columns[column] = param
+            fill = f"${param}"
+        fills.append(fill)
+    name = unique(_block_stem(first.entries[0]), [*KIND_NAMES, *(each for each, _ in blocks)])
+    body = tuple(_anonymous(entry) for entry in _fill(first.entries, iter(fills)))
+    uses: list[tuple[_Unit, Layer]] = []
+    for unit in units:
+        merge = unit.owner[unit.start]
+        args = tuple((param, unit.slots[index]) for param, index in params.items())
+        uses.append((unit, Layer(kind=name, fields=args, name=merge.name, comment=merge.comment)))
+    return name, Block(tuple(params), body), uses
+
+
+def _derived(column: tuple[object, ...], known: dict[tuple[object, ...], str]) -> str | None:
+    """``${param * k}`` when the column is a whole multiple k ≥ 2 of a parameter's column."""
+    values = [value for value in column if isinstance(value, int)]
+    if len(values) != len(column):
+        return None
+    for other, param in known.items():
+        bases = [base for base in other if isinstance(base, int) and base > 0]
+        if len(bases) != len(other) or values[0] % bases[0]:
+            continue
+        factor = values[0] // bases[0]
+        if factor >= 2 and all(a == factor * b for a, b in zip(values, bases, strict=True)):
+            return f"${{{param} * {factor}}}"
+    return None
+
+
+def _slot_keys(entries: Sequence[Entry]) -> Iterator[str]:
+    """The field names of the open slots, in the order `_shape` opens them."""
+    for entry in entries:
+        if isinstance(entry, Layer):
+            yield from (key for key, value in entry.fields if _is_open(value))
+        else:
+            for _, body in entry.branches:
+                yield from _slot_keys(body)
+
+
+def _fill(entries: Sequence[Entry], fills: Iterator[Value]) -> list[Entry]:
+    """The entries with their open slots set, in order, from ``fills``."""
+    filled: list[Entry] = []
+    for entry in entries:
+        if isinstance(entry, Layer):
+            fields = tuple(
+                (key, next(fills) if _is_open(value) else value) for key, value in entry.fields
+            )
+            filled.append(replace(entry, fields=fields))
+        else:
+            branches = tuple((name, _fill(body, fills)) for name, body in entry.branches)
+            filled.append(replace(entry, branches=branches))  # type: ignore[arg-type]
+    return filled
+
+
+def _anonymous(entry: Entry) -> Entry:
+    """The entry without names or comments (a block's layers take convcost's names)."""
+    if isinstance(entry, Merge):
+        branches = tuple(
+            (name, tuple(_anonymous(each) for each in body)) for name, body in entry.branches
+        )
+        return replace(entry, branches=branches, name=None, comment=None)
+    return replace(entry, name=None, comment=None)
+
+
+def _block_stem(merge: Entry) -> str:
+    assert isinstance(merge, Merge)
+    identity = any(not body for _, body in merge.branches)
+    match merge.kind, identity:
+        case "add", True:
+            return "residual"
+        case "add", False:
+            return "residual_proj"
+        case "concat", True:
+            return "dense"
+        case "multiply", True:
+            return "gated"
+    return merge.kind + "_block"
+
+
+def _runs(entries: Sequence[Entry]) -> tuple[Entry, ...]:
+    """Equal entries in a row (names aside) as one entry with ``repeat``."""
+    result: list[Entry] = []
+    for entry in entries:
+        if result and _same(result[-1], entry):
+            last = result[-1]
+            result[-1] = replace(last, repeat=last.repeat + entry.repeat, name=None, comment=None)
+        else:
+            result.append(entry)
+    return tuple(result)
+
+
+def _same(a: Entry, b: Entry) -> bool:
+    """Whether two entries are equal but for names, comments and repeat counts."""
+    slots_a: list[Value] = []
+    slots_b: list[Value] = []
+    shape_a = _shape(replace(a, repeat=1), slots_a)
+    shape_b = _shape(replace(b, repeat=1), slots_b)
+    return shape_a == shape_b and _hashable(slots_a) == _hashable(slots_b)

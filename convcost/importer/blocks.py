@@ -47,22 +47,26 @@ def compress(document: Document) -> Document:
     """``document`` with repeated units as blocks and runs of equal entries as ``repeat:``."""
     top = [_mutable(entry) for entry in document.layers]
     blocks: list[tuple[str, Block]] = []
-    height = 1
-    while height <= max((_height(entry) for entry in _walk(top)), default=0):
+    settled: set[int] = set()
+    """The merges (by id) found not worth a block: leaves for the merges around them."""
+    while True:
         groups: dict[object, list[_Unit]] = {}
         for owner in _lists(top):
-            for unit in _units(owner, height):
+            for unit in _units(owner, settled):
                 groups.setdefault(unit.shape, []).append(unit)
+        if not groups:
+            break
         uses: list[tuple[_Unit, Layer]] = []
         for units in groups.values():
             if _worth_a_block(units):
                 name, block, placed = _make_block(units, blocks)
                 blocks.append((name, block))
                 uses.extend(placed)
+            else:
+                settled.update(id(unit.owner[unit.start]) for unit in units)
         # From the last span of each list back, so the spans before keep their indices.
         for unit, use in sorted(uses, key=lambda pair: -pair[0].start):
             unit.owner[unit.start : unit.stop] = [use]
-        height += 1
     layers = _runs(_freeze(top))
     frozen = tuple(
         (name, Block(block.params, _runs(_freeze(block.layers)))) for name, block in blocks
@@ -108,19 +112,25 @@ def _walk(entries: Sequence[Entry]) -> Iterator[Entry]:
                 yield from _walk(body)
 
 
-def _height(entry: Entry) -> int:
-    """How deep merges nest in ``entry``: 0 for a layer or a block use, 1 for a plain merge."""
-    if isinstance(entry, Layer):
-        return 0
-    return 1 + max((_height(each) for _, body in entry.branches for each in body), default=0)
+def _innermost(entry: Entry, settled: set[int]) -> bool:
+    """Whether ``entry`` is a merge still open to grouping with none such inside it."""
+    return (
+        isinstance(entry, Merge)
+        and id(entry) not in settled
+        and not any(
+            isinstance(each, Merge) and id(each) not in settled
+            for each in _walk([each for _, body in entry.branches for each in body])
+        )
+    )
 
 
-def _units(owner: list[Entry], height: int) -> Iterator[_Unit]:
+def _units(owner: list[Entry], settled: set[int]) -> Iterator[_Unit]:
+    """The units of a list whose merges are innermost (groups form from the inside out)."""
     index = 0
     while index < len(owner):
         entry = owner[index]
         stop = index + 1
-        if isinstance(entry, Merge) and _height(entry) == height:
+        if _innermost(entry, settled):
             while stop < len(owner) and _is_activation(owner[stop]):
                 stop += 1
             slots: list[Value] = []
@@ -279,9 +289,11 @@ def _block_stem(merge: Entry) -> str:
             return "residual_proj"
         case "concat", True:
             return "dense"
+        case "concat", False:
+            return "towers"
         case "multiply", True:
             return "gated"
-    return merge.kind + "_block"
+    return "product"
 
 
 def _runs(entries: Sequence[Entry]) -> tuple[Entry, ...]:

@@ -88,12 +88,31 @@ def googlenet() -> Graph:
 
     def basic(name: str, x: str, out: int, kernel: int = 1, stride: int = 1) -> str:
         pad = kernel // 2
-        x = b.layer(f"{name}_conv", x, "conv", "Conv", out=out, kernel=kernel, stride=stride, padding=pad, bias=False)
+        x = b.layer(
+            f"{name}_conv",
+            x,
+            "conv",
+            "Conv",
+            out=out,
+            kernel=kernel,
+            stride=stride,
+            padding=pad,
+            bias=False,
+        )
         x = b.layer(f"{name}_bn", x, "batchnorm", "BatchNormalization", eps=0.001)
         return b.layer(f"{name}_relu", x, "relu", "Relu")
 
     def pool(name: str, x: str, kernel: int, stride: int, padding: int = 0) -> str:
-        return b.layer(name, x, "maxpool", "MaxPool", kernel=kernel, stride=stride, padding=padding, ceil_mode=True)
+        return b.layer(
+            name,
+            x,
+            "maxpool",
+            "MaxPool",
+            kernel=kernel,
+            stride=stride,
+            padding=padding,
+            ceil_mode=True,
+        )
 
     x = basic("conv1", INPUT, 64, 7, 2)
     x = pool("maxpool1", x, 3, 2)
@@ -133,7 +152,9 @@ def googlenet() -> Graph:
 def densenet121() -> Graph:
     """torchvision's densenet121: each dense layer concatenates its input and 32 new maps."""
     b = Builder()
-    x = b.layer("features_conv0", INPUT, "conv", "Conv", out=64, kernel=7, stride=2, padding=3, bias=False)
+    x = b.layer(
+        "features_conv0", INPUT, "conv", "Conv", out=64, kernel=7, stride=2, padding=3, bias=False
+    )
     x = b.layer("features_norm0", x, "batchnorm", "BatchNormalization")
     x = b.layer("features_relu0", x, "relu", "Relu")
     x = b.layer("features_pool0", x, "maxpool", "MaxPool", kernel=3, stride=2, padding=1)
@@ -168,7 +189,9 @@ def mobilenet_v3_small() -> Graph:
     """torchvision's mobilenet_v3_small: squeeze-and-excitation gates (a multiply of the
     input with a hard-sigmoid gate) inside inverted residuals (an add with the input)."""
     b = Builder()
-    x = b.layer("features_0_0", INPUT, "conv", "Conv", out=16, kernel=3, stride=2, padding=1, bias=False)
+    x = b.layer(
+        "features_0_0", INPUT, "conv", "Conv", out=16, kernel=3, stride=2, padding=1, bias=False
+    )
     x = b.layer("features_0_1", x, "batchnorm", "BatchNormalization", eps=0.001)
     x = b.layer("features_0_2", x, "hardswish", "HardSwish")
     settings = (  # input, kernel, expanded, out, SE, hard-swish, stride: as tests/torch_models.py
@@ -192,7 +215,16 @@ def mobilenet_v3_small() -> Graph:
             y = b.layer(p + "0_0", y, "conv", "Conv", out=expanded, kernel=1, bias=False)
             y = b.layer(p + "0_1", y, "batchnorm", "BatchNormalization", eps=0.001)
             y = b.layer(p + "0_2", y, act)
-        y = b.layer(p + "1_0", y, "depthwise", "Conv", kernel=kernel, stride=stride, padding=(kernel - 1) // 2, bias=False)
+        y = b.layer(
+            p + "1_0",
+            y,
+            "depthwise",
+            "Conv",
+            kernel=kernel,
+            stride=stride,
+            padding=(kernel - 1) // 2,
+            bias=False,
+        )
         y = b.layer(p + "1_1", y, "batchnorm", "BatchNormalization", eps=0.001)
         y = b.layer(p + "1_2", y, act)
         if se:

@@ -22,7 +22,7 @@ from convcost.errors import ModelError
 from convcost.importer.blocks import compress
 from convcost.importer.graph import INPUT, Graph, Node
 from convcost.importer.writer import Document, Entry, Layer, Merge, Value, unique, write
-from convcost.limits import MAX_NAME_LENGTH, MAX_NETWORK_DEPTH
+from convcost.limits import MAX_NAME_LENGTH, MAX_NESTING
 
 __all__ = ["to_spec"]
 
@@ -54,6 +54,11 @@ def _node(node: Node) -> str:
     name = node.origin.name if len(node.origin.name) <= 200 else node.origin.name[:200] + "…"
     return f"node {json.dumps(name)} ({node.origin.op_type})"
 
+
+MAX_MERGE_NESTING = (MAX_NESTING - 6) // 3
+"""How deep merge blocks may nest in a spec: each takes three levels of YAML (the entry, its
+branches, a branch's list) below the top two (the spec, `layers`), and the deepest layer needs
+four (the entry, its fields, a list per axis, an axis's padding pair): 19."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -128,10 +133,10 @@ class _Structurer:
 
     def _sequence(self, start: str, end: str, nesting: int) -> list[Entry]:
         """The entries computing tensor ``end`` from tensor ``start``, which dominates it."""
-        if nesting > MAX_NETWORK_DEPTH:
+        if nesting > MAX_MERGE_NESTING:
             raise ModelError(
-                f"{_node(self.nodes[end])}: merge blocks nest more than {MAX_NETWORK_DEPTH} "
-                "deep here, more than a spec may"
+                f"{_node(self.nodes[end])}: merge blocks nest more than {MAX_MERGE_NESTING} deep "
+                f"here, and a spec nests lists and mappings at most {MAX_NESTING} levels deep"
             )
         backwards: list[Entry] = []
         tensor = end

@@ -344,3 +344,49 @@ def test_floats_read_back_as_the_same_float(value: float) -> None:
 def test_strings_read_back_as_the_same_string(value: str) -> None:
     assert yaml.safe_load(f"key: {scalar(value)}") == {"key": value}
     assert yaml.safe_load(f"{{key: {scalar(value)}}}") == {"key": value}
+
+
+def test_default_fields_are_left_out_and_per_axis_lists_of_one_value_shortened() -> None:
+    b = Builder()
+    x = b.layer(
+        "c",
+        INPUT,
+        "conv",
+        "Conv",
+        out=4,
+        kernel=[3, 3],
+        stride=[1, 1],
+        padding=[[1, 1], [1, 1]],
+        dilation=1,
+        groups=1,
+        bias=True,
+    )
+    x = b.layer(
+        "t", x, "conv", "Conv", out=4, kernel=2, stride=2, padding=[[0, 1], [0, 1]], bias=False
+    )
+    x = b.layer(
+        "p", x, "maxpool", "MaxPool", kernel=[2, 2], stride=[2, 2], padding=[0, 0], ceil_mode=False
+    )
+    x = b.layer("q", x, "avgpool", "AveragePool", kernel=2, stride=1)
+    text = to_spec(b.graph("tidy", (3, 9, 9), x))
+    assert text.split("layers:\n")[1] == (
+        "  - conv: {out: 4, kernel: 3, padding: 1}  # /c/Conv\n"
+        "    name: c\n"
+        "  - conv: {out: 4, kernel: 2, stride: 2, padding: [[0, 1], [0, 1]], bias: false}  # /t/Conv\n"
+        "    name: t\n"
+        "  - maxpool: {kernel: 2}  # /p/MaxPool\n"
+        "    name: p\n"
+        "  - avgpool: {kernel: 2, stride: 1}  # /q/AveragePool\n"
+        "    name: q\n"
+    )
+    explicit = convcost.parse_spec(
+        """
+input: [3, 9, 9]
+layers:
+  - conv: {out: 4, kernel: [3, 3], stride: [1, 1], padding: [[1, 1], [1, 1]], dilation: 1, groups: 1, bias: true}
+  - conv: {out: 4, kernel: 2, stride: 2, padding: [[0, 1], [0, 1]], bias: false}
+  - maxpool: {kernel: [2, 2], stride: [2, 2], padding: [0, 0], ceil_mode: false}
+  - avgpool: {kernel: 2, stride: 1}
+"""
+    )
+    assert _rows(convcost.analyze(convcost.parse_spec(text))) == _rows(convcost.analyze(explicit))

@@ -16,7 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from convcost.importer.writer import Block, Document, Entry, Layer, Merge, Value, unique
+from convcost.importer.writer import (
+    Block,
+    Document,
+    Entry,
+    Layer,
+    Merge,
+    Value,
+    group_name,
+    unique,
+)
 from convcost.kinds import KIND_NAMES
 
 ACTIVATIONS = frozenset(
@@ -212,7 +221,7 @@ def _make_block(
         if len(set(column)) == 1:
             fills.append(first.slots[index])
             continue
-        fill = _derived(column, columns)
+        fill = _derived(column, {c: p for c, p in columns.items() if p.rstrip("0123456789") == key})
         if fill is None:
             param = columns.get(column) or unique(key, [*params, "in_channels"])
             params.setdefault(param, index)
@@ -225,7 +234,8 @@ def _make_block(
     for unit in units:
         merge = unit.owner[unit.start]
         args = tuple((param, unit.slots[index]) for param, index in params.items())
-        uses.append((unit, Layer(kind=name, fields=args, name=merge.name, comment=merge.comment)))
+        named = group_name([each.name for each in _walk(unit.entries)]) or merge.name
+        uses.append((unit, Layer(kind=name, fields=args, name=named, comment=merge.comment)))
     return name, Block(tuple(params), body), uses
 
 
@@ -297,15 +307,19 @@ def _block_stem(merge: Entry) -> str:
 
 
 def _runs(entries: Sequence[Entry]) -> tuple[Entry, ...]:
-    """Equal entries in a row (names aside) as one entry with ``repeat``."""
-    result: list[Entry] = []
+    """Equal entries in a row (names aside) as one entry with ``repeat``, named by what their
+    names share (``layer1`` for ``layer1_1`` and ``layer1_2``)."""
+    runs: list[tuple[Entry, list[str | None]]] = []
     for entry in entries:
-        if result and _same(result[-1], entry):
-            last = result[-1]
-            result[-1] = replace(last, repeat=last.repeat + entry.repeat, name=None, comment=None)
+        if runs and _same(runs[-1][0], entry):
+            last, names = runs[-1]
+            runs[-1] = (replace(last, repeat=last.repeat + entry.repeat), [*names, entry.name])
         else:
-            result.append(entry)
-    return tuple(result)
+            runs.append((entry, [entry.name]))
+    return tuple(
+        entry if len(names) == 1 else replace(entry, name=group_name(names), comment=None)
+        for entry, names in runs
+    )
 
 
 def _same(a: Entry, b: Entry) -> bool:

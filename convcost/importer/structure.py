@@ -22,7 +22,16 @@ from dataclasses import replace
 from convcost.errors import ModelError
 from convcost.importer.blocks import compress
 from convcost.importer.graph import INPUT, Graph, Node
-from convcost.importer.writer import Document, Entry, Layer, Merge, Value, unique, write
+from convcost.importer.writer import (
+    Document,
+    Entry,
+    Layer,
+    Merge,
+    Value,
+    common_prefix,
+    unique,
+    write,
+)
 from convcost.kinds import KINDS, Field
 from convcost.limits import MAX_NAME_LENGTH, MAX_NESTING
 
@@ -46,7 +55,10 @@ def to_spec(graph: Graph, *, flat: bool = False, source: str | None = None) -> s
             f"output, the first {_node(first)}"
         )
     document = Document(
-        name=graph.name, input_shape=graph.input_shape, layers=tuple(layers), header=tuple(header)
+        name=_model_name(graph.name),
+        input_shape=graph.input_shape,
+        layers=tuple(layers),
+        header=tuple(header),
     )
     if not flat:
         document = compress(document)
@@ -113,6 +125,12 @@ def _one_value(value: Value) -> Value:
 def _equal(a: object, b: object) -> bool:
     """Equal and of the same type (``True`` is not ``1`` here)."""
     return type(a) is type(b) and a == b
+
+
+def _model_name(name: str) -> str:
+    """The graph's name as a spec name: printable, trimmed, at most 128 characters."""
+    printable = "".join(c if c.isprintable() else "_" for c in name).strip()
+    return printable[:MAX_NAME_LENGTH].strip() or "model"
 
 
 def _node(node: Node) -> str:
@@ -279,15 +297,12 @@ def _spec_names(names: Iterable[str]) -> dict[str, str]:
     return result
 
 
-_SEPARATOR = re.compile(r"[_-]")
-
-
 def branch_names(kind: str, merge_name: str, bodies: list[list[Entry]]) -> list[str]:
     """Readable, stable branch names: an identity branch is ``shortcut`` in an add and
     ``identity`` otherwise; any other is its first layer's name without the prefix it shares
     with the other branches' first layers and the merge (``layer1_0_conv1`` → ``conv1``)."""
     firsts = [body[0].name or body[0].kind for body in bodies if body]
-    prefix = _common_prefix([*firsts, merge_name])
+    prefix = common_prefix([*firsts, merge_name])
     names: list[str] = []
     for body in bodies:
         if not body:
@@ -297,18 +312,3 @@ def branch_names(kind: str, merge_name: str, bodies: list[list[Entry]]) -> list[
             stem = first[len(prefix) :] or first
         names.append(unique(stem, names))
     return names
-
-
-def _common_prefix(names: list[str]) -> str:
-    """The longest prefix of every name that ends at a separator (``_`` or ``-``)."""
-    if len(names) < 2:
-        return ""
-    shortest = min(len(name) for name in names)
-    end = 0
-    for index in range(shortest):
-        letters = {name[index] for name in names}
-        if len(letters) != 1:
-            break
-        if _SEPARATOR.fullmatch(names[0][index]):
-            end = index + 1
-    return names[0][:end]

@@ -32,9 +32,19 @@ class Builder:
         return Graph(name, shape, tuple(self.nodes), output, notes)
 
 
-def resnet50() -> Graph:
-    """torchvision's resnet50 (v1.5: the stride on each first bottleneck's 3×3 conv)."""
+def resnet50(*, terse: bool = False) -> Graph:
+    """torchvision's resnet50 (v1.5: the stride on each first bottleneck's 3×3 conv).
+
+    ``terse`` spells the fields as another exporter might: no stride of 1, kernels per axis.
+    """
     b = Builder()
+
+    def strided(stride: int) -> dict[str, object]:
+        return {} if terse and stride == 1 else {"stride": stride}
+
+    def square(size: int) -> object:
+        return [size, size] if terse else size
+
     x = b.layer("conv1", INPUT, "conv", "Conv", out=64, kernel=7, stride=2, padding=3, bias=False)
     x = b.layer("bn1", x, "batchnorm", "BatchNormalization")
     x = b.layer("relu", x, "relu", "Relu")
@@ -52,8 +62,8 @@ def resnet50() -> Graph:
                 "conv",
                 "Conv",
                 out=mid,
-                kernel=3,
-                stride=stride,
+                kernel=square(3),
+                **strided(stride),
                 padding=1,
                 bias=False,
             )
@@ -69,8 +79,8 @@ def resnet50() -> Graph:
                     "conv",
                     "Conv",
                     out=mid * 4,
-                    kernel=1,
-                    stride=stride,
+                    kernel=square(1),
+                    **strided(stride),
                     bias=False,
                 )
                 shortcut = b.layer(p + "downsample_1", shortcut, "batchnorm", "BatchNormalization")

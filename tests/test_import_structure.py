@@ -97,6 +97,11 @@ def test_resnet50_becomes_two_blocks_and_repeats() -> None:
     assert '- conv: {out: "${out * 4}", kernel: 1, stride: $stride, bias: false}' in text
 
 
+def test_fields_spelled_differently_give_the_same_spec() -> None:
+    # no `stride: 1` and `kernel: [3, 3]` in the terse graph: the spec is the same, byte for byte
+    assert to_spec(import_graphs.resnet50(terse=True)) == to_spec(import_graphs.resnet50())
+
+
 def test_densenet_layers_repeat_within_each_dense_block() -> None:
     text = to_spec(import_graphs.densenet121())
     assert [line.strip() for line in text.splitlines() if "repeat" in line] == [

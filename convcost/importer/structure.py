@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from convcost.errors import ModelError
 from convcost.importer.blocks import compress
+from convcost.importer.fields import complete, tidy
 from convcost.importer.graph import INPUT, Graph, Node
 from convcost.importer.writer import (
     Document,
@@ -32,7 +33,6 @@ from convcost.importer.writer import (
     unique,
     write,
 )
-from convcost.kinds import KINDS, Field
 from convcost.limits import MAX_NAME_LENGTH, MAX_NESTING
 
 __all__ = ["to_spec"]
@@ -65,66 +65,12 @@ def to_spec(graph: Graph, *, flat: bool = False, source: str | None = None) -> s
     return write(
         replace(
             document,
-            layers=_tidy(document.layers),
+            layers=tidy(document.layers),
             blocks=tuple(
-                (name, replace(block, layers=_tidy(block.layers)))
-                for name, block in document.blocks
+                (name, replace(block, layers=tidy(block.layers))) for name, block in document.blocks
             ),
         )
     )
-
-
-def _tidy(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
-    """The entries without fields that equal their default (``stride: 1``, ``bias: true``),
-    and with lists of one value written as that value (``kernel: [3, 3]`` → 3)."""
-    tidied: list[Entry] = []
-    for entry in entries:
-        if isinstance(entry, Merge):
-            branches = tuple((name, _tidy(body)) for name, body in entry.branches)
-            tidied.append(replace(entry, branches=branches))
-            continue
-        kind = KINDS.get(entry.kind)
-        if kind is None:  # a block's use: its arguments stay as they are
-            tidied.append(entry)
-            continue
-        known = {field.name: field for field in kind.fields}
-        given = {key: _one_value(value) for key, value in entry.fields}
-        fields = [
-            (key, given[key] if key in known else value)
-            for key, value in entry.fields
-            if not _is_default(key, given, known)
-        ]
-        tidied.append(replace(entry, fields=tuple(fields)))
-    return tuple(tidied)
-
-
-def _is_default(key: str, given: dict[str, Value], known: dict[str, Field]) -> bool:
-    field = known.get(key)
-    if field is None or field.required:
-        return False
-    if field.default_note:  # a pool's stride defaults to its kernel
-        return key == "stride" and "kernel" in given and _equal(given[key], given["kernel"])
-    return _equal(given[key], field.default)
-
-
-def _one_value(value: Value) -> Value:
-    """A per-axis list whose items are all the same (a padding pair counts as its value when
-    both sides are equal) as that one item."""
-    if not isinstance(value, list) or not value:
-        return value
-    items = [
-        item[0] if isinstance(item, list) and len(item) == 2 and _equal(item[0], item[1]) else item
-        for item in value
-    ]
-    first = items[0]
-    if isinstance(first, int) and all(_equal(item, first) for item in items):
-        return first
-    return value
-
-
-def _equal(a: object, b: object) -> bool:
-    """Equal and of the same type (``True`` is not ``1`` here)."""
-    return type(a) is type(b) and a == b
 
 
 def _model_name(name: str) -> str:
@@ -256,7 +202,7 @@ class _Structurer:
         assert isinstance(fields, Mapping), node
         return Layer(
             kind=kind,
-            fields=tuple((str(key), _value(value)) for key, value in fields.items()),
+            fields=complete(kind, {str(key): _value(value) for key, value in fields.items()}),
             name=self.names[node.name],
             comment=_comment(node),
         )

@@ -67,34 +67,41 @@ def test_the_same_graph_gives_the_same_bytes(model: str, flat: bool) -> None:
     assert to_spec(build(), flat=flat) == to_spec(build(), flat=flat)
 
 
-def test_resnet50_becomes_two_blocks_and_repeats() -> None:
+def test_resnet50_becomes_bottleneck_blocks_in_stages() -> None:
     text = to_spec(import_graphs.resnet50())
     flat = to_spec(import_graphs.resnet50(), flat=True)
-    # 71 lines against 386 flat (the hand-written zoo spec has 66)
-    assert (len(text.splitlines()), len(flat.splitlines())) == (71, 386)
-    spec_layers = text.split("\nlayers:\n")[1]
-    assert spec_layers.count("- residual_proj: ") == 4  # each stage's first bottleneck
-    assert [line.strip() for line in spec_layers.splitlines() if "repeat" in line] == [
-        "repeat: 2",  # layer1: 3 bottlenecks
-        "repeat: 3",  # layer2: 4
-        "repeat: 5",  # layer3: 6
-        "repeat: 2",  # layer4: 3
-    ]
+    # 65 lines against 386 flat (the hand-written zoo spec has 66)
+    assert (len(text.splitlines()), len(flat.splitlines())) == (65, 386)
     assert "  residual_proj:\n    params: {out: null, stride: null}\n" in text
+    assert '- conv: {out: "${out * 4}", kernel: 1, stride: $stride, bias: false}' in text
+    assert "  residual:\n    params: {out: null}\n" in text
+    assert (
+        "  stage:\n"
+        "    params: {out: null, stride: null, count: null}\n"
+        "    layers:\n"
+        "      - residual_proj: {out: $out, stride: $stride}\n"
+        "      - residual: {out: $out}\n"
+        "        repeat: $count\n"
+    ) in text
+    # torchvision's stages: 3, 4, 6 and 3 bottlenecks, the first with a projection shortcut;
+    # a stage is named by what its nodes' names share
+    assert (
+        "  - stage: {out: 64, stride: 1, count: 2}\n"
+        "    name: layer1\n"
+        "  - stage: {out: 128, stride: 2, count: 3}\n"
+        "    name: layer2\n"
+        "  - stage: {out: 256, stride: 2, count: 5}\n"
+        "    name: layer3\n"
+        "  - stage: {out: 512, stride: 2, count: 2}\n"
+        "    name: layer4\n"
+    ) in text
     report = convcost.analyze(convcost.parse_spec(text))
-    # a use is named by what its nodes' names share, a run by what the uses' names share
-    stages = [block.path for block in report.blocks if block.path.count(".") == 0]
-    assert stages == [
-        "layer1_0",
+    assert [block.path for block in report.blocks if "." not in block.path] == [
         "layer1",
-        "layer2_0",
         "layer2",
-        "layer3_0",
         "layer3",
-        "layer4_0",
         "layer4",
     ]
-    assert '- conv: {out: "${out * 4}", kernel: 1, stride: $stride, bias: false}' in text
 
 
 def test_fields_spelled_differently_give_the_same_spec() -> None:
@@ -105,12 +112,15 @@ def test_fields_spelled_differently_give_the_same_spec() -> None:
 def test_densenet_layers_repeat_within_each_dense_block() -> None:
     text = to_spec(import_graphs.densenet121())
     assert [line.strip() for line in text.splitlines() if "repeat" in line] == [
-        "repeat: 6",
-        "repeat: 12",
-        "repeat: 24",
-        "repeat: 16",
+        "repeat: $count",  # a transition, then a dense block
+        "repeat: 6",  # the first dense block
     ]
     assert "    layers:\n      - concat:\n          identity: []\n          norm1:\n" in text
+    assert (
+        "  - stage: {out: 128, count: 12}\n"
+        "  - stage: {out: 256, count: 24}\n"
+        "  - stage: {out: 512, count: 16}\n"
+    ) in text
 
 
 def test_a_unet_nests_its_skips_and_keeps_the_concat_order() -> None:

@@ -28,10 +28,12 @@ from convcost.importer.writer import (
 )
 from convcost.kinds import KIND_NAMES
 
-ACTIVATIONS = frozenset(
+TRAILING = frozenset(
     {"relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid"}
+    | {"channel_shuffle"}
 )
-"""Kinds a unit takes along after its merge (ResNet's ReLU after the add)."""
+"""Kinds a unit takes along after its merge (ResNet's ReLU after the add, ShuffleNet's
+channel shuffle after the concat)."""
 
 _OPEN = "#"
 """Stands for an integer field in a unit's shape."""
@@ -76,6 +78,8 @@ def compress(document: Document) -> Document:
         # From the last span of each list back, so the spans before keep their indices.
         for unit, use in sorted(uses, key=lambda pair: -pair[0].start):
             unit.owner[unit.start : unit.stop] = [use]
+    _collapse(top)
+    _stages(top, blocks)
     layers = _runs(_freeze(top))
     frozen = tuple(
         (name, Block(block.params, _runs(_freeze(block.layers)))) for name, block in blocks
@@ -149,7 +153,7 @@ def _units(owner: list[Entry], settled: set[int]) -> Iterator[_Unit]:
 
 
 def _is_activation(entry: Entry) -> bool:
-    return isinstance(entry, Layer) and entry.kind in ACTIVATIONS and entry.repeat == 1
+    return isinstance(entry, Layer) and entry.kind in TRAILING and entry.repeat == 1
 
 
 def _is_open(value: Value) -> bool:
@@ -175,9 +179,11 @@ def _shape(entry: Entry, slots: list[Value]) -> object:
                 fields.append((key, _OPEN))
             else:
                 fields.append((key, _hashable(value)))
-        return ("layer", entry.kind, tuple(fields), entry.repeat)
+        slots.append(entry.repeat)
+        return ("layer", entry.kind, tuple(fields))
     branches = tuple(tuple(_shape(each, slots) for each in body) for _, body in entry.branches)
-    return ("merge", entry.kind, branches, entry.repeat)
+    slots.append(entry.repeat)
+    return ("merge", entry.kind, branches)
 
 
 def _exact(unit: _Unit) -> object:
@@ -205,37 +211,110 @@ def _worth_a_block(units: list[_Unit]) -> bool:
     return places >= 2 or (longest >= 2 and units[0].stop - units[0].start > 1)
 
 
+MAX_PERIOD = 12
+"""The longest sequence of entries `_stages` looks for."""
+MAX_STAGES = 16
+"""How many stage blocks `_stages` makes at most (each pass reads the whole tree)."""
+
+
+def _stages(top: list[Entry], blocks: list[tuple[str, Block]]) -> None:
+    """Make blocks of sequences seen at two places or more that hold a merge or a block's use
+    (a ResNet stage: its first bottleneck, then the others repeated; SqueezeNet's squeeze and
+    fire), the sequence that covers the most entries first. Stages hold no stages."""
+    stages: set[str] = set()
+    for _ in range(MAX_STAGES):
+        best: tuple[int, list[_Unit]] | None = None
+        for period in range(2, MAX_PERIOD + 1):
+            units_of = {name for name, _ in blocks if name not in stages}
+            for units in _windows(top, period, units_of, stages).values():
+                score = (len(units) - 1) * period
+                if len(units) >= 2 and (best is None or score > best[0]):
+                    best = (score, units)
+        if best is None:
+            return
+        name, block, uses = _make_block(best[1], blocks, stem="stage")
+        blocks.append((name, block))
+        stages.add(name)
+        for unit, use in sorted(uses, key=lambda pair: -pair[0].start):
+            unit.owner[unit.start : unit.stop] = [use]
+        _collapse(top)
+
+
+def _windows(
+    top: list[Entry], period: int, units: set[str], stages: set[str]
+) -> dict[object, list[_Unit]]:
+    """Every sequence of ``period`` entries that ends with a merge or a unit's use (the layers
+    that lead into a run of units, as a MobileNet stage's first block) and holds no stage, by
+    shape; in each list, the sequences of one shape that do not overlap, from the left."""
+    groups: dict[object, list[_Unit]] = {}
+    for owner in _lists(top):
+        ends: dict[object, int] = {}
+        for start in range(len(owner) - period + 1):
+            window = owner[start : start + period]
+            last = window[-1]
+            if not (isinstance(last, Merge) or last.kind in units) or any(
+                entry.kind in stages for entry in _walk(window)
+            ):
+                continue
+            slots: list[Value] = []
+            shape = tuple(_shape(entry, slots) for entry in window)
+            if start < ends.get(shape, 0):
+                continue
+            ends[shape] = start + period
+            groups.setdefault(shape, []).append(_Unit(owner, start, start + period, shape, slots))
+    return groups
+
+
+def _collapse(top: list[Entry]) -> None:
+    """Runs of equal entries as one entry with ``repeat``, in every list of the tree."""
+    for owner in list(_lists(top)):
+        owner[:] = _runs(owner)
+
+
 def _make_block(
-    units: list[_Unit], blocks: list[tuple[str, Block]]
+    units: list[_Unit], blocks: list[tuple[str, Block]], stem: str | None = None
 ) -> tuple[str, Block, list[tuple[_Unit, Layer]]]:
     """The block for a group of units, and the use of it that replaces each unit."""
     first = units[0]
     params: dict[str, int] = {}
     """Each parameter, and the slot whose values it takes."""
-    columns: dict[tuple[object, ...], str] = {}
+    columns: dict[str, dict[tuple[object, ...], str]] = {}
+    """The parameters by kind of field (``out``, ``stride``) and the values they take: one
+    parameter for equal columns of one kind, never across kinds (a stride is not a count)."""
     fills: list[Value] = []
     keys = iter(_slot_keys(first.entries))
     for index in range(len(first.slots)):
-        key = next(keys)
+        key = next(keys).rstrip("0123456789") or "n"  # `out2` of an inner block is an `out`
         column = tuple(_hashable(unit.slots[index]) for unit in units)
         if len(set(column)) == 1:
             fills.append(first.slots[index])
             continue
-        fill = _derived(column, {c: p for c, p in columns.items() if p.rstrip("0123456789") == key})
+        known = columns.setdefault(key, {})
+        fill = _derived(column, known)
         if fill is None:
-            param = columns.get(column) or unique(key, [*params, "in_channels"])
+            param = known.get(column) or unique(key, [*params, "in_channels"])
             params.setdefault(param, index)
-            columns[column] = param
+            known[column] = param
             fill = f"${param}"
         fills.append(fill)
-    name = unique(_block_stem(first.entries[0]), [*KIND_NAMES, *(each for each, _ in blocks)])
+    name = unique(stem or _block_stem(first.entries[0]), [*KIND_NAMES, *(n for n, _ in blocks)])
     body = tuple(_anonymous(entry) for entry in _fill(first.entries, iter(fills)))
     uses: list[tuple[_Unit, Layer]] = []
+    seen: dict[tuple[int, str | None], int] = {}
     for unit in units:
-        merge = unit.owner[unit.start]
+        first_entry = unit.owner[unit.start]
         args = tuple((param, unit.slots[index]) for param, index in params.items())
-        named = group_name([each.name for each in _walk(unit.entries)]) or merge.name
-        uses.append((unit, Layer(kind=name, fields=args, name=named, comment=merge.comment)))
+        named = group_name([each.name for each in _walk(unit.entries)], partial=True)
+        if stem is None:  # a merge and what follows it: named and placed by the merge
+            named = named or first_entry.name
+        comment = first_entry.comment if stem is None else None
+        uses.append((unit, Layer(kind=name, fields=args, name=named, comment=comment)))
+        seen[id(unit.owner), named] = seen.get((id(unit.owner), named), 0) + 1
+    # a name two uses in one list would share says less than convcost's own: stage1, stage2
+    uses = [
+        (unit, use if seen[id(unit.owner), use.name] == 1 else replace(use, name=None))
+        for unit, use in uses
+    ]
     return name, Block(tuple(params), body), uses
 
 
@@ -255,27 +334,32 @@ def _derived(column: tuple[object, ...], known: dict[tuple[object, ...], str]) -
 
 
 def _slot_keys(entries: Sequence[Entry]) -> Iterator[str]:
-    """The field names of the open slots, in the order `_shape` opens them."""
+    """The names of the open slots, in the order `_shape` opens them (`count` for repeat)."""
     for entry in entries:
         if isinstance(entry, Layer):
             yield from (key for key, value in entry.fields if _is_open(value))
         else:
             for _, body in entry.branches:
                 yield from _slot_keys(body)
+        yield "count"
 
 
 def _fill(entries: Sequence[Entry], fills: Iterator[Value]) -> list[Entry]:
     """The entries with their open slots set, in order, from ``fills``."""
     filled: list[Entry] = []
     for entry in entries:
+        changed: Entry
         if isinstance(entry, Layer):
             fields = tuple(
                 (key, next(fills) if _is_open(value) else value) for key, value in entry.fields
             )
-            filled.append(replace(entry, fields=fields))
+            changed = replace(entry, fields=fields)
         else:
             branches = tuple((name, _fill(body, fills)) for name, body in entry.branches)
-            filled.append(replace(entry, branches=branches))  # type: ignore[arg-type]
+            changed = replace(entry, branches=branches)  # type: ignore[arg-type]
+        repeat = next(fills)
+        assert isinstance(repeat, int | str)
+        filled.append(replace(changed, repeat=repeat))
     return filled
 
 
@@ -311,9 +395,17 @@ def _runs(entries: Sequence[Entry]) -> tuple[Entry, ...]:
     names share (``layer1`` for ``layer1_1`` and ``layer1_2``)."""
     runs: list[tuple[Entry, list[str | None]]] = []
     for entry in entries:
-        if runs and _same(runs[-1][0], entry):
-            last, names = runs[-1]
-            runs[-1] = (replace(last, repeat=last.repeat + entry.repeat), [*names, entry.name])
+        last = runs[-1][0] if runs else None
+        if (
+            last is not None
+            and isinstance(last.repeat, int)
+            and isinstance(entry.repeat, int)
+            and _same(last, entry)
+        ):
+            runs[-1] = (
+                replace(last, repeat=last.repeat + entry.repeat),
+                [*runs[-1][1], entry.name],
+            )
         else:
             runs.append((entry, [entry.name]))
     return tuple(

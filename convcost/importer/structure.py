@@ -35,7 +35,7 @@ from convcost.importer.writer import (
 )
 from convcost.limits import MAX_NAME_LENGTH, MAX_NESTING
 
-__all__ = ["to_spec"]
+__all__ = ["spec_names", "to_spec"]
 
 
 def to_spec(graph: Graph, *, flat: bool = False, source: str | None = None) -> str:
@@ -113,7 +113,7 @@ class _Structurer:
             if node.name in self.live:
                 for tensor in dict.fromkeys(node.inputs):
                     self.consumers.setdefault(tensor, []).append(node)
-        self.names = _spec_names(node.name for node in graph.nodes if node.name in self.live)
+        self.names = spec_names(node.name for node in graph.nodes)
         self.visited: set[str] = set()
 
     def entries(self) -> tuple[list[Entry], list[Node]]:
@@ -231,7 +231,7 @@ def _comment(node: Node) -> str:
     return name if name.endswith(op_type) else f"{name} ({op_type})"
 
 
-def _spec_names(names: Iterable[str]) -> dict[str, str]:
+def spec_names(names: Iterable[str]) -> dict[str, str]:
     """A spec name for each node name: ``[A-Za-z0-9_-]`` (a dot separates a path), unique."""
     result: dict[str, str] = {}
     taken: set[str] = set()
@@ -241,6 +241,9 @@ def _spec_names(names: Iterable[str]) -> dict[str, str]:
         taken.add(clean)
         result[name] = clean
     return result
+
+
+_spec_names = spec_names  # the name convcost.importer (h-importcli) imports
 
 
 def branch_names(kind: str, merge_name: str, bodies: list[list[Entry]]) -> list[str]:

@@ -28,7 +28,8 @@ class Layer:
     """The layer's name; written only where it differs from the name convcost would give."""
     comment: str | None = None
     """A trailing comment (the source node), one line."""
-    repeat: int = 1
+    repeat: int | str = 1
+    """How many times the entry runs; a string in a block is a parameter (``$count``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ class Merge:
     branches: tuple[tuple[str, tuple[Entry, ...]], ...]
     name: str | None = None
     comment: str | None = None
-    repeat: int = 1
+    repeat: int | str = 1
 
 
 Entry = Layer | Merge
@@ -153,8 +154,8 @@ def _entries(entries: Sequence[Entry], depth: int) -> list[str]:
                         lines.extend(_entries(body, depth + 3))
                     else:
                         lines.append(f"{indent}{_INDENT * 2}{text(branch)}: []")
-        if entry.repeat > 1:
-            lines.append(f"{indent}  repeat: {entry.repeat}")
+        if entry.repeat != 1:
+            lines.append(f"{indent}  repeat: {scalar(entry.repeat)}")
         if name is not None:
             lines.append(f"{indent}  name: {text(name)}")
     return lines
@@ -222,10 +223,11 @@ def common_prefix(names: Sequence[str]) -> str:
     return names[0][:end]
 
 
-def group_name(names: Sequence[str | None]) -> str | None:
-    """A name for entries taken together: their names' common prefix without its separator
-    (``layer1`` for ``layer1_1`` and ``layer1_2``), or None."""
-    if any(name is None for name in names):
+def group_name(names: Sequence[str | None], *, partial: bool = False) -> str | None:
+    """A name for entries taken together: what two or more names share up to a separator
+    (``layer1`` for ``layer1_1`` and ``layer1_2``, or for ``layer1_0`` and ``layer1``), or
+    None; unless ``partial``, None as soon as one entry has no name."""
+    if not partial and None in names:
         return None
-    prefix = common_prefix([name for name in names if name is not None])
+    prefix = common_prefix([f"{name}_" for name in names if name is not None])
     return prefix[:-1] or None

@@ -22,6 +22,7 @@ from tests import import_graphs
 from tests.import_graphs import Builder
 
 ZOO_GRAPHS: dict[str, Callable[[], Graph]] = {
+    "resnet18": import_graphs.resnet18,  # add: the first stage without a projection
     "resnet50": import_graphs.resnet50,  # add: identity and projection shortcuts
     "googlenet": import_graphs.googlenet,  # concat of four towers
     "densenet121": import_graphs.densenet121,  # concat(x, f(x)), 58 times in a row
@@ -102,6 +103,23 @@ def test_resnet50_becomes_bottleneck_blocks_in_stages() -> None:
         "layer3",
         "layer4",
     ]
+
+
+def test_resnet18_stages_start_at_their_projection() -> None:
+    # the first stage has no projection: two identity blocks; every other stage is a
+    # projection block and an identity block, so a stage starts where the resolution changes
+    text = to_spec(import_graphs.resnet18())
+    assert (
+        "  - residual: {out: 64}\n"
+        "    repeat: 2\n"
+        "    name: layer1\n"
+        "  - stage: {out: 128}\n"
+        "    name: layer2\n"
+        "  - stage: {out: 256}\n"
+        "    name: layer3\n"
+        "  - stage: {out: 512}\n"
+        "    name: layer4\n"
+    ) in text
 
 
 def test_fields_spelled_differently_give_the_same_spec() -> None:

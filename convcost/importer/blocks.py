@@ -223,11 +223,16 @@ def _stages(top: list[Entry], blocks: list[tuple[str, Block]]) -> None:
     fire), the sequence that covers the most entries first. Stages hold no stages."""
     stages: set[str] = set()
     for _ in range(MAX_STAGES):
-        best: tuple[int, list[_Unit]] | None = None
+        best: tuple[tuple[int, bool], list[_Unit]] | None = None
+        units_of = {name for name, _ in blocks if name not in stages}
+        identities = {name for name, block in blocks if _has_identity(block.layers[0])}
         for period in range(2, MAX_PERIOD + 1):
-            units_of = {name for name, _ in blocks if name not in stages}
             for units in _windows(top, period, units_of, stages).values():
-                score = (len(units) - 1) * period
+                # the most entries covered; of those, a stage that does not start with a unit
+                # that keeps its input's shape (ResNet-18's stages start at their projection)
+                first = units[0].entries[0]
+                opens = not (_has_identity(first) or first.kind in identities)
+                score = ((len(units) - 1) * period, opens)
                 if len(units) >= 2 and (best is None or score > best[0]):
                     best = (score, units)
         if best is None:
@@ -304,9 +309,11 @@ def _make_block(
     for unit in units:
         first_entry = unit.owner[unit.start]
         args = tuple((param, unit.slots[index]) for param, index in params.items())
-        named = group_name([each.name for each in _walk(unit.entries)], partial=True)
-        if stem is None:  # a merge and what follows it: named and placed by the merge
-            named = named or first_entry.name
+        if stem is None:  # a merge and what follows it: named by its nodes, or the merge's
+            names = [each.name for each in _walk(unit.entries)]
+            named = group_name(names, partial=True) or first_entry.name
+        else:  # a stage: by what its entries' names share, if each has one
+            named = group_name([each.name for each in unit.entries])
         comment = first_entry.comment if stem is None else None
         uses.append((unit, Layer(kind=name, fields=args, name=named, comment=comment)))
         seen[id(unit.owner), named] = seen.get((id(unit.owner), named), 0) + 1
@@ -373,9 +380,14 @@ def _anonymous(entry: Entry) -> Entry:
     return replace(entry, name=None, comment=None)
 
 
+def _has_identity(entry: Entry) -> bool:
+    """Whether ``entry`` is a merge with an identity branch (``[]``)."""
+    return isinstance(entry, Merge) and any(not body for _, body in entry.branches)
+
+
 def _block_stem(merge: Entry) -> str:
     assert isinstance(merge, Merge)
-    identity = any(not body for _, body in merge.branches)
+    identity = _has_identity(merge)
     match merge.kind, identity:
         case "add", True:
             return "residual"

@@ -224,10 +224,9 @@ def _runs(entries: Sequence[Entry]) -> tuple[Entry, ...]:
             and isinstance(entry.repeat, int)
             and _same(last, entry)
         ):
-            runs[-1] = (
-                replace(last, repeat=last.repeat + entry.repeat),
-                [*runs[-1][1], entry.name],
-            )
+            names = runs[-1][1]
+            names.append(entry.name)
+            runs[-1] = (replace(last, repeat=last.repeat + entry.repeat), names)
         else:
             runs.append((entry, [entry.name]))
     return tuple(

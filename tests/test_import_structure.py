@@ -446,3 +446,19 @@ def test_the_model_name_becomes_a_spec_name(name: str, expected: str) -> None:
     b = Builder()
     graph = b.graph(name, (1, 2), b.layer("r", INPUT, "relu", "Relu"))
     assert convcost.analyze(convcost.parse_spec(to_spec(graph))).name == expected
+
+
+def test_a_tensor_read_twice_by_one_merge_beside_others_is_named() -> None:
+    # concat(a, a, b) with a and b both from x: each branch starts from x, so a would be
+    # computed twice
+    b = Builder()
+    a = b.layer("a", INPUT, "conv", "Conv", out=4, kernel=1)
+    other = b.layer("b", INPUT, "conv", "Conv", out=4, kernel=1)
+    out = b.merge("cat", "concat", a, a, other)
+    with pytest.raises(ModelError) as caught:
+        to_spec(b.graph("twice", (3, 4, 4), out))
+    assert str(caught.value) == (
+        'node "/a/Conv" (Conv): the graph is not series-parallel here: its output is read twice '
+        'by "/cat" (Concat), whose other inputs fork further up (a spec\'s branches each start '
+        "from the block's input)"
+    )

@@ -80,9 +80,14 @@ def _model_name(name: str) -> str:
 
 
 def _node(node: Node) -> str:
-    """A node as error messages name it: its source name (quoted) and operator."""
+    """A node as error messages name it: ``node "name" (OpType)``."""
+    return f"node {_named(node)}"
+
+
+def _named(node: Node) -> str:
+    """A node's source name (quoted, cut past 200 characters) and operator."""
     name = node.origin.name if len(node.origin.name) <= 200 else node.origin.name[:200] + "…"
-    return f"node {json.dumps(name)} ({node.origin.op_type})"
+    return f"{json.dumps(name)} ({node.origin.op_type})"
 
 
 MAX_MERGE_NESTING = (MAX_NESTING - 6) // 3
@@ -186,12 +191,17 @@ class _Structurer:
 
     def _visit(self, node: Node) -> None:
         if node.name in self.visited:
-            readers = self.consumers[node.name]
-            named = ", ".join(_node(reader)[5:] for reader in readers[:-1])
+            readers = [_named(reader) for reader in self.consumers[node.name]]
+            if len(readers) == 1:  # concat(a, a, b): a twice, with b from elsewhere
+                where = f"twice by {readers[0]}, whose other inputs fork further up"
+            else:
+                where = (
+                    f"by {', '.join(readers[:-1])} and {readers[-1]}, which do not meet in one "
+                    "merge block"
+                )
             raise ModelError(
-                f"{_node(node)}: the graph is not series-parallel here: its output is read by "
-                f"{named} and {_node(readers[-1])[5:]}, which do not meet in one merge block "
-                "(a spec's branches each start from the block's input)"
+                f"{_node(node)}: the graph is not series-parallel here: its output is read "
+                f"{where} (a spec's branches each start from the block's input)"
             )
         self.visited.add(node.name)
 

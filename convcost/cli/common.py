@@ -252,6 +252,16 @@ DepthOption = Annotated[
         help="Collapse layers nested deeper than this into their block's row.",
     ),
 ]
+IndentOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        max=16,
+        metavar="N",
+        help="JSON: indent nested values by N spaces [default: compact, on one line].",
+        show_default=False,
+    ),
+]
 ExactOption = Annotated[bool, typer.Option("--exact", help="Print raw integers instead of 1.2 M.")]
 ExecuteOption = Annotated[
     bool,

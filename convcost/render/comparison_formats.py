@@ -159,8 +159,10 @@ def comparison_to_dict(comparison: Comparison, *, per_layer: bool = False) -> di
     return data
 
 
-def comparison_json(comparison: Comparison, *, per_layer: bool = False) -> str:
-    return dumps(comparison_to_dict(comparison, per_layer=per_layer))
+def comparison_json(
+    comparison: Comparison, *, per_layer: bool = False, indent: int | None = None
+) -> str:
+    return dumps(comparison_to_dict(comparison, per_layer=per_layer), indent=indent)
 
 
 def csv_columns(comparison: Comparison) -> tuple[str, ...]:

@@ -122,8 +122,10 @@ def explanations_to_dict(explanations: tuple[Explanation, ...], *, source: str) 
     }
 
 
-def explanations_json(explanations: tuple[Explanation, ...], *, source: str) -> str:
-    return dumps(explanations_to_dict(explanations, source=source))
+def explanations_json(
+    explanations: tuple[Explanation, ...], *, source: str, indent: int | None = None
+) -> str:
+    return dumps(explanations_to_dict(explanations, source=source), indent=indent)
 
 
 def explanations_markdown(explanations: tuple[Explanation, ...]) -> str:

@@ -34,11 +34,12 @@ CSV_COLUMNS = (
 )
 
 
-def to_json(reports: list[Report], *, depth: int | None = None) -> str:
+def to_json(reports: list[Report], *, depth: int | None = None, indent: int | None = None) -> str:
     """One report as an object; several (files or variants) as an array. With ``depth``,
-    each report also has ``depth`` and ``rows``: the table's rows at that depth."""
+    each report also has ``depth`` and ``rows``: the table's rows at that depth. Compact
+    unless ``indent`` is given (:func:`convcost.serialize.dumps`)."""
     data = [report_to_dict(report) | depth_json(report, depth) for report in reports]
-    return dumps(data[0] if len(data) == 1 else data)
+    return dumps(data[0] if len(data) == 1 else data, indent=indent)
 
 
 def depth_json(report: Report, depth: int | None) -> dict[str, Any]:

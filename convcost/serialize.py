@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
+from itertools import islice
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -31,6 +33,83 @@ CONVENTION = {
 """How the figures were counted; every JSON report carries it (docs/cost-model.md)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """A JSON array that :func:`chunks` writes a batch of elements at a time, so that a
+    million-layer report is never a million dicts (nor one string) in memory."""
+
+    items: Callable[[], Iterable[object]]
+    """Yields the elements (plain JSON data), once per call."""
+
+
+BATCH = 2_000
+"""Elements of a :class:`Streamed` array encoded at a time."""
+
+
+def chunks(data: object, *, indent: int | None = None) -> Iterator[str]:
+    """:func:`dumps`'s text in pieces: ``data`` may hold :class:`Streamed` arrays, written
+    :data:`BATCH` elements at a time (``"".join(chunks(data))`` is ``dumps`` of the same
+    data with lists in their place)."""
+    with unlimited_str_digits():
+        yield from _chunks(data, indent, "\n")
+        yield "\n"
+
+
+def _chunks(value: object, indent: int | None, pad: str) -> Iterator[str]:
+    if not _streams(value):
+        yield _encoded(value, indent, pad)
+        return
+    inner = pad + " " * indent if indent is not None else ""
+    comma, colon = ("," + inner, ": ") if indent is not None else (",", ":")
+    close = pad if indent is not None else ""
+    if isinstance(value, Streamed):
+        items = iter(value.items())
+        separator = "["
+        while batch := list(islice(items, BATCH)):
+            text = _encoded(batch, indent, pad)
+            yield separator + text[1 : len(text) - 1 - len(close)]
+            separator = ","
+        yield "[]" if separator == "[" else close + "]"
+        return
+    if isinstance(value, dict):
+        separator = "{" + inner
+        for key, item in value.items():
+            yield f"{separator}{encode_basestring_ascii(key)}{colon}"
+            yield from _chunks(item, indent, inner)
+            separator = comma
+        yield close + "}"
+        return
+    assert isinstance(value, list | tuple)
+    separator = "[" + inner
+    for item in value:
+        yield separator
+        yield from _chunks(item, indent, inner)
+        separator = comma
+    yield close + "]"
+
+
+def _streams(value: object) -> bool:
+    """Whether ``value`` holds a :class:`Streamed` array (at any depth)."""
+    if isinstance(value, Streamed):
+        return True
+    if isinstance(value, dict):
+        return any(map(_streams, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_streams, value))
+    return False
+
+
+def _encoded(value: object, indent: int | None, pad: str) -> str:
+    """``value`` as JSON text, its nested lines starting with ``pad`` (a newline and spaces)."""
+    if indent is None:
+        return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    try:
+        return indented(value, indent, pad)
+    except TypeError:  # a subclass (an IntEnum, a str enum): the stdlib's rules
+        text = json.dumps(value, indent=indent, ensure_ascii=True)
+        return text.replace("\n", pad)
+
+
 def dumps(data: object, *, indent: int | None = None) -> str:
     """JSON text of ``data``, pure ASCII (``\\u00d7`` for ``×``, so any stdout encoding can
     carry it), every integer exact whatever its size (``str``'s 4,300-digit limit is lifted
@@ -40,12 +119,7 @@ def dumps(data: object, *, indent: int | None = None) -> str:
     ``indent``, the same text as ``json.dumps(data, indent=indent)`` from :func:`indented`.
     """
     with unlimited_str_digits():
-        if indent is None:
-            return json.dumps(data, ensure_ascii=True, separators=(",", ":")) + "\n"
-        try:
-            return indented(data, indent) + "\n"
-        except TypeError:  # a subclass (an IntEnum, a str enum): the stdlib's rules
-            return json.dumps(data, indent=indent, ensure_ascii=True) + "\n"
+        return _encoded(data, indent, "\n") + "\n"
 
 
 def _float(value: float) -> str:
@@ -66,13 +140,14 @@ _SCALARS: dict[type, Callable[[Any], str]] = {
 }
 
 
-def indented(data: object, indent: int) -> str:
+def indented(data: object, indent: int, pad: str = "\n") -> str:
     """``json.dumps(data, indent=indent, ensure_ascii=True)``, character for character, about
     twice as fast: the stdlib writes indented JSON with its pure-Python encoder, one generator
     step per value; here a list of scalars is one join and a scalar value one string.
 
     ``data`` holds dicts with string keys, lists, tuples, strings, ints, floats, booleans and
-    None (what the ``*_to_dict`` functions build); anything else raises TypeError.
+    None (what the ``*_to_dict`` functions build); anything else raises TypeError. ``pad``
+    starts each nested line: ``"\\n"`` and the indentation of where ``data`` is nested.
     """
     step = " " * indent
     out: list[str] = []
@@ -122,13 +197,15 @@ def indented(data: object, indent: int) -> str:
                 raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
             append(scalar(value))
 
-    walk(data, "\n")
+    walk(data, pad)
     return "".join(out)
 
 
-def fraction_json(value: Fraction) -> int | float:
+def fraction_json(value: Fraction | int) -> int | float:
     """An integer where exact; otherwise the nearest float (the nearest integer past the
     float range, ~1.8e308, where no float holds it)."""
+    if type(value) is int:
+        return value
     if value.denominator == 1:
         return value.numerator
     try:
@@ -157,22 +234,45 @@ def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
     }
 
 
-def _entry(item: LayerReport | BlockReport, bytes_per_element: int) -> dict[str, Any]:
-    size, jump = field_json(item.receptive_field)
-    return {
-        "path": item.path,
-        "kind": item.kind,
-        "input_shape": list(item.input_shape),
-        "output_shape": list(item.output_shape),
-        **cost_json(item.cost, bytes_per_element),
-        "receptive_field": size,
-        "jump": jump,
-        "receptive_field_coverage": item.receptive_field.coverage.value,
-        "line": item.location.line if item.location else None,
-    }
+def _entries(
+    items: Sequence[LayerReport | BlockReport], bytes_per_element: int
+) -> Iterator[dict[str, Any]]:
+    """One entry per layer or block. A receptive field several layers share (a batchnorm
+    and a relu keep their input's) is converted once; each entry gets its own lists."""
+    fields: dict[int, tuple[list[int | float] | None, list[int | float] | None, str]] = {}
+    for item in items:
+        field = item.receptive_field
+        known = fields.get(id(field))  # the report holds every field: ids are not reused
+        if known is None:
+            known = fields[id(field)] = (*field_json(field), field.coverage.value)
+        size, jump, coverage = known
+        yield {
+            "path": item.path,
+            "kind": item.kind,
+            "input_shape": list(item.input_shape),
+            "output_shape": list(item.output_shape),
+            **cost_json(item.cost, bytes_per_element),
+            "receptive_field": None if size is None else size.copy(),
+            "jump": None if jump is None else jump.copy(),
+            "receptive_field_coverage": coverage,
+            "line": item.location.line if item.location else None,
+        }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON data (docs/json-format.md)."""
+    return _report_data(report, lambda items: list(items()))
+
+
+def report_to_stream(report: Report) -> dict[str, Any]:
+    """:func:`report_to_dict` with ``layers`` and ``blocks`` as :class:`Streamed` arrays, for
+    :func:`chunks`: the same text, one batch of layers in memory at a time."""
+    return _report_data(report, Streamed)
+
+
+def _report_data(
+    report: Report, array: Callable[[Callable[[], Iterable[object]]], object]
+) -> dict[str, Any]:
     size, jump = field_json(report.receptive_field)
     width = report.bytes_per_element
     return {
@@ -193,8 +293,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "peak_memory_bytes": report.peak_memory_bytes,
             "peak_at": report.peak_at,
         },
-        "layers": [_entry(layer, width) for layer in report.layers],
-        "blocks": [_entry(block, width) for block in report.blocks],
+        "layers": array(lambda: _entries(report.layers, width)),
+        "blocks": array(lambda: _entries(report.blocks, width)),
         "warnings": [
             {"path": w.path, "message": w.message, "line": w.location.line if w.location else None}
             for w in report.warnings

@@ -22,13 +22,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from convcost import serialize
 from convcost.cli import app
+from convcost.cli.common import resolve_spec
+from convcost.engine import analyze_all
 from convcost.errors import ExitStatus
-from convcost.serialize import dumps, indented
+from convcost.render import formats
+from convcost.serialize import dumps, indented, report_to_dict
 
 ROOT = Path(__file__).parent.parent
 QUICKSTART = str(ROOT / "specs" / "quickstart.yaml")
 CLI_DOC = ROOT / "docs" / "cli.md"
+DILATED = str(ROOT / "specs" / "dilated-stack.yaml")  # variants: an array of reports
 
 SCALARS = (
     st.none()
@@ -97,6 +102,26 @@ def test_an_int_subclass_is_written_as_the_standard_library_writes_it() -> None:
     data = {"status": ExitStatus.INVALID_INPUT, "ok": [True, None]}
     assert dumps(data, indent=2) == json.dumps(data, indent=2) + "\n"
     assert json.loads(dumps(data)) == {"status": 2, "ok": [True, None]}
+
+
+@pytest.mark.parametrize("indent", [None, 0, 2])
+@pytest.mark.parametrize(("spec", "depth"), [("resnet18", None), ("resnet18", 2), (DILATED, 1)])
+def test_streamed_reports_are_the_standard_librarys_text(
+    spec: str, depth: int | None, indent: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # batches of 7 elements: every array of layers, blocks and rows spans several
+    monkeypatch.setattr(serialize, "BATCH", 7)
+    reports = analyze_all(resolve_spec(spec))
+    data = [report_to_dict(report) | formats.depth_json(report, depth) for report in reports]
+    whole = data[0] if len(data) == 1 else data
+    if indent is None:
+        expected = json.dumps(whole, ensure_ascii=True, separators=(",", ":"))
+    else:
+        expected = json.dumps(whole, ensure_ascii=True, indent=indent)
+    pieces = list(formats.json_chunks(reports, depth=depth, indent=indent))
+    assert len(pieces) > 10
+    assert "".join(pieces) == expected + "\n"
+    assert formats.to_json(reports, depth=depth, indent=indent) == expected + "\n"
 
 
 COMMANDS = [

@@ -92,7 +92,7 @@ def analyze(
 
         draw(target, lambda console: print_reports(console, reports, depth=depth, exact=exact))
     elif format is Format.JSON:
-        emit(formats.to_json(reports, depth=depth, indent=indent), target)
+        emit(formats.json_chunks(reports, depth=depth, indent=indent), target)
     elif format is Format.CSV:
         emit(formats.to_csv(reports, depth=depth), target)
     else:

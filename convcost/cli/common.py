@@ -14,7 +14,7 @@ import enum
 import errno
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn, TextIO
@@ -160,10 +160,15 @@ def output_target(output: str | Path | None, *, inputs: Sequence[str] = ()) -> P
     return path
 
 
-def emit(text: str, output: str | Path | None) -> None:
-    """Write ``text`` to standard output, or atomically to the file ``output``."""
+def emit(text: str | Iterable[str], output: str | Path | None) -> None:
+    """Write ``text`` (or its pieces as they come) to standard output, or atomically to the
+    file ``output``."""
     with _stream(output) as stream:
-        stream.write(text)
+        if isinstance(text, str):
+            stream.write(text)
+        else:
+            for piece in text:
+                stream.write(piece)
 
 
 def draw(

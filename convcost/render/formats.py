@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from convcost.integers import digits
@@ -13,7 +13,7 @@ from convcost.render import numbers
 from convcost.render.escape import csv_cell, markdown_code, markdown_text
 from convcost.render.rows import Row, rows
 from convcost.report import Report
-from convcost.serialize import cost_json, dumps, field_json, report_to_dict
+from convcost.serialize import Streamed, chunks, cost_json, field_json, report_to_stream
 
 CSV_COLUMNS = (
     "spec",
@@ -38,15 +38,26 @@ def to_json(reports: list[Report], *, depth: int | None = None, indent: int | No
     """One report as an object; several (files or variants) as an array. With ``depth``,
     each report also has ``depth`` and ``rows``: the table's rows at that depth. Compact
     unless ``indent`` is given (:func:`convcost.serialize.dumps`)."""
-    data = [report_to_dict(report) | depth_json(report, depth) for report in reports]
-    return dumps(data[0] if len(data) == 1 else data, indent=indent)
+    return "".join(json_chunks(reports, depth=depth, indent=indent))
 
 
-def depth_json(report: Report, depth: int | None) -> dict[str, Any]:
-    """``{"depth": k, "rows": [...]}`` (the ``--depth k`` table as data), or nothing."""
+def json_chunks(
+    reports: list[Report], *, depth: int | None = None, indent: int | None = None
+) -> Iterator[str]:
+    """:func:`to_json`'s text in pieces, a few thousand layers at a time (a million-layer
+    report is written without a dict per layer or the whole text in memory)."""
+    data = [report_to_stream(report) | depth_json(report, depth, stream=True) for report in reports]
+    return chunks(data[0] if len(data) == 1 else data, indent=indent)
+
+
+def depth_json(report: Report, depth: int | None, *, stream: bool = False) -> dict[str, Any]:
+    """``{"depth": k, "rows": [...]}`` (the ``--depth k`` table as data), or nothing; with
+    ``stream``, the rows as a :class:`Streamed` array."""
     if depth is None:
         return {}
-    return {"depth": depth, "rows": [_row_json(row, report) for row in rows(report, depth)]}
+    shown = rows(report, depth)
+    data = Streamed(lambda: (_row_json(row, report) for row in shown))
+    return {"depth": depth, "rows": data if stream else list(data.items())}
 
 
 def _row_json(row: Row, report: Report) -> dict[str, Any]:

@@ -37,9 +37,10 @@ from rich.text import Text
 Cell = str | Text
 """A body cell: plain text (never read as markup), or a ``Text`` for a styled one."""
 
-KEEP_ROWS = 20_000
-"""Tables up to this many rows keep their cells between measuring and drawing; longer ones
-format their rows again for drawing (twice the formatting, no copy of every cell)."""
+KEEP_ROWS = 100_000
+"""Tables up to this many rows keep their cells between measuring and drawing (about 60 MB at
+the limit); longer ones format their rows again for drawing (twice the formatting, no copy of
+every cell)."""
 
 CHUNK_ROWS = 1_000
 """:meth:`FastTable.print` writes this many rows at a time."""

@@ -221,6 +221,25 @@ def field_json(field: ReceptiveField) -> tuple[list[int | float] | None, list[in
     return [fraction_json(v) for v in field.size], [fraction_json(v) for v in field.jump]
 
 
+FieldJson = tuple[list[int | float] | None, list[int | float] | None]
+
+
+def field_json_cached() -> Callable[[ReceptiveField], FieldJson]:
+    """:func:`field_json`, converting each receptive field once (a batchnorm and a relu keep
+    their input's field: a plain stack has a third as many fields as layers). Keyed by
+    identity, for fields that stay alive meanwhile (a report's); the lists are shared, so they
+    are for encoding, not for changing."""
+    known: dict[int, FieldJson] = {}
+
+    def converted(field: ReceptiveField) -> FieldJson:
+        lists = known.get(id(field))
+        if lists is None:
+            lists = known[id(field)] = field_json(field)
+        return lists
+
+    return converted
+
+
 def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
     return {
         "params": cost.params,
@@ -237,15 +256,10 @@ def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
 def _entries(
     items: Sequence[LayerReport | BlockReport], bytes_per_element: int
 ) -> Iterator[dict[str, Any]]:
-    """One entry per layer or block. A receptive field several layers share (a batchnorm
-    and a relu keep their input's) is converted once; each entry gets its own lists."""
-    fields: dict[int, tuple[list[int | float] | None, list[int | float] | None, str]] = {}
+    """One entry per layer or block (each with its own lists)."""
+    fields = field_json_cached()
     for item in items:
-        field = item.receptive_field
-        known = fields.get(id(field))  # the report holds every field: ids are not reused
-        if known is None:
-            known = fields[id(field)] = (*field_json(field), field.coverage.value)
-        size, jump, coverage = known
+        size, jump = fields(item.receptive_field)
         yield {
             "path": item.path,
             "kind": item.kind,
@@ -254,7 +268,7 @@ def _entries(
             **cost_json(item.cost, bytes_per_element),
             "receptive_field": None if size is None else size.copy(),
             "jump": None if jump is None else jump.copy(),
-            "receptive_field_coverage": coverage,
+            "receptive_field_coverage": item.receptive_field.coverage.value,
             "line": item.location.line if item.location else None,
         }
 

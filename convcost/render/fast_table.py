@@ -279,16 +279,19 @@ class FastTable:
                 highlight=column.highlight,
             )
             rendered.append((console.render_lines(renderable, options, style=style), style))
-        height = max(1, *(len(lines) for lines, _ in rendered))
+        # as rich: cells are aligned to the tallest (0 lines when every cell is empty and has
+        # no room), then shaped to at least one line of unstyled blanks
+        row_height = max(len(lines) for lines, _ in rendered)
+        height = max(1, row_height)
         shaped = []
         for width, (lines, style), column in zip(layout.widths, rendered, columns, strict=True):
             align = vertical or column.vertical
             if align == "top":
-                aligned = Segment.align_top(lines, width, height, style)
+                aligned = Segment.align_top(lines, width, row_height, style)
             elif align == "middle":
-                aligned = Segment.align_middle(lines, width, height, style)
+                aligned = Segment.align_middle(lines, width, row_height, style)
             else:
-                aligned = Segment.align_bottom(lines, width, height, style)
+                aligned = Segment.align_bottom(lines, width, row_height, style)
             shaped.append(Segment.set_shape(aligned, width, height))
         border = console.get_style(self.frame.style or "") + console.get_style(
             self.frame.border_style or ""

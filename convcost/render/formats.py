@@ -5,15 +5,24 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from convcost.integers import digits
 from convcost.layers import Shape
 from convcost.render import numbers
 from convcost.render.escape import csv_cell, markdown_code, markdown_text
+from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.report import Report
-from convcost.serialize import Streamed, chunks, cost_json, field_json, report_to_stream
+from convcost.serialize import (
+    Streamed,
+    chunks,
+    cost_json,
+    field_json,
+    field_json_cached,
+    report_to_stream,
+)
 
 CSV_COLUMNS = (
     "spec",
@@ -103,33 +112,46 @@ def csv_row(values: Iterable[object]) -> list[str]:
 
 
 def to_csv(reports: list[Report], *, depth: int | None = None) -> str:
-    """One line per (collapsed) row; exact integers; shapes as ``CxHxW``."""
+    """One line per (collapsed) row; exact integers; shapes as ``CxHxW``. Every text cell
+    goes through :func:`csv_cell` (as :func:`csv_row` does), repeated ones once."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    text = memoized(csv_cell)
+
+    def shape_cell(value: Shape) -> str:
+        return text(shape_csv(value))
+
+    shape = memoized(shape_cell)
     for report in reports:
         width = report.bytes_per_element
+        name = csv_cell(report.name)
+        fields = field_json_cached()  # the report holds every field while its rows are written
         for row in rows(report, depth):
-            size, jump = field_json(row.receptive_field)
+            size, jump = fields(row.receptive_field)
+            cost = row.cost
             writer.writerow(
-                csv_row(
-                    (
-                        report.name,
-                        row.path,
-                        row.kind,
-                        shape_csv(row.input_shape),
-                        shape_csv(row.output_shape),
-                        row.cost.params,
-                        row.cost.weights,
-                        row.cost.biases,
-                        row.cost.macs,
-                        row.cost.flops,
-                        row.cost.ops,
-                        row.cost.activation_elements,
-                        row.cost.activation_elements * width,
-                        axes_csv(size) or row.receptive_field.coverage.value,
-                        axes_csv(jump),
-                    )
+                (
+                    name,
+                    csv_cell(row.path),
+                    text(row.kind),
+                    shape(row.input_shape),
+                    shape(row.output_shape),
+                    *map(
+                        digits,
+                        (
+                            cost.params,
+                            cost.weights,
+                            cost.biases,
+                            cost.macs,
+                            cost.flops,
+                            cost.ops,
+                            cost.activation_elements,
+                            cost.activation_elements * width,
+                        ),
+                    ),
+                    text(axes_csv(size) or row.receptive_field.coverage.value),
+                    text(axes_csv(jump)),
                 )
             )
     return out.getvalue()
@@ -139,7 +161,9 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
     """A heading, a layer table and a totals line per report; names escaped for markdown
     (layer paths as code spans)."""
     lines: list[str] = []
+    shape = memoized(numbers.shape)
     for report in reports:
+        count = memoized(partial(numbers.count, exact=exact))
         totals = report.totals
         lines += [
             f"### {markdown_text(report.name)}",
@@ -150,11 +174,11 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
             "| # | layer | kind | output | params | MACs | RF |",
             "|--:|---|---|--:|--:|--:|--:|",
         ]
+        kind = memoized(markdown_text)
         for index, row in enumerate(rows(report, depth), start=1):
             lines.append(
-                f"| {index} | {markdown_code(row.path)} | {markdown_text(row.kind)} | "
-                f"{numbers.shape(row.output_shape)} | "
-                f"{numbers.count(row.cost.params, exact=exact)} | {numbers.count(row.cost.macs, exact=exact)} | "
+                f"| {index} | {markdown_code(row.path)} | {kind(row.kind)} | "
+                f"{shape(row.output_shape)} | {count(row.cost.params)} | {count(row.cost.macs)} | "
                 f"{numbers.receptive(row.receptive_field)} |"
             )
         lines += [

@@ -6,7 +6,9 @@ scientific notation (``1.2e+60``) computed from the integer, never through a flo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from fractions import Fraction
+from typing import TypeVar
 
 from convcost.integers import grouped, round_half_even, scientific
 from convcost.layers import Shape
@@ -94,3 +96,21 @@ def share(part: int, whole: int) -> str:
         return "—"
     tenths = round_half_even(1000 * part, whole)
     return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}%"
+
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+def memoized(function: Callable[[Key], str]) -> Callable[[Key], str]:
+    """``function`` with its results kept, for one table or document: a deep stack repeats
+    its shapes and counts row after row. (Not for receptive fields: hashing their fractions
+    costs more than formatting them.)"""
+    results: dict[Key, str] = {}
+
+    def cached(value: Key) -> str:
+        text = results.get(value)
+        if text is None:
+            text = results[value] = function(value)
+        return text
+
+    return cached

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import TypeVar
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -15,10 +14,9 @@ from rich.text import Text
 from convcost.render import numbers
 from convcost.render.escape import printable
 from convcost.render.fast_table import KEEP_ROWS, Cell, FastTable
+from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.report import Report
-
-Key = TypeVar("Key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +52,7 @@ def layer_table(
     def shared(macs: int) -> str:
         return numbers.share(macs, total_macs) if macs else ""
 
-    shape, count, share = _memo(numbers.shape), _memo(counted), _memo(shared)
+    shape, count, share = memoized(numbers.shape), memoized(counted), memoized(shared)
 
     def formatted() -> Iterator[list[str]]:
         for index, row in enumerate(shown, start=1):
@@ -93,19 +91,6 @@ def layer_table(
             )
 
     return FastTable(table, body)
-
-
-def _memo(function: Callable[[Key], str]) -> Callable[[Key], str]:
-    """``function`` with its results kept (a deep stack repeats its shapes and counts)."""
-    results: dict[Key, str] = {}
-
-    def memoized(value: Key) -> str:
-        text = results.get(value)
-        if text is None:
-            text = results[value] = function(value)
-        return text
-
-    return memoized
 
 
 def _replayable(

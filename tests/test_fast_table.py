@@ -23,8 +23,9 @@ from rich.text import Text
 import convcost
 from convcost import zoo
 from convcost.render import fast_table
-from convcost.render.fast_table import Cell, FastTable
+from convcost.render.fast_table import FastTable
 from convcost.render.table import layer_table
+from convcost.render.table_rows import Cell
 
 
 def rich_table(table: FastTable) -> Table:

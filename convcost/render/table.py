@@ -13,9 +13,10 @@ from rich.text import Text
 
 from convcost.render import numbers
 from convcost.render.escape import printable
-from convcost.render.fast_table import KEEP_ROWS, Cell, FastTable
+from convcost.render.fast_table import KEEP_ROWS, FastTable
 from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
+from convcost.render.table_rows import Cell
 from convcost.report import Report
 
 

@@ -98,19 +98,22 @@ def share(part: int, whole: int) -> str:
     return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}%"
 
 
-Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
 
 
-def memoized(function: Callable[[Key], str]) -> Callable[[Key], str]:
+def memoized(
+    function: Callable[[Value], str], *, key: Callable[[Value], Hashable] = lambda value: value
+) -> Callable[[Value], str]:
     """``function`` with its results kept, for one table or document: a deep stack repeats
-    its shapes and counts row after row. (Not for receptive fields: hashing their fractions
-    costs more than formatting them.)"""
-    results: dict[Key, str] = {}
+    its shapes and counts row after row. ``key=id`` for values that are costly to hash (a
+    receptive field's fractions) and stay alive meanwhile (a report's)."""
+    results: dict[Hashable, str] = {}
 
-    def cached(value: Key) -> str:
-        text = results.get(value)
+    def cached(value: Value) -> str:
+        name = key(value)
+        text = results.get(name)
         if text is None:
-            text = results[value] = function(value)
+            text = results[name] = function(value)
         return text
 
     return cached

@@ -54,6 +54,7 @@ def layer_table(
         return numbers.share(macs, total_macs) if macs else ""
 
     shape, count, share = memoized(numbers.shape), memoized(counted), memoized(shared)
+    receptive = memoized(numbers.receptive, key=id)  # `shown` holds every field meanwhile
 
     def formatted() -> Iterator[list[str]]:
         for index, row in enumerate(shown, start=1):
@@ -66,7 +67,7 @@ def layer_table(
                 count(cost.params),
                 count(cost.macs),
                 share(cost.macs),
-                numbers.receptive(row.receptive_field),
+                receptive(row.receptive_field),
                 *(column.cell(row) for column in extra),
             ]
 

@@ -53,6 +53,17 @@ class ColumnCells:
 
     def add(self, texts: Iterable[str]) -> None:
         distinct = set(texts)
+        if not distinct:
+            return
+        joined = "".join(distinct)
+        if joined.isascii() and joined.isprintable() and " " not in joined:
+            # each cell is one word on one line: both its measures are its length
+            longest = max(distinct, key=len)
+            if len(longest) > self.minimum[0]:
+                self.minimum = (len(longest), longest)
+            if len(longest) > self.maximum[0]:
+                self.maximum = (len(longest), longest)
+            return
         for text in distinct:
             low, high = measure(text)
             if low > self.minimum[0]:

@@ -225,16 +225,17 @@ FieldJson = tuple[list[int | float] | None, list[int | float] | None]
 
 
 def field_json_cached() -> Callable[[ReceptiveField], FieldJson]:
-    """:func:`field_json`, converting each receptive field once (a batchnorm and a relu keep
-    their input's field: a plain stack has a third as many fields as layers). Keyed by
-    identity, for fields that stay alive meanwhile (a report's); the lists are shared, so they
-    are for encoding, not for changing."""
-    known: dict[int, FieldJson] = {}
+    """:func:`field_json`, converting a receptive field once while consecutive layers share
+    it (a batchnorm and a relu keep their input's: a plain stack has a third as many fields
+    as layers). Only the last field is remembered, so memory stays bounded; the lists are
+    shared, so they are for encoding, not for changing."""
+    last: list[tuple[ReceptiveField, FieldJson]] = []
 
     def converted(field: ReceptiveField) -> FieldJson:
-        lists = known.get(id(field))
-        if lists is None:
-            lists = known[id(field)] = field_json(field)
+        if last and last[0][0] is field:
+            return last[0][1]
+        lists = field_json(field)
+        last[:] = [(field, lists)]
         return lists
 
     return converted

@@ -126,7 +126,7 @@ def to_csv(reports: list[Report], *, depth: int | None = None) -> str:
     for report in reports:
         width = report.bytes_per_element
         name = csv_cell(report.name)
-        fields = field_json_cached()  # the report holds every field while its rows are written
+        fields = field_json_cached()
         for row in rows(report, depth):
             size, jump = fields(row.receptive_field)
             cost = row.cost

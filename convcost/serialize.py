@@ -201,7 +201,7 @@ def indented(data: object, indent: int, pad: str = "\n") -> str:
     return "".join(out)
 
 
-def fraction_json(value: Fraction | int) -> int | float:
+def fraction_json(value: int | Fraction) -> int | float:
     """An integer where exact; otherwise the nearest float (the nearest integer past the
     float range, ~1.8e308, where no float holds it)."""
     if type(value) is int:

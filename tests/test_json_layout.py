@@ -1,7 +1,7 @@
 """JSON layout: compact by default, ``--indent N`` on request, the same data either way.
 
 The oracle for indented text is the standard library: ``json.dumps(data, indent=N,
-ensure_ascii=True)``, which convcost's faster :func:`convcost.serialize.indented` must match
+ensure_ascii=True)``, which convcost's faster :func:`convcost.jsontext.indented` must match
 character for character. The compact text is checked by parsing it back and by its shape (one
 line, no whitespace outside strings, ASCII).
 """
@@ -22,13 +22,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from convcost import serialize
+from convcost import jsontext
 from convcost.cli import app
 from convcost.cli.common import resolve_spec
 from convcost.engine import analyze_all
 from convcost.errors import ExitStatus
+from convcost.jsontext import dumps, indented
 from convcost.render import formats
-from convcost.serialize import dumps, indented, report_to_dict
+from convcost.serialize import report_to_dict
 
 ROOT = Path(__file__).parent.parent
 QUICKSTART = str(ROOT / "specs" / "quickstart.yaml")
@@ -110,7 +111,7 @@ def test_streamed_reports_are_the_standard_librarys_text(
     spec: str, depth: int | None, indent: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # batches of 7 elements: every array of layers, blocks and rows spans several
-    monkeypatch.setattr(serialize, "BATCH", 7)
+    monkeypatch.setattr(jsontext, "BATCH", 7)
     reports = analyze_all(resolve_spec(spec))
     data = [report_to_dict(report) | formats.depth_json(report, depth) for report in reports]
     whole = data[0] if len(data) == 1 else data

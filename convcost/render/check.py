@@ -16,6 +16,7 @@ from convcost.baseline import BaselineLayer, Growth
 from convcost.budget import Actual, Metric, Result, Status
 from convcost.check import CheckRun, Outcome
 from convcost.errors import ExitStatus
+from convcost.jsontext import dumps
 from convcost.receptive import Coverage, plain
 from convcost.render import numbers
 from convcost.render.escape import (
@@ -25,7 +26,6 @@ from convcost.render.escape import (
     markdown_text,
     printable,
 )
-from convcost.serialize import dumps
 
 MAX_CHANGES_SHOWN = 20
 """Layer changes listed per network in the table and Markdown (JSON lists them all)."""

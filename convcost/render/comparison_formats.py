@@ -10,12 +10,13 @@ from typing import Any
 
 from convcost.compare import Comparison, Entry, Metric, coverage, layer_deltas
 from convcost.integers import scientific
+from convcost.jsontext import dumps
 from convcost.render import numbers
 from convcost.render.escape import markdown_text
 from convcost.render.execution import execution_json, rate, seconds
 from convcost.render.formats import axes_csv, csv_row, shape_csv
 from convcost.report import Report
-from convcost.serialize import dumps, field_json, report_to_dict
+from convcost.serialize import field_json, report_to_dict
 
 LABELS = {
     Metric.PARAMS: "parameters",

@@ -9,20 +9,14 @@ from functools import partial
 from typing import Any
 
 from convcost.integers import digits
+from convcost.jsontext import Streamed, chunks
 from convcost.layers import Shape
 from convcost.render import numbers
 from convcost.render.escape import csv_cell, markdown_code, markdown_text
 from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.report import Report
-from convcost.serialize import (
-    Streamed,
-    chunks,
-    cost_json,
-    field_json,
-    field_json_cached,
-    report_to_stream,
-)
+from convcost.serialize import cost_json, field_json, field_json_cached, report_to_stream
 
 CSV_COLUMNS = (
     "spec",
@@ -46,7 +40,7 @@ CSV_COLUMNS = (
 def to_json(reports: list[Report], *, depth: int | None = None, indent: int | None = None) -> str:
     """One report as an object; several (files or variants) as an array. With ``depth``,
     each report also has ``depth`` and ``rows``: the table's rows at that depth. Compact
-    unless ``indent`` is given (:func:`convcost.serialize.dumps`)."""
+    unless ``indent`` is given (:func:`convcost.jsontext.dumps`)."""
     return "".join(json_chunks(reports, depth=depth, indent=indent))
 
 

@@ -9,7 +9,7 @@ run:
 
 - JSON: the old renderer, ``json.dumps(report_to_dict(report), indent=2)`` (the pure-Python
   encoder, which ``indent`` forces), against the compact default (C encoder, streamed in
-  batches) and ``--indent 2`` (serialize.indented, streamed). Peak memory (tracemalloc) of
+  batches) and ``--indent 2`` (jsontext.indented, streamed). Peak memory (tracemalloc) of
   writing the JSON to a sink, old against streamed.
 - table: rich's own ``Table`` with every row added (what convcost drew before), against
   ``print_reports`` (FastTable); rich is timed once at 10,000 rows (about 15 s) and skipped

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
-from convcost.integers import unlimited_str_digits
+from convcost.jsontext import Streamed
 from convcost.receptive import Coverage, ReceptiveField
 from convcost.report import BlockReport, Cost, LayerReport, Report
 from convcost.version import __version__
@@ -28,17 +28,11 @@ CONVENTION = {
 """How the figures were counted; every JSON report carries it (docs/cost-model.md)."""
 
 
-def dumps(data: object) -> str:
-    """JSON text of ``data``: indented, pure ASCII (``\\u00d7`` for ``×``, so any stdout
-    encoding can carry it), every integer exact whatever its size (``str``'s 4,300-digit
-    limit is lifted while writing)."""
-    with unlimited_str_digits():
-        return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
-
-
 def fraction_json(value: int | Fraction) -> int | float:
     """An integer where exact; otherwise the nearest float (the nearest integer past the
     float range, ~1.8e308, where no float holds it)."""
+    if type(value) is int:
+        return value
     if value.denominator == 1:
         return value.numerator
     try:
@@ -54,6 +48,26 @@ def field_json(field: ReceptiveField) -> tuple[list[int | float] | None, list[in
     return [fraction_json(v) for v in field.size], [fraction_json(v) for v in field.jump]
 
 
+FieldJson = tuple[list[int | float] | None, list[int | float] | None]
+
+
+def field_json_cached() -> Callable[[ReceptiveField], FieldJson]:
+    """:func:`field_json`, converting a receptive field once while consecutive layers share
+    it (a batchnorm and a relu keep their input's: a plain stack has a third as many fields
+    as layers). Only the last field is remembered, so memory stays bounded; the lists are
+    shared, so they are for encoding, not for changing."""
+    last: list[tuple[ReceptiveField, FieldJson]] = []
+
+    def converted(field: ReceptiveField) -> FieldJson:
+        if last and last[0][0] is field:
+            return last[0][1]
+        lists = field_json(field)
+        last[:] = [(field, lists)]
+        return lists
+
+    return converted
+
+
 def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
     return {
         "params": cost.params,
@@ -67,22 +81,40 @@ def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
     }
 
 
-def _entry(item: LayerReport | BlockReport, bytes_per_element: int) -> dict[str, Any]:
-    size, jump = field_json(item.receptive_field)
-    return {
-        "path": item.path,
-        "kind": item.kind,
-        "input_shape": list(item.input_shape),
-        "output_shape": list(item.output_shape),
-        **cost_json(item.cost, bytes_per_element),
-        "receptive_field": size,
-        "jump": jump,
-        "receptive_field_coverage": item.receptive_field.coverage.value,
-        "line": item.location.line if item.location else None,
-    }
+def _entries(
+    items: Sequence[LayerReport | BlockReport], bytes_per_element: int
+) -> Iterator[dict[str, Any]]:
+    """One entry per layer or block (each with its own lists)."""
+    fields = field_json_cached()
+    for item in items:
+        size, jump = fields(item.receptive_field)
+        yield {
+            "path": item.path,
+            "kind": item.kind,
+            "input_shape": list(item.input_shape),
+            "output_shape": list(item.output_shape),
+            **cost_json(item.cost, bytes_per_element),
+            "receptive_field": None if size is None else size.copy(),
+            "jump": None if jump is None else jump.copy(),
+            "receptive_field_coverage": item.receptive_field.coverage.value,
+            "line": item.location.line if item.location else None,
+        }
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON data (docs/json-format.md)."""
+    return _report_data(report, lambda items: list(items()))
+
+
+def report_to_stream(report: Report) -> dict[str, Any]:
+    """:func:`report_to_dict` with ``layers`` and ``blocks`` as :class:`Streamed` arrays, for
+    :func:`chunks`: the same text, one batch of layers in memory at a time."""
+    return _report_data(report, Streamed)
+
+
+def _report_data(
+    report: Report, array: Callable[[Callable[[], Iterable[object]]], object]
+) -> dict[str, Any]:
     size, jump = field_json(report.receptive_field)
     width = report.bytes_per_element
     return {
@@ -103,8 +135,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "peak_memory_bytes": report.peak_memory_bytes,
             "peak_at": report.peak_at,
         },
-        "layers": [_entry(layer, width) for layer in report.layers],
-        "blocks": [_entry(block, width) for block in report.blocks],
+        "layers": array(lambda: _entries(report.layers, width)),
+        "blocks": array(lambda: _entries(report.blocks, width)),
         "warnings": [
             {"path": w.path, "message": w.message, "line": w.location.line if w.location else None}
             for w in report.warnings

@@ -14,6 +14,7 @@ from convcost.cli.common import (
     ExecuteOption,
     Format,
     FormatOption,
+    IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
     OutputOption,
@@ -53,6 +54,7 @@ def analyze(
     max_memory: MaxMemoryOption = None,
     repeat: RepeatOption = 1,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    indent: IndentOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -90,7 +92,7 @@ def analyze(
 
         draw(target, lambda console: print_reports(console, reports, depth=depth, exact=exact))
     elif format is Format.JSON:
-        emit(formats.to_json(reports, depth=depth), target)
+        emit(formats.json_chunks(reports, depth=depth, indent=indent), target)
     elif format is Format.CSV:
         emit(formats.to_csv(reports, depth=depth), target)
     else:
@@ -155,6 +157,7 @@ def zoo_command(
     format: FormatOption = Format.TABLE,
     output: OutputOption = None,
     exact: ExactOption = False,
+    indent: IndentOption = None,
 ) -> None:
     """List the bundled models with their totals; analyze one by name.
 
@@ -178,7 +181,7 @@ def zoo_command(
 
         draw(target, lambda console: console.print(zoo_table(reports, exact=exact)))
     elif format is Format.JSON:
-        emit(formats.to_json(reports), target)
+        emit(formats.to_json(reports, indent=indent), target)
     elif format is Format.CSV:
         emit(formats.totals_csv(reports), target)
     else:

@@ -15,6 +15,7 @@ from convcost.cli.common import (
     BatchOption,
     DTypeOption,
     ExactOption,
+    IndentOption,
     MaxLayersOption,
     OutputOption,
     app,
@@ -100,6 +101,7 @@ def check_command(
         ),
     ] = False,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    indent: IndentOption = None,
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
     exact: ExactOption = False,
@@ -164,7 +166,7 @@ def check_command(
         return resolve_spec(source, limits=bounds)
 
     run = checking.check(checking.expand(specs), load, options)
-    _report(run, format, target, exact=exact)
+    _report(run, format, target, exact=exact, indent=indent)
     raise typer.Exit(int(run.exit_status))
 
 
@@ -178,7 +180,9 @@ def _flag(flag: str, parse: Callable[[], T]) -> T:
         raise typer.BadParameter(str(exc), param_hint=flag) from None
 
 
-def _report(run: CheckRun, format: CheckFormat, output: Path | None, *, exact: bool) -> None:
+def _report(
+    run: CheckRun, format: CheckFormat, output: Path | None, *, exact: bool, indent: int | None
+) -> None:
     """Errors and notes on standard error (and annotations on GitHub); the report to
     standard output or, atomically, to ``output``."""
     from convcost.render import check as render
@@ -198,7 +202,7 @@ def _report(run: CheckRun, format: CheckFormat, output: Path | None, *, exact: b
             draw(output, lambda console: render.print_table(console, run, exact=exact))
             return
         case CheckFormat.JSON:
-            text = render.to_json(run)
+            text = render.to_json(run, indent=indent)
         case CheckFormat.MARKDOWN:
             text = render.to_markdown(run, exact=exact)
         case CheckFormat.JUNIT:

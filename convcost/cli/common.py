@@ -13,7 +13,7 @@ import contextlib
 import enum
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
@@ -175,10 +175,15 @@ def output_target(output: str | Path | None, *, inputs: Sequence[str] = ()) -> P
     return path
 
 
-def emit(text: str, output: str | Path | None) -> None:
-    """Write ``text`` to standard output, or atomically to the file ``output``."""
+def emit(text: str | Iterable[str], output: str | Path | None) -> None:
+    """Write ``text`` (or its pieces as they come) to standard output, or atomically to the
+    file ``output``."""
     with _stream(output) as stream:
-        stream.write(text)
+        if isinstance(text, str):
+            stream.write(text)
+        else:
+            for piece in text:
+                stream.write(piece)
 
 
 def draw(
@@ -267,6 +272,16 @@ DepthOption = Annotated[
         min=1,
         max=MAX_INT,
         help="Collapse layers nested deeper than this into their block's row.",
+    ),
+]
+IndentOption = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        max=16,
+        metavar="N",
+        help="JSON: indent nested values by N spaces [default: compact, on one line].",
+        show_default=False,
     ),
 ]
 ExactOption = Annotated[bool, typer.Option("--exact", help="Print raw integers instead of 1.2 M.")]

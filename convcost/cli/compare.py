@@ -17,6 +17,7 @@ from convcost.cli.common import (
     ExecuteOption,
     Format,
     FormatOption,
+    IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
     OutputOption,
@@ -74,6 +75,7 @@ def compare(
     max_memory: MaxMemoryOption = None,
     repeat: RepeatOption = 1,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    indent: IndentOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -135,7 +137,7 @@ def compare(
 
         draw(target, paint)
     elif format is Format.JSON:
-        emit(comparison_formats.comparison_json(result, per_layer=per_layer), target)
+        emit(comparison_formats.comparison_json(result, per_layer=per_layer, indent=indent), target)
     elif format is Format.CSV:
         if per_layer:
             from convcost.render import formats
@@ -187,6 +189,7 @@ def explain(
     ] = ExplainFormat.TABLE,
     output: OutputOption = None,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    indent: IndentOption = None,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -211,7 +214,7 @@ def explain(
     except ConvcostError as error:
         fail(error)
     if format is ExplainFormat.JSON:
-        emit(rendering.explanations_json(explanations, source=loaded.source), target)
+        emit(rendering.explanations_json(explanations, source=loaded.source, indent=indent), target)
     elif format is ExplainFormat.MARKDOWN:
         emit(rendering.explanations_markdown(explanations), target)
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from convcost.baseline import BaselineLayer, Growth
 from convcost.budget import Actual, Metric, Result, Status
 from convcost.check import CheckRun, Outcome
 from convcost.errors import ExitStatus
+from convcost.jsontext import dumps
 from convcost.receptive import Coverage, plain
 from convcost.render import numbers
 from convcost.render.escape import (
@@ -384,7 +384,7 @@ def _layer_json(layer: BaselineLayer | None) -> dict[str, Any] | None:
     return {"kind": layer.kind, "params": layer.params, "macs": layer.macs}
 
 
-def to_json(run: CheckRun) -> str:
+def to_json(run: CheckRun, *, indent: int | None = None) -> str:
     data = {
         "exit_status": int(run.exit_status),
         "specs": [
@@ -411,8 +411,7 @@ def to_json(run: CheckRun) -> str:
             for outcome in run.outcomes
         ],
     }
-    # ASCII: \\u escapes keep it intact on any stdout encoding, and any reader decodes them
-    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+    return dumps(data, indent=indent)  # ASCII, like every JSON convcost writes
 
 
 def github_annotations(run: CheckRun) -> list[str]:

@@ -10,12 +10,13 @@ from typing import Any
 
 from convcost.compare import Comparison, Entry, Metric, coverage, layer_deltas
 from convcost.integers import scientific
+from convcost.jsontext import dumps
 from convcost.render import numbers
 from convcost.render.escape import markdown_text
 from convcost.render.execution import execution_json, rate, seconds
 from convcost.render.formats import axes_csv, csv_row, shape_csv
 from convcost.report import Report
-from convcost.serialize import dumps, field_json, report_to_dict
+from convcost.serialize import field_json, report_to_dict
 
 LABELS = {
     Metric.PARAMS: "parameters",
@@ -159,8 +160,10 @@ def comparison_to_dict(comparison: Comparison, *, per_layer: bool = False) -> di
     return data
 
 
-def comparison_json(comparison: Comparison, *, per_layer: bool = False) -> str:
-    return dumps(comparison_to_dict(comparison, per_layer=per_layer))
+def comparison_json(
+    comparison: Comparison, *, per_layer: bool = False, indent: int | None = None
+) -> str:
+    return dumps(comparison_to_dict(comparison, per_layer=per_layer), indent=indent)
 
 
 def csv_columns(comparison: Comparison) -> tuple[str, ...]:

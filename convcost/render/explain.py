@@ -12,9 +12,10 @@ from rich.text import Text
 from convcost.explain import Explanation, LayerExplanation, Step, step_text
 from convcost.explain.steps import Number
 from convcost.integers import digits
+from convcost.jsontext import dumps
 from convcost.render import numbers
 from convcost.render.escape import markdown_code, markdown_text, printable
-from convcost.serialize import dumps, fraction_json
+from convcost.serialize import fraction_json
 from convcost.version import __version__
 
 LABEL_WIDTH = 17
@@ -122,8 +123,10 @@ def explanations_to_dict(explanations: tuple[Explanation, ...], *, source: str) 
     }
 
 
-def explanations_json(explanations: tuple[Explanation, ...], *, source: str) -> str:
-    return dumps(explanations_to_dict(explanations, source=source))
+def explanations_json(
+    explanations: tuple[Explanation, ...], *, source: str, indent: int | None = None
+) -> str:
+    return dumps(explanations_to_dict(explanations, source=source), indent=indent)
 
 
 def explanations_markdown(explanations: tuple[Explanation, ...]) -> str:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from convcost.integers import digits
+from convcost.jsontext import Streamed, chunks
 from convcost.layers import Shape
 from convcost.render import numbers
 from convcost.render.escape import csv_cell, markdown_code, markdown_text
+from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.report import Report
-from convcost.serialize import cost_json, dumps, field_json, report_to_dict
+from convcost.serialize import cost_json, field_json, field_json_cached, report_to_stream
 
 CSV_COLUMNS = (
     "spec",
@@ -34,18 +37,30 @@ CSV_COLUMNS = (
 )
 
 
-def to_json(reports: list[Report], *, depth: int | None = None) -> str:
+def to_json(reports: list[Report], *, depth: int | None = None, indent: int | None = None) -> str:
     """One report as an object; several (files or variants) as an array. With ``depth``,
-    each report also has ``depth`` and ``rows``: the table's rows at that depth."""
-    data = [report_to_dict(report) | depth_json(report, depth) for report in reports]
-    return dumps(data[0] if len(data) == 1 else data)
+    each report also has ``depth`` and ``rows``: the table's rows at that depth. Compact
+    unless ``indent`` is given (:func:`convcost.jsontext.dumps`)."""
+    return "".join(json_chunks(reports, depth=depth, indent=indent))
 
 
-def depth_json(report: Report, depth: int | None) -> dict[str, Any]:
-    """``{"depth": k, "rows": [...]}`` (the ``--depth k`` table as data), or nothing."""
+def json_chunks(
+    reports: list[Report], *, depth: int | None = None, indent: int | None = None
+) -> Iterator[str]:
+    """:func:`to_json`'s text in pieces, a few thousand layers at a time (a million-layer
+    report is written without a dict per layer or the whole text in memory)."""
+    data = [report_to_stream(report) | depth_json(report, depth, stream=True) for report in reports]
+    return chunks(data[0] if len(data) == 1 else data, indent=indent)
+
+
+def depth_json(report: Report, depth: int | None, *, stream: bool = False) -> dict[str, Any]:
+    """``{"depth": k, "rows": [...]}`` (the ``--depth k`` table as data), or nothing; with
+    ``stream``, the rows as a :class:`Streamed` array."""
     if depth is None:
         return {}
-    return {"depth": depth, "rows": [_row_json(row, report) for row in rows(report, depth)]}
+    shown = rows(report, depth)
+    data = Streamed(lambda: (_row_json(row, report) for row in shown))
+    return {"depth": depth, "rows": data if stream else list(data.items())}
 
 
 def _row_json(row: Row, report: Report) -> dict[str, Any]:
@@ -91,33 +106,46 @@ def csv_row(values: Iterable[object]) -> list[str]:
 
 
 def to_csv(reports: list[Report], *, depth: int | None = None) -> str:
-    """One line per (collapsed) row; exact integers; shapes as ``CxHxW``."""
+    """One line per (collapsed) row; exact integers; shapes as ``CxHxW``. Every text cell
+    goes through :func:`csv_cell` (as :func:`csv_row` does), repeated ones once."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    text = memoized(csv_cell)
+
+    def shape_cell(value: Shape) -> str:
+        return text(shape_csv(value))
+
+    shape = memoized(shape_cell)
     for report in reports:
         width = report.bytes_per_element
+        name = csv_cell(report.name)
+        fields = field_json_cached()
         for row in rows(report, depth):
-            size, jump = field_json(row.receptive_field)
+            size, jump = fields(row.receptive_field)
+            cost = row.cost
             writer.writerow(
-                csv_row(
-                    (
-                        report.name,
-                        row.path,
-                        row.kind,
-                        shape_csv(row.input_shape),
-                        shape_csv(row.output_shape),
-                        row.cost.params,
-                        row.cost.weights,
-                        row.cost.biases,
-                        row.cost.macs,
-                        row.cost.flops,
-                        row.cost.ops,
-                        row.cost.activation_elements,
-                        row.cost.activation_elements * width,
-                        axes_csv(size) or row.receptive_field.coverage.value,
-                        axes_csv(jump),
-                    )
+                (
+                    name,
+                    csv_cell(row.path),
+                    text(row.kind),
+                    shape(row.input_shape),
+                    shape(row.output_shape),
+                    *map(
+                        digits,
+                        (
+                            cost.params,
+                            cost.weights,
+                            cost.biases,
+                            cost.macs,
+                            cost.flops,
+                            cost.ops,
+                            cost.activation_elements,
+                            cost.activation_elements * width,
+                        ),
+                    ),
+                    text(axes_csv(size) or row.receptive_field.coverage.value),
+                    text(axes_csv(jump)),
                 )
             )
     return out.getvalue()
@@ -127,7 +155,9 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
     """A heading, a layer table and a totals line per report; names escaped for markdown
     (layer paths as code spans)."""
     lines: list[str] = []
+    shape = memoized(numbers.shape)
     for report in reports:
+        count = memoized(partial(numbers.count, exact=exact))
         totals = report.totals
         lines += [
             f"### {markdown_text(report.name)}",
@@ -138,11 +168,11 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
             "| # | layer | kind | output | params | MACs | RF |",
             "|--:|---|---|--:|--:|--:|--:|",
         ]
+        kind = memoized(markdown_text)
         for index, row in enumerate(rows(report, depth), start=1):
             lines.append(
-                f"| {index} | {markdown_code(row.path)} | {markdown_text(row.kind)} | "
-                f"{numbers.shape(row.output_shape)} | "
-                f"{numbers.count(row.cost.params, exact=exact)} | {numbers.count(row.cost.macs, exact=exact)} | "
+                f"| {index} | {markdown_code(row.path)} | {kind(row.kind)} | "
+                f"{shape(row.output_shape)} | {count(row.cost.params)} | {count(row.cost.macs)} | "
                 f"{numbers.receptive(row.receptive_field)} |"
             )
         lines += [

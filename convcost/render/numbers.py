@@ -6,7 +6,9 @@ scientific notation (``1.2e+60``) computed from the integer, never through a flo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from fractions import Fraction
+from typing import TypeVar
 
 from convcost.integers import grouped, round_half_even, scientific
 from convcost.layers import Shape
@@ -94,3 +96,24 @@ def share(part: int, whole: int) -> str:
         return "—"
     tenths = round_half_even(1000 * part, whole)
     return f"{'-' if tenths < 0 else ''}{abs(tenths) // 10}.{abs(tenths) % 10}%"
+
+
+Value = TypeVar("Value")
+
+
+def memoized(
+    function: Callable[[Value], str], *, key: Callable[[Value], Hashable] = lambda value: value
+) -> Callable[[Value], str]:
+    """``function`` with its results kept, for one table or document: a deep stack repeats
+    its shapes and counts row after row. ``key=id`` for values that are costly to hash (a
+    receptive field's fractions) and stay alive meanwhile (a report's)."""
+    results: dict[Hashable, str] = {}
+
+    def cached(value: Value) -> str:
+        name = key(value)
+        text = results.get(name)
+        if text is None:
+            text = results[name] = function(value)
+        return text
+
+    return cached

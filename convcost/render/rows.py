@@ -29,12 +29,14 @@ def rows(report: Report, depth: int | None = None) -> list[Row]:
     block are contiguous in execution order, so consecutive runs are grouped.
     """
     kinds = {block.path: block.kind for block in report.blocks}
+    if depth is None:
+        return [_row(layer.path, [layer], kinds) for layer in report.layers]
     result: list[Row] = []
     run: list[LayerReport] = []
     key = ""
     for layer in report.layers:
-        parts = layer.path.split(".")
-        layer_key = ".".join(parts[:depth]) if depth is not None else layer.path
+        path = layer.path
+        layer_key = path if path.count(".") < depth else ".".join(path.split(".")[:depth])
         if run and layer_key != key:
             result.append(_row(key, run, kinds))
             run = []

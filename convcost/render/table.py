@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -12,7 +13,10 @@ from rich.text import Text
 
 from convcost.render import numbers
 from convcost.render.escape import printable
+from convcost.render.fast_table import KEEP_ROWS, FastTable
+from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
+from convcost.render.table_rows import Cell
 from convcost.report import Report
 
 
@@ -32,8 +36,9 @@ def layer_table(
     exact: bool = False,
     extra: Sequence[ExtraColumn] = (),
     width: int | None = None,
-) -> Table:
-    """One row per layer (or collapsed block).
+) -> FastTable:
+    """One row per layer (or collapsed block), laid out as rich would lay it out in time
+    linear in the rows (:class:`FastTable`).
 
     Given the console ``width``, layer paths that would not fit break after a dot
     (``layer1.0.add1.`` / ``body1.conv1``) rather than mid-name, and when even that leaves the
@@ -41,34 +46,76 @@ def layer_table(
     """
     total_macs = report.totals.macs
     shown = rows(report, depth)
-    cells = [
-        [
-            str(index),
-            printable(row.path),
-            printable(row.kind),
-            numbers.shape(row.output_shape),
-            numbers.count(row.cost.params, exact=exact) if row.cost.params else "—",
-            numbers.count(row.cost.macs, exact=exact) if row.cost.macs else "—",
-            numbers.share(row.cost.macs, total_macs) if row.cost.macs else "",
-            numbers.receptive(row.receptive_field),
-            *(column.cell(row) for column in extra),
-        ]
-        for index, row in enumerate(shown, start=1)
-    ]
+
+    def counted(value: int) -> str:
+        return numbers.count(value, exact=exact) if value else "—"
+
+    def shared(macs: int) -> str:
+        return numbers.share(macs, total_macs) if macs else ""
+
+    shape, count, share = memoized(numbers.shape), memoized(counted), memoized(shared)
+    receptive = memoized(numbers.receptive, key=id)  # `shown` holds every field meanwhile
+
+    def formatted() -> Iterator[list[str]]:
+        for index, row in enumerate(shown, start=1):
+            cost = row.cost
+            yield [
+                str(index),
+                printable(row.path),
+                printable(row.kind),
+                shape(row.output_shape),
+                count(cost.params),
+                count(cost.macs),
+                share(cost.macs),
+                receptive(row.receptive_field),
+                *(column.cell(row) for column in extra),
+            ]
+
+    cells = _replayable(formatted, len(shown))
     table = _empty_table(report, exact=exact, extra=extra, kind=True)
-    room = None if width is None else _layer_room(table, cells, width)
-    if room is not None and room < NARROW_PATH:
-        table = _empty_table(report, exact=exact, extra=extra, kind=False)
-        cells = [[line[0], line[1], *line[3:]] for line in cells]
-        room = _layer_room(table, cells, width or 0)
-    for line, row in zip(cells, shown, strict=True):
-        path = line[1] if room is None else wrap_path(line[1], room)
-        table.add_row(
-            line[0],
-            Text(path, style="bold" if row.collapsed else ""),
-            *(Text(cell) for cell in line[2:]),
-        )
-    return table
+    kind = True
+    room = None
+    if width is not None:
+        widest = _widest(cells(), len(table.columns))
+        room = _layer_room(table, widest, width)
+        if room < NARROW_PATH:
+            kind = False
+            table = _empty_table(report, exact=exact, extra=extra, kind=False)
+            room = _layer_room(table, [widest[0], widest[1], *widest[3:]], width)
+
+    def body() -> Iterator[tuple[Cell, ...]]:
+        for line, row in zip(cells(), shown, strict=True):
+            path = line[1] if room is None else wrap_path(line[1], room)
+            yield (
+                line[0],
+                Text(path, style="bold") if row.collapsed else path,
+                *(line[2:] if kind else line[3:]),
+            )
+
+    return FastTable(table, body)
+
+
+def _replayable(
+    cells: Callable[[], Iterator[list[str]]], count: int
+) -> Callable[[], Iterable[list[str]]]:
+    """``cells`` formatted once and kept for a table of up to :data:`KEEP_ROWS` rows;
+    formatted again at each pass for a longer one (no copy of every cell)."""
+    if count > KEEP_ROWS:
+        return cells
+    kept = list(cells())
+    return lambda: kept
+
+
+def _widest(cells: Iterable[list[str]], count: int) -> list[int]:
+    """The length of each column's longest cell."""
+    widest = [0] * count
+    lines = iter(cells)
+    while batch := list(islice(lines, 10_000)):
+        widest = [
+            max(width, *map(len, column))
+            for width, column in zip(widest, zip(*batch, strict=True), strict=True)
+        ]
+    return widest
 
 
 NARROW_PATH = 24
@@ -114,8 +161,9 @@ def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], k
     return table
 
 
-def _layer_room(table: Table, cells: list[list[str]], width: int) -> int:
-    """The width left for the layer column once every other column has its widest cell.
+def _layer_room(table: Table, widest: list[int], width: int) -> int:
+    """The width left for the layer column once every other column has its widest cell
+    (``widest``: the longest body cell of each column).
 
     Each column costs its padding (1 on each side, none at the table's two edges), and the
     SIMPLE_HEAD box draws a blank divider between columns and at both edges: 3 per column.
@@ -124,9 +172,8 @@ def _layer_room(table: Table, cells: list[list[str]], width: int) -> int:
     for position, column in enumerate(table.columns):
         if position == 1:
             continue
-        texts = [str(column.header), str(column.footer or ""), *(line[position] for line in cells)]
-        widest = max(len(text) for text in texts)
-        used += min(widest, column.max_width or widest)
+        longest = max(len(str(column.header)), len(str(column.footer or "")), widest[position])
+        used += min(longest, column.max_width or longest)
     return max(8, width - used)
 
 
@@ -198,8 +245,11 @@ def render_report(
 def print_reports(
     console: Console, reports: list[Report], *, depth: int | None, exact: bool
 ) -> None:
+    """As ``console.print(render_report(...))`` for each report, with the layer table
+    written a chunk of rows at a time."""
     for report in reports:
-        console.print(render_report(report, depth=depth, exact=exact, width=console.width))
+        layer_table(report, depth=depth, exact=exact, width=console.width).print(console)
+        console.print(Group(summary(report, exact=exact), Text("")))
 
 
 def zoo_table(reports: list[Report], *, exact: bool = False) -> Table:

@@ -763,16 +763,20 @@ VALIDATION_CASES = [
     ),
 ]
 
+LONG_STACK = "name: long\ninput: [3, 8, 8]\nlayers:\n" + "  - conv: {out: 3, kernel: 1}\n" * 50_000
+"""Seconds of CPU to analyze, so Ctrl-C lands inside the command on any machine."""
+
 INTERRUPT_CASES = [
     case(
         f"ctrl-c-after-{delay}s",
-        args=("analyze", "densenet121", "-o", "{out}"),
+        args=("analyze", "net.yaml", "-o", "{out}"),
+        spec=LONG_STACK,
         sigint_after=delay,
         exit=frozenset({130, -2}),
         check=interrupted,
         located=None,
     )
-    for delay in (0.25, 0.5)
+    for delay in (0.15, 0.4)  # CPU seconds used by the command (harness.run_cli)
 ]
 
 CASES = [

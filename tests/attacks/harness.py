@@ -102,6 +102,17 @@ def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 LAUNCHER = Path(__file__).with_name("launch.py")
 
 
+def _command_cpu(launcher: int) -> float:
+    """User + system CPU seconds of the command the launcher started (0 until it exists)."""
+    try:
+        children = Path(f"/proc/{launcher}/task/{launcher}/children").read_text().split()
+        fields = Path(f"/proc/{children[0]}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # fields[11], fields[12]: utime and stime in clock ticks (proc(5), counted after the ")")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _command(args: Sequence[str], *, rusage: Path, close_stdout: bool) -> list[str]:
     """``python -m convcost *args`` started by :mod:`tests.attacks.launch`, which caps its
     address space and reports its own ``ru_maxrss`` (measured with ``os.wait4`` there: a child
@@ -126,7 +137,9 @@ def run_cli(
 
     ``stdout``: an open file to write to instead of capturing (``/dev/full``);
     ``close_stdout``: start with file descriptor 1 closed (the shell's ``>&-``);
-    ``sigint_after``: send Ctrl-C this many seconds after the start.
+    ``sigint_after``: send Ctrl-C once the command has used this many seconds of CPU (CPU,
+    not wall time: on a loaded machine a wall-clock delay can land while Python itself is still
+    starting, before any convcost code runs).
     """
     io_dir = cwd.parent / f".io-{cwd.name}"
     io_dir.mkdir(exist_ok=True)
@@ -150,7 +163,11 @@ def run_cli(
             if pid:
                 break
             elapsed = time.monotonic() - start
-            if sigint_after is not None and not interrupted and elapsed >= sigint_after:
+            if (
+                sigint_after is not None
+                and not interrupted
+                and _command_cpu(process.pid) >= sigint_after
+            ):
                 os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
                 interrupted = True
             if elapsed > deadline:

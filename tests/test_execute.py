@@ -24,9 +24,9 @@ from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus, ResourceLimitError, ShapeError
 from convcost.executor import estimate_bytes, execute, execute_all, prepare
+from convcost.executor.blas import blas_threads
 from convcost.executor.memory import (
     RUN_OVERHEAD_BYTES,
-    blas_threads,
     current_rss_bytes,
     estimate_growth,
 )
@@ -251,7 +251,9 @@ def test_repeat_reports_medians_and_progress_counts_every_pass() -> None:
     run = execute(network, repeat=3, progress=lambda path, done, total: calls.append((done, total)))
     steps = len(run.layers)
     assert run.repeat == 3
-    assert calls == [(done, 3 * steps) for done in range(1, 3 * steps + 1)]
+    assert run.warm_up
+    # the untimed warm-up pass counts: four passes in all
+    assert calls == [(done, 4 * steps) for done in range(1, 4 * steps + 1)]
 
 
 def test_progress_bar_only_on_a_terminal() -> None:
@@ -383,7 +385,7 @@ def test_cli_execute_markdown_has_the_measured_columns(runner: CliRunner) -> Non
     )
     assert any(
         line.startswith(
-            "Executed: one forward pass, batch 1, float32, seed 0; every shape confirmed (13 steps)"
+            "Executed: one warm forward pass, batch 1, float32, seed 0; every shape confirmed (13 steps)"
         )
         for line in lines
     )

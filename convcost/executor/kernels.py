@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import as_strided
 
+from convcost.executor import blas
+
 Array = npt.NDArray[Any]
 Pads = tuple[tuple[int, int], ...]
 
@@ -40,8 +42,7 @@ def take_macs() -> int:
 def _matmul(a: Array, b: Array) -> Array:
     """``a @ b``, counting rows × inner × columns (× the batch of a batched product)."""
     _counted[0] += math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
-    result: Array = np.matmul(a, b)
-    return result
+    return blas.matmul(a, b)
 
 
 def to_channels_last(x: Array) -> Array:
@@ -210,16 +211,23 @@ def _depthwise(
     padding: Pads,
     dilation: tuple[int, ...],
 ) -> Array:
-    """Each channel with its own filters: a sum over kernel offsets of whole-tensor products."""
-    xp = _pad(x, padding)
-    multiplier = weights.matrix.shape[-1]
+    """Each channel with its own filters: one ``einsum`` over the strided view of every window,
+    which sums the kernel offsets as it writes each output once (no temporaries; a loop of
+    whole-tensor products per offset passed over the output twice per offset)."""
+    view = _windows(_pad(x, padding), out, weights.kernel, stride, dilation)
     n, channels = x.shape[0], x.shape[-1]
-    y = np.zeros((n, *out, channels, multiplier), dtype=x.dtype)
-    step = np.empty_like(y)
-    for index, where in enumerate(_offsets(out, weights.kernel, stride, dilation)):
-        np.multiply(xp[(*where, slice(None), None)], weights.matrix[index], out=step)
-        y += step
-        _counted[0] += step.size
+    multiplier = weights.matrix.shape[-1]
+    rank = len(out)
+    letters = "ABCDEFGHIJ"[: 2 * rank]
+    positions, offsets = letters[:rank], letters[rank:]
+    taps = weights.matrix.reshape(*weights.kernel, channels, multiplier)
+    _counted[0] += n * math.prod(out) * math.prod(weights.kernel) * channels * multiplier
+    if multiplier == 1:
+        y: Array = np.einsum(
+            f"n{positions}{offsets}c,{offsets}c->n{positions}c", view, taps[..., 0]
+        )
+        return y
+    y = np.einsum(f"n{positions}{offsets}c,{offsets}cm->n{positions}cm", view, taps)
     return y.reshape(n, *out, channels * multiplier)
 
 

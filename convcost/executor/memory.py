@@ -21,6 +21,7 @@ import sys
 from typing import assert_never
 
 from convcost.errors import SpecError
+from convcost.executor.blas import blas_threads
 from convcost.executor.kernels import GELU_CHUNK
 from convcost.layers import (
     Activation,
@@ -113,19 +114,6 @@ def reset_peak() -> bool:
     except OSError:
         return False
     return True
-
-
-def blas_threads() -> int:
-    """Threads OpenBLAS runs on: OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, else the CPUs this
-    process may use."""
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(variable, "")
-        if value.isascii() and value.isdigit() and int(value) > 0:
-            return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -> int:
@@ -222,7 +210,7 @@ def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: boo
         case Conv():
             padded = _padded(shape, layer.padding)
             if layer.groups > 1 and shape[0] == layer.groups:
-                return padded + outputs  # depthwise: the accumulator and one product
+                return padded  # depthwise: one einsum writes the output, no temporaries
             if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
                 # a strided 1×1 picks its positions into a copy first
                 return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])

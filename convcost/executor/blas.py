@@ -94,7 +94,7 @@ class _Products:
         try:
             rows = a.shape[-2]
             macs = math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
-            parts = min(self.threads, rows, max(macs // SPLIT_MACS, 1))
+            parts = _parts(rows, macs, self.threads)
             if parts <= 1:
                 np.matmul(a, b, out=out)
                 return
@@ -112,16 +112,35 @@ class _Products:
             self.local(previous)
 
 
+def _parts(rows: int, macs: int, threads: int) -> int:
+    """Row bands a product of ``macs`` multiply-accumulates and ``rows`` rows is cut into."""
+    return min(threads, rows, max(macs // SPLIT_MACS, 1))
+
+
+def per_thread() -> bool:
+    """Whether products run on one OpenBLAS thread per calling thread (OpenBLAS 0.3.27+)."""
+    return _get().local is not None
+
+
 _products: list[_Products] = []
+
+
+def _get() -> _Products:
+    if not _products:
+        _products.append(_Products())
+    return _products[0]
+
+
+def matmul_into(a: Array, b: Array, out: Array) -> None:
+    """``out[...] = a @ b`` (see the module's note on threads)."""
+    _get().matmul(a, b, out)
 
 
 def matmul(a: Array, b: Array) -> Array:
     """``a @ b`` in ``a``'s dtype (see the module's note on threads)."""
-    if not _products:
-        _products.append(_Products())
     out = np.empty(
         (*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), a.shape[-2], b.shape[-1]),
         dtype=np.result_type(a, b),
     )
-    _products[0].matmul(a, b, out)
+    _get().matmul(a, b, out)
     return out

@@ -4,10 +4,10 @@ OpenBLAS's own threads synchronise by spinning on shared flags between every pai
 when the cores are shared with other busy processes a spinning thread waits for its partner to
 be scheduled again, and a product that takes 0.5 ms on one thread took 12–56 ms on two
 (measured on a 2-core host at load 8, docs/benchmarks.md). So each product runs here with
-OpenBLAS limited to one thread in the calling thread (``openblas_set_num_threads_local``),
-and a large product is cut into :func:`blas_threads` row bands, one per thread of a small pool
-whose workers sleep on a lock while they wait: the same cores when they are free, and no
-spinning when they are not.
+OpenBLAS limited to one thread in the calling thread (``openblas_set_num_threads_local``), and
+a large product is cut into :func:`blas_threads` bands of rows or columns, one per thread of a
+small pool whose workers sleep on a lock while they wait: the same cores when they are free,
+and no spinning when they are not.
 
 Where numpy is not linked against OpenBLAS (or the library is too old to have a per-thread
 thread count), products are plain ``np.matmul`` with the library's own threading.
@@ -32,7 +32,8 @@ Array = npt.NDArray[Any]
 
 SPLIT_MACS = 2**22
 """Products of at least this many multiply-accumulates (about 30 µs on one core) are cut into
-row bands across the pool; smaller ones run whole on the calling thread."""
+bands (of rows, or of columns when there are more columns) across the pool; smaller ones run
+whole on the calling thread."""
 
 
 def blas_threads() -> int:
@@ -92,19 +93,30 @@ class _Products:
             return
         previous = self.local(1)
         try:
-            rows = a.shape[-2]
-            macs = math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
-            parts = _parts(rows, macs, self.threads)
+            rows, columns = a.shape[-2], b.shape[-1]
+            macs = math.prod(a.shape[:-1]) * a.shape[-1] * columns
+            # cut the longer side: a conv's positions, a dense layer's outputs (so that each
+            # thread reads only its share of a large weight matrix)
+            by_rows = rows >= columns
+            parts = _parts(rows if by_rows else columns, macs, self.threads)
             if parts <= 1:
                 np.matmul(a, b, out=out)
                 return
-            bounds = [rows * i // parts for i in range(parts + 1)]
+            length = rows if by_rows else columns
+            bounds = [length * i // parts for i in range(parts + 1)]
+            cuts = [slice(lo, hi) for lo, hi in itertools.pairwise(bounds)]
+            jobs = [
+                (a[..., cut, :], b, out[..., cut, :])
+                if by_rows
+                else (a, b[..., cut], out[..., cut])
+                for cut in cuts
+            ]
             pending: list[Future[Array]] = [
-                self.workers().submit(np.matmul, a[..., lo:hi, :], b, out=out[..., lo:hi, :])
-                for lo, hi in itertools.pairwise(bounds[1:])
+                self.workers().submit(np.matmul, x, y, out=z) for x, y, z in jobs[1:]
             ]
             try:
-                np.matmul(a[..., : bounds[1], :], b, out=out[..., : bounds[1], :])
+                x, y, z = jobs[0]
+                np.matmul(x, y, out=z)
             finally:
                 for future in pending:
                     future.result()
@@ -112,9 +124,9 @@ class _Products:
             self.local(previous)
 
 
-def _parts(rows: int, macs: int, threads: int) -> int:
-    """Row bands a product of ``macs`` multiply-accumulates and ``rows`` rows is cut into."""
-    return min(threads, rows, max(macs // SPLIT_MACS, 1))
+def _parts(length: int, macs: int, threads: int) -> int:
+    """Bands a product of ``macs`` multiply-accumulates is cut into along a side of ``length``."""
+    return min(threads, length, max(macs // SPLIT_MACS, 1))
 
 
 def per_thread() -> bool:

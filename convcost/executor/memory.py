@@ -129,7 +129,7 @@ def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -
     one block of the second operand (up to BLAS_DEPTH × BLAS_WIDTH) and a panel of
     BLAS_PANEL_ROWS rows of the first: measured 0.3–0.4 MiB for (16384 × 288)·(288 × 64) and
     (200000 × 64)·(64 × 64), 1.0 MiB for VGG-16's (8 × 25088)·(25088 × 4096); the calling
-    thread runs every product, the pool's workers only those cut into row bands.
+    thread runs every product, the pool's workers those cut into bands.
 
     With OpenBLAS's own threads (numpy on another BLAS build), the threads pack between them
     every row of a first operand, in panels up to BLAS_DEPTH deep, and each packs one block of a
@@ -143,11 +143,10 @@ def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -
             depth = min(depth, BLAS_DEPTH)
             return depth * (min(columns, BLAS_WIDTH) + min(rows, BLAS_PANEL_ROWS))
 
-        # any product of two rows or more may be cut into bands (the cut also depends on the
-        # groups of a grouped conv): each worker counts the largest of them
+        # any product may be cut into bands (the cut depends on the groups of a grouped conv
+        # too): each worker counts the largest
         caller = max(packed(*product) for product in products)
-        banded = max((packed(*p) for p in products if p[0] > 1), default=0)
-        return min(threads * BLAS_BUFFER_BYTES, width * (caller + (threads - 1) * banded))
+        return min(threads * BLAS_BUFFER_BYTES, width * threads * caller)
     rows = max(r * min(d, BLAS_DEPTH) for r, d, _ in products)
     block = max(min(d, BLAS_DEPTH) * min(c, BLAS_WIDTH) for _, d, c in products)
     return min(threads * BLAS_BUFFER_BYTES, width * (rows + threads * block))

@@ -3,8 +3,9 @@
     PYTHONPATH=. python tests/bench/bench_execute.py [--blocks 3] [--runs 2] [--models vgg16,…]
     PYTHONPATH=. python tests/bench/bench_execute.py --activations
 
-Both libraries run on 2 threads: OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS are
-set before numpy is imported, and ``torch.set_num_threads(2)``. For ResNet-50, MobileNetV2
+Both libraries run on 2 threads (``--threads N`` for another count): OPENBLAS_NUM_THREADS,
+OMP_NUM_THREADS and MKL_NUM_THREADS are set before numpy is imported, and
+``torch.set_num_threads(2)``. For ResNet-50, MobileNetV2
 (depthwise), DenseNet-121 (concat) and VGG-16 (big dense layers), at batch 1 and 8, in one run:
 
 - weight set-up: convcost's ``prepare`` (every weight drawn in the kernels' layout) against the
@@ -35,7 +36,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-THREADS = 2
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
+"""2 by default; ``--threads N`` (read here, before numpy is imported) for both libraries."""
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = str(THREADS)
 
@@ -220,6 +222,7 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)))
     parser.add_argument("--activations", action="store_true", help="only GELU against ReLU")
+    parser.add_argument("--threads", type=int, default=2, help="for both libraries")
     arguments = parser.parse_args()
     if arguments.activations:
         print_activations(20)

@@ -14,6 +14,7 @@ what :mod:`convcost.executor.run` and :mod:`convcost.executor.kernels` allocate:
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import resource
@@ -150,6 +151,23 @@ def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -
     rows = max(r * min(d, BLAS_DEPTH) for r, d, _ in products)
     block = max(min(d, BLAS_DEPTH) * min(c, BLAS_WIDTH) for _, d, c in products)
     return min(threads * BLAS_BUFFER_BYTES, width * (rows + threads * block))
+
+
+def release_free_heap() -> bool:
+    """Return the heap's free pages to the system (glibc's ``malloc_trim(0)``); False where
+    there is no glibc. Called after the warm-up pass: glibc keeps up to twice its mmap threshold
+    (which the first pass raises, up to 64 MiB) of freed heap resident, and a timed pass whose
+    first arrays are too large for that heap would add its own on top (VGG-16 at batch 8: 42 MiB
+    above the cold pass's peak without this, docs/benchmarks.md)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True
 
 
 def current_rss_bytes() -> int:

@@ -30,6 +30,7 @@ from convcost.executor.memory import (
     estimate_growth,
     leaves,
     peak_rss_bytes,
+    release_free_heap,
     reset_peak,
 )
 from convcost.layers import (
@@ -108,15 +109,19 @@ def execute(
     try:
         prepared = prepare(network, dtype=dtype, seed=seed)
         passes = repeat + warm_up
-        runs = [
-            prepared.forward(
-                batch=batch,
-                progress=_shifted(progress, index, passes),
-                estimated_bytes=estimate,
-                baseline_rss_bytes=baseline,
+        runs = []
+        for index in range(passes):
+            runs.append(
+                prepared.forward(
+                    batch=batch,
+                    progress=_shifted(progress, index, passes),
+                    estimated_bytes=estimate,
+                    baseline_rss_bytes=baseline,
+                )
             )
-            for index in range(passes)
-        ][passes - repeat :]
+            if index == 0 and warm_up:
+                runs.clear()
+                release_free_heap()
     except MemoryError:
         raise ResourceLimitError(
             f"--execute ran out of memory (estimated {_mib(estimate)} at its peak, batch "

@@ -32,7 +32,7 @@ from convcost.executor.memory import (
 )
 from convcost.executor.run import _ACTIVATIONS
 from convcost.layers import Conv, Function
-from convcost.render.execution import progress_bar
+from convcost.render.execution import execution_json, progress_bar
 from convcost.spec import Spec, load_spec
 
 ROOT = Path(__file__).parent.parent
@@ -256,6 +256,20 @@ def test_repeat_reports_medians_and_progress_counts_every_pass() -> None:
     assert run.warm_up
     # the untimed warm-up pass counts: four passes in all
     assert calls == [(done, 4 * steps) for done in range(1, 4 * steps + 1)]
+
+
+def test_warm_up_can_be_turned_off_and_json_says_which() -> None:
+    spec = load_spec(QUICKSTART)
+    network = build(spec, spec.variants[0])
+    calls: list[tuple[int, int]] = []
+    cold = execute(
+        network, warm_up=False, progress=lambda p, done, total: calls.append((done, total))
+    )
+    steps = len(cold.layers)
+    # one pass only: the timed one
+    assert calls == [(done, steps) for done in range(1, steps + 1)]
+    assert execution_json(cold)["warm_up"] is False
+    assert execution_json(execute(network))["warm_up"] is True
 
 
 def test_progress_bar_only_on_a_terminal() -> None:

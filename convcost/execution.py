@@ -47,6 +47,9 @@ class Execution:
     the run's own growth is ``peak_rss_bytes − baseline_rss_bytes``."""
     repeat: int = 1
     """Forward passes timed; with more than one, every time is the median over them."""
+    warm_up: bool = False
+    """Whether an untimed pass ran first (the default of :func:`convcost.executor.execute`), so
+    that the times are those of a warm forward pass."""
 
     @property
     def params(self) -> int:

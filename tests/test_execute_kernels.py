@@ -539,3 +539,37 @@ def test_conv_transpose_end_to_end(tmp_path: Any) -> None:
     )
     t = F.conv_transpose2d(F.relu(t), torch_weight("up2", 1, (2, 3)), stride=(1, 2), dilation=2)
     np.testing.assert_allclose(prepared.output(x), t.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("band", [1, 6000, 60000, 10**9])
+@pytest.mark.parametrize(
+    ("shape", "kernel", "stride", "dilation"),
+    [((3, 4, 11, 9), (3, 3), (1, 1), (1, 1)), ((2, 3, 13, 10), (3, 2), (2, 1), (2, 1))],
+)
+def test_conv_in_column_bands_matches_torch(
+    monkeypatch: pytest.MonkeyPatch,
+    band: int,
+    shape: tuple[int, ...],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> None:
+    """im2col by bands of every size, against F.conv2d: one output row per band (1 byte); rows
+    of 9·36·8 = 2,592 and 10·18·8 = 1,440 bytes two and four at a time, the last band shorter
+    (6,000); samples of 10·9·36·8 = 25,920 bytes two at a time, then one (60,000); the whole
+    batch at once."""
+    monkeypatch.setattr(kernels, "COLUMN_BAND_BYTES", band)
+    rng = np.random.default_rng(band)
+    x = rng.standard_normal(shape)
+    weight = rng.standard_normal((5, shape[1], *kernel))
+    got = kernels.conv(
+        kernels.to_channels_last(x),
+        kernels.conv_weights(weight, 1),
+        None,
+        stride=stride,
+        padding=((1, 0), (0, 2)),
+        dilation=dilation,
+    )
+    padded = F.pad(tensor(x), (0, 2, 1, 0))
+    want = F.conv2d(padded, tensor(weight), stride=stride, dilation=dilation)
+    close(got, want, "float64")

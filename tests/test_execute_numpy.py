@@ -1,5 +1,6 @@
 """Executor kernels checked without torch (these run everywhere): the error function and GELU
-against the C library's math.erf/math.erfc on dense grids, tails included."""
+against the C library's math.erf/math.erfc on dense grids, tails included; matrix products cut
+into bands against a brute-force sum."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from convcost.executor import kernels
+from convcost.executor import blas, kernels
 
 # a dense grid on [-16, 16], the seam of erf's series and continued fraction (|x| = 3), and
 # logarithmic grids down to 1e-30 on both sides (tiny inputs, where GELU(x) ≈ x/2)
@@ -83,3 +84,29 @@ def test_gelu_keeps_special_values() -> None:
     assert np.isnan(got[2])
     assert got[3] == 0.0
     assert got[4] == 0.0
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((7, 5), (5, 3)),  # more rows: cut into row bands
+        ((2, 5), (5, 9)),  # more columns: cut into column bands
+        ((3, 7, 4), (3, 4, 2)),  # a batched (grouped) product, rows
+        ((1, 6), (6, 11)),  # one row: columns
+    ],
+)
+def test_products_cut_into_bands_equal_a_brute_force_sum(
+    monkeypatch: pytest.MonkeyPatch, shapes: tuple[tuple[int, ...], tuple[int, ...]]
+) -> None:
+    """blas.matmul with every product cut (1 MAC is enough to cut) and 3 threads, against the
+    sum over the inner index written out (float64, so the order of the additions is moot at
+    this size)."""
+    monkeypatch.setattr(blas, "SPLIT_MACS", 1)
+    monkeypatch.setattr(blas, "_products", [])
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    rng = np.random.default_rng(len(shapes[0]))
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    expected = np.zeros((*a.shape[:-1], b.shape[-1]))
+    for k in range(a.shape[-1]):
+        expected += a[..., :, k : k + 1] * b[..., k : k + 1, :]
+    np.testing.assert_allclose(blas.matmul(a, b), expected, rtol=1e-12, atol=1e-12)

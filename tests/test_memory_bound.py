@@ -22,12 +22,12 @@ ROOT = Path(__file__).parent.parent
 
 # (name, spec): one layer (or one block) on an input large enough to dominate the process
 KINDS: dict[str, str] = {
-    "conv 3×3": "input: [32, 128, 128]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1}\n",
+    "conv 3×3": "input: [32, 256, 256]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1}\n",
     "conv 1×1": "input: [64, 128, 128]\nlayers:\n  - conv: {out: 128, kernel: 1}\n",
     "conv 1×1 stride 2": "input: [64, 192, 192]\nlayers:\n  - conv: {out: 64, kernel: 1, stride: 2}\n",
     "conv grouped": "input: [64, 96, 96]\nlayers:\n  - conv: {out: 64, kernel: 3, padding: 1, groups: 4}\n",
     "depthwise": "input: [64, 128, 128]\nlayers:\n  - depthwise: {kernel: 3, padding: 1}\n",
-    "conv 3-D": "input: [8, 16, 48, 48]\nlayers:\n  - conv: {out: 16, kernel: 3, padding: 1}\n",
+    "conv 3-D": "input: [16, 32, 64, 64]\nlayers:\n  - conv: {out: 16, kernel: 3, padding: 1}\n",
     "conv_transpose": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2}\n",
     "conv_transpose padded": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 4, stride: 2, padding: 1}\n",
     "conv_transpose grouped": "input: [64, 96, 96]\nlayers:\n  - conv_transpose: {out: 32, kernel: 2, stride: 2, groups: 4}\n",

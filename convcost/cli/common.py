@@ -305,7 +305,7 @@ RepeatOption = Annotated[
         min=1,
         max=MAX_REPEAT,
         help="--execute: time this many forward passes (at most 1000) and report medians "
-        "(the first pass also pays one-time costs).",
+        "(after one untimed warm-up pass).",
     ),
 ]
 MaxMemoryOption = Annotated[

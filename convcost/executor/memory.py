@@ -14,6 +14,7 @@ what :mod:`convcost.executor.run` and :mod:`convcost.executor.kernels` allocate:
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import resource
@@ -21,7 +22,9 @@ import sys
 from typing import assert_never
 
 from convcost.errors import SpecError
-from convcost.executor.kernels import GELU_CHUNK
+from convcost.executor import blas
+from convcost.executor.blas import blas_threads
+from convcost.executor.kernels import GELU_CHUNK, column_band
 from convcost.layers import (
     Activation,
     AdaptivePool,
@@ -56,6 +59,9 @@ rounded up."""
 BLAS_WIDTH = 1024
 """Columns of the second operand in one packed block (GEMM_P: 768 for sgemm, 512 for dgemm on
 Haswell), rounded up."""
+BLAS_PANEL_ROWS = 256
+"""Rows of the first operand one single-threaded OpenBLAS call keeps packed at once (measured:
+see :func:`blas_bytes`)."""
 
 
 def check_dtype(dtype: str) -> int:
@@ -115,31 +121,53 @@ def reset_peak() -> bool:
     return True
 
 
-def blas_threads() -> int:
-    """Threads OpenBLAS runs on: OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, else the CPUs this
-    process may use."""
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(variable, "")
-        if value.isascii() and value.isdigit() and int(value) > 0:
-            return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -> int:
     """An upper bound on the resident memory OpenBLAS's buffers gain over a run's products, each
-    of a (rows × depth) matrix by a (depth × columns) one. The threads pack between them at most
+    of a (rows × depth) matrix by a (depth × columns) one; buffers are reused, so the largest
+    product of each thread counts, and no thread touches more than its 32 MiB buffer.
+
+    With one OpenBLAS thread per calling thread (:mod:`convcost.executor.blas`), a thread packs
+    one block of the second operand (up to BLAS_DEPTH × BLAS_WIDTH) and a panel of
+    BLAS_PANEL_ROWS rows of the first: measured 0.3–0.4 MiB for (16384 × 288)·(288 × 64) and
+    (200000 × 64)·(64 × 64), 1.0 MiB for VGG-16's (8 × 25088)·(25088 × 4096); the calling
+    thread runs every product, the pool's workers those cut into bands.
+
+    With OpenBLAS's own threads (numpy on another BLAS build), the threads pack between them
     every row of a first operand, in panels up to BLAS_DEPTH deep, and each packs one block of a
-    second operand; buffers are reused, so the largest of each counts; no thread touches more
-    than its 32 MiB buffer. Measured with 2 threads: 7.3 MiB for the (12544 × 147)·(147 × 64)
-    product of ResNet-50's stem, 9.7 MiB after all of ResNet-50's products (bound 11.0 MiB)."""
+    second operand: measured with 2 threads 7.3 MiB for the (12544 × 147)·(147 × 64) product of
+    ResNet-50's stem (18.4 MiB for (16384 × 288)·(288 × 64))."""
     if not products:
         return 0
+    if blas.per_thread():
+
+        def packed(rows: int, depth: int, columns: int) -> int:
+            depth = min(depth, BLAS_DEPTH)
+            return depth * (min(columns, BLAS_WIDTH) + min(rows, BLAS_PANEL_ROWS))
+
+        # any product may be cut into bands (the cut depends on the groups of a grouped conv
+        # too): each worker counts the largest
+        caller = max(packed(*product) for product in products)
+        return min(threads * BLAS_BUFFER_BYTES, width * threads * caller)
     rows = max(r * min(d, BLAS_DEPTH) for r, d, _ in products)
     block = max(min(d, BLAS_DEPTH) * min(c, BLAS_WIDTH) for _, d, c in products)
     return min(threads * BLAS_BUFFER_BYTES, width * (rows + threads * block))
+
+
+def release_free_heap() -> bool:
+    """Return the heap's free pages to the system (glibc's ``malloc_trim(0)``); False where
+    there is no glibc. Called after the warm-up pass: glibc keeps up to twice its mmap threshold
+    (which the first pass raises, up to 64 MiB) of freed heap resident, and a timed pass whose
+    first arrays are too large for that heap would add its own on top (VGG-16 at batch 8: 42 MiB
+    above the cold pass's peak without this, docs/benchmarks.md)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True
 
 
 def current_rss_bytes() -> int:
@@ -202,16 +230,21 @@ def _pool_pads(layer: MaxPool | AvgPool, shape: Shape, out: Shape) -> tuple[tupl
 
 def _adaptive(layer: AdaptivePool, shape: Shape) -> int:
     """The pool reduces one axis at a time: a gathered table (out × longest window per axis)
-    and the reduced array; the intermediate of the previous axis stays alive meanwhile."""
-    current, peak, previous = list(shape), 0, 0
+    and the reduced array; the intermediate of the previous axis stays alive meanwhile, and the
+    table of an earlier axis may stay resident as a hole in the heap when a later, larger one
+    does not fit in it (on a warm pass glibc serves them from the heap: measured 29.6 MiB for
+    upsampling 64×96×96 to 192×192 against 27.0 on a cold one)."""
+    current, peak, previous, holes = list(shape), 0, 0, 0
     for axis, out in enumerate(layer.size, start=1):
         size = current[axis]
         longest = max(-(-(i + 1) * size // out) - (i * size) // out for i in range(out))
         gathered = math.prod(current) // size * out * longest
         current[axis] = out
         reduced = 0 if axis == len(layer.size) else math.prod(current)  # the last is the output
-        peak = max(peak, previous + gathered + reduced)
+        hole = holes if gathered > holes else 0
+        peak = max(peak, hole + previous + gathered + reduced)
         previous = reduced
+        holes = max(holes, gathered)
     return peak
 
 
@@ -222,12 +255,14 @@ def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: boo
         case Conv():
             padded = _padded(shape, layer.padding)
             if layer.groups > 1 and shape[0] == layer.groups:
-                return padded + outputs  # depthwise: the accumulator and one product
+                return padded  # depthwise: one einsum writes the output, no temporaries
             if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
                 # a strided 1×1 picks its positions into a copy first
                 return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])
+            if layer.groups == 1:
+                return padded  # and one band of columns (:func:`_columns`), for the whole batch
             columns = shape[0] * math.prod(layer.kernel) * math.prod(out[1:])
-            return padded + columns + (outputs if layer.groups > 1 else 0)
+            return padded + columns + outputs
         case ConvTranspose():
             contributions = layer.out * math.prod(layer.kernel) * math.prod(shape[1:])
             full = layer.out * math.prod(
@@ -273,6 +308,18 @@ def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: boo
                     assert_never(layer.function)
         case _:
             return 0
+
+
+def _columns(layer: AnyLayer, shape: Shape, out: Shape, batch: int, width: int) -> int:
+    """Elements of the im2col band buffer an ungrouped conv that is not a plain 1×1 reuses
+    (:func:`~convcost.executor.kernels.column_band`), for the whole batch; 0 for other layers."""
+    if not isinstance(layer, Conv) or layer.groups > 1:
+        return 0
+    if math.prod(layer.kernel) == 1 and not _padded(shape, layer.padding):
+        return 0
+    depth = shape[0] * math.prod(layer.kernel)
+    samples, rows = column_band(batch, out[1:], depth, width)
+    return samples * rows * math.prod(out[2:]) * depth
 
 
 def _mask(elements: int, width: int) -> int:
@@ -351,6 +398,7 @@ class _Estimator:
                 layer, shape, out = node.layer, node.input_shape, node.output_shape
                 new = self.elements(out) if _allocates(layer, shape, owned) else 0
                 work = self.batch * _workspace(layer, shape, out, self.width, owned)
+                work += _columns(layer, shape, out, self.batch, self.width)
                 self.record(held + current + new + work)
                 self.free(work)
                 if new:
@@ -395,7 +443,10 @@ class _Estimator:
 
 
 def estimate_elements(network: Network, batch: int, width: int) -> int:
-    """Peak activation and workspace elements alive at once (weights and BLAS buffers apart)."""
+    """Peak activation and workspace elements alive at once (weights and BLAS buffers apart).
+    One pass is simulated: the warm-up pass and the timed ones after it allocate the same
+    arrays, and a warm pass reuses the heap the one before it freed (measured on every kind and
+    zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
     estimator = _Estimator(batch, width)
     shape = network.input_shape
     estimator.sequence(network.nodes, 0, batch * math.prod(shape), True)

@@ -1,6 +1,6 @@
 """Walk a built network, run every layer on NumPy arrays, and check each real shape.
 
-Two phases: :func:`prepare` allocates He-normal weights for every layer in the kernels' layout
+Two phases: :func:`prepare` allocates He-uniform weights for every layer in the kernels' layout
 (setup, not timed), then :meth:`Prepared.forward` runs a seeded random input through the network,
 timing each layer and comparing each real output shape with the engine's prediction.
 """
@@ -30,6 +30,7 @@ from convcost.executor.memory import (
     estimate_growth,
     leaves,
     peak_rss_bytes,
+    release_free_heap,
     reset_peak,
 )
 from convcost.layers import (
@@ -54,6 +55,8 @@ from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network
 from convcost.spec import Spec
 
 Array = npt.NDArray[Any]
+WEIGHT_CHUNK = 2**16
+"""Weights drawn per step of :meth:`_Builder.uniform` (256 KiB in float32)."""
 Progress = Callable[[str, int, int], None]
 """Called after each layer with (path, layers done, layers in all)."""
 Forward = Callable[[Array, bool], tuple[Array, bool]]
@@ -76,9 +79,13 @@ def execute(
     max_memory: int | None = None,
     progress: Progress | None = None,
     repeat: int = 1,
+    warm_up: bool = True,
 ) -> Execution:
-    """Run ``network`` on a seeded random input with He-normal weights, ``repeat`` times
-    (the times reported are medians; the first pass also pays one-time costs).
+    """Run ``network`` on a seeded random input with He-uniform weights: one untimed warm-up
+    pass (unless ``warm_up`` is false), then ``repeat`` timed passes (the times reported are
+    medians). The warm-up pays the one-time costs a first pass meets (page faults on fresh
+    buffers, BLAS and thread-pool start-up, first calls into each kernel): without it a single
+    ResNet-50 pass reported 4–12× the time of the passes after it.
 
     Raises :class:`ResourceLimitError` before allocating anything when the estimate exceeds
     ``max_memory`` (default: :func:`~convcost.executor.memory.default_limit`, half the available
@@ -101,22 +108,27 @@ def execute(
     baseline = current_rss_bytes()
     try:
         prepared = prepare(network, dtype=dtype, seed=seed)
-        runs = [
-            prepared.forward(
-                batch=batch,
-                progress=_shifted(progress, index, repeat),
-                estimated_bytes=estimate,
-                baseline_rss_bytes=baseline,
+        passes = repeat + warm_up
+        runs = []
+        for index in range(passes):
+            runs.append(
+                prepared.forward(
+                    batch=batch,
+                    progress=_shifted(progress, index, passes),
+                    estimated_bytes=estimate,
+                    baseline_rss_bytes=baseline,
+                )
             )
-            for index in range(repeat)
-        ]
+            if index == 0 and warm_up:
+                runs.clear()
+                release_free_heap()
     except MemoryError:
         raise ResourceLimitError(
             f"--execute ran out of memory (estimated {_mib(estimate)} at its peak, batch "
             f"{batch}, {dtype}): lower --batch or the input size, or raise the process's "
             "memory limit (ulimit -v)"
         ) from None
-    return _median(runs)
+    return replace(_median(runs), warm_up=warm_up)
 
 
 def _shifted(progress: Progress | None, index: int, repeat: int) -> Progress | None:
@@ -149,7 +161,7 @@ def _mib(size: int) -> str:
 
 
 def prepare(network: Network, *, dtype: str = "float32", seed: int = 0) -> Prepared:
-    """Allocate every layer's weights (He-normal for conv and linear) in the kernels' layout."""
+    """Allocate every layer's weights (He-uniform for conv and linear) in the kernels' layout."""
     check_dtype(dtype)
     rng = np.random.default_rng(seed)
     builder = _Builder(rng, np.dtype(dtype))
@@ -335,10 +347,19 @@ class _Builder:
         self.rng = rng
         self.dtype = dtype
 
-    def normal(self, shape: tuple[int, ...], fan_in: int) -> Array:
-        """He-normal (Kaiming, fan-in mode, for ReLU): N(0, 2 / fan_in)."""
-        values = self.rng.standard_normal(shape, dtype=self.dtype)
-        values *= self.dtype.type(math.sqrt(2.0 / max(fan_in, 1)))
+    def uniform(self, shape: tuple[int, ...], fan_in: int) -> Array:
+        """He-uniform (Kaiming, fan-in mode, for ReLU): U(−b, b) with b = √(6 / fan_in), the
+        variance 2 / fan_in of He-normal. Uniform draws cost a fifth of normal ones (VGG-16's
+        138 M weights: 0.36 s against 1.8 s); they are drawn and scaled in chunks that stay in
+        the CPU cache, straight into the array the kernels read."""
+        bound = math.sqrt(6.0 / max(fan_in, 1))
+        values = np.empty(shape, dtype=self.dtype)
+        flat = values.reshape(-1)
+        for start in range(0, flat.size, WEIGHT_CHUNK):
+            chunk = flat[start : start + WEIGHT_CHUNK]
+            self.rng.random(out=chunk, dtype=self.dtype)
+            chunk *= self.dtype.type(2 * bound)
+            chunk -= self.dtype.type(bound)
         return values
 
     def bias(self, out: int, present: bool) -> Array | None:
@@ -359,7 +380,7 @@ class _Builder:
                     else (layer.groups, k * per_group, layer.out // layer.groups)
                 )
                 weights = kernels.ConvWeights(
-                    self.normal(shape, fan_in), layer.kernel, layer.groups, layer.out, depthwise
+                    self.uniform(shape, fan_in), layer.kernel, layer.groups, layer.out, depthwise
                 )
                 bias = self.bias(layer.out, layer.bias)
                 return _Step(
@@ -379,7 +400,7 @@ class _Builder:
             case ConvTranspose():
                 per_group = layer.out // layer.groups
                 k = math.prod(layer.kernel)
-                matrix = self.normal(
+                matrix = self.uniform(
                     (layer.groups, channels // layer.groups, k * per_group), per_group * k
                 )
                 transposed = kernels.TransposeWeights(matrix, layer.kernel, layer.groups, layer.out)
@@ -401,7 +422,7 @@ class _Builder:
                 )
             case Linear():
                 # (in, out): the transpose of PyTorch's (out, in)
-                matrix = self.normal((channels, layer.out), channels)
+                matrix = self.uniform((channels, layer.out), channels)
                 bias = self.bias(layer.out, layer.bias)
                 return _Step(
                     lambda x, owned: (kernels.linear(x, matrix, bias), True),
@@ -497,6 +518,7 @@ def execute_all(
     max_memory: int | None = None,
     progress: Progress | None = None,
     repeat: int = 1,
+    warm_up: bool = True,
 ) -> tuple[Executed, ...]:
     """Analyze every variant of ``spec`` and confirm its shapes by running it (see :func:`execute`)."""
     results = []
@@ -511,6 +533,7 @@ def execute_all(
             max_memory=max_memory,
             progress=progress,
             repeat=repeat,
+            warm_up=warm_up,
         )
         results.append(Executed(report=report, execution=execution))
     return tuple(results)

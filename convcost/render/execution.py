@@ -64,7 +64,7 @@ def run_summary(execution: Execution) -> Table:
     grid.add_row(
         "executed",
         seconds(execution.seconds),
-        f"{_passes(execution.repeat)}, batch {execution.batch}, {execution.dtype}, seed {execution.seed}; "
+        f"{_passes(execution)}, batch {execution.batch}, {execution.dtype}, seed {execution.seed}; "
         f"every shape confirmed ({_plural(len(execution.layers), 'step')})",
     )
     grid.add_row(
@@ -82,8 +82,12 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _passes(repeat: int) -> str:
-    return "one forward pass" if repeat == 1 else f"median of {repeat} forward passes"
+def _passes(execution: Execution) -> str:
+    """``one warm forward pass`` or ``median of 5 warm forward passes`` (``warm``: after an
+    untimed one)."""
+    kind = "warm forward pass" if execution.warm_up else "forward pass"
+    repeat = execution.repeat
+    return f"one {kind}" if repeat == 1 else f"median of {repeat} {kind}es"
 
 
 def print_executed(
@@ -165,7 +169,7 @@ def to_markdown(results: list[Executed], *, depth: int | None = None, exact: boo
 
 def _run_line(execution: Execution) -> str:
     return (
-        f"Executed: {_passes(execution.repeat)}, batch {execution.batch}, {execution.dtype}, "
+        f"Executed: {_passes(execution)}, batch {execution.batch}, {execution.dtype}, "
         f"seed {execution.seed}; every shape confirmed ({_plural(len(execution.layers), 'step')}) · "
         f"{seconds(execution.seconds)}, {execution.gflops_per_second:.1f} GFLOP/s · peak resident "
         f"{numbers.size(execution.peak_rss_bytes)} (estimated {numbers.size(execution.estimated_bytes)})."
@@ -180,6 +184,7 @@ def execution_json(execution: Execution) -> dict[str, Any]:
         "dtype": execution.dtype,
         "seed": execution.seed,
         "repeat": execution.repeat,
+        "warm_up": execution.warm_up,
         "estimated_bytes": execution.estimated_bytes,
         "peak_rss_bytes": execution.peak_rss_bytes,
         "baseline_rss_bytes": execution.baseline_rss_bytes,

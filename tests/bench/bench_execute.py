@@ -1,21 +1,26 @@
-"""Benchmark: ``--execute`` on ResNet-50 against PyTorch (not a test; run it by hand).
+"""Benchmark: ``--execute`` against PyTorch eager on four zoo models (not a test; run by hand).
 
-    python tests/bench/bench_execute.py [--rounds 10]
+    PYTHONPATH=. python tests/bench/bench_execute.py [--blocks 3] [--runs 2] [--models vgg16,…]
+    PYTHONPATH=. python tests/bench/bench_execute.py --activations
 
-In one process, with the same thread count for NumPy's BLAS and PyTorch, it measures:
-- NumPy's float32 matrix-multiply peak (2048² and 4096² sgemm, best of several);
-- convcost's forward pass on ResNet-50 at 1×3×224×224 (weights built once by ``prepare``,
-  outside the timing, and the input drawn before the clock starts), median over rounds;
-- PyTorch CPU eager forward of a plain-torch ResNet-50 (torchvision layout, ``torch.no_grad``,
-  ``eval``), median over the same number of rounds; two blocks of each, alternating, so that
-  both see the same load;
-- the achieved GFLOP/s of convcost's conv layers and its ratio to the sgemm peak;
-- in a fresh process without torch (``python -m convcost analyze … --execute -f json``), the
-  peak resident memory against the pre-run estimate;
-- GELU (exact, erf form) against ReLU on the same 1×1024×56×56 float32 tensor, both in place as
-  the runner calls them, median over rounds (``--activations`` measures only this).
-Targets (issue #6): time ≤ 2× PyTorch, conv GFLOP/s ≥ 50% of the peak, RSS ≤ 1.5× estimate;
-(issue #16) GELU ≤ 3× ReLU.
+Both libraries run on 2 threads (``--threads N`` for another count): OPENBLAS_NUM_THREADS,
+OMP_NUM_THREADS and MKL_NUM_THREADS are set before numpy is imported, and
+``torch.set_num_threads(2)``. For ResNet-50, MobileNetV2
+(depthwise), DenseNet-121 (concat) and VGG-16 (big dense layers), at batch 1 and 8, in one run:
+
+- weight set-up: convcost's ``prepare`` (every weight drawn in the kernels' layout) against the
+  construction of the plain-torch reference model (``tests/torch_models.py``, torch's own init);
+- warm forward time: blocks of convcost passes and of torch passes, alternating (``--blocks``
+  of each, ``--runs`` timed passes per block after one untimed warm-up pass); the ratio is of
+  the medians over every timed pass. Blocks, not alternate passes: a BLAS's worker threads spin
+  for a while after a call and would take the cores from the other library's;
+- achieved GFLOP/s per layer kind (k×k conv, 1×1 conv, depthwise, linear; MACs counted by the
+  kernels) against NumPy's float32 sgemm peak (best of 2048² products) measured before the
+  first model and after the last;
+- peak resident memory against the pre-run estimate, in a fresh ``python -m convcost analyze
+  MODEL --execute --batch B -f json`` process (no torch loaded).
+
+Prints Markdown tables. ``--activations`` only times GELU (exact, erf form) against ReLU.
 """
 
 from __future__ import annotations
@@ -27,96 +32,214 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+
+THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 2
+"""2 by default; ``--threads N`` (read here, before numpy is imported) for both libraries."""
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = str(THREADS)
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # this checkout's convcost and tests.torch_models
 
-THREADS = os.cpu_count() or 1
-for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(variable, str(THREADS))
+import math  # noqa: E402
 
-import numpy as np  # noqa: E402  (after the thread count is fixed)
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 from convcost import zoo  # noqa: E402
 from convcost.build import build  # noqa: E402
 from convcost.executor import Execution, Prepared, kernels, prepare  # noqa: E402
 from convcost.executor.memory import leaves  # noqa: E402
-from convcost.layers import Conv  # noqa: E402
+from convcost.layers import Conv, Linear  # noqa: E402
+from convcost.network import Network  # noqa: E402
 from convcost.spec import load_spec  # noqa: E402
-from tests.torch_models import resnet50  # noqa: E402
+from tests import torch_models  # noqa: E402
 
-WARM_UP = 4
-"""Untimed runs at the start of each block (first-touch page faults, BLAS thread start-up)."""
-
-
-def resnet50_spec() -> Path:
-    bundled = zoo.find("resnet50")
-    assert bundled is not None
-    return bundled
+MODELS = ("resnet50", "mobilenet_v2", "densenet121", "vgg16")
+BATCHES = (1, 8)
+KINDS = ("conv k×k", "conv 1×1", "depthwise", "linear", "other")
 
 
-def sgemm_peak(
-    sizes: tuple[tuple[int, int], ...] = ((2048, 10), (4096, 3)),
-) -> tuple[float, dict[int, float]]:
-    """Best-of-``repeat`` float32 matrix products of each ``size``², in GFLOP/s."""
-    rates = {}
-    for size, repeat in sizes:
-        a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
-        b = np.random.default_rng(1).standard_normal((size, size), dtype=np.float32)
-        c = np.empty_like(a)
-        np.matmul(a, b, out=c)
-        best = min(_timed(lambda a=a, b=b, c=c: np.matmul(a, b, out=c)) for _ in range(repeat))
-        rates[size] = 2 * size**3 / best / 1e9
-    return max(rates.values()), rates
-
-
-def _timed(fn: object) -> float:
+def _timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
-    fn()  # type: ignore[operator]
+    fn()
     return time.perf_counter() - start
 
 
-def spread(values: list[float]) -> str:
-    return f"median {statistics.median(values) * 1e3:.1f} ms (min {min(values) * 1e3:.1f}, max {max(values) * 1e3:.1f})"
+def sgemm_peak(size: int = 2048, repeat: int = 5) -> float:
+    """Best-of-``repeat`` float32 ``size``² products through np.matmul, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    c = np.empty_like(a)
+    np.matmul(a, b, out=c)
+    best = min(_timed(lambda: np.matmul(a, b, out=c)) for _ in range(repeat))
+    return 2 * size**3 / best / 1e9
 
 
-def time_blocks(
-    prepared: Prepared, model: nn.Module, x: torch.Tensor, conv_paths: set[str], rounds: int
-) -> tuple[list[float], list[float], list[float], Execution]:
-    """Two blocks of convcost runs then torch runs: (convcost totals, their conv layers, torch
-    totals, the last convcost run)."""
-    ours: list[float] = []
-    conv_seconds: list[float] = []
+def kinds(network: Network) -> dict[str, str]:
+    """Layer path → the kind its time is filed under."""
+    found = {}
+    for node in leaves(network.nodes):
+        layer, channels = node.layer, node.input_shape[0]
+        if isinstance(layer, Conv):
+            if layer.groups > 1 and channels == layer.groups:
+                found[node.path] = "depthwise"
+            elif math.prod(layer.kernel) == 1:
+                found[node.path] = "conv 1×1"
+            else:
+                found[node.path] = "conv k×k"
+        elif isinstance(layer, Linear):
+            found[node.path] = "linear"
+    return found
+
+
+def per_kind(runs: list[Execution], by_path: dict[str, str]) -> dict[str, tuple[float, int]]:
+    """Kind → (median seconds over the runs, MACs of one run)."""
+    seconds: dict[str, list[float]] = defaultdict(list)
+    macs: dict[str, int] = defaultdict(int)
+    for index, run in enumerate(runs):
+        total: dict[str, float] = defaultdict(float)
+        for layer in run.layers:
+            kind = by_path.get(layer.path, "other")
+            total[kind] += layer.seconds
+            if index == 0:
+                macs[kind] += layer.macs
+        for kind in KINDS:
+            seconds[kind].append(total[kind])
+    return {kind: (statistics.median(seconds[kind]), macs[kind]) for kind in KINDS}
+
+
+def compare(
+    prepared: Prepared, model: torch.nn.Module, batch: int, blocks: int, runs: int
+) -> tuple[list[Execution], list[float]]:
+    """Alternating blocks: (convcost's timed runs, torch's timed seconds)."""
+    ours: list[Execution] = []
     theirs: list[float] = []
+    x = torch.randn(batch, *prepared.network.input_shape)
     with torch.no_grad():
-        # blocks, not alternate runs: a BLAS's worker threads spin for a while after a call and
-        # would steal the cores from the other library's threads (torch alternated with numpy
-        # ran 2× slower than torch alone)
-        for _ in range(2):
-            time.sleep(1)
-            for index in range(rounds + WARM_UP):
-                run = prepared.forward(batch=1)
-                if index >= WARM_UP:
-                    ours.append(run.seconds)
-                    conv_seconds.append(sum(r.seconds for r in run.layers if r.path in conv_paths))
-            # the peak again, right after: the machine's speed drifts (shared host)
-            block_peak, _ = sgemm_peak(((2048, 5),))
-            block_conv = 2 * sum(r.macs for r in run.layers if r.path in conv_paths)
-            block_rate = block_conv / statistics.median(conv_seconds[-rounds:]) / 1e9
-            print(
-                f"  block: convcost {spread(ours[-rounds:])}; conv {block_rate:.1f} GFLOP/s, "
-                f"sgemm 2048² now {block_peak:.1f} GFLOP/s: {block_rate / block_peak:.0%}"
+        for _ in range(blocks):
+            time.sleep(0.5)
+            prepared.forward(batch=batch)  # warm-up
+            ours += [prepared.forward(batch=batch) for _ in range(runs)]
+            time.sleep(0.5)
+            model(x)  # warm-up
+            theirs += [_timed(lambda: model(x)) for _ in range(runs)]
+    return ours, theirs
+
+
+def memory(name: str, batch: int) -> tuple[float, float]:
+    """(peak RSS, estimate) in MiB of a fresh CLI process without torch."""
+    command = [sys.executable, "-m", "convcost", "analyze", name, "--execute"]
+    command += ["--batch", str(batch), "-f", "json"]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    execution = json.loads(result.stdout)["execution"]
+    return execution["peak_rss_bytes"] / 2**20, execution["estimated_bytes"] / 2**20
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.1f} ms"
+
+
+class Tables:
+    """The Markdown rows, one list per table."""
+
+    def __init__(self) -> None:
+        self.timing: list[str] = []
+        self.kinds: list[str] = []
+        self.setup: list[str] = []
+        self.memory: list[str] = []
+
+    def model(self, name: str, batches: list[int], blocks: int, runs: int) -> None:
+        path = zoo.find(name)
+        assert path is not None
+        spec = load_spec(path)
+        network = build(spec, spec.variants[0])
+        setup = _timed(lambda: prepare(network))
+        prepared = prepare(network)
+        build_torch = _timed(getattr(torch_models, name))
+        model = getattr(torch_models, name)().eval()
+        self.setup.append(
+            f"| {name} | {ms(setup)} | {ms(build_torch)} | {setup / build_torch:.2f}× |"
+        )
+        by_path = kinds(network)
+        for batch in batches:
+            ours, theirs = compare(prepared, model, batch, blocks, runs)
+            mine = statistics.median(run.seconds for run in ours)
+            torch_time = statistics.median(theirs)
+            self.timing.append(
+                f"| {name} | {batch} | {ms(mine)} ({ms(min(r.seconds for r in ours))}) | "
+                f"{ms(torch_time)} ({ms(min(theirs))}) | **{mine / torch_time:.2f}×** |"
             )
-            time.sleep(1)
-            for index in range(rounds + WARM_UP):
-                elapsed = _timed(lambda: model(x))
-                if index >= WARM_UP:
-                    theirs.append(elapsed)
-            print(f"  block: torch    {spread(theirs[-rounds:])}")
-    return ours, conv_seconds, theirs, run
+            cells = []
+            for seconds, macs in per_kind(ours, by_path).values():
+                rate = 2 * macs / seconds / 1e9 if macs and seconds else 0.0
+                cells.append(f"{ms(seconds)} · {rate:.0f}" if macs else ms(seconds))
+            self.kinds.append(f"| {name} | {batch} | " + " | ".join(cells) + " |")
+            peak_rss, estimate = memory(name, batch)
+            self.memory.append(
+                f"| {name} | {batch} | {peak_rss:,.1f} | {estimate:,.1f} | {peak_rss / estimate:.2f} |"
+            )
+            print(self.timing[-1], flush=True)
+
+    def print(self) -> None:
+        print(
+            "\n| model | batch | convcost warm forward, median (min) | torch eager, median (min) | ratio |"
+        )
+        print("|---|---:|---:|---:|---:|")
+        print("\n".join(self.timing))
+        print("\nPer layer kind, convcost: median time · GFLOP/s (2 × MACs / time)")
+        print("\n| model | batch | " + " | ".join(KINDS) + " |")
+        print("|---|---:|" + "---:|" * len(KINDS))
+        print("\n".join(self.kinds))
+        print("\n| model | convcost weight set-up | torch model construction | ratio |")
+        print("|---|---:|---:|---:|")
+        print("\n".join(self.setup))
+        print("\n| model | batch | peak RSS MiB | estimate MiB | ratio |")
+        print("|---|---:|---:|---:|---:|")
+        print("\n".join(self.memory))
+
+
+def load() -> str:
+    with open("/proc/loadavg", encoding="ascii") as handle:
+        return handle.read().split()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--blocks", type=int, default=3, help="alternating blocks per library")
+    parser.add_argument("--runs", type=int, default=2, help="timed passes per block")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--batches", default=",".join(map(str, BATCHES)))
+    parser.add_argument("--activations", action="store_true", help="only GELU against ReLU")
+    parser.add_argument("--threads", type=int, default=2, help="for both libraries")
+    arguments = parser.parse_args()
+    if arguments.activations:
+        print_activations(20)
+        return
+    torch.set_num_threads(THREADS)
+    print(f"numpy {np.__version__}, torch {torch.__version__}; {THREADS} threads each")
+    print(f"load average at the start: {load()}")
+    peak_before = sgemm_peak()
+    tables = Tables()
+    for name in arguments.models.split(","):
+        tables.model(
+            name, [int(b) for b in arguments.batches.split(",")], arguments.blocks, arguments.runs
+        )
+    peak_after = sgemm_peak()
+    print(f"\nsgemm 2048² peak: {peak_before:.1f} GFLOP/s before, {peak_after:.1f} after")
+    tables.print()
+    print(f"\nload average at the end: {load()}")
 
 
 def activation_times(rounds: int) -> tuple[float, float]:
@@ -136,72 +259,8 @@ def print_activations(rounds: int) -> None:
     gelu, relu = activation_times(rounds)
     print(
         f"GELU (exact) {gelu * 1e3:.2f} ms, ReLU {relu * 1e3:.2f} ms on 1×1024×56×56 float32, "
-        f"in place, median of {rounds}: ratio {gelu / relu:.1f}× (target ≤ 3×)"
+        f"in place, median of {rounds}: ratio {gelu / relu:.1f}×"
     )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=10, help="timed runs per block (2 blocks)")
-    parser.add_argument("--activations", action="store_true", help="only GELU against ReLU")
-    arguments = parser.parse_args()
-    rounds = arguments.rounds
-    if arguments.activations:
-        print_activations(max(rounds, 20))
-        return
-    torch.set_num_threads(THREADS)
-    print(
-        f"threads: {THREADS} (torch {torch.get_num_threads()}, OPENBLAS_NUM_THREADS {os.environ['OPENBLAS_NUM_THREADS']})"
-    )
-    print(f"numpy {np.__version__}, torch {torch.__version__}")
-
-    peak, rates = sgemm_peak()
-    print(
-        "sgemm: "
-        + ", ".join(f"{n}² {r:.1f} GFLOP/s" for n, r in rates.items())
-        + f"; peak {peak:.1f}"
-    )
-
-    path = resnet50_spec()
-    spec = load_spec(path)
-    network = build(spec, spec.variants[0])
-    conv_paths = {node.path for node in leaves(network.nodes) if isinstance(node.layer, Conv)}
-    start = time.perf_counter()
-    prepared = prepare(network, dtype="float32", seed=0)
-    print(
-        f"convcost prepare (weights, untimed below): {(time.perf_counter() - start) * 1e3:.0f} ms"
-    )
-
-    model = resnet50().eval()
-    params = sum(p.numel() for p in model.parameters())
-    x = torch.randn(1, 3, 224, 224)
-    ours, conv_seconds, theirs, run = time_blocks(prepared, model, x, conv_paths, rounds)
-    conv_macs = sum(r.macs for r in run.layers if r.path in conv_paths)
-    ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
-    conv_rate = 2 * conv_macs / statistics.median(conv_seconds) / 1e9
-    print(f"spec {path.relative_to(ROOT)}: {run.macs:,} MACs; torch model {params:,} parameters")
-    print(f"convcost --execute forward: {spread(ours)}")
-    print(f"torch eager forward:        {spread(theirs)}")
-    print(f"ratio convcost / torch: {ours_median / theirs_median:.2f}× (target ≤ 2×)")
-    print(f"whole network: {2 * run.macs / ours_median / 1e9:.1f} GFLOP/s")
-    print(
-        f"conv layers: {2 * conv_macs / 1e9:.2f} GFLOP in median {statistics.median(conv_seconds) * 1e3:.1f} ms = "
-        f"{conv_rate:.1f} GFLOP/s = {conv_rate / peak:.0%} of the sgemm peak (target ≥ 50%)"
-    )
-    print(
-        f"other layers (bn, relu, add, pools, fc): {(ours_median - statistics.median(conv_seconds)) * 1e3:.1f} ms"
-    )
-
-    command = [sys.executable, "-m", "convcost", "analyze", str(path), "--execute", "-f", "json"]
-    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
-    execution = json.loads(result.stdout)["execution"]
-    estimate, peak_rss = execution["estimated_bytes"], execution["peak_rss_bytes"]
-    print(
-        f"memory (fresh process, {' '.join(command[1:4])} … --execute): peak RSS {peak_rss / 2**20:.1f} MiB, "
-        f"estimate {estimate / 2**20:.1f} MiB, ratio {peak_rss / estimate:.2f} (target ≤ 1.5); "
-        f"one cold forward {execution['seconds'] * 1e3:.1f} ms"
-    )
-    print_activations(max(rounds, 20))
 
 
 if __name__ == "__main__":

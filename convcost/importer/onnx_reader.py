@@ -34,8 +34,8 @@ _MISSING = "?"
 """Stands for a tensor an unsupported node produces, until the error listing them is raised."""
 
 FOLDED_BATCHNORM = (
-    "batchnorm was folded into the convolutions by the exporter (eval mode): the parameter "
-    "count is the graph's, each such conv carrying a bias, not the PyTorch module's"
+    "batchnorm was folded into the preceding convolutions by the exporter (eval mode): the "
+    "parameter count is the graph's (folded weights and biases), not the PyTorch module's"
 )
 
 
@@ -132,7 +132,7 @@ def convert(
         known = len(source.values)
         infer_shapes(model, source, input_tensor, shape)
         static = fold(source)
-        if len(source.values) == known:
+        if len(source.values) == known or _shapes_known(source, static):
             break
     return _Builder(source, input_tensor, static).build(str(graph.output[0].name), file, shape)
 
@@ -230,6 +230,15 @@ def _unsupported_message(file: str, unsupported: dict[str, list[str]]) -> str:
     )
     nodes = "node has" if count == 1 else "nodes have"
     return f"{file}: {count} {nodes} no convcost layer: {listed}"
+
+
+def _shapes_known(source: Source, static: set[str]) -> bool:
+    """Whether every tensor the model computes at run time has a known shape."""
+    return all(
+        str(tensor) in source.shapes or not tensor or str(tensor) in static
+        for node in source.nodes
+        for tensor in node.output
+    )
 
 
 def _reachable(nodes: list[Node], output: str) -> tuple[Node, ...]:

@@ -71,18 +71,15 @@ class Namer:
 
     def __init__(self, nodes: Iterable[Any]) -> None:
         self._scopes: list[str | None] = []
-        self._modules: set[str] = set()
+        self._containers: set[str] = set()
         for node in nodes:
             scope = _scope(node)
             self._scopes.append(scope)
             for path in (scope, weight_path(node)):
-                if path:
-                    self._modules.add(path)
+                parts = (path or "").split(".")
+                # every proper prefix of a module path is a module holding others
+                self._containers.update(".".join(parts[:i]) for i in range(1, len(parts)))
         self._used: set[str] = set()
-
-    def _container(self, path: str) -> bool:
-        prefix = path + "."
-        return any(module.startswith(prefix) for module in self._modules)
 
     def name(self, index: int, node: Any, kind: str) -> str:
         """A unique name for the layer (of convcost kind `kind`) that node `index` becomes."""
@@ -93,7 +90,7 @@ class Namer:
                 base = str(node.name) or kind
             elif not scope:
                 base = kind
-            elif self._container(scope):
+            elif scope in self._containers:
                 base = f"{scope}.{kind}"
             else:
                 base = scope

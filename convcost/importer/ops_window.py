@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.importer.ops_graph import attributes, int_list
+from convcost.importer.ops_graph import attributes, int_list, node_label
 from convcost.importer.ops_result import Context, Layer, Out, Unsupported
 from convcost.layers import geometry
 
@@ -82,8 +82,10 @@ def _window(ctx: Context, node: Any) -> tuple[tuple[int, ...], ...]:
     return sizes, kernel, stride, dilation
 
 
-def _has_bias(node: Any) -> bool:
-    return len(node.input) > 2 and bool(node.input[2])
+def _has_bias(ctx: Context, node: Any) -> bool:
+    """Whether a conv has a bias parameter: an initializer (a bias computed by the graph, such
+    as the zeros the dynamo exporter expands for ``bias=False`` without optimisation, is not)."""
+    return len(node.input) > 2 and ctx.source.is_constant(str(node.input[2]))
 
 
 def conv(ctx: Context, node: Any) -> list[Out]:
@@ -102,7 +104,7 @@ def conv(ctx: Context, node: Any) -> list[Out]:
         fields["padding"] = per_axis(tuple(b for b, _ in pairs))
     if groups != 1:
         fields["groups"] = groups
-    if not _has_bias(node):
+    if not _has_bias(ctx, node):
         fields["bias"] = False
     return [Out(str(node.output[0]), (str(node.input[0]),), ({"conv": fields},))]
 
@@ -134,7 +136,7 @@ def conv_transpose(ctx: Context, node: Any) -> list[Out]:
         fields["output_padding"] = per_axis(tuple(output_padding))
     if groups != 1:
         fields["groups"] = groups
-    if not _has_bias(node):
+    if not _has_bias(ctx, node):
         fields["bias"] = False
     return [Out(str(node.output[0]), (str(node.input[0]),), ({"conv_transpose": fields},))]
 
@@ -158,7 +160,7 @@ def pool(ctx: Context, node: Any) -> list[Out]:
         fields["padding"] = per_axis(padding)
         if kind == "avgpool" and not attrs.get("count_include_pad", 0):
             ctx.notes.append(
-                f'node "{node.name}" (AveragePool) leaves the padding out of the average'
+                f'node "{node_label(node)}" (AveragePool) leaves the padding out of the average'
                 " (count_include_pad=0); convcost's avgpool counts it, as PyTorch's default:"
                 " shapes and costs are the same, --execute values at the border differ"
             )

@@ -7,6 +7,7 @@ on the original model, which the reader's layers must reproduce when convcost an
 from __future__ import annotations
 
 import math
+import os
 import re
 import struct
 import sys
@@ -588,5 +589,69 @@ def test_missing_external_data_for_a_needed_constant(tmp_path: Path) -> None:
     assert layers(path) == [{"relu6": {}}]  # the bounds read from m.data by offset and length
     (tmp_path / "m.data").unlink()
     message = "m.onnx: node \"clip\" (Clip): cannot read external data 'm.data': No such file or directory"
+    with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
+        read_onnx(path)
+
+
+def test_custom_domain_operator(tmp_path: Path) -> None:
+    node = helper.make_node("FusedConv", ["x"], ["y"], name="n", domain="com.microsoft")
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info("y", FLOAT, [1, 3, 4, 4])],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=opsets), str(path))
+    unsupported(path, "com.microsoft.FusedConv")
+
+
+def test_too_large_a_file_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "big.onnx"
+    with path.open("wb") as stream:  # a sparse file: 2 GiB long, nothing written
+        stream.truncate(2**31)
+    message = (
+        "big.onnx: the file has 2,147,483,648 bytes, more than protobuf can parse (2 GiB): "
+        "save the model with its weights as external data "
+        "(onnx.save(model, path, save_as_external_data=True))"
+    )
+    with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
+        read_onnx(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "pipe.onnx"
+    os.mkfifo(path)  # no writer: reading it would block forever
+    with pytest.raises(
+        ModelError, match=r"pipe\.onnx is not a regular file: convcost reads ONNX files$"
+    ):
+        read_onnx(path)
+
+
+def test_external_data_outside_the_folder(tmp_path: Path) -> None:
+    lo = helper.make_tensor("lo", FLOAT, [], struct.pack("<f", 0.0), raw=True)
+    hi = helper.make_tensor("hi", FLOAT, [], struct.pack("<f", 6.0), raw=True)
+    hi.data_location = onnx.TensorProto.EXTERNAL
+    hi.ClearField("raw_data")
+    entry = hi.external_data.add()
+    entry.key, entry.value = "location", "../secret.bin"
+    node = helper.make_node("Clip", ["x", "lo", "hi"], ["y"], name="clip")
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info("y", FLOAT, None)],
+        [lo, hi],
+    )
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (tmp_path / "secret.bin").write_bytes(struct.pack("<f", 6.0))
+    path = folder / "m.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    )
+    message = "m.onnx: node \"clip\" (Clip): external data location '../secret.bin' is outside the model's folder"
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)

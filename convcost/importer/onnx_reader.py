@@ -186,6 +186,8 @@ class _Builder:
                     raise Unsupported("Pad (not before a conv or pool that can take it)")
                 ctx.folded_pads[str(node.output[0])] = pads
                 outs = [Out(str(node.output[0]), (str(node.input[0]),))]
+            elif str(node.domain) not in ("", "ai.onnx"):
+                raise Unsupported(f"{node.domain}.{node.op_type}")  # a runtime's or a function
             else:
                 converter = CONVERTERS.get(str(node.op_type))
                 if converter is None:

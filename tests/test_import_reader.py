@@ -253,7 +253,7 @@ def test_unsupported_operators_listed(exported: Callable[[str, str], Path]) -> N
     message = (
         "unsupported_ts.onnx: 4 nodes have no convcost layer: "
         'LeakyRelu (no convcost layer kind yet) ×2 (first: node "/act/LeakyRelu"), '
-        'Resize ×1 (first: node "/up/Resize"), '
+        'Resize (no convcost layer kind yet) ×1 (first: node "/up/Resize"), '
         'PRelu (no convcost layer kind yet) ×1 (first: node "/prelu/PRelu")'
     )
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):

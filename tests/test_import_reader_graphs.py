@@ -327,7 +327,7 @@ def test_every_unsupported_node_listed_once(tmp_path: Path) -> None:
     path = save(
         tmp_path / "m.onnx", nodes, [1, 3, 4, 4], initializers=[floats("scales", [1, 1, 2, 2])]
     )
-    message = 'm.onnx: 3 nodes have no convcost layer: Resize ×2 (first: node "up1"), Softmax ×1 (first: node "soft")'
+    message = 'm.onnx: 3 nodes have no convcost layer: Resize (no convcost layer kind yet) ×2 (first: node "up1"), Softmax ×1 (first: node "soft")'
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)
 

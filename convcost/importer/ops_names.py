@@ -21,6 +21,9 @@ _WEIGHTED = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormaliz
 _PARAMETER = re.compile(r"^(?!onnx::)(.+)\.(weight|scale)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _SCOPES = "pkg.torch.onnx.name_scopes"
+_QUOTED = re.compile(r"'([^'\\]*)'")
+_SIMPLE_LIST = re.compile(r"\[(?:'[^'\\]*'(?:, )?)*\]")
+"""A list of plain quoted strings, read without `ast.literal_eval` (a few times faster)."""
 
 
 def _fold(parts: Iterable[str]) -> str:
@@ -38,8 +41,9 @@ def _scope(node: Any) -> str | None:
     """The module path a node was exported from, or None when the exporter left none."""
     for prop in node.metadata_props:
         if prop.key == _SCOPES:
+            simple = _SIMPLE_LIST.fullmatch(prop.value)
             try:
-                scopes = ast.literal_eval(prop.value)
+                scopes = _QUOTED.findall(prop.value) if simple else ast.literal_eval(prop.value)
             except (ValueError, SyntaxError, MemoryError, RecursionError):
                 return None
             if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):

@@ -1,7 +1,7 @@
 """Every tensor's shape: the graph input's, fixed, then ONNX's shape inference on a light copy.
 
-The copy holds the nodes and only the small initializers (Reshape shapes, Clip bounds, …); each
-large one becomes a typed graph input of its ``dims``, so inference never sees a weight's bytes
+The copy holds the nodes and only the tiny initializers (Reshape shapes, Pad pads, …); every
+other one becomes a typed graph input of its ``dims``, so inference never sees a weight's bytes
 and a model whose external data is absent infers as well as one whose data is present.
 """
 
@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.errors import ModelError
-from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source
+from convcost.importer.ops_graph import Source
+from convcost.importer.ops_static import MAX_SHAPE_ELEMENTS
 
 
 def _dims(value_info: Any) -> list[int | str]:
@@ -69,7 +70,7 @@ def _light_model(
         count = 1
         for dim in tensor.dims:
             count *= int(dim)
-        if count <= MAX_CONSTANT_ELEMENTS:
+        if count <= MAX_SHAPE_ELEMENTS:  # a shape, axes, pads, scales: inference needs its value
             if int(tensor.data_location) == 1:  # EXTERNAL: inline its few bytes in the copy
                 try:
                     values = source.numbers(tensor, str(tensor.name))

@@ -174,9 +174,14 @@ def find_fusions(ctx: Context) -> dict[int, Fusion]:
     found: dict[int, Fusion] = {}
     for node in ctx.source.nodes:
         pattern = _PATTERNS.get(str(node.op_type))
-        if pattern is None or _index(ctx.source, node) in found:
+        if pattern is None or not node.input or not node.output:
+            continue  # a node without inputs or outputs is the converter's to report
+        if _index(ctx.source, node) in found:
             continue
-        fusion = pattern(ctx, node)
+        try:
+            fusion = pattern(ctx, node)
+        except IndexError:  # a member without the inputs or outputs its operator has
+            fusion = None
         if fusion is None or any(index in found for index in fusion.members):
             continue
         for index in fusion.members:

@@ -198,8 +198,10 @@ class _Builder:
             for tensor in node.output:
                 self.alias[str(tensor)] = _MISSING
             return
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError) as error:  # a malformed attribute
             raise source.fail(node, str(error)) from None
+        except IndexError:  # a hostile or broken file: Conv without a weight, Relu without output
+            raise source.fail(node, "has fewer inputs or outputs than its operator needs") from None
         for out in outs:
             self._emit(index, node, out, str(node.op_type))
 

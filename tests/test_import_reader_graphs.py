@@ -284,6 +284,9 @@ def test_reshape(tmp_path: Path) -> None:
     assert layers(path) == [{"flatten": {}}]
     path = save(tmp_path / "m2.onnx", [node], [1, 4, 3, 3], initializers=[ints("s", [1, 12, 3])])
     unsupported(path, "Reshape (other than a flatten to [N, C·H·W])")
+    # the dynamo exporter writes the export's batch into the target: [2, 36] for a batch of 2
+    path = save(tmp_path / "m3.onnx", [node], [2, 4, 3, 3], initializers=[ints("s", [2, 36])])
+    assert layers(path) == [{"flatten": {}}]
 
 
 @pytest.mark.parametrize(("keepdims", "opset"), [(1, 17), (0, 17), (0, 18)])

@@ -103,7 +103,8 @@ def convert(
             f"{file}: the graph has {len(graph.output)} outputs; convcost reads models with one"
         )
     input_tensor = str(inputs[0].name)
-    shape = input_shape_of(file, inputs[0], input_shape)
+    full_shape = input_shape_of(file, inputs[0], input_shape)
+    shape = full_shape[1:]
     constants = {}
     for node in graph.node:
         if node.op_type == "Constant" and node.output:
@@ -130,7 +131,7 @@ def convert(
     for _ in range(MAX_INFERENCE_PASSES):
         # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
         known = len(source.values)
-        infer_shapes(model, source, input_tensor, shape)
+        infer_shapes(model, source, input_tensor, full_shape)
         static = fold(source)
         if len(source.values) == known or _shapes_known(source, static):
             break

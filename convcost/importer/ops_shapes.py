@@ -26,7 +26,10 @@ def _dims(value_info: Any) -> list[int | str]:
 
 
 def input_shape_of(file: str, value_info: Any, given: tuple[int, ...] | None) -> tuple[int, ...]:
-    """The input's shape without batch: the graph's, or `given` where the graph's is symbolic."""
+    """The input's full shape: the graph's, or `given` (without batch) where it is symbolic.
+
+    The batch is the graph's when it is a number (an exporter may have written it into a
+    Reshape's target, [2, 1568]), else 1; convcost's spec leaves it out either way."""
     name = str(value_info.name)
     if not value_info.type.HasField("tensor_type") or not value_info.type.tensor_type.HasField(
         "shape"
@@ -40,6 +43,7 @@ def input_shape_of(file: str, value_info: Any, given: tuple[int, ...] | None) ->
         raise ModelError(
             f'{file}: input "{name}" is {shown}; convcost reads [N, C, L], [N, C, H, W] or [N, C, D, H, W]'
         )
+    batch = dims[0] if isinstance(dims[0], int) else 1
     if given is None:
         symbolic = [str(d) for d in dims[1:] if isinstance(d, str)]
         if symbolic:
@@ -48,7 +52,7 @@ def input_shape_of(file: str, value_info: Any, given: tuple[int, ...] | None) ->
                 f" give the input shape without batch, e.g. --input "
                 + "x".join(str(d) if isinstance(d, int) else "224" for d in dims[1:])
             )
-        return tuple(int(d) for d in dims[1:])
+        return (batch, *(int(d) for d in dims[1:]))
     if len(given) != len(dims) - 1 or any(
         isinstance(d, int) and d != g for d, g in zip(dims[1:], given, strict=False)
     ):
@@ -56,7 +60,7 @@ def input_shape_of(file: str, value_info: Any, given: tuple[int, ...] | None) ->
         raise ModelError(
             f'{file}: input "{name}" is {shown}: the input shape {wanted} does not fit it'
         )
-    return tuple(given)
+    return (batch, *given)
 
 
 def _light_model(
@@ -64,7 +68,7 @@ def _light_model(
 ) -> Any:
     helper = onnx.helper
     graph = model.graph
-    inputs = [helper.make_tensor_value_info(input_tensor, _elem_type(graph), [1, *shape])]
+    inputs = [helper.make_tensor_value_info(input_tensor, _elem_type(graph), list(shape))]
     small = []
     for tensor in graph.initializer:
         count = 1
@@ -124,7 +128,7 @@ def _elem_type(graph: Any) -> int:
 
 
 def infer_shapes(model: Any, source: Source, input_tensor: str, shape: tuple[int, ...]) -> None:
-    """Record each tensor's full shape (batch 1 first) where inference finds every dim, and
+    """Record each tensor's full shape (the input's batch first) where inference finds every dim, and
     its element type, in ``source.shapes`` and ``source.types``."""
     import onnx  # noqa: PLC0415  (the onnx extra is optional)
 

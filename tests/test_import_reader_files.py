@@ -16,10 +16,12 @@ from tests.conftest import require
 
 onnx = require("onnx")
 
+from convcost.importer.graph import INPUT  # noqa: E402
 from tests.onnx_graphs import (  # noqa: E402
     FLOAT,
     conv,
     helper,
+    ints,
     layers,
     save,
     unsupported,
@@ -194,3 +196,47 @@ def test_node_without_its_inputs(tmp_path: Path) -> None:
     message = 'm.onnx: node "n" (Conv): has fewer inputs or outputs than its operator needs'
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)
+
+
+def _channels_last_model(tmp_path: Path, shape: list[int | str]) -> Path:
+    """As tf2onnx writes a Keras CNN: an NHWC input through one Transpose, a flatten of the
+    channels-last features before the dense layer (MatMul + Add)."""
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["t"], name="to_nchw", perm=[0, 3, 1, 2]),
+        conv(["t", "w", "b"], "c", name="conv2d", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Transpose", ["r"], ["back"], name="to_nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("Reshape", ["back", "flat"], ["f"], name="flatten"),
+        helper.make_node("MatMul", ["f", "dense"], ["m"], name="dense"),
+        helper.make_node("Add", ["m", "bias"], ["y"], name="dense_bias"),
+    ]
+    inits = [
+        weight("w", [8, 3, 3, 3]),
+        weight("b", [8]),
+        ints("flat", [-1, 8 * 6 * 5]),
+        weight("dense", [8 * 6 * 5, 10]),
+        weight("bias", [10]),
+    ]
+    return save(tmp_path / "keras.onnx", nodes, shape, initializers=inits)
+
+
+def test_channels_last_input(tmp_path: Path) -> None:
+    graph = read_onnx(_channels_last_model(tmp_path, ["unk__0", 6, 5, 3]))
+    assert graph.input_shape == (3, 6, 5)  # channels first, as convcost reads it
+    assert [(n.name, n.inputs, n.layer) for n in graph.nodes] == [
+        ("conv2d", (INPUT,), {"conv": {"out": 8, "kernel": 3, "padding": 1}}),
+        ("relu", ("conv2d",), {"relu": {}}),
+        ("flatten", ("relu",), {"flatten": {}}),  # the same 240 features, channels last
+        ("dense", ("flatten",), {"linear": {"out": 10}}),
+    ]
+
+
+def test_channels_last_symbolic_sizes(tmp_path: Path) -> None:
+    path = _channels_last_model(tmp_path, ["N", "h", "w", 3])
+    message = (
+        'keras.onnx: input "x" is [N, h, w, 3], with symbolic sizes (h, w): '
+        "give the input shape without batch, e.g. --input 3x224x224"
+    )
+    with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
+        read_onnx(path)
+    assert read_onnx(path, input_shape=(3, 6, 5)).input_shape == (3, 6, 5)

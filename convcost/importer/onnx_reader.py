@@ -103,8 +103,9 @@ def convert(
             f"{file}: the graph has {len(graph.output)} outputs; convcost reads models with one"
         )
     input_tensor = str(inputs[0].name)
-    full_shape = input_shape_of(file, inputs[0], input_shape)
-    shape = full_shape[1:]
+    transpose, layout = _channels_last(graph, input_tensor)
+    full_shape = input_shape_of(file, inputs[0], input_shape, layout)
+    shape = tuple(full_shape[axis] for axis in layout or range(len(full_shape)))[1:]
     constants = {}
     for node in graph.node:
         if node.op_type == "Constant" and node.output:
@@ -135,7 +136,27 @@ def convert(
         static = fold(source)
         if len(source.values) == known or _shapes_known(source, static):
             break
-    return _Builder(source, input_tensor, static).build(str(graph.output[0].name), file, shape)
+    builder = _Builder(source, input_tensor, static)
+    if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
+        builder.alias[str(source.nodes[transpose].output[0])] = INPUT
+        builder.skipped.add(transpose)
+    return builder.build(str(graph.output[0].name), file, shape)
+
+
+def _channels_last(graph: Any, input_tensor: str) -> tuple[int | None, tuple[int, ...] | None]:
+    """A channels-last input (TensorFlow's NHWC, as tf2onnx writes it) read through its one
+    Transpose to channels first: that node's index and permutation, or (None, None)."""
+    readers = [i for i, node in enumerate(graph.node) if input_tensor in node.input]
+    if len(readers) != 1:
+        return None, None
+    node = graph.node[readers[0]]
+    if node.op_type != "Transpose" or len(node.output) != 1:
+        return None, None
+    perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), [])
+    rank = len(perm)
+    if rank < 3 or perm != [0, rank - 1, *range(1, rank - 1)]:
+        return None, None
+    return readers[0], tuple(perm)
 
 
 class _Builder:
@@ -147,15 +168,19 @@ class _Builder:
         self.alias: dict[str, str] = {input_tensor: INPUT}
         self.nodes: list[Node] = []
         self.unsupported: dict[str, list[str]] = {}
+        self.skipped: set[int] = set()
+        """Nodes that are part of the input (a channels-last input's Transpose)."""
 
     def build(self, output: str, file: str, shape: tuple[int, ...]) -> Graph:
         source = self.ctx.source
         fusions = find_fusions(self.ctx)
         for index, node in enumerate(source.nodes):
+            if index in self.skipped:
+                continue
             fusion = fusions.get(index)
             if fusion is not None:
                 if index == fusion.members[0]:
-                    self._emit(index, node, fusion.out, fusion.label)
+                    self._emit(index, node, fusion.out, fusion.label, named=fusion.named)
                 continue
             self._convert(index, node)
         if self.unsupported:
@@ -206,7 +231,13 @@ class _Builder:
         for out in outs:
             self._emit(index, node, out, str(node.op_type))
 
-    def _emit(self, index: int, node: Any, out: Out, label: str) -> None:
+    def _emit(
+        self, index: int, node: Any, out: Out, label: str, *, named: int | None = None
+    ) -> None:
+        """Record `out`'s layers or merge, with `node` as their origin, named after node
+        `named` (default: `index`, `node` itself)."""
+        if named is not None:
+            index = named
         inputs = []
         for tensor in out.inputs:
             resolved = self.alias.get(tensor)
@@ -216,13 +247,13 @@ class _Builder:
             inputs.append(resolved)
         origin = Origin(node_label(node), label)
         if out.merge is not None:
-            name = self.names.name(index, node, out.merge)
+            name = self.names.name(index, self.ctx.source.nodes[index], out.merge)
             self.nodes.append(Node(name, origin, tuple(inputs), merge=out.merge))
             self.alias[out.tensor] = name
             return
         previous = inputs[0]
         for layer in out.layers:
-            name = self.names.name(index, node, next(iter(layer)))
+            name = self.names.name(index, self.ctx.source.nodes[index], next(iter(layer)))
             self.nodes.append(Node(name, origin, (previous,), layer=layer))
             previous = name
         self.alias[out.tensor] = previous

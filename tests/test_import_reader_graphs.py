@@ -438,3 +438,20 @@ def test_names(tmp_path: Path) -> None:
         "a_b_c_1",  # unique
     ]
     assert graph.nodes[2].origin.name == "/layer1/layer1.0/Add"
+
+
+def test_avgpool_without_the_padding_is_noted_once(tmp_path: Path) -> None:
+    pool = {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]}  # ONNX's count_include_pad is 0
+    nodes = [
+        helper.make_node("AveragePool", ["x"], ["a"], name="pool1", **pool),
+        helper.make_node("AveragePool", ["a"], ["y"], name="pool2", **pool),
+    ]
+    graph = read_onnx(save(tmp_path / "m.onnx", nodes, [1, 3, 6, 6]))
+    assert [n.layer for n in graph.nodes] == [
+        {"avgpool": {"kernel": 3, "stride": 1, "padding": 1}}
+    ] * 2
+    assert graph.notes == (
+        "AveragePool leaves the padding out of the average (count_include_pad=0); convcost's"
+        " avgpool counts it, as PyTorch's default: shapes and costs are the same, --execute"
+        ' values at the border differ (node "pool1" and 1 more)',
+    )

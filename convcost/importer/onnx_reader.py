@@ -190,7 +190,7 @@ class _Builder:
             raise ModelError(
                 f"{file}: the graph's output {output!r} is not computed from its input"
             )
-        notes = list(dict.fromkeys(self.ctx.notes))
+        notes = self.ctx.note_lines()
         if _folded_batchnorm(source):
             notes.insert(0, FOLDED_BATCHNORM)
         return Graph(

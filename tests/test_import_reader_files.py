@@ -240,3 +240,14 @@ def test_channels_last_symbolic_sizes(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)
     assert read_onnx(path, input_shape=(3, 6, 5)).input_shape == (3, 6, 5)
+
+
+def test_huge_node_name(tmp_path: Path) -> None:
+    name = "/" + "/".join(f"m{i}" for i in range(20_000)) + "/Relu"  # 20,000 scopes deep
+    path = save(
+        tmp_path / "m.onnx", [helper.make_node("Relu", ["x"], ["y"], name=name)], [1, 3, 4, 4]
+    )
+    graph = read_onnx(path)
+    assert len(graph.nodes[0].name) <= 128
+    assert graph.nodes[0].name.startswith("m0.m1.m2.")
+    assert re.fullmatch(r"[A-Za-z0-9_.-]+", graph.nodes[0].name)

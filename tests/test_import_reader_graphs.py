@@ -455,3 +455,17 @@ def test_avgpool_without_the_padding_is_noted_once(tmp_path: Path) -> None:
         " avgpool counts it, as PyTorch's default: shapes and costs are the same, --execute"
         ' values at the border differ (node "pool1" and 1 more)',
     )
+
+
+def test_constant_node_values(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Constant", [], ["lo"], name="c1", value_float=0.0),
+        helper.make_node("Constant", [], ["hi"], name="c2", value=scalar("v", 6.0)),
+        helper.make_node("Clip", ["x", "lo", "hi"], ["c"], name="clip"),
+        helper.make_node("Constant", [], ["s"], name="c3", value_ints=[1, -1]),
+        helper.make_node("Reshape", ["c", "s"], ["y"], name="flat"),
+    ]
+    assert layers(save(tmp_path / "m.onnx", nodes, [1, 3, 4, 4])) == [
+        {"relu6": {}},
+        {"flatten": {}},
+    ]

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from convcost.errors import ModelError
-from convcost.importer.fusions import Fusion, find_fusions
+from convcost.importer.fusions import find_fusions
 from convcost.importer.graph import INPUT, Graph, Node, Origin
 from convcost.importer.ops import CONVERTERS
-from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source, node_label
+from convcost.importer.ops_graph import Source, node_label
 from convcost.importer.ops_names import Namer
 from convcost.importer.ops_result import Context, Out, Unsupported
 from convcost.importer.ops_shapes import infer_shapes, input_shape_of
@@ -106,12 +106,13 @@ def convert(
     transpose, layout = _channels_last(graph, input_tensor)
     full_shape = input_shape_of(file, inputs[0], input_shape, layout)
     shape = tuple(full_shape[axis] for axis in layout or range(len(full_shape)))[1:]
-    constants = {}
-    for node in graph.node:
-        if node.op_type == "Constant" and node.output:
-            for attribute in node.attribute:
-                if attribute.name == "value":
-                    constants[str(node.output[0])] = attribute.t
+    constants = {
+        str(node.output[0]): tensor
+        for node in graph.node
+        if node.op_type == "Constant" and node.output
+        for tensor in [_constant(node)]
+        if tensor is not None
+    }
     source = Source(
         file=file,
         directory=directory,
@@ -141,6 +142,23 @@ def convert(
         builder.alias[str(source.nodes[transpose].output[0])] = INPUT
         builder.skipped.add(transpose)
     return builder.build(str(graph.output[0].name), file, shape)
+
+
+def _constant(node: Any) -> Any:
+    """A Constant node's value as a TensorProto (``value``, or ``value_int(s)``/``_float(s)``)."""
+    import onnx.helper  # noqa: PLC0415  (the onnx extra is optional)
+
+    for attribute in node.attribute:
+        name = str(attribute.name)
+        if name == "value":
+            return attribute.t
+        if name in ("value_int", "value_ints", "value_float", "value_floats"):
+            value = onnx.helper.get_attribute_value(attribute)
+            values = list(value) if name.endswith("s") else [value]
+            kind = onnx.TensorProto.INT64 if "int" in name else onnx.TensorProto.FLOAT
+            dims = [len(values)] if name.endswith("s") else []
+            return onnx.helper.make_tensor(str(node.output[0]), kind, dims, values)
+    return None
 
 
 def _channels_last(graph: Any, input_tensor: str) -> tuple[int | None, tuple[int, ...] | None]:
@@ -296,6 +314,3 @@ def _folded_batchnorm(source: Source) -> bool:
         if any("FuseBatchNormIntoConv" in prop.value for prop in node.metadata_props):
             return True
     return False
-
-
-__all__ = ["FOLDED_BATCHNORM", "MAX_CONSTANT_ELEMENTS", "Fusion", "read_onnx"]

@@ -166,13 +166,23 @@ class Source:
             raise self.fail(node, f"cannot read external data {location!r}: {reason}") from None
 
 
+_ATTRIBUTE_FIELDS = {1: "f", 2: "i", 3: "s", 4: "t", 6: "floats", 7: "ints"}
+"""AttributeProto.AttributeType → the field holding the value, for the common types."""
+
+
 def attributes(node: Any) -> dict[str, object]:
     """A node's attributes as Python values (strings decoded)."""
-    import onnx.helper  # noqa: PLC0415  (the onnx extra is imported lazily)
-
     values: dict[str, object] = {}
     for attribute in node.attribute:
-        value = onnx.helper.get_attribute_value(attribute)
+        field = _ATTRIBUTE_FIELDS.get(int(attribute.type))
+        if field is None:
+            import onnx.helper  # noqa: PLC0415  (the onnx extra is imported lazily)
+
+            value = onnx.helper.get_attribute_value(attribute)
+        else:
+            value = getattr(attribute, field)
+            if field in ("floats", "ints"):
+                value = list(value)
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         values[str(attribute.name)] = value

@@ -469,3 +469,24 @@ def test_constant_node_values(tmp_path: Path) -> None:
         {"relu6": {}},
         {"flatten": {}},
     ]
+
+
+def test_per_channel_scale_and_shift_is_a_batchnorm(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Mul", ["x", "scale"], ["m"], name="bn_scale"),
+        helper.make_node("Add", ["m", "shift"], ["y"], name="bn_shift"),
+    ]
+    inits = [weight("scale", [4, 1, 1]), weight("shift", [1, 4, 1, 1])]  # one value per channel
+    graph = read_onnx(save(tmp_path / "m.onnx", nodes, [1, 4, 5, 5], initializers=inits))
+    assert [(n.layer, n.origin.op_type) for n in graph.nodes] == [({"batchnorm": {}}, "Mul·Add")]
+    assert evaluate(graph)[graph.output].params == 2 * 4  # the scale's 4 and the shift's 4
+    # a scale per column ([5] broadcasts on the last axis) is not per channel
+    inits = [weight("scale", [5]), weight("shift", [1, 4, 1, 1])]
+    path = save(tmp_path / "m2.onnx", nodes, [1, 4, 5, 5], initializers=inits)
+    message = (
+        "m2.onnx: 2 nodes have no convcost layer: "
+        'Mul (by a constant tensor) ×1 (first: node "bn_scale"), '
+        'Add (by a constant tensor) ×1 (first: node "bn_shift")'
+    )
+    with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
+        read_onnx(path)

@@ -1,5 +1,5 @@
 """Patterns of several ONNX nodes that are one convcost layer: SiLU, hard-swish, the Erf GELU,
-channel shuffle, a channels-last flatten and MatMul + Add.
+channel shuffle, a channels-last flatten, MatMul + Add and a per-channel scale and shift.
 
 Each is found before conversion; the reader emits the fused layer at the pattern's first node
 and skips the others. A pattern is fused only when its inner tensors are read by the pattern
@@ -162,6 +162,30 @@ def _transpose_flatten(ctx: Context, transpose: Any) -> Fusion | None:
     return Fusion(members, out, f"Transpose·{flat.op_type}", named=members[1])
 
 
+def _per_channel(source: Source, tensor: str, shape: tuple[int, ...]) -> bool:
+    """Whether a constant holds one value per channel of `shape`: [C, 1, 1] or [1, C, 1, 1]."""
+    dims = source.shapes.get(tensor)
+    if dims is None or not source.is_constant(tensor) or len(dims) > len(shape):
+        return False
+    aligned = (1,) * (len(shape) - len(dims)) + dims
+    return len(shape) >= 3 and aligned == (1, shape[1]) + (1,) * (len(shape) - 2)
+
+
+def _scale_shift(ctx: Context, mul: Any) -> Fusion | None:
+    """x · scale + shift, each one constant per channel: batchnorm at inference (as
+    converters that unfold it write it) → batchnorm, the same 2·C parameters."""
+    source = ctx.source
+    x = next((str(t) for t in mul.input if not source.is_constant(str(t))), None)
+    shape = source.shapes.get(x or "")
+    if x is None or shape is None or not _per_channel(source, str(_other(mul, x)), shape):
+        return None
+    add = _next(source, str(mul.output[0]), "Add")
+    if add is None or not _per_channel(source, str(_other(add, str(mul.output[0]))), shape):
+        return None
+    members = (_index(source, mul), _index(source, add))
+    return Fusion(members, Out(str(add.output[0]), (x,), ({"batchnorm": {}},)), "Mul·Add")
+
+
 def _matmul_add(ctx: Context, matmul: Any) -> Fusion | None:
     """MatMul by a constant weight, then Add of a constant bias → linear with bias."""
     source = ctx.source
@@ -186,6 +210,7 @@ _PATTERNS: dict[str, Callable[[Context, Any], Fusion | None]] = {
     "Reshape": _channel_shuffle,
     "Transpose": _transpose_flatten,
     "MatMul": _matmul_add,
+    "Mul": _scale_shift,
 }
 """Each pattern, by the operator that identifies it."""
 

@@ -490,3 +490,19 @@ def test_per_channel_scale_and_shift_is_a_batchnorm(tmp_path: Path) -> None:
     )
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)
+
+
+def test_weight_computed_from_an_initializer(tmp_path: Path) -> None:
+    # a linear's weight stored [out, in] and transposed in the graph: still a constant weight
+    nodes = [
+        helper.make_node("Flatten", ["x"], ["f"], name="flat"),
+        helper.make_node("Transpose", ["w"], ["wt"], name="wt", perm=[1, 0]),
+        helper.make_node("MatMul", ["f", "wt"], ["y"], name="fc"),
+    ]
+    graph = read_onnx(
+        save(tmp_path / "m.onnx", nodes, [1, 3, 2, 2], initializers=[weight("w", [7, 12])])
+    )
+    assert [n.layer for n in graph.nodes] == [
+        {"flatten": {}},
+        {"linear": {"out": 7, "bias": False}},
+    ]

@@ -190,7 +190,7 @@ def _matmul_add(ctx: Context, matmul: Any) -> Fusion | None:
     """MatMul by a constant weight, then Add of a constant bias → linear with bias."""
     source = ctx.source
     add = _next(source, str(matmul.output[0]), "Add")
-    if add is None or not source.is_constant(str(matmul.input[1])):
+    if add is None or str(matmul.input[1]) not in ctx.static:
         return None
     bias = _other(add, str(matmul.output[0]))
     if bias is None or not source.is_constant(bias):
@@ -222,6 +222,8 @@ def find_fusions(ctx: Context) -> dict[int, Fusion]:
         pattern = _PATTERNS.get(str(node.op_type))
         if pattern is None or not node.input or not node.output:
             continue  # a node without inputs or outputs is the converter's to report
+        if all(str(tensor) in ctx.static for tensor in node.output):
+            continue  # shape arithmetic, or a weight's Transpose: not a layer
         if _index(ctx.source, node) in found:
             continue
         try:

@@ -136,7 +136,7 @@ def linear(ctx: Context, node: Any, weight: str, *, transposed: bool, bias: bool
     """A Gemm or MatMul with a constant weight on a flat input [N, K]."""
     source = ctx.source
     shape = source.shape(node, str(node.input[0]))
-    if not source.is_constant(weight):
+    if weight not in ctx.static:  # an initializer, or computed from one (a Transpose, a Cast)
         raise Unsupported(f"{node.op_type} (of two computed tensors)")
     dims = source.shape(node, weight)
     if len(shape) != 2 or len(dims) != 2:

@@ -91,7 +91,7 @@ def _has_bias(ctx: Context, node: Any) -> bool:
 def conv(ctx: Context, node: Any) -> list[Out]:
     sizes, kernel, stride, dilation = _window(ctx, node)
     weight = str(node.input[1])
-    if not ctx.source.is_constant(weight):
+    if weight not in ctx.static:  # an initializer, or computed from one (a Cast)
         raise Unsupported("Conv (with a computed weight)")
     weight_shape = ctx.source.shape(node, weight)
     groups = int(attributes(node).get("group", 1))  # type: ignore[call-overload]

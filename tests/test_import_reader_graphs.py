@@ -506,3 +506,12 @@ def test_weight_computed_from_an_initializer(tmp_path: Path) -> None:
         {"flatten": {}},
         {"linear": {"out": 7, "bias": False}},
     ]
+
+
+def test_slice_without_axes(tmp_path: Path) -> None:
+    # no axes input: starts and ends apply to axes 0, 1, …; here N 0:1, C 6:12 of 12
+    node = helper.make_node("Slice", ["x", "start", "end"], ["y"], name="n")
+    inits = [ints("start", [0, 6]), ints("end", [1, 12])]
+    assert layers(save(tmp_path / "m.onnx", [node], [1, 12, 3, 3], initializers=inits)) == [
+        {"split": {"parts": 2, "index": 1}}
+    ]

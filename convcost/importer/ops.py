@@ -2,8 +2,9 @@
 
 `CONVERTERS` maps an operator to its converter; an operator missing from it, or a converter
 that raises `Unsupported`, is listed in the one error that names every unsupported node.
-Patterns that span several nodes (SiLU, the Erf GELU, channel shuffle, MatMul + Add, Pad
-before a conv) are found first by `convcost.importer.fusions`.
+Patterns that span several nodes (SiLU, the Erf GELU, channel shuffle, MatMul + Add, …) are
+found first by `convcost.importer.fusions`; a Pad is folded into the conv or pool it feeds by
+`convcost.importer.ops_window.pad_fold`; shape arithmetic is evaluated by `ops_static`.
 """
 
 from __future__ import annotations
@@ -233,7 +234,11 @@ def _slice(ctx: Context, node: Any) -> list[Out]:
     if changed != [1] or len(node.input) < 3:
         raise Unsupported("Slice (other than a channel chunk)")
     starts = source.ints(node, str(node.input[1]))
-    axes = source.ints(node, str(node.input[3])) if len(node.input) > 3 and node.input[3] else (0,)
+    axes = (
+        source.ints(node, str(node.input[3]))
+        if len(node.input) > 3 and node.input[3]
+        else tuple(range(len(starts)))
+    )
     steps = source.ints(node, str(node.input[4])) if len(node.input) > 4 and node.input[4] else (1,)
     channel = [i for i, axis in enumerate(axes) if axis % len(before) == 1]
     if len(channel) != 1 or (len(steps) > channel[0] and steps[channel[0]] != 1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.importer.ops_graph import attributes, int_list
-from convcost.importer.ops_result import Context, Layer, Out, Unsupported
+from convcost.importer.ops_result import Context, Out, Unsupported
 from convcost.layers import geometry
 
 
@@ -210,8 +210,3 @@ def pad_fold(ctx: Context, node: Any) -> tuple[int, ...] | None:
         if not ok:
             return None
     return spatial
-
-
-def layer_of(outs: list[Out]) -> Layer:
-    """The one layer of a single-layer conversion (for fusions that build on a converter)."""
-    return outs[0].layers[0]

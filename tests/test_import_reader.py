@@ -204,6 +204,16 @@ def test_more_zoo_models_match_torch(
     _check_against_torch(read_onnx(exported(name, exporter)), name)
 
 
+@pytest.mark.parametrize("name", ["resnet18", "shufflenet_v2_x1_0"])
+def test_both_exporters_give_the_same_names(
+    exported: Callable[[str, str], Path], name: str
+) -> None:
+    # TorchScript's names come from node names (/layer1/layer1.0/conv1/Conv), dynamo's from
+    # metadata scopes and weights: the same modules, the same names
+    ts, dynamo = read_onnx(exported(name, "ts")), read_onnx(exported(name, "dynamo"))
+    assert [n.name for n in ts.nodes] == [n.name for n in dynamo.nodes]
+
+
 def test_shufflenet_reads_split_and_shuffle(exported: Callable[[str, str], Path]) -> None:
     # torchvision's ShuffleNet v2: 13 units split channels in two (x.chunk: Slice in the
     # TorchScript export, Split in the dynamo one), all 16 units shuffle with 2 groups

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -514,4 +515,43 @@ def test_slice_without_axes(tmp_path: Path) -> None:
     inits = [ints("start", [0, 6]), ints("end", [1, 12])]
     assert layers(save(tmp_path / "m.onnx", [node], [1, 12, 3, 3], initializers=inits)) == [
         {"split": {"parts": 2, "index": 1}}
+    ]
+
+
+def _scoped(node: Any, *scopes: str) -> Any:
+    """A node as the dynamo exporter writes it: its module path in metadata."""
+    entry = node.metadata_props.add()
+    entry.key, entry.value = "pkg.torch.onnx.name_scopes", repr(["", *scopes])
+    return node
+
+
+def test_dynamo_names_from_scopes(tmp_path: Path) -> None:
+    bn = ["x", "ones", "zeros", "zeros", "ones"]  # fresh batchnorms share one set of tensors
+    nodes = [
+        _scoped(helper.make_node("BatchNormalization", bn, ["a"], name="node_bn"), "norm1", "bn"),
+        _scoped(
+            helper.make_node("BatchNormalization", ["a", *bn[1:]], ["b"], name="node_bn_1"),
+            "norm2",
+            "bn",
+        ),
+        helper.make_node("Split", ["b"], ["c", "d"], name="node_Split_7", axis=1, num_outputs=2),
+        _scoped(
+            conv(["d", "block.conv.weight"], "e", name="node_conv", kernel_shape=[1, 1]),
+            "block",
+            "block.conv",
+            "conv2d",
+        ),
+        _scoped(
+            helper.make_node("Concat", ["c", "e"], ["y"], name="node_cat", axis=1), "block", "cat"
+        ),
+    ]
+    inits = [weight("ones", [4]), weight("zeros", [4]), weight("block.conv.weight", [2, 2, 1, 1])]
+    graph = read_onnx(save(tmp_path / "m.onnx", nodes, [1, 4, 3, 3], initializers=inits, opset=18))
+    assert [n.name for n in graph.nodes] == [
+        "norm1",  # from the scope: the shared weight would name both after one
+        "norm2",
+        "block.split",  # no scope of its own: the module its readers share
+        "block.split_1",
+        "block.conv",
+        "block.concat",
     ]

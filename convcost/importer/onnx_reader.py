@@ -1,0 +1,265 @@
+"""Read an ONNX file into a `Graph`: convcost layers and merges joined by tensors.
+
+The file is parsed without its external data (``load_external_data=False``) and weights are
+never decoded: a weight is known by its initializer's ``dims``. Shapes come from ONNX's own
+shape inference, run on a copy of the graph whose large initializers are replaced by typed
+inputs, so not even an embedded weight is copied into it.
+"""
+
+from __future__ import annotations
+
+import collections
+import stat
+from pathlib import Path
+from typing import Any
+
+from convcost.errors import ModelError
+from convcost.importer.fusions import Fusion, find_fusions
+from convcost.importer.graph import INPUT, Graph, Node, Origin
+from convcost.importer.ops import CONVERTERS
+from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source, node_label
+from convcost.importer.ops_names import Namer
+from convcost.importer.ops_result import Context, Out, Unsupported
+from convcost.importer.ops_shapes import infer_shapes, input_shape_of
+from convcost.importer.ops_static import fold
+from convcost.importer.ops_window import pad_fold
+
+MAX_MODEL_BYTES = 2**31 - 1
+"""protobuf cannot parse a message of 2 GiB or more: larger models keep weights outside."""
+
+MAX_INFERENCE_PASSES = 32
+"""Shape inference reruns while shape arithmetic yields new values (one per dependent chunk)."""
+
+_MISSING = "?"
+"""Stands for a tensor an unsupported node produces, until the error listing them is raised."""
+
+FOLDED_BATCHNORM = (
+    "batchnorm was folded into the preceding convolutions by the exporter (eval mode): the "
+    "parameter count is the graph's (folded weights and biases), not the PyTorch module's"
+)
+
+
+def read_onnx(path: Path, *, input_shape: tuple[int, ...] | None = None) -> Graph:
+    """Read the ONNX model at `path`; `input_shape` (without batch) fixes symbolic sizes.
+
+    Raises `ModelError` with one line naming the file (and the node) for a file that is not
+    an ONNX model, a truncated one, symbolic spatial sizes without `input_shape`, and every
+    unsupported operator at once.
+    """
+    try:
+        import onnx  # noqa: PLC0415  (the onnx extra is optional)
+    except ImportError:
+        raise ModelError(
+            "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
+        ) from None
+    model = _load(onnx, path)
+    return convert(model, file=path.name, directory=path.parent, input_shape=input_shape)
+
+
+def _load(onnx: Any, path: Path) -> Any:
+    try:
+        info = path.stat()
+    except OSError as error:
+        reason = "no such file" if isinstance(error, FileNotFoundError) else error.strerror
+        raise ModelError(f"{path}: cannot read the model: {reason}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ModelError(f"{path} is a directory, not an ONNX file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelError(f"{path} is not a regular file: convcost reads ONNX files")
+    if info.st_size > MAX_MODEL_BYTES:
+        raise ModelError(
+            f"{path.name}: the file has {info.st_size:,} bytes, more than protobuf can parse"
+            " (2 GiB): save the model with its weights as external data"
+            " (onnx.save(model, path, save_as_external_data=True))"
+        )
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as error:  # protobuf's DecodeError and whatever a hostile file causes
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelError(
+            f"{path.name}: not an ONNX model, or a truncated one (protobuf: {reason})"
+        ) from None
+    if not model.HasField("graph") or not model.graph.node:
+        raise ModelError(
+            f"{path.name}: not an ONNX model, or an empty one: it holds no graph nodes"
+        )
+    return model
+
+
+def convert(
+    model: Any, *, file: str, directory: Path, input_shape: tuple[int, ...] | None = None
+) -> Graph:
+    """The `Graph` of a loaded ONNX ModelProto (its external data not loaded)."""
+    graph = model.graph
+    initializers = {str(t.name): t for t in graph.initializer}
+    inputs = [i for i in graph.input if str(i.name) not in initializers]
+    if len(inputs) != 1:
+        names = ", ".join(repr(str(i.name)) for i in inputs) or "none"
+        raise ModelError(
+            f"{file}: the graph has {len(inputs)} inputs ({names}); convcost reads models with one"
+        )
+    if len(graph.output) != 1:
+        raise ModelError(
+            f"{file}: the graph has {len(graph.output)} outputs; convcost reads models with one"
+        )
+    input_tensor = str(inputs[0].name)
+    shape = input_shape_of(file, inputs[0], input_shape)
+    constants = {}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.output:
+            for attribute in node.attribute:
+                if attribute.name == "value":
+                    constants[str(node.output[0])] = attribute.t
+    source = Source(
+        file=file,
+        directory=directory,
+        nodes=list(graph.node),
+        producers={},
+        consumers=collections.defaultdict(list),
+        shapes={},
+        initializers=initializers,
+        constants=constants,
+        outputs=frozenset(str(o.name) for o in graph.output),
+    )
+    for index, node in enumerate(source.nodes):
+        for tensor in node.output:
+            source.producers[str(tensor)] = index
+        for tensor in node.input:
+            source.consumers[str(tensor)].append(index)
+    static: set[str] = set()
+    for _ in range(MAX_INFERENCE_PASSES):
+        # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
+        known = len(source.values)
+        infer_shapes(model, source, input_tensor, shape)
+        static = fold(source)
+        if len(source.values) == known or _shapes_known(source, static):
+            break
+    return _Builder(source, input_tensor, static).build(str(graph.output[0].name), file, shape)
+
+
+class _Builder:
+    """The conversion loop: each ONNX node in order, into nodes of the `Graph`."""
+
+    def __init__(self, source: Source, input_tensor: str, static: set[str]) -> None:
+        self.ctx = Context(source, static=static)
+        self.names = Namer(source.nodes)
+        self.alias: dict[str, str] = {input_tensor: INPUT}
+        self.nodes: list[Node] = []
+        self.unsupported: dict[str, list[str]] = {}
+
+    def build(self, output: str, file: str, shape: tuple[int, ...]) -> Graph:
+        source = self.ctx.source
+        fusions = find_fusions(self.ctx)
+        for index, node in enumerate(source.nodes):
+            fusion = fusions.get(index)
+            if fusion is not None:
+                if index == fusion.members[0]:
+                    self._emit(index, node, fusion.out, fusion.label)
+                continue
+            self._convert(index, node)
+        if self.unsupported:
+            raise ModelError(_unsupported_message(file, self.unsupported))
+        last = self.alias.get(output)
+        if last is None or last == INPUT:
+            raise ModelError(
+                f"{file}: the graph's output {output!r} is not computed from its input"
+            )
+        notes = list(dict.fromkeys(self.ctx.notes))
+        if _folded_batchnorm(source):
+            notes.insert(0, FOLDED_BATCHNORM)
+        return Graph(
+            name=Path(file).stem or "model",
+            input_shape=shape,
+            nodes=_reachable(self.nodes, last),
+            output=last,
+            notes=tuple(notes),
+        )
+
+    def _convert(self, index: int, node: Any) -> None:
+        source, ctx = self.ctx.source, self.ctx
+        if node.output and all(str(t) in ctx.static for t in node.output):
+            return  # a constant, or shape arithmetic (`ops_static`)
+        try:
+            if node.op_type == "Pad":
+                pads = pad_fold(ctx, node)
+                if pads is None:
+                    raise Unsupported("Pad (not before a conv or pool that can take it)")
+                ctx.folded_pads[str(node.output[0])] = pads
+                outs = [Out(str(node.output[0]), (str(node.input[0]),))]
+            else:
+                converter = CONVERTERS.get(str(node.op_type))
+                if converter is None:
+                    raise Unsupported(str(node.op_type))
+                outs = converter(ctx, node)
+        except Unsupported as verdict:
+            self.unsupported.setdefault(verdict.label, []).append(node_label(node))
+            for tensor in node.output:
+                self.alias[str(tensor)] = _MISSING
+            return
+        except (ValueError, TypeError) as error:
+            raise source.fail(node, str(error)) from None
+        for out in outs:
+            self._emit(index, node, out, str(node.op_type))
+
+    def _emit(self, index: int, node: Any, out: Out, label: str) -> None:
+        inputs = []
+        for tensor in out.inputs:
+            resolved = self.alias.get(tensor)
+            if resolved is None:
+                what = "a constant" if tensor in self.ctx.static else "a tensor no node produces"
+                raise self.ctx.source.fail(node, f"reads {what} ({tensor!r}) as its data input")
+            inputs.append(resolved)
+        origin = Origin(node_label(node), label)
+        if out.merge is not None:
+            name = self.names.name(index, node, out.merge)
+            self.nodes.append(Node(name, origin, tuple(inputs), merge=out.merge))
+            self.alias[out.tensor] = name
+            return
+        previous = inputs[0]
+        for layer in out.layers:
+            name = self.names.name(index, node, next(iter(layer)))
+            self.nodes.append(Node(name, origin, (previous,), layer=layer))
+            previous = name
+        self.alias[out.tensor] = previous
+
+
+def _unsupported_message(file: str, unsupported: dict[str, list[str]]) -> str:
+    count = sum(len(names) for names in unsupported.values())
+    listed = ", ".join(
+        f'{label} ×{len(names)} (first: node "{names[0]}")' for label, names in unsupported.items()
+    )
+    nodes = "node has" if count == 1 else "nodes have"
+    return f"{file}: {count} {nodes} no convcost layer: {listed}"
+
+
+def _shapes_known(source: Source, static: set[str]) -> bool:
+    """Whether every tensor the model computes at run time has a known shape."""
+    return all(
+        str(tensor) in source.shapes or not tensor or str(tensor) in static
+        for node in source.nodes
+        for tensor in node.output
+    )
+
+
+def _reachable(nodes: list[Node], output: str) -> tuple[Node, ...]:
+    """The nodes the output depends on (dead ends, such as an unused split half, dropped)."""
+    needed = {output}
+    for node in reversed(nodes):
+        if node.name in needed:
+            needed.update(node.inputs)
+    return tuple(node for node in nodes if node.name in needed)
+
+
+def _folded_batchnorm(source: Source) -> bool:
+    """Whether an exporter folded batchnorm into convolutions (no BatchNormalization left)."""
+    for node in source.nodes:
+        if node.op_type != "Conv":
+            continue
+        if str(node.input[1]).startswith("onnx::"):  # TorchScript renames a folded weight
+            return True
+        if any("FuseBatchNormIntoConv" in prop.value for prop in node.metadata_props):
+            return True
+    return False
+
+
+__all__ = ["FOLDED_BATCHNORM", "MAX_CONSTANT_ELEMENTS", "Fusion", "read_onnx"]

@@ -1,0 +1,279 @@
+"""One ONNX operator at a time: what each becomes among convcost's layers and merges.
+
+`CONVERTERS` maps an operator to its converter; an operator missing from it, or a converter
+that raises `Unsupported`, is listed in the one error that names every unsupported node.
+Patterns that span several nodes (SiLU, the Erf GELU, channel shuffle, MatMul + Add, Pad
+before a conv) are found first by `convcost.importer.fusions`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from convcost.importer import ops_window
+from convcost.importer.graph import Merge
+from convcost.importer.ops_graph import attributes, int_list
+from convcost.importer.ops_result import Context, Layer, Out, Unsupported
+
+Converter = Callable[[Context, Any], list[Out]]
+
+_EPS_DEFAULT = 1e-5
+"""BatchNormalization's and nn.BatchNorm's default epsilon."""
+
+
+def _one(node: Any, *layers: Layer) -> list[Out]:
+    return [Out(str(node.output[0]), (str(node.input[0]),), layers)]
+
+
+def _skip(ctx: Context, node: Any) -> list[Out]:
+    """Identity, Dropout (at inference): the output is the input."""
+    return [Out(str(node.output[0]), (str(node.input[0]),))]
+
+
+def _activation(kind: str) -> Converter:
+    def convert(ctx: Context, node: Any) -> list[Out]:
+        return _one(node, {kind: {}})
+
+    return convert
+
+
+def _no_kind(ctx: Context, node: Any) -> list[Out]:
+    raise Unsupported(f"{node.op_type} (no convcost layer kind yet)")
+
+
+def _hard_sigmoid(ctx: Context, node: Any) -> list[Out]:
+    attrs = attributes(node)
+    alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))  # type: ignore[arg-type]
+    if not (math.isclose(alpha, 1 / 6, rel_tol=1e-6) and math.isclose(beta, 0.5, rel_tol=1e-6)):
+        raise Unsupported("HardSigmoid (alpha other than 1/6, PyTorch's)")
+    return _one(node, {"hardsigmoid": {}})
+
+
+def _gelu(ctx: Context, node: Any) -> list[Out]:
+    if str(attributes(node).get("approximate", "none")) != "none":
+        raise Unsupported("Gelu (tanh approximation)")
+    return _one(node, {"gelu": {}})
+
+
+def clip_kind(ctx: Context, node: Any) -> str | None:
+    """relu6 for Clip(0, 6), relu for Clip(0, ∞); None for other bounds."""
+    attrs = attributes(node)
+    bounds = [float(attrs.get("min", -math.inf)), float(attrs.get("max", math.inf))]  # type: ignore[arg-type]
+    for index in (1, 2):
+        if len(node.input) > index and node.input[index]:
+            tensor = str(node.input[index])
+            if not ctx.source.is_constant(tensor):
+                return None
+            bounds[index - 1] = ctx.source.numbers(node, tensor)[0]
+    if bounds == [0.0, 6.0]:
+        return "relu6"
+    return "relu" if bounds == [0.0, math.inf] else None
+
+
+def _clip(ctx: Context, node: Any) -> list[Out]:
+    kind = clip_kind(ctx, node)
+    if kind is None:
+        raise Unsupported("Clip (bounds other than 0 and 6)")
+    return _one(node, {kind: {}})
+
+
+def _batchnorm(ctx: Context, node: Any) -> list[Out]:
+    eps = float(attributes(node).get("epsilon", _EPS_DEFAULT))  # type: ignore[arg-type]
+    fields: dict[str, object] = {}
+    if not math.isclose(eps, _EPS_DEFAULT, rel_tol=1e-6):
+        fields["eps"] = float(f"{eps:.6g}")  # the float32 attribute, as written in PyTorch
+    return _one(node, {"batchnorm": fields})
+
+
+def _flat_or_same(ctx: Context, node: Any, label: str) -> list[Out]:
+    """Reshape, Flatten, Squeeze: the identity, or a flatten to [N, C·H·W]."""
+    source = ctx.source
+    before = source.shape(node, str(node.input[0]))
+    after = source.shape(node, str(node.output[0]))
+    if after == before:
+        return _skip(ctx, node)
+    if len(before) > 2 and after == (before[0], math.prod(before[1:])):
+        return _one(node, {"flatten": {}})
+    raise Unsupported(f"{label} (other than a flatten to [N, C·H·W])")
+
+
+def _reshape(ctx: Context, node: Any) -> list[Out]:
+    return _flat_or_same(ctx, node, node.op_type)
+
+
+def _flatten(ctx: Context, node: Any) -> list[Out]:
+    if int(attributes(node).get("axis", 1)) != 1:  # type: ignore[call-overload]
+        raise Unsupported("Flatten (axis other than 1)")
+    return _flat_or_same(ctx, node, "Flatten")
+
+
+def _global_pool(ctx: Context, node: Any) -> list[Out]:
+    kind = "global_avgpool" if node.op_type == "GlobalAveragePool" else "global_maxpool"
+    return _one(node, {kind: {}})
+
+
+def _reduce(ctx: Context, node: Any) -> list[Out]:
+    """ReduceMean/ReduceMax over every spatial axis: a global pool (keepdims=0: and a flatten)."""
+    source = ctx.source
+    attrs = attributes(node)
+    rank = len(source.shape(node, str(node.input[0])))
+    if len(node.input) > 1 and node.input[1]:
+        axes = source.ints(node, str(node.input[1]))
+    else:
+        axes = int_list(attrs.get("axes", []), "axes")
+    normal = {axis % rank if rank else axis for axis in axes}
+    if rank < 3 or normal != set(range(2, rank)):
+        raise Unsupported(f"{node.op_type} (over axes other than every spatial one)")
+    kind = "global_avgpool" if node.op_type == "ReduceMean" else "global_maxpool"
+    if attrs.get("keepdims", 1):
+        return _one(node, {kind: {}})
+    return _one(node, {kind: {}}, {"flatten": {}})
+
+
+def linear(ctx: Context, node: Any, weight: str, *, transposed: bool, bias: bool) -> Layer:
+    """A Gemm or MatMul with a constant weight on a flat input [N, K]."""
+    source = ctx.source
+    shape = source.shape(node, str(node.input[0]))
+    if not source.is_constant(weight):
+        raise Unsupported(f"{node.op_type} (of two computed tensors)")
+    dims = source.shape(node, weight)
+    if len(shape) != 2 or len(dims) != 2:
+        raise Unsupported(f"{node.op_type} (on an input other than [N, features])")
+    out, features = dims if transposed else dims[::-1]
+    if features != shape[1]:
+        raise source.fail(
+            node, f"the weight {list(dims)} does not fit the input's {shape[1]} features"
+        )
+    fields: dict[str, object] = {"out": out}
+    if not bias:
+        fields["bias"] = False
+    return {"linear": fields}
+
+
+def _gemm(ctx: Context, node: Any) -> list[Out]:
+    attrs = attributes(node)
+    if attrs.get("transA", 0):
+        raise Unsupported("Gemm (transA)")
+    bias = len(node.input) > 2 and bool(node.input[2])
+    transposed = bool(attrs.get("transB", 0))
+    return _one(node, linear(ctx, node, str(node.input[1]), transposed=transposed, bias=bias))
+
+
+def _matmul(ctx: Context, node: Any) -> list[Out]:
+    return _one(node, linear(ctx, node, str(node.input[1]), transposed=False, bias=False))
+
+
+_MERGES: dict[str, Merge] = {"Add": "add", "Mul": "multiply", "Concat": "concat"}
+
+
+def _elementwise(ctx: Context, node: Any) -> list[Out]:
+    """Add/Mul of tensors: a merge; Add/Sub/Mul/Div by a scalar constant: nothing."""
+    source = ctx.source
+    inputs = [str(name) for name in node.input]
+    data = [name for name in inputs if name not in ctx.static]
+    if not data:
+        return _skip(ctx, node)  # a shape computation (never reached: the reader skips it)
+    if len(data) == 1:
+        constant = next(name for name in inputs if name in ctx.static)
+        if math.prod(source.shapes.get(constant, (2,))) != 1:
+            raise Unsupported(f"{node.op_type} (by a constant tensor)")
+        return [Out(str(node.output[0]), (data[0],))]
+    if node.op_type not in _MERGES or len(data) != len(inputs):
+        raise Unsupported(f"{node.op_type} (of two tensors)")
+    return [Out(str(node.output[0]), tuple(data), merge=_MERGES[node.op_type])]
+
+
+def _concat(ctx: Context, node: Any) -> list[Out]:
+    rank = len(ctx.source.shape(node, str(node.output[0])))
+    axis = int(attributes(node).get("axis", 1))  # type: ignore[call-overload]
+    if axis % rank != 1:
+        raise Unsupported("Concat (on an axis other than channels)")
+    if any(str(name) in ctx.static for name in node.input):
+        raise Unsupported("Concat (with a constant)")
+    if len(node.input) == 1:
+        return _skip(ctx, node)
+    return [Out(str(node.output[0]), tuple(str(n) for n in node.input), merge="concat")]
+
+
+def _chunk(ctx: Context, node: Any, tensor: str, start: int, size: int) -> Out:
+    channels = ctx.source.shape(node, str(node.input[0]))[1]
+    if size < 1 or channels % size or start % size:
+        raise Unsupported(f"{node.op_type} (into unequal channel parts)")
+    return Out(
+        tensor,
+        (str(node.input[0]),),
+        ({"split": {"parts": channels // size, "index": start // size}},),
+    )
+
+
+def _split(ctx: Context, node: Any) -> list[Out]:
+    source = ctx.source
+    rank = len(source.shape(node, str(node.input[0])))
+    if int(attributes(node).get("axis", 0)) % rank != 1:  # type: ignore[call-overload]
+        raise Unsupported("Split (on an axis other than channels)")
+    outs, start = [], 0
+    for tensor in node.output:
+        size = source.shape(node, str(tensor))[1]
+        if tensor and (source.consumers.get(str(tensor)) or str(tensor) in source.outputs):
+            outs.append(_chunk(ctx, node, str(tensor), start, size))
+        start += size
+    return outs
+
+
+def _slice(ctx: Context, node: Any) -> list[Out]:
+    """Slice on channels, one equal chunk: ``x[:, a:b]``."""
+    source = ctx.source
+    before = source.shape(node, str(node.input[0]))
+    after = source.shape(node, str(node.output[0]))
+    changed = [axis for axis, (b, a) in enumerate(zip(before, after, strict=True)) if b != a]
+    if changed == []:
+        return _skip(ctx, node)
+    if changed != [1] or len(node.input) < 3:
+        raise Unsupported("Slice (other than a channel chunk)")
+    starts = source.ints(node, str(node.input[1]))
+    axes = source.ints(node, str(node.input[3])) if len(node.input) > 3 and node.input[3] else (0,)
+    steps = source.ints(node, str(node.input[4])) if len(node.input) > 4 and node.input[4] else (1,)
+    channel = [i for i, axis in enumerate(axes) if axis % len(before) == 1]
+    if len(channel) != 1 or (len(steps) > channel[0] and steps[channel[0]] != 1):
+        raise Unsupported("Slice (other than a channel chunk)")
+    start = starts[channel[0]]
+    start = max(0, min(start + before[1] if start < 0 else start, before[1]))
+    return [_chunk(ctx, node, str(node.output[0]), start, after[1])]
+
+
+CONVERTERS: dict[str, Converter] = {
+    "Conv": ops_window.conv,
+    "ConvTranspose": ops_window.conv_transpose,
+    "MaxPool": ops_window.pool,
+    "AveragePool": ops_window.pool,
+    "GlobalAveragePool": _global_pool,
+    "GlobalMaxPool": _global_pool,
+    "ReduceMean": _reduce,
+    "ReduceMax": _reduce,
+    "BatchNormalization": _batchnorm,
+    "Relu": _activation("relu"),
+    "Sigmoid": _activation("sigmoid"),
+    "Tanh": _activation("tanh"),
+    "HardSwish": _activation("hardswish"),
+    "HardSigmoid": _hard_sigmoid,
+    "Gelu": _gelu,
+    "Clip": _clip,
+    "LeakyRelu": _no_kind,
+    "PRelu": _no_kind,
+    "Identity": _skip,
+    "Dropout": _skip,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Squeeze": _reshape,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Add": _elementwise,
+    "Sub": _elementwise,
+    "Mul": _elementwise,
+    "Div": _elementwise,
+    "Concat": _concat,
+    "Split": _split,
+    "Slice": _slice,
+}

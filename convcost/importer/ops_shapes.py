@@ -1,0 +1,150 @@
+"""Every tensor's shape: the graph input's, fixed, then ONNX's shape inference on a light copy.
+
+The copy holds the nodes and only the small initializers (Reshape shapes, Clip bounds, …); each
+large one becomes a typed graph input of its ``dims``, so inference never sees a weight's bytes
+and a model whose external data is absent infers as well as one whose data is present.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcost.errors import ModelError
+from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source
+
+
+def _dims(value_info: Any) -> list[int | str]:
+    """A value's dims: ints where known, the symbol (or ``?``) where not."""
+    dims: list[int | str] = []
+    for dim in value_info.type.tensor_type.shape.dim:
+        if dim.HasField("dim_value") and dim.dim_value > 0:
+            dims.append(int(dim.dim_value))
+        else:
+            dims.append(str(dim.dim_param) or "?")
+    return dims
+
+
+def input_shape_of(file: str, value_info: Any, given: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The input's shape without batch: the graph's, or `given` where the graph's is symbolic."""
+    name = str(value_info.name)
+    if not value_info.type.HasField("tensor_type") or not value_info.type.tensor_type.HasField(
+        "shape"
+    ):
+        raise ModelError(
+            f'{file}: input "{name}" has no tensor shape: give one (e.g. --input 3x224x224)'
+        )
+    dims = _dims(value_info)
+    shown = "[" + ", ".join(str(d) for d in dims) + "]"
+    if not 3 <= len(dims) <= 5:
+        raise ModelError(
+            f'{file}: input "{name}" is {shown}; convcost reads [N, C, L], [N, C, H, W] or [N, C, D, H, W]'
+        )
+    if given is None:
+        symbolic = [str(d) for d in dims[1:] if isinstance(d, str)]
+        if symbolic:
+            raise ModelError(
+                f'{file}: input "{name}" is {shown}, with symbolic sizes ({", ".join(symbolic)}):'
+                f" give the input shape without batch, e.g. --input "
+                + "x".join(str(d) if isinstance(d, int) else "224" for d in dims[1:])
+            )
+        return tuple(int(d) for d in dims[1:])
+    if len(given) != len(dims) - 1 or any(
+        isinstance(d, int) and d != g for d, g in zip(dims[1:], given, strict=False)
+    ):
+        wanted = "x".join(str(g) for g in given)
+        raise ModelError(
+            f'{file}: input "{name}" is {shown}: the input shape {wanted} does not fit it'
+        )
+    return tuple(given)
+
+
+def _light_model(
+    onnx: Any, model: Any, source: Source, input_tensor: str, shape: tuple[int, ...]
+) -> Any:
+    helper = onnx.helper
+    graph = model.graph
+    inputs = [helper.make_tensor_value_info(input_tensor, _elem_type(graph), [1, *shape])]
+    small = []
+    for tensor in graph.initializer:
+        count = 1
+        for dim in tensor.dims:
+            count *= int(dim)
+        if count <= MAX_CONSTANT_ELEMENTS:
+            if int(tensor.data_location) == 1:  # EXTERNAL: inline its few bytes in the copy
+                try:
+                    values = source.numbers(tensor, str(tensor.name))
+                except ModelError:
+                    values = None
+                if values is not None:
+                    small.append(
+                        helper.make_tensor(
+                            tensor.name, tensor.data_type, list(tensor.dims), list(values)
+                        )
+                    )
+                    continue
+            else:
+                small.append(tensor)
+                continue
+        inputs.append(
+            helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims))
+        )
+    # shape arithmetic computed by `ops_static` replaces the nodes that compute it
+    fed = []
+    for name, values in source.values.items():
+        if name in source.initializers or name not in source.types:
+            continue
+        dims = list(source.shapes.get(name, (len(values),)))
+        numbers = [int(v) for v in values] if source.types[name] in _INTEGER_TYPES else list(values)
+        fed.append(helper.make_tensor(name, source.types[name], dims, numbers))
+    computed = {str(t.name) for t in fed}
+    nodes = [n for n in graph.node if not n.output or any(str(o) not in computed for o in n.output)]
+    small.extend(fed)
+    light = onnx.ModelProto()
+    light.ir_version = model.ir_version
+    light.opset_import.extend(model.opset_import)
+    light.functions.extend(model.functions)
+    light.graph.name = graph.name
+    light.graph.node.extend(nodes)
+    light.graph.input.extend(inputs)
+    light.graph.output.extend(graph.output)
+    light.graph.initializer.extend(small)
+    return light
+
+
+_INTEGER_TYPES = frozenset({2, 3, 4, 5, 6, 7, 12, 13})
+"""TensorProto's integer element types."""
+
+
+def _elem_type(graph: Any) -> int:
+    for value in graph.input:
+        if value.type.HasField("tensor_type"):
+            return int(value.type.tensor_type.elem_type) or 1
+    return 1
+
+
+def infer_shapes(model: Any, source: Source, input_tensor: str, shape: tuple[int, ...]) -> None:
+    """Record each tensor's full shape (batch 1 first) where inference finds every dim, and
+    its element type, in ``source.shapes`` and ``source.types``."""
+    import onnx  # noqa: PLC0415  (the onnx extra is optional)
+
+    light = _light_model(onnx, model, source, input_tensor, shape)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(light, strict_mode=False, data_prop=True)
+    except Exception as error:  # onnx raises its own InferenceError and ValidationError
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelError(f"{source.file}: ONNX shape inference failed: {reason}") from None
+    shapes, types = source.shapes, source.types
+    for tensor in source.initializers.values():
+        shapes[str(tensor.name)] = tuple(int(d) for d in tensor.dims)
+        types[str(tensor.name)] = int(tensor.data_type)
+    for name, tensor in source.constants.items():
+        shapes[name] = tuple(int(d) for d in tensor.dims)
+        types[name] = int(tensor.data_type)
+    graph = inferred.graph
+    for value in (*graph.input, *graph.value_info, *graph.output):
+        if not value.type.HasField("tensor_type") or not value.type.tensor_type.HasField("shape"):
+            continue
+        types[str(value.name)] = int(value.type.tensor_type.elem_type)
+        dims = _dims(value)
+        if all(isinstance(d, int) for d in dims):
+            shapes[str(value.name)] = tuple(int(d) for d in dims)

@@ -8,6 +8,7 @@ importing them here registers them, in the order ``convcost --help`` lists them.
 from convcost.cli import analyze  # noqa: F401  (analyze, zoo)
 from convcost.cli import compare  # noqa: F401  (compare, explain)
 from convcost.cli import check  # noqa: F401  (check, schema)
+from convcost.cli import importing  # noqa: F401  (import)
 
 # isort: on
 from convcost.cli.common import app

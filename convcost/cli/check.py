@@ -16,6 +16,7 @@ from convcost.cli.common import (
     DTypeOption,
     ExactOption,
     MaxLayersOption,
+    ModelInputOption,
     OutputOption,
     app,
     check_dtype,
@@ -23,6 +24,7 @@ from convcost.cli.common import (
     emit,
     fail,
     limits,
+    model_input,
     output_target,
     resolve_spec,
     stderr,
@@ -103,6 +105,7 @@ def check_command(
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
     exact: ExactOption = False,
+    input: ModelInputOption = None,
 ) -> None:
     """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid, 4 too big.
 
@@ -159,9 +162,13 @@ def check_command(
         skip_unbudgeted=skip_unbudgeted,
     )
     bounds = limits(max_layers)
+    try:
+        shape = model_input(input)
+    except ConvcostError as error:
+        fail(error)
 
     def load(source: str) -> Spec:
-        return resolve_spec(source, limits=bounds)
+        return resolve_spec(source, limits=bounds, input_shape=shape)
 
     run = checking.check(checking.expand(specs), load, options)
     _report(run, format, target, exact=exact)

@@ -19,6 +19,7 @@ from convcost.cli.common import (
     FormatOption,
     MaxLayersOption,
     MaxMemoryOption,
+    ModelInputOption,
     OutputOption,
     RepeatOption,
     SeedOption,
@@ -31,12 +32,14 @@ from convcost.cli.common import (
     execution_limit,
     fail,
     limits,
+    model_input,
     output_target,
     print_warnings,
     resolve_spec,
     stderr,
 )
 from convcost.errors import ConvcostError
+from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS
 
 InputOption = Annotated[
@@ -86,6 +89,8 @@ def compare(
         convcost compare resnet18 resnet50 --format markdown
 
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
+
+        convcost compare resnet50.onnx resnet50 --per-layer
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
@@ -95,7 +100,16 @@ def compare(
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
-        loaded = [resolve_spec(source, limits=limits(max_layers)) for source in specs]
+        # a model file is imported at the first --input (needed when its sizes are symbolic)
+        first = shapes[0] if shapes else None
+        loaded = [
+            resolve_spec(
+                source,
+                limits=limits(max_layers),
+                input_shape=first if is_model_path(source) else None,
+            )
+            for source in specs
+        ]
         with ExitStack() as stack:
             run = None
             if execute:
@@ -187,6 +201,7 @@ def explain(
     ] = ExplainFormat.TABLE,
     output: OutputOption = None,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    input: ModelInputOption = None,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -200,13 +215,15 @@ def explain(
         convcost explain specs/quickstart.yaml --layer stem --format json
 
         convcost explain resnet18 --layer layer1 -o resnet18-layer1.txt
+
+        convcost explain resnet50.onnx --layer fc
     """
     from convcost.explain import explain as explaining
     from convcost.render import explain as rendering
 
     target = output_target(output, inputs=[spec])
     try:
-        loaded = resolve_spec(spec, limits=limits(max_layers))
+        loaded = resolve_spec(spec, limits=limits(max_layers), input_shape=model_input(input))
         explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:
         fail(error)

@@ -7,7 +7,9 @@ is importable (tests skip otherwise).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -517,3 +519,46 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
     "densenet121": densenet121,
 }
 """Every bundled model (convcost/zoo/NAME.yaml) and its plain-torch reference."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What PyTorch's forward pass shows of a model's convolutions and linear layers."""
+
+    macs: int
+    """Conv and linear MACs, convcost's convention: conv MACs = output elements ·
+    (C_in / groups) · ∏kernel, linear MACs = in · out; bias adds are not MACs."""
+    shapes: list[tuple[int, ...]]
+    """Each conv and linear output's shape without the batch axis, in execution order."""
+    output_shape: tuple[int, ...]
+
+
+def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted:
+    """Run ``model`` on a zero batch of one and count with forward hooks on every
+    ``nn.Conv2d`` and ``nn.Linear``: an oracle independent of convcost's formulas."""
+    shapes: list[tuple[int, ...]] = []
+    macs = 0
+
+    def record(module: nn.Module, inputs: tuple[object, ...], output: torch.Tensor) -> None:
+        nonlocal macs
+        assert isinstance(output, torch.Tensor)
+        shapes.append(tuple(output.shape[1:]))
+        if isinstance(module, nn.Linear):
+            macs += module.in_features * module.out_features
+        else:
+            assert isinstance(module, nn.Conv2d)
+            per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+            macs += output.numel() * per_output
+
+    hooks = [
+        module.register_forward_hook(record)
+        for module in model.modules()
+        if isinstance(module, nn.Conv2d | nn.Linear)
+    ]
+    try:
+        with torch.no_grad():
+            output = model(torch.zeros(1, *input_shape))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return Counted(macs=macs, shapes=shapes, output_shape=tuple(output.shape[1:]))

@@ -72,9 +72,7 @@ def import_command(
     from convcost.importer import torch_export
 
     if (model is None) == (torch is None):
-        fail(
-            ConvcostError("convcost import takes an ONNX file or --torch MODULE:FACTORY, not both")
-        )
+        fail(ConvcostError("convcost import takes one ONNX file, or --torch MODULE:FACTORY"))
     target = output_target(output, inputs=[model] if model is not None else [])
     try:
         shape = model_input(input)
@@ -86,6 +84,7 @@ def import_command(
             text = importer.import_torch(
                 module,
                 shape or DEFAULT_TORCH_INPUT,
+                name=torch.rpartition(":")[2].rpartition(".")[2],
                 flat=flat,
                 exporter="dynamo" if exporter is ExporterChoice.DYNAMO else "torchscript",
             )

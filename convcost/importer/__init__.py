@@ -22,10 +22,8 @@ from typing import TYPE_CHECKING
 from convcost.errors import ModelError, ResourceLimitError, SpecError
 from convcost.importer.torch_export import (
     DEFAULT_EXPORTER,
-    ONNX_EXTRA,
     Exporter,
     export_torch,
-    require,
 )
 from convcost.limits import DEFAULT_LIMITS, Limits
 
@@ -62,8 +60,7 @@ def read_model(
     ``input_shape`` (channels first, without batch) replaces the graph input's shape; it is
     needed when the model's spatial sizes are symbolic. Raises :class:`ModelError` (exit 2).
     """
-    require("onnx", ONNX_EXTRA, "reading an ONNX model")
-    from convcost.importer.onnx_reader import read_onnx  # noqa: PLC0415  (imports onnx)
+    from convcost.importer.onnx_reader import read_onnx  # noqa: PLC0415  (imports onnx on use)
 
     return read_onnx(Path(path), input_shape=input_shape)
 
@@ -72,9 +69,11 @@ def import_model(
     path: str | os.PathLike[str], *, input_shape: tuple[int, ...] | None = None, flat: bool = False
 ) -> str:
     """The YAML text of a spec for the ONNX file ``path``: repeated subgraphs become reusable
-    blocks unless ``flat``. The same file always gives the same text, byte for byte."""
-    graph = read_model(path, input_shape=input_shape)
-    return _to_spec(graph, flat=flat, source=Path(path).name)
+    blocks unless ``flat``. The same file always gives the same text, byte for byte.
+
+    The spec is checked as :func:`load_model` checks it, so an error in it names the node.
+    """
+    return _imported(path, input_shape=input_shape, flat=flat, limits=DEFAULT_LIMITS)[1]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,8 +93,7 @@ def open_model(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Model:
     """Import the ONNX file ``path`` in memory as a checked :class:`Model` (see :func:`load_model`)."""
-    graph = read_model(path, input_shape=input_shape)
-    spec = _checked_spec(graph, source=os.fspath(path), limits=limits)
+    graph, _, spec = _imported(path, input_shape=input_shape, flat=False, limits=limits)
     return Model(graph=graph, spec=spec, notes=graph.notes)
 
 
@@ -120,10 +118,12 @@ def import_torch(
     *,
     flat: bool = False,
     exporter: Exporter = DEFAULT_EXPORTER,
+    name: str | None = None,
 ) -> str:
     """The YAML text of a spec for the ``torch.nn.Module`` ``module`` at ``input_shape``
     (channels first, without batch): exported with ``torch.onnx.export`` in eval mode into a
-    temporary folder (removed afterwards), then imported as :func:`import_model` does.
+    temporary folder (removed afterwards), then imported as :func:`import_model` does. The
+    spec is named ``name`` (default: the module's class name).
 
     ``exporter`` is ``"dynamo"`` (the default: ``torch.export``, PyTorch's default exporter) or
     ``"torchscript"`` (the deprecated tracer); see :mod:`convcost.importer.torch_export`.
@@ -131,43 +131,69 @@ def import_torch(
     import tempfile  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="convcost-") as folder:
-        path = Path(folder) / "model.onnx"
+        stem = name or type(module).__name__
+        path = Path(folder) / f"{stem}.onnx"
         export_torch(module, input_shape, path, exporter=exporter)
-        return import_model(path, flat=flat)
+        label = f"the PyTorch module {stem} (exporter {exporter})"
+        return _imported(path, input_shape=None, flat=flat, limits=DEFAULT_LIMITS, label=label)[1]
 
 
-def _to_spec(graph: Graph, *, flat: bool, source: str | None = None) -> str:
+def _imported(
+    path: str | os.PathLike[str],
+    *,
+    input_shape: tuple[int, ...] | None,
+    flat: bool,
+    limits: Limits,
+    label: str | None = None,
+) -> tuple[Graph, str, Spec]:
+    """The graph of ``path``, its spec's text, and that text parsed and built (checked);
+    ``label`` names the model in the spec's header and in errors (default: the file name)."""
+    graph = read_model(path, input_shape=input_shape)
+    name = label or Path(path).name
+    text = _to_spec(graph, flat=flat, source=name)
+    spec = _checked(graph, text, flat=flat, name=name, source=os.fspath(path), limits=limits)
+    return graph, text, spec
+
+
+def _to_spec(graph: Graph, *, flat: bool, source: str) -> str:
     from convcost.importer.structure import to_spec  # noqa: PLC0415
 
     return to_spec(graph, flat=flat, source=source)
 
 
-def _checked_spec(graph: Graph, *, source: str, limits: Limits) -> Spec:
-    """Parse and build the spec of ``graph``; an error in it names the ONNX node."""
+def _checked(
+    graph: Graph, text: str, *, flat: bool, name: str, source: str, limits: Limits
+) -> Spec:
+    """``text`` (the spec of ``graph``) parsed and built: an error in it names the ONNX node,
+    never a line of YAML the user has not seen; ``name`` is the model file's, ``source`` its
+    path (the spec's source)."""
     from convcost.build import build  # noqa: PLC0415
     from convcost.spec import parse_spec  # noqa: PLC0415
 
-    def parsed(flat: bool) -> Spec:
-        spec = parse_spec(_to_spec(graph, flat=flat), source=source, limits=limits)
+    def parsed(text: str) -> Spec:
+        spec = parse_spec(text, source=source, limits=limits)
         for variant in spec.variants:
             build(spec, variant)
         return spec
 
     try:
-        return parsed(flat=False)
+        return parsed(text)
     except ResourceLimitError as error:
-        raise ResourceLimitError(f"{source}: {error.message}") from None
+        raise ResourceLimitError(f"{name}: {error.message}") from None
     except SpecError as error:
         first = error
     # Written flat, every layer and merge is named after its node: the flat spec's error
-    # names the node; the structured one's may name a layer inside a reused block.
+    # names the node, where the structured one's may name a layer inside a reused block.
     try:
-        parsed(flat=True)
+        parsed(text if flat else _to_spec(graph, flat=True, source=name))
     except SpecError as error:
         node = _node_of(graph, error.layer)
         if node is not None:
-            raise ModelError(f"{source}: {_described(node)}: {error.message}") from None
-    raise ModelError(f"{source}: the imported spec is invalid (a convcost bug): {first}") from None
+            raise ModelError(f"{name}: {_described(node)}: {error.message}") from None
+    where = f"layer {first.layer}: " if first.layer else ""
+    raise ModelError(
+        f"{name}: the imported spec is invalid (a convcost bug): {where}{first.message}"
+    ) from None
 
 
 def _node_of(graph: Graph, layer: str | None) -> Node | None:

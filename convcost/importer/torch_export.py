@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import logging
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +63,7 @@ def export_torch(
         with (
             warnings.catch_warnings(),
             contextlib.redirect_stdout(io.StringIO()),
+            _quiet_logging("torch.onnx"),
             torch.no_grad(),
         ):
             warnings.simplefilter("ignore")
@@ -71,6 +74,26 @@ def export_torch(
         raise ModelError(f"torch.onnx.export ({exporter}) failed: {_first_line(exc)}") from exc
     finally:
         module.train(training)
+
+
+@contextlib.contextmanager
+def _quiet_logging(prefix: str) -> Iterator[None]:
+    """Only errors from the loggers under ``prefix`` (the dynamo exporter logs a warning per
+    torchvision operator it cannot register when torchvision is not installed)."""
+    loggers = [logging.getLogger(prefix)]
+    loggers += [
+        logger
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name.startswith(prefix + ".") and isinstance(logger, logging.Logger)
+    ]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def load_factory(reference: str) -> object:

@@ -1,0 +1,505 @@
+"""``convcost import`` and every command on a ``.onnx`` file, against PyTorch.
+
+The zoo's plain-torch references (tests/torch_models.py), exported by both of PyTorch's
+exporters in eval mode, import with exactly PyTorch's conv and linear MACs and output shapes
+(counted by forward hooks, tests/torch_models.count_conv_linear), the bundled spec's receptive
+fields, and the graph's own parameter count (counted here from the ONNX initializers); exported
+with batchnorm kept, the parameter count is PyTorch's ``sum(p.numel())``. Each export is made
+once per session (tests/onnx_exports.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import convcost
+from convcost import zoo
+from convcost.errors import ExitStatus, ModelError
+from convcost.importer import import_model, import_torch, is_model_path, load_model
+from convcost.report import Report
+from tests.attacks.harness import assert_bounded, cli_env, run_cli
+from tests.conftest import require
+
+torch = require("torch")
+onnx = require("onnx")
+require("onnxscript")  # the dynamo exporter writes its graphs with it
+
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from tests.onnx_exports import EXPORTERS, Exports  # noqa: E402 (needs torch)
+from tests.torch_models import MODELS, Counted, count_conv_linear  # noqa: E402
+
+CONV_KINDS = {"conv", "depthwise", "pointwise", "linear"}
+WEIGHTED_OPS = {"Conv": (1, 2), "Gemm": (1, 2), "BatchNormalization": (1, 2)}
+"""The ONNX operators with parameters here, and the inputs that hold them (weight and bias;
+a batchnorm's scale and shift: its running mean and variance are not parameters)."""
+
+pytestmark = pytest.mark.torch
+
+
+@functools.cache
+def counted(name: str) -> Counted:
+    return count_conv_linear(MODELS[name]().eval(), (3, 224, 224))
+
+
+@functools.cache
+def bundled(name: str) -> Report:
+    path = zoo.find(name)
+    assert path is not None
+    return convcost.analyze(convcost.load_spec(path))
+
+
+def graph_params(path: Path) -> int:
+    """The parameters of an exported graph, from ONNX itself: the elements of every initializer
+    a Conv, Gemm or BatchNormalization reads as its weight or bias (through the Identity nodes
+    the TorchScript exporter puts in front of shared initializers)."""
+    graph = onnx.load(str(path), load_external_data=False).graph
+    sizes = {init.name: _elements(init.dims) for init in graph.initializer}
+    aliases = {node.output[0]: node.input[0] for node in graph.node if node.op_type == "Identity"}
+    total = 0
+    for node in graph.node:
+        for index in WEIGHTED_OPS.get(node.op_type, ()):
+            if index < len(node.input) and node.input[index]:
+                tensor = node.input[index]
+                while tensor in aliases:
+                    tensor = aliases[tensor]
+                total += sizes[tensor]
+    return total
+
+
+def _elements(dims: Any) -> int:
+    count = 1
+    for dim in dims:
+        count *= dim
+    return count
+
+
+def conv_fields(report: Report) -> Counter[tuple[object, ...]]:
+    """Each conv or linear layer's output shape, receptive field and jump (a multiset: the
+    import and the zoo spec may list the branches of a block in another order)."""
+    return Counter(
+        (layer.output_shape, layer.receptive_field.size, layer.receptive_field.jump)
+        for layer in report.layers
+        if layer.kind in CONV_KINDS
+    )
+
+
+# -- every zoo model, both exporters --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_zoo_model_imports_with_pytorchs_numbers(
+    name: str, exporter: str, onnx_exports: Exports
+) -> None:
+    path = onnx_exports.path(name, exporter)  # type: ignore[arg-type]
+    report = convcost.analyze(load_model(path))
+    torch_counts = counted(name)
+    assert report.totals.macs == torch_counts.macs
+    shapes = [layer.output_shape for layer in report.layers if layer.kind in CONV_KINDS]
+    assert shapes == torch_counts.shapes
+    assert report.output_shape == torch_counts.output_shape
+    assert report.totals.params == graph_params(path)
+    # receptive field and jump of every conv and linear layer, and of the whole network
+    assert conv_fields(report) == conv_fields(bundled(name))
+    assert report.receptive_field == bundled(name).receptive_field
+    # the written spec (with blocks, and flat) analyzes as the model does
+    text = import_model(path)
+    written = convcost.analyze(convcost.parse_spec(text, source=str(path)))
+    assert written == report
+    flat = convcost.analyze(convcost.parse_spec(import_model(path, flat=True)))
+    assert (flat.totals, flat.output_shape, conv_fields(flat)) == (
+        report.totals,
+        report.output_shape,
+        conv_fields(report),
+    )
+
+
+NO_BATCHNORM = {"alexnet", "squeezenet1_0", "vgg16"}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_batchnorm_kept_gives_pytorchs_parameters(name: str, onnx_exports: Exports) -> None:
+    if name in NO_BATCHNORM:  # nothing to fold: the eval-mode export is the whole model
+        path = onnx_exports.path(name, "torchscript")
+        ops = {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
+        assert "BatchNormalization" not in ops
+    else:
+        path = onnx_exports.path(name, "torchscript", "batchnorm")
+    report = convcost.analyze(load_model(path))
+    assert report.totals.params == sum(p.numel() for p in MODELS[name]().parameters())
+    assert report.totals.macs == counted(name).macs
+
+
+def test_folded_batchnorm_is_noted(onnx_exports: Exports) -> None:
+    model = convcost.importer.open_model(onnx_exports.path("resnet18", "dynamo"))
+    assert model.notes == (
+        "batchnorm was folded into the preceding convolutions by the exporter (eval mode): the "
+        "parameter count is the graph's (folded weights and biases), not the PyTorch module's",
+    )
+    kept = convcost.importer.open_model(onnx_exports.path("resnet18", "torchscript", "batchnorm"))
+    assert kept.notes == ()
+
+
+def test_import_is_byte_identical_across_processes(onnx_exports: Exports, tmp_path: Path) -> None:
+    # two processes with different hash seeds: no set or dict order may leak into the text
+    path = onnx_exports.path("googlenet", "dynamo")
+    texts = []
+    for seed in ("1", "2"):
+        output = tmp_path / f"googlenet-{seed}.yaml"
+        run = run_cli(
+            ["import", str(path), "-o", str(output)],
+            cwd=tmp_path,
+            env={"PYTHONHASHSEED": seed},
+            deadline=120,
+        )
+        assert run.exit_code == ExitStatus.OK, run.describe()
+        texts.append(output.read_bytes())
+    assert texts[0] == texts[1]
+    assert texts[0].decode() == import_model(path)
+
+
+def test_resnet50_spec_is_short(onnx_exports: Exports) -> None:
+    text = import_model(onnx_exports.path("resnet50", "dynamo"))
+    lines = text.splitlines()
+    print(f"ResNet-50 (dynamo export): {len(lines)} lines")  # reported in docs/import.md
+    assert len(lines) <= 80  # 53 convs, 16 adds, 49 ReLUs: ~170 entries when flat
+    assert "blocks:" in lines
+    flat = import_model(onnx_exports.path("resnet50", "dynamo"), flat=True)
+    assert "blocks:" not in flat.splitlines()
+
+
+def test_external_weights_are_not_needed(onnx_exports: Exports, tmp_path: Path) -> None:
+    # the dynamo exporter writes weights to NAME.onnx.data: only the initializers' dims are
+    # read, so the import is the same without the file
+    exported = onnx_exports.path("resnet18", "dynamo")
+    assert exported.with_suffix(".onnx.data").stat().st_size > 40_000_000
+    alone = tmp_path / "resnet18.onnx"
+    alone.write_bytes(exported.read_bytes())
+    assert import_model(alone) == import_model(exported)
+    assert convcost.analyze(load_model(alone)).totals.macs == counted("resnet18").macs
+
+
+# -- import_torch ----------------------------------------------------------------------------------
+
+
+def small_net() -> Any:
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.Conv2d(8, 16, 3, stride=2, groups=2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, 10),
+    )
+
+
+@pytest.mark.parametrize("exporter", EXPORTERS)
+def test_import_torch(exporter: str) -> None:
+    module = small_net().train()
+    text = import_torch(module, (3, 32, 32), exporter=exporter)  # type: ignore[arg-type]
+    assert module.training  # put back as it was
+    report = convcost.analyze(convcost.parse_spec(text))
+    torch_counts = count_conv_linear(small_net().eval(), (3, 32, 32))
+    assert report.totals.macs == torch_counts.macs
+    assert [layer.output_shape for layer in report.layers if layer.kind in CONV_KINDS] == (
+        torch_counts.shapes
+    )
+
+
+def test_import_torch_refuses_what_is_not_a_module() -> None:
+    with pytest.raises(ModelError, match=r"^expected a torch\.nn\.Module, got function$"):
+        import_torch(small_net, (3, 32, 32))
+
+
+def test_is_model_path() -> None:
+    assert is_model_path("resnet50.onnx")
+    assert is_model_path(Path("models/Net.ONNX"))
+    assert not is_model_path("resnet50.yaml")
+    assert not is_model_path("resnet50")
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    return run_cli(list(args), cwd=tmp_path, env=env, deadline=120)
+
+
+def test_check_gates_a_model_file(onnx_exports: Exports, tmp_path: Path) -> None:
+    path = str(onnx_exports.path("resnet50", "dynamo"))
+    # 4,089,184,256 MACs (tests/test_zoo.TOTALS)
+    within = cli(tmp_path, "check", path, "--max-macs", "4.2G")
+    assert within.exit_code == ExitStatus.OK, within.describe()
+    over = cli(tmp_path, "check", path, "--max-macs", "4G", "-f", "json")
+    assert over.exit_code == ExitStatus.BUDGET_EXCEEDED, over.describe()
+    assert b'"actual": 4089184256' in over.stdout
+    missing = cli(tmp_path, "check", "missing.onnx", "--max-macs", "4G")
+    assert missing.exit_code == ExitStatus.INVALID_INPUT, missing.describe()
+    assert missing.stderr_lines == ["error: missing.onnx: cannot read the model: no such file"]
+
+
+def test_compare_and_explain_take_a_model_file(onnx_exports: Exports, tmp_path: Path) -> None:
+    path = str(onnx_exports.path("resnet50", "torchscript"))
+    compared = cli(tmp_path, "compare", path, "resnet50", "-f", "json")
+    assert compared.exit_code == ExitStatus.OK, compared.describe()
+    columns = json.loads(compared.stdout)["variants"]
+    assert [column["totals"]["macs"] for column in columns] == [4_089_184_256] * 2
+    explained = cli(tmp_path, "explain", path, "-f", "json")
+    assert explained.exit_code == ExitStatus.OK, explained.describe()
+    assert json.loads(explained.stdout)["source"] == path
+
+
+def write_tiny_models(folder: Path) -> None:
+    """Small ONNX files made with onnx.helper: a conv on a symbolic input, unsupported
+    operators, a Reshape whose shape lives in a missing external-data file."""
+
+    def model(name: str, dims: list[object], *extra: Any, inits: tuple[Any, ...] = ()) -> Any:
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+        w = numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
+        nodes = [
+            helper.make_node("Conv", ["x", "w"], ["c"], name="conv_a", kernel_shape=[3, 3]),
+            helper.make_node("Relu", ["c"], ["y" if not extra else "r"], name="relu_a"),
+            *extra,
+        ]
+        graph = helper.make_graph(nodes, name, [x], [y], [w, *inits])
+        made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        onnx.save(made, str(folder / f"{name}.onnx"))
+        return made
+
+    model("dynamic", ["N", 3, "H", "W"])
+    model(
+        "unsupported",
+        [1, 3, 16, 16],
+        helper.make_node("Cos", ["r"], ["c1"], name="cos_a"),
+        helper.make_node("Cos", ["c1"], ["c2"], name="cos_b"),
+        helper.make_node("Sin", ["c2"], ["y"], name="sin_a"),
+    )
+    shape = numpy_helper.from_array(np.array([1, -1], np.int64), "shape")
+    external = model(
+        "external",
+        [1, 3, 16, 16],
+        helper.make_node("Reshape", ["r", "shape"], ["y"], name="flatten_a"),
+        inits=(shape,),
+    )
+    onnx.save(
+        external,
+        str(folder / "external.onnx"),
+        save_as_external_data=True,
+        location="external.onnx.data",
+        size_threshold=0,  # every tensor, the Reshape's shape too
+    )
+    (folder / "external.onnx.data").unlink()
+
+
+BAD_INPUTS = [
+    (
+        "text.onnx",
+        [],
+        "error: text.onnx: not an ONNX model, or a truncated one (protobuf: Error parsing "
+        "message with type 'onnx.ModelProto': Wire format was corrupt)",
+    ),
+    (
+        "truncated.onnx",
+        [],
+        "error: truncated.onnx: not an ONNX model, or a truncated one (protobuf: Error parsing "
+        "message with type 'onnx.ModelProto': Wire format was corrupt)",
+    ),
+    (
+        "unsupported.onnx",
+        [],
+        'error: unsupported.onnx: 3 nodes have no convcost layer: Cos ×2 (first: node "cos_a"), '
+        'Sin ×1 (first: node "sin_a")',
+    ),
+    (
+        "dynamic.onnx",
+        [],
+        'error: dynamic.onnx: input "x" is [N, 3, H, W], with symbolic sizes (H, W): give the '
+        "input shape without batch, e.g. --input 3x224x224",
+    ),
+    (
+        # an input too small for the model: the error names the node, not a line of YAML
+        "dynamic.onnx",
+        ["--input", "3x2x2"],
+        'error: dynamic.onnx: node "conv_a" (Conv): output size on axis H would be '
+        "⌊(2 + 0 − 1·(3 − 1) − 1) / 1⌋ + 1 = 0, below 1: the input (2) plus padding (0) is "
+        "smaller than the kernel's span (3)",
+    ),
+    (
+        "external.onnx",
+        [],
+        "error: external.onnx: node \"flatten_a\" (Reshape): the shape of tensor 'y' is unknown",
+    ),
+    (
+        # past protobuf's 2 GiB: refused from its size (a sparse file here), never read
+        "huge.onnx",
+        [],
+        "error: huge.onnx: the file has 2,147,483,648 bytes, more than protobuf can parse "
+        "(2 GiB): save the model with its weights as external data "
+        "(onnx.save(model, path, save_as_external_data=True))",
+    ),
+    ("missing.onnx", [], "error: missing.onnx: cannot read the model: no such file"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_folder(tmp_path_factory: pytest.TempPathFactory, onnx_exports: Exports) -> Path:
+    folder = tmp_path_factory.mktemp("bad")
+    write_tiny_models(folder)
+    (folder / "text.onnx").write_text("hello, world\n")
+    exported = onnx_exports.path("resnet18", "torchscript").read_bytes()
+    (folder / "truncated.onnx").write_bytes(exported[: len(exported) // 2])
+    with (folder / "huge.onnx").open("wb") as huge:
+        huge.truncate(2**31)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["import", "analyze"])
+@pytest.mark.parametrize(("name", "args", "message"), BAD_INPUTS)
+def test_bad_model_is_one_line(
+    bad_folder: Path, command: str, name: str, args: list[str], message: str
+) -> None:
+    run = cli(bad_folder, command, name, *args)
+    assert_bounded(run)
+    assert run.exit_code == ExitStatus.INVALID_INPUT, run.describe()
+    assert run.stderr_lines == [message], run.describe()
+
+
+def test_a_symbolic_input_is_given_with_input(bad_folder: Path) -> None:
+    run = cli(bad_folder, "analyze", "dynamic.onnx", "--input", "3x20x20", "-f", "csv")
+    assert run.exit_code == ExitStatus.OK, run.describe()
+    # conv_a: 8 filters of 3·3·3 on an 18×18 output: 8·18·18·27 = 69,984 MACs
+    assert b"dynamic,conv_a,conv,3x20x20,8x18x18,216,216,0,69984," in run.stdout
+
+
+def test_input_is_for_model_files_only(tmp_path: Path) -> None:
+    run = cli(tmp_path, "analyze", "resnet18", "--input", "3x64x64")
+    assert run.exit_code == ExitStatus.INVALID_INPUT
+    assert run.stderr_lines == ["error: resnet18: --input is for a model file (.onnx) only"]
+
+
+HIDE = "import sys; sys.modules[{0!r}] = None; from convcost.__main__ import main; main()"
+"""A child in which ``import MODULE`` fails, as it does where the extra is not installed."""
+
+
+def test_missing_onnx_names_the_extra(bad_folder: Path) -> None:
+    for command in (["analyze", "dynamic.onnx"], ["import", "dynamic.onnx"]):
+        child = subprocess.run(
+            [sys.executable, "-c", HIDE.format("onnx"), *command],
+            cwd=bad_folder,
+            env=cli_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert child.returncode == ExitStatus.INVALID_INPUT
+        assert child.stderr == (
+            "error: reading ONNX needs the onnx package: pip install 'convcost[onnx]'\n"
+        )
+
+
+def test_writing_over_the_model_is_refused(bad_folder: Path) -> None:
+    before = (bad_folder / "dynamic.onnx").read_bytes()
+    run = cli(bad_folder, "import", "dynamic.onnx", "--input", "3x8x8", "-o", "dynamic.onnx")
+    assert run.exit_code == ExitStatus.INVALID_INPUT
+    assert run.stderr_lines == [
+        "error: --output dynamic.onnx: is the spec dynamic.onnx; write the report to another file"
+    ]
+    assert (bad_folder / "dynamic.onnx").read_bytes() == before
+
+
+# -- convcost import --torch -------------------------------------------------------------------
+
+MYNET = """\
+from torch import nn
+
+
+def build():
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(8, 10),
+    )
+
+
+def broken():
+    raise ValueError("no weights here")
+
+
+NOT_CALLABLE = 3
+"""
+
+
+def test_import_torch_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "mynet.py").write_text(MYNET)
+    run = cli(tmp_path, "import", "--torch", "mynet:build", "--input", "3x32x32")
+    assert run.exit_code == ExitStatus.OK, run.describe()
+    report = convcost.analyze(convcost.parse_spec(run.stdout.decode()))
+    # 32·32·8 outputs × 3·3·3 + 8·10
+    assert report.totals.macs == 32 * 32 * 8 * 27 + 80
+    assert run.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        (
+            "mynet",
+            "error: --torch 'mynet': write package.module:factory, a function that returns "
+            "the torch.nn.Module",
+        ),
+        (
+            "nosuch:build",
+            "error: --torch 'nosuch:build': cannot import nosuch: ModuleNotFoundError: "
+            "No module named 'nosuch'",
+        ),
+        ("mynet:missing", "error: --torch 'mynet:missing': mynet has no attribute 'missing'"),
+        ("mynet:NOT_CALLABLE", "error: --torch 'mynet:NOT_CALLABLE': NOT_CALLABLE is not callable"),
+        (
+            "mynet:broken",
+            "error: --torch 'mynet:broken': broken() raised ValueError: no weights here",
+        ),
+    ],
+)
+def test_import_torch_errors(tmp_path: Path, reference: str, message: str) -> None:
+    (tmp_path / "mynet.py").write_text(MYNET)
+    run = cli(tmp_path, "import", "--torch", reference)
+    assert run.exit_code == ExitStatus.INVALID_INPUT, run.describe()
+    assert run.stderr_lines == [message]
+
+
+def test_import_takes_a_file_or_torch(tmp_path: Path) -> None:
+    for args in ([], ["a.onnx", "--torch", "m:f"]):
+        run = cli(tmp_path, "import", *args)
+        assert run.exit_code == ExitStatus.INVALID_INPUT
+        assert run.stderr_lines == [
+            "error: convcost import takes one ONNX file, or --torch MODULE:FACTORY"
+        ]
+
+
+def test_the_library_never_imports_onnx_for_a_yaml_spec(tmp_path: Path) -> None:
+    code = (
+        "import sys, convcost; from convcost.cli.common import resolve_spec; "
+        "resolve_spec('resnet50'); print(sorted({'onnx', 'torch'} & set(sys.modules)))"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", code],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert child.stdout == "[]\n"

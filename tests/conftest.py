@@ -97,6 +97,21 @@ def onnx_exports(tmp_path_factory: pytest.TempPathFactory) -> object:
     (:class:`tests.onnx_exports.Exports`); needs torch and onnx."""
     require("torch")
     require("onnx")
+    require("onnxscript")
     from tests.onnx_exports import Exports  # noqa: PLC0415 (imports torch)
 
     return Exports(tmp_path_factory.mktemp("onnx"))
+
+
+@pytest.fixture(scope="session")
+def model_folder(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A folder with the model files the docs and ``--help`` examples name
+    (:func:`tests.onnx_exports.model_folder`); needs torch, onnx and onnxscript."""
+    require("torch")
+    require("onnx")
+    require("onnxscript")
+    from tests.onnx_exports import model_folder  # noqa: PLC0415 (imports torch)
+
+    folder = tmp_path_factory.mktemp("models")
+    model_folder(folder)
+    return folder

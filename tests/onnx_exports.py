@@ -12,11 +12,14 @@ import contextlib
 import io
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
+import onnx
 import torch
+from onnx import TensorProto, helper, numpy_helper
 
-from tests.torch_models import MODELS
+from tests.torch_models import MODELS, torchvision_resnet50
 
 Exporter = Literal["dynamo", "torchscript"]
 EXPORTERS: tuple[Exporter, ...] = ("dynamo", "torchscript")
@@ -77,3 +80,68 @@ def export(
             dynamo=exporter == "dynamo",
             **options,  # type: ignore[arg-type]
         )
+
+
+def write_tiny_models(folder: Path) -> None:
+    """Small ONNX files made with onnx.helper: a conv on a symbolic input, unsupported
+    operators, a Reshape whose shape lives in a missing external-data file."""
+
+    def model(name: str, dims: list[object], *extra: Any, inits: tuple[Any, ...] = ()) -> Any:
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+        w = numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
+        nodes = [
+            helper.make_node("Conv", ["x", "w"], ["c"], name="conv_a", kernel_shape=[3, 3]),
+            helper.make_node("Relu", ["c"], ["y" if not extra else "r"], name="relu_a"),
+            *extra,
+        ]
+        graph = helper.make_graph(nodes, name, [x], [y], [w, *inits])
+        made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        onnx.save(made, str(folder / f"{name}.onnx"))
+        return made
+
+    model("dynamic", ["N", 3, "H", "W"])
+    model(
+        "unsupported",
+        [1, 3, 16, 16],
+        helper.make_node("Cos", ["r"], ["c1"], name="cos_a"),
+        helper.make_node("Cos", ["c1"], ["c2"], name="cos_b"),
+        helper.make_node("Sin", ["c2"], ["y"], name="sin_a"),
+    )
+    shape = numpy_helper.from_array(np.array([1, -1], np.int64), "shape")
+    external = model(
+        "external",
+        [1, 3, 16, 16],
+        helper.make_node("Reshape", ["r", "shape"], ["y"], name="flatten_a"),
+        inits=(shape,),
+    )
+    onnx.save(
+        external,
+        str(folder / "external.onnx"),
+        save_as_external_data=True,
+        location="external.onnx.data",
+        size_threshold=0,  # every tensor, the Reshape's shape too
+    )
+    (folder / "external.onnx.data").unlink()
+
+
+def model_folder(folder: Path) -> None:
+    """The files docs/import.md, README.md and ``--help`` examples name, in ``folder``:
+
+    - ``resnet50.onnx`` (+ ``resnet50.onnx.data``): torchvision's ResNet class with its module
+      names (tests/torch_models.torchvision_resnet50), exported by the dynamo exporter, as the
+      docs tell the reader to export ``torchvision.models.resnet50()``;
+    - ``model.onnx``: a conv and a ReLU on an input of symbolic height and width, and the
+      other small models of :func:`write_tiny_models`;
+    - ``torchvision/models.py``: torchvision is not installable here, so ``--torch
+      torchvision.models:resnet50`` finds this stand-in, which returns the same reference.
+    """
+    export(torchvision_resnet50(), folder / "resnet50.onnx", exporter="dynamo")
+    write_tiny_models(folder)
+    (folder / "dynamic.onnx").rename(folder / "model.onnx")
+    (folder / "torchvision").mkdir()
+    (folder / "torchvision" / "__init__.py").write_text("")
+    (folder / "torchvision" / "models.py").write_text(
+        "from tests.torch_models import torchvision_resnet18 as resnet18  # noqa: F401\n"
+        "from tests.torch_models import torchvision_resnet50 as resnet50  # noqa: F401\n"
+    )

@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 import convcost
@@ -33,9 +32,7 @@ torch = require("torch")
 onnx = require("onnx")
 require("onnxscript")  # the dynamo exporter writes its graphs with it
 
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-from tests.onnx_exports import EXPORTERS, Exports  # noqa: E402 (needs torch)
+from tests.onnx_exports import EXPORTERS, Exports, write_tiny_models  # noqa: E402 (needs torch)
 from tests.torch_models import MODELS, Counted, count_conv_linear  # noqa: E402
 
 CONV_KINDS = {"conv", "depthwise", "pointwise", "linear"}
@@ -259,49 +256,6 @@ def test_compare_and_explain_take_a_model_file(onnx_exports: Exports, tmp_path: 
     explained = cli(tmp_path, "explain", path, "-f", "json")
     assert explained.exit_code == ExitStatus.OK, explained.describe()
     assert json.loads(explained.stdout)["source"] == path
-
-
-def write_tiny_models(folder: Path) -> None:
-    """Small ONNX files made with onnx.helper: a conv on a symbolic input, unsupported
-    operators, a Reshape whose shape lives in a missing external-data file."""
-
-    def model(name: str, dims: list[object], *extra: Any, inits: tuple[Any, ...] = ()) -> Any:
-        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
-        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
-        w = numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
-        nodes = [
-            helper.make_node("Conv", ["x", "w"], ["c"], name="conv_a", kernel_shape=[3, 3]),
-            helper.make_node("Relu", ["c"], ["y" if not extra else "r"], name="relu_a"),
-            *extra,
-        ]
-        graph = helper.make_graph(nodes, name, [x], [y], [w, *inits])
-        made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-        onnx.save(made, str(folder / f"{name}.onnx"))
-        return made
-
-    model("dynamic", ["N", 3, "H", "W"])
-    model(
-        "unsupported",
-        [1, 3, 16, 16],
-        helper.make_node("Cos", ["r"], ["c1"], name="cos_a"),
-        helper.make_node("Cos", ["c1"], ["c2"], name="cos_b"),
-        helper.make_node("Sin", ["c2"], ["y"], name="sin_a"),
-    )
-    shape = numpy_helper.from_array(np.array([1, -1], np.int64), "shape")
-    external = model(
-        "external",
-        [1, 3, 16, 16],
-        helper.make_node("Reshape", ["r", "shape"], ["y"], name="flatten_a"),
-        inits=(shape,),
-    )
-    onnx.save(
-        external,
-        str(folder / "external.onnx"),
-        save_as_external_data=True,
-        location="external.onnx.data",
-        size_threshold=0,  # every tensor, the Reshape's shape too
-    )
-    (folder / "external.onnx.data").unlink()
 
 
 BAD_INPUTS = [

@@ -161,6 +161,44 @@ def _resnet(
     )
 
 
+class ResNet(nn.Module):
+    """torchvision's ResNet class itself, with its attribute names (``conv1``, ``bn1``,
+    ``relu``, ``maxpool``, ``layer1`` … ``layer4``, ``avgpool``, ``fc``) and forward: an ONNX
+    export names its nodes after them, as it does for ``torchvision.models.resnet50()``."""
+
+    def __init__(self, block: Callable[..., nn.Module], expansion: int, depths: list[int]) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes = 64
+        for index, (planes, depth) in enumerate(zip((64, 128, 256, 512), depths, strict=True)):
+            stride = 1 if index == 0 else 2
+            blocks = []
+            for i in range(depth):
+                blocks.append(block(inplanes, planes, stride if i == 0 else 1))
+                inplanes = planes * expansion
+            setattr(self, f"layer{index + 1}", nn.Sequential(*blocks))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512 * expansion, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def torchvision_resnet50() -> nn.Module:
+    """torchvision.models.resnet50, with torchvision's module names (see :class:`ResNet`)."""
+    return ResNet(Bottleneck, 4, [3, 4, 6, 3])
+
+
+def torchvision_resnet18() -> nn.Module:
+    """torchvision.models.resnet18, with torchvision's module names (see :class:`ResNet`)."""
+    return ResNet(BasicBlock, 1, [2, 2, 2, 2])
+
+
 def resnet18() -> nn.Module:
     return _resnet(BasicBlock, 1, [2, 2, 2, 2])
 

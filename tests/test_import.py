@@ -338,6 +338,15 @@ def test_a_symbolic_input_is_given_with_input(bad_folder: Path) -> None:
     assert b"dynamic,conv_a,conv,3x20x20,8x18x18,216,216,0,69984," in run.stdout
 
 
+def test_compare_imports_a_symbolic_model_at_its_first_input(bad_folder: Path) -> None:
+    args = ["compare", "dynamic.onnx", "--input", "3x20x20", "--input", "3x34x34", "-f", "csv"]
+    run = cli(bad_folder, *args)
+    assert run.exit_code == ExitStatus.OK, run.describe()
+    rows = run.stdout.decode().splitlines()[1:]
+    # 8 filters of 3·3·3 on 18×18 and on 32×32 outputs
+    assert [row.split(",")[5] for row in rows] == [str(8 * 18 * 18 * 27), str(8 * 32 * 32 * 27)]
+
+
 def test_input_is_for_model_files_only(tmp_path: Path) -> None:
     run = cli(tmp_path, "analyze", "resnet18", "--input", "3x64x64")
     assert run.exit_code == ExitStatus.INVALID_INPUT

@@ -1,5 +1,5 @@
 """Patterns of several ONNX nodes that are one convcost layer: SiLU, hard-swish, the Erf GELU,
-channel shuffle and MatMul + Add.
+channel shuffle, a channels-last flatten and MatMul + Add.
 
 Each is found before conversion; the reader emits the fused layer at the pattern's first node
 and skips the others. A pattern is fused only when its inner tensors are read by the pattern
@@ -27,6 +27,8 @@ class Fusion:
     out: Out
     label: str
     """The pattern, as a node's origin names it: e.g. ``Mul·Sigmoid``."""
+    named: int | None = None
+    """The member the layer is named after; None for the first."""
 
 
 def _constant_near(source: Source, node: Any, tensor: str, value: float) -> bool:
@@ -142,6 +144,24 @@ def _channel_shuffle(ctx: Context, first: Any) -> Fusion | None:
     )
 
 
+def _transpose_flatten(ctx: Context, transpose: Any) -> Fusion | None:
+    """A Transpose straight into a flatten to [N, C·H·W]: the same features in another order
+    (a Keras model flattens channels last) → flatten."""
+    source = ctx.source
+    shape = source.shapes.get(str(transpose.input[0]))
+    perm = list(attributes(transpose).get("perm", []))  # type: ignore[call-overload]
+    if shape is None or len(shape) < 3 or not perm or perm[0] != 0:
+        return None
+    flat = source.only_user(str(transpose.output[0]))
+    if flat is None or flat.op_type not in ("Reshape", "Flatten") or not flat.output:
+        return None
+    if source.shapes.get(str(flat.output[0])) != (shape[0], math.prod(shape[1:])):
+        return None
+    members = (_index(source, transpose), _index(source, flat))
+    out = Out(str(flat.output[0]), (str(transpose.input[0]),), ({"flatten": {}},))
+    return Fusion(members, out, f"Transpose·{flat.op_type}", named=members[1])
+
+
 def _matmul_add(ctx: Context, matmul: Any) -> Fusion | None:
     """MatMul by a constant weight, then Add of a constant bias → linear with bias."""
     source = ctx.source
@@ -164,6 +184,7 @@ _PATTERNS: dict[str, Callable[[Context, Any], Fusion | None]] = {
     "HardSigmoid": _gate,
     "Erf": _erf_gelu,
     "Reshape": _channel_shuffle,
+    "Transpose": _transpose_flatten,
     "MatMul": _matmul_add,
 }
 """Each pattern, by the operator that identifies it."""
@@ -174,9 +195,14 @@ def find_fusions(ctx: Context) -> dict[int, Fusion]:
     found: dict[int, Fusion] = {}
     for node in ctx.source.nodes:
         pattern = _PATTERNS.get(str(node.op_type))
-        if pattern is None or _index(ctx.source, node) in found:
+        if pattern is None or not node.input or not node.output:
+            continue  # a node without inputs or outputs is the converter's to report
+        if _index(ctx.source, node) in found:
             continue
-        fusion = pattern(ctx, node)
+        try:
+            fusion = pattern(ctx, node)
+        except IndexError:  # a member without the inputs or outputs its operator has
+            fusion = None
         if fusion is None or any(index in found for index in fusion.members):
             continue
         for index in fusion.members:

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from convcost.errors import ModelError
-from convcost.importer.fusions import Fusion, find_fusions
+from convcost.importer.fusions import find_fusions
 from convcost.importer.graph import INPUT, Graph, Node, Origin
 from convcost.importer.ops import CONVERTERS
-from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source, node_label
+from convcost.importer.ops_graph import Source, node_label
 from convcost.importer.ops_names import Namer
 from convcost.importer.ops_result import Context, Out, Unsupported
 from convcost.importer.ops_shapes import infer_shapes, input_shape_of
@@ -103,13 +103,16 @@ def convert(
             f"{file}: the graph has {len(graph.output)} outputs; convcost reads models with one"
         )
     input_tensor = str(inputs[0].name)
-    shape = input_shape_of(file, inputs[0], input_shape)
-    constants = {}
-    for node in graph.node:
-        if node.op_type == "Constant" and node.output:
-            for attribute in node.attribute:
-                if attribute.name == "value":
-                    constants[str(node.output[0])] = attribute.t
+    transpose, layout = _channels_last(graph, input_tensor)
+    full_shape = input_shape_of(file, inputs[0], input_shape, layout)
+    shape = tuple(full_shape[axis] for axis in layout or range(len(full_shape)))[1:]
+    constants = {
+        str(node.output[0]): tensor
+        for node in graph.node
+        if node.op_type == "Constant" and node.output
+        for tensor in [_constant(node)]
+        if tensor is not None
+    }
     source = Source(
         file=file,
         directory=directory,
@@ -130,11 +133,48 @@ def convert(
     for _ in range(MAX_INFERENCE_PASSES):
         # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
         known = len(source.values)
-        infer_shapes(model, source, input_tensor, shape)
+        infer_shapes(model, source, input_tensor, full_shape)
         static = fold(source)
         if len(source.values) == known or _shapes_known(source, static):
             break
-    return _Builder(source, input_tensor, static).build(str(graph.output[0].name), file, shape)
+    builder = _Builder(source, input_tensor, static)
+    if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
+        builder.alias[str(source.nodes[transpose].output[0])] = INPUT
+        builder.skipped.add(transpose)
+    return builder.build(str(graph.output[0].name), file, shape)
+
+
+def _constant(node: Any) -> Any:
+    """A Constant node's value as a TensorProto (``value``, or ``value_int(s)``/``_float(s)``)."""
+    import onnx.helper  # noqa: PLC0415  (the onnx extra is optional)
+
+    for attribute in node.attribute:
+        name = str(attribute.name)
+        if name == "value":
+            return attribute.t
+        if name in ("value_int", "value_ints", "value_float", "value_floats"):
+            value = onnx.helper.get_attribute_value(attribute)
+            values = list(value) if name.endswith("s") else [value]
+            kind = onnx.TensorProto.INT64 if "int" in name else onnx.TensorProto.FLOAT
+            dims = [len(values)] if name.endswith("s") else []
+            return onnx.helper.make_tensor(str(node.output[0]), kind, dims, values)
+    return None
+
+
+def _channels_last(graph: Any, input_tensor: str) -> tuple[int | None, tuple[int, ...] | None]:
+    """A channels-last input (TensorFlow's NHWC, as tf2onnx writes it) read through its one
+    Transpose to channels first: that node's index and permutation, or (None, None)."""
+    readers = [i for i, node in enumerate(graph.node) if input_tensor in node.input]
+    if len(readers) != 1:
+        return None, None
+    node = graph.node[readers[0]]
+    if node.op_type != "Transpose" or len(node.output) != 1:
+        return None, None
+    perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), [])
+    rank = len(perm)
+    if rank < 3 or perm != [0, rank - 1, *range(1, rank - 1)]:
+        return None, None
+    return readers[0], tuple(perm)
 
 
 class _Builder:
@@ -146,15 +186,19 @@ class _Builder:
         self.alias: dict[str, str] = {input_tensor: INPUT}
         self.nodes: list[Node] = []
         self.unsupported: dict[str, list[str]] = {}
+        self.skipped: set[int] = set()
+        """Nodes that are part of the input (a channels-last input's Transpose)."""
 
     def build(self, output: str, file: str, shape: tuple[int, ...]) -> Graph:
         source = self.ctx.source
         fusions = find_fusions(self.ctx)
         for index, node in enumerate(source.nodes):
+            if index in self.skipped:
+                continue
             fusion = fusions.get(index)
             if fusion is not None:
                 if index == fusion.members[0]:
-                    self._emit(index, node, fusion.out, fusion.label)
+                    self._emit(index, node, fusion.out, fusion.label, named=fusion.named)
                 continue
             self._convert(index, node)
         if self.unsupported:
@@ -164,7 +208,7 @@ class _Builder:
             raise ModelError(
                 f"{file}: the graph's output {output!r} is not computed from its input"
             )
-        notes = list(dict.fromkeys(self.ctx.notes))
+        notes = self.ctx.note_lines()
         if _folded_batchnorm(source):
             notes.insert(0, FOLDED_BATCHNORM)
         return Graph(
@@ -186,6 +230,8 @@ class _Builder:
                     raise Unsupported("Pad (not before a conv or pool that can take it)")
                 ctx.folded_pads[str(node.output[0])] = pads
                 outs = [Out(str(node.output[0]), (str(node.input[0]),))]
+            elif str(node.domain) not in ("", "ai.onnx"):
+                raise Unsupported(f"{node.domain}.{node.op_type}")  # a runtime's or a function
             else:
                 converter = CONVERTERS.get(str(node.op_type))
                 if converter is None:
@@ -196,12 +242,20 @@ class _Builder:
             for tensor in node.output:
                 self.alias[str(tensor)] = _MISSING
             return
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError) as error:  # a malformed attribute
             raise source.fail(node, str(error)) from None
+        except IndexError:  # a hostile or broken file: Conv without a weight, Relu without output
+            raise source.fail(node, "has fewer inputs or outputs than its operator needs") from None
         for out in outs:
             self._emit(index, node, out, str(node.op_type))
 
-    def _emit(self, index: int, node: Any, out: Out, label: str) -> None:
+    def _emit(
+        self, index: int, node: Any, out: Out, label: str, *, named: int | None = None
+    ) -> None:
+        """Record `out`'s layers or merge, with `node` as their origin, named after node
+        `named` (default: `index`, `node` itself)."""
+        if named is not None:
+            index = named
         inputs = []
         for tensor in out.inputs:
             resolved = self.alias.get(tensor)
@@ -211,13 +265,13 @@ class _Builder:
             inputs.append(resolved)
         origin = Origin(node_label(node), label)
         if out.merge is not None:
-            name = self.names.name(index, node, out.merge)
+            name = self.names.name(index, self.ctx.source.nodes[index], out.merge)
             self.nodes.append(Node(name, origin, tuple(inputs), merge=out.merge))
             self.alias[out.tensor] = name
             return
         previous = inputs[0]
         for layer in out.layers:
-            name = self.names.name(index, node, next(iter(layer)))
+            name = self.names.name(index, self.ctx.source.nodes[index], next(iter(layer)))
             self.nodes.append(Node(name, origin, (previous,), layer=layer))
             previous = name
         self.alias[out.tensor] = previous
@@ -260,6 +314,3 @@ def _folded_batchnorm(source: Source) -> bool:
         if any("FuseBatchNormIntoConv" in prop.value for prop in node.metadata_props):
             return True
     return False
-
-
-__all__ = ["FOLDED_BATCHNORM", "MAX_CONSTANT_ELEMENTS", "Fusion", "read_onnx"]

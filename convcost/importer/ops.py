@@ -262,6 +262,8 @@ CONVERTERS: dict[str, Converter] = {
     "Clip": _clip,
     "LeakyRelu": _no_kind,
     "PRelu": _no_kind,
+    "Resize": _no_kind,
+    "Upsample": _no_kind,
     "Identity": _skip,
     "Dropout": _skip,
     "Flatten": _flatten,

@@ -21,6 +21,11 @@ _WEIGHTED = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormaliz
 _PARAMETER = re.compile(r"^(?!onnx::)(.+)\.(weight|scale)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _SCOPES = "pkg.torch.onnx.name_scopes"
+_MAX_DEPTH = 32
+"""Module paths are looked at this many parts deep (a hostile scope of 10⁵ parts costs no more)."""
+_QUOTED = re.compile(r"'([^'\\]*)'")
+_SIMPLE_LIST = re.compile(r"\[(?:'[^'\\]*'(?:, )?)*\]")
+"""A list of plain quoted strings, read without `ast.literal_eval` (a few times faster)."""
 
 
 def _fold(parts: Iterable[str]) -> str:
@@ -38,8 +43,9 @@ def _scope(node: Any) -> str | None:
     """The module path a node was exported from, or None when the exporter left none."""
     for prop in node.metadata_props:
         if prop.key == _SCOPES:
+            simple = _SIMPLE_LIST.fullmatch(prop.value)
             try:
-                scopes = ast.literal_eval(prop.value)
+                scopes = _QUOTED.findall(prop.value) if simple else ast.literal_eval(prop.value)
             except (ValueError, SyntaxError, MemoryError, RecursionError):
                 return None
             if isinstance(scopes, list) and all(isinstance(s, str) for s in scopes):
@@ -62,7 +68,7 @@ def weight_path(node: Any) -> str | None:
 
 def sanitise(text: str) -> str:
     """Only ``[A-Za-z0-9_.-]``, no empty parts, short enough to take a ``_N`` suffix."""
-    text = ".".join(part for part in _UNSAFE.sub("_", text).split(".") if part)
+    text = ".".join(part for part in _UNSAFE.sub("_", text[:1024]).split(".") if part)
     return text[: MAX_NAME_LENGTH - 8].strip(".")
 
 
@@ -76,7 +82,7 @@ class Namer:
             scope = _scope(node)
             self._scopes.append(scope)
             for path in (scope, weight_path(node)):
-                parts = (path or "").split(".")
+                parts = (path or "").split(".", _MAX_DEPTH)[:_MAX_DEPTH]
                 # every proper prefix of a module path is a module holding others
                 self._containers.update(".".join(parts[:i]) for i in range(1, len(parts)))
         self._used: set[str] = set()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from convcost.importer.graph import Merge
-from convcost.importer.ops_graph import Source
+from convcost.importer.ops_graph import Source, node_label
 
 Layer = Mapping[str, object]
 """A layer entry's kind and fields, e.g. ``{"conv": {"out": 64, "kernel": 3}}``."""
@@ -41,6 +42,18 @@ class Context:
     source: Source
     folded_pads: dict[str, tuple[int, ...]] = field(default_factory=dict)
     """A Pad folded into its consumer: its output tensor → ONNX spatial pads (begins, ends)."""
-    notes: list[str] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    """Facts for every report on the model, each with the nodes it is about."""
     static: set[str] = field(default_factory=set)
     """Tensors known before the model runs: constants and shape computations on them."""
+
+    def note(self, node: Any, text: str) -> None:
+        self.notes.setdefault(text, []).append(node_label(node))
+
+    def note_lines(self) -> list[str]:
+        """Each note once, naming its first node and how many more it applies to."""
+        lines = []
+        for text, nodes in self.notes.items():
+            more = f" and {len(nodes) - 1} more" if len(nodes) > 1 else ""
+            lines.append(f'{text} (node "{nodes[0]}"{more})')
+        return lines

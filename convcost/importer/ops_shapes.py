@@ -1,21 +1,25 @@
 """Every tensor's shape: the graph input's, fixed, then ONNX's shape inference on a light copy.
 
-The copy holds the nodes and only the small initializers (Reshape shapes, Clip bounds, …); each
-large one becomes a typed graph input of its ``dims``, so inference never sees a weight's bytes
+The copy holds the nodes and only the tiny initializers (Reshape shapes, Pad pads, …); every
+other one becomes a typed graph input of its ``dims``, so inference never sees a weight's bytes
 and a model whose external data is absent infers as well as one whose data is present.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from convcost.errors import ModelError
-from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source
+from convcost.importer.ops_graph import Source
+from convcost.importer.ops_static import MAX_SHAPE_ELEMENTS
+
+_Dim = int | str
 
 
-def _dims(value_info: Any) -> list[int | str]:
+def _dims(value_info: Any) -> list[_Dim]:
     """A value's dims: ints where known, the symbol (or ``?``) where not."""
-    dims: list[int | str] = []
+    dims: list[_Dim] = []
     for dim in value_info.type.tensor_type.shape.dim:
         if dim.HasField("dim_value") and dim.dim_value > 0:
             dims.append(int(dim.dim_value))
@@ -24,38 +28,58 @@ def _dims(value_info: Any) -> list[int | str]:
     return dims
 
 
-def input_shape_of(file: str, value_info: Any, given: tuple[int, ...] | None) -> tuple[int, ...]:
-    """The input's shape without batch: the graph's, or `given` where the graph's is symbolic."""
+def channels_first(layout: tuple[int, ...] | None, dims: Sequence[_Dim]) -> list[_Dim]:
+    """The dims as convcost reads them: through the input's Transpose to channels first."""
+    return list(dims) if layout is None else [dims[axis] for axis in layout]
+
+
+def input_shape_of(
+    file: str,
+    value_info: Any,
+    given: tuple[int, ...] | None,
+    layout: tuple[int, ...] | None = None,
+) -> tuple[int, ...]:
+    """The input's full shape as the graph holds it: its own, or `given` (channels first,
+    without batch) where it is symbolic. `layout` is the permutation of a channels-last
+    input's Transpose (TensorFlow's NHWC: ``[0, 3, 1, 2]``), None for a channels-first input.
+
+    The batch is the graph's when it is a number (an exporter may have written it into a
+    Reshape's target, [2, 1568]), else 1; convcost's spec leaves it out either way."""
     name = str(value_info.name)
-    if not value_info.type.HasField("tensor_type") or not value_info.type.tensor_type.HasField(
-        "shape"
-    ):
-        raise ModelError(
-            f'{file}: input "{name}" has no tensor shape: give one (e.g. --input 3x224x224)'
-        )
+    tensor_type = value_info.type.tensor_type
+    if not value_info.type.HasField("tensor_type") or not tensor_type.HasField("shape"):
+        raise ModelError(f'{file}: input "{name}" has no tensor shape')
     dims = _dims(value_info)
     shown = "[" + ", ".join(str(d) for d in dims) + "]"
     if not 3 <= len(dims) <= 5:
         raise ModelError(
-            f'{file}: input "{name}" is {shown}; convcost reads [N, C, L], [N, C, H, W] or [N, C, D, H, W]'
+            f'{file}: input "{name}" is {shown}; convcost reads [N, C, L], [N, C, H, W]'
+            " or [N, C, D, H, W]"
         )
+    ordered = channels_first(layout, dims)
+    batch = ordered[0] if isinstance(ordered[0], int) else 1
     if given is None:
-        symbolic = [str(d) for d in dims[1:] if isinstance(d, str)]
+        symbolic = [str(d) for d in ordered[1:] if isinstance(d, str)]
         if symbolic:
+            example = "x".join(str(d) if isinstance(d, int) else "224" for d in ordered[1:])
             raise ModelError(
                 f'{file}: input "{name}" is {shown}, with symbolic sizes ({", ".join(symbolic)}):'
-                f" give the input shape without batch, e.g. --input "
-                + "x".join(str(d) if isinstance(d, int) else "224" for d in dims[1:])
+                f" give the input shape without batch, e.g. --input {example}"
             )
-        return tuple(int(d) for d in dims[1:])
-    if len(given) != len(dims) - 1 or any(
-        isinstance(d, int) and d != g for d, g in zip(dims[1:], given, strict=False)
-    ):
-        wanted = "x".join(str(g) for g in given)
-        raise ModelError(
-            f'{file}: input "{name}" is {shown}: the input shape {wanted} does not fit it'
-        )
-    return tuple(given)
+        wanted = (batch, *(int(d) for d in ordered[1:]))
+    else:
+        wanted = (batch, *given)
+        if len(given) != len(dims) - 1 or any(
+            isinstance(d, int) and d != g for d, g in zip(ordered, wanted, strict=False)
+        ):
+            text = "x".join(str(g) for g in given)
+            raise ModelError(
+                f'{file}: input "{name}" is {shown}: the input shape {text} does not fit it'
+            )
+    full = [0] * len(dims)
+    for position, axis in enumerate(layout or range(len(dims))):
+        full[axis] = wanted[position]
+    return tuple(full)
 
 
 def _light_model(
@@ -63,13 +87,13 @@ def _light_model(
 ) -> Any:
     helper = onnx.helper
     graph = model.graph
-    inputs = [helper.make_tensor_value_info(input_tensor, _elem_type(graph), [1, *shape])]
+    inputs = [helper.make_tensor_value_info(input_tensor, _elem_type(graph), list(shape))]
     small = []
     for tensor in graph.initializer:
         count = 1
         for dim in tensor.dims:
             count *= int(dim)
-        if count <= MAX_CONSTANT_ELEMENTS:
+        if count <= MAX_SHAPE_ELEMENTS:  # a shape, axes, pads, scales: inference needs its value
             if int(tensor.data_location) == 1:  # EXTERNAL: inline its few bytes in the copy
                 try:
                     values = source.numbers(tensor, str(tensor.name))
@@ -123,7 +147,7 @@ def _elem_type(graph: Any) -> int:
 
 
 def infer_shapes(model: Any, source: Source, input_tensor: str, shape: tuple[int, ...]) -> None:
-    """Record each tensor's full shape (batch 1 first) where inference finds every dim, and
+    """Record each tensor's full shape (the input's batch first) where inference finds every dim, and
     its element type, in ``source.shapes`` and ``source.types``."""
     import onnx  # noqa: PLC0415  (the onnx extra is optional)
 

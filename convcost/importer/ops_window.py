@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.importer.ops_graph import attributes, int_list, node_label
+from convcost.importer.ops_graph import attributes, int_list
 from convcost.importer.ops_result import Context, Layer, Out, Unsupported
 from convcost.layers import geometry
 
@@ -159,10 +159,11 @@ def pool(ctx: Context, node: Any) -> list[Out]:
     if any(padding):
         fields["padding"] = per_axis(padding)
         if kind == "avgpool" and not attrs.get("count_include_pad", 0):
-            ctx.notes.append(
-                f'node "{node_label(node)}" (AveragePool) leaves the padding out of the average'
-                " (count_include_pad=0); convcost's avgpool counts it, as PyTorch's default:"
-                " shapes and costs are the same, --execute values at the border differ"
+            ctx.note(
+                node,
+                "AveragePool leaves the padding out of the average (count_include_pad=0);"
+                " convcost's avgpool counts it, as PyTorch's default: shapes and costs are the"
+                " same, --execute values at the border differ",
             )
     if attrs.get("ceil_mode", 0):
         fields["ceil_mode"] = True

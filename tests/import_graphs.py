@@ -32,9 +32,19 @@ class Builder:
         return Graph(name, shape, tuple(self.nodes), output, notes)
 
 
-def resnet50() -> Graph:
-    """torchvision's resnet50 (v1.5: the stride on each first bottleneck's 3×3 conv)."""
+def resnet50(*, terse: bool = False) -> Graph:
+    """torchvision's resnet50 (v1.5: the stride on each first bottleneck's 3×3 conv).
+
+    ``terse`` spells the fields as another exporter might: no stride of 1, kernels per axis.
+    """
     b = Builder()
+
+    def strided(stride: int) -> dict[str, object]:
+        return {} if terse and stride == 1 else {"stride": stride}
+
+    def square(size: int) -> object:
+        return [size, size] if terse else size
+
     x = b.layer("conv1", INPUT, "conv", "Conv", out=64, kernel=7, stride=2, padding=3, bias=False)
     x = b.layer("bn1", x, "batchnorm", "BatchNormalization")
     x = b.layer("relu", x, "relu", "Relu")
@@ -52,8 +62,8 @@ def resnet50() -> Graph:
                 "conv",
                 "Conv",
                 out=mid,
-                kernel=3,
-                stride=stride,
+                kernel=square(3),
+                **strided(stride),
                 padding=1,
                 bias=False,
             )
@@ -69,8 +79,8 @@ def resnet50() -> Graph:
                     "conv",
                     "Conv",
                     out=mid * 4,
-                    kernel=1,
-                    stride=stride,
+                    kernel=square(1),
+                    **strided(stride),
                     bias=False,
                 )
                 shortcut = b.layer(p + "downsample_1", shortcut, "batchnorm", "BatchNormalization")
@@ -80,6 +90,46 @@ def resnet50() -> Graph:
     x = b.layer("flatten", x, "flatten", "Flatten")
     x = b.layer("fc", x, "linear", "Gemm", out=1000)
     return b.graph("resnet50", (3, 224, 224), x, ("batchnorm kept: exported in training mode",))
+
+
+def resnet18() -> Graph:
+    """torchvision's resnet18: basic blocks, two per stage; no projection in the first."""
+    b = Builder()
+    x = b.layer("conv1", INPUT, "conv", "Conv", out=64, kernel=7, stride=2, padding=3, bias=False)
+    x = b.layer("bn1", x, "batchnorm", "BatchNormalization")
+    x = b.layer("relu", x, "relu", "Relu")
+    x = b.layer("maxpool", x, "maxpool", "MaxPool", kernel=3, stride=2, padding=1)
+    for stage, width in enumerate((64, 128, 256, 512), start=1):
+        for index in range(2):
+            stride = 2 if index == 0 and stage > 1 else 1
+            p = f"layer{stage}_{index}_"
+            y = b.layer(
+                p + "conv1",
+                x,
+                "conv",
+                "Conv",
+                out=width,
+                kernel=3,
+                stride=stride,
+                padding=1,
+                bias=False,
+            )
+            y = b.layer(p + "bn1", y, "batchnorm", "BatchNormalization")
+            y = b.layer(p + "relu", y, "relu", "Relu")
+            y = b.layer(p + "conv2", y, "conv", "Conv", out=width, kernel=3, padding=1, bias=False)
+            y = b.layer(p + "bn2", y, "batchnorm", "BatchNormalization")
+            shortcut = x
+            if stride == 2:
+                shortcut = b.layer(
+                    p + "downsample_0", x, "conv", "Conv", out=width, kernel=1, stride=2, bias=False
+                )
+                shortcut = b.layer(p + "downsample_1", shortcut, "batchnorm", "BatchNormalization")
+            y = b.merge(p + "add", "add", y, shortcut)
+            x = b.layer(p + "relu_1", y, "relu", "Relu")
+    x = b.layer("avgpool", x, "global_avgpool", "GlobalAveragePool")
+    x = b.layer("flatten", x, "flatten", "Flatten")
+    x = b.layer("fc", x, "linear", "Gemm", out=1000)
+    return b.graph("resnet18", (3, 224, 224), x)
 
 
 def googlenet() -> Graph:

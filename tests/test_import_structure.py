@@ -22,6 +22,7 @@ from tests import import_graphs
 from tests.import_graphs import Builder
 
 ZOO_GRAPHS: dict[str, Callable[[], Graph]] = {
+    "resnet18": import_graphs.resnet18,  # add: the first stage without a projection
     "resnet50": import_graphs.resnet50,  # add: identity and projection shortcuts
     "googlenet": import_graphs.googlenet,  # concat of four towers
     "densenet121": import_graphs.densenet121,  # concat(x, f(x)), 58 times in a row
@@ -67,32 +68,77 @@ def test_the_same_graph_gives_the_same_bytes(model: str, flat: bool) -> None:
     assert to_spec(build(), flat=flat) == to_spec(build(), flat=flat)
 
 
-def test_resnet50_becomes_two_blocks_and_repeats() -> None:
+def test_resnet50_becomes_bottleneck_blocks_in_stages() -> None:
     text = to_spec(import_graphs.resnet50())
     flat = to_spec(import_graphs.resnet50(), flat=True)
-    # 67 lines against 386 flat (the hand-written zoo spec has 66)
-    assert (len(text.splitlines()), len(flat.splitlines())) == (67, 386)
-    spec_layers = text.split("\nlayers:\n")[1]
-    assert spec_layers.count("- residual_proj: ") == 4  # each stage's first bottleneck
-    assert [line.strip() for line in spec_layers.splitlines() if "repeat" in line] == [
-        "repeat: 2",  # layer1: 3 bottlenecks
-        "repeat: 3",  # layer2: 4
-        "repeat: 5",  # layer3: 6
-        "repeat: 2",  # layer4: 3
-    ]
+    # 65 lines against 386 flat (the hand-written zoo spec has 66)
+    assert (len(text.splitlines()), len(flat.splitlines())) == (65, 386)
     assert "  residual_proj:\n    params: {out: null, stride: null}\n" in text
     assert '- conv: {out: "${out * 4}", kernel: 1, stride: $stride, bias: false}' in text
+    assert "  residual:\n    params: {out: null}\n" in text
+    assert (
+        "  stage:\n"
+        "    params: {out: null, stride: null, count: null}\n"
+        "    layers:\n"
+        "      - residual_proj: {out: $out, stride: $stride}\n"
+        "      - residual: {out: $out}\n"
+        "        repeat: $count\n"
+    ) in text
+    # torchvision's stages: 3, 4, 6 and 3 bottlenecks, the first with a projection shortcut;
+    # a stage is named by what its nodes' names share
+    assert (
+        "  - stage: {out: 64, stride: 1, count: 2}\n"
+        "    name: layer1\n"
+        "  - stage: {out: 128, stride: 2, count: 3}\n"
+        "    name: layer2\n"
+        "  - stage: {out: 256, stride: 2, count: 5}\n"
+        "    name: layer3\n"
+        "  - stage: {out: 512, stride: 2, count: 2}\n"
+        "    name: layer4\n"
+    ) in text
+    report = convcost.analyze(convcost.parse_spec(text))
+    assert [block.path for block in report.blocks if "." not in block.path] == [
+        "layer1",
+        "layer2",
+        "layer3",
+        "layer4",
+    ]
+
+
+def test_resnet18_stages_start_at_their_projection() -> None:
+    # the first stage has no projection: two identity blocks; every other stage is a
+    # projection block and an identity block, so a stage starts where the resolution changes
+    text = to_spec(import_graphs.resnet18())
+    assert (
+        "  - residual: {out: 64}\n"
+        "    repeat: 2\n"
+        "    name: layer1\n"
+        "  - stage: {out: 128}\n"
+        "    name: layer2\n"
+        "  - stage: {out: 256}\n"
+        "    name: layer3\n"
+        "  - stage: {out: 512}\n"
+        "    name: layer4\n"
+    ) in text
+
+
+def test_fields_spelled_differently_give_the_same_spec() -> None:
+    # no `stride: 1` and `kernel: [3, 3]` in the terse graph: the spec is the same, byte for byte
+    assert to_spec(import_graphs.resnet50(terse=True)) == to_spec(import_graphs.resnet50())
 
 
 def test_densenet_layers_repeat_within_each_dense_block() -> None:
     text = to_spec(import_graphs.densenet121())
     assert [line.strip() for line in text.splitlines() if "repeat" in line] == [
-        "repeat: 6",
-        "repeat: 12",
-        "repeat: 24",
-        "repeat: 16",
+        "repeat: $count",  # a transition, then a dense block
+        "repeat: 6",  # the first dense block
     ]
     assert "    layers:\n      - concat:\n          identity: []\n          norm1:\n" in text
+    assert (
+        "  - stage: {out: 128, count: 12}\n"
+        "  - stage: {out: 256, count: 24}\n"
+        "  - stage: {out: 512, count: 16}\n"
+    ) in text
 
 
 def test_a_unet_nests_its_skips_and_keeps_the_concat_order() -> None:
@@ -390,3 +436,13 @@ layers:
 """
     )
     assert _rows(convcost.analyze(convcost.parse_spec(text))) == _rows(convcost.analyze(explicit))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("", "model"), (" net ", "net"), ("n\net", "n_et"), ("a\x1bb", "a_b"), ("x" * 200, "x" * 128)],
+)
+def test_the_model_name_becomes_a_spec_name(name: str, expected: str) -> None:
+    b = Builder()
+    graph = b.graph(name, (1, 2), b.layer("r", INPUT, "relu", "Relu"))
+    assert convcost.analyze(convcost.parse_spec(to_spec(graph))).name == expected

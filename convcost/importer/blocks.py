@@ -2,45 +2,30 @@
 
 The unit of reuse is a merge block with the activations that follow it (a ResNet bottleneck
 and its final ReLU, a MobileNet inverted residual, a DenseNet layer, an Inception module).
-Units are grouped by their shape: the same kinds, fields and nesting, with the integers
-(channels, strides, kernel sizes) left open. A group seen at two places or more, or a unit of
-several entries repeated in a row, becomes one block under `blocks:`; the integers that differ
-between its uses become parameters (one per distinct column of values; a column that is a
-whole multiple of another is written ``${out * 4}``), and each use passes them. Units nest
-(a squeeze-and-excitation gate inside an inverted residual), so groups are formed innermost
-first. Finally, equal entries in a row become one entry with ``repeat: N``.
+Units are grouped by their shape (`convcost.importer.params`): the same kinds, fields and
+nesting, with the integers (channels, strides, kernel sizes) left open. A group seen at two
+places or more, or a unit of several entries repeated in a row, becomes one block under
+`blocks:` whose parameters are the integers that differ between its uses. Units nest (a
+squeeze-and-excitation gate inside an inverted residual), so groups are formed innermost first.
+Then equal entries in a row become one entry with ``repeat: N``, and *stages* are found: a
+sequence of layers ending in a unit, seen at two places or more (a ResNet stage: its first
+bottleneck and the others repeated), becomes a block too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from convcost.importer.writer import Block, Document, Entry, Layer, Merge, Value, unique
-from convcost.kinds import KIND_NAMES
+from convcost.importer.params import Unit, has_identity, hashable, make_block, shape_of, walk
+from convcost.importer.writer import Block, Document, Entry, Layer, Merge, Value, group_name
 
-ACTIVATIONS = frozenset(
+TRAILING = frozenset(
     {"relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid"}
+    | {"channel_shuffle"}
 )
-"""Kinds a unit takes along after its merge (ResNet's ReLU after the add)."""
-
-_OPEN = "#"
-"""Stands for an integer field in a unit's shape."""
-
-
-@dataclass(slots=True)
-class _Unit:
-    """One place a unit occurs: the list it is in and its span there."""
-
-    owner: list[Entry]
-    start: int
-    stop: int
-    shape: object
-    slots: list[Value]
-
-    @property
-    def entries(self) -> list[Entry]:
-        return self.owner[self.start : self.stop]
+"""Kinds a unit takes along after its merge (ResNet's ReLU after the add, ShuffleNet's
+channel shuffle after the concat)."""
 
 
 def compress(document: Document) -> Document:
@@ -50,16 +35,16 @@ def compress(document: Document) -> Document:
     settled: set[int] = set()
     """The merges (by id) found not worth a block: leaves for the merges around them."""
     while True:
-        groups: dict[object, list[_Unit]] = {}
+        groups: dict[object, list[Unit]] = {}
         for owner in _lists(top):
             for unit in _units(owner, settled):
                 groups.setdefault(unit.shape, []).append(unit)
         if not groups:
             break
-        uses: list[tuple[_Unit, Layer]] = []
+        uses: list[tuple[Unit, Layer]] = []
         for units in groups.values():
             if _worth_a_block(units):
-                name, block, placed = _make_block(units, blocks)
+                name, block, placed = make_block(units, blocks)
                 blocks.append((name, block))
                 uses.extend(placed)
             else:
@@ -67,6 +52,8 @@ def compress(document: Document) -> Document:
         # From the last span of each list back, so the spans before keep their indices.
         for unit, use in sorted(uses, key=lambda pair: -pair[0].start):
             unit.owner[unit.start : unit.stop] = [use]
+    _collapse(top)
+    _stages(top, blocks)
     layers = _runs(_freeze(top))
     frozen = tuple(
         (name, Block(block.params, _runs(_freeze(block.layers)))) for name, block in blocks
@@ -104,14 +91,6 @@ def _lists(entries: list[Entry]) -> Iterator[list[Entry]]:
                 yield from _lists(body)  # type: ignore[arg-type]
 
 
-def _walk(entries: Sequence[Entry]) -> Iterator[Entry]:
-    for entry in entries:
-        yield entry
-        if isinstance(entry, Merge):
-            for _, body in entry.branches:
-                yield from _walk(body)
-
-
 def _innermost(entry: Entry, settled: set[int]) -> bool:
     """Whether ``entry`` is a merge still open to grouping with none such inside it."""
     return (
@@ -119,12 +98,12 @@ def _innermost(entry: Entry, settled: set[int]) -> bool:
         and id(entry) not in settled
         and not any(
             isinstance(each, Merge) and id(each) not in settled
-            for each in _walk([each for _, body in entry.branches for each in body])
+            for each in walk([each for _, body in entry.branches for each in body])
         )
     )
 
 
-def _units(owner: list[Entry], settled: set[int]) -> Iterator[_Unit]:
+def _units(owner: list[Entry], settled: set[int]) -> Iterator[Unit]:
     """The units of a list whose merges are innermost (groups form from the inside out)."""
     index = 0
     while index < len(owner):
@@ -134,48 +113,20 @@ def _units(owner: list[Entry], settled: set[int]) -> Iterator[_Unit]:
             while stop < len(owner) and _is_activation(owner[stop]):
                 stop += 1
             slots: list[Value] = []
-            shape = tuple(_shape(each, slots) for each in owner[index:stop])
-            yield _Unit(owner, index, stop, shape, slots)
+            shape = tuple(shape_of(each, slots) for each in owner[index:stop])
+            yield Unit(owner, index, stop, shape, slots)
         index = stop
 
 
 def _is_activation(entry: Entry) -> bool:
-    return isinstance(entry, Layer) and entry.kind in ACTIVATIONS and entry.repeat == 1
+    return isinstance(entry, Layer) and entry.kind in TRAILING and entry.repeat == 1
 
 
-def _is_open(value: Value) -> bool:
-    """Whether a field value is an integer or a (nested) list of integers: a parameter."""
-    if isinstance(value, list):
-        return bool(value) and all(_is_open(item) for item in value)
-    return isinstance(value, int) and not isinstance(value, bool)
+def _exact(unit: Unit) -> object:
+    return hashable(unit.slots)
 
 
-def _hashable(value: Value) -> object:
-    if isinstance(value, list):
-        return tuple(_hashable(item) for item in value)
-    return value
-
-
-def _shape(entry: Entry, slots: list[Value]) -> object:
-    """The entry without names, its integer fields open (their values appended to slots)."""
-    if isinstance(entry, Layer):
-        fields: list[tuple[str, object]] = []
-        for key, value in entry.fields:
-            if _is_open(value):
-                slots.append(value)
-                fields.append((key, _OPEN))
-            else:
-                fields.append((key, _hashable(value)))
-        return ("layer", entry.kind, tuple(fields), entry.repeat)
-    branches = tuple(tuple(_shape(each, slots) for each in body) for _, body in entry.branches)
-    return ("merge", entry.kind, branches, entry.repeat)
-
-
-def _exact(unit: _Unit) -> object:
-    return _hashable(unit.slots)
-
-
-def _worth_a_block(units: list[_Unit]) -> bool:
+def _worth_a_block(units: list[Unit]) -> bool:
     """A group is a block when it occurs at two places or more (a run of equal units counts
     once), or when a unit of several entries repeats in a row (only a block can repeat it)."""
     places = 0
@@ -196,122 +147,99 @@ def _worth_a_block(units: list[_Unit]) -> bool:
     return places >= 2 or (longest >= 2 and units[0].stop - units[0].start > 1)
 
 
-def _make_block(
-    units: list[_Unit], blocks: list[tuple[str, Block]]
-) -> tuple[str, Block, list[tuple[_Unit, Layer]]]:
-    """The block for a group of units, and the use of it that replaces each unit."""
-    first = units[0]
-    params: dict[str, int] = {}
-    """Each parameter, and the slot whose values it takes."""
-    columns: dict[tuple[object, ...], str] = {}
-    fills: list[Value] = []
-    keys = iter(_slot_keys(first.entries))
-    for index in range(len(first.slots)):
-        key = next(keys)
-        column = tuple(_hashable(unit.slots[index]) for unit in units)
-        if len(set(column)) == 1:
-            fills.append(first.slots[index])
-            continue
-        fill = _derived(column, columns)
-        if fill is None:
-            param = columns.get(column) or unique(key, [*params, "in_channels"])
-            params.setdefault(param, index)
-            columns[column] = param
-            fill = f"${param}"
-        fills.append(fill)
-    name = unique(_block_stem(first.entries[0]), [*KIND_NAMES, *(each for each, _ in blocks)])
-    body = tuple(_anonymous(entry) for entry in _fill(first.entries, iter(fills)))
-    uses: list[tuple[_Unit, Layer]] = []
-    for unit in units:
-        merge = unit.owner[unit.start]
-        args = tuple((param, unit.slots[index]) for param, index in params.items())
-        uses.append((unit, Layer(kind=name, fields=args, name=merge.name, comment=merge.comment)))
-    return name, Block(tuple(params), body), uses
+MAX_PERIOD = 12
+"""The longest sequence of entries `_stages` looks for."""
+MAX_STAGES = 16
+"""How many stage blocks `_stages` makes at most (each pass reads the whole tree)."""
 
 
-def _derived(column: tuple[object, ...], known: dict[tuple[object, ...], str]) -> str | None:
-    """``${param * k}`` when the column is a whole multiple k ≥ 2 of a parameter's column."""
-    values = [value for value in column if isinstance(value, int)]
-    if len(values) != len(column):
-        return None
-    for other, param in known.items():
-        bases = [base for base in other if isinstance(base, int) and base > 0]
-        if len(bases) != len(other) or values[0] % bases[0]:
-            continue
-        factor = values[0] // bases[0]
-        if factor >= 2 and all(a == factor * b for a, b in zip(values, bases, strict=True)):
-            return f"${{{param} * {factor}}}"
-    return None
+def _stages(top: list[Entry], blocks: list[tuple[str, Block]]) -> None:
+    """Make blocks of sequences seen at two places or more that hold a merge or a block's use
+    (a ResNet stage: its first bottleneck, then the others repeated; SqueezeNet's squeeze and
+    fire), the sequence that covers the most entries first. Stages hold no stages."""
+    stages: set[str] = set()
+    for _ in range(MAX_STAGES):
+        best: tuple[tuple[int, bool], list[Unit]] | None = None
+        units_of = {name for name, _ in blocks if name not in stages}
+        identities = {name for name, block in blocks if has_identity(block.layers[0])}
+        for period in range(2, MAX_PERIOD + 1):
+            for units in _windows(top, period, units_of, stages).values():
+                # the most entries covered; of those, a stage that does not start with a unit
+                # that keeps its input's shape (ResNet-18's stages start at their projection)
+                first = units[0].entries[0]
+                opens = not (has_identity(first) or first.kind in identities)
+                score = ((len(units) - 1) * period, opens)
+                if len(units) >= 2 and (best is None or score > best[0]):
+                    best = (score, units)
+        if best is None:
+            return
+        name, block, uses = make_block(best[1], blocks, stem="stage")
+        blocks.append((name, block))
+        stages.add(name)
+        for unit, use in sorted(uses, key=lambda pair: -pair[0].start):
+            unit.owner[unit.start : unit.stop] = [use]
+        _collapse(top)
 
 
-def _slot_keys(entries: Sequence[Entry]) -> Iterator[str]:
-    """The field names of the open slots, in the order `_shape` opens them."""
-    for entry in entries:
-        if isinstance(entry, Layer):
-            yield from (key for key, value in entry.fields if _is_open(value))
-        else:
-            for _, body in entry.branches:
-                yield from _slot_keys(body)
+def _windows(
+    top: list[Entry], period: int, units: set[str], stages: set[str]
+) -> dict[object, list[Unit]]:
+    """Every sequence of ``period`` entries that ends with a merge or a unit's use (the layers
+    that lead into a run of units, as a MobileNet stage's first block) and holds no stage, by
+    shape; in each list, the sequences of one shape that do not overlap, from the left."""
+    groups: dict[object, list[Unit]] = {}
+    for owner in _lists(top):
+        ends: dict[object, int] = {}
+        for start in range(len(owner) - period + 1):
+            window = owner[start : start + period]
+            last = window[-1]
+            if not (isinstance(last, Merge) or last.kind in units) or any(
+                entry.kind in stages for entry in walk(window)
+            ):
+                continue
+            slots: list[Value] = []
+            shape = tuple(shape_of(entry, slots) for entry in window)
+            if start < ends.get(shape, 0):
+                continue
+            ends[shape] = start + period
+            groups.setdefault(shape, []).append(Unit(owner, start, start + period, shape, slots))
+    return groups
 
 
-def _fill(entries: Sequence[Entry], fills: Iterator[Value]) -> list[Entry]:
-    """The entries with their open slots set, in order, from ``fills``."""
-    filled: list[Entry] = []
-    for entry in entries:
-        if isinstance(entry, Layer):
-            fields = tuple(
-                (key, next(fills) if _is_open(value) else value) for key, value in entry.fields
-            )
-            filled.append(replace(entry, fields=fields))
-        else:
-            branches = tuple((name, _fill(body, fills)) for name, body in entry.branches)
-            filled.append(replace(entry, branches=branches))  # type: ignore[arg-type]
-    return filled
-
-
-def _anonymous(entry: Entry) -> Entry:
-    """The entry without names or comments (a block's layers take convcost's names)."""
-    if isinstance(entry, Merge):
-        branches = tuple(
-            (name, tuple(_anonymous(each) for each in body)) for name, body in entry.branches
-        )
-        return replace(entry, branches=branches, name=None, comment=None)
-    return replace(entry, name=None, comment=None)
-
-
-def _block_stem(merge: Entry) -> str:
-    assert isinstance(merge, Merge)
-    identity = any(not body for _, body in merge.branches)
-    match merge.kind, identity:
-        case "add", True:
-            return "residual"
-        case "add", False:
-            return "residual_proj"
-        case "concat", True:
-            return "dense"
-        case "concat", False:
-            return "towers"
-        case "multiply", True:
-            return "gated"
-    return "product"
+def _collapse(top: list[Entry]) -> None:
+    """Runs of equal entries as one entry with ``repeat``, in every list of the tree."""
+    for owner in list(_lists(top)):
+        owner[:] = _runs(owner)
 
 
 def _runs(entries: Sequence[Entry]) -> tuple[Entry, ...]:
-    """Equal entries in a row (names aside) as one entry with ``repeat``."""
-    result: list[Entry] = []
+    """Equal entries in a row (names aside) as one entry with ``repeat``, named by what their
+    names share (``layer1`` for ``layer1_1`` and ``layer1_2``)."""
+    runs: list[tuple[Entry, list[str | None]]] = []
     for entry in entries:
-        if result and _same(result[-1], entry):
-            last = result[-1]
-            result[-1] = replace(last, repeat=last.repeat + entry.repeat, name=None, comment=None)
+        last = runs[-1][0] if runs else None
+        if (
+            last is not None
+            and isinstance(last.repeat, int)
+            and isinstance(entry.repeat, int)
+            and _same(last, entry)
+        ):
+            runs[-1] = (
+                replace(last, repeat=last.repeat + entry.repeat),
+                [*runs[-1][1], entry.name],
+            )
         else:
-            result.append(entry)
-    return tuple(result)
+            runs.append((entry, [entry.name]))
+    return tuple(
+        entry if len(names) == 1 else replace(entry, name=group_name(names), comment=None)
+        for entry, names in runs
+    )
 
 
 def _same(a: Entry, b: Entry) -> bool:
     """Whether two entries are equal but for names, comments and repeat counts."""
     slots_a: list[Value] = []
     slots_b: list[Value] = []
-    shape_a = _shape(replace(a, repeat=1), slots_a)
-    shape_b = _shape(replace(b, repeat=1), slots_b)
-    return shape_a == shape_b and _hashable(slots_a) == _hashable(slots_b)
+    shape_a = shape_of(replace(a, repeat=1), slots_a)
+    shape_b = shape_of(replace(b, repeat=1), slots_b)
+    return shape_a == shape_b and hashable(slots_a) == hashable(slots_b)

@@ -21,12 +21,21 @@ from dataclasses import replace
 
 from convcost.errors import ModelError
 from convcost.importer.blocks import compress
+from convcost.importer.fields import complete, tidy
 from convcost.importer.graph import INPUT, Graph, Node
-from convcost.importer.writer import Document, Entry, Layer, Merge, Value, unique, write
-from convcost.kinds import KINDS, Field
+from convcost.importer.writer import (
+    Document,
+    Entry,
+    Layer,
+    Merge,
+    Value,
+    common_prefix,
+    unique,
+    write,
+)
 from convcost.limits import MAX_NAME_LENGTH, MAX_NESTING
 
-__all__ = ["to_spec"]
+__all__ = ["spec_names", "to_spec"]
 
 
 def to_spec(graph: Graph, *, flat: bool = False, source: str | None = None) -> str:
@@ -46,73 +55,28 @@ def to_spec(graph: Graph, *, flat: bool = False, source: str | None = None) -> s
             f"output, the first {_node(first)}"
         )
     document = Document(
-        name=graph.name, input_shape=graph.input_shape, layers=tuple(layers), header=tuple(header)
+        name=_model_name(graph.name),
+        input_shape=graph.input_shape,
+        layers=tuple(layers),
+        header=tuple(header),
     )
     if not flat:
         document = compress(document)
     return write(
         replace(
             document,
-            layers=_tidy(document.layers),
+            layers=tidy(document.layers),
             blocks=tuple(
-                (name, replace(block, layers=_tidy(block.layers)))
-                for name, block in document.blocks
+                (name, replace(block, layers=tidy(block.layers))) for name, block in document.blocks
             ),
         )
     )
 
 
-def _tidy(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
-    """The entries without fields that equal their default (``stride: 1``, ``bias: true``),
-    and with lists of one value written as that value (``kernel: [3, 3]`` → 3)."""
-    tidied: list[Entry] = []
-    for entry in entries:
-        if isinstance(entry, Merge):
-            branches = tuple((name, _tidy(body)) for name, body in entry.branches)
-            tidied.append(replace(entry, branches=branches))
-            continue
-        kind = KINDS.get(entry.kind)
-        if kind is None:  # a block's use: its arguments stay as they are
-            tidied.append(entry)
-            continue
-        known = {field.name: field for field in kind.fields}
-        given = {key: _one_value(value) for key, value in entry.fields}
-        fields = [
-            (key, given[key] if key in known else value)
-            for key, value in entry.fields
-            if not _is_default(key, given, known)
-        ]
-        tidied.append(replace(entry, fields=tuple(fields)))
-    return tuple(tidied)
-
-
-def _is_default(key: str, given: dict[str, Value], known: dict[str, Field]) -> bool:
-    field = known.get(key)
-    if field is None or field.required:
-        return False
-    if field.default_note:  # a pool's stride defaults to its kernel
-        return key == "stride" and "kernel" in given and _equal(given[key], given["kernel"])
-    return _equal(given[key], field.default)
-
-
-def _one_value(value: Value) -> Value:
-    """A per-axis list whose items are all the same (a padding pair counts as its value when
-    both sides are equal) as that one item."""
-    if not isinstance(value, list) or not value:
-        return value
-    items = [
-        item[0] if isinstance(item, list) and len(item) == 2 and _equal(item[0], item[1]) else item
-        for item in value
-    ]
-    first = items[0]
-    if isinstance(first, int) and all(_equal(item, first) for item in items):
-        return first
-    return value
-
-
-def _equal(a: object, b: object) -> bool:
-    """Equal and of the same type (``True`` is not ``1`` here)."""
-    return type(a) is type(b) and a == b
+def _model_name(name: str) -> str:
+    """The graph's name as a spec name: printable, trimmed, at most 128 characters."""
+    printable = "".join(c if c.isprintable() else "_" for c in name).strip()
+    return printable[:MAX_NAME_LENGTH].strip() or "model"
 
 
 def _node(node: Node) -> str:
@@ -149,7 +113,7 @@ class _Structurer:
             if node.name in self.live:
                 for tensor in dict.fromkeys(node.inputs):
                     self.consumers.setdefault(tensor, []).append(node)
-        self.names = _spec_names(node.name for node in graph.nodes if node.name in self.live)
+        self.names = spec_names(node.name for node in graph.nodes)
         self.visited: set[str] = set()
 
     def entries(self) -> tuple[list[Entry], list[Node]]:
@@ -238,7 +202,7 @@ class _Structurer:
         assert isinstance(fields, Mapping), node
         return Layer(
             kind=kind,
-            fields=tuple((str(key), _value(value)) for key, value in fields.items()),
+            fields=complete(kind, {str(key): _value(value) for key, value in fields.items()}),
             name=self.names[node.name],
             comment=_comment(node),
         )
@@ -267,7 +231,7 @@ def _comment(node: Node) -> str:
     return name if name.endswith(op_type) else f"{name} ({op_type})"
 
 
-def _spec_names(names: Iterable[str]) -> dict[str, str]:
+def spec_names(names: Iterable[str]) -> dict[str, str]:
     """A spec name for each node name: ``[A-Za-z0-9_-]`` (a dot separates a path), unique."""
     result: dict[str, str] = {}
     taken: set[str] = set()
@@ -279,7 +243,7 @@ def _spec_names(names: Iterable[str]) -> dict[str, str]:
     return result
 
 
-_SEPARATOR = re.compile(r"[_-]")
+_spec_names = spec_names  # the name convcost.importer (h-importcli) imports
 
 
 def branch_names(kind: str, merge_name: str, bodies: list[list[Entry]]) -> list[str]:
@@ -287,7 +251,7 @@ def branch_names(kind: str, merge_name: str, bodies: list[list[Entry]]) -> list[
     ``identity`` otherwise; any other is its first layer's name without the prefix it shares
     with the other branches' first layers and the merge (``layer1_0_conv1`` → ``conv1``)."""
     firsts = [body[0].name or body[0].kind for body in bodies if body]
-    prefix = _common_prefix([*firsts, merge_name])
+    prefix = common_prefix([*firsts, merge_name])
     names: list[str] = []
     for body in bodies:
         if not body:
@@ -297,18 +261,3 @@ def branch_names(kind: str, merge_name: str, bodies: list[list[Entry]]) -> list[
             stem = first[len(prefix) :] or first
         names.append(unique(stem, names))
     return names
-
-
-def _common_prefix(names: list[str]) -> str:
-    """The longest prefix of every name that ends at a separator (``_`` or ``-``)."""
-    if len(names) < 2:
-        return ""
-    shortest = min(len(name) for name in names)
-    end = 0
-    for index in range(shortest):
-        letters = {name[index] for name in names}
-        if len(letters) != 1:
-            break
-        if _SEPARATOR.fullmatch(names[0][index]):
-            end = index + 1
-    return names[0][:end]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 
 Value = object
@@ -28,7 +28,8 @@ class Layer:
     """The layer's name; written only where it differs from the name convcost would give."""
     comment: str | None = None
     """A trailing comment (the source node), one line."""
-    repeat: int = 1
+    repeat: int | str = 1
+    """How many times the entry runs; a string in a block is a parameter (``$count``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ class Merge:
     branches: tuple[tuple[str, tuple[Entry, ...]], ...]
     name: str | None = None
     comment: str | None = None
-    repeat: int = 1
+    repeat: int | str = 1
 
 
 Entry = Layer | Merge
@@ -111,6 +112,8 @@ def _float(value: float) -> str:
 
 def comment_text(value: str) -> str:
     """``value`` made safe for a one-line comment: printable characters only."""
+    if value.isprintable():
+        return value
     return "".join(c if c.isprintable() else "?" for c in value)
 
 
@@ -151,8 +154,8 @@ def _entries(entries: Sequence[Entry], depth: int) -> list[str]:
                         lines.extend(_entries(body, depth + 3))
                     else:
                         lines.append(f"{indent}{_INDENT * 2}{text(branch)}: []")
-        if entry.repeat > 1:
-            lines.append(f"{indent}  repeat: {entry.repeat}")
+        if entry.repeat != 1:
+            lines.append(f"{indent}  repeat: {scalar(entry.repeat)}")
         if name is not None:
             lines.append(f"{indent}  name: {text(name)}")
     return lines
@@ -182,8 +185,9 @@ def written_names(entries: Sequence[Entry]) -> list[str | None]:
             names.append(None)
             taken.add(default)
         elif entry.name is not None:
-            names.append(entry.name)
-            taken.add(entry.name)
+            own = unique(entry.name, taken)  # the graph's names are unique: groups' may not be
+            names.append(own)
+            taken.add(own)
         elif default in given:
             own = unique(f"{default}_", taken | given)
             names.append(own)
@@ -195,12 +199,35 @@ def written_names(entries: Sequence[Entry]) -> list[str | None]:
     return names
 
 
-def unique(stem: str, taken: Iterable[str]) -> str:
+def unique(stem: str, taken: Container[str]) -> str:
     """``stem`` if it is free, else ``stem2``, ``stem3``, ..."""
-    used = set(taken)
-    if stem not in used:
+    if stem not in taken:
         return stem
     index = 2
-    while f"{stem}{index}" in used:
+    while f"{stem}{index}" in taken:
         index += 1
     return f"{stem}{index}"
+
+
+def common_prefix(names: Sequence[str]) -> str:
+    """The longest prefix of every name (two or more) that ends at a separator, ``_`` or
+    ``-``: ``layer1_0_`` for ``layer1_0_conv1`` and ``layer1_0_add``."""
+    if len(names) < 2:
+        return ""
+    end = 0
+    for index, letters in enumerate(zip(*names, strict=False)):
+        if len(set(letters)) != 1:
+            break
+        if letters[0] in "_-":
+            end = index + 1
+    return names[0][:end]
+
+
+def group_name(names: Sequence[str | None], *, partial: bool = False) -> str | None:
+    """A name for entries taken together: what two or more names share up to a separator
+    (``layer1`` for ``layer1_1`` and ``layer1_2``, or for ``layer1_0`` and ``layer1``), or
+    None; unless ``partial``, None as soon as one entry has no name."""
+    if not partial and None in names:
+        return None
+    prefix = common_prefix([f"{name}_" for name in names if name is not None])
+    return prefix[:-1] or None

@@ -48,9 +48,26 @@ class Exports:
             folder = self.folder / f"{name}-{exporter}-{mode}"
             folder.mkdir()
             path = folder / f"{name}.onnx"
-            export(MODELS[name](), path, exporter=exporter, mode=mode)
+            export(trained_like(MODELS[name]()), path, exporter=exporter, mode=mode)
             self.done[key] = path
         return self.done[key]
+
+
+def trained_like(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """``model`` with its batchnorms' running statistics and shifts set to random values, as
+    training leaves them. Freshly initialised, they fold into all-zero conv biases, which the
+    dynamo exporter's optimizer then removes (``RemoveOptionalBiasFromConv``): an export no
+    trained model gives."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                for tensor in (module.running_mean, module.bias):
+                    tensor.copy_(torch.rand(tensor.shape, generator=generator) - 0.5)
+                module.running_var.copy_(
+                    torch.rand(module.running_var.shape, generator=generator) + 0.5
+                )
+    return model
 
 
 def export(
@@ -136,7 +153,7 @@ def model_folder(folder: Path) -> None:
     - ``torchvision/models.py``: torchvision is not installable here, so ``--torch
       torchvision.models:resnet50`` finds this stand-in, which returns the same reference.
     """
-    export(torchvision_resnet50(), folder / "resnet50.onnx", exporter="dynamo")
+    export(trained_like(torchvision_resnet50()), folder / "resnet50.onnx", exporter="dynamo")
     write_tiny_models(folder)
     (folder / "dynamic.onnx").rename(folder / "model.onnx")
     (folder / "torchvision").mkdir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -119,6 +120,20 @@ def test_zoo_model_imports_with_pytorchs_numbers(
         report.output_shape,
         conv_fields(report),
     )
+
+
+def without_comments(text: str) -> list[str]:
+    """The spec's lines without the header and the trailing node comments (``# /fc/Gemm`` from
+    one exporter, ``# node_linear (Gemm)`` from the other)."""
+    return [re.sub(r"  # .*$", "", line) for line in text.splitlines() if not line.startswith("#")]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_both_exporters_write_the_same_spec(name: str, onnx_exports: Exports) -> None:
+    # layer names come from the module paths, which both exporters record
+    dynamo = import_model(onnx_exports.path(name, "dynamo"))
+    torchscript = import_model(onnx_exports.path(name, "torchscript"))
+    assert without_comments(dynamo) == without_comments(torchscript)
 
 
 NO_BATCHNORM = {"alexnet", "squeezenet1_0", "vgg16"}

@@ -198,8 +198,7 @@ def _checked(
 
 def _node_of(graph: Graph, layer: str | None) -> Node | None:
     """The node a layer path of the flat spec names: its last name that is a node's."""
-    # the structurer's own naming (private: one place for the rule)
-    from convcost.importer.structure import _spec_names as spec_names  # noqa: PLC0415
+    from convcost.importer.structure import spec_names  # noqa: PLC0415  (the one naming rule)
 
     if not layer:
         return None

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import torch
 
+from tests.onnx_exports import trained_like
 from tests.torch_models import torchvision_resnet50
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ TORCHINFO = (
 
 def export(folder: Path) -> Path:
     path = folder / "resnet50.onnx"
-    model = torchvision_resnet50().eval()
+    model = trained_like(torchvision_resnet50()).eval()
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=True)

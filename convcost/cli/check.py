@@ -124,6 +124,8 @@ def check_command(
         convcost analyze specs/quickstart.yaml -f json -o baseline.json
 
         convcost check specs/quickstart.yaml --baseline baseline.json --max-growth 2%
+
+        convcost check resnet50.onnx --max-macs 4.2G
     """
     from convcost import check as checking
     from convcost.baseline import load_baseline

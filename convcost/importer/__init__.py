@@ -1,5 +1,8 @@
 """Models people already have, as convcost specs: ONNX files and torch modules.
 
+This package is imported by every command that reads a spec (to tell a ``.onnx`` argument
+from a spec), so it imports nothing at the top beyond what convcost has loaded already.
+
 :func:`import_model` turns an ONNX file into the text of a spec a person can read and edit;
 :func:`load_model` turns it straight into a :class:`~convcost.spec.Spec`, which is what every
 command does with a ``.onnx`` argument; :func:`import_torch` exports a ``torch.nn.Module`` to
@@ -20,20 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcost.errors import ModelError, ResourceLimitError, SpecError
-from convcost.importer.torch_export import (
-    DEFAULT_EXPORTER,
-    Exporter,
-    export_torch,
-)
 from convcost.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from convcost.importer.graph import Graph, Node
+    from convcost.importer.torch_export import Exporter
     from convcost.spec import Spec
 
 __all__ = [
-    "DEFAULT_EXPORTER",
-    "Exporter",
     "Model",
     "import_model",
     "import_torch",
@@ -117,7 +114,7 @@ def import_torch(
     input_shape: tuple[int, ...],
     *,
     flat: bool = False,
-    exporter: Exporter = DEFAULT_EXPORTER,
+    exporter: Exporter = "dynamo",
     name: str | None = None,
 ) -> str:
     """The YAML text of a spec for the ``torch.nn.Module`` ``module`` at ``input_shape``
@@ -129,6 +126,8 @@ def import_torch(
     ``"torchscript"`` (the deprecated tracer); see :mod:`convcost.importer.torch_export`.
     """
     import tempfile  # noqa: PLC0415
+
+    from convcost.importer.torch_export import export_torch  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="convcost-") as folder:
         stem = name or type(module).__name__

@@ -24,7 +24,8 @@ import pytest
 import convcost
 from convcost import zoo
 from convcost.errors import ExitStatus, ModelError
-from convcost.importer import import_model, import_torch, is_model_path, load_model
+from convcost.importer import import_model, import_torch, is_model_path, load_model, open_model
+from convcost.importer.structure import to_spec
 from convcost.report import Report
 from tests.attacks.harness import assert_bounded, cli_env, run_cli
 from tests.conftest import require
@@ -100,7 +101,8 @@ def test_zoo_model_imports_with_pytorchs_numbers(
     name: str, exporter: str, onnx_exports: Exports
 ) -> None:
     path = onnx_exports.path(name, exporter)  # type: ignore[arg-type]
-    report = convcost.analyze(load_model(path))
+    model = open_model(path)
+    report = convcost.analyze(model.spec)
     torch_counts = counted(name)
     assert report.totals.macs == torch_counts.macs
     shapes = [layer.output_shape for layer in report.layers if layer.kind in CONV_KINDS]
@@ -110,11 +112,8 @@ def test_zoo_model_imports_with_pytorchs_numbers(
     # receptive field and jump of every conv and linear layer, and of the whole network
     assert conv_fields(report) == conv_fields(bundled(name))
     assert report.receptive_field == bundled(name).receptive_field
-    # the written spec (with blocks, and flat) analyzes as the model does
-    text = import_model(path)
-    written = convcost.analyze(convcost.parse_spec(text, source=str(path)))
-    assert written == report
-    flat = convcost.analyze(convcost.parse_spec(import_model(path, flat=True)))
+    # written flat (the graph read once: `import --flat` writes this text), the same network
+    flat = convcost.analyze(convcost.parse_spec(to_spec(model.graph, flat=True)))
     assert (flat.totals, flat.output_shape, conv_fields(flat)) == (
         report.totals,
         report.output_shape,
@@ -153,12 +152,12 @@ def test_batchnorm_kept_gives_pytorchs_parameters(name: str, onnx_exports: Expor
 
 
 def test_folded_batchnorm_is_noted(onnx_exports: Exports) -> None:
-    model = convcost.importer.open_model(onnx_exports.path("resnet18", "dynamo"))
+    model = open_model(onnx_exports.path("resnet18", "dynamo"))
     assert model.notes == (
         "batchnorm was folded into the preceding convolutions by the exporter (eval mode): the "
         "parameter count is the graph's (folded weights and biases), not the PyTorch module's",
     )
-    kept = convcost.importer.open_model(onnx_exports.path("resnet18", "torchscript", "batchnorm"))
+    kept = open_model(onnx_exports.path("resnet18", "torchscript", "batchnorm"))
     assert kept.notes == ()
 
 
@@ -178,6 +177,14 @@ def test_import_is_byte_identical_across_processes(onnx_exports: Exports, tmp_pa
         texts.append(output.read_bytes())
     assert texts[0] == texts[1]
     assert texts[0].decode() == import_model(path)
+    # `analyze` of the written YAML is `analyze` of the .onnx file (but for the source named)
+    reports = []
+    for source in (str(path), str(tmp_path / "googlenet-1.yaml")):
+        run = run_cli(["analyze", source, "-f", "json"], cwd=tmp_path, deadline=120)
+        assert run.exit_code == ExitStatus.OK, run.describe()
+        reports.append({**json.loads(run.stdout), "source": None})
+    assert reports[0] == reports[1]
+    assert reports[0]["totals"]["macs"] == counted("googlenet").macs
 
 
 def test_resnet50_spec_is_short(onnx_exports: Exports) -> None:

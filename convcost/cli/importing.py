@@ -32,7 +32,9 @@ DEFAULT_TORCH_INPUT = (3, 224, 224)
 def import_command(
     model: Annotated[
         str | None,
-        typer.Argument(help="The ONNX file to import (or use --torch).", show_default=False),
+        typer.Argument(
+            metavar="MODEL", help="The ONNX file to import (or use --torch).", show_default=False
+        ),
     ] = None,
     output: OutputOption = None,
     input: ModelInputOption = None,

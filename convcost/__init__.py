@@ -45,10 +45,12 @@ if TYPE_CHECKING:
         ExecutionError,
         ExitStatus,
         Location,
+        ModelError,
         ResourceLimitError,
         ShapeError,
         SpecError,
     )
+    from convcost.importer import import_model, import_torch, is_model_path, load_model
     from convcost.network import Network
     from convcost.receptive import Coverage, ReceptiveField
     from convcost.report import BlockReport, Cost, Diagnostic, LayerReport, Report
@@ -63,9 +65,14 @@ _EXPORTS = {
     "ExecutionError": "convcost.errors",
     "ExitStatus": "convcost.errors",
     "Location": "convcost.errors",
+    "ModelError": "convcost.errors",
     "ResourceLimitError": "convcost.errors",
     "ShapeError": "convcost.errors",
     "SpecError": "convcost.errors",
+    "import_model": "convcost.importer",
+    "import_torch": "convcost.importer",
+    "is_model_path": "convcost.importer",
+    "load_model": "convcost.importer",
     "Network": "convcost.network",
     "Coverage": "convcost.receptive",
     "ReceptiveField": "convcost.receptive",
@@ -91,6 +98,7 @@ __all__ = [
     "ExitStatus",
     "LayerReport",
     "Location",
+    "ModelError",
     "Network",
     "ReceptiveField",
     "Report",
@@ -104,6 +112,10 @@ __all__ = [
     "analyze_all",
     "analyze_network",
     "build",
+    "import_model",
+    "import_torch",
+    "is_model_path",
+    "load_model",
     "load_spec",
     "parse_spec",
 ]

@@ -89,3 +89,29 @@ def run(text: str, **options: object) -> Report:
 def one_layer(input_shape: list[int], layer: str) -> Report:
     """A spec with one layer, written inline: ``one_layer([3, 8, 8], "conv: {out: 4, kernel: 3}")``."""
     return run(f"input: {input_shape}\nlayers:\n  - {layer}\n")
+
+
+@pytest.fixture(scope="session")
+def onnx_exports(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The zoo's torch references as ONNX files, each exported once per session
+    (:class:`tests.onnx_exports.Exports`); needs torch and onnx."""
+    require("torch")
+    require("onnx")
+    require("onnxscript")
+    from tests.onnx_exports import Exports  # noqa: PLC0415 (imports torch)
+
+    return Exports(tmp_path_factory.mktemp("onnx"))
+
+
+@pytest.fixture(scope="session")
+def model_folder(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """A folder with the model files the docs and ``--help`` examples name
+    (:func:`tests.onnx_exports.model_folder`); needs torch, onnx and onnxscript."""
+    require("torch")
+    require("onnx")
+    require("onnxscript")
+    from tests.onnx_exports import model_folder  # noqa: PLC0415 (imports torch)
+
+    folder = tmp_path_factory.mktemp("models")
+    model_folder(folder)
+    return folder

@@ -424,12 +424,23 @@ def test_every_command_has_examples() -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_help_examples_run(command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_help_examples_run(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     # in a folder holding only a copy of specs/, so that examples name real files (and the
     # files they write land in tmp_path)
     shutil.copytree(SPECS, tmp_path / "specs")
     monkeypatch.chdir(tmp_path)
     runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"})
+    if any(".onnx" in line or "--torch" in line for line in help_examples(command)):
+        # the model files the examples name (tests/onnx_exports.model_folder), and a clean
+        # module path afterwards: --torch imports a torchvision stand-in from the folder
+        models = request.getfixturevalue("model_folder")
+        for path in models.iterdir():
+            (tmp_path / path.name).symlink_to(path)
+        monkeypatch.setattr(sys, "path", list(sys.path))
+        stand_ins = ("torchvision", "torchvision.models")
+        request.addfinalizer(lambda: [sys.modules.pop(name, None) for name in stand_ins])
     for line in help_examples(command):
         stdin = None
         if "|" in line:

@@ -38,8 +38,10 @@ README = ROOT / "README.md"
 SPEC_FORMAT = ROOT / "docs" / "spec-format.md"
 CLI_DOC = ROOT / "docs" / "cli.md"
 
-PLACEHOLDER_FILES = {"net.yaml", "SPEC"}
-"""Names README commands use for the user's own spec (`net.yaml`, `SPEC`): they do not exist here."""
+PLACEHOLDER_FILES = {"net.yaml", "SPEC", "resnet50.onnx"}
+"""Names README commands use for the user's own spec (`net.yaml`, `SPEC`): they do not exist here.
+The commands on the user's model (`resnet50.onnx`) run in tests/test_import_docs.py, next to
+an export of it."""
 
 FENCE = re.compile(r"^(?P<indent>[ ]*)```(?P<lang>[a-z]*)[ ]*$")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -114,38 +113,21 @@ def test_depth_one_rows_sum_to_the_totals() -> None:
 @pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(TOTALS))
 def test_zoo_matches_pytorch(name: str) -> None:
-    torch = require("torch")
-    from tests.torch_models import MODELS  # noqa: PLC0415 (needs torch; the other tests run without)
+    require("torch")
+    from tests.torch_models import (  # noqa: PLC0415 (needs torch; the other tests run without)
+        MODELS,
+        count_conv_linear,
+    )
 
     model = MODELS[name]().eval()
-    shapes: list[tuple[int, ...]] = []
-    macs = 0
-
-    def record(module: object, inputs: tuple[object, ...], output: object) -> None:
-        # the same convention as convcost: conv MACs = output elements · (C_in / groups) · ∏k,
-        # linear MACs = in · out; bias adds are not MACs
-        nonlocal macs
-        assert isinstance(output, torch.Tensor)
-        shapes.append(tuple(output.shape[1:]))
-        if isinstance(module, torch.nn.Linear):
-            macs += module.in_features * module.out_features
-        else:
-            assert isinstance(module, torch.nn.Conv2d)
-            per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
-            macs += output.numel() * per_output
-
-    for module in model.modules():
-        if isinstance(module, torch.nn.Conv2d | torch.nn.Linear):
-            module.register_forward_hook(record)
-    with torch.no_grad():
-        output = model(torch.zeros(1, 3, 224, 224))
+    counted = count_conv_linear(model, (3, 224, 224))
 
     report = bundled(name)
     assert report.totals.params == sum(p.numel() for p in model.parameters())
-    assert report.totals.macs == macs == TOTALS[name][1]
+    assert report.totals.macs == counted.macs == TOTALS[name][1]
     predicted = [layer.output_shape for layer in report.layers if layer.kind in CONV_KINDS]
-    assert predicted == shapes
-    assert tuple(output.shape[1:]) == report.output_shape
+    assert predicted == counted.shapes
+    assert counted.output_shape == report.output_shape
 
 
 # --- `convcost zoo` in every format -------------------------------------------------------------

@@ -7,7 +7,9 @@ is importable (tests skip otherwise).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -157,6 +159,44 @@ def _resnet(
     return nn.Sequential(
         *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512 * expansion, 1000)
     )
+
+
+class ResNet(nn.Module):
+    """torchvision's ResNet class itself, with its attribute names (``conv1``, ``bn1``,
+    ``relu``, ``maxpool``, ``layer1`` … ``layer4``, ``avgpool``, ``fc``) and forward: an ONNX
+    export names its nodes after them, as it does for ``torchvision.models.resnet50()``."""
+
+    def __init__(self, block: Callable[..., nn.Module], expansion: int, depths: list[int]) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes = 64
+        for index, (planes, depth) in enumerate(zip((64, 128, 256, 512), depths, strict=True)):
+            stride = 1 if index == 0 else 2
+            blocks = []
+            for i in range(depth):
+                blocks.append(block(inplanes, planes, stride if i == 0 else 1))
+                inplanes = planes * expansion
+            setattr(self, f"layer{index + 1}", nn.Sequential(*blocks))
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512 * expansion, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def torchvision_resnet50() -> nn.Module:
+    """torchvision.models.resnet50, with torchvision's module names (see :class:`ResNet`)."""
+    return ResNet(Bottleneck, 4, [3, 4, 6, 3])
+
+
+def torchvision_resnet18() -> nn.Module:
+    """torchvision.models.resnet18, with torchvision's module names (see :class:`ResNet`)."""
+    return ResNet(BasicBlock, 1, [2, 2, 2, 2])
 
 
 def resnet18() -> nn.Module:
@@ -517,3 +557,46 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
     "densenet121": densenet121,
 }
 """Every bundled model (convcost/zoo/NAME.yaml) and its plain-torch reference."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What PyTorch's forward pass shows of a model's convolutions and linear layers."""
+
+    macs: int
+    """Conv and linear MACs, convcost's convention: conv MACs = output elements ·
+    (C_in / groups) · ∏kernel, linear MACs = in · out; bias adds are not MACs."""
+    shapes: list[tuple[int, ...]]
+    """Each conv and linear output's shape without the batch axis, in execution order."""
+    output_shape: tuple[int, ...]
+
+
+def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted:
+    """Run ``model`` on a zero batch of one and count with forward hooks on every
+    ``nn.Conv2d`` and ``nn.Linear``: an oracle independent of convcost's formulas."""
+    shapes: list[tuple[int, ...]] = []
+    macs = 0
+
+    def record(module: nn.Module, inputs: tuple[object, ...], output: torch.Tensor) -> None:
+        nonlocal macs
+        assert isinstance(output, torch.Tensor)
+        shapes.append(tuple(output.shape[1:]))
+        if isinstance(module, nn.Linear):
+            macs += module.in_features * module.out_features
+        else:
+            assert isinstance(module, nn.Conv2d)
+            per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+            macs += output.numel() * per_output
+
+    hooks = [
+        module.register_forward_hook(record)
+        for module in model.modules()
+        if isinstance(module, nn.Conv2d | nn.Linear)
+    ]
+    try:
+        with torch.no_grad():
+            output = model(torch.zeros(1, *input_shape))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return Counted(macs=macs, shapes=shapes, output_shape=tuple(output.shape[1:]))

@@ -29,6 +29,7 @@ COMMANDS = {
     "explain": "compare",
     "check": "check",
     "schema": "check",
+    "import": "importing",
 }
 """Each command and the module under ``convcost.cli`` that defines it, in the order
 ``convcost --help`` lists them."""

@@ -17,6 +17,7 @@ from convcost.cli.common import (
     IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
+    ModelInputOption,
     OutputOption,
     RepeatOption,
     SeedOption,
@@ -28,6 +29,7 @@ from convcost.cli.common import (
     execution_limit,
     fail,
     limits,
+    model_input,
     output_target,
     print_warnings,
     resolve_spec,
@@ -55,6 +57,7 @@ def analyze(
     repeat: RepeatOption = 1,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
+    input: ModelInputOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -67,22 +70,41 @@ def analyze(
         convcost analyze specs/quickstart.yaml --execute --batch 2
 
         cat specs/quickstart.yaml | convcost analyze - --format csv
+
+        convcost analyze resnet50.onnx --depth 1
     """
     from convcost.render import formats
 
     check_dtype(dtype)
     target = output_target(output, inputs=specs)
     bounds = limits(max_layers)
+    try:
+        shape = model_input(input)
+    except ConvcostError as error:
+        fail(error)
     if execute:
         _analyze_executed(
-            specs, format, target, batch, dtype, depth, exact, seed, max_memory, repeat, bounds
+            specs,
+            format,
+            target,
+            batch,
+            dtype,
+            depth,
+            exact,
+            seed,
+            max_memory,
+            repeat,
+            bounds,
+            shape,
         )
         return
     try:
         reports = [
             report
             for source in specs
-            for report in analyze_all(resolve_spec(source, limits=bounds), batch=batch, dtype=dtype)
+            for report in analyze_all(
+                resolve_spec(source, limits=bounds, input_shape=shape), batch=batch, dtype=dtype
+            )
         ]
     except ConvcostError as error:
         fail(error)
@@ -111,6 +133,7 @@ def _analyze_executed(
     max_memory: str | None,
     repeat: int,
     bounds: Limits,
+    shape: tuple[int, ...] | None,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -123,7 +146,7 @@ def _analyze_executed(
                 result
                 for source in specs
                 for result in execute_all(
-                    resolve_spec(source, limits=bounds),
+                    resolve_spec(source, limits=bounds, input_shape=shape),
                     batch=batch,
                     dtype=dtype,
                     seed=seed,

@@ -17,6 +17,7 @@ from convcost.cli.common import (
     ExactOption,
     IndentOption,
     MaxLayersOption,
+    ModelInputOption,
     OutputOption,
     app,
     check_dtype,
@@ -24,6 +25,7 @@ from convcost.cli.common import (
     emit,
     fail,
     limits,
+    model_input,
     output_target,
     resolve_spec,
     stderr,
@@ -105,6 +107,7 @@ def check_command(
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
     exact: ExactOption = False,
+    input: ModelInputOption = None,
 ) -> None:
     """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid, 4 too big.
 
@@ -123,6 +126,8 @@ def check_command(
         convcost analyze specs/quickstart.yaml -f json -o baseline.json
 
         convcost check specs/quickstart.yaml --baseline baseline.json --max-growth 2%
+
+        convcost check resnet50.onnx --max-macs 4.2G
     """
     from convcost import check as checking
     from convcost.baseline import load_baseline
@@ -161,9 +166,13 @@ def check_command(
         skip_unbudgeted=skip_unbudgeted,
     )
     bounds = limits(max_layers)
+    try:
+        shape = model_input(input)
+    except ConvcostError as error:
+        fail(error)
 
     def load(source: str) -> Spec:
-        return resolve_spec(source, limits=bounds)
+        return resolve_spec(source, limits=bounds, input_shape=shape)
 
     run = checking.check(checking.expand(specs), load, options)
     _report(run, format, target, exact=exact, indent=indent)

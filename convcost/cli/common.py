@@ -111,12 +111,24 @@ def fail(error: ConvcostError) -> NoReturn:
 # -- spec lookup -------------------------------------------------------------------------------
 
 
-def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
-    """``-`` (standard input), a spec file, or the name of a bundled model.
+def resolve_spec(
+    source: str, *, limits: Limits = DEFAULT_LIMITS, input_shape: tuple[int, ...] | None = None
+) -> Spec:
+    """``-`` (standard input), a spec file, a model file (``.onnx``, imported in memory at
+    ``input_shape`` if given), or the name of a bundled model.
 
     A name that ends in ``.yaml``/``.yml`` or holds a path separator is a file, and only a
     file; any other name is a bundled model (write ``./name`` for a file without a suffix).
     """
+    from convcost import importer
+
+    if importer.is_model_path(source):
+        model = importer.open_model(source, input_shape=input_shape, limits=limits)
+        for note in model.notes:
+            diagnose("note", f"{source}: {note}")
+        return model.spec
+    if input_shape is not None:
+        raise ConvcostError(f"{quoted(source)}: --input is for a model file (.onnx) only")
     if source == "-":
         if sys.stdin is None:
             raise ConvcostError("standard input is closed")
@@ -137,6 +149,15 @@ def resolve_spec(source: str, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
             f"bundled: {', '.join(zoo.names())} (a file name ends in .yaml or .yml, or holds a /)"
         )
     return load_spec(bundled, limits=limits)
+
+
+def model_input(text: str | None) -> tuple[int, ...] | None:
+    """``--input 3x224x224`` as a shape (None when not given)."""
+    if text is None:
+        return None
+    from convcost.compare import parse_input
+
+    return parse_input(text)
 
 
 def print_warnings(reports: list[Report]) -> None:
@@ -255,6 +276,16 @@ OutputOption = Annotated[
         "-o",
         metavar="FILE",
         help="Write to this file instead of standard output (replaced only once complete).",
+    ),
+]
+ModelInputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--input",
+        metavar="CxHxW",
+        help="A model file's (.onnx) input shape, channels first without batch, e.g. "
+        "3x224x224: needed when its spatial sizes are symbolic.",
+        show_default=False,
     ),
 ]
 BatchOption = Annotated[

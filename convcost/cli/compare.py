@@ -20,6 +20,7 @@ from convcost.cli.common import (
     IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
+    ModelInputOption,
     OutputOption,
     RepeatOption,
     SeedOption,
@@ -32,12 +33,14 @@ from convcost.cli.common import (
     execution_limit,
     fail,
     limits,
+    model_input,
     output_target,
     print_warnings,
     resolve_spec,
     stderr,
 )
 from convcost.errors import ConvcostError
+from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS
 
 InputOption = Annotated[
@@ -88,6 +91,8 @@ def compare(
         convcost compare resnet18 resnet50 --format markdown
 
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
+
+        convcost compare resnet50.onnx resnet50 --per-layer
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
@@ -97,7 +102,16 @@ def compare(
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
-        loaded = [resolve_spec(source, limits=limits(max_layers)) for source in specs]
+        # a model file is imported at the first --input (needed when its sizes are symbolic)
+        first = shapes[0] if shapes else None
+        loaded = [
+            resolve_spec(
+                source,
+                limits=limits(max_layers),
+                input_shape=first if is_model_path(source) else None,
+            )
+            for source in specs
+        ]
         with ExitStack() as stack:
             run = None
             if execute:
@@ -190,6 +204,7 @@ def explain(
     output: OutputOption = None,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
+    input: ModelInputOption = None,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -203,13 +218,15 @@ def explain(
         convcost explain specs/quickstart.yaml --layer stem --format json
 
         convcost explain resnet18 --layer layer1 -o resnet18-layer1.txt
+
+        convcost explain resnet50.onnx --layer fc
     """
     from convcost.explain import explain as explaining
     from convcost.render import explain as rendering
 
     target = output_target(output, inputs=[spec])
     try:
-        loaded = resolve_spec(spec, limits=limits(max_layers))
+        loaded = resolve_spec(spec, limits=limits(max_layers), input_shape=model_input(input))
         explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:
         fail(error)

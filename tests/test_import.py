@@ -128,25 +128,7 @@ def without_comments(text: str) -> list[str]:
     return [re.sub(r"  # .*$", "", line) for line in text.splitlines() if not line.startswith("#")]
 
 
-NAMED_APART = {
-    # the dynamo graph's last batchnorm is named from another scope ("54_1" for "74")
-    "densenet121": "the dynamo export's final batchnorm takes another module's name",
-    # dynamo's Split has no module scope: its branches are named after the node
-    "shufflenet_v2_x1_0": "dynamo's channel-split branches are named after the Split node",
-}
-"""Models whose two exports still import with a few different names (the same layers and
-numbers): strict xfails, so the test fails once the reader names them alike."""
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=NAMED_APART[name], strict=True))
-        if name in NAMED_APART
-        else name
-        for name in sorted(MODELS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_both_exporters_write_the_same_spec(name: str, onnx_exports: Exports) -> None:
     # layer names come from the module paths, which both exporters record
     dynamo = import_model(onnx_exports.path(name, "dynamo"))

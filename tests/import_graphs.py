@@ -8,6 +8,7 @@ has to find the nesting again.
 from __future__ import annotations
 
 from convcost.importer.graph import INPUT, Graph, Merge, Node, Origin
+from tests.model_settings import MOBILENET_V3_SMALL
 
 
 class Builder:
@@ -244,19 +245,7 @@ def mobilenet_v3_small() -> Graph:
     )
     x = b.layer("features_0_1", x, "batchnorm", "BatchNormalization", eps=0.001)
     x = b.layer("features_0_2", x, "hardswish", "HardSwish")
-    settings = (  # input, kernel, expanded, out, SE, hard-swish, stride: as tests/torch_models.py
-        (16, 3, 16, 16, True, False, 2),
-        (16, 3, 72, 24, False, False, 2),
-        (24, 3, 88, 24, False, False, 1),
-        (24, 5, 96, 40, True, True, 2),
-        (40, 5, 240, 40, True, True, 1),
-        (40, 5, 240, 40, True, True, 1),
-        (40, 5, 120, 48, True, True, 1),
-        (48, 5, 144, 48, True, True, 1),
-        (48, 5, 288, 96, True, True, 2),
-        (96, 5, 576, 96, True, True, 1),
-        (96, 5, 576, 96, True, True, 1),
-    )
+    settings = MOBILENET_V3_SMALL  # input, kernel, expanded, out, SE, hard-swish, stride
     for index, (inp, kernel, expanded, out, se, hs, stride) in enumerate(settings, start=1):
         p = f"features_{index}_block_"
         act = "hardswish" if hs else "relu"

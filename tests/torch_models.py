@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tests.model_settings import MOBILENET_V3_SMALL
+
 
 def alexnet() -> nn.Module:
     """torchvision.models.alexnet."""
@@ -464,19 +466,7 @@ class MobileBlock(nn.Module):
 
 def mobilenet_v3_small() -> nn.Module:
     """torchvision.models.mobilenet_v3_small."""
-    settings = (  # input, kernel, expanded, out, SE, hard-swish, stride
-        (16, 3, 16, 16, True, False, 2),
-        (16, 3, 72, 24, False, False, 2),
-        (24, 3, 88, 24, False, False, 1),
-        (24, 5, 96, 40, True, True, 2),
-        (40, 5, 240, 40, True, True, 1),
-        (40, 5, 240, 40, True, True, 1),
-        (40, 5, 120, 48, True, True, 1),
-        (48, 5, 144, 48, True, True, 1),
-        (48, 5, 288, 96, True, True, 2),
-        (96, 5, 576, 96, True, True, 1),
-        (96, 5, 576, 96, True, True, 1),
-    )
+    settings = MOBILENET_V3_SMALL  # input, kernel, expanded, out, SE, hard-swish, stride
     return nn.Sequential(
         nn.Conv2d(3, 16, 3, 2, 1, bias=False),
         nn.BatchNorm2d(16, eps=0.001),

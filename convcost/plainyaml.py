@@ -121,6 +121,9 @@ class _Reader:
         self.max_nodes = max_nodes
         self.nodes = 0
         self.lines: dict[str, tuple[_Token, ...]] = {}
+        self.values: dict[tuple[str, int], tuple[_Template, int]] = {}
+        """A key's value by its text and column: lines that differ only in their key (a
+        concat's ``b0: […]``, ``b1: […]``, …) share the value's template."""
 
     def read(self, text: str) -> Value | None:
         stack: list[_Frame] = []
@@ -253,7 +256,11 @@ class _Reader:
                     position = _SPACES.match(line, after).end()  # type: ignore[union-attr]
                     if position == end:
                         return tuple(tokens)
-                    template, position = self._value(line, position, flow=0)
+                    rest = (line[position:], position)
+                    value = self.values.get(rest)
+                    if value is None:  # _value reads the line from `position` on only
+                        value = self.values[rest] = self._value(line, position, flow=0)
+                    template, position = value
                     if position != end:
                         raise Declined
                     tokens.append(("v", template[1], template))

@@ -253,9 +253,6 @@ def spec_names(names: Iterable[str]) -> dict[str, str]:
     return result
 
 
-_spec_names = spec_names  # the name convcost.importer (h-importcli) imports
-
-
 def branch_names(kind: str, merge_name: str, bodies: list[list[Entry]]) -> list[str]:
     """Readable, stable branch names: an identity branch is ``shortcut`` in an add and
     ``identity`` otherwise; any other is its first layer's name without the prefix it shares

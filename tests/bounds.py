@@ -2,14 +2,12 @@
 
 ``run_cli`` runs ``python -m convcost`` on this tree through the attack suite's harness
 (:mod:`tests.attacks.harness`: a launcher measures the command's own peak RSS and CPU time).
-``within`` runs a call in-process under ``tracemalloc`` and a CPU-time alarm.
+``within`` runs a call in-process under the same harness's guards (CPU timer, address-space cap,
+``tracemalloc``).
 """
 
 from __future__ import annotations
 
-import signal
-import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,27 +47,20 @@ def run_cli(*args: str, cwd: Path) -> Finished:
 
 
 def within(call: Callable[[], T], *, seconds: float, megabytes: float) -> T:
-    """``call()``, failing the test if it takes more CPU time or allocates more at its peak.
+    """``call()`` under the attack suite's in-process guards (:func:`harness.bounded`: a CPU
+    timer and an address-space cap), failing the test if it took more CPU time or allocated
+    more at its peak.
 
     An exception from ``call`` propagates after the bounds are checked, so that
     ``pytest.raises(...)`` around ``within`` sees it only if it came in time.
     """
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise AssertionError(f"still running after {seconds} s of CPU")
-
-    # a CPU-time alarm stops a runaway call (a regression must fail, not hang the run)
-    previous = signal.signal(signal.SIGVTALRM, interrupt)
-    signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
-    tracemalloc.start()
-    start = time.process_time()
+    measured = harness.Measured()
     try:
-        return call()
+        return harness.bounded(call, measured, seconds=seconds)
     finally:
-        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-        signal.signal(signal.SIGVTALRM, previous)
-        spent = time.process_time() - start
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        assert spent < seconds, f"took {spent:.2f} s of CPU (bound {seconds} s)"
-        assert peak < megabytes * 2**20, f"allocated {peak / 2**20:.1f} MiB (bound {megabytes})"
+        assert measured.seconds < seconds, (
+            f"took {measured.seconds:.2f} s of CPU (bound {seconds} s)"
+        )
+        assert measured.peak_mb < megabytes, (
+            f"allocated {measured.peak_mb:.1f} MiB (bound {megabytes})"
+        )

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.baseline import BaselineLayer, Growth
-from convcost.budget import Actual, Metric, Result, Status
+from convcost.budget import Actual, Budgeted, Result, Status
 from convcost.check import CheckRun, Outcome
 from convcost.errors import ExitStatus
 from convcost.jsontext import dumps
@@ -32,7 +32,7 @@ MAX_CHANGES_SHOWN = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Row:
+class LimitRow:
     """One checked limit as text: the same cells in the table and the Markdown."""
 
     spec: str
@@ -51,8 +51,8 @@ class Row:
     """The budget entry's column; ``None`` for a limit from a flag (reported on line 1)."""
 
 
-def _amount(value: int, metric: Metric | str, exact: bool) -> str:
-    is_bytes = metric in (Metric.PEAK_MEMORY, Metric.ACTIVATION_MEMORY, "peak_memory")
+def _amount(value: int, metric: Budgeted | str, exact: bool) -> str:
+    is_bytes = metric in (Budgeted.PEAK_MEMORY, Budgeted.ACTIVATION_MEMORY, "peak_memory")
     return numbers.size(value, exact=exact) if is_bytes else numbers.count(value, exact=exact)
 
 
@@ -69,13 +69,13 @@ def _margin(value: float | None) -> str:
     return "—" if value is None else f"{value:+.1f}%"
 
 
-def result_row(outcome: Outcome, result: Result, exact: bool = False) -> Row:
+def result_row(outcome: Outcome, result: Result, exact: bool = False) -> LimitRow:
     metric = result.metric
     limit = result.limit
     line = limit.location.line if limit.location else 1
     column = limit.location.column if limit.location else None
     where = f" (budget from {limit.origin})"
-    if metric is Metric.RECEPTIVE_FIELD:
+    if metric is Budgeted.RECEPTIVE_FIELD:
         budget = "≥ " + "×".join(map(str, limit.value))
         actual = _field(result.actual)
         if result.status is Status.UNKNOWN:
@@ -93,7 +93,7 @@ def result_row(outcome: Outcome, result: Result, exact: bool = False) -> Row:
             f"{result.report}: {metric.value} {result.actual:,} exceeds the budget "
             f"{limit.value[0]:,} by {-(result.margin or 0):.1f}%{where}"
         )
-    return Row(
+    return LimitRow(
         spec=outcome.source,
         network=result.report,
         metric=metric.value.replace("_", " "),
@@ -108,14 +108,14 @@ def result_row(outcome: Outcome, result: Result, exact: bool = False) -> Row:
     )
 
 
-def growth_row(outcome: Outcome, growth: Growth, exact: bool = False) -> Row:
+def growth_row(outcome: Outcome, growth: Growth, exact: bool = False) -> LimitRow:
     allowed = float(growth.allowed * 100)
     base = _amount(growth.baseline, growth.metric, exact)
     change = growth.growth
     grew = "+∞" if change is None else f"{float(change * 100):+.1f}%"
     limit = growth.limit
     margin = float((limit - growth.actual) / limit * 100) if limit else None
-    return Row(
+    return LimitRow(
         spec=outcome.source,
         network=growth.report,
         metric=f"Δ {growth.metric.replace('_', ' ')}",
@@ -130,7 +130,7 @@ def growth_row(outcome: Outcome, growth: Growth, exact: bool = False) -> Row:
     )
 
 
-def rows(run: CheckRun, exact: bool = False) -> list[Row]:
+def limit_rows(run: CheckRun, exact: bool = False) -> list[LimitRow]:
     return [
         row
         for outcome in run.outcomes
@@ -146,7 +146,7 @@ def _status_text(status: Status) -> str:
 
 
 def summary(run: CheckRun) -> str:
-    all_rows = rows(run)
+    all_rows = limit_rows(run)
     failed = sum(not row.status.passed for row in all_rows)
     invalid = sum(outcome.error is not None for outcome in run.outcomes)
     skipped = sum(outcome.skipped for outcome in run.outcomes)
@@ -192,7 +192,7 @@ def change_lines(outcome: Outcome) -> list[str]:
     return lines
 
 
-def _table(spec_rows: list[Row]) -> Table:
+def _table(spec_rows: list[LimitRow]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
     width = min(max(len(printable(row.network)) for row in spec_rows), 24)
     table.add_column("network", min_width=width)
@@ -215,7 +215,7 @@ def _table(spec_rows: list[Row]) -> Table:
 def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None:
     """Per spec: its path, a table of its checks and the layers changed since the baseline;
     an invalid spec: its path and the error."""
-    all_rows = rows(run, exact)
+    all_rows = limit_rows(run, exact)
     for outcome in run.outcomes:
         spec_rows = [row for row in all_rows if row.spec == outcome.source]
         lines = change_lines(outcome)
@@ -246,7 +246,7 @@ def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
         "✅" if status is ExitStatus.OK else "❌" if status is ExitStatus.BUDGET_EXCEEDED else "⚠️"
     )
     lines = [f"### {icon} convcost check: {summary(run)}", ""]
-    table = rows(run, exact)
+    table = limit_rows(run, exact)
     invalid = [outcome for outcome in run.outcomes if outcome.error is not None]
     if table or invalid:
         lines += [
@@ -294,7 +294,7 @@ def to_junit(run: CheckRun, *, exact: bool = False) -> str:
     a network's analysis time is shared equally by its test cases.
     """
     suites = ET.Element("testsuites", name="convcost check")
-    all_rows = rows(run, exact)
+    all_rows = limit_rows(run, exact)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_seconds = 0.0
     for outcome in run.outcomes:
@@ -353,7 +353,7 @@ def _result_json(result: Result) -> dict[str, Any]:
         "network": result.report,
         "metric": result.metric.value,
         "limit": list(result.limit.value)
-        if result.metric is Metric.RECEPTIVE_FIELD
+        if result.metric is Budgeted.RECEPTIVE_FIELD
         else result.limit.value[0],
         "actual": actual.value
         if isinstance(actual, Coverage)
@@ -430,7 +430,7 @@ def github_annotations(run: CheckRun) -> list[str]:
                 where += f",line={location.line},col={location.column}"
             message = annotation_message(str(outcome.error))
             commands.append(f"::error {where},title=convcost invalid spec::{message}")
-    for row in rows(run):
+    for row in limit_rows(run):
         if not row.status.passed:
             column = "" if row.column is None else f",col={row.column}"
             commands.append(

@@ -17,7 +17,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
-from convcost.fields import did_you_mean, int_value
+from convcost.int_values import int_value
+from convcost.names import did_you_mean
 from convcost.receptive import Coverage
 from convcost.report import Report
 from convcost.tree import Map, Scalar, Seq, Value, describe

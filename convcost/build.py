@@ -16,21 +16,13 @@ from __future__ import annotations
 
 from convcost.errors import Location, ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import ENTRY_KEYS, Sizes, known_integers
-from convcost.fields import (
-    Args,
-    MissingField,
-    Scope,
-    check_name,
-    did_you_mean,
-    int_value,
-    interpolate,
-    resolve,
-    resolve_deep,
-)
+from convcost.fields import Args, MissingField
 from convcost.gcpause import paused_gc
+from convcost.int_values import int_value
 from convcost.kinds import KINDS, MERGE_KINDS, field_names
 from convcost.layers import AnyLayer, LayerShapeError, Separable, Shape
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
+from convcost.names import check_name, did_you_mean
 from convcost.network import (
     Branch,
     GroupKind,
@@ -42,6 +34,7 @@ from convcost.network import (
     Node,
 )
 from convcost.spec import BlockDef, Spec, Variant
+from convcost.substitution import Scope, interpolate, resolve, resolve_deep
 from convcost.tree import Map, Scalar, Seq, Value, describe
 
 

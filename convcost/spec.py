@@ -16,9 +16,10 @@ from typing import BinaryIO
 from convcost.budget import read_budget
 from convcost.document import compose, decode, read_file, read_stream
 from convcost.errors import Location, ResourceLimitError, SpecError
-from convcost.fields import check_name, did_you_mean, read_shape
+from convcost.int_values import read_shape
 from convcost.kinds import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
+from convcost.names import check_name, did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]

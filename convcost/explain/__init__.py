@@ -18,8 +18,8 @@ from convcost.errors import ConvcostError
 from convcost.explain.blocks import merge_steps, separable_summary
 from convcost.explain.kinds import layer_steps, settings
 from convcost.explain.steps import LayerExplanation, Quantity, Step, number, step_text
-from convcost.fields import did_you_mean
 from convcost.layers import Shape
+from convcost.names import did_you_mean
 from convcost.network import GroupKind, GroupNode, LayerNode, MergeNode, Node
 from convcost.receptive import ReceptiveField, merge
 from convcost.report import LayerReport, Report

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from convcost.budget import read_budget
-from convcost.document import compose, decode, read_file, read_stream
+from convcost.document import compose
 from convcost.errors import Location, ResourceLimitError, SpecError
 from convcost.int_values import read_shape
 from convcost.kinds import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.names import check_name, did_you_mean
+from convcost.spec_bytes import decode, read_file, read_stream
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
 from convcost.int_values import int_value
-from convcost.names import did_you_mean
+from convcost.names import check_key, check_keys
 from convcost.receptive import Coverage
 from convcost.report import Report
 from convcost.tree import Map, Scalar, Seq, Value, describe
@@ -108,13 +108,8 @@ def read_budget(mapping: Map | None, *, where: str = "budget") -> Budget:
     names = [metric.value for metric in Budgeted]
     limits = []
     for key, value in mapping.entries:
+        check_key(key, names, "budget", field=where)
         name = str(key.value)
-        if name not in names:
-            raise SpecError(
-                f"unknown budget {name!r}{did_you_mean(name, names)}; allowed: {', '.join(names)}",
-                location=key.location,
-                field=f"{where}.{name}",
-            )
         metric = Budgeted(name)
         limits.append(
             Limit(
@@ -171,14 +166,7 @@ def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:
             location=value.location,
             field=what,
         )
-    for key, _ in value.entries:
-        name = str(key.value)
-        if name not in RECEPTIVE_KEYS:
-            raise SpecError(
-                f"unknown key {name!r}{did_you_mean(name, RECEPTIVE_KEYS)}; allowed: min",
-                location=key.location,
-                field=f"{what}.{name}",
-            )
+    check_keys(value, RECEPTIVE_KEYS, "key", field=what)
     minimum = value.get("min")
     if minimum is None:
         raise SpecError(

@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from convcost.errors import Location, SpecError
 from convcost.limits import MAX_NAME_LENGTH
+from convcost.tree import Map, Scalar, shown
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'kernel'?"`` when a close match exists, else ``""``."""
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_key(key: Scalar, allowed: Sequence[str], what: str, *, field: str | None = None) -> None:
+    """Refuse a mapping key that is not in ``allowed``: ``unknown {what} 'kye'; did you mean
+    'key'?; allowed: …`` at the key; ``field`` (when given) is the mapping's, for the error."""
+    name = str(key.value)
+    if name not in allowed:
+        raise SpecError(
+            f"unknown {what} {shown(name)}{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
+            location=key.location,
+            field=None if field is None else f"{field}.{name}",
+        )
+
+
+def check_keys(
+    mapping: Map, allowed: Sequence[str], what: str, *, field: str | None = None
+) -> None:
+    """:func:`check_key` for every key of ``mapping``, in order."""
+    for key, _ in mapping.entries:
+        check_key(key, allowed, what, field=field)
 
 
 _UNPRINTABLE = {

@@ -186,6 +186,11 @@ def test_unknown_receptive_field_is_not_a_pass() -> None:
             "  parms: 5M\n",
             r"net.yaml:8:3: field budget.parms: unknown budget 'parms'; did you mean 'params'\?",
         ),
+        (  # cut as every unknown key is (tree.shown: past 80 characters, the first 60)
+            "  " + "p" * 100 + ": 5M\n",
+            r"net.yaml:8:3: field budget\.p{100}: unknown budget 'p{60}'… \(100 characters\); "
+            r"allowed: params, macs",
+        ),
         (
             "  params: 5X\n",
             r"net.yaml:8:11: field budget.params: must be an integer, or a number with K, M, G or T",

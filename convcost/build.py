@@ -14,7 +14,7 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
-from convcost.entries import Entry, EntryReader, bind_parameters
+from convcost.entries import EntryReader, LayerEntry, bind_parameters
 from convcost.errors import ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField
@@ -95,20 +95,20 @@ class _Builder:
             shape = node.output_shape
         return nodes, shape
 
-    def _check_size(self, entry: Entry, path: str, scope: Scope) -> None:
+    def _check_size(self, entry: LayerEntry, path: str, scope: Scope) -> None:
         """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""
         known = known_integers(scope.names())
         size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
 
-    def _add(self, nodes: int, entry: Entry, path: str) -> None:
+    def _add(self, nodes: int, entry: LayerEntry, path: str) -> None:
         """Count ``nodes`` about to be made for ``entry``; refuse past the limit."""
         self.count += nodes
         if self.count > self.limit:
             raise self._too_many(self.count, entry, path)
 
-    def _too_many(self, count: int, entry: Entry, path: str) -> ResourceLimitError:
+    def _too_many(self, count: int, entry: LayerEntry, path: str) -> ResourceLimitError:
         where = entry.repeat_location if entry.repeat is not None else None
         return ResourceLimitError(
             f"the network expands to at least {count:,} layers here, more than the limit of {self.limit:,} (raise it with --max-layers; every layer, merge, block use and repeat counts as one)",
@@ -117,7 +117,7 @@ class _Builder:
             field="repeat" if where else None,
         )
 
-    def _enter(self, entry: Entry, path: str) -> None:
+    def _enter(self, entry: LayerEntry, path: str) -> None:
         """One more group around what is built next; refuse past :data:`MAX_NETWORK_DEPTH`."""
         self.depth += 1
         if self.depth > MAX_NETWORK_DEPTH:
@@ -128,7 +128,7 @@ class _Builder:
             )
 
     def _repeat(
-        self, entry: Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+        self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> Node:
         assert entry.repeat is not None
         self._add(1, entry, path)
@@ -159,7 +159,7 @@ class _Builder:
         )
 
     def _node(
-        self, entry: Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+        self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> Node:
         if entry.kind in MERGE_KINDS:
             return self._merge(entry, path, shape, scope, stack)
@@ -206,7 +206,7 @@ class _Builder:
         )
 
     def _parse(
-        self, entry: Entry, mapping: Map | None, path: str, shape: Shape, scope: Scope
+        self, entry: LayerEntry, mapping: Map | None, path: str, shape: Shape, scope: Scope
     ) -> AnyLayer | Separable:
         reader = Args(
             mapping,
@@ -224,11 +224,13 @@ class _Builder:
         reader.finish()
         return parsed
 
-    def _shape_error(self, exc: LayerShapeError, entry: Entry, path: str) -> ShapeError:
+    def _shape_error(self, exc: LayerShapeError, entry: LayerEntry, path: str) -> ShapeError:
         field = f"{entry.kind}.{exc.field}" if exc.field else None
         return ShapeError(exc.message, location=entry.kind_location, layer=path, field=field)
 
-    def _separable(self, parsed: Separable, entry: Entry, path: str, shape: Shape) -> GroupNode:
+    def _separable(
+        self, parsed: Separable, entry: LayerEntry, path: str, shape: Shape
+    ) -> GroupNode:
         children: list[Node] = []
         current = shape
         for name, layer in (("depthwise", parsed.depthwise), ("pointwise", parsed.pointwise)):
@@ -254,7 +256,7 @@ class _Builder:
         )
 
     def _merge(
-        self, entry: Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+        self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> MergeNode:
         merge = MergeKind(entry.kind)
         if not isinstance(entry.args, Map) or len(entry.args) == 0:
@@ -297,7 +299,7 @@ class _Builder:
     def _block(
         self,
         block: BlockDef,
-        entry: Entry,
+        entry: LayerEntry,
         path: str,
         shape: Shape,
         scope: Scope,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from convcost.spec import BlockDef
 
 
-class Entry:
+class LayerEntry:
     """One item of a layer list, read: its kind, arguments, name and repeat count."""
 
     __slots__ = ("args", "key", "kind", "kind_location", "name", "raw", "repeat")
@@ -57,7 +57,7 @@ class EntryReader:
         scope: Scope,
         counters: dict[str, int],
         taken: set[str],
-    ) -> Entry:
+    ) -> LayerEntry:
         """Item ``index`` of the list at ``prefix``; ``counters`` and ``taken`` hold the names
         given so far in that list (``conv1``, ``conv2``…)."""
         if (
@@ -72,7 +72,7 @@ class EntryReader:
             return self._full(raw, index, prefix, scope, counters, taken)
         name = _default_name(str(key.value), counters, taken)
         taken.add(name)
-        return Entry(raw, key, args, name, None)
+        return LayerEntry(raw, key, args, name, None)
 
     def _full(
         self,
@@ -82,7 +82,7 @@ class EntryReader:
         scope: Scope,
         counters: dict[str, int],
         taken: set[str],
-    ) -> Entry:
+    ) -> LayerEntry:
         where = f"{prefix}[{index}]" if prefix else f"layers[{index}]"
         if not isinstance(raw, Map):
             raise SpecError(
@@ -114,7 +114,7 @@ class EntryReader:
         if repeat_value is not None:
             resolved = resolve(repeat_value, scope, layer=name, what="repeat")
             repeat = int_value(resolved, minimum=1, layer=name, what="repeat")
-        return Entry(raw, key, args, name, repeat)
+        return LayerEntry(raw, key, args, name, repeat)
 
     def _name(
         self,
@@ -152,7 +152,9 @@ class EntryReader:
         return name
 
 
-def bind_parameters(block: BlockDef, entry: Entry, path: str, scope: Scope) -> dict[str, Value]:
+def bind_parameters(
+    block: BlockDef, entry: LayerEntry, path: str, scope: Scope
+) -> dict[str, Value]:
     """Arguments are evaluated in the caller's scope; defaults in the block's own."""
     args = entry.args
     if isinstance(args, Scalar) and args.value is None:

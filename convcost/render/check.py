@@ -17,7 +17,7 @@ from convcost.check import CheckRun
 from convcost.errors import ExitStatus
 from convcost.jsontext import dumps
 from convcost.receptive import Coverage, plain
-from convcost.render.check_rows import LimitRow, change_lines, limit_rows, status_text, summary
+from convcost.render.check_rows import LimitRow, change_lines, limit_rows, status_text, summary_line
 from convcost.render.escape import (
     annotation_message,
     annotation_property,
@@ -71,7 +71,7 @@ def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None
             for line in lines:
                 console.print(f"  {printable(line)}", markup=False, highlight=False, soft_wrap=True)
             console.print()
-    console.print(summary(run), markup=False, highlight=False)
+    console.print(summary_line(run), markup=False, highlight=False)
 
 
 def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
@@ -80,7 +80,7 @@ def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
     icon = (
         "✅" if status is ExitStatus.OK else "❌" if status is ExitStatus.BUDGET_EXCEEDED else "⚠️"
     )
-    lines = [f"### {icon} convcost check: {summary(run)}", ""]
+    lines = [f"### {icon} convcost check: {summary_line(run)}", ""]
     table = limit_rows(run, exact)
     invalid = [outcome for outcome in run.outcomes if outcome.error is not None]
     if table or invalid:

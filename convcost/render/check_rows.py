@@ -129,7 +129,7 @@ def status_text(status: Status) -> str:
     return {Status.WITHIN: "ok", Status.EXCEEDED: "OVER", Status.UNKNOWN: "UNKNOWN"}[status]
 
 
-def summary(run: CheckRun) -> str:
+def summary_line(run: CheckRun) -> str:
     all_rows = limit_rows(run)
     failed = sum(not row.status.passed for row in all_rows)
     invalid = sum(outcome.error is not None for outcome in run.outcomes)

@@ -1,21 +1,13 @@
-"""The spec's layer kinds: each name maps to a parser from :class:`Args` to a layer."""
+"""Transitional: the declarations of the kinds not yet moved to their own modules."""
 
 from __future__ import annotations
 
-import enum
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from convcost.errors import Location
-from convcost.fields import Args, Scope
+from convcost.fields import Args
 from convcost.layers import (
     Activation,
     AdaptivePool,
-    AnyLayer,
     AvgPool,
     BatchNorm,
-    ChannelShuffle,
     Conv,
     ConvTranspose,
     Dropout,
@@ -27,89 +19,56 @@ from convcost.layers import (
     MaxPool,
     Separable,
     Shape,
-    Split,
 )
 from convcost.layers.base import require_spatial
 from convcost.layers.geometry import same_padding
+from convcost.layers.kind import (
+    BIAS,
+    DILATION,
+    GROUPS,
+    KERNEL,
+    OUT,
+    STRIDE,
+    ChoiceField,
+    FlagField,
+    IntegerField,
+    Kind,
+    NumberField,
+    PaddingField,
+    Parser,
+    PerAxisField,
+)
 
-Parser = Callable[[Args, Shape], AnyLayer | Separable]
-
-
-class FieldType(enum.Enum):
-    """How a layer field is written; ``convcost schema`` turns each into a JSON Schema."""
-
-    INT = "int"
-    PER_AXIS = "per_axis"
-    """An integer for every spatial axis, or a list with one per axis."""
-    PADDING = "padding"
-    """``same``, ``valid``, an integer, or per axis an integer or a [before, after] pair."""
-    FLAG = "flag"
-    NUMBER = "number"
-    CHOICE = "choice"
-
-
-REQUIRED = None
-"""The ``default`` of a field that must be given."""
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """A field a layer kind reads: documentation for the schema, checked against the parser
-    by tests/test_schema.py (the names it reads and the defaults it applies)."""
-
-    name: str
-    type: FieldType
-    description: str
-    default: int | float | bool | str | None = REQUIRED
-    minimum: int | float = 1
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    default_note: str = ""
-    """Describes a default that is not a constant (a pool's stride defaults to its kernel)."""
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED and not self.default_note
-
-
-@dataclass(frozen=True, slots=True)
-class Kind:
-    name: str
-    parse: Parser
-    summary: str
-    fields: tuple[Field, ...] = ()
-
-
-OUT = Field("out", FieldType.INT, "output channels (features for linear)")
-KERNEL = Field("kernel", FieldType.PER_AXIS, "kernel size, one value or one per spatial axis")
-STRIDE = Field("stride", FieldType.PER_AXIS, "stride, one value or one per spatial axis", 1)
-DILATION = Field("dilation", FieldType.PER_AXIS, "dilation (spacing of kernel taps)", 1)
-CONV_PADDING = Field(
+POOL_PADDING = PerAxisField("padding", "implicit padding, at most half the kernel", 0, minimum=0)
+POOL_STRIDE = PerAxisField("stride", "stride", default_note="the kernel size, as PyTorch")
+CEIL_MODE = FlagField("ceil_mode", "round the output size up instead of down", False)
+CONV_PADDING = PaddingField(
     "padding",
-    FieldType.PADDING,
     "zero padding: an integer, one per axis (each an integer or [before, after]), "
     "'same' (stride 1, as PyTorch) or 'valid'",
     0,
     minimum=0,
 )
-GROUPS = Field("groups", FieldType.INT, "groups: in and out channels must both divide by it", 1)
-BIAS = Field("bias", FieldType.FLAG, "learnable bias per output channel", True)
-MULTIPLIER = Field(
-    "multiplier", FieldType.INT, "depth multiplier: out channels = in · multiplier", 1
+MULTIPLIER = IntegerField("multiplier", "depth multiplier: out channels = in · multiplier", 1)
+TRANSPOSE_PADDING = PerAxisField("padding", "padding removed from the output", 0, minimum=0)
+OUTPUT_PADDING = PerAxisField(
+    "output_padding", "extra size added to one side of the output", 0, minimum=0
 )
-POOL_PADDING = Field(
-    "padding", FieldType.PER_AXIS, "implicit padding, at most half the kernel", 0, minimum=0
+SIZE = PerAxisField("size", "output size, one value or one per axis")
+EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
+P = NumberField("p", "drop probability", 0.5, minimum=0.0, maximum=1.0)
+MODE = ChoiceField(
+    "mode",
+    "standard drops elements; spatial whole channels (Dropout2d)",
+    "standard",
+    choices=("standard", "spatial"),
 )
-POOL_STRIDE = Field(
-    "stride", FieldType.PER_AXIS, "stride", default_note="the kernel size, as PyTorch"
-)
-CEIL_MODE = Field("ceil_mode", FieldType.FLAG, "round the output size up instead of down", False)
 
 
 def _padding(
     a: Args, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
 ) -> tuple[tuple[tuple[int, int], ...], str]:
-    padding = a.padding(pairs=True)
+    padding = CONV_PADDING.read(a)
     if padding == "valid":
         return ((0, 0),) * a.rank, "valid"
     if padding == "same":
@@ -126,10 +85,10 @@ def _padding(
 
 def _conv(a: Args, shape: Shape) -> Conv:
     require_spatial(a.kind, shape)
-    out = a.integer("out")
-    kernel = a.per_axis("kernel")
-    stride = a.per_axis("stride", 1)
-    dilation = a.per_axis("dilation", 1)
+    out = OUT.read(a)
+    kernel = KERNEL.read(a)
+    stride = STRIDE.read(a)
+    dilation = DILATION.read(a)
     padding, mode = _padding(a, kernel, stride, dilation)
     return Conv(
         out=out,
@@ -137,19 +96,19 @@ def _conv(a: Args, shape: Shape) -> Conv:
         stride=stride,
         padding=padding,
         dilation=dilation,
-        groups=a.integer("groups", 1),
-        bias=a.flag("bias", True),
+        groups=GROUPS.read(a),
+        bias=BIAS.read(a),
         padding_mode=mode,
     )
 
 
 def _depthwise_conv(a: Args, shape: Shape, *, label: str) -> Conv:
     require_spatial(a.kind, shape)
-    kernel = a.per_axis("kernel")
-    stride = a.per_axis("stride", 1)
-    dilation = a.per_axis("dilation", 1)
+    kernel = KERNEL.read(a)
+    stride = STRIDE.read(a)
+    dilation = DILATION.read(a)
     padding, mode = _padding(a, kernel, stride, dilation)
-    multiplier = a.integer("multiplier", 1)
+    multiplier = MULTIPLIER.read(a)
     return Conv(
         out=shape[0] * multiplier,
         kernel=kernel,
@@ -157,7 +116,7 @@ def _depthwise_conv(a: Args, shape: Shape, *, label: str) -> Conv:
         padding=padding,
         dilation=dilation,
         groups=shape[0],
-        bias=a.flag("bias", True),
+        bias=BIAS.read(a),
         label=label,
         padding_mode=mode,
     )
@@ -182,58 +141,58 @@ def _pointwise_conv(out: int, bias: bool, groups: int, rank: int) -> Conv:
 
 def _pointwise(a: Args, shape: Shape) -> Conv:
     require_spatial(a.kind, shape)
-    out = a.integer("out")
-    return _pointwise_conv(out, a.flag("bias", True), a.integer("groups", 1), a.rank)
+    out = OUT.read(a)
+    return _pointwise_conv(out, BIAS.read(a), GROUPS.read(a), a.rank)
 
 
 def _separable(a: Args, shape: Shape) -> Separable:
     depthwise = _depthwise_conv(a, shape, label="depthwise")
-    out = a.integer("out")
+    out = OUT.read(a)
     return Separable(depthwise=depthwise, pointwise=_pointwise_conv(out, depthwise.bias, 1, a.rank))
 
 
 def _conv_transpose(a: Args, shape: Shape) -> ConvTranspose:
     require_spatial(a.kind, shape)
     return ConvTranspose(
-        out=a.integer("out"),
-        kernel=a.per_axis("kernel"),
-        stride=a.per_axis("stride", 1),
-        padding=a.per_axis("padding", 0, minimum=0),
-        output_padding=a.per_axis("output_padding", 0, minimum=0),
-        dilation=a.per_axis("dilation", 1),
-        groups=a.integer("groups", 1),
-        bias=a.flag("bias", True),
+        out=OUT.read(a),
+        kernel=KERNEL.read(a),
+        stride=STRIDE.read(a),
+        padding=TRANSPOSE_PADDING.read(a),
+        output_padding=OUTPUT_PADDING.read(a),
+        dilation=DILATION.read(a),
+        groups=GROUPS.read(a),
+        bias=BIAS.read(a),
     )
 
 
 def _maxpool(a: Args, shape: Shape) -> MaxPool:
     require_spatial(a.kind, shape)
-    kernel = a.per_axis("kernel")
+    kernel = KERNEL.read(a)
     return MaxPool(
         kernel=kernel,
-        stride=a.per_axis_or("stride", kernel),
-        padding=a.per_axis("padding", 0, minimum=0),
-        dilation=a.per_axis("dilation", 1),
-        ceil_mode=a.flag("ceil_mode", False),
+        stride=POOL_STRIDE.read_or(a, kernel),
+        padding=POOL_PADDING.read(a),
+        dilation=DILATION.read(a),
+        ceil_mode=CEIL_MODE.read(a),
     )
 
 
 def _avgpool(a: Args, shape: Shape) -> AvgPool:
     require_spatial(a.kind, shape)
-    kernel = a.per_axis("kernel")
+    kernel = KERNEL.read(a)
     return AvgPool(
         kernel=kernel,
-        stride=a.per_axis_or("stride", kernel),
-        padding=a.per_axis("padding", 0, minimum=0),
+        stride=POOL_STRIDE.read_or(a, kernel),
+        padding=POOL_PADDING.read(a),
         dilation=(1,) * a.rank,
-        ceil_mode=a.flag("ceil_mode", False),
+        ceil_mode=CEIL_MODE.read(a),
     )
 
 
 def _global(op: str) -> Parser:
     def parse(a: Args, shape: Shape) -> GlobalPool:
         require_spatial(a.kind, shape)
-        return GlobalPool(op=op)
+        return GlobalPool(reduction=op)
 
     return parse
 
@@ -241,13 +200,13 @@ def _global(op: str) -> Parser:
 def _adaptive(op: str) -> Parser:
     def parse(a: Args, shape: Shape) -> AdaptivePool:
         require_spatial(a.kind, shape)
-        return AdaptivePool(op=op, size=a.per_axis("size"))
+        return AdaptivePool(reduction=op, size=SIZE.read(a))
 
     return parse
 
 
 def _batchnorm(a: Args, shape: Shape) -> BatchNorm:
-    return BatchNorm(eps=a.number("eps", 1e-5, low=0.0, high=1.0))
+    return BatchNorm(eps=EPS.read(a))
 
 
 def _activation(function: Function) -> Parser:
@@ -263,8 +222,8 @@ def _identity(a: Args, shape: Shape) -> Identity:
 
 def _dropout(a: Args, shape: Shape) -> Dropout:
     return Dropout(
-        p=a.number("p", 0.5, low=0.0, high=1.0),
-        mode=a.choice("mode", ("standard", "spatial"), "standard"),
+        p=P.read(a),
+        mode=MODE.read(a),
     )
 
 
@@ -273,144 +232,57 @@ def _flatten(a: Args, shape: Shape) -> Flatten:
 
 
 def _linear(a: Args, shape: Shape) -> Linear:
-    return Linear(out=a.integer("out"), bias=a.flag("bias", True))
+    return Linear(out=OUT.read(a), bias=BIAS.read(a))
 
 
-def _channel_shuffle(a: Args, shape: Shape) -> ChannelShuffle:
-    return ChannelShuffle(groups=a.integer("groups"))
-
-
-def _split(a: Args, shape: Shape) -> Split:
-    return Split(parts=a.integer("parts", 2), index=a.integer("index", minimum=0))
-
-
-_KINDS = (
+LEGACY_KINDS = (
     Kind(
         "conv",
-        _conv,
         "convolution (1-D, 2-D or 3-D from the input rank)",
         (OUT, KERNEL, STRIDE, DILATION, CONV_PADDING, GROUPS, BIAS),
+        _conv,
     ),
     Kind(
         "depthwise",
-        _depthwise,
         "depthwise convolution: groups = in channels, out = in·multiplier",
         (KERNEL, STRIDE, DILATION, CONV_PADDING, MULTIPLIER, BIAS),
+        _depthwise,
     ),
-    Kind("pointwise", _pointwise, "1×1 convolution", (OUT, BIAS, GROUPS)),
+    Kind("pointwise", "1×1 convolution", (OUT, BIAS, GROUPS), _pointwise),
     Kind(
         "separable",
-        _separable,
         "depthwise then pointwise convolution, shown as two rows",
         (KERNEL, STRIDE, DILATION, CONV_PADDING, MULTIPLIER, BIAS, OUT),
+        _separable,
     ),
     Kind(
         "conv_transpose",
-        _conv_transpose,
         "transposed convolution (PyTorch's ConvTranspose)",
-        (
-            OUT,
-            KERNEL,
-            STRIDE,
-            Field("padding", FieldType.PER_AXIS, "padding removed from the output", 0, minimum=0),
-            Field(
-                "output_padding",
-                FieldType.PER_AXIS,
-                "extra size added to one side of the output",
-                0,
-                minimum=0,
-            ),
-            DILATION,
-            GROUPS,
-            BIAS,
-        ),
+        (OUT, KERNEL, STRIDE, TRANSPOSE_PADDING, OUTPUT_PADDING, DILATION, GROUPS, BIAS),
+        _conv_transpose,
     ),
     Kind(
         "maxpool",
-        _maxpool,
         "max pooling",
         (KERNEL, POOL_STRIDE, POOL_PADDING, DILATION, CEIL_MODE),
+        _maxpool,
     ),
     Kind(
         "avgpool",
-        _avgpool,
         "average pooling (count_include_pad, as PyTorch's default)",
         (KERNEL, POOL_STRIDE, POOL_PADDING, CEIL_MODE),
+        _avgpool,
     ),
-    Kind("global_avgpool", _global("avg"), "average over every spatial axis → [C, 1, …]"),
-    Kind("global_maxpool", _global("max"), "maximum over every spatial axis → [C, 1, …]"),
+    Kind("global_avgpool", "average over every spatial axis → [C, 1, …]", (), _global("avg")),
+    Kind("global_maxpool", "maximum over every spatial axis → [C, 1, …]", (), _global("max")),
+    Kind("adaptive_avgpool", "average pooling to a fixed output size", (SIZE,), _adaptive("avg")),
+    Kind("adaptive_maxpool", "max pooling to a fixed output size", (SIZE,), _adaptive("max")),
     Kind(
-        "adaptive_avgpool",
-        _adaptive("avg"),
-        "average pooling to a fixed output size",
-        (SIZE := Field("size", FieldType.PER_AXIS, "output size, one value or one per axis"),),
+        "batchnorm", "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters", (EPS,), _batchnorm
     ),
-    Kind("adaptive_maxpool", _adaptive("max"), "max pooling to a fixed output size", (SIZE,)),
-    Kind(
-        "batchnorm",
-        _batchnorm,
-        "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters",
-        (Field("eps", FieldType.NUMBER, "added to the variance", 1e-5, minimum=0.0, maximum=1.0),),
-    ),
-    *(Kind(f.value, _activation(f), f"{f.value} activation") for f in Function),
-    Kind("identity", _identity, "passes its input through"),
-    Kind(
-        "dropout",
-        _dropout,
-        "dropout: identity at inference",
-        (
-            Field("p", FieldType.NUMBER, "drop probability", 0.5, minimum=0.0, maximum=1.0),
-            Field(
-                "mode",
-                FieldType.CHOICE,
-                "standard drops elements; spatial whole channels (Dropout2d)",
-                "standard",
-                choices=("standard", "spatial"),
-            ),
-        ),
-    ),
-    Kind("flatten", _flatten, "flattens [C, …] to [C·…] (needed before linear)"),
-    Kind("linear", _linear, "fully connected layer on a flat input", (OUT, BIAS)),
-    Kind(
-        "channel_shuffle",
-        _channel_shuffle,
-        "ShuffleNet channel shuffle",
-        (Field("groups", FieldType.INT, "number of groups; channels must divide by it"),),
-    ),
-    Kind(
-        "split",
-        _split,
-        "ShuffleNet v2 channel split: the index-th of `parts` equal chunks",
-        (
-            Field("parts", FieldType.INT, "number of equal chunks", 2),
-            Field("index", FieldType.INT, "which chunk to keep, from 0", minimum=0),
-        ),
-    ),
+    *(Kind(f.value, f"{f.value} activation", (), _activation(f)) for f in Function),
+    Kind("identity", "passes its input through", (), _identity),
+    Kind("dropout", "dropout: identity at inference", (P, MODE), _dropout),
+    Kind("flatten", "flattens [C, …] to [C·…] (needed before linear)", (), _flatten),
+    Kind("linear", "fully connected layer on a flat input", (OUT, BIAS), _linear),
 )
-
-KINDS: dict[str, Kind] = {kind.name: kind for kind in _KINDS}
-
-
-class _Probe(Args):
-    """Reads no spec: every field takes its default, required ones a placeholder."""
-
-    def required(self, name: str, allowed: str, placeholder: int) -> int:
-        return placeholder
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return tuple(self._read)
-
-
-@functools.cache
-def field_names(kind: str) -> tuple[str, ...]:
-    """Every field ``kind`` reads, in reading order (for unknown-field messages)."""
-    probe = _Probe(
-        None, kind=kind, scope=Scope(in_channels=1), layer=kind, location=Location("", 1, 1), rank=2
-    )
-    KINDS[kind].parse(probe, (1, 1, 1))
-    return probe.fields
-
-
-MERGE_KINDS = ("concat", "add", "multiply")
-KIND_NAMES = frozenset(KINDS) | frozenset(MERGE_KINDS)

@@ -17,7 +17,7 @@ from convcost.budget import read_budget
 from convcost.document import compose, decode, read_file, read_stream
 from convcost.errors import Location, ResourceLimitError, SpecError
 from convcost.fields import check_name, did_you_mean, read_shape
-from convcost.kinds import KIND_NAMES
+from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 

@@ -25,12 +25,12 @@ from convcost.cli import app
 from convcost.errors import ExitStatus, ResourceLimitError, ShapeError
 from convcost.executor import estimate_bytes, execute, execute_all, prepare
 from convcost.executor.blas import blas_threads
+from convcost.executor.legacy import _ACTIVATIONS
 from convcost.executor.memory import (
     RUN_OVERHEAD_BYTES,
     current_rss_bytes,
     estimate_growth,
 )
-from convcost.executor.run import _ACTIVATIONS
 from convcost.layers import Conv, Function
 from convcost.render.execution import execution_json, progress_bar
 from convcost.spec import Spec, load_spec

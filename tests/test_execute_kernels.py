@@ -23,6 +23,7 @@ from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus
 from convcost.executor import kernels, prepare
+from convcost.executor.ops.shuffle import channel_shuffle, split
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -401,7 +402,7 @@ def test_linear_matches_torch(
 def test_channel_shuffle_matches_torch(case: tuple[Any, str], groups: int) -> None:
     x, _ = case
     x = np.concatenate([x] * groups, axis=1)  # channels divisible by groups
-    got = kernels.channel_shuffle(kernels.to_channels_last(x), groups)
+    got = channel_shuffle(kernels.to_channels_last(x), groups)
     expected = torch.nn.ChannelShuffle(groups)(tensor(x)) if x.ndim > 2 else None
     if expected is None:  # ChannelShuffle needs a spatial input: the same reshape by hand
         n, c = x.shape
@@ -415,7 +416,7 @@ def test_split_matches_torch(case: tuple[Any, str], parts: int, data: st.DataObj
     x, _ = case
     x = np.concatenate([x] * parts, axis=1)
     index = data.draw(st.integers(0, parts - 1))
-    got = kernels.split(kernels.to_channels_last(x), parts, index)
+    got = split(kernels.to_channels_last(x), parts, index)
     expected = torch.chunk(tensor(x), parts, dim=1)[index]
     np.testing.assert_array_equal(kernels.to_channels_first(got), expected.numpy())
 

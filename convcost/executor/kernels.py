@@ -671,16 +671,3 @@ def linear(x: Array, weight: Array, bias: Array | None) -> Array:
         y += bias
     result: Array = y
     return result
-
-
-def channel_shuffle(x: Array, groups: int) -> Array:
-    """View channels as (g, C/g), transpose to (C/g, g), flatten."""
-    channels = x.shape[-1]
-    shuffled = x.reshape(*x.shape[:-1], groups, channels // groups).swapaxes(-1, -2)
-    return np.ascontiguousarray(shuffled).reshape(x.shape)
-
-
-def split(x: Array, parts: int, index: int) -> Array:
-    """The ``index``-th of ``parts`` equal channel chunks (a view)."""
-    size = x.shape[-1] // parts
-    return x[..., index * size : (index + 1) * size]

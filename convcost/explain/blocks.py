@@ -12,7 +12,7 @@ from convcost.explain.steps import (
     Number,
     Quantity,
     Step,
-    elements,
+    activations,
     inline,
     kernel_symbols,
     no_ops,
@@ -59,7 +59,7 @@ def merge_steps(
             )
         )
     steps.insert(0, no_params())
-    steps.append(elements(out))
+    steps.append(activations(out))
     if merged.coverage is Coverage.LOCAL:
         rank = len(merged.size)
         cases: list[tuple[str, Number]] = [

@@ -12,7 +12,7 @@ from convcost.explain.steps import (
     Number,
     Quantity,
     Step,
-    elements,
+    activations,
     in_symbols,
     inline,
     kernel_symbols,
@@ -30,7 +30,6 @@ from convcost.layers import (
     AnyLayer,
     AvgPool,
     BatchNorm,
-    ChannelShuffle,
     Conv,
     ConvTranspose,
     Dropout,
@@ -40,7 +39,6 @@ from convcost.layers import (
     Linear,
     MaxPool,
     Shape,
-    Split,
 )
 from convcost.layers.base import axis_names
 from convcost.layers.pool import widest_window, window_total
@@ -75,9 +73,9 @@ def layer_steps(
                     formula=product(["C", *in_symbols(rank)]),
                     substituted=numbers(shape),
                     value=math.prod(shape),
-                    note=f"every input element read once (global {layer.op} pool)",
+                    note=f"every input element read once (global {layer.reduction} pool)",
                 ),
-                elements(out),
+                activations(out),
             ]
             rf_steps, after = global_field()
             steps += rf_steps
@@ -99,7 +97,7 @@ def layer_steps(
                     value=2 * math.prod(out),
                     note="inference form y = a·x + b: a multiply and an add per element",
                 ),
-                elements(out),
+                activations(out),
                 unchanged_field(field),
             ]
             after = field
@@ -113,17 +111,15 @@ def layer_steps(
                     value=math.prod(out),
                     note=f"one {layer.kind} per element",
                 ),
-                elements(out),
+                activations(out),
                 unchanged_field(field),
             ]
             after = field
-        case Identity() | Dropout() | ChannelShuffle():
-            why = {
-                "identity": "passes its input through",
-                "dropout": "identity at inference",
-                "channel_shuffle": "a permutation of channels",
-            }[layer.kind]
-            steps = [no_params(), no_ops(why), elements(out), unchanged_field(field)]
+        case Identity() | Dropout():
+            why = {"identity": "passes its input through", "dropout": "identity at inference"}[
+                layer.kind
+            ]
+            steps = [no_params(), no_ops(why), activations(out), unchanged_field(field)]
             after = field
         case Flatten():
             steps = [
@@ -136,23 +132,7 @@ def layer_steps(
                 ),
                 no_params(),
                 no_ops("a reshape"),
-                elements(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Split():
-            steps = [
-                Step(
-                    quantity=Quantity.OUTPUT_SIZE,
-                    symbol="C_out",
-                    formula="C_in / parts",
-                    substituted=f"{shape[0]} / {layer.parts}",
-                    value=out[0],
-                    note=f"part {layer.index}",
-                ),
-                no_params(),
-                no_ops("a view of some channels"),
-                elements(out),
+                activations(out),
                 unchanged_field(field),
             ]
             after = field
@@ -203,7 +183,7 @@ def _conv(
             value=math.prod(out[1:]) * c_out * (c_in // g) * math.prod(layer.kernel),
         ),
         _bias_ops(layer.bias, out),
-        elements(out),
+        activations(out),
         *span_steps(layer.kernel, layer.dilation),
     ]
     rf_steps, after = field_steps(field, layer.spans(), layer.stride)
@@ -264,7 +244,7 @@ def _conv_transpose(
             note="every input element is multiplied into C_out/g·∏k outputs",
         ),
         _bias_ops(layer.bias, out),
-        elements(out),
+        activations(out),
         *span_steps(layer.kernel, layer.dilation),
     ]
     rf_steps, after = field_steps(field, spans, layer.stride, transposed=True)
@@ -316,7 +296,7 @@ def _window_pool(
             value=math.prod(out) * math.prod(layer.kernel),
             note=f"one {what} per window element",
         ),
-        elements(out),
+        activations(out),
         *span_steps(layer.kernel, layer.dilation),
     ]
     rf_steps, after = field_steps(field, layer.spans(), layer.stride)
@@ -348,7 +328,7 @@ def _adaptive_pool(
             value=shape[0] * math.prod(sums),
             note="window i spans [⌊i·in/out⌋, ⌈(i+1)·in/out⌉): one read per window element",
         ),
-        elements(out),
+        activations(out),
     ]
     if all(n == 1 for n in layer.size):
         rf_steps, after = global_field()
@@ -404,7 +384,7 @@ def _linear(layer: Linear, shape: Shape, out: Shape) -> tuple[list[Step], Recept
         )
         if layer.bias
         else no_ops("no bias"),
-        elements(out),
+        activations(out),
     ]
     rf_steps, after = global_field()
     return steps + rf_steps, after
@@ -446,10 +426,6 @@ def settings(layer: AnyLayer) -> str:
             return f"output size {'×'.join(map(str, layer.size))}"
         case Linear():
             return f"out {layer.out}, {'bias' if layer.bias else 'no bias'}"
-        case Split():
-            return f"parts {layer.parts}, index {layer.index}"
-        case ChannelShuffle():
-            return f"groups {layer.groups}"
         case Dropout():
             return f"p {layer.p}"
         case GlobalPool() | BatchNorm() | Activation() | Identity() | Flatten():

@@ -9,7 +9,6 @@ from fractions import Fraction
 from convcost.layers import geometry
 from convcost.layers.base import (
     Drop,
-    Layer,
     LayerShapeError,
     Shape,
     Window,
@@ -18,6 +17,7 @@ from convcost.layers.base import (
     require_spatial,
     spatial,
 )
+from convcost.layers.legacy import Legacy
 
 
 def _check_groups(in_channels: int, out: int, groups: int) -> None:
@@ -30,7 +30,7 @@ def _check_groups(in_channels: int, out: int, groups: int) -> None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Conv(Layer):
+class Conv(Legacy):
     """A convolution; ``depthwise`` and ``pointwise`` are convs with their groups and kernel set."""
 
     out: int
@@ -81,7 +81,7 @@ class Conv(Layer):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ConvTranspose(Layer):
+class ConvTranspose(Legacy):
     out: int
     kernel: tuple[int, ...]
     stride: tuple[int, ...]

@@ -10,7 +10,6 @@ from convcost.layers import geometry
 from convcost.layers.base import (
     Drop,
     Global,
-    Layer,
     LayerShapeError,
     Shape,
     Window,
@@ -19,10 +18,11 @@ from convcost.layers.base import (
     require_spatial,
     spatial,
 )
+from convcost.layers.legacy import Legacy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _WindowPool(Layer):
+class _WindowPool(Legacy):
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     padding: tuple[int, ...]
@@ -91,15 +91,15 @@ class AvgPool(_WindowPool):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GlobalPool(Layer):
+class GlobalPool(Legacy):
     """``global_avgpool`` / ``global_maxpool``: every spatial axis to 1, rank kept."""
 
-    op: str
+    reduction: str
     """``avg`` or ``max``."""
 
     @property
     def kind(self) -> str:
-        return f"global_{self.op}pool"
+        return f"global_{self.reduction}pool"
 
     def output_shape(self, shape: Shape) -> Shape:
         require_spatial(self.kind, shape)
@@ -131,13 +131,14 @@ def widest_window(size: int, out: int) -> int:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AdaptivePool(Layer):
-    op: str
+class AdaptivePool(Legacy):
+    reduction: str
+    """``avg`` or ``max``."""
     size: tuple[int, ...]
 
     @property
     def kind(self) -> str:
-        return f"adaptive_{self.op}pool"
+        return f"adaptive_{self.reduction}pool"
 
     def output_shape(self, shape: Shape) -> Shape:
         require_spatial(self.kind, shape)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
 
-from convcost.layers.base import Global, Layer, LayerShapeError, Shape, elements
+from convcost.layers.base import Global, LayerShapeError, Shape, elements
+from convcost.layers.legacy import Legacy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BatchNorm(Layer):
+class BatchNorm(Legacy):
     """Learnable scale and shift per channel (2·C); running statistics are buffers, not parameters."""
 
     eps: float = 1e-5
@@ -45,7 +47,7 @@ class Function(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Activation(Layer):
+class Activation(Legacy):
     function: Function
 
     @property
@@ -58,18 +60,22 @@ class Activation(Layer):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Identity(Layer):
+class Identity(Legacy):
+    view: ClassVar[bool] = True
+
     @property
     def kind(self) -> str:
         return "identity"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Dropout(Layer):
+class Dropout(Legacy):
     """Identity at inference; ``spatial`` drops whole channels (Dropout2d) when training."""
 
     p: float
     mode: str = "standard"
+
+    view: ClassVar[bool] = True
 
     @property
     def kind(self) -> str:
@@ -77,7 +83,9 @@ class Dropout(Layer):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Flatten(Layer):
+class Flatten(Legacy):
+    view: ClassVar[bool] = True
+
     @property
     def kind(self) -> str:
         return "flatten"
@@ -87,7 +95,7 @@ class Flatten(Layer):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Linear(Layer):
+class Linear(Legacy):
     out: int
     bias: bool = True
 
@@ -118,44 +126,3 @@ class Linear(Layer):
 
     def window(self, shape: Shape) -> Global:
         return Global()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChannelShuffle(Layer):
-    """ShuffleNet's shuffle: view as (g, C/g), transpose, flatten. Free: a permutation."""
-
-    groups: int
-
-    @property
-    def kind(self) -> str:
-        return "channel_shuffle"
-
-    def output_shape(self, shape: Shape) -> Shape:
-        if shape[0] % self.groups:
-            raise LayerShapeError(
-                "groups", f"channels ({shape[0]}) must be divisible by groups ({self.groups})"
-            )
-        return shape
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Split(Layer):
-    """ShuffleNet v2's channel split: the ``index``-th of ``parts`` equal channel chunks."""
-
-    parts: int
-    index: int
-
-    @property
-    def kind(self) -> str:
-        return "split"
-
-    def output_shape(self, shape: Shape) -> Shape:
-        if shape[0] % self.parts:
-            raise LayerShapeError(
-                "parts", f"channels ({shape[0]}) must divide evenly into {self.parts} parts"
-            )
-        if self.index >= self.parts:
-            raise LayerShapeError(
-                "index", f"index ({self.index}) must be below parts ({self.parts})"
-            )
-        return (shape[0] // self.parts, *shape[1:])

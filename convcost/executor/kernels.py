@@ -39,14 +39,14 @@ def take_macs() -> int:
     return count
 
 
-def _matmul(a: Array, b: Array) -> Array:
+def matmul(a: Array, b: Array) -> Array:
     """``a @ b``, counting rows × inner × columns (× the batch of a batched product)."""
     _counted[0] += math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
     return blas.matmul(a, b)
 
 
-def _matmul_into(a: Array, b: Array, out: Array) -> None:
-    """``out[...] = a @ b`` (a contiguous ``out``), counted as :func:`_matmul`."""
+def matmul_into(a: Array, b: Array, out: Array) -> None:
+    """``out[...] = a @ b`` (a contiguous ``out``), counted as :func:`matmul`."""
     _counted[0] += math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
     blas.matmul_into(a, b, out)
 
@@ -74,7 +74,7 @@ def _out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
     return out
 
 
-def _pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
+def pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
     """Pad the spatial axes of a channels-last array (no copy when nothing is padded)."""
     if not any(lo or hi for lo, hi in pads):
         return x
@@ -187,9 +187,9 @@ def conv(
                 *(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True)),
             )
         ]
-        y = _matmul(picked.reshape(positions, channels), weights.matrix[0])
+        y = matmul(picked.reshape(positions, channels), weights.matrix[0])
     else:
-        view = _windows(_pad(x, padding), out, kernel, stride, dilation)
+        view = _windows(pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
             y = _banded(view, weights.matrix[0], out)
         else:
@@ -199,7 +199,7 @@ def conv(
             order = (split.ndim - 2, *range(split.ndim - 2), split.ndim - 1)
             columns = np.empty((groups, n, *out, *kernel, per_group), dtype=x.dtype)
             np.copyto(columns, split.transpose(order))
-            product = _matmul(columns.reshape(groups, positions, -1), weights.matrix)
+            product = matmul(columns.reshape(groups, positions, -1), weights.matrix)
             y = np.ascontiguousarray(product.transpose(1, 0, 2))
     y = y.reshape(n, *out, weights.out)
     if bias is not None:
@@ -238,7 +238,7 @@ def _banded(view: Array, matrix: Array, out: tuple[int, ...]) -> Array:
             columns = buffer[: last - first, : bottom - top]
             np.copyto(columns, view[first:last, top:bottom])
             target = y[first:last, top:bottom].reshape(-1, width)
-            _matmul_into(columns.reshape(-1, depth), matrix, target)
+            matmul_into(columns.reshape(-1, depth), matrix, target)
     return y
 
 
@@ -253,7 +253,7 @@ def _depthwise(
     """Each channel with its own filters: one ``einsum`` over the strided view of every window,
     which sums the kernel offsets as it writes each output once (no temporaries; a loop of
     whole-tensor products per offset passed over the output twice per offset)."""
-    view = _windows(_pad(x, padding), out, weights.kernel, stride, dilation)
+    view = _windows(pad(x, padding), out, weights.kernel, stride, dilation)
     n, channels = x.shape[0], x.shape[-1]
     multiplier = weights.matrix.shape[-1]
     rank = len(out)
@@ -317,11 +317,11 @@ def conv_transpose(
     per_group = channels // groups
     og = channels_out // groups
     if groups == 1:
-        product = _matmul(x.reshape(positions, channels), weights.matrix[0])
+        product = matmul(x.reshape(positions, channels), weights.matrix[0])
         contributions = product.reshape(n, *sizes, *kernel, channels_out)
     else:
         grouped = x.reshape(positions, groups, per_group).transpose(1, 0, 2)
-        product = _matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
+        product = matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
         contributions = np.ascontiguousarray(
             np.moveaxis(product.reshape(groups, n, *sizes, *kernel, og), 0, 1 + 2 * rank)
         ).reshape(n, *sizes, *kernel, channels_out)
@@ -391,7 +391,7 @@ def max_pool(
     ceil_mode: bool = False,
 ) -> Array:
     out, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    xp = _pad(x, pads, -np.inf)
+    xp = pad(x, pads, -np.inf)
     y: Array | None = None
     for where in _offsets(out, kernel, stride, dilation):
         if y is None:
@@ -414,7 +414,7 @@ def avg_pool(
     part of a ceil-mode window beyond the right padding."""
     ones = (1,) * len(kernel)
     out, pads = _pool_geometry(x, kernel, stride, padding, ones, ceil_mode)
-    xp = _pad(x, pads)
+    xp = pad(x, pads)
     y: Array | None = None
     for where in _offsets(out, kernel, stride, ones):
         if y is None:
@@ -666,7 +666,7 @@ def linear_weights(weight: Array) -> Array:
 
 
 def linear(x: Array, weight: Array, bias: Array | None) -> Array:
-    y = _matmul(x, weight)
+    y = matmul(x, weight)
     if bias is not None:
         y += bias
     result: Array = y

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from convcost.fields import Args
 from convcost.layers import (
-    Activation,
     AdaptivePool,
     AvgPool,
     BatchNorm,
@@ -12,7 +11,6 @@ from convcost.layers import (
     ConvTranspose,
     Dropout,
     Flatten,
-    Function,
     GlobalPool,
     Identity,
     Linear,
@@ -209,13 +207,6 @@ def _batchnorm(a: Args, shape: Shape) -> BatchNorm:
     return BatchNorm(eps=EPS.read(a))
 
 
-def _activation(function: Function) -> Parser:
-    def parse(a: Args, shape: Shape) -> Activation:
-        return Activation(function=function)
-
-    return parse
-
-
 def _identity(a: Args, shape: Shape) -> Identity:
     return Identity()
 
@@ -235,7 +226,7 @@ def _linear(a: Args, shape: Shape) -> Linear:
     return Linear(out=OUT.read(a), bias=BIAS.read(a))
 
 
-LEGACY_KINDS = (
+LEGACY_BEFORE_ACTIVATIONS = (
     Kind(
         "conv",
         "convolution (1-D, 2-D or 3-D from the input rank)",
@@ -280,7 +271,8 @@ LEGACY_KINDS = (
     Kind(
         "batchnorm", "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters", (EPS,), _batchnorm
     ),
-    *(Kind(f.value, f"{f.value} activation", (), _activation(f)) for f in Function),
+)
+LEGACY_KINDS = (
     Kind("identity", "passes its input through", (), _identity),
     Kind("dropout", "dropout: identity at inference", (P, MODE), _dropout),
     Kind("flatten", "flattens [C, …] to [C·…] (needed before linear)", (), _flatten),

@@ -23,6 +23,7 @@ from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus
 from convcost.executor import kernels, prepare
+from convcost.executor.ops import activation
 from convcost.executor.ops.shuffle import channel_shuffle, split
 
 torch = pytest.importorskip("torch")
@@ -346,14 +347,14 @@ def test_batch_norm_matches_torch(case: tuple[Any, str], eps: float, inplace: bo
 
 
 ACTIVATIONS = {
-    "relu": (kernels.relu, F.relu),
-    "relu6": (kernels.relu6, F.relu6),
-    "sigmoid": (kernels.sigmoid, torch.sigmoid),
-    "silu": (kernels.silu, F.silu),
-    "gelu": (kernels.gelu, F.gelu),
-    "tanh": (kernels.tanh, torch.tanh),
-    "hardswish": (kernels.hardswish, F.hardswish),
-    "hardsigmoid": (kernels.hardsigmoid, F.hardsigmoid),
+    "relu": (activation.relu, F.relu),
+    "relu6": (activation.relu6, F.relu6),
+    "sigmoid": (activation.sigmoid, torch.sigmoid),
+    "silu": (activation.silu, F.silu),
+    "gelu": (activation.gelu, F.gelu),
+    "tanh": (activation.tanh, torch.tanh),
+    "hardswish": (activation.hardswish, F.hardswish),
+    "hardsigmoid": (activation.hardsigmoid, F.hardsigmoid),
 }
 
 
@@ -496,7 +497,7 @@ def test_gelu_matches_torch_on_a_dense_grid() -> None:
     for dtype, rtol, atol_per_x in (("float32", 1e-6, 4e-7), ("float64", 1e-12, 1e-15)):
         values = x.astype(dtype)
         expected = F.gelu(tensor(values)).numpy().astype(np.float64)
-        error = np.abs(kernels.gelu(values).astype(np.float64) - expected)
+        error = np.abs(activation.gelu(values).astype(np.float64) - expected)
         assert np.all(error <= rtol * np.abs(expected) + atol_per_x * np.abs(values)), dtype
 
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import assert_never
 
 import numpy as np
 
 from convcost.executor import kernels
-from convcost.executor.kernels import GELU_CHUNK, column_band
-from convcost.executor.ops.base import Array, Forward, Initializer, Op, PreparedLayer, present
+from convcost.executor.kernels import column_band
+from convcost.executor.ops.base import Forward, Initializer, Op, PreparedLayer, present
 from convcost.layers import (
-    Activation,
     AdaptivePool,
     AnyLayer,
     AvgPool,
@@ -21,7 +19,6 @@ from convcost.layers import (
     ConvTranspose,
     Dropout,
     Flatten,
-    Function,
     GlobalPool,
     Identity,
     Linear,
@@ -166,9 +163,6 @@ def _stateless(layer: AnyLayer) -> Forward:
                 kernels.adaptive_avg_pool if layer.reduction == "avg" else kernels.adaptive_max_pool
             )
             return lambda x, owned: (adaptive(x, layer.size), True)
-        case Activation():
-            function = _ACTIVATIONS[layer.function]
-            return lambda x, owned: (function(x, inplace=owned), True)
         case Identity() | Dropout():
             # dropout is the identity at inference: --execute runs the network as deployed
             return lambda x, owned: (x, owned)
@@ -178,19 +172,6 @@ def _stateless(layer: AnyLayer) -> Forward:
             raise AssertionError(f"{layer.kind} has weights")
         case _:
             assert_never(layer)
-
-
-_ACTIVATIONS: dict[Function, Callable[..., Array]] = {
-    Function.RELU: kernels.relu,
-    Function.RELU6: kernels.relu6,
-    Function.SIGMOID: kernels.sigmoid,
-    Function.SWISH: kernels.silu,
-    Function.SILU: kernels.silu,
-    Function.GELU: kernels.gelu,
-    Function.TANH: kernels.tanh,
-    Function.HARDSWISH: kernels.hardswish,
-    Function.HARDSIGMOID: kernels.hardsigmoid,
-}
 
 
 def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
@@ -271,23 +252,6 @@ def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: boo
             return padded + divisor
         case AdaptivePool():
             return _adaptive(layer, shape)
-        case Activation():
-            match layer.function:
-                case Function.GELU:
-                    # three float64 rows of kernels.GELU_CHUNK elements (not per sample: an
-                    # upper bound at batch 1 and above)
-                    return 3 * GELU_CHUNK * 8 // width
-                case Function.SIGMOID:
-                    return outputs + _mask(outputs, width)  # e^−|x| and the sign mask
-                case Function.SWISH | Function.SILU:
-                    # the gate (the output itself unless in place), e^−|x| and the sign mask
-                    return (outputs if owned else 0) + outputs + _mask(outputs, width)
-                case Function.HARDSWISH:
-                    return outputs if owned else 0  # the gate, written into the output otherwise
-                case Function.RELU | Function.RELU6 | Function.TANH | Function.HARDSIGMOID:
-                    return 0
-                case _:
-                    assert_never(layer.function)
         case _:
             return 0
 
@@ -316,7 +280,7 @@ def _allocates(layer: AnyLayer, shape: Shape, owned: bool) -> bool:
             return False
         case Flatten():
             return not all(s == 1 for s in shape[1:])  # channels-last to channels-first copy
-        case BatchNorm() | Activation():
+        case BatchNorm():
             return not owned
         case _:
             return True

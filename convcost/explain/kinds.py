@@ -25,7 +25,6 @@ from convcost.explain.steps import (
     shape_symbols,
 )
 from convcost.layers import (
-    Activation,
     AdaptivePool,
     AnyLayer,
     AvgPool,
@@ -96,20 +95,6 @@ def layer_steps(
                     substituted=numbers((2, *out)),
                     value=2 * math.prod(out),
                     note="inference form y = a·x + b: a multiply and an add per element",
-                ),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Activation():
-            steps = [
-                no_params(),
-                Step(
-                    quantity=Quantity.OPS,
-                    formula=product(shape_symbols(out)),
-                    substituted=numbers(out),
-                    value=math.prod(out),
-                    note=f"one {layer.kind} per element",
                 ),
                 activations(out),
                 unchanged_field(field),
@@ -428,7 +413,7 @@ def settings(layer: AnyLayer) -> str:
             return f"out {layer.out}, {'bias' if layer.bias else 'no bias'}"
         case Dropout():
             return f"p {layer.p}"
-        case GlobalPool() | BatchNorm() | Activation() | Identity() | Flatten():
+        case GlobalPool() | BatchNorm() | Identity() | Flatten():
             return ""
         case _:
             assert_never(layer)

@@ -1,15 +1,14 @@
 """Layer kinds: one frozen dataclass each, owning its shape and cost arithmetic."""
 
+from convcost.layers.activation import Activation, Function
 from convcost.layers.base import Drop, Global, Layer, LayerShapeError, Shape, Window, elements
 from convcost.layers.conv import Conv, ConvTranspose, Separable
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool
 from convcost.layers.shuffle import ChannelShuffle, Split
 from convcost.layers.simple import (
-    Activation,
     BatchNorm,
     Dropout,
     Flatten,
-    Function,
     Identity,
     Linear,
 )
@@ -22,7 +21,6 @@ AnyLayer = (
     | GlobalPool
     | AdaptivePool
     | BatchNorm
-    | Activation
     | Identity
     | Dropout
     | Flatten

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -30,33 +29,6 @@ class BatchNorm(Legacy):
     def ops(self, shape: Shape, out: Shape) -> int:
         """Inference form y = a·x + b: one multiply and one add per element."""
         return 2 * elements(out)
-
-
-class Function(enum.Enum):
-    """Elementwise activation functions; the value is the spec kind."""
-
-    RELU = "relu"
-    RELU6 = "relu6"
-    SIGMOID = "sigmoid"
-    SWISH = "swish"
-    SILU = "silu"
-    GELU = "gelu"
-    TANH = "tanh"
-    HARDSWISH = "hardswish"
-    HARDSIGMOID = "hardsigmoid"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Activation(Legacy):
-    function: Function
-
-    @property
-    def kind(self) -> str:
-        return self.function.value
-
-    def ops(self, shape: Shape, out: Shape) -> int:
-        """One op per element, whatever the function (its instruction cost is not modelled)."""
-        return elements(out)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,6 @@ from convcost.fields import Args
 from convcost.layers import (
     AdaptivePool,
     AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
     Dropout,
@@ -53,7 +52,6 @@ OUTPUT_PADDING = PerAxisField(
     "output_padding", "extra size added to one side of the output", 0, minimum=0
 )
 SIZE = PerAxisField("size", "output size, one value or one per axis")
-EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
 P = NumberField("p", "drop probability", 0.5, minimum=0.0, maximum=1.0)
 MODE = ChoiceField(
     "mode",
@@ -203,10 +201,6 @@ def _adaptive(op: str) -> Parser:
     return parse
 
 
-def _batchnorm(a: Args, shape: Shape) -> BatchNorm:
-    return BatchNorm(eps=EPS.read(a))
-
-
 def _identity(a: Args, shape: Shape) -> Identity:
     return Identity()
 
@@ -268,9 +262,6 @@ LEGACY_BEFORE_ACTIVATIONS = (
     Kind("global_maxpool", "maximum over every spatial axis → [C, 1, …]", (), _global("max")),
     Kind("adaptive_avgpool", "average pooling to a fixed output size", (SIZE,), _adaptive("avg")),
     Kind("adaptive_maxpool", "max pooling to a fixed output size", (SIZE,), _adaptive("max")),
-    Kind(
-        "batchnorm", "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters", (EPS,), _batchnorm
-    ),
 )
 LEGACY_KINDS = (
     Kind("identity", "passes its input through", (), _identity),

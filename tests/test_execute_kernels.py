@@ -24,6 +24,7 @@ from convcost.cli import app
 from convcost.errors import ExitStatus
 from convcost.executor import kernels, prepare
 from convcost.executor.ops import activation
+from convcost.executor.ops.batchnorm import batch_norm
 from convcost.executor.ops.shuffle import channel_shuffle, split
 
 torch = pytest.importorskip("torch")
@@ -340,9 +341,7 @@ def test_batch_norm_matches_torch(case: tuple[Any, str], eps: float, inplace: bo
     expected = F.batch_norm(
         tensor(x), tensor(mean), tensor(var), tensor(gamma), tensor(beta), training=False, eps=eps
     )
-    got = kernels.batch_norm(
-        kernels.to_channels_last(x), gamma, beta, mean, var, eps, inplace=inplace
-    )
+    got = batch_norm(kernels.to_channels_last(x), gamma, beta, mean, var, eps, inplace=inplace)
     close(got, expected, dtype)
 
 

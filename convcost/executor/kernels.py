@@ -482,28 +482,6 @@ def adaptive_max_pool(x: Array, size: tuple[int, ...]) -> Array:
     return _adaptive(x, size, "max")
 
 
-# --- elementwise -----------------------------------------------------------------------------
-
-
-def batch_norm(
-    x: Array,
-    gamma: Array,
-    beta: Array,
-    mean: Array,
-    var: Array,
-    eps: float,
-    *,
-    inplace: bool = False,
-) -> Array:
-    """Inference form: y = (x − mean) · γ / √(var + ε) + β, per channel (the last axis)."""
-    scale = (gamma / np.sqrt(var + eps)).astype(x.dtype)
-    shift = (beta - mean * scale).astype(x.dtype)
-    y = np.multiply(x, scale, out=x if inplace else None)
-    y += shift
-    result: Array = y
-    return result
-
-
 # --- reshapes and dense layers ---------------------------------------------------------------
 
 

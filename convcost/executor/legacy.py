@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import assert_never
 
-import numpy as np
-
 from convcost.executor import kernels
 from convcost.executor.kernels import column_band
 from convcost.executor.ops.base import Forward, Initializer, Op, PreparedLayer, present
@@ -14,7 +12,6 @@ from convcost.layers import (
     AdaptivePool,
     AnyLayer,
     AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
     Dropout,
@@ -46,9 +43,6 @@ class LegacyOp(Op[Legacy]):
 
     def products(self, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
         return _products(cast_any(self.layer), shape, out, batch)
-
-    def buffers(self, shape: Shape) -> int:
-        return 2 * shape[0] if isinstance(self.layer, BatchNorm) else 0
 
 
 def cast_any(layer: Legacy) -> AnyLayer:
@@ -115,17 +109,6 @@ def _prepare(layer: AnyLayer, channels: int, init: Initializer) -> PreparedLayer
                 lambda x, owned: (kernels.linear(x, matrix, bias), True),
                 present(matrix, bias),
             )
-        case BatchNorm():
-            # a freshly initialised layer: γ = 1, β = 0, running mean 0 and variance 1
-            gamma, beta = np.ones(channels, init.dtype), np.zeros(channels, init.dtype)
-            mean, var = np.zeros(channels, init.dtype), np.ones(channels, init.dtype)
-            return PreparedLayer(
-                lambda x, owned: (
-                    kernels.batch_norm(x, gamma, beta, mean, var, layer.eps, inplace=owned),
-                    True,
-                ),
-                (gamma, beta),
-            )
         case _:
             return PreparedLayer(_stateless(layer), ())
 
@@ -168,7 +151,7 @@ def _stateless(layer: AnyLayer) -> Forward:
             return lambda x, owned: (x, owned)
         case Flatten():
             return lambda x, owned: (kernels.flatten(x), owned)
-        case Conv() | ConvTranspose() | Linear() | BatchNorm():
+        case Conv() | ConvTranspose() | Linear():
             raise AssertionError(f"{layer.kind} has weights")
         case _:
             assert_never(layer)
@@ -280,8 +263,6 @@ def _allocates(layer: AnyLayer, shape: Shape, owned: bool) -> bool:
             return False
         case Flatten():
             return not all(s == 1 for s in shape[1:])  # channels-last to channels-first copy
-        case BatchNorm():
-            return not owned
         case _:
             return True
 

@@ -28,7 +28,6 @@ from convcost.layers import (
     AdaptivePool,
     AnyLayer,
     AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
     Dropout,
@@ -80,26 +79,6 @@ def layer_steps(
             steps += rf_steps
         case AdaptivePool():
             steps, after = _adaptive_pool(layer, shape, out, field)
-        case BatchNorm():
-            steps = [
-                Step(
-                    quantity=Quantity.PARAMS,
-                    formula="2·C",
-                    substituted=f"2·{shape[0]}",
-                    value=2 * shape[0],
-                    note="scale γ and shift β per channel; running mean and variance are buffers",
-                ),
-                Step(
-                    quantity=Quantity.OPS,
-                    formula=product(["2", *shape_symbols(out)]),
-                    substituted=numbers((2, *out)),
-                    value=2 * math.prod(out),
-                    note="inference form y = a·x + b: a multiply and an add per element",
-                ),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
         case Identity() | Dropout():
             why = {"identity": "passes its input through", "dropout": "identity at inference"}[
                 layer.kind
@@ -413,7 +392,7 @@ def settings(layer: AnyLayer) -> str:
             return f"out {layer.out}, {'bias' if layer.bias else 'no bias'}"
         case Dropout():
             return f"p {layer.p}"
-        case GlobalPool() | BatchNorm() | Identity() | Flatten():
+        case GlobalPool() | Identity() | Flatten():
             return ""
         case _:
             assert_never(layer)

@@ -2,11 +2,11 @@
 
 from convcost.layers.activation import Activation, Function
 from convcost.layers.base import Drop, Global, Layer, LayerShapeError, Shape, Window, elements
+from convcost.layers.batchnorm import BatchNorm
 from convcost.layers.conv import Conv, ConvTranspose, Separable
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool
 from convcost.layers.shuffle import ChannelShuffle, Split
 from convcost.layers.simple import (
-    BatchNorm,
     Dropout,
     Flatten,
     Identity,
@@ -20,7 +20,6 @@ AnyLayer = (
     | AvgPool
     | GlobalPool
     | AdaptivePool
-    | BatchNorm
     | Identity
     | Dropout
     | Flatten

@@ -8,7 +8,7 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import activation, shuffle
+from convcost.layers import activation, batchnorm, shuffle
 from convcost.layers.kind import Kind
 
 
@@ -19,7 +19,8 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_BEFORE_ACTIVATIONS,  # transitional: conv, pools, batchnorm
+    legacy.LEGACY_BEFORE_ACTIVATIONS,  # transitional: conv, pools
+    batchnorm.KINDS,
     activation.KINDS,
     legacy.LEGACY_KINDS,  # transitional: identity, dropout, flatten, linear
     shuffle.KINDS,

@@ -10,28 +10,6 @@ from convcost.layers.legacy import Legacy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BatchNorm(Legacy):
-    """Learnable scale and shift per channel (2·C); running statistics are buffers, not parameters."""
-
-    eps: float = 1e-5
-    """Added to the variance; used by ``--execute`` only."""
-
-    @property
-    def kind(self) -> str:
-        return "batchnorm"
-
-    def weights(self, shape: Shape) -> int:
-        return shape[0]
-
-    def biases(self, shape: Shape) -> int:
-        return shape[0]
-
-    def ops(self, shape: Shape, out: Shape) -> int:
-        """Inference form y = a·x + b: one multiply and one add per element."""
-        return 2 * elements(out)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Identity(Legacy):
     view: ClassVar[bool] = True
 

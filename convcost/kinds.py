@@ -8,11 +8,7 @@ from convcost.layers import (
     AvgPool,
     Conv,
     ConvTranspose,
-    Dropout,
-    Flatten,
     GlobalPool,
-    Identity,
-    Linear,
     MaxPool,
     Separable,
     Shape,
@@ -26,11 +22,9 @@ from convcost.layers.kind import (
     KERNEL,
     OUT,
     STRIDE,
-    ChoiceField,
     FlagField,
     IntegerField,
     Kind,
-    NumberField,
     PaddingField,
     Parser,
     PerAxisField,
@@ -52,13 +46,6 @@ OUTPUT_PADDING = PerAxisField(
     "output_padding", "extra size added to one side of the output", 0, minimum=0
 )
 SIZE = PerAxisField("size", "output size, one value or one per axis")
-P = NumberField("p", "drop probability", 0.5, minimum=0.0, maximum=1.0)
-MODE = ChoiceField(
-    "mode",
-    "standard drops elements; spatial whole channels (Dropout2d)",
-    "standard",
-    choices=("standard", "spatial"),
-)
 
 
 def _padding(
@@ -201,25 +188,6 @@ def _adaptive(op: str) -> Parser:
     return parse
 
 
-def _identity(a: Args, shape: Shape) -> Identity:
-    return Identity()
-
-
-def _dropout(a: Args, shape: Shape) -> Dropout:
-    return Dropout(
-        p=P.read(a),
-        mode=MODE.read(a),
-    )
-
-
-def _flatten(a: Args, shape: Shape) -> Flatten:
-    return Flatten()
-
-
-def _linear(a: Args, shape: Shape) -> Linear:
-    return Linear(out=OUT.read(a), bias=BIAS.read(a))
-
-
 LEGACY_BEFORE_ACTIVATIONS = (
     Kind(
         "conv",
@@ -262,10 +230,4 @@ LEGACY_BEFORE_ACTIVATIONS = (
     Kind("global_maxpool", "maximum over every spatial axis → [C, 1, …]", (), _global("max")),
     Kind("adaptive_avgpool", "average pooling to a fixed output size", (SIZE,), _adaptive("avg")),
     Kind("adaptive_maxpool", "max pooling to a fixed output size", (SIZE,), _adaptive("max")),
-)
-LEGACY_KINDS = (
-    Kind("identity", "passes its input through", (), _identity),
-    Kind("dropout", "dropout: identity at inference", (P, MODE), _dropout),
-    Kind("flatten", "flattens [C, …] to [C·…] (needed before linear)", (), _flatten),
-    Kind("linear", "fully connected layer on a flat input", (OUT, BIAS), _linear),
 )

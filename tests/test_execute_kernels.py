@@ -25,6 +25,8 @@ from convcost.errors import ExitStatus
 from convcost.executor import kernels, prepare
 from convcost.executor.ops import activation
 from convcost.executor.ops.batchnorm import batch_norm
+from convcost.executor.ops.linear import linear, linear_weights
+from convcost.executor.ops.reshape import flatten
 from convcost.executor.ops.shuffle import channel_shuffle, split
 
 torch = pytest.importorskip("torch")
@@ -373,7 +375,7 @@ def test_activation_matches_torch(name: str, case: tuple[Any, str], inplace: boo
 @given(tensors())
 def test_flatten_matches_torch(case: tuple[Any, str]) -> None:
     x, _ = case
-    got = kernels.flatten(kernels.to_channels_last(x))
+    got = flatten(kernels.to_channels_last(x))
     np.testing.assert_array_equal(got, torch.flatten(tensor(x), 1).numpy())
 
 
@@ -393,7 +395,7 @@ def test_linear_matches_torch(
     x = rng.standard_normal((batch, features)).astype(dtype)
     weight = rng.standard_normal((out, features)).astype(dtype)
     b = rng.standard_normal(out).astype(dtype) if bias else None
-    got = kernels.linear(x, kernels.linear_weights(weight), b)
+    got = linear(x, linear_weights(weight), b)
     close(got, F.linear(tensor(x), tensor(weight), None if b is None else tensor(b)), dtype)
 
 

@@ -480,28 +480,3 @@ def adaptive_avg_pool(x: Array, size: tuple[int, ...]) -> Array:
 
 def adaptive_max_pool(x: Array, size: tuple[int, ...]) -> Array:
     return _adaptive(x, size, "max")
-
-
-# --- reshapes and dense layers ---------------------------------------------------------------
-
-
-def flatten(x: Array) -> Array:
-    """PyTorch order: channels, then spatial axes."""
-    if x.ndim <= 2:
-        return x
-    if all(s == 1 for s in x.shape[1:-1]):
-        return x.reshape(x.shape[0], -1)
-    return np.ascontiguousarray(to_channels_first(x)).reshape(x.shape[0], -1)
-
-
-def linear_weights(weight: Array) -> Array:
-    """From PyTorch's ``(out, in)`` to ``(in, out)``."""
-    return np.ascontiguousarray(weight.T)
-
-
-def linear(x: Array, weight: Array, bias: Array | None) -> Array:
-    y = matmul(x, weight)
-    if bias is not None:
-        y += bias
-    result: Array = y
-    return result

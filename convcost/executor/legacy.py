@@ -14,11 +14,7 @@ from convcost.layers import (
     AvgPool,
     Conv,
     ConvTranspose,
-    Dropout,
-    Flatten,
     GlobalPool,
-    Identity,
-    Linear,
     MaxPool,
     Shape,
 )
@@ -34,12 +30,6 @@ class LegacyOp(Op[Legacy]):
 
     def columns(self, shape: Shape, out: Shape, batch: int, width: int) -> int:
         return _columns(cast_any(self.layer), shape, out, batch, width)
-
-    def allocates(self, shape: Shape, owned: bool) -> bool:
-        return _allocates(cast_any(self.layer), shape, owned)
-
-    def owns_output(self, owned: bool) -> bool:
-        return _owns_output(cast_any(self.layer), owned)
 
     def products(self, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
         return _products(cast_any(self.layer), shape, out, batch)
@@ -101,14 +91,6 @@ def _prepare(layer: AnyLayer, channels: int, init: Initializer) -> PreparedLayer
                 ),
                 present(matrix, bias),
             )
-        case Linear():
-            # (in, out): the transpose of PyTorch's (out, in)
-            matrix = init.uniform((channels, layer.out), channels)
-            bias = init.bias(layer.out, layer.bias)
-            return PreparedLayer(
-                lambda x, owned: (kernels.linear(x, matrix, bias), True),
-                present(matrix, bias),
-            )
         case _:
             return PreparedLayer(_stateless(layer), ())
 
@@ -146,12 +128,7 @@ def _stateless(layer: AnyLayer) -> Forward:
                 kernels.adaptive_avg_pool if layer.reduction == "avg" else kernels.adaptive_max_pool
             )
             return lambda x, owned: (adaptive(x, layer.size), True)
-        case Identity() | Dropout():
-            # dropout is the identity at inference: --execute runs the network as deployed
-            return lambda x, owned: (x, owned)
-        case Flatten():
-            return lambda x, owned: (kernels.flatten(x), owned)
-        case Conv() | ConvTranspose() | Linear():
+        case Conv() | ConvTranspose():
             raise AssertionError(f"{layer.kind} has weights")
         case _:
             assert_never(layer)
@@ -256,26 +233,6 @@ def _mask(elements: int, width: int) -> int:
     return -(-elements // width)
 
 
-def _allocates(layer: AnyLayer, shape: Shape, owned: bool) -> bool:
-    """Whether the runner gets a new output array (not the input overwritten, not a view)."""
-    match layer:
-        case Identity() | Dropout():
-            return False
-        case Flatten():
-            return not all(s == 1 for s in shape[1:])  # channels-last to channels-first copy
-        case _:
-            return True
-
-
-def _owns_output(layer: AnyLayer, owned: bool) -> bool:
-    """The runner's ``owned`` flag after the layer (mirrors :mod:`convcost.executor.run`)."""
-    match layer:
-        case Identity() | Dropout() | Flatten():
-            return owned
-        case _:
-            return True
-
-
 def _products(layer: AnyLayer, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
     """(rows, depth, columns) of the layer's matrix products, or zeros without any."""
     match layer:
@@ -287,7 +244,5 @@ def _products(layer: AnyLayer, shape: Shape, out: Shape, batch: int) -> tuple[in
         case ConvTranspose():
             columns = math.prod(layer.kernel) * layer.out // layer.groups
             return batch * math.prod(shape[1:]), shape[0] // layer.groups, columns
-        case Linear():
-            return batch, shape[0], layer.out
         case _:
             return 0, 0, 0

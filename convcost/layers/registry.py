@@ -8,7 +8,7 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import activation, batchnorm, shuffle
+from convcost.layers import activation, batchnorm, linear, reshape, shuffle
 from convcost.layers.kind import Kind
 
 
@@ -22,7 +22,8 @@ KINDS = _by_name(
     legacy.LEGACY_BEFORE_ACTIVATIONS,  # transitional: conv, pools
     batchnorm.KINDS,
     activation.KINDS,
-    legacy.LEGACY_KINDS,  # transitional: identity, dropout, flatten, linear
+    reshape.KINDS,
+    linear.KINDS,
     shuffle.KINDS,
 )
 """Each spec kind name → its declaration."""

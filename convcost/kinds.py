@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from convcost.fields import Args
 from convcost.layers import (
-    AdaptivePool,
-    AvgPool,
     Conv,
     ConvTranspose,
-    GlobalPool,
-    MaxPool,
     Separable,
     Shape,
 )
@@ -22,17 +18,12 @@ from convcost.layers.kind import (
     KERNEL,
     OUT,
     STRIDE,
-    FlagField,
     IntegerField,
     Kind,
     PaddingField,
-    Parser,
     PerAxisField,
 )
 
-POOL_PADDING = PerAxisField("padding", "implicit padding, at most half the kernel", 0, minimum=0)
-POOL_STRIDE = PerAxisField("stride", "stride", default_note="the kernel size, as PyTorch")
-CEIL_MODE = FlagField("ceil_mode", "round the output size up instead of down", False)
 CONV_PADDING = PaddingField(
     "padding",
     "zero padding: an integer, one per axis (each an integer or [before, after]), "
@@ -45,7 +36,6 @@ TRANSPOSE_PADDING = PerAxisField("padding", "padding removed from the output", 0
 OUTPUT_PADDING = PerAxisField(
     "output_padding", "extra size added to one side of the output", 0, minimum=0
 )
-SIZE = PerAxisField("size", "output size, one value or one per axis")
 
 
 def _padding(
@@ -148,47 +138,7 @@ def _conv_transpose(a: Args, shape: Shape) -> ConvTranspose:
     )
 
 
-def _maxpool(a: Args, shape: Shape) -> MaxPool:
-    require_spatial(a.kind, shape)
-    kernel = KERNEL.read(a)
-    return MaxPool(
-        kernel=kernel,
-        stride=POOL_STRIDE.read_or(a, kernel),
-        padding=POOL_PADDING.read(a),
-        dilation=DILATION.read(a),
-        ceil_mode=CEIL_MODE.read(a),
-    )
-
-
-def _avgpool(a: Args, shape: Shape) -> AvgPool:
-    require_spatial(a.kind, shape)
-    kernel = KERNEL.read(a)
-    return AvgPool(
-        kernel=kernel,
-        stride=POOL_STRIDE.read_or(a, kernel),
-        padding=POOL_PADDING.read(a),
-        dilation=(1,) * a.rank,
-        ceil_mode=CEIL_MODE.read(a),
-    )
-
-
-def _global(op: str) -> Parser:
-    def parse(a: Args, shape: Shape) -> GlobalPool:
-        require_spatial(a.kind, shape)
-        return GlobalPool(reduction=op)
-
-    return parse
-
-
-def _adaptive(op: str) -> Parser:
-    def parse(a: Args, shape: Shape) -> AdaptivePool:
-        require_spatial(a.kind, shape)
-        return AdaptivePool(reduction=op, size=SIZE.read(a))
-
-    return parse
-
-
-LEGACY_BEFORE_ACTIVATIONS = (
+LEGACY_CONV_KINDS = (
     Kind(
         "conv",
         "convolution (1-D, 2-D or 3-D from the input rank)",
@@ -214,20 +164,4 @@ LEGACY_BEFORE_ACTIVATIONS = (
         (OUT, KERNEL, STRIDE, TRANSPOSE_PADDING, OUTPUT_PADDING, DILATION, GROUPS, BIAS),
         _conv_transpose,
     ),
-    Kind(
-        "maxpool",
-        "max pooling",
-        (KERNEL, POOL_STRIDE, POOL_PADDING, DILATION, CEIL_MODE),
-        _maxpool,
-    ),
-    Kind(
-        "avgpool",
-        "average pooling (count_include_pad, as PyTorch's default)",
-        (KERNEL, POOL_STRIDE, POOL_PADDING, CEIL_MODE),
-        _avgpool,
-    ),
-    Kind("global_avgpool", "average over every spatial axis → [C, 1, …]", (), _global("avg")),
-    Kind("global_maxpool", "maximum over every spatial axis → [C, 1, …]", (), _global("max")),
-    Kind("adaptive_avgpool", "average pooling to a fixed output size", (SIZE,), _adaptive("avg")),
-    Kind("adaptive_maxpool", "max pooling to a fixed output size", (SIZE,), _adaptive("max")),
 )

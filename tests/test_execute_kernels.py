@@ -23,7 +23,7 @@ from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus
 from convcost.executor import kernels, prepare
-from convcost.executor.ops import activation
+from convcost.executor.ops import activation, pool
 from convcost.executor.ops.batchnorm import batch_norm
 from convcost.executor.ops.linear import linear, linear_weights
 from convcost.executor.ops.reshape import flatten
@@ -238,7 +238,7 @@ def pooled(ours: Any, theirs: Any, dtype: str) -> None:
 def test_max_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
     pooled(
-        lambda: kernels.max_pool(
+        lambda: pool.max_pool(
             kernels.to_channels_last(case["x"]),
             kernel=case["kernel"],
             stride=case["stride"],
@@ -264,7 +264,7 @@ def test_avg_pool_matches_torch(case: dict[str, Any]) -> None:
     """count_include_pad=True, PyTorch's default (and what nn.AvgPool2d() builds)."""
     rank = case["x"].ndim - 2
     pooled(
-        lambda: kernels.avg_pool(
+        lambda: pool.avg_pool(
             kernels.to_channels_last(case["x"]),
             kernel=case["kernel"],
             stride=case["stride"],
@@ -303,9 +303,9 @@ def test_adaptive_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
     x = kernels.to_channels_last(case["x"])
     if case["op"] == "avg":
-        got = kernels.adaptive_avg_pool(x, case["size"])
+        got = pool.adaptive_avg_pool(x, case["size"])
     else:
-        got = kernels.adaptive_max_pool(x, case["size"])
+        got = pool.adaptive_max_pool(x, case["size"])
     expected = getattr(F, f"adaptive_{case['op']}_pool{rank}d")(tensor(case["x"]), case["size"])
     close(got, expected, case["dtype"])
 
@@ -315,7 +315,7 @@ def test_adaptive_pool_matches_torch(case: dict[str, Any]) -> None:
 def test_global_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
     x = kernels.to_channels_last(case["x"])
-    got = kernels.global_avg_pool(x) if case["op"] == "avg" else kernels.global_max_pool(x)
+    got = pool.global_avg_pool(x) if case["op"] == "avg" else pool.global_max_pool(x)
     expected = getattr(F, f"adaptive_{case['op']}_pool{rank}d")(tensor(case["x"]), 1)
     close(got, expected, case["dtype"])
 
@@ -461,7 +461,7 @@ def test_ceil_mode_average_divisor_at_clipped_windows() -> None:
     """kernel 3, stride 2, padding 1 on [1, 2, 3, 4] (1-D): windows [-1, 2) and [1, 4) clipped to
     [1, 3) at input + right padding = 3, so divisors 3 (one padded zero counted) and 2."""
     x = np.array([[[1.0], [2.0]]])  # (N, L, C) channels last: the values 1, 2
-    got = kernels.avg_pool(x, kernel=(3,), stride=(2,), padding=(1,), ceil_mode=True)
+    got = pool.avg_pool(x, kernel=(3,), stride=(2,), padding=(1,), ceil_mode=True)
     # window 1: (0 + 1 + 2) / 3 = 1; window 2 starts at 1: (2 + 0) / 2 = 1, as torch prints
     expected = F.avg_pool1d(tensor(np.array([[[1.0, 2.0]]])), 3, 2, 1, ceil_mode=True)
     np.testing.assert_allclose(got[0, :, 0], [1.0, 1.0])

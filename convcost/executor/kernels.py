@@ -67,7 +67,7 @@ def sample_shape(x: Array) -> tuple[int, ...]:
     return (shape[-1], *shape[1:-1]) if x.ndim > 2 else shape[1:]
 
 
-def _out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
+def out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
     out = (size + lo + hi - span) // stride + 1
     if size + lo + hi < span or out < 1:
         raise ValueError(f"input {size} + padding {lo + hi} is smaller than the window {span}")
@@ -85,7 +85,7 @@ def pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
     return out
 
 
-def _windows(
+def windows(
     xp: Array,
     out: tuple[int, ...],
     kernel: tuple[int, ...],
@@ -107,7 +107,7 @@ def _windows(
     )
 
 
-def _offsets(
+def offsets(
     out: tuple[int, ...],
     kernel: tuple[int, ...],
     stride: tuple[int, ...],
@@ -172,7 +172,7 @@ def conv(
     kernel, groups = weights.kernel, weights.groups
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     out = tuple(
-        _out_size(size, span, s, lo, hi)
+        out_size(size, span, s, lo, hi)
         for size, span, s, (lo, hi) in zip(x.shape[1:-1], spans, stride, padding, strict=True)
     )
     n, channels = x.shape[0], x.shape[-1]
@@ -189,7 +189,7 @@ def conv(
         ]
         y = matmul(picked.reshape(positions, channels), weights.matrix[0])
     else:
-        view = _windows(pad(x, padding), out, kernel, stride, dilation)
+        view = windows(pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
             y = _banded(view, weights.matrix[0], out)
         else:
@@ -253,7 +253,7 @@ def _depthwise(
     """Each channel with its own filters: one ``einsum`` over the strided view of every window,
     which sums the kernel offsets as it writes each output once (no temporaries; a loop of
     whole-tensor products per offset passed over the output twice per offset)."""
-    view = _windows(pad(x, padding), out, weights.kernel, stride, dilation)
+    view = windows(pad(x, padding), out, weights.kernel, stride, dilation)
     n, channels = x.shape[0], x.shape[-1]
     multiplier = weights.matrix.shape[-1]
     rank = len(out)
@@ -338,145 +338,3 @@ def conv_transpose(
     if bias is not None:
         y += bias
     return y
-
-
-# --- pooling ---------------------------------------------------------------------------------
-
-
-def pool_size(
-    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
-) -> int:
-    """PyTorch's pooling output size (division rounding towards −∞, as its ``div_rtn``): with
-    ceil mode the last window must start inside the input or its left padding, and the window
-    may be wider than the input (3 wide on 2 pixels, stride 3: one output over both)."""
-    numerator = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (numerator + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    if out < 1:
-        raise ValueError(
-            f"pooling window {dilation * (kernel - 1) + 1} exceeds input {size} + padding"
-        )
-    return out
-
-
-def _pool_geometry(
-    x: Array,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    dilation: tuple[int, ...],
-    ceil_mode: bool,
-) -> tuple[tuple[int, ...], Pads]:
-    sizes = x.shape[1:-1]
-    out = tuple(
-        pool_size(size, k, s, p, d, ceil_mode)
-        for size, k, s, p, d in zip(sizes, kernel, stride, padding, dilation, strict=True)
-    )
-    # ceil mode may read past the right padding: pad enough for the last window
-    pads = tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(sizes, out, kernel, stride, padding, dilation, strict=True)
-    )
-    return out, pads
-
-
-def max_pool(
-    x: Array,
-    *,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    dilation: tuple[int, ...],
-    ceil_mode: bool = False,
-) -> Array:
-    out, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    xp = pad(x, pads, -np.inf)
-    y: Array | None = None
-    for where in _offsets(out, kernel, stride, dilation):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            np.maximum(y, xp[where], out=y)
-    assert y is not None
-    return y
-
-
-def avg_pool(
-    x: Array,
-    *,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    ceil_mode: bool = False,
-) -> Array:
-    """PyTorch's default ``count_include_pad=True``: the divisor counts padding but not the
-    part of a ceil-mode window beyond the right padding."""
-    ones = (1,) * len(kernel)
-    out, pads = _pool_geometry(x, kernel, stride, padding, ones, ceil_mode)
-    xp = pad(x, pads)
-    y: Array | None = None
-    for where in _offsets(out, kernel, stride, ones):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            y += xp[where]
-    assert y is not None
-    divisor = np.ones((), dtype=np.int64)
-    for axis, (size, o, k, s, p) in enumerate(
-        zip(x.shape[1:-1], out, kernel, stride, padding, strict=True)
-    ):
-        start = np.arange(o) * s - p
-        counts = np.minimum(start + k, size + p) - start
-        divisor = divisor * counts.reshape((o,) + (1,) * (len(out) - 1 - axis))
-    y /= divisor[..., None].astype(x.dtype)
-    return y
-
-
-def global_avg_pool(x: Array) -> Array:
-    axes = tuple(range(1, x.ndim - 1))
-    return np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
-
-
-def global_max_pool(x: Array) -> Array:
-    result: Array = np.max(x, axis=tuple(range(1, x.ndim - 1)), keepdims=True)
-    return result
-
-
-def _adaptive_index(size: int, out: int) -> tuple[Array, Array]:
-    """PyTorch's adaptive windows [⌊i·L/out⌋, ⌈(i+1)·L/out⌉) as an index table ``(out, longest)``
-    (short windows repeat their last index) and a mask of the real entries."""
-    i = np.arange(out)
-    start = (i * size) // out
-    end = -((-(i + 1) * size) // out)
-    longest = int((end - start).max())
-    index = start[:, None] + np.arange(longest)[None, :]
-    mask = index < end[:, None]
-    return np.minimum(index, end[:, None] - 1), mask
-
-
-def _adaptive(x: Array, size: tuple[int, ...], op: str) -> Array:
-    """Box windows are separable: reduce one spatial axis at a time with a gathered table."""
-    y = x
-    for axis, out in enumerate(size, start=1):
-        index, mask = _adaptive_index(y.shape[axis], out)
-        gathered = np.take(y, index, axis=axis)  # (…, out, longest, …)
-        if op == "max":
-            y = gathered.max(axis=axis + 1)
-        else:
-            shape = [1] * gathered.ndim
-            shape[axis], shape[axis + 1] = mask.shape
-            # the gathered table is a fresh copy: mask it in place, sum, divide in place
-            gathered *= mask.reshape(shape).astype(x.dtype)
-            y = gathered.sum(axis=axis + 1)
-            del gathered
-            y /= mask.sum(axis=1).astype(x.dtype).reshape(shape[: axis + 1] + shape[axis + 2 :])
-    return np.ascontiguousarray(y)
-
-
-def adaptive_avg_pool(x: Array, size: tuple[int, ...]) -> Array:
-    return _adaptive(x, size, "avg")
-
-
-def adaptive_max_pool(x: Array, size: tuple[int, ...]) -> Array:
-    return _adaptive(x, size, "max")

@@ -7,15 +7,11 @@ from typing import assert_never
 
 from convcost.executor import kernels
 from convcost.executor.kernels import column_band
-from convcost.executor.ops.base import Forward, Initializer, Op, PreparedLayer, present
+from convcost.executor.ops.base import Initializer, Op, PreparedLayer, present
 from convcost.layers import (
-    AdaptivePool,
     AnyLayer,
-    AvgPool,
     Conv,
     ConvTranspose,
-    GlobalPool,
-    MaxPool,
     Shape,
 )
 from convcost.layers.legacy import Legacy
@@ -92,45 +88,6 @@ def _prepare(layer: AnyLayer, channels: int, init: Initializer) -> PreparedLayer
                 present(matrix, bias),
             )
         case _:
-            return PreparedLayer(_stateless(layer), ())
-
-
-def _stateless(layer: AnyLayer) -> Forward:
-    match layer:
-        case MaxPool():
-            return lambda x, owned: (
-                kernels.max_pool(
-                    x,
-                    kernel=layer.kernel,
-                    stride=layer.stride,
-                    padding=layer.padding,
-                    dilation=layer.dilation,
-                    ceil_mode=layer.ceil_mode,
-                ),
-                True,
-            )
-        case AvgPool():
-            return lambda x, owned: (
-                kernels.avg_pool(
-                    x,
-                    kernel=layer.kernel,
-                    stride=layer.stride,
-                    padding=layer.padding,
-                    ceil_mode=layer.ceil_mode,
-                ),
-                True,
-            )
-        case GlobalPool():
-            pool = kernels.global_avg_pool if layer.reduction == "avg" else kernels.global_max_pool
-            return lambda x, owned: (pool(x), True)
-        case AdaptivePool():
-            adaptive = (
-                kernels.adaptive_avg_pool if layer.reduction == "avg" else kernels.adaptive_max_pool
-            )
-            return lambda x, owned: (adaptive(x, layer.size), True)
-        case Conv() | ConvTranspose():
-            raise AssertionError(f"{layer.kind} has weights")
-        case _:
             assert_never(layer)
 
 
@@ -138,37 +95,6 @@ def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
     if not any(lo or hi for lo, hi in pads):
         return 0
     return shape[0] * math.prod(s + lo + hi for s, (lo, hi) in zip(shape[1:], pads, strict=True))
-
-
-def _pool_pads(layer: MaxPool | AvgPool, shape: Shape, out: Shape) -> tuple[tuple[int, int], ...]:
-    """The padding the pool kernels add: ceil mode may read past the right padding."""
-    dilation = layer.dilation if isinstance(layer, MaxPool) else (1,) * len(layer.kernel)
-    return tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(
-            shape[1:], out[1:], layer.kernel, layer.stride, layer.padding, dilation, strict=True
-        )
-    )
-
-
-def _adaptive(layer: AdaptivePool, shape: Shape) -> int:
-    """The pool reduces one axis at a time: a gathered table (out × longest window per axis)
-    and the reduced array; the intermediate of the previous axis stays alive meanwhile, and the
-    table of an earlier axis may stay resident as a hole in the heap when a later, larger one
-    does not fit in it (on a warm pass glibc serves them from the heap: measured 29.6 MiB for
-    upsampling 64×96×96 to 192×192 against 27.0 on a cold one)."""
-    current, peak, previous, holes = list(shape), 0, 0, 0
-    for axis, out in enumerate(layer.size, start=1):
-        size = current[axis]
-        longest = max(-(-(i + 1) * size // out) - (i * size) // out for i in range(out))
-        gathered = math.prod(current) // size * out * longest
-        current[axis] = out
-        reduced = 0 if axis == len(layer.size) else math.prod(current)  # the last is the output
-        hole = holes if gathered > holes else 0
-        peak = max(peak, hole + previous + gathered + reduced)
-        previous = reduced
-        holes = max(holes, gathered)
-    return peak
 
 
 def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: bool) -> int:
@@ -205,15 +131,8 @@ def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: boo
                 # the grouped input made contiguous, the product, and its regrouped copy
                 return math.prod(shape) + 2 * contributions + cropped
             return contributions + cropped
-        case MaxPool() | AvgPool():
-            padded = _padded(shape, _pool_pads(layer, shape, out))
-            # avgpool's divisor table: int64 counts per output position (2 elements each), x2
-            divisor = 4 * math.prod(out[1:]) if isinstance(layer, AvgPool) else 0
-            return padded + divisor
-        case AdaptivePool():
-            return _adaptive(layer, shape)
         case _:
-            return 0
+            assert_never(layer)
 
 
 def _columns(layer: AnyLayer, shape: Shape, out: Shape, batch: int, width: int) -> int:
@@ -245,4 +164,4 @@ def _products(layer: AnyLayer, shape: Shape, out: Shape, batch: int) -> tuple[in
             columns = math.prod(layer.kernel) * layer.out // layer.groups
             return batch * math.prod(shape[1:]), shape[0] // layer.groups, columns
         case _:
-            return 0, 0, 0
+            assert_never(layer)

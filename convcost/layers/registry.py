@@ -8,7 +8,7 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import activation, batchnorm, linear, reshape, shuffle
+from convcost.layers import activation, batchnorm, linear, pool, reshape, shuffle
 from convcost.layers.kind import Kind
 
 
@@ -19,7 +19,8 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_BEFORE_ACTIVATIONS,  # transitional: conv, pools
+    legacy.LEGACY_CONV_KINDS,  # transitional
+    pool.KINDS,
     batchnorm.KINDS,
     activation.KINDS,
     reshape.KINDS,

@@ -7,8 +7,16 @@ schema and of docs/spec-format.md.
 
 from __future__ import annotations
 
-from convcost import kinds as legacy
-from convcost.layers import activation, batchnorm, linear, pool, reshape, shuffle
+from convcost.layers import (
+    activation,
+    batchnorm,
+    conv,
+    linear,
+    pool,
+    reshape,
+    separable,
+    shuffle,
+)
 from convcost.layers.kind import Kind
 
 
@@ -19,7 +27,7 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_CONV_KINDS,  # transitional
+    (conv.CONV, *separable.KINDS, conv.CONV_TRANSPOSE),  # conv, its shorthands, transposed
     pool.KINDS,
     batchnorm.KINDS,
     activation.KINDS,

@@ -2,14 +2,15 @@
 
 The estimate is an upper bound on the run's growth in resident memory (checked per layer kind
 and per zoo model by tests/test_memory_bound.py and tests/bench/bench_memory.py). It follows
-what :mod:`convcost.executor.run` and :mod:`convcost.executor.kernels` allocate:
+what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.ops`) allocate:
 
 - every parameter array (drawn straight into the kernels' layout: no second copy), and a
   batchnorm's running statistics;
 - the BLAS library's packing buffers, sized from the largest matrix product (:func:`blas_bytes`);
 - at each layer, the arrays still referenced (a merge block's input, finished branch outputs),
   the layer's input, its output unless it runs in place or returns a view, and its temporaries
-  (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays the runner owns exactly as it does.
+  (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays
+  the runner owns exactly as it does.
 """
 
 from __future__ import annotations

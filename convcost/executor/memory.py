@@ -210,7 +210,8 @@ class _Estimator:
         """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
         array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
 
-    def elements(self, shape: Shape) -> int:
+    def batched(self, shape: Shape) -> int:
+        """Elements of a tensor of per-sample ``shape`` for the whole batch."""
         return self.batch * math.prod(shape)
 
     def slack(self) -> int:
@@ -242,7 +243,7 @@ class _Estimator:
         match node:
             case LayerNode():
                 op, shape, out = node.layer.op(), node.input_shape, node.output_shape
-                new = self.elements(out) if op.allocates(shape, owned) else 0
+                new = self.batched(out) if op.allocates(shape, owned) else 0
                 work = self.batch * op.workspace(shape, out, self.width, owned)
                 work += op.columns(shape, out, self.batch, self.width)
                 self.record(held + current + new + work)
@@ -266,14 +267,14 @@ class _Estimator:
                 self.record(held + current + waiting + merged)
                 for size in (current, *(size for size, _, _ in done)):
                     self.free(size)
-                return self.elements(node.output_shape), True
+                return self.batched(node.output_shape), True
             case _:
                 assert_never(node)
 
     def _merged(self, node: MergeNode, done: list[tuple[int, bool, Shape]]) -> int:
         """Arrays the merge allocates, at their largest (as kernels' _merge in run.py)."""
         if node.merge is MergeKind.CONCAT or len(done) == 1:
-            return self.elements(node.output_shape) if len(done) > 1 else 0
+            return self.batched(node.output_shape) if len(done) > 1 else 0
         out = node.output_shape
         if any(owned and size and shape == out for size, owned, shape in done):
             return 0  # accumulated into an owned branch output of the full shape
@@ -283,8 +284,8 @@ class _Estimator:
             grown = tuple(max(a, b) for a, b in zip(shape, other, strict=True))
             if alive and grown == shape:
                 continue
-            peak = max(peak, alive + self.elements(grown))
-            alive, shape = self.elements(grown), grown
+            peak = max(peak, alive + self.batched(grown))
+            alive, shape = self.batched(grown), grown
         return peak
 
 

@@ -8,7 +8,7 @@ from typing import assert_never
 from convcost.build import build
 from convcost.errors import SpecError
 from convcost.gcpause import paused_gc
-from convcost.layers import AnyLayer, Global, Shape, Window, elements
+from convcost.layers import Global, Layer, Shape, Window, elements
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
 from convcost.receptive import ReceptiveField, merge
@@ -148,7 +148,7 @@ class _Tally:
         self.blocks: list[BlockReport] = []
         self.warnings: list[Diagnostic] = []
         self.sums = _Sums()
-        self.known: dict[tuple[AnyLayer, Shape], _Figures] = {}
+        self.known: dict[tuple[Layer, Shape], _Figures] = {}
         self.by_identity: dict[tuple[int, Shape], _Figures] = {}
 
     def sequence(self, nodes: tuple[Node, ...], field: ReceptiveField) -> ReceptiveField:
@@ -171,7 +171,7 @@ class _Tally:
             case _:
                 assert_never(node)
 
-    def figures(self, layer: AnyLayer, shape: Shape, out: Shape) -> _Figures:
+    def figures(self, layer: Layer, shape: Shape, out: Shape) -> _Figures:
         """The figures of ``layer`` on ``shape``: found by identity (a builder that shares one
         object between equal layers), else by equality, else computed."""
         figures = self.by_identity.get((id(layer), shape))  # the network keeps layers alive
@@ -190,7 +190,7 @@ class _Tally:
         self.by_identity[id(layer), shape] = figures
         return figures
 
-    def compute(self, layer: AnyLayer, shape: Shape, out: Shape) -> _Figures:
+    def compute(self, layer: Layer, shape: Shape, out: Shape) -> _Figures:
         batch = self.batch
         cost = Cost(
             weights=layer.weights(shape),

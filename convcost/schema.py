@@ -2,7 +2,7 @@
 
 Editors use it for completion and validation (``convcost schema > convcost.schema.json``;
 docs/spec-format.md shows the VS Code set-up). Layer kinds and their fields come from
-:data:`convcost.kinds.KINDS`, budget keys from :class:`convcost.budget.Budgeted`, top-level keys
+:data:`convcost.layers.registry.KINDS`, budget keys from :class:`convcost.budget.Budgeted`, top-level keys
 from :mod:`convcost.spec`: nothing is listed twice.
 
 The schema checks the structure a spec can have; what depends on shapes or on the values of
@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.budget import Budgeted
-from convcost.kinds import KINDS, MERGE_KINDS, Field, FieldType, Kind
+from convcost.layers.kind import Field, FieldType, Kind
+from convcost.layers.registry import KINDS, MERGE_KINDS
 from convcost.units import BYTES_PATTERN, COUNT_PATTERN
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -51,7 +52,7 @@ def _int(minimum: int | float) -> Schema:
     return {"type": "integer", "minimum": minimum}
 
 
-def _value(field: Field) -> Schema:
+def _value(field: Field[Any]) -> Schema:
     integer = _int(field.minimum)
     match field.type:
         case FieldType.INT:

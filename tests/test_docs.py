@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 import convcost
 from convcost.cli import app
-from convcost.kinds import KINDS, MERGE_KINDS
+from convcost.layers.registry import KINDS, MERGE_KINDS
 from tests.test_spec import CASES
 
 ROOT = Path(__file__).parent.parent

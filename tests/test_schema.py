@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 import convcost
 from convcost.cli import app
 from convcost.fields import Args, Scope
-from convcost.kinds import KINDS, FieldType, Kind
+from convcost.layers.kind import FieldType, Kind
+from convcost.layers.registry import KINDS
 from convcost.schema import spec_schema
 from convcost.tree import Map
 from tests.conftest import require

@@ -140,7 +140,8 @@ def per_axis(
     ]
 
 
-def elements(shape: Shape, *, output: bool = True) -> Step:
+def activations(shape: Shape, *, output: bool = True) -> Step:
+    """The activations step: the layer's output elements."""
     rank = len(shape) - 1
     if rank == 0:
         formula = "F_out" if output else "F"

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from convcost.executor.ops.base import Op
+    from convcost.explain.steps import Step
+    from convcost.receptive import ReceptiveField
 
 Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
@@ -78,6 +86,12 @@ def axis_names(rank: int) -> tuple[str, ...]:
     return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(rank, ())
 
 
+def axes_text(values: Sequence[int]) -> str:
+    """``3`` when every axis has the same value, else ``3×5`` (``explain``'s settings)."""
+    shown = [str(v) for v in values]
+    return shown[0] if len(set(shown)) == 1 else "×".join(shown)
+
+
 def spatial(shape: Shape) -> Shape:
     return shape[1:]
 
@@ -93,14 +107,42 @@ def require_spatial(kind: str, shape: Shape) -> None:
         )
 
 
-class Layer:
-    """Base of the layer kinds: defaults for layers with no parameters or work."""
+class Layer(ABC):
+    """Base of the layer kinds: defaults for layers with no parameters or work.
+
+    A kind must say how ``explain`` shows it (:meth:`steps`) and how ``--execute`` runs it
+    (:meth:`op`): both are abstract, so a kind without them fails type checking ("Cannot
+    instantiate abstract class").
+    """
 
     __slots__ = ()
+
+    view: ClassVar[bool] = False
+    """The output is a view of the input buffer at inference (``identity``, ``split``):
+    the peak-memory model keeps the input alive instead of allocating (:mod:`convcost.peak`)."""
 
     @property
     def kind(self) -> str:
         raise NotImplementedError
+
+    @abstractmethod
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        """``explain``'s worked steps on input ``shape`` (output ``out``) and the receptive
+        field after the layer. Values come from the methods the engine calls
+        (``value=self.macs(shape, out)``); import the step helpers inside the method
+        (:mod:`convcost.explain.steps`, :mod:`convcost.explain.field`) so that ``analyze``
+        never loads them."""
+
+    @abstractmethod
+    def op(self) -> Op[Any]:
+        """The kind's executor op; import it inside the method (its module imports numpy,
+        which ``analyze`` never loads)."""
+
+    def settings(self) -> str:
+        """The fields that enter the formulas, in words (``explain``'s heading); empty if none."""
+        return ""
 
     def output_shape(self, shape: Shape) -> Shape:
         return shape

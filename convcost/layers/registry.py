@@ -8,7 +8,7 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import rectifiers, shuffle
+from convcost.layers import rectifiers, shuffle, softmax
 from convcost.layers.kind import Kind
 
 
@@ -22,6 +22,7 @@ KINDS = _by_name(
     legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
     shuffle.KINDS,
     rectifiers.KINDS,
+    softmax.KINDS,
 )
 """Each spec kind name → its declaration."""
 

@@ -57,6 +57,7 @@ KINDS: dict[str, str] = {
     "leaky_relu": "input: [64, 256, 256]\nlayers:\n  - leaky_relu: {slope: 0.1}\n",
     "prelu": "input: [64, 256, 256]\nlayers:\n  - prelu: {}\n",
     "elu": "input: [64, 256, 256]\nlayers:\n  - elu: {}\n",
+    "softmax": "input: [64, 256, 256]\nlayers:\n  - softmax: {}\n",
     "flatten": "input: [64, 256, 256]\nlayers:\n  - flatten: {}\n",
     "dropout": "input: [64, 256, 256]\nlayers:\n  - dropout: {}\n",
     "channel_shuffle": "input: [64, 256, 256]\nlayers:\n  - channel_shuffle: {groups: 4}\n",

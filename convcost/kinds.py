@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from convcost.fields import Args
 from convcost.layers import (
-    Activation,
     AdaptivePool,
     AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
-    Dropout,
-    Flatten,
-    Function,
     GlobalPool,
-    Identity,
-    Linear,
     MaxPool,
     Separable,
     Shape,
@@ -29,11 +22,9 @@ from convcost.layers.kind import (
     KERNEL,
     OUT,
     STRIDE,
-    ChoiceField,
     FlagField,
     IntegerField,
     Kind,
-    NumberField,
     PaddingField,
     Parser,
     PerAxisField,
@@ -55,14 +46,6 @@ OUTPUT_PADDING = PerAxisField(
     "output_padding", "extra size added to one side of the output", 0, minimum=0
 )
 SIZE = PerAxisField("size", "output size, one value or one per axis")
-EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
-P = NumberField("p", "drop probability", 0.5, minimum=0.0, maximum=1.0)
-MODE = ChoiceField(
-    "mode",
-    "standard drops elements; spatial whole channels (Dropout2d)",
-    "standard",
-    choices=("standard", "spatial"),
-)
 
 
 def _padding(
@@ -205,37 +188,7 @@ def _adaptive(op: str) -> Parser:
     return parse
 
 
-def _batchnorm(a: Args, shape: Shape) -> BatchNorm:
-    return BatchNorm(eps=EPS.read(a))
-
-
-def _activation(function: Function) -> Parser:
-    def parse(a: Args, shape: Shape) -> Activation:
-        return Activation(function=function)
-
-    return parse
-
-
-def _identity(a: Args, shape: Shape) -> Identity:
-    return Identity()
-
-
-def _dropout(a: Args, shape: Shape) -> Dropout:
-    return Dropout(
-        p=P.read(a),
-        mode=MODE.read(a),
-    )
-
-
-def _flatten(a: Args, shape: Shape) -> Flatten:
-    return Flatten()
-
-
-def _linear(a: Args, shape: Shape) -> Linear:
-    return Linear(out=OUT.read(a), bias=BIAS.read(a))
-
-
-LEGACY_KINDS = (
+LEGACY_BEFORE_ACTIVATIONS = (
     Kind(
         "conv",
         "convolution (1-D, 2-D or 3-D from the input rank)",
@@ -277,12 +230,4 @@ LEGACY_KINDS = (
     Kind("global_maxpool", "maximum over every spatial axis → [C, 1, …]", (), _global("max")),
     Kind("adaptive_avgpool", "average pooling to a fixed output size", (SIZE,), _adaptive("avg")),
     Kind("adaptive_maxpool", "max pooling to a fixed output size", (SIZE,), _adaptive("max")),
-    Kind(
-        "batchnorm", "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters", (EPS,), _batchnorm
-    ),
-    *(Kind(f.value, f"{f.value} activation", (), _activation(f)) for f in Function),
-    Kind("identity", "passes its input through", (), _identity),
-    Kind("dropout", "dropout: identity at inference", (P, MODE), _dropout),
-    Kind("flatten", "flattens [C, …] to [C·…] (needed before linear)", (), _flatten),
-    Kind("linear", "fully connected layer on a flat input", (OUT, BIAS), _linear),
 )

@@ -22,21 +22,14 @@ from convcost.explain.steps import (
     out_symbols,
     per_axis,
     product,
-    shape_symbols,
 )
 from convcost.layers import (
-    Activation,
     AdaptivePool,
     AnyLayer,
     AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
-    Dropout,
-    Flatten,
     GlobalPool,
-    Identity,
-    Linear,
     MaxPool,
     Shape,
 )
@@ -81,63 +74,6 @@ def layer_steps(
             steps += rf_steps
         case AdaptivePool():
             steps, after = _adaptive_pool(layer, shape, out, field)
-        case BatchNorm():
-            steps = [
-                Step(
-                    quantity=Quantity.PARAMS,
-                    formula="2·C",
-                    substituted=f"2·{shape[0]}",
-                    value=2 * shape[0],
-                    note="scale γ and shift β per channel; running mean and variance are buffers",
-                ),
-                Step(
-                    quantity=Quantity.OPS,
-                    formula=product(["2", *shape_symbols(out)]),
-                    substituted=numbers((2, *out)),
-                    value=2 * math.prod(out),
-                    note="inference form y = a·x + b: a multiply and an add per element",
-                ),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Activation():
-            steps = [
-                no_params(),
-                Step(
-                    quantity=Quantity.OPS,
-                    formula=product(shape_symbols(out)),
-                    substituted=numbers(out),
-                    value=math.prod(out),
-                    note=f"one {layer.kind} per element",
-                ),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Identity() | Dropout():
-            why = {"identity": "passes its input through", "dropout": "identity at inference"}[
-                layer.kind
-            ]
-            steps = [no_params(), no_ops(why), activations(out), unchanged_field(field)]
-            after = field
-        case Flatten():
-            steps = [
-                Step(
-                    quantity=Quantity.OUTPUT_SIZE,
-                    symbol="F",
-                    formula=product(shape_symbols(shape, output=False)),
-                    substituted=numbers(shape),
-                    value=out[0],
-                ),
-                no_params(),
-                no_ops("a reshape"),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Linear():
-            steps, after = _linear(layer, shape, out)
         case _:
             assert_never(layer)
     return tuple(steps), after
@@ -359,37 +295,6 @@ def _adaptive_pool(
     return steps + rf_steps, after
 
 
-def _linear(layer: Linear, shape: Shape, out: Shape) -> tuple[list[Step], ReceptiveField]:
-    f_in, f_out = shape[0], layer.out
-    steps = [
-        Step(
-            quantity=Quantity.PARAMS,
-            formula="F_in·F_out" + (" + F_out" if layer.bias else ""),
-            substituted=f"{f_in}·{f_out}" + (f" + {f_out}" if layer.bias else ""),
-            value=f_in * f_out + (f_out if layer.bias else 0),
-            note="" if layer.bias else "no bias",
-        ),
-        Step(
-            quantity=Quantity.MACS,
-            formula="F_in·F_out",
-            substituted=f"{f_in}·{f_out}",
-            value=f_in * f_out,
-        ),
-        Step(
-            quantity=Quantity.OPS,
-            formula="F_out",
-            substituted=str(f_out),
-            value=f_out,
-            note="bias adds",
-        )
-        if layer.bias
-        else no_ops("no bias"),
-        activations(out),
-    ]
-    rf_steps, after = global_field()
-    return steps + rf_steps, after
-
-
 def axes_text(values: Sequence[int]) -> str:
     shown = [str(v) for v in values]
     return shown[0] if len(set(shown)) == 1 else "×".join(shown)
@@ -424,11 +329,7 @@ def settings(layer: AnyLayer) -> str:
             )
         case AdaptivePool():
             return f"output size {'×'.join(map(str, layer.size))}"
-        case Linear():
-            return f"out {layer.out}, {'bias' if layer.bias else 'no bias'}"
-        case Dropout():
-            return f"p {layer.p}"
-        case GlobalPool() | BatchNorm() | Activation() | Identity() | Flatten():
+        case GlobalPool():
             return ""
         case _:
             assert_never(layer)

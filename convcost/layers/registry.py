@@ -8,7 +8,15 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import rectifiers, shuffle, softmax
+from convcost.layers import (
+    activation,
+    batchnorm,
+    linear,
+    rectifiers,
+    reshape,
+    shuffle,
+    softmax,
+)
 from convcost.layers.kind import Kind
 
 
@@ -19,7 +27,11 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
+    legacy.LEGACY_BEFORE_ACTIVATIONS,  # transitional: conv, pools
+    batchnorm.KINDS,
+    activation.KINDS,
+    reshape.KINDS,
+    linear.KINDS,
     shuffle.KINDS,
     rectifiers.KINDS,
     softmax.KINDS,

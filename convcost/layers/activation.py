@@ -1,5 +1,6 @@
-"""Elementwise activations: ``relu``, ``relu6``, ``sigmoid``, ``swish``/``silu``, ``gelu``,
-``tanh``, ``hardswish``, ``hardsigmoid``."""
+"""Elementwise activations without parameters: ``relu``, ``relu6``, ``sigmoid``,
+``swish``/``silu``, ``gelu``, ``tanh``, ``hardswish``,
+``hardsigmoid``, ``mish``."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class Function(enum.Enum):
     TANH = "tanh"
     HARDSWISH = "hardswish"
     HARDSIGMOID = "hardsigmoid"
+    MISH = "mish"
+    """x·tanh(softplus(x)), PyTorch's ``nn.Mish``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

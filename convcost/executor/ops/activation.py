@@ -157,6 +157,15 @@ def gelu(x: Array, *, inplace: bool = False) -> Array:
     return y
 
 
+def mish(x: Array, *, inplace: bool = False) -> Array:
+    """x·tanh(softplus(x)), softplus(x) = log(1 + eˣ) as ``logaddexp(0, x)`` (no overflow); one
+    temporary (the gate), written into the output unless in place."""
+    gate = np.logaddexp(0, x)
+    np.tanh(gate, out=gate)
+    result: Array = np.multiply(x, gate, out=x if inplace else gate)
+    return result
+
+
 ACTIVATIONS: dict[Function, Callable[..., Array]] = {
     Function.RELU: relu,
     Function.RELU6: relu6,
@@ -167,10 +176,11 @@ ACTIVATIONS: dict[Function, Callable[..., Array]] = {
     Function.TANH: tanh,
     Function.HARDSWISH: hardswish,
     Function.HARDSIGMOID: hardsigmoid,
+    Function.MISH: mish,
 }
 
 
-def _mask(elements: int, width: int) -> int:
+def mask(elements: int, width: int) -> int:
     """A boolean array of ``elements``, in elements of ``width`` bytes (rounded up)."""
     return -(-elements // width)
 
@@ -191,11 +201,11 @@ class ActivationOp(Op[Activation]):
                 # batch 1 and above)
                 return 3 * GELU_CHUNK * 8 // width
             case Function.SIGMOID:
-                return outputs + _mask(outputs, width)  # e^−|x| and the sign mask
+                return outputs + mask(outputs, width)  # e^−|x| and the sign mask
             case Function.SWISH | Function.SILU:
                 # the gate (the output itself unless in place), e^−|x| and the sign mask
-                return (outputs if owned else 0) + outputs + _mask(outputs, width)
-            case Function.HARDSWISH:
+                return (outputs if owned else 0) + outputs + mask(outputs, width)
+            case Function.HARDSWISH | Function.MISH:
                 return outputs if owned else 0  # the gate, written into the output otherwise
             case Function.RELU | Function.RELU6 | Function.TANH | Function.HARDSIGMOID:
                 return 0

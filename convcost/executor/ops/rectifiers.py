@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from convcost.executor.ops.activation import mask
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
 from convcost.layers.base import Layer, Shape
 from convcost.layers.rectifiers import Elu, LeakyRelu, Prelu
@@ -41,11 +42,6 @@ def elu(x: Array, alpha: float, *, inplace: bool = False) -> Array:
     return y
 
 
-def mask_elements(shape: Shape, width: int) -> int:
-    """A boolean mask over one sample's ``shape``, in elements of ``width`` bytes (rounded up)."""
-    return -(-math.prod(shape) // width)
-
-
 class _SignMasked(Op[L]):
     """The memory model the three share: in place when owned, else a copy; one sign mask."""
 
@@ -53,7 +49,7 @@ class _SignMasked(Op[L]):
         return not owned
 
     def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:
-        return mask_elements(out, width)
+        return mask(math.prod(out), width)
 
 
 class LeakyReluOp(_SignMasked[LeakyRelu]):

@@ -157,6 +157,25 @@ def gelu(x: Array, *, inplace: bool = False) -> Array:
     return y
 
 
+_TANH_SCALE = math.sqrt(2 / math.pi)
+
+
+def gelu_tanh(x: Array, *, inplace: bool = False) -> Array:
+    """0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as PyTorch's ``approximate='tanh'``; one
+    temporary (the gate), written into the output unless in place."""
+    gate = np.multiply(x, x)
+    gate *= 0.044715
+    gate += 1
+    gate *= x
+    gate *= _TANH_SCALE
+    np.tanh(gate, out=gate)
+    gate += 1
+    y = np.multiply(x, gate, out=x if inplace else gate)
+    y *= 0.5
+    result: Array = y
+    return result
+
+
 def mish(x: Array, *, inplace: bool = False) -> Array:
     """x·tanh(softplus(x)), softplus(x) = log(1 + eˣ) as ``logaddexp(0, x)`` (no overflow); one
     temporary (the gate), written into the output unless in place."""
@@ -173,6 +192,7 @@ ACTIVATIONS: dict[Function, Callable[..., Array]] = {
     Function.SWISH: silu,
     Function.SILU: silu,
     Function.GELU: gelu,
+    Function.GELU_TANH: gelu_tanh,
     Function.TANH: tanh,
     Function.HARDSWISH: hardswish,
     Function.HARDSIGMOID: hardsigmoid,
@@ -205,7 +225,7 @@ class ActivationOp(Op[Activation]):
             case Function.SWISH | Function.SILU:
                 # the gate (the output itself unless in place), e^−|x| and the sign mask
                 return (outputs if owned else 0) + outputs + mask(outputs, width)
-            case Function.HARDSWISH | Function.MISH:
+            case Function.HARDSWISH | Function.GELU_TANH | Function.MISH:
                 return outputs if owned else 0  # the gate, written into the output otherwise
             case Function.RELU | Function.RELU6 | Function.TANH | Function.HARDSIGMOID:
                 return 0

@@ -59,6 +59,7 @@ KINDS: dict[str, str] = {
     "elu": "input: [64, 256, 256]\nlayers:\n  - elu: {}\n",
     "softmax": "input: [64, 256, 256]\nlayers:\n  - softmax: {}\n",
     "mish": "input: [64, 256, 256]\nlayers:\n  - mish: {}\n",
+    "gelu tanh": "input: [64, 256, 256]\nlayers:\n  - gelu: {approximate: tanh}\n",
     "mish (copy)": "input: [64, 256, 256]\nlayers:\n  - add: {a: [{mish: {}}], b: []}\n",
     "prelu (copy)": "input: [64, 256, 256]\nlayers:\n  - add: {a: [{prelu: {}}], b: []}\n",
     "softmax (copy)": "input: [64, 256, 256]\nlayers:\n  - add: {a: [{softmax: {}}], b: []}\n",

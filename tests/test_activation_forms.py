@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 import convcost
+from convcost.cli import app
 from convcost.errors import SpecError
 from convcost.executor import execute
 from convcost.executor.kernels import to_channels_first, to_channels_last
@@ -133,3 +136,28 @@ def test_bad_approximate_is_a_one_line_error() -> None:
         convcost.analyze(
             convcost.parse_spec("input: [4, 8, 8]\nlayers:\n  - gelu: {approximate: tan}\n")
         )
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "spec-format.md"
+
+
+def test_the_documented_seg_head_example_is_real_output() -> None:
+    """docs/spec-format.md, *Activations*: the spec, its table rows and its explain output."""
+    section = DOCS.read_text(encoding="utf-8").split("### Activations\n", 1)[1].split("\n### ")[0]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.DOTALL)
+    (spec_text,) = [text for lang, text in blocks if lang == "yaml"]
+    table, explained = [text for lang, text in blocks if lang == "text"]
+    spec = convcost.parse_spec(spec_text)
+    report = convcost.analyze(spec)
+    # prelu: C = 32 slopes; softmax: 3·10·32·32 = 30,720 ops (hand-computed, docs/cost-model.md)
+    assert [layer.cost.params for layer in report.layers][1] == 32
+    assert report.layers[-1].cost.ops == 30_720
+    rendered = CliRunner().invoke(app, ["analyze", "-"], input=spec_text, env={"COLUMNS": "100"})
+    assert rendered.exit_code == 0, rendered.output
+    lines = {line.strip() for line in rendered.output.splitlines()}
+    assert all(line.strip() in lines for line in table.splitlines() if line.strip())
+    explained_now = CliRunner().invoke(
+        app, ["explain", "-", "--layer", "softmax1"], input=spec_text, env={"COLUMNS": "200"}
+    )
+    assert explained_now.exit_code == 0, explained_now.output
+    assert explained.strip() in explained_now.output

@@ -33,7 +33,7 @@ class Softmax(Layer):
         return "softmax"
 
     def settings(self) -> str:
-        return "over channels (the features of a flat input)"
+        return "over channels"
 
     def ops(self, shape: Shape, out: Shape) -> int:
         return OPS_PER_ELEMENT * elements(out)

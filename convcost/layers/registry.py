@@ -7,13 +7,15 @@ schema and of docs/spec-format.md.
 
 from __future__ import annotations
 
-from convcost import kinds as legacy
 from convcost.layers import (
     activation,
     batchnorm,
+    conv,
     linear,
+    pool,
     rectifiers,
     reshape,
+    separable,
     shuffle,
     softmax,
 )
@@ -27,7 +29,8 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_BEFORE_ACTIVATIONS,  # transitional: conv, pools
+    (conv.CONV, *separable.KINDS, conv.CONV_TRANSPOSE),  # conv, its shorthands, transposed
+    pool.KINDS,
     batchnorm.KINDS,
     activation.KINDS,
     reshape.KINDS,

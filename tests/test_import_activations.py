@@ -183,3 +183,40 @@ def test_mish_pattern_needs_the_same_x(tmp_path: Path) -> None:
     ]
     path = save(tmp_path / "m.onnx", nodes, [1, 3, 4, 5], initializers=[scalar("k", 2.0)])
     unsupported(path, "Softplus")
+
+
+def _residual_stack(act: str, fields: dict[str, object]) -> Any:
+    """Three residual blocks (conv, act, conv, add, act), as a YOLO/Darknet stage writes them."""
+    from convcost.importer.graph import INPUT  # noqa: PLC0415
+    from tests.import_graphs import Builder  # noqa: PLC0415
+
+    b = Builder()
+    x = INPUT
+    for index in range(3):
+        p = f"block{index}_"
+        y = b.layer(p + "conv1", x, "conv", "Conv", out=8, kernel=1)
+        y = b.layer(p + "act1", y, act, **fields)
+        y = b.layer(p + "conv2", y, "conv", "Conv", out=8, kernel=3, padding=1)
+        y = b.merge(p + "add", "add", y, x)
+        x = b.layer(p + "act2", y, act, **fields)
+    return b.graph("stack", (8, 16, 16), x)
+
+
+@pytest.mark.parametrize(
+    ("act", "fields", "written"),
+    [
+        ("leaky_relu", {"slope": 0.1}, "leaky_relu: {slope: 0.1}"),
+        ("prelu", {}, "prelu: {}"),
+        ("elu", {}, "elu: {}"),
+        ("mish", {}, "mish: {}"),
+    ],
+)
+def test_an_activation_after_the_add_stays_in_its_block(
+    act: str, fields: dict[str, object], written: str
+) -> None:
+    # the oracle: the same stack with ReLU, whose grouping the zoo's ResNets pin
+    from convcost.importer.structure import to_spec  # noqa: PLC0415
+
+    with_relu = to_spec(_residual_stack("relu", {}))
+    assert "repeat: 3" in with_relu
+    assert to_spec(_residual_stack(act, fields)) == with_relu.replace("relu: {}", written)

@@ -6,9 +6,9 @@ interleaved in the same run, so that a refactoring is shown not to slow anything
 
 Each command runs under both trees (``python -m convcost`` with the tree as working directory
 and ``PYTHONPATH``), once per round in a shuffled order after one uncounted warm-up round:
-``analyze`` on bundled models and on generated plain stacks (10,000 and 100,000 layers,
-``-f json``), ``explain`` of a model, and ``analyze --execute`` of a model (weights, estimate
-and forward pass). Prints a Markdown table of medians: wall and CPU seconds per tree and the
+``analyze`` of the quickstart spec (start-up), of bundled models and of generated plain stacks
+(10,000 and 100,000 layers), all ``-f json``; ``explain`` of a model; and ``analyze --execute``
+of a model (weights, estimate and forward pass). Prints a Markdown table of medians: wall and CPU seconds per tree and the
 ratio this tree / base (below 1: faster), and whether each tree's ``analyze`` loaded numpy.
 """
 
@@ -29,7 +29,11 @@ MODELS = ("resnet50", "densenet121", "mobilenet_v3_small")
 
 def commands(stacks: dict[int, Path]) -> dict[str, list[str]]:
     run = [sys.executable, "-m", "convcost"]
-    found = {f"analyze {model}": [*run, "analyze", model, "-f", "json"] for model in MODELS}
+    quickstart = str(ROOT / "specs" / "quickstart.yaml")
+    found = {
+        "analyze specs/quickstart.yaml (start-up)": [*run, "analyze", quickstart, "-f", "json"]
+    }
+    found |= {f"analyze {model}": [*run, "analyze", model, "-f", "json"] for model in MODELS}
     for size, path in stacks.items():
         found[f"analyze plain {size:,} layers"] = [*run, "analyze", str(path), "-f", "json"]
     found["explain resnet50"] = [*run, "explain", "resnet50", "-f", "json"]

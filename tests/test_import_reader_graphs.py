@@ -254,12 +254,16 @@ def test_sigmoid_of_another_tensor_is_a_gate(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("op", ["LeakyRelu", "PRelu"])
-def test_no_kind_yet(tmp_path: Path, op: str) -> None:
+@pytest.mark.parametrize(
+    ("op", "layer"),
+    [("LeakyRelu", {"leaky_relu": {}}), ("PRelu", {"prelu": {"shared": True}})],
+)
+def test_kinds_since_issue_17(tmp_path: Path, op: str, layer: object) -> None:
+    # once without a kind; a scalar slope is nn.PReLU()'s one shared slope
     inputs = ["x", "slope"] if op == "PRelu" else ["x"]
     node = helper.make_node(op, inputs, ["y"], name="n")
     path = save(tmp_path / "m.onnx", [node], [1, 3, 4, 4], initializers=[scalar("slope", 0.25)])
-    unsupported(path, f"{op} (no convcost layer kind yet)")
+    assert layers(path) == [layer]
 
 
 def test_every_unsupported_node_listed_once(tmp_path: Path) -> None:
@@ -271,7 +275,7 @@ def test_every_unsupported_node_listed_once(tmp_path: Path) -> None:
     path = save(
         tmp_path / "m.onnx", nodes, [1, 3, 4, 4], initializers=[floats("scales", [1, 1, 2, 2])]
     )
-    message = 'm.onnx: 3 nodes have no convcost layer: Resize (no convcost layer kind yet) ×2 (first: node "up1"), Softmax ×1 (first: node "soft")'
+    message = 'm.onnx: 3 nodes have no convcost layer: Resize (no convcost layer kind yet) ×2 (first: node "up1"), Softmax (over other axes than the channels) ×1 (first: node "soft")'
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)
 

@@ -203,8 +203,9 @@ def test_invalid_specs_fail_for_the_right_reason(text: str, path: str, message: 
 DOCUMENTED_KINDS = [
     "conv", "depthwise", "pointwise", "separable", "conv_transpose", "maxpool", "avgpool",
     "global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
-    "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid",
+    "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid", "mish",
     "identity", "dropout", "flatten", "linear", "channel_shuffle", "split",
+    "leaky_relu", "prelu", "elu", "softmax",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]

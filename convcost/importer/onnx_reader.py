@@ -123,6 +123,10 @@ def convert(
         initializers=initializers,
         constants=constants,
         outputs=frozenset(str(o.name) for o in graph.output),
+        opset=max(
+            (int(o.version) for o in model.opset_import if str(o.domain) in ("", "ai.onnx")),
+            default=0,
+        ),
     )
     for index, node in enumerate(source.nodes):
         for tensor in node.output:

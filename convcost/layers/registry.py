@@ -13,9 +13,11 @@ from convcost.layers import (
     conv,
     linear,
     pool,
+    rectifiers,
     reshape,
     separable,
     shuffle,
+    softmax,
 )
 from convcost.layers.kind import Kind
 
@@ -34,6 +36,8 @@ KINDS = _by_name(
     reshape.KINDS,
     linear.KINDS,
     shuffle.KINDS,
+    rectifiers.KINDS,
+    softmax.KINDS,
 )
 """Each spec kind name → its declaration."""
 

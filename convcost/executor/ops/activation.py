@@ -157,6 +157,34 @@ def gelu(x: Array, *, inplace: bool = False) -> Array:
     return y
 
 
+_TANH_SCALE = math.sqrt(2 / math.pi)
+
+
+def gelu_tanh(x: Array, *, inplace: bool = False) -> Array:
+    """0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as PyTorch's ``approximate='tanh'``; one
+    temporary (the gate), written into the output unless in place."""
+    gate = np.multiply(x, x)
+    gate *= 0.044715
+    gate += 1
+    gate *= x
+    gate *= _TANH_SCALE
+    np.tanh(gate, out=gate)
+    gate += 1
+    y = np.multiply(x, gate, out=x if inplace else gate)
+    y *= 0.5
+    result: Array = y
+    return result
+
+
+def mish(x: Array, *, inplace: bool = False) -> Array:
+    """x·tanh(softplus(x)), softplus(x) = log(1 + eˣ) as ``logaddexp(0, x)`` (no overflow); one
+    temporary (the gate), written into the output unless in place."""
+    gate = np.logaddexp(0, x)
+    np.tanh(gate, out=gate)
+    result: Array = np.multiply(x, gate, out=x if inplace else gate)
+    return result
+
+
 ACTIVATIONS: dict[Function, Callable[..., Array]] = {
     Function.RELU: relu,
     Function.RELU6: relu6,
@@ -164,13 +192,15 @@ ACTIVATIONS: dict[Function, Callable[..., Array]] = {
     Function.SWISH: silu,
     Function.SILU: silu,
     Function.GELU: gelu,
+    Function.GELU_TANH: gelu_tanh,
     Function.TANH: tanh,
     Function.HARDSWISH: hardswish,
     Function.HARDSIGMOID: hardsigmoid,
+    Function.MISH: mish,
 }
 
 
-def _mask(elements: int, width: int) -> int:
+def mask(elements: int, width: int) -> int:
     """A boolean array of ``elements``, in elements of ``width`` bytes (rounded up)."""
     return -(-elements // width)
 
@@ -191,11 +221,11 @@ class ActivationOp(Op[Activation]):
                 # batch 1 and above)
                 return 3 * GELU_CHUNK * 8 // width
             case Function.SIGMOID:
-                return outputs + _mask(outputs, width)  # e^−|x| and the sign mask
+                return outputs + mask(outputs, width)  # e^−|x| and the sign mask
             case Function.SWISH | Function.SILU:
                 # the gate (the output itself unless in place), e^−|x| and the sign mask
-                return (outputs if owned else 0) + outputs + _mask(outputs, width)
-            case Function.HARDSWISH:
+                return (outputs if owned else 0) + outputs + mask(outputs, width)
+            case Function.HARDSWISH | Function.GELU_TANH | Function.MISH:
                 return outputs if owned else 0  # the gate, written into the output otherwise
             case Function.RELU | Function.RELU6 | Function.TANH | Function.HARDSIGMOID:
                 return 0

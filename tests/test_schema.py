@@ -205,6 +205,7 @@ DOCUMENTED_KINDS = [
     "global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
     "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid",
     "identity", "dropout", "flatten", "linear", "channel_shuffle", "split",
+    "upsample",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]
@@ -249,8 +250,13 @@ def parse(kind: Kind, fields: dict[str, str]) -> tuple[object, list[str]]:
     return layer, args._read
 
 
+# Kinds that need exactly one of two optional fields: the one given to parse them.
+ONE_OF = {"upsample": {"scale": "2"}}
+
+
 def required(kind: Kind) -> dict[str, str]:
-    return {field.name: REQUIRED_VALUES[field.name] for field in kind.fields if field.required}
+    given = {field.name: REQUIRED_VALUES[field.name] for field in kind.fields if field.required}
+    return {**given, **ONE_OF.get(kind.name, {})}
 
 
 @pytest.mark.parametrize("kind", KINDS.values(), ids=list(KINDS))

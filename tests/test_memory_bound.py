@@ -61,6 +61,8 @@ KINDS: dict[str, str] = {
     "upsample nearest": "input: [64, 128, 128]\nlayers:\n  - upsample: {scale: 2}\n",
     "upsample bilinear": "input: [32, 128, 128]\nlayers:\n  - upsample: {scale: 2, mode: bilinear}\n",
     "upsample bicubic size": "input: [8, 512, 512]\nlayers:\n  - upsample: {size: [700, 900], mode: bicubic}\n",
+    "pixel_shuffle": "input: [256, 128, 128]\nlayers:\n  - pixel_shuffle: {factor: 4}\n",
+    "pixel_unshuffle": "input: [16, 512, 512]\nlayers:\n  - pixel_unshuffle: {factor: 2}\n",
     "upsample trilinear": "input: [16, 32, 64, 64]\nlayers:\n  - upsample: {scale: [1, 2, 2], mode: trilinear, align_corners: true}\n",
     "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
     "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",

@@ -8,7 +8,7 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import shuffle, upsample
+from convcost.layers import pixel_shuffle, shuffle, upsample
 from convcost.layers.kind import Kind
 
 
@@ -22,6 +22,7 @@ KINDS = _by_name(
     legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
     shuffle.KINDS,
     upsample.KINDS,
+    pixel_shuffle.KINDS,
 )
 """Each spec kind name → its declaration."""
 

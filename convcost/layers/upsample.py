@@ -103,12 +103,10 @@ class Upsample(Layer):
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField
     ) -> tuple[Sequence[Step], ReceptiveField]:
-        from convcost.explain.field import unchanged_field
         from convcost.explain.steps import (
             Quantity,
             Step,
             activations,
-            inline,
             no_ops,
             no_params,
             numbers,
@@ -116,7 +114,6 @@ class Upsample(Layer):
             product,
             shape_symbols,
         )
-        from convcost.receptive import Coverage
 
         rank = len(shape) - 1
         if self.size:
@@ -139,37 +136,42 @@ class Upsample(Layer):
             )
         else:
             ops = no_ops("nearest copies one input per output")
-        window = self.window(shape)
-        after = field.through(window)
-        reach: list[Step] = [unchanged_field(field)]
-        if after.coverage is Coverage.LOCAL and field.coverage is Coverage.LOCAL:
-            r_cases = [
-                (f"{inline(r)} + ({k} − 1)·{inline(j)}", new)
-                for r, k, j, new in zip(
-                    field.size, window.extent, field.jump, after.size, strict=True
-                )
-            ]
-            j_cases = [
-                (f"{inline(j)}·{inline(s)}", new)
-                for j, s, new in zip(field.jump, window.stride, after.jump, strict=True)
-            ]
-            reach = [
-                *per_axis(
-                    Quantity.RECEPTIVE_FIELD,
-                    "r_{A}",
-                    "r_prev + (taps − 1)·j_prev",
-                    r_cases,
-                    rank,
-                    combined="r",
-                ),
-                *per_axis(Quantity.JUMP, "j_{A}", "j_prev·ratio", j_cases, rank, combined="j"),
-            ]
+        reach, after = window_steps(field, self.window(shape), taps="taps", ratio="in/out")
         return [*sizes, no_params(), ops, activations(out), *reach], after
 
     def op(self) -> UpsampleOp:
         from convcost.executor.ops.upsample import UpsampleOp
 
         return UpsampleOp(self)
+
+
+def window_steps(
+    field: ReceptiveField, window: Window, *, taps: str, ratio: str
+) -> tuple[list[Step], ReceptiveField]:
+    """``explain``'s field and jump through a one-phase window (``taps`` names its extent,
+    ``ratio`` its stride), with the values of the engine's :meth:`ReceptiveField.through`."""
+    from convcost.explain.field import unchanged_field
+    from convcost.explain.steps import Quantity, inline, per_axis
+    from convcost.receptive import Coverage
+
+    after = field.through(window)
+    if after.coverage is not Coverage.LOCAL or field.coverage is not Coverage.LOCAL:
+        return [unchanged_field(field)], after
+    rank = len(window.extent)
+    r_cases = [
+        (f"{inline(r)} + ({k} − 1)·{inline(j)}", new)
+        for r, k, j, new in zip(field.size, window.extent, field.jump, after.size, strict=True)
+    ]
+    j_cases = [
+        (f"{inline(j)}·{inline(s)}", new)
+        for j, s, new in zip(field.jump, window.stride, after.jump, strict=True)
+    ]
+    r_formula = f"r_prev + ({taps} − 1)·j_prev"
+    steps = [
+        *per_axis(Quantity.RECEPTIVE_FIELD, "r_{A}", r_formula, r_cases, rank, combined="r"),
+        *per_axis(Quantity.JUMP, "j_{A}", f"j_prev·{ratio}", j_cases, rank, combined="j"),
+    ]
+    return steps, after
 
 
 def _axes(values: tuple[int, ...]) -> str:

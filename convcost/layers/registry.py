@@ -8,7 +8,16 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import pixel_shuffle, shuffle, upsample
+from convcost.layers import (
+    activation,
+    batchnorm,
+    linear,
+    pixel_shuffle,
+    pool,
+    reshape,
+    shuffle,
+    upsample,
+)
 from convcost.layers.kind import Kind
 
 
@@ -19,7 +28,12 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
+    legacy.LEGACY_CONV_KINDS,  # transitional
+    pool.KINDS,
+    batchnorm.KINDS,
+    activation.KINDS,
+    reshape.KINDS,
+    linear.KINDS,
     shuffle.KINDS,
     upsample.KINDS,
     pixel_shuffle.KINDS,

@@ -205,7 +205,7 @@ DOCUMENTED_KINDS = [
     "global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
     "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid",
     "identity", "dropout", "flatten", "linear", "channel_shuffle", "split",
-    "upsample", "pixel_shuffle", "pixel_unshuffle",
+    "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "crop",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]
@@ -227,7 +227,7 @@ def test_schema_lists_every_kind_top_level_key_and_budget() -> None:
 
 # The registry's field lists are the schema's source: they must be what the parsers read.
 REQUIRED_VALUES = {
-    "out": "4", "kernel": "1", "size": "1", "groups": "2", "index": "0", "factor": "2",
+    "out": "4", "kernel": "1", "size": "1", "groups": "2", "index": "0", "factor": "2", "padding": "1",
 }  # fmt: skip
 
 
@@ -253,7 +253,7 @@ def parse(kind: Kind, fields: dict[str, str]) -> tuple[object, list[str]]:
 
 
 # Kinds that need exactly one of two optional fields: the one given to parse them.
-ONE_OF = {"upsample": {"scale": "2"}}
+ONE_OF = {"upsample": {"scale": "2"}, "crop": {"crop": "1"}}
 
 
 def required(kind: Kind) -> dict[str, str]:

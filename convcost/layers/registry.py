@@ -11,6 +11,7 @@ from convcost import kinds as legacy
 from convcost.layers import (
     activation,
     batchnorm,
+    border,
     linear,
     pixel_shuffle,
     pool,
@@ -37,6 +38,7 @@ KINDS = _by_name(
     shuffle.KINDS,
     upsample.KINDS,
     pixel_shuffle.KINDS,
+    border.KINDS,
 )
 """Each spec kind name → its declaration."""
 

@@ -19,7 +19,7 @@ from convcost.fields import Args
 from convcost.layers.base import Layer, Shape
 
 if TYPE_CHECKING:
-    from convcost.layers.conv import Separable
+    from convcost.layers.separable import Separable
 
 T = TypeVar("T")
 

@@ -7,15 +7,16 @@ schema and of docs/spec-format.md.
 
 from __future__ import annotations
 
-from convcost import kinds as legacy
 from convcost.layers import (
     activation,
     batchnorm,
     border,
+    conv,
     linear,
     pixel_shuffle,
     pool,
     reshape,
+    separable,
     shuffle,
     upsample,
 )
@@ -29,7 +30,7 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_CONV_KINDS,  # transitional
+    (conv.CONV, *separable.KINDS, conv.CONV_TRANSPOSE),  # conv, its shorthands, transposed
     pool.KINDS,
     batchnorm.KINDS,
     activation.KINDS,

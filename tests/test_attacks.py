@@ -288,6 +288,13 @@ TAGS = {
     "merge-key": "conv: {<<: {out: 4}, kernel: 3}",
 }
 
+HUGE_RESAMPLING = s.plain(
+    "  - upsample: {scale: 1000000000, mode: bicubic}\n"
+    "  - pad: {padding: 9223372036854775807, mode: replicate}\n"
+    "  - crop: {size: 1}\n",
+    input_shape="[1, 8, 8]",
+)
+
 CRASH_CASES = [
     *(case(f"analyze-{tag}", **analyze(s.one(layer))) for tag, layer in TAGS.items()),
     *(
@@ -343,6 +350,21 @@ CRASH_CASES = [
             input_shape="[2, 4, 4]",
         ),
         exit=OK,
+    ),
+    # resampling to sizes past any memory: exact integers in analyze, refused by --execute
+    case(
+        "resample-huge-sizes-analyze",
+        args=("analyze", "net.yaml", "-f", "json"),
+        spec=HUGE_RESAMPLING,
+        exit=OK,
+    ),
+    case(
+        "resample-huge-sizes-execute",
+        args=("analyze", "net.yaml", "--execute"),
+        spec=HUGE_RESAMPLING,
+        exit=RESOURCE,
+        expect=("--max-memory",),
+        located=None,
     ),
 ]
 

@@ -247,7 +247,13 @@ def documented_messages() -> list[str]:
 
 def test_documented_error_messages_are_real() -> None:
     pinned = [case.values[1] for case in CASES]
-    for pinning in ("test_spec.py", "test_build_limits.py", "test_budget.py"):
+    pinnings = ("test_spec.py", "test_build_limits.py", "test_budget.py")
+    pinnings += (
+        "test_upsample.py",
+        "test_pixel_shuffle.py",
+        "test_border.py",
+    )  # the kinds' own error tests
+    for pinning in pinnings:
         pinned.append((ROOT / "tests" / pinning).read_text(encoding="utf-8"))
     messages = documented_messages()
     assert len(messages) >= 40

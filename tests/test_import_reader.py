@@ -261,9 +261,8 @@ def test_gadgets_fused_patterns(exported: Callable[[str, str], Path], exporter: 
 def test_unsupported_operators_listed(exported: Callable[[str, str], Path]) -> None:
     path = exported("unsupported", "ts")
     message = (
-        "unsupported_ts.onnx: 4 nodes have no convcost layer: "
+        "unsupported_ts.onnx: 3 nodes have no convcost layer: "
         'Selu ×2 (first: node "/act/Selu"), '
-        'Resize (no convcost layer kind yet) ×1 (first: node "/up/Resize"), '
         'Celu ×1 (first: node "/soft/Celu")'
     )
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from convcost.importer import ops_window
+from convcost.importer import ops_spatial, ops_window
 from convcost.importer.graph import Merge
 from convcost.importer.ops_graph import attributes, int_list
 from convcost.importer.ops_result import Context, Layer, Out, Unsupported
@@ -315,7 +315,8 @@ CONVERTERS: dict[str, Converter] = {
     "Clip": _clip,
     "LeakyRelu": _leaky_relu,
     "PRelu": _prelu,
-    "Resize": _no_kind,
+    "Resize": ops_spatial.resize,
+    "DepthToSpace": ops_spatial.depth_to_space,
     "Upsample": _no_kind,
     "Identity": _skip,
     "Dropout": _skip,

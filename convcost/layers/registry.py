@@ -10,14 +10,17 @@ from __future__ import annotations
 from convcost.layers import (
     activation,
     batchnorm,
+    border,
     conv,
     linear,
+    pixel_shuffle,
     pool,
     rectifiers,
     reshape,
     separable,
     shuffle,
     softmax,
+    upsample,
 )
 from convcost.layers.kind import Kind
 
@@ -38,6 +41,9 @@ KINDS = _by_name(
     shuffle.KINDS,
     rectifiers.KINDS,
     softmax.KINDS,
+    upsample.KINDS,
+    pixel_shuffle.KINDS,
+    border.KINDS,
 )
 """Each spec kind name → its declaration."""
 

@@ -204,7 +204,7 @@ DOCUMENTED_KINDS = [
     "conv", "depthwise", "pointwise", "separable", "conv_transpose", "maxpool", "avgpool",
     "global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
     "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid",
-    "identity", "dropout", "flatten", "linear", "channel_shuffle", "split",
+    "identity", "dropout", "flatten", "linear", "channel_shuffle", "split", "attention",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]
@@ -225,7 +225,9 @@ def test_schema_lists_every_kind_top_level_key_and_budget() -> None:
 
 
 # The registry's field lists are the schema's source: they must be what the parsers read.
-REQUIRED_VALUES = {"out": "4", "kernel": "1", "size": "1", "groups": "2", "index": "0"}
+REQUIRED_VALUES = {
+    "out": "4", "kernel": "1", "size": "1", "groups": "2", "index": "0", "heads": "2",
+}  # fmt: skip
 
 
 def parse(kind: Kind, fields: dict[str, str]) -> tuple[object, list[str]]:

@@ -72,6 +72,10 @@ class IntegerField(Field[int]):
     def read(self, args: Args) -> int:
         return args.integer(self.name, self.default, minimum=int(self.minimum))
 
+    def read_or(self, args: Args, fallback: int) -> int:
+        """The field's value, or ``fallback`` (a value that depends on the input) when absent."""
+        return args.integer(self.name, fallback, minimum=int(self.minimum))
+
 
 @dataclass(frozen=True, slots=True)
 class PerAxisField(Field[tuple[int, ...]]):

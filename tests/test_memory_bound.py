@@ -58,6 +58,11 @@ KINDS: dict[str, str] = {
     "dropout": "input: [64, 256, 256]\nlayers:\n  - dropout: {}\n",
     "channel_shuffle": "input: [64, 256, 256]\nlayers:\n  - channel_shuffle: {groups: 4}\n",
     "split": "input: [64, 256, 256]\nlayers:\n  - split: {parts: 2, index: 1}\n  - relu: {}\n",
+    "attention": "input: [64, 32, 32]\nlayers:\n  - attention: {heads: 4}\n",
+    "attention relative": (
+        "input: [64, 32, 32]\nlayers:\n  - attention: {heads: 4, relative_position: true, "
+        "projection: false}\n"
+    ),
     "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
     "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",
     "multiply (gate)": "input: [32, 256, 256]\nlayers:\n  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n",

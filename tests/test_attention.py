@@ -31,7 +31,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from convcost.executor import execute, prepare  # noqa: E402
 
-FlopCounterMode = torch.utils.flop_counter.FlopCounterMode
+FlopCounterMode = require("torch.utils.flop_counter").FlopCounterMode
 
 pytestmark = pytest.mark.torch
 torch.set_num_threads(1)

@@ -63,6 +63,9 @@ KINDS: dict[str, str] = {
         "input: [64, 32, 32]\nlayers:\n  - attention: {heads: 4, relative_position: true, "
         "projection: false}\n"
     ),
+    "custom (pass-through)": (
+        "input: [64, 256, 256]\nlayers:\n  - custom: {params: '64 * 64 * 9'}\n  - relu: {}\n"
+    ),
     "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
     "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",
     "multiply (gate)": "input: [32, 256, 256]\nlayers:\n  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n",

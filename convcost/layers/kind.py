@@ -20,7 +20,7 @@ from convcost.layers.base import Layer, Shape
 from convcost.tree import Scalar, Seq, Value, describe
 
 if TYPE_CHECKING:
-    from convcost.layers.conv import Separable
+    from convcost.layers.separable import Separable
 
 T = TypeVar("T")
 

@@ -7,8 +7,18 @@ schema and of docs/spec-format.md.
 
 from __future__ import annotations
 
-from convcost import kinds as legacy
-from convcost.layers import attention, custom, shuffle
+from convcost.layers import (
+    activation,
+    attention,
+    batchnorm,
+    conv,
+    custom,
+    linear,
+    pool,
+    reshape,
+    separable,
+    shuffle,
+)
 from convcost.layers.kind import Kind
 
 
@@ -19,7 +29,12 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
+    (conv.CONV, *separable.KINDS, conv.CONV_TRANSPOSE),  # conv, its shorthands, transposed
+    pool.KINDS,
+    batchnorm.KINDS,
+    activation.KINDS,
+    reshape.KINDS,
+    linear.KINDS,
     shuffle.KINDS,
     attention.KINDS,
     custom.KINDS,

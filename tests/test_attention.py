@@ -21,7 +21,9 @@ import convcost
 from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus, ShapeError, SpecError
+from convcost.explain import explain
 from tests.conftest import require
+from tests.test_explain import check_against_report, leaf_items
 
 torch = require("torch")
 require("hypothesis")
@@ -353,3 +355,16 @@ def test_a_flat_input_is_refused() -> None:
         r"shape \[128\]$",
     ):
         convcost.analyze(convcost.parse_spec(text))
+
+
+def test_explain_values_equal_the_engine() -> None:
+    text = (
+        "input: [8, 3, 4]\nlayers:\n  - attention: {heads: 2, relative_position: true}\n"
+        "  - attention: {heads: 4, key_dim: 3, value_dim: 2, projection: false, bias: false}\n"
+    )
+    items = leaf_items(explain(convcost.parse_spec(text)))
+    assert [item.settings for item in items] == [
+        "2 heads, d_k 4, d_v 4, out 8, bias, relative position",
+        "4 heads, d_k 3, d_v 2, no output projection, no bias",
+    ]
+    assert sum(check_against_report(item) for item in items) >= 10

@@ -225,3 +225,17 @@ def test_the_schema_validates_custom_layers() -> None:
         LAYER + "{labl: x}\n", "layers/0/custom",
         "Additional properties are not allowed ('labl' was unexpected)",
     )  # fmt: skip
+
+
+def test_each_use_of_a_block_evaluates_its_own_parameters() -> None:
+    """Identical layers are parsed once per kind, shape and values (build's cache): a custom
+    layer in two uses of a block with another `k` must not share the first one's figures."""
+    text = (
+        "input: [4, 8, 8]\nblocks:\n  b:\n    params: {k: 2}\n    layers:\n"
+        "      - custom: {ops: '$k * h', params: '${k * c}'}\n        repeat: 2\n"
+        "layers:\n  - b: {k: 3}\n  - b: {}\n"
+    )
+    # k = 3: 3·8 = 24 ops, 3·4 = 12 params; k = 2: 16 ops, 8 params
+    assert [(layer.cost.ops, layer.cost.params) for layer in layers(text)] == [
+        (24, 12), (24, 12), (16, 8), (16, 8),
+    ]  # fmt: skip

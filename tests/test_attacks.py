@@ -818,6 +818,14 @@ CUSTOM_CASES = [
          expect=("--execute",)),
     case("custom-execute-shape-change", args=("analyze", "net.yaml", "--execute"),
          spec=s.one("custom: {shape: [8, h, w]}"), exit=3, expect=("cannot run custom",)),
+    # attention's counts grow as heads·P²·d: exact integers, and --execute refuses up front
+    case("attention-int64-heads-and-dims", args=("analyze", "net.yaml", "-f", "json"),
+         spec=s.one(f"attention: {{heads: {MAX}, key_dim: {MAX}, value_dim: {MAX}, out: {MAX}}}",
+                    input_shape="[8, 4096, 4096]"),
+         exit=OK, located=None, check=lambda run: json.loads(run.stdout)),
+    case("attention-execute-huge-map", args=("analyze", "net.yaml", "--execute"),
+         spec=s.one("attention: {heads: 8}", input_shape="[8, 4096, 4096]"), exit=RESOURCE,
+         located=None, expect=("--execute",)),
 ]  # fmt: skip
 
 CASES = [

@@ -1,14 +1,11 @@
-"""Vectorised NumPy kernels for ``--execute``, in a channels-last layout.
+"""What every ``--execute`` kernel shares: the channels-last layout, the counted matrix
+product, padding and window views.
 
 Spatial tensors are ``(N, *spatial, C)`` (channels last, so a 1×1 conv is one matrix product
 and per-channel scales broadcast over the contiguous axis); flat tensors are ``(N, F)``.
-Weights come in PyTorch's layout and are rearranged once by :func:`conv_weights`,
-:func:`transpose_weights` and :func:`linear_weights`, outside the timed forward pass.
-
-No kernel loops over pixels or output positions: convolutions gather their windows with one
-strided copy (im2col) feeding one matrix product per layer (batched over groups); pools and
-depthwise convs loop only over the few kernel offsets, each step a whole-tensor operation.
-Output sizes are computed here from the arrays, independently of :mod:`convcost.layers`.
+Each kind's kernels live with its op (:mod:`convcost.executor.ops`) or in
+:mod:`convcost.executor.kernels_conv`. No kernel loops over pixels or output positions, and
+output sizes are computed from the arrays, independently of :mod:`convcost.layers`.
 """
 
 from __future__ import annotations

@@ -3,12 +3,19 @@ kernel set) and ``separable`` (the two in a row, shown as two rows)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from convcost.fields import Args
 from convcost.layers.base import Shape, require_spatial
 from convcost.layers.conv import CONV_PADDING, Conv, read_padding
 from convcost.layers.kind import BIAS, DILATION, GROUPS, KERNEL, OUT, STRIDE, IntegerField, Kind
+
+if TYPE_CHECKING:
+    from convcost.explain.steps import LayerExplanation
+    from convcost.network import GroupNode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,3 +91,79 @@ KINDS = (
         _separable,
     ),
 )
+
+
+def separable_summary(node: GroupNode) -> LayerExplanation:
+    """``explain``'s summary of a separable conv (the group of its two rows) against the
+    standard conv it replaces (same C_in, C_out, k, stride)."""
+    from convcost.explain.steps import (
+        LayerExplanation,
+        Quantity,
+        Step,
+        inline,
+        kernel_symbols,
+        number,
+        numbers,
+        out_symbols,
+        product,
+    )
+    from convcost.network import LayerNode
+
+    depthwise, pointwise = node.children
+    assert isinstance(depthwise, LayerNode)
+    assert isinstance(pointwise, LayerNode)
+    dw, pw = depthwise.layer, pointwise.layer
+    assert isinstance(dw, Conv)
+    assert isinstance(pw, Conv)
+    shape, out = node.input_shape, node.output_shape
+    rank = len(shape) - 1
+    c_in, c_out, m = shape[0], pw.out, dw.out // shape[0]
+    area = math.prod(out[1:])
+    k = math.prod(dw.kernel)
+    kernel = product(kernel_symbols(rank))
+    outs = product(out_symbols(rank))
+    standard = area * c_out * c_in * k
+    separable = area * c_in * m * k + area * c_in * m * c_out
+    ratio = Fraction(separable, standard)
+    mult = "m·" if m != 1 else ""
+    expected = m * (Fraction(1, c_out) + Fraction(1, k))
+    assert ratio == expected
+    std_params = k * c_in * c_out
+    sep_params = k * c_in * m + c_in * m * c_out
+    steps = (
+        Step(
+            quantity=Quantity.MACS,
+            symbol="standard",
+            formula=f"{outs}·C_out·C_in·{kernel}",
+            substituted=f"{numbers(out[1:])}·{c_out}·{c_in}·{numbers(dw.kernel)}",
+            value=standard,
+            note="the standard conv it replaces",
+        ),
+        Step(
+            quantity=Quantity.MACS,
+            symbol="separable",
+            formula=f"{outs}·C_in·{mult}{kernel} + {outs}·C_in·{mult}C_out",
+            substituted=f"{number(area * c_in * m * k)} + {number(area * c_in * m * c_out)}",
+            value=separable,
+            note="depthwise + pointwise",
+        ),
+        Step(
+            quantity=Quantity.RELATIVE_COST,
+            symbol="separable / standard",
+            formula=f"{mult}(1/C_out + 1/({kernel}))",
+            substituted=f"{inline(m) + '·' if m != 1 else ''}(1/{c_out} + 1/{k})",
+            value=ratio,
+            note=f"{number(separable)} / {number(standard)} ≈ {float(ratio):.4f} in MACs; "
+            f"weights {number(sep_params)} / {number(std_params)} ≈ {float(Fraction(sep_params, std_params)):.4f}",
+        ),
+    )
+    return LayerExplanation(
+        path=node.path,
+        kind="separable",
+        settings=f"depthwise {'×'.join(map(str, dw.kernel))} + pointwise 1×1 against a standard "
+        f"{'×'.join(map(str, dw.kernel))} conv, {c_in} → {c_out}",
+        input_shape=shape,
+        output_shape=out,
+        steps=steps,
+        report=None,
+    )

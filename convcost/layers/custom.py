@@ -165,9 +165,11 @@ SHAPE = ExpressionsField(
     "output shape, channels first: 1 to 4 integers or expressions of c, l / h, w / d, h, w",
     default_note="the input's shape",
 )
-PARAMS = ExpressionField("params", "parameters: an integer or an expression of the input's dims")
-MACS = ExpressionField("macs", "multiply-accumulates: an integer or an expression")
-OPS = ExpressionField("ops", "other elementwise ops: an integer or an expression")
+PARAMS = ExpressionField(
+    "params", "parameters: an integer or an expression of the input's dims", 0
+)
+MACS = ExpressionField("macs", "multiply-accumulates: an integer or an expression", 0)
+OPS = ExpressionField("ops", "other elementwise ops: an integer or an expression", 0)
 FIELD = ChoiceField(
     "field",
     "receptive field: same (unchanged), local (kernel and stride) or global",

@@ -138,25 +138,24 @@ class ChoiceField(Field[str]):
         return args.choice(self.name, self.choices, cast(str, self.default))
 
 
-@dataclass(frozen=True, slots=True)
 class ExpressionField(Field[str]):
     """An integer or an integer expression (``"c * h * w"``), returned as its text; the kind
     evaluates it (:func:`convcost.expr.evaluate`) over the names it binds."""
 
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.EXPRESSION
-    default: str = "0"
 
     def read(self, args: Args) -> str:
         value = args.raw(self.name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
-            return self.default
+            return str(self.default)
         return _expression(value, args, self.name)
 
 
-@dataclass(frozen=True, slots=True)
 class ExpressionsField(Field[tuple[str, ...] | None]):
     """A list of 1 to 4 expressions (a shape, channels first); ``None`` when absent."""
 
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.EXPRESSIONS
 
     def read(self, args: Args) -> tuple[str, ...] | None:
@@ -176,10 +175,10 @@ class ExpressionsField(Field[tuple[str, ...] | None]):
         )
 
 
-@dataclass(frozen=True, slots=True)
 class TextField(Field[str | None]):
     """A short text (a label shown in tables); ``None`` when absent."""
 
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.TEXT
 
     def read(self, args: Args) -> str | None:

@@ -368,3 +368,40 @@ def test_explain_values_equal_the_engine() -> None:
         "4 heads, d_k 3, d_v 2, no output projection, no bias",
     ]
     assert sum(check_against_report(item) for item in items) >= 10
+
+
+BOT_BLOCK = """
+name: bot-block
+input: [64, 8, 8]
+layers:
+  - add:
+      body:
+        - conv: {out: 16, kernel: 1, bias: false}
+        - batchnorm: {}
+        - relu: {}
+        - attention: {heads: 4, relative_position: true, bias: false, projection: false}
+        - batchnorm: {}
+        - relu: {}
+        - conv: {out: 64, kernel: 1, bias: false}
+        - batchnorm: {}
+      shortcut: []
+  - relu: {}
+"""
+
+
+def test_a_botnet_bottleneck_equals_plain_torch() -> None:
+    """BoTNet's bottleneck (1×1 conv, MHSA with relative positions in place of the 3×3 conv,
+    1×1 conv, identity shortcut) against the same block in plain torch: parameters, and the
+    MACs of every conv and product under FlopCounterMode."""
+    report = convcost.analyze(convcost.parse_spec(BOT_BLOCK))
+    nn = torch.nn
+    mhsa = Reference(16, 4, 4, 4, None, False, (8, 8))
+    body = nn.Sequential(
+        nn.Conv2d(64, 16, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+        mhsa, nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Conv2d(16, 64, 1, bias=False), nn.BatchNorm2d(64),
+    ).double().eval()  # fmt: skip
+    x = torch.zeros(1, 64, 8, 8, dtype=torch.float64)
+    assert report.totals.params == sum(p.numel() for p in body.parameters())
+    assert report.totals.macs == torch_macs(body, x)
+    assert report.output_shape == tuple(body(x).shape[1:])

@@ -257,7 +257,7 @@ def _attention(args: Args, shape: Shape) -> Attention:
             "heads",
             f"channels ({channels}) must be divisible by heads ({heads}) when key_dim is not given",
         )
-    key_dim = KEY_DIM.read_or(args, max(channels // heads, 1))
+    key_dim = KEY_DIM.read_or(args, channels // heads)
     value_dim = VALUE_DIM.read_or(args, key_dim)
     projection = PROJECTION.read(args)
     if not projection and args.has("out"):

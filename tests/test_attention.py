@@ -288,17 +288,26 @@ def load(module: Any, arrays: tuple[Any, ...], case: dict[str, Any]) -> None:
 
 
 @EXAMPLES
-@given(general_cases(), st.integers(1, 3), st.integers(0, 2**32 - 1))
-def test_execute_matches_plain_torch(case: dict[str, Any], batch: int, seed: int) -> None:
+@given(
+    general_cases(),
+    st.integers(1, 3),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["float32", "float64"]),
+)
+def test_execute_matches_plain_torch(
+    case: dict[str, Any], batch: int, seed: int, dtype: str
+) -> None:
+    """Tolerances as tests/test_execute_kernels.py: 1e-4 in float32, 1e-10 in float64."""
     text = spec(case["shape"], fields(case))
     parsed = convcost.parse_spec(text)
-    prepared = prepare(build(parsed, parsed.variants[0]), dtype="float64", seed=seed % 1000)
-    module = reference(case)
+    prepared = prepare(build(parsed, parsed.variants[0]), dtype=dtype, seed=seed % 1000)
+    module = reference(case).to(getattr(torch, dtype))
     load(module, prepared.steps["attention1"].arrays, case)
-    x = np.random.default_rng(seed).standard_normal((batch, *case["shape"]))
+    x = np.random.default_rng(seed).standard_normal((batch, *case["shape"])).astype(dtype)
     with torch.no_grad():
         expected = module(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(prepared.output(x), expected, rtol=1e-10, atol=1e-10)
+    tolerance = 1e-4 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(prepared.output(x), expected, rtol=tolerance, atol=tolerance)
 
 
 def test_execute_counts_the_engines_macs() -> None:

@@ -11,6 +11,7 @@ block's parameters and the same dimensions. The receptive field is declared: ``s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -110,32 +111,24 @@ class Custom(Layer):
         from convcost.explain.field import field_steps, global_field, unchanged_field
         from convcost.explain.steps import Quantity, Step, activations
 
-        names = ", ".join(f"{name} = {size}" for name, size in dimensions(shape).items())
+        bound = dimensions(shape)
+
+        def declared(quantity: Quantity, text: str, value: int, symbol: str = "") -> Step:
+            # the expression, then with the input's dimensions written in
+            written = _NAME.sub(lambda name: str(bound[name.group()]), text)
+            substituted = written if written != text else ""
+            return Step(
+                quantity=quantity, symbol=symbol, formula=text, substituted=substituted, value=value
+            )
+
         steps: list[Step] = []
         if self.shape is not None:
-            steps.append(
-                Step(
-                    quantity=Quantity.OUTPUT_SIZE,
-                    symbol="C_out",
-                    formula=self.shape[0],
-                    value=out[0],
-                    note=f"declared, with {names}",
-                )
-            )
-        steps.append(
-            Step(
-                quantity=Quantity.PARAMS,
-                formula=self.params_expression,
-                value=self.weights(shape),
-                note=f"declared, with {names}",
-            )
-        )
+            steps.append(declared(Quantity.OUTPUT_SIZE, self.shape[0], out[0], "C_out"))
+        steps.append(declared(Quantity.PARAMS, self.params_expression, self.weights(shape)))
         macs = self.macs(shape, out)
         if macs:
-            steps.append(Step(quantity=Quantity.MACS, formula=self.macs_expression, value=macs))
-        steps.append(
-            Step(quantity=Quantity.OPS, formula=self.ops_expression, value=self.ops(shape, out))
-        )
+            steps.append(declared(Quantity.MACS, self.macs_expression, macs))
+        steps.append(declared(Quantity.OPS, self.ops_expression, self.ops(shape, out)))
         steps.append(activations(out))
         if self.field == "global":
             global_steps, after = global_field()
@@ -149,6 +142,10 @@ class Custom(Layer):
         from convcost.executor.ops.custom import CustomOp
 
         return CustomOp(self)
+
+
+_NAME = re.compile(r"\b[cdhwl]\b")
+"""A dimension's name inside an expression (every other name is refused by the parser)."""
 
 
 def _axes(values: tuple[int, ...]) -> str:
@@ -165,9 +162,7 @@ SHAPE = ExpressionsField(
     "output shape, channels first: 1 to 4 integers or expressions of c, l / h, w / d, h, w",
     default_note="the input's shape",
 )
-PARAMS = ExpressionField(
-    "params", "parameters: an integer or an expression of the input's dims", 0
-)
+PARAMS = ExpressionField("params", "parameters: an integer or an expression of the input's dims", 0)
 MACS = ExpressionField("macs", "multiply-accumulates: an integer or an expression", 0)
 OPS = ExpressionField("ops", "other elementwise ops: an integer or an expression", 0)
 FIELD = ChoiceField(

@@ -16,6 +16,7 @@ from convcost.cli import app
 from convcost.errors import ExitStatus, ShapeError, SpecError
 from convcost.executor import execute, prepare
 from convcost.explain import explain
+from convcost.explain.steps import step_text
 from convcost.receptive import Coverage
 from tests.test_explain import check_against_report, leaf_items
 
@@ -239,3 +240,13 @@ def test_each_use_of_a_block_evaluates_its_own_parameters() -> None:
     assert [(layer.cost.ops, layer.cost.params) for layer in layers(text)] == [
         (24, 12), (24, 12), (16, 8), (16, 8),
     ]  # fmt: skip
+
+
+def test_explain_writes_the_dimensions_into_the_expressions() -> None:
+    items = leaf_items(explain(convcost.parse_spec(DEFORM)))
+    norm = next(item for item in items if item.path == "custom1")
+    # c = 32, h = w = 28: 2·32 = 64 and 2·32·28·28 = 50,176
+    assert [step_text(step) for step in norm.steps[:2]] == [
+        "2 * c = 2 * 32 = 64",
+        "2 * c * h * w = 2 * 32 * 28 * 28 = 50,176",
+    ]

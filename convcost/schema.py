@@ -27,6 +27,10 @@ PARAM: Schema = {
     "pattern": r"\$",
     "description": "a block parameter ($name) or an integer expression (${in_channels * 2})",
 }
+EXPRESSION: Schema = {
+    "type": "string",
+    "description": "an integer expression of the input's dimensions (c, h, w…): + - * // %",
+}
 LAYER = {"$ref": "#/$defs/layer"}
 LAYERS: Schema = {"type": "array", "items": LAYER, "description": "layers, in order"}
 BUILTIN_LAYERS: Schema = {"type": "array", "items": {"$ref": "#/$defs/builtin_layer"}}
@@ -78,6 +82,13 @@ def _value(field: Field[Any]) -> Schema:
             options = [number]
         case FieldType.CHOICE:
             options = [{"enum": list(field.choices)}]
+        case FieldType.EXPRESSION:
+            options = [_int(0), EXPRESSION]
+        case FieldType.EXPRESSIONS:
+            size = {"anyOf": [_int(1), EXPRESSION]}
+            options = [{"type": "array", "items": size, "minItems": 1, "maxItems": 4}]
+        case FieldType.TEXT:
+            options = [{"type": "string"}]
     schema: Schema = {"anyOf": [*options, PARAM], "description": field.description}
     if field.default is not None:
         schema["default"] = field.default

@@ -76,6 +76,7 @@ def check_against_report(item: LayerExplanation) -> int:
     assert (item.input_shape, item.output_shape) == (report.input_shape, report.output_shape)
     field = report.receptive_field
     checked = 0
+    parts: list[int] = []
     for step in item.steps:
         value = step.value
         match step.quantity:
@@ -101,9 +102,15 @@ def check_against_report(item: LayerExplanation) -> int:
                 assert all(field.size[a] == value for a in step.axes), (item.path, step)
             case Quantity.JUMP:
                 assert all(field.jump[a] == value for a in step.axes), (item.path, step)
+            case Quantity.MACS_PART:
+                assert isinstance(value, int)
+                parts.append(value)
+                continue
             case Quantity.KERNEL_SPAN | Quantity.RELATIVE_COST:
                 continue
         checked += 1
+    if parts:  # the products of a layer with several (attention) add up to its MACs
+        assert sum(parts) == report.cost.macs, item.path
     # params, MACs (when any), ops and activations are always explained
     explained = {step.quantity for step in item.steps}
     assert {Quantity.PARAMS, Quantity.OPS, Quantity.ACTIVATIONS} <= explained | (

@@ -77,6 +77,14 @@ KINDS: dict[str, str] = {
     "pad replicate 3-D": "input: [16, 32, 128, 128]\nlayers:\n  - pad: {padding: 2, mode: replicate}\n",
     "crop": "input: [64, 256, 256]\nlayers:\n  - crop: {size: 200}\n  - relu: {}\n",
     "upsample trilinear": "input: [16, 32, 64, 64]\nlayers:\n  - upsample: {scale: [1, 2, 2], mode: trilinear, align_corners: true}\n",
+    "attention": "input: [64, 32, 32]\nlayers:\n  - attention: {heads: 4}\n",
+    "attention relative": (
+        "input: [64, 32, 32]\nlayers:\n  - attention: {heads: 4, relative_position: true, "
+        "projection: false}\n"
+    ),
+    "custom (pass-through)": (
+        "input: [64, 256, 256]\nlayers:\n  - custom: {params: '64 * 64 * 9'}\n  - relu: {}\n"
+    ),
     "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
     "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",
     "multiply (gate)": "input: [32, 256, 256]\nlayers:\n  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n",

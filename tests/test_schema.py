@@ -206,7 +206,7 @@ DOCUMENTED_KINDS = [
     "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid", "mish",
     "identity", "dropout", "flatten", "linear", "channel_shuffle", "split",
     "leaky_relu", "prelu", "elu", "softmax",
-    "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "crop",
+    "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "crop", "attention", "custom",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]
@@ -229,6 +229,7 @@ def test_schema_lists_every_kind_top_level_key_and_budget() -> None:
 # The registry's field lists are the schema's source: they must be what the parsers read.
 REQUIRED_VALUES = {
     "out": "4", "kernel": "1", "size": "1", "groups": "2", "index": "0", "factor": "2", "padding": "1",
+    "heads": "2",
 }  # fmt: skip
 
 

@@ -141,10 +141,15 @@ def prepare(network: Network, *, dtype: str = "float32", seed: int = 0) -> Prepa
     check_dtype(dtype)
     rng = np.random.default_rng(seed)
     init = Initializer(rng, np.dtype(dtype))
-    steps = {
-        node.path: node.layer.op().prepare(node.input_shape, init) for node in leaves(network.nodes)
-    }
+    steps = {node.path: _prepared(node, init) for node in leaves(network.nodes)}
     return Prepared(network=network, steps=steps, rng=rng, dtype=dtype, seed=seed)
+
+
+def _prepared(node: LayerNode, init: Initializer) -> PreparedLayer:
+    try:
+        return node.layer.op().prepare(node.input_shape, init)
+    except ExecutionError as exc:  # an op that cannot run its layer (a custom shape change)
+        raise ExecutionError(exc.message, location=node.location, layer=node.path) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,6 +20,8 @@ class Quantity(enum.Enum):
     OUTPUT_SIZE = "output size"
     PARAMS = "parameters"
     MACS = "MACs"
+    MACS_PART = "product MACs"
+    """One matrix product of a layer with several (attention); the MACS step sums them."""
     OPS = "ops"
     ACTIVATIONS = "activations"
     KERNEL_SPAN = "kernel span"

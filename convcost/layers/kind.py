@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from convcost.fields import Args
+from convcost.fields import Args, resolve
 from convcost.layers.base import Layer, Shape
+from convcost.tree import Scalar, Seq, Value, describe
 
 if TYPE_CHECKING:
     from convcost.layers.separable import Separable
@@ -35,6 +36,11 @@ class FieldType(enum.Enum):
     FLAG = "flag"
     NUMBER = "number"
     CHOICE = "choice"
+    EXPRESSION = "expression"
+    """An integer, or an integer expression of the input's dimensions as a string."""
+    EXPRESSIONS = "expressions"
+    """A list of 1 to 4 of :attr:`EXPRESSION` (a shape, channels first)."""
+    TEXT = "text"
 
 
 REQUIRED = None
@@ -73,6 +79,10 @@ class IntegerField(Field[int]):
 
     def read(self, args: Args) -> int:
         return args.integer(self.name, cast(int | None, self.default), minimum=int(self.minimum))
+
+    def read_or(self, args: Args, fallback: int) -> int:
+        """The field's value, or ``fallback`` (a value that depends on the input) when absent."""
+        return args.integer(self.name, fallback, minimum=int(self.minimum))
 
 
 class PerAxisField(Field[tuple[int, ...]]):
@@ -126,6 +136,68 @@ class ChoiceField(Field[str]):
 
     def read(self, args: Args) -> str:
         return args.choice(self.name, self.choices, cast(str, self.default))
+
+
+class ExpressionField(Field[str]):
+    """An integer or an integer expression (``"c * h * w"``), returned as its text; the kind
+    evaluates it (:func:`convcost.expr.evaluate`) over the names it binds."""
+
+    __slots__ = ()
+    type: ClassVar[FieldType] = FieldType.EXPRESSION
+
+    def read(self, args: Args) -> str:
+        value = args.raw(self.name)
+        if value is None or (isinstance(value, Scalar) and value.value is None):
+            return str(self.default)
+        return _expression(value, args, self.name)
+
+
+class ExpressionsField(Field[tuple[str, ...] | None]):
+    """A list of 1 to 4 expressions (a shape, channels first); ``None`` when absent."""
+
+    __slots__ = ()
+    type: ClassVar[FieldType] = FieldType.EXPRESSIONS
+
+    def read(self, args: Args) -> tuple[str, ...] | None:
+        value = args.raw(self.name)
+        if value is None or (isinstance(value, Scalar) and value.value is None):
+            return None
+        if not isinstance(value, Seq) or not 1 <= len(value) <= 4:
+            got = f"{len(value)} values" if isinstance(value, Seq) else describe(value)
+            raise args.error(
+                self.name,
+                f"must be a list of 1 to 4 sizes, channels first (integers or expressions), got {got}",
+            )
+        what = f"{args.kind}.{self.name}"
+        return tuple(
+            _expression(resolve(item, args.scope, layer=args.layer, what=what), args, self.name)
+            for item in value
+        )
+
+
+class TextField(Field[str | None]):
+    """A short text (a label shown in tables); ``None`` when absent."""
+
+    __slots__ = ()
+    type: ClassVar[FieldType] = FieldType.TEXT
+
+    def read(self, args: Args) -> str | None:
+        value = args.raw(self.name)
+        if value is None or (isinstance(value, Scalar) and value.value is None):
+            return None
+        if not isinstance(value, Scalar) or not isinstance(value.value, str):
+            raise args.error(self.name, f"must be a string, got {describe(value)}")
+        return value.value
+
+
+def _expression(value: Value, args: Args, name: str) -> str:
+    if isinstance(value, Scalar) and type(value.value) is int:
+        return str(value.value)
+    if isinstance(value, Scalar) and isinstance(value.value, str):
+        return value.value
+    raise args.error(
+        name, f"must be an integer or an expression such as 'c * h * w', got {describe(value)}"
+    )
 
 
 Parser = Callable[[Args, Shape], "Layer | Separable"]

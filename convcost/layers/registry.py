@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from convcost.layers import (
     activation,
+    attention,
     batchnorm,
     border,
     conv,
+    custom,
     linear,
     pixel_shuffle,
     pool,
@@ -44,6 +46,8 @@ KINDS = _by_name(
     upsample.KINDS,
     pixel_shuffle.KINDS,
     border.KINDS,
+    attention.KINDS,
+    custom.KINDS,
 )
 """Each spec kind name → its declaration."""
 

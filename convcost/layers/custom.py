@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from convcost.errors import SpecError
 from convcost.expr import ExpressionError, evaluate
-from convcost.fields import Args, check_name
+from convcost.fields import Args
 from convcost.layers.base import Global, Layer, LayerShapeError, Shape, Window
 from convcost.layers.kind import (
     STRIDE,
@@ -29,6 +29,7 @@ from convcost.layers.kind import (
     PerAxisField,
     TextField,
 )
+from convcost.names import check_name
 from convcost.tree import Scalar
 
 if TYPE_CHECKING:

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from convcost.fields import Args, resolve
+from convcost.fields import Args
 from convcost.layers.base import Layer, Shape
+from convcost.substitution import resolve
 from convcost.tree import Scalar, Seq, Value, describe
 
 if TYPE_CHECKING:

@@ -236,9 +236,9 @@ def test_botnet_mhsa_by_hand() -> None:
     # projections 196·512·1536 = 154,140,672; q·kᵀ and softmax·v 4·196²·128 = 19,668,992 each;
     # relative logits 4·196·(27 + 27)·128 = 5,419,008
     assert layer.cost.macs == 154_140_672 + 2 * 19_668_992 + 5_419_008 == 198_897_664
-    # ops: scale 4·196·128 = 100,352; softmax 4·196·(3·196 − 1) = 460,208; relative adds
-    # 2·4·196² = 307,328
-    assert layer.cost.ops == 100_352 + 460_208 + 307_328
+    # ops: scale 4·196·128 = 100,352; softmax 3·4·196·196 = 460,992 (3 per logit, as the
+    # softmax kind); relative adds 2·4·196² = 307,328
+    assert layer.cost.ops == 100_352 + 460_992 + 307_328
     assert layer.output_shape == (512, 14, 14)
 
 

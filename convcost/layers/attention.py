@@ -27,6 +27,7 @@ from convcost.layers.base import (
     spatial,
 )
 from convcost.layers.kind import FlagField, IntegerField, Kind
+from convcost.layers.softmax import OPS_PER_ELEMENT
 
 if TYPE_CHECKING:
     from convcost.executor.ops.attention import AttentionOp
@@ -135,7 +136,7 @@ class Attention(Layer):
         h, dk, dv = self.heads, self.key_dim, self.value_dim
         parts = [
             ("scale q by 1/√d_k", "h·P·d_k", h * positions * dk),
-            ("softmax: exp, sum, divide", "h·P·(3P − 1)", h * positions * (3 * positions - 1)),
+            ("softmax: exp, sum, divide", "3·h·P·P", OPS_PER_ELEMENT * h * positions * positions),
         ]
         if self.relative:
             rank = len(shape) - 1

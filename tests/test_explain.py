@@ -208,9 +208,14 @@ def test_transposed_conv() -> None:
         line.startswith("C_in·H_in·W_in·(C_out/g)·k_h·k_w = 16·14·14·(8/1)·3·3 = 225,792")
         for line in lines
     )
-    # window ⌈3 / 2⌉ = 2 inputs; outputs half an input apart
-    assert "r = r_prev + (⌈k_eff / s⌉ − 1)·j_prev = 1 + (⌈3 / 2⌉ − 1)·1 = 2" in lines
-    assert "j = j_prev / s = 1 / 2 = 1/2 ≈ 0.5" in lines
+    # output o takes input i through tap t where o + p = 2·i + t: an even o (o + 1 odd) only
+    # through t = 1 (one input), an odd o through t = 0 and t = 2 (inputs (o+1)/2 and (o−1)/2):
+    # windows 1 and 2 wide, alternating; outputs half an input apart
+    assert (
+        "r = max over phases (last − first + 1) = max(1, 2) = 2"
+        "  (the window differs between output positions: the largest)"
+    ) in lines
+    assert "j = shift / period = 1 / 2 = 1/2 ≈ 0.5" in lines
     check_against_report(item)
 
 
@@ -266,7 +271,7 @@ def test_branch_block() -> None:
     lines = texts(concat)
     assert "C_out = C_a + C_b = 8 + 8 = 16" in lines
     # the branches' fields differ on H: the larger one is the block's
-    assert "r_H = max over branches = max(29, 33) = 33" in lines
+    assert "r_H = union of the branches' windows = max(29, 33) = 33" in lines
     assert concat.report is not None
     assert concat.report.receptive_field.size[0] == 33
     res = find(explain(spec), "res1.0.add1")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import assert_never
 
 from convcost.explain.field import field_steps, global_field, span_steps, unchanged_field
@@ -14,7 +13,6 @@ from convcost.explain.steps import (
     Step,
     elements,
     in_symbols,
-    inline,
     kernel_symbols,
     no_ops,
     no_params,
@@ -43,8 +41,8 @@ from convcost.layers import (
     Split,
 )
 from convcost.layers.base import axis_names
-from convcost.layers.pool import widest_window, window_total
-from convcost.receptive import Coverage, ReceptiveField
+from convcost.layers.pool import window_total
+from convcost.receptive import ReceptiveField
 
 
 def layer_steps(
@@ -206,7 +204,7 @@ def _conv(
         elements(out),
         *span_steps(layer.kernel, layer.dilation),
     ]
-    rf_steps, after = field_steps(field, layer.spans(), layer.stride)
+    rf_steps, after = field_steps(field, layer.window(shape))
     return steps + rf_steps, after
 
 
@@ -246,7 +244,6 @@ def _conv_transpose(
     kernel = product(kernel_symbols(rank))
     bias = " + C_out" if layer.bias else ""
     bias_numbers = f" + {c_out}" if layer.bias else ""
-    spans = [d * (k - 1) + 1 for k, d in zip(layer.kernel, layer.dilation, strict=True)]
     steps = [
         *per_axis(Quantity.OUTPUT_SIZE, "{A}_out", formula, cases, rank),
         Step(
@@ -267,7 +264,7 @@ def _conv_transpose(
         elements(out),
         *span_steps(layer.kernel, layer.dilation),
     ]
-    rf_steps, after = field_steps(field, spans, layer.stride, transposed=True)
+    rf_steps, after = field_steps(field, layer.window(shape))
     return steps + rf_steps, after
 
 
@@ -319,7 +316,7 @@ def _window_pool(
         elements(out),
         *span_steps(layer.kernel, layer.dilation),
     ]
-    rf_steps, after = field_steps(field, layer.spans(), layer.stride)
+    rf_steps, after = field_steps(field, layer.window(shape))
     return steps + rf_steps, after
 
 
@@ -350,32 +347,7 @@ def _adaptive_pool(
         ),
         elements(out),
     ]
-    if all(n == 1 for n in layer.size):
-        rf_steps, after = global_field()
-    elif field.coverage is not Coverage.LOCAL:
-        rf_steps, after = [unchanged_field(field)], field
-    else:
-        sizes, jumps = [], []
-        r_cases: list[tuple[str, Number]] = []
-        j_cases: list[tuple[str, Number]] = []
-        for r, j, (size, n) in zip(field.size, field.jump, axes, strict=True):
-            widest = widest_window(size, n)
-            sizes.append(r + (widest - 1) * j)
-            jumps.append(j * Fraction(size, n))
-            r_cases.append((f"{inline(r)} + ({widest} − 1)·{inline(j)}", sizes[-1]))
-            j_cases.append((f"{inline(j)}·{size}/{n}", jumps[-1]))
-        rf_steps = [
-            *per_axis(
-                Quantity.RECEPTIVE_FIELD,
-                "r_{A}",
-                "r_prev + (widest window − 1)·j_prev",
-                r_cases,
-                rank,
-                combined="r",
-            ),
-            *per_axis(Quantity.JUMP, "j_{A}", "j_prev·{A}_in/{A}_out", j_cases, rank),
-        ]
-        after = ReceptiveField(Coverage.LOCAL, tuple(sizes), tuple(jumps))
+    rf_steps, after = field_steps(field, layer.window(shape))
     return steps + rf_steps, after
 
 

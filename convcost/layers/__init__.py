@@ -1,6 +1,6 @@
 """Layer kinds: one frozen dataclass each, owning its shape and cost arithmetic."""
 
-from convcost.layers.base import Drop, Global, Layer, LayerShapeError, Shape, Window, elements
+from convcost.layers.base import Drop, Layer, LayerShapeError, Shape, elements
 from convcost.layers.conv import Conv, ConvTranspose, Separable
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool
 from convcost.layers.simple import (
@@ -14,6 +14,7 @@ from convcost.layers.simple import (
     Linear,
     Split,
 )
+from convcost.layers.window import Global, Untracked, Window
 
 AnyLayer = (
     Conv
@@ -56,6 +57,7 @@ __all__ = [
     "Separable",
     "Shape",
     "Split",
+    "Untracked",
     "Window",
     "elements",
 ]

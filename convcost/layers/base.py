@@ -1,10 +1,12 @@
-"""What every layer kind shares: shapes, windows, the base class and its defaults."""
+"""What every layer kind shares: shapes, the base class and its defaults."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
+
+from convcost.layers.window import Global, Untracked, Window
 
 Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
@@ -34,36 +36,6 @@ class LayerShapeError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """How one layer widens the receptive field, per spatial axis.
-
-    An output position sees ``extent`` consecutive input positions, and neighbouring
-    outputs are ``stride`` input positions apart (a fraction for transposed convolutions and
-    some adaptive pools; an ``int`` whenever it is whole, see :data:`Exact`).
-    """
-
-    extent: tuple[int, ...]
-    stride: tuple[Exact, ...]
-    growth: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    """``extent − 1`` per axis: the jumps by which the receptive field grows."""
-    whole: bool = field(init=False, repr=False, compare=False)
-    """Every stride is an ``int``: the recurrence may stay in integer arithmetic."""
-    unit: bool = field(init=False, repr=False, compare=False)
-    """Every stride is 1: the jump is unchanged."""
-
-    def __post_init__(self) -> None:
-        # derived once per window: the engine computes one window per distinct layer and shape
-        object.__setattr__(self, "growth", tuple(k - 1 for k in self.extent))
-        object.__setattr__(self, "whole", Fraction not in map(type, self.stride))
-        object.__setattr__(self, "unit", self.stride.count(1) == len(self.stride))
-
-
-@dataclass(frozen=True, slots=True)
-class Global:
-    """Every output depends on the whole input (global pooling, a linear layer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +90,9 @@ class Layer:
         """Elementwise work that is not a multiply-accumulate (see docs/cost-model.md)."""
         return 0
 
-    def window(self, shape: Shape) -> Window | Global | None:
-        """``None`` for layers that map each position to itself."""
+    def window(self, shape: Shape) -> Window | Global | Untracked | None:
+        """Which input positions each output position reads (:mod:`convcost.layers.window`);
+        ``None`` for layers that map each position to itself."""
         return None
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 from convcost.layers import geometry
 from convcost.layers.base import (
@@ -12,12 +11,11 @@ from convcost.layers.base import (
     Layer,
     LayerShapeError,
     Shape,
-    Window,
     elements,
-    exact,
     require_spatial,
     spatial,
 )
+from convcost.layers.window import Window, kernel_axis, transposed_axis
 
 
 def _check_groups(in_channels: int, out: int, groups: int) -> None:
@@ -74,7 +72,18 @@ class Conv(Layer):
         return geometry.spans(self.kernel, self.dilation)
 
     def window(self, shape: Shape) -> Window:
-        return Window(self.spans(), self.stride)
+        """Output o reads o·s − p_before + t·d for each tap t (taps that read only padding at
+        every output left out)."""
+        sizes = spatial(shape)
+        outs = geometry.conv_sizes(sizes, self.kernel, self.stride, self.padding, self.dilation)
+        return Window(
+            tuple(
+                kernel_axis(size, out, k, s, lo, d)
+                for size, out, k, s, (lo, _), d in zip(
+                    sizes, outs, self.kernel, self.stride, self.padding, self.dilation, strict=True
+                )
+            )
+        )
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         return geometry.dropped_pixels(spatial(shape), self.spans(), self.stride, self.padding)
@@ -129,12 +138,15 @@ class ConvTranspose(Layer):
         return elements(out) if self.bias else 0
 
     def window(self, shape: Shape) -> Window:
-        """An output position is reached from ⌈k_eff / s⌉ neighbouring inputs; outputs are 1/s apart."""
-        extent = tuple(
-            -(-geometry.effective(k, d) // s)
-            for k, d, s in zip(self.kernel, self.dilation, self.stride, strict=True)
+        """Output o reads every input i with o + p − i·s a multiple of d below k·d: s phases."""
+        return Window(
+            tuple(
+                transposed_axis(k, s, p, d)
+                for k, s, p, d in zip(
+                    self.kernel, self.stride, self.padding, self.dilation, strict=True
+                )
+            )
         )
-        return Window(extent, tuple(exact(Fraction(1, s)) for s in self.stride))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 from convcost.layers import geometry
 from convcost.layers.base import (
     Drop,
-    Global,
     Layer,
     LayerShapeError,
     Shape,
-    Window,
     elements,
-    exact,
     require_spatial,
     spatial,
 )
+from convcost.layers.window import Global, Untracked, Window, adaptive_axis, kernel_axis
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +52,17 @@ class _WindowPool(Layer):
         return elements(out) * math.prod(self.kernel)
 
     def window(self, shape: Shape) -> Window:
-        return Window(self.spans(), self.stride)
+        """Output o reads o·s − p + t·d for each tap t (taps in the padding only left out)."""
+        sizes = spatial(shape)
+        outs = self.output_shape(shape)[1:]
+        return Window(
+            tuple(
+                kernel_axis(size, out, k, s, p, d)
+                for size, out, k, s, p, d in zip(
+                    sizes, outs, self.kernel, self.stride, self.padding, self.dilation, strict=True
+                )
+            )
+        )
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         if self.ceil_mode:
@@ -152,12 +159,14 @@ class AdaptivePool(Layer):
         """Exactly the window elements read: ∏ over axes of Σ window lengths, times C."""
         return shape[0] * math.prod(self._window_sums(shape))
 
-    def window(self, shape: Shape) -> Window | Global:
-        sizes = spatial(shape)
+    def window(self, shape: Shape) -> Window | Global | Untracked:
+        """Window i: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉), repeating every out/gcd(in, out) outputs."""
         if all(out == 1 for out in self.size):
             return Global()
-        extent = tuple(widest_window(size, out) for size, out in zip(sizes, self.size, strict=True))
-        return Window(
-            extent,
-            tuple(exact(Fraction(size, out)) for size, out in zip(sizes, self.size, strict=True)),
-        )
+        axes = []
+        for size, out in zip(spatial(shape), self.size, strict=True):
+            axis = adaptive_axis(size, out)
+            if isinstance(axis, Untracked):
+                return axis
+            axes.append(axis)
+        return Window(tuple(axes))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from convcost.layers.base import Global, Layer, LayerShapeError, Shape, elements
+from convcost.layers.base import Layer, LayerShapeError, Shape, elements
+from convcost.layers.window import Global
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,7 +17,7 @@ from convcost.budget import Actual, Metric, Result, Status
 from convcost.check import CheckRun, Outcome
 from convcost.errors import ExitStatus
 from convcost.jsontext import dumps
-from convcost.receptive import Coverage, plain
+from convcost.receptive import Coverage, as_numbers
 from convcost.render import numbers
 from convcost.render.escape import (
     annotation_message,
@@ -61,7 +61,7 @@ def _field(actual: Actual) -> str:
         return "global" if actual is Coverage.GLOBAL else "unknown"
     if isinstance(actual, int):
         return str(actual)
-    shown = [str(v) for v in plain(actual)]
+    shown = [str(v) for v in as_numbers(actual)]
     return shown[0] if len(set(shown)) == 1 else "×".join(shown)
 
 
@@ -357,7 +357,7 @@ def _result_json(result: Result) -> dict[str, Any]:
         else result.limit.value[0],
         "actual": actual.value
         if isinstance(actual, Coverage)
-        else (actual if isinstance(actual, int) else plain(actual)),
+        else (actual if isinstance(actual, int) else as_numbers(actual)),
         "margin_percent": result.margin,
         "status": result.status.value,
         "origin": result.limit.origin,

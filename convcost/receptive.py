@@ -132,8 +132,9 @@ UNKNOWN = ReceptiveField(Coverage.UNKNOWN)
 
 
 def from_maps(maps: Sequence[AxisMap], context: bool = False) -> ReceptiveField:
-    """The field of these per-axis maps: one phase each goes back to the integer form."""
-    if all(m.period == 1 for m in maps):
+    """The field of these per-axis maps: one phase each goes back to the integer form (an
+    axis whose outputs all read nothing keeps its map: no window can widen it)."""
+    if all(m.period == 1 and m.lo[0] <= m.hi[0] for m in maps):
         return _local(
             tuple(m.hi[0] - m.lo[0] + 1 for m in maps),
             tuple(m.shift for m in maps),
@@ -142,7 +143,7 @@ def from_maps(maps: Sequence[AxisMap], context: bool = False) -> ReceptiveField:
         )
     sizes, varies = [], False
     for m in maps:
-        extents = {hi - lo + 1 for lo, hi in zip(m.lo, m.hi, strict=True)}
+        extents = {max(0, hi - lo + 1) for lo, hi in zip(m.lo, m.hi, strict=True)}
         sizes.append(max(extents))
         varies = varies or len(extents) > 1
     return ReceptiveField(

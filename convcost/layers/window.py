@@ -147,6 +147,11 @@ def upsample_axis(
     (``o·size/out`` rounded down for nearest). Linear reads ``⌊x⌋`` and ``⌊x⌋ + 1``, cubic
     ``⌊x⌋ − 1 … ⌊x⌋ + 2``; at a whole ``x`` every weight but ``⌊x⌋``'s is zero. Borders (the
     clamp to the input) are not modelled: an interior output reads what is listed.
+
+    Coordinates are exact rationals. PyTorch computes them in floating point (nearest in
+    float32), so a whole coordinate can come out an ulp off, and then it also reads the
+    neighbours with weights of that size (or, for nearest, the position before): those are
+    not counted here (tests/test_receptive_torch.py checks both against ``F.interpolate``).
     """
     if mode not in ("nearest", "linear", "cubic"):
         raise ValueError(f"unknown upsampling mode {mode!r}")

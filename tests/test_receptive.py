@@ -8,9 +8,13 @@ stacks against the gradient support of torch models.
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
+import convcost
 from convcost.receptive import AxisMap, Coverage, ReceptiveField, merge
 from tests.conftest import run
+
+ZOO = Path(convcost.__file__).parent / "zoo"
 
 
 def fields(text: str) -> list[ReceptiveField]:
@@ -140,3 +144,22 @@ def test_merged_windows_that_do_not_start_together_take_their_hull() -> None:
     merged, problem = merge([a, b])
     assert problem is None
     assert (merged.size, merged.first) == ((4,), (0,))
+
+
+def test_mobilenet_v3_small_shows_a_local_field_at_every_spatial_layer() -> None:
+    # issue 17: from the first squeeze-and-excitation gate on, the field read "global". Now
+    # every layer outside the gates and before the head is local, and each SE multiply has
+    # the field of its identity branch: the layer before its gate, marked global context.
+    report = convcost.analyze(convcost.load_spec(ZOO / "mobilenet_v3_small.yaml"))
+    paths = [layer.path for layer in report.layers]
+    head = paths.index("global_avgpool1")
+    spatial = [layer for layer in report.layers[:head] if ".gate." not in layer.path]
+    assert all(layer.receptive_field.coverage is Coverage.LOCAL for layer in spatial)
+    multiplies = [i for i, layer in enumerate(report.layers) if layer.kind == "multiply"]
+    assert len(multiplies) == 9  # the SE blocks of torchvision's mobilenet_v3_small
+    for index in multiplies:
+        gate = paths.index(f"{paths[index]}.gate.global_avgpool1")
+        before = report.layers[gate - 1].receptive_field
+        after = report.layers[index].receptive_field
+        assert (after.size, after.jump, after.global_context) == (before.size, before.jump, True)
+    assert report.layers[head - 1].receptive_field.global_context

@@ -13,7 +13,7 @@ from convcost.layers import AnyLayer, Global, Shape, Untracked, Window, elements
 from convcost.layers.base import axis_names
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
-from convcost.receptive import ReceptiveField, merge
+from convcost.receptive import UNTRACKED, Coverage, ReceptiveField, merge
 from convcost.report import (
     DTYPE_BYTES,
     BlockReport,
@@ -237,7 +237,11 @@ class _Walker:
     def layer(self, node: LayerNode, field: ReceptiveField) -> ReceptiveField:
         shape = node.input_shape
         figures = self.figures(node.layer, shape, node.output_shape)
-        field = field.through(figures.window)
+        before, field = field, field.through(figures.window)
+        if field.coverage is Coverage.UNKNOWN and before.coverage is Coverage.LOCAL:
+            self.warnings.append(
+                Diagnostic(path=node.path, message=UNTRACKED, location=node.location)
+            )
         if figures.dropped:
             self.warnings.append(
                 Diagnostic(path=node.path, message=figures.dropped, location=node.location)

@@ -22,7 +22,7 @@ from fractions import Fraction
 from operator import add, mul
 
 from convcost.layers.base import Exact, exact
-from convcost.layers.window import MAX_PHASES, AxisWindow, Global, Untracked, Window
+from convcost.layers.window import MAX_PHASES, MAX_WORK, AxisWindow, Global, Untracked, Window
 
 
 class Coverage(enum.Enum):
@@ -126,6 +126,12 @@ def _local(
     return field
 
 
+UNTRACKED = (
+    f"receptive field unknown from here: the windows repeat only after more than {MAX_PHASES:,} "
+    "output positions"
+)
+"""The warning when a layer's map has too many phases to follow (see :data:`MAX_PHASES`)."""
+
 GLOBAL = ReceptiveField(Coverage.GLOBAL, global_context=True)
 """The field of every output after global pooling or a linear layer (one shared value)."""
 UNKNOWN = ReceptiveField(Coverage.UNKNOWN)
@@ -172,6 +178,12 @@ def _compose(before: AxisMap, window: AxisWindow) -> AxisMap | None:
     repeats = big_p // g
     period = repeats * window.period
     if period > MAX_PHASES:
+        return None
+    reach_bound = max(
+        min((b - a) // step + 1, big_p // math.gcd(step, big_p))
+        for a, b, step in zip(window.first, window.last, window.step, strict=True)
+    )
+    if period * reach_bound > MAX_WORK:
         return None
     shift = window.shift // g * big_s
     lows, highs = before.lo, before.hi

@@ -163,3 +163,33 @@ def test_mobilenet_v3_small_shows_a_local_field_at_every_spatial_layer() -> None
         after = report.layers[index].receptive_field
         assert (after.size, after.jump, after.global_context) == (before.size, before.jump, True)
     assert report.layers[head - 1].receptive_field.global_context
+
+
+def test_a_map_with_too_many_phases_is_unknown_with_a_warning() -> None:
+    # 7 → 10⁹ windows repeat every 10⁹/gcd(7, 10⁹) = 10⁹ outputs; a stride of 10⁶ has 10⁶
+    # phases: both past the 1,024 convcost follows, so the field is unknown, said once
+    for layer in (
+        "adaptive_avgpool: {size: 1000000000}",
+        "conv_transpose: {out: 1, kernel: 2, stride: 1000000}",
+    ):
+        report = run(f"input: [1, 7, 7]\nlayers:\n  - {layer}\n  - relu: {{}}\n")
+        assert [f.receptive_field.coverage for f in report.layers] == [Coverage.UNKNOWN] * 2
+        assert [w.message for w in report.warnings] == [
+            "receptive field unknown from here: the windows repeat only after more than 1,024 "
+            "output positions"
+        ]
+
+
+def test_table_marks() -> None:
+    from convcost.render.numbers import receptive  # noqa: PLC0415 (rich)
+
+    # a transposed conv k3 s2 (windows 1 and 2 wide, above), then an SE-like gated multiply
+    report = run(
+        "input: [1, 8, 8]\nlayers:\n"
+        "  - conv_transpose: {out: 1, kernel: 3, stride: 2}\n"
+        "  - multiply:\n"
+        "      identity: []\n"
+        "      gate: [{global_avgpool: {}}]\n"
+    )
+    shown = [receptive(layer.receptive_field) for layer in report.layers]
+    assert shown == ["≤2", "global", "≤2+g"]

@@ -15,7 +15,7 @@ from convcost.layers.base import (
     require_spatial,
     spatial,
 )
-from convcost.layers.window import Window, kernel_axis, transposed_axis
+from convcost.layers.window import Untracked, Window, kernel_axis, transposed_axis
 
 
 def _check_groups(in_channels: int, out: int, groups: int) -> None:
@@ -137,16 +137,15 @@ class ConvTranspose(Layer):
     def ops(self, shape: Shape, out: Shape) -> int:
         return elements(out) if self.bias else 0
 
-    def window(self, shape: Shape) -> Window:
+    def window(self, shape: Shape) -> Window | Untracked:
         """Output o reads every input i with o + p − i·s a multiple of d below k·d: s phases."""
-        return Window(
-            tuple(
-                transposed_axis(k, s, p, d)
-                for k, s, p, d in zip(
-                    self.kernel, self.stride, self.padding, self.dilation, strict=True
-                )
-            )
-        )
+        axes = []
+        for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation, strict=True):
+            axis = transposed_axis(k, s, p, d)
+            if isinstance(axis, Untracked):
+                return axis
+            axes.append(axis)
+        return Window(tuple(axes))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

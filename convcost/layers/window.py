@@ -17,6 +17,10 @@ MAX_PHASES = 1024
 """Phases a map may have before the receptive field is given up as unknown (a pathological
 adaptive pool or resampling whose windows repeat only every 10⁹ outputs)."""
 
+MAX_WORK = 1 << 16
+"""Phases × positions :mod:`convcost.receptive` may visit to compose one layer's map: beyond,
+the field is unknown (a hostile spec cannot make the walk slow; real networks stay far below)."""
+
 
 @dataclass(frozen=True, slots=True)
 class AxisWindow:
@@ -96,11 +100,15 @@ def kernel_axis(
     return AxisWindow(1, stride, (first,), (last,), (dilation,), lead + trail, kernel)
 
 
-def transposed_axis(kernel: int, stride: int, padding: int, dilation: int) -> AxisWindow:
+def transposed_axis(
+    kernel: int, stride: int, padding: int, dilation: int
+) -> AxisWindow | Untracked:
     """A transposed conv: input ``i`` with tap ``t`` writes the full output ``i·s + t·d``, of
     which the first ``p`` are cropped, so output ``o`` reads every ``i`` with ``o + p − i·s`` in
     ``{0, d, …, (k − 1)·d}``. Per phase ``φ = o mod s`` these ``i`` are an arithmetic
     progression ``d/g`` apart (``g = gcd(d, s)``), or none (a kernel shorter than the stride)."""
+    if stride > MAX_PHASES:
+        return Untracked(stride)
     g = math.gcd(dilation, stride)
     cycle = stride // g  # taps t ≡ t0 (mod cycle) solve t·d ≡ u (mod s)
     firsts, lasts = [], []

@@ -122,6 +122,8 @@ class _Figures:
     """The floor-division and dead-tap warnings, or empty."""
 
 
+_UNKNOWN, _LOCAL = Coverage.UNKNOWN, Coverage.LOCAL
+
 _KNOWN_LIMIT = 4096
 """(Layer, input shape) pairs remembered at a time: a generated stack repeats a few layers many
 times, and their figures (and :class:`Cost` objects) are computed once and shared."""
@@ -238,7 +240,7 @@ class _Walker:
         shape = node.input_shape
         figures = self.figures(node.layer, shape, node.output_shape)
         before, field = field, field.through(figures.window)
-        if field.coverage is Coverage.UNKNOWN and before.coverage is Coverage.LOCAL:
+        if field.coverage is _UNKNOWN and before.coverage is _LOCAL:
             self.warnings.append(
                 Diagnostic(path=node.path, message=UNTRACKED, location=node.location)
             )

@@ -462,3 +462,43 @@ def test_upsample_odd_scale_at_exact_coordinates() -> None:
     # o = 0: −1/3 → taps −1, 0; o = 1: 0 exactly → tap 0; o = 2: 1/3 → taps 0, 1
     assert (axis.first, axis.last) == ((-1, 0, 0), (0, 0, 1))
     assert math.gcd(axis.period, axis.shift) == 1
+
+
+def test_a_padded_unet_level_against_torch() -> None:
+    # conv 3 (padding 1) → concat(identity, [maxpool 2, conv 3 (padding 1), conv_transpose
+    # k2 s2]) → conv 3 (padding 1): the skip's window and the up path's phased one, united
+    text = (
+        "input: [1, 64, 64]\nlayers:\n"
+        "  - conv: {out: 1, kernel: 3, padding: 1}\n"
+        "  - concat:\n"
+        "      skip: []\n"
+        "      down: [{maxpool: {kernel: 2}}, {conv: {out: 1, kernel: 3, padding: 1}},"
+        " {conv_transpose: {out: 1, kernel: 2, stride: 2}}]\n"
+        "  - conv: {out: 1, kernel: 3, padding: 1}\n"
+    )
+    field = run(text).layers[-1].receptive_field
+    generator = torch.Generator().manual_seed(0)
+
+    def weight(channels: int) -> Any:
+        return torch.rand((1, channels, 3, 3), generator=generator, dtype=torch.float64) + 0.5
+
+    size = 64
+    rows = torch.eye(size, dtype=torch.float64)[:, :, None].expand(size, size, size)
+    x = rows.reshape(size, 1, size, size)  # row h set: the H axis's supports
+    a = F.conv2d(x, weight(1), padding=1)
+    down = F.conv2d(F.avg_pool2d(a, 2), weight(1), padding=1)  # maxpool's windows
+    up = F.conv_transpose2d(
+        down, torch.rand((1, 1, 2, 2), generator=generator, dtype=torch.float64) + 0.5, stride=2
+    )
+    y = F.conv2d(torch.cat([a, up], dim=1), weight(2), padding=1)
+    nonzero = (y[:, 0] != 0).any(dim=2)  # [input row, output row]
+    extents = []
+    for m in range(size):
+        hits = torch.nonzero(nonzero[:, m]).flatten().tolist()
+        extents.append(hits[-1] - hits[0] + 1)
+    # rows read: first conv x → x − 1 … x + 1; maxpool y → 2y − 1 … 2y + 2; conv z → 2z − 3 …
+    # 2z + 4; transposed u (z = ⌊u/2⌋) → 2⌊u/2⌋ − 3 … 2⌊u/2⌋ + 4, which holds the skip's
+    # u − 1 … u + 1; last conv o (u = o − 1 … o + 1) → 2⌊(o−1)/2⌋ − 3 … 2⌊(o+1)/2⌋ + 4:
+    # 10 wide for even and odd o alike
+    assert max(extents) == field.size[0] == 10
+    assert (field.jump, field.varies) == ((1, 1), False)

@@ -13,13 +13,13 @@ Shape = tuple[int, ...]
 
 
 Exact = int | Fraction
-"""An exact rational as the receptive-field recurrence keeps it: an ``int`` while it is a whole
+"""An exact rational as the receptive field's jump is kept: an ``int`` while it is a whole
 number, else a ``Fraction`` (see :mod:`convcost.receptive`).
 
-The recurrence stays in integer arithmetic (its fast path) until a transposed convolution or an
-adaptive pool whose output size does not divide its input makes a stride fractional; a result
-that is whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal
-(``==``, ``hash``) to the ``Fraction`` of the same value."""
+The jump stays an integer (the fast path) until a transposed convolution, a resize or an
+adaptive pool whose output size does not divide its input makes it fractional; a jump that is
+whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal (``==``,
+``hash``) to the ``Fraction`` of the same value."""
 
 
 def exact(value: Exact) -> Exact:

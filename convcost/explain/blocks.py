@@ -57,18 +57,27 @@ def merge_steps(
     steps.append(activations(out))
     if merged.coverage is Coverage.LOCAL:
         rank = len(merged.size)
-        cases: list[tuple[str, Number]] = [
-            ("max(" + ", ".join(inline(f.size[axis]) for f in fields) + ")", merged.size[axis])
-            for axis in range(rank)
-        ]
+        local = [f for f in fields if f.coverage is Coverage.LOCAL]
+        cases: list[tuple[str, Number]] = []
+        for axis in range(rank):
+            sizes = [f.size[axis] for f in local]
+            listed = ", ".join(inline(size) for size in sizes)
+            # windows that do not start together span more than the widest of them
+            how = "max" if max(sizes) == merged.size[axis] else "hull of windows"
+            cases.append((f"{how}({listed})", merged.size[axis]))
+        notes = []
+        if len(set(merged.jump)) == 1:
+            notes.append(f"jump {number(merged.jump[0])}")
+        if len(local) < len(fields):
+            notes.append("a branch sees the whole input: global context, the field is the others'")
         steps += per_axis(
             Quantity.RECEPTIVE_FIELD,
             "r_{A}",
-            "max over branches",
+            "union of the branches' windows",
             cases,
             rank,
             combined="r",
-            note=f"jump {number(merged.jump[0])}" if len(set(merged.jump)) == 1 else "",
+            note="; ".join(notes),
         )
     else:
         steps.append(unchanged_field(merged))

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from convcost.fields import Args
 from convcost.layers.base import (
-    Global,
     Layer,
     Shape,
     axis_names,
@@ -28,6 +27,7 @@ from convcost.layers.base import (
 )
 from convcost.layers.kind import FlagField, IntegerField, Kind
 from convcost.layers.softmax import OPS_PER_ELEMENT
+from convcost.layers.window import Global
 
 if TYPE_CHECKING:
     from convcost.executor.ops.attention import AttentionOp

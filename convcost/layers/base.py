@@ -1,11 +1,11 @@
-"""What every layer kind shares: shapes, windows, the base class and its defaults."""
+"""What every layer kind shares: shapes, the base class and its defaults."""
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,18 +14,20 @@ if TYPE_CHECKING:
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
 
+from convcost.layers.window import Global, Untracked, Window
+
 Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
 
 
 Exact = int | Fraction
-"""An exact rational as the receptive-field recurrence keeps it: an ``int`` while it is a whole
+"""An exact rational as the receptive field's jump is kept: an ``int`` while it is a whole
 number, else a ``Fraction`` (see :mod:`convcost.receptive`).
 
-The recurrence stays in integer arithmetic (its fast path) until a transposed convolution or an
-adaptive pool whose output size does not divide its input makes a stride fractional; a result
-that is whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal
-(``==``, ``hash``) to the ``Fraction`` of the same value."""
+The jump stays an integer (the fast path) until a transposed convolution, a resize or an
+adaptive pool whose output size does not divide its input makes it fractional; a jump that is
+whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal (``==``,
+``hash``) to the ``Fraction`` of the same value."""
 
 
 def exact(value: Exact) -> Exact:
@@ -42,36 +44,6 @@ class LayerShapeError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """How one layer widens the receptive field, per spatial axis.
-
-    An output position sees ``extent`` consecutive input positions, and neighbouring
-    outputs are ``stride`` input positions apart (a fraction for transposed convolutions and
-    some adaptive pools; an ``int`` whenever it is whole, see :data:`Exact`).
-    """
-
-    extent: tuple[int, ...]
-    stride: tuple[Exact, ...]
-    growth: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    """``extent − 1`` per axis: the jumps by which the receptive field grows."""
-    whole: bool = field(init=False, repr=False, compare=False)
-    """Every stride is an ``int``: the recurrence may stay in integer arithmetic."""
-    unit: bool = field(init=False, repr=False, compare=False)
-    """Every stride is 1: the jump is unchanged."""
-
-    def __post_init__(self) -> None:
-        # derived once per window: the engine computes one window per distinct layer and shape
-        object.__setattr__(self, "growth", tuple(k - 1 for k in self.extent))
-        object.__setattr__(self, "whole", Fraction not in map(type, self.stride))
-        object.__setattr__(self, "unit", self.stride.count(1) == len(self.stride))
-
-
-@dataclass(frozen=True, slots=True)
-class Global:
-    """Every output depends on the whole input (global pooling, a linear layer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +132,9 @@ class Layer(ABC):
         """Elementwise work that is not a multiply-accumulate (see docs/cost-model.md)."""
         return 0
 
-    def window(self, shape: Shape) -> Window | Global | None:
-        """``None`` for layers that map each position to itself."""
+    def window(self, shape: Shape) -> Window | Global | Untracked | None:
+        """Which input positions each output position reads (:mod:`convcost.layers.window`);
+        ``None`` for layers that map each position to itself."""
         return None
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from convcost.fields import Args
 from convcost.layers.base import Layer, LayerShapeError, Shape, axis_names, require_spatial
 from convcost.layers.kind import ChoiceField, Kind, NumberField, PaddingField, PerAxisField
+from convcost.layers.window import Window, strided
 
 if TYPE_CHECKING:
     from convcost.executor.ops.border import CropOp, PadOp
@@ -55,6 +56,11 @@ class Pad(Layer):
             *(n + lo + hi for n, (lo, hi) in zip(shape[1:], self.padding, strict=True)),
         )
 
+    def window(self, shape: Shape) -> Window:
+        """Output o reads input o − p_before (reflect and replicate borders read a mirrored or
+        repeated position instead: the map holds in the interior)."""
+        return Window(tuple(strided(-before, -before, 1) for before, _ in self.padding))
+
     def settings(self) -> str:
         value = f" {self.value:g}" if self.mode == "constant" else ""
         return f"padding {[list(side) for side in self.padding]}, {self.mode}{value}"
@@ -62,15 +68,15 @@ class Pad(Layer):
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField
     ) -> tuple[Sequence[Step], ReceptiveField]:
-        from convcost.explain.field import unchanged_field
+        from convcost.explain.field import field_steps
         from convcost.explain.steps import Quantity, activations, no_ops, no_params, per_axis
 
         cases = _side_cases(shape, self.padding, out, "+")
         sizes = per_axis(
             Quantity.OUTPUT_SIZE, "{A}_out", "{A}_in + p_before + p_after", cases, len(out) - 1
         )
-        steps = [*sizes, no_params(), no_ops("a copy"), activations(out), unchanged_field(field)]
-        return steps, field
+        reach, after = field_steps(field, self.window(shape))
+        return [*sizes, no_params(), no_ops("a copy"), activations(out), *reach], after
 
     def op(self) -> PadOp:
         from convcost.executor.ops.border import PadOp
@@ -120,6 +126,10 @@ class Crop(Layer):
                 )
         return (shape[0], *(n - lo - hi for n, (lo, hi) in zip(shape[1:], self.crop, strict=True)))
 
+    def window(self, shape: Shape) -> Window:
+        """Output o reads input o + c_before."""
+        return Window(tuple(strided(before, before, 1) for before, _ in self.sides(shape)))
+
     def settings(self) -> str:
         if self.size:
             return f"centre to {list(self.size)}"
@@ -128,7 +138,7 @@ class Crop(Layer):
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField
     ) -> tuple[Sequence[Step], ReceptiveField]:
-        from convcost.explain.field import unchanged_field
+        from convcost.explain.field import field_steps
         from convcost.explain.steps import Quantity, activations, no_ops, no_params, per_axis
 
         rank = len(out) - 1
@@ -143,8 +153,8 @@ class Crop(Layer):
             sizes = per_axis(
                 Quantity.OUTPUT_SIZE, "{A}_out", "{A}_in − c_before − c_after", cases, rank
             )
-        steps = [*sizes, no_params(), no_ops("a view"), activations(out), unchanged_field(field)]
-        return steps, field
+        reach, after = field_steps(field, self.window(shape))
+        return [*sizes, no_params(), no_ops("a view"), activations(out), *reach], after
 
     def op(self) -> CropOp:
         from convcost.executor.ops.border import CropOp

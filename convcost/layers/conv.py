@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
@@ -16,10 +15,8 @@ from convcost.layers.base import (
     Layer,
     LayerShapeError,
     Shape,
-    Window,
     axes_text,
     elements,
-    exact,
     require_spatial,
     spatial,
 )
@@ -40,6 +37,7 @@ if TYPE_CHECKING:
     from convcost.executor.ops.conv import ConvOp, ConvTransposeOp
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
+from convcost.layers.window import Untracked, Window, kernel_axis, transposed_axis
 
 
 def _check_groups(in_channels: int, out: int, groups: int) -> None:
@@ -96,7 +94,18 @@ class Conv(Layer):
         return geometry.spans(self.kernel, self.dilation)
 
     def window(self, shape: Shape) -> Window:
-        return Window(self.spans(), self.stride)
+        """Output o reads o·s − p_before + t·d for each tap t (taps that read only padding at
+        every output left out)."""
+        sizes = spatial(shape)
+        outs = geometry.conv_sizes(sizes, self.kernel, self.stride, self.padding, self.dilation)
+        return Window(
+            tuple(
+                kernel_axis(size, out, k, s, lo, d)
+                for size, out, k, s, (lo, _), d in zip(
+                    sizes, outs, self.kernel, self.stride, self.padding, self.dilation, strict=True
+                )
+            )
+        )
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         return geometry.dropped_pixels(spatial(shape), self.spans(), self.stride, self.padding)
@@ -162,7 +171,7 @@ class Conv(Layer):
             activations(out),
             *span_steps(self.kernel, self.dilation),
         ]
-        rf_steps, after = field_steps(field, self.spans(), self.stride)
+        rf_steps, after = field_steps(field, self.window(shape))
         return steps + rf_steps, after
 
     def op(self) -> ConvOp:
@@ -219,13 +228,15 @@ class ConvTranspose(Layer):
     def ops(self, shape: Shape, out: Shape) -> int:
         return elements(out) if self.bias else 0
 
-    def window(self, shape: Shape) -> Window:
-        """An output position is reached from ⌈k_eff / s⌉ neighbouring inputs; outputs are 1/s apart."""
-        extent = tuple(
-            -(-geometry.effective(k, d) // s)
-            for k, d, s in zip(self.kernel, self.dilation, self.stride, strict=True)
-        )
-        return Window(extent, tuple(exact(Fraction(1, s)) for s in self.stride))
+    def window(self, shape: Shape) -> Window | Untracked:
+        """Output o reads every input i with o + p − i·s a multiple of d below k·d: s phases."""
+        axes = []
+        for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation, strict=True):
+            axis = transposed_axis(k, s, p, d)
+            if isinstance(axis, Untracked):
+                return axis
+            axes.append(axis)
+        return Window(tuple(axes))
 
     def settings(self) -> str:
         return (
@@ -291,8 +302,7 @@ class ConvTranspose(Layer):
             activations(out),
             *span_steps(self.kernel, self.dilation),
         ]
-        spans = geometry.spans(self.kernel, self.dilation)
-        rf_steps, after = field_steps(field, spans, self.stride, transposed=True)
+        rf_steps, after = field_steps(field, self.window(shape))
         return steps + rf_steps, after
 
     def op(self) -> ConvTransposeOp:

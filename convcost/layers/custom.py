@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from convcost.errors import SpecError
 from convcost.expr import ExpressionError, evaluate
 from convcost.fields import Args
-from convcost.layers.base import Global, Layer, LayerShapeError, Shape, Window
+from convcost.layers.base import Layer, LayerShapeError, Shape
 from convcost.layers.kind import (
     STRIDE,
     ChoiceField,
@@ -29,6 +29,7 @@ from convcost.layers.kind import (
     PerAxisField,
     TextField,
 )
+from convcost.layers.window import Global, Window, strided
 from convcost.names import check_name
 from convcost.tree import Scalar
 
@@ -95,7 +96,9 @@ class Custom(Layer):
         if self.field == "global":
             return Global()
         if self.field == "local":
-            return Window(extent=self.kernel, stride=self.stride)
+            return Window(
+                tuple(strided(0, k - 1, s) for k, s in zip(self.kernel, self.stride, strict=True))
+            )
         return None
 
     def settings(self) -> str:
@@ -135,7 +138,7 @@ class Custom(Layer):
             global_steps, after = global_field()
             return [*steps, *global_steps], after
         if self.field == "local":
-            local_steps, after = field_steps(field, self.kernel, self.stride)
+            local_steps, after = field_steps(field, self.window(shape))
             return [*steps, *local_steps], after
         return [*steps, unchanged_field(field)], field
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
-from convcost.layers.base import Global, Layer, LayerShapeError, Shape
+from convcost.layers.base import Layer, LayerShapeError, Shape
 from convcost.layers.kind import BIAS, OUT, Kind
+from convcost.layers.window import Global
 
 if TYPE_CHECKING:
     from convcost.executor.ops.linear import LinearOp

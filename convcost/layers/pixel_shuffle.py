@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
-from convcost.layers.base import Layer, LayerShapeError, Shape, Window, axis_names, spatial
+from convcost.layers.base import Layer, LayerShapeError, Shape, axis_names, spatial
 from convcost.layers.kind import IntegerField, Kind
-from convcost.layers.upsample import window_steps
+from convcost.layers.window import AxisWindow, Window, strided
 
 if TYPE_CHECKING:
     from convcost.executor.ops.pixel_shuffle import PixelShuffleOp, PixelUnshuffleOp
@@ -46,9 +45,10 @@ class PixelShuffle(Layer):
         return (shape[0] // square, *(n * self.factor for n in spatial(shape)))
 
     def window(self, shape: Shape) -> Window:
-        """Each output position comes from one input position; outputs advance 1/r inputs."""
-        step = Fraction(1, self.factor) if self.factor > 1 else 1
-        return Window((1, 1), (step, step))
+        """Output o reads input ⌊o/r⌋: r phases advancing one input."""
+        r = self.factor
+        axis = AxisWindow(r, 1, (0,) * r, (0,) * r, (1,) * r)
+        return Window((axis, axis))
 
     def settings(self) -> str:
         return f"factor {self.factor}"
@@ -56,6 +56,7 @@ class PixelShuffle(Layer):
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField
     ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import field_steps
         from convcost.explain.steps import Quantity, Step, activations, no_ops, no_params, per_axis
 
         r = self.factor
@@ -68,7 +69,7 @@ class PixelShuffle(Layer):
         )
         cases = [(f"{n}·{r}", m) for n, m in zip(spatial(shape), spatial(out), strict=True)]
         sizes = per_axis(Quantity.OUTPUT_SIZE, "{A}_out", "{A}_in·r", cases, 2)
-        reach, after = window_steps(field, self.window(shape), taps="1", ratio="1/r")
+        reach, after = field_steps(field, self.window(shape))
         ops = no_ops("a permutation of channels into space")
         return [channels, *sizes, no_params(), ops, activations(out), *reach], after
 
@@ -100,7 +101,8 @@ class PixelUnshuffle(Layer):
 
     def window(self, shape: Shape) -> Window:
         """An output position gathers an r×r block of input positions, blocks r apart."""
-        return Window((self.factor, self.factor), (self.factor, self.factor))
+        axis = strided(0, self.factor - 1, self.factor)
+        return Window((axis, axis))
 
     def settings(self) -> str:
         return f"factor {self.factor}"
@@ -108,6 +110,7 @@ class PixelUnshuffle(Layer):
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField
     ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import field_steps
         from convcost.explain.steps import Quantity, Step, activations, no_ops, no_params, per_axis
 
         r = self.factor
@@ -120,7 +123,7 @@ class PixelUnshuffle(Layer):
         )
         cases = [(f"{n} / {r}", m) for n, m in zip(spatial(shape), spatial(out), strict=True)]
         sizes = per_axis(Quantity.OUTPUT_SIZE, "{A}_out", "{A}_in / r", cases, 2)
-        reach, after = window_steps(field, self.window(shape), taps="r", ratio="r")
+        reach, after = field_steps(field, self.window(shape))
         ops = no_ops("a permutation of space into channels")
         return [channels, *sizes, no_params(), ops, activations(out), *reach], after
 

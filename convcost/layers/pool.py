@@ -5,32 +5,29 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, ClassVar
 
 from convcost.fields import Args
 from convcost.layers import geometry
 from convcost.layers.base import (
     Drop,
-    Global,
     Layer,
     LayerShapeError,
     Shape,
-    Window,
     axes_text,
     axis_names,
     elements,
-    exact,
     require_spatial,
     spatial,
 )
-from convcost.layers.geometry import widest_window, window_total
+from convcost.layers.geometry import window_total
 from convcost.layers.kind import DILATION, KERNEL, FlagField, Kind, Parser, PerAxisField
 
 if TYPE_CHECKING:
     from convcost.executor.ops.pool import AdaptivePoolOp, GlobalPoolOp, WindowPoolOp
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
+from convcost.layers.window import Global, Untracked, Window, adaptive_axis, kernel_axis
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +67,17 @@ class WindowPool(Layer):
         return elements(out) * math.prod(self.kernel)
 
     def window(self, shape: Shape) -> Window:
-        return Window(self.spans(), self.stride)
+        """Output o reads o·s − p + t·d for each tap t (taps in the padding only left out)."""
+        sizes = spatial(shape)
+        outs = self.output_shape(shape)[1:]
+        return Window(
+            tuple(
+                kernel_axis(size, out, k, s, p, d)
+                for size, out, k, s, p, d in zip(
+                    sizes, outs, self.kernel, self.stride, self.padding, self.dilation, strict=True
+                )
+            )
+        )
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         if self.ceil_mode:
@@ -139,7 +146,7 @@ class WindowPool(Layer):
             activations(out),
             *span_steps(self.kernel, self.dilation),
         ]
-        rf_steps, after = field_steps(field, self.spans(), self.stride)
+        rf_steps, after = field_steps(field, self.window(shape))
         return steps + rf_steps, after
 
     def op(self) -> WindowPoolOp:
@@ -266,15 +273,17 @@ class AdaptivePool(Layer):
         """Exactly the window elements read: ∏ over axes of Σ window lengths, times C."""
         return shape[0] * math.prod(self._window_sums(shape))
 
-    def window(self, shape: Shape) -> Window | Global:
-        sizes = spatial(shape)
+    def window(self, shape: Shape) -> Window | Global | Untracked:
+        """Window i: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉), repeating every out/gcd(in, out) outputs."""
         if all(out == 1 for out in self.size):
             return Global()
-        extent = tuple(widest_window(size, out) for size, out in zip(sizes, self.size, strict=True))
-        return Window(
-            extent,
-            tuple(exact(Fraction(size, out)) for size, out in zip(sizes, self.size, strict=True)),
-        )
+        axes = []
+        for size, out in zip(spatial(shape), self.size, strict=True):
+            axis = adaptive_axis(size, out)
+            if isinstance(axis, Untracked):
+                return axis
+            axes.append(axis)
+        return Window(tuple(axes))
 
     def settings(self) -> str:
         return f"output size {'×'.join(map(str, self.size))}"
@@ -282,21 +291,17 @@ class AdaptivePool(Layer):
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField
     ) -> tuple[Sequence[Step], ReceptiveField]:
-        from convcost.explain.field import global_field, unchanged_field
+        from convcost.explain.field import field_steps
         from convcost.explain.steps import (
-            Number,
             Quantity,
             Step,
             activations,
-            inline,
             no_params,
             per_axis,
         )
-        from convcost.receptive import Coverage, ReceptiveField
 
         rank = len(shape) - 1
         # PyTorch's window i: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉); its lengths in closed form
-        axes = list(zip(shape[1:], self.size, strict=True))
         names = axis_names(rank)
         steps = [
             *per_axis(
@@ -317,32 +322,7 @@ class AdaptivePool(Layer):
             ),
             activations(out),
         ]
-        if all(n == 1 for n in self.size):
-            rf_steps, after = global_field()
-        elif field.coverage is not Coverage.LOCAL:
-            rf_steps, after = [unchanged_field(field)], field
-        else:
-            sizes, jumps = [], []
-            r_cases: list[tuple[str, Number]] = []
-            j_cases: list[tuple[str, Number]] = []
-            for r, j, (size, n) in zip(field.size, field.jump, axes, strict=True):
-                widest = widest_window(size, n)
-                sizes.append(r + (widest - 1) * j)
-                jumps.append(j * Fraction(size, n))
-                r_cases.append((f"{inline(r)} + ({widest} − 1)·{inline(j)}", sizes[-1]))
-                j_cases.append((f"{inline(j)}·{size}/{n}", jumps[-1]))
-            rf_steps = [
-                *per_axis(
-                    Quantity.RECEPTIVE_FIELD,
-                    "r_{A}",
-                    "r_prev + (widest window − 1)·j_prev",
-                    r_cases,
-                    rank,
-                    combined="r",
-                ),
-                *per_axis(Quantity.JUMP, "j_{A}", "j_prev·{A}_in/{A}_out", j_cases, rank),
-            ]
-            after = ReceptiveField(Coverage.LOCAL, tuple(sizes), tuple(jumps))
+        rf_steps, after = field_steps(field, self.window(shape))
         return steps + rf_steps, after
 
     def op(self) -> AdaptivePoolOp:

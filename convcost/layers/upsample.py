@@ -13,13 +13,13 @@ from convcost.layers.base import (
     Layer,
     LayerShapeError,
     Shape,
-    Window,
     elements,
     exact,
     require_spatial,
     spatial,
 )
 from convcost.layers.kind import ChoiceField, FlagField, Kind, PerAxisField
+from convcost.layers.window import Untracked, Window, upsample_axis
 
 if TYPE_CHECKING:
     from convcost.executor.ops.upsample import UpsampleOp
@@ -86,14 +86,19 @@ class Upsample(Layer):
                 ratios.append(exact(Fraction(n, m)))
         return tuple(ratios)
 
-    def window(self, shape: Shape) -> Window:
-        """Today's one-phase window: the taps (1 on an axis that is copied) and the ratio."""
+    def window(self, shape: Shape) -> Window | Untracked:
+        """Per axis the taps with a nonzero weight at each output position (a period of
+        out/gcd(in, out) phases, :func:`~convcost.layers.window.upsample_axis`)."""
         out = self.output_shape(shape)
-        extent = tuple(
-            1 if n == m else TAPS[self.mode]
-            for n, m in zip(spatial(shape), spatial(out), strict=True)
-        )
-        return Window(extent, self.ratios(shape, out))
+        family = {"nearest": "nearest", "bicubic": "cubic"}.get(self.mode, "linear")
+        axes = []
+        for a, (n, m) in enumerate(zip(spatial(shape), spatial(out), strict=True)):
+            scale = self.scale[a] if self.scale else None
+            axis = upsample_axis(n, m, family, align_corners=self.align_corners, scale=scale)
+            if isinstance(axis, Untracked):
+                return axis
+            axes.append(axis)
+        return Window(tuple(axes))
 
     def settings(self) -> str:
         how = f"size {list(self.size)}" if self.size else f"scale {_axes(self.scale)}"
@@ -103,6 +108,7 @@ class Upsample(Layer):
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField
     ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import field_steps
         from convcost.explain.steps import (
             Quantity,
             Step,
@@ -136,42 +142,13 @@ class Upsample(Layer):
             )
         else:
             ops = no_ops("nearest copies one input per output")
-        reach, after = window_steps(field, self.window(shape), taps="taps", ratio="in/out")
+        reach, after = field_steps(field, self.window(shape))
         return [*sizes, no_params(), ops, activations(out), *reach], after
 
     def op(self) -> UpsampleOp:
         from convcost.executor.ops.upsample import UpsampleOp
 
         return UpsampleOp(self)
-
-
-def window_steps(
-    field: ReceptiveField, window: Window, *, taps: str, ratio: str
-) -> tuple[list[Step], ReceptiveField]:
-    """``explain``'s field and jump through a one-phase window (``taps`` names its extent,
-    ``ratio`` its stride), with the values of the engine's :meth:`ReceptiveField.through`."""
-    from convcost.explain.field import unchanged_field
-    from convcost.explain.steps import Quantity, inline, per_axis
-    from convcost.receptive import Coverage
-
-    after = field.through(window)
-    if after.coverage is not Coverage.LOCAL or field.coverage is not Coverage.LOCAL:
-        return [unchanged_field(field)], after
-    rank = len(window.extent)
-    r_cases = [
-        (f"{inline(r)} + ({k} − 1)·{inline(j)}", new)
-        for r, k, j, new in zip(field.size, window.extent, field.jump, after.size, strict=True)
-    ]
-    j_cases = [
-        (f"{inline(j)}·{inline(s)}", new)
-        for j, s, new in zip(field.jump, window.stride, after.jump, strict=True)
-    ]
-    r_formula = f"r_prev + ({taps} − 1)·j_prev"
-    steps = [
-        *per_axis(Quantity.RECEPTIVE_FIELD, "r_{A}", r_formula, r_cases, rank, combined="r"),
-        *per_axis(Quantity.JUMP, "j_{A}", f"j_prev·{ratio}", j_cases, rank, combined="j"),
-    ]
-    return steps, after
 
 
 def _axes(values: tuple[int, ...]) -> str:

@@ -41,6 +41,7 @@ KINDS: dict[str, str] = {
     "adaptive_avgpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_avgpool: {size: [192, 192]}\n",
     "adaptive_maxpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_maxpool: {size: [192, 192]}\n",
     "batchnorm": "input: [64, 256, 256]\nlayers:\n  - batchnorm: {}\n",
+    "layer_scale": "input: [64, 256, 256]\nlayers:\n  - layer_scale: {}\n",
     **{
         function: f"input: [64, 256, 256]\nlayers:\n  - {function}: {{}}\n"
         for function in (

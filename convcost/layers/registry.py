@@ -8,7 +8,7 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import shuffle
+from convcost.layers import layer_scale, shuffle
 from convcost.layers.kind import Kind
 
 
@@ -21,6 +21,7 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 KINDS = _by_name(
     legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
     shuffle.KINDS,
+    layer_scale.KINDS,
 )
 """Each spec kind name → its declaration."""
 

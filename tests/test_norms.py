@@ -32,6 +32,18 @@ CASES = [
     # 1-D and 3-D: 3 weights; 3·7 = 21 and 3·2·3·4 = 72 multiplies
     ([3, 7], "layer_scale: {init: 0.5}", (3, 7), 3, 0, 0, 21),
     ([3, 2, 3, 4], "layer_scale: {}", (3, 2, 3, 4), 3, 0, 0, 72),
+    # layernorm over the 8 channels of 8×5×6 (E = 240, 30 positions): γ, β 8 each;
+    # ops 5·240 (statistics) + 2·30 (ε, rsqrt per position) + 2·240 (affine) = 1,740
+    ([8, 5, 6], "layernorm: {eps: 1.0e-6}", (8, 5, 6), 8, 8, 0, 1740),
+    # without affine: no parameters, 5·240 + 2·30 = 1,260
+    ([8, 5, 6], "layernorm: {affine: false}", (8, 5, 6), 0, 0, 0, 1260),
+    # over all: γ, β of the map's shape, 240 each; one group: 7·240 + 2 = 1,682
+    ([8, 5, 6], "layernorm: {over: all}", (8, 5, 6), 240, 240, 0, 1682),
+    # ConvNeXt's head: nn.LayerNorm(768) on the flat [768]: 768 + 768; 7·768 + 2 = 5,378
+    ([768, 1], "flatten: {}\n  - layernorm: {eps: 1.0e-6}", (768,), 768, 768, 0, 5378),
+    # 1-D [4, 9]: 9 positions, 7·36 + 2·9 = 270; 3-D [2, 2, 3, 4] over all: 7·48 + 2 = 338
+    ([4, 9], "layernorm: {}", (4, 9), 4, 4, 0, 270),
+    ([2, 2, 3, 4], "layernorm: {over: all}", (2, 2, 3, 4), 48, 48, 0, 338),
 ]
 
 
@@ -60,14 +72,22 @@ layers:
   - layer_scale: {init: 1.0e-6}
   - flatten: {}
   - layer_scale: {}
+  - layernorm: {}
+"""
+
+EXPLAINED_MAP = """\
+input: [6, 9, 10]
+layers:
+  - layernorm: {over: channels, eps: 1.0e-6}
+  - layernorm: {over: all, affine: false}
+  - layernorm: {over: all}
 """
 
 
-def test_explain_values_are_the_engines() -> None:
-    spec = convcost.parse_spec(EXPLAINED)
-    items = leaf_items(explain(spec))
-    kinds = {item.kind for item in items}
-    assert {"layer_scale"} <= kinds
+@pytest.mark.parametrize("text", [EXPLAINED, EXPLAINED_MAP])
+def test_explain_values_are_the_engines(text: str) -> None:
+    items = leaf_items(explain(convcost.parse_spec(text)))
+    assert {"layer_scale", "layernorm"} & {item.kind for item in items}
     assert all(check_against_report(item) for item in items)
 
 
@@ -83,6 +103,23 @@ ERRORS = [
         "net.yaml:3:19: layer layer_scale1, field layer_scale.scale: unknown field 'scale' for "
         "layer_scale; allowed: init",
         id="layer-scale-unknown-field",
+    ),
+    pytest.param(
+        "input: [8, 8, 8]\nlayers:\n  - layernorm: {over: channel}\n",
+        "net.yaml:3:23: layer layernorm1, field layernorm.over: must be one of channels, all, "
+        "got 'channel'; did you mean 'channels'?",
+        id="layernorm-over",
+    ),
+    pytest.param(
+        "input: [8, 8, 8]\nlayers:\n  - layernorm: {eps: 2}\n",
+        "net.yaml:3:22: layer layernorm1, field layernorm.eps: must be a number from 0.0 to 1.0, "
+        "got 2",
+        id="layernorm-eps",
+    ),
+    pytest.param(
+        "input: [8, 8, 8]\nlayers:\n  - layernorm: {affine: 1}\n",
+        "net.yaml:3:25: layer layernorm1, field layernorm.affine: must be true or false, got 1",
+        id="layernorm-affine",
     ),
 ]
 
@@ -163,3 +200,52 @@ def test_layer_scale_starts_at_its_init() -> None:
     x = np.random.default_rng(0).standard_normal((1, 4, 3, 3))
     _, got = _run(_spec((4, 3, 3), "layer_scale: {init: 0.25}"), x, {})
     np.testing.assert_allclose(got, x / 4, rtol=1e-15)
+
+
+def _affine(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[Any, Any]:
+    return rng.standard_normal(shape), rng.standard_normal(shape)
+
+
+def _channels_last(array: Any) -> Any:
+    """γ or β of the map's shape [C, *spatial] in the kernels' layout [*spatial, C]."""
+    return np.moveaxis(array, 0, -1)
+
+
+@SETTINGS
+@given(
+    maps(),
+    st.sampled_from(["channels", "all"]),
+    st.sampled_from([1e-5, 1e-6, 0.25]),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
+def test_layernorm_matches_torch(
+    shape: tuple[int, ...], over: str, eps: float, affine: bool, seed: int
+) -> None:
+    torch = _torch()
+    rng = np.random.default_rng(seed)
+    x = _input(rng, shape)
+    t = torch.from_numpy(x).reshape(2, *shape)
+    normalized = (shape[0],) if over == "channels" or len(shape) == 1 else shape
+    module = torch.nn.LayerNorm(normalized, eps=eps, elementwise_affine=affine).double()
+    text = _spec(
+        shape, f"layernorm: {{over: {over}, eps: {eps:.1e}, affine: {str(affine).lower()}}}"
+    )
+    report = convcost.analyze(convcost.parse_spec(text))
+    assert report.totals.params == sum(p.numel() for p in module.parameters())
+    params: dict[str, list[Any]] = {}
+    if affine:
+        gamma, beta = _affine(rng, normalized)
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(gamma))
+            module.bias.copy_(torch.from_numpy(beta))
+        layout = _channels_last if len(normalized) > 1 else (lambda a: a)
+        params["norm"] = [layout(gamma), layout(beta)]
+    if over == "channels" and len(shape) > 1:
+        # ConvNeXt's LayerNorm2d: channels last, normalise, back
+        expected = module(t.movedim(1, -1)).movedim(-1, 1)
+    else:
+        expected = module(t)
+    network, got = _run(text, x, params)
+    assert network.output_shape == tuple(expected.shape[1:])
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-10, atol=1e-10)

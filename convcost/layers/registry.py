@@ -8,7 +8,7 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import layer_scale, shuffle
+from convcost.layers import layer_scale, normalization, shuffle
 from convcost.layers.kind import Kind
 
 
@@ -22,6 +22,7 @@ KINDS = _by_name(
     legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
     shuffle.KINDS,
     layer_scale.KINDS,
+    normalization.KINDS,
 )
 """Each spec kind name → its declaration."""
 

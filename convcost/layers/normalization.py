@@ -1,0 +1,191 @@
+"""Normalisations whose statistics come from the sample itself, at inference too: ``layernorm``.
+
+Each normalises groups of elements by their own mean and (biased) variance, then applies an
+optional affine γ·x̂ + β. They differ only in how the map is cut into groups and in the shape of
+γ and β. (``batchnorm`` uses running statistics instead: an affine per channel at inference.)
+
+Receptive field: the value at a position passes through a per-position map (subtract, scale),
+so the local field is unchanged (:meth:`Layer.window` is ``None``); when a group spans
+positions (``layernorm`` over ``all``) every output also depends on the whole map through the
+group's statistics, the way a squeeze-and-excitation gate does: that is global context, not a
+wider local field (docs/cost-model.md, "Receptive field and jump").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from convcost.fields import Args
+from convcost.layers.base import Layer, Shape, elements
+from convcost.layers.kind import ChoiceField, FlagField, Kind, NumberField
+
+if TYPE_CHECKING:
+    from convcost.executor.ops.normalization import LayerNormOp
+    from convcost.explain.steps import Step
+    from convcost.receptive import ReceptiveField
+
+STATISTICS_OPS = 5
+"""Ops per element to standardise it: its share of the mean (1: n − 1 adds and a divide per n
+elements, counted as n, as an average pool counts its window), centring (1), its share of the
+variance (2: square, then sum and divide), and the multiply by 1/√(var + ε) (1)."""
+GROUP_OPS = 2
+"""Ops per group: add ε, then one reciprocal square root."""
+AFFINE_OPS = 2
+"""Ops per element of the affine γ·x̂ + β (as batchnorm's inference form)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Normalization(Layer):
+    """Standardise each group of elements by its own statistics, then γ·x̂ + β if ``affine``."""
+
+    eps: float = 1e-5
+    """Added to the variance; used by ``--execute`` only."""
+    affine: bool = True
+
+    def groups(self, shape: Shape) -> int:
+        """Statistics (a mean and a variance) per sample."""
+        raise NotImplementedError
+
+    def affine_size(self, shape: Shape) -> int:
+        """Elements of γ (and of β)."""
+        raise NotImplementedError
+
+    def spans_positions(self, shape: Shape) -> bool:
+        """A group holds more than one spatial position: its statistics mix the map."""
+        raise NotImplementedError
+
+    def weights(self, shape: Shape) -> int:
+        return self.affine_size(shape) if self.affine else 0
+
+    def biases(self, shape: Shape) -> int:
+        return self.affine_size(shape) if self.affine else 0
+
+    def ops(self, shape: Shape, out: Shape) -> int:
+        """5 per element and 2 per group to standardise, and 2 per element for the affine
+        (docs/cost-model.md)."""
+        per_element = STATISTICS_OPS + (AFFINE_OPS if self.affine else 0)
+        return per_element * elements(out) + GROUP_OPS * self.groups(shape)
+
+    def settings(self) -> str:
+        return f"eps {self.eps:g}, {'affine' if self.affine else 'no affine'}"
+
+    def group_words(self, shape: Shape) -> tuple[str, str]:
+        """(the groups' count as a formula, what one group is), for ``explain``."""
+        raise NotImplementedError
+
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import unchanged_field
+        from convcost.explain.steps import (
+            Quantity,
+            Step,
+            activations,
+            no_params,
+            numbers,
+            product,
+            shape_symbols,
+        )
+
+        size = self.affine_size(shape)
+        symbols = shape_symbols(shape, output=False)
+        per_element = STATISTICS_OPS + (AFFINE_OPS if self.affine else 0)
+        count, group = self.group_words(shape)
+        params = (
+            Step(
+                quantity=Quantity.PARAMS,
+                formula=f"2·{symbols[0] if size == shape[0] else product(symbols)}",
+                substituted=f"2·{size if size == shape[0] else numbers(shape)}",
+                value=self.weights(shape) + self.biases(shape),
+                note="scale γ and shift β",
+            )
+            if self.affine
+            else no_params()
+        )
+        ops = Step(
+            quantity=Quantity.OPS,
+            formula=f"{per_element}·{product(shape_symbols(out))} + {GROUP_OPS}·{count}",
+            substituted=f"{per_element}·{numbers(out)} + {GROUP_OPS}·{self.groups(shape)}",
+            value=self.ops(shape, out),
+            note=f"statistics over {group}: 5 per element and 2 per group"
+            + (", affine 2 per element" if self.affine else ""),
+        )
+        context = (
+            Step(
+                quantity=Quantity.RECEPTIVE_FIELD,
+                note="local field unchanged; every output also depends on the whole map "
+                f"through the statistics over {group} (global context)",
+            )
+            if self.spans_positions(shape) and len(shape) > 1
+            else unchanged_field(field)
+        )
+        return [params, ops, activations(out), context], field
+
+
+Over = Literal["channels", "all"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerNorm(Normalization):
+    """``over: channels`` normalises the C values at each position (ConvNeXt's LayerNorm2d;
+    ``nn.LayerNorm(F)`` on a flat [F]); ``over: all`` the whole [C, …] map
+    (``nn.LayerNorm([C, H, W])``, γ and β of the map's shape)."""
+
+    over: Over = "channels"
+
+    @property
+    def kind(self) -> str:
+        return "layernorm"
+
+    def settings(self) -> str:
+        return f"over {self.over}, {Normalization.settings(self)}"
+
+    def groups(self, shape: Shape) -> int:
+        return elements(shape[1:]) if self.over == "channels" else 1
+
+    def affine_size(self, shape: Shape) -> int:
+        return shape[0] if self.over == "channels" else elements(shape)
+
+    def spans_positions(self, shape: Shape) -> bool:
+        return self.over == "all"
+
+    def group_words(self, shape: Shape) -> tuple[str, str]:
+        if self.over == "all":
+            return "1", "the whole map"
+        if len(shape) == 1:
+            return "1", "the F features"
+        from convcost.explain.steps import out_symbols, product
+
+        return product(out_symbols(len(shape) - 1)), "the C channels at each position"
+
+    def op(self) -> LayerNormOp:
+        from convcost.executor.ops.normalization import LayerNormOp
+
+        return LayerNormOp(self)
+
+
+EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
+AFFINE = FlagField("affine", "learnable scale γ and shift β", True)
+OVER = ChoiceField(
+    "over",
+    "channels: the C values at each position (LayerNorm2d); all: the whole [C, ...] map",
+    "channels",
+    choices=("channels", "all"),
+)
+
+
+def _layernorm(args: Args, shape: Shape) -> LayerNorm:
+    over: Over = "all" if OVER.read(args) == "all" else "channels"
+    return LayerNorm(over=over, eps=EPS.read(args), affine=AFFINE.read(args))
+
+
+KINDS = (
+    Kind(
+        "layernorm",
+        "layer normalisation over the channels at each position, or over the whole map",
+        (OVER, EPS, AFFINE),
+        _layernorm,
+    ),
+)

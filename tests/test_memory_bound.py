@@ -44,6 +44,7 @@ KINDS: dict[str, str] = {
     "layer_scale": "input: [64, 256, 256]\nlayers:\n  - layer_scale: {}\n",
     "layernorm": "input: [64, 256, 256]\nlayers:\n  - layernorm: {}\n",
     "layernorm all": "input: [64, 256, 256]\nlayers:\n  - layernorm: {over: all}\n",
+    "groupnorm": "input: [64, 256, 256]\nlayers:\n  - groupnorm: {groups: 8}\n",
     **{
         function: f"input: [64, 256, 256]\nlayers:\n  - {function}: {{}}\n"
         for function in (

@@ -44,6 +44,13 @@ CASES = [
     # 1-D [4, 9]: 9 positions, 7·36 + 2·9 = 270; 3-D [2, 2, 3, 4] over all: 7·48 + 2 = 338
     ([4, 9], "layernorm: {}", (4, 9), 4, 4, 0, 270),
     ([2, 2, 3, 4], "layernorm: {over: all}", (2, 2, 3, 4), 48, 48, 0, 338),
+    # groupnorm, 4 groups of 8×5×6 (E = 240): γ, β 8 each; 7·240 + 2·4 = 1,688
+    ([8, 5, 6], "groupnorm: {groups: 4}", (8, 5, 6), 8, 8, 0, 1688),
+    # without affine: 5·240 + 2·4 = 1,208; one group (as nn.LayerNorm over all, γ per channel)
+    ([8, 5, 6], "groupnorm: {groups: 4, affine: false}", (8, 5, 6), 0, 0, 0, 1208),
+    ([8, 5, 6], "groupnorm: {groups: 1}", (8, 5, 6), 8, 8, 0, 1682),
+    # on a flat [12] (nn.GroupNorm takes (N, C)): 3 groups of 4 features, 7·12 + 2·3 = 90
+    ([12, 1], "flatten: {}\n  - groupnorm: {groups: 3}", (12,), 12, 12, 0, 90),
 ]
 
 
@@ -81,6 +88,8 @@ layers:
   - layernorm: {over: channels, eps: 1.0e-6}
   - layernorm: {over: all, affine: false}
   - layernorm: {over: all}
+  - groupnorm: {groups: 3}
+  - groupnorm: {groups: 6, affine: false}
 """
 
 
@@ -120,6 +129,23 @@ ERRORS = [
         "input: [8, 8, 8]\nlayers:\n  - layernorm: {affine: 1}\n",
         "net.yaml:3:25: layer layernorm1, field layernorm.affine: must be true or false, got 1",
         id="layernorm-affine",
+    ),
+    pytest.param(
+        "input: [9, 8, 8]\nlayers:\n  - groupnorm: {groups: 2}\n",
+        "net.yaml:3:5: layer groupnorm1, field groupnorm.groups: channels (9) must be divisible "
+        "by groups (2)",
+        id="groupnorm-indivisible",
+    ),
+    pytest.param(
+        "input: [8, 8, 8]\nlayers:\n  - groupnorm: {}\n",
+        "net.yaml:3:5: layer groupnorm1, field groupnorm.groups: `groups` is required (an "
+        "integer >= 1)",
+        id="groupnorm-groups-required",
+    ),
+    pytest.param(
+        "input: [8, 8, 8]\nlayers:\n  - groupnorm: {groups: 0}\n",
+        "net.yaml:3:25: layer groupnorm1, field groupnorm.groups: must be an integer >= 1, got 0",
+        id="groupnorm-groups-zero",
     ),
 ]
 
@@ -246,6 +272,44 @@ def test_layernorm_matches_torch(
         expected = module(t.movedim(1, -1)).movedim(-1, 1)
     else:
         expected = module(t)
+    network, got = _run(text, x, params)
+    assert network.output_shape == tuple(expected.shape[1:])
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+@st.composite
+def grouped_maps(draw: st.DrawFn) -> tuple[tuple[int, ...], int]:
+    """A shape (flat or of rank 1 to 3) whose channels divide into the drawn groups."""
+    shape = draw(maps())
+    groups = draw(st.integers(1, 4))
+    return (shape[0] * groups, *shape[1:]), groups
+
+
+@SETTINGS
+@given(
+    grouped_maps(), st.sampled_from([1e-5, 1e-6, 0.25]), st.booleans(), st.integers(0, 2**32 - 1)
+)
+def test_groupnorm_matches_torch(
+    case: tuple[tuple[int, ...], int], eps: float, affine: bool, seed: int
+) -> None:
+    torch = _torch()
+    shape, groups = case
+    rng = np.random.default_rng(seed)
+    x = _input(rng, shape)
+    module = torch.nn.GroupNorm(groups, shape[0], eps=eps, affine=affine).double()
+    text = _spec(
+        shape, f"groupnorm: {{groups: {groups}, eps: {eps:.1e}, affine: {str(affine).lower()}}}"
+    )
+    report = convcost.analyze(convcost.parse_spec(text))
+    assert report.totals.params == sum(p.numel() for p in module.parameters())
+    params: dict[str, list[Any]] = {}
+    if affine:
+        gamma, beta = _affine(rng, (shape[0],))
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(gamma))
+            module.bias.copy_(torch.from_numpy(beta))
+        params["norm"] = [gamma, beta]
+    expected = module(torch.from_numpy(x).reshape(2, *shape))
     network, got = _run(text, x, params)
     assert network.output_shape == tuple(expected.shape[1:])
     np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-10, atol=1e-10)

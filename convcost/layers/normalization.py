@@ -1,4 +1,5 @@
-"""Normalisations whose statistics come from the sample itself, at inference too: ``layernorm``.
+"""Normalisations whose statistics come from the sample itself, at inference too: ``layernorm``,
+``groupnorm``.
 
 Each normalises groups of elements by their own mean and (biased) variance, then applies an
 optional affine γ·x̂ + β. They differ only in how the map is cut into groups and in the shape of
@@ -6,7 +7,7 @@ optional affine γ·x̂ + β. They differ only in how the map is cut into groups
 
 Receptive field: the value at a position passes through a per-position map (subtract, scale),
 so the local field is unchanged (:meth:`Layer.window` is ``None``); when a group spans
-positions (``layernorm`` over ``all``) every output also depends on the whole map through the
+positions (``layernorm`` over ``all``, ``groupnorm``) every output also depends on the whole map through the
 group's statistics, the way a squeeze-and-excitation gate does: that is global context, not a
 wider local field (docs/cost-model.md, "Receptive field and jump").
 """
@@ -18,11 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from convcost.fields import Args
-from convcost.layers.base import Layer, Shape, elements
-from convcost.layers.kind import ChoiceField, FlagField, Kind, NumberField
+from convcost.layers.base import Layer, LayerShapeError, Shape, elements
+from convcost.layers.kind import ChoiceField, FlagField, IntegerField, Kind, NumberField
 
 if TYPE_CHECKING:
-    from convcost.executor.ops.normalization import LayerNormOp
+    from convcost.executor.ops.normalization import GroupNormOp, LayerNormOp
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
 
@@ -44,8 +45,8 @@ class Normalization(Layer):
     """Added to the variance; used by ``--execute`` only."""
     affine: bool = True
 
-    def groups(self, shape: Shape) -> int:
-        """Statistics (a mean and a variance) per sample."""
+    def statistics(self, shape: Shape) -> int:
+        """Groups normalised apart, each by its own mean and variance, per sample."""
         raise NotImplementedError
 
     def affine_size(self, shape: Shape) -> int:
@@ -66,7 +67,7 @@ class Normalization(Layer):
         """5 per element and 2 per group to standardise, and 2 per element for the affine
         (docs/cost-model.md)."""
         per_element = STATISTICS_OPS + (AFFINE_OPS if self.affine else 0)
-        return per_element * elements(out) + GROUP_OPS * self.groups(shape)
+        return per_element * elements(out) + GROUP_OPS * self.statistics(shape)
 
     def settings(self) -> str:
         return f"eps {self.eps:g}, {'affine' if self.affine else 'no affine'}"
@@ -107,7 +108,7 @@ class Normalization(Layer):
         ops = Step(
             quantity=Quantity.OPS,
             formula=f"{per_element}·{product(shape_symbols(out))} + {GROUP_OPS}·{count}",
-            substituted=f"{per_element}·{numbers(out)} + {GROUP_OPS}·{self.groups(shape)}",
+            substituted=f"{per_element}·{numbers(out)} + {GROUP_OPS}·{self.statistics(shape)}",
             value=self.ops(shape, out),
             note=f"statistics over {group}: 5 per element and 2 per group"
             + (", affine 2 per element" if self.affine else ""),
@@ -142,7 +143,7 @@ class LayerNorm(Normalization):
     def settings(self) -> str:
         return f"over {self.over}, {Normalization.settings(self)}"
 
-    def groups(self, shape: Shape) -> int:
+    def statistics(self, shape: Shape) -> int:
         return elements(shape[1:]) if self.over == "channels" else 1
 
     def affine_size(self, shape: Shape) -> int:
@@ -166,6 +167,46 @@ class LayerNorm(Normalization):
         return LayerNormOp(self)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupNorm(Normalization):
+    """``nn.GroupNorm(groups, C)``: the channels in ``groups`` equal groups, each normalised
+    over its channels at every position; γ and β per channel."""
+
+    groups: int
+
+    @property
+    def kind(self) -> str:
+        return "groupnorm"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if shape[0] % self.groups:
+            raise LayerShapeError(
+                "groups",
+                f"channels ({shape[0]}) must be divisible by groups ({self.groups})",
+            )
+        return shape
+
+    def settings(self) -> str:
+        return f"groups {self.groups}, {Normalization.settings(self)}"
+
+    def statistics(self, shape: Shape) -> int:
+        return self.groups
+
+    def affine_size(self, shape: Shape) -> int:
+        return shape[0]
+
+    def spans_positions(self, shape: Shape) -> bool:
+        return True
+
+    def group_words(self, shape: Shape) -> tuple[str, str]:
+        return "groups", "each group's channels at every position"
+
+    def op(self) -> GroupNormOp:
+        from convcost.executor.ops.normalization import GroupNormOp
+
+        return GroupNormOp(self)
+
+
 EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
 AFFINE = FlagField("affine", "learnable scale γ and shift β", True)
 OVER = ChoiceField(
@@ -174,6 +215,13 @@ OVER = ChoiceField(
     "channels",
     choices=("channels", "all"),
 )
+
+
+NORM_GROUPS = IntegerField("groups", "number of channel groups; channels must divide by it")
+
+
+def _groupnorm(args: Args, shape: Shape) -> GroupNorm:
+    return GroupNorm(groups=NORM_GROUPS.read(args), eps=EPS.read(args), affine=AFFINE.read(args))
 
 
 def _layernorm(args: Args, shape: Shape) -> LayerNorm:
@@ -187,5 +235,11 @@ KINDS = (
         "layer normalisation over the channels at each position, or over the whole map",
         (OVER, EPS, AFFINE),
         _layernorm,
+    ),
+    Kind(
+        "groupnorm",
+        "group normalisation: statistics per group of channels over the whole map, 2·C parameters",
+        (NORM_GROUPS, EPS, AFFINE),
+        _groupnorm,
     ),
 )

@@ -1,5 +1,5 @@
-"""``layernorm`` on channels-last arrays: standardise groups by their own statistics, then
-the affine γ·x̂ + β.
+"""``layernorm`` and ``groupnorm`` on channels-last arrays: standardise groups by their own
+statistics, then the affine γ·x̂ + β.
 
 Each op says which axes of a view of the batch one group's statistics span
 (:meth:`NormalizationOp.grouped`) and the layout of γ and β; :func:`normalize` standardises.
@@ -15,7 +15,7 @@ import numpy as np
 
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
 from convcost.layers.base import Shape
-from convcost.layers.normalization import LayerNorm, Normalization
+from convcost.layers.normalization import GroupNorm, LayerNorm, Normalization
 
 N = TypeVar("N", bound=Normalization)
 
@@ -67,7 +67,7 @@ class NormalizationOp(Op[N]):
 
     def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:
         # the squares, and a mean and a variance per group
-        return math.prod(out) + 2 * self.layer.groups(shape)
+        return math.prod(out) + 2 * self.layer.statistics(shape)
 
     def allocates(self, shape: Shape, owned: bool) -> bool:
         return not owned  # an owned input is normalised in place
@@ -83,3 +83,10 @@ class LayerNormOp(NormalizationOp[LayerNorm]):
         if self.layer.over == "channels":
             return (shape[0],)
         return (*shape[1:], shape[0])  # the map's shape, channels last
+
+
+class GroupNormOp(NormalizationOp[GroupNorm]):
+    def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
+        groups = self.layer.groups
+        view = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
+        return view, (*range(1, x.ndim - 1), x.ndim)  # the positions and the group's channels

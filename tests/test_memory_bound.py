@@ -45,6 +45,7 @@ KINDS: dict[str, str] = {
     "layernorm": "input: [64, 256, 256]\nlayers:\n  - layernorm: {}\n",
     "layernorm all": "input: [64, 256, 256]\nlayers:\n  - layernorm: {over: all}\n",
     "groupnorm": "input: [64, 256, 256]\nlayers:\n  - groupnorm: {groups: 8}\n",
+    "instancenorm": "input: [64, 256, 256]\nlayers:\n  - instancenorm: {}\n",
     **{
         function: f"input: [64, 256, 256]\nlayers:\n  - {function}: {{}}\n"
         for function in (

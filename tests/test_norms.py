@@ -51,6 +51,11 @@ CASES = [
     ([8, 5, 6], "groupnorm: {groups: 1}", (8, 5, 6), 8, 8, 0, 1682),
     # on a flat [12] (nn.GroupNorm takes (N, C)): 3 groups of 4 features, 7·12 + 2·3 = 90
     ([12, 1], "flatten: {}\n  - groupnorm: {groups: 3}", (12,), 12, 12, 0, 90),
+    # instancenorm on 8×5×6: no affine by default (PyTorch's), 5·240 + 2·8 channels = 1,216
+    ([8, 5, 6], "instancenorm: {}", (8, 5, 6), 0, 0, 0, 1216),
+    # affine: γ, β 8 each, 7·240 + 2·8 = 1,696; 1-D [3, 4]: 5·12 + 2·3 = 66
+    ([8, 5, 6], "instancenorm: {affine: true}", (8, 5, 6), 8, 8, 0, 1696),
+    ([3, 4], "instancenorm: {eps: 1.0e-3}", (3, 4), 0, 0, 0, 66),
 ]
 
 
@@ -90,6 +95,8 @@ layers:
   - layernorm: {over: all}
   - groupnorm: {groups: 3}
   - groupnorm: {groups: 6, affine: false}
+  - instancenorm: {}
+  - instancenorm: {affine: true}
 """
 
 
@@ -146,6 +153,18 @@ ERRORS = [
         "input: [8, 8, 8]\nlayers:\n  - groupnorm: {groups: 0}\n",
         "net.yaml:3:25: layer groupnorm1, field groupnorm.groups: must be an integer >= 1, got 0",
         id="groupnorm-groups-zero",
+    ),
+    pytest.param(
+        "input: [8, 1, 1]\nlayers:\n  - instancenorm: {}\n",
+        "net.yaml:3:5: layer instancenorm1: instancenorm needs more than one spatial position, "
+        "got [8, 1, 1]",
+        id="instancenorm-one-position",
+    ),
+    pytest.param(
+        "input: [8, 1]\nlayers:\n  - flatten: {}\n  - instancenorm: {}\n",
+        "net.yaml:4:5: layer instancenorm1: instancenorm needs a spatial input [C, ...], got the "
+        "flat shape [8]",
+        id="instancenorm-flat",
     ),
 ]
 
@@ -313,3 +332,41 @@ def test_groupnorm_matches_torch(
     network, got = _run(text, x, params)
     assert network.output_shape == tuple(expected.shape[1:])
     np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+@SETTINGS
+@given(
+    maps(flat=False), st.sampled_from([1e-5, 1e-6, 0.25]), st.booleans(), st.integers(0, 2**32 - 1)
+)
+def test_instancenorm_matches_torch(
+    shape: tuple[int, ...], eps: float, affine: bool, seed: int
+) -> None:
+    torch = _torch()
+    if math.prod(shape[1:]) == 1:
+        shape = (shape[0], *(2 for _ in shape[1:]))  # PyTorch needs two positions or more
+    rng = np.random.default_rng(seed)
+    x = _input(rng, shape)
+    instance = (torch.nn.InstanceNorm1d, torch.nn.InstanceNorm2d, torch.nn.InstanceNorm3d)
+    module = instance[len(shape) - 2](shape[0], eps=eps, affine=affine).double().eval()
+    text = _spec(shape, f"instancenorm: {{eps: {eps:.1e}, affine: {str(affine).lower()}}}")
+    report = convcost.analyze(convcost.parse_spec(text))
+    assert report.totals.params == sum(p.numel() for p in module.parameters())
+    params: dict[str, list[Any]] = {}
+    if affine:
+        gamma, beta = _affine(rng, (shape[0],))
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(gamma))
+            module.bias.copy_(torch.from_numpy(beta))
+        params["norm"] = [gamma, beta]
+    expected = module(torch.from_numpy(x))
+    network, got = _run(text, x, params)
+    assert network.output_shape == tuple(expected.shape[1:])
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_instancenorm_defaults_are_pytorchs() -> None:
+    torch = _torch()
+    module = torch.nn.InstanceNorm2d(8)
+    # no affine and no running statistics by default: nothing learned, nothing tracked
+    assert (module.affine, module.track_running_stats, module.eps) == (False, False, 1e-5)
+    assert one_layer([8, 5, 6], "instancenorm: {}").totals.params == 0

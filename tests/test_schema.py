@@ -205,7 +205,7 @@ DOCUMENTED_KINDS = [
     "global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
     "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid",
     "identity", "dropout", "flatten", "linear", "channel_shuffle", "split", "layer_scale",
-    "layernorm", "groupnorm",
+    "layernorm", "groupnorm", "instancenorm",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]

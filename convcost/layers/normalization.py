@@ -1,5 +1,5 @@
 """Normalisations whose statistics come from the sample itself, at inference too: ``layernorm``,
-``groupnorm``.
+``groupnorm``, ``instancenorm``.
 
 Each normalises groups of elements by their own mean and (biased) variance, then applies an
 optional affine γ·x̂ + β. They differ only in how the map is cut into groups and in the shape of
@@ -7,7 +7,7 @@ optional affine γ·x̂ + β. They differ only in how the map is cut into groups
 
 Receptive field: the value at a position passes through a per-position map (subtract, scale),
 so the local field is unchanged (:meth:`Layer.window` is ``None``); when a group spans
-positions (``layernorm`` over ``all``, ``groupnorm``) every output also depends on the whole map through the
+positions (``layernorm`` over ``all``, ``groupnorm``, ``instancenorm``) every output also depends on the whole map through the
 group's statistics, the way a squeeze-and-excitation gate does: that is global context, not a
 wider local field (docs/cost-model.md, "Receptive field and jump").
 """
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from convcost.fields import Args
-from convcost.layers.base import Layer, LayerShapeError, Shape, elements
+from convcost.layers.base import Layer, LayerShapeError, Shape, elements, require_spatial
 from convcost.layers.kind import ChoiceField, FlagField, IntegerField, Kind, NumberField
 
 if TYPE_CHECKING:
-    from convcost.executor.ops.normalization import GroupNormOp, LayerNormOp
+    from convcost.executor.ops.normalization import GroupNormOp, InstanceNormOp, LayerNormOp
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
 
@@ -207,6 +207,46 @@ class GroupNorm(Normalization):
         return GroupNormOp(self)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstanceNorm(Normalization):
+    """``nn.InstanceNorm1d/2d/3d(C)`` with its defaults: each channel normalised over its own
+    map; no affine unless asked (then γ and β per channel); running statistics off, so the
+    statistics are the sample's at inference too."""
+
+    affine: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "instancenorm"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        require_spatial("instancenorm", shape)
+        if elements(shape[1:]) == 1:
+            # PyTorch refuses it too ("Expected more than 1 spatial element"): a lone value
+            # would normalise to 0
+            raise LayerShapeError(
+                None, f"instancenorm needs more than one spatial position, got {list(shape)}"
+            )
+        return shape
+
+    def statistics(self, shape: Shape) -> int:
+        return shape[0]
+
+    def affine_size(self, shape: Shape) -> int:
+        return shape[0]
+
+    def spans_positions(self, shape: Shape) -> bool:
+        return True
+
+    def group_words(self, shape: Shape) -> tuple[str, str]:
+        return "C", "each channel's map"
+
+    def op(self) -> InstanceNormOp:
+        from convcost.executor.ops.normalization import InstanceNormOp
+
+        return InstanceNormOp(self)
+
+
 EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
 AFFINE = FlagField("affine", "learnable scale γ and shift β", True)
 OVER = ChoiceField(
@@ -222,6 +262,13 @@ NORM_GROUPS = IntegerField("groups", "number of channel groups; channels must di
 
 def _groupnorm(args: Args, shape: Shape) -> GroupNorm:
     return GroupNorm(groups=NORM_GROUPS.read(args), eps=EPS.read(args), affine=AFFINE.read(args))
+
+
+INSTANCE_AFFINE = FlagField("affine", "learnable scale γ and shift β per channel", False)
+
+
+def _instancenorm(args: Args, shape: Shape) -> InstanceNorm:
+    return InstanceNorm(eps=EPS.read(args), affine=INSTANCE_AFFINE.read(args))
 
 
 def _layernorm(args: Args, shape: Shape) -> LayerNorm:
@@ -241,5 +288,11 @@ KINDS = (
         "group normalisation: statistics per group of channels over the whole map, 2·C parameters",
         (NORM_GROUPS, EPS, AFFINE),
         _groupnorm,
+    ),
+    Kind(
+        "instancenorm",
+        "instance normalisation: statistics per channel over its map; no affine by default",
+        (EPS, INSTANCE_AFFINE),
+        _instancenorm,
     ),
 )

@@ -1,4 +1,4 @@
-"""``layernorm`` and ``groupnorm`` on channels-last arrays: standardise groups by their own
+"""``layernorm``, ``groupnorm`` and ``instancenorm`` on channels-last arrays: standardise groups by their own
 statistics, then the affine γ·x̂ + β.
 
 Each op says which axes of a view of the batch one group's statistics span
@@ -15,7 +15,7 @@ import numpy as np
 
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
 from convcost.layers.base import Shape
-from convcost.layers.normalization import GroupNorm, LayerNorm, Normalization
+from convcost.layers.normalization import GroupNorm, InstanceNorm, LayerNorm, Normalization
 
 N = TypeVar("N", bound=Normalization)
 
@@ -90,3 +90,8 @@ class GroupNormOp(NormalizationOp[GroupNorm]):
         groups = self.layer.groups
         view = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
         return view, (*range(1, x.ndim - 1), x.ndim)  # the positions and the group's channels
+
+
+class InstanceNormOp(NormalizationOp[InstanceNorm]):
+    def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
+        return x, tuple(range(1, x.ndim - 1))  # each channel over its positions

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from convcost.fields import Args
 from convcost.layers import (
-    Activation,
-    AdaptivePool,
-    AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
-    Dropout,
-    Flatten,
-    Function,
-    GlobalPool,
-    Identity,
-    Linear,
-    MaxPool,
     Separable,
     Shape,
 )
@@ -29,19 +18,12 @@ from convcost.layers.kind import (
     KERNEL,
     OUT,
     STRIDE,
-    ChoiceField,
-    FlagField,
     IntegerField,
     Kind,
-    NumberField,
     PaddingField,
-    Parser,
     PerAxisField,
 )
 
-POOL_PADDING = PerAxisField("padding", "implicit padding, at most half the kernel", 0, minimum=0)
-POOL_STRIDE = PerAxisField("stride", "stride", default_note="the kernel size, as PyTorch")
-CEIL_MODE = FlagField("ceil_mode", "round the output size up instead of down", False)
 CONV_PADDING = PaddingField(
     "padding",
     "zero padding: an integer, one per axis (each an integer or [before, after]), "
@@ -53,15 +35,6 @@ MULTIPLIER = IntegerField("multiplier", "depth multiplier: out channels = in · 
 TRANSPOSE_PADDING = PerAxisField("padding", "padding removed from the output", 0, minimum=0)
 OUTPUT_PADDING = PerAxisField(
     "output_padding", "extra size added to one side of the output", 0, minimum=0
-)
-SIZE = PerAxisField("size", "output size, one value or one per axis")
-EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
-P = NumberField("p", "drop probability", 0.5, minimum=0.0, maximum=1.0)
-MODE = ChoiceField(
-    "mode",
-    "standard drops elements; spatial whole channels (Dropout2d)",
-    "standard",
-    choices=("standard", "spatial"),
 )
 
 
@@ -165,77 +138,7 @@ def _conv_transpose(a: Args, shape: Shape) -> ConvTranspose:
     )
 
 
-def _maxpool(a: Args, shape: Shape) -> MaxPool:
-    require_spatial(a.kind, shape)
-    kernel = KERNEL.read(a)
-    return MaxPool(
-        kernel=kernel,
-        stride=POOL_STRIDE.read_or(a, kernel),
-        padding=POOL_PADDING.read(a),
-        dilation=DILATION.read(a),
-        ceil_mode=CEIL_MODE.read(a),
-    )
-
-
-def _avgpool(a: Args, shape: Shape) -> AvgPool:
-    require_spatial(a.kind, shape)
-    kernel = KERNEL.read(a)
-    return AvgPool(
-        kernel=kernel,
-        stride=POOL_STRIDE.read_or(a, kernel),
-        padding=POOL_PADDING.read(a),
-        dilation=(1,) * a.rank,
-        ceil_mode=CEIL_MODE.read(a),
-    )
-
-
-def _global(op: str) -> Parser:
-    def parse(a: Args, shape: Shape) -> GlobalPool:
-        require_spatial(a.kind, shape)
-        return GlobalPool(reduction=op)
-
-    return parse
-
-
-def _adaptive(op: str) -> Parser:
-    def parse(a: Args, shape: Shape) -> AdaptivePool:
-        require_spatial(a.kind, shape)
-        return AdaptivePool(reduction=op, size=SIZE.read(a))
-
-    return parse
-
-
-def _batchnorm(a: Args, shape: Shape) -> BatchNorm:
-    return BatchNorm(eps=EPS.read(a))
-
-
-def _activation(function: Function) -> Parser:
-    def parse(a: Args, shape: Shape) -> Activation:
-        return Activation(function=function)
-
-    return parse
-
-
-def _identity(a: Args, shape: Shape) -> Identity:
-    return Identity()
-
-
-def _dropout(a: Args, shape: Shape) -> Dropout:
-    return Dropout(
-        p=P.read(a),
-        mode=MODE.read(a),
-    )
-
-
-def _flatten(a: Args, shape: Shape) -> Flatten:
-    return Flatten()
-
-
-def _linear(a: Args, shape: Shape) -> Linear:
-    return Linear(out=OUT.read(a), bias=BIAS.read(a))
-
-
-LEGACY_KINDS = (
+LEGACY_CONV_KINDS = (
     Kind(
         "conv",
         "convolution (1-D, 2-D or 3-D from the input rank)",
@@ -261,28 +164,4 @@ LEGACY_KINDS = (
         (OUT, KERNEL, STRIDE, TRANSPOSE_PADDING, OUTPUT_PADDING, DILATION, GROUPS, BIAS),
         _conv_transpose,
     ),
-    Kind(
-        "maxpool",
-        "max pooling",
-        (KERNEL, POOL_STRIDE, POOL_PADDING, DILATION, CEIL_MODE),
-        _maxpool,
-    ),
-    Kind(
-        "avgpool",
-        "average pooling (count_include_pad, as PyTorch's default)",
-        (KERNEL, POOL_STRIDE, POOL_PADDING, CEIL_MODE),
-        _avgpool,
-    ),
-    Kind("global_avgpool", "average over every spatial axis → [C, 1, …]", (), _global("avg")),
-    Kind("global_maxpool", "maximum over every spatial axis → [C, 1, …]", (), _global("max")),
-    Kind("adaptive_avgpool", "average pooling to a fixed output size", (SIZE,), _adaptive("avg")),
-    Kind("adaptive_maxpool", "max pooling to a fixed output size", (SIZE,), _adaptive("max")),
-    Kind(
-        "batchnorm", "batch normalisation (BatchNorm1d/2d/3d): 2·C parameters", (EPS,), _batchnorm
-    ),
-    *(Kind(f.value, f"{f.value} activation", (), _activation(f)) for f in Function),
-    Kind("identity", "passes its input through", (), _identity),
-    Kind("dropout", "dropout: identity at inference", (P, MODE), _dropout),
-    Kind("flatten", "flattens [C, …] to [C·…] (needed before linear)", (), _flatten),
-    Kind("linear", "fully connected layer on a flat input", (OUT, BIAS), _linear),
 )

@@ -25,12 +25,12 @@ from convcost.cli import app
 from convcost.errors import ExitStatus, ResourceLimitError, ShapeError
 from convcost.executor import estimate_bytes, execute, execute_all, prepare
 from convcost.executor.blas import blas_threads
-from convcost.executor.legacy import _ACTIVATIONS
 from convcost.executor.memory import (
     RUN_OVERHEAD_BYTES,
     current_rss_bytes,
     estimate_growth,
 )
+from convcost.executor.ops.activation import ACTIVATIONS
 from convcost.layers import Conv, Function
 from convcost.render.execution import execution_json, progress_bar
 from convcost.spec import Spec, load_spec
@@ -131,7 +131,7 @@ def test_multiply_broadcasts_a_gate() -> None:
 
 
 def test_every_activation_function_has_a_kernel() -> None:
-    assert set(_ACTIVATIONS) == set(Function)
+    assert set(ACTIVATIONS) == set(Function)
 
 
 def test_memory_estimate_counts_weights_and_the_largest_layer() -> None:

@@ -67,7 +67,7 @@ def sample_shape(x: Array) -> tuple[int, ...]:
     return (shape[-1], *shape[1:-1]) if x.ndim > 2 else shape[1:]
 
 
-def _out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
+def out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
     out = (size + lo + hi - span) // stride + 1
     if size + lo + hi < span or out < 1:
         raise ValueError(f"input {size} + padding {lo + hi} is smaller than the window {span}")
@@ -85,7 +85,7 @@ def pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
     return out
 
 
-def _windows(
+def windows(
     xp: Array,
     out: tuple[int, ...],
     kernel: tuple[int, ...],
@@ -107,7 +107,7 @@ def _windows(
     )
 
 
-def _offsets(
+def offsets(
     out: tuple[int, ...],
     kernel: tuple[int, ...],
     stride: tuple[int, ...],
@@ -172,7 +172,7 @@ def conv(
     kernel, groups = weights.kernel, weights.groups
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     out = tuple(
-        _out_size(size, span, s, lo, hi)
+        out_size(size, span, s, lo, hi)
         for size, span, s, (lo, hi) in zip(x.shape[1:-1], spans, stride, padding, strict=True)
     )
     n, channels = x.shape[0], x.shape[-1]
@@ -189,7 +189,7 @@ def conv(
         ]
         y = matmul(picked.reshape(positions, channels), weights.matrix[0])
     else:
-        view = _windows(pad(x, padding), out, kernel, stride, dilation)
+        view = windows(pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
             y = _banded(view, weights.matrix[0], out)
         else:
@@ -253,7 +253,7 @@ def _depthwise(
     """Each channel with its own filters: one ``einsum`` over the strided view of every window,
     which sums the kernel offsets as it writes each output once (no temporaries; a loop of
     whole-tensor products per offset passed over the output twice per offset)."""
-    view = _windows(pad(x, padding), out, weights.kernel, stride, dilation)
+    view = windows(pad(x, padding), out, weights.kernel, stride, dilation)
     n, channels = x.shape[0], x.shape[-1]
     multiplier = weights.matrix.shape[-1]
     rank = len(out)
@@ -338,336 +338,3 @@ def conv_transpose(
     if bias is not None:
         y += bias
     return y
-
-
-# --- pooling ---------------------------------------------------------------------------------
-
-
-def pool_size(
-    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
-) -> int:
-    """PyTorch's pooling output size (division rounding towards −∞, as its ``div_rtn``): with
-    ceil mode the last window must start inside the input or its left padding, and the window
-    may be wider than the input (3 wide on 2 pixels, stride 3: one output over both)."""
-    numerator = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (numerator + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    if out < 1:
-        raise ValueError(
-            f"pooling window {dilation * (kernel - 1) + 1} exceeds input {size} + padding"
-        )
-    return out
-
-
-def _pool_geometry(
-    x: Array,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    dilation: tuple[int, ...],
-    ceil_mode: bool,
-) -> tuple[tuple[int, ...], Pads]:
-    sizes = x.shape[1:-1]
-    out = tuple(
-        pool_size(size, k, s, p, d, ceil_mode)
-        for size, k, s, p, d in zip(sizes, kernel, stride, padding, dilation, strict=True)
-    )
-    # ceil mode may read past the right padding: pad enough for the last window
-    pads = tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(sizes, out, kernel, stride, padding, dilation, strict=True)
-    )
-    return out, pads
-
-
-def max_pool(
-    x: Array,
-    *,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    dilation: tuple[int, ...],
-    ceil_mode: bool = False,
-) -> Array:
-    out, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    xp = pad(x, pads, -np.inf)
-    y: Array | None = None
-    for where in _offsets(out, kernel, stride, dilation):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            np.maximum(y, xp[where], out=y)
-    assert y is not None
-    return y
-
-
-def avg_pool(
-    x: Array,
-    *,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    ceil_mode: bool = False,
-) -> Array:
-    """PyTorch's default ``count_include_pad=True``: the divisor counts padding but not the
-    part of a ceil-mode window beyond the right padding."""
-    ones = (1,) * len(kernel)
-    out, pads = _pool_geometry(x, kernel, stride, padding, ones, ceil_mode)
-    xp = pad(x, pads)
-    y: Array | None = None
-    for where in _offsets(out, kernel, stride, ones):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            y += xp[where]
-    assert y is not None
-    divisor = np.ones((), dtype=np.int64)
-    for axis, (size, o, k, s, p) in enumerate(
-        zip(x.shape[1:-1], out, kernel, stride, padding, strict=True)
-    ):
-        start = np.arange(o) * s - p
-        counts = np.minimum(start + k, size + p) - start
-        divisor = divisor * counts.reshape((o,) + (1,) * (len(out) - 1 - axis))
-    y /= divisor[..., None].astype(x.dtype)
-    return y
-
-
-def global_avg_pool(x: Array) -> Array:
-    axes = tuple(range(1, x.ndim - 1))
-    return np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
-
-
-def global_max_pool(x: Array) -> Array:
-    result: Array = np.max(x, axis=tuple(range(1, x.ndim - 1)), keepdims=True)
-    return result
-
-
-def _adaptive_index(size: int, out: int) -> tuple[Array, Array]:
-    """PyTorch's adaptive windows [⌊i·L/out⌋, ⌈(i+1)·L/out⌉) as an index table ``(out, longest)``
-    (short windows repeat their last index) and a mask of the real entries."""
-    i = np.arange(out)
-    start = (i * size) // out
-    end = -((-(i + 1) * size) // out)
-    longest = int((end - start).max())
-    index = start[:, None] + np.arange(longest)[None, :]
-    mask = index < end[:, None]
-    return np.minimum(index, end[:, None] - 1), mask
-
-
-def _adaptive(x: Array, size: tuple[int, ...], op: str) -> Array:
-    """Box windows are separable: reduce one spatial axis at a time with a gathered table."""
-    y = x
-    for axis, out in enumerate(size, start=1):
-        index, mask = _adaptive_index(y.shape[axis], out)
-        gathered = np.take(y, index, axis=axis)  # (…, out, longest, …)
-        if op == "max":
-            y = gathered.max(axis=axis + 1)
-        else:
-            shape = [1] * gathered.ndim
-            shape[axis], shape[axis + 1] = mask.shape
-            # the gathered table is a fresh copy: mask it in place, sum, divide in place
-            gathered *= mask.reshape(shape).astype(x.dtype)
-            y = gathered.sum(axis=axis + 1)
-            del gathered
-            y /= mask.sum(axis=1).astype(x.dtype).reshape(shape[: axis + 1] + shape[axis + 2 :])
-    return np.ascontiguousarray(y)
-
-
-def adaptive_avg_pool(x: Array, size: tuple[int, ...]) -> Array:
-    return _adaptive(x, size, "avg")
-
-
-def adaptive_max_pool(x: Array, size: tuple[int, ...]) -> Array:
-    return _adaptive(x, size, "max")
-
-
-# --- elementwise -----------------------------------------------------------------------------
-
-
-def batch_norm(
-    x: Array,
-    gamma: Array,
-    beta: Array,
-    mean: Array,
-    var: Array,
-    eps: float,
-    *,
-    inplace: bool = False,
-) -> Array:
-    """Inference form: y = (x − mean) · γ / √(var + ε) + β, per channel (the last axis)."""
-    scale = (gamma / np.sqrt(var + eps)).astype(x.dtype)
-    shift = (beta - mean * scale).astype(x.dtype)
-    y = np.multiply(x, scale, out=x if inplace else None)
-    y += shift
-    result: Array = y
-    return result
-
-
-def relu(x: Array, *, inplace: bool = False) -> Array:
-    return np.maximum(x, 0, out=x if inplace else None)
-
-
-def relu6(x: Array, *, inplace: bool = False) -> Array:
-    return np.clip(x, 0, 6, out=x if inplace else None)
-
-
-def sigmoid(x: Array, *, inplace: bool = False) -> Array:
-    """1 / (1 + e^−|x|) for x ≥ 0 and e^−|x| / (1 + e^−|x|) below, so that nothing overflows;
-    one temporary (e^−|x|) and a sign mask."""
-    negative = x < 0
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    y = np.add(e, 1, out=x if inplace else None)
-    np.reciprocal(y, out=y)
-    np.multiply(y, e, out=y, where=negative)
-    result: Array = y
-    return result
-
-
-def silu(x: Array, *, inplace: bool = False) -> Array:
-    """swish / SiLU: x · sigmoid(x)."""
-    gate = sigmoid(x)
-    return np.multiply(x, gate, out=x if inplace else gate)
-
-
-def tanh(x: Array, *, inplace: bool = False) -> Array:
-    return np.tanh(x, out=x if inplace else None)
-
-
-def hardsigmoid(x: Array, *, inplace: bool = False) -> Array:
-    """relu6(x + 3) / 6, as PyTorch."""
-    y = np.add(x, 3, out=x if inplace else None)
-    np.clip(y, 0, 6, out=y)
-    y /= 6
-    return y
-
-
-def hardswish(x: Array, *, inplace: bool = False) -> Array:
-    """x · relu6(x + 3) / 6, as PyTorch."""
-    gate = np.add(x, 3)
-    np.clip(gate, 0, 6, out=gate)
-    y = np.multiply(x, gate, out=x if inplace else gate)
-    y /= 6
-    result: Array = y
-    return result
-
-
-_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-
-
-def erf(x: Array) -> Array:
-    """The error function in float64, to ~1e-16 relative accuracy, without SciPy.
-
-    |x| < 3: erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), a series of positive
-    terms (no cancellation), 60 terms evaluated by Horner's rule.
-    |x| ≥ 3: erfc(x) = e^(−x²)/√π / (x + ½/(x + 1/(x + 3/2/(x + …)))), the continued fraction,
-    60 terms evaluated from the tail.
-    """
-    z = np.abs(np.asarray(x, dtype=np.float64))
-    small = np.minimum(z, 3.0)
-    t = 2 * small * small
-    series = np.ones_like(small)
-    for n in range(60, 0, -1):
-        series = 1 + t / (2 * n + 1) * series
-    low = _TWO_OVER_SQRT_PI * np.exp(-small * small) * small * series
-    large = np.maximum(z, 3.0)
-    fraction = large.copy()
-    for k in range(60, 0, -1):
-        fraction = large + (k / 2) / fraction
-    high = 1 - np.exp(-large * large) / (math.sqrt(math.pi) * fraction)
-    result: Array = np.copysign(np.where(z < 3.0, low, high), x)
-    return result
-
-
-_TAIL_SCALE = 0.3
-"""t = 1/(1 + 0.3·a) in the normal tail's approximation (tests/bench/fit_gelu.py)."""
-_TAIL_COEFFICIENTS = (
-    0.11968671666884309,
-    0.11957131776805008,
-    0.11023934339116291,
-    0.07837224470526828,
-    0.09620484593997011,
-    -0.07950900106362863,
-    0.1918830793992932,
-    -0.22828462027510252,
-    0.1124647188383223,
-    -0.020628647104933766,
-)
-"""c₀…c₉ of ½·erfc(a/√2)·e^(a²/2) ≈ t·Σ cₖ tᵏ on a ∈ [0, 15], largest relative error 3.5e-9
-(a minimax fit by tests/bench/fit_gelu.py against the C library's erfc)."""
-_TAIL_LIMIT = 15.0
-"""Beyond 15, a·E(a) < 1e-49 rounds to zero in float32: ``a`` is clamped there (so ±inf work)."""
-GELU_CHUNK = 16384
-"""Elements per step of GELU's loop: its float64 temporaries stay in the CPU cache."""
-
-
-def _gelu_float32(x: Array, y: Array, work: Array) -> None:
-    """GELU(x) = relu(x) − a·E(a), a = |x|, E(a) = ½·erfc(a/√2) = e^(−a²/2)·R(a), in float64.
-
-    R's fit is within 3.5e-9 of the exact value relative, and so is a·E; the subtraction for
-    x > 0 cannot cancel (E ≤ ½), and the negative tail has no 1 + erf(…) to cancel either:
-    the result is within one float32 ulp of the exact GELU everywhere (tests/test_execute_numpy.py
-    checks it against math.erfc on a dense grid)."""
-    a, t, e = work[0, : x.size], work[1, : x.size], work[2, : x.size]
-    np.abs(x, out=a)
-    np.minimum(a, _TAIL_LIMIT, out=a)
-    np.multiply(a, _TAIL_SCALE, out=t)
-    t += 1
-    np.reciprocal(t, out=t)
-    np.multiply(t, _TAIL_COEFFICIENTS[-1], out=e)
-    for c in _TAIL_COEFFICIENTS[-2::-1]:
-        e += c
-        e *= t
-    e *= a
-    np.multiply(a, a, out=t)
-    t *= -0.5
-    np.exp(t, out=t)
-    e *= t
-    np.maximum(x, 0, out=a)
-    a -= e
-    y[...] = a
-
-
-def _gelu_float64(x: Array, y: Array, work: Array) -> None:
-    """Exact GELU for float64: x · ½ · (1 + erf(x / √2)) with :func:`erf` (to ~1e-16)."""
-    y[...] = x * 0.5 * (1 + erf(x / math.sqrt(2)))
-
-
-def gelu(x: Array, *, inplace: bool = False) -> Array:
-    """Exact GELU (the erf form, not the tanh one), evaluated in float64 over chunks of
-    :data:`GELU_CHUNK` elements: its workspace is a few hundred KiB, whatever the tensor."""
-    source = np.ascontiguousarray(x).reshape(-1)
-    y = x if inplace and x.flags.c_contiguous else np.empty(x.shape, dtype=x.dtype)
-    step = _gelu_float32 if x.dtype == np.float32 else _gelu_float64
-    target = y.reshape(-1)
-    work = np.empty((3, GELU_CHUNK), dtype=np.float64)
-    for start in range(0, source.size, GELU_CHUNK):
-        step(source[start : start + GELU_CHUNK], target[start : start + GELU_CHUNK], work)
-    return y
-
-
-# --- reshapes and dense layers ---------------------------------------------------------------
-
-
-def flatten(x: Array) -> Array:
-    """PyTorch order: channels, then spatial axes."""
-    if x.ndim <= 2:
-        return x
-    if all(s == 1 for s in x.shape[1:-1]):
-        return x.reshape(x.shape[0], -1)
-    return np.ascontiguousarray(to_channels_first(x)).reshape(x.shape[0], -1)
-
-
-def linear_weights(weight: Array) -> Array:
-    """From PyTorch's ``(out, in)`` to ``(in, out)``."""
-    return np.ascontiguousarray(weight.T)
-
-
-def linear(x: Array, weight: Array, bias: Array | None) -> Array:
-    y = matmul(x, weight)
-    if bias is not None:
-        y += bias
-    result: Array = y
-    return result

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import assert_never
 
-import numpy as np
-
 from convcost.executor import kernels
-from convcost.executor.kernels import GELU_CHUNK, column_band
-from convcost.executor.ops.base import Array, Forward, Initializer, Op, PreparedLayer, present
+from convcost.executor.kernels import column_band
+from convcost.executor.ops.base import Initializer, Op, PreparedLayer, present
 from convcost.layers import (
-    Activation,
-    AdaptivePool,
     AnyLayer,
-    AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
-    Dropout,
-    Flatten,
-    Function,
-    GlobalPool,
-    Identity,
-    Linear,
-    MaxPool,
     Shape,
 )
 from convcost.layers.legacy import Legacy
@@ -41,17 +27,8 @@ class LegacyOp(Op[Legacy]):
     def columns(self, shape: Shape, out: Shape, batch: int, width: int) -> int:
         return _columns(cast_any(self.layer), shape, out, batch, width)
 
-    def allocates(self, shape: Shape, owned: bool) -> bool:
-        return _allocates(cast_any(self.layer), shape, owned)
-
-    def owns_output(self, owned: bool) -> bool:
-        return _owns_output(cast_any(self.layer), owned)
-
     def products(self, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
         return _products(cast_any(self.layer), shape, out, batch)
-
-    def buffers(self, shape: Shape) -> int:
-        return 2 * shape[0] if isinstance(self.layer, BatchNorm) else 0
 
 
 def cast_any(layer: Legacy) -> AnyLayer:
@@ -110,124 +87,14 @@ def _prepare(layer: AnyLayer, channels: int, init: Initializer) -> PreparedLayer
                 ),
                 present(matrix, bias),
             )
-        case Linear():
-            # (in, out): the transpose of PyTorch's (out, in)
-            matrix = init.uniform((channels, layer.out), channels)
-            bias = init.bias(layer.out, layer.bias)
-            return PreparedLayer(
-                lambda x, owned: (kernels.linear(x, matrix, bias), True),
-                present(matrix, bias),
-            )
-        case BatchNorm():
-            # a freshly initialised layer: γ = 1, β = 0, running mean 0 and variance 1
-            gamma, beta = np.ones(channels, init.dtype), np.zeros(channels, init.dtype)
-            mean, var = np.zeros(channels, init.dtype), np.ones(channels, init.dtype)
-            return PreparedLayer(
-                lambda x, owned: (
-                    kernels.batch_norm(x, gamma, beta, mean, var, layer.eps, inplace=owned),
-                    True,
-                ),
-                (gamma, beta),
-            )
-        case _:
-            return PreparedLayer(_stateless(layer), ())
-
-
-def _stateless(layer: AnyLayer) -> Forward:
-    match layer:
-        case MaxPool():
-            return lambda x, owned: (
-                kernels.max_pool(
-                    x,
-                    kernel=layer.kernel,
-                    stride=layer.stride,
-                    padding=layer.padding,
-                    dilation=layer.dilation,
-                    ceil_mode=layer.ceil_mode,
-                ),
-                True,
-            )
-        case AvgPool():
-            return lambda x, owned: (
-                kernels.avg_pool(
-                    x,
-                    kernel=layer.kernel,
-                    stride=layer.stride,
-                    padding=layer.padding,
-                    ceil_mode=layer.ceil_mode,
-                ),
-                True,
-            )
-        case GlobalPool():
-            pool = kernels.global_avg_pool if layer.reduction == "avg" else kernels.global_max_pool
-            return lambda x, owned: (pool(x), True)
-        case AdaptivePool():
-            adaptive = (
-                kernels.adaptive_avg_pool if layer.reduction == "avg" else kernels.adaptive_max_pool
-            )
-            return lambda x, owned: (adaptive(x, layer.size), True)
-        case Activation():
-            function = _ACTIVATIONS[layer.function]
-            return lambda x, owned: (function(x, inplace=owned), True)
-        case Identity() | Dropout():
-            # dropout is the identity at inference: --execute runs the network as deployed
-            return lambda x, owned: (x, owned)
-        case Flatten():
-            return lambda x, owned: (kernels.flatten(x), owned)
-        case Conv() | ConvTranspose() | Linear() | BatchNorm():
-            raise AssertionError(f"{layer.kind} has weights")
         case _:
             assert_never(layer)
-
-
-_ACTIVATIONS: dict[Function, Callable[..., Array]] = {
-    Function.RELU: kernels.relu,
-    Function.RELU6: kernels.relu6,
-    Function.SIGMOID: kernels.sigmoid,
-    Function.SWISH: kernels.silu,
-    Function.SILU: kernels.silu,
-    Function.GELU: kernels.gelu,
-    Function.TANH: kernels.tanh,
-    Function.HARDSWISH: kernels.hardswish,
-    Function.HARDSIGMOID: kernels.hardsigmoid,
-}
 
 
 def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
     if not any(lo or hi for lo, hi in pads):
         return 0
     return shape[0] * math.prod(s + lo + hi for s, (lo, hi) in zip(shape[1:], pads, strict=True))
-
-
-def _pool_pads(layer: MaxPool | AvgPool, shape: Shape, out: Shape) -> tuple[tuple[int, int], ...]:
-    """The padding the pool kernels add: ceil mode may read past the right padding."""
-    dilation = layer.dilation if isinstance(layer, MaxPool) else (1,) * len(layer.kernel)
-    return tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(
-            shape[1:], out[1:], layer.kernel, layer.stride, layer.padding, dilation, strict=True
-        )
-    )
-
-
-def _adaptive(layer: AdaptivePool, shape: Shape) -> int:
-    """The pool reduces one axis at a time: a gathered table (out × longest window per axis)
-    and the reduced array; the intermediate of the previous axis stays alive meanwhile, and the
-    table of an earlier axis may stay resident as a hole in the heap when a later, larger one
-    does not fit in it (on a warm pass glibc serves them from the heap: measured 29.6 MiB for
-    upsampling 64×96×96 to 192×192 against 27.0 on a cold one)."""
-    current, peak, previous, holes = list(shape), 0, 0, 0
-    for axis, out in enumerate(layer.size, start=1):
-        size = current[axis]
-        longest = max(-(-(i + 1) * size // out) - (i * size) // out for i in range(out))
-        gathered = math.prod(current) // size * out * longest
-        current[axis] = out
-        reduced = 0 if axis == len(layer.size) else math.prod(current)  # the last is the output
-        hole = holes if gathered > holes else 0
-        peak = max(peak, hole + previous + gathered + reduced)
-        previous = reduced
-        holes = max(holes, gathered)
-    return peak
 
 
 def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: bool) -> int:
@@ -264,32 +131,8 @@ def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: boo
                 # the grouped input made contiguous, the product, and its regrouped copy
                 return math.prod(shape) + 2 * contributions + cropped
             return contributions + cropped
-        case MaxPool() | AvgPool():
-            padded = _padded(shape, _pool_pads(layer, shape, out))
-            # avgpool's divisor table: int64 counts per output position (2 elements each), x2
-            divisor = 4 * math.prod(out[1:]) if isinstance(layer, AvgPool) else 0
-            return padded + divisor
-        case AdaptivePool():
-            return _adaptive(layer, shape)
-        case Activation():
-            match layer.function:
-                case Function.GELU:
-                    # three float64 rows of kernels.GELU_CHUNK elements (not per sample: an
-                    # upper bound at batch 1 and above)
-                    return 3 * GELU_CHUNK * 8 // width
-                case Function.SIGMOID:
-                    return outputs + _mask(outputs, width)  # e^−|x| and the sign mask
-                case Function.SWISH | Function.SILU:
-                    # the gate (the output itself unless in place), e^−|x| and the sign mask
-                    return (outputs if owned else 0) + outputs + _mask(outputs, width)
-                case Function.HARDSWISH:
-                    return outputs if owned else 0  # the gate, written into the output otherwise
-                case Function.RELU | Function.RELU6 | Function.TANH | Function.HARDSIGMOID:
-                    return 0
-                case _:
-                    assert_never(layer.function)
         case _:
-            return 0
+            assert_never(layer)
 
 
 def _columns(layer: AnyLayer, shape: Shape, out: Shape, batch: int, width: int) -> int:
@@ -309,28 +152,6 @@ def _mask(elements: int, width: int) -> int:
     return -(-elements // width)
 
 
-def _allocates(layer: AnyLayer, shape: Shape, owned: bool) -> bool:
-    """Whether the runner gets a new output array (not the input overwritten, not a view)."""
-    match layer:
-        case Identity() | Dropout():
-            return False
-        case Flatten():
-            return not all(s == 1 for s in shape[1:])  # channels-last to channels-first copy
-        case BatchNorm() | Activation():
-            return not owned
-        case _:
-            return True
-
-
-def _owns_output(layer: AnyLayer, owned: bool) -> bool:
-    """The runner's ``owned`` flag after the layer (mirrors :mod:`convcost.executor.run`)."""
-    match layer:
-        case Identity() | Dropout() | Flatten():
-            return owned
-        case _:
-            return True
-
-
 def _products(layer: AnyLayer, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
     """(rows, depth, columns) of the layer's matrix products, or zeros without any."""
     match layer:
@@ -342,7 +163,5 @@ def _products(layer: AnyLayer, shape: Shape, out: Shape, batch: int) -> tuple[in
         case ConvTranspose():
             columns = math.prod(layer.kernel) * layer.out // layer.groups
             return batch * math.prod(shape[1:]), shape[0] // layer.groups, columns
-        case Linear():
-            return batch, shape[0], layer.out
         case _:
-            return 0, 0, 0
+            assert_never(layer)

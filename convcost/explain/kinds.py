@@ -3,46 +3,30 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from fractions import Fraction
 from typing import assert_never
 
-from convcost.explain.field import field_steps, global_field, span_steps, unchanged_field
+from convcost.explain.field import field_steps, span_steps
 from convcost.explain.steps import (
     Number,
     Quantity,
     Step,
     activations,
     in_symbols,
-    inline,
     kernel_symbols,
     no_ops,
-    no_params,
     numbers,
     out_symbols,
     per_axis,
     product,
-    shape_symbols,
 )
 from convcost.layers import (
-    Activation,
-    AdaptivePool,
     AnyLayer,
-    AvgPool,
-    BatchNorm,
     Conv,
     ConvTranspose,
-    Dropout,
-    Flatten,
-    GlobalPool,
-    Identity,
-    Linear,
-    MaxPool,
     Shape,
 )
-from convcost.layers.base import axis_names
-from convcost.layers.pool import widest_window, window_total
-from convcost.receptive import Coverage, ReceptiveField
+from convcost.layers.base import axes_text
+from convcost.receptive import ReceptiveField
 
 
 def layer_steps(
@@ -54,90 +38,6 @@ def layer_steps(
             steps, after = _conv(layer, shape, out, field)
         case ConvTranspose():
             steps, after = _conv_transpose(layer, shape, out, field)
-        case MaxPool() | AvgPool():
-            steps, after = _window_pool(layer, shape, out, field)
-        case GlobalPool():
-            rank = len(shape) - 1
-            steps = [
-                Step(
-                    quantity=Quantity.OUTPUT_SIZE,
-                    symbol=product(out_symbols(rank)),
-                    substituted="",
-                    value=1,
-                    axes=tuple(range(rank)),
-                    note="one value per channel",
-                ),
-                no_params(),
-                Step(
-                    quantity=Quantity.OPS,
-                    formula=product(["C", *in_symbols(rank)]),
-                    substituted=numbers(shape),
-                    value=math.prod(shape),
-                    note=f"every input element read once (global {layer.reduction} pool)",
-                ),
-                activations(out),
-            ]
-            rf_steps, after = global_field()
-            steps += rf_steps
-        case AdaptivePool():
-            steps, after = _adaptive_pool(layer, shape, out, field)
-        case BatchNorm():
-            steps = [
-                Step(
-                    quantity=Quantity.PARAMS,
-                    formula="2·C",
-                    substituted=f"2·{shape[0]}",
-                    value=2 * shape[0],
-                    note="scale γ and shift β per channel; running mean and variance are buffers",
-                ),
-                Step(
-                    quantity=Quantity.OPS,
-                    formula=product(["2", *shape_symbols(out)]),
-                    substituted=numbers((2, *out)),
-                    value=2 * math.prod(out),
-                    note="inference form y = a·x + b: a multiply and an add per element",
-                ),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Activation():
-            steps = [
-                no_params(),
-                Step(
-                    quantity=Quantity.OPS,
-                    formula=product(shape_symbols(out)),
-                    substituted=numbers(out),
-                    value=math.prod(out),
-                    note=f"one {layer.kind} per element",
-                ),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Identity() | Dropout():
-            why = {"identity": "passes its input through", "dropout": "identity at inference"}[
-                layer.kind
-            ]
-            steps = [no_params(), no_ops(why), activations(out), unchanged_field(field)]
-            after = field
-        case Flatten():
-            steps = [
-                Step(
-                    quantity=Quantity.OUTPUT_SIZE,
-                    symbol="F",
-                    formula=product(shape_symbols(shape, output=False)),
-                    substituted=numbers(shape),
-                    value=out[0],
-                ),
-                no_params(),
-                no_ops("a reshape"),
-                activations(out),
-                unchanged_field(field),
-            ]
-            after = field
-        case Linear():
-            steps, after = _linear(layer, shape, out)
         case _:
             assert_never(layer)
     return tuple(steps), after
@@ -251,150 +151,6 @@ def _conv_transpose(
     return steps + rf_steps, after
 
 
-def _window_pool(
-    layer: MaxPool | AvgPool, shape: Shape, out: Shape, field: ReceptiveField
-) -> tuple[list[Step], ReceptiveField]:
-    rank = len(shape) - 1
-    if layer.ceil_mode:
-        formula = "⌈({A}_in + 2·p − d·(k − 1) − 1) / s⌉ + 1"
-    else:
-        formula = "⌊({A}_in + 2·p − d·(k − 1) − 1) / s⌋ + 1"
-    cases: list[tuple[str, Number]] = []
-    notes = []
-    for name, size, k, s, p, d in zip(
-        axis_names(rank),
-        shape[1:],
-        layer.kernel,
-        layer.stride,
-        layer.padding,
-        layer.dilation,
-        strict=True,
-    ):
-        numerator = size + 2 * p - d * (k - 1) - 1
-        if layer.ceil_mode:
-            text = f"⌈({size} + {2 * p} − {d * (k - 1)} − 1) / {s}⌉ + 1"
-            value = -(-numerator // s) + 1
-            if (value - 1) * s >= size + p:
-                value -= 1
-                text += " − 1"
-                notes.append(
-                    f"{name}: − 1 because the last window would start in the right padding "
-                    "(PyTorch drops it)"
-                )
-        else:
-            text = f"⌊({size} + {2 * p} − {d * (k - 1)} − 1) / {s}⌋ + 1"
-            value = numerator // s + 1
-        cases.append((text, value))
-    what = "comparison" if isinstance(layer, MaxPool) else "addition"
-    steps = [
-        *per_axis(Quantity.OUTPUT_SIZE, "{A}_out", formula, cases, rank, note="; ".join(notes)),
-        no_params(),
-        Step(
-            quantity=Quantity.OPS,
-            formula=product(["C", *out_symbols(rank), *kernel_symbols(rank)]),
-            substituted=numbers((*out, *layer.kernel)),
-            value=math.prod(out) * math.prod(layer.kernel),
-            note=f"one {what} per window element",
-        ),
-        activations(out),
-        *span_steps(layer.kernel, layer.dilation),
-    ]
-    rf_steps, after = field_steps(field, layer.spans(), layer.stride)
-    return steps + rf_steps, after
-
-
-def _adaptive_pool(
-    layer: AdaptivePool, shape: Shape, out: Shape, field: ReceptiveField
-) -> tuple[list[Step], ReceptiveField]:
-    rank = len(shape) - 1
-    # PyTorch's window i: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉); its lengths in closed form
-    axes = list(zip(shape[1:], layer.size, strict=True))
-    sums = [window_total(size, n) for size, n in axes]
-    names = axis_names(rank)
-    steps = [
-        *per_axis(
-            Quantity.OUTPUT_SIZE,
-            "{A}_out",
-            "",
-            [("", n) for n in layer.size],
-            rank,
-            note="as given",
-        ),
-        no_params(),
-        Step(
-            quantity=Quantity.OPS,
-            formula="C·" + "·".join(f"Σ window_{name}" for name in names),
-            substituted=f"{shape[0]}·" + "·".join(str(s) for s in sums),
-            value=shape[0] * math.prod(sums),
-            note="window i spans [⌊i·in/out⌋, ⌈(i+1)·in/out⌉): one read per window element",
-        ),
-        activations(out),
-    ]
-    if all(n == 1 for n in layer.size):
-        rf_steps, after = global_field()
-    elif field.coverage is not Coverage.LOCAL:
-        rf_steps, after = [unchanged_field(field)], field
-    else:
-        sizes, jumps = [], []
-        r_cases: list[tuple[str, Number]] = []
-        j_cases: list[tuple[str, Number]] = []
-        for r, j, (size, n) in zip(field.size, field.jump, axes, strict=True):
-            widest = widest_window(size, n)
-            sizes.append(r + (widest - 1) * j)
-            jumps.append(j * Fraction(size, n))
-            r_cases.append((f"{inline(r)} + ({widest} − 1)·{inline(j)}", sizes[-1]))
-            j_cases.append((f"{inline(j)}·{size}/{n}", jumps[-1]))
-        rf_steps = [
-            *per_axis(
-                Quantity.RECEPTIVE_FIELD,
-                "r_{A}",
-                "r_prev + (widest window − 1)·j_prev",
-                r_cases,
-                rank,
-                combined="r",
-            ),
-            *per_axis(Quantity.JUMP, "j_{A}", "j_prev·{A}_in/{A}_out", j_cases, rank),
-        ]
-        after = ReceptiveField(Coverage.LOCAL, tuple(sizes), tuple(jumps))
-    return steps + rf_steps, after
-
-
-def _linear(layer: Linear, shape: Shape, out: Shape) -> tuple[list[Step], ReceptiveField]:
-    f_in, f_out = shape[0], layer.out
-    steps = [
-        Step(
-            quantity=Quantity.PARAMS,
-            formula="F_in·F_out" + (" + F_out" if layer.bias else ""),
-            substituted=f"{f_in}·{f_out}" + (f" + {f_out}" if layer.bias else ""),
-            value=f_in * f_out + (f_out if layer.bias else 0),
-            note="" if layer.bias else "no bias",
-        ),
-        Step(
-            quantity=Quantity.MACS,
-            formula="F_in·F_out",
-            substituted=f"{f_in}·{f_out}",
-            value=f_in * f_out,
-        ),
-        Step(
-            quantity=Quantity.OPS,
-            formula="F_out",
-            substituted=str(f_out),
-            value=f_out,
-            note="bias adds",
-        )
-        if layer.bias
-        else no_ops("no bias"),
-        activations(out),
-    ]
-    rf_steps, after = global_field()
-    return steps + rf_steps, after
-
-
-def axes_text(values: Sequence[int]) -> str:
-    shown = [str(v) for v in values]
-    return shown[0] if len(set(shown)) == 1 else "×".join(shown)
-
-
 def settings(layer: AnyLayer) -> str:
     """The fields that enter the formulas, in words."""
     match layer:
@@ -416,19 +172,5 @@ def settings(layer: AnyLayer) -> str:
                 f"dilation {axes_text(layer.dilation)}, groups {layer.groups}, "
                 f"{'bias' if layer.bias else 'no bias'}"
             )
-        case MaxPool() | AvgPool():
-            return (
-                f"kernel {'×'.join(map(str, layer.kernel))}, stride {axes_text(layer.stride)}, "
-                f"padding {axes_text(layer.padding)}, dilation {axes_text(layer.dilation)}"
-                + (", ceil mode" if layer.ceil_mode else "")
-            )
-        case AdaptivePool():
-            return f"output size {'×'.join(map(str, layer.size))}"
-        case Linear():
-            return f"out {layer.out}, {'bias' if layer.bias else 'no bias'}"
-        case Dropout():
-            return f"p {layer.p}"
-        case GlobalPool() | BatchNorm() | Activation() | Identity() | Flatten():
-            return ""
         case _:
             assert_never(layer)

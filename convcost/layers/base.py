@@ -86,6 +86,12 @@ def axis_names(rank: int) -> tuple[str, ...]:
     return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(rank, ())
 
 
+def axes_text(values: Sequence[int]) -> str:
+    """``3`` when every axis has the same value, else ``3×5`` (``explain``'s settings)."""
+    shown = [str(v) for v in values]
+    return shown[0] if len(set(shown)) == 1 else "×".join(shown)
+
+
 def spatial(shape: Shape) -> Shape:
     return shape[1:]
 

@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING, ClassVar
 
+from convcost.fields import Args
 from convcost.layers import geometry
 from convcost.layers.base import (
     Drop,
     Global,
+    Layer,
     LayerShapeError,
     Shape,
     Window,
+    axes_text,
+    axis_names,
     elements,
     exact,
     require_spatial,
     spatial,
 )
-from convcost.layers.legacy import Legacy
+from convcost.layers.geometry import widest_window, window_total
+from convcost.layers.kind import DILATION, KERNEL, FlagField, Kind, Parser, PerAxisField
+
+if TYPE_CHECKING:
+    from convcost.executor.ops.pool import AdaptivePoolOp, GlobalPoolOp, WindowPoolOp
+    from convcost.explain.steps import Step
+    from convcost.receptive import ReceptiveField
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _WindowPool(Legacy):
+class WindowPool(Layer):
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     padding: tuple[int, ...]
     dilation: tuple[int, ...]
     ceil_mode: bool = False
+
+    reads: ClassVar[str]
+    """What one window element costs, for ``explain``: a comparison or an addition."""
 
     def spans(self) -> tuple[int, ...]:
         return geometry.spans(self.kernel, self.dilation)
@@ -63,16 +78,89 @@ class _WindowPool(Legacy):
         padding = tuple((p, p) for p in self.padding)
         return geometry.dropped_pixels(spatial(shape), self.spans(), self.stride, padding)
 
+    def settings(self) -> str:
+        return (
+            f"kernel {'×'.join(map(str, self.kernel))}, stride {axes_text(self.stride)}, "
+            f"padding {axes_text(self.padding)}, dilation {axes_text(self.dilation)}"
+            + (", ceil mode" if self.ceil_mode else "")
+        )
+
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import field_steps, span_steps
+        from convcost.explain.steps import (
+            Number,
+            Quantity,
+            Step,
+            activations,
+            kernel_symbols,
+            no_params,
+            numbers,
+            out_symbols,
+            per_axis,
+            product,
+        )
+
+        rank = len(shape) - 1
+        rounding = "⌈⌉" if self.ceil_mode else "⌊⌋"
+        formula = f"{rounding[0]}({{A}}_in + 2·p − d·(k − 1) − 1) / s{rounding[1]} + 1"
+        cases: list[tuple[str, Number]] = []
+        notes = []
+        for axis, (name, size, k, s, p, d) in enumerate(
+            zip(
+                axis_names(rank),
+                shape[1:],
+                self.kernel,
+                self.stride,
+                self.padding,
+                self.dilation,
+                strict=True,
+            )
+        ):
+            text = f"{rounding[0]}({size} + {2 * p} − {d * (k - 1)} − 1) / {s}{rounding[1]} + 1"
+            if self.ceil_mode and -(-(size + 2 * p - d * (k - 1) - 1) // s) * s >= size + p:
+                text += " − 1"
+                notes.append(
+                    f"{name}: − 1 because the last window would start in the right padding "
+                    "(PyTorch drops it)"
+                )
+            cases.append((text, out[axis + 1]))
+        steps = [
+            *per_axis(Quantity.OUTPUT_SIZE, "{A}_out", formula, cases, rank, note="; ".join(notes)),
+            no_params(),
+            Step(
+                quantity=Quantity.OPS,
+                formula=product(["C", *out_symbols(rank), *kernel_symbols(rank)]),
+                substituted=numbers((*out, *self.kernel)),
+                value=self.ops(shape, out),
+                note=f"one {self.reads} per window element",
+            ),
+            activations(out),
+            *span_steps(self.kernel, self.dilation),
+        ]
+        rf_steps, after = field_steps(field, self.spans(), self.stride)
+        return steps + rf_steps, after
+
+    def op(self) -> WindowPoolOp:
+        from convcost.executor.ops.pool import WindowPoolOp
+
+        return WindowPoolOp(self)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MaxPool(_WindowPool):
+class MaxPool(WindowPool):
+    reads: ClassVar[str] = "comparison"
+
     @property
     def kind(self) -> str:
         return "maxpool"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AvgPool(_WindowPool):
+class AvgPool(WindowPool):
+    reads: ClassVar[str] = "addition"
+
     @property
     def kind(self) -> str:
         return "avgpool"
@@ -87,11 +175,11 @@ class AvgPool(_WindowPool):
                         f"a 3-D avgpool needs every input size >= the kernel, as PyTorch's "
                         f"AvgPool3d checks before padding: axis {axis} has {size} < {k}",
                     )
-        return _WindowPool.output_shape(self, shape)  # (zero-argument super() fails with slots)
+        return WindowPool.output_shape(self, shape)  # (zero-argument super() fails with slots)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GlobalPool(Legacy):
+class GlobalPool(Layer):
     """``global_avgpool`` / ``global_maxpool``: every spatial axis to 1, rank kept."""
 
     reduction: str
@@ -111,27 +199,52 @@ class GlobalPool(Legacy):
     def window(self, shape: Shape) -> Global:
         return Global()
 
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import global_field
+        from convcost.explain.steps import (
+            Quantity,
+            Step,
+            activations,
+            in_symbols,
+            no_params,
+            numbers,
+            out_symbols,
+            product,
+        )
 
-def window_total(size: int, out: int) -> int:
-    """Σ over the ``out`` adaptive windows of their lengths: ``size + out − gcd(size, out)``.
+        rank = len(shape) - 1
+        steps = [
+            Step(
+                quantity=Quantity.OUTPUT_SIZE,
+                symbol=product(out_symbols(rank)),
+                substituted="",
+                value=math.prod(out[1:]),
+                axes=tuple(range(rank)),
+                note="one value per channel",
+            ),
+            no_params(),
+            Step(
+                quantity=Quantity.OPS,
+                formula=product(["C", *in_symbols(rank)]),
+                substituted=numbers(shape),
+                value=self.ops(shape, out),
+                note=f"every input element read once (global {self.reduction} pool)",
+            ),
+            activations(out),
+        ]
+        rf_steps, after = global_field()
+        return steps + rf_steps, after
 
-    Window ``i`` has length ``⌈(r + size)/out⌉`` with ``r = i·size mod out`` (write
-    ``i·size = q·out + r``: it starts at ``q`` and ends at ``q + ⌈(r + size)/out⌉``); summing
-    over ``i`` telescopes to ``size`` plus one for each window whose end is not a whole
-    multiple, of which there are ``out − gcd(size, out)``. Closed form: a size of 10⁹ costs
-    nothing to count (tests compare it with the window-by-window sum).
-    """
-    return size + out - math.gcd(size, out)
+    def op(self) -> GlobalPoolOp:
+        from convcost.executor.ops.pool import GlobalPoolOp
 
-
-def widest_window(size: int, out: int) -> int:
-    """The longest adaptive window, ``⌈(size + out − gcd(size, out))/out⌉``: the residues
-    ``i·size mod out`` are the multiples of the gcd up to ``out − gcd``."""
-    return -(-(size + out - math.gcd(size, out)) // out)
+        return GlobalPoolOp(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AdaptivePool(Legacy):
+class AdaptivePool(Layer):
     reduction: str
     """``avg`` or ``max``."""
     size: tuple[int, ...]
@@ -162,3 +275,140 @@ class AdaptivePool(Legacy):
             extent,
             tuple(exact(Fraction(size, out)) for size, out in zip(sizes, self.size, strict=True)),
         )
+
+    def settings(self) -> str:
+        return f"output size {'×'.join(map(str, self.size))}"
+
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import global_field, unchanged_field
+        from convcost.explain.steps import (
+            Number,
+            Quantity,
+            Step,
+            activations,
+            inline,
+            no_params,
+            per_axis,
+        )
+        from convcost.receptive import Coverage, ReceptiveField
+
+        rank = len(shape) - 1
+        # PyTorch's window i: [⌊i·in/out⌋, ⌈(i+1)·in/out⌉); its lengths in closed form
+        axes = list(zip(shape[1:], self.size, strict=True))
+        names = axis_names(rank)
+        steps = [
+            *per_axis(
+                Quantity.OUTPUT_SIZE,
+                "{A}_out",
+                "",
+                [("", n) for n in out[1:]],
+                rank,
+                note="as given",
+            ),
+            no_params(),
+            Step(
+                quantity=Quantity.OPS,
+                formula="C·" + "·".join(f"Σ window_{name}" for name in names),
+                substituted=f"{shape[0]}·" + "·".join(str(s) for s in self._window_sums(shape)),
+                value=self.ops(shape, out),
+                note="window i spans [⌊i·in/out⌋, ⌈(i+1)·in/out⌉): one read per window element",
+            ),
+            activations(out),
+        ]
+        if all(n == 1 for n in self.size):
+            rf_steps, after = global_field()
+        elif field.coverage is not Coverage.LOCAL:
+            rf_steps, after = [unchanged_field(field)], field
+        else:
+            sizes, jumps = [], []
+            r_cases: list[tuple[str, Number]] = []
+            j_cases: list[tuple[str, Number]] = []
+            for r, j, (size, n) in zip(field.size, field.jump, axes, strict=True):
+                widest = widest_window(size, n)
+                sizes.append(r + (widest - 1) * j)
+                jumps.append(j * Fraction(size, n))
+                r_cases.append((f"{inline(r)} + ({widest} − 1)·{inline(j)}", sizes[-1]))
+                j_cases.append((f"{inline(j)}·{size}/{n}", jumps[-1]))
+            rf_steps = [
+                *per_axis(
+                    Quantity.RECEPTIVE_FIELD,
+                    "r_{A}",
+                    "r_prev + (widest window − 1)·j_prev",
+                    r_cases,
+                    rank,
+                    combined="r",
+                ),
+                *per_axis(Quantity.JUMP, "j_{A}", "j_prev·{A}_in/{A}_out", j_cases, rank),
+            ]
+            after = ReceptiveField(Coverage.LOCAL, tuple(sizes), tuple(jumps))
+        return steps + rf_steps, after
+
+    def op(self) -> AdaptivePoolOp:
+        from convcost.executor.ops.pool import AdaptivePoolOp
+
+        return AdaptivePoolOp(self)
+
+
+POOL_STRIDE = PerAxisField("stride", "stride", default_note="the kernel size, as PyTorch")
+POOL_PADDING = PerAxisField("padding", "implicit padding, at most half the kernel", 0, minimum=0)
+CEIL_MODE = FlagField("ceil_mode", "round the output size up instead of down", False)
+SIZE = PerAxisField("size", "output size, one value or one per axis")
+
+
+def _maxpool(args: Args, shape: Shape) -> MaxPool:
+    require_spatial(args.kind, shape)
+    kernel = KERNEL.read(args)
+    return MaxPool(
+        kernel=kernel,
+        stride=POOL_STRIDE.read_or(args, kernel),
+        padding=POOL_PADDING.read(args),
+        dilation=DILATION.read(args),
+        ceil_mode=CEIL_MODE.read(args),
+    )
+
+
+def _avgpool(args: Args, shape: Shape) -> AvgPool:
+    require_spatial(args.kind, shape)
+    kernel = KERNEL.read(args)
+    return AvgPool(
+        kernel=kernel,
+        stride=POOL_STRIDE.read_or(args, kernel),
+        padding=POOL_PADDING.read(args),
+        dilation=(1,) * args.rank,
+        ceil_mode=CEIL_MODE.read(args),
+    )
+
+
+def _global(reduction: str) -> Parser:
+    def parse(args: Args, shape: Shape) -> GlobalPool:
+        require_spatial(args.kind, shape)
+        return GlobalPool(reduction=reduction)
+
+    return parse
+
+
+def _adaptive(reduction: str) -> Parser:
+    def parse(args: Args, shape: Shape) -> AdaptivePool:
+        require_spatial(args.kind, shape)
+        return AdaptivePool(reduction=reduction, size=SIZE.read(args))
+
+    return parse
+
+
+KINDS = (
+    Kind(
+        "maxpool", "max pooling", (KERNEL, POOL_STRIDE, POOL_PADDING, DILATION, CEIL_MODE), _maxpool
+    ),
+    Kind(
+        "avgpool",
+        "average pooling (count_include_pad, as PyTorch's default)",
+        (KERNEL, POOL_STRIDE, POOL_PADDING, CEIL_MODE),
+        _avgpool,
+    ),
+    Kind("global_avgpool", "average over every spatial axis → [C, 1, …]", (), _global("avg")),
+    Kind("global_maxpool", "maximum over every spatial axis → [C, 1, …]", (), _global("max")),
+    Kind("adaptive_avgpool", "average pooling to a fixed output size", (SIZE,), _adaptive("avg")),
+    Kind("adaptive_maxpool", "max pooling to a fixed output size", (SIZE,), _adaptive("max")),
+)

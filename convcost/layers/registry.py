@@ -8,7 +8,16 @@ schema and of docs/spec-format.md.
 from __future__ import annotations
 
 from convcost import kinds as legacy
-from convcost.layers import layer_scale, normalization, shuffle
+from convcost.layers import (
+    activation,
+    batchnorm,
+    layer_scale,
+    linear,
+    normalization,
+    pool,
+    reshape,
+    shuffle,
+)
 from convcost.layers.kind import Kind
 
 
@@ -19,7 +28,12 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_KINDS,  # transitional: conv, pools, batchnorm, activations, linear, reshapes
+    legacy.LEGACY_CONV_KINDS,  # transitional
+    pool.KINDS,
+    batchnorm.KINDS,
+    activation.KINDS,
+    reshape.KINDS,
+    linear.KINDS,
     shuffle.KINDS,
     layer_scale.KINDS,
     normalization.KINDS,

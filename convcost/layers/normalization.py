@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Literal
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, LayerShapeError, Shape, elements, require_spatial
-from convcost.layers.kind import ChoiceField, FlagField, IntegerField, Kind, NumberField
+from convcost.layers.batchnorm import EPS  # the same field: added to the variance
+from convcost.layers.kind import ChoiceField, FlagField, IntegerField, Kind
 
 if TYPE_CHECKING:
     from convcost.executor.ops.normalization import GroupNormOp, InstanceNormOp, LayerNormOp
@@ -247,7 +248,6 @@ class InstanceNorm(Normalization):
         return InstanceNormOp(self)
 
 
-EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0)
 AFFINE = FlagField("affine", "learnable scale γ and shift β", True)
 OVER = ChoiceField(
     "over",

@@ -370,3 +370,47 @@ def test_instancenorm_defaults_are_pytorchs() -> None:
     # no affine and no running statistics by default: nothing learned, nothing tracked
     assert (module.affine, module.track_running_stats, module.eps) == (False, False, 1e-5)
     assert one_layer([8, 5, 6], "instancenorm: {}").totals.params == 0
+
+
+# ---- docs/spec-format.md's ConvNeXt block -----------------------------------------------------
+
+
+def _documented_block() -> tuple[str, str]:
+    """The ConvNeXt block of docs/spec-format.md and the `explain` output shown after it."""
+    from tests.test_docs import SPEC_FORMAT, fenced_blocks  # noqa: PLC0415
+
+    blocks = [(lang, text) for _, lang, text, _ in fenced_blocks(SPEC_FORMAT)]
+    index = next(i for i, (_, text) in enumerate(blocks) if "name: convnext_block" in text)
+    (_, spec), (lang, shown) = blocks[index], blocks[index + 1]
+    assert lang == "text"
+    return spec, shown
+
+
+def test_documented_explain_output_is_real() -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from convcost.cli import app  # noqa: PLC0415
+
+    spec, shown = _documented_block()
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"})
+    result = runner.invoke(app, ["explain", "-", "--layer", "add1.block.layernorm1"], input=spec)
+    assert result.exit_code == 0, result.stderr
+    # the heading line (name and input) and the blank line after it are left out of the docs
+    assert result.stdout.split("\n", 2)[2].rstrip("\n") + "\n" == shown
+
+
+def test_documented_block_has_cnblocks_parameters() -> None:
+    torch = _torch()
+    nn = torch.nn
+    # torchvision's CNBlock(96), module by module: 7×7 depthwise conv, LayerNorm(96), Linear
+    # 96→384, GELU, Linear 384→96, and the layer scale γ (a bare parameter of 96)
+    modules = [
+        nn.Conv2d(96, 96, 7, padding=3, groups=96),
+        nn.LayerNorm(96, eps=1e-6),
+        nn.Linear(96, 384),
+        nn.GELU(),
+        nn.Linear(384, 96),
+    ]
+    expected = sum(p.numel() for m in modules for p in m.parameters()) + 96
+    spec, _ = _documented_block()
+    assert convcost.analyze(convcost.parse_spec(spec)).totals.params == expected == 79_296

@@ -414,3 +414,12 @@ def test_documented_block_has_cnblocks_parameters() -> None:
     expected = sum(p.numel() for m in modules for p in m.parameters()) + 96
     spec, _ = _documented_block()
     assert convcost.analyze(convcost.parse_spec(spec)).totals.params == expected == 79_296
+
+
+def test_analyze_loads_neither_numpy_nor_the_executor(tmp_path: Path) -> None:
+    from tests.test_kinds import _loaded_after  # noqa: PLC0415
+
+    spec, _ = _documented_block()
+    path = tmp_path / "block.yaml"
+    path.write_text(spec + "  - groupnorm: {groups: 4}\n  - instancenorm: {}\n", encoding="utf-8")
+    assert _loaded_after(f"['analyze', {str(path)!r}]") == []

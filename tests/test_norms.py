@@ -423,3 +423,29 @@ def test_analyze_loads_neither_numpy_nor_the_executor(tmp_path: Path) -> None:
     path = tmp_path / "block.yaml"
     path.write_text(spec + "  - groupnorm: {groups: 4}\n  - instancenorm: {}\n", encoding="utf-8")
     assert _loaded_after(f"['analyze', {str(path)!r}]") == []
+
+
+@pytest.mark.parametrize(
+    ("layer", "reference"),
+    [
+        ("groupnorm: {groups: 32}", lambda F, t: F.group_norm(t, 32)),
+        ("instancenorm: {}", lambda F, t: F.instance_norm(t)),
+        ("layernorm: {over: all}", lambda F, t: F.layer_norm(t, (96, 28, 28))),
+        (
+            "layernorm: {}",
+            lambda F, t: F.layer_norm(t.permute(0, 2, 3, 1), (96,)).permute(0, 3, 1, 2),
+        ),
+    ],
+    ids=["groupnorm", "instancenorm", "layernorm all", "layernorm channels"],
+)
+def test_float32_runs_agree_with_torch(layer: str, reference: Any) -> None:
+    """float32 on a ConvNeXt-sized map, offset and scaled (mean 5, deviation 3), so that the
+    statistics are accumulated over 75,264 elements in float32 (torch accumulates in float64)."""
+    from convcost.executor import prepare  # noqa: PLC0415
+
+    torch = _torch()
+    x = (np.random.default_rng(1).standard_normal((2, 96, 28, 28)) * 3 + 5).astype(np.float32)
+    spec = convcost.parse_spec(f"input: [96, 28, 28]\nlayers:\n  - {layer}\n")
+    got = prepare(build(spec, spec.variants[0]), dtype="float32").output(x)
+    expected = reference(torch.nn.functional, torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)

@@ -1,8 +1,8 @@
 """``layernorm``, ``groupnorm`` and ``instancenorm`` on channels-last arrays: standardise groups by their own
 statistics, then the affine γ·x̂ + β.
 
-Each op says which axes of a view of the batch one group's statistics span
-(:meth:`NormalizationOp.grouped`) and the layout of γ and β; :func:`normalize` standardises.
+Each op standardises its groups (:meth:`NormalizationOp.standardize`, with :func:`normalize`
+or :func:`group_normalize`) and gives the layout of γ and β; the affine is shared.
 """
 
 from __future__ import annotations
@@ -34,12 +34,37 @@ def normalize(x: Array, axes: tuple[int, ...], eps: float, *, inplace: bool = Fa
     return y
 
 
+def group_normalize(x: Array, groups: int, eps: float, *, inplace: bool = False) -> Array:
+    """:func:`normalize` over each group of ``groups`` equal channel groups at every position
+    of the channels-last batch ``x``. Sums per channel over the positions come first (a
+    reduction over outer axes, which NumPy runs along the contiguous channels), then per group:
+    reducing a (N, …, G, C/G) view directly walks 3-element rows (13–60× slower measured,
+    docs/benchmarks.md)."""
+    n, channels = x.shape[0], x.shape[-1]
+    flat = x.reshape(n, -1, channels)
+    per_group = channels // groups
+    count = flat.shape[1] * per_group
+
+    def group_mean(values: Array) -> Array:
+        """Each group's mean, repeated for its channels: (N, 1, C)."""
+        means = values.sum(axis=1).reshape(n, groups, per_group).sum(axis=2) / count
+        repeated: Array = np.repeat(means, per_group, axis=1)[:, None, :]
+        return repeated
+
+    y: Array = np.subtract(flat, group_mean(flat), out=flat if inplace else None)
+    scale = group_mean(np.square(y))
+    scale += eps
+    np.sqrt(scale, out=scale)
+    y /= scale
+    return y.reshape(x.shape)
+
+
 class NormalizationOp(Op[N]):
     """The shared forward pass and memory model; subclasses give the grouping and γ's layout."""
 
     @abstractmethod
-    def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
-        """A view of the channels-last batch ``x`` and the axes one group's statistics span."""
+    def standardize(self, x: Array, *, inplace: bool) -> Array:
+        """Each group of the channels-last batch ``x`` standardised by its own statistics."""
 
     def affine_shape(self, shape: Shape) -> tuple[int, ...]:
         """γ's and β's shape in the channels-last layout: one per channel (the last axis)."""
@@ -54,9 +79,7 @@ class NormalizationOp(Op[N]):
             beta = init.zeros(math.prod(size)).reshape(size)
 
         def forward(x: Array, owned: bool) -> tuple[Array, bool]:
-            view, axes = self.grouped(x)
-            y = normalize(view, axes, layer.eps, inplace=owned)
-            y = y.reshape(x.shape)
+            y = self.standardize(x, inplace=owned)
             if gamma is not None and beta is not None:
                 y *= gamma
                 y += beta
@@ -74,10 +97,9 @@ class NormalizationOp(Op[N]):
 
 
 class LayerNormOp(NormalizationOp[LayerNorm]):
-    def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
-        if self.layer.over == "channels":
-            return x, (x.ndim - 1,)
-        return x, tuple(range(1, x.ndim))
+    def standardize(self, x: Array, *, inplace: bool) -> Array:
+        axes = (x.ndim - 1,) if self.layer.over == "channels" else tuple(range(1, x.ndim))
+        return normalize(x, axes, self.layer.eps, inplace=inplace)
 
     def affine_shape(self, shape: Shape) -> tuple[int, ...]:
         if self.layer.over == "channels":
@@ -86,12 +108,15 @@ class LayerNormOp(NormalizationOp[LayerNorm]):
 
 
 class GroupNormOp(NormalizationOp[GroupNorm]):
-    def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
-        groups = self.layer.groups
-        view = x.reshape(*x.shape[:-1], groups, x.shape[-1] // groups)
-        return view, (*range(1, x.ndim - 1), x.ndim)  # the positions and the group's channels
+    def standardize(self, x: Array, *, inplace: bool) -> Array:
+        return group_normalize(x, self.layer.groups, self.layer.eps, inplace=inplace)
+
+    def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:
+        # the squares, the per-channel sums and the group means repeated per channel, the means
+        return math.prod(out) + 2 * shape[0] + self.layer.groups
 
 
 class InstanceNormOp(NormalizationOp[InstanceNorm]):
-    def grouped(self, x: Array) -> tuple[Array, tuple[int, ...]]:
-        return x, tuple(range(1, x.ndim - 1))  # each channel over its positions
+    def standardize(self, x: Array, *, inplace: bool) -> Array:
+        # each channel over its positions
+        return normalize(x, tuple(range(1, x.ndim - 1)), self.layer.eps, inplace=inplace)

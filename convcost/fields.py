@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from convcost.errors import Location, SpecError
 from convcost.expr import ExpressionError, evaluate
@@ -275,8 +276,8 @@ class Args:
             return None
         return resolve(value, self.scope, layer=self.layer, what=self._what(name))
 
-    def required(self, name: str, allowed: str, placeholder: int) -> int:
-        """A required field is absent: raise :class:`MissingField` (a probe returns ``placeholder``)."""
+    def required(self, name: str, allowed: str) -> NoReturn:
+        """A required field is absent: raise :class:`MissingField`."""
         error = self.error(name, f"`{name}` is required ({allowed})")
         raise MissingField(
             error.message, location=error.location, layer=error.layer, field=error.field
@@ -292,7 +293,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                return self.required(name, f"an integer >= {minimum}", minimum)
+                self.required(name, f"an integer >= {minimum}")
             return default
         return int_value(value, minimum=minimum, layer=self.layer, what=self._what(name))
 
@@ -303,7 +304,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                default = self.required(name, f"an integer >= {minimum}, or one per axis", minimum)
+                self.required(name, f"an integer >= {minimum}, or one per axis")
             return (default,) * self.rank
         if isinstance(value, Seq):
             self._check_axes(name, value)

@@ -22,7 +22,7 @@ import convcost
 from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus
-from convcost.executor import kernels, prepare
+from convcost.executor import kernels, kernels_conv, prepare
 from convcost.executor.ops import activation, pool
 from convcost.executor.ops.batchnorm import batch_norm
 from convcost.executor.ops.linear import linear, linear_weights
@@ -100,8 +100,8 @@ def conv_cases(draw: st.DrawFn) -> dict[str, Any]:
 @given(conv_cases())
 def test_conv_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
-    weights = kernels.conv_weights(case["weight"], case["groups"])
-    got = kernels.conv(
+    weights = kernels_conv.conv_weights(case["weight"], case["groups"])
+    got = kernels_conv.conv(
         kernels.to_channels_last(case["x"]),
         weights,
         case["bias"],
@@ -164,9 +164,9 @@ def transpose_cases(draw: st.DrawFn) -> dict[str, Any]:
 @given(transpose_cases())
 def test_conv_transpose_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
-    got = kernels.conv_transpose(
+    got = kernels_conv.conv_transpose(
         kernels.to_channels_last(case["x"]),
-        kernels.transpose_weights(case["weight"], case["groups"]),
+        kernels_conv.transpose_weights(case["weight"], case["groups"]),
         case["bias"],
         stride=case["stride"],
         padding=case["padding"],
@@ -561,13 +561,13 @@ def test_conv_in_column_bands_matches_torch(
     of 9·36·8 = 2,592 and 10·18·8 = 1,440 bytes two and four at a time, the last band shorter
     (6,000); samples of 10·9·36·8 = 25,920 bytes two at a time, then one (60,000); the whole
     batch at once."""
-    monkeypatch.setattr(kernels, "COLUMN_BAND_BYTES", band)
+    monkeypatch.setattr(kernels_conv, "COLUMN_BAND_BYTES", band)
     rng = np.random.default_rng(band)
     x = rng.standard_normal(shape)
     weight = rng.standard_normal((5, shape[1], *kernel))
-    got = kernels.conv(
+    got = kernels_conv.conv(
         kernels.to_channels_last(x),
-        kernels.conv_weights(weight, 1),
+        kernels_conv.conv_weights(weight, 1),
         None,
         stride=stride,
         padding=((1, 0), (0, 2)),

@@ -2,14 +2,15 @@
 
 The estimate is an upper bound on the run's growth in resident memory (checked per layer kind
 and per zoo model by tests/test_memory_bound.py and tests/bench/bench_memory.py). It follows
-what :mod:`convcost.executor.run` and :mod:`convcost.executor.kernels` allocate:
+what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.ops`) allocate:
 
 - every parameter array (drawn straight into the kernels' layout: no second copy), and a
   batchnorm's running statistics;
 - the BLAS library's packing buffers, sized from the largest matrix product (:func:`blas_bytes`);
 - at each layer, the arrays still referenced (a merge block's input, finished branch outputs),
   the layer's input, its output unless it runs in place or returns a view, and its temporaries
-  (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays the runner owns exactly as it does.
+  (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays
+  the runner owns exactly as it does.
 """
 
 from __future__ import annotations
@@ -209,7 +210,8 @@ class _Estimator:
         """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
         array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
 
-    def elements(self, shape: Shape) -> int:
+    def batched(self, shape: Shape) -> int:
+        """Elements of a tensor of per-sample ``shape`` for the whole batch."""
         return self.batch * math.prod(shape)
 
     def slack(self) -> int:
@@ -241,7 +243,7 @@ class _Estimator:
         match node:
             case LayerNode():
                 op, shape, out = node.layer.op(), node.input_shape, node.output_shape
-                new = self.elements(out) if op.allocates(shape, owned) else 0
+                new = self.batched(out) if op.allocates(shape, owned) else 0
                 work = self.batch * op.workspace(shape, out, self.width, owned)
                 work += op.columns(shape, out, self.batch, self.width)
                 self.record(held + current + new + work)
@@ -265,14 +267,14 @@ class _Estimator:
                 self.record(held + current + waiting + merged)
                 for size in (current, *(size for size, _, _ in done)):
                     self.free(size)
-                return self.elements(node.output_shape), True
+                return self.batched(node.output_shape), True
             case _:
                 assert_never(node)
 
     def _merged(self, node: MergeNode, done: list[tuple[int, bool, Shape]]) -> int:
         """Arrays the merge allocates, at their largest (as kernels' _merge in run.py)."""
         if node.merge is MergeKind.CONCAT or len(done) == 1:
-            return self.elements(node.output_shape) if len(done) > 1 else 0
+            return self.batched(node.output_shape) if len(done) > 1 else 0
         out = node.output_shape
         if any(owned and size and shape == out for size, owned, shape in done):
             return 0  # accumulated into an owned branch output of the full shape
@@ -282,8 +284,8 @@ class _Estimator:
             grown = tuple(max(a, b) for a, b in zip(shape, other, strict=True))
             if alive and grown == shape:
                 continue
-            peak = max(peak, alive + self.elements(grown))
-            alive, shape = self.elements(grown), grown
+            peak = max(peak, alive + self.batched(grown))
+            alive, shape = self.batched(grown), grown
         return peak
 
 

@@ -15,10 +15,11 @@ from typing import assert_never
 from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.errors import ConvcostError
-from convcost.explain.blocks import merge_steps, separable_summary
+from convcost.explain.blocks import merge_steps
 from convcost.explain.steps import LayerExplanation, Quantity, Step, number, step_text
 from convcost.fields import did_you_mean
 from convcost.layers import Shape
+from convcost.layers.separable import separable_summary
 from convcost.network import GroupKind, GroupNode, LayerNode, MergeNode, Node
 from convcost.receptive import ReceptiveField, merge
 from convcost.report import LayerReport, Report

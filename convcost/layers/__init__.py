@@ -3,19 +3,16 @@
 from convcost.layers.activation import Activation, Function
 from convcost.layers.base import Drop, Global, Layer, LayerShapeError, Shape, Window, elements
 from convcost.layers.batchnorm import BatchNorm
-from convcost.layers.conv import Conv, ConvTranspose, Separable
+from convcost.layers.conv import Conv, ConvTranspose
 from convcost.layers.linear import Linear
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool
 from convcost.layers.reshape import Dropout, Flatten, Identity
+from convcost.layers.separable import Separable
 from convcost.layers.shuffle import ChannelShuffle, Split
-
-AnyLayer = Conv | ConvTranspose
-"""Transitional: the kinds explain and the executor still reach through central matches."""
 
 __all__ = [
     "Activation",
     "AdaptivePool",
-    "AnyLayer",
     "AvgPool",
     "BatchNorm",
     "ChannelShuffle",

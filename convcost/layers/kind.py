@@ -13,13 +13,13 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, Shape
 
 if TYPE_CHECKING:
-    from convcost.layers.conv import Separable
+    from convcost.layers.separable import Separable
 
 T = TypeVar("T")
 
@@ -64,22 +64,24 @@ class Field(ABC, Generic[T]):
         """The field's value in one layer's arguments (its default when absent)."""
 
 
-@dataclass(frozen=True, slots=True)
+# The readers below are plain subclasses (each dataclass costs ~1 ms of start-up to create).
+
+
 class IntegerField(Field[int]):
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.INT
-    default: int | None = REQUIRED
 
     def read(self, args: Args) -> int:
-        return args.integer(self.name, self.default, minimum=int(self.minimum))
+        return args.integer(self.name, cast(int | None, self.default), minimum=int(self.minimum))
 
 
-@dataclass(frozen=True, slots=True)
 class PerAxisField(Field[tuple[int, ...]]):
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.PER_AXIS
-    default: int | None = REQUIRED
 
     def read(self, args: Args) -> tuple[int, ...]:
-        return args.per_axis(self.name, self.default, minimum=int(self.minimum))
+        default = cast(int | None, self.default)
+        return args.per_axis(self.name, default, minimum=int(self.minimum))
 
     def read_or(self, args: Args, fallback: tuple[int, ...]) -> tuple[int, ...]:
         """The field's value, or ``fallback`` (another field's value) when absent."""
@@ -90,40 +92,40 @@ Padding = str | tuple[tuple[int, int], ...]
 """``same``, ``valid``, or (before, after) per spatial axis."""
 
 
-@dataclass(frozen=True, slots=True)
 class PaddingField(Field[Padding]):
+    """Zeros when absent, whatever the declared default (which documents it)."""
+
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.PADDING
 
     def read(self, args: Args) -> Padding:
         return args.padding(self.name, pairs=True)
 
 
-@dataclass(frozen=True, slots=True)
 class FlagField(Field[bool]):
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.FLAG
-    default: bool = False
 
     def read(self, args: Args) -> bool:
-        return args.flag(self.name, self.default)
+        return args.flag(self.name, cast(bool, self.default))
 
 
-@dataclass(frozen=True, slots=True)
 class NumberField(Field[float]):
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.NUMBER
-    default: float = 0.0
 
     def read(self, args: Args) -> float:
         high = float("inf") if self.maximum is None else self.maximum
-        return args.number(self.name, self.default, low=float(self.minimum), high=high)
+        default = cast(float, self.default)
+        return args.number(self.name, default, low=float(self.minimum), high=high)
 
 
-@dataclass(frozen=True, slots=True)
 class ChoiceField(Field[str]):
+    __slots__ = ()
     type: ClassVar[FieldType] = FieldType.CHOICE
-    default: str = ""
 
     def read(self, args: Args) -> str:
-        return args.choice(self.name, self.choices, self.default)
+        return args.choice(self.name, self.choices, cast(str, self.default))
 
 
 Parser = Callable[[Args, Shape], "Layer | Separable"]

@@ -7,15 +7,16 @@ schema and of docs/spec-format.md.
 
 from __future__ import annotations
 
-from convcost import kinds as legacy
 from convcost.layers import (
     activation,
     batchnorm,
+    conv,
     layer_scale,
     linear,
     normalization,
     pool,
     reshape,
+    separable,
     shuffle,
 )
 from convcost.layers.kind import Kind
@@ -28,7 +29,7 @@ def _by_name(*modules: tuple[Kind, ...]) -> dict[str, Kind]:
 
 
 KINDS = _by_name(
-    legacy.LEGACY_CONV_KINDS,  # transitional
+    (conv.CONV, *separable.KINDS, conv.CONV_TRANSPOSE),  # conv, its shorthands, transposed
     pool.KINDS,
     batchnorm.KINDS,
     activation.KINDS,

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from convcost.executor.kernels import Pads, offsets, pad
+from convcost.executor.kernels import Pads, offsets, pad, padded_elements
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
 from convcost.layers.base import Shape
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool, WindowPool
@@ -151,13 +151,6 @@ def adaptive_avg_pool(x: Array, size: tuple[int, ...]) -> Array:
 
 def adaptive_max_pool(x: Array, size: tuple[int, ...]) -> Array:
     return _adaptive(x, size, "max")
-
-
-def padded_elements(shape: Shape, pads: Pads) -> int:
-    """Elements of one sample padded by ``pads`` (0 when nothing is padded: no copy)."""
-    if not any(lo or hi for lo, hi in pads):
-        return 0
-    return shape[0] * math.prod(s + lo + hi for s, (lo, hi) in zip(shape[1:], pads, strict=True))
 
 
 class WindowPoolOp(Op[WindowPool]):

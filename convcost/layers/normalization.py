@@ -14,6 +14,7 @@ wider local field (docs/cost-model.md, "Receptive field and jump").
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -46,17 +47,17 @@ class Normalization(Layer):
     """Added to the variance; used by ``--execute`` only."""
     affine: bool = True
 
+    @abstractmethod
     def statistics(self, shape: Shape) -> int:
         """Groups normalised apart, each by its own mean and variance, per sample."""
-        raise NotImplementedError
 
+    @abstractmethod
     def affine_size(self, shape: Shape) -> int:
         """Elements of γ (and of β)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def spans_positions(self, shape: Shape) -> bool:
         """A group holds more than one spatial position: its statistics mix the map."""
-        raise NotImplementedError
 
     def weights(self, shape: Shape) -> int:
         return self.affine_size(shape) if self.affine else 0
@@ -73,9 +74,9 @@ class Normalization(Layer):
     def settings(self) -> str:
         return f"eps {self.eps:g}, {'affine' if self.affine else 'no affine'}"
 
+    @abstractmethod
     def group_words(self, shape: Shape) -> tuple[str, str]:
         """(the groups' count as a formula, what one group is), for ``explain``."""
-        raise NotImplementedError
 
     def steps(
         self, shape: Shape, out: Shape, field: ReceptiveField

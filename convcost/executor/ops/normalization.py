@@ -77,6 +77,9 @@ class NormalizationOp(Op[N]):
             size = self.affine_shape(shape)
             gamma = init.ones(math.prod(size)).reshape(size)
             beta = init.zeros(math.prod(size)).reshape(size)
+            # calloc maps zeros lazily: write them, so that β is resident as trained values
+            # would be (a layernorm over a whole map has a β as large as the map)
+            beta.fill(0)
 
         def forward(x: Array, owned: bool) -> tuple[Array, bool]:
             y = self.standardize(x, inplace=owned)

@@ -1,5 +1,6 @@
-"""LayerNormalization and InstanceNormalization from torch modules exported by both of PyTorch's
-ONNX exporters: the layers they become, and parameters equal to the torch module's."""
+"""LayerNormalization, InstanceNormalization and GroupNorm's Reshape·InstanceNormalization·
+Reshape·Mul·Add from torch modules exported by both of PyTorch's ONNX exporters: the layers they
+become, and parameters equal to the torch module's."""
 
 from __future__ import annotations
 
@@ -37,7 +38,22 @@ MODULES: dict[str, tuple[Any, list[object]]] = {
         lambda: nn.InstanceNorm2d(8, affine=True, eps=1e-3),
         [{"instancenorm": {"affine": True, "eps": 1e-3}}],
     ),
+    # Reshape to [N, 2, −1], InstanceNormalization by ones and zeros, Reshape back, Mul, Add;
+    # trained values (both exporters rename γ: only its values tell it from affine=False's ones)
+    "groupnorm": (lambda: _trained(nn.GroupNorm(2, 8)), [{"groupnorm": {"groups": 2}}]),
+    "groupnorm no affine": (
+        lambda: nn.GroupNorm(4, 8, eps=1e-6, affine=False),
+        [{"groupnorm": {"groups": 4, "eps": 1e-6, "affine": False}}],
+    ),
 }
+
+
+def _trained(module: Any) -> Any:
+    """``module`` with γ and β away from PyTorch's initial ones and zeros."""
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.uniform_(0.5, 1.5)
+    return module
 
 
 def _export(model: Any, path: Path, dynamo: bool) -> Path:
@@ -68,12 +84,6 @@ def _unsupported(path: Path, label: str, count: int, node: str) -> None:
     message = f'{path.name}: {nodes} no convcost layer: {label} ×{count} (first: node "{node}")'
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_model(path)
-
-
-def test_groupnorm_is_reported_unsupported(tmp_path: Path) -> None:
-    # exported as Reshape, InstanceNormalization, Reshape, Mul, Add: not fused (yet)
-    path = _export(nn.GroupNorm(2, 8), tmp_path / "gn.onnx", dynamo=False)
-    _unsupported(path, "Reshape (other than a flatten to [N, C·H·W])", 2, "/Reshape")
 
 
 def test_layernorm_over_the_last_axis_of_a_map_is_unsupported(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from convcost.importer.ops_graph import attributes
+from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, attributes
 from convcost.importer.ops_result import Context, Out, Unsupported
 
 _EPS_DEFAULT = 1e-5
@@ -44,10 +44,31 @@ def layer_norm(ctx: Context, node: Any) -> list[Out]:
     return _one(node, "layernorm", _fields(node, **({"over": "all"} if rank > 2 else {})))
 
 
+def learned(ctx: Context, node: Any, scale: str, shift: str) -> bool:
+    """Whether a norm's scale and shift are learned parameters rather than PyTorch's
+    ``affine=False`` ones and zeros, which the exporters write as constants of their own.
+
+    A learned scale is an initializer of the module's (``norm.weight``); the exporters' own
+    constants are Constant nodes or initializers they name (``val_7``, ``onnx::Mul_16``). Both
+    exporters also rename GroupNorm's γ (reshaped to [C, 1, 1]), so a scale that is not all
+    ones, or a shift not all zeros, is learned too: only an affine layer still at PyTorch's
+    initial γ = 1, β = 0 and exported under such a name reads as ``affine: false``.
+    """
+    source = ctx.source
+    if scale in source.initializers and not _GENERATED.fullmatch(scale):
+        return True
+    for tensor, neutral in ((scale, 1.0), (shift, 0.0)):
+        proto = source.tensor_proto(tensor)
+        if proto is None or math.prod(int(d) for d in proto.dims) > MAX_CONSTANT_ELEMENTS:
+            return True  # computed at run time, or too large to be the exporter's filler
+        if any(v != neutral for v in source.numbers(node, tensor)):
+            return True
+    return False
+
+
 def instance_norm(ctx: Context, node: Any) -> list[Out]:
     """``nn.InstanceNorm1d/2d/3d``: affine when its scale is a learned initializer. The
     operator always takes a scale and a shift; for ``affine=False`` the TorchScript exporter
     writes them as Constant nodes and the dynamo exporter as initializers it names ``val_N``."""
-    scale = str(node.input[1])
-    affine = scale in ctx.source.initializers and not _GENERATED.fullmatch(scale)
+    affine = learned(ctx, node, str(node.input[1]), str(node.input[2]))
     return _one(node, "instancenorm", _fields(node, **({"affine": True} if affine else {})))

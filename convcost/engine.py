@@ -9,7 +9,7 @@ from typing import assert_never
 from convcost.build import build
 from convcost.errors import SpecError
 from convcost.gcpause import paused_gc
-from convcost.layers import Global, Layer, Shape, Untracked, Window, elements
+from convcost.layers import Context, Global, Layer, Shape, Untracked, Window, elements
 from convcost.layers.base import axis_names
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
@@ -117,7 +117,7 @@ class _Figures:
 
     kind: str
     cost: Cost
-    window: Window | Global | Untracked | None
+    window: Window | Global | Context | Untracked | None
     dropped: str
     """The floor-division and dead-tap warnings, or empty."""
 

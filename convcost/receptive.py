@@ -17,12 +17,20 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from operator import add, mul, sub
 
 from convcost.layers.base import Exact, exact
-from convcost.layers.window import MAX_PHASES, MAX_WORK, AxisWindow, Global, Untracked, Window
+from convcost.layers.window import (
+    MAX_PHASES,
+    MAX_WORK,
+    AxisWindow,
+    Context,
+    Global,
+    Untracked,
+    Window,
+)
 
 
 class Coverage(enum.Enum):
@@ -75,7 +83,7 @@ class ReceptiveField:
         """An input pixel sees itself: r = 1, j = 1 on every spatial axis."""
         return cls(Coverage.LOCAL, (1,) * rank, (1,) * rank, (0,) * rank)
 
-    def through(self, window: Window | Global | Untracked | None) -> ReceptiveField:
+    def through(self, window: Window | Global | Context | Untracked | None) -> ReceptiveField:
         """The field after a layer with this window."""
         if window is None or self.coverage is not _LOCAL:
             return self
@@ -103,6 +111,8 @@ class ReceptiveField:
             return self._through_maps(window)
         if type(window) is Global:
             return GLOBAL
+        if type(window) is Context:
+            return self if self.global_context else replace(self, global_context=True)
         return ReceptiveField(Coverage.UNKNOWN, global_context=self.global_context)
 
     def axis_maps(self) -> tuple[AxisMap, ...]:

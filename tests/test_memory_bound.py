@@ -41,6 +41,11 @@ KINDS: dict[str, str] = {
     "adaptive_avgpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_avgpool: {size: [192, 192]}\n",
     "adaptive_maxpool up": "input: [64, 96, 96]\nlayers:\n  - adaptive_maxpool: {size: [192, 192]}\n",
     "batchnorm": "input: [64, 256, 256]\nlayers:\n  - batchnorm: {}\n",
+    "layer_scale": "input: [64, 256, 256]\nlayers:\n  - layer_scale: {}\n",
+    "layernorm": "input: [64, 256, 256]\nlayers:\n  - layernorm: {}\n",
+    "layernorm all": "input: [64, 256, 256]\nlayers:\n  - layernorm: {over: all}\n",
+    "groupnorm": "input: [64, 256, 256]\nlayers:\n  - groupnorm: {groups: 8}\n",
+    "instancenorm": "input: [64, 256, 256]\nlayers:\n  - instancenorm: {}\n",
     **{
         function: f"input: [64, 256, 256]\nlayers:\n  - {function}: {{}}\n"
         for function in (

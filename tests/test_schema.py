@@ -207,6 +207,7 @@ DOCUMENTED_KINDS = [
     "identity", "dropout", "flatten", "linear", "channel_shuffle", "split",
     "leaky_relu", "prelu", "elu", "softmax",
     "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "crop", "attention", "custom",
+    "layer_scale", "layernorm", "groupnorm", "instancenorm",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from convcost.explain.steps import Number, Quantity, Step, inline, per_axis
 from convcost.layers.base import axis_names
-from convcost.layers.window import MAX_PHASES, Global, Untracked, Window
+from convcost.layers.window import MAX_PHASES, Context, Global, Untracked, Window
 from convcost.receptive import GLOBAL, Coverage, ReceptiveField
 
 
 def field_steps(
     field: ReceptiveField,
-    window: Window | Global | Untracked | None,
+    window: Window | Global | Context | Untracked | None,
     *,
     span_formula: str = "(k_eff − 1)",
 ) -> tuple[list[Step], ReceptiveField]:
@@ -25,6 +25,9 @@ def field_steps(
         return [unchanged_field(field)], field
     if isinstance(window, Global):
         return global_field()
+    if isinstance(window, Context):
+        note = "local field unchanged; every output also depends on the whole map (global context)"
+        return [Step(quantity=Quantity.RECEPTIVE_FIELD, note=note)], after
     if isinstance(window, Untracked):
         note = f"unknown: the windows repeat only every {window.phases} outputs"
         return [Step(quantity=Quantity.RECEPTIVE_FIELD, note=note)], after

@@ -1,5 +1,6 @@
 """Patterns of several ONNX nodes that are one convcost layer: SiLU, hard-swish, Mish, the Erf
-GELU, channel shuffle, a channels-last flatten, MatMul + Add and a per-channel scale and shift.
+GELU, channel shuffle, GroupNorm, a channels-last flatten, MatMul + Add and a per-channel scale
+and shift.
 
 Each is found before conversion; the reader emits the fused layer at the pattern's first node
 and skips the others. A pattern is fused only when its inner tensors are read by the pattern
@@ -15,6 +16,7 @@ from typing import Any
 
 from convcost.importer.ops import linear
 from convcost.importer.ops_graph import Source, attributes
+from convcost.importer.ops_norm import learned
 from convcost.importer.ops_result import Context, Out
 
 
@@ -158,6 +160,66 @@ def _channel_shuffle(ctx: Context, first: Any) -> Fusion | None:
     )
 
 
+def _all_near(source: Source, node: Any, tensor: str, value: float) -> bool:
+    """Whether a constant holds `value` in every element."""
+    if not source.is_constant(tensor):
+        return False
+    return all(math.isclose(v, value, abs_tol=1e-6) for v in source.numbers(node, tensor))
+
+
+def _group_norm(ctx: Context, first: Any) -> Fusion | None:
+    """Reshape [N, C, …] → [N, G, −1], InstanceNormalization by ones and zeros, Reshape back,
+    then with the affine a Mul by γ and an Add of β per channel → groupnorm (how both of
+    PyTorch's exporters write ``nn.GroupNorm`` below opset 21)."""
+    source = ctx.source
+    shape = source.shapes.get(str(first.input[0]))
+    grouped = source.shapes.get(str(first.output[0]))
+    if shape is None or grouped is None or len(shape) < 3 or len(grouped) != 3:
+        return None
+    groups = grouped[1]
+    if grouped[0] != shape[0] or shape[1] % groups or groups * grouped[2] != math.prod(shape[1:]):
+        return None
+    norm = _next(source, str(first.output[0]), "InstanceNormalization")
+    if norm is None or len(norm.input) < 3:
+        return None
+    if not (
+        _all_near(source, norm, str(norm.input[1]), 1.0)
+        and _all_near(source, norm, str(norm.input[2]), 0.0)
+    ):
+        return None
+    back = _next(source, str(norm.output[0]), "Reshape")
+    if back is None or source.shapes.get(str(back.output[0])) != shape:
+        return None
+    members = [_index(source, first), _index(source, norm), _index(source, back)]
+    fields: dict[str, object] = {"groups": groups}
+    eps = float(attributes(norm).get("epsilon", 1e-5))  # type: ignore[arg-type]
+    if not math.isclose(eps, 1e-5, rel_tol=1e-6):
+        fields["eps"] = float(f"{eps:.6g}")
+    end = str(back.output[0])
+    mul = _next(source, end, "Mul")
+    add = _next(source, str(mul.output[0]), "Add") if mul is not None else None
+    if (
+        mul is not None
+        and add is not None
+        and _per_channel(source, str(_other(mul, end)), shape)
+        and _per_channel(source, str(_other(add, str(mul.output[0]))), shape)
+    ):
+        members += [_index(source, mul), _index(source, add)]
+        if not learned(ctx, mul, str(_other(mul, end)), str(_other(add, str(mul.output[0])))):
+            fields["affine"] = False  # the dynamo exporter's own ones and zeros
+        end = str(add.output[0])
+    else:
+        fields["affine"] = False
+    out = Out(end, (str(first.input[0]),), ({"groupnorm": fields},))
+    label = "Reshape·InstanceNormalization·Reshape" + ("·Mul·Add" if len(members) > 3 else "")
+    return Fusion(tuple(members), out, label, named=members[1])
+
+
+def _reshape(ctx: Context, first: Any) -> Fusion | None:
+    """The patterns that start with a Reshape: channel shuffle, GroupNorm."""
+    return _channel_shuffle(ctx, first) or _group_norm(ctx, first)
+
+
 def _transpose_flatten(ctx: Context, transpose: Any) -> Fusion | None:
     """A Transpose straight into a flatten to [N, C·H·W]: the same features in another order
     (a Keras model flattens channels last) → flatten."""
@@ -222,7 +284,7 @@ _PATTERNS: dict[str, Callable[[Context, Any], Fusion | None]] = {
     "HardSigmoid": _gate,
     "Erf": _erf_gelu,
     "Softplus": _mish,
-    "Reshape": _channel_shuffle,
+    "Reshape": _reshape,
     "Transpose": _transpose_flatten,
     "MatMul": _matmul_add,
     "Mul": _scale_shift,

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from convcost.importer import ops_spatial, ops_window
+from convcost.importer import ops_norm, ops_spatial, ops_window
 from convcost.importer.graph import Merge
 from convcost.importer.ops_graph import attributes, int_list
 from convcost.importer.ops_result import Context, Layer, Out, Unsupported
@@ -303,6 +303,8 @@ CONVERTERS: dict[str, Converter] = {
     "ReduceMean": _reduce,
     "ReduceMax": _reduce,
     "BatchNormalization": _batchnorm,
+    "LayerNormalization": ops_norm.layer_norm,
+    "InstanceNormalization": ops_norm.instance_norm,
     "Relu": _activation("relu"),
     "Sigmoid": _activation("sigmoid"),
     "Tanh": _activation("tanh"),

@@ -9,7 +9,7 @@ from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool
 from convcost.layers.reshape import Dropout, Flatten, Identity
 from convcost.layers.separable import Separable
 from convcost.layers.shuffle import ChannelShuffle, Split
-from convcost.layers.window import Global, Untracked, Window
+from convcost.layers.window import Context, Global, Untracked, Window
 
 __all__ = [
     "Activation",
@@ -17,6 +17,7 @@ __all__ = [
     "AvgPool",
     "BatchNorm",
     "ChannelShuffle",
+    "Context",
     "Conv",
     "ConvTranspose",
     "Drop",

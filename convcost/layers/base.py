@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
 
-from convcost.layers.window import Global, Untracked, Window
+from convcost.layers.window import Context, Global, Untracked, Window
 
 Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
@@ -132,7 +132,7 @@ class Layer(ABC):
         """Elementwise work that is not a multiply-accumulate (see docs/cost-model.md)."""
         return 0
 
-    def window(self, shape: Shape) -> Window | Global | Untracked | None:
+    def window(self, shape: Shape) -> Window | Global | Context | Untracked | None:
         """Which input positions each output position reads (:mod:`convcost.layers.window`);
         ``None`` for layers that map each position to itself."""
         return None

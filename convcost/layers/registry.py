@@ -14,7 +14,9 @@ from convcost.layers import (
     border,
     conv,
     custom,
+    layer_scale,
     linear,
+    normalization,
     pixel_shuffle,
     pool,
     rectifiers,
@@ -48,6 +50,8 @@ KINDS = _by_name(
     border.KINDS,
     attention.KINDS,
     custom.KINDS,
+    layer_scale.KINDS,
+    normalization.KINDS,
 )
 """Each spec kind name → its declaration."""
 

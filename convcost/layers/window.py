@@ -69,6 +69,13 @@ class Global:
 
 
 @dataclass(frozen=True, slots=True)
+class Context:
+    """Each output reads its own position, and through statistics over the whole map (a
+    groupnorm, an instance norm, a layernorm over every position) it also depends on every input
+    position: the local field is unchanged and the output has global context."""
+
+
+@dataclass(frozen=True, slots=True)
 class Untracked:
     """A window whose pattern repeats only after more than :data:`MAX_PHASES` outputs."""
 

@@ -156,8 +156,9 @@ def test_depth_one_rows_sum_to_the_totals() -> None:
     assert sum(int(row["macs"]) for row in rows) == TOTALS["resnet50"][1]
 
 
-# The torch module classes of the references (tests/torch_models*.py) and the convcost kinds
-# they are, grouped where one stands for several (a Linear is a linear or a pointwise conv)
+# The torch module classes and functions (tests/torch_models.FUNCTIONS) the references
+# (tests/torch_models*.py) run, and the convcost kinds they are, grouped where one stands for
+# several (a Linear is a linear or a pointwise conv; ConvNeXt's layer scale is a multiply)
 TORCH_KINDS = {
     "Conv2d": "conv",
     "Linear": "conv",
@@ -177,12 +178,19 @@ TORCH_KINDS = {
     "Flatten": "flatten",
     "Dropout": "dropout",
     "PixelShuffle": "pixel_shuffle",
+    "add": "add",
+    "mul": "multiply",
+    "cat": "concat",
+    "interpolate": "upsample",
 }
-GROUPED = dict.fromkeys(CONV_KINDS, "conv") | {"global_avgpool": "adaptive_avgpool"}
-FUNCTIONAL = {"add", "concat", "multiply", "split", "channel_shuffle", "layer_scale", "upsample"}
-"""Kinds the references compute in ``forward`` without a module (``x + y``, ``torch.cat``,
-ShuffleNet's chunk and shuffle, ConvNeXt's ``self.layer_scale * …``, ``F.interpolate``): their
-outputs are checked as the inputs of the modules after them and as the model's output."""
+GROUPED = dict.fromkeys(CONV_KINDS, "conv") | {
+    "global_avgpool": "adaptive_avgpool",
+    "layer_scale": "multiply",
+}
+UNSEEN = {"split", "channel_shuffle"}
+"""Kinds the references compute with views (ShuffleNet's ``chunk`` and its reshape-transpose
+shuffle), which the function mode does not record: their outputs are checked as the inputs of
+the layers after them."""
 
 
 @pytest.mark.torch
@@ -207,14 +215,14 @@ def test_zoo_matches_pytorch(name: str) -> None:
     ]
     assert predicted == counted.shapes
     assert counted.output_shape == report.output_shape
-    # every layer's output shape: each torch module's calls in order against the layers of its
-    # kind, in the report's order
+    # every layer's output shape: the calls of each torch module class and function in order
+    # against the layers of its kind in the report's order
     expected: dict[str, list[tuple[int, ...]]] = defaultdict(list)
-    for module, shape in counted.leaves:
-        expected[TORCH_KINDS[module]].append(shape)
+    for step, shape in counted.steps:
+        expected[TORCH_KINDS[step]].append(shape)
     got: dict[str, list[tuple[int, ...]]] = defaultdict(list)
     for layer in report.layers:
-        if layer.kind not in FUNCTIONAL:
+        if layer.kind not in UNSEEN:
             got[GROUPED.get(layer.kind, layer.kind)].append(layer.output_shape)
     assert got == expected
 

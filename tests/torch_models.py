@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from tests.model_settings import MOBILENET_V3_SMALL
 
@@ -570,6 +572,34 @@ CHANNELS_LAST = [0, 2, 3, 1]
 """The dims of the :class:`Permute` into channels-last (the one back is ``[0, 3, 1, 2]``)."""
 
 
+FUNCTIONS = {"add": "add", "mul": "mul", "cat": "cat", "interpolate": "interpolate"}
+"""The functions the references' ``forward`` methods merge and resize with (``x + y``, ``a * b``,
+``torch.cat``, ``F.interpolate``), by the name PyTorch's function mode reports, and the name
+:attr:`Counted.steps` gives them."""
+
+
+class _Functions(TorchFunctionMode):
+    """Records each call of one of :data:`FUNCTIONS` (calls inside them are not seen: a mode is
+    off while its own handler runs)."""
+
+    def __init__(self, steps: list[tuple[str, tuple[int, ...]]]) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: object,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        out = func(*args, **(kwargs or {}))
+        name = FUNCTIONS.get(getattr(func, "__name__", ""))
+        if name is not None:
+            self.steps.append((name, tuple(out.shape[1:])))
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class Counted:
     """What PyTorch's forward pass shows of a model's convolutions and linear layers."""
@@ -583,17 +613,18 @@ class Counted:
     """Each conv, transposed conv and linear output's shape without the batch axis, in execution
     order (channels first)."""
     output_shape: tuple[int, ...]
-    leaves: list[tuple[str, tuple[int, ...]]]
-    """Every call of a module without children (but :class:`Permute`), in execution order: its
-    class name and its output shape without the batch axis, channels first (a shape produced
-    between a :class:`Permute` into channels-last and the one back is permuted back)."""
+    steps: list[tuple[str, tuple[int, ...]]]
+    """Every call of a module without children (but :class:`Permute`) and of :data:`FUNCTIONS`,
+    in execution order: the module's class name or the function's name, and the output shape
+    without the batch axis, channels first (a module's output between a :class:`Permute` into
+    channels-last and the one back is permuted back)."""
 
 
 def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted:
     """Run ``model`` on a zero batch of one and count with forward hooks on every module without
     children: an oracle independent of convcost's formulas."""
     shapes: list[tuple[int, ...]] = []
-    leaves: list[tuple[str, tuple[int, ...]]] = []
+    steps: list[tuple[str, tuple[int, ...]]] = []
     macs = 0
     channels_last = False
 
@@ -606,7 +637,7 @@ def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted
         shape = tuple(output.shape[1:])
         if channels_last:
             shape = (shape[-1], *shape[:-1])
-        leaves.append((type(module).__name__, shape))
+        steps.append((type(module).__name__, shape))
         if isinstance(module, nn.Linear):
             macs += output.numel() * module.in_features  # batch 1: positions · out · in
         elif isinstance(module, nn.Conv2d):
@@ -624,10 +655,11 @@ def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted
         for module in model.modules()
         if next(module.children(), None) is None
     ]
+    batch = torch.zeros(1, *input_shape)
     try:
-        with torch.no_grad():
-            output = model(torch.zeros(1, *input_shape))
+        with torch.no_grad(), _Functions(steps):
+            output = model(batch)
     finally:
         for hook in hooks:
             hook.remove()
-    return Counted(macs=macs, shapes=shapes, output_shape=tuple(output.shape[1:]), leaves=leaves)
+    return Counted(macs=macs, shapes=shapes, output_shape=tuple(output.shape[1:]), steps=steps)

@@ -2,8 +2,9 @@
 
 :func:`load_baseline` reads the file (one report object, or an array of them) and checks
 every value it uses; :func:`find` picks the baseline report of a network by its identity
-(name and spec path, docs/ci.md); :func:`compare` measures how much params, MACs and peak memory grew and which layers were
-added, removed or changed cost, by path.
+(name and spec path, docs/ci.md); :func:`changes_since` measures how much params, MACs and
+peak memory grew since the baseline and which layers were added, removed or changed cost, by
+path.
 """
 
 from __future__ import annotations
@@ -342,7 +343,7 @@ def actual_total(report: Report, metric: str) -> int:
     }[metric]
 
 
-def compare(
+def changes_since(
     report: Report, base: BaselineReport, allowed: Fraction
 ) -> tuple[tuple[Growth, ...], tuple[LayerChange, ...]]:
     """Growth of each total (metrics the baseline lacks are skipped) and the layer diff."""

@@ -17,7 +17,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
-from convcost.fields import did_you_mean, int_value
+from convcost.int_values import int_value
+from convcost.names import check_key, check_keys
 from convcost.receptive import Coverage
 from convcost.report import Report
 from convcost.tree import Map, Scalar, Seq, Value, describe
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # the loader imports this module to read budgets at load
     from convcost.spec import Spec, Variant
 
 
-class Metric(enum.StrEnum):
+class Budgeted(enum.StrEnum):
     """A budgeted quantity; the value is its key under ``budget:``."""
 
     PARAMS = "params"
@@ -40,28 +41,28 @@ class Metric(enum.StrEnum):
     @property
     def flag(self) -> str:
         """The command-line flag that sets it."""
-        if self is Metric.RECEPTIVE_FIELD:
+        if self is Budgeted.RECEPTIVE_FIELD:
             return "--min-receptive-field"
         return "--max-" + self.value.replace("_", "-")
 
     @property
     def is_bytes(self) -> bool:
-        return self in (Metric.ACTIVATION_MEMORY, Metric.PEAK_MEMORY)
+        return self in (Budgeted.ACTIVATION_MEMORY, Budgeted.PEAK_MEMORY)
 
     @property
     def description(self) -> str:
-        return METRIC_DESCRIPTIONS[self]
+        return DESCRIPTIONS[self]
 
 
-METRIC_DESCRIPTIONS = {
-    Metric.PARAMS: f"Maximum parameters: {COUNT_FORMS}.",
-    Metric.MACS: f"Maximum multiply-accumulates (at the checked batch): {COUNT_FORMS}.",
-    Metric.FLOPS: f"Maximum FLOPs (2 × MACs): {COUNT_FORMS}.",
-    Metric.ACTIVATION_MEMORY: "Maximum sum of every layer's output, in bytes at the checked "
+DESCRIPTIONS = {
+    Budgeted.PARAMS: f"Maximum parameters: {COUNT_FORMS}.",
+    Budgeted.MACS: f"Maximum multiply-accumulates (at the checked batch): {COUNT_FORMS}.",
+    Budgeted.FLOPS: f"Maximum FLOPs (2 × MACs): {COUNT_FORMS}.",
+    Budgeted.ACTIVATION_MEMORY: "Maximum sum of every layer's output, in bytes at the checked "
     f"--dtype and batch: {BYTE_FORMS}.",
-    Metric.PEAK_MEMORY: "Maximum peak inference memory (live activations + parameters, "
+    Budgeted.PEAK_MEMORY: "Maximum peak inference memory (live activations + parameters, "
     f"docs/cost-model.md): {BYTE_FORMS}.",
-    Metric.RECEPTIVE_FIELD: "Minimum receptive field of the output: {min: N} (every axis) or "
+    Budgeted.RECEPTIVE_FIELD: "Minimum receptive field of the output: {min: N} (every axis) or "
     "{min: [H, W]} (per axis).",
 }
 RECEPTIVE_KEYS = ("min",)
@@ -69,7 +70,7 @@ RECEPTIVE_KEYS = ("min",)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limit:
-    metric: Metric
+    metric: Budgeted
     value: tuple[int, ...]
     """One value; for the receptive field one per axis, or one for every axis."""
     location: Location | None = None
@@ -87,7 +88,7 @@ class Budget:
     def __bool__(self) -> bool:
         return bool(self.limits)
 
-    def get(self, metric: Metric) -> Limit | None:
+    def get(self, metric: Budgeted) -> Limit | None:
         for limit in self.limits:
             if limit.metric is metric:
                 return limit
@@ -97,24 +98,19 @@ class Budget:
         """This budget with ``other``'s limits replacing or adding to it, in metric order."""
         merged = {limit.metric: limit for limit in self.limits}
         merged.update({limit.metric: limit for limit in other.limits})
-        return Budget(tuple(merged[m] for m in Metric if m in merged))
+        return Budget(tuple(merged[m] for m in Budgeted if m in merged))
 
 
 def read_budget(mapping: Map | None, *, where: str = "budget") -> Budget:
     """The limits of a spec's ``budget:`` mapping; ``where`` prefixes field names in errors."""
     if mapping is None:
         return Budget()
-    names = [metric.value for metric in Metric]
+    names = [metric.value for metric in Budgeted]
     limits = []
     for key, value in mapping.entries:
+        check_key(key, names, "budget", field=where)
         name = str(key.value)
-        if name not in names:
-            raise SpecError(
-                f"unknown budget {name!r}{did_you_mean(name, names)}; allowed: {', '.join(names)}",
-                location=key.location,
-                field=f"{where}.{name}",
-            )
-        metric = Metric(name)
+        metric = Budgeted(name)
         limits.append(
             Limit(
                 metric=metric,
@@ -125,8 +121,8 @@ def read_budget(mapping: Map | None, *, where: str = "budget") -> Budget:
     return Budget(()).overridden_by(Budget(tuple(limits)))
 
 
-def _limit_value(metric: Metric, value: Value, what: str) -> tuple[int, ...]:
-    if metric is Metric.RECEPTIVE_FIELD:
+def _limit_value(metric: Budgeted, value: Value, what: str) -> tuple[int, ...]:
+    if metric is Budgeted.RECEPTIVE_FIELD:
         return _receptive_limit(value, what)
     problem = _scalar_problem(value)
     if problem is not None:
@@ -143,11 +139,11 @@ def _limit_value(metric: Metric, value: Value, what: str) -> tuple[int, ...]:
         raise SpecError(str(exc), location=value.location, field=what) from None
 
 
-def _forms(metric: Metric) -> str:
+def _forms(metric: Budgeted) -> str:
     return BYTE_FORMS if metric.is_bytes else COUNT_FORMS
 
 
-def _amount(metric: Metric, raw: object) -> int:
+def _amount(metric: Budgeted, raw: object) -> int:
     """A count or a size from an int or text, at most :data:`MAX_INT` (:mod:`convcost.units`
     bounds it); raises :class:`UnitError`."""
     return parse_bytes(raw) if metric.is_bytes else parse_count(raw)
@@ -170,14 +166,7 @@ def _receptive_limit(value: Value, what: str) -> tuple[int, ...]:
             location=value.location,
             field=what,
         )
-    for key, _ in value.entries:
-        name = str(key.value)
-        if name not in RECEPTIVE_KEYS:
-            raise SpecError(
-                f"unknown key {name!r}{did_you_mean(name, RECEPTIVE_KEYS)}; allowed: min",
-                location=key.location,
-                field=f"{what}.{name}",
-            )
+    check_keys(value, RECEPTIVE_KEYS, "key", field=what)
     minimum = value.get("min")
     if minimum is None:
         raise SpecError(
@@ -231,24 +220,24 @@ class Result:
     status: Status
 
     @property
-    def metric(self) -> Metric:
+    def metric(self) -> Budgeted:
         return self.limit.metric
 
 
-def actual_value(report: Report, metric: Metric) -> Actual:
+def actual_value(report: Report, metric: Budgeted) -> Actual:
     """The figure of ``report`` that ``metric`` limits (at the report's batch and dtype)."""
     match metric:
-        case Metric.PARAMS:
+        case Budgeted.PARAMS:
             return report.totals.params
-        case Metric.MACS:
+        case Budgeted.MACS:
             return report.totals.macs
-        case Metric.FLOPS:
+        case Budgeted.FLOPS:
             return report.totals.flops
-        case Metric.ACTIVATION_MEMORY:
+        case Budgeted.ACTIVATION_MEMORY:
             return report.activation_bytes
-        case Metric.PEAK_MEMORY:
+        case Budgeted.PEAK_MEMORY:
             return report.peak_memory_bytes
-        case Metric.RECEPTIVE_FIELD:
+        case Budgeted.RECEPTIVE_FIELD:
             field = report.receptive_field
             return field.size if field.coverage is Coverage.LOCAL else field.coverage
 

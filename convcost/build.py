@@ -14,23 +14,15 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
-from convcost.errors import Location, ResourceLimitError, ShapeError, SpecError
-from convcost.expansion import ENTRY_KEYS, Sizes, known_integers
-from convcost.fields import (
-    Args,
-    MissingField,
-    Scope,
-    check_name,
-    did_you_mean,
-    int_value,
-    interpolate,
-    resolve,
-    resolve_deep,
-)
+from convcost.entries import EntryReader, LayerEntry, bind_parameters
+from convcost.errors import ResourceLimitError, ShapeError, SpecError
+from convcost.expansion import Sizes, known_integers
+from convcost.fields import Args, MissingField
 from convcost.gcpause import paused_gc
 from convcost.kinds import KINDS, MERGE_KINDS, field_names
 from convcost.layers import AnyLayer, LayerShapeError, Separable, Shape
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
+from convcost.names import check_name
 from convcost.network import (
     Branch,
     GroupKind,
@@ -40,8 +32,10 @@ from convcost.network import (
     MergeNode,
     Network,
     Node,
+    merged_shape,
 )
 from convcost.spec import BlockDef, Spec, Variant
+from convcost.substitution import Scope
 from convcost.tree import Map, Scalar, Seq, Value, describe
 
 
@@ -57,31 +51,6 @@ def build(
         )
     name = chosen.name if spec.has_variants else spec.name
     return Network(name=name, input_shape=shape, nodes=tuple(nodes))
-
-
-class _Entry:
-    """One item of a layer list, read: its kind, arguments, name and repeat count."""
-
-    __slots__ = ("args", "key", "kind", "kind_location", "name", "raw", "repeat")
-
-    def __init__(self, raw: Map, key: Scalar, args: Value, name: str, repeat: int | None) -> None:
-        self.raw = raw
-        self.key = key
-        self.kind = str(key.value)
-        self.kind_location = key.location
-        """Shared by every layer the entry makes (each repetition of a ``repeat``)."""
-        self.args = args
-        self.name = name
-        self.repeat = repeat
-
-    @property
-    def location(self) -> Location:
-        return self.raw.location
-
-    @property
-    def repeat_location(self) -> Location | None:
-        value = self.raw.get("repeat")
-        return None if value is None else value.location
 
 
 _PARSED_CACHE = 4096
@@ -102,6 +71,7 @@ class _Builder:
         self.depth = 0
         """Groups (block uses, repeats, merges) around the entry being built."""
         self.sizes = Sizes(spec)
+        self.entries = EntryReader(self.kinds, self.known_kinds)
 
     def sequence(
         self, entries: Seq, shape: Shape, prefix: str, scope: Scope, stack: tuple[str, ...]
@@ -113,7 +83,7 @@ class _Builder:
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
                 scope = Scope(in_channels=shape[0])
-            entry = self._entry(raw, index, prefix, scope, counters, taken)
+            entry = self.entries.read(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
             if entry.repeat is not None or entry.kind in MERGE_KINDS:
                 self._check_size(entry, path, scope)  # a block use is checked once bound
@@ -125,85 +95,20 @@ class _Builder:
             shape = node.output_shape
         return nodes, shape
 
-    def _entry(
-        self,
-        raw: Value,
-        index: int,
-        prefix: str,
-        scope: Scope,
-        counters: dict[str, int],
-        taken: set[str],
-    ) -> _Entry:
-        if (
-            not isinstance(raw, Map)
-            or len(raw.entries) != 1
-            or raw.entries[0][0].value in ENTRY_KEYS
-        ):
-            return self._full_entry(raw, index, prefix, scope, counters, taken)
-        # the common entry, a kind alone: `- conv: {…}`
-        key, args = raw.entries[0]
-        if key.value not in self.known_kinds:
-            return self._full_entry(raw, index, prefix, scope, counters, taken)
-        name = _default_name(str(key.value), counters, taken)
-        taken.add(name)
-        return _Entry(raw, key, args, name, None)
-
-    def _full_entry(
-        self,
-        raw: Value,
-        index: int,
-        prefix: str,
-        scope: Scope,
-        counters: dict[str, int],
-        taken: set[str],
-    ) -> _Entry:
-        where = f"{prefix}[{index}]" if prefix else f"layers[{index}]"
-        if not isinstance(raw, Map):
-            raise SpecError(
-                f"{where}: a layer entry is a mapping with one kind key, e.g. `- conv: {{out: 16, kernel: 3}}`, "
-                f"got {describe(raw)}",
-                location=raw.location,
-            )
-        kinds = [(key, value) for key, value in raw.entries if key.value not in ENTRY_KEYS]
-        if not kinds:
-            raise SpecError(f"{where}: the entry has no layer kind", location=raw.location)
-        if len(kinds) > 1:
-            names = " and ".join(repr(key.value) for key, _ in kinds)
-            raise SpecError(
-                f"{where}: the entry has two kind keys, {names}: write each layer as its own list item "
-                "(an entry holds one kind plus optional `name` and `repeat`)",
-                location=kinds[1][0].location,
-            )
-        key, args = kinds[0]
-        kind = str(key.value)
-        if kind not in self.kinds:
-            raise SpecError(
-                f"{where}: unknown layer kind {kind!r}{did_you_mean(kind, self.kinds)}; "
-                "see docs/spec-format.md for the kinds (and `blocks:` for your own)",
-                location=key.location,
-            )
-        name = self._name(raw, kind, where, scope, counters, taken)
-        repeat_value = raw.get("repeat")
-        repeat = None
-        if repeat_value is not None:
-            resolved = resolve(repeat_value, scope, layer=name, what="repeat")
-            repeat = int_value(resolved, minimum=1, layer=name, what="repeat")
-        return _Entry(raw, key, args, name, repeat)
-
-    def _check_size(self, entry: _Entry, path: str, scope: Scope) -> None:
+    def _check_size(self, entry: LayerEntry, path: str, scope: Scope) -> None:
         """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""
         known = known_integers(scope.names())
         size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
 
-    def _add(self, nodes: int, entry: _Entry, path: str) -> None:
+    def _add(self, nodes: int, entry: LayerEntry, path: str) -> None:
         """Count ``nodes`` about to be made for ``entry``; refuse past the limit."""
         self.count += nodes
         if self.count > self.limit:
             raise self._too_many(self.count, entry, path)
 
-    def _too_many(self, count: int, entry: _Entry, path: str) -> ResourceLimitError:
+    def _too_many(self, count: int, entry: LayerEntry, path: str) -> ResourceLimitError:
         where = entry.repeat_location if entry.repeat is not None else None
         return ResourceLimitError(
             f"the network expands to at least {count:,} layers here, more than the limit of {self.limit:,} (raise it with --max-layers; every layer, merge, block use and repeat counts as one)",
@@ -212,7 +117,7 @@ class _Builder:
             field="repeat" if where else None,
         )
 
-    def _enter(self, entry: _Entry, path: str) -> None:
+    def _enter(self, entry: LayerEntry, path: str) -> None:
         """One more group around what is built next; refuse past :data:`MAX_NETWORK_DEPTH`."""
         self.depth += 1
         if self.depth > MAX_NETWORK_DEPTH:
@@ -222,43 +127,8 @@ class _Builder:
                 layer=_shortened(path),
             )
 
-    def _name(
-        self,
-        raw: Map,
-        kind: str,
-        where: str,
-        scope: Scope,
-        counters: dict[str, int],
-        taken: set[str],
-    ) -> str:
-        value = raw.get("name")
-        if value is not None:
-            if (
-                not isinstance(value, Scalar)
-                or not isinstance(value.value, str | int)
-                or isinstance(value.value, bool)
-            ):
-                raise SpecError(
-                    f"{where}: `name` must be a string, got {describe(value)}",
-                    location=value.location,
-                )
-            name = (
-                interpolate(value, scope, what="name")
-                if isinstance(value.value, str)
-                else str(value.value)
-            )
-            check_name(name, f"{where}: layer name", location=value.location, in_path=True)
-            if name in taken:
-                raise SpecError(
-                    f"{where}: duplicate layer name {name!r} in this list", location=value.location
-                )
-        else:
-            name = _default_name(kind, counters, taken)
-        taken.add(name)
-        return name
-
     def _repeat(
-        self, entry: _Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+        self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> Node:
         assert entry.repeat is not None
         self._add(1, entry, path)
@@ -289,7 +159,7 @@ class _Builder:
         )
 
     def _node(
-        self, entry: _Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+        self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> Node:
         if entry.kind in MERGE_KINDS:
             return self._merge(entry, path, shape, scope, stack)
@@ -336,7 +206,7 @@ class _Builder:
         )
 
     def _parse(
-        self, entry: _Entry, mapping: Map | None, path: str, shape: Shape, scope: Scope
+        self, entry: LayerEntry, mapping: Map | None, path: str, shape: Shape, scope: Scope
     ) -> AnyLayer | Separable:
         reader = Args(
             mapping,
@@ -354,11 +224,13 @@ class _Builder:
         reader.finish()
         return parsed
 
-    def _shape_error(self, exc: LayerShapeError, entry: _Entry, path: str) -> ShapeError:
+    def _shape_error(self, exc: LayerShapeError, entry: LayerEntry, path: str) -> ShapeError:
         field = f"{entry.kind}.{exc.field}" if exc.field else None
         return ShapeError(exc.message, location=entry.kind_location, layer=path, field=field)
 
-    def _separable(self, parsed: Separable, entry: _Entry, path: str, shape: Shape) -> GroupNode:
+    def _separable(
+        self, parsed: Separable, entry: LayerEntry, path: str, shape: Shape
+    ) -> GroupNode:
         children: list[Node] = []
         current = shape
         for name, layer in (("depthwise", parsed.depthwise), ("pointwise", parsed.pointwise)):
@@ -384,7 +256,7 @@ class _Builder:
         )
 
     def _merge(
-        self, entry: _Entry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
+        self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> MergeNode:
         merge = MergeKind(entry.kind)
         if not isinstance(entry.args, Map) or len(entry.args) == 0:
@@ -414,7 +286,7 @@ class _Builder:
                 Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
             )
         self.depth -= 1
-        output = _merged_shape(merge, branches, path, entry.kind_location)
+        output = merged_shape(merge, branches, path, entry.kind_location)
         return MergeNode(
             path=path,
             merge=merge,
@@ -427,7 +299,7 @@ class _Builder:
     def _block(
         self,
         block: BlockDef,
-        entry: _Entry,
+        entry: LayerEntry,
         path: str,
         shape: Shape,
         scope: Scope,
@@ -448,7 +320,7 @@ class _Builder:
                 location=entry.kind_location,
                 layer=_shortened(path),
             )
-        params = self._bind(block, entry, path, scope)
+        params = bind_parameters(block, entry, path, scope)
         body_scope = Scope(in_channels=shape[0], params=params, block=block.name)
         size = self.sizes.block_use(block, known_integers(body_scope.names()))
         if self.count + size > self.limit:
@@ -466,43 +338,6 @@ class _Builder:
             output_shape=out,
             location=entry.kind_location,
         )
-
-    def _bind(self, block: BlockDef, entry: _Entry, path: str, scope: Scope) -> dict[str, Value]:
-        """Arguments are evaluated in the caller's scope; defaults in the block's own."""
-        args = entry.args
-        if isinstance(args, Scalar) and args.value is None:
-            args = Map((), args.location)
-        if not isinstance(args, Map):
-            raise SpecError(
-                f"the arguments of block {block.name!r} must be a mapping of parameters, got {describe(args)}",
-                location=args.location,
-                layer=path,
-            )
-        names = [name for name, _ in block.params]
-        bound: dict[str, Value] = {}
-        for key, value in args.entries:
-            name = str(key.value)
-            if name not in names:
-                known = ", ".join(names) or "none"
-                raise SpecError(
-                    f"unknown parameter {name!r} for block {block.name!r}{did_you_mean(name, names)}; "
-                    f"its parameters: {known}",
-                    location=key.location,
-                    layer=path,
-                )
-            bound[name] = resolve_deep(value, scope, layer=path, what=f"{block.name}.{name}")
-        for name, default in block.params:
-            if name in bound:
-                continue
-            if default is None:
-                raise SpecError(
-                    f"block {block.name!r} needs parameter {name!r} (it has no default)",
-                    location=entry.kind_location,
-                    layer=path,
-                )
-            own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
-            bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
-        return bound
 
 
 def _parse_key(kind: str, args: Value, shape: Shape, scope: Scope) -> object:
@@ -528,51 +363,7 @@ def _content(value: Value, dollars: list[bool]) -> object:
     return ("map", tuple([(key.value, _content(item, dollars)) for key, item in value.entries]))
 
 
-def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
-    """``conv1``, ``conv2``…: the next number for ``kind`` whose name is not taken."""
-    count = counters.get(kind, 0)
-    while True:
-        count += 1
-        name = f"{kind}{count}"
-        if name not in taken:
-            counters[kind] = count
-            return name
-
-
 def _shortened(path: str) -> str:
     """A path deep enough to pass a nesting bound, as its first and last three names."""
     names = path.split(".")
     return path if len(names) <= 6 else ".".join([*names[:3], "…", *names[-3:]])
-
-
-def _merged_shape(merge: MergeKind, branches: list[Branch], path: str, location: Location) -> Shape:
-    shapes = [branch.output_shape for branch in branches]
-
-    def mismatch(rule: str) -> ShapeError:
-        listed = ", ".join(f"{branch.name} → {list(branch.output_shape)}" for branch in branches)
-        return ShapeError(
-            f"the branches of {merge.value} disagree: {listed}; {rule}",
-            location=location,
-            layer=path,
-        )
-
-    first = shapes[0]
-    if any(len(shape) != len(first) for shape in shapes):
-        raise mismatch("all branches need the same rank")
-    if merge is MergeKind.CONCAT:
-        if any(shape[1:] != first[1:] for shape in shapes):
-            raise mismatch("concat needs equal sizes on every axis but channels")
-        return (sum(shape[0] for shape in shapes), *first[1:])
-    if merge is MergeKind.ADD:
-        if any(shape != first for shape in shapes):
-            raise mismatch("add needs equal shapes")
-        return first
-    result = list(first)
-    for shape in shapes[1:]:
-        for axis, (a, b) in enumerate(zip(result, shape, strict=True)):
-            if a != b and 1 not in (a, b):
-                raise mismatch(
-                    "multiply needs broadcastable shapes (each axis equal, or 1 in one branch)"
-                )
-            result[axis] = max(a, b)
-    return tuple(result)

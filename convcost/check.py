@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from convcost.baseline import BaselineReport, Growth, LayerChange, compare, find
-from convcost.budget import Budget, Limit, Metric, Result, budget_for, evaluate
+from convcost.baseline import BaselineReport, Growth, LayerChange, changes_since, find
+from convcost.budget import Budget, Budgeted, Limit, Result, budget_for, evaluate
 from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.errors import ConvcostError, ExitStatus, Location, SpecError
@@ -36,11 +36,11 @@ MAX_AXES = 3
 _AXES = re.compile(r" *([0-9]+) *(?:[x×,] *([0-9]+) *)?(?:[x×,] *([0-9]+) *)?")
 
 
-def flag_limit(metric: Metric, text: str) -> Limit:
+def flag_limit(metric: Budgeted, text: str) -> Limit:
     """A limit given on the command line: ``5M``, ``32MiB``; ``224`` or ``224x192`` for the
     receptive field. Raises :class:`UnitError` (the caller names the flag)."""
     _check_length(text)
-    if metric is Metric.RECEPTIVE_FIELD:
+    if metric is Budgeted.RECEPTIVE_FIELD:
         match = _AXES.fullmatch(text)
         if match is None or any(part and int(part) < 1 for part in match.groups()):
             raise UnitError(
@@ -248,7 +248,7 @@ def _check_spec(
             if base is None:
                 notes.append(f"{report.name}: not in the baseline (new): no growth to check")
             else:
-                grown, changed = compare(report, base, options.max_growth)
+                grown, changed = changes_since(report, base, options.max_growth)
                 growths += grown
                 if changed:
                     changes.append((report.name, changed))

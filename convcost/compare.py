@@ -19,9 +19,9 @@ from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.errors import ConvcostError, Location
 from convcost.execution import Execution
-from convcost.fields import did_you_mean
 from convcost.layers import Shape
 from convcost.limits import MAX_INT
+from convcost.names import did_you_mean
 from convcost.network import Network
 from convcost.receptive import Coverage, ReceptiveField
 from convcost.report import Report

@@ -1,27 +1,24 @@
-"""Read a spec document safely: bytes from a file or stream, UTF-8 text, a located tree.
+"""Read a spec document safely: its text (:mod:`convcost.spec_bytes`) into a located tree.
 
 The only module that imports ``yaml``. PyYAML's composer builds a node graph recursively
 and its constructor copies every alias, so a 600-byte file could take gigabytes and a deep
 one a RecursionError. Here the parser's event stream is turned into :mod:`convcost.tree`
 values by one loop with an explicit stack, which enforces every bound as it goes:
 
-- the file size (:attr:`Limits.max_spec_bytes`) before anything is parsed;
+- the file size (:attr:`Limits.max_spec_bytes`) before anything is parsed
+  (:mod:`convcost.spec_bytes`);
 - the nesting depth (:data:`MAX_NESTING`), counting what aliases bring in;
 - the expanded size (:attr:`Limits.max_yaml_nodes`): an alias counts every node it stands
   for, but shares the value it names instead of copying it;
 - plain data only: the core tags (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``,
   ``!!seq``, ``!!map``); no merge keys; integers within int64, and none of YAML 1.1's
-  octal (``017``) or base-60 (``1:30``) readings.
+  octal (``017``) or base-60 (``1:30``) readings (:mod:`convcost.yaml_numbers`).
 """
 
 from __future__ import annotations
 
-import os
-import re
-import stat
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 import yaml
 from yaml.events import (
@@ -36,7 +33,7 @@ from yaml.events import (
 
 from convcost.errors import ConvcostError, Location, ResourceLimitError, SpecError
 from convcost.gcpause import paused_gc
-from convcost.limits import MAX_INT, MAX_NESTING, Limits
+from convcost.limits import MAX_NESTING, Limits
 from convcost.plainyaml import Declined, read_plain
 from convcost.tree import (
     Scalar,
@@ -48,98 +45,13 @@ from convcost.tree import (
     seq_at,
     shown,
 )
+from convcost.yaml_numbers import Trap, parse_float, parse_int
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + name for name in ("str", "int", "float", "bool", "null"))
 ALLOWED_TAGS = ("!!str", "!!int", "!!float", "!!bool", "!!null", "!!seq", "!!map")
 """The explicit tags a spec may use; any other (``!foo``, ``!!python/…``, ``!!set``) is refused."""
-
-_FILE_KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-_DIGITS = {2: 63, 10: 19, 16: 16}
-"""The most digits (leading zeros aside) an integer within :data:`MAX_INT` can have."""
-_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
-
-
-# ---------------------------------------------------------------------------------------------
-# Bytes and text
-
-
-def read_file(path: Path, limits: Limits) -> bytes:
-    """The bytes of a regular file, refusing anything else without blocking on it."""
-    try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise SpecError(f"{path} is a directory, not a spec file")
-        _check_regular(path, info.st_mode)
-        _check_size(info.st_size, str(path), limits)
-        # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        raise SpecError(f"no such spec file: {path}") from None
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise SpecError(f"cannot read spec file {path}: {reason}") from None
-    with os.fdopen(descriptor, "rb") as file:
-        _check_regular(path, os.fstat(file.fileno()).st_mode)
-        try:
-            data = file.read(limits.max_spec_bytes + 1)
-        except OSError as exc:
-            raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
-    _check_size(len(data), str(path), limits)
-    return data
-
-
-def read_stream(stream: BinaryIO, source: str, limits: Limits) -> bytes:
-    """At most :attr:`Limits.max_spec_bytes` bytes of a stream (standard input for ``-``)."""
-    try:
-        data = stream.read(limits.max_spec_bytes + 1)
-    except OSError as exc:
-        raise SpecError(f"cannot read {source}: {exc.strerror or exc}") from None
-    _check_size(len(data), source, limits, exact=False)
-    return data
-
-
-def _check_regular(path: Path, mode: int) -> None:
-    for test, kind in _FILE_KINDS:
-        if test(mode):
-            raise SpecError(f"{path} is {kind}, not a regular file: convcost reads spec files")
-    if not stat.S_ISREG(mode):
-        raise SpecError(f"{path} is not a regular file: convcost reads spec files")
-
-
-def _check_size(size: int, source: str, limits: Limits, *, exact: bool = True) -> None:
-    if size > limits.max_spec_bytes:
-        amount = f"is {size} bytes" if exact else f"holds more than {limits.max_spec_bytes} bytes"
-        raise ResourceLimitError(
-            f"{source} {amount}; a spec may have at most {limits.max_spec_bytes} bytes "
-            "(Limits.max_spec_bytes)"
-        )
-
-
-def decode(data: bytes, source: str) -> str:
-    """UTF-8 text (a byte-order mark is dropped); other bytes are one error at their place."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        start = exc.start
-        line_start = data.rfind(b"\n", 0, start) + 1
-        line = data.count(b"\n", 0, start) + 1
-        column = len(data[line_start:start].decode("utf-8", "replace")) + 1
-        raise SpecError(
-            f"the spec is not UTF-8: byte 0x{data[start]:02x} is invalid here ({exc.reason}); "
-            "save the file as UTF-8",
-            location=Location(source, line, column),
-        ) from None
-
-
-# ---------------------------------------------------------------------------------------------
-# YAML events to a located tree
 
 
 def compose(
@@ -435,14 +347,14 @@ class _Composer:
             return text
         try:
             if name == "int":
-                return _integer(text)
+                return parse_int(text)
             if name == "float":
-                return _float(text)
+                return parse_float(text)
             if name == "bool":
                 return _boolean(text)
         except ValueError:
             raise SpecError(f"cannot read {shown(text)} as !!{name}", location=location) from None
-        except _Trap as trap:
+        except Trap as trap:
             raise SpecError(str(trap), location=location) from None
         if name == "null":
             return None
@@ -470,59 +382,8 @@ def _tag_error(tag: str, location: Location) -> SpecError:
     )
 
 
-class _Trap(Exception):
-    """A scalar YAML 1.1 reads other than it looks, or out of range: the message says why."""
-
-
-def _integer(text: str) -> int:
-    """An integer as YAML 1.1 writes it, within int64, refusing octal and base-60 forms."""
-    body = text.replace("_", "")
-    sign = -1 if body[:1] == "-" else 1
-    body = body.lstrip("+-")
-    if ":" in body:
-        raise _Trap(_base60(text))
-    if body[:2] in ("0b", "0x"):
-        base = 2 if body[1] == "b" else 16
-        digits = body[2:].lstrip("0") or "0"
-    elif len(body) > 1 and body[0] == "0":
-        digits = body.lstrip("0") or "0"
-        if len(digits) > _DIGITS[10] or not all(c in "01234567" for c in digits):
-            raise ValueError(text)
-        octal, decimal = sign * int(digits, 8), sign * int(digits)
-        rewrite = f"{octal}" if octal == decimal else f"{octal}, or {decimal}"
-        raise _Trap(f"{text} is octal {octal} in YAML 1.1: write {rewrite}")
-    else:
-        base, digits = 10, body
-    if len(digits) > _DIGITS[base] or abs(value := sign * int(digits, base)) > MAX_INT:
-        shown = text if len(text) <= 30 else f"{text[:20]}… ({len(text)} characters)"
-        raise _Trap(f"the integer {shown} is too large: integers must be at most {MAX_INT}")
-    return value
-
-
 def _boolean(text: str) -> bool:
     values = yaml.constructor.SafeConstructor.bool_values
     if text.lower() not in values:
         raise ValueError(text)
     return bool(values[text.lower()])
-
-
-def _float(text: str) -> float:
-    body = text.replace("_", "").lower()
-    if ":" in body:
-        raise _Trap(_base60(text))
-    if body.lstrip("+-") in (".inf", ".nan"):
-        body = body.replace(".", "")
-    return float(body)
-
-
-def _base60(text: str) -> str:
-    if len(text) > 30 or not _BASE60.fullmatch(text):
-        return f"{text[:30]} is a base-60 number in YAML 1.1: quote it for text"
-    sign = -1 if text.startswith("-") else 1
-    total = 0.0 if "." in text else 0
-    for part in text.replace("_", "").lstrip("+-").split(":"):
-        total = total * 60 + (float(part) if "." in part else int(part))
-    shown = f"{sign * total:g}" if isinstance(total, float) else f"{sign * total}"
-    return (
-        f"{text} is {shown} in YAML 1.1 (base 60, like a time): write {shown}, or quote it for text"
-    )

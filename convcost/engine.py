@@ -69,8 +69,8 @@ def analyze_network(
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPE_BYTES)}")
     with paused_gc():  # the walk makes no cycles (see convcost.gcpause)
-        walker = _Walker(batch)
-        field = walker.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
+        tally = _Tally(batch)
+        field = tally.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
         peak = peak_activations(network)
         return Report(
             name=network.name,
@@ -79,11 +79,11 @@ def analyze_network(
             output_shape=network.output_shape,
             batch=batch,
             dtype=dtype,
-            layers=tuple(walker.layers),
-            blocks=tuple(walker.blocks),
-            totals=walker.sums.cost(),
+            layers=tuple(tally.layers),
+            blocks=tuple(tally.blocks),
+            totals=tally.sums.cost(),
             receptive_field=field,
-            warnings=tuple(walker.warnings),
+            warnings=tuple(tally.warnings),
             peak_activation_elements=peak.elements * batch,
             peak_at=peak.path,
         )
@@ -139,7 +139,9 @@ class _Sums:
         )
 
 
-class _Walker:
+class _Tally:
+    """Visits the nodes in execution order, summing their costs into layer and block reports."""
+
     def __init__(self, batch: int) -> None:
         self.batch = batch
         self.layers: list[LayerReport] = []

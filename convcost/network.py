@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from convcost.errors import Location
+from convcost.errors import Location, ShapeError
 from convcost.layers import AnyLayer, Shape
 
 
@@ -76,3 +76,36 @@ class Network:
     @property
     def output_shape(self) -> Shape:
         return self.nodes[-1].output_shape if self.nodes else self.input_shape
+
+
+def merged_shape(merge: MergeKind, branches: list[Branch], path: str, location: Location) -> Shape:
+    shapes = [branch.output_shape for branch in branches]
+
+    def mismatch(rule: str) -> ShapeError:
+        listed = ", ".join(f"{branch.name} → {list(branch.output_shape)}" for branch in branches)
+        return ShapeError(
+            f"the branches of {merge.value} disagree: {listed}; {rule}",
+            location=location,
+            layer=path,
+        )
+
+    first = shapes[0]
+    if any(len(shape) != len(first) for shape in shapes):
+        raise mismatch("all branches need the same rank")
+    if merge is MergeKind.CONCAT:
+        if any(shape[1:] != first[1:] for shape in shapes):
+            raise mismatch("concat needs equal sizes on every axis but channels")
+        return (sum(shape[0] for shape in shapes), *first[1:])
+    if merge is MergeKind.ADD:
+        if any(shape != first for shape in shapes):
+            raise mismatch("add needs equal shapes")
+        return first
+    result = list(first)
+    for shape in shapes[1:]:
+        for axis, (a, b) in enumerate(zip(result, shape, strict=True)):
+            if a != b and 1 not in (a, b):
+                raise mismatch(
+                    "multiply needs broadcastable shapes (each axis equal, or 1 in one branch)"
+                )
+            result[axis] = max(a, b)
+    return tuple(result)

@@ -2,7 +2,7 @@
 
 Editors use it for completion and validation (``convcost schema > convcost.schema.json``;
 docs/spec-format.md shows the VS Code set-up). Layer kinds and their fields come from
-:data:`convcost.kinds.KINDS`, budget keys from :class:`convcost.budget.Metric`, top-level keys
+:data:`convcost.kinds.KINDS`, budget keys from :class:`convcost.budget.Budgeted`, top-level keys
 from :mod:`convcost.spec`: nothing is listed twice.
 
 The schema checks the structure a spec can have; what depends on shapes or on the values of
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.budget import Metric
+from convcost.budget import Budgeted
 from convcost.kinds import KINDS, MERGE_KINDS, Field, FieldType, Kind
 from convcost.units import BYTES_PATTERN, COUNT_PATTERN
 
@@ -139,8 +139,8 @@ def _block_entry() -> Schema:
 
 def _budget() -> Schema:
     properties: Schema = {}
-    for metric in Metric:
-        if metric is Metric.RECEPTIVE_FIELD:
+    for metric in Budgeted:
+        if metric is Budgeted.RECEPTIVE_FIELD:
             minimum = {"anyOf": [_int(1), {"type": "array", "items": _int(1), "minItems": 1}]}
             value: Schema = {
                 "type": "object",

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from convcost.budget import read_budget
-from convcost.document import compose, decode, read_file, read_stream
+from convcost.document import compose
 from convcost.errors import Location, ResourceLimitError, SpecError
-from convcost.fields import check_name, did_you_mean, read_shape
+from convcost.int_values import read_shape
 from convcost.kinds import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
+from convcost.names import check_key, check_keys, check_name
+from convcost.spec_bytes import decode, read_file, read_stream
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]
@@ -163,23 +165,7 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
 
 def _check_top_key(key: Scalar) -> None:
     """An unknown top-level key is reported as soon as it is read (before the rest is parsed)."""
-    name = str(key.value)
-    if name not in TOP_LEVEL_KEYS:
-        raise SpecError(
-            f"unknown top-level key {shown(name)}{did_you_mean(name, TOP_LEVEL_KEYS)}; "
-            f"allowed: {', '.join(TOP_LEVEL_KEYS)}",
-            location=key.location,
-        )
-
-
-def _check_keys(mapping: Map, allowed: tuple[str, ...], what: str) -> None:
-    for key, _ in mapping.entries:
-        name = str(key.value)
-        if name not in allowed:
-            raise SpecError(
-                f"unknown {what} {shown(name)}{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}",
-                location=key.location,
-            )
+    check_key(key, TOP_LEVEL_KEYS, "top-level key")
 
 
 def _name(root: Map, source: str) -> str:
@@ -243,7 +229,7 @@ def _blocks(value: Value | None) -> tuple[BlockDef, ...]:
                 f"got {describe(body)}",
                 location=body.location,
             )
-        _check_keys(body, BLOCK_KEYS, f"key of block {name!r}")
+        check_keys(body, BLOCK_KEYS, f"key of block {name!r}")
         layers = body.get("layers")
         if layers is None:
             raise SpecError(f"block {name!r} has no `layers`", location=body.location)
@@ -296,7 +282,7 @@ def _variants(value: Value, root: Map) -> tuple[Variant, ...]:
         name = check_name(str(key.value), "variant name", location=key.location)
         budget = None
         if isinstance(body, Map):
-            _check_keys(body, (*VARIANT_KEYS, "budget"), f"key of variant {name!r}")
+            check_keys(body, (*VARIANT_KEYS, "budget"), f"key of variant {name!r}")
             has_input = body.get("input") is not None  # `input: []` is an error, not "shared"
             own_input = _input(body, what=f"variants.{name}.input") if has_input else None
             layers = body.get("layers")

@@ -10,8 +10,8 @@ import pytest
 import convcost
 from convcost.budget import (
     Budget,
+    Budgeted,
     Limit,
-    Metric,
     Status,
     budget_for,
     evaluate,
@@ -113,7 +113,7 @@ def spec_with(budget: str) -> convcost.Spec:
     return convcost.parse_spec(f"{NET}budget:\n{budget}", source="net.yaml")
 
 
-def check(budget: str) -> dict[Metric, Status]:
+def check(budget: str) -> dict[Budgeted, Status]:
     spec = spec_with(budget)
     report = convcost.analyze(spec)
     return {r.metric: r.status for r in evaluate(budget_for(spec, spec.variants[0]), report)}
@@ -131,26 +131,28 @@ def check(budget: str) -> dict[Metric, Status]:
 )
 def test_within_and_over_each_maximum(metric: str, exact: int, unit: str) -> None:
     # exactly at the limit is within; one below it is exceeded
-    assert check(f"  {metric}: {exact}{unit}\n") == {Metric(metric): Status.WITHIN}
-    assert check(f"  {metric}: {exact - 1}{unit}\n") == {Metric(metric): Status.EXCEEDED}
+    assert check(f"  {metric}: {exact}{unit}\n") == {Budgeted(metric): Status.WITHIN}
+    assert check(f"  {metric}: {exact - 1}{unit}\n") == {Budgeted(metric): Status.EXCEEDED}
 
 
 def test_receptive_field_minimum_every_axis_and_per_axis() -> None:
-    assert check("  receptive_field: {min: 5}\n") == {Metric.RECEPTIVE_FIELD: Status.WITHIN}
-    assert check("  receptive_field: {min: 6}\n") == {Metric.RECEPTIVE_FIELD: Status.EXCEEDED}
-    assert check("  receptive_field: {min: [5, 4]}\n") == {Metric.RECEPTIVE_FIELD: Status.WITHIN}
-    assert check("  receptive_field: {min: [5, 6]}\n") == {Metric.RECEPTIVE_FIELD: Status.EXCEEDED}
+    assert check("  receptive_field: {min: 5}\n") == {Budgeted.RECEPTIVE_FIELD: Status.WITHIN}
+    assert check("  receptive_field: {min: 6}\n") == {Budgeted.RECEPTIVE_FIELD: Status.EXCEEDED}
+    assert check("  receptive_field: {min: [5, 4]}\n") == {Budgeted.RECEPTIVE_FIELD: Status.WITHIN}
+    assert check("  receptive_field: {min: [5, 6]}\n") == {
+        Budgeted.RECEPTIVE_FIELD: Status.EXCEEDED
+    }
 
 
 def test_margins_in_percent_of_the_limit() -> None:
     spec = spec_with("  params: 200\n  receptive_field: {min: 4}\n  macs: 9K\n")
     results = evaluate(budget_for(spec, spec.variants[0]), convcost.analyze(spec))
     by_metric = {r.metric: r for r in results}
-    assert by_metric[Metric.PARAMS].margin == pytest.approx(100 * (200 - 186) / 200)
-    assert by_metric[Metric.MACS].margin == pytest.approx(100 * (9000 - 9504) / 9000)
-    assert by_metric[Metric.RECEPTIVE_FIELD].margin == pytest.approx(25.0)  # 5 vs 4
+    assert by_metric[Budgeted.PARAMS].margin == pytest.approx(100 * (200 - 186) / 200)
+    assert by_metric[Budgeted.MACS].margin == pytest.approx(100 * (9000 - 9504) / 9000)
+    assert by_metric[Budgeted.RECEPTIVE_FIELD].margin == pytest.approx(25.0)  # 5 vs 4
     # results come in metric order whatever the order in the file
-    assert [r.metric for r in results] == [Metric.PARAMS, Metric.MACS, Metric.RECEPTIVE_FIELD]
+    assert [r.metric for r in results] == [Budgeted.PARAMS, Budgeted.MACS, Budgeted.RECEPTIVE_FIELD]
 
 
 def test_global_receptive_field_passes_any_minimum() -> None:
@@ -183,6 +185,11 @@ def test_unknown_receptive_field_is_not_a_pass() -> None:
         (
             "  parms: 5M\n",
             r"net.yaml:8:3: field budget.parms: unknown budget 'parms'; did you mean 'params'\?",
+        ),
+        (  # cut as every unknown key is (tree.shown: past 80 characters, the first 60)
+            "  " + "p" * 100 + ": 5M\n",
+            r"net.yaml:8:3: field budget\.p{100}: unknown budget 'p{60}'… \(100 characters\); "
+            r"allowed: params, macs",
         ),
         (
             "  params: 5X\n",
@@ -235,16 +242,16 @@ variants:
 def test_variant_budget_overrides_the_top_level_one_and_flags_override_both() -> None:
     spec = convcost.parse_spec(VARIANTS, source="v.yaml")
     small, big = spec.variants
-    assert budget_for(spec, small).get(Metric.PARAMS) == Limit(
-        metric=Metric.PARAMS, value=(100,), location=convcost.Location("v.yaml", 4, 3)
+    assert budget_for(spec, small).get(Budgeted.PARAMS) == Limit(
+        metric=Budgeted.PARAMS, value=(100,), location=convcost.Location("v.yaml", 4, 3)
     )
     big_budget = budget_for(spec, big)
-    assert big_budget.get(Metric.PARAMS) == Limit(
-        metric=Metric.PARAMS, value=(1000,), location=convcost.Location("v.yaml", 11, 7)
+    assert big_budget.get(Budgeted.PARAMS) == Limit(
+        metric=Budgeted.PARAMS, value=(1000,), location=convcost.Location("v.yaml", 11, 7)
     )
-    assert big_budget.get(Metric.MACS) is not None  # inherited from the top level
-    flags = Budget((Limit(metric=Metric.PARAMS, value=(7,)),))
-    limit = budget_for(spec, big, flags).get(Metric.PARAMS)
+    assert big_budget.get(Budgeted.MACS) is not None  # inherited from the top level
+    flags = Budget((Limit(metric=Budgeted.PARAMS, value=(7,)),))
+    limit = budget_for(spec, big, flags).get(Budgeted.PARAMS)
     assert limit is not None
     assert limit.value == (7,)
     assert limit.origin == "--max-params"
@@ -354,23 +361,23 @@ def test_analyze_refuses_a_bad_budget_with_exit_2(text: str, message: str, tmp_p
     ("metric", "text", "message"),
     [
         (
-            Metric.RECEPTIVE_FIELD,
+            Budgeted.RECEPTIVE_FIELD,
             "²",  # str.isdigit() is true for it, int() refuses it
             "must be an integer >= 1, or one per spatial axis (at most 3) such as 224x224, got '²'",
         ),
         (
-            Metric.PARAMS,
+            Budgeted.PARAMS,
             "9" * 5000,  # refused before any parsing: int() of it would raise ValueError
             "must be at most 64 characters, got 5,000",
         ),
         (
-            Metric.MACS,
+            Budgeted.MACS,
             "99999999999999999999",
             "must be at most 9,223,372,036,854,775,807, got '99999999999999999999'",
         ),
     ],
 )
-def test_a_malformed_flag_value_is_a_unit_error(metric: Metric, text: str, message: str) -> None:
+def test_a_malformed_flag_value_is_a_unit_error(metric: Budgeted, text: str, message: str) -> None:
     with pytest.raises(UnitError) as caught:
         flag_limit(metric, text)
     assert str(caught.value) == message
@@ -378,7 +385,7 @@ def test_a_malformed_flag_value_is_a_unit_error(metric: Metric, text: str, messa
 
 def test_a_receptive_field_flag_of_the_wrong_rank_names_the_flag() -> None:
     spec = convcost.parse_spec(NET, source="net.yaml")
-    flags = Budget((flag_limit(Metric.RECEPTIVE_FIELD, "5x5x5"),))
+    flags = Budget((flag_limit(Budgeted.RECEPTIVE_FIELD, "5x5x5"),))
     with pytest.raises(SpecError) as caught:
         evaluate(budget_for(spec, spec.variants[0], flags), convcost.analyze(spec))
     error = caught.value

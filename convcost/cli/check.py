@@ -131,7 +131,7 @@ def check_command(
     """
     from convcost import check as checking
     from convcost.baseline import load_baseline
-    from convcost.budget import Budget, Metric
+    from convcost.budget import Budget, Budgeted
 
     check_dtype(dtype)
     if batch > MAX_INT:
@@ -140,12 +140,12 @@ def check_command(
     if baseline == "":  # Path("") would be the current directory
         raise typer.BadParameter("is an empty path", param_hint="--baseline")
     flags = {
-        Metric.PARAMS: max_params,
-        Metric.MACS: max_macs,
-        Metric.FLOPS: max_flops,
-        Metric.ACTIVATION_MEMORY: max_activation_memory,
-        Metric.PEAK_MEMORY: max_peak_memory,
-        Metric.RECEPTIVE_FIELD: min_receptive_field,
+        Budgeted.PARAMS: max_params,
+        Budgeted.MACS: max_macs,
+        Budgeted.FLOPS: max_flops,
+        Budgeted.ACTIVATION_MEMORY: max_activation_memory,
+        Budgeted.PEAK_MEMORY: max_peak_memory,
+        Budgeted.RECEPTIVE_FIELD: min_receptive_field,
     }
     flag_limits = tuple(
         _flag(metric.flag, partial(checking.flag_limit, metric, text))

@@ -18,8 +18,8 @@ from convcost.errors import ConvcostError
 from convcost.explain.blocks import merge_steps, separable_summary
 from convcost.explain.kinds import layer_steps, settings
 from convcost.explain.steps import LayerExplanation, Quantity, Step, number, step_text
-from convcost.fields import did_you_mean
 from convcost.layers import Shape
+from convcost.names import did_you_mean
 from convcost.network import GroupKind, GroupNode, LayerNode, MergeNode, Node
 from convcost.receptive import ReceptiveField, merge
 from convcost.report import LayerReport, Report
@@ -89,15 +89,15 @@ def _variants(spec: Spec, name: str | None) -> Sequence[Variant]:
 def _explain_variant(spec: Spec, variant: Variant) -> Explanation:
     network = build(spec, variant)
     report = analyze_network(network, source=spec.source)
-    walker = _Walker(report)
-    walker.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
-    assert walker.index == len(report.layers), "explain walked the network differently"
+    explainer = _Explainer(report)
+    explainer.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
+    assert explainer.index == len(report.layers), "explain walked the network differently"
     return Explanation(
-        name=network.name, input_shape=network.input_shape, layers=tuple(walker.items)
+        name=network.name, input_shape=network.input_shape, layers=tuple(explainer.items)
     )
 
 
-class _Walker:
+class _Explainer:
     """Visits the nodes in the engine's order, carrying the receptive field."""
 
     def __init__(self, report: Report) -> None:

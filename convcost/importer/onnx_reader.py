@@ -137,11 +137,11 @@ def convert(
         static = fold(source)
         if len(source.values) == known or _shapes_known(source, static):
             break
-    builder = _Builder(source, input_tensor, static)
+    converter = _Converter(source, input_tensor, static)
     if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
-        builder.alias[str(source.nodes[transpose].output[0])] = INPUT
-        builder.skipped.add(transpose)
-    return builder.build(str(graph.output[0].name), file, shape)
+        converter.alias[str(source.nodes[transpose].output[0])] = INPUT
+        converter.skipped.add(transpose)
+    return converter.build(str(graph.output[0].name), file, shape)
 
 
 def _constant(node: Any) -> Any:
@@ -177,7 +177,7 @@ def _channels_last(graph: Any, input_tensor: str) -> tuple[int | None, tuple[int
     return readers[0], tuple(perm)
 
 
-class _Builder:
+class _Converter:
     """The conversion loop: each ONNX node in order, into nodes of the `Graph`."""
 
     def __init__(self, source: Source, input_tensor: str, static: set[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from typing import Any
 
 from rich import box
@@ -13,12 +12,12 @@ from rich.table import Table
 from rich.text import Text
 
 from convcost.baseline import BaselineLayer, Growth
-from convcost.budget import Actual, Metric, Result, Status
-from convcost.check import CheckRun, Outcome
+from convcost.budget import Budgeted, Result
+from convcost.check import CheckRun
 from convcost.errors import ExitStatus
 from convcost.jsontext import dumps
 from convcost.receptive import Coverage, plain
-from convcost.render import numbers
+from convcost.render.check_rows import LimitRow, change_lines, limit_rows, status_text, summary_line
 from convcost.render.escape import (
     annotation_message,
     annotation_property,
@@ -27,172 +26,8 @@ from convcost.render.escape import (
     printable,
 )
 
-MAX_CHANGES_SHOWN = 20
-"""Layer changes listed per network in the table and Markdown (JSON lists them all)."""
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Row:
-    """One checked limit as text: the same cells in the table and the Markdown."""
-
-    spec: str
-    network: str
-    metric: str
-    check: str
-    """The check's name in JUnit: ``params``, ``params growth``."""
-    budget: str
-    actual: str
-    margin: str
-    status: Status
-    message: str
-    """One sentence for annotations and JUnit failures."""
-    line: int
-    column: int | None = None
-    """The budget entry's column; ``None`` for a limit from a flag (reported on line 1)."""
-
-
-def _amount(value: int, metric: Metric | str, exact: bool) -> str:
-    is_bytes = metric in (Metric.PEAK_MEMORY, Metric.ACTIVATION_MEMORY, "peak_memory")
-    return numbers.size(value, exact=exact) if is_bytes else numbers.count(value, exact=exact)
-
-
-def _field(actual: Actual) -> str:
-    if isinstance(actual, Coverage):
-        return "global" if actual is Coverage.GLOBAL else "unknown"
-    if isinstance(actual, int):
-        return str(actual)
-    shown = [str(v) for v in plain(actual)]
-    return shown[0] if len(set(shown)) == 1 else "×".join(shown)
-
-
-def _margin(value: float | None) -> str:
-    return "—" if value is None else f"{value:+.1f}%"
-
-
-def result_row(outcome: Outcome, result: Result, exact: bool = False) -> Row:
-    metric = result.metric
-    limit = result.limit
-    line = limit.location.line if limit.location else 1
-    column = limit.location.column if limit.location else None
-    where = f" (budget from {limit.origin})"
-    if metric is Metric.RECEPTIVE_FIELD:
-        budget = "≥ " + "×".join(map(str, limit.value))
-        actual = _field(result.actual)
-        if result.status is Status.UNKNOWN:
-            message = (
-                f"{result.report}: receptive field unknown (branches with different jumps), "
-                f"cannot check the minimum {budget[2:]}{where}"
-            )
-        else:
-            message = f"{result.report}: receptive field {actual} is below the minimum {budget[2:]}{where}"
-    else:
-        assert isinstance(result.actual, int)
-        budget = "≤ " + _amount(limit.value[0], metric, exact)
-        actual = _amount(result.actual, metric, exact)
-        message = (
-            f"{result.report}: {metric.value} {result.actual:,} exceeds the budget "
-            f"{limit.value[0]:,} by {-(result.margin or 0):.1f}%{where}"
-        )
-    return Row(
-        spec=outcome.source,
-        network=result.report,
-        metric=metric.value.replace("_", " "),
-        check=metric.value,
-        budget=budget,
-        actual=actual,
-        margin=_margin(result.margin),
-        status=result.status,
-        message=message,
-        line=line,
-        column=column,
-    )
-
-
-def growth_row(outcome: Outcome, growth: Growth, exact: bool = False) -> Row:
-    allowed = float(growth.allowed * 100)
-    base = _amount(growth.baseline, growth.metric, exact)
-    change = growth.growth
-    grew = "+∞" if change is None else f"{float(change * 100):+.1f}%"
-    limit = growth.limit
-    margin = float((limit - growth.actual) / limit * 100) if limit else None
-    return Row(
-        spec=outcome.source,
-        network=growth.report,
-        metric=f"Δ {growth.metric.replace('_', ' ')}",
-        check=f"{growth.metric} growth",
-        budget=f"{base} +{allowed:g}%",
-        actual=f"{_amount(growth.actual, growth.metric, exact)} ({grew})",
-        margin=_margin(margin),
-        status=growth.status,
-        message=f"{growth.report}: {growth.metric} grew {grew} against the baseline "
-        f"({growth.baseline:,} → {growth.actual:,}), more than the allowed +{allowed:g}%",
-        line=1,
-    )
-
-
-def rows(run: CheckRun, exact: bool = False) -> list[Row]:
-    return [
-        row
-        for outcome in run.outcomes
-        for row in (
-            *(result_row(outcome, r, exact) for r in outcome.results),
-            *(growth_row(outcome, g, exact) for g in outcome.growths),
-        )
-    ]
-
-
-def _status_text(status: Status) -> str:
-    return {Status.WITHIN: "ok", Status.EXCEEDED: "OVER", Status.UNKNOWN: "UNKNOWN"}[status]
-
-
-def summary(run: CheckRun) -> str:
-    all_rows = rows(run)
-    failed = sum(not row.status.passed for row in all_rows)
-    invalid = sum(outcome.error is not None for outcome in run.outcomes)
-    skipped = sum(outcome.skipped for outcome in run.outcomes)
-    parts = [f"{len(all_rows) - failed} within budget", f"{failed} exceeded"]
-    if any(outcome.growths for outcome in run.outcomes):
-        parts.append("Δ: growth over the baseline")
-    if invalid:
-        parts.append(f"{invalid} invalid spec{'s' if invalid != 1 else ''}")
-    if skipped:
-        parts.append(f"{skipped} skipped (no budget)")
-    return ", ".join(parts)
-
-
-def _layer(layer: BaselineLayer) -> str:
-    return f"{layer.kind}, {layer.params:,} params, {layer.macs:,} MACs"
-
-
-def _difference(before: BaselineLayer, after: BaselineLayer) -> str:
-    parts = [f"{before.kind} → {after.kind}"] if before.kind != after.kind else []
-    if before.params != after.params:
-        parts.append(f"params {before.params:,} → {after.params:,}")
-    if before.macs != after.macs:
-        parts.append(f"MACs {before.macs:,} → {after.macs:,}")
-    return ", ".join(parts)
-
-
-def change_lines(outcome: Outcome) -> list[str]:
-    """``network: path changed: params 3,088 → 3,860, …``, at most MAX_CHANGES_SHOWN each."""
-    lines = []
-    for network, changes in outcome.changes:
-        for change in changes[:MAX_CHANGES_SHOWN]:
-            before, after = change.before, change.after
-            if before is None:
-                assert after is not None
-                detail = _layer(after)
-            elif after is None:
-                detail = _layer(before)
-            else:
-                detail = _difference(before, after)
-            lines.append(f"{network}: {change.path} {change.change.value}: {detail}")
-        if len(changes) > MAX_CHANGES_SHOWN:
-            lines.append(f"{network}: … and {len(changes) - MAX_CHANGES_SHOWN} more")
-    return lines
-
-
-def _table(spec_rows: list[Row]) -> Table:
+def _table(spec_rows: list[LimitRow]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
     width = min(max(len(printable(row.network)) for row in spec_rows), 24)
     table.add_column("network", min_width=width)
@@ -207,7 +42,7 @@ def _table(spec_rows: list[Row]) -> Table:
             row.budget,
             row.actual,
             row.margin,
-            Text(_status_text(row.status), style=style),
+            Text(status_text(row.status), style=style),
         )
     return table
 
@@ -215,7 +50,7 @@ def _table(spec_rows: list[Row]) -> Table:
 def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None:
     """Per spec: its path, a table of its checks and the layers changed since the baseline;
     an invalid spec: its path and the error."""
-    all_rows = rows(run, exact)
+    all_rows = limit_rows(run, exact)
     for outcome in run.outcomes:
         spec_rows = [row for row in all_rows if row.spec == outcome.source]
         lines = change_lines(outcome)
@@ -236,7 +71,7 @@ def print_table(console: Console, run: CheckRun, *, exact: bool = False) -> None
             for line in lines:
                 console.print(f"  {printable(line)}", markup=False, highlight=False, soft_wrap=True)
             console.print()
-    console.print(summary(run), markup=False, highlight=False)
+    console.print(summary_line(run), markup=False, highlight=False)
 
 
 def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
@@ -245,8 +80,8 @@ def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
     icon = (
         "✅" if status is ExitStatus.OK else "❌" if status is ExitStatus.BUDGET_EXCEEDED else "⚠️"
     )
-    lines = [f"### {icon} convcost check: {summary(run)}", ""]
-    table = rows(run, exact)
+    lines = [f"### {icon} convcost check: {summary_line(run)}", ""]
+    table = limit_rows(run, exact)
     invalid = [outcome for outcome in run.outcomes if outcome.error is not None]
     if table or invalid:
         lines += [
@@ -256,7 +91,7 @@ def to_markdown(run: CheckRun, *, exact: bool = False) -> str:
         for outcome in invalid:
             lines.append(f"| {markdown_code(outcome.source)} | — | — | — | — | — | ⚠️ **ERROR** |")
         for row in table:
-            mark = "✅ ok" if row.status.passed else f"❌ **{_status_text(row.status)}**"
+            mark = "✅ ok" if row.status.passed else f"❌ **{status_text(row.status)}**"
             lines.append(
                 f"| {markdown_code(row.spec)} | {markdown_text(row.network)} | {row.metric} | "
                 f"{row.budget} | {row.actual} | {row.margin} | {mark} |"
@@ -294,7 +129,7 @@ def to_junit(run: CheckRun, *, exact: bool = False) -> str:
     a network's analysis time is shared equally by its test cases.
     """
     suites = ET.Element("testsuites", name="convcost check")
-    all_rows = rows(run, exact)
+    all_rows = limit_rows(run, exact)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total_seconds = 0.0
     for outcome in run.outcomes:
@@ -353,7 +188,7 @@ def _result_json(result: Result) -> dict[str, Any]:
         "network": result.report,
         "metric": result.metric.value,
         "limit": list(result.limit.value)
-        if result.metric is Metric.RECEPTIVE_FIELD
+        if result.metric is Budgeted.RECEPTIVE_FIELD
         else result.limit.value[0],
         "actual": actual.value
         if isinstance(actual, Coverage)
@@ -430,7 +265,7 @@ def github_annotations(run: CheckRun) -> list[str]:
                 where += f",line={location.line},col={location.column}"
             message = annotation_message(str(outcome.error))
             commands.append(f"::error {where},title=convcost invalid spec::{message}")
-    for row in rows(run):
+    for row in limit_rows(run):
         if not row.status.passed:
             column = "" if row.column is None else f",col={row.column}"
             commands.append(

@@ -1,0 +1,203 @@
+"""The items of a layer list, read: each one's kind, arguments, name and repeat count, and the
+arguments of a block use bound to the block's parameters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from convcost.errors import Location, SpecError
+from convcost.expansion import ENTRY_KEYS
+from convcost.int_values import int_value
+from convcost.names import check_name, did_you_mean
+from convcost.substitution import Scope, interpolate, resolve, resolve_deep
+from convcost.tree import Map, Scalar, Value, describe
+
+if TYPE_CHECKING:
+    from convcost.spec import BlockDef
+
+
+class LayerEntry:
+    """One item of a layer list, read: its kind, arguments, name and repeat count."""
+
+    __slots__ = ("args", "key", "kind", "kind_location", "name", "raw", "repeat")
+
+    def __init__(self, raw: Map, key: Scalar, args: Value, name: str, repeat: int | None) -> None:
+        self.raw = raw
+        self.key = key
+        self.kind = str(key.value)
+        self.kind_location = key.location
+        """Shared by every layer the entry makes (each repetition of a ``repeat``)."""
+        self.args = args
+        self.name = name
+        self.repeat = repeat
+
+    @property
+    def location(self) -> Location:
+        return self.raw.location
+
+    @property
+    def repeat_location(self) -> Location | None:
+        value = self.raw.get("repeat")
+        return None if value is None else value.location
+
+
+class EntryReader:
+    """Reads the entries of layer lists against the kinds a spec knows."""
+
+    def __init__(self, kinds: list[str], known_kinds: frozenset[str]) -> None:
+        self.kinds = kinds
+        """Layer kinds, merges and the spec's blocks, sorted (for messages)."""
+        self.known_kinds = known_kinds
+
+    def read(
+        self,
+        raw: Value,
+        index: int,
+        prefix: str,
+        scope: Scope,
+        counters: dict[str, int],
+        taken: set[str],
+    ) -> LayerEntry:
+        """Item ``index`` of the list at ``prefix``; ``counters`` and ``taken`` hold the names
+        given so far in that list (``conv1``, ``conv2``…)."""
+        if (
+            not isinstance(raw, Map)
+            or len(raw.entries) != 1
+            or raw.entries[0][0].value in ENTRY_KEYS
+        ):
+            return self._full(raw, index, prefix, scope, counters, taken)
+        # the common entry, a kind alone: `- conv: {…}`
+        key, args = raw.entries[0]
+        if key.value not in self.known_kinds:
+            return self._full(raw, index, prefix, scope, counters, taken)
+        name = _default_name(str(key.value), counters, taken)
+        taken.add(name)
+        return LayerEntry(raw, key, args, name, None)
+
+    def _full(
+        self,
+        raw: Value,
+        index: int,
+        prefix: str,
+        scope: Scope,
+        counters: dict[str, int],
+        taken: set[str],
+    ) -> LayerEntry:
+        where = f"{prefix}[{index}]" if prefix else f"layers[{index}]"
+        if not isinstance(raw, Map):
+            raise SpecError(
+                f"{where}: a layer entry is a mapping with one kind key, e.g. `- conv: {{out: 16, kernel: 3}}`, "
+                f"got {describe(raw)}",
+                location=raw.location,
+            )
+        kinds = [(key, value) for key, value in raw.entries if key.value not in ENTRY_KEYS]
+        if not kinds:
+            raise SpecError(f"{where}: the entry has no layer kind", location=raw.location)
+        if len(kinds) > 1:
+            names = " and ".join(repr(key.value) for key, _ in kinds)
+            raise SpecError(
+                f"{where}: the entry has two kind keys, {names}: write each layer as its own list item "
+                "(an entry holds one kind plus optional `name` and `repeat`)",
+                location=kinds[1][0].location,
+            )
+        key, args = kinds[0]
+        kind = str(key.value)
+        if kind not in self.kinds:
+            raise SpecError(
+                f"{where}: unknown layer kind {kind!r}{did_you_mean(kind, self.kinds)}; "
+                "see docs/spec-format.md for the kinds (and `blocks:` for your own)",
+                location=key.location,
+            )
+        name = self._name(raw, kind, where, scope, counters, taken)
+        repeat_value = raw.get("repeat")
+        repeat = None
+        if repeat_value is not None:
+            resolved = resolve(repeat_value, scope, layer=name, what="repeat")
+            repeat = int_value(resolved, minimum=1, layer=name, what="repeat")
+        return LayerEntry(raw, key, args, name, repeat)
+
+    def _name(
+        self,
+        raw: Map,
+        kind: str,
+        where: str,
+        scope: Scope,
+        counters: dict[str, int],
+        taken: set[str],
+    ) -> str:
+        value = raw.get("name")
+        if value is not None:
+            if (
+                not isinstance(value, Scalar)
+                or not isinstance(value.value, str | int)
+                or isinstance(value.value, bool)
+            ):
+                raise SpecError(
+                    f"{where}: `name` must be a string, got {describe(value)}",
+                    location=value.location,
+                )
+            name = (
+                interpolate(value, scope, what="name")
+                if isinstance(value.value, str)
+                else str(value.value)
+            )
+            check_name(name, f"{where}: layer name", location=value.location, in_path=True)
+            if name in taken:
+                raise SpecError(
+                    f"{where}: duplicate layer name {name!r} in this list", location=value.location
+                )
+        else:
+            name = _default_name(kind, counters, taken)
+        taken.add(name)
+        return name
+
+
+def bind_parameters(
+    block: BlockDef, entry: LayerEntry, path: str, scope: Scope
+) -> dict[str, Value]:
+    """Arguments are evaluated in the caller's scope; defaults in the block's own."""
+    args = entry.args
+    if isinstance(args, Scalar) and args.value is None:
+        args = Map((), args.location)
+    if not isinstance(args, Map):
+        raise SpecError(
+            f"the arguments of block {block.name!r} must be a mapping of parameters, got {describe(args)}",
+            location=args.location,
+            layer=path,
+        )
+    names = [name for name, _ in block.params]
+    bound: dict[str, Value] = {}
+    for key, value in args.entries:
+        name = str(key.value)
+        if name not in names:
+            known = ", ".join(names) or "none"
+            raise SpecError(
+                f"unknown parameter {name!r} for block {block.name!r}{did_you_mean(name, names)}; "
+                f"its parameters: {known}",
+                location=key.location,
+                layer=path,
+            )
+        bound[name] = resolve_deep(value, scope, layer=path, what=f"{block.name}.{name}")
+    for name, default in block.params:
+        if name in bound:
+            continue
+        if default is None:
+            raise SpecError(
+                f"block {block.name!r} needs parameter {name!r} (it has no default)",
+                location=entry.kind_location,
+                layer=path,
+            )
+        own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
+        bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
+    return bound
+
+
+def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
+    """``conv1``, ``conv2``…: the next number for ``kind`` whose name is not taken."""
+    count = counters.get(kind, 0)
+    while True:
+        count += 1
+        name = f"{kind}{count}"
+        if name not in taken:
+            counters[kind] = count
+            return name

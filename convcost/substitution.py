@@ -1,0 +1,115 @@
+"""``$name`` and ``${expr}`` in a block's body: the :class:`Scope` it sees and the substitution."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from convcost.errors import SpecError
+from convcost.expr import ExpressionError, evaluate
+from convcost.names import did_you_mean
+from convcost.tree import Map, Scalar, Seq, Value, describe, plain
+
+_TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What ``$name`` and ``${expr}`` can see: block parameters and ``in_channels``."""
+
+    in_channels: int
+    params: Mapping[str, Value] = field(default_factory=dict)
+    block: str | None = None
+    """The block whose body is being read, for messages."""
+
+    def names(self) -> dict[str, object]:
+        names: dict[str, object] = {"in_channels": self.in_channels}
+        for name, value in self.params.items():
+            names[name] = value.value if isinstance(value, Scalar) else plain(value)
+        return names
+
+
+def resolve(
+    value: Value, scope: Scope, *, layer: str | None = None, what: str | None = None
+) -> Value:
+    """Substitute a whole-value ``$name`` or ``${expr}``; other values come back unchanged."""
+    if not isinstance(value, Scalar) or not isinstance(value.value, str) or "$" not in value.value:
+        return value
+    text = value.value
+    whole = _TEMPLATE.fullmatch(text)
+    if whole is None:
+        return Scalar(interpolate(value, scope, layer=layer, what=what), value.location, text)
+    expression, name = whole.groups()
+    if name is not None:
+        if name == "in_channels":
+            return Scalar(scope.in_channels, value.location, str(scope.in_channels))
+        if name in scope.params:
+            bound = scope.params[name]
+            # keep the text the value was written as, so `yes` is shown as written
+            return (
+                Scalar(bound.value, value.location, bound.text)
+                if isinstance(bound, Scalar)
+                else bound
+            )
+        raise SpecError(
+            f"${name} is not a parameter{_of_block(scope)}; known: {_known(scope)}"
+            f"{did_you_mean(name, [*scope.params, 'in_channels'])}",
+            location=value.location,
+            layer=layer,
+            field=what,
+        )
+    try:
+        result = evaluate(expression, scope.names())
+    except ExpressionError as exc:
+        raise SpecError(str(exc), location=value.location, layer=layer, field=what) from None
+    return Scalar(result, value.location, text)
+
+
+def resolve_deep(
+    value: Value, scope: Scope, *, layer: str | None = None, what: str | None = None
+) -> Value:
+    """:func:`resolve` applied to a value and everything inside it (block arguments)."""
+    value = resolve(value, scope, layer=layer, what=what)
+    if isinstance(value, Seq):
+        return Seq(
+            tuple(resolve_deep(item, scope, layer=layer, what=what) for item in value),
+            value.location,
+        )
+    if isinstance(value, Map):
+        entries = tuple(
+            (key, resolve_deep(item, scope, layer=layer, what=what)) for key, item in value.entries
+        )
+        return Map(entries, value.location)
+    return value
+
+
+def interpolate(
+    value: Scalar, scope: Scope, *, layer: str | None = None, what: str | None = None
+) -> str:
+    """Replace every ``$name`` / ``${expr}`` inside a string (used for names)."""
+
+    def substitute(match: re.Match[str]) -> str:
+        resolved = resolve(Scalar(match.group(0), value.location), scope, layer=layer, what=what)
+        if (
+            not isinstance(resolved, Scalar)
+            or isinstance(resolved.value, bool)
+            or resolved.value is None
+        ):
+            raise SpecError(
+                f"{match.group(0)} must be a number or a string inside text, got {describe(resolved)}",
+                location=value.location,
+                layer=layer,
+                field=what,
+            )
+        return str(resolved.value)
+
+    return _TEMPLATE.sub(substitute, str(value.value))
+
+
+def _of_block(scope: Scope) -> str:
+    return f" of block {scope.block!r}" if scope.block else ""
+
+
+def _known(scope: Scope) -> str:
+    return ", ".join(f"${name}" for name in [*scope.params, "in_channels"])

@@ -252,7 +252,7 @@ def test_zoo_json_is_every_models_full_report() -> None:
         name, totals = model["name"], model["totals"]
         assert (totals["params"], totals["macs"]) == TOTALS[name]
         assert totals["flops"] == 2 * TOTALS[name][1]  # the convention, on torchvision's MACs
-        assert (model["input_shape"], model["output_shape"]) == list(map(list, shapes(name)))
+        assert [model["input_shape"], model["output_shape"]] == list(map(list, shapes(name)))
         assert model["source"].endswith(f"zoo/{name}.yaml")
         if name in LAYER_COUNTS:
             assert len(model["layers"]) == LAYER_COUNTS[name]

@@ -58,7 +58,15 @@ def _small(spec: Spec, variant: convcost.Variant) -> convcost.Network:
     return build(spec, variant)
 
 
-LARGE_WEIGHTS = {"alexnet", "vgg16", "resnet50", "resnet50_v1"}
+LARGE_WEIGHTS = {
+    "alexnet",
+    "vgg16",
+    "resnet50",
+    "resnet50_v1",
+    "convnext_tiny",
+    "unet",
+    "deeplabv3_resnet50",
+}
 """Models with 25M+ parameters: drawing their weights dominates a run, so batch 2 (which
 changes no weight) runs on the others only."""
 

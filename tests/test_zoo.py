@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import defaultdict
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -35,7 +36,38 @@ TOTALS = {
     "mobilenet_v3_small": (2_542_856, 56_510_400),
     # torchvision's docs: 7,978,856 parameters, 2.83 "GFLOPS"
     "densenet121": (7_978_856, 2_834_161_664),
+    # torchvision's docs: 28,589,128 parameters, 4.46 "GFLOPS"; the exact MACs are the hook
+    # counter's on tests/torch_models_modern
+    "convnext_tiny": (28_589_128, 4_455_531_264),
+    # torchvision's docs list 42,004,074 parameters with the aux classifier, whose FCNHead(1024,
+    # 21) holds 1024·256·9 + 2·256 + 256·21 + 21 = 2,365,205 of them; its MACs at 520 are pinned
+    # to the docs' 178.72 "GFLOPS" by test_deeplab_matches_torchvisions_published_macs
+    "deeplabv3_resnet50": (39_638_869, 31_310_548_992),
+    # no published figure at this size: both are the hook counter's (tests/torch_models_modern)
+    "unet": (31_030_658, 192_384_335_872),
+    # by hand: 5·5·64 + 64 + 3·3·64·32 + 32 + 3·3·32·9 + 9 = 22,729 parameters; 224² positions ·
+    # (5·5·64 + 3·3·64·32 + 3·3·32·9) = 50,176 · 22,624 MACs
+    "espcn": (22_729, 1_135_181_824),
 }
+
+CLASSIFIER = ((3, 224, 224), (1000,))
+SHAPES = {
+    "unet": ((1, 512, 512), (2, 512, 512)),
+    "deeplabv3_resnet50": ((3, 224, 224), (21, 224, 224)),
+    "espcn": ((1, 224, 224), (1, 672, 672)),
+}
+"""Input and output shapes of the bundled models that are not ImageNet classifiers
+(CLASSIFIER): U-Net on a 512² grayscale tile, DeepLabV3's 21 PASCAL VOC classes at the input's
+size, ESPCN's ×3 upscaling of a luminance channel."""
+
+
+def shapes(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    return SHAPES.get(name, CLASSIFIER)
+
+
+def shown(shape: tuple[int, ...], separator: str = "×") -> str:
+    return separator.join(map(str, shape))
+
 
 # Layers whose stride leaves real input pixels unread (a floor-division warning), as in the
 # originals: SqueezeNet's unpadded 7×7 stride-2 conv1 on 224 reads up to pixel 222 of 0…223.
@@ -62,8 +94,7 @@ def test_zoo_lists_exactly_the_verified_models() -> None:
 def test_zoo_totals(name: str) -> None:
     report = bundled(name)
     assert (report.totals.params, report.totals.macs) == TOTALS[name]
-    assert report.input_shape == (3, 224, 224)
-    assert report.output_shape == (1000,)
+    assert (report.input_shape, report.output_shape) == shapes(name)
     assert [warning.path for warning in report.warnings] == UNREAD.get(name, [])
 
 
@@ -85,6 +116,21 @@ def test_receptive_fields(name: str, path: str, field: int, jump: int) -> None:
     entries = {entry.path: entry.receptive_field for entry in (*report.layers, *report.blocks)}
     assert entries[path].size == (field, field)
     assert entries[path].jump == (jump, jump)
+
+
+def test_deeplab_matches_torchvisions_published_macs() -> None:
+    # torchvision's model docs list 178.72 "GFLOPS" (its MACs) for deeplabv3_resnet50 at
+    # 3×520×520, counted with the aux classifier: FCNHead(1024, 21) on layer3's 65×65 map, a 3×3
+    # conv 1024 → 256 and a 1×1 conv 256 → 21. At 520 the image-pooling branch upsamples to 65².
+    path = zoo.find("deeplabv3_resnet50")
+    assert path is not None
+    text = path.read_text(encoding="utf-8")
+    assert text.count("size: [28, 28]") == 1
+    spec = convcost.parse_spec(text.replace("size: [28, 28]", "size: [65, 65]"))
+    report = convcost.analyze(spec, input_shape=(3, 520, 520))
+    assert report.output_shape == (21, 520, 520)
+    aux = 65 * 65 * (1024 * 256 * 9 + 256 * 21)
+    assert round((report.totals.macs + aux) / 10**9, 2) == 178.72
 
 
 @pytest.mark.parametrize("name", sorted(TOTALS))
@@ -110,24 +156,75 @@ def test_depth_one_rows_sum_to_the_totals() -> None:
     assert sum(int(row["macs"]) for row in rows) == TOTALS["resnet50"][1]
 
 
+# The torch module classes and functions (tests/torch_models.FUNCTIONS) the references
+# (tests/torch_models*.py) run, and the convcost kinds they are, grouped where one stands for
+# several (a Linear is a linear or a pointwise conv; ConvNeXt's layer scale is a multiply)
+TORCH_KINDS = {
+    "Conv2d": "conv",
+    "Linear": "conv",
+    "ConvTranspose2d": "conv_transpose",
+    "BatchNorm2d": "batchnorm",
+    "LayerNorm": "layernorm",
+    "LayerNorm2d": "layernorm",
+    "ReLU": "relu",
+    "ReLU6": "relu6",
+    "GELU": "gelu",
+    "Tanh": "tanh",
+    "Hardswish": "hardswish",
+    "Hardsigmoid": "hardsigmoid",
+    "MaxPool2d": "maxpool",
+    "AvgPool2d": "avgpool",
+    "AdaptiveAvgPool2d": "adaptive_avgpool",
+    "Flatten": "flatten",
+    "Dropout": "dropout",
+    "PixelShuffle": "pixel_shuffle",
+    "add": "add",
+    "mul": "multiply",
+    "cat": "concat",
+    "interpolate": "upsample",
+}
+GROUPED = dict.fromkeys(CONV_KINDS, "conv") | {
+    "global_avgpool": "adaptive_avgpool",
+    "layer_scale": "multiply",
+}
+UNSEEN = {"split", "channel_shuffle"}
+"""Kinds the references compute with views (ShuffleNet's ``chunk`` and its reshape-transpose
+shuffle), which the function mode does not record: their outputs are checked as the inputs of
+the layers after them."""
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(TOTALS))
 def test_zoo_matches_pytorch(name: str) -> None:
     require("torch")
-    from tests.torch_models import (  # noqa: PLC0415 (needs torch; the other tests run without)
-        MODELS,
-        count_conv_linear,
-    )
+    # needs torch; the other tests run without
+    from tests.torch_models import MODELS, count_conv_linear  # noqa: PLC0415
+    from tests.torch_models_modern import MODERN_MODELS  # noqa: PLC0415
 
-    model = MODELS[name]().eval()
-    counted = count_conv_linear(model, (3, 224, 224))
+    make = MODELS[name] if name in MODELS else MODERN_MODELS[name][0]
+    model = make().eval()
+    counted = count_conv_linear(model, shapes(name)[0])
 
     report = bundled(name)
     assert report.totals.params == sum(p.numel() for p in model.parameters())
     assert report.totals.macs == counted.macs == TOTALS[name][1]
-    predicted = [layer.output_shape for layer in report.layers if layer.kind in CONV_KINDS]
+    predicted = [
+        layer.output_shape
+        for layer in report.layers
+        if layer.kind in CONV_KINDS | {"conv_transpose"}
+    ]
     assert predicted == counted.shapes
     assert counted.output_shape == report.output_shape
+    # every layer's output shape: the calls of each torch module class and function in order
+    # against the layers of its kind in the report's order
+    expected: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    for step, shape in counted.steps:
+        expected[TORCH_KINDS[step]].append(shape)
+    got: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+    for layer in report.layers:
+        if layer.kind not in UNSEEN:
+            got[GROUPED.get(layer.kind, layer.kind)].append(layer.output_shape)
+    assert got == expected
 
 
 # --- `convcost zoo` in every format -------------------------------------------------------------
@@ -155,7 +252,7 @@ def test_zoo_json_is_every_models_full_report() -> None:
         name, totals = model["name"], model["totals"]
         assert (totals["params"], totals["macs"]) == TOTALS[name]
         assert totals["flops"] == 2 * TOTALS[name][1]  # the convention, on torchvision's MACs
-        assert (model["input_shape"], model["output_shape"]) == ([3, 224, 224], [1000])
+        assert [model["input_shape"], model["output_shape"]] == list(map(list, shapes(name)))
         assert model["source"].endswith(f"zoo/{name}.yaml")
         if name in LAYER_COUNTS:
             assert len(model["layers"]) == LAYER_COUNTS[name]
@@ -175,7 +272,8 @@ def test_zoo_csv_is_one_line_of_exact_totals_per_model() -> None:
     for line in lines:
         assert (int(line["params"]), int(line["macs"])) == TOTALS[line["name"]]
         assert int(line["flops"]) == 2 * TOTALS[line["name"]][1]
-        assert (line["input_shape"], line["output_shape"]) == ("3x224x224", "1000")
+        expected = tuple(shown(shape, "x") for shape in shapes(line["name"]))
+        assert (line["input_shape"], line["output_shape"]) == expected
     assert int(lines[0]["activation_bytes"]) == 4 * ALEXNET_ACTIVATIONS
 
 
@@ -191,10 +289,10 @@ def test_zoo_markdown_is_one_row_per_model(exact: bool) -> None:
     cells = {line.split(" | ")[0].strip("| "): line.strip("|").split("|") for line in rows}
     assert list(cells) == sorted(TOTALS)
     for name, (params, macs) in TOTALS.items():
-        shown = [cell.strip() for cell in cells[name]]
-        assert shown[1] == "3×224×224"
+        row = [cell.strip() for cell in cells[name]]
+        assert row[1] == shown(shapes(name)[0])
         if exact:
-            assert shown[2:4] == [f"{params:,}", f"{macs:,}"]
+            assert row[2:4] == [f"{params:,}", f"{macs:,}"]
     # rounded: ResNet-18's 11,689,512 parameters and 1,814,073,344 MACs; AlexNet's 4,429,728 B
     if not exact:
         assert [cell.strip() for cell in cells["resnet18"]][2:4] == ["11.7 M", "1.8 G"]
@@ -206,7 +304,7 @@ def test_zoo_table_lists_every_model() -> None:
     assert result.exit_code == 0, result.stderr
     lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
     for name in TOTALS:
-        assert lines[name][1] == "3×224×224"
+        assert lines[name][1] == shown(shapes(name)[0])
     # ResNet-18: 11.7 M parameters, 1.8 G MACs, 31.4 MiB of activations, 69 layers
     assert lines["resnet18"][2:] == ["11.7", "M", "1.8", "G", "31.4", "MiB", "69"]
     assert lines["alexnet"][-1] == str(LAYER_COUNTS["alexnet"])

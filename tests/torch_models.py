@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from tests.model_settings import MOBILENET_V3_SMALL
 
@@ -111,15 +113,21 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """torchvision's Bottleneck; ``v1=True`` moves the stride to the first 1×1 (the paper's)."""
+    """torchvision's Bottleneck; ``v1=True`` moves the stride to the first 1×1 (the paper's);
+    ``dilation`` dilates (and pads by as much) the 3×3, as torchvision's conv3x3 does under
+    ``replace_stride_with_dilation``."""
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, v1: bool = False) -> None:
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, v1: bool = False, dilation: int = 1
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 1, stride if v1 else 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, 3, 1 if v1 else stride, 1, bias=False)
+        self.conv2 = nn.Conv2d(
+            planes, planes, 3, 1 if v1 else stride, dilation, dilation=dilation, bias=False
+        )
         self.bn2 = nn.BatchNorm2d(planes)
         self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
@@ -549,44 +557,109 @@ MODELS: dict[str, Callable[[], nn.Module]] = {
 """Every bundled model (convcost/zoo/NAME.yaml) and its plain-torch reference."""
 
 
+class Permute(nn.Module):
+    """torchvision.ops.misc.Permute: ConvNeXt's blocks run their norm and linears channels-last."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.permute(x, self.dims)
+
+
+CHANNELS_LAST = [0, 2, 3, 1]
+"""The dims of the :class:`Permute` into channels-last (the one back is ``[0, 3, 1, 2]``)."""
+
+
+FUNCTIONS = {"add": "add", "mul": "mul", "cat": "cat", "interpolate": "interpolate"}
+"""The functions the references' ``forward`` methods merge and resize with (``x + y``, ``a * b``,
+``torch.cat``, ``F.interpolate``), by the name PyTorch's function mode reports, and the name
+:attr:`Counted.steps` gives them."""
+
+
+class _Functions(TorchFunctionMode):
+    """Records each call of one of :data:`FUNCTIONS` (calls inside them are not seen: a mode is
+    off while its own handler runs)."""
+
+    def __init__(self, steps: list[tuple[str, tuple[int, ...]]]) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: object,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        out = func(*args, **(kwargs or {}))
+        name = FUNCTIONS.get(getattr(func, "__name__", ""))
+        if name is not None:
+            self.steps.append((name, tuple(out.shape[1:])))
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class Counted:
     """What PyTorch's forward pass shows of a model's convolutions and linear layers."""
 
     macs: int
-    """Conv and linear MACs, convcost's convention: conv MACs = output elements ·
-    (C_in / groups) · ∏kernel, linear MACs = in · out; bias adds are not MACs."""
+    """Conv, transposed conv and linear MACs, convcost's convention: conv MACs = output elements
+    · (C_in / groups) · ∏kernel, transposed conv MACs = input elements · (C_out / groups) ·
+    ∏kernel, linear MACs = in · out at each position it runs on (one position on a flat input);
+    bias adds are not MACs."""
     shapes: list[tuple[int, ...]]
-    """Each conv and linear output's shape without the batch axis, in execution order."""
+    """Each conv, transposed conv and linear output's shape without the batch axis, in execution
+    order (channels first)."""
     output_shape: tuple[int, ...]
+    steps: list[tuple[str, tuple[int, ...]]]
+    """Every call of a module without children (but :class:`Permute`) and of :data:`FUNCTIONS`,
+    in execution order: the module's class name or the function's name, and the output shape
+    without the batch axis, channels first (a module's output between a :class:`Permute` into
+    channels-last and the one back is permuted back)."""
 
 
 def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted:
-    """Run ``model`` on a zero batch of one and count with forward hooks on every
-    ``nn.Conv2d`` and ``nn.Linear``: an oracle independent of convcost's formulas."""
+    """Run ``model`` on a zero batch of one and count with forward hooks on every module without
+    children: an oracle independent of convcost's formulas."""
     shapes: list[tuple[int, ...]] = []
+    steps: list[tuple[str, tuple[int, ...]]] = []
     macs = 0
+    channels_last = False
 
-    def record(module: nn.Module, inputs: tuple[object, ...], output: torch.Tensor) -> None:
-        nonlocal macs
+    def record(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        nonlocal macs, channels_last
         assert isinstance(output, torch.Tensor)
-        shapes.append(tuple(output.shape[1:]))
+        if isinstance(module, Permute):
+            channels_last = module.dims == CHANNELS_LAST
+            return
+        shape = tuple(output.shape[1:])
+        if channels_last:
+            shape = (shape[-1], *shape[:-1])
+        steps.append((type(module).__name__, shape))
         if isinstance(module, nn.Linear):
-            macs += module.in_features * module.out_features
-        else:
-            assert isinstance(module, nn.Conv2d)
+            macs += output.numel() * module.in_features  # batch 1: positions · out · in
+        elif isinstance(module, nn.Conv2d):
             per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
             macs += output.numel() * per_output
+        elif isinstance(module, nn.ConvTranspose2d):
+            per_input = module.out_channels // module.groups * math.prod(module.kernel_size)
+            macs += inputs[0].numel() * per_input
+        else:
+            return
+        shapes.append(shape)
 
     hooks = [
         module.register_forward_hook(record)
         for module in model.modules()
-        if isinstance(module, nn.Conv2d | nn.Linear)
+        if next(module.children(), None) is None
     ]
+    batch = torch.zeros(1, *input_shape)
     try:
-        with torch.no_grad():
-            output = model(torch.zeros(1, *input_shape))
+        with torch.no_grad(), _Functions(steps):
+            output = model(batch)
     finally:
         for hook in hooks:
             hook.remove()
-    return Counted(macs=macs, shapes=shapes, output_shape=tuple(output.shape[1:]))
+    return Counted(macs=macs, shapes=shapes, output_shape=tuple(output.shape[1:]), steps=steps)

@@ -71,7 +71,14 @@ def shown(shape: tuple[int, ...], separator: str = "×") -> str:
 
 # Layers whose stride leaves real input pixels unread (a floor-division warning), as in the
 # originals: SqueezeNet's unpadded 7×7 stride-2 conv1 on 224 reads up to pixel 222 of 0…223.
-UNREAD = {"squeezenet1_0": ["conv1"]}
+UNREAD = {
+    "squeezenet1_0": ["conv1"],
+    # ASPP's rate-36 3×3 conv on the 28×28 map of a 224 input: its outer taps sit 36 positions
+    # either side, beyond the map for every output position (0 ≤ o ≤ 27), so 8 of its 9 taps
+    # read only padding and are reported (the issue-17 example); rate 24 still reaches inside
+    "deeplabv3_resnet50": ["aspp.concat1.rate36.atrous1.conv1"],
+}
+"""Layers with a warning: pixels left unread, or kernel taps that read only padding."""
 
 CONV_KINDS = {"conv", "depthwise", "pointwise", "linear"}
 

@@ -332,7 +332,11 @@ def mutant(corpus: Corpus, seed: int, index: int) -> Mutant:
     """Mutant ``index`` of ``seed``: a function of the two numbers and the corpus only."""
     rng = random.Random(f"convcost-fuzz:{seed}:{index}")
     weights = [4 if len(text) < SMALL else 1 for text in corpus.texts]
-    which = rng.choices(range(len(corpus.texts)), weights)[0]
+    # the first len(corpus) mutants start from each spec in turn, so every run of at least that
+    # many covers the whole corpus however large it grows; the rest are drawn by weight
+    which = (
+        index if index < len(corpus.texts) else rng.choices(range(len(corpus.texts)), weights)[0]
+    )
     text = corpus.texts[which]
     applied = []
     for _ in range(rng.choice((1, 1, 2, 3))):

@@ -316,24 +316,39 @@ def stacks(draw: st.DrawFn, upsampling: bool) -> tuple[int, list[Drawn], int]:
     return rank, layers, draw(st.integers(0, 2**31))
 
 
-def check(rank: int, layers: list[Drawn], seed: int) -> tuple[ReceptiveField, Sizes]:
+def room(rank: int, layers: list[Drawn]) -> tuple[ReceptiveField, Sizes] | None:
+    """convcost's field and the smallest doubling of the starting size that is large enough
+    (see the module's docstring); ``None`` when the stack does not fit or needs more than the
+    cap."""
     size, cap = (16, 384) if rank == 1 else (8, 48)
-    while True:
+    while size <= cap:
         sizes = (size,) * rank
         result = composed(layers, sizes)
-        assume(result is not None)
-        assert result is not None
+        if result is None:
+            return None
         field, shapes = result
         assert field.coverage is Coverage.LOCAL
-        maps = field.axis_maps()
-        roomy = all(
+        if all(
             2 * m.period + 8 <= out and 3 * r <= size
-            for m, out, r in zip(maps, shapes[-1], field.size, strict=True)
-        )
-        if roomy:
-            break
+            for m, out, r in zip(field.axis_maps(), shapes[-1], field.size, strict=True)
+        ):
+            return field, sizes
         size *= 2
-        assume(size <= cap)
+    return None
+
+
+def check(rank: int, layers: list[Drawn], seed: int) -> tuple[ReceptiveField, Sizes]:
+    found = room(rank, layers)
+    assume(found is not None)
+    assert found is not None
+    return compare(layers, *found, seed)
+
+
+def compare(
+    layers: list[Drawn], field: ReceptiveField, sizes: Sizes, seed: int
+) -> tuple[ReceptiveField, Sizes]:
+    """Assertions 1 to 3 of the module's docstring on input ``sizes``."""
+    maps = field.axis_maps()
     got = supports(layers, sizes, seed)
     if 0 in field.size:
         # on some axis no output reads anything (a transposed conv's empty phases, then a
@@ -397,7 +412,9 @@ def test_the_issue_examples_against_torch() -> None:
         got = supports(layers, (32, 32), seed=0)
         for per_output in got:
             assert {hi - lo + 1 for lo, hi in filter(None, per_output)} == {expected}
-        field, _ = check(2, layers, seed=0)
+        found = room(2, layers)
+        assert found is not None
+        field, _ = compare(layers, *found, seed=0)
         assert field.size == (expected, expected)
 
 

@@ -19,8 +19,8 @@ from convcost.errors import ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField
 from convcost.gcpause import paused_gc
-from convcost.kinds import KINDS, MERGE_KINDS, field_names
-from convcost.layers import AnyLayer, LayerShapeError, Separable, Shape
+from convcost.layers import Layer, LayerShapeError, Separable, Shape
+from convcost.layers.registry import KINDS, MERGE_KINDS
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
 from convcost.names import check_name
 from convcost.network import (
@@ -62,7 +62,7 @@ class _Builder:
         self.spec = spec
         self.kinds = sorted([*KINDS, *MERGE_KINDS, *(block.name for block in spec.blocks)])
         self.known_kinds = frozenset(self.kinds)
-        self.parsed: dict[object, tuple[AnyLayer | Separable, Shape | None]] = {}
+        self.parsed: dict[object, tuple[Layer | Separable, Shape | None]] = {}
         """Parsed layers (and output shapes) by kind, input shape and field values: identical
         layers are parsed once (:func:`_content`)."""
         self.limit = spec.limits.max_layers
@@ -207,7 +207,8 @@ class _Builder:
 
     def _parse(
         self, entry: LayerEntry, mapping: Map | None, path: str, shape: Shape, scope: Scope
-    ) -> AnyLayer | Separable:
+    ) -> Layer | Separable:
+        kind = KINDS[entry.kind]
         reader = Args(
             mapping,
             kind=entry.kind,
@@ -217,11 +218,11 @@ class _Builder:
             rank=len(shape) - 1,
         )
         try:
-            parsed = KINDS[entry.kind].parse(reader, shape)
+            parsed = kind.parse(reader, shape)
         except MissingField:
-            reader.finish(field_names(entry.kind))  # `kernal: 3` explains a missing kernel
+            reader.finish(kind.field_names)  # `kernal: 3` explains a missing kernel
             raise
-        reader.finish()
+        reader.finish(kind.field_names)
         return parsed
 
     def _shape_error(self, exc: LayerShapeError, entry: LayerEntry, path: str) -> ShapeError:

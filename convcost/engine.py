@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import assert_never
 
 from convcost.build import build
 from convcost.errors import SpecError
 from convcost.gcpause import paused_gc
-from convcost.layers import AnyLayer, Global, Shape, Window, elements
+from convcost.layers import Global, Layer, Shape, Untracked, Window, elements
+from convcost.layers.base import axis_names
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
-from convcost.receptive import ReceptiveField, merge
+from convcost.receptive import UNTRACKED, Coverage, ReceptiveField, merge
 from convcost.report import (
     DTYPE_BYTES,
     BlockReport,
@@ -48,6 +50,26 @@ def analyze_all(
             build(spec, v, input_shape=input_shape), batch=batch, dtype=dtype, source=spec.source
         )
         for v in spec.variants
+    )
+
+
+def _dead_taps(window: Window) -> str:
+    """A warning when kernel taps read only padding at every output position, else ``""``."""
+    axes = window.axes
+    if not any(axis.dead for axis in axes):
+        return ""
+    taps = math.prod(axis.taps for axis in axes)
+    live = math.prod(axis.taps - axis.dead for axis in axes)
+    listed = ", ".join(
+        f"{axis.dead} of {axis.taps} on axis {name}"
+        for name, axis in zip(axis_names(len(axes)), axes, strict=True)
+        if axis.dead
+    )
+    spans = "×".join(str(axis.last[0] - axis.first[0] + 1) for axis in axes)
+    full = "×".join(str((axis.taps - 1) * axis.step[0] + 1) for axis in axes)
+    return (
+        f"{taps - live} of {taps} kernel taps read only padding at every output position "
+        f"({listed}): the receptive field counts the live ones (window {spans}, not {full})"
     )
 
 
@@ -95,10 +117,12 @@ class _Figures:
 
     kind: str
     cost: Cost
-    window: Window | Global | None
+    window: Window | Global | Untracked | None
     dropped: str
-    """The floor-division warning, or empty."""
+    """The floor-division and dead-tap warnings, or empty."""
 
+
+_UNKNOWN, _LOCAL = Coverage.UNKNOWN, Coverage.LOCAL
 
 _KNOWN_LIMIT = 4096
 """(Layer, input shape) pairs remembered at a time: a generated stack repeats a few layers many
@@ -148,7 +172,7 @@ class _Tally:
         self.blocks: list[BlockReport] = []
         self.warnings: list[Diagnostic] = []
         self.sums = _Sums()
-        self.known: dict[tuple[AnyLayer, Shape], _Figures] = {}
+        self.known: dict[tuple[Layer, Shape], _Figures] = {}
         self.by_identity: dict[tuple[int, Shape], _Figures] = {}
 
     def sequence(self, nodes: tuple[Node, ...], field: ReceptiveField) -> ReceptiveField:
@@ -171,7 +195,7 @@ class _Tally:
             case _:
                 assert_never(node)
 
-    def figures(self, layer: AnyLayer, shape: Shape, out: Shape) -> _Figures:
+    def figures(self, layer: Layer, shape: Shape, out: Shape) -> _Figures:
         """The figures of ``layer`` on ``shape``: found by identity (a builder that shares one
         object between equal layers), else by equality, else computed."""
         figures = self.by_identity.get((id(layer), shape))  # the network keeps layers alive
@@ -190,7 +214,7 @@ class _Tally:
         self.by_identity[id(layer), shape] = figures
         return figures
 
-    def compute(self, layer: AnyLayer, shape: Shape, out: Shape) -> _Figures:
+    def compute(self, layer: Layer, shape: Shape, out: Shape) -> _Figures:
         batch = self.batch
         cost = Cost(
             weights=layer.weights(shape),
@@ -207,12 +231,21 @@ class _Tally:
                 f"floor division leaves input pixels unread at the end ({listed}): "
                 "the stride does not divide (size + padding − kernel span); change padding or input size"
             )
-        return _Figures(layer.kind, cost, layer.window(shape), dropped)
+        window = layer.window(shape)
+        if type(window) is Window:
+            dead = _dead_taps(window)
+            if dead:
+                dropped = f"{dropped}; {dead}" if dropped else dead
+        return _Figures(layer.kind, cost, window, dropped)
 
     def layer(self, node: LayerNode, field: ReceptiveField) -> ReceptiveField:
         shape = node.input_shape
         figures = self.figures(node.layer, shape, node.output_shape)
-        field = field.through(figures.window)
+        before, field = field, field.through(figures.window)
+        if field.coverage is _UNKNOWN and before.coverage is _LOCAL:
+            self.warnings.append(
+                Diagnostic(path=node.path, message=UNTRACKED, location=node.location)
+            )
         if figures.dropped:
             self.warnings.append(
                 Diagnostic(path=node.path, message=figures.dropped, location=node.location)

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 
 from convcost.expr import ExpressionError, evaluate
-from convcost.kinds import MERGE_KINDS
+from convcost.layers.registry import MERGE_KINDS
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_INT
 from convcost.spec import BlockDef, Spec
 from convcost.tree import Map, Scalar, Seq, Value

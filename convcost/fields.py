@@ -8,6 +8,7 @@ knows (``args.int("out")``, ``args.per_axis("kernel")``); every problem becomes 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NoReturn
 
 from convcost.errors import Location, SpecError
 from convcost.int_values import int_value
@@ -61,8 +62,8 @@ class Args:
             return None
         return resolve(value, self.scope, layer=self.layer, what=self._what(name))
 
-    def required(self, name: str, allowed: str, placeholder: int) -> int:
-        """A required field is absent: raise :class:`MissingField` (a probe returns ``placeholder``)."""
+    def required(self, name: str, allowed: str) -> NoReturn:
+        """A required field is absent: raise :class:`MissingField`."""
         error = self.error(name, f"`{name}` is required ({allowed})")
         raise MissingField(
             error.message, location=error.location, layer=error.layer, field=error.field
@@ -78,7 +79,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                return self.required(name, f"an integer >= {minimum}", minimum)
+                self.required(name, f"an integer >= {minimum}")
             return default
         return int_value(value, minimum=minimum, layer=self.layer, what=self._what(name))
 
@@ -89,7 +90,7 @@ class Args:
         value = self.raw(name)
         if value is None or (isinstance(value, Scalar) and value.value is None):
             if default is None:
-                default = self.required(name, f"an integer >= {minimum}, or one per axis", minimum)
+                self.required(name, f"an integer >= {minimum}, or one per axis")
             return (default,) * self.rank
         if isinstance(value, Seq):
             self._check_axes(name, value)

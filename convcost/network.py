@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from convcost.errors import Location, ShapeError
-from convcost.layers import AnyLayer, Shape
+from convcost.layers import Layer, Shape
 
 
 class MergeKind(enum.Enum):
@@ -27,7 +27,7 @@ class GroupKind(enum.Enum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LayerNode:
     path: str
-    layer: AnyLayer
+    layer: Layer
     input_shape: Shape
     output_shape: Shape
     location: Location

@@ -5,8 +5,9 @@ the other in file order (see "Peak memory" in docs/cost-model.md). A tensor is a
 moment its producer allocates it until its last reader has finished:
 
 - a layer allocates its output while its input is still alive (no layer works in place);
-- ``identity``, ``dropout``, ``flatten`` and ``split`` return a view of their input (as in
-  PyTorch at inference): they allocate nothing and keep the input's buffer alive instead;
+- a layer whose ``view`` is set (``identity``, ``dropout``, ``flatten``, ``split``) returns a
+  view of its input (as in PyTorch at inference): it allocates nothing and keeps the input's
+  buffer alive instead;
 - a merge block's input stays alive until the last of its branches has read it; an identity
   branch (a residual shortcut) holds it until the merge;
 - every branch output stays alive until the merge step, which allocates the merged output
@@ -19,11 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
-from convcost.layers import Dropout, Flatten, Identity, Split, elements
+from convcost.layers import elements
 from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
-
-VIEW_LAYERS = (Identity, Dropout, Flatten, Split)
-"""Layers whose output is a view of their input buffer."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +75,7 @@ class _Tracker:
         return buffer
 
     def layer(self, node: LayerNode, buffer: int) -> int:
-        if isinstance(node.layer, VIEW_LAYERS):
+        if node.layer.view:
             return buffer
         out = self.allocate(elements(node.output_shape), node.path)
         self.release(buffer)

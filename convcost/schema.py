@@ -2,7 +2,7 @@
 
 Editors use it for completion and validation (``convcost schema > convcost.schema.json``;
 docs/spec-format.md shows the VS Code set-up). Layer kinds and their fields come from
-:data:`convcost.kinds.KINDS`, budget keys from :class:`convcost.budget.Budgeted`, top-level keys
+:data:`convcost.layers.registry.KINDS`, budget keys from :class:`convcost.budget.Budgeted`, top-level keys
 from :mod:`convcost.spec`: nothing is listed twice.
 
 The schema checks the structure a spec can have; what depends on shapes or on the values of
@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.budget import Budgeted
-from convcost.kinds import KINDS, MERGE_KINDS, Field, FieldType, Kind
+from convcost.layers.kind import Field, FieldType, Kind
+from convcost.layers.registry import KINDS, MERGE_KINDS
 from convcost.units import BYTES_PATTERN, COUNT_PATTERN
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -25,6 +26,10 @@ PARAM: Schema = {
     "type": "string",
     "pattern": r"\$",
     "description": "a block parameter ($name) or an integer expression (${in_channels * 2})",
+}
+EXPRESSION: Schema = {
+    "type": "string",
+    "description": "an integer expression of the input's dimensions (c, h, w…): + - * // %",
 }
 LAYER = {"$ref": "#/$defs/layer"}
 LAYERS: Schema = {"type": "array", "items": LAYER, "description": "layers, in order"}
@@ -51,7 +56,7 @@ def _int(minimum: int | float) -> Schema:
     return {"type": "integer", "minimum": minimum}
 
 
-def _value(field: Field) -> Schema:
+def _value(field: Field[Any]) -> Schema:
     integer = _int(field.minimum)
     match field.type:
         case FieldType.INT:
@@ -77,6 +82,13 @@ def _value(field: Field) -> Schema:
             options = [number]
         case FieldType.CHOICE:
             options = [{"enum": list(field.choices)}]
+        case FieldType.EXPRESSION:
+            options = [_int(0), EXPRESSION]
+        case FieldType.EXPRESSIONS:
+            size = {"anyOf": [_int(1), EXPRESSION]}
+            options = [{"type": "array", "items": size, "minItems": 1, "maxItems": 4}]
+        case FieldType.TEXT:
+            options = [{"type": "string"}]
     schema: Schema = {"anyOf": [*options, PARAM], "description": field.description}
     if field.default is not None:
         schema["default"] = field.default

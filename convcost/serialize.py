@@ -97,6 +97,8 @@ def _entries(
             "receptive_field": None if size is None else size.copy(),
             "jump": None if jump is None else jump.copy(),
             "receptive_field_coverage": item.receptive_field.coverage.value,
+            "receptive_field_varies": item.receptive_field.varies,
+            "global_context": item.receptive_field.global_context,
             "line": item.location.line if item.location else None,
         }
 
@@ -131,6 +133,8 @@ def _report_data(
             "receptive_field": size,
             "jump": jump,
             "receptive_field_coverage": report.receptive_field.coverage.value,
+            "receptive_field_varies": report.receptive_field.varies,
+            "global_context": report.receptive_field.global_context,
             "peak_activation_bytes": report.peak_activation_bytes,
             "peak_memory_bytes": report.peak_memory_bytes,
             "peak_at": report.peak_at,

@@ -17,7 +17,7 @@ from convcost.budget import read_budget
 from convcost.document import compose
 from convcost.errors import Location, ResourceLimitError, SpecError
 from convcost.int_values import read_shape
-from convcost.kinds import KIND_NAMES
+from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.names import check_key, check_keys, check_name
 from convcost.spec_bytes import decode, read_file, read_stream

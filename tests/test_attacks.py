@@ -288,6 +288,13 @@ TAGS = {
     "merge-key": "conv: {<<: {out: 4}, kernel: 3}",
 }
 
+HUGE_RESAMPLING = s.plain(
+    "  - upsample: {scale: 1000000000, mode: bicubic}\n"
+    "  - pad: {padding: 9223372036854775807, mode: replicate}\n"
+    "  - crop: {size: 1}\n",
+    input_shape="[1, 8, 8]",
+)
+
 CRASH_CASES = [
     *(case(f"analyze-{tag}", **analyze(s.one(layer))) for tag, layer in TAGS.items()),
     *(
@@ -343,6 +350,21 @@ CRASH_CASES = [
             input_shape="[2, 4, 4]",
         ),
         exit=OK,
+    ),
+    # resampling to sizes past any memory: exact integers in analyze, refused by --execute
+    case(
+        "resample-huge-sizes-analyze",
+        args=("analyze", "net.yaml", "-f", "json"),
+        spec=HUGE_RESAMPLING,
+        exit=OK,
+    ),
+    case(
+        "resample-huge-sizes-execute",
+        args=("analyze", "net.yaml", "--execute"),
+        spec=HUGE_RESAMPLING,
+        exit=RESOURCE,
+        expect=("--max-memory",),
+        located=None,
     ),
 ]
 
@@ -779,6 +801,55 @@ INTERRUPT_CASES = [
     for delay in (0.15, 0.4)  # CPU seconds used by the command (harness.run_cli)
 ]
 
+MAX = "9223372036854775807"
+CUSTOM_CASES = [
+    # a custom layer's expressions are bounded as ${…} is: every step 256 bits, results 2**63 − 1
+    case("custom-macs-past-int64", **analyze(s.one(f'custom: {{macs: "{MAX} + 1"}}')),
+         expect=("custom.macs", "largest integer")),
+    case("custom-ops-product-chain", **analyze(s.one(f'custom: {{ops: "{"*".join([MAX] * 12)}"}}')),
+         expect=("custom.ops", "bits")),
+    case("custom-params-5000-digits", **analyze(s.one(f"custom: {{params: {s.HUGE}}}")),
+         expect=("custom.params",)),
+    case("custom-expression-deep", **analyze(s.one(f'custom: {{ops: "{"-" * 40}c"}}')),
+         expect=("custom.ops", "nests")),
+    case("custom-expression-long", **analyze(s.one(f'custom: {{ops: "{"+".join(["c"] * 200)}"}}')),
+         expect=("custom.ops", "characters")),
+    case("custom-negative-size", **analyze(s.one('custom: {shape: [c, "h - 100", w]}')),
+         expect=("custom.shape", ">= 1")),
+    case("custom-negative-params", **analyze(s.one('custom: {params: "c - 4"}')),
+         expect=("custom.params", ">= 0")),
+    case("custom-shape-five-sizes", **analyze(s.one("custom: {shape: [1, 2, 3, 4, 5]}")),
+         expect=("custom.shape", "1 to 4")),
+    case("custom-shape-empty", **analyze(s.one("custom: {shape: []}")),
+         expect=("custom.shape", "1 to 4")),
+    case("custom-shape-nested", **analyze(s.one("custom: {shape: [[1, 2], 3]}")),
+         expect=("custom.shape",)),
+    case("custom-params-mapping", **analyze(s.one("custom: {params: {a: 1}}")),
+         expect=("custom.params",)),
+    # valid: 2**63 − 1 on every axis is a shape like any other (no arithmetic allocates)
+    case(
+        "custom-shape-int64-everywhere",
+        args=("analyze", "net.yaml", "-f", "json"),
+        spec=s.plain(f"  - custom: {{shape: [{MAX}, {MAX}, {MAX}]}}\n  - conv: {{out: 2, kernel: 3}}\n"),
+        check=lambda run: json.loads(run.stdout),
+        exit=OK,
+        located=None,
+    ),
+    case("custom-execute-huge-params", args=("analyze", "net.yaml", "--execute"),
+         spec=s.one(f"custom: {{params: {MAX}}}"), exit=RESOURCE, located=None,
+         expect=("--execute",)),
+    case("custom-execute-shape-change", args=("analyze", "net.yaml", "--execute"),
+         spec=s.one("custom: {shape: [8, h, w]}"), exit=3, expect=("cannot run custom",)),
+    # attention's counts grow as heads·P²·d: exact integers, and --execute refuses up front
+    case("attention-int64-heads-and-dims", args=("analyze", "net.yaml", "-f", "json"),
+         spec=s.one(f"attention: {{heads: {MAX}, key_dim: {MAX}, value_dim: {MAX}, out: {MAX}}}",
+                    input_shape="[8, 4096, 4096]"),
+         exit=OK, located=None, check=lambda run: json.loads(run.stdout)),
+    case("attention-execute-huge-map", args=("analyze", "net.yaml", "--execute"),
+         spec=s.one("attention: {heads: 8}", input_shape="[8, 4096, 4096]"), exit=RESOURCE,
+         located=None, expect=("--execute",)),
+]  # fmt: skip
+
 CASES = [
     *RESOURCE_CASES,
     *CRASH_CASES,
@@ -789,6 +860,7 @@ CASES = [
     *BASELINE_CASES,
     *VALIDATION_CASES,
     *INTERRUPT_CASES,
+    *CUSTOM_CASES,
 ]
 
 

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 import convcost
 from convcost.cli import app
-from convcost.kinds import KINDS, MERGE_KINDS
+from convcost.layers.registry import KINDS, MERGE_KINDS
 from tests.test_spec import CASES
 
 ROOT = Path(__file__).parent.parent
@@ -247,7 +247,13 @@ def documented_messages() -> list[str]:
 
 def test_documented_error_messages_are_real() -> None:
     pinned = [case.values[1] for case in CASES]
-    for pinning in ("test_spec.py", "test_build_limits.py", "test_budget.py"):
+    pinnings = ("test_spec.py", "test_build_limits.py", "test_budget.py")
+    pinnings += (
+        "test_upsample.py",
+        "test_pixel_shuffle.py",
+        "test_border.py",
+    )  # the kinds' own error tests
+    for pinning in pinnings:
         pinned.append((ROOT / "tests" / pinning).read_text(encoding="utf-8"))
     messages = documented_messages()
     assert len(messages) >= 40

@@ -163,7 +163,7 @@ layers:
     rows_sum_to(report, expected, [2, 3, 7])
 
 
-def test_squeeze_excitation_multiply_broadcasts_and_is_global() -> None:
+def test_squeeze_excitation_multiply_broadcasts_and_keeps_the_local_field() -> None:
     report = run(
         """
 input: [64, 8, 8]
@@ -180,7 +180,9 @@ layers:
     assert report.totals.macs == 2048
     multiply = report.layers[-1]
     assert (multiply.kind, multiply.cost.ops) == ("multiply", 4096)
-    assert report.receptive_field.coverage is Coverage.GLOBAL
+    # the gate sees the whole input; the field stays the identity branch's (1×1), marked
+    field = report.receptive_field
+    assert (field.coverage, field.size, field.global_context) == (Coverage.LOCAL, (1, 1), True)
 
 
 def test_densenet_layer_concats_identity() -> None:

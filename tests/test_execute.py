@@ -30,7 +30,7 @@ from convcost.executor.memory import (
     current_rss_bytes,
     estimate_growth,
 )
-from convcost.executor.run import _ACTIVATIONS
+from convcost.executor.ops.activation import ACTIVATIONS
 from convcost.layers import Conv, Function
 from convcost.render.execution import execution_json, progress_bar
 from convcost.spec import Spec, load_spec
@@ -139,7 +139,7 @@ def test_multiply_broadcasts_a_gate() -> None:
 
 
 def test_every_activation_function_has_a_kernel() -> None:
-    assert set(_ACTIVATIONS) == set(Function)
+    assert set(ACTIVATIONS) == set(Function)
 
 
 def test_memory_estimate_counts_weights_and_the_largest_layer() -> None:

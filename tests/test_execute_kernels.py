@@ -22,7 +22,12 @@ import convcost
 from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus
-from convcost.executor import kernels, prepare
+from convcost.executor import kernels, kernels_conv, prepare
+from convcost.executor.ops import activation, pool
+from convcost.executor.ops.batchnorm import batch_norm
+from convcost.executor.ops.linear import linear, linear_weights
+from convcost.executor.ops.reshape import flatten
+from convcost.executor.ops.shuffle import channel_shuffle, split
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -95,8 +100,8 @@ def conv_cases(draw: st.DrawFn) -> dict[str, Any]:
 @given(conv_cases())
 def test_conv_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
-    weights = kernels.conv_weights(case["weight"], case["groups"])
-    got = kernels.conv(
+    weights = kernels_conv.conv_weights(case["weight"], case["groups"])
+    got = kernels_conv.conv(
         kernels.to_channels_last(case["x"]),
         weights,
         case["bias"],
@@ -159,9 +164,9 @@ def transpose_cases(draw: st.DrawFn) -> dict[str, Any]:
 @given(transpose_cases())
 def test_conv_transpose_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
-    got = kernels.conv_transpose(
+    got = kernels_conv.conv_transpose(
         kernels.to_channels_last(case["x"]),
-        kernels.transpose_weights(case["weight"], case["groups"]),
+        kernels_conv.transpose_weights(case["weight"], case["groups"]),
         case["bias"],
         stride=case["stride"],
         padding=case["padding"],
@@ -233,7 +238,7 @@ def pooled(ours: Any, theirs: Any, dtype: str) -> None:
 def test_max_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
     pooled(
-        lambda: kernels.max_pool(
+        lambda: pool.max_pool(
             kernels.to_channels_last(case["x"]),
             kernel=case["kernel"],
             stride=case["stride"],
@@ -259,7 +264,7 @@ def test_avg_pool_matches_torch(case: dict[str, Any]) -> None:
     """count_include_pad=True, PyTorch's default (and what nn.AvgPool2d() builds)."""
     rank = case["x"].ndim - 2
     pooled(
-        lambda: kernels.avg_pool(
+        lambda: pool.avg_pool(
             kernels.to_channels_last(case["x"]),
             kernel=case["kernel"],
             stride=case["stride"],
@@ -298,9 +303,9 @@ def test_adaptive_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
     x = kernels.to_channels_last(case["x"])
     if case["op"] == "avg":
-        got = kernels.adaptive_avg_pool(x, case["size"])
+        got = pool.adaptive_avg_pool(x, case["size"])
     else:
-        got = kernels.adaptive_max_pool(x, case["size"])
+        got = pool.adaptive_max_pool(x, case["size"])
     expected = getattr(F, f"adaptive_{case['op']}_pool{rank}d")(tensor(case["x"]), case["size"])
     close(got, expected, case["dtype"])
 
@@ -310,7 +315,7 @@ def test_adaptive_pool_matches_torch(case: dict[str, Any]) -> None:
 def test_global_pool_matches_torch(case: dict[str, Any]) -> None:
     rank = case["x"].ndim - 2
     x = kernels.to_channels_last(case["x"])
-    got = kernels.global_avg_pool(x) if case["op"] == "avg" else kernels.global_max_pool(x)
+    got = pool.global_avg_pool(x) if case["op"] == "avg" else pool.global_max_pool(x)
     expected = getattr(F, f"adaptive_{case['op']}_pool{rank}d")(tensor(case["x"]), 1)
     close(got, expected, case["dtype"])
 
@@ -338,21 +343,19 @@ def test_batch_norm_matches_torch(case: tuple[Any, str], eps: float, inplace: bo
     expected = F.batch_norm(
         tensor(x), tensor(mean), tensor(var), tensor(gamma), tensor(beta), training=False, eps=eps
     )
-    got = kernels.batch_norm(
-        kernels.to_channels_last(x), gamma, beta, mean, var, eps, inplace=inplace
-    )
+    got = batch_norm(kernels.to_channels_last(x), gamma, beta, mean, var, eps, inplace=inplace)
     close(got, expected, dtype)
 
 
 ACTIVATIONS = {
-    "relu": (kernels.relu, F.relu),
-    "relu6": (kernels.relu6, F.relu6),
-    "sigmoid": (kernels.sigmoid, torch.sigmoid),
-    "silu": (kernels.silu, F.silu),
-    "gelu": (kernels.gelu, F.gelu),
-    "tanh": (kernels.tanh, torch.tanh),
-    "hardswish": (kernels.hardswish, F.hardswish),
-    "hardsigmoid": (kernels.hardsigmoid, F.hardsigmoid),
+    "relu": (activation.relu, F.relu),
+    "relu6": (activation.relu6, F.relu6),
+    "sigmoid": (activation.sigmoid, torch.sigmoid),
+    "silu": (activation.silu, F.silu),
+    "gelu": (activation.gelu, F.gelu),
+    "tanh": (activation.tanh, torch.tanh),
+    "hardswish": (activation.hardswish, F.hardswish),
+    "hardsigmoid": (activation.hardsigmoid, F.hardsigmoid),
 }
 
 
@@ -372,7 +375,7 @@ def test_activation_matches_torch(name: str, case: tuple[Any, str], inplace: boo
 @given(tensors())
 def test_flatten_matches_torch(case: tuple[Any, str]) -> None:
     x, _ = case
-    got = kernels.flatten(kernels.to_channels_last(x))
+    got = flatten(kernels.to_channels_last(x))
     np.testing.assert_array_equal(got, torch.flatten(tensor(x), 1).numpy())
 
 
@@ -392,7 +395,7 @@ def test_linear_matches_torch(
     x = rng.standard_normal((batch, features)).astype(dtype)
     weight = rng.standard_normal((out, features)).astype(dtype)
     b = rng.standard_normal(out).astype(dtype) if bias else None
-    got = kernels.linear(x, kernels.linear_weights(weight), b)
+    got = linear(x, linear_weights(weight), b)
     close(got, F.linear(tensor(x), tensor(weight), None if b is None else tensor(b)), dtype)
 
 
@@ -401,7 +404,7 @@ def test_linear_matches_torch(
 def test_channel_shuffle_matches_torch(case: tuple[Any, str], groups: int) -> None:
     x, _ = case
     x = np.concatenate([x] * groups, axis=1)  # channels divisible by groups
-    got = kernels.channel_shuffle(kernels.to_channels_last(x), groups)
+    got = channel_shuffle(kernels.to_channels_last(x), groups)
     expected = torch.nn.ChannelShuffle(groups)(tensor(x)) if x.ndim > 2 else None
     if expected is None:  # ChannelShuffle needs a spatial input: the same reshape by hand
         n, c = x.shape
@@ -415,7 +418,7 @@ def test_split_matches_torch(case: tuple[Any, str], parts: int, data: st.DataObj
     x, _ = case
     x = np.concatenate([x] * parts, axis=1)
     index = data.draw(st.integers(0, parts - 1))
-    got = kernels.split(kernels.to_channels_last(x), parts, index)
+    got = split(kernels.to_channels_last(x), parts, index)
     expected = torch.chunk(tensor(x), parts, dim=1)[index]
     np.testing.assert_array_equal(kernels.to_channels_first(got), expected.numpy())
 
@@ -458,7 +461,7 @@ def test_ceil_mode_average_divisor_at_clipped_windows() -> None:
     """kernel 3, stride 2, padding 1 on [1, 2, 3, 4] (1-D): windows [-1, 2) and [1, 4) clipped to
     [1, 3) at input + right padding = 3, so divisors 3 (one padded zero counted) and 2."""
     x = np.array([[[1.0], [2.0]]])  # (N, L, C) channels last: the values 1, 2
-    got = kernels.avg_pool(x, kernel=(3,), stride=(2,), padding=(1,), ceil_mode=True)
+    got = pool.avg_pool(x, kernel=(3,), stride=(2,), padding=(1,), ceil_mode=True)
     # window 1: (0 + 1 + 2) / 3 = 1; window 2 starts at 1: (2 + 0) / 2 = 1, as torch prints
     expected = F.avg_pool1d(tensor(np.array([[[1.0, 2.0]]])), 3, 2, 1, ceil_mode=True)
     np.testing.assert_allclose(got[0, :, 0], [1.0, 1.0])
@@ -495,7 +498,7 @@ def test_gelu_matches_torch_on_a_dense_grid() -> None:
     for dtype, rtol, atol_per_x in (("float32", 1e-6, 4e-7), ("float64", 1e-12, 1e-15)):
         values = x.astype(dtype)
         expected = F.gelu(tensor(values)).numpy().astype(np.float64)
-        error = np.abs(kernels.gelu(values).astype(np.float64) - expected)
+        error = np.abs(activation.gelu(values).astype(np.float64) - expected)
         assert np.all(error <= rtol * np.abs(expected) + atol_per_x * np.abs(values)), dtype
 
 
@@ -558,13 +561,13 @@ def test_conv_in_column_bands_matches_torch(
     of 9·36·8 = 2,592 and 10·18·8 = 1,440 bytes two and four at a time, the last band shorter
     (6,000); samples of 10·9·36·8 = 25,920 bytes two at a time, then one (60,000); the whole
     batch at once."""
-    monkeypatch.setattr(kernels, "COLUMN_BAND_BYTES", band)
+    monkeypatch.setattr(kernels_conv, "COLUMN_BAND_BYTES", band)
     rng = np.random.default_rng(band)
     x = rng.standard_normal(shape)
     weight = rng.standard_normal((5, shape[1], *kernel))
-    got = kernels.conv(
+    got = kernels_conv.conv(
         kernels.to_channels_last(x),
-        kernels.conv_weights(weight, 1),
+        kernels_conv.conv_weights(weight, 1),
         None,
         stride=stride,
         padding=((1, 0), (0, 2)),

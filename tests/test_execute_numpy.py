@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from convcost.executor import blas, kernels
+from convcost.executor import blas
+from convcost.executor.ops import activation
 
 # a dense grid on [-16, 16], the seam of erf's series and continued fraction (|x| = 3), and
 # logarithmic grids down to 1e-30 on both sides (tiny inputs, where GELU(x) ≈ x/2)
@@ -32,13 +33,13 @@ def gelu_reference(x: float) -> float:
 def test_erf_is_exact_to_double_precision() -> None:
     """Against math.erf (the C library's) on a dense grid and at the series/fraction seam."""
     expected = np.array([math.erf(v) for v in GRID])
-    np.testing.assert_allclose(kernels.erf(GRID), expected, rtol=2e-15, atol=2e-16)
+    np.testing.assert_allclose(activation.erf(GRID), expected, rtol=2e-15, atol=2e-16)
 
 
 def test_gelu_float32_is_within_one_ulp_of_the_exact_value() -> None:
     x = GRID.astype(np.float32)
     expected = np.array([gelu_reference(float(v)) for v in x])
-    got = kernels.gelu(x).astype(np.float64)
+    got = activation.gelu(x).astype(np.float64)
     normal = np.abs(expected) >= np.finfo(np.float32).tiny
     # one unit in the last place of the float32 nearest the exact value
     ulp = np.spacing(np.abs(expected[normal]).astype(np.float32)).astype(np.float64)
@@ -49,11 +50,11 @@ def test_gelu_float32_is_within_one_ulp_of_the_exact_value() -> None:
 
 
 def test_gelu_float64_matches_erf_to_1e_12() -> None:
-    """float64 runs use x·½·(1 + erf(x/√2)) with :func:`kernels.erf`: relative 1e-12, plus in
+    """float64 runs use x·½·(1 + erf(x/√2)) with :func:`activation.erf`: relative 1e-12, plus in
     the negative tail, where 1 + erf(…) cancels, |x|/2 times erf's absolute error (2e-15, as
     test_erf_is_exact_to_double_precision pins) — as PyTorch's float64 GELU computes it."""
     expected = np.array([gelu_reference(float(v)) for v in GRID])
-    error = np.abs(kernels.gelu(GRID) - expected)
+    error = np.abs(activation.gelu(GRID) - expected)
     assert np.all(error <= 1e-12 * np.abs(expected) + 1e-15 * np.abs(GRID))
 
 
@@ -64,21 +65,21 @@ def test_gelu_in_place_and_on_views(dtype: str) -> None:
     x = np.random.default_rng(0).standard_normal((2, 5, 5, 8)).astype(dtype)
     expected = np.vectorize(gelu_reference)(x.astype(np.float64))
     original = x.copy()
-    out = kernels.gelu(x)
+    out = activation.gelu(x)
     np.testing.assert_array_equal(x, original)
     np.testing.assert_allclose(out, expected, rtol=2e-7)
-    inplace = kernels.gelu(x, inplace=True)
+    inplace = activation.gelu(x, inplace=True)
     assert inplace is x
     np.testing.assert_allclose(x, expected, rtol=2e-7)
     view = original[..., 4:]
-    got = kernels.gelu(view, inplace=True)
+    got = activation.gelu(view, inplace=True)
     np.testing.assert_allclose(got, expected[..., 4:], rtol=2e-7)
     assert got.dtype == np.dtype(dtype)
 
 
 def test_gelu_keeps_special_values() -> None:
     x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0], dtype=np.float32)
-    got = kernels.gelu(x)
+    got = activation.gelu(x)
     assert got[0] == np.inf
     assert got[1] == 0.0
     assert np.isnan(got[2])

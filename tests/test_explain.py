@@ -76,6 +76,7 @@ def check_against_report(item: LayerExplanation) -> int:
     assert (item.input_shape, item.output_shape) == (report.input_shape, report.output_shape)
     field = report.receptive_field
     checked = 0
+    parts: list[int] = []
     for step in item.steps:
         value = step.value
         match step.quantity:
@@ -101,9 +102,15 @@ def check_against_report(item: LayerExplanation) -> int:
                 assert all(field.size[a] == value for a in step.axes), (item.path, step)
             case Quantity.JUMP:
                 assert all(field.jump[a] == value for a in step.axes), (item.path, step)
+            case Quantity.MACS_PART:
+                assert isinstance(value, int)
+                parts.append(value)
+                continue
             case Quantity.KERNEL_SPAN | Quantity.RELATIVE_COST:
                 continue
         checked += 1
+    if parts:  # the products of a layer with several (attention) add up to its MACs
+        assert sum(parts) == report.cost.macs, item.path
     # params, MACs (when any), ops and activations are always explained
     explained = {step.quantity for step in item.steps}
     assert {Quantity.PARAMS, Quantity.OPS, Quantity.ACTIVATIONS} <= explained | (
@@ -208,9 +215,14 @@ def test_transposed_conv() -> None:
         line.startswith("C_in·H_in·W_in·(C_out/g)·k_h·k_w = 16·14·14·(8/1)·3·3 = 225,792")
         for line in lines
     )
-    # window ⌈3 / 2⌉ = 2 inputs; outputs half an input apart
-    assert "r = r_prev + (⌈k_eff / s⌉ − 1)·j_prev = 1 + (⌈3 / 2⌉ − 1)·1 = 2" in lines
-    assert "j = j_prev / s = 1 / 2 = 1/2 ≈ 0.5" in lines
+    # output o takes input i through tap t where o + p = 2·i + t: an even o (o + 1 odd) only
+    # through t = 1 (one input), an odd o through t = 0 and t = 2 (inputs (o+1)/2 and (o−1)/2):
+    # windows 1 and 2 wide, alternating; outputs half an input apart
+    assert (
+        "r = max over phases (last − first + 1) = max(1, 2) = 2"
+        "  (the window differs between output positions: the largest)"
+    ) in lines
+    assert "j = shift / period = 1 / 2 = 1/2 ≈ 0.5" in lines
     check_against_report(item)
 
 
@@ -266,7 +278,7 @@ def test_branch_block() -> None:
     lines = texts(concat)
     assert "C_out = C_a + C_b = 8 + 8 = 16" in lines
     # the branches' fields differ on H: the larger one is the block's
-    assert "r_H = max over branches = max(29, 33) = 33" in lines
+    assert "r_H = union of the branches' windows = max(29, 33) = 33" in lines
     assert concat.report is not None
     assert concat.report.receptive_field.size[0] == 33
     res = find(explain(spec), "res1.0.add1")
@@ -416,3 +428,36 @@ def test_explain_markdown_has_every_step(tmp_path: Path) -> None:
     assert "| MACs | H_out·W_out·C_out·(C_in/g)·k_h·k_w = 4·4·4·(3/1)·3·3 = 1,728 |" in (
         result.stdout
     )
+
+
+def test_dead_taps_and_phases_and_global_context() -> None:
+    spec = convcost.parse_spec(
+        "input: [1, 28, 28]\nlayers:\n"
+        "  - conv: {out: 1, kernel: 3, padding: 36, dilation: 36}\n"
+        "  - conv: {out: 1, kernel: 2, stride: 2}\n"
+        "  - conv_transpose: {out: 1, kernel: 3, stride: 2}\n"
+        "  - multiply:\n"
+        "      identity: []\n"
+        "      gate: [{global_avgpool: {}}]\n"
+    )
+    explained = explain(spec)
+    # on 28×28 the taps at o ± 36 read padding at every o: only the centre one is live
+    assert (
+        "r = r_prev + (live span − 1)·j_prev = 1 + (1 − 1)·1 = 1  (H: 2 taps read only padding, "
+        "left out; W: 2 taps read only padding, left out)"
+    ) in texts(find(explained, "conv1"))
+    # after conv k2 s2 (r 2, j 2): an even output of the transposed conv reads two of its
+    # inputs (4 input pixels), an odd one a single input (2 pixels)
+    lines = texts(find(explained, "conv_transpose1"))
+    assert (
+        "r = max over phases (last − first + 1) = max(4, 2) = 4"
+        "  (the window differs between output positions: the largest)"
+    ) in lines
+    assert "j = shift / period = 2 / 2 = 1" in lines
+    merge = texts(find(explained, "multiply1"))
+    assert (
+        "r = union of the branches' windows = max(4) = 4  (jump 1; a branch sees the whole "
+        "input: global context, the field is the others')"
+    ) in merge
+    for name in ("conv1", "conv_transpose1", "multiply1"):
+        check_against_report(find(explained, name))

@@ -69,13 +69,13 @@ class Unsupported(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3)
-        self.act = nn.LeakyReLU()
-        self.act2 = nn.LeakyReLU(0.2)
+        self.act = nn.SELU()
+        self.act2 = nn.SELU()
         self.up = nn.Upsample(scale_factor=2)
-        self.prelu = nn.PReLU()
+        self.soft = nn.CELU()
 
     def forward(self, x: Any) -> Any:
-        return self.prelu(self.up(self.act2(self.act(self.conv(x)))))
+        return self.soft(self.up(self.act2(self.act(self.conv(x)))))
 
 
 MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
@@ -261,10 +261,9 @@ def test_gadgets_fused_patterns(exported: Callable[[str, str], Path], exporter: 
 def test_unsupported_operators_listed(exported: Callable[[str, str], Path]) -> None:
     path = exported("unsupported", "ts")
     message = (
-        "unsupported_ts.onnx: 4 nodes have no convcost layer: "
-        'LeakyRelu (no convcost layer kind yet) ×2 (first: node "/act/LeakyRelu"), '
-        'Resize (no convcost layer kind yet) ×1 (first: node "/up/Resize"), '
-        'PRelu (no convcost layer kind yet) ×1 (first: node "/prelu/PRelu")'
+        "unsupported_ts.onnx: 3 nodes have no convcost layer: "
+        'Selu ×2 (first: node "/act/Selu"), '
+        'Celu ×1 (first: node "/soft/Celu")'
     )
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)

@@ -121,7 +121,7 @@ def test_pad_folds_into_conv_and_avgpool(tmp_path: Path) -> None:
     ("mode", "consumer"),
     [("constant", "MaxPool"), ("reflect", "Conv")],  # zeros are not -inf; reflection is no zero pad
 )
-def test_pad_not_folded(tmp_path: Path, mode: str, consumer: str) -> None:
+def test_pad_not_folded_is_a_layer_of_its_own(tmp_path: Path, mode: str, consumer: str) -> None:
     nodes = [
         helper.make_node("Pad", ["x", "pads"], ["p"], name="n", mode=mode),
         helper.make_node(
@@ -134,7 +134,8 @@ def test_pad_not_folded(tmp_path: Path, mode: str, consumer: str) -> None:
     ]
     inits = [weight("w", [4, 2, 3, 3]), ints("pads", [0, 0, 1, 1, 0, 0, 1, 1])]
     path = save(tmp_path / "m.onnx", nodes, [1, 2, 8, 8], initializers=inits)
-    unsupported(path, "Pad (not before a conv or pool that can take it)")
+    pad = {"pad": {"padding": [[1, 1], [1, 1]], "mode": mode}}
+    assert layers(path)[0] == pad
 
 
 def test_conv_1d_and_3d(tmp_path: Path) -> None:
@@ -254,24 +255,28 @@ def test_sigmoid_of_another_tensor_is_a_gate(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("op", ["LeakyRelu", "PRelu"])
-def test_no_kind_yet(tmp_path: Path, op: str) -> None:
+@pytest.mark.parametrize(
+    ("op", "layer"),
+    [("LeakyRelu", {"leaky_relu": {}}), ("PRelu", {"prelu": {"shared": True}})],
+)
+def test_kinds_since_issue_17(tmp_path: Path, op: str, layer: object) -> None:
+    # once without a kind; a scalar slope is nn.PReLU()'s one shared slope
     inputs = ["x", "slope"] if op == "PRelu" else ["x"]
     node = helper.make_node(op, inputs, ["y"], name="n")
     path = save(tmp_path / "m.onnx", [node], [1, 3, 4, 4], initializers=[scalar("slope", 0.25)])
-    unsupported(path, f"{op} (no convcost layer kind yet)")
+    assert layers(path) == [layer]
 
 
 def test_every_unsupported_node_listed_once(tmp_path: Path) -> None:
     nodes = [
-        helper.make_node("Resize", ["x", "", "scales"], ["a"], name="up1", mode="nearest"),
+        helper.make_node("Sin", ["x"], ["a"], name="up1"),
         helper.make_node("Softmax", ["a"], ["b"], name="soft"),
-        helper.make_node("Resize", ["b", "", "scales"], ["y"], name="up2", mode="nearest"),
+        helper.make_node("Sin", ["b"], ["y"], name="up2"),
     ]
     path = save(
         tmp_path / "m.onnx", nodes, [1, 3, 4, 4], initializers=[floats("scales", [1, 1, 2, 2])]
     )
-    message = 'm.onnx: 3 nodes have no convcost layer: Resize (no convcost layer kind yet) ×2 (first: node "up1"), Softmax ×1 (first: node "soft")'
+    message = 'm.onnx: 3 nodes have no convcost layer: Sin ×2 (first: node "up1"), Softmax (over other axes than the channels) ×1 (first: node "soft")'
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
         read_onnx(path)
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from convcost.layers.pool import widest_window, window_total
+from convcost.layers.geometry import widest_window, window_total
 from convcost.receptive import Coverage
 from tests.conftest import one_layer
 

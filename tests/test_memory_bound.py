@@ -54,10 +54,37 @@ KINDS: dict[str, str] = {
             "hardsigmoid",
         )
     },
+    "leaky_relu": "input: [64, 256, 256]\nlayers:\n  - leaky_relu: {slope: 0.1}\n",
+    "prelu": "input: [64, 256, 256]\nlayers:\n  - prelu: {}\n",
+    "elu": "input: [64, 256, 256]\nlayers:\n  - elu: {}\n",
+    "softmax": "input: [64, 256, 256]\nlayers:\n  - softmax: {}\n",
+    "mish": "input: [64, 256, 256]\nlayers:\n  - mish: {}\n",
+    "gelu tanh": "input: [64, 256, 256]\nlayers:\n  - gelu: {approximate: tanh}\n",
+    "mish (copy)": "input: [64, 256, 256]\nlayers:\n  - add: {a: [{mish: {}}], b: []}\n",
+    "prelu (copy)": "input: [64, 256, 256]\nlayers:\n  - add: {a: [{prelu: {}}], b: []}\n",
+    "softmax (copy)": "input: [64, 256, 256]\nlayers:\n  - add: {a: [{softmax: {}}], b: []}\n",
     "flatten": "input: [64, 256, 256]\nlayers:\n  - flatten: {}\n",
     "dropout": "input: [64, 256, 256]\nlayers:\n  - dropout: {}\n",
     "channel_shuffle": "input: [64, 256, 256]\nlayers:\n  - channel_shuffle: {groups: 4}\n",
     "split": "input: [64, 256, 256]\nlayers:\n  - split: {parts: 2, index: 1}\n  - relu: {}\n",
+    "upsample nearest": "input: [64, 128, 128]\nlayers:\n  - upsample: {scale: 2}\n",
+    "upsample bilinear": "input: [32, 128, 128]\nlayers:\n  - upsample: {scale: 2, mode: bilinear}\n",
+    "upsample bicubic size": "input: [8, 512, 512]\nlayers:\n  - upsample: {size: [700, 900], mode: bicubic}\n",
+    "pixel_shuffle": "input: [256, 128, 128]\nlayers:\n  - pixel_shuffle: {factor: 4}\n",
+    "pixel_unshuffle": "input: [16, 512, 512]\nlayers:\n  - pixel_unshuffle: {factor: 2}\n",
+    "pad constant": "input: [64, 256, 256]\nlayers:\n  - pad: {padding: [[1, 2], 3]}\n",
+    "pad reflect": "input: [64, 256, 256]\nlayers:\n  - pad: {padding: 4, mode: reflect}\n",
+    "pad replicate 3-D": "input: [16, 32, 128, 128]\nlayers:\n  - pad: {padding: 2, mode: replicate}\n",
+    "crop": "input: [64, 256, 256]\nlayers:\n  - crop: {size: 200}\n  - relu: {}\n",
+    "upsample trilinear": "input: [16, 32, 64, 64]\nlayers:\n  - upsample: {scale: [1, 2, 2], mode: trilinear, align_corners: true}\n",
+    "attention": "input: [64, 32, 32]\nlayers:\n  - attention: {heads: 4}\n",
+    "attention relative": (
+        "input: [64, 32, 32]\nlayers:\n  - attention: {heads: 4, relative_position: true, "
+        "projection: false}\n"
+    ),
+    "custom (pass-through)": (
+        "input: [64, 256, 256]\nlayers:\n  - custom: {params: '64 * 64 * 9'}\n  - relu: {}\n"
+    ),
     "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
     "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",
     "multiply (gate)": "input: [32, 256, 256]\nlayers:\n  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n",

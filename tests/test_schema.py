@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 import convcost
 from convcost.cli import app
 from convcost.fields import Args, Scope
-from convcost.kinds import KINDS, FieldType, Kind
+from convcost.layers.kind import FieldType, Kind
+from convcost.layers.registry import KINDS
 from convcost.schema import spec_schema
 from convcost.tree import Map
 from tests.conftest import require
@@ -202,8 +203,10 @@ def test_invalid_specs_fail_for_the_right_reason(text: str, path: str, message: 
 DOCUMENTED_KINDS = [
     "conv", "depthwise", "pointwise", "separable", "conv_transpose", "maxpool", "avgpool",
     "global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "batchnorm",
-    "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid",
+    "relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid", "mish",
     "identity", "dropout", "flatten", "linear", "channel_shuffle", "split",
+    "leaky_relu", "prelu", "elu", "softmax",
+    "upsample", "pixel_shuffle", "pixel_unshuffle", "pad", "crop", "attention", "custom",
     "concat", "add", "multiply",
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]
@@ -224,7 +227,10 @@ def test_schema_lists_every_kind_top_level_key_and_budget() -> None:
 
 
 # The registry's field lists are the schema's source: they must be what the parsers read.
-REQUIRED_VALUES = {"out": "4", "kernel": "1", "size": "1", "groups": "2", "index": "0"}
+REQUIRED_VALUES = {
+    "out": "4", "kernel": "1", "size": "1", "groups": "2", "index": "0", "factor": "2", "padding": "1",
+    "heads": "2",
+}  # fmt: skip
 
 
 def parse(kind: Kind, fields: dict[str, str]) -> tuple[object, list[str]]:
@@ -248,8 +254,13 @@ def parse(kind: Kind, fields: dict[str, str]) -> tuple[object, list[str]]:
     return layer, args._read
 
 
+# Kinds that need exactly one of two optional fields: the one given to parse them.
+ONE_OF = {"upsample": {"scale": "2"}, "crop": {"crop": "1"}}
+
+
 def required(kind: Kind) -> dict[str, str]:
-    return {field.name: REQUIRED_VALUES[field.name] for field in kind.fields if field.required}
+    given = {field.name: REQUIRED_VALUES[field.name] for field in kind.fields if field.required}
+    return {**given, **ONE_OF.get(kind.name, {})}
 
 
 @pytest.mark.parametrize("kind", KINDS.values(), ids=list(KINDS))

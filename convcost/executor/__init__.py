@@ -1,8 +1,8 @@
 """``--execute``: run a built network on random NumPy tensors and check every shape.
 
 The only package that imports numpy. It checks the analytical engine rather than sharing its
-shape code: outputs come from the kernels in :mod:`convcost.executor.kernels`, and each real
-shape is compared with the engine's prediction.
+shape code: outputs come from each kind's op (:mod:`convcost.executor.ops`) and its kernels,
+and each real shape is compared with the engine's prediction.
 """
 
 from convcost.execution import Executed, Execution, LayerRun

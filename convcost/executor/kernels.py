@@ -1,21 +1,17 @@
-"""Vectorised NumPy kernels for ``--execute``, in a channels-last layout.
+"""What every ``--execute`` kernel shares: the channels-last layout, the counted matrix
+product, padding and window views.
 
 Spatial tensors are ``(N, *spatial, C)`` (channels last, so a 1×1 conv is one matrix product
 and per-channel scales broadcast over the contiguous axis); flat tensors are ``(N, F)``.
-Weights come in PyTorch's layout and are rearranged once by :func:`conv_weights`,
-:func:`transpose_weights` and :func:`linear_weights`, outside the timed forward pass.
-
-No kernel loops over pixels or output positions: convolutions gather their windows with one
-strided copy (im2col) feeding one matrix product per layer (batched over groups); pools and
-depthwise convs loop only over the few kernel offsets, each step a whole-tensor operation.
-Output sizes are computed here from the arrays, independently of :mod:`convcost.layers`.
+Each kind's kernels live with its op (:mod:`convcost.executor.ops`) or in
+:mod:`convcost.executor.kernels_conv`. No kernel loops over pixels or output positions, and
+output sizes are computed from the arrays, independently of :mod:`convcost.layers`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,14 +35,20 @@ def take_macs() -> int:
     return count
 
 
-def _matmul(a: Array, b: Array) -> Array:
+def count_macs(macs: int) -> None:
+    """Count multiply-accumulates a kernel performs without :func:`matmul` (an ``einsum``),
+    from the shapes of its operands."""
+    _counted[0] += macs
+
+
+def matmul(a: Array, b: Array) -> Array:
     """``a @ b``, counting rows × inner × columns (× the batch of a batched product)."""
     _counted[0] += math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
     return blas.matmul(a, b)
 
 
-def _matmul_into(a: Array, b: Array, out: Array) -> None:
-    """``out[...] = a @ b`` (a contiguous ``out``), counted as :func:`_matmul`."""
+def matmul_into(a: Array, b: Array, out: Array) -> None:
+    """``out[...] = a @ b`` (a contiguous ``out``), counted as :func:`matmul`."""
     _counted[0] += math.prod(a.shape[:-1]) * a.shape[-1] * b.shape[-1]
     blas.matmul_into(a, b, out)
 
@@ -67,14 +69,14 @@ def sample_shape(x: Array) -> tuple[int, ...]:
     return (shape[-1], *shape[1:-1]) if x.ndim > 2 else shape[1:]
 
 
-def _out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
+def out_size(size: int, span: int, stride: int, lo: int, hi: int) -> int:
     out = (size + lo + hi - span) // stride + 1
     if size + lo + hi < span or out < 1:
         raise ValueError(f"input {size} + padding {lo + hi} is smaller than the window {span}")
     return out
 
 
-def _pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
+def pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
     """Pad the spatial axes of a channels-last array (no copy when nothing is padded)."""
     if not any(lo or hi for lo, hi in pads):
         return x
@@ -85,7 +87,7 @@ def _pad(x: Array, pads: Pads, value: float = 0.0) -> Array:
     return out
 
 
-def _windows(
+def windows(
     xp: Array,
     out: tuple[int, ...],
     kernel: tuple[int, ...],
@@ -107,7 +109,7 @@ def _windows(
     )
 
 
-def _offsets(
+def offsets(
     out: tuple[int, ...],
     kernel: tuple[int, ...],
     stride: tuple[int, ...],
@@ -126,561 +128,9 @@ def _offsets(
     ]
 
 
-# --- convolution -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ConvWeights:
-    """A conv's weights rearranged for the channels-last kernels."""
-
-    matrix: Array
-    """``(groups, ∏k·C_in/g, C_out/g)``: rows ordered (kernel offset, channel) like im2col columns;
-    for a depthwise conv ``(∏k, C_in, multiplier)``."""
-    kernel: tuple[int, ...]
-    groups: int
-    out: int
-    depthwise: bool
-
-
-def conv_weights(weight: Array, groups: int) -> ConvWeights:
-    """From PyTorch's ``(C_out, C_in/g, *kernel)``."""
-    out, per_group, *kernel = weight.shape
-    k = math.prod(kernel)
-    if per_group == 1 and groups > 1:
-        multiplier = out // groups
-        matrix = weight.reshape(groups, multiplier, k).transpose(2, 0, 1)
-        return ConvWeights(np.ascontiguousarray(matrix), tuple(kernel), groups, out, True)
-    og = out // groups
-    rank = len(kernel)
-    # (g, Og, Cg, *k) → (g, *k, Cg, Og)
-    grouped = weight.reshape(groups, og, per_group, *kernel)
-    order = (0, *range(3, 3 + rank), 2, 1)
-    matrix = np.ascontiguousarray(grouped.transpose(order)).reshape(groups, k * per_group, og)
-    return ConvWeights(matrix, tuple(kernel), groups, out, False)
-
-
-def conv(
-    x: Array,
-    weights: ConvWeights,
-    bias: Array | None,
-    *,
-    stride: tuple[int, ...],
-    padding: Pads,
-    dilation: tuple[int, ...],
-) -> Array:
-    """N-d convolution (cross-correlation, as PyTorch) of a channels-last ``x``."""
-    kernel, groups = weights.kernel, weights.groups
-    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
-    out = tuple(
-        _out_size(size, span, s, lo, hi)
-        for size, span, s, (lo, hi) in zip(x.shape[1:-1], spans, stride, padding, strict=True)
-    )
-    n, channels = x.shape[0], x.shape[-1]
-    positions = n * math.prod(out)
-    if weights.depthwise:
-        y = _depthwise(x, weights, out, stride, padding, dilation)
-    elif math.prod(kernel) == 1 and groups == 1 and not any(lo or hi for lo, hi in padding):
-        # 1×1: pick the strided positions (a copy only when strided), then one matrix product
-        picked = x[
-            (
-                slice(None),
-                *(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True)),
-            )
-        ]
-        y = _matmul(picked.reshape(positions, channels), weights.matrix[0])
-    else:
-        view = _windows(_pad(x, padding), out, kernel, stride, dilation)
-        if groups == 1:
-            y = _banded(view, weights.matrix[0], out)
-        else:
-            per_group = channels // groups
-            split = view.reshape(*view.shape[:-1], groups, per_group)
-            # (N, *out, *k, g, Cg) → (g, N, *out, *k, Cg): one copy, then a batched product
-            order = (split.ndim - 2, *range(split.ndim - 2), split.ndim - 1)
-            columns = np.empty((groups, n, *out, *kernel, per_group), dtype=x.dtype)
-            np.copyto(columns, split.transpose(order))
-            product = _matmul(columns.reshape(groups, positions, -1), weights.matrix)
-            y = np.ascontiguousarray(product.transpose(1, 0, 2))
-    y = y.reshape(n, *out, weights.out)
-    if bias is not None:
-        y += bias
-    return y
-
-
-COLUMN_BAND_BYTES = 4 * 2**20
-"""The im2col columns of a conv are gathered and multiplied one band of output positions at a
-time, this large at most (unless one output row alone is larger): the band stays in the CPU's
-cache between the copy and the product, and the whole column matrix (115 MiB for one VGG-16
-image's second conv) is never allocated."""
-
-
-def column_band(n: int, out: tuple[int, ...], depth: int, itemsize: int) -> tuple[int, int]:
-    """(samples, rows) of one band: whole samples while one sample's columns fit in
-    :data:`COLUMN_BAND_BYTES`, else ``rows`` of the first output axis of one sample."""
-    row = math.prod(out[1:]) * depth * itemsize
-    sample = out[0] * row
-    if sample <= COLUMN_BAND_BYTES:
-        return min(n, COLUMN_BAND_BYTES // sample), out[0]
-    return 1, max(1, min(out[0], COLUMN_BAND_BYTES // row))
-
-
-def _banded(view: Array, matrix: Array, out: tuple[int, ...]) -> Array:
-    """im2col by bands (see :data:`COLUMN_BAND_BYTES`): each band of windows is copied into one
-    reused buffer, then multiplied into its slice of the output."""
-    n, depth, width = view.shape[0], matrix.shape[0], matrix.shape[1]
-    samples, rows = column_band(n, out, depth, view.itemsize)
-    y = np.empty((n, *out, width), dtype=view.dtype)
-    buffer = np.empty((samples, rows, *view.shape[2:]), dtype=view.dtype)
-    for first in range(0, n, samples):
-        last = min(n, first + samples)
-        for top in range(0, out[0], rows):
-            bottom = min(out[0], top + rows)
-            columns = buffer[: last - first, : bottom - top]
-            np.copyto(columns, view[first:last, top:bottom])
-            target = y[first:last, top:bottom].reshape(-1, width)
-            _matmul_into(columns.reshape(-1, depth), matrix, target)
-    return y
-
-
-def _depthwise(
-    x: Array,
-    weights: ConvWeights,
-    out: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: Pads,
-    dilation: tuple[int, ...],
-) -> Array:
-    """Each channel with its own filters: one ``einsum`` over the strided view of every window,
-    which sums the kernel offsets as it writes each output once (no temporaries; a loop of
-    whole-tensor products per offset passed over the output twice per offset)."""
-    view = _windows(_pad(x, padding), out, weights.kernel, stride, dilation)
-    n, channels = x.shape[0], x.shape[-1]
-    multiplier = weights.matrix.shape[-1]
-    rank = len(out)
-    letters = "ABCDEFGHIJ"[: 2 * rank]
-    positions, offsets = letters[:rank], letters[rank:]
-    taps = weights.matrix.reshape(*weights.kernel, channels, multiplier)
-    _counted[0] += n * math.prod(out) * math.prod(weights.kernel) * channels * multiplier
-    if multiplier == 1:
-        y: Array = np.einsum(
-            f"n{positions}{offsets}c,{offsets}c->n{positions}c", view, taps[..., 0]
-        )
-        return y
-    y = np.einsum(f"n{positions}{offsets}c,{offsets}cm->n{positions}cm", view, taps)
-    return y.reshape(n, *out, channels * multiplier)
-
-
-@dataclass(frozen=True, slots=True)
-class TransposeWeights:
-    matrix: Array
-    """``(groups, C_in/g, ∏k·C_out/g)``: columns ordered (kernel offset, channel)."""
-    kernel: tuple[int, ...]
-    groups: int
-    out: int
-
-
-def transpose_weights(weight: Array, groups: int) -> TransposeWeights:
-    """From PyTorch's ``(C_in, C_out/g, *kernel)``."""
-    in_channels, og, *kernel = weight.shape
-    rank = len(kernel)
-    grouped = weight.reshape(groups, in_channels // groups, og, *kernel)
-    order = (0, 1, *range(3, 3 + rank), 2)
-    matrix = np.ascontiguousarray(grouped.transpose(order)).reshape(
-        groups, in_channels // groups, -1
-    )
-    return TransposeWeights(matrix, tuple(kernel), groups, og * groups)
-
-
-def conv_transpose(
-    x: Array,
-    weights: TransposeWeights,
-    bias: Array | None,
-    *,
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    output_padding: tuple[int, ...],
-    dilation: tuple[int, ...],
-) -> Array:
-    """Transposed convolution: one product gives every input's contribution to its
-    ∏k outputs; those are added into the output one kernel offset at a time (col2im)."""
-    kernel, groups, channels_out = weights.kernel, weights.groups, weights.out
-    n, sizes, channels = x.shape[0], tuple(x.shape[1:-1]), x.shape[-1]
-    full = tuple(
-        (size - 1) * s + d * (k - 1) + 1 + op
-        for size, s, d, k, op in zip(sizes, stride, dilation, kernel, output_padding, strict=True)
-    )
-    out = tuple(f - 2 * p for f, p in zip(full, padding, strict=True))
-    if any(o < 1 for o in out):
-        raise ValueError(f"transposed conv output {out} is empty")
-    rank = len(kernel)
-    positions = n * math.prod(sizes)
-    per_group = channels // groups
-    og = channels_out // groups
-    if groups == 1:
-        product = _matmul(x.reshape(positions, channels), weights.matrix[0])
-        contributions = product.reshape(n, *sizes, *kernel, channels_out)
-    else:
-        grouped = x.reshape(positions, groups, per_group).transpose(1, 0, 2)
-        product = _matmul(grouped, weights.matrix)  # (g, NP, ∏k·Og)
-        contributions = np.ascontiguousarray(
-            np.moveaxis(product.reshape(groups, n, *sizes, *kernel, og), 0, 1 + 2 * rank)
-        ).reshape(n, *sizes, *kernel, channels_out)
-    y = np.zeros((n, *full, channels_out), dtype=x.dtype)
-    for at in itertools.product(*(range(k) for k in kernel)):
-        where = tuple(
-            slice(j * d, j * d + (size - 1) * s + 1, s)
-            for j, d, size, s in zip(at, dilation, sizes, stride, strict=True)
-        )
-        y[(slice(None), *where)] += contributions[(slice(None),) * (1 + rank) + at]
-    crop = tuple(slice(p, p + o) for p, o in zip(padding, out, strict=True))
-    if any(padding) or any(output_padding):
-        y = np.ascontiguousarray(y[(slice(None), *crop)])
-    if bias is not None:
-        y += bias
-    return y
-
-
-# --- pooling ---------------------------------------------------------------------------------
-
-
-def pool_size(
-    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
-) -> int:
-    """PyTorch's pooling output size (division rounding towards −∞, as its ``div_rtn``): with
-    ceil mode the last window must start inside the input or its left padding, and the window
-    may be wider than the input (3 wide on 2 pixels, stride 3: one output over both)."""
-    numerator = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (numerator + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    if out < 1:
-        raise ValueError(
-            f"pooling window {dilation * (kernel - 1) + 1} exceeds input {size} + padding"
-        )
-    return out
-
-
-def _pool_geometry(
-    x: Array,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    dilation: tuple[int, ...],
-    ceil_mode: bool,
-) -> tuple[tuple[int, ...], Pads]:
-    sizes = x.shape[1:-1]
-    out = tuple(
-        pool_size(size, k, s, p, d, ceil_mode)
-        for size, k, s, p, d in zip(sizes, kernel, stride, padding, dilation, strict=True)
-    )
-    # ceil mode may read past the right padding: pad enough for the last window
-    pads = tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(sizes, out, kernel, stride, padding, dilation, strict=True)
-    )
-    return out, pads
-
-
-def max_pool(
-    x: Array,
-    *,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    dilation: tuple[int, ...],
-    ceil_mode: bool = False,
-) -> Array:
-    out, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    xp = _pad(x, pads, -np.inf)
-    y: Array | None = None
-    for where in _offsets(out, kernel, stride, dilation):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            np.maximum(y, xp[where], out=y)
-    assert y is not None
-    return y
-
-
-def avg_pool(
-    x: Array,
-    *,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[int, ...],
-    ceil_mode: bool = False,
-) -> Array:
-    """PyTorch's default ``count_include_pad=True``: the divisor counts padding but not the
-    part of a ceil-mode window beyond the right padding."""
-    ones = (1,) * len(kernel)
-    out, pads = _pool_geometry(x, kernel, stride, padding, ones, ceil_mode)
-    xp = _pad(x, pads)
-    y: Array | None = None
-    for where in _offsets(out, kernel, stride, ones):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            y += xp[where]
-    assert y is not None
-    divisor = np.ones((), dtype=np.int64)
-    for axis, (size, o, k, s, p) in enumerate(
-        zip(x.shape[1:-1], out, kernel, stride, padding, strict=True)
-    ):
-        start = np.arange(o) * s - p
-        counts = np.minimum(start + k, size + p) - start
-        divisor = divisor * counts.reshape((o,) + (1,) * (len(out) - 1 - axis))
-    y /= divisor[..., None].astype(x.dtype)
-    return y
-
-
-def global_avg_pool(x: Array) -> Array:
-    axes = tuple(range(1, x.ndim - 1))
-    return np.mean(x, axis=axes, keepdims=True, dtype=x.dtype)
-
-
-def global_max_pool(x: Array) -> Array:
-    result: Array = np.max(x, axis=tuple(range(1, x.ndim - 1)), keepdims=True)
-    return result
-
-
-def _adaptive_index(size: int, out: int) -> tuple[Array, Array]:
-    """PyTorch's adaptive windows [⌊i·L/out⌋, ⌈(i+1)·L/out⌉) as an index table ``(out, longest)``
-    (short windows repeat their last index) and a mask of the real entries."""
-    i = np.arange(out)
-    start = (i * size) // out
-    end = -((-(i + 1) * size) // out)
-    longest = int((end - start).max())
-    index = start[:, None] + np.arange(longest)[None, :]
-    mask = index < end[:, None]
-    return np.minimum(index, end[:, None] - 1), mask
-
-
-def _adaptive(x: Array, size: tuple[int, ...], op: str) -> Array:
-    """Box windows are separable: reduce one spatial axis at a time with a gathered table."""
-    y = x
-    for axis, out in enumerate(size, start=1):
-        index, mask = _adaptive_index(y.shape[axis], out)
-        gathered = np.take(y, index, axis=axis)  # (…, out, longest, …)
-        if op == "max":
-            y = gathered.max(axis=axis + 1)
-        else:
-            shape = [1] * gathered.ndim
-            shape[axis], shape[axis + 1] = mask.shape
-            # the gathered table is a fresh copy: mask it in place, sum, divide in place
-            gathered *= mask.reshape(shape).astype(x.dtype)
-            y = gathered.sum(axis=axis + 1)
-            del gathered
-            y /= mask.sum(axis=1).astype(x.dtype).reshape(shape[: axis + 1] + shape[axis + 2 :])
-    return np.ascontiguousarray(y)
-
-
-def adaptive_avg_pool(x: Array, size: tuple[int, ...]) -> Array:
-    return _adaptive(x, size, "avg")
-
-
-def adaptive_max_pool(x: Array, size: tuple[int, ...]) -> Array:
-    return _adaptive(x, size, "max")
-
-
-# --- elementwise -----------------------------------------------------------------------------
-
-
-def batch_norm(
-    x: Array,
-    gamma: Array,
-    beta: Array,
-    mean: Array,
-    var: Array,
-    eps: float,
-    *,
-    inplace: bool = False,
-) -> Array:
-    """Inference form: y = (x − mean) · γ / √(var + ε) + β, per channel (the last axis)."""
-    scale = (gamma / np.sqrt(var + eps)).astype(x.dtype)
-    shift = (beta - mean * scale).astype(x.dtype)
-    y = np.multiply(x, scale, out=x if inplace else None)
-    y += shift
-    result: Array = y
-    return result
-
-
-def relu(x: Array, *, inplace: bool = False) -> Array:
-    return np.maximum(x, 0, out=x if inplace else None)
-
-
-def relu6(x: Array, *, inplace: bool = False) -> Array:
-    return np.clip(x, 0, 6, out=x if inplace else None)
-
-
-def sigmoid(x: Array, *, inplace: bool = False) -> Array:
-    """1 / (1 + e^−|x|) for x ≥ 0 and e^−|x| / (1 + e^−|x|) below, so that nothing overflows;
-    one temporary (e^−|x|) and a sign mask."""
-    negative = x < 0
-    e = np.abs(x)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    y = np.add(e, 1, out=x if inplace else None)
-    np.reciprocal(y, out=y)
-    np.multiply(y, e, out=y, where=negative)
-    result: Array = y
-    return result
-
-
-def silu(x: Array, *, inplace: bool = False) -> Array:
-    """swish / SiLU: x · sigmoid(x)."""
-    gate = sigmoid(x)
-    return np.multiply(x, gate, out=x if inplace else gate)
-
-
-def tanh(x: Array, *, inplace: bool = False) -> Array:
-    return np.tanh(x, out=x if inplace else None)
-
-
-def hardsigmoid(x: Array, *, inplace: bool = False) -> Array:
-    """relu6(x + 3) / 6, as PyTorch."""
-    y = np.add(x, 3, out=x if inplace else None)
-    np.clip(y, 0, 6, out=y)
-    y /= 6
-    return y
-
-
-def hardswish(x: Array, *, inplace: bool = False) -> Array:
-    """x · relu6(x + 3) / 6, as PyTorch."""
-    gate = np.add(x, 3)
-    np.clip(gate, 0, 6, out=gate)
-    y = np.multiply(x, gate, out=x if inplace else gate)
-    y /= 6
-    result: Array = y
-    return result
-
-
-_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-
-
-def erf(x: Array) -> Array:
-    """The error function in float64, to ~1e-16 relative accuracy, without SciPy.
-
-    |x| < 3: erf(x) = 2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), a series of positive
-    terms (no cancellation), 60 terms evaluated by Horner's rule.
-    |x| ≥ 3: erfc(x) = e^(−x²)/√π / (x + ½/(x + 1/(x + 3/2/(x + …)))), the continued fraction,
-    60 terms evaluated from the tail.
-    """
-    z = np.abs(np.asarray(x, dtype=np.float64))
-    small = np.minimum(z, 3.0)
-    t = 2 * small * small
-    series = np.ones_like(small)
-    for n in range(60, 0, -1):
-        series = 1 + t / (2 * n + 1) * series
-    low = _TWO_OVER_SQRT_PI * np.exp(-small * small) * small * series
-    large = np.maximum(z, 3.0)
-    fraction = large.copy()
-    for k in range(60, 0, -1):
-        fraction = large + (k / 2) / fraction
-    high = 1 - np.exp(-large * large) / (math.sqrt(math.pi) * fraction)
-    result: Array = np.copysign(np.where(z < 3.0, low, high), x)
-    return result
-
-
-_TAIL_SCALE = 0.3
-"""t = 1/(1 + 0.3·a) in the normal tail's approximation (tests/bench/fit_gelu.py)."""
-_TAIL_COEFFICIENTS = (
-    0.11968671666884309,
-    0.11957131776805008,
-    0.11023934339116291,
-    0.07837224470526828,
-    0.09620484593997011,
-    -0.07950900106362863,
-    0.1918830793992932,
-    -0.22828462027510252,
-    0.1124647188383223,
-    -0.020628647104933766,
-)
-"""c₀…c₉ of ½·erfc(a/√2)·e^(a²/2) ≈ t·Σ cₖ tᵏ on a ∈ [0, 15], largest relative error 3.5e-9
-(a minimax fit by tests/bench/fit_gelu.py against the C library's erfc)."""
-_TAIL_LIMIT = 15.0
-"""Beyond 15, a·E(a) < 1e-49 rounds to zero in float32: ``a`` is clamped there (so ±inf work)."""
-GELU_CHUNK = 16384
-"""Elements per step of GELU's loop: its float64 temporaries stay in the CPU cache."""
-
-
-def _gelu_float32(x: Array, y: Array, work: Array) -> None:
-    """GELU(x) = relu(x) − a·E(a), a = |x|, E(a) = ½·erfc(a/√2) = e^(−a²/2)·R(a), in float64.
-
-    R's fit is within 3.5e-9 of the exact value relative, and so is a·E; the subtraction for
-    x > 0 cannot cancel (E ≤ ½), and the negative tail has no 1 + erf(…) to cancel either:
-    the result is within one float32 ulp of the exact GELU everywhere (tests/test_execute_numpy.py
-    checks it against math.erfc on a dense grid)."""
-    a, t, e = work[0, : x.size], work[1, : x.size], work[2, : x.size]
-    np.abs(x, out=a)
-    np.minimum(a, _TAIL_LIMIT, out=a)
-    np.multiply(a, _TAIL_SCALE, out=t)
-    t += 1
-    np.reciprocal(t, out=t)
-    np.multiply(t, _TAIL_COEFFICIENTS[-1], out=e)
-    for c in _TAIL_COEFFICIENTS[-2::-1]:
-        e += c
-        e *= t
-    e *= a
-    np.multiply(a, a, out=t)
-    t *= -0.5
-    np.exp(t, out=t)
-    e *= t
-    np.maximum(x, 0, out=a)
-    a -= e
-    y[...] = a
-
-
-def _gelu_float64(x: Array, y: Array, work: Array) -> None:
-    """Exact GELU for float64: x · ½ · (1 + erf(x / √2)) with :func:`erf` (to ~1e-16)."""
-    y[...] = x * 0.5 * (1 + erf(x / math.sqrt(2)))
-
-
-def gelu(x: Array, *, inplace: bool = False) -> Array:
-    """Exact GELU (the erf form, not the tanh one), evaluated in float64 over chunks of
-    :data:`GELU_CHUNK` elements: its workspace is a few hundred KiB, whatever the tensor."""
-    source = np.ascontiguousarray(x).reshape(-1)
-    y = x if inplace and x.flags.c_contiguous else np.empty(x.shape, dtype=x.dtype)
-    step = _gelu_float32 if x.dtype == np.float32 else _gelu_float64
-    target = y.reshape(-1)
-    work = np.empty((3, GELU_CHUNK), dtype=np.float64)
-    for start in range(0, source.size, GELU_CHUNK):
-        step(source[start : start + GELU_CHUNK], target[start : start + GELU_CHUNK], work)
-    return y
-
-
-# --- reshapes and dense layers ---------------------------------------------------------------
-
-
-def flatten(x: Array) -> Array:
-    """PyTorch order: channels, then spatial axes."""
-    if x.ndim <= 2:
-        return x
-    if all(s == 1 for s in x.shape[1:-1]):
-        return x.reshape(x.shape[0], -1)
-    return np.ascontiguousarray(to_channels_first(x)).reshape(x.shape[0], -1)
-
-
-def linear_weights(weight: Array) -> Array:
-    """From PyTorch's ``(out, in)`` to ``(in, out)``."""
-    return np.ascontiguousarray(weight.T)
-
-
-def linear(x: Array, weight: Array, bias: Array | None) -> Array:
-    y = _matmul(x, weight)
-    if bias is not None:
-        y += bias
-    result: Array = y
-    return result
-
-
-def channel_shuffle(x: Array, groups: int) -> Array:
-    """View channels as (g, C/g), transpose to (C/g, g), flatten."""
-    channels = x.shape[-1]
-    shuffled = x.reshape(*x.shape[:-1], groups, channels // groups).swapaxes(-1, -2)
-    return np.ascontiguousarray(shuffled).reshape(x.shape)
-
-
-def split(x: Array, parts: int, index: int) -> Array:
-    """The ``index``-th of ``parts`` equal channel chunks (a view)."""
-    size = x.shape[-1] // parts
-    return x[..., index * size : (index + 1) * size]
+def padded_elements(shape: tuple[int, ...], pads: Pads) -> int:
+    """Elements of one sample ``(C, *spatial)`` padded by ``pads``; 0 when nothing is padded
+    (:func:`pad` then makes no copy)."""
+    if not any(lo or hi for lo, hi in pads):
+        return 0
+    return shape[0] * math.prod(s + lo + hi for s, (lo, hi) in zip(shape[1:], pads, strict=True))

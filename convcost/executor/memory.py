@@ -2,14 +2,15 @@
 
 The estimate is an upper bound on the run's growth in resident memory (checked per layer kind
 and per zoo model by tests/test_memory_bound.py and tests/bench/bench_memory.py). It follows
-what :mod:`convcost.executor.run` and :mod:`convcost.executor.kernels` allocate:
+what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.ops`) allocate:
 
 - every parameter array (drawn straight into the kernels' layout: no second copy), and a
   batchnorm's running statistics;
 - the BLAS library's packing buffers, sized from the largest matrix product (:func:`blas_bytes`);
 - at each layer, the arrays still referenced (a merge block's input, finished branch outputs),
   the layer's input, its output unless it runs in place or returns a view, and its temporaries
-  (:func:`_workspace`), simulating which arrays the runner owns exactly as it does.
+  (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays
+  the runner owns exactly as it does.
 """
 
 from __future__ import annotations
@@ -24,24 +25,7 @@ from typing import assert_never
 from convcost.errors import SpecError
 from convcost.executor import blas
 from convcost.executor.blas import blas_threads
-from convcost.executor.kernels import GELU_CHUNK, column_band
-from convcost.layers import (
-    Activation,
-    AdaptivePool,
-    AnyLayer,
-    AvgPool,
-    BatchNorm,
-    Conv,
-    ConvTranspose,
-    Dropout,
-    Flatten,
-    Function,
-    Identity,
-    Linear,
-    MaxPool,
-    Shape,
-    Split,
-)
+from convcost.layers import Shape
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 
 EXECUTE_DTYPES = {"float32": 4, "float64": 8}
@@ -211,144 +195,6 @@ def leaves(nodes: tuple[Node, ...]) -> list[LayerNode]:
     return found
 
 
-def _padded(shape: Shape, pads: tuple[tuple[int, int], ...]) -> int:
-    if not any(lo or hi for lo, hi in pads):
-        return 0
-    return shape[0] * math.prod(s + lo + hi for s, (lo, hi) in zip(shape[1:], pads, strict=True))
-
-
-def _pool_pads(layer: MaxPool | AvgPool, shape: Shape, out: Shape) -> tuple[tuple[int, int], ...]:
-    """The padding the pool kernels add: ceil mode may read past the right padding."""
-    dilation = layer.dilation if isinstance(layer, MaxPool) else (1,) * len(layer.kernel)
-    return tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(
-            shape[1:], out[1:], layer.kernel, layer.stride, layer.padding, dilation, strict=True
-        )
-    )
-
-
-def _adaptive(layer: AdaptivePool, shape: Shape) -> int:
-    """The pool reduces one axis at a time: a gathered table (out × longest window per axis)
-    and the reduced array; the intermediate of the previous axis stays alive meanwhile, and the
-    table of an earlier axis may stay resident as a hole in the heap when a later, larger one
-    does not fit in it (on a warm pass glibc serves them from the heap: measured 29.6 MiB for
-    upsampling 64×96×96 to 192×192 against 27.0 on a cold one)."""
-    current, peak, previous, holes = list(shape), 0, 0, 0
-    for axis, out in enumerate(layer.size, start=1):
-        size = current[axis]
-        longest = max(-(-(i + 1) * size // out) - (i * size) // out for i in range(out))
-        gathered = math.prod(current) // size * out * longest
-        current[axis] = out
-        reduced = 0 if axis == len(layer.size) else math.prod(current)  # the last is the output
-        hole = holes if gathered > holes else 0
-        peak = max(peak, hole + previous + gathered + reduced)
-        previous = reduced
-        holes = max(holes, gathered)
-    return peak
-
-
-def _workspace(layer: AnyLayer, shape: Shape, out: Shape, width: int, owned: bool) -> int:
-    """Elements of one sample's temporaries while the layer runs, beyond its input and output."""
-    outputs = math.prod(out)
-    match layer:
-        case Conv():
-            padded = _padded(shape, layer.padding)
-            if layer.groups > 1 and shape[0] == layer.groups:
-                return padded  # depthwise: one einsum writes the output, no temporaries
-            if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
-                # a strided 1×1 picks its positions into a copy first
-                return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])
-            if layer.groups == 1:
-                return padded  # and one band of columns (:func:`_columns`), for the whole batch
-            columns = shape[0] * math.prod(layer.kernel) * math.prod(out[1:])
-            return padded + columns + outputs
-        case ConvTranspose():
-            contributions = layer.out * math.prod(layer.kernel) * math.prod(shape[1:])
-            full = layer.out * math.prod(
-                (size - 1) * s + d * (k - 1) + 1 + op
-                for size, s, d, k, op in zip(
-                    shape[1:],
-                    layer.stride,
-                    layer.dilation,
-                    layer.kernel,
-                    layer.output_padding,
-                    strict=True,
-                )
-            )
-            # the full-size sum is the output itself unless padding crops it
-            cropped = full if any(layer.padding) or any(layer.output_padding) else 0
-            if layer.groups > 1:
-                # the grouped input made contiguous, the product, and its regrouped copy
-                return math.prod(shape) + 2 * contributions + cropped
-            return contributions + cropped
-        case MaxPool() | AvgPool():
-            padded = _padded(shape, _pool_pads(layer, shape, out))
-            # avgpool's divisor table: int64 counts per output position (2 elements each), x2
-            divisor = 4 * math.prod(out[1:]) if isinstance(layer, AvgPool) else 0
-            return padded + divisor
-        case AdaptivePool():
-            return _adaptive(layer, shape)
-        case Activation():
-            match layer.function:
-                case Function.GELU:
-                    # three float64 rows of kernels.GELU_CHUNK elements (not per sample: an
-                    # upper bound at batch 1 and above)
-                    return 3 * GELU_CHUNK * 8 // width
-                case Function.SIGMOID:
-                    return outputs + _mask(outputs, width)  # e^−|x| and the sign mask
-                case Function.SWISH | Function.SILU:
-                    # the gate (the output itself unless in place), e^−|x| and the sign mask
-                    return (outputs if owned else 0) + outputs + _mask(outputs, width)
-                case Function.HARDSWISH:
-                    return outputs if owned else 0  # the gate, written into the output otherwise
-                case Function.RELU | Function.RELU6 | Function.TANH | Function.HARDSIGMOID:
-                    return 0
-                case _:
-                    assert_never(layer.function)
-        case _:
-            return 0
-
-
-def _columns(layer: AnyLayer, shape: Shape, out: Shape, batch: int, width: int) -> int:
-    """Elements of the im2col band buffer an ungrouped conv that is not a plain 1×1 reuses
-    (:func:`~convcost.executor.kernels.column_band`), for the whole batch; 0 for other layers."""
-    if not isinstance(layer, Conv) or layer.groups > 1:
-        return 0
-    if math.prod(layer.kernel) == 1 and not _padded(shape, layer.padding):
-        return 0
-    depth = shape[0] * math.prod(layer.kernel)
-    samples, rows = column_band(batch, out[1:], depth, width)
-    return samples * rows * math.prod(out[2:]) * depth
-
-
-def _mask(elements: int, width: int) -> int:
-    """A boolean array of ``elements``, in elements of ``width`` bytes (rounded up)."""
-    return -(-elements // width)
-
-
-def _allocates(layer: AnyLayer, shape: Shape, owned: bool) -> bool:
-    """Whether the runner gets a new output array (not the input overwritten, not a view)."""
-    match layer:
-        case Identity() | Dropout() | Split():
-            return False
-        case Flatten():
-            return not all(s == 1 for s in shape[1:])  # channels-last to channels-first copy
-        case BatchNorm() | Activation():
-            return not owned
-        case _:
-            return True
-
-
-def _owns_output(layer: AnyLayer, owned: bool) -> bool:
-    """The runner's ``owned`` flag after the layer (mirrors :mod:`convcost.executor.run`)."""
-    match layer:
-        case Identity() | Dropout() | Flatten() | Split():
-            return owned
-        case _:
-            return True
-
-
 class _Estimator:
     """Walks the network as the runner does, in elements for the whole batch: ``held`` is what
     enclosing blocks keep alive, ``current`` the size of the array the next layer reads (0 when
@@ -364,7 +210,8 @@ class _Estimator:
         """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
         array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
 
-    def elements(self, shape: Shape) -> int:
+    def batched(self, shape: Shape) -> int:
+        """Elements of a tensor of per-sample ``shape`` for the whole batch."""
         return self.batch * math.prod(shape)
 
     def slack(self) -> int:
@@ -395,15 +242,15 @@ class _Estimator:
     def node(self, node: Node, held: int, current: int, owned: bool) -> tuple[int, bool]:
         match node:
             case LayerNode():
-                layer, shape, out = node.layer, node.input_shape, node.output_shape
-                new = self.elements(out) if _allocates(layer, shape, owned) else 0
-                work = self.batch * _workspace(layer, shape, out, self.width, owned)
-                work += _columns(layer, shape, out, self.batch, self.width)
+                op, shape, out = node.layer.op(), node.input_shape, node.output_shape
+                new = self.batched(out) if op.allocates(shape, owned) else 0
+                work = self.batch * op.workspace(shape, out, self.width, owned)
+                work += op.columns(shape, out, self.batch, self.width)
                 self.record(held + current + new + work)
                 self.free(work)
                 if new:
                     self.free(current)
-                return (new if new else current), _owns_output(layer, owned)
+                return (new if new else current), op.owns_output(owned)
             case GroupNode():
                 return self.sequence(node.children, held, current, owned)
             case MergeNode():
@@ -420,14 +267,14 @@ class _Estimator:
                 self.record(held + current + waiting + merged)
                 for size in (current, *(size for size, _, _ in done)):
                     self.free(size)
-                return self.elements(node.output_shape), True
+                return self.batched(node.output_shape), True
             case _:
                 assert_never(node)
 
     def _merged(self, node: MergeNode, done: list[tuple[int, bool, Shape]]) -> int:
         """Arrays the merge allocates, at their largest (as kernels' _merge in run.py)."""
         if node.merge is MergeKind.CONCAT or len(done) == 1:
-            return self.elements(node.output_shape) if len(done) > 1 else 0
+            return self.batched(node.output_shape) if len(done) > 1 else 0
         out = node.output_shape
         if any(owned and size and shape == out for size, owned, shape in done):
             return 0  # accumulated into an owned branch output of the full shape
@@ -437,8 +284,8 @@ class _Estimator:
             grown = tuple(max(a, b) for a, b in zip(shape, other, strict=True))
             if alive and grown == shape:
                 continue
-            peak = max(peak, alive + self.elements(grown))
-            alive, shape = self.elements(grown), grown
+            peak = max(peak, alive + self.batched(grown))
+            alive, shape = self.batched(grown), grown
         return peak
 
 
@@ -453,32 +300,13 @@ def estimate_elements(network: Network, batch: int, width: int) -> int:
     return estimator.peak
 
 
-def _products(node: LayerNode, batch: int) -> tuple[int, int, int]:
-    """(rows, depth, columns) of the layer's matrix products, or zeros without any."""
-    layer, shape, out = node.layer, node.input_shape, node.output_shape
-    match layer:
-        case Conv():
-            if layer.groups > 1 and shape[0] == layer.groups:
-                return 0, 0, 0  # depthwise: no matrix product
-            depth = math.prod(layer.kernel) * shape[0] // layer.groups
-            return batch * math.prod(out[1:]), depth, layer.out // layer.groups
-        case ConvTranspose():
-            columns = math.prod(layer.kernel) * layer.out // layer.groups
-            return batch * math.prod(shape[1:]), shape[0] // layer.groups, columns
-        case Linear():
-            return batch, shape[0], layer.out
-        case _:
-            return 0, 0, 0
-
-
 def parameter_elements(network: Network) -> int:
     """Elements of every array the executor allocates before the run: parameters, and the
     running statistics of each batchnorm (buffers, not parameters)."""
     total = 0
     for node in leaves(network.nodes):
-        total += node.layer.weights(node.input_shape) + node.layer.biases(node.input_shape)
-        if isinstance(node.layer, BatchNorm):
-            total += 2 * node.input_shape[0]
+        layer, shape = node.layer, node.input_shape
+        total += layer.weights(shape) + layer.biases(shape) + layer.op().buffers(shape)
     return total
 
 
@@ -493,7 +321,10 @@ def estimate_growth(network: Network, *, batch: int, width: int) -> int:
     """Upper bound, in bytes, on the resident memory a run adds to the process: parameters,
     BLAS buffers for the largest product, the peak of live tensors and temporaries (with the
     heap's slack) and :data:`RUN_OVERHEAD_BYTES`."""
-    products = [_products(node, batch) for node in leaves(network.nodes)]
+    products = [
+        node.layer.op().products(node.input_shape, node.output_shape, batch)
+        for node in leaves(network.nodes)
+    ]
     blas = blas_bytes([p for p in products if p[0]], width, blas_threads())
     tensors = width * (parameter_elements(network) + estimate_elements(network, batch, width))
     return RUN_OVERHEAD_BYTES + blas + tensors

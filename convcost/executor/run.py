@@ -7,16 +7,14 @@ timing each layer and comparing each real output shape with the engine's predict
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, assert_never
+from typing import assert_never
 
 import numpy as np
 import numpy.random  # numpy 2 loads it lazily: on first use it would add ~5 MiB to a run
-import numpy.typing as npt
 
 from convcost.build import build
 from convcost.engine import analyze_network
@@ -33,34 +31,12 @@ from convcost.executor.memory import (
     release_free_heap,
     reset_peak,
 )
-from convcost.layers import (
-    Activation,
-    AdaptivePool,
-    AnyLayer,
-    AvgPool,
-    BatchNorm,
-    ChannelShuffle,
-    Conv,
-    ConvTranspose,
-    Dropout,
-    Flatten,
-    Function,
-    GlobalPool,
-    Identity,
-    Linear,
-    MaxPool,
-    Split,
-)
+from convcost.executor.ops.base import Array, Initializer, PreparedLayer
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
 
-Array = npt.NDArray[Any]
-WEIGHT_CHUNK = 2**16
-"""Weights drawn per step of :meth:`_Builder.uniform` (256 KiB in float32)."""
 Progress = Callable[[str, int, int], None]
 """Called after each layer with (path, layers done, layers in all)."""
-Forward = Callable[[Array, bool], tuple[Array, bool]]
-"""A prepared layer: (input, may overwrite it) → (output, the caller owns it)."""
 
 
 def estimate_bytes(network: Network, *, batch: int = 1, dtype: str = "float32") -> int:
@@ -164,22 +140,16 @@ def prepare(network: Network, *, dtype: str = "float32", seed: int = 0) -> Prepa
     """Allocate every layer's weights (He-uniform for conv and linear) in the kernels' layout."""
     check_dtype(dtype)
     rng = np.random.default_rng(seed)
-    builder = _Builder(rng, np.dtype(dtype))
-    steps = {node.path: builder.step(node) for node in leaves(network.nodes)}
+    init = Initializer(rng, np.dtype(dtype))
+    steps = {node.path: _prepared(node, init) for node in leaves(network.nodes)}
     return Prepared(network=network, steps=steps, rng=rng, dtype=dtype, seed=seed)
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
-    forward: Forward
-    arrays: tuple[Array, ...]
-    """The layer's parameter arrays as allocated, in the kernels' layout (a batchnorm's γ and
-    β; its running statistics are buffers, as in PyTorch)."""
-
-    @property
-    def params(self) -> int:
-        """Elements of the parameter arrays really allocated."""
-        return sum(array.size for array in self.arrays)
+def _prepared(node: LayerNode, init: Initializer) -> PreparedLayer:
+    try:
+        return node.layer.op().prepare(node.input_shape, init)
+    except ExecutionError as exc:  # an op that cannot run its layer (a custom shape change)
+        raise ExecutionError(exc.message, location=node.location, layer=node.path) from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,7 +157,7 @@ class Prepared:
     """A network with its weights built, ready to run (repeatedly, for benchmarks)."""
 
     network: Network
-    steps: dict[str, _Step]
+    steps: dict[str, PreparedLayer]
     rng: np.random.Generator
     dtype: str
     seed: int
@@ -340,173 +310,6 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
             return result, True
         case _:
             assert_never(merge)
-
-
-class _Builder:
-    def __init__(self, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
-        self.rng = rng
-        self.dtype = dtype
-
-    def uniform(self, shape: tuple[int, ...], fan_in: int) -> Array:
-        """He-uniform (Kaiming, fan-in mode, for ReLU): U(−b, b) with b = √(6 / fan_in), the
-        variance 2 / fan_in of He-normal. Uniform draws cost a fifth of normal ones (VGG-16's
-        138 M weights: 0.36 s against 1.8 s); they are drawn and scaled in chunks that stay in
-        the CPU cache, straight into the array the kernels read."""
-        bound = math.sqrt(6.0 / max(fan_in, 1))
-        values = np.empty(shape, dtype=self.dtype)
-        flat = values.reshape(-1)
-        for start in range(0, flat.size, WEIGHT_CHUNK):
-            chunk = flat[start : start + WEIGHT_CHUNK]
-            self.rng.random(out=chunk, dtype=self.dtype)
-            chunk *= self.dtype.type(2 * bound)
-            chunk -= self.dtype.type(bound)
-        return values
-
-    def bias(self, out: int, present: bool) -> Array | None:
-        return np.zeros(out, self.dtype) if present else None
-
-    def step(self, node: LayerNode) -> _Step:
-        """Weights are drawn straight into the kernels' layout (i.i.d., so any layout is the
-        same distribution): no second copy of any weight exists, even briefly."""
-        layer, channels = node.layer, node.input_shape[0]
-        match layer:
-            case Conv():
-                per_group, k = channels // layer.groups, math.prod(layer.kernel)
-                fan_in = per_group * k
-                depthwise = per_group == 1 and layer.groups > 1
-                shape = (
-                    (k, layer.groups, layer.out // layer.groups)
-                    if depthwise
-                    else (layer.groups, k * per_group, layer.out // layer.groups)
-                )
-                weights = kernels.ConvWeights(
-                    self.uniform(shape, fan_in), layer.kernel, layer.groups, layer.out, depthwise
-                )
-                bias = self.bias(layer.out, layer.bias)
-                return _Step(
-                    lambda x, owned: (
-                        kernels.conv(
-                            x,
-                            weights,
-                            bias,
-                            stride=layer.stride,
-                            padding=layer.padding,
-                            dilation=layer.dilation,
-                        ),
-                        True,
-                    ),
-                    _present(weights.matrix, bias),
-                )
-            case ConvTranspose():
-                per_group = layer.out // layer.groups
-                k = math.prod(layer.kernel)
-                matrix = self.uniform(
-                    (layer.groups, channels // layer.groups, k * per_group), per_group * k
-                )
-                transposed = kernels.TransposeWeights(matrix, layer.kernel, layer.groups, layer.out)
-                bias = self.bias(layer.out, layer.bias)
-                return _Step(
-                    lambda x, owned: (
-                        kernels.conv_transpose(
-                            x,
-                            transposed,
-                            bias,
-                            stride=layer.stride,
-                            padding=layer.padding,
-                            output_padding=layer.output_padding,
-                            dilation=layer.dilation,
-                        ),
-                        True,
-                    ),
-                    _present(matrix, bias),
-                )
-            case Linear():
-                # (in, out): the transpose of PyTorch's (out, in)
-                matrix = self.uniform((channels, layer.out), channels)
-                bias = self.bias(layer.out, layer.bias)
-                return _Step(
-                    lambda x, owned: (kernels.linear(x, matrix, bias), True),
-                    _present(matrix, bias),
-                )
-            case BatchNorm():
-                # a freshly initialised layer: γ = 1, β = 0, running mean 0 and variance 1
-                gamma, beta = np.ones(channels, self.dtype), np.zeros(channels, self.dtype)
-                mean, var = np.zeros(channels, self.dtype), np.ones(channels, self.dtype)
-                return _Step(
-                    lambda x, owned: (
-                        kernels.batch_norm(x, gamma, beta, mean, var, layer.eps, inplace=owned),
-                        True,
-                    ),
-                    (gamma, beta),
-                )
-            case _:
-                return _Step(_stateless(layer), ())
-
-
-def _present(*arrays: Array | None) -> tuple[Array, ...]:
-    return tuple(array for array in arrays if array is not None)
-
-
-def _stateless(layer: AnyLayer) -> Forward:
-    match layer:
-        case MaxPool():
-            return lambda x, owned: (
-                kernels.max_pool(
-                    x,
-                    kernel=layer.kernel,
-                    stride=layer.stride,
-                    padding=layer.padding,
-                    dilation=layer.dilation,
-                    ceil_mode=layer.ceil_mode,
-                ),
-                True,
-            )
-        case AvgPool():
-            return lambda x, owned: (
-                kernels.avg_pool(
-                    x,
-                    kernel=layer.kernel,
-                    stride=layer.stride,
-                    padding=layer.padding,
-                    ceil_mode=layer.ceil_mode,
-                ),
-                True,
-            )
-        case GlobalPool():
-            pool = kernels.global_avg_pool if layer.op == "avg" else kernels.global_max_pool
-            return lambda x, owned: (pool(x), True)
-        case AdaptivePool():
-            adaptive = kernels.adaptive_avg_pool if layer.op == "avg" else kernels.adaptive_max_pool
-            return lambda x, owned: (adaptive(x, layer.size), True)
-        case Activation():
-            function = _ACTIVATIONS[layer.function]
-            return lambda x, owned: (function(x, inplace=owned), True)
-        case Identity() | Dropout():
-            # dropout is the identity at inference: --execute runs the network as deployed
-            return lambda x, owned: (x, owned)
-        case Flatten():
-            return lambda x, owned: (kernels.flatten(x), owned)
-        case ChannelShuffle():
-            return lambda x, owned: (kernels.channel_shuffle(x, layer.groups), True)
-        case Split():
-            return lambda x, owned: (kernels.split(x, layer.parts, layer.index), owned)
-        case Conv() | ConvTranspose() | Linear() | BatchNorm():
-            raise AssertionError(f"{layer.kind} has weights")
-        case _:
-            assert_never(layer)
-
-
-_ACTIVATIONS: dict[Function, Callable[..., Array]] = {
-    Function.RELU: kernels.relu,
-    Function.RELU6: kernels.relu6,
-    Function.SIGMOID: kernels.sigmoid,
-    Function.SWISH: kernels.silu,
-    Function.SILU: kernels.silu,
-    Function.GELU: kernels.gelu,
-    Function.TANH: kernels.tanh,
-    Function.HARDSWISH: kernels.hardswish,
-    Function.HARDSIGMOID: kernels.hardsigmoid,
-}
 
 
 def execute_all(

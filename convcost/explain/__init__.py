@@ -15,10 +15,10 @@ from typing import assert_never
 from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.errors import ConvcostError
-from convcost.explain.blocks import merge_steps, separable_summary
-from convcost.explain.kinds import layer_steps, settings
+from convcost.explain.blocks import merge_steps
 from convcost.explain.steps import LayerExplanation, Quantity, Step, number, step_text
 from convcost.layers import Shape
+from convcost.layers.separable import separable_summary
 from convcost.names import did_you_mean
 from convcost.network import GroupKind, GroupNode, LayerNode, MergeNode, Node
 from convcost.receptive import ReceptiveField, merge
@@ -118,17 +118,15 @@ class _Explainer:
     def node(self, node: Node, field: ReceptiveField) -> ReceptiveField:
         match node:
             case LayerNode():
-                steps, field_after = layer_steps(
-                    node.layer, node.input_shape, node.output_shape, field
-                )
+                steps, field_after = node.layer.steps(node.input_shape, node.output_shape, field)
                 self.items.append(
                     LayerExplanation(
                         path=node.path,
                         kind=node.layer.kind,
-                        settings=settings(node.layer),
+                        settings=node.layer.settings(),
                         input_shape=node.input_shape,
                         output_shape=node.output_shape,
-                        steps=steps,
+                        steps=tuple(steps),
                         report=self.next_report(),
                     )
                 )

@@ -20,6 +20,8 @@ class Quantity(enum.Enum):
     OUTPUT_SIZE = "output size"
     PARAMS = "parameters"
     MACS = "MACs"
+    MACS_PART = "product MACs"
+    """One matrix product of a layer with several (attention); the MACS step sums them."""
     OPS = "ops"
     ACTIVATIONS = "activations"
     KERNEL_SPAN = "kernel span"
@@ -140,7 +142,8 @@ def per_axis(
     ]
 
 
-def elements(shape: Shape, *, output: bool = True) -> Step:
+def activations(shape: Shape, *, output: bool = True) -> Step:
+    """The activations step: the layer's output elements."""
     rank = len(shape) - 1
     if rank == 0:
         formula = "F_out" if output else "F"

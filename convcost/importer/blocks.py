@@ -22,10 +22,10 @@ from convcost.importer.writer import Block, Document, Entry, Layer, Merge, Value
 
 TRAILING = frozenset(
     {"relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid"}
-    | {"channel_shuffle"}
+    | {"mish", "leaky_relu", "prelu", "elu", "channel_shuffle"}
 )
-"""Kinds a unit takes along after its merge (ResNet's ReLU after the add, ShuffleNet's
-channel shuffle after the concat)."""
+"""Kinds a unit takes along after its merge (ResNet's ReLU after the add, a YOLO block's leaky
+ReLU, ShuffleNet's channel shuffle after the concat)."""
 
 
 def compress(document: Document) -> Document:

@@ -9,9 +9,11 @@ repeats; `tidy` then leaves out what equals its default, as a person would write
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from convcost.importer.writer import Entry, Merge, Value
-from convcost.kinds import KINDS, Field, FieldType
+from convcost.layers.kind import Field, FieldType
+from convcost.layers.registry import KINDS
 
 ORDER = (
     "out",
@@ -70,7 +72,7 @@ def tidy(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
     return tuple(tidied)
 
 
-def _is_default(key: str, given: dict[str, Value], known: dict[str, Field]) -> bool:
+def _is_default(key: str, given: dict[str, Value], known: dict[str, Field[Any]]) -> bool:
     field = known.get(key)
     if field is None or field.required:
         return False

@@ -1,5 +1,5 @@
-"""Patterns of several ONNX nodes that are one convcost layer: SiLU, hard-swish, the Erf GELU,
-channel shuffle, a channels-last flatten, MatMul + Add and a per-channel scale and shift.
+"""Patterns of several ONNX nodes that are one convcost layer: SiLU, hard-swish, Mish, the Erf
+GELU, channel shuffle, a channels-last flatten, MatMul + Add and a per-channel scale and shift.
 
 Each is found before conversion; the reader emits the fused layer at the pattern's first node
 and skips the others. A pattern is fused only when its inner tensors are read by the pattern
@@ -73,6 +73,20 @@ def _gate(ctx: Context, node: Any) -> Fusion | None:
         kind, label = "silu", "Mul·Sigmoid"
     members = (_index(source, node), _index(source, mul))
     return Fusion(members, Out(str(mul.output[0]), (x,), ({kind: {}},)), label)
+
+
+def _mish(ctx: Context, softplus: Any) -> Fusion | None:
+    """x · Tanh(Softplus(x)) → mish (the TorchScript exporter's nn.Mish)."""
+    source = ctx.source
+    x = str(softplus.input[0])
+    tanh = _next(source, str(softplus.output[0]), "Tanh")
+    if tanh is None:
+        return None
+    mul = _next(source, str(tanh.output[0]), "Mul")
+    if mul is None or _other(mul, str(tanh.output[0])) != x:
+        return None
+    members = (_index(source, softplus), _index(source, tanh), _index(source, mul))
+    return Fusion(members, Out(str(mul.output[0]), (x,), ({"mish": {}},)), "Mul·Tanh·Softplus")
 
 
 def _erf_gelu(ctx: Context, erf: Any) -> Fusion | None:
@@ -207,6 +221,7 @@ _PATTERNS: dict[str, Callable[[Context, Any], Fusion | None]] = {
     "Sigmoid": _gate,
     "HardSigmoid": _gate,
     "Erf": _erf_gelu,
+    "Softplus": _mish,
     "Reshape": _channel_shuffle,
     "Transpose": _transpose_flatten,
     "MatMul": _matmul_add,

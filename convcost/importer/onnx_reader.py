@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from convcost.errors import ModelError
+from convcost.importer import ops_spatial
 from convcost.importer.fusions import find_fusions
 from convcost.importer.graph import INPUT, Graph, Node, Origin
 from convcost.importer.ops import CONVERTERS
@@ -123,6 +124,10 @@ def convert(
         initializers=initializers,
         constants=constants,
         outputs=frozenset(str(o.name) for o in graph.output),
+        opset=max(
+            (int(o.version) for o in model.opset_import if str(o.domain) in ("", "ai.onnx")),
+            default=0,
+        ),
     )
     for index, node in enumerate(source.nodes):
         for tensor in node.output:
@@ -227,9 +232,10 @@ class _Converter:
             if node.op_type == "Pad":
                 pads = pad_fold(ctx, node)
                 if pads is None:
-                    raise Unsupported("Pad (not before a conv or pool that can take it)")
-                ctx.folded_pads[str(node.output[0])] = pads
-                outs = [Out(str(node.output[0]), (str(node.input[0]),))]
+                    outs = ops_spatial.pad(ctx, node)  # a layer of its own
+                else:
+                    ctx.folded_pads[str(node.output[0])] = pads
+                    outs = [Out(str(node.output[0]), (str(node.input[0]),))]
             elif str(node.domain) not in ("", "ai.onnx"):
                 raise Unsupported(f"{node.domain}.{node.op_type}")  # a runtime's or a function
             else:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from convcost.importer import ops_window
+from convcost.importer import ops_spatial, ops_window
 from convcost.importer.graph import Merge
 from convcost.importer.ops_graph import attributes, int_list
 from convcost.importer.ops_result import Context, Layer, Out, Unsupported
@@ -53,9 +53,54 @@ def _hard_sigmoid(ctx: Context, node: Any) -> list[Out]:
 
 
 def _gelu(ctx: Context, node: Any) -> list[Out]:
-    if str(attributes(node).get("approximate", "none")) != "none":
-        raise Unsupported("Gelu (tanh approximation)")
-    return _one(node, {"gelu": {}})
+    approximate = str(attributes(node).get("approximate", "none"))
+    if approximate not in ("none", "tanh"):
+        raise Unsupported(f"Gelu (approximate {approximate!r})")
+    return _one(node, {"gelu": {"approximate": "tanh"} if approximate == "tanh" else {}})
+
+
+def _number(node: Any, name: str, default: float, field: str) -> dict[str, object]:
+    """A float attribute as a layer field, written as PyTorch's float32 value reads (0.2, not
+    0.20000000298); left out when it is the default."""
+    value = float(attributes(node).get(name, default))  # type: ignore[arg-type]
+    return {} if math.isclose(value, default, rel_tol=1e-6) else {field: float(f"{value:.6g}")}
+
+
+def _leaky_relu(ctx: Context, node: Any) -> list[Out]:
+    return _one(node, {"leaky_relu": _number(node, "alpha", 0.01, "slope")})
+
+
+def _elu(ctx: Context, node: Any) -> list[Out]:
+    return _one(node, {"elu": _number(node, "alpha", 1.0, "alpha")})
+
+
+def _prelu(ctx: Context, node: Any) -> list[Out]:
+    """A constant slope of one element (shared), or one per channel: broadcast (ONNX aligns
+    shapes at the right) it is 1 on every axis but the channels'."""
+    source = ctx.source
+    slope = str(node.input[1])
+    if slope not in ctx.static:
+        raise Unsupported("PRelu (with a computed slope)")
+    shape = source.shape(node, str(node.input[0]))
+    dims = source.shape(node, slope)
+    if math.prod(dims) == 1:
+        return _one(node, {"prelu": {"shared": True}})
+    aligned = (1,) * (len(shape) - len(dims)) + tuple(dims)
+    if len(aligned) == len(shape) > 1 and aligned[1] == shape[1] == math.prod(aligned):
+        return _one(node, {"prelu": {}})
+    raise Unsupported("PRelu (a slope other than one per channel or one shared)")
+
+
+def _softmax(ctx: Context, node: Any) -> list[Out]:
+    """Softmax over the channels (axis 1). Before opset 13 it flattened [N, d1, …] from its
+    axis into 2-D, so on a map it ran over more than the channels."""
+    source = ctx.source
+    rank = len(source.shape(node, str(node.input[0])))
+    modern = source.opset >= 13
+    axis = int(attributes(node).get("axis", -1 if modern else 1))  # type: ignore[call-overload]
+    if axis % rank != 1 or not (modern or rank == 2):
+        raise Unsupported("Softmax (over other axes than the channels)")
+    return _one(node, {"softmax": {}})
 
 
 def clip_kind(ctx: Context, node: Any) -> str | None:
@@ -264,10 +309,14 @@ CONVERTERS: dict[str, Converter] = {
     "HardSwish": _activation("hardswish"),
     "HardSigmoid": _hard_sigmoid,
     "Gelu": _gelu,
+    "Mish": _activation("mish"),
+    "Softmax": _softmax,
+    "Elu": _elu,
     "Clip": _clip,
-    "LeakyRelu": _no_kind,
-    "PRelu": _no_kind,
-    "Resize": _no_kind,
+    "LeakyRelu": _leaky_relu,
+    "PRelu": _prelu,
+    "Resize": ops_spatial.resize,
+    "DepthToSpace": ops_spatial.depth_to_space,
     "Upsample": _no_kind,
     "Identity": _skip,
     "Dropout": _skip,

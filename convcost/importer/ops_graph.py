@@ -65,6 +65,8 @@ class Source:
     """Small shape computations' values (`convcost.importer.ops_static`), flattened."""
     types: dict[str, int] = field(default_factory=dict)
     """Each tensor's element type (a TensorProto.DataType) where inference found it."""
+    opset: int = 0
+    """The version of the default (``ai.onnx``) operator set the model imports; 0 if none."""
 
     def fail(self, node: Any, message: str) -> ModelError:
         op_type = getattr(node, "op_type", "initializer")

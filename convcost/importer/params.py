@@ -21,7 +21,7 @@ from convcost.importer.writer import (
     group_name,
     unique,
 )
-from convcost.kinds import KIND_NAMES
+from convcost.layers.registry import KIND_NAMES
 
 OPEN = "#"
 """Stands for an integer field in a unit's shape."""

@@ -1,42 +1,19 @@
 """Layer kinds: one frozen dataclass each, owning its shape and cost arithmetic."""
 
-from convcost.layers.base import Drop, Global, Layer, LayerShapeError, Shape, Window, elements
-from convcost.layers.conv import Conv, ConvTranspose, Separable
+from convcost.layers.activation import Activation, Function
+from convcost.layers.base import Drop, Layer, LayerShapeError, Shape, elements
+from convcost.layers.batchnorm import BatchNorm
+from convcost.layers.conv import Conv, ConvTranspose
+from convcost.layers.linear import Linear
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool
-from convcost.layers.simple import (
-    Activation,
-    BatchNorm,
-    ChannelShuffle,
-    Dropout,
-    Flatten,
-    Function,
-    Identity,
-    Linear,
-    Split,
-)
-
-AnyLayer = (
-    Conv
-    | ConvTranspose
-    | MaxPool
-    | AvgPool
-    | GlobalPool
-    | AdaptivePool
-    | BatchNorm
-    | Activation
-    | Identity
-    | Dropout
-    | Flatten
-    | Linear
-    | ChannelShuffle
-    | Split
-)
-"""The closed union of leaf layer kinds: consumers ``match`` on it and end with ``assert_never``."""
+from convcost.layers.reshape import Dropout, Flatten, Identity
+from convcost.layers.separable import Separable
+from convcost.layers.shuffle import ChannelShuffle, Split
+from convcost.layers.window import Global, Untracked, Window
 
 __all__ = [
     "Activation",
     "AdaptivePool",
-    "AnyLayer",
     "AvgPool",
     "BatchNorm",
     "ChannelShuffle",
@@ -56,6 +33,7 @@ __all__ = [
     "Separable",
     "Shape",
     "Split",
+    "Untracked",
     "Window",
     "elements",
 ]

@@ -1,23 +1,33 @@
-"""What every layer kind shares: shapes, windows, the base class and its defaults."""
+"""What every layer kind shares: shapes, the base class and its defaults."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from convcost.executor.ops.base import Op
+    from convcost.explain.steps import Step
+    from convcost.receptive import ReceptiveField
+
+from convcost.layers.window import Global, Untracked, Window
 
 Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
 
 
 Exact = int | Fraction
-"""An exact rational as the receptive-field recurrence keeps it: an ``int`` while it is a whole
+"""An exact rational as the receptive field's jump is kept: an ``int`` while it is a whole
 number, else a ``Fraction`` (see :mod:`convcost.receptive`).
 
-The recurrence stays in integer arithmetic (its fast path) until a transposed convolution or an
-adaptive pool whose output size does not divide its input makes a stride fractional; a result
-that is whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal
-(``==``, ``hash``) to the ``Fraction`` of the same value."""
+The jump stays an integer (the fast path) until a transposed convolution, a resize or an
+adaptive pool whose output size does not divide its input makes it fractional; a jump that is
+whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal (``==``,
+``hash``) to the ``Fraction`` of the same value."""
 
 
 def exact(value: Exact) -> Exact:
@@ -37,36 +47,6 @@ class LayerShapeError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
-    """How one layer widens the receptive field, per spatial axis.
-
-    An output position sees ``extent`` consecutive input positions, and neighbouring
-    outputs are ``stride`` input positions apart (a fraction for transposed convolutions and
-    some adaptive pools; an ``int`` whenever it is whole, see :data:`Exact`).
-    """
-
-    extent: tuple[int, ...]
-    stride: tuple[Exact, ...]
-    growth: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    """``extent − 1`` per axis: the jumps by which the receptive field grows."""
-    whole: bool = field(init=False, repr=False, compare=False)
-    """Every stride is an ``int``: the recurrence may stay in integer arithmetic."""
-    unit: bool = field(init=False, repr=False, compare=False)
-    """Every stride is 1: the jump is unchanged."""
-
-    def __post_init__(self) -> None:
-        # derived once per window: the engine computes one window per distinct layer and shape
-        object.__setattr__(self, "growth", tuple(k - 1 for k in self.extent))
-        object.__setattr__(self, "whole", Fraction not in map(type, self.stride))
-        object.__setattr__(self, "unit", self.stride.count(1) == len(self.stride))
-
-
-@dataclass(frozen=True, slots=True)
-class Global:
-    """Every output depends on the whole input (global pooling, a linear layer)."""
-
-
-@dataclass(frozen=True, slots=True)
 class Drop:
     """Input pixels that floor division leaves unread at the end of an axis."""
 
@@ -76,6 +56,12 @@ class Drop:
 
 def axis_names(rank: int) -> tuple[str, ...]:
     return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(rank, ())
+
+
+def axes_text(values: Sequence[int]) -> str:
+    """``3`` when every axis has the same value, else ``3×5`` (``explain``'s settings)."""
+    shown = [str(v) for v in values]
+    return shown[0] if len(set(shown)) == 1 else "×".join(shown)
 
 
 def spatial(shape: Shape) -> Shape:
@@ -93,14 +79,42 @@ def require_spatial(kind: str, shape: Shape) -> None:
         )
 
 
-class Layer:
-    """Base of the layer kinds: defaults for layers with no parameters or work."""
+class Layer(ABC):
+    """Base of the layer kinds: defaults for layers with no parameters or work.
+
+    A kind must say how ``explain`` shows it (:meth:`steps`) and how ``--execute`` runs it
+    (:meth:`op`): both are abstract, so a kind without them fails type checking ("Cannot
+    instantiate abstract class").
+    """
 
     __slots__ = ()
+
+    view: ClassVar[bool] = False
+    """The output is a view of the input buffer at inference (``identity``, ``split``):
+    the peak-memory model keeps the input alive instead of allocating (:mod:`convcost.peak`)."""
 
     @property
     def kind(self) -> str:
         raise NotImplementedError
+
+    @abstractmethod
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        """``explain``'s worked steps on input ``shape`` (output ``out``) and the receptive
+        field after the layer. Values come from the methods the engine calls
+        (``value=self.macs(shape, out)``); import the step helpers inside the method
+        (:mod:`convcost.explain.steps`, :mod:`convcost.explain.field`) so that ``analyze``
+        never loads them."""
+
+    @abstractmethod
+    def op(self) -> Op[Any]:
+        """The kind's executor op; import it inside the method (its module imports numpy,
+        which ``analyze`` never loads)."""
+
+    def settings(self) -> str:
+        """The fields that enter the formulas, in words (``explain``'s heading); empty if none."""
+        return ""
 
     def output_shape(self, shape: Shape) -> Shape:
         return shape
@@ -118,8 +132,9 @@ class Layer:
         """Elementwise work that is not a multiply-accumulate (see docs/cost-model.md)."""
         return 0
 
-    def window(self, shape: Shape) -> Window | Global | None:
-        """``None`` for layers that map each position to itself."""
+    def window(self, shape: Shape) -> Window | Global | Untracked | None:
+        """Which input positions each output position reads (:mod:`convcost.layers.window`);
+        ``None`` for layers that map each position to itself."""
         return None
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:

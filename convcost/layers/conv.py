@@ -1,23 +1,43 @@
-"""Convolutions: ``conv`` (also ``depthwise`` and ``pointwise``), ``conv_transpose``, ``separable``."""
+"""Convolutions: ``conv`` and ``conv_transpose`` (the shorthands ``depthwise``, ``pointwise``
+and ``separable`` are in :mod:`convcost.layers.separable`)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
+from convcost.fields import Args
 from convcost.layers import geometry
 from convcost.layers.base import (
     Drop,
     Layer,
     LayerShapeError,
     Shape,
-    Window,
+    axes_text,
     elements,
-    exact,
     require_spatial,
     spatial,
 )
+from convcost.layers.geometry import same_padding
+from convcost.layers.kind import (
+    BIAS,
+    DILATION,
+    GROUPS,
+    KERNEL,
+    OUT,
+    STRIDE,
+    Kind,
+    PaddingField,
+    PerAxisField,
+)
+
+if TYPE_CHECKING:
+    from convcost.executor.ops.conv import ConvOp, ConvTransposeOp
+    from convcost.explain.steps import Step
+    from convcost.receptive import ReceptiveField
+from convcost.layers.window import Untracked, Window, kernel_axis, transposed_axis
 
 
 def _check_groups(in_channels: int, out: int, groups: int) -> None:
@@ -74,10 +94,90 @@ class Conv(Layer):
         return geometry.spans(self.kernel, self.dilation)
 
     def window(self, shape: Shape) -> Window:
-        return Window(self.spans(), self.stride)
+        """Output o reads o·s − p_before + t·d for each tap t (taps that read only padding at
+        every output left out)."""
+        sizes = spatial(shape)
+        outs = geometry.conv_sizes(sizes, self.kernel, self.stride, self.padding, self.dilation)
+        return Window(
+            tuple(
+                kernel_axis(size, out, k, s, lo, d)
+                for size, out, k, s, (lo, _), d in zip(
+                    sizes, outs, self.kernel, self.stride, self.padding, self.dilation, strict=True
+                )
+            )
+        )
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         return geometry.dropped_pixels(spatial(shape), self.spans(), self.stride, self.padding)
+
+    def settings(self) -> str:
+        if all(lo == hi for lo, hi in self.padding):
+            pad = axes_text([lo for lo, _ in self.padding])
+        else:
+            pad = ", ".join(f"{lo} + {hi}" for lo, hi in self.padding)
+        mode = f" ({self.padding_mode})" if self.padding_mode != "explicit" else ""
+        return (
+            f"kernel {'×'.join(map(str, self.kernel))}, stride {axes_text(self.stride)}, "
+            f"padding {pad}{mode}, dilation {axes_text(self.dilation)}, "
+            f"groups {self.groups}, {'bias' if self.bias else 'no bias'}"
+        )
+
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import field_steps, span_steps
+        from convcost.explain.steps import (
+            Number,
+            Quantity,
+            Step,
+            activations,
+            kernel_symbols,
+            numbers,
+            out_symbols,
+            per_axis,
+            product,
+        )
+
+        rank = len(shape) - 1
+        c_in, c_out, g = shape[0], self.out, self.groups
+        symmetric = all(lo == hi for lo, hi in self.padding)
+        pads = "2·p" if symmetric else "p_begin + p_end"
+        formula = f"⌊({{A}}_in + {pads} − d·(k − 1) − 1) / s⌋ + 1"
+        cases: list[tuple[str, Number]] = []
+        for axis, (size, k, s, (lo, hi), d) in enumerate(
+            zip(shape[1:], self.kernel, self.stride, self.padding, self.dilation, strict=True)
+        ):
+            pad = f"{lo + hi}" if symmetric else f"{lo} + {hi}"
+            cases.append((f"⌊({size} + {pad} − {d * (k - 1)} − 1) / {s}⌋ + 1", out[axis + 1]))
+        kernel = product(kernel_symbols(rank))
+        bias = " + C_out" if self.bias else ""
+        bias_numbers = f" + {c_out}" if self.bias else ""
+        steps = [
+            *per_axis(Quantity.OUTPUT_SIZE, "{A}_out", formula, cases, rank),
+            Step(
+                quantity=Quantity.PARAMS,
+                formula=f"{kernel}·(C_in/g)·C_out{bias}",
+                substituted=f"{numbers(self.kernel)}·({c_in}/{g})·{c_out}{bias_numbers}",
+                value=self.weights(shape) + self.biases(shape),
+                note="" if self.bias else "no bias",
+            ),
+            Step(
+                quantity=Quantity.MACS,
+                formula=f"{product(out_symbols(rank))}·C_out·(C_in/g)·{kernel}",
+                substituted=f"{numbers(out[1:])}·{c_out}·({c_in}/{g})·{numbers(self.kernel)}",
+                value=self.macs(shape, out),
+            ),
+            _bias_ops(self.bias, out, self.ops(shape, out)),
+            activations(out),
+            *span_steps(self.kernel, self.dilation),
+        ]
+        rf_steps, after = field_steps(field, self.window(shape))
+        return steps + rf_steps, after
+
+    def op(self) -> ConvOp:
+        from convcost.executor.ops.conv import ConvOp
+
+        return ConvOp(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,18 +228,178 @@ class ConvTranspose(Layer):
     def ops(self, shape: Shape, out: Shape) -> int:
         return elements(out) if self.bias else 0
 
-    def window(self, shape: Shape) -> Window:
-        """An output position is reached from ⌈k_eff / s⌉ neighbouring inputs; outputs are 1/s apart."""
-        extent = tuple(
-            -(-geometry.effective(k, d) // s)
-            for k, d, s in zip(self.kernel, self.dilation, self.stride, strict=True)
+    def window(self, shape: Shape) -> Window | Untracked:
+        """Output o reads every input i with o + p − i·s a multiple of d below k·d: s phases."""
+        axes = []
+        for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation, strict=True):
+            axis = transposed_axis(k, s, p, d)
+            if isinstance(axis, Untracked):
+                return axis
+            axes.append(axis)
+        return Window(tuple(axes))
+
+    def settings(self) -> str:
+        return (
+            f"kernel {'×'.join(map(str, self.kernel))}, stride {axes_text(self.stride)}, "
+            f"padding {axes_text(self.padding)}, output_padding {axes_text(self.output_padding)}, "
+            f"dilation {axes_text(self.dilation)}, groups {self.groups}, "
+            f"{'bias' if self.bias else 'no bias'}"
         )
-        return Window(extent, tuple(exact(Fraction(1, s)) for s in self.stride))
+
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import field_steps, span_steps
+        from convcost.explain.steps import (
+            Number,
+            Quantity,
+            Step,
+            activations,
+            in_symbols,
+            kernel_symbols,
+            numbers,
+            per_axis,
+            product,
+        )
+
+        rank = len(shape) - 1
+        c_in, c_out, g = shape[0], self.out, self.groups
+        formula = "({A}_in − 1)·s − 2·p + d·(k − 1) + output_padding + 1"
+        cases: list[tuple[str, Number]] = [
+            (f"({size} − 1)·{s} − {2 * p} + {d * (k - 1)} + {op} + 1", out[axis + 1])
+            for axis, (size, k, s, p, op, d) in enumerate(
+                zip(
+                    shape[1:],
+                    self.kernel,
+                    self.stride,
+                    self.padding,
+                    self.output_padding,
+                    self.dilation,
+                    strict=True,
+                )
+            )
+        ]
+        kernel = product(kernel_symbols(rank))
+        bias = " + C_out" if self.bias else ""
+        bias_numbers = f" + {c_out}" if self.bias else ""
+        steps = [
+            *per_axis(Quantity.OUTPUT_SIZE, "{A}_out", formula, cases, rank),
+            Step(
+                quantity=Quantity.PARAMS,
+                formula=f"C_in·(C_out/g)·{kernel}{bias}",
+                substituted=f"{c_in}·({c_out}/{g})·{numbers(self.kernel)}{bias_numbers}",
+                value=self.weights(shape) + self.biases(shape),
+                note="" if self.bias else "no bias",
+            ),
+            Step(
+                quantity=Quantity.MACS,
+                formula=f"C_in·{product(in_symbols(rank))}·(C_out/g)·{kernel}",
+                substituted=f"{numbers(shape)}·({c_out}/{g})·{numbers(self.kernel)}",
+                value=self.macs(shape, out),
+                note="every input element is multiplied into C_out/g·∏k outputs",
+            ),
+            _bias_ops(self.bias, out, self.ops(shape, out)),
+            activations(out),
+            *span_steps(self.kernel, self.dilation),
+        ]
+        rf_steps, after = field_steps(field, self.window(shape))
+        return steps + rf_steps, after
+
+    def op(self) -> ConvTransposeOp:
+        from convcost.executor.ops.conv import ConvTransposeOp
+
+        return ConvTransposeOp(self)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Separable:
-    """``separable``: a depthwise conv then a pointwise conv, shown as two rows."""
+def _bias_ops(bias: bool, out: Shape, ops: int) -> Step:
+    from convcost.explain.steps import Quantity, Step, no_ops, numbers, out_symbols, product
 
-    depthwise: Conv
-    pointwise: Conv
+    if not bias:
+        return no_ops("no bias")
+    return Step(
+        quantity=Quantity.OPS,
+        formula=product(["C_out", *out_symbols(len(out) - 1)]),
+        substituted=numbers(out),
+        value=ops,
+        note="one bias add per output",
+    )
+
+
+CONV_PADDING = PaddingField(
+    "padding",
+    "zero padding: an integer, one per axis (each an integer or [before, after]), "
+    "'same' (stride 1, as PyTorch) or 'valid'",
+    0,
+    minimum=0,
+)
+TRANSPOSE_PADDING = PerAxisField("padding", "padding removed from the output", 0, minimum=0)
+OUTPUT_PADDING = PerAxisField(
+    "output_padding", "extra size added to one side of the output", 0, minimum=0
+)
+
+
+def read_padding(
+    args: Args, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[tuple[tuple[int, int], ...], str]:
+    """A conv's padding resolved per axis, and how it was given (``same``, ``valid``,
+    ``explicit``)."""
+    padding = CONV_PADDING.read(args)
+    if padding == "valid":
+        return ((0, 0),) * args.rank, "valid"
+    if padding == "same":
+        if any(s != 1 for s in stride):
+            raise args.error(
+                "padding",
+                f"padding 'same' needs stride 1 (as in PyTorch), got stride {list(stride)}: "
+                "give explicit padding instead",
+            )
+        return tuple(same_padding(k, d) for k, d in zip(kernel, dilation, strict=True)), "same"
+    assert not isinstance(padding, str)
+    return padding, "explicit"
+
+
+def _conv(args: Args, shape: Shape) -> Conv:
+    require_spatial(args.kind, shape)
+    out = OUT.read(args)
+    kernel = KERNEL.read(args)
+    stride = STRIDE.read(args)
+    dilation = DILATION.read(args)
+    padding, mode = read_padding(args, kernel, stride, dilation)
+    return Conv(
+        out=out,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=GROUPS.read(args),
+        bias=BIAS.read(args),
+        padding_mode=mode,
+    )
+
+
+def _conv_transpose(args: Args, shape: Shape) -> ConvTranspose:
+    require_spatial(args.kind, shape)
+    return ConvTranspose(
+        out=OUT.read(args),
+        kernel=KERNEL.read(args),
+        stride=STRIDE.read(args),
+        padding=TRANSPOSE_PADDING.read(args),
+        output_padding=OUTPUT_PADDING.read(args),
+        dilation=DILATION.read(args),
+        groups=GROUPS.read(args),
+        bias=BIAS.read(args),
+    )
+
+
+CONV = Kind(
+    "conv",
+    "convolution (1-D, 2-D or 3-D from the input rank)",
+    (OUT, KERNEL, STRIDE, DILATION, CONV_PADDING, GROUPS, BIAS),
+    _conv,
+)
+CONV_TRANSPOSE = Kind(
+    "conv_transpose",
+    "transposed convolution (PyTorch's ConvTranspose)",
+    (OUT, KERNEL, STRIDE, TRANSPOSE_PADDING, OUTPUT_PADDING, DILATION, GROUPS, BIAS),
+    _conv_transpose,
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from convcost.layers.base import Drop, LayerShapeError, axis_names
 
 
@@ -129,3 +131,21 @@ def dropped_pixels(
         if real > max(0, s - span):
             drops.append(Drop(names[axis], real))
     return tuple(drops)
+
+
+def window_total(size: int, out: int) -> int:
+    """Σ over the ``out`` adaptive windows of their lengths: ``size + out − gcd(size, out)``.
+
+    Window ``i`` has length ``⌈(r + size)/out⌉`` with ``r = i·size mod out`` (write
+    ``i·size = q·out + r``: it starts at ``q`` and ends at ``q + ⌈(r + size)/out⌉``); summing
+    over ``i`` telescopes to ``size`` plus one for each window whose end is not a whole
+    multiple, of which there are ``out − gcd(size, out)``. Closed form: a size of 10⁹ costs
+    nothing to count (tests compare it with the window-by-window sum).
+    """
+    return size + out - math.gcd(size, out)
+
+
+def widest_window(size: int, out: int) -> int:
+    """The longest adaptive window, ``⌈(size + out − gcd(size, out))/out⌉``: the residues
+    ``i·size mod out`` are the multiples of the gcd up to ``out − gcd``."""
+    return -(-(size + out - math.gcd(size, out)) // out)

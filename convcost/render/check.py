@@ -16,7 +16,7 @@ from convcost.budget import Budgeted, Result
 from convcost.check import CheckRun
 from convcost.errors import ExitStatus
 from convcost.jsontext import dumps
-from convcost.receptive import Coverage, plain
+from convcost.receptive import Coverage, as_numbers
 from convcost.render.check_rows import LimitRow, change_lines, limit_rows, status_text, summary_line
 from convcost.render.escape import (
     annotation_message,
@@ -192,7 +192,7 @@ def _result_json(result: Result) -> dict[str, Any]:
         else result.limit.value[0],
         "actual": actual.value
         if isinstance(actual, Coverage)
-        else (actual if isinstance(actual, int) else plain(actual)),
+        else (actual if isinstance(actual, int) else as_numbers(actual)),
         "margin_percent": result.margin,
         "status": result.status.value,
         "origin": result.limit.origin,

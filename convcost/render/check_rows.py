@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from convcost.baseline import BaselineLayer, Growth
 from convcost.budget import Actual, Budgeted, Result, Status
 from convcost.check import CheckRun, Outcome
-from convcost.receptive import Coverage, plain
+from convcost.receptive import Coverage, as_numbers
 from convcost.render import numbers
 
 MAX_CHANGES_SHOWN = 20
@@ -45,7 +45,7 @@ def _field(actual: Actual) -> str:
         return "global" if actual is Coverage.GLOBAL else "unknown"
     if isinstance(actual, int):
         return str(actual)
-    shown = [str(v) for v in plain(actual)]
+    shown = [str(v) for v in as_numbers(actual)]
     return shown[0] if len(set(shown)) == 1 else "×".join(shown)
 
 

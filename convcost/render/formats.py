@@ -75,6 +75,8 @@ def _row_json(row: Row, report: Report) -> dict[str, Any]:
         "receptive_field": size,
         "jump": jump,
         "receptive_field_coverage": row.receptive_field.coverage.value,
+        "receptive_field_varies": row.receptive_field.varies,
+        "global_context": row.receptive_field.global_context,
     }
 
 

@@ -77,12 +77,19 @@ def _axes(values: tuple[int | Fraction, ...]) -> str:
 
 
 def receptive(field: ReceptiveField) -> str:
-    """``7`` (same on every axis), ``7×3``, ``global`` or ``?``."""
+    """``7`` (same on every axis), ``7×3``, ``global`` or ``?``; ``≤7`` when the field differs
+    between output positions (the largest shown), ``7+g`` when a merged branch sees the whole
+    input (global context: docs/cost-model.md)."""
     if field.coverage is Coverage.GLOBAL:
         return "global"
     if field.coverage is Coverage.UNKNOWN:
         return "?"
-    return _axes(field.size)
+    text = _axes(field.size)
+    if field.varies:
+        text = "≤" + text
+    if field.global_context:
+        text += "+g"
+    return text
 
 
 def jump(field: ReceptiveField) -> str:

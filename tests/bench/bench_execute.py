@@ -51,8 +51,9 @@ import torch  # noqa: E402
 
 from convcost import zoo  # noqa: E402
 from convcost.build import build  # noqa: E402
-from convcost.executor import Execution, Prepared, kernels, prepare  # noqa: E402
+from convcost.executor import Execution, Prepared, prepare  # noqa: E402
 from convcost.executor.memory import leaves  # noqa: E402
+from convcost.executor.ops import activation  # noqa: E402
 from convcost.layers import Conv, Linear  # noqa: E402
 from convcost.network import Network  # noqa: E402
 from convcost.spec import load_spec  # noqa: E402
@@ -243,12 +244,12 @@ def main() -> None:
 
 
 def activation_times(rounds: int) -> tuple[float, float]:
-    """Median seconds of kernels.gelu and kernels.relu, in place, on a fresh copy of the same
+    """Median seconds of activation.gelu and activation.relu, in place, on a fresh copy of the same
     1×56×56×1024 (channels last) standard normal float32 tensor each round (the copy untimed)."""
     x = np.random.default_rng(0).standard_normal((1, 56, 56, 1024), dtype=np.float32)
     times: dict[str, list[float]] = {"gelu": [], "relu": []}
     for _ in range(rounds + 1):
-        for name, function in (("gelu", kernels.gelu), ("relu", kernels.relu)):
+        for name, function in (("gelu", activation.gelu), ("relu", activation.relu)):
             y = x.copy()
             times[name].append(_timed(lambda y=y, f=function: f(y, inplace=True)))
     # the first round warms the pages and the code paths

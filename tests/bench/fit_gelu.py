@@ -9,7 +9,7 @@ k = 0…9, minimising the largest *relative* error over a in [0, 15] (beyond 15,
 below float32's smallest subnormal), by Lawson's iteratively reweighted least squares on 6,000
 Chebyshev nodes in t. The reference is ½·erfc(a/√2)·e^(a²/2) from the C library's erfc
 (math.erfc, correctly rounded to within an ulp), in float64. It prints the constants that
-convcost/executor/kernels.py holds, and the relative error reached.
+convcost/executor/ops/activation.py holds, and the relative error reached.
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""``conv`` (also ``depthwise``, ``pointwise`` and the halves of ``separable``) and
+``conv_transpose``: weights drawn in the kernels' layout, and what each run allocates."""
+
+from __future__ import annotations
+
+import math
+
+from convcost.executor.kernels import padded_elements
+from convcost.executor.kernels_conv import (
+    ConvWeights,
+    TransposeWeights,
+    column_band,
+    conv,
+    conv_transpose,
+)
+from convcost.executor.ops.base import Initializer, Op, PreparedLayer, present
+from convcost.layers.base import Shape
+from convcost.layers.conv import Conv, ConvTranspose
+
+
+def _depthwise(layer: Conv, shape: Shape) -> bool:
+    return layer.groups > 1 and shape[0] == layer.groups
+
+
+class ConvOp(Op[Conv]):
+    def prepare(self, shape: Shape, init: Initializer) -> PreparedLayer:
+        layer = self.layer
+        per_group, k = shape[0] // layer.groups, math.prod(layer.kernel)
+        fan_in = per_group * k
+        depthwise = per_group == 1 and layer.groups > 1
+        matrix_shape = (
+            (k, layer.groups, layer.out // layer.groups)
+            if depthwise
+            else (layer.groups, k * per_group, layer.out // layer.groups)
+        )
+        weights = ConvWeights(
+            init.uniform(matrix_shape, fan_in), layer.kernel, layer.groups, layer.out, depthwise
+        )
+        bias = init.bias(layer.out, layer.bias)
+        stride, padding, dilation = layer.stride, layer.padding, layer.dilation
+        return PreparedLayer(
+            lambda x, owned: (
+                conv(x, weights, bias, stride=stride, padding=padding, dilation=dilation),
+                True,
+            ),
+            present(weights.matrix, bias),
+        )
+
+    def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:
+        layer = self.layer
+        padded = padded_elements(shape, layer.padding)
+        if _depthwise(layer, shape):
+            return padded  # one einsum writes the output, no temporaries
+        if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
+            # a strided 1×1 picks its positions into a copy first
+            return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])
+        if layer.groups == 1:
+            return padded  # and one band of columns (:meth:`columns`), for the whole batch
+        columns = shape[0] * math.prod(layer.kernel) * math.prod(out[1:])
+        return padded + columns + math.prod(out)
+
+    def columns(self, shape: Shape, out: Shape, batch: int, width: int) -> int:
+        """The im2col band buffer an ungrouped conv that is not a plain 1×1 reuses
+        (:func:`~convcost.executor.kernels_conv.column_band`), for the whole batch."""
+        layer = self.layer
+        if layer.groups > 1:
+            return 0
+        if math.prod(layer.kernel) == 1 and not padded_elements(shape, layer.padding):
+            return 0
+        depth = shape[0] * math.prod(layer.kernel)
+        samples, rows = column_band(batch, out[1:], depth, width)
+        return samples * rows * math.prod(out[2:]) * depth
+
+    def products(self, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
+        layer = self.layer
+        if _depthwise(layer, shape):
+            return 0, 0, 0  # no matrix product
+        depth = math.prod(layer.kernel) * shape[0] // layer.groups
+        return batch * math.prod(out[1:]), depth, layer.out // layer.groups
+
+
+class ConvTransposeOp(Op[ConvTranspose]):
+    def prepare(self, shape: Shape, init: Initializer) -> PreparedLayer:
+        layer = self.layer
+        per_group = layer.out // layer.groups
+        k = math.prod(layer.kernel)
+        matrix = init.uniform(
+            (layer.groups, shape[0] // layer.groups, k * per_group), per_group * k
+        )
+        weights = TransposeWeights(matrix, layer.kernel, layer.groups, layer.out)
+        bias = init.bias(layer.out, layer.bias)
+        stride, padding, output_padding = layer.stride, layer.padding, layer.output_padding
+        dilation = layer.dilation
+        return PreparedLayer(
+            lambda x, owned: (
+                conv_transpose(
+                    x,
+                    weights,
+                    bias,
+                    stride=stride,
+                    padding=padding,
+                    output_padding=output_padding,
+                    dilation=dilation,
+                ),
+                True,
+            ),
+            present(matrix, bias),
+        )
+
+    def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:
+        layer = self.layer
+        contributions = layer.out * math.prod(layer.kernel) * math.prod(shape[1:])
+        full = layer.out * math.prod(
+            (size - 1) * s + d * (k - 1) + 1 + op
+            for size, s, d, k, op in zip(
+                shape[1:],
+                layer.stride,
+                layer.dilation,
+                layer.kernel,
+                layer.output_padding,
+                strict=True,
+            )
+        )
+        # the full-size sum is the output itself unless padding crops it
+        cropped = full if any(layer.padding) or any(layer.output_padding) else 0
+        if layer.groups > 1:
+            # the grouped input made contiguous, the product, and its regrouped copy
+            return math.prod(shape) + 2 * contributions + cropped
+        return contributions + cropped
+
+    def products(self, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
+        layer = self.layer
+        columns = math.prod(layer.kernel) * layer.out // layer.groups
+        return batch * math.prod(shape[1:]), shape[0] // layer.groups, columns

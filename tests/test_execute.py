@@ -39,6 +39,15 @@ ROOT = Path(__file__).parent.parent
 BUNDLED = sorted((ROOT / "specs").glob("*.yaml")) + sorted(
     (ROOT / "convcost" / "zoo").glob("*.yaml")
 )
+PENDING = [
+    pytest.param(
+        ROOT / "tests" / "zoo_pending" / "convnext_tiny.yaml",
+        1,
+        marks=pytest.mark.xfail(strict=True, reason="needs kind layernorm, layer_scale"),
+        id="convnext_tiny",
+    )
+]
+"""Bundled models waiting for their kinds (tests/test_zoo.PENDING): run once they land."""
 QUICKSTART = str(ROOT / "specs" / "quickstart.yaml")
 
 
@@ -74,7 +83,8 @@ changes no weight) runs on the others only."""
 @pytest.mark.parametrize(
     ("path", "batch"),
     [(path, 1) for path in BUNDLED]
-    + [(path, 2) for path in BUNDLED if path.stem not in LARGE_WEIGHTS],
+    + [(path, 2) for path in BUNDLED if path.stem not in LARGE_WEIGHTS]
+    + PENDING,
     ids=lambda value: value.stem if isinstance(value, Path) else str(value),
 )
 def test_every_bundled_spec_confirms_its_shapes(path: Path, batch: int) -> None:

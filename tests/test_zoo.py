@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -61,6 +62,31 @@ SHAPES = {
 size, ESPCN's ×3 upscaling of a luminance channel."""
 
 
+PENDING = {"convnext_tiny": "layernorm, layer_scale"}
+"""Models whose specs use kinds that have not reached this tree yet: they wait in
+tests/zoo_pending/ and their tests are expected to fail (strictly: once the kinds land the tests
+pass, which fails the run; then the spec moves into convcost/zoo/ and its entry here goes, with
+tests/test_execute.PENDING's)."""
+PENDING_DIR = Path(__file__).parent / "zoo_pending"
+BUNDLED = sorted(set(TOTALS) - set(PENDING))
+"""The models `convcost zoo` lists."""
+MODELS = [
+    pytest.param(
+        name,
+        marks=pytest.mark.xfail(strict=True, reason=f"needs kind {PENDING[name]}"),
+    )
+    if name in PENDING
+    else name
+    for name in sorted(TOTALS)
+]
+"""Every model, the pending ones marked."""
+
+
+def spec_path(name: str) -> Path:
+    path = zoo.find(name)
+    return PENDING_DIR / f"{name}.yaml" if path is None else path
+
+
 def shapes(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return SHAPES.get(name, CLASSIFIER)
 
@@ -72,6 +98,9 @@ def shown(shape: tuple[int, ...], separator: str = "×") -> str:
 # Layers whose stride leaves real input pixels unread (a floor-division warning), as in the
 # originals: SqueezeNet's unpadded 7×7 stride-2 conv1 on 224 reads up to pixel 222 of 0…223.
 UNREAD = {"squeezenet1_0": ["conv1"]}
+# Layers whose dilated taps read only padding: DeepLabV3's rate-36 ASPP branch on the 28×28 map
+# of a 224 input, whose taps but the centre lie 36 positions away, past the map's last (27).
+DEAD_TAPS = {"deeplabv3_resnet50": ["aspp.concat1.rate36.atrous1.conv1"]}
 
 CONV_KINDS = {"conv", "depthwise", "pointwise", "linear"}
 
@@ -81,21 +110,20 @@ def run_cli(*args: str) -> Result:
 
 
 def bundled(name: str) -> Report:
-    path = zoo.find(name)
-    assert path is not None, name
-    return convcost.analyze(convcost.load_spec(path))
+    return convcost.analyze(convcost.load_spec(spec_path(name)))
 
 
 def test_zoo_lists_exactly_the_verified_models() -> None:
-    assert set(zoo.names()) == set(TOTALS)
+    assert zoo.names() == BUNDLED
 
 
-@pytest.mark.parametrize("name", sorted(TOTALS))
+@pytest.mark.parametrize("name", MODELS)
 def test_zoo_totals(name: str) -> None:
     report = bundled(name)
     assert (report.totals.params, report.totals.macs) == TOTALS[name]
     assert (report.input_shape, report.output_shape) == shapes(name)
-    assert [warning.path for warning in report.warnings] == UNREAD.get(name, [])
+    warned = UNREAD.get(name, []) + DEAD_TAPS.get(name, [])
+    assert [warning.path for warning in report.warnings] == warned
 
 
 @pytest.mark.parametrize(
@@ -122,9 +150,7 @@ def test_deeplab_matches_torchvisions_published_macs() -> None:
     # torchvision's model docs list 178.72 "GFLOPS" (its MACs) for deeplabv3_resnet50 at
     # 3×520×520, counted with the aux classifier: FCNHead(1024, 21) on layer3's 65×65 map, a 3×3
     # conv 1024 → 256 and a 1×1 conv 256 → 21. At 520 the image-pooling branch upsamples to 65².
-    path = zoo.find("deeplabv3_resnet50")
-    assert path is not None
-    text = path.read_text(encoding="utf-8")
+    text = spec_path("deeplabv3_resnet50").read_text(encoding="utf-8")
     assert text.count("size: [28, 28]") == 1
     spec = convcost.parse_spec(text.replace("size: [28, 28]", "size: [65, 65]"))
     report = convcost.analyze(spec, input_shape=(3, 520, 520))
@@ -133,9 +159,9 @@ def test_deeplab_matches_torchvisions_published_macs() -> None:
     assert round((report.totals.macs + aux) / 10**9, 2) == 178.72
 
 
-@pytest.mark.parametrize("name", sorted(TOTALS))
+@pytest.mark.parametrize("name", MODELS)
 def test_analyze_by_name(name: str) -> None:
-    result = run_cli("analyze", name, "--format", "json")
+    result = run_cli("analyze", name if name in BUNDLED else str(spec_path(name)), "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["params"] == TOTALS[name][0]
 
@@ -194,7 +220,7 @@ the layers after them."""
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("name", sorted(TOTALS))
+@pytest.mark.parametrize("name", MODELS)
 def test_zoo_matches_pytorch(name: str) -> None:
     require("torch")
     # needs torch; the other tests run without
@@ -247,7 +273,7 @@ def test_zoo_json_is_every_models_full_report() -> None:
     result = run_cli("zoo", "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert [model["name"] for model in data] == sorted(TOTALS)
+    assert [model["name"] for model in data] == BUNDLED
     for model in data:
         name, totals = model["name"], model["totals"]
         assert (totals["params"], totals["macs"]) == TOTALS[name]
@@ -268,7 +294,7 @@ def test_zoo_csv_is_one_line_of_exact_totals_per_model() -> None:
     assert result.stdout.splitlines()[0] == (
         "name,input_shape,output_shape,params,macs,flops,ops,activation_bytes"
     )
-    assert [line["name"] for line in lines] == sorted(TOTALS)
+    assert [line["name"] for line in lines] == BUNDLED
     for line in lines:
         assert (int(line["params"]), int(line["macs"])) == TOTALS[line["name"]]
         assert int(line["flops"]) == 2 * TOTALS[line["name"]][1]
@@ -287,8 +313,9 @@ def test_zoo_markdown_is_one_row_per_model(exact: bool) -> None:
         "|---|--:|--:|--:|--:|",
     )
     cells = {line.split(" | ")[0].strip("| "): line.strip("|").split("|") for line in rows}
-    assert list(cells) == sorted(TOTALS)
-    for name, (params, macs) in TOTALS.items():
+    assert list(cells) == BUNDLED
+    for name in BUNDLED:
+        params, macs = TOTALS[name]
         row = [cell.strip() for cell in cells[name]]
         assert row[1] == shown(shapes(name)[0])
         if exact:
@@ -303,7 +330,7 @@ def test_zoo_table_lists_every_model() -> None:
     result = run_cli("zoo")
     assert result.exit_code == 0, result.stderr
     lines = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
-    for name in TOTALS:
+    for name in BUNDLED:
         assert lines[name][1] == shown(shapes(name)[0])
     # ResNet-18: 11.7 M parameters, 1.8 G MACs, 31.4 MiB of activations, 69 layers
     assert lines["resnet18"][2:] == ["11.7", "M", "1.8", "G", "31.4", "MiB", "69"]

@@ -67,7 +67,7 @@ def test_unmutated_corpus_passes(corpus: mutate.Corpus) -> None:
 
 
 def test_mutants_are_deterministic_and_varied(corpus: mutate.Corpus) -> None:
-    # 400: enough for seed 7 to draw from each of the 24 specs, the eight large ones at a quarter
+    # 400: enough for seed 7 to draw from every bundled spec, the large ones at a quarter
     # of a small one's weight (200 stopped reaching them all when the zoo grew past 11 models)
     first = [mutate.mutant(corpus, 7, index) for index in range(400)]
     assert first == [mutate.mutant(corpus, 7, index) for index in range(400)]

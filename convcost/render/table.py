@@ -148,7 +148,8 @@ def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], k
     )
     table.add_column(
         "MACs",
-        footer=numbers.count(report.totals.macs, exact=exact),
+        # placeholder layers of unknown cost (report.notes): the total is a lower bound
+        footer=numbers.count(report.totals.macs, exact=exact) + (" + ?" if report.notes else ""),
         justify="right",
         no_wrap=True,
     )

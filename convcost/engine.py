@@ -319,16 +319,16 @@ class _Tally:
 
 def placeholder_notes(placeholders: list[tuple[str, str]]) -> tuple[str, ...]:
     """The note every report carries on placeholder layers of unknown cost, or none:
-    ``2 placeholder layers of unknown cost (Sin ×2, first: layer sin): their MACs and ops are
-    not counted``."""
+    ``2 placeholder layers of unknown cost (Sin ×2; first: layer sin): their MACs and ops are
+    not counted in the totals``."""
     if not placeholders:
         return ()
     counts: dict[str, int] = {}
     for _, label in placeholders:
         counts[label] = counts.get(label, 0) + 1
     listed = ", ".join(f"{label} ×{count}" for label, count in counts.items())
-    layers = "layer" if len(placeholders) == 1 else "layers"
+    layers, their = ("layer", "its") if len(placeholders) == 1 else ("layers", "their")
     return (
         f"{len(placeholders)} placeholder {layers} of unknown cost ({listed}; first: layer "
-        f"{placeholders[0][0]}): their MACs and ops are not counted in the totals",
+        f"{placeholders[0][0]}): {their} MACs and ops are not counted in the totals",
     )

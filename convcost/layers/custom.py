@@ -138,7 +138,8 @@ class Custom(Layer):
         macs = self.macs(shape, out)
         if macs:
             steps.append(declared(Quantity.MACS, self.macs_expression, macs))
-        steps.append(declared(Quantity.OPS, self.ops_expression, self.ops(shape, out)))
+        if not self.unknown:  # a placeholder's ops are unknown, not 0 (settings say so)
+            steps.append(declared(Quantity.OPS, self.ops_expression, self.ops(shape, out)))
         steps.append(activations(out))
         if self.field == "global":
             global_steps, after = global_field()

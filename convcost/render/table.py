@@ -204,8 +204,11 @@ def summary(report: Report, *, exact: bool = False) -> Table:
         f"{numbers.count(totals.weights, exact=True)} weights + "
         f"{numbers.count(totals.biases, exact=True)} biases",
     )
+    unknown = " + placeholders of unknown cost" if report.notes else ""
     grid.add_row(
-        "MACs", numbers.count(totals.macs, exact=exact), numbers.count(totals.macs, exact=True)
+        "MACs",
+        numbers.count(totals.macs, exact=exact),
+        numbers.count(totals.macs, exact=True) + unknown,
     )
     grid.add_row("FLOPs", numbers.count(totals.flops, exact=exact), "2 × MACs")
     grid.add_row(

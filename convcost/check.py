@@ -242,6 +242,7 @@ def _check_spec(
         )
         if not budget and options.baseline is None:
             notes.append(f"{report.name}: no budget")
+        notes += [f"{report.name}: {note}" for note in report.notes]
         results += evaluate(budget, report)
         if options.baseline is not None:
             base = find(options.baseline, report)

@@ -11,6 +11,7 @@ from convcost.errors import SpecError
 from convcost.gcpause import paused_gc
 from convcost.layers import Context, Global, Layer, Shape, Untracked, Window, elements
 from convcost.layers.base import axis_names
+from convcost.layers.custom import Custom
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
 from convcost.receptive import UNTRACKED, Coverage, ReceptiveField, merge
@@ -106,6 +107,7 @@ def analyze_network(
             totals=tally.sums.cost(),
             receptive_field=field,
             warnings=tuple(tally.warnings),
+            notes=placeholder_notes(tally.placeholders),
             peak_activation_elements=peak.elements * batch,
             peak_at=peak.path,
         )
@@ -120,6 +122,8 @@ class _Figures:
     window: Window | Global | Context | Untracked | None
     dropped: str
     """The floor-division and dead-tap warnings, or empty."""
+    placeholder: str | None = None
+    """A placeholder of unknown cost (``custom`` with ``unknown``): its label."""
 
 
 _UNKNOWN, _LOCAL = Coverage.UNKNOWN, Coverage.LOCAL
@@ -171,6 +175,8 @@ class _Tally:
         self.layers: list[LayerReport] = []
         self.blocks: list[BlockReport] = []
         self.warnings: list[Diagnostic] = []
+        self.placeholders: list[tuple[str, str]] = []
+        """Each placeholder layer of unknown cost: its path and label."""
         self.sums = _Sums()
         self.known: dict[tuple[Layer, Shape], _Figures] = {}
         self.by_identity: dict[tuple[int, Shape], _Figures] = {}
@@ -236,7 +242,10 @@ class _Tally:
             dead = _dead_taps(window)
             if dead:
                 dropped = f"{dropped}; {dead}" if dropped else dead
-        return _Figures(layer.kind, cost, window, dropped)
+        placeholder = None
+        if type(layer) is Custom and layer.unknown:
+            placeholder = layer.label or "custom"
+        return _Figures(layer.kind, cost, window, dropped, placeholder)
 
     def layer(self, node: LayerNode, field: ReceptiveField) -> ReceptiveField:
         shape = node.input_shape
@@ -250,6 +259,8 @@ class _Tally:
             self.warnings.append(
                 Diagnostic(path=node.path, message=figures.dropped, location=node.location)
             )
+        if figures.placeholder is not None:
+            self.placeholders.append((node.path, figures.placeholder))
         self.sums.add(figures.cost)
         self.layers.append(
             layer_report(
@@ -304,3 +315,20 @@ class _Tally:
                 location=node.location,
             )
         )
+
+
+def placeholder_notes(placeholders: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The note every report carries on placeholder layers of unknown cost, or none:
+    ``2 placeholder layers of unknown cost (Sin ×2; first: layer sin): their MACs and ops are
+    not counted in the totals``."""
+    if not placeholders:
+        return ()
+    counts: dict[str, int] = {}
+    for _, label in placeholders:
+        counts[label] = counts.get(label, 0) + 1
+    listed = ", ".join(f"{label} ×{count}" for label, count in counts.items())
+    layers, their = ("layer", "its") if len(placeholders) == 1 else ("layers", "their")
+    return (
+        f"{len(placeholders)} placeholder {layers} of unknown cost ({listed}; first: layer "
+        f"{placeholders[0][0]}): {their} MACs and ops are not counted in the totals",
+    )

@@ -137,6 +137,8 @@ class Report:
     totals: Cost
     receptive_field: ReceptiveField
     warnings: tuple[Diagnostic, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Facts about the whole report: placeholder layers whose cost is unknown."""
     peak_activation_elements: int = 0
     """Activation elements alive at the same time at the peak, times batch (convcost/peak.py)."""
     peak_at: str = ""

@@ -145,4 +145,6 @@ def _report_data(
             {"path": w.path, "message": w.message, "line": w.location.line if w.location else None}
             for w in report.warnings
         ],
+        # only when there are any: placeholder layers whose cost is unknown
+        **({"notes": list(report.notes)} if report.notes else {}),
     }

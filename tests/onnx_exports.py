@@ -150,12 +150,21 @@ def model_folder(folder: Path) -> None:
       docs tell the reader to export ``torchvision.models.resnet50()``;
     - ``model.onnx``: a conv and a ReLU on an input of symbolic height and width, and the
       other small models of :func:`write_tiny_models`;
+    - ``selu_net.onnx``: a conv, an ``nn.SELU`` (no convcost layer) and a conv, for
+      ``--allow-unsupported``;
     - ``torchvision/models.py``: torchvision is not installable here, so ``--torch
       torchvision.models:resnet50`` finds this stand-in, which returns the same reference.
     """
     export(trained_like(torchvision_resnet50()), folder / "resnet50.onnx", exporter="dynamo")
     write_tiny_models(folder)
     (folder / "dynamic.onnx").rename(folder / "model.onnx")
+    # docs/import.md's --allow-unsupported example: SELU has no convcost layer
+    selu = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 16, 3, padding=1),
+        torch.nn.SELU(),
+        torch.nn.Conv2d(16, 32, 3, stride=2, padding=1),
+    )
+    export(selu, folder / "selu_net.onnx", exporter="torchscript", input_shape=(3, 32, 32))
     (folder / "torchvision").mkdir()
     (folder / "torchvision" / "__init__.py").write_text("")
     (folder / "torchvision" / "models.py").write_text(

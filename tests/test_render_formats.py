@@ -428,9 +428,11 @@ variants:
         y: []
   b:
     - conv: {out: 4, kernel: 7}
+    - custom: {label: Sin, unknown: true}
 """
 """Has every optional part: a warning (the stride-2 conv leaves a pixel of 7 unread), blocks,
-an oversized entry (a 7×7 field on a 7×7 input) and shared layer paths."""
+an oversized entry (a 7×7 field on a 7×7 input), shared layer paths and a placeholder of
+unknown cost (its report's notes)."""
 
 
 def all_keys(value: object) -> set[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from convcost import zoo
 from convcost.cli.common import (
+    AllowUnsupportedOption,
     BatchOption,
     DepthOption,
     DTypeOption,
@@ -58,6 +59,7 @@ def analyze(
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
     input: ModelInputOption = None,
+    allow_unsupported: AllowUnsupportedOption = False,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -96,6 +98,7 @@ def analyze(
             repeat,
             bounds,
             shape,
+            allow_unsupported,
         )
         return
     try:
@@ -103,7 +106,14 @@ def analyze(
             report
             for source in specs
             for report in analyze_all(
-                resolve_spec(source, limits=bounds, input_shape=shape), batch=batch, dtype=dtype
+                resolve_spec(
+                    source,
+                    limits=bounds,
+                    input_shape=shape,
+                    allow_unsupported=allow_unsupported,
+                ),
+                batch=batch,
+                dtype=dtype,
             )
         ]
     except ConvcostError as error:
@@ -134,6 +144,7 @@ def _analyze_executed(
     repeat: int,
     bounds: Limits,
     shape: tuple[int, ...] | None,
+    allow_unsupported: bool,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -146,7 +157,12 @@ def _analyze_executed(
                 result
                 for source in specs
                 for result in execute_all(
-                    resolve_spec(source, limits=bounds, input_shape=shape),
+                    resolve_spec(
+                        source,
+                        limits=bounds,
+                        input_shape=shape,
+                        allow_unsupported=allow_unsupported,
+                    ),
                     batch=batch,
                     dtype=dtype,
                     seed=seed,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, assert_never
 import typer
 
 from convcost.cli.common import (
+    AllowUnsupportedOption,
     BatchOption,
     DTypeOption,
     ExactOption,
@@ -108,6 +109,7 @@ def check_command(
     dtype: DTypeOption = "float32",
     exact: ExactOption = False,
     input: ModelInputOption = None,
+    allow_unsupported: AllowUnsupportedOption = False,
 ) -> None:
     """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid, 4 too big.
 
@@ -172,7 +174,9 @@ def check_command(
         fail(error)
 
     def load(source: str) -> Spec:
-        return resolve_spec(source, limits=bounds, input_shape=shape)
+        return resolve_spec(
+            source, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+        )
 
     run = checking.check(checking.expand(specs), load, options)
     _report(run, format, target, exact=exact, indent=indent)

@@ -112,10 +112,15 @@ def fail(error: ConvcostError) -> NoReturn:
 
 
 def resolve_spec(
-    source: str, *, limits: Limits = DEFAULT_LIMITS, input_shape: tuple[int, ...] | None = None
+    source: str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    input_shape: tuple[int, ...] | None = None,
+    allow_unsupported: bool = False,
 ) -> Spec:
     """``-`` (standard input), a spec file, a model file (``.onnx``, imported in memory at
-    ``input_shape`` if given), or the name of a bundled model.
+    ``input_shape`` if given, unsupported nodes as placeholders if ``allow_unsupported``), or
+    the name of a bundled model.
 
     A name that ends in ``.yaml``/``.yml`` or holds a path separator is a file, and only a
     file; any other name is a bundled model (write ``./name`` for a file without a suffix).
@@ -123,7 +128,9 @@ def resolve_spec(
     from convcost import importer
 
     if importer.is_model_path(source):
-        model = importer.open_model(source, input_shape=input_shape, limits=limits)
+        model = importer.open_model(
+            source, input_shape=input_shape, limits=limits, allow_unsupported=allow_unsupported
+        )
         for note in model.notes:
             diagnose("note", f"{source}: {note}")
         return model.spec
@@ -164,6 +171,8 @@ def print_warnings(reports: list[Report]) -> None:
     for report in reports:
         for warning in report.warnings:
             diagnose("warning", warning)
+        for note in report.notes:
+            diagnose("warning", f"{report.name}: {note}")
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -286,6 +295,14 @@ ModelInputOption = Annotated[
         help="A model file's (.onnx) input shape, channels first without batch, e.g. "
         "3x224x224: needed when its spatial sizes are symbolic.",
         show_default=False,
+    ),
+]
+AllowUnsupportedOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unsupported",
+        help="A model file (.onnx): import a node convcost has no layer for as a placeholder "
+        "of unknown cost (not counted; every report says so) instead of failing.",
     ),
 ]
 BatchOption = Annotated[

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from convcost.cli.common import (
+    AllowUnsupportedOption,
     BatchOption,
     DTypeOption,
     ExactOption,
@@ -79,6 +80,7 @@ def compare(
     repeat: RepeatOption = 1,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
+    allow_unsupported: AllowUnsupportedOption = False,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -109,6 +111,7 @@ def compare(
                 source,
                 limits=limits(max_layers),
                 input_shape=first if is_model_path(source) else None,
+                allow_unsupported=allow_unsupported,
             )
             for source in specs
         ]
@@ -205,6 +208,7 @@ def explain(
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
     input: ModelInputOption = None,
+    allow_unsupported: AllowUnsupportedOption = False,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -226,7 +230,12 @@ def explain(
 
     target = output_target(output, inputs=[spec])
     try:
-        loaded = resolve_spec(spec, limits=limits(max_layers), input_shape=model_input(input))
+        loaded = resolve_spec(
+            spec,
+            limits=limits(max_layers),
+            input_shape=model_input(input),
+            allow_unsupported=allow_unsupported,
+        )
         explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:
         fail(error)

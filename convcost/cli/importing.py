@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from convcost.cli.common import (
+    AllowUnsupportedOption,
     ModelInputOption,
     OutputOption,
     app,
@@ -58,6 +59,7 @@ def import_command(
         ExporterChoice,
         typer.Option(help="--torch: torch.onnx.export's exporter (dynamo is torch.export)."),
     ] = ExporterChoice.DYNAMO,
+    allow_unsupported: AllowUnsupportedOption = False,
 ) -> None:
     """Write a convcost spec for an ONNX model or a PyTorch module; analyze, compare, check and
     explain also take a .onnx file directly.
@@ -79,7 +81,9 @@ def import_command(
     try:
         shape = model_input(input)
         if model is not None:
-            text = importer.import_model(model, input_shape=shape, flat=flat)
+            text = importer.import_model(
+                model, input_shape=shape, flat=flat, allow_unsupported=allow_unsupported
+            )
         else:
             assert torch is not None
             module = torch_export.load_factory(torch)
@@ -89,6 +93,7 @@ def import_command(
                 name=torch.rpartition(":")[2].rpartition(".")[2],
                 flat=flat,
                 exporter="dynamo" if exporter is ExporterChoice.DYNAMO else "torchscript",
+                allow_unsupported=allow_unsupported,
             )
     except ConvcostError as error:
         fail(error)

@@ -50,27 +50,42 @@ def is_model_path(path: str | os.PathLike[str]) -> bool:
 
 
 def read_model(
-    path: str | os.PathLike[str], *, input_shape: tuple[int, ...] | None = None
+    path: str | os.PathLike[str],
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    allow_unsupported: bool = False,
 ) -> Graph:
     """The :class:`~convcost.importer.graph.Graph` of the ONNX file ``path``.
 
     ``input_shape`` (channels first, without batch) replaces the graph input's shape; it is
-    needed when the model's spatial sizes are symbolic. Raises :class:`ModelError` (exit 2).
+    needed when the model's spatial sizes are symbolic. Raises :class:`ModelError` (exit 2),
+    listing every node of an operator convcost has no layer for, unless ``allow_unsupported``:
+    then each is a ``custom`` placeholder of unknown cost, which every report notes.
     """
     from convcost.importer.onnx_reader import read_onnx  # noqa: PLC0415  (imports onnx on use)
 
-    return read_onnx(Path(path), input_shape=input_shape)
+    return read_onnx(Path(path), input_shape=input_shape, allow_unsupported=allow_unsupported)
 
 
 def import_model(
-    path: str | os.PathLike[str], *, input_shape: tuple[int, ...] | None = None, flat: bool = False
+    path: str | os.PathLike[str],
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    flat: bool = False,
+    allow_unsupported: bool = False,
 ) -> str:
     """The YAML text of a spec for the ONNX file ``path``: repeated subgraphs become reusable
     blocks unless ``flat``. The same file always gives the same text, byte for byte.
 
     The spec is checked as :func:`load_model` checks it, so an error in it names the node.
     """
-    return _imported(path, input_shape=input_shape, flat=flat, limits=DEFAULT_LIMITS)[1]
+    return _imported(
+        path,
+        input_shape=input_shape,
+        flat=flat,
+        limits=DEFAULT_LIMITS,
+        allow_unsupported=allow_unsupported,
+    )[1]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,9 +103,16 @@ def open_model(
     *,
     input_shape: tuple[int, ...] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    allow_unsupported: bool = False,
 ) -> Model:
     """Import the ONNX file ``path`` in memory as a checked :class:`Model` (see :func:`load_model`)."""
-    graph, _, spec = _imported(path, input_shape=input_shape, flat=False, limits=limits)
+    graph, _, spec = _imported(
+        path,
+        input_shape=input_shape,
+        flat=False,
+        limits=limits,
+        allow_unsupported=allow_unsupported,
+    )
     return Model(graph=graph, spec=spec, notes=graph.notes)
 
 
@@ -99,6 +121,7 @@ def load_model(
     *,
     input_shape: tuple[int, ...] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    allow_unsupported: bool = False,
 ) -> Spec:
     """The :class:`~convcost.spec.Spec` of the ONNX file ``path``, imported in memory.
 
@@ -106,7 +129,9 @@ def load_model(
     output size below 1 at this ``input_shape``) is a :class:`ModelError` naming the ONNX node
     and operator the layer came from. Raises :class:`ResourceLimitError` past ``limits``.
     """
-    return open_model(path, input_shape=input_shape, limits=limits).spec
+    return open_model(
+        path, input_shape=input_shape, limits=limits, allow_unsupported=allow_unsupported
+    ).spec
 
 
 def import_torch(
@@ -116,6 +141,7 @@ def import_torch(
     flat: bool = False,
     exporter: Exporter = "dynamo",
     name: str | None = None,
+    allow_unsupported: bool = False,
 ) -> str:
     """The YAML text of a spec for the ``torch.nn.Module`` ``module`` at ``input_shape``
     (channels first, without batch): exported with ``torch.onnx.export`` in eval mode into a
@@ -134,7 +160,14 @@ def import_torch(
         path = Path(folder) / f"{stem}.onnx"
         export_torch(module, input_shape, path, exporter=exporter)
         label = f"the PyTorch module {stem} (exporter {exporter})"
-        return _imported(path, input_shape=None, flat=flat, limits=DEFAULT_LIMITS, label=label)[1]
+        return _imported(
+            path,
+            input_shape=None,
+            flat=flat,
+            limits=DEFAULT_LIMITS,
+            label=label,
+            allow_unsupported=allow_unsupported,
+        )[1]
 
 
 def _imported(
@@ -144,10 +177,11 @@ def _imported(
     flat: bool,
     limits: Limits,
     label: str | None = None,
+    allow_unsupported: bool = False,
 ) -> tuple[Graph, str, Spec]:
     """The graph of ``path``, its spec's text, and that text parsed and built (checked);
     ``label`` names the model in the spec's header and in errors (default: the file name)."""
-    graph = read_model(path, input_shape=input_shape)
+    graph = read_model(path, input_shape=input_shape, allow_unsupported=allow_unsupported)
     name = label or Path(path).name
     text = _to_spec(graph, flat=flat, source=name)
     spec = _checked(graph, text, flat=flat, name=name, source=os.fspath(path), limits=limits)

@@ -24,6 +24,7 @@ from convcost.importer.ops_result import Context, Out, Unsupported
 from convcost.importer.ops_shapes import infer_shapes, input_shape_of
 from convcost.importer.ops_static import fold
 from convcost.importer.ops_window import pad_fold
+from convcost.importer.placeholder import placeholder
 
 MAX_MODEL_BYTES = 2**31 - 1
 """protobuf cannot parse a message of 2 GiB or more: larger models keep weights outside."""
@@ -39,13 +40,21 @@ FOLDED_BATCHNORM = (
     "parameter count is the graph's (folded weights and biases), not the PyTorch module's"
 )
 
+PLACEHOLDERS = (
+    "imported with --allow-unsupported: a node convcost has no layer for is a placeholder of "
+    "unknown cost (custom, unknown: true)"
+)
 
-def read_onnx(path: Path, *, input_shape: tuple[int, ...] | None = None) -> Graph:
+
+def read_onnx(
+    path: Path, *, input_shape: tuple[int, ...] | None = None, allow_unsupported: bool = False
+) -> Graph:
     """Read the ONNX model at `path`; `input_shape` (without batch) fixes symbolic sizes.
 
     Raises `ModelError` with one line naming the file (and the node) for a file that is not
     an ONNX model, a truncated one, symbolic spatial sizes without `input_shape`, and every
-    unsupported operator at once.
+    unsupported operator at once; with `allow_unsupported`, each unsupported node becomes a
+    placeholder of unknown cost instead (`convcost.importer.placeholder`).
     """
     try:
         import onnx  # noqa: PLC0415  (the onnx extra is optional)
@@ -54,7 +63,13 @@ def read_onnx(path: Path, *, input_shape: tuple[int, ...] | None = None) -> Grap
             "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
         ) from None
     model = _load(onnx, path)
-    return convert(model, file=path.name, directory=path.parent, input_shape=input_shape)
+    return convert(
+        model,
+        file=path.name,
+        directory=path.parent,
+        input_shape=input_shape,
+        allow_unsupported=allow_unsupported,
+    )
 
 
 def _load(onnx: Any, path: Path) -> Any:
@@ -88,7 +103,12 @@ def _load(onnx: Any, path: Path) -> Any:
 
 
 def convert(
-    model: Any, *, file: str, directory: Path, input_shape: tuple[int, ...] | None = None
+    model: Any,
+    *,
+    file: str,
+    directory: Path,
+    input_shape: tuple[int, ...] | None = None,
+    allow_unsupported: bool = False,
 ) -> Graph:
     """The `Graph` of a loaded ONNX ModelProto (its external data not loaded)."""
     graph = model.graph
@@ -142,7 +162,7 @@ def convert(
         static = fold(source)
         if len(source.values) == known or _shapes_known(source, static):
             break
-    converter = _Converter(source, input_tensor, static)
+    converter = _Converter(source, input_tensor, static, allow_unsupported=allow_unsupported)
     if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
         converter.alias[str(source.nodes[transpose].output[0])] = INPUT
         converter.skipped.add(transpose)
@@ -185,7 +205,10 @@ def _channels_last(graph: Any, input_tensor: str) -> tuple[int | None, tuple[int
 class _Converter:
     """The conversion loop: each ONNX node in order, into nodes of the `Graph`."""
 
-    def __init__(self, source: Source, input_tensor: str, static: set[str]) -> None:
+    def __init__(
+        self, source: Source, input_tensor: str, static: set[str], *, allow_unsupported: bool
+    ) -> None:
+        self.allow_unsupported = allow_unsupported
         self.ctx = Context(source, static=static)
         self.names = Namer(source.nodes)
         self.alias: dict[str, str] = {input_tensor: INPUT}
@@ -244,6 +267,10 @@ class _Converter:
                     raise Unsupported(str(node.op_type))
                 outs = converter(ctx, node)
         except Unsupported as verdict:
+            if self.allow_unsupported:
+                self._emit(index, node, placeholder(source, node), str(node.op_type))
+                ctx.note(node, PLACEHOLDERS)
+                return
             self.unsupported.setdefault(verdict.label, []).append(node_label(node))
             for tensor in node.output:
                 self.alias[str(tensor)] = _MISSING

@@ -25,6 +25,7 @@ from convcost.layers.kind import (
     ChoiceField,
     ExpressionField,
     ExpressionsField,
+    FlagField,
     Kind,
     PerAxisField,
     TextField,
@@ -61,6 +62,9 @@ class Custom(Layer):
     """``same``, ``local`` (with ``kernel`` and ``stride``) or ``global``."""
     kernel: tuple[int, ...] = ()
     stride: tuple[int, ...] = ()
+    unknown: bool = False
+    """A placeholder whose cost is unknown (an imported operator convcost has no layer for):
+    its MACs and ops are not counted, and every report on the spec says so."""
 
     @property
     def kind(self) -> str:
@@ -103,6 +107,8 @@ class Custom(Layer):
 
     def settings(self) -> str:
         parts = [f"declared: {self.label}" if self.label else "declared"]
+        if self.unknown:
+            parts.append("cost unknown")
         if self.field == "local":
             parts.append(f"field local, kernel {_axes(self.kernel)}, stride {_axes(self.stride)}")
         else:
@@ -132,7 +138,8 @@ class Custom(Layer):
         macs = self.macs(shape, out)
         if macs:
             steps.append(declared(Quantity.MACS, self.macs_expression, macs))
-        steps.append(declared(Quantity.OPS, self.ops_expression, self.ops(shape, out)))
+        if not self.unknown:  # a placeholder's ops are unknown, not 0 (settings say so)
+            steps.append(declared(Quantity.OPS, self.ops_expression, self.ops(shape, out)))
         steps.append(activations(out))
         if self.field == "global":
             global_steps, after = global_field()
@@ -169,6 +176,12 @@ SHAPE = ExpressionsField(
 PARAMS = ExpressionField("params", "parameters: an integer or an expression of the input's dims", 0)
 MACS = ExpressionField("macs", "multiply-accumulates: an integer or an expression", 0)
 OPS = ExpressionField("ops", "other elementwise ops: an integer or an expression", 0)
+UNKNOWN = FlagField(
+    "unknown",
+    "a placeholder whose cost is unknown (an imported operator convcost has no layer for): "
+    "its MACs and ops are not counted, and every report says so",
+    False,
+)
 FIELD = ChoiceField(
     "field",
     "receptive field: same (unchanged), local (kernel and stride) or global",
@@ -201,6 +214,11 @@ def _custom(args: Args, shape: Shape) -> Custom:
         texts = {field.name: field.read(args) for field in (PARAMS, MACS, OPS)}
     finally:
         args.scope = saved
+    unknown = UNKNOWN.read(args)
+    if unknown:
+        for name in ("macs", "ops"):
+            if args.has(name):
+                raise args.error(name, f"a layer of unknown cost declares no {name}: remove it")
     field = FIELD.read(args)
     rank = len(shape) - 1
     kernel = FIELD_KERNEL.read_or(args, (1,) * rank)
@@ -228,6 +246,7 @@ def _custom(args: Args, shape: Shape) -> Custom:
         field=field,
         kernel=kernel if field == "local" else (),
         stride=stride if field == "local" else (),
+        unknown=unknown,
     )
     _check_field(args, layer, shape, given)
     return layer
@@ -269,7 +288,7 @@ KINDS = (
     Kind(
         "custom",
         "a declared layer: shape, params, MACs and ops as expressions of the input's dimensions",
-        (LABEL, SHAPE, PARAMS, MACS, OPS, FIELD, FIELD_KERNEL, FIELD_STRIDE),
+        (LABEL, SHAPE, PARAMS, MACS, OPS, UNKNOWN, FIELD, FIELD_KERNEL, FIELD_STRIDE),
         _custom,
     ),
 )

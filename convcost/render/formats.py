@@ -187,6 +187,7 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
             f"FLOPs {numbers.count(totals.flops, exact=True)} · "
             f"activations {numbers.size(report.activation_bytes)}",
             "",
+            *(f"> warning: {markdown_text(note)}\n" for note in report.notes),
         ]
     return "\n".join(lines)
 

@@ -148,7 +148,8 @@ def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], k
     )
     table.add_column(
         "MACs",
-        footer=numbers.count(report.totals.macs, exact=exact),
+        # placeholder layers of unknown cost (report.notes): the total is a lower bound
+        footer=numbers.count(report.totals.macs, exact=exact) + (" + ?" if report.notes else ""),
         justify="right",
         no_wrap=True,
     )
@@ -203,8 +204,11 @@ def summary(report: Report, *, exact: bool = False) -> Table:
         f"{numbers.count(totals.weights, exact=True)} weights + "
         f"{numbers.count(totals.biases, exact=True)} biases",
     )
+    unknown = " + placeholders of unknown cost" if report.notes else ""
     grid.add_row(
-        "MACs", numbers.count(totals.macs, exact=exact), numbers.count(totals.macs, exact=True)
+        "MACs",
+        numbers.count(totals.macs, exact=exact),
+        numbers.count(totals.macs, exact=True) + unknown,
     )
     grid.add_row("FLOPs", numbers.count(totals.flops, exact=exact), "2 × MACs")
     grid.add_row(

@@ -1,6 +1,7 @@
 """Patterns of several ONNX nodes that are one convcost layer: SiLU, hard-swish, Mish, the Erf
-GELU, channel shuffle, GroupNorm, a channels-last flatten, MatMul + Add and a per-channel scale
-and shift.
+GELU, channel shuffle, GroupNorm, a channels-last flatten, MatMul + Add, a per-channel scale
+and shift (or scale alone: layer scale), and position-wise layers run channels last (ConvNeXt's
+LayerNorm and linears between two permutes).
 
 Each is found before conversion; the reader emits the fused layer at the pattern's first node
 and skips the others. A pattern is fused only when its inner tensors are read by the pattern
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcost.importer.ops import linear
-from convcost.importer.ops_graph import Source, attributes
-from convcost.importer.ops_norm import learned
-from convcost.importer.ops_result import Context, Out
+from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source, attributes
+from convcost.importer.ops_norm import layer_norm_last, learned
+from convcost.importer.ops_result import Context, Layer, Out
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +146,7 @@ def _channel_shuffle(ctx: Context, first: Any) -> Fusion | None:
     transpose = _next(source, str(first.output[0]), "Transpose")
     if transpose is None:
         return None
-    perm = list(attributes(transpose).get("perm", []))  # type: ignore[call-overload]
-    if perm != [0, 2, 1, *range(3, len(split))]:
+    if _perm(transpose) != [0, 2, 1, *range(3, len(split))]:
         return None
     last = _next(source, str(transpose.output[0]), "Reshape")
     if last is None or source.shapes.get(str(last.output[0])) != shape:
@@ -215,9 +215,34 @@ def _group_norm(ctx: Context, first: Any) -> Fusion | None:
     return Fusion(tuple(members), out, label, named=members[1])
 
 
+def _gather_back(ctx: Context, first: Any) -> Fusion | None:
+    """A Reshape to one axis, then a Gather (axis 0) of its elements in order, by constant
+    indices shaped as the Reshape's input: the same tensor (how the dynamo exporter writes
+    an ``as_strided`` view, after ConvNeXt's global average pool) → nothing."""
+    source = ctx.source
+    shape = source.shapes.get(str(first.input[0]))
+    flat = source.shapes.get(str(first.output[0]))
+    if shape is None or flat is None or flat != (math.prod(shape),):
+        return None
+    gather = _next(source, str(first.output[0]), "Gather")
+    if gather is None or len(gather.input) != 2 or attributes(gather).get("axis", 0) != 0:
+        return None
+    indices = str(gather.input[1])
+    if not source.is_constant(indices) or source.shapes.get(indices) != shape:
+        return None
+    if flat[0] > MAX_CONSTANT_ELEMENTS or source.numbers(gather, indices) != tuple(
+        map(float, range(flat[0]))
+    ):
+        return None
+    members = (_index(source, first), _index(source, gather))
+    out = Out(str(gather.output[0]), (str(first.input[0]),))
+    return Fusion(members, out, "Reshape·Gather", named=members[1])
+
+
 def _reshape(ctx: Context, first: Any) -> Fusion | None:
-    """The patterns that start with a Reshape: channel shuffle, GroupNorm."""
-    return _channel_shuffle(ctx, first) or _group_norm(ctx, first)
+    """The patterns that start with a Reshape: channel shuffle, GroupNorm, an in-order
+    gather."""
+    return _channel_shuffle(ctx, first) or _group_norm(ctx, first) or _gather_back(ctx, first)
 
 
 def _transpose_flatten(ctx: Context, transpose: Any) -> Fusion | None:
@@ -225,7 +250,7 @@ def _transpose_flatten(ctx: Context, transpose: Any) -> Fusion | None:
     (a Keras model flattens channels last) → flatten."""
     source = ctx.source
     shape = source.shapes.get(str(transpose.input[0]))
-    perm = list(attributes(transpose).get("perm", []))  # type: ignore[call-overload]
+    perm = _perm(transpose)
     if shape is None or len(shape) < 3 or not perm or perm[0] != 0:
         return None
     flat = source.only_user(str(transpose.output[0]))
@@ -249,7 +274,8 @@ def _per_channel(source: Source, tensor: str, shape: tuple[int, ...]) -> bool:
 
 def _scale_shift(ctx: Context, mul: Any) -> Fusion | None:
     """x · scale + shift, each one constant per channel: batchnorm at inference (as
-    converters that unfold it write it) → batchnorm, the same 2·C parameters."""
+    converters that unfold it write it) → batchnorm, the same 2·C parameters. x · scale alone
+    (ConvNeXt's learned γ) → layer_scale, C parameters."""
     source = ctx.source
     x = next((str(t) for t in mul.input if not source.is_constant(str(t))), None)
     shape = source.shapes.get(x or "")
@@ -257,7 +283,8 @@ def _scale_shift(ctx: Context, mul: Any) -> Fusion | None:
         return None
     add = _next(source, str(mul.output[0]), "Add")
     if add is None or not _per_channel(source, str(_other(add, str(mul.output[0]))), shape):
-        return None
+        out = Out(str(mul.output[0]), (x,), ({"layer_scale": {}},))
+        return Fusion((_index(source, mul),), out, "Mul")
     members = (_index(source, mul), _index(source, add))
     return Fusion(members, Out(str(add.output[0]), (x,), ({"batchnorm": {}},)), "Mul·Add")
 
@@ -279,13 +306,103 @@ def _matmul_add(ctx: Context, matmul: Any) -> Fusion | None:
     return Fusion(members, Out(str(add.output[0]), (str(matmul.input[0]),), (layer,)), "MatMul·Add")
 
 
-_PATTERNS: dict[str, Callable[[Context, Any], Fusion | None]] = {
+_POSITIONWISE = frozenset({"Gelu", "Relu", "Sigmoid", "Tanh", "HardSwish", "Mish", "Elu"})
+"""Activations a channels-last run may hold: each converts on its own, whatever the layout."""
+
+
+def _perm(node: Any) -> list[int]:
+    """A Transpose's permutation ([] when it has none: the reversal)."""
+    perm = attributes(node).get("perm", [])
+    return [int(axis) for axis in perm] if isinstance(perm, list | tuple) else []
+
+
+def _pointwise(ctx: Context, matmul: Any) -> tuple[Layer, list[Any]] | None:
+    """A MatMul of a channels-last map by a constant [C, out] weight, with the Add of a
+    constant [out] bias if one follows: a pointwise conv on the channels-first map."""
+    source = ctx.source
+    weight = str(matmul.input[1])
+    dims = source.shapes.get(weight)
+    shape = source.shapes.get(str(matmul.input[0]))
+    if weight not in ctx.static or dims is None or shape is None or len(dims) != 2:
+        return None
+    if dims[0] != shape[-1]:
+        return None
+    nodes = [matmul]
+    fields: dict[str, object] = {"out": dims[1]}
+    add = _next(source, str(matmul.output[0]), "Add")
+    bias = _other(add, str(matmul.output[0])) if add is not None else None
+    if bias is not None and source.is_constant(bias) and source.shapes.get(bias) == (dims[1],):
+        nodes.append(add)
+    else:
+        fields["bias"] = False
+    return {"pointwise": fields}, nodes
+
+
+def _channels_last(ctx: Context, first: Any) -> tuple[Fusion, ...] | None:
+    """A Transpose to channels last, position-wise layers on the last axis (LayerNormalization
+    over it alone, MatMul by a constant weight and its bias, activations), then the Transpose
+    back: torchvision's ConvNeXt (``LayerNorm2d``; a block's LayerNorm, Linear, GELU, Linear)
+    → layernorm over the channels and pointwise convs; the activations convert on their own.
+    One fusion per layer, named after its node; the Transposes are part of the first and last."""
+    source = ctx.source
+    shape = source.shapes.get(str(first.input[0]))
+    if shape is None or len(shape) < 3 or _perm(first) != [0, *range(2, len(shape)), 1]:
+        return None
+    back = [0, len(shape) - 1, *range(1, len(shape) - 1)]
+    # each group: its member nodes, its layer (none for the Transposes alone), its input
+    groups: list[tuple[list[Any], list[Layer], str]] = [([first], [], str(first.input[0]))]
+    tensor = str(first.output[0])
+    while True:
+        node = source.only_user(tensor)
+        if node is None or not node.output:
+            return None
+        if node.op_type == "Transpose" and _perm(node) == back:
+            groups[-1][0].append(node)
+            break
+        found: tuple[Layer, list[Any]] | None = None
+        if node.op_type == "LayerNormalization":
+            layer = layer_norm_last(ctx, node)
+            found = None if layer is None else (layer, [node])
+        elif node.op_type == "MatMul":
+            found = _pointwise(ctx, node)
+        elif node.op_type in _POSITIONWISE and len(node.input) == 1:
+            # converted on its own; the next group starts at its output
+            tensor = str(node.output[0])
+            if groups[-1][0]:
+                groups.append(([], [], tensor))
+            else:
+                groups[-1] = ([], [], tensor)
+            continue
+        if found is None:
+            return None
+        layer, nodes = found
+        if groups[-1][1]:
+            groups.append((nodes, [layer], tensor))
+        else:
+            groups[-1][0].extend(nodes)
+            groups[-1][1].append(layer)
+        tensor = str(nodes[-1].output[0])
+    fusions = []
+    for members, layers, start in groups:
+        indices = tuple(_index(source, node) for node in members)
+        named = next((i for i, n in zip(indices, members, strict=True) if n is not first), None)
+        out = Out(str(members[-1].output[0]), (start,), tuple(layers))
+        fusions.append(Fusion(indices, out, "·".join(n.op_type for n in members), named))
+    return tuple(fusions)
+
+
+def _transpose(ctx: Context, node: Any) -> Fusion | tuple[Fusion, ...] | None:
+    """The patterns that start with a Transpose: a flatten, a channels-last run."""
+    return _transpose_flatten(ctx, node) or _channels_last(ctx, node)
+
+
+_PATTERNS: dict[str, Callable[[Context, Any], Fusion | tuple[Fusion, ...] | None]] = {
     "Sigmoid": _gate,
     "HardSigmoid": _gate,
     "Erf": _erf_gelu,
     "Softplus": _mish,
     "Reshape": _reshape,
-    "Transpose": _transpose_flatten,
+    "Transpose": _transpose,
     "MatMul": _matmul_add,
     "Mul": _scale_shift,
 }
@@ -304,11 +421,13 @@ def find_fusions(ctx: Context) -> dict[int, Fusion]:
         if _index(ctx.source, node) in found:
             continue
         try:
-            fusion = pattern(ctx, node)
+            fused = pattern(ctx, node)
         except IndexError:  # a member without the inputs or outputs its operator has
-            fusion = None
-        if fusion is None or any(index in found for index in fusion.members):
+            fused = None
+        fusions = (fused,) if isinstance(fused, Fusion) else fused or ()
+        if any(index in found for fusion in fusions for index in fusion.members):
             continue
-        for index in fusion.members:
-            found[index] = fusion
+        for fusion in fusions:
+            for index in fusion.members:
+                found[index] = fusion
     return found

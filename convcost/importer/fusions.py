@@ -27,7 +27,7 @@ from convcost.importer.fusions_layout import gather_back, transpose_patterns
 from convcost.importer.ops import linear
 from convcost.importer.ops_graph import Source, attributes
 from convcost.importer.ops_norm import learned
-from convcost.importer.ops_result import Context, Out
+from convcost.importer.ops_result import Context, Out, Unsupported
 
 
 def _gate(ctx: Context, node: Any) -> Fusion | None:
@@ -267,6 +267,8 @@ def find_fusions(ctx: Context) -> dict[int, Fusion]:
         try:
             fused = pattern(ctx, node)
         except IndexError:  # a member without the inputs or outputs its operator has
+            fused = None
+        except Unsupported:  # not this pattern: its nodes convert (or are reported) one by one
             fused = None
         fusions = (fused,) if isinstance(fused, Fusion) else fused or ()
         if any(index in found for fusion in fusions for index in fusion.members):

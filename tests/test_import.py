@@ -38,7 +38,7 @@ require("onnxscript")  # the dynamo exporter writes its graphs with it
 from tests.onnx_exports import EXPORTERS, Exports  # noqa: E402 (needs torch)
 from tests.torch_models import MODELS, Counted, count_conv_linear  # noqa: E402
 
-CONV_KINDS = {"conv", "depthwise", "pointwise", "linear"}
+CONV_KINDS = {"conv", "depthwise", "pointwise", "linear", "conv_transpose"}
 WEIGHTED_OPS = {"Conv": (1, 2), "Gemm": (1, 2), "BatchNormalization": (1, 2)}
 """The ONNX operators with parameters here, and the inputs that hold them (weight and bias;
 a batchnorm's scale and shift: its running mean and variance are not parameters)."""

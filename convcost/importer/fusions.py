@@ -1,70 +1,41 @@
 """Patterns of several ONNX nodes that are one convcost layer: SiLU, hard-swish, Mish, the Erf
-GELU, channel shuffle, GroupNorm, a channels-last flatten, MatMul + Add and a per-channel scale
-and shift.
+GELU, channel shuffle, GroupNorm, a channels-last flatten, MatMul + Add, a per-channel scale
+and shift (or scale alone: layer scale), and position-wise layers run channels last (ConvNeXt's
+LayerNorm and linears between two permutes).
 
 Each is found before conversion; the reader emits the fused layer at the pattern's first node
 and skips the others. A pattern is fused only when its inner tensors are read by the pattern
-alone, so skipping them never hides a tensor another node needs.
+alone, so skipping them never hides a tensor another node needs. The patterns that move axes
+(Transposes, channels last) are in `convcost.importer.fusions_layout`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from convcost.importer.fusion_match import (
+    Fusion,
+    constant_near,
+    index_of,
+    only_reader,
+    other_input,
+    perm,
+)
+from convcost.importer.fusions_layout import gather_back, transpose_patterns
 from convcost.importer.ops import linear
 from convcost.importer.ops_graph import Source, attributes
 from convcost.importer.ops_norm import learned
-from convcost.importer.ops_result import Context, Out
-
-
-@dataclass(frozen=True, slots=True)
-class Fusion:
-    """Several ONNX nodes that become the layers of `out`."""
-
-    members: tuple[int, ...]
-    """The fused nodes' indices, in graph order; the layers are emitted at the first."""
-    out: Out
-    label: str
-    """The pattern, as a node's origin names it: e.g. ``Mul·Sigmoid``."""
-    named: int | None = None
-    """The member the layer is named after; None for the first."""
-
-
-def _constant_near(source: Source, node: Any, tensor: str, value: float) -> bool:
-    if not source.is_constant(tensor):
-        return False
-    numbers = source.numbers(node, tensor)
-    return len(numbers) == 1 and math.isclose(numbers[0], value, rel_tol=1e-6)
-
-
-def _other(node: Any, tensor: str) -> str | None:
-    """A binary node's input other than `tensor`, if `tensor` is one of its two inputs."""
-    inputs = [str(name) for name in node.input]
-    if len(inputs) != 2 or tensor not in inputs:
-        return None
-    inputs.remove(tensor)
-    return inputs[0]
-
-
-def _next(source: Source, tensor: str, op_type: str) -> Any:
-    """The single reader of `tensor`, if it is an `op_type` node (else None)."""
-    user = source.only_user(tensor)
-    return user if user is not None and user.op_type == op_type else None
-
-
-def _index(source: Source, node: Any) -> int:
-    return source.producers[str(node.output[0])]
+from convcost.importer.ops_result import Context, Out, Unsupported
 
 
 def _gate(ctx: Context, node: Any) -> Fusion | None:
     """x · Sigmoid(x) → silu; x · HardSigmoid(x) (alpha 1/6) → hardswish."""
     source = ctx.source
     x = str(node.input[0])
-    mul = _next(source, str(node.output[0]), "Mul")
-    if mul is None or _other(mul, str(node.output[0])) != x:
+    mul = only_reader(source, str(node.output[0]), "Mul")
+    if mul is None or other_input(mul, str(node.output[0])) != x:
         return None
     if node.op_type == "HardSigmoid":
         attrs = attributes(node)
@@ -73,7 +44,7 @@ def _gate(ctx: Context, node: Any) -> Fusion | None:
         kind, label = "hardswish", "Mul·HardSigmoid"
     else:
         kind, label = "silu", "Mul·Sigmoid"
-    members = (_index(source, node), _index(source, mul))
+    members = (index_of(source, node), index_of(source, mul))
     return Fusion(members, Out(str(mul.output[0]), (x,), ({kind: {}},)), label)
 
 
@@ -81,13 +52,13 @@ def _mish(ctx: Context, softplus: Any) -> Fusion | None:
     """x · Tanh(Softplus(x)) → mish (the TorchScript exporter's nn.Mish)."""
     source = ctx.source
     x = str(softplus.input[0])
-    tanh = _next(source, str(softplus.output[0]), "Tanh")
+    tanh = only_reader(source, str(softplus.output[0]), "Tanh")
     if tanh is None:
         return None
-    mul = _next(source, str(tanh.output[0]), "Mul")
-    if mul is None or _other(mul, str(tanh.output[0])) != x:
+    mul = only_reader(source, str(tanh.output[0]), "Mul")
+    if mul is None or other_input(mul, str(tanh.output[0])) != x:
         return None
-    members = (_index(source, softplus), _index(source, tanh), _index(source, mul))
+    members = (index_of(source, softplus), index_of(source, tanh), index_of(source, mul))
     return Fusion(members, Out(str(mul.output[0]), (x,), ({"mish": {}},)), "Mul·Tanh·Softplus")
 
 
@@ -101,22 +72,24 @@ def _erf_gelu(ctx: Context, erf: Any) -> Fusion | None:
         return None
     x, factor = str(scale.input[0]), str(scale.input[1])
     if not (
-        (scale.op_type == "Div" and _constant_near(source, scale, factor, math.sqrt(2)))
-        or (scale.op_type == "Mul" and _constant_near(source, scale, factor, 1 / math.sqrt(2)))
+        (scale.op_type == "Div" and constant_near(source, scale, factor, math.sqrt(2)))
+        or (scale.op_type == "Mul" and constant_near(source, scale, factor, 1 / math.sqrt(2)))
     ):
         return None
-    add = _next(source, str(erf.output[0]), "Add")
-    if add is None or not _constant_near(source, add, str(_other(add, str(erf.output[0]))), 1.0):
+    add = only_reader(source, str(erf.output[0]), "Add")
+    if add is None or not constant_near(
+        source, add, str(other_input(add, str(erf.output[0]))), 1.0
+    ):
         return None
-    mul = _next(source, str(add.output[0]), "Mul")
+    mul = only_reader(source, str(add.output[0]), "Mul")
     if mul is None:
         return None
     members = [scale, erf, add, mul]
-    other = _other(mul, str(add.output[0]))
+    other = other_input(mul, str(add.output[0]))
     if other == x:  # (x · (1 + erf)) · 0.5
-        half = _next(source, str(mul.output[0]), "Mul")
-        if half is None or not _constant_near(
-            source, half, str(_other(half, str(mul.output[0]))), 0.5
+        half = only_reader(source, str(mul.output[0]), "Mul")
+        if half is None or not constant_near(
+            source, half, str(other_input(half, str(mul.output[0]))), 0.5
         ):
             return None
         members.append(half)
@@ -124,11 +97,13 @@ def _erf_gelu(ctx: Context, erf: Any) -> Fusion | None:
         half = source.producer(str(other))
         if half is None or half.op_type != "Mul" or source.only_user(str(other)) is not mul:
             return None
-        if _other(half, x) is None or not _constant_near(source, half, str(_other(half, x)), 0.5):
+        if other_input(half, x) is None or not constant_near(
+            source, half, str(other_input(half, x)), 0.5
+        ):
             return None
         members.append(half)
     output = str(members[-1].output[0]) if other == x else str(mul.output[0])
-    indices = tuple(sorted(_index(source, node) for node in members))
+    indices = tuple(sorted(index_of(source, node) for node in members))
     return Fusion(indices, Out(output, (x,), ({"gelu": {}},)), "Erf GELU")
 
 
@@ -142,16 +117,15 @@ def _channel_shuffle(ctx: Context, first: Any) -> Fusion | None:
     groups = split[1]
     if split[0] != shape[0] or split[3:] != shape[2:] or groups * split[2] != shape[1]:
         return None
-    transpose = _next(source, str(first.output[0]), "Transpose")
+    transpose = only_reader(source, str(first.output[0]), "Transpose")
     if transpose is None:
         return None
-    perm = list(attributes(transpose).get("perm", []))  # type: ignore[call-overload]
-    if perm != [0, 2, 1, *range(3, len(split))]:
+    if perm(transpose) != [0, 2, 1, *range(3, len(split))]:
         return None
-    last = _next(source, str(transpose.output[0]), "Reshape")
+    last = only_reader(source, str(transpose.output[0]), "Reshape")
     if last is None or source.shapes.get(str(last.output[0])) != shape:
         return None
-    members = (_index(source, first), _index(source, transpose), _index(source, last))
+    members = (index_of(source, first), index_of(source, transpose), index_of(source, last))
     layer = {"channel_shuffle": {"groups": groups}}
     return Fusion(
         members,
@@ -179,7 +153,7 @@ def _group_norm(ctx: Context, first: Any) -> Fusion | None:
     groups = grouped[1]
     if grouped[0] != shape[0] or shape[1] % groups or groups * grouped[2] != math.prod(shape[1:]):
         return None
-    norm = _next(source, str(first.output[0]), "InstanceNormalization")
+    norm = only_reader(source, str(first.output[0]), "InstanceNormalization")
     if norm is None or len(norm.input) < 3:
         return None
     if not (
@@ -187,25 +161,27 @@ def _group_norm(ctx: Context, first: Any) -> Fusion | None:
         and _all_near(source, norm, str(norm.input[2]), 0.0)
     ):
         return None
-    back = _next(source, str(norm.output[0]), "Reshape")
+    back = only_reader(source, str(norm.output[0]), "Reshape")
     if back is None or source.shapes.get(str(back.output[0])) != shape:
         return None
-    members = [_index(source, first), _index(source, norm), _index(source, back)]
+    members = [index_of(source, first), index_of(source, norm), index_of(source, back)]
     fields: dict[str, object] = {"groups": groups}
     eps = float(attributes(norm).get("epsilon", 1e-5))  # type: ignore[arg-type]
     if not math.isclose(eps, 1e-5, rel_tol=1e-6):
         fields["eps"] = float(f"{eps:.6g}")
     end = str(back.output[0])
-    mul = _next(source, end, "Mul")
-    add = _next(source, str(mul.output[0]), "Add") if mul is not None else None
+    mul = only_reader(source, end, "Mul")
+    add = only_reader(source, str(mul.output[0]), "Add") if mul is not None else None
     if (
         mul is not None
         and add is not None
-        and _per_channel(source, str(_other(mul, end)), shape)
-        and _per_channel(source, str(_other(add, str(mul.output[0]))), shape)
+        and _per_channel(source, str(other_input(mul, end)), shape)
+        and _per_channel(source, str(other_input(add, str(mul.output[0]))), shape)
     ):
-        members += [_index(source, mul), _index(source, add)]
-        if not learned(ctx, mul, str(_other(mul, end)), str(_other(add, str(mul.output[0])))):
+        members += [index_of(source, mul), index_of(source, add)]
+        if not learned(
+            ctx, mul, str(other_input(mul, end)), str(other_input(add, str(mul.output[0])))
+        ):
             fields["affine"] = False  # the dynamo exporter's own ones and zeros
         end = str(add.output[0])
     else:
@@ -216,26 +192,9 @@ def _group_norm(ctx: Context, first: Any) -> Fusion | None:
 
 
 def _reshape(ctx: Context, first: Any) -> Fusion | None:
-    """The patterns that start with a Reshape: channel shuffle, GroupNorm."""
-    return _channel_shuffle(ctx, first) or _group_norm(ctx, first)
-
-
-def _transpose_flatten(ctx: Context, transpose: Any) -> Fusion | None:
-    """A Transpose straight into a flatten to [N, C·H·W]: the same features in another order
-    (a Keras model flattens channels last) → flatten."""
-    source = ctx.source
-    shape = source.shapes.get(str(transpose.input[0]))
-    perm = list(attributes(transpose).get("perm", []))  # type: ignore[call-overload]
-    if shape is None or len(shape) < 3 or not perm or perm[0] != 0:
-        return None
-    flat = source.only_user(str(transpose.output[0]))
-    if flat is None or flat.op_type not in ("Reshape", "Flatten") or not flat.output:
-        return None
-    if source.shapes.get(str(flat.output[0])) != (shape[0], math.prod(shape[1:])):
-        return None
-    members = (_index(source, transpose), _index(source, flat))
-    out = Out(str(flat.output[0]), (str(transpose.input[0]),), ({"flatten": {}},))
-    return Fusion(members, out, f"Transpose·{flat.op_type}", named=members[1])
+    """The patterns that start with a Reshape: channel shuffle, GroupNorm, an in-order
+    gather."""
+    return _channel_shuffle(ctx, first) or _group_norm(ctx, first) or gather_back(ctx, first)
 
 
 def _per_channel(source: Source, tensor: str, shape: tuple[int, ...]) -> bool:
@@ -249,43 +208,45 @@ def _per_channel(source: Source, tensor: str, shape: tuple[int, ...]) -> bool:
 
 def _scale_shift(ctx: Context, mul: Any) -> Fusion | None:
     """x · scale + shift, each one constant per channel: batchnorm at inference (as
-    converters that unfold it write it) → batchnorm, the same 2·C parameters."""
+    converters that unfold it write it) → batchnorm, the same 2·C parameters. x · scale alone
+    (ConvNeXt's learned γ) → layer_scale, C parameters."""
     source = ctx.source
     x = next((str(t) for t in mul.input if not source.is_constant(str(t))), None)
     shape = source.shapes.get(x or "")
-    if x is None or shape is None or not _per_channel(source, str(_other(mul, x)), shape):
+    if x is None or shape is None or not _per_channel(source, str(other_input(mul, x)), shape):
         return None
-    add = _next(source, str(mul.output[0]), "Add")
-    if add is None or not _per_channel(source, str(_other(add, str(mul.output[0]))), shape):
-        return None
-    members = (_index(source, mul), _index(source, add))
+    add = only_reader(source, str(mul.output[0]), "Add")
+    if add is None or not _per_channel(source, str(other_input(add, str(mul.output[0]))), shape):
+        out = Out(str(mul.output[0]), (x,), ({"layer_scale": {}},))
+        return Fusion((index_of(source, mul),), out, "Mul")
+    members = (index_of(source, mul), index_of(source, add))
     return Fusion(members, Out(str(add.output[0]), (x,), ({"batchnorm": {}},)), "Mul·Add")
 
 
 def _matmul_add(ctx: Context, matmul: Any) -> Fusion | None:
     """MatMul by a constant weight, then Add of a constant bias → linear with bias."""
     source = ctx.source
-    add = _next(source, str(matmul.output[0]), "Add")
+    add = only_reader(source, str(matmul.output[0]), "Add")
     if add is None or str(matmul.input[1]) not in ctx.static:
         return None
-    bias = _other(add, str(matmul.output[0]))
+    bias = other_input(add, str(matmul.output[0]))
     if bias is None or not source.is_constant(bias):
         return None
     out_shape = source.shapes.get(str(add.output[0]))
     if out_shape is None or math.prod(source.shapes.get(bias, (0,))) != out_shape[-1]:
         return None
     layer = linear(ctx, matmul, str(matmul.input[1]), transposed=False, bias=True)
-    members = (_index(source, matmul), _index(source, add))
+    members = (index_of(source, matmul), index_of(source, add))
     return Fusion(members, Out(str(add.output[0]), (str(matmul.input[0]),), (layer,)), "MatMul·Add")
 
 
-_PATTERNS: dict[str, Callable[[Context, Any], Fusion | None]] = {
+_PATTERNS: dict[str, Callable[[Context, Any], Fusion | tuple[Fusion, ...] | None]] = {
     "Sigmoid": _gate,
     "HardSigmoid": _gate,
     "Erf": _erf_gelu,
     "Softplus": _mish,
     "Reshape": _reshape,
-    "Transpose": _transpose_flatten,
+    "Transpose": transpose_patterns,
     "MatMul": _matmul_add,
     "Mul": _scale_shift,
 }
@@ -301,14 +262,18 @@ def find_fusions(ctx: Context) -> dict[int, Fusion]:
             continue  # a node without inputs or outputs is the converter's to report
         if all(str(tensor) in ctx.static for tensor in node.output):
             continue  # shape arithmetic, or a weight's Transpose: not a layer
-        if _index(ctx.source, node) in found:
+        if index_of(ctx.source, node) in found:
             continue
         try:
-            fusion = pattern(ctx, node)
+            fused = pattern(ctx, node)
         except IndexError:  # a member without the inputs or outputs its operator has
-            fusion = None
-        if fusion is None or any(index in found for index in fusion.members):
+            fused = None
+        except Unsupported:  # not this pattern: its nodes convert (or are reported) one by one
+            fused = None
+        fusions = (fused,) if isinstance(fused, Fusion) else fused or ()
+        if any(index in found for fusion in fusions for index in fusion.members):
             continue
-        for index in fusion.members:
-            found[index] = fusion
+        for fusion in fusions:
+            for index in fusion.members:
+                found[index] = fusion
     return found

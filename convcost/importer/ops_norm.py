@@ -1,8 +1,8 @@
 """LayerNormalization and InstanceNormalization: ``layernorm`` and ``instancenorm``.
 
-GroupNorm has no single ONNX operator below opset 21: PyTorch's exporters write it as Reshape,
-InstanceNormalization, Reshape, Mul, Add, which is not fused here (its Reshape to [N, G, −1] is
-reported as unsupported).
+A LayerNormalization over the channels of a channels-last map, and GroupNorm (Reshape,
+InstanceNormalization, Reshape, Mul, Add below opset 21), are patterns of several nodes: see
+``fusions``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, attributes
-from convcost.importer.ops_result import Context, Out, Unsupported
+from convcost.importer.ops_result import Context, Layer, Out, Unsupported
 
 _EPS_DEFAULT = 1e-5
 """Both operators' default epsilon, and PyTorch's."""
@@ -42,6 +42,19 @@ def layer_norm(ctx: Context, node: Any) -> list[Out]:
     if axis != 1:
         raise Unsupported("LayerNormalization (other than over a flat input or a whole map)")
     return _one(node, "layernorm", _fields(node, **({"over": "all"} if rank > 2 else {})))
+
+
+def layer_norm_last(ctx: Context, node: Any) -> Layer | None:
+    """A LayerNormalization over the last axis alone of a channels-last map (torchvision's
+    ``LayerNorm2d`` and ConvNeXt block's ``nn.LayerNorm(C)`` between permutes) as the layer it
+    is on the channels-first map: ``layernorm`` over the channels; None for any other."""
+    shape = ctx.source.shapes.get(str(node.input[0]))
+    if shape is None or len(node.input) < 3 or not node.input[2]:
+        return None
+    axis = int(attributes(node).get("axis", -1))  # type: ignore[call-overload]
+    if axis % len(shape) != len(shape) - 1:
+        return None
+    return {"layernorm": _fields(node)}
 
 
 def learned(ctx: Context, node: Any, scale: str, shift: str) -> bool:

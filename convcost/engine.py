@@ -11,7 +11,6 @@ from convcost.errors import SpecError
 from convcost.gcpause import paused_gc
 from convcost.layers import Context, Global, Layer, Shape, Untracked, Window, elements
 from convcost.layers.base import axis_names
-from convcost.layers.custom import Custom
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
 from convcost.receptive import UNTRACKED, Coverage, ReceptiveField, merge
@@ -242,10 +241,7 @@ class _Tally:
             dead = _dead_taps(window)
             if dead:
                 dropped = f"{dropped}; {dead}" if dropped else dead
-        placeholder = None
-        if type(layer) is Custom and layer.unknown:
-            placeholder = layer.label or "custom"
-        return _Figures(layer.kind, cost, window, dropped, placeholder)
+        return _Figures(layer.kind, cost, window, dropped, layer.placeholder())
 
     def layer(self, node: LayerNode, field: ReceptiveField) -> ReceptiveField:
         shape = node.input_shape

@@ -139,3 +139,8 @@ class Layer(ABC):
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         return ()
+
+    def placeholder(self) -> str | None:
+        """The label of a placeholder whose cost is unknown (``custom: {unknown: true}``, an
+        imported operator convcost has no layer for); ``None`` for a layer that is counted."""
+        return None

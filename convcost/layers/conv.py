@@ -403,3 +403,6 @@ CONV_TRANSPOSE = Kind(
     (OUT, KERNEL, STRIDE, TRANSPOSE_PADDING, OUTPUT_PADDING, DILATION, GROUPS, BIAS),
     _conv_transpose,
 )
+
+KINDS = (CONV, CONV_TRANSPOSE)
+"""The module's declarations (the registry lists ``separable``'s shorthands between them)."""

@@ -105,6 +105,9 @@ class Custom(Layer):
             )
         return None
 
+    def placeholder(self) -> str | None:
+        return (self.label or "custom") if self.unknown else None
+
     def settings(self) -> str:
         parts = [f"declared: {self.label}" if self.label else "declared"]
         if self.unknown:

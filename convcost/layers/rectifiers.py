@@ -21,33 +21,46 @@ if TYPE_CHECKING:
     from convcost.receptive import ReceptiveField
 
 
-def _elementwise_steps(
-    layer: Layer, shape: Shape, out: Shape, field: ReceptiveField, params: Step | None = None
-) -> tuple[Sequence[Step], ReceptiveField]:
-    """Parameters (none unless given), one op per output element, activations, the field."""
-    from convcost.explain.field import unchanged_field
-    from convcost.explain.steps import (
-        Quantity,
-        Step,
-        activations,
-        no_params,
-        numbers,
-        product,
-        shape_symbols,
-    )
+class _Rectifier(Layer):
+    """What the three share: one op per element, no window, and ``explain``'s steps (their
+    parameters from :meth:`params_step`, none unless a kind has some)."""
 
-    ops = Step(
-        quantity=Quantity.OPS,
-        formula=product(shape_symbols(out)),
-        substituted=numbers(out),
-        value=layer.ops(shape, out),
-        note=f"one {layer.kind} per element",
-    )
-    return [params or no_params(), ops, activations(out), unchanged_field(field)], field
+    __slots__ = ()
+
+    def ops(self, shape: Shape, out: Shape) -> int:
+        """One op per element, as every activation."""
+        return elements(out)
+
+    def params_step(self, shape: Shape) -> Step | None:
+        return None
+
+    def steps(
+        self, shape: Shape, out: Shape, field: ReceptiveField
+    ) -> tuple[Sequence[Step], ReceptiveField]:
+        from convcost.explain.field import unchanged_field
+        from convcost.explain.steps import (
+            Quantity,
+            Step,
+            activations,
+            no_params,
+            numbers,
+            product,
+            shape_symbols,
+        )
+
+        ops = Step(
+            quantity=Quantity.OPS,
+            formula=product(shape_symbols(out)),
+            substituted=numbers(out),
+            value=self.ops(shape, out),
+            note=f"one {self.kind} per element",
+        )
+        params = self.params_step(shape) or no_params()
+        return [params, ops, activations(out), unchanged_field(field)], field
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LeakyRelu(Layer):
+class LeakyRelu(_Rectifier):
     """x for x ≥ 0, slope·x below (``nn.LeakyReLU(negative_slope)``)."""
 
     slope: float
@@ -59,15 +72,6 @@ class LeakyRelu(Layer):
     def settings(self) -> str:
         return f"slope {self.slope:g}"
 
-    def ops(self, shape: Shape, out: Shape) -> int:
-        """One op per element, as every activation."""
-        return elements(out)
-
-    def steps(
-        self, shape: Shape, out: Shape, field: ReceptiveField
-    ) -> tuple[Sequence[Step], ReceptiveField]:
-        return _elementwise_steps(self, shape, out, field)
-
     def op(self) -> LeakyReluOp:
         from convcost.executor.ops.rectifiers import LeakyReluOp
 
@@ -75,7 +79,7 @@ class LeakyRelu(Layer):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Prelu(Layer):
+class Prelu(_Rectifier):
     """x for x ≥ 0, a·x below with a learned slope ``a`` per channel (per feature on a flat
     input), or one slope for all with ``shared`` (``nn.PReLU(num_parameters=C)`` /
     ``nn.PReLU()``)."""
@@ -92,24 +96,17 @@ class Prelu(Layer):
     def weights(self, shape: Shape) -> int:
         return 1 if self.shared else shape[0]
 
-    def ops(self, shape: Shape, out: Shape) -> int:
-        """One op per element, as every activation."""
-        return elements(out)
-
-    def steps(
-        self, shape: Shape, out: Shape, field: ReceptiveField
-    ) -> tuple[Sequence[Step], ReceptiveField]:
+    def params_step(self, shape: Shape) -> Step:
         from convcost.explain.steps import Quantity, Step
 
         symbol = "F" if len(shape) == 1 else "C"
-        params = Step(
+        return Step(
             quantity=Quantity.PARAMS,
             formula="1" if self.shared else symbol,
             substituted="" if self.shared else str(shape[0]),
             value=self.weights(shape) + self.biases(shape),
             note="one slope shared by all channels" if self.shared else "a slope per channel",
         )
-        return _elementwise_steps(self, shape, out, field, params)
 
     def op(self) -> PreluOp:
         from convcost.executor.ops.rectifiers import PreluOp
@@ -118,7 +115,7 @@ class Prelu(Layer):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Elu(Layer):
+class Elu(_Rectifier):
     """x for x > 0, α·(eˣ − 1) below (``nn.ELU(alpha)``)."""
 
     alpha: float
@@ -129,15 +126,6 @@ class Elu(Layer):
 
     def settings(self) -> str:
         return f"alpha {self.alpha:g}"
-
-    def ops(self, shape: Shape, out: Shape) -> int:
-        """One op per element, as every activation."""
-        return elements(out)
-
-    def steps(
-        self, shape: Shape, out: Shape, field: ReceptiveField
-    ) -> tuple[Sequence[Step], ReceptiveField]:
-        return _elementwise_steps(self, shape, out, field)
 
     def op(self) -> EluOp:
         from convcost.executor.ops.rectifiers import EluOp

@@ -19,7 +19,8 @@ import pytest
 from convcost import zoo
 from convcost.engine import analyze
 from convcost.errors import SpecError
-from convcost.export.pytorch import pytorch_source
+from convcost.export.pytorch import kinds, pytorch_source
+from convcost.layers.registry import KIND_NAMES, MERGE_KINDS
 from convcost.report import Report
 from convcost.spec import load_spec, parse_spec
 from tests.conftest import require
@@ -62,6 +63,10 @@ def networks(namespace: dict[str, Any]) -> list[type]:
     ]
 
 
+COUNTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+COUNTED += (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
 class Hooked:
     """Conv and linear modules' outputs and MACs, counted by forward hooks on a model."""
 
@@ -71,8 +76,7 @@ class Hooked:
         self.hooks = [
             module.register_forward_hook(self.record)
             for module in model.modules()
-            if isinstance(module, nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d)
-            or isinstance(module, nn.ConvTranspose1d | nn.ConvTranspose2d | nn.ConvTranspose3d)
+            if isinstance(module, COUNTED)
         ]
 
     def record(self, module: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -134,9 +138,6 @@ def test_specs_run_for_real_with_a_class_per_variant(path: Path) -> None:
 
 
 def test_every_kind_has_an_entry_or_a_reason() -> None:
-    from convcost.export.pytorch import kinds
-    from convcost.layers.registry import KIND_NAMES, MERGE_KINDS
-
     covered = set(kinds.EMITTERS) | set(kinds.MERGES) | set(kinds.UNSUPPORTED) | kinds.COMPOSITE
     assert covered == set(KIND_NAMES)
     assert set(MERGE_KINDS) <= set(kinds.MERGES)

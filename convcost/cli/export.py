@@ -69,7 +69,7 @@ def export_command(
 
         convcost export resnet18 --to pytorch
 
-        convcost export specs/conv3x3-vs-1x1.yaml --to pytorch --variant 1x1
+        convcost export specs/conv3x3-vs-1x1.yaml --to pytorch --variant conv1x1
     """
     if to not in TARGETS:
         fail(ConvcostError(f"--to {to!r}: choose one of {', '.join(TARGETS)}"))

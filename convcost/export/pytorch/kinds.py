@@ -321,7 +321,11 @@ def _pixel_unshuffle(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
     return Module(f"nn.PixelUnshuffle({factor})", f"{f.c} * {factor} ** {len(shape) - 1}")
 
 
-_PAD_MODULES = {"constant": "ConstantPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad"}
+_PAD_MODULES = {
+    "constant": "ConstantPad",
+    "reflect": "ReflectionPad",
+    "replicate": "ReplicationPad",
+}
 
 
 def _pad(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
@@ -544,12 +548,3 @@ class SelfAttention(nn.Module):
 ''',
 }
 """The small modules torch lacks, by name: defined at the top of the file when used."""
-
-
-def check_tables() -> None:
-    """Every name in the tables is a kind of the spec format (tests call it)."""
-    from convcost.layers.registry import KIND_NAMES
-
-    named = set(EMITTERS) | set(MERGES) | set(UNSUPPORTED) | COMPOSITE
-    assert named <= KIND_NAMES, sorted(named - KIND_NAMES)
-

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 from dataclasses import dataclass
 
 from convcost.build import build
@@ -214,12 +215,13 @@ class _Writer:
 
     def text(self, networks: list[str]) -> str:
         spec = self.spec
+        source = Path(spec.source).name if Path(spec.source).is_absolute() else spec.source
         lines = [
-            f'"""{spec.name}, written by `convcost export --to pytorch` from {spec.source}.',
+            f'"""{spec.name} as PyTorch modules, written by `convcost export --to pytorch`.',
             "",
-            "Layers are attributes named after the spec's layers; each reusable block of the",
-            "spec is a class whose constructor takes its input channels and the block's",
-            'parameters. It imports only torch."""',
+            f"From {source}: layers are attributes named after the spec's layers; each",
+            "reusable block of the spec is a class whose constructor takes its input channels",
+            'and the block\'s parameters. The file imports only torch."""',
             "",
             "import torch",
             "from torch import nn",
@@ -246,14 +248,13 @@ class _Writer:
         context = _Context("", None, scope)
         raws = _entries(variant.layers, len(network.nodes))
         out = self._sequence(cls, network.nodes, raws, "x", "x", context)
-        doc = (
-            f"{network.name}: input {list(network.input_shape)} → output "
-            f"{list(network.output_shape)}; convcost counts {totals.weights + totals.biases:,} "
-            f"parameters and {totals.macs:,} MACs."
-        )
         lines = [
             f"class {name}(nn.Module):",
-            f'    """{doc}"""',
+            f'    """{network.name}: input {list(network.input_shape)} → output '
+            f"{list(network.output_shape)}.",
+            "",
+            f"    convcost counts {totals.weights + totals.biases:,} parameters and "
+            f'{totals.macs:,} MACs."""',
             "",
             f"    input_shape = {tuple(network.input_shape)!r}",
             '    """Channels first, without the batch axis."""',
@@ -324,7 +325,8 @@ class _Writer:
             return None
         if node.group is GroupKind.SEPARABLE:
             depthwise, pointwise = node.children
-            assert isinstance(depthwise, LayerNode) and isinstance(pointwise, LayerNode)
+            assert isinstance(depthwise, LayerNode)
+            assert isinstance(pointwise, LayerNode)
             first = self._layer(depthwise, _Fields(c, args, context.symbols, context.scope))
             only = frozenset({"out"})
             second = self._layer(
@@ -441,7 +443,9 @@ class _Writer:
             return
         attribute = self._attribute(cls, node, context)
         if not cls.block:
-            modules = [self._module(cls, child, raw, context, cls.channels(child)) for child in children]
+            modules = [
+                self._module(cls, child, raw, context, cls.channels(child)) for child in children
+            ]
             if all(module is not None for module in modules):
                 items = "".join(f"\n            {m.code}," for m in modules if m is not None)
                 cls.init.append(f"self.{attribute} = nn.Sequential({items}\n        )")
@@ -478,7 +482,8 @@ class _Writer:
     ) -> tuple[str, Module] | None:
         """The repetition as one constructor in a loop, when it reads the same at every
         repetition (a layer, a separable or a block use), and the loop's count."""
-        assert context.symbols is not None and context.scope is not None
+        assert context.symbols is not None
+        assert context.scope is not None
         texts = set()
         module = None
         for child in node.children:

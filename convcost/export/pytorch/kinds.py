@@ -60,6 +60,11 @@ def literal(value: object) -> str:
     return repr(value)
 
 
+def atom(code: str) -> str:
+    """``code`` in parentheses unless it is a name or a number (an operand of ``*``, ``//``)."""
+    return code if code.isidentifier() or code.isdigit() else f"({code})"
+
+
 def _call(name: str, args: list[str], options: list[tuple[str, str, str | None]]) -> str:
     """``name(args…, key=code…)``, leaving out options whose code is their default."""
     parts = list(args)
@@ -88,7 +93,7 @@ def _conv(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
     if kind == "depthwise":
         multiplier = layer.out // shape[0]
         mult = f.get("multiplier", multiplier)
-        out_code = f.c if mult == "1" else f"{f.c} * {mult}"
+        out_code = f.c if mult == "1" else f"{f.c} * {atom(mult)}"
         groups = f.c
     else:
         out_code = f.get("out", layer.out)
@@ -296,7 +301,7 @@ def _channel_shuffle(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
 def _split(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
     parts = f.get("parts", layer.parts)
     code = f"Split({parts}, {f.get('index', layer.index)})"
-    return Module(code, f"{f.c} // {parts}", ("Split",))
+    return Module(code, f"{f.c} // {atom(parts)}", ("Split",))
 
 
 def _upsample(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
@@ -312,12 +317,12 @@ def _upsample(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
 
 
 def _pixel_shuffle(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
-    factor = f.get("factor", layer.factor)
+    factor = atom(f.get("factor", layer.factor))
     return Module(f"nn.PixelShuffle({factor})", f"{f.c} // ({factor} * {factor})")
 
 
 def _pixel_unshuffle(layer: Any, shape: Shape, out: Shape, f: Fields) -> Module:
-    factor = f.get("factor", layer.factor)
+    factor = atom(f.get("factor", layer.factor))
     return Module(f"nn.PixelUnshuffle({factor})", f"{f.c} * {factor} ** {len(shape) - 1}")
 
 

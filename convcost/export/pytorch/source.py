@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from convcost.build import build
 from convcost.engine import _variant, analyze_network
@@ -100,8 +100,7 @@ class _Symbols:
                     node.id = self.params[node.id]
                 else:
                     return None
-        code = ast.unparse(tree)
-        return code if isinstance(tree.body, ast.Name | ast.Constant) else f"({code})"
+        return ast.unparse(tree)
 
     def inside(self, in_channels: str) -> _Symbols:
         return _Symbols(self.params, in_channels)
@@ -497,7 +496,7 @@ class _Writer:
         count = context.symbols.translate(raw.get("repeat"), context.scope)
         if count is None:
             return str(len(node.children)), module
-        return ast.unparse(ast.parse(count, mode="eval")), module  # without the outer ()
+        return count, module
 
     def _merge(
         self, cls: _Class, node: MergeNode, raw: Value | None, x: str, out: str, context: _Context
@@ -512,9 +511,12 @@ class _Writer:
             cls.init.append(f"{start} = ch")
         results: list[str] = []
         ends: list[str] = []
-        for index, (branch, layers) in enumerate(zip(node.branches, branch_raws, strict=True)):
-            if start is not None and index:
+        moved = False
+        """Whether ``ch`` has changed since the merge's input (a branch with layers ran)."""
+        for branch, layers in zip(node.branches, branch_raws, strict=True):
+            if start is not None and moved:
                 cls.init.append(f"ch = {start}")
+            moved = bool(branch.nodes)
             variable = cls.variables.take(identifier(branch.name, empty="branch"))
             raws = _entries(layers, len(branch.nodes))
             inner = context
@@ -524,10 +526,13 @@ class _Writer:
             if result == x:
                 cls.variables.taken.discard(variable)
             results.append(result)
-            if cls.block and node.merge is not MergeKind.ADD:
-                end = cls.locals.take(f"c_{identifier(branch.name, empty='branch')}")
-                cls.init.append(f"{end} = ch")
-                ends.append(end)
+            if start is not None and node.merge is not MergeKind.ADD:
+                if branch.nodes:
+                    end = cls.locals.take(f"c_{identifier(branch.name, empty='branch')}")
+                    cls.init.append(f"{end} = ch")
+                    ends.append(end)
+                else:
+                    ends.append(start)
         kind = node.merge.value
         joined = MERGES[kind].format(JOINERS[kind].join(results))
         cls.forward.append(f"{out} = {joined}")

@@ -38,7 +38,7 @@ RUNS = 15
 PROCESS_RUNS = 7
 
 EXPORTS: dict[str, tuple[Callable[[Spec], object], list[str]]] = {
-    "pytorch": (lambda spec: pytorch_source(spec), ["--to", "pytorch", "-o", "out.py"]),
+    "pytorch": (pytorch_source, ["--to", "pytorch", "-o", "out.py"]),
 }
 """Target → (library call, the command's arguments after ``export MODEL``)."""
 
@@ -74,7 +74,7 @@ def main() -> None:
         spent: list[float] = []
         for _ in range(RUNS):
             floor.append(cpu_time(lambda: analyze(load_spec(path))))
-            spent.append(cpu_time(lambda: export(load_spec(path))))
+            spent.append(cpu_time(lambda call=export: call(load_spec(path))))
         print(f"library  analyze (floor): {summary(floor)}")
         print(f"library  export {target}: {summary(spent)}")
         print(f"library  ratio export / analyze (best): {min(spent) / min(floor):.2f}×")
@@ -94,7 +94,9 @@ def main() -> None:
             cpus = [cpu for _, cpu in measured]
             print(f"command  {name:8} wall {summary(walls)}; CPU {summary(cpus)}")
         best = {name: min(cpu for _, cpu in measured) for name, measured in runs.items()}
-        print(f"command  ratio export / analyze (CPU, best): {best['export'] / best['analyze']:.2f}×")
+        print(
+            f"command  ratio export / analyze (CPU, best): {best['export'] / best['analyze']:.2f}×"
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -94,17 +95,14 @@ def export_command(
         _write_bytes(data, target)
 
 
-def _write_bytes(data: bytes, target: object) -> None:
+def _write_bytes(data: bytes, target: Path | None) -> None:
     """``data`` to standard output's binary stream, or atomically to the file ``target``."""
-    from pathlib import Path
-
     if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
     from convcost.output import replace_atomically
 
-    assert isinstance(target, Path)
     try:
         with replace_atomically(target) as handle:
             handle.flush()

@@ -8,9 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from convcost.errors import ExitStatus
+import pytest
+from typer.testing import CliRunner
+
+from convcost.cli import app
+from convcost.errors import ConvcostError, ExitStatus
+from convcost.export import onnx_model
 from convcost.export.pytorch import pytorch_source
-from convcost.spec import load_spec
+from convcost.spec import Spec, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOM = "input: [3, 8, 8]\nlayers:\n  - custom: {unknown: true}\n    name: mystery\n"
@@ -98,3 +103,34 @@ def test_export_loads_neither_torch_nor_onnx(tmp_path: Path) -> None:
     )
     assert done.stdout == "[]\n", done.stderr
     assert (tmp_path / "r.py").read_text().startswith('"""resnet18 as PyTorch modules')
+
+
+def test_to_onnx_writes_the_exporters_bytes_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's side of ``--to onnx`` (the exporter itself is tested with it): the bytes
+    ``onnx_bytes`` returns, written only when it succeeds, with the flags passed through."""
+    calls: list[dict[str, object]] = []
+
+    def fake(spec: Spec, **options: object) -> bytes:
+        calls.append({"name": spec.name, **options})
+        if options["seed"] == 13:
+            raise ConvcostError("the exporter failed")
+        return b"\x08\x07\x00binary"
+
+    monkeypatch.setattr(onnx_model, "onnx_bytes", fake)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    spec = str(ROOT / "specs" / "googlenet-5x5-branch.yaml")
+    args = ["export", spec, "--to", "onnx", "-o", "net.onnx", "--variant", "direct", "--zeros"]
+    done = runner.invoke(app, args)
+    assert done.exit_code == ExitStatus.OK, done.stderr
+    assert (tmp_path / "net.onnx").read_bytes() == b"\x08\x07\x00binary"
+    assert calls == [
+        {"name": "googlenet-5x5-branch", "variant": "direct", "seed": 0, "zeros": True}
+    ]
+    failed = runner.invoke(app, ["export", spec, "--to", "onnx", "-o", "net.onnx", "--seed", "13"])
+    assert failed.exit_code == ExitStatus.INVALID_INPUT
+    assert failed.stderr == "error: the exporter failed\n"
+    assert (tmp_path / "net.onnx").read_bytes() == b"\x08\x07\x00binary"
+    assert [path.name for path in tmp_path.iterdir()] == ["net.onnx"]

@@ -10,6 +10,7 @@ device (shapes without arithmetic); the specs in specs/ also run a real forward 
 
 from __future__ import annotations
 
+import inspect
 import math
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,29 @@ def test_names_become_distinct_identifiers() -> None:
         assert line in source
     (network,) = networks(load(source))
     check_against(network(), analyze(spec), "cpu")
+
+
+def test_names_and_values_cannot_break_out_of_the_file() -> None:
+    """A spec's names land in docstrings and its values in code: quotes and backslashes stay
+    text, an infinite parameter default stays a float (the file is run by whoever trains it)."""
+    spec = parse_spec(
+        'name: "x\\"\\"\\" ; import os; r\\"\\"\\" \\\\"\n'
+        "input: [2, 4, 4]\n"
+        "blocks:\n"
+        '  "q\\"\\"\\"b":\n'
+        "    params: {v: .inf, w: 3}\n"
+        "    layers:\n"
+        "      - conv: {out: $w, kernel: 1}\n"
+        "layers:\n"
+        '  - "q\\"\\"\\"b": {}\n'
+        "  - pad: {padding: 1, value: -7.5}\n"
+    )
+    assert spec.name == 'x""" ; import os; r""" \\'
+    namespace = load(pytorch_source(spec))
+    assert "os" not in namespace
+    (network,) = networks(namespace)
+    assert network.__doc__.startswith(spec.name + ":")
+    assert inspect.signature(namespace["QB"]).parameters["v"].default == math.inf
+    output = network()(torch.zeros(1, 2, 4, 4))
+    assert output.shape == (1, 3, 6, 6)
+    assert output[0, 0, 0, 0] == -7.5  # the pad's value

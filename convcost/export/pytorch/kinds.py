@@ -15,6 +15,7 @@ format knows is in :data:`EMITTERS`, :data:`MERGES` or :data:`UNSUPPORTED`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -57,6 +58,21 @@ def literal(value: object) -> str:
     """Python source for a value: a per-axis tuple whose axes agree is one integer."""
     if isinstance(value, tuple) and value and len(set(value)) == 1 and type(value[0]) is int:
         return str(value[0])
+    return source(value)
+
+
+def source(value: object) -> str:
+    """Python source that evaluates to ``value`` (``repr``, but an infinite or NaN float is
+    ``float('inf')``: its repr is not Python)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float('{value}')"
+    if isinstance(value, list):
+        return f"[{', '.join(source(item) for item in value)}]"
+    if isinstance(value, tuple):
+        items = [source(item) for item in value]
+        return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{source(k)}: {source(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 

@@ -34,6 +34,7 @@ from convcost.export.pytorch.kinds import (
     Module,
     emit,
     literal,
+    source,
 )
 from convcost.export.pytorch.names import MODULE_ATTRIBUTES, Namespace, class_name, identifier
 from convcost.network import GroupKind, GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
@@ -65,6 +66,20 @@ def pytorch_source(spec: Spec, *, variant: str | None = None) -> str:
     for network, v, name in networks:
         writer.network(network, v, name)
     return writer.text(names)
+
+
+def _docstring(text: str) -> str:
+    """``text`` as it may stand inside the file's triple-quoted docstrings: backslashes, quotes
+    and invisible characters escaped (a spec's names and paths are the user's text)."""
+    escaped = []
+    for char in text:
+        if char in '\\"':
+            escaped.append("\\" + char)
+        elif not char.isprintable():
+            escaped.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            escaped.append(char)
+    return "".join(escaped)
 
 
 def _network_name(spec: Spec, variant: Variant) -> str:
@@ -214,11 +229,11 @@ class _Writer:
 
     def text(self, networks: list[str]) -> str:
         spec = self.spec
-        source = Path(spec.source).name if Path(spec.source).is_absolute() else spec.source
+        origin = Path(spec.source).name if Path(spec.source).is_absolute() else spec.source
         lines = [
-            f'"""{spec.name} as PyTorch modules, written by `convcost export --to pytorch`.',
+            f'"""{_docstring(spec.name)} as PyTorch modules, written by `convcost export --to pytorch`.',
             "",
-            f"From {source}: layers are attributes named after the spec's layers; each",
+            f"From {_docstring(origin)}: layers are attributes named after the spec's layers; each",
             "reusable block of the spec is a class whose constructor takes its input channels",
             'and the block\'s parameters. The file imports only torch."""',
             "",
@@ -249,7 +264,7 @@ class _Writer:
         out = self._sequence(cls, network.nodes, raws, "x", "x", context)
         lines = [
             f"class {name}(nn.Module):",
-            f'    """{network.name}: input {list(network.input_shape)} → output '
+            f'    """{_docstring(network.name)}: input {list(network.input_shape)} → output '
             f"{list(network.output_shape)}.",
             "",
             f"    convcost counts {totals.weights + totals.biases:,} parameters and "
@@ -375,7 +390,7 @@ class _Writer:
                 if value is not None and context.symbols is not None:
                     code = context.symbols.translate(value, context.scope or Scope(0))
                 if code is None:
-                    code = repr(plain(bound[param]))
+                    code = source(plain(bound[param]))
                 arguments.append(f"{_param_name(param)}={code}")
         return Module(f"{name}({', '.join(arguments)})", f"{_PLACEHOLDER}.out_channels")
 
@@ -393,7 +408,7 @@ class _Writer:
                 value = plain(bound[param])
                 text = f"{python}: {_annotation(value)}"
                 if default is not None and not _computed(default):
-                    text += f" = {plain(default)!r}"
+                    text += f" = {source(plain(default))}"
                 signature.append(text)
             symbols = _Symbols(params, "in_channels")
             scope = Scope(in_channels=node.input_shape[0], params=bound, block=block.name)
@@ -405,9 +420,9 @@ class _Writer:
         out = self._sequence(cls, node.children, raws, "x", "x", context)
         cls.init.append("self.out_channels = ch")
         about = (
-            f"Block ``{block.name}`` of the spec; ``in_channels`` are its input's."
+            f"Block ``{_docstring(block.name)}`` of the spec; ``in_channels`` are its input's."
             if bound is not None
-            else f"Block ``{block.name}`` of the spec, as used at {node.path}."
+            else f"Block ``{_docstring(block.name)}`` of the spec, as used at {_docstring(node.path)}."
         )
         lines = [
             f"class {_PLACEHOLDER}(nn.Module):",

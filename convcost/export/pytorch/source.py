@@ -47,6 +47,24 @@ _TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 _PLACEHOLDER = "__CLASS__"
 
+_INTEGER_ARITHMETIC = (
+    ast.Expression,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.FloorDiv,
+    ast.Mod,
+    ast.USub,
+    ast.UAdd,
+)
+"""The syntax an expression may use to be written as Python: integer arithmetic, as in
+:mod:`convcost.expr` (an integer constant is checked below)."""
+
 
 def pytorch_source(spec: Spec, *, variant: str | None = None) -> str:
     """The text of a Python file (it imports only torch) that defines ``spec`` as
@@ -95,26 +113,35 @@ class _Symbols:
 
     def translate(self, raw: Value | None, scope: Scope) -> str | None:
         """``raw`` as a Python expression over the block's names, when it is a whole ``$name``
-        or ``${expr}`` that holds a number at this use; else None (the caller writes the value)."""
+        or ``${expr}`` of integer arithmetic over integer parameters and ``in_channels``;
+        else None (the caller writes the value at this use)."""
         if not isinstance(raw, Scalar) or not isinstance(raw.value, str) or "$" not in raw.value:
             return None
         match = _TEMPLATE.fullmatch(raw.value)
         if match is None:
             return None
         resolved = resolve(raw, scope)
-        value = resolved.value if isinstance(resolved, Scalar) else None
-        if type(value) not in (int, float):
+        if not isinstance(resolved, Scalar) or type(resolved.value) is not int:
             return None
         expression, name = match.groups()
         tree = ast.parse((expression or name).strip(), mode="eval")
         for node in ast.walk(tree):
             if isinstance(node, ast.Name):
+                bound = scope.params.get(node.id)
                 if node.id == "in_channels":
                     node.id = self.in_channels
-                elif node.id in self.params:
+                elif (
+                    node.id in self.params
+                    and isinstance(bound, Scalar)
+                    and type(bound.value) is int
+                ):
                     node.id = self.params[node.id]
                 else:
-                    return None
+                    return None  # a float, a list or a function: the value at this use
+            elif not isinstance(node, _INTEGER_ARITHMETIC) or (
+                isinstance(node, ast.Constant) and type(node.value) is not int
+            ):
+                return None
         return ast.unparse(tree)
 
     def inside(self, in_channels: str) -> _Symbols:

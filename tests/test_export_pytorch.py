@@ -259,3 +259,29 @@ def test_names_and_values_cannot_break_out_of_the_file() -> None:
     output = network()(torch.zeros(1, 2, 4, 4))
     assert output.shape == (1, 3, 6, 6)
     assert output[0, 0, 0, 0] == -7.5  # the pad's value
+
+
+def test_uses_that_read_differently_get_a_class_each() -> None:
+    """A block whose layers follow from the input's size (a flatten's features) cannot be one
+    class for inputs of two sizes: each reading is its own class, and both are right."""
+    spec = parse_spec(
+        "input: [2, 6, 6]\n"
+        "blocks:\n"
+        "  head:\n"
+        "    params: {classes: 4}\n"
+        "    layers:\n"
+        "      - flatten: {}\n"
+        "      - linear: {out: $classes}\n"
+        "layers:\n"
+        "  - concat:\n"
+        "      big: [{head: {classes: 3}}]\n"
+        "      small: [{maxpool: {kernel: 2}}, {head: {classes: 5}}]\n"
+    )
+    source = pytorch_source(spec)
+    assert "class Head(" in source
+    assert "class Head_2(" in source
+    # 2·6·6 = 72 and 2·3·3 = 18 features
+    assert "ch = 72\n" in source
+    assert "ch = 18\n" in source
+    (network,) = networks(load(source))
+    check_against(network(), analyze(spec), "cpu")

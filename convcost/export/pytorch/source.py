@@ -26,8 +26,8 @@ from convcost.engine import _variant, analyze_network
 from convcost.entries import LayerEntry, bind_parameters
 from convcost.errors import SpecError
 from convcost.expansion import ENTRY_KEYS
+from convcost.export.pytorch.helpers import HELPERS
 from convcost.export.pytorch.kinds import (
-    HELPERS,
     JOINERS,
     MERGES,
     UNSUPPORTED,

@@ -81,12 +81,17 @@ class Namespace:
 
     def __init__(self, reserved: Iterable[str] = ()) -> None:
         self.taken = set(reserved)
+        self.counts: dict[str, int] = {}
+        """The last suffix given for each wanted name: the next search starts there, so a
+        name wanted n times costs O(n), not O(n²)."""
 
     def take(self, wanted: str) -> str:
         """The first free one of ``wanted``, ``wanted_2``, ``wanted_3``…, now taken."""
-        name, count = wanted, 1
+        count = self.counts.get(wanted, 1)
+        name = wanted if count == 1 else f"{wanted}_{count}"
         while name in self.taken:
             count += 1
             name = f"{wanted}_{count}"
+        self.counts[wanted] = count
         self.taken.add(name)
         return name

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from convcost import zoo
 from convcost.engine import analyze
 from convcost.errors import SpecError
 from convcost.export.pytorch import kinds, pytorch_source
+from convcost.export.pytorch.names import Namespace
 from convcost.layers.registry import KIND_NAMES, MERGE_KINDS
 from convcost.report import Report
 from convcost.spec import load_spec, parse_spec
@@ -285,3 +287,17 @@ def test_uses_that_read_differently_get_a_class_each() -> None:
     assert "ch = 18\n" in source
     (network,) = networks(load(source))
     check_against(network(), analyze(spec), "cpu")
+
+
+def test_a_name_wanted_many_times_costs_linear_time() -> None:
+    """A long unrolled repeat of merges wants the same branch variable thousands of times:
+    each is found in O(1) (a search from ``_2`` every time would take minutes here)."""
+    names = Namespace({"x"})
+    start = time.process_time()
+    taken = [names.take("body") for _ in range(50_000)]
+    assert time.process_time() - start < 2.0
+    assert taken[:3] == ["body", "body_2", "body_3"]
+    assert taken[-1] == "body_50000"
+    names.taken.discard("body_50000")  # given back: the next one is the same again
+    assert names.take("body") == "body_50000"
+    assert names.take("x") == "x_2"

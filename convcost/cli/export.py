@@ -50,13 +50,19 @@ def export_command(
     variant: Annotated[
         str | None,
         typer.Option(
+            metavar="NAME",
             help="Only this variant of a `variants:` spec [default: pytorch writes a class "
-            "per variant; onnx the first variant]."
+            "per variant; onnx the first variant].",
         ),
     ] = None,
     seed: Annotated[
         int,
-        typer.Option(min=0, max=MAX_SEED, help="onnx: seed of the random weights (0 to 2**32-1)."),
+        typer.Option(
+            min=0,
+            max=MAX_SEED,
+            metavar="N",
+            help="onnx: seed of the random weights (0 to 2**32-1).",
+        ),
     ] = 0,
     zeros: Annotated[bool, typer.Option("--zeros", help="onnx: all weights zero.")] = False,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,

@@ -198,6 +198,48 @@ layers:
 """
 
 
+ONE_D = """
+input: [4, 16]
+layers:
+  - conv: {out: 6, kernel: 3, stride: 2, padding: [[2, 1]], groups: 2}
+  - batchnorm: {eps: 0.001}
+  - maxpool: {kernel: 2, stride: 1, ceil_mode: true}
+  - upsample: {scale: 2, mode: linear}
+  - avgpool: {kernel: 3, stride: 2, padding: 1}
+  - instancenorm: {}
+  - pad: {padding: 2, mode: replicate}
+  - dropout: {p: 0.2, mode: spatial}
+  - conv_transpose: {out: 3, kernel: 4, stride: 2, padding: 1}
+  - global_avgpool: {}
+  - flatten: {}
+  - linear: {out: 2}
+"""
+
+THREE_D = """
+input: [2, 6, 6, 6]
+layers:
+  - conv: {out: 4, kernel: 3, padding: 1, bias: false}
+  - batchnorm: {}
+  - maxpool: {kernel: 2}
+  - upsample: {size: [4, 5, 6], mode: trilinear}
+  - pad: {padding: 1, mode: reflect}
+  - conv_transpose: {out: 2, kernel: 2, stride: 2}
+  - adaptive_avgpool: {size: 2}
+  - global_maxpool: {}
+  - flatten: {}
+  - linear: {out: 3}
+"""
+
+
+@pytest.mark.parametrize("text", [ONE_D, THREE_D], ids=["1-D", "3-D"])
+def test_one_and_three_dimensional_maps(text: str) -> None:
+    spec = parse_spec(text)
+    (network,) = networks(load(pytorch_source(spec)))
+    torch.manual_seed(0)
+    output = check_against(network(), analyze(spec), "cpu")
+    assert bool(torch.isfinite(output).all())
+
+
 def test_kinds_beyond_the_zoo_run_with_convcost_numbers() -> None:
     spec = parse_spec(SMALL_KINDS)
     (network,) = networks(load(pytorch_source(spec)))

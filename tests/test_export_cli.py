@@ -134,3 +134,26 @@ def test_to_onnx_writes_the_exporters_bytes_atomically(
     assert failed.stderr == "error: the exporter failed\n"
     assert (tmp_path / "net.onnx").read_bytes() == b"\x08\x07\x00binary"
     assert [path.name for path in tmp_path.iterdir()] == ["net.onnx"]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["analyze", "resnet18", "-f", "json"]])
+def test_other_commands_never_load_the_exporter(tmp_path: Path, args: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from convcost.__main__ import main\n"  # as the console script runs
+        f"sys.argv = ['convcost', *{args!r}]\n"
+        "try:\n    main()\n"
+        "except SystemExit:\n    pass\n"
+        "loaded = {'convcost.cli.export', 'convcost.export', 'convcost.export.pytorch'}\n"
+        "print(sorted(loaded & set(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stderr == "[]\n"

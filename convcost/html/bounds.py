@@ -16,7 +16,7 @@ MAX_BARS = 2000
 MAX_DIAGRAM_NODES = 3000
 MAX_DIAGRAM_DEPTH = 12
 MAX_TABLE_ROWS = 5000
-NOTEBOOK_BARS = 200
+NOTEBOOK_BARS = 120
 """Bars of the short notebook view (``Report._repr_html_``)."""
 
 

@@ -106,8 +106,9 @@ def bar_chart(
     for i, (slot, value) in enumerate(zip(marks, sums, strict=True)):
         top_y = y(value)
         tip = f"<title>{text(slot.label)}: {text(unit(value))}</title>" if hover else ""
+        where = attribute("data-path", slot.label) if hover else ""
         parts.append(
-            f'<rect class="bar"{attribute("data-path", slot.label)} data-value="{value}" '
+            f'<rect class="bar"{where} data-value="{value}" '
             f'x="{svg.number(left(i) + gap / 2)}" y="{svg.number(top_y)}" '
             f'width="{svg.number(max(step - gap, 0.5))}" '
             f'height="{svg.number(max(y(0) - top_y, 0))}">{tip}</rect>'

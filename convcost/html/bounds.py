@@ -13,9 +13,9 @@ page of a few megabytes that a browser opens (docs/report.md, "Huge networks").
 from __future__ import annotations
 
 MAX_BARS = 2000
-MAX_DIAGRAM_NODES = 3000
+MAX_DIAGRAM_NODES = 2000
 MAX_DIAGRAM_DEPTH = 12
-MAX_TABLE_ROWS = 5000
+MAX_TABLE_ROWS = 2000
 NOTEBOOK_BARS = 120
 """Bars of the short notebook view (``Report._repr_html_``)."""
 

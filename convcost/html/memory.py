@@ -8,7 +8,7 @@ report's peak by construction and its name the report's ``peak_at``.
 from __future__ import annotations
 
 from convcost.layers import elements
-from convcost.network import Network
+from convcost.network import LayerNode, Network
 from convcost.peak import _Tracker
 from convcost.report import Report
 
@@ -25,10 +25,15 @@ class _Recorder(_Tracker):
         self.live_at[path] = self.live
         return buffer
 
+    def layer(self, node: LayerNode, buffer: int) -> int:
+        if node.layer.view:  # allocates nothing: what is alive when it runs
+            self.live_at[node.path] = self.live
+        return super().layer(node, buffer)
+
 
 def live_elements(network: Network) -> tuple[int, dict[str, int]]:
     """Live activation elements per sample: at the start (the input alone), and right after
-    each layer or merge step allocates its output (by path)."""
+    each layer or merge step allocates its output, or when a view runs (by path)."""
     recorder = _Recorder()
     buffer = recorder.allocate(elements(network.input_shape), "input")
     recorder.sequence(network.nodes, buffer)
@@ -38,7 +43,7 @@ def live_elements(network: Network) -> tuple[int, dict[str, int]]:
 def live_bytes(network: Network, report: Report) -> list[int]:
     """Bytes alive while each of ``report.layers`` runs (its input, its output and every tensor
     kept for later), times the batch; a view (identity, flatten, …) allocates nothing and shows
-    the level before it."""
+    what is alive while it runs."""
     level, live_at = live_elements(network)
     scale = report.batch * report.bytes_per_element
     series = []

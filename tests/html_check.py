@@ -23,12 +23,73 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-VOID = frozenset(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"])
-PHRASING = frozenset(
-    ["a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr", "svg"]
+VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    ]
 )
-PHRASING_ONLY = frozenset(["p", "span", "b", "i", "code", "a", "strong", "em", "summary", "h1", "h2", "h3"])
-SVG_TAGS = frozenset(["svg", "g", "line", "rect", "circle", "polyline", "polygon", "path", "text", "tspan", "title", "desc"])
+PHRASING = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "br",
+        "cite",
+        "code",
+        "data",
+        "dfn",
+        "em",
+        "i",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+        "wbr",
+        "svg",
+    ]
+)
+PHRASING_ONLY = frozenset(
+    ["p", "span", "b", "i", "code", "a", "strong", "em", "summary", "h1", "h2", "h3"]
+)
+SVG_TAGS = frozenset(
+    [
+        "svg",
+        "g",
+        "line",
+        "rect",
+        "circle",
+        "polyline",
+        "polygon",
+        "path",
+        "text",
+        "tspan",
+        "title",
+        "desc",
+    ]
+)
 _REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9A-Fa-f]+;)")
 
 

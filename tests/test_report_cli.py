@@ -50,7 +50,8 @@ def test_report_of_a_bad_spec_is_one_line_and_no_file(runner: CliRunner, tmp_pat
     result = runner.invoke(app, ["report", str(spec), "-o", str(out)])
     assert result.exit_code == ExitStatus.INVALID_INPUT
     (line,) = result.stderr.splitlines()
-    assert line.startswith(f"error: {spec}:4:") and "out" in line, line
+    assert line.startswith(f"error: {spec}:4:"), line
+    assert "out" in line, line
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [spec]
 

@@ -5,6 +5,7 @@ every number equal to the JSON report's (read back from the page, not recomputed
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,16 @@ def test_report_page_matches_json(source: Path) -> None:
     assert len(sections) == len(spec.variants)
     for section, analysis in zip(sections, found, strict=True):
         _check_section(section, report_to_dict(analysis.report))
+
+
+def test_densenet_page_is_small_and_quick() -> None:
+    """Issue 15's bounds: under 2 MB, and under 1 s to render (CPU; ~35 ms on the benchmark
+    machine, tests/bench/bench_report.py, so the bound leaves room for a loaded machine)."""
+    found = analyses(load_spec(zoo.find("densenet121")))  # type: ignore[arg-type]
+    start = time.process_time()
+    page = report_page(found)
+    assert time.process_time() - start < 1.0
+    assert len(page.encode()) < 2 * 10**6
 
 
 CHAIN = """

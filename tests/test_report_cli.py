@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -213,3 +215,25 @@ def test_mermaid_needs_markdown(runner: CliRunner) -> None:
     result = runner.invoke(app, ["analyze", QUICKSTART, "--mermaid"])
     assert result.exit_code == ExitStatus.INVALID_INPUT
     assert "a flowchart goes with --format markdown" in result.stderr
+
+
+def _doc_commands() -> list[str]:
+    text = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
+    return [line for block in blocks for line in block.splitlines() if line.startswith("convcost ")]
+
+
+def test_report_doc_commands_run(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every `convcost …` line of docs/report.md's examples, in a folder holding a copy of
+    specs/ (the pages land there)."""
+    commands = _doc_commands()
+    assert len(commands) >= 4
+    shutil.copytree(ROOT / "specs", tmp_path / "specs")
+    monkeypatch.chdir(tmp_path)
+    for line in commands:
+        args = shlex.split(line)[1:]
+        result = runner.invoke(app, args)
+        assert result.exit_code == ExitStatus.OK, f"{line}: {result.stderr}"
+        parse((tmp_path / args[args.index("-o") + 1]).read_text(encoding="utf-8"))

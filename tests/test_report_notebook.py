@@ -3,7 +3,10 @@ valid; ``Report.to_dataframe()`` has one row per layer with the JSON report's fi
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +66,23 @@ def test_to_dataframe_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas raises ImportError
     with pytest.raises(ConvcostError, match=r"pip install 'convcost\[pandas\]'"):
         _report("alexnet").to_dataframe()
+
+
+def test_analyze_loads_neither_html_nor_pandas() -> None:
+    """The notebook methods import their modules when called: a plain analysis (and its text
+    repr) loads no convcost.html and no pandas."""
+    code = (
+        "import sys, convcost; "
+        "r = convcost.analyze(convcost.load_spec('specs/quickstart.yaml')); repr(r); "
+        "print(sorted(m for m in ('convcost.html', 'pandas') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert result.stdout.strip() == "[]"

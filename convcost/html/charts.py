@@ -179,7 +179,7 @@ def field_chart(report: Report, *, limit: int) -> str:
     names = AXES.get(rank, tuple(f"axis {i}" for i in range(rank)))
     # one line per distinct axis (a square input with square windows draws one)
     axes: list[int] = []
-    seen: set[tuple[object, ...]] = set()
+    seen: dict[tuple[object, ...], list[str]] = {}
     for axis in range(rank):
         key = (
             sizes[axis],
@@ -191,8 +191,10 @@ def field_chart(report: Report, *, limit: int) -> str:
             ),
         )
         if key not in seen:
-            seen.add(key)
+            seen[key] = []
             axes.append(axis)
+        seen[key].append(names[axis])
+    shared = [", ".join(group) for group in seen.values()]
     fields = [
         layer.receptive_field.size
         for layer in last
@@ -217,7 +219,7 @@ def field_chart(report: Report, *, limit: int) -> str:
                 f"<title>{text(marks[i].label)}: {coverage.value}</title></rect>"
             )
     for n, axis in enumerate(axes):
-        label = "" if len(axes) == 1 else f" ({names[axis]})"
+        label = "" if len(axes) == 1 else f" ({shared[n]})"
         ref = svg.number(y(sizes[axis]))
         parts.append(
             f'<line class="input-size s{n}" x1="{svg.LEFT}" x2="{svg.WIDTH - svg.RIGHT}" '

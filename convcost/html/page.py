@@ -59,6 +59,10 @@ def document(title: str, body: str) -> str:
     )
 
 
+def _layers(count: int) -> str:
+    return "1 layer" if count == 1 else f"{count:,} layers"
+
+
 def _anchor(index: int) -> str:
     return f"net{index}"
 
@@ -77,7 +81,7 @@ def section(analysis: Analysis, index: int, extra: Sequence[Section] = ()) -> st
         f"<h2>{text(report.name)}</h2>",
         f'<p class="meta">{text(report.source)} · input {numbers.shape(report.input_shape)} → '
         f"output {numbers.shape(report.output_shape)} · batch {report.batch:,} · "
-        f"{text(report.dtype)} · {len(report.layers):,} layers</p>",
+        f"{text(report.dtype)} · {_layers(len(report.layers))}</p>",
         warned,
         "<h3>Totals</h3>",
         totals_table(report),

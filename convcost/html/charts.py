@@ -56,7 +56,7 @@ def _groups(report: Report, marks: list[Slot], height: int) -> str:
     parts = []
     start = 0
     tops = [report.layers[slot.layers[0]].path.split(".", 1)[0] for slot in marks]
-    shade = False
+    shade = True
     for i in range(1, len(tops) + 1):
         if i < len(tops) and tops[i] == tops[start]:
             continue

@@ -83,8 +83,10 @@ def _sequence(drawing: _Drawing, nodes: tuple[Node, ...], depth: int) -> None:
         if drawing.budget <= 0:
             drawing.skipped += _count(node)
             continue
-        drawing.parts.append(ARROW)
+        # the arrow and the box it points to wrap together: a row never ends in an arrow
+        drawing.parts.append('<div class="link">' + ARROW)
         _node(drawing, node, depth)
+        drawing.parts.append("</div>")
 
 
 def _count(node: Node) -> int:

@@ -56,6 +56,8 @@ background:var(--panel);padding:2px 6px;max-width:15em;overflow-wrap:anywhere}
 .node.io{background:transparent;border-style:dashed}
 .node.step{border-color:var(--accent2)}
 .node.folded{border-style:double;border-width:3px}
+.link{display:flex;align-items:center;min-width:0;max-width:100%}
+.link:has(>details[open]){align-items:flex-start}.link:has(>details[open])>.arrow{padding-top:6px}
 .arrow{color:var(--muted);padding:0 3px}
 .identity{color:var(--muted);font-style:italic}
 details.group,details.merge{min-width:0;max-width:100%}
@@ -65,8 +67,9 @@ details.group:not([open])>summary{border-width:2px}
 details.merge>summary{border-color:var(--accent2)}
 .branches{display:flex;flex-direction:column;gap:3px;margin:3px 0 0 6px;padding-left:6px;
 border-left:2px solid var(--line)}
-.branch{display:flex;align-items:center;gap:4px;min-width:0}
-.branch-name{color:var(--muted);font-size:11px;min-width:3em;max-width:8em;overflow-wrap:anywhere}
+.branch{display:flex;align-items:flex-start;gap:4px;min-width:0}
+.branch-name{color:var(--muted);font-size:11px;min-width:3em;max-width:8em;overflow-wrap:anywhere;
+padding-top:6px}
 .branch>.flow{flex:1}
 """.strip()
 """Custom properties make the dark scheme one block; every chart colour comes from here."""

@@ -126,6 +126,12 @@ class Comparison:
     def ratio(self, name: str, metric: Metric) -> Fraction | None:
         return self.row(metric).ratios[self.names.index(name)]
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the comparison table and parameters against MACs."""
+        from convcost.html.notebook import comparison_snippet  # noqa: PLC0415  (lazy)
+
+        return comparison_snippet(self)
+
 
 def compare(entries: Sequence[Entry], *, baseline: str | None = None) -> Comparison:
     """Compare ``entries`` against the one named ``baseline`` (the first when ``None``).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from convcost.errors import Location
 from convcost.layers import Shape
@@ -164,3 +165,16 @@ class Report:
     @property
     def activation_bytes(self) -> int:
         return self.totals.activation_elements * self.bytes_per_element
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the totals and the MACs per layer, a few kilobytes."""
+        from convcost.html.notebook import report_snippet  # noqa: PLC0415  (analyze loads no html)
+
+        return report_snippet(self)
+
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame, one row per layer, the JSON report's layer fields as columns;
+        needs pandas (``pip install 'convcost[pandas]'``; else a :class:`ConvcostError`)."""
+        from convcost.dataframe import report_dataframe  # noqa: PLC0415  (pandas is optional)
+
+        return report_dataframe(self)

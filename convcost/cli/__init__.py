@@ -31,6 +31,7 @@ COMMANDS = {
     "schema": "check",
     "import": "importing",
     "export": "export",
+    "report": "report",
 }
 """Each command and the module under ``convcost.cli`` that defines it, in the order
 ``convcost --help`` lists them."""

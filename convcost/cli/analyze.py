@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from convcost import zoo
 from convcost.cli.common import (
@@ -60,6 +63,14 @@ def analyze(
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    mermaid: Annotated[
+        bool,
+        typer.Option(
+            "--mermaid",
+            help="--format markdown: add a mermaid flowchart of each network's top level "
+            "(GitHub draws it).",
+        ),
+    ] = False,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -74,10 +85,16 @@ def analyze(
         cat specs/quickstart.yaml | convcost analyze - --format csv
 
         convcost analyze resnet50.onnx --depth 1
+
+        convcost analyze resnet18 --format markdown --mermaid
     """
     from convcost.render import formats
 
     check_dtype(dtype)
+    if mermaid and (format is not Format.MARKDOWN or execute):
+        raise typer.BadParameter(
+            "a flowchart goes with --format markdown, without --execute", param_hint="--mermaid"
+        )
     target = output_target(output, inputs=specs)
     bounds = limits(max_layers)
     try:
@@ -102,19 +119,17 @@ def analyze(
         )
         return
     try:
-        reports = [
-            report
-            for source in specs
-            for report in analyze_all(
-                resolve_spec(
-                    source,
-                    limits=bounds,
-                    input_shape=shape,
-                    allow_unsupported=allow_unsupported,
-                ),
-                batch=batch,
-                dtype=dtype,
+        loaded = [
+            resolve_spec(
+                source,
+                limits=bounds,
+                input_shape=shape,
+                allow_unsupported=allow_unsupported,
             )
+            for source in specs
+        ]
+        reports = [
+            report for spec in loaded for report in analyze_all(spec, batch=batch, dtype=dtype)
         ]
     except ConvcostError as error:
         fail(error)
@@ -128,7 +143,12 @@ def analyze(
     elif format is Format.CSV:
         emit(formats.to_csv(reports, depth=depth), target)
     else:
-        emit(formats.to_markdown(reports, depth=depth, exact=exact), target)
+        text = formats.to_markdown(reports, depth=depth, exact=exact)
+        if mermaid:
+            from convcost.html.mermaid import flowcharts
+
+            text += flowcharts(loaded, batch=batch, dtype=dtype)
+        emit(text, target)
 
 
 def _analyze_executed(

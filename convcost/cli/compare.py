@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 from contextlib import ExitStack
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,8 +16,6 @@ from convcost.cli.common import (
     DTypeOption,
     ExactOption,
     ExecuteOption,
-    Format,
-    FormatOption,
     IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
@@ -44,6 +42,30 @@ from convcost.errors import ConvcostError
 from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS
 
+if TYPE_CHECKING:
+    from convcost.compare import Metric
+
+
+class CompareFormat(enum.StrEnum):
+    """``compare``'s formats: analyze's, and a self-contained HTML page with a scatter."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+ScatterOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="METRIC",
+        help="--format html: the scatter's axis: params, macs, flops, ops, activation_bytes or "
+        "time_ns (with --execute) [default: macs across, params up].",
+        show_default=False,
+    ),
+]
+
 InputOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -61,7 +83,9 @@ def compare(
         str | None,
         typer.Option(help="The column the ratios are relative to (default: the first)."),
     ] = None,
-    format: FormatOption = Format.TABLE,
+    format: Annotated[
+        CompareFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CompareFormat.TABLE,
     output: OutputOption = None,
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
@@ -81,6 +105,8 @@ def compare(
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    scatter_x: ScatterOption = None,
+    scatter_y: ScatterOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -95,11 +121,14 @@ def compare(
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
 
         convcost compare resnet50.onnx resnet50 --per-layer
+
+        convcost compare resnet18 resnet50 mobilenet_v2 --format html -o models.html
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
 
     check_dtype(dtype)
+    axes = _scatter_axes(scatter_x, scatter_y, execute=execute)
     target = output_target(output, inputs=specs)
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
@@ -139,7 +168,19 @@ def compare(
     for warning in result.warnings:
         diagnose("warning", warning)
     show_coverage = bool(input)
-    if format is Format.TABLE:
+    if format is CompareFormat.HTML:
+        from convcost.html.comparison import comparison_page
+
+        page = comparison_page(
+            result,
+            x_metric=axes[0],
+            y_metric=axes[1],
+            exact=exact,
+            show_coverage=show_coverage,
+            title=loaded[0].name if len(loaded) == 1 else None,
+        )
+        emit(page, target)
+    elif format is CompareFormat.TABLE:
         from convcost.render.comparison import print_comparison
 
         def paint(console: Console) -> None:
@@ -153,9 +194,9 @@ def compare(
             )
 
         draw(target, paint)
-    elif format is Format.JSON:
+    elif format is CompareFormat.JSON:
         emit(comparison_formats.comparison_json(result, per_layer=per_layer, indent=indent), target)
-    elif format is Format.CSV:
+    elif format is CompareFormat.CSV:
         if per_layer:
             from convcost.render import formats
 
@@ -172,6 +213,31 @@ def compare(
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
         emit(text, target)
+
+
+def _scatter_axes(x: str | None, y: str | None, *, execute: bool) -> tuple[Metric, Metric]:
+    """``--scatter-x``/``--scatter-y`` as metrics (a usage error, exit 2, for an unknown one,
+    or for ``time_ns`` without ``--execute``)."""
+    from convcost.compare import Metric
+    from convcost.html.comparison import DEFAULT_AXES
+
+    chosen = []
+    for option, value, default in (
+        ("--scatter-x", x, DEFAULT_AXES[0]),
+        ("--scatter-y", y, DEFAULT_AXES[1]),
+    ):
+        names = [metric.value for metric in Metric]
+        if value is None:
+            chosen.append(default)
+            continue
+        if value not in names:
+            raise typer.BadParameter(
+                f"{value!r} is not one of {', '.join(names)}", param_hint=option
+            )
+        if value == Metric.TIME.value and not execute:
+            raise typer.BadParameter("time_ns is measured by --execute: add it", param_hint=option)
+        chosen.append(Metric(value))
+    return chosen[0], chosen[1]
 
 
 class ExplainFormat(enum.StrEnum):

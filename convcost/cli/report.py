@@ -1,0 +1,70 @@
+"""``convcost report``: the self-contained HTML report of one or more networks."""
+
+from __future__ import annotations
+
+from convcost.cli.common import (
+    AllowUnsupportedOption,
+    BatchOption,
+    DTypeOption,
+    MaxLayersOption,
+    ModelInputOption,
+    OutputOption,
+    SpecsArgument,
+    app,
+    check_dtype,
+    emit,
+    fail,
+    limits,
+    model_input,
+    output_target,
+    print_warnings,
+    resolve_spec,
+)
+from convcost.errors import ConvcostError
+from convcost.limits import DEFAULT_LIMITS
+
+
+@app.command()
+def report(
+    specs: SpecsArgument,
+    output: OutputOption = None,
+    batch: BatchOption = 1,
+    dtype: DTypeOption = "float32",
+    max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    input: ModelInputOption = None,
+    allow_unsupported: AllowUnsupportedOption = False,
+) -> None:
+    """Write one self-contained HTML page (inline SVG and CSS, no script, nothing fetched):
+    the structure, MACs and parameters per layer, receptive field and jump against depth,
+    live memory with its peak, and the totals (docs/report.md).
+
+    Example:
+
+        convcost report resnet50 -o resnet50.html
+
+        convcost report specs/one5x5-vs-two3x3.yaml -o variants.html
+
+        convcost report densenet121 --batch 8 --dtype float16 -o densenet.html
+    """
+    from convcost.html.page import analyses, report_page
+
+    check_dtype(dtype)
+    target = output_target(output, inputs=specs)
+    bounds = limits(max_layers)
+    try:
+        shape = model_input(input)
+        found = [
+            analysis
+            for source in specs
+            for analysis in analyses(
+                resolve_spec(
+                    source, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+                ),
+                batch=batch,
+                dtype=dtype,
+            )
+        ]
+    except ConvcostError as error:
+        fail(error)
+    print_warnings([analysis.report for analysis in found])
+    emit(report_page(found), target)

@@ -12,6 +12,11 @@ inference 2 per element with affine (1 without); ``F.layer_norm``, ``F.group_nor
 patched: 0. ``F.interpolate`` counts ∏size (no batch, no channels) when given a size and the
 input's elements when given a scale factor (its scaling line discards its result); the preset
 assumes ``size=``, as torchvision's segmentation models call it.
+
+calflops cannot run a model without parameters: ``calculate_flops`` patches
+``torch.nn.functional`` first, then ``next(model.parameters())`` raises ``StopIteration`` and
+the patches stay in place, so every later count in the same process is multiplied. The preset
+still counts such a model, as calflops would if it ran.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from convcost import zoo
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
+    ConventionOption,
     DepthOption,
     DTypeOption,
     ExactOption,
@@ -60,6 +61,7 @@ def analyze(
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    convention: ConventionOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -74,6 +76,8 @@ def analyze(
         cat specs/quickstart.yaml | convcost analyze - --format csv
 
         convcost analyze resnet50.onnx --depth 1
+
+        convcost analyze convnext_tiny --convention torchinfo
     """
     from convcost.render import formats
 
@@ -119,6 +123,27 @@ def analyze(
     except ConvcostError as error:
         fail(error)
     print_warnings(reports)
+    if convention is not None and not execute:
+        from convcost.cli import conventions
+
+        names = conventions.chosen(convention)
+        if names:
+            counted = conventions.counted_specs(
+                [
+                    resolve_spec(
+                        source,
+                        limits=bounds,
+                        input_shape=shape,
+                        allow_unsupported=allow_unsupported,
+                    )
+                    for source in specs
+                ],
+                names[0],
+                batch=batch,
+                dtype=dtype,
+            )
+            conventions.analyze_output(counted, format, target, exact=exact, indent=indent)
+            return
     if format is Format.TABLE:
         from convcost.render.table import print_reports
 

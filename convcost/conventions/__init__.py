@@ -35,3 +35,21 @@ def convention(name: str) -> Convention:
     found = module.CONVENTION
     assert isinstance(found, Convention)
     return found
+
+
+def parse_names(text: str, *, several: bool = False) -> tuple[str, ...]:
+    """``--convention`` text: one name, or with ``several`` a comma-separated list of them
+    (each at most once). An unknown name is a :class:`~convcost.errors.SpecError` (exit 2)
+    listing the known ones."""
+    from convcost.errors import SpecError  # noqa: PLC0415
+
+    names = tuple(part.strip() for part in text.split(",")) if several else (text.strip(),)
+    for name in names:
+        if name not in MODULES:
+            raise SpecError(
+                f"--convention: unknown convention {name!r}; choose one of {', '.join(NAMES)}"
+                + (" (a comma-separated list)" if several else "")
+            )
+    if len(set(names)) != len(names):
+        raise SpecError(f"--convention: {text!r} names a convention twice")
+    return names

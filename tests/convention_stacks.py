@@ -185,9 +185,7 @@ def layer(draw: st.DrawFn, shape: Shape) -> Drawn:  # noqa: PLR0915 (one branch 
     if kind == "layernorm":
         over_all = draw(st.booleans())
         if over_all:
-            return Drawn(
-                kind, "layernorm: {over: all}", lambda: nn.LayerNorm([c, h, w]), shape
-            )
+            return Drawn(kind, "layernorm: {over: all}", lambda: nn.LayerNorm([c, h, w]), shape)
         return Drawn(kind, "layernorm: {over: channels}", lambda: LayerNorm2d(c), shape)
     if kind == "groupnorm":
         groups = draw(st.sampled_from([g for g in (1, 2, 3) if c % g == 0]))

@@ -67,7 +67,9 @@ def test_zoo_total_matches_the_tool(name: str, tool: str) -> None:
     spec = convcost.load_spec(zoo.find(name))  # type: ignore[arg-type]
     counted = count_spec(spec, convention(tool), input_shape=shape)
     assert not counted.unsupported
-    assert counted.total == expected, f"{tool} on {name}: preset {counted.total:,}, tool {expected:,}"
+    assert counted.total == expected, (
+        f"{tool} on {name}: preset {counted.total:,}, tool {expected:,}"
+    )
 
 
 @pytest.mark.parametrize("tool", list(peer_tools.TOOLS))

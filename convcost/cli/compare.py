@@ -251,7 +251,7 @@ def explain(
 
         convcost explain resnet50.onnx --layer fc
 
-        convcost explain unet --layer up1 --convention thop
+        convcost explain unet --layer cat1.down.up1 --convention thop
     """
     from convcost.explain import explain as explaining
     from convcost.render import explain as rendering

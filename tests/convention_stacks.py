@@ -74,7 +74,7 @@ ACTIVATIONS: dict[str, Callable[[int], nn.Module]] = {
     "hardsigmoid": lambda c: nn.Hardsigmoid(),
     "mish": lambda c: nn.Mish(),
     "leaky_relu": lambda c: nn.LeakyReLU(),
-    "prelu": lambda c: nn.PReLU(c),
+    "prelu": nn.PReLU,
     "elu": lambda c: nn.ELU(),
     "softmax": lambda c: nn.Softmax(dim=1),
     "identity": lambda c: nn.Identity(),
@@ -106,7 +106,7 @@ KINDS = (
 
 
 @st.composite
-def layer(draw: st.DrawFn, shape: Shape) -> Drawn:  # noqa: PLR0915 (one branch per kind)
+def layer(draw: st.DrawFn, shape: Shape) -> Drawn:
     c, h, w = shape
     kind = draw(st.sampled_from(KINDS))
     small = min(h, w)

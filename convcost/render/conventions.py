@@ -49,21 +49,38 @@ def total_line(counted: ConventionReport, *, exact: bool) -> str:
     return line
 
 
+def legend(counted: ConventionReport) -> list[tuple[str, str, str]]:
+    """Each distinct rule once, in order of first use: its label (``r1``, ``r2``, …), the
+    kinds it counted here and its text."""
+    labels: dict[str, int] = {}
+    kinds: dict[str, list[str]] = {}
+    for layer in counted.layers:
+        if layer.rule not in labels:
+            labels[layer.rule] = len(labels) + 1
+            kinds[layer.rule] = []
+        if layer.kind not in kinds[layer.rule]:
+            kinds[layer.rule].append(layer.kind)
+    return [(f"r{labels[rule]}", ", ".join(kinds[rule]), rule) for rule in labels]
+
+
 def layer_table(counted: ConventionReport, *, exact: bool) -> Table:
+    """One row per layer: convcost's MACs, the convention's count and the label of the rule
+    that produced it (:func:`legend` prints the rules under the table)."""
     convention = counted.convention
+    label = {text: name for name, _, text in legend(counted)}
     table = Table(title=Text(printable(title(counted))), box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("layer", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("convcost MACs", justify="right", no_wrap=True)
     table.add_column(f"{convention.name} {convention.unit}", justify="right", no_wrap=True)
-    table.add_column("rule")
+    table.add_column("rule", no_wrap=True)
     for layer in counted.layers:
         table.add_row(
             Text(printable(layer.path)),
             Text(printable(layer.kind)),
             numbers.count(layer.macs, exact=exact),
             _value(layer.value, exact=exact),
-            Text(layer.rule),
+            label[layer.rule],
         )
     return table
 
@@ -72,6 +89,9 @@ def print_counted(console: Console, reports: list[ConventionReport], *, exact: b
     for counted in reports:
         console.print(layer_table(counted, exact=exact))
         console.print(Text(total_line(counted, exact=exact)))
+        console.print(Text("rules:"))
+        for name, kinds, text in legend(counted):
+            console.print(Text(f"  {name} ({printable(kinds)}): {text}"))
         console.print(Text(""))
 
 

@@ -162,8 +162,7 @@ def channels_last_linear(site: Site) -> bool:
 
 UNSUPPORTED_ATTENTION = Unsupported(
     "convcost's attention stands for several PyTorch realizations (nn.MultiheadAttention, "
-    "timm's Attention, F.scaled_dot_product_attention), which the tool counts differently: "
-    "not reproduced"
+    "timm's Attention, F.scaled_dot_product_attention), which the tool counts differently"
 )
 UNSUPPORTED_CUSTOM = Unsupported(
     "a placeholder of unknown cost: no PyTorch module to count, so no figure to reproduce"

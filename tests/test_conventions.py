@@ -182,3 +182,38 @@ def test_peers_doc_command_runs(command: str, monkeypatch: pytest.MonkeyPatch) -
     result = runner().invoke(app, shlex.split(command)[1:])
     assert result.exit_code == 0, f"{command}: {result.stderr}"
     assert result.stdout
+
+
+_IMPORTED = """
+import sys
+from convcost.__main__ import main
+try:
+    main()
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.startswith("convcost.conventions")), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["analyze", "resnet18", "-f", "json"], False),
+        (["check", "resnet18", "--max-macs", "2G"], False),
+        (["analyze", "resnet18", "-f", "json", "--convention", "thop"], True),
+    ],
+)
+def test_the_default_path_never_imports_the_conventions(args: list[str], loaded: bool) -> None:
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORTED, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    modules = result.stderr.strip().splitlines()[-1]
+    assert (modules != "[]") is loaded, modules

@@ -114,8 +114,8 @@ CONVENTION = Convention(
             ),
         ),
         "layernorm": Rule(
-            "nn.LayerNorm: 1 per input element (no `affine` attribute); LayerNorm2d (a feature "
-            "map's channels, not before a linear layer): 0, its type is not in the table",
+            "nn.LayerNorm (in a channels-last run): 1 per input element, it has no `affine` "
+            "attribute; LayerNorm2d (a feature map's channels elsewhere): 0, not in the table",
             lambda site: parts(("normalisation", _layernorm(site))),
         ),
         "upsample": Rule(

@@ -85,8 +85,8 @@ CONVENTION = Convention(
             ("batchnorm", "layernorm", "instancenorm", "groupnorm"),
             Rule(
                 "batchnorm, nn.LayerNorm, instance norm: 2 per input element, ×2 with affine; "
-                "group norm and LayerNorm2d (a feature map's channels, not before a linear "
-                "layer): no rule, 0",
+                "group norm and LayerNorm2d (a feature map's channels outside a channels-last "
+                "run): no rule, 0",
                 lambda site: parts(("normalisation", _norm(site))),
             ),
         ),

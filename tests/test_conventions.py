@@ -217,3 +217,9 @@ def test_the_default_path_never_imports_the_conventions(args: list[str], loaded:
     )
     modules = result.stderr.strip().splitlines()[-1]
     assert (modules != "[]") is loaded, modules
+
+
+def test_convention_and_execute_are_one_at_a_time() -> None:
+    result = runner().invoke(app, ["analyze", "resnet18", "--convention", "torchinfo", "--execute"])
+    assert result.exit_code == 2
+    assert "use one at a time" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -88,6 +89,15 @@ def analyze(
         shape = model_input(input)
     except ConvcostError as error:
         fail(error)
+    if convention is not None:
+        from convcost.cli import conventions
+
+        loader = functools.partial(
+            resolve_spec, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+        )
+        options = (batch, dtype, exact, indent)
+        if conventions.analyze_command(specs, convention, loader, format, target, options, execute):
+            return
     if execute:
         _analyze_executed(
             specs,
@@ -123,27 +133,6 @@ def analyze(
     except ConvcostError as error:
         fail(error)
     print_warnings(reports)
-    if convention is not None and not execute:
-        from convcost.cli import conventions
-
-        names = conventions.chosen(convention)
-        if names:
-            counted = conventions.counted_specs(
-                [
-                    resolve_spec(
-                        source,
-                        limits=bounds,
-                        input_shape=shape,
-                        allow_unsupported=allow_unsupported,
-                    )
-                    for source in specs
-                ],
-                names[0],
-                batch=batch,
-                dtype=dtype,
-            )
-            conventions.analyze_output(counted, format, target, exact=exact, indent=indent)
-            return
     if format is Format.TABLE:
         from convcost.render.table import print_reports
 

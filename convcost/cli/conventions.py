@@ -12,10 +12,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from convcost.cli.common import Format, draw, emit, fail
+from convcost.cli.common import Format, draw, emit, fail, print_warnings
 from convcost.conventions import convention, parse_names
 from convcost.conventions.count import ConventionReport, LayerCount, count_spec
-from convcost.errors import ConvcostError
+from convcost.errors import ConvcostError, SpecError
 from convcost.spec import Spec
 
 
@@ -104,6 +104,37 @@ def compare_output(
         emit(rendering.sides_csv(named), target)
     else:
         emit(rendering.sides_markdown(named, exact=exact), target)
+
+
+def analyze_command(
+    sources: list[str],
+    text: str,
+    load: Callable[[str], Spec],
+    format: Format,
+    target: Path | None,
+    options: tuple[int, str, bool, int | None],
+    execute: bool,
+) -> bool:
+    """``analyze --convention TEXT``: False when it names the default (the usual report),
+    else each report counted under the convention. ``options``: batch, dtype, exact, indent."""
+    batch, dtype, exact, indent = options
+    names = chosen(text)
+    if not names:
+        return False
+    if execute:
+        fail(
+            SpecError(
+                "--convention counts as a peer tool does, --execute runs the network: use one at a time"
+            )
+        )
+    try:
+        specs = [load(source) for source in sources]
+    except ConvcostError as error:
+        fail(error)
+    counted = counted_specs(specs, names[0], batch=batch, dtype=dtype)
+    print_warnings([found.report for found in counted])
+    analyze_output(counted, format, target, exact=exact, indent=indent)
+    return True
 
 
 def compare_command(

@@ -42,10 +42,35 @@ def _input(name: str) -> tuple[int, ...]:
     return MODERN_MODELS[name][1] if name in MODERN_MODELS else (3, 224, 224)
 
 
+_INITS = (
+    "uniform_",
+    "normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "trunc_normal_",
+    "constant_",
+    "zeros_",
+    "ones_",
+    "xavier_uniform_",
+)
+"""``torch.nn.init`` functions a model's construction calls; none changes a count."""
+
+
 @functools.cache
 def _model(name: str) -> object:
+    """The reference, built once, without drawing its initial weights (VGG-16's 138 M take
+    seconds): the tools count shapes, and a forward pass on zeros with uninitialised weights
+    has the shapes of any other."""
     make = MODELS[name] if name in MODELS else MODERN_MODELS[name][0]
-    return make().eval()
+    init = torch.nn.init
+    saved = {function: getattr(init, function) for function in _INITS}
+    try:
+        for function in _INITS:
+            setattr(init, function, lambda tensor, *args, **kwargs: tensor)
+        return make().eval()
+    finally:
+        for function, original in saved.items():
+            setattr(init, function, original)
 
 
 def _tool(name: str):  # type: ignore[no-untyped-def]

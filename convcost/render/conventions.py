@@ -162,7 +162,8 @@ def sides_table(name: str, sides: list[Side], *, exact: bool) -> Table:
 def sides_notes(sides: list[Side]) -> list[str]:
     notes = [
         "− exact: the total minus convcost's exact MACs in the same unit (2 × MACs for "
-        "FLOPs); the indented rows split that difference by the family of the rule that made it."
+        "FLOPs); the per-family figures split that difference by the family of the rule that "
+        "made it."
     ]
     notes += [
         f"{found.name}: not reproduced, left out: {', '.join(found.unsupported)}"
@@ -184,19 +185,23 @@ def sides_markdown(named: list[tuple[str, list[Side]]], *, exact: bool) -> str:
     lines: list[str] = []
     for name, sides in named:
         families = shown_families(sides)
+        header = ["convention", "total", "unit", "− exact", *families]
         lines += [
             f"### {_cell(name)}",
             "",
-            "| convention | total | unit | − exact | " + " | ".join(families) + " |",
-            "|---|---:|---|---:|" + "---:|" * len(families),
+            "| " + " | ".join(header) + " |",
+            "|---|---:|---|" + "---:|" * (1 + len(families)),
         ]
         for found in sides:
             label = f"{found.name} (exact)" if found.name == "convcost" else found.name
-            cells = [_signed(found.families.get(family, 0), exact=exact) for family in families]
-            lines.append(
-                f"| {label} | {numbers.count(found.total, exact=exact)} | {found.unit} | "
-                f"{_signed(found.difference, exact=exact)} | " + " | ".join(cells) + " |"
-            )
+            cells = [
+                label,
+                numbers.count(found.total, exact=exact),
+                found.unit,
+                _signed(found.difference, exact=exact),
+                *(_signed(found.families.get(family, 0), exact=exact) for family in families),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
         lines += ["", *sides_notes(sides), ""]
     return "\n".join(lines)
 

@@ -53,6 +53,13 @@ class Interpolate(nn.Module):
         return F.interpolate(x, size=self.size, mode=self.mode, align_corners=align)
 
 
+class Crop(nn.Module):
+    """``x[..., 1:-1, 1:-1]``: one pixel off every side, as slicing does it."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., 1:-1, 1:-1]
+
+
 def _out(size: int, kernel: int, stride: int, padding: int) -> int:
     """PyTorch's conv / pool output size (dilation 1, floor mode)."""
     return (size + 2 * padding - kernel) // stride + 1
@@ -99,14 +106,17 @@ KINDS = (
     "instancenorm",
     "upsample",
     "pad",
+    "crop",
     "pixel_shuffle",
+    "pixel_unshuffle",
+    "separable",
     *ACTIVATIONS,
 )
 """The kinds :func:`layer` draws (and, at the end of a stack, ``flatten`` and ``linear``)."""
 
 
 @st.composite
-def layer(draw: st.DrawFn, shape: Shape) -> Drawn:
+def layer(draw: st.DrawFn, shape: Shape) -> Drawn:  # noqa: PLR0915 (a branch per kind)
     c, h, w = shape
     kind = draw(st.sampled_from(KINDS))
     small = min(h, w)
@@ -131,6 +141,17 @@ def layer(draw: st.DrawFn, shape: Shape) -> Drawn:
             f"depthwise: {{kernel: 3, padding: 1, bias: {_flag(bias)}}}",
             lambda: nn.Conv2d(c, c, 3, padding=1, groups=c, bias=bias),
             shape,
+        )
+    if kind == "separable":
+        out = draw(st.integers(1, 6))
+        bias = draw(st.booleans())
+        return Drawn(
+            kind,
+            f"separable: {{out: {out}, kernel: 3, padding: 1, bias: {_flag(bias)}}}",
+            lambda: nn.Sequential(
+                nn.Conv2d(c, c, 3, padding=1, groups=c, bias=bias), nn.Conv2d(c, out, 1, bias=bias)
+            ),
+            (out, h, w),
         )
     if kind == "pointwise":
         out = draw(st.integers(1, 6))
@@ -188,7 +209,11 @@ def layer(draw: st.DrawFn, shape: Shape) -> Drawn:
             return Drawn(kind, "layernorm: {over: all}", lambda: nn.LayerNorm([c, h, w]), shape)
         return Drawn(kind, "layernorm: {over: channels}", lambda: LayerNorm2d(c), shape)
     if kind == "groupnorm":
-        groups = draw(st.sampled_from([g for g in (1, 2, 3) if c % g == 0]))
+        # PyTorch refuses a group of one value ("Expected more than 1 value per channel")
+        choices = [g for g in (1, 2, 3) if c % g == 0 and c // g * h * w > 1]
+        if not choices:
+            return Drawn("identity", "identity: {}", nn.Identity, shape)
+        groups = draw(st.sampled_from(choices))
         affine = draw(st.booleans())
         return Drawn(
             kind,
@@ -217,6 +242,19 @@ def layer(draw: st.DrawFn, shape: Shape) -> Drawn:
         )
     if kind == "pad":
         return Drawn(kind, "pad: {padding: 1}", lambda: nn.ZeroPad2d(1), (c, h + 2, w + 2))
+    if kind == "crop":
+        if small < 3:
+            return Drawn("identity", "identity: {}", nn.Identity, shape)
+        return Drawn(kind, "crop: {crop: 1}", Crop, (c, h - 2, w - 2))
+    if kind == "pixel_unshuffle":
+        if h % 2 or w % 2:
+            return Drawn("identity", "identity: {}", nn.Identity, shape)
+        return Drawn(
+            kind,
+            "pixel_unshuffle: {factor: 2}",
+            lambda: nn.PixelUnshuffle(2),
+            (4 * c, h // 2, w // 2),
+        )
     if kind == "pixel_shuffle":
         if c % 4:
             return Drawn("identity", "identity: {}", nn.Identity, shape)

@@ -223,3 +223,14 @@ def test_convention_and_execute_are_one_at_a_time() -> None:
     result = runner().invoke(app, ["analyze", "resnet18", "--convention", "torchinfo", "--execute"])
     assert result.exit_code == 2
     assert "use one at a time" in result.stderr
+
+
+@pytest.mark.parametrize("name", NAMES[1:])
+def test_peers_doc_lists_every_rule(name: str) -> None:
+    # docs/peers.md's "Rules, tool by tool" is pasted from the tables: it must not go stale
+    text = PEERS.read_text(encoding="utf-8")
+    found = convention(name)
+    assert f"### {name}: {found.tool}" in text
+    for rule in found.rules.values():
+        wording = rule.text if isinstance(rule, Rule) else rule.reason
+        assert wording.replace("|", "/") in text, f"{name}: {wording!r} is not in docs/peers.md"

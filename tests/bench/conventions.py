@@ -16,6 +16,8 @@ from __future__ import annotations
 import sys
 import warnings
 
+import torch
+
 import convcost
 from convcost import zoo
 from convcost.conventions import convention
@@ -27,6 +29,7 @@ from tests.torch_models_modern import MODERN_MODELS
 
 def main(names: list[str]) -> None:
     warnings.filterwarnings("ignore")
+    torch.set_num_threads(1)  # tiny passes: spinning worker threads cost more than they save
     peer_tools.calflops_module()
     print("| model | tool | unit | tool's figure | preset | equal | − convcost MACs |")
     print("|---|---|---|---:|---:|---|---:|")

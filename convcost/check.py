@@ -126,6 +126,9 @@ class Options:
     max_growth: Fraction = Fraction(0)
     skip_unbudgeted: bool = False
     """Skip specs without a budget even when named explicitly (the pre-commit hook's mode)."""
+    convention: str | None = None
+    """A peer's convention (``check --convention``): MACs and FLOPs budgets are checked
+    against its figure (:func:`convcost.conventions.count.budget_report`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -237,9 +240,15 @@ def _check_spec(
     seconds: list[tuple[str, float]] = []
     for variant, budget in zip(spec.variants, budgets, strict=True):
         start = clock()
+        network = build(spec, variant)
         report = analyze_network(
-            build(spec, variant), batch=options.batch, dtype=options.dtype, source=spec.source
+            network, batch=options.batch, dtype=options.dtype, source=spec.source
         )
+        if options.convention is not None:  # check --convention: a peer's MACs figure
+            from convcost.conventions import convention  # noqa: PLC0415 (only with the flag)
+            from convcost.conventions.count import budget_report  # noqa: PLC0415
+
+            report = budget_report(network, report, convention(options.convention))
         if not budget and options.baseline is None:
             notes.append(f"{report.name}: no budget")
         notes += [f"{report.name}: {note}" for note in report.notes]

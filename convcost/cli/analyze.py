@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from convcost import zoo
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
+    ConventionOption,
     DepthOption,
     DTypeOption,
     ExactOption,
@@ -71,6 +73,7 @@ def analyze(
             "(GitHub draws it).",
         ),
     ] = False,
+    convention: ConventionOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -87,6 +90,8 @@ def analyze(
         convcost analyze resnet50.onnx --depth 1
 
         convcost analyze resnet18 --format markdown --mermaid
+
+        convcost analyze convnext_tiny --convention torchinfo
     """
     from convcost.render import formats
 
@@ -101,6 +106,15 @@ def analyze(
         shape = model_input(input)
     except ConvcostError as error:
         fail(error)
+    if convention is not None:
+        from convcost.cli import conventions
+
+        loader = functools.partial(
+            resolve_spec, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+        )
+        options = (batch, dtype, exact, indent)
+        if conventions.analyze_command(specs, convention, loader, format, target, options, execute):
+            return
     if execute:
         _analyze_executed(
             specs,

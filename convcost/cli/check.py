@@ -14,6 +14,7 @@ import typer
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
+    ConventionOption,
     DTypeOption,
     ExactOption,
     IndentOption,
@@ -110,6 +111,7 @@ def check_command(
     exact: ExactOption = False,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    convention: ConventionOption = None,
 ) -> None:
     """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid, 4 too big.
 
@@ -130,6 +132,8 @@ def check_command(
         convcost check specs/quickstart.yaml --baseline baseline.json --max-growth 2%
 
         convcost check resnet50.onnx --max-macs 4.2G
+
+        convcost check convnext_tiny --max-macs 4.5G --convention fvcore
     """
     from convcost import check as checking
     from convcost.baseline import load_baseline
@@ -159,8 +163,20 @@ def check_command(
         baselines = None if baseline is None else load_baseline(Path(baseline))
     except ConvcostError as error:
         fail(error)
+    named = None
+    if convention is not None:
+        from convcost.cli.conventions import chosen
+
+        names = chosen(convention)
+        if names and baseline is not None:
+            raise typer.BadParameter(
+                "a baseline holds convcost's own figures: not with --convention",
+                param_hint="--convention",
+            )
+        named = names[0] if names else None
     options = checking.Options(
         flags=Budget(flag_limits),
+        convention=named,
         batch=batch,
         dtype=dtype,
         baseline=baselines,

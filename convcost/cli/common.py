@@ -399,3 +399,16 @@ def execution_limit(dtype: str, max_memory: str | None) -> int | None:
         return None if max_memory is None else parse_bytes(max_memory)
     except UnitError as error:
         raise typer.BadParameter(str(error), param_hint="--max-memory") from None
+
+
+ConventionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--convention",
+        metavar="NAME",
+        help="Count as a peer tool does: torchinfo, fvcore, ptflops, thop, calflops or torch "
+        "(FlopCounterMode); each layer's count and the rule behind it (docs/peers.md). "
+        "convcost, the default, is the only exact one.",
+        show_default=False,
+    ),
+]

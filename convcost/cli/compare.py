@@ -13,6 +13,7 @@ from rich.console import Console
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
+    ConventionOption,
     DTypeOption,
     ExactOption,
     ExecuteOption,
@@ -66,6 +67,17 @@ ScatterOption = Annotated[
     ),
 ]
 
+ConventionsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--convention",
+        metavar="A,B,…",
+        help="Instead of the comparison: the totals of these conventions side by side (convcost, "
+        "torchinfo, fvcore, ptflops, thop, calflops, torch), each difference from convcost's exact "
+        "MACs split by rule family (docs/peers.md).",
+        show_default=False,
+    ),
+]
 InputOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -107,6 +119,7 @@ def compare(
     allow_unsupported: AllowUnsupportedOption = False,
     scatter_x: ScatterOption = None,
     scatter_y: ScatterOption = None,
+    convention: ConventionsOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -123,6 +136,8 @@ def compare(
         convcost compare resnet50.onnx resnet50 --per-layer
 
         convcost compare resnet18 resnet50 mobilenet_v2 --format html -o models.html
+
+        convcost compare unet --convention convcost,torchinfo,thop,fvcore
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
@@ -130,6 +145,16 @@ def compare(
     check_dtype(dtype)
     axes = _scatter_axes(scatter_x, scatter_y, execute=execute)
     target = output_target(output, inputs=specs)
+    if convention is not None:
+        from convcost.cli import conventions
+
+        loader = functools.partial(
+            resolve_spec, limits=limits(max_layers), allow_unsupported=allow_unsupported
+        )
+        if conventions.compare_command(
+            specs, convention, loader, format, target, (batch, dtype, exact, indent)
+        ):
+            return
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
@@ -275,6 +300,7 @@ def explain(
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    convention: ConventionOption = None,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -290,6 +316,8 @@ def explain(
         convcost explain resnet18 --layer layer1 -o resnet18-layer1.txt
 
         convcost explain resnet50.onnx --layer fc
+
+        convcost explain unet --layer cat1.down.up1 --convention thop
     """
     from convcost.explain import explain as explaining
     from convcost.render import explain as rendering
@@ -305,13 +333,26 @@ def explain(
         explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:
         fail(error)
+    found = None
+    if convention is not None:
+        from convcost.cli import conventions
+
+        names = conventions.chosen(convention)
+        if names:
+            found = conventions.explained(loaded, names[0], variant=variant, layer=layer)
     if format is ExplainFormat.JSON:
-        emit(rendering.explanations_json(explanations, source=loaded.source, indent=indent), target)
+        text = rendering.explanations_json(explanations, source=loaded.source, indent=indent)
+        emit(text if found is None else conventions.explain_json(text, found, indent), target)
     elif format is ExplainFormat.MARKDOWN:
-        emit(rendering.explanations_markdown(explanations), target)
+        text = rendering.explanations_markdown(explanations)
+        if found is not None:
+            text += "\n```text\n" + "\n".join(conventions.explain_text(found)).strip() + "\n```\n"
+        emit(text, target)
     else:
-        draw(
-            target,
-            lambda console: rendering.print_explanations(console, explanations),
-            soft_wrap=True,
-        )
+
+        def paint(console: Console) -> None:
+            rendering.print_explanations(console, explanations)
+            if found is not None:
+                conventions.print_lines(console, conventions.explain_text(found))
+
+        draw(target, paint, soft_wrap=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +18,7 @@ from convcost.cli.common import (
     DTypeOption,
     ExactOption,
     ExecuteOption,
+    Format,
     IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
@@ -145,16 +147,16 @@ def compare(
     check_dtype(dtype)
     axes = _scatter_axes(scatter_x, scatter_y, execute=execute)
     target = output_target(output, inputs=specs)
-    if convention is not None:
-        from convcost.cli import conventions
-
-        loader = functools.partial(
-            resolve_spec, limits=limits(max_layers), allow_unsupported=allow_unsupported
-        )
-        if conventions.compare_command(
-            specs, convention, loader, format, target, (batch, dtype, exact, indent)
-        ):
-            return
+    if convention is not None and _by_convention(
+        specs,
+        convention,
+        format,
+        target,
+        (batch, dtype, exact, indent),
+        max_layers,
+        allow_unsupported=allow_unsupported,
+    ):
+        return
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
@@ -238,6 +240,35 @@ def compare(
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
         emit(text, target)
+
+
+def _by_convention(
+    specs: list[str],
+    convention: str,
+    format: CompareFormat,
+    target: Path | None,
+    options: tuple[int, str, bool, int | None],
+    max_layers: int,
+    *,
+    allow_unsupported: bool,
+) -> bool:
+    """``--convention A,B,…``: the conventions side by side instead of the comparison (False
+    when it names only convcost's own, and the usual comparison runs)."""
+    from convcost.cli import conventions
+
+    if format is CompareFormat.HTML:
+        if conventions.chosen(convention, several=True):
+            raise typer.BadParameter(
+                "the conventions side by side are a table, json, csv or markdown, not html",
+                param_hint="--format",
+            )
+        return False
+    loader = functools.partial(
+        resolve_spec, limits=limits(max_layers), allow_unsupported=allow_unsupported
+    )
+    return conventions.compare_command(
+        specs, convention, loader, Format(format.value), target, options
+    )
 
 
 def _scatter_axes(x: str | None, y: str | None, *, execute: bool) -> tuple[Metric, Metric]:

@@ -8,6 +8,8 @@ from pathlib import Path
 from convcost import zoo
 from convcost.cli.common import (
     AllowUnsupportedOption,
+    Backend,
+    BackendOption,
     BatchOption,
     DepthOption,
     DTypeOption,
@@ -23,6 +25,7 @@ from convcost.cli.common import (
     RepeatOption,
     SeedOption,
     SpecsArgument,
+    ThreadsOption,
     app,
     check_dtype,
     draw,
@@ -60,6 +63,8 @@ def analyze(
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    backend: BackendOption = Backend.NUMPY,
+    threads: ThreadsOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -70,6 +75,8 @@ def analyze(
         convcost analyze resnet50 --depth 1 --format json -o resnet50.json
 
         convcost analyze specs/quickstart.yaml --execute --batch 2
+
+        convcost analyze specs/quickstart.yaml --execute --backend onnxruntime --threads 2
 
         cat specs/quickstart.yaml | convcost analyze - --format csv
 
@@ -99,6 +106,8 @@ def analyze(
             bounds,
             shape,
             allow_unsupported,
+            backend,
+            threads,
         )
         return
     try:
@@ -145,6 +154,8 @@ def _analyze_executed(
     bounds: Limits,
     shape: tuple[int, ...] | None,
     allow_unsupported: bool,
+    backend: Backend = Backend.NUMPY,
+    threads: int | None = None,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -169,6 +180,8 @@ def _analyze_executed(
                     max_memory=limit,
                     progress=progress,
                     repeat=repeat,
+                    threads=threads,
+                    backend=backend.value,
                 )
             ]
     except ConvcostError as error:

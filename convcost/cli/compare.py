@@ -12,6 +12,8 @@ from rich.console import Console
 
 from convcost.cli.common import (
     AllowUnsupportedOption,
+    Backend,
+    BackendOption,
     BatchOption,
     DTypeOption,
     ExactOption,
@@ -26,6 +28,7 @@ from convcost.cli.common import (
     RepeatOption,
     SeedOption,
     SpecsArgument,
+    ThreadsOption,
     app,
     check_dtype,
     diagnose,
@@ -81,6 +84,8 @@ def compare(
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    backend: BackendOption = Backend.NUMPY,
+    threads: ThreadsOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -95,6 +100,8 @@ def compare(
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
 
         convcost compare resnet50.onnx resnet50 --per-layer
+
+        convcost compare specs/separable-vs-standard.yaml --execute --backend onnxruntime
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
@@ -118,18 +125,20 @@ def compare(
         with ExitStack() as stack:
             run = None
             if execute:
-                from convcost.executor import execute as executing
+                from convcost.executor import run_backend
                 from convcost.render.execution import progress_bar
 
                 progress = stack.enter_context(progress_bar(stderr()))
                 run = functools.partial(
-                    executing,
+                    run_backend,
+                    backend.value,
                     batch=batch,
                     dtype=dtype,
                     seed=seed,
                     max_memory=limit,
                     progress=progress,
                     repeat=repeat,
+                    threads=threads,
                 )
             entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype, run=run)
         result = comparing.compare(entries, baseline=baseline)

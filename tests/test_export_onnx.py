@@ -1,0 +1,342 @@
+"""ONNX export and the ONNX Runtime backend.
+
+Oracles: ``onnx.checker`` (full check, with shape inference); convcost's ONNX importer reading
+the exported file back (a separate code path: it reads ONNX operators, not layers); ONNX
+Runtime's real output arrays and values against the NumPy executor's on the same weights.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import require
+from convcost import zoo
+from convcost.build import build
+from convcost.cli import app
+from convcost.engine import analyze_all
+from convcost.errors import ExitStatus, SpecError
+from convcost.export import onnx_kinds
+from convcost.export.onnx_model import network_model, onnx_bytes, onnx_model
+from convcost.layers.registry import KIND_NAMES
+from convcost.spec import Spec, load_spec, parse_spec
+
+ROOT = Path(__file__).parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+ZOO = [zoo.ZOO_DIR / f"{name}.yaml" for name in zoo.names()]
+CASES = [
+    (path, variant.name)
+    for path in [*ZOO, *SPECS]
+    for variant in load_spec(path).variants
+]
+IDS = [f"{path.stem}:{variant}" for path, variant in CASES]
+
+# the importer skips ONNX Identity nodes (identity, dropout at inference); depthwise and
+# pointwise are display labels of a conv, which an imported conv does not carry
+SKIPPED_ON_IMPORT = {"identity", "dropout"}
+LABELS = {"depthwise": "conv", "pointwise": "conv"}
+
+ALL_KINDS = """
+name: kinds
+input: [8, 12, 12]
+layers:
+  - conv: {out: 8, kernel: 3, padding: 1}
+  - sigmoid: {}
+  - swish: {}
+  - mish: {}
+  - gelu: {approximate: tanh}
+  - leaky_relu: {slope: 0.1}
+  - prelu: {}
+  - elu: {alpha: 0.5}
+  - tanh: {}
+  - pad: {padding: 1, mode: reflect}
+  - pad: {padding: [1, 2], mode: replicate}
+  - crop: {size: 12}
+  - groupnorm: {groups: 2}
+  - instancenorm: {affine: true}
+  - layernorm: {over: all}
+  - pixel_unshuffle: {factor: 2}
+  - pixel_shuffle: {factor: 2}
+  - conv_transpose: {out: 8, kernel: 3, stride: 2, padding: 1, output_padding: 1}
+  - upsample: {size: [12, 12], mode: bilinear}
+  - upsample: {scale: 2, mode: bicubic, align_corners: true}
+  - upsample: {scale: 2}
+  - adaptive_maxpool: {size: 12}
+  - avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true}
+  - maxpool: {kernel: 3, stride: 2, dilation: 2}
+  - softmax: {}
+  - global_maxpool: {}
+  - flatten: {}
+  - layernorm: {}
+  - linear: {out: 5}
+"""
+
+
+@functools.cache
+def _exported(path: Path, variant: str) -> bytes:
+    return onnx_bytes(load_spec(path), variant=variant, zeros=True)
+
+
+def test_every_kind_is_written_or_declared_unsupported() -> None:
+    covered = (
+        set(onnx_kinds.WRITERS)
+        | set(onnx_kinds.UNSUPPORTED)
+        | set(onnx_kinds.BUILT_AS)
+        | set(onnx_kinds.MERGES)
+    )
+    assert covered == KIND_NAMES
+    assert not set(onnx_kinds.WRITERS) & set(onnx_kinds.UNSUPPORTED)
+    assert all(len(reason) > 20 for reason in onnx_kinds.UNSUPPORTED.values())
+
+
+@pytest.mark.parametrize(("path", "variant"), CASES, ids=IDS)
+def test_full_checker_and_round_trip(path: Path, variant: str, tmp_path: Path) -> None:
+    """The ONNX checker (full, shape inference) passes, and importing the file back gives the
+    same totals, per-layer kinds, output shapes and receptive fields, in order."""
+    onnx = require("onnx")
+    from convcost.importer import load_model
+
+    data = _exported(path, variant)
+    model = onnx.load_from_string(data)
+    onnx.checker.check_model(model, full_check=True)
+    assert model.opset_import[0].version == onnx_kinds.OPSET
+    spec = load_spec(path)
+    report = next(r for r, v in zip(analyze_all(spec), spec.variants, strict=True) if v.name == variant)
+    file = tmp_path / f"{variant}.onnx"
+    file.write_bytes(data)
+    back = analyze_all(load_model(file))[0]
+    for field in ("params", "macs", "flops", "ops"):
+        assert getattr(back.totals, field) == getattr(report.totals, field), field
+    assert back.receptive_field == report.receptive_field
+    assert back.output_shape == report.output_shape
+
+    def rows(layers: Any) -> list[tuple[str, tuple[int, ...], Any]]:
+        return [
+            (LABELS.get(layer.kind, layer.kind), layer.output_shape, layer.receptive_field)
+            for layer in layers
+            if layer.kind not in SKIPPED_ON_IMPORT
+        ]
+
+    assert rows(back.layers) == rows(report.layers)
+
+
+def test_names_come_from_the_spec() -> None:
+    onnx = require("onnx")
+    model = onnx.load_from_string(onnx_bytes(load_spec(ROOT / "specs/quickstart.yaml")))
+    assert model.graph.name == "quickstart"
+    assert [node.name for node in model.graph.node][:3] == ["stem", "batchnorm1", "relu1"]
+    initializers = {t.name: list(t.dims) for t in model.graph.initializer}
+    assert initializers["stem.weight"] == [32, 3, 3, 3]  # PyTorch's (out, in, kH, kW)
+    assert initializers["head.weight"] == [10, 64]
+    assert model.graph.output[0].name == "head"
+
+
+def test_zeros_and_seed() -> None:
+    onnx = require("onnx")
+    spec = load_spec(ROOT / "specs/quickstart.yaml")
+
+    def weights(**options: Any) -> Any:
+        model = onnx.load_from_string(onnx_bytes(spec, **options))
+        return {
+            t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer
+        }["stem.weight"]
+
+    assert not weights(zeros=True).any()
+    first, again, other = weights(seed=1), weights(seed=1), weights(seed=2)
+    assert (first == again).all()
+    assert not (first == other).all()
+    # He-uniform for the stem's fan-in 3·3·3 = 27: every weight within ±√(6/27)
+    assert np.abs(first).max() <= (6 / 27) ** 0.5
+
+
+def test_all_kinds_agree_with_numpy() -> None:
+    """A spec of the kinds the zoo and specs/ do not use: checker, ORT shapes and values."""
+    _agree(parse_spec(ALL_KINDS, source="kinds.yaml"), None)
+
+
+def _ort_run(network: Any, arrays: Any, x: Any, outputs: str = "final") -> Any:
+    onnx = require("onnx")
+    ort = require("onnxruntime")
+    model = network_model(onnx, network, arrays, name=network.name, outputs=outputs)  # type: ignore[arg-type]
+    onnx.checker.check_model(model, full_check=True)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    names = [output.name for output in session.get_outputs()]
+    return dict(zip(names, session.run(names, {"input": x}), strict=True))
+
+
+def _agree(spec: Spec, variant: str | None, input_shape: tuple[int, ...] | None = None) -> None:
+    """ORT and the NumPy executor agree on the same weights and input.
+
+    rtol 1e-4 (float32), and atol 1e-4 of the output's largest magnitude: the two sum the
+    products of each conv in different orders, so an output near 0 made of terms of the
+    output's size carries a rounding error of that size's order (≈ 1e-7 per term) rather than
+    of its own; 1e-4 of the scale is ~1000× that bound and far below any real difference
+    (a wrong weight layout moves outputs by O(1) of the scale)."""
+    from convcost.executor import prepare
+    from convcost.executor.kernels import to_channels_first
+
+    chosen = next(v for v in spec.variants if variant in (None, v.name))
+    network = build(spec, chosen, input_shape=input_shape)
+    prepared = prepare(network, seed=3)
+    x = np.ascontiguousarray(to_channels_first(prepared._input(2)))
+    arrays = {path: step.arrays for path, step in prepared.steps.items()}
+    got = _ort_run(network, arrays, x)
+    final = next(iter(got.values()))
+    expected = prepared.output(x)
+    assert final.shape == expected.shape == (2, *network.output_shape)
+    scale = float(np.abs(expected).max())
+    np.testing.assert_allclose(final, expected, rtol=1e-4, atol=1e-4 * scale)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.stem for p in SPECS])
+def test_specs_agree_with_numpy(path: Path) -> None:
+    spec = load_spec(path)
+    for variant in spec.variants:
+        _agree(spec, variant.name)
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [("mobilenet_v3_small", 64), ("shufflenet_v2_x1_0", 64), ("convnext_tiny", 64)],
+)
+def test_zoo_models_agree_with_numpy(name: str, size: int) -> None:
+    """Three models covering hard-swish and squeeze-excite, channel shuffle and split,
+    LayerNorm, GELU and layer scale; at 64×64 to keep the test short."""
+    _agree(load_spec(zoo.ZOO_DIR / f"{name}.yaml"), None, (3, size, size))
+
+
+@pytest.mark.parametrize(("path", "variant"), CASES, ids=IDS)
+def test_ort_confirms_every_shape(path: Path, variant: str) -> None:
+    """Every layer's and merge's output, exposed as a graph output, has the predicted shape."""
+    onnx = require("onnx")
+    from convcost.export.onnx_model import parameter_arrays
+
+    spec = load_spec(path)
+    network = build(spec, next(v for v in spec.variants if v.name == variant))
+    arrays = parameter_arrays(network, zeros=True)
+    x = np.zeros((1, *network.input_shape), np.float32)
+    got = _ort_run(network, arrays, x, outputs="layers")
+    model = network_model(onnx, network, arrays, name="n", outputs="layers")
+    predicted = {o.name: o for o in model.graph.output}
+    assert set(got) == set(predicted)
+    expected = {layer.path: layer.output_shape for layer in analyze_all(spec)[0].layers}
+    checked = 0
+    for name, value in got.items():
+        if name in expected or name == network.nodes[-1].path:
+            dims = [d.dim_value for d in predicted[name].type.tensor_type.shape.dim[1:]]
+            assert tuple(value.shape[1:]) == tuple(dims), name
+            checked += 1
+    assert checked >= 1
+
+
+def test_cli_execute_onnxruntime() -> None:
+    require("onnxruntime")
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
+    result = runner.invoke(
+        app,
+        ["analyze", "specs/quickstart.yaml", "--execute", "--backend", "onnxruntime",
+         "--threads", "1", "--format", "json"],
+    )
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    execution = json.loads(result.stdout)["execution"]
+    assert execution["backend"] == "onnxruntime"
+    assert execution["threads"] == 1
+    # the stem conv: 32 out × 32×32 positions × 3·3·3 inputs (hand count), counted from ORT
+    layers = {layer["path"]: layer for layer in execution["layers"]}
+    assert layers["stem"]["output_shape"] == [32, 32, 32]
+    assert layers["head"]["output_shape"] == [10]
+    assert execution["params"] == 32 * 27 + 2 * 32 + 64 * 32 * 9 + 2 * 64 + 64 * 64 * 9 + 2 * 64 + 64 * 10 + 10
+    assert execution["seconds"] > 0
+
+
+def test_cli_compare_onnxruntime() -> None:
+    require("onnxruntime")
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
+    result = runner.invoke(
+        app,
+        ["compare", "specs/separable-vs-standard.yaml", "--execute", "--backend", "onnxruntime",
+         "--format", "json"],
+    )
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    assert "time" in result.stdout
+
+
+def test_numpy_threads() -> None:
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
+    result = runner.invoke(
+        app, ["analyze", "specs/quickstart.yaml", "--execute", "--threads", "1", "--format", "json"]
+    )
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    execution = json.loads(result.stdout)["execution"]
+    assert (execution["backend"], execution["threads"]) == ("numpy", 1)
+
+
+def test_unknown_backend() -> None:
+    result = CliRunner().invoke(
+        app, ["analyze", "specs/quickstart.yaml", "--execute", "--backend", "tensorrt"]
+    )
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert "'tensorrt' is not one of 'numpy', 'onnxruntime'" in result.stderr
+
+
+def test_missing_onnxruntime(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import raises ImportError
+    result = CliRunner().invoke(
+        app, ["analyze", "specs/quickstart.yaml", "--execute", "--backend", "onnxruntime"]
+    )
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == (
+        "error: --backend onnxruntime needs the onnxruntime package: "
+        "pip install 'convcost[ort]'\n"
+    )
+
+
+def test_missing_onnx(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(SpecError, match=r"^exporting to ONNX needs the onnx package: pip install 'convcost\[onnx\]'$"):
+        onnx_bytes(load_spec(ROOT / "specs/quickstart.yaml"))
+
+
+def test_float64_on_onnxruntime() -> None:
+    require("onnxruntime")
+    result = CliRunner().invoke(
+        app,
+        ["analyze", "specs/quickstart.yaml", "--execute", "--backend", "onnxruntime",
+         "--dtype", "float64"],
+    )
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr == "error: --backend onnxruntime runs in float32 only, got 'float64'\n"
+
+
+def test_unsupported_kind_names_the_layer() -> None:
+    require("onnx")
+    spec = parse_spec(
+        "name: c\ninput: [4, 8, 8]\nlayers:\n  - custom: {params: 1}\n    name: mystery\n",
+        source="c.yaml",
+    )
+    with pytest.raises(SpecError) as error:
+        onnx_model(spec)
+    assert str(error.value) == (
+        "c.yaml:4:5: layer mystery: cannot export custom to ONNX: "
+        + onnx_kinds.UNSUPPORTED["custom"]
+    )
+
+
+def test_adaptive_pool_that_does_not_divide() -> None:
+    require("onnx")
+    spec = parse_spec(
+        "name: a\ninput: [4, 7, 7]\nlayers:\n  - adaptive_avgpool: {size: 3}\n", source="a.yaml"
+    )
+    with pytest.raises(SpecError, match=r"^a\.yaml:4:5: layer adaptive_avgpool1: cannot export to ONNX: adaptive pool from \[7, 7\] to \[3, 3\]"):
+        onnx_model(spec)

@@ -7,7 +7,6 @@ Runtime's real output arrays and values against the NumPy executor's on the same
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
@@ -15,33 +14,40 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import require
 from typer.testing import CliRunner
 
-from conftest import require
 from convcost import zoo
 from convcost.build import build
 from convcost.cli import app
 from convcost.engine import analyze_all
 from convcost.errors import ExitStatus, SpecError
+from convcost.executor import prepare
+from convcost.executor.kernels import to_channels_first
+from convcost.executor.ort import _steps
 from convcost.export import onnx_kinds
 from convcost.export.onnx_model import network_model, onnx_bytes, onnx_model
+from convcost.importer import load_model
 from convcost.layers.registry import KIND_NAMES
 from convcost.spec import Spec, load_spec, parse_spec
 
 ROOT = Path(__file__).parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 ZOO = [zoo.ZOO_DIR / f"{name}.yaml" for name in zoo.names()]
-CASES = [
-    (path, variant.name)
-    for path in [*ZOO, *SPECS]
-    for variant in load_spec(path).variants
-]
+CASES = [(path, variant.name) for path in [*ZOO, *SPECS] for variant in load_spec(path).variants]
 IDS = [f"{path.stem}:{variant}" for path, variant in CASES]
 
 # the importer skips ONNX Identity nodes (identity, dropout at inference); depthwise and
 # pointwise are display labels of a conv, which an imported conv does not carry
 SKIPPED_ON_IMPORT = {"identity", "dropout"}
-LABELS = {"depthwise": "conv", "pointwise": "conv"}
+# ONNX has no adaptive pool: one whose output divides its input is written as the window pool
+# it equals (same shapes, costs and receptive field), and is read back as that pool
+LABELS = {
+    "depthwise": "conv",
+    "pointwise": "conv",
+    "adaptive_avgpool": "avgpool",
+    "adaptive_maxpool": "maxpool",
+}
 
 ALL_KINDS = """
 name: kinds
@@ -79,11 +85,6 @@ layers:
 """
 
 
-@functools.cache
-def _exported(path: Path, variant: str) -> bytes:
-    return onnx_bytes(load_spec(path), variant=variant, zeros=True)
-
-
 def test_every_kind_is_written_or_declared_unsupported() -> None:
     covered = (
         set(onnx_kinds.WRITERS)
@@ -97,20 +98,27 @@ def test_every_kind_is_written_or_declared_unsupported() -> None:
 
 
 @pytest.mark.parametrize(("path", "variant"), CASES, ids=IDS)
-def test_full_checker_and_round_trip(path: Path, variant: str, tmp_path: Path) -> None:
-    """The ONNX checker (full, shape inference) passes, and importing the file back gives the
-    same totals, per-layer kinds, output shapes and receptive fields, in order."""
-    onnx = require("onnx")
-    from convcost.importer import load_model
+def test_checker_round_trip_and_ort_shapes(path: Path, variant: str, tmp_path: Path) -> None:
+    """For every zoo model and spec variant, one export (zero weights) is checked three ways:
 
-    data = _exported(path, variant)
-    model = onnx.load_from_string(data)
-    onnx.checker.check_model(model, full_check=True)
-    assert model.opset_import[0].version == onnx_kinds.OPSET
+    - the ONNX checker (full, with shape inference) passes;
+    - importing the file back gives the same totals, and the same per-layer kinds, output
+      shapes and receptive fields in order;
+    - ONNX Runtime, with every layer's and merge's output exposed as a graph output, produces
+      arrays of exactly the predicted shapes.
+    """
+    onnx = require("onnx")
+    ort = require("onnxruntime")
+
     spec = load_spec(path)
-    report = next(r for r, v in zip(analyze_all(spec), spec.variants, strict=True) if v.name == variant)
+    chosen = next(v for v in spec.variants if v.name == variant)
     file = tmp_path / f"{variant}.onnx"
-    file.write_bytes(data)
+    file.write_bytes(onnx_bytes(spec, variant=variant, zeros=True))
+    onnx.checker.check_model(str(file), full_check=True)
+    model = onnx.load(str(file))
+    assert model.opset_import[0].version == onnx_kinds.OPSET
+
+    report = analyze_all(spec)[spec.variants.index(chosen)]
     back = analyze_all(load_model(file))[0]
     for field in ("params", "macs", "flops", "ops"):
         assert getattr(back.totals, field) == getattr(report.totals, field), field
@@ -125,6 +133,26 @@ def test_full_checker_and_round_trip(path: Path, variant: str, tmp_path: Path) -
         ]
 
     assert rows(back.layers) == rows(report.layers)
+
+    network = build(spec, chosen)
+    steps = _steps(network.nodes)
+    final = model.graph.output[0].name
+    model.graph.output.extend(
+        onnx.helper.make_tensor_value_info(step.path, onnx.TensorProto.FLOAT, None)
+        for step in steps
+        if step.path != final
+    )
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    names = [output.name for output in session.get_outputs()]
+    x = np.zeros((1, *network.input_shape), np.float32)
+    real = dict(zip(names, session.run(names, {"input": x}), strict=True))
+    assert {step.path for step in steps} <= set(real)
+    for step in steps:
+        assert real[step.path].shape == (1, *step.output_shape), step.path
 
 
 def test_names_come_from_the_spec() -> None:
@@ -144,9 +172,9 @@ def test_zeros_and_seed() -> None:
 
     def weights(**options: Any) -> Any:
         model = onnx.load_from_string(onnx_bytes(spec, **options))
-        return {
-            t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer
-        }["stem.weight"]
+        return {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}[
+            "stem.weight"
+        ]
 
     assert not weights(zeros=True).any()
     first, again, other = weights(seed=1), weights(seed=1), weights(seed=2)
@@ -161,10 +189,10 @@ def test_all_kinds_agree_with_numpy() -> None:
     _agree(parse_spec(ALL_KINDS, source="kinds.yaml"), None)
 
 
-def _ort_run(network: Any, arrays: Any, x: Any, outputs: str = "final") -> Any:
+def _ort_run(network: Any, arrays: Any, x: Any) -> Any:
     onnx = require("onnx")
     ort = require("onnxruntime")
-    model = network_model(onnx, network, arrays, name=network.name, outputs=outputs)  # type: ignore[arg-type]
+    model = network_model(onnx, network, arrays, name=network.name)
     onnx.checker.check_model(model, full_check=True)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -183,8 +211,6 @@ def _agree(spec: Spec, variant: str | None, input_shape: tuple[int, ...] | None 
     output's size carries a rounding error of that size's order (≈ 1e-7 per term) rather than
     of its own; 1e-4 of the scale is ~1000× that bound and far below any real difference
     (a wrong weight layout moves outputs by O(1) of the scale)."""
-    from convcost.executor import prepare
-    from convcost.executor.kernels import to_channels_first
 
     chosen = next(v for v in spec.variants if variant in (None, v.name))
     network = build(spec, chosen, input_shape=input_shape)
@@ -216,37 +242,22 @@ def test_zoo_models_agree_with_numpy(name: str, size: int) -> None:
     _agree(load_spec(zoo.ZOO_DIR / f"{name}.yaml"), None, (3, size, size))
 
 
-@pytest.mark.parametrize(("path", "variant"), CASES, ids=IDS)
-def test_ort_confirms_every_shape(path: Path, variant: str) -> None:
-    """Every layer's and merge's output, exposed as a graph output, has the predicted shape."""
-    onnx = require("onnx")
-    from convcost.export.onnx_model import parameter_arrays
-
-    spec = load_spec(path)
-    network = build(spec, next(v for v in spec.variants if v.name == variant))
-    arrays = parameter_arrays(network, zeros=True)
-    x = np.zeros((1, *network.input_shape), np.float32)
-    got = _ort_run(network, arrays, x, outputs="layers")
-    model = network_model(onnx, network, arrays, name="n", outputs="layers")
-    predicted = {o.name: o for o in model.graph.output}
-    assert set(got) == set(predicted)
-    expected = {layer.path: layer.output_shape for layer in analyze_all(spec)[0].layers}
-    checked = 0
-    for name, value in got.items():
-        if name in expected or name == network.nodes[-1].path:
-            dims = [d.dim_value for d in predicted[name].type.tensor_type.shape.dim[1:]]
-            assert tuple(value.shape[1:]) == tuple(dims), name
-            checked += 1
-    assert checked >= 1
-
-
 def test_cli_execute_onnxruntime() -> None:
     require("onnxruntime")
     runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
     result = runner.invoke(
         app,
-        ["analyze", "specs/quickstart.yaml", "--execute", "--backend", "onnxruntime",
-         "--threads", "1", "--format", "json"],
+        [
+            "analyze",
+            "specs/quickstart.yaml",
+            "--execute",
+            "--backend",
+            "onnxruntime",
+            "--threads",
+            "1",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == ExitStatus.OK, result.stderr
     execution = json.loads(result.stdout)["execution"]
@@ -256,7 +267,10 @@ def test_cli_execute_onnxruntime() -> None:
     layers = {layer["path"]: layer for layer in execution["layers"]}
     assert layers["stem"]["output_shape"] == [32, 32, 32]
     assert layers["head"]["output_shape"] == [10]
-    assert execution["params"] == 32 * 27 + 2 * 32 + 64 * 32 * 9 + 2 * 64 + 64 * 64 * 9 + 2 * 64 + 64 * 10 + 10
+    assert (
+        execution["params"]
+        == 32 * 27 + 2 * 32 + 64 * 32 * 9 + 2 * 64 + 64 * 64 * 9 + 2 * 64 + 64 * 10 + 10
+    )
     assert execution["seconds"] > 0
 
 
@@ -265,8 +279,15 @@ def test_cli_compare_onnxruntime() -> None:
     runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"})
     result = runner.invoke(
         app,
-        ["compare", "specs/separable-vs-standard.yaml", "--execute", "--backend", "onnxruntime",
-         "--format", "json"],
+        [
+            "compare",
+            "specs/separable-vs-standard.yaml",
+            "--execute",
+            "--backend",
+            "onnxruntime",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == ExitStatus.OK, result.stderr
     assert "time" in result.stdout
@@ -297,14 +318,16 @@ def test_missing_onnxruntime(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert result.exit_code == ExitStatus.INVALID_INPUT
     assert result.stderr == (
-        "error: --backend onnxruntime needs the onnxruntime package: "
-        "pip install 'convcost[ort]'\n"
+        "error: --backend onnxruntime needs the onnxruntime package: pip install 'convcost[ort]'\n"
     )
 
 
 def test_missing_onnx(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(SpecError, match=r"^exporting to ONNX needs the onnx package: pip install 'convcost\[onnx\]'$"):
+    with pytest.raises(
+        SpecError,
+        match=r"^exporting to ONNX needs the onnx package: pip install 'convcost\[onnx\]'$",
+    ):
         onnx_bytes(load_spec(ROOT / "specs/quickstart.yaml"))
 
 
@@ -312,8 +335,15 @@ def test_float64_on_onnxruntime() -> None:
     require("onnxruntime")
     result = CliRunner().invoke(
         app,
-        ["analyze", "specs/quickstart.yaml", "--execute", "--backend", "onnxruntime",
-         "--dtype", "float64"],
+        [
+            "analyze",
+            "specs/quickstart.yaml",
+            "--execute",
+            "--backend",
+            "onnxruntime",
+            "--dtype",
+            "float64",
+        ],
     )
     assert result.exit_code == ExitStatus.INVALID_INPUT
     assert result.stderr == "error: --backend onnxruntime runs in float32 only, got 'float64'\n"
@@ -338,5 +368,8 @@ def test_adaptive_pool_that_does_not_divide() -> None:
     spec = parse_spec(
         "name: a\ninput: [4, 7, 7]\nlayers:\n  - adaptive_avgpool: {size: 3}\n", source="a.yaml"
     )
-    with pytest.raises(SpecError, match=r"^a\.yaml:4:5: layer adaptive_avgpool1: cannot export to ONNX: adaptive pool from \[7, 7\] to \[3, 3\]"):
+    with pytest.raises(
+        SpecError,
+        match=r"^a\.yaml:4:5: layer adaptive_avgpool1: cannot export to ONNX: adaptive pool from \[7, 7\] to \[3, 3\]",
+    ):
         onnx_model(spec)

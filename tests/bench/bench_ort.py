@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import torch  # noqa: E402
-
 import torch_models  # noqa: E402
+
 from convcost import zoo  # noqa: E402
 from convcost.build import build  # noqa: E402
 from convcost.executor.ort import execute_ort  # noqa: E402

@@ -27,7 +27,7 @@ from convcost.engine import analyze_all
 from convcost.errors import ExitStatus, SpecError
 from convcost.executor import prepare
 from convcost.executor.kernels import to_channels_first
-from convcost.executor.ort import _steps
+from convcost.executor.ort import _steps, execute_ort
 from convcost.export import onnx_kinds
 from convcost.export.onnx_model import network_model, onnx_bytes, onnx_model
 from convcost.importer import load_model
@@ -80,6 +80,8 @@ layers:
   - adaptive_maxpool: {size: 12}
   - avgpool: {kernel: 3, stride: 2, padding: 1, ceil_mode: true}
   - maxpool: {kernel: 3, stride: 2, dilation: 2}
+  - attention: {heads: 2, key_dim: 4, relative_position: true}
+  - attention: {heads: 2, value_dim: 3, bias: false, projection: false}
   - softmax: {}
   - global_maxpool: {}
   - flatten: {}
@@ -190,6 +192,18 @@ def test_zeros_and_seed() -> None:
 def test_all_kinds_agree_with_numpy() -> None:
     """A spec of the kinds the zoo and specs/ do not use: checker, ORT shapes and values."""
     _agree(parse_spec(ALL_KINDS, source="kinds.yaml"), None)
+
+
+@pytest.mark.parametrize("size", ["[8, 5]", "[8, 3, 4]", "[8, 2, 3, 4]"])
+def test_attention_agrees_with_numpy(size: str) -> None:
+    """Relative-position attention on 1-, 2- and 3-D maps of unequal sides (an axis mixed up
+    in the relative logits would change the values)."""
+    text = (
+        f"name: a\ninput: {size}\nlayers:\n"
+        "  - attention: {heads: 2, key_dim: 3, value_dim: 5, relative_position: true}\n"
+        "  - attention: {heads: 4, bias: false}\n"
+    )
+    _agree(parse_spec(text, source="a.yaml"), None)
 
 
 def _ort_run(network: Any, arrays: Any, x: Any) -> Any:
@@ -395,3 +409,24 @@ def test_doc_commands_run(command: str, tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(ROOT)
     result = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "120"}).invoke(app, args)
     assert result.exit_code == ExitStatus.OK, f"{command}: {result.stderr}"
+
+
+def test_ort_backend_counts_params_from_the_model() -> None:
+    """Parameters read from the exported initializers (by layer) equal convcost's, attention's
+    packed projections and relative tables included; every step confirmed and timed."""
+    require("onnxruntime")
+    spec = parse_spec(
+        "name: att\ninput: [16, 6, 8]\nlayers:\n"
+        "  - conv: {out: 16, kernel: 3, padding: 1}\n  - batchnorm: {}\n  - relu: {}\n"
+        "  - attention: {heads: 2, relative_position: true}\n"
+        "  - attention: {heads: 4, bias: false, projection: false}\n",
+        source="att.yaml",
+    )
+    report = analyze_all(spec)[0]
+    run = execute_ort(build(spec), batch=2, repeat=2, threads=1)
+    assert [layer.params for layer in run.layers] == [row.cost.params for row in report.layers]
+    assert [layer.shape for layer in run.layers] == [row.output_shape for row in report.layers]
+    # conv1: 2 samples × 16·6·8 outputs × 16·3·3 inputs each (hand count)
+    assert run.layers[0].macs == 2 * 16 * 6 * 8 * 16 * 9
+    assert (run.backend, run.threads, run.repeat) == ("onnxruntime", 1, 2)
+    assert run.seconds > 0

@@ -20,7 +20,8 @@ Two sessions, each doing one job:
 
 MACs per layer are counted from the exported model (Conv, ConvTranspose and Gemm: the output
 elements ORT produced times the reduction length of the weight's shape), parameters from the
-sizes of the layer's initializers: neither uses convcost's cost formulas.
+sizes of the layer's initializers: neither uses convcost's cost formulas (an attention layer's
+MatMuls are not counted: its rows show no GFLOP/s).
 """
 
 from __future__ import annotations
@@ -115,6 +116,19 @@ def execute_ort(
     )
 
 
+def _owner(initializer: str, paths: dict[str, tuple[int, ...]]) -> str | None:
+    """The layer a learned initializer belongs to: ``path.weight``, ``path.bias``,
+    ``path.in_proj.weight``, ``path.relative.0`` (not a batchnorm's running statistics, which
+    are buffers, nor the constants a layer's inner nodes read, named ``path/…``)."""
+    parts = initializer.split(".")
+    learned = parts[-1] in ("weight", "bias") or "relative" in parts
+    for cut in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:cut])
+        if prefix in paths:
+            return prefix if learned else None
+    return None
+
+
 def _fused_back(
     measured: dict[str, float], order: list[str], macs: dict[str, int]
 ) -> dict[str, float]:
@@ -207,8 +221,8 @@ def _counts(
     sizes = {t.name: tuple(int(d) for d in t.dims) for t in model.graph.initializer}
     params: dict[str, int] = {}
     for name, dims in sizes.items():
-        path, _, role = name.rpartition(".")
-        if role in ("weight", "bias") and path in shapes:
+        path = _owner(name, shapes)
+        if path is not None:
             params[path] = params.get(path, 0) + math.prod(dims)
     tensors = {"input": network.input_shape, **shapes}
     macs: dict[str, int] = {}

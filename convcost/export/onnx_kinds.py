@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from convcost.export.onnx_attention import attention
 from convcost.export.onnx_graph import Graph
 from convcost.layers.activation import Activation, Function
 from convcost.layers.batchnorm import BatchNorm
@@ -527,13 +528,12 @@ WRITERS: dict[str, Writer] = {
     "layernorm": _layernorm,
     "groupnorm": _groupnorm,
     "instancenorm": _instancenorm,
+    "attention": attention,
 }
 """Spec kind name → its writer (``separable`` is built as its ``depthwise`` and ``pointwise``
 rows, each written by :func:`_conv`; merges are written by :mod:`convcost.export.onnx_model`)."""
 
 UNSUPPORTED: dict[str, str] = {
-    "attention": "multi-head self-attention over positions is not written yet: its projections "
-    "and relative-position bias would need a MatMul/Softmax subgraph per head",
     "custom": "a custom layer declares its costs only, not the computation to write",
 }
 """Spec kind name → why it is not exported (the error names the layer and this reason)."""

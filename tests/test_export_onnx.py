@@ -430,3 +430,33 @@ def test_ort_backend_counts_params_from_the_model() -> None:
     assert run.layers[0].macs == 2 * 16 * 6 * 8 * 16 * 9
     assert (run.backend, run.threads, run.repeat) == ("onnxruntime", 1, 2)
     assert run.seconds > 0
+
+
+def test_ort_backend_finds_a_wrong_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shape check is a real one: a maxpool written with stride 1 (a bug planted in the
+    writer) makes ORT's array 16×16 where 8×8 is predicted: exit 3 naming the layer."""
+    require("onnxruntime")
+
+    def wrong(g: Any, node: Any, x: str, arrays: Any) -> str:
+        return g.op("MaxPool", [x], node.path, name=node.path, kernel_shape=[1, 1])
+
+    monkeypatch.setitem(onnx_kinds.WRITERS, "maxpool", wrong)
+    result = CliRunner().invoke(
+        app, ["analyze", "specs/quickstart.yaml", "--execute", "--backend", "onnxruntime"]
+    )
+    assert result.exit_code == ExitStatus.SHAPE_MISMATCH
+    assert result.stderr.endswith(
+        "layer maxpool1: onnxruntime's output shape [64, 16, 16] differs from the predicted "
+        "[64, 8, 8]\n"
+    )
+
+
+def test_ort_backend_on_an_unexportable_layer() -> None:
+    require("onnxruntime")
+    text = "name: c\ninput: [4, 8, 8]\nlayers:\n  - custom: {params: 1}\n    name: mystery\n"
+    result = CliRunner().invoke(
+        app, ["analyze", "-", "--execute", "--backend", "onnxruntime"], input=text
+    )
+    assert result.exit_code == ExitStatus.INVALID_INPUT
+    assert result.stderr.count("\n") == 1
+    assert "layer mystery: cannot export custom to ONNX" in result.stderr

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=10)
     args = parser.parse_args()
     torch.set_num_threads(THREADS)
+    print(f"load average at the start: {os.getloadavg()[0]:.2f}\n")
     network = build(load_spec(zoo.ZOO_DIR / "resnet50.yaml"))
     reference = torch_models.resnet50().eval()
     print(
@@ -96,6 +98,7 @@ def main() -> None:
         f"{len(buffer.getvalue()) / 2**20:.1f} MiB |"
     )
     print(f"\nratio convcost / torch: {min(export_times) / min(torch_times):.2f}×")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def execute(
     RAM or what the address-space limit leaves), or when an allocation fails all the same, and
     :class:`ExecutionError` when a layer's real output shape differs from the predicted one.
 
-    ``threads`` (``--threads``) limits the matrix products to that many threads
+    ``threads`` (``--threads``) limits the matrix products to that many threads for this run
     (:func:`~convcost.executor.blas.use_threads`).
 
     The peak reported is this run's own: the kernel's high-water mark is reset before it starts
@@ -110,6 +110,9 @@ def execute(
             f"{batch}, {dtype}): lower --batch or the input size, or raise the process's "
             "memory limit (ulimit -v)"
         ) from None
+    finally:
+        if threads is not None:
+            blas.use_threads(None)  # back to the default for the next run in this process
     return replace(_median(runs), warm_up=warm_up, threads=threads)
 
 

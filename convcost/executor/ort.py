@@ -231,10 +231,13 @@ def _counts(
             continue
         weight = sizes[str(node.input[1])]
         if node.op_type == "ConvTranspose":  # (C_in, out/g, *k): each input adds out/g · ∏k
-            elements = math.prod(tensors[str(node.input[0])])
-        else:  # each output reads C/g · ∏k inputs (Conv: (out, C/g, *k); Gemm: (out, in))
-            elements = math.prod(shapes[node.name])
-        macs[node.name] = batch * elements * math.prod(weight[1:])
+            elements, reads = math.prod(tensors[str(node.input[0])]), math.prod(weight[1:])
+        elif node.op_type == "Conv":  # (out, C/g, *k): each output reads C/g · ∏k inputs
+            elements, reads = math.prod(shapes[node.name]), math.prod(weight[1:])
+        else:  # Gemm: (in, out), or (out, in) with transB: each output reads `in` inputs
+            transposed = any(a.name == "transB" and a.i for a in node.attribute)
+            elements, reads = math.prod(shapes[node.name]), weight[1 if transposed else 0]
+        macs[node.name] = batch * elements * reads
     return macs, params
 
 

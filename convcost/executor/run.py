@@ -31,7 +31,7 @@ from convcost.executor.memory import (
     release_free_heap,
     reset_peak,
 )
-from convcost.executor.ops.base import Array, Initializer, PreparedLayer
+from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroInitializer
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
 
@@ -145,11 +145,14 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:,.1f} MiB"
 
 
-def prepare(network: Network, *, dtype: str = "float32", seed: int = 0) -> Prepared:
-    """Allocate every layer's weights (He-uniform for conv and linear) in the kernels' layout."""
+def prepare(
+    network: Network, *, dtype: str = "float32", seed: int = 0, zeros: bool = False
+) -> Prepared:
+    """Allocate every layer's weights (He-uniform for conv and linear) in the kernels' layout;
+    every parameter 0 with ``zeros``."""
     check_dtype(dtype)
     rng = np.random.default_rng(seed)
-    init = Initializer(rng, np.dtype(dtype))
+    init = (ZeroInitializer if zeros else Initializer)(rng, np.dtype(dtype))
     steps = {node.path: _prepared(node, init) for node in leaves(network.nodes)}
     return Prepared(network=network, steps=steps, rng=rng, dtype=dtype, seed=seed)
 

@@ -265,11 +265,12 @@ def _flatten(g: Graph, node: LayerNode, x: str, arrays: tuple[Any, ...]) -> str:
 
 
 def _linear(g: Graph, node: LayerNode, x: str, arrays: tuple[Any, ...]) -> str:
-    # the executor's (in, out) → PyTorch's (out, in), multiplied transposed as nn.Linear exports
-    inputs = [x, g.array(f"{node.path}.weight", arrays[0].T)]
+    # the executor's (in, out) matrix as it is (Gemm without transB): transposing VGG-16's
+    # 25088×4096 into PyTorch's (out, in) took longer than writing the rest of the model
+    inputs = [x, g.array(f"{node.path}.weight", arrays[0])]
     if len(arrays) > 1:
         inputs.append(g.array(f"{node.path}.bias", arrays[1]))
-    return g.op("Gemm", inputs, node.path, name=node.path, transB=1)
+    return g.op("Gemm", inputs, node.path, name=node.path)
 
 
 def _channel_shuffle(g: Graph, node: LayerNode, x: str, arrays: tuple[Any, ...]) -> str:

@@ -82,13 +82,8 @@ def parameter_arrays(
     kernels' layout), by path; every element 0 with ``zeros``."""
     from convcost.executor import prepare  # noqa: PLC0415  (numpy: the executor's)
 
-    prepared = prepare(network, dtype=dtype, seed=seed)
-    arrays = {path: step.arrays for path, step in prepared.steps.items()}
-    if zeros:
-        for values in arrays.values():
-            for array in values:
-                array.fill(0)
-    return arrays
+    prepared = prepare(network, dtype=dtype, seed=seed, zeros=zeros)
+    return {path: step.arrays for path, step in prepared.steps.items()}
 
 
 def network_model(
@@ -117,19 +112,14 @@ def network_model(
     results = [value(final, network.output_shape)]
     if outputs == "layers":
         results += [value(tensor, shape) for tensor, shape in written if tensor != final]
-    model_graph = helper.make_graph(
-        graph.nodes,
-        name,
-        [value(INPUT, network.input_shape)],
-        results,
-        initializer=graph.initializers,
-    )
-    model = helper.make_model(
-        model_graph,
-        producer_name=PRODUCER,
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        ir_version=8,  # opset 17's IR version: readable by onnxruntime 1.12 and later
-    )
+    proto = graph.proto
+    proto.name = name
+    proto.input.append(value(INPUT, network.input_shape))
+    proto.output.extend(results)
+    model = graph.model
+    model.ir_version = 8  # opset 17's IR version: readable by onnxruntime 1.12 and later
+    model.opset_import.append(helper.make_opsetid("", OPSET))
+    model.producer_name = PRODUCER
     model.doc_string = f"{name}: exported by convcost from its spec"
     return model
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -261,8 +262,7 @@ def _timed(
     try:
         events = json.loads(profile.read_text(encoding="utf-8"))
     finally:
-        profile.unlink(missing_ok=True)
-        Path(folder).rmdir()
+        shutil.rmtree(folder, ignore_errors=True)
     per_pass = _per_layer(events, {step.path for step in _steps(network.nodes)}, repeat + 1)
     timed = per_pass[1:]  # the warm-up pass is not counted
     layers = {

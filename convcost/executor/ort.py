@@ -85,11 +85,11 @@ def execute_ort(
     prepared = prepare(network, dtype=dtype, seed=seed)
     arrays = {path: step.arrays for path, step in prepared.steps.items()}
     x = np.ascontiguousarray(kernels.to_channels_first(prepared._input(batch)))
-    checked = network_model(onnx, network, arrays, name=network.name, outputs="layers")
-    shapes = _check_shapes(ort, checked, x, network, threads, progress)
     model = network_model(onnx, network, arrays, name=network.name)
+    data = model.SerializeToString()
+    shapes = _check_shapes(ort, onnx, data, x, network, threads, progress)
     macs, params = _counts(model, shapes, network, batch)
-    seconds, measured, passes = _timed(ort, model, x, threads, repeat, network)
+    seconds, measured, passes = _timed(ort, data, x, threads, repeat, network)
     per_layer = _fused_back(measured, list(shapes), macs)
     runs = tuple(
         LayerRun(
@@ -122,7 +122,9 @@ def _owner(initializer: str, paths: dict[str, tuple[int, ...]]) -> str | None:
     ``path.in_proj.weight``, ``path.relative.0`` (not a batchnorm's running statistics, which
     are buffers, nor the constants a layer's inner nodes read, named ``path/…``)."""
     parts = initializer.split(".")
-    learned = parts[-1] in ("weight", "bias") or "relative" in parts
+    learned = parts[-1] in ("weight", "bias") or (
+        len(parts) > 2 and parts[-2] == "relative" and parts[-1].isdigit()
+    )
     for cut in range(len(parts) - 1, 0, -1):
         prefix = ".".join(parts[:cut])
         if prefix in paths:
@@ -160,10 +162,8 @@ def _options(ort: Any, threads: int | None) -> Any:
     return options
 
 
-def _session(ort: Any, model: Any, options: Any) -> Any:
-    return ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
+def _session(ort: Any, data: bytes, options: Any) -> Any:
+    return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
 def _steps(nodes: tuple[Node, ...]) -> list[LayerNode | MergeNode]:
@@ -183,19 +183,27 @@ def _steps(nodes: tuple[Node, ...]) -> list[LayerNode | MergeNode]:
 
 def _check_shapes(
     ort: Any,
-    model: Any,
+    onnx: Any,
+    data: bytes,
     x: Any,
     network: Network,
     threads: int | None,
     progress: Callable[[str, int, int], None] | None,
 ) -> dict[str, tuple[int, ...]]:
     """Each step's real per-sample shape (channels first) from ORT's outputs, by path."""
+    steps = _steps(network.nodes)
+    # every step's output as a graph output too, without writing the model again: serialized
+    # protobuf messages concatenated parse as one message, their repeated fields appended
+    extra = onnx.ModelProto()
+    extra.graph.output.extend(
+        onnx.helper.make_tensor_value_info(step.path, onnx.TensorProto.FLOAT, None)
+        for step in steps[:-1]
+    )
     options = _options(ort, threads)
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = _session(ort, model, options)
+    session = _session(ort, data + extra.SerializeToString(), options)
     names = [output.name for output in session.get_outputs()]
     values = dict(zip(names, session.run(names, {"input": x}), strict=True))
-    steps = _steps(network.nodes)
     shapes: dict[str, tuple[int, ...]] = {}
     for index, step in enumerate(steps):
         # a step that writes no tensor of its own (an empty merge of identities) reads its input
@@ -243,14 +251,14 @@ def _counts(
 
 
 def _timed(
-    ort: Any, model: Any, x: Any, threads: int | None, repeat: int, network: Network
+    ort: Any, data: bytes, x: Any, threads: int | None, repeat: int, network: Network
 ) -> tuple[float, dict[str, float], int]:
     """(median seconds per pass, median seconds per layer, passes timed)."""
     options = _options(ort, threads)
     folder = tempfile.mkdtemp(prefix="convcost-ort-")
     options.enable_profiling = True
     options.profile_file_prefix = os.path.join(folder, "profile")
-    session = _session(ort, model, options)
+    session = _session(ort, data, options)
     feeds = {"input": x}
     session.run(None, feeds)  # warm-up: first-run allocations and kernel selection
     walls = []

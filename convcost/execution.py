@@ -50,6 +50,10 @@ class Execution:
     warm_up: bool = False
     """Whether an untimed pass ran first (the default of :func:`convcost.executor.execute`), so
     that the times are those of a warm forward pass."""
+    backend: str = "numpy"
+    """What ran the network: ``numpy`` (convcost's kernels) or ``onnxruntime``."""
+    threads: int | None = None
+    """``--threads``: the threads the backend was limited to (None: its default)."""
 
     @property
     def params(self) -> int:

@@ -12,6 +12,8 @@ import typer
 from convcost import zoo
 from convcost.cli.common import (
     AllowUnsupportedOption,
+    Backend,
+    BackendOption,
     BatchOption,
     ConventionOption,
     DepthOption,
@@ -28,6 +30,7 @@ from convcost.cli.common import (
     RepeatOption,
     SeedOption,
     SpecsArgument,
+    ThreadsOption,
     app,
     check_dtype,
     draw,
@@ -74,6 +77,8 @@ def analyze(
         ),
     ] = False,
     convention: ConventionOption = None,
+    backend: BackendOption = Backend.NUMPY,
+    threads: ThreadsOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -84,6 +89,8 @@ def analyze(
         convcost analyze resnet50 --depth 1 --format json -o resnet50.json
 
         convcost analyze specs/quickstart.yaml --execute --batch 2
+
+        convcost analyze specs/quickstart.yaml --execute --backend onnxruntime --threads 2
 
         cat specs/quickstart.yaml | convcost analyze - --format csv
 
@@ -130,6 +137,8 @@ def analyze(
             bounds,
             shape,
             allow_unsupported,
+            backend,
+            threads,
         )
         return
     try:
@@ -179,6 +188,8 @@ def _analyze_executed(
     bounds: Limits,
     shape: tuple[int, ...] | None,
     allow_unsupported: bool,
+    backend: Backend = Backend.NUMPY,
+    threads: int | None = None,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -203,6 +214,8 @@ def _analyze_executed(
                     max_memory=limit,
                     progress=progress,
                     repeat=repeat,
+                    threads=threads,
+                    backend=backend.value,
                 )
             ]
     except ConvcostError as error:

@@ -363,6 +363,32 @@ MaxMemoryOption = Annotated[
         "[default: half the available RAM]."
     ),
 ]
+
+
+class Backend(enum.StrEnum):
+    """``--backend``: what ``--execute`` runs the network on."""
+
+    NUMPY = "numpy"
+    ONNXRUNTIME = "onnxruntime"
+
+
+BackendOption = Annotated[
+    Backend,
+    typer.Option(
+        help="--execute: run on convcost's NumPy kernels, or export to ONNX and run on ONNX "
+        "Runtime (pip install 'convcost[ort]'), timing each layer with its profiler."
+    ),
+]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=1024,
+        help="--execute: threads the backend may use (NumPy's matrix products, ORT's "
+        "intra-op pool) [default: the backend's, one per core].",
+        show_default=False,
+    ),
+]
 MaxLayersOption = Annotated[
     int,
     typer.Option(

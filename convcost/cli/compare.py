@@ -13,6 +13,8 @@ from rich.console import Console
 
 from convcost.cli.common import (
     AllowUnsupportedOption,
+    Backend,
+    BackendOption,
     BatchOption,
     ConventionOption,
     DTypeOption,
@@ -27,6 +29,7 @@ from convcost.cli.common import (
     RepeatOption,
     SeedOption,
     SpecsArgument,
+    ThreadsOption,
     app,
     check_dtype,
     diagnose,
@@ -122,6 +125,8 @@ def compare(
     scatter_x: ScatterOption = None,
     scatter_y: ScatterOption = None,
     convention: ConventionsOption = None,
+    backend: BackendOption = Backend.NUMPY,
+    threads: ThreadsOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -140,6 +145,8 @@ def compare(
         convcost compare resnet18 resnet50 mobilenet_v2 --format html -o models.html
 
         convcost compare unet --convention convcost,torchinfo,thop,fvcore
+
+        convcost compare specs/separable-vs-standard.yaml --execute --backend onnxruntime
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
@@ -174,18 +181,20 @@ def compare(
         with ExitStack() as stack:
             run = None
             if execute:
-                from convcost.executor import execute as executing
+                from convcost.executor import run_backend
                 from convcost.render.execution import progress_bar
 
                 progress = stack.enter_context(progress_bar(stderr()))
                 run = functools.partial(
-                    executing,
+                    run_backend,
+                    backend.value,
                     batch=batch,
                     dtype=dtype,
                     seed=seed,
                     max_memory=limit,
                     progress=progress,
                     repeat=repeat,
+                    threads=threads,
                 )
             entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype, run=run)
         result = comparing.compare(entries, baseline=baseline)

@@ -7,7 +7,14 @@ and each real shape is compared with the engine's prediction.
 
 from convcost.execution import Executed, Execution, LayerRun
 from convcost.executor.memory import EXECUTE_DTYPES
-from convcost.executor.run import Prepared, estimate_bytes, execute, execute_all, prepare
+from convcost.executor.run import (
+    Prepared,
+    estimate_bytes,
+    execute,
+    execute_all,
+    prepare,
+    run_backend,
+)
 
 __all__ = [
     "EXECUTE_DTYPES",
@@ -19,4 +26,5 @@ __all__ = [
     "execute",
     "execute_all",
     "prepare",
+    "run_backend",
 ]

@@ -69,9 +69,9 @@ def _openblas_local() -> Callable[[int], int] | None:
 class _Products:
     """The thread-count switch and the pool, made on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
         self.local = _openblas_local()
-        self.threads = blas_threads() if self.local is not None else 1
+        self.threads = (threads or blas_threads()) if self.local is not None else 1
         self.pool: ThreadPoolExecutor | None = None
 
     def single(self) -> None:
@@ -141,6 +141,16 @@ def _get() -> _Products:
     if not _products:
         _products.append(_Products())
     return _products[0]
+
+
+def use_threads(threads: int | None) -> None:
+    """``--threads``: run the products on ``threads`` threads from now on (None: the default
+    of :func:`blas_threads`). Where OpenBLAS has no per-thread count, products keep the
+    library's own threading."""
+    if _products and _products[0].pool is not None:
+        _products[0].pool.shutdown()
+    _products.clear()
+    _products.append(_Products(threads))
 
 
 def matmul_into(a: Array, b: Array, out: Array) -> None:

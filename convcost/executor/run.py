@@ -18,9 +18,9 @@ import numpy.random  # numpy 2 loads it lazily: on first use it would add ~5 MiB
 
 from convcost.build import build
 from convcost.engine import analyze_network
-from convcost.errors import ExecutionError, ResourceLimitError
+from convcost.errors import ExecutionError, ResourceLimitError, SpecError
 from convcost.execution import Executed, Execution, LayerRun
-from convcost.executor import kernels
+from convcost.executor import blas, kernels
 from convcost.executor.memory import (
     check_dtype,
     current_rss_bytes,
@@ -31,7 +31,7 @@ from convcost.executor.memory import (
     release_free_heap,
     reset_peak,
 )
-from convcost.executor.ops.base import Array, Initializer, PreparedLayer
+from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroInitializer
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
 
@@ -56,6 +56,7 @@ def execute(
     progress: Progress | None = None,
     repeat: int = 1,
     warm_up: bool = True,
+    threads: int | None = None,
 ) -> Execution:
     """Run ``network`` on a seeded random input with He-uniform weights: one untimed warm-up
     pass (unless ``warm_up`` is false), then ``repeat`` timed passes (the times reported are
@@ -67,6 +68,9 @@ def execute(
     ``max_memory`` (default: :func:`~convcost.executor.memory.default_limit`, half the available
     RAM or what the address-space limit leaves), or when an allocation fails all the same, and
     :class:`ExecutionError` when a layer's real output shape differs from the predicted one.
+
+    ``threads`` (``--threads``) limits the matrix products to that many threads for this run
+    (:func:`~convcost.executor.blas.use_threads`).
 
     The peak reported is this run's own: the kernel's high-water mark is reset before it starts
     (Linux; elsewhere it is the process's peak so far).
@@ -80,6 +84,8 @@ def execute(
             f"{dtype}), above {reason} of {_mib(limit)}: "
             "lower --batch or the input size, or raise --max-memory"
         )
+    if threads is not None:
+        blas.use_threads(threads)
     reset_peak()
     baseline = current_rss_bytes()
     try:
@@ -104,7 +110,10 @@ def execute(
             f"{batch}, {dtype}): lower --batch or the input size, or raise the process's "
             "memory limit (ulimit -v)"
         ) from None
-    return replace(_median(runs), warm_up=warm_up)
+    finally:
+        if threads is not None:
+            blas.use_threads(None)  # back to the default for the next run in this process
+    return replace(_median(runs), warm_up=warm_up, threads=threads)
 
 
 def _shifted(progress: Progress | None, index: int, repeat: int) -> Progress | None:
@@ -136,11 +145,14 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:,.1f} MiB"
 
 
-def prepare(network: Network, *, dtype: str = "float32", seed: int = 0) -> Prepared:
-    """Allocate every layer's weights (He-uniform for conv and linear) in the kernels' layout."""
+def prepare(
+    network: Network, *, dtype: str = "float32", seed: int = 0, zeros: bool = False
+) -> Prepared:
+    """Allocate every layer's weights (He-uniform for conv and linear) in the kernels' layout;
+    every parameter 0 with ``zeros``."""
     check_dtype(dtype)
     rng = np.random.default_rng(seed)
-    init = Initializer(rng, np.dtype(dtype))
+    init = (ZeroInitializer if zeros else Initializer)(rng, np.dtype(dtype))
     steps = {node.path: _prepared(node, init) for node in leaves(network.nodes)}
     return Prepared(network=network, steps=steps, rng=rng, dtype=dtype, seed=seed)
 
@@ -322,13 +334,17 @@ def execute_all(
     progress: Progress | None = None,
     repeat: int = 1,
     warm_up: bool = True,
+    threads: int | None = None,
+    backend: str = "numpy",
 ) -> tuple[Executed, ...]:
-    """Analyze every variant of ``spec`` and confirm its shapes by running it (see :func:`execute`)."""
+    """Analyze every variant of ``spec`` and confirm its shapes by running it on ``backend``
+    (see :func:`execute` and :func:`run_backend`)."""
     results = []
     for variant in spec.variants:
         network = build(spec, variant)
         report = analyze_network(network, batch=batch, dtype=dtype, source=spec.source)
-        execution = execute(
+        execution = run_backend(
+            backend,
             network,
             batch=batch,
             dtype=dtype,
@@ -337,6 +353,49 @@ def execute_all(
             progress=progress,
             repeat=repeat,
             warm_up=warm_up,
+            threads=threads,
         )
         results.append(Executed(report=report, execution=execution))
     return tuple(results)
+
+
+def run_backend(
+    backend: str,
+    network: Network,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    seed: int = 0,
+    max_memory: int | None = None,
+    progress: Progress | None = None,
+    repeat: int = 1,
+    warm_up: bool = True,
+    threads: int | None = None,
+) -> Execution:
+    """:func:`execute` on ``numpy``, or :func:`convcost.executor.ort.execute_ort` on
+    ``onnxruntime`` (which always runs a warm-up pass and has no memory estimate)."""
+    if backend == "numpy":
+        return execute(
+            network,
+            batch=batch,
+            dtype=dtype,
+            seed=seed,
+            max_memory=max_memory,
+            progress=progress,
+            repeat=repeat,
+            warm_up=warm_up,
+            threads=threads,
+        )
+    if backend == "onnxruntime":
+        from convcost.executor.ort import execute_ort  # noqa: PLC0415  (imports onnx lazily)
+
+        return execute_ort(
+            network,
+            batch=batch,
+            dtype=dtype,
+            seed=seed,
+            threads=threads,
+            repeat=repeat,
+            progress=progress,
+        )
+    raise SpecError(f"unknown backend {backend!r}; backends: numpy, onnxruntime")

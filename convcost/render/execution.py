@@ -73,9 +73,16 @@ def run_summary(execution: Execution) -> Table:
     grid.add_row(
         "memory",
         numbers.size(execution.peak_rss_bytes),
-        f"peak resident (estimated {numbers.size(execution.estimated_bytes)})",
+        f"peak resident ({_estimated(execution)})",
     )
     return grid
+
+
+def _estimated(execution: Execution) -> str:
+    """The pre-run memory estimate (the NumPy backend's only: ORT allocates its own)."""
+    if execution.backend != "numpy":
+        return "not estimated for this backend"
+    return f"estimated {numbers.size(execution.estimated_bytes)}"
 
 
 def _plural(count: int, noun: str) -> str:
@@ -87,7 +94,16 @@ def _passes(execution: Execution) -> str:
     untimed one)."""
     kind = "warm forward pass" if execution.warm_up else "forward pass"
     repeat = execution.repeat
-    return f"one {kind}" if repeat == 1 else f"median of {repeat} {kind}es"
+    passes = f"one {kind}" if repeat == 1 else f"median of {repeat} {kind}es"
+    return passes + _backend(execution)
+
+
+def _backend(execution: Execution) -> str:
+    """`` on onnxruntime, 2 threads``; empty for NumPy at its default threads."""
+    named = "" if execution.backend == "numpy" else f" on {execution.backend}"
+    if execution.threads is None:
+        return named
+    return f"{named or ' on numpy'}, {_plural(execution.threads, 'thread')}"
 
 
 def print_executed(
@@ -172,7 +188,7 @@ def _run_line(execution: Execution) -> str:
         f"Executed: {_passes(execution)}, batch {execution.batch}, {execution.dtype}, "
         f"seed {execution.seed}; every shape confirmed ({_plural(len(execution.layers), 'step')}) · "
         f"{seconds(execution.seconds)}, {execution.gflops_per_second:.1f} GFLOP/s · peak resident "
-        f"{numbers.size(execution.peak_rss_bytes)} (estimated {numbers.size(execution.estimated_bytes)})."
+        f"{numbers.size(execution.peak_rss_bytes)} ({_estimated(execution)})."
     )
 
 
@@ -185,6 +201,8 @@ def execution_json(execution: Execution) -> dict[str, Any]:
         "seed": execution.seed,
         "repeat": execution.repeat,
         "warm_up": execution.warm_up,
+        "backend": execution.backend,
+        "threads": execution.threads,
         "estimated_bytes": execution.estimated_bytes,
         "peak_rss_bytes": execution.peak_rss_bytes,
         "baseline_rss_bytes": execution.baseline_rss_bytes,

@@ -62,6 +62,17 @@ class Initializer:
         return np.ones(size, self.dtype)
 
 
+class ZeroInitializer(Initializer):
+    """Every parameter 0 (``convcost export --zeros``): nothing is drawn, and the arrays are
+    the allocator's zero pages until something writes them."""
+
+    def uniform(self, shape: tuple[int, ...], fan_in: int) -> Array:
+        return np.zeros(shape, self.dtype)
+
+    def ones(self, size: int) -> Array:
+        return np.zeros(size, self.dtype)
+
+
 @dataclass(frozen=True, slots=True)
 class PreparedLayer:
     """One layer ready to run."""

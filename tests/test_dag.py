@@ -23,6 +23,7 @@ from convcost.errors import ExitStatus
 from convcost.executor import execute, prepare
 from convcost.render.formats import to_json
 from convcost.report import Report
+from tests.conftest import require
 from tests.test_spec import api_error, cli_error, in_tmp
 
 __all__ = ["in_tmp"]  # a fixture, used by name
@@ -328,3 +329,73 @@ layers:
     assert network.reads == ("s.0.inner", "s", "m.a.conv1", "s", "m.a.conv1", "")
     # 8 + 8 + 2 + 8 (m.b is the merge's input, s's output) + 2 + 4
     assert report.output_shape == (32, 8, 8)
+
+
+def test_torch_unet_agrees_with_the_dag_spec_on_params_macs_and_shapes() -> None:
+    # a plain torch U-Net written with named skips (the DAG the spec describes), built on the
+    # meta device: parameters and shapes without the weights' memory or any arithmetic
+    torch = require("torch")
+    nn = torch.nn
+
+    def double(cin: int, cout: int) -> nn.Module:
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(cout, cout, 3, padding=1),
+            nn.ReLU(),
+        )
+
+    class UNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            widths = [64, 128, 256, 512]
+            self.down = nn.ModuleList(
+                double(cin, cout) for cin, cout in zip([1, *widths[:-1]], widths, strict=True)
+            )
+            self.bottom = double(512, 1024)
+            self.up = nn.ModuleList(nn.ConvTranspose2d(2 * w, w, 2, stride=2) for w in widths)
+            self.dec = nn.ModuleList(double(2 * w, w) for w in widths)
+            self.classes = nn.Conv2d(64, 2, 1)
+
+        def forward(self, x: Any) -> Any:
+            skips = []
+            for level in self.down:
+                x = level(x)
+                skips.append(x)
+                x = nn.functional.max_pool2d(x, 2)
+            x = self.bottom(x)
+            for level in reversed(range(4)):
+                x = torch.cat([skips[level], self.up[level](x)], dim=1)
+                x = self.dec[level](x)
+            return self.classes(x)
+
+    with torch.device("meta"):
+        model = UNet()
+    macs: list[int] = []
+    shapes: list[tuple[int, ...]] = []
+
+    def count(module: Any, inputs: Any, output: Any) -> None:
+        # MACs from the operands torch really used: each output (conv) or input (transposed
+        # conv) element meets C_in/groups (or C_out) × k·k weights
+        weight = module.weight
+        if isinstance(module, nn.ConvTranspose2d):
+            macs.append(inputs[0].numel() * weight.shape[1] * weight.shape[2] * weight.shape[3])
+        else:
+            macs.append(output.numel() * weight.shape[1] * weight.shape[2] * weight.shape[3])
+        shapes.append(tuple(output.shape[1:]))
+
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d | nn.ConvTranspose2d):
+            module.register_forward_hook(count)
+    # hooks fire in execution order, as the report's rows run
+    output = model(torch.empty(1, 1, 128, 128, device="meta"))
+
+    report = convcost.analyze(convcost.load_spec(UNET_DAG), input_shape=(1, 128, 128))
+    convs = [row for row in report.layers if row.kind in ("conv", "conv_transpose")]
+    assert [row.output_shape for row in convs] == shapes
+    assert [row.cost.macs for row in convs] == macs
+    assert report.totals.macs == sum(macs)
+    assert report.totals.params == sum(p.numel() for p in model.parameters())
+    assert report.output_shape == tuple(output.shape[1:])
+    concats = [row.output_shape for row in report.layers if row.kind == "concat"]
+    assert concats == [(1024, 16, 16), (512, 32, 32), (256, 64, 64), (128, 128, 128)]

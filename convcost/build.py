@@ -84,14 +84,17 @@ class _Builder:
         nodes: list[Node] = []
         taken: set[str] = set()
         counters: dict[str, int] = {}
+        names = self.references.frames[-1]  # this list's, opened by the caller
         for index, raw in enumerate(entries):
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
                 scope = Scope(in_channels=shape[0])
             entry = self.entries.read(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
-            self.references.start(entry.name)
-            source = self.references.source(entry.raw, scope, path)
+            names.building, names.index = entry.name, index
+            source = None
+            if len(entry.raw.entries) > 1:  # `- conv: {…}` alone has no `from:`
+                source = self.references.source(entry.raw, scope, path)
             if source is not None:
                 shape = source[1]
             if entry.repeat is not None or entry.kind in MERGE_KINDS:
@@ -102,7 +105,8 @@ class _Builder:
                 node = self._repeat(entry, path, shape, scope, stack)
             if source is not None:
                 node = replace(node, source=source[0])
-            self.references.add(entry.name, node)
+            names.entries[entry.name] = node  # visible to the entries after it
+            names.current = node.path
             nodes.append(node)
             shape = node.output_shape
         return nodes, shape

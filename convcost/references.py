@@ -43,8 +43,10 @@ _SEARCHED = 20_000
 """Nodes searched for a name not visible (``enc2`` written for ``cat1.down.enc2``)."""
 
 
-class _Frame:
-    """One layer list being built: the names defined in it so far."""
+class Frame:
+    """One layer list being built: the names defined in it so far. The builder sets
+    ``building``, ``index``, ``entries`` and ``current`` as it goes (inline: it does so for
+    every entry)."""
 
     __slots__ = (
         "building",
@@ -73,13 +75,14 @@ class _Frame:
         self.building = ""
         """The name of the entry being built."""
         self.index = -1
+        """The index of the entry being built."""
 
 
 class References:
     """The builder's table of names, one frame per layer list being built."""
 
     def __init__(self) -> None:
-        self.frames: list[_Frame] = []
+        self.frames: list[Frame] = []
         self.reads: list[str] = []
         """Every key read by name, in build order (:attr:`convcost.network.Network.reads`)."""
         self.merge_input_keys: dict[str, str] = {}
@@ -90,7 +93,7 @@ class References:
         """A list at ``prefix`` whose input is the tensor arriving here (``inherit``: a branch,
         which sees the enclosing lists)."""
         key = self.frames[-1].current if self.frames else ""
-        self.frames.append(_Frame(raw, prefix, key, shape, inherit))
+        self.frames.append(Frame(raw, prefix, key, shape, inherit))
         try:
             yield
         finally:
@@ -104,22 +107,9 @@ class References:
     def current(self, key: str) -> None:
         self.frames[-1].current = key
 
-    def start(self, name: str) -> None:
-        """The next entry of the innermost list, ``name``, is being built."""
-        frame = self.frames[-1]
-        frame.building = name
-        frame.index += 1
-
-    def add(self, name: str, node: Node) -> None:
-        """The entry ``name`` is built: its output is visible to the entries after it."""
-        frame = self.frames[-1]
-        frame.entries[name] = node
-        frame.current = node.path
-        frame.building = ""
-
     def source(self, raw: Map, scope: Scope, layer: str) -> tuple[str, Shape] | None:
         """The tensor an entry's ``from:`` names (its key and shape), or None without one."""
-        value = raw.get("from") if len(raw.entries) > 1 else None
+        value = raw.get("from")
         if value is None:
             return None
         key, shape = self.resolve(value, scope, layer=layer, field="from")
@@ -169,7 +159,7 @@ class References:
         self.reads.append(key)
         return key, shape
 
-    def _visible(self) -> list[_Frame]:
+    def _visible(self) -> list[Frame]:
         """The frames whose names the innermost list sees, innermost first."""
         visible = []
         for frame in reversed(self.frames):
@@ -210,7 +200,7 @@ class References:
             return branch.nodes[-1].path
         return self.merge_input_keys[merge.path]
 
-    def _unknown(self, head: str, text: str, visible: list[_Frame]) -> str:
+    def _unknown(self, head: str, text: str, visible: list[Frame]) -> str:
         """Why ``head`` names nothing visible: a cycle, a later entry, a nested one, or a typo."""
         for frame in visible:
             if frame.building == head:
@@ -262,7 +252,7 @@ def _listed(names: list[str]) -> str:
     return ", ".join(names[:_SHOWN_NAMES]) + f", … ({len(names)} names)"
 
 
-def _later(frame: _Frame, name: str) -> int:
+def _later(frame: Frame, name: str) -> int:
     """The line of an entry after the one being built named ``name`` (explicitly, or by its
     default name ``conv3``), or 0."""
     counters: dict[str, int] = {}
@@ -289,7 +279,7 @@ def _later(frame: _Frame, name: str) -> int:
     return 0
 
 
-def _nested(head: str, visible: list[_Frame]) -> str:
+def _nested(head: str, visible: list[Frame]) -> str:
     """The path, relative to the list it starts in, of an entry named ``head`` inside an
     earlier visible entry (``cat1.down.enc2`` for ``enc2``), or ``""``."""
     searched = 0

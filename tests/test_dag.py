@@ -9,6 +9,7 @@ is one line with its position, through the CLI (exit 2) and the API.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -399,3 +400,68 @@ def test_torch_unet_agrees_with_the_dag_spec_on_params_macs_and_shapes() -> None
     assert report.output_shape == tuple(output.shape[1:])
     concats = [row.output_shape for row in report.layers if row.kind == "concat"]
     assert concats == [(1024, 16, 16), (512, 32, 32), (256, 64, 64), (128, 128, 128)]
+
+
+def _random_dag(rng: random.Random, steps: int) -> tuple[str, list[tuple[int, list[int]]]]:
+    """A flat DAG on a [4, 8, 8] input: each step a 1×1 conv (on the tensor before it, or
+    `from:` an earlier one) or a concat of earlier tensors, all named t1, t2, …; with each
+    step's (channels, tensors read) for the brute force (tensor 0 is the input)."""
+    lines = ["input: [4, 8, 8]", "layers:"]
+    plan: list[tuple[int, list[int]]] = []
+    channels = [4]
+    for step in range(1, steps + 1):
+        if step > 1 and rng.random() < 0.35:
+            reads = [rng.randrange(step) for _ in range(rng.randint(1, 3))]
+            names = ", ".join("input" if i == 0 else f"t{i}" for i in reads)
+            lines.append(f"  - concat: [{names}]")
+            out = sum(channels[i] for i in reads)
+        else:
+            out = rng.randint(1, 12)
+            lines.append(f"  - conv: {{out: {out}, kernel: 1}}")
+            reads = [step - 1]
+            if step > 1 and rng.random() < 0.4:
+                reads = [rng.randrange(step)]
+                lines.append(f"    from: {'input' if reads[0] == 0 else f't{reads[0]}'}")
+        lines.append(f"    name: t{step}")
+        channels.append(out)
+        plan.append((out, reads))
+    return "\n".join(lines) + "\n", plan
+
+
+def _brute_force_peak(plan: list[tuple[int, list[int]]]) -> int:
+    """Live elements at their most, from each tensor's last reader: tensor i is alive from its
+    step until the last step that reads it (the input from the start; the output to the end)."""
+    last = {0: 0}
+    for step, (_, reads) in enumerate(plan, start=1):
+        last[step] = step
+        for tensor in reads:
+            last[tensor] = step
+    last[len(plan)] = len(plan) + 1
+    size = {0: 4 * 64} | {step: out * 64 for step, (out, _) in enumerate(plan, start=1)}
+    live = peak = size[0]
+    for step in range(1, len(plan) + 1):
+        live += size[step]  # allocated while everything it reads is alive
+        peak = max(peak, live)
+        live -= sum(size[t] for t in range(step + 1) if last[t] == step)
+    return peak
+
+
+def test_peak_memory_equals_brute_force_liveness_on_random_dags() -> None:
+    rng = random.Random(11)
+    for _ in range(300):
+        text, plan = _random_dag(rng, rng.randint(1, 12))
+        report = convcost.analyze(convcost.parse_spec(text))
+        assert report.peak_activation_elements == _brute_force_peak(plan), text
+        assert report.output_shape == (plan[-1][0], 8, 8)
+
+
+def test_random_dags_execute_with_every_shape_confirmed() -> None:
+    rng = random.Random(5)
+    for _ in range(8):
+        text, _ = _random_dag(rng, 10)
+        network = build(convcost.parse_spec(text))
+        report = convcost.analyze_network(network)
+        run = execute(network, seed=2, warm_up=False)
+        assert [(r.path, r.shape, r.macs) for r in run.layers] == [
+            (row.path, row.output_shape, row.cost.macs) for row in report.layers
+        ]

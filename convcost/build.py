@@ -288,9 +288,10 @@ class _Builder:
             )
         self._add(1, entry, path)
         self._enter(entry, path)
-        branches = []
+        branches: list[Branch] = []
         references = self.references
         references.merge_input_keys[path] = references.current
+        references.merging[path] = branches  # for a sibling's message
         for key, raw_layers in pairs:
             name = str(key.value)
             layers = raw_layers

@@ -87,6 +87,8 @@ class References:
         """Every key read by name, in build order (:attr:`convcost.network.Network.reads`)."""
         self.merge_input_keys: dict[str, str] = {}
         """A merge block's path → the key of its input (the output of an identity branch)."""
+        self.merging: dict[str, list[Branch]] = {}
+        """A merge block's path → its branches built so far."""
 
     @contextmanager
     def frame(self, raw: Seq, prefix: str, shape: Shape, *, inherit: bool) -> Iterator[None]:
@@ -221,11 +223,28 @@ class References:
                     "before it (a forward reference)"
                 )
         names = sorted({INPUT, *(name for frame in visible for name in frame.entries)})
+        sibling = self._sibling(head, visible)
+        if sibling:
+            return (
+                f"unknown tensor {text!r}: {sibling}, which this branch does not see (the "
+                f"branches of a merge run side by side); visible here: {_listed(names)}"
+            )
         nested = _nested(head, visible)
         hint = f"; did you mean {nested!r}?" if nested else did_you_mean(text, names)
         if text in KIND_NAMES:
             hint += f" ({text} is a layer kind: layers are a list, `[{{{text}: {{}}}}]`)"
         return f"unknown tensor {text!r}{hint}; visible here: {_listed(names)}"
+
+    def _sibling(self, head: str, visible: list[Frame]) -> str:
+        """Where ``head`` is in an earlier branch of a merge this reference is inside
+        (``'r' is in branch a of concat1``), or ``""``."""
+        for frame in visible:
+            merge = f"{frame.prefix}.{frame.building}" if frame.prefix else frame.building
+            for branch in self.merging.get(merge, ()):
+                for node in branch.nodes:
+                    if node.path == f"{branch.path}.{head}":
+                        return f"{head!r} is in branch {branch.name} of {merge}"
+        return ""
 
 
 def _text(value: Value, scope: Scope, *, layer: str, field: str) -> str:

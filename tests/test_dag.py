@@ -281,7 +281,9 @@ ERRORS = [
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - concat:\n      a: [{relu: {}, name: r}]\n"
         "      b: [{relu: {}, from: r}]\n",
-        "net.yaml:5:28: layer concat1.b.relu1, field from: unknown tensor 'r'; visible here: input",
+        "net.yaml:5:28: layer concat1.b.relu1, field from: unknown tensor 'r': 'r' is in branch "
+        "a of concat1, which this branch does not see (the branches of a merge run side by "
+        "side); visible here: input",
         id="sibling-branch",
     ),
     pytest.param(

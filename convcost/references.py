@@ -89,6 +89,8 @@ class References:
         """A merge block's path → the key of its input (the output of an identity branch)."""
         self.merging: dict[str, list[Branch]] = {}
         """A merge block's path → its branches built so far."""
+        self._children: dict[int, dict[str, Node]] = {}
+        """A group's children by name, by the group's ``id`` (the network keeps it alive)."""
 
     @contextmanager
     def frame(self, raw: Seq, prefix: str, shape: Shape, *, inherit: bool) -> Iterator[None]:
@@ -174,10 +176,14 @@ class References:
         self, node: Node | Branch, part: str, walked: str, error: Callable[[str], SpecError]
     ) -> tuple[str, Shape, Node | Branch]:
         if isinstance(node, GroupNode):
-            for child in node.children:
-                if child.path == f"{node.path}.{part}":
-                    return child.path, child.output_shape, child
-            names = [child.path.rsplit(".", 1)[-1] for child in node.children]
+            children = self._children.get(id(node))
+            if children is None:  # once per group: a repeat may have a million children
+                children = {child.path.rsplit(".", 1)[-1]: child for child in node.children}
+                self._children[id(node)] = children
+            child = children.get(part)
+            if child is not None:
+                return child.path, child.output_shape, child
+            names = list(children)
         elif isinstance(node, MergeNode):
             for branch in node.branches:
                 if branch.name == part:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -467,3 +468,18 @@ def test_random_dags_execute_with_every_shape_confirmed() -> None:
         assert [(r.path, r.shape, r.macs) for r in run.layers] == [
             (row.path, row.output_shape, row.cost.macs) for row in report.layers
         ]
+
+
+def test_thousands_of_dotted_names_into_a_long_repeat_stay_fast() -> None:
+    # each `rep.N` is looked up in a table built once for the group: a scan of the repeat's
+    # children per name would be 2,000 × 50,000 comparisons
+    lines = ["input: [4, 8, 8]", "layers:", "  - relu: {}", "    repeat: 50000", "    name: rep"]
+    for i in range(2000):
+        lines += ["  - relu: {}", f"    from: rep.{49999 - i}"]
+    spec = convcost.parse_spec("\n".join(lines) + "\n")
+    start = time.process_time()
+    report = convcost.analyze(spec)
+    assert time.process_time() - start < 10
+    # every named repetition is alive from its making to its reader: 2,000 of 256 elements,
+    # plus the last relu's output (256)
+    assert report.peak_activation_elements == 2000 * 256 + 256

@@ -297,15 +297,8 @@ class _Builder:
             layers = raw_layers
             if isinstance(entry.args, Map):
                 check_name(name, "branch name", location=key.location, layer=path, in_path=True)
-            if isinstance(layers, Scalar) and layers.value is not None:
-                source, out = references.branch(
-                    layers, scope, layer=path, field=f"{entry.kind}.{name}"
-                )
-                branches.append(
-                    Branch(
-                        name=name, path=f"{path}.{name}", nodes=(), output_shape=out, source=source
-                    )
-                )
+            if isinstance(layers, Scalar) and layers.value is not None:  # a named input
+                branches.append(references.branch(name, layers, scope, path, entry.kind))
                 continue
             if isinstance(layers, Scalar) and layers.value is None:
                 layers = Seq((), layers.location)

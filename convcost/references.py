@@ -120,9 +120,10 @@ class References:
         self.current = key
         return key, shape
 
-    def branch(self, value: Scalar, scope: Scope, *, layer: str, field: str) -> tuple[str, Shape]:
-        """A merge input written as a name."""
-        return self.resolve(value, scope, layer=layer, field=field)
+    def branch(self, name: str, value: Scalar, scope: Scope, merge: str, kind: str) -> Branch:
+        """The branch ``name`` of merge block ``merge``, written as the name ``value``."""
+        key, shape = self.resolve(value, scope, layer=merge, field=f"{kind}.{name}")
+        return Branch(name=name, path=f"{merge}.{name}", nodes=(), output_shape=shape, source=key)
 
     def resolve(self, value: Value, scope: Scope, *, layer: str, field: str) -> tuple[str, Shape]:
         """The key and shape of the tensor ``value`` names, seen from the innermost list."""

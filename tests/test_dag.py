@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -483,3 +484,23 @@ def test_thousands_of_dotted_names_into_a_long_repeat_stay_fast() -> None:
     # every named repetition is alive from its making to its reader: 2,000 of 256 elements,
     # plus the last relu's output (256)
     assert report.peak_activation_elements == 2000 * 256 + 256
+
+
+def test_the_spec_format_example_and_its_output_are_real(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
+    section = text[text.index("## Named tensors") : text.index("## Reusable blocks")]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.DOTALL)
+    (_, spec), (_, table), (_, explained) = blocks[:3]
+    (tmp_path / "tiny-unet.yaml").write_text(spec, encoding="utf-8")
+    runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"})
+
+    def shown(*args: str) -> list[str]:
+        result = runner.invoke(app, [*args, str(tmp_path / "tiny-unet.yaml")])
+        assert result.exit_code == 0, result.output
+        lines = [line.rstrip() for line in result.stdout.splitlines()]
+        return [line for line in lines[2:] if line]  # after the title
+
+    assert shown("analyze") == [line.rstrip() for line in table.splitlines() if line.strip()]
+    assert shown("explain", "--layer", "concat2") == [
+        line.rstrip() for line in explained.splitlines() if line.strip()
+    ]

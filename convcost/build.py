@@ -14,6 +14,8 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from convcost.entries import EntryReader, LayerEntry, bind_parameters
 from convcost.errors import ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
@@ -34,6 +36,7 @@ from convcost.network import (
     Node,
     merged_shape,
 )
+from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.substitution import Scope
 from convcost.tree import Map, Scalar, Seq, Value, describe
@@ -45,12 +48,12 @@ def build(
     """Build one variant of ``spec`` (the first by default), optionally at another input shape."""
     chosen = variant or spec.variants[0]
     shape = input_shape or chosen.input_shape
-    with paused_gc():
-        nodes, _ = _Builder(spec).sequence(
-            chosen.layers, shape, "", Scope(in_channels=shape[0]), ()
-        )
+    builder = _Builder(spec)
+    with paused_gc(), builder.references.frame(chosen.layers, "", shape, inherit=False):
+        nodes, _ = builder.sequence(chosen.layers, shape, "", Scope(in_channels=shape[0]), ())
     name = chosen.name if spec.has_variants else spec.name
-    return Network(name=name, input_shape=shape, nodes=tuple(nodes))
+    reads = tuple(builder.references.reads)
+    return Network(name=name, input_shape=shape, nodes=tuple(nodes), reads=reads)
 
 
 _PARSED_CACHE = 4096
@@ -72,6 +75,8 @@ class _Builder:
         """Groups (block uses, repeats, merges) around the entry being built."""
         self.sizes = Sizes(spec)
         self.entries = EntryReader(self.kinds, self.known_kinds)
+        self.references = References()
+        """Names visible to ``from:`` and merge inputs (:mod:`convcost.references`)."""
 
     def sequence(
         self, entries: Seq, shape: Shape, prefix: str, scope: Scope, stack: tuple[str, ...]
@@ -79,18 +84,29 @@ class _Builder:
         nodes: list[Node] = []
         taken: set[str] = set()
         counters: dict[str, int] = {}
+        names = self.references.frames[-1]  # this list's, opened by the caller
         for index, raw in enumerate(entries):
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
                 scope = Scope(in_channels=shape[0])
             entry = self.entries.read(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
+            names.building, names.index = entry.name, index
+            source = None
+            if len(entry.raw.entries) > 1:  # `- conv: {…}` alone has no `from:`
+                source = self.references.source(entry.raw, scope, path)
+            if source is not None:
+                shape = source[1]
             if entry.repeat is not None or entry.kind in MERGE_KINDS:
                 self._check_size(entry, path, scope)  # a block use is checked once bound
             if entry.repeat is None:
                 node = self._node(entry, path, shape, scope, stack)
             else:
                 node = self._repeat(entry, path, shape, scope, stack)
+            if source is not None:
+                node = replace(node, source=source[0])
+            names.entries[entry.name] = node  # visible to the entries after it
+            names.current = node.path
             nodes.append(node)
             shape = node.output_shape
         return nodes, shape
@@ -136,6 +152,8 @@ class _Builder:
         children: list[Node] = []
         current = shape
         for index in range(entry.repeat):
+            if index:
+                self.references.current = children[-1].path  # `input` of a repetition
             child_scope = Scope(in_channels=current[0], params=scope.params, block=scope.block)
             before = self.count
             child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
@@ -260,7 +278,8 @@ class _Builder:
         self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
     ) -> MergeNode:
         merge = MergeKind(entry.kind)
-        if not isinstance(entry.args, Map) or len(entry.args) == 0:
+        pairs = merge_inputs(entry.kind, entry.args, path)
+        if pairs is None:
             raise SpecError(
                 f"{entry.kind} needs a mapping of named branches, each a list of layers ([] is the identity), "
                 f"got {describe(entry.args)}",
@@ -269,11 +288,18 @@ class _Builder:
             )
         self._add(1, entry, path)
         self._enter(entry, path)
-        branches = []
-        for key, raw_layers in entry.args.entries:
+        branches: list[Branch] = []
+        references = self.references
+        references.merge_input_keys[path] = references.current
+        references.merging[path] = branches  # for a sibling's message
+        for key, raw_layers in pairs:
             name = str(key.value)
             layers = raw_layers
-            check_name(name, "branch name", location=key.location, layer=path, in_path=True)
+            if isinstance(entry.args, Map):
+                check_name(name, "branch name", location=key.location, layer=path, in_path=True)
+            if isinstance(layers, Scalar) and layers.value is not None:  # a named input
+                branches.append(references.branch(name, layers, scope, path, entry.kind))
+                continue
             if isinstance(layers, Scalar) and layers.value is None:
                 layers = Seq((), layers.location)
             if not isinstance(layers, Seq):
@@ -282,12 +308,15 @@ class _Builder:
                     location=layers.location,
                     layer=path,
                 )
-            nodes, out = self.sequence(layers, shape, f"{path}.{name}", scope, stack)
+            with references.frame(layers, f"{path}.{name}", shape, inherit=True):
+                nodes, out = self.sequence(layers, shape, f"{path}.{name}", scope, stack)
             branches.append(
                 Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
             )
         self.depth -= 1
         output = merged_shape(merge, branches, path, entry.kind_location)
+        if all(branch.source is not None for branch in branches):
+            shape = branches[0].output_shape  # reads only named inputs: its first is its input
         return MergeNode(
             path=path,
             merge=merge,
@@ -328,7 +357,8 @@ class _Builder:
             raise self._too_many(self.count + size, entry, path)
         self._add(1, entry, path)
         self._enter(entry, path)
-        nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
+        with self.references.frame(block.layers, path, shape, inherit=False):
+            nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
         self.depth -= 1
         return GroupNode(
             path=path,

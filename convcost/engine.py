@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from convcost.build import build
+from convcost.dag import Kept, branch_input
 from convcost.errors import SpecError
 from convcost.gcpause import paused_gc
 from convcost.layers import Context, Global, Layer, Shape, Untracked, Window, elements
@@ -92,7 +93,10 @@ def analyze_network(
         raise SpecError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPE_BYTES)}")
     with paused_gc():  # the walk makes no cycles (see convcost.gcpause)
         tally = _Tally(batch)
-        field = tally.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
+        field = ReceptiveField.start(len(network.input_shape) - 1)
+        if network.reads:
+            tally.kept = Kept(network, field)
+        field = tally.sequence(network.nodes, field)
         peak = peak_activations(network)
         return Report(
             name=network.name,
@@ -179,11 +183,27 @@ class _Tally:
         self.sums = _Sums()
         self.known: dict[tuple[Layer, Shape], _Figures] = {}
         self.by_identity: dict[tuple[int, Shape], _Figures] = {}
+        self.kept: Kept[ReceptiveField] | None = None
+        """The fields of named tensors (a DAG's), from their producers to their readers."""
 
     def sequence(self, nodes: tuple[Node, ...], field: ReceptiveField) -> ReceptiveField:
+        if self.kept is not None:
+            return self.dag_sequence(nodes, field, self.kept)
         layer = self.layer
         for node in nodes:
             field = layer(node, field) if type(node) is LayerNode else self.node(node, field)
+        return field
+
+    def dag_sequence(
+        self, nodes: tuple[Node, ...], field: ReceptiveField, kept: Kept[ReceptiveField]
+    ) -> ReceptiveField:
+        """:meth:`sequence` where a node may read a named tensor: each path through the DAG
+        carries its own field, and a merge unites them (the largest window over the paths)."""
+        for node in nodes:
+            if node.source is not None:
+                field, _ = kept.take(node.source)
+            field = self.node(node, field)
+            kept.keep(node.path, field)
         return field
 
     def node(self, node: Node, field: ReceptiveField) -> ReceptiveField:
@@ -273,7 +293,10 @@ class _Tally:
 
     def merge(self, node: MergeNode, field: ReceptiveField) -> ReceptiveField:
         start = self.sums.cost()
-        fields = [self.sequence(branch.nodes, field) for branch in node.branches]
+        fields = [
+            self.sequence(branch.nodes, branch_input(self.kept, branch, field))
+            for branch in node.branches
+        ]
         merged, problem = merge(fields)
         if problem:
             self.warnings.append(

@@ -28,7 +28,7 @@ from convcost.limits import MAX_BLOCK_DEPTH, MAX_INT
 from convcost.spec import BlockDef, Spec
 from convcost.tree import Map, Scalar, Seq, Value
 
-ENTRY_KEYS = ("name", "repeat")
+ENTRY_KEYS = ("name", "repeat", "from")
 """The keys of a layer entry besides its kind."""
 
 Known = Mapping[str, int]

@@ -31,6 +31,9 @@ class LayerNode:
     input_shape: Shape
     output_shape: Shape
     location: Location
+    source: str | None = None
+    """The named tensor the layer reads (``from:``), by its key (:mod:`convcost.tensors`);
+    ``None``: the output of the node before it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +43,9 @@ class Branch:
     nodes: tuple[Node, ...]
     """Empty for the identity branch."""
     output_shape: Shape
+    source: str | None = None
+    """The named tensor the branch is (a merge input written as a name), by its key; ``None``:
+    the branch reads the merge block's input."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +56,8 @@ class MergeNode:
     input_shape: Shape
     output_shape: Shape
     location: Location
+    source: str | None = None
+    """As :attr:`LayerNode.source`: the named tensor every branch that is not a name reads."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +70,8 @@ class GroupNode:
     input_shape: Shape
     output_shape: Shape
     location: Location
+    source: str | None = None
+    """As :attr:`LayerNode.source`: the named tensor the group's first child reads."""
 
 
 Node = LayerNode | MergeNode | GroupNode
@@ -72,6 +82,9 @@ class Network:
     name: str
     input_shape: Shape
     nodes: tuple[Node, ...]
+    reads: tuple[str, ...] = ()
+    """The keys of the named tensors nodes read by name (``from:``, merge inputs), one per
+    read, in build order; empty when every node reads the one before it (no DAG)."""
 
     @property
     def output_shape(self) -> Shape:

@@ -12,7 +12,11 @@ moment its producer allocates it until its last reader has finished:
   branch (a residual shortcut) holds it until the merge;
 - every branch output stays alive until the merge step, which allocates the merged output
   (``concat``, ``add`` and ``multiply`` alike) and then frees them;
-- the network input counts from the start, the final output until the end.
+- the network input counts from the start, the final output until the end;
+- in a DAG, a tensor read by name (``from:``, a merge input written as a name) holds one
+  reference per reader, so it lives until its last reader has run, wherever that is; the
+  tensor before a node that reads a named one instead is released then (if nothing else
+  holds it, it dies there), and so is a merge block's input when every branch is a name.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import assert_never
 
+from convcost.dag import Kept, branch_input
 from convcost.layers import elements
 from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
 
@@ -36,6 +41,9 @@ def peak_activations(network: Network) -> Peak:
     """The peak of live activation elements for one sample (multiply by the batch)."""
     tracker = _Tracker()
     buffer = tracker.allocate(elements(network.input_shape), "input")
+    if network.reads:
+        tracker.kept = Kept(network, buffer)
+        tracker.hold(buffer, "")
     tracker.sequence(network.nodes, buffer)
     return Peak(elements=tracker.peak, path=tracker.peak_path)
 
@@ -50,6 +58,8 @@ class _Tracker:
         self.peak = 0
         self.peak_path = "input"
         self.next_id = 0
+        self.kept: Kept[int] | None = None
+        """The buffers of named tensors (a DAG's), one reference held for each reader."""
 
     def allocate(self, size: int, path: str) -> int:
         buffer = self.next_id
@@ -67,8 +77,23 @@ class _Tracker:
             self.live -= self.sizes.pop(buffer)
             del self.references[buffer]
 
+    def hold(self, buffer: int, key: str) -> None:
+        """Keep ``buffer`` as the named tensor ``key``: one more reference per reader."""
+        assert self.kept is not None
+        readers = self.kept.keep(key, buffer)
+        if readers:
+            self.references[buffer] += readers
+
     def sequence(self, nodes: tuple[Node, ...], buffer: int) -> int:
         """Run ``nodes`` on one reference to ``buffer``; returns one reference to the result."""
+        if self.kept is not None:
+            for node in nodes:
+                if node.source is not None:
+                    self.release(buffer)  # not read by this node: dead unless held
+                    buffer, _ = self.kept.take(node.source)  # the reference held for it
+                buffer = self.node(node, buffer)
+                self.hold(buffer, node.path)
+            return buffer
         layer = self.layer
         for node in nodes:
             buffer = layer(node, buffer) if type(node) is LayerNode else self.node(node, buffer)
@@ -89,8 +114,15 @@ class _Tracker:
                 return self.sequence(node.children, buffer)
             case MergeNode():
                 # one reference per branch: the input lives until the last branch has read it
-                self.references[buffer] += len(node.branches) - 1
-                outputs = [self.sequence(branch.nodes, buffer) for branch in node.branches]
+                reading = sum(branch.source is None for branch in node.branches)
+                if reading:
+                    self.references[buffer] += reading - 1
+                else:
+                    self.release(buffer)  # every branch is a named tensor
+                outputs = [
+                    self.sequence(branch.nodes, branch_input(self.kept, branch, buffer))
+                    for branch in node.branches
+                ]
                 merged = self.allocate(elements(node.output_shape), node.path)
                 for output in outputs:
                     self.release(output)

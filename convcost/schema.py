@@ -44,6 +44,14 @@ ENTRY_PROPERTIES: Schema = {
         "anyOf": [{"type": "integer", "minimum": 1}, PARAM],
         "description": "repeat the entry this many times; rows are named 0, 1, …",
     },
+    "from": {
+        "type": ["string", "integer"],
+        "description": "read this earlier named output (or input) instead of the previous one",
+    },
+}
+TENSOR_NAME: Schema = {
+    "type": ["string", "integer"],
+    "description": "an earlier named output (enc2, down.enc2, input)",
 }
 MERGE_SUMMARIES = {
     "concat": "channel concatenation of the branches (Inception, DenseNet)",
@@ -127,12 +135,18 @@ def _merge_entry(name: str, layers: Schema) -> Schema:
         "minProperties": 1,
         "propertyNames": {"pattern": r"^[^.]+$"},
         "additionalProperties": {
-            "anyOf": [layers, {"type": "null"}],
-            "description": "a branch: its layers ([] is the identity)",
+            "anyOf": [layers, {"type": "null"}, TENSOR_NAME],
+            "description": "a branch: its layers ([] is the identity), or a named output",
         },
         "description": MERGE_SUMMARIES[name] + "; maps branch names to layer lists",
     }
-    return _entry(name, branches, MERGE_SUMMARIES[name])
+    inputs = {
+        "type": "array",
+        "items": TENSOR_NAME,
+        "minItems": 1,
+        "description": MERGE_SUMMARIES[name] + " of the named outputs",
+    }
+    return _entry(name, {"anyOf": [branches, inputs]}, MERGE_SUMMARIES[name])
 
 
 def _block_entry() -> Schema:

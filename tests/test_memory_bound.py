@@ -93,6 +93,14 @@ KINDS: dict[str, str] = {
     "concat": "input: [32, 256, 256]\nlayers:\n  - concat: {a: [{relu: {}}], b: []}\n",
     "add (residual)": "input: [32, 256, 256]\nlayers:\n  - add: {body: [{relu: {}}], shortcut: []}\n",
     "multiply (gate)": "input: [32, 256, 256]\nlayers:\n  - multiply: {x: [], gate: [{global_avgpool: {}}, {sigmoid: {}}]}\n",
+    "concat (named skip)": (
+        "input: [32, 256, 256]\nlayers:\n  - relu: {}\n    name: a\n  - relu: {}\n"
+        "  - relu: {}\n  - concat: [a, relu2]\n"
+    ),
+    "from (named input)": (
+        "input: [32, 256, 256]\nlayers:\n  - relu: {}\n    name: a\n"
+        "  - conv: {out: 64, kernel: 1}\n  - relu: {}\n    from: a\n  - add: [a, relu1]\n"
+    ),
     "multiply (growing)": (
         "input: [32, 256, 256]\nlayers:\n  - multiply:\n"
         "      a: [{adaptive_avgpool: {size: [1, 256]}}]\n"

@@ -777,7 +777,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - add: [[], []]\n",
-        "net.yaml:3:10: layer add1: add needs a mapping of named branches, each a list of layers ([] is the identity), got a list",
+        "net.yaml:3:11: layer add1: add written as a list names its inputs, earlier outputs (`add: [a, b]`); item 0 is a list: for branches of layers write a mapping of branch names to layer lists",
         id="merge-list",
     ),
     pytest.param(
@@ -797,7 +797,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - add:\n      a: relu\n",
-        "net.yaml:4:10: layer add1: branch 'a' must be a list of layers ([] is the identity), got 'relu'",
+        "net.yaml:4:10: layer add1, field add.a: unknown tensor 'relu' (relu is a layer kind: layers are a list, `[{relu: {}}]`); visible here: input",
         id="branch-scalar",
     ),
     pytest.param(

@@ -10,7 +10,9 @@ what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.op
 - at each layer, the arrays still referenced (a merge block's input, finished branch outputs),
   the layer's input, its output unless it runs in place or returns a view, and its temporaries
   (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays
-  the runner owns exactly as it does.
+  the runner owns exactly as it does;
+- in a DAG, each tensor read by name from when it is made until its last reader takes it
+  (:mod:`convcost.dag`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import resource
 import sys
 from typing import assert_never
 
+from convcost.dag import Kept
 from convcost.errors import SpecError
 from convcost.executor import blas
 from convcost.executor.blas import blas_threads
@@ -209,6 +212,10 @@ class _Estimator:
         self.threshold = MMAP_THRESHOLD_MIN // width
         """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
         array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
+        self.kept: Kept[int] | None = None
+        """The sizes of named tensors (a DAG's), until their last readers."""
+        self.kept_live = 0
+        """Elements of the named tensors alive (counted apart from ``held`` and ``current``)."""
 
     def batched(self, shape: Shape) -> int:
         """Elements of a tensor of per-sample ``shape`` for the whole batch."""
@@ -230,14 +237,43 @@ class _Estimator:
             self.threshold = elements
 
     def record(self, live: int) -> None:
-        self.peak = max(self.peak, live + self.slack())
+        self.peak = max(self.peak, live + self.kept_live + self.slack())
 
     def sequence(
         self, nodes: tuple[Node, ...], held: int, current: int, owned: bool
     ) -> tuple[int, bool]:
+        kept = self.kept
+        if kept is None:
+            for node in nodes:
+                current, owned = self.node(node, held, current, owned)
+            return current, owned
         for node in nodes:
+            if node.source is not None:
+                self.free(current)
+                current, owned = self.take(node.source), False
             current, owned = self.node(node, held, current, owned)
+            if self.hold(node.path, node.output_shape):
+                current, owned = 0, False  # counted in kept_live from now on
         return current, owned
+
+    def hold(self, key: str, shape: Shape) -> bool:
+        """Count tensor ``key`` as kept if anything reads it by name."""
+        assert self.kept is not None
+        size = self.batched(shape)
+        if not self.kept.keep(key, size):
+            return False
+        self.kept_live += size
+        return True
+
+    def take(self, key: str) -> int:
+        """A read of tensor ``key``: its size when this reader is its last (it is then the
+        reader's to free), else 0 (still counted as kept)."""
+        assert self.kept is not None
+        size, last = self.kept.take(key)
+        if not last:
+            return 0
+        self.kept_live -= size
+        return size
 
     def node(self, node: Node, held: int, current: int, owned: bool) -> tuple[int, bool]:
         match node:
@@ -258,8 +294,9 @@ class _Estimator:
                 done: list[tuple[int, bool, Shape]] = []
                 for branch in node.branches:
                     waiting = sum(size for size, _, _ in done)
+                    start = 0 if branch.source is None else self.take(branch.source)
                     size, branch_owned = self.sequence(
-                        branch.nodes, held + current + waiting, 0, False
+                        branch.nodes, held + current + waiting, start, False
                     )
                     done.append((size, branch_owned, branch.output_shape))
                 waiting = sum(size for size, _, _ in done)
@@ -296,7 +333,12 @@ def estimate_elements(network: Network, batch: int, width: int) -> int:
     zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
     estimator = _Estimator(batch, width)
     shape = network.input_shape
-    estimator.sequence(network.nodes, 0, batch * math.prod(shape), True)
+    current, owned = batch * math.prod(shape), True
+    if network.reads:
+        estimator.kept = Kept(network, 0)
+        if estimator.hold("", shape):
+            current, owned = 0, False
+    estimator.sequence(network.nodes, 0, current, owned)
     return estimator.peak
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.random  # numpy 2 loads it lazily: on first use it would add ~5 MiB to a run
 
 from convcost.build import build
+from convcost.dag import Kept, branch_input
 from convcost.engine import analyze_network
 from convcost.errors import ExecutionError, ResourceLimitError, SpecError
 from convcost.execution import Executed, Execution, LayerRun
@@ -187,7 +188,7 @@ class Prepared:
         # drawn before the clock starts, and not kept here: the first layer may free it
         drawn = [self._input(batch)]
         start = time.perf_counter()
-        runner.sequence(self.network.nodes, drawn.pop(), True)
+        runner.run(drawn.pop(), True)
         seconds = time.perf_counter() - start
         return Execution(
             layers=tuple(runner.runs),
@@ -211,9 +212,7 @@ class Prepared:
     def output(self, x: Array) -> Array:
         """The network's output for ``x`` (channels first, as PyTorch), every shape checked."""
         runner = _Runner(self, x.shape[0], None)
-        y, _ = runner.sequence(
-            self.network.nodes, kernels.to_channels_last(x.astype(self.dtype)), False
-        )
+        y, _ = runner.run(kernels.to_channels_last(x.astype(self.dtype)), False)
         return np.ascontiguousarray(kernels.to_channels_first(y))
 
 
@@ -224,10 +223,30 @@ class _Runner:
         self.total = len(prepared.steps) + _merges(prepared.network.nodes)
         self.progress = progress
         self.runs: list[LayerRun] = []
+        self.network = prepared.network
+        self.kept: Kept[Array] | None = None
+        """The arrays of named tensors (a DAG's), each dropped after its last reader."""
+
+    def run(self, x: Array, owned: bool) -> tuple[Array, bool]:
+        network = self.network
+        if network.reads:
+            self.kept = Kept(network, x)
+            owned = owned and not self.kept.readers[""]
+        return self.sequence(network.nodes, x, owned)
 
     def sequence(self, nodes: tuple[Node, ...], x: Array, owned: bool) -> tuple[Array, bool]:
+        kept = self.kept
+        if kept is None:
+            for node in nodes:
+                x, owned = self.node(node, x, owned)
+            return x, owned
         for node in nodes:
+            if node.source is not None:
+                # a named tensor: read, never overwritten, unless this is its last reader
+                x, owned = kept.take(node.source)[0], False
             x, owned = self.node(node, x, owned)
+            if kept.keep(node.path, x):
+                owned = False  # the readers to come need it as it is
         return x, owned
 
     def node(self, node: Node, x: Array, owned: bool) -> tuple[Array, bool]:
@@ -244,7 +263,10 @@ class _Runner:
                 return self.sequence(node.children, x, owned)
             case MergeNode():
                 # branches read the block input: none of them may overwrite it
-                outputs = [self.sequence(branch.nodes, x, False) for branch in node.branches]
+                outputs = [
+                    self.sequence(branch.nodes, branch_input(self.kept, branch, x), False)
+                    for branch in node.branches
+                ]
                 start = time.perf_counter()
                 y, owned = _merge(node.merge, outputs)
                 self.check(node, node.output_shape, y, time.perf_counter() - start, 0, 0)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from convcost.build import build
+from convcost.dag import Kept, branch_input
 from convcost.engine import analyze_network
 from convcost.errors import ConvcostError
 from convcost.explain.blocks import merge_steps
@@ -20,7 +21,7 @@ from convcost.explain.steps import LayerExplanation, Quantity, Step, number, ste
 from convcost.layers import Shape
 from convcost.layers.separable import separable_summary
 from convcost.names import did_you_mean
-from convcost.network import GroupKind, GroupNode, LayerNode, MergeNode, Node
+from convcost.network import Branch, GroupKind, GroupNode, LayerNode, MergeNode, Node
 from convcost.receptive import ReceptiveField, merge
 from convcost.report import LayerReport, Report
 from convcost.spec import Spec, Variant
@@ -90,7 +91,10 @@ def _explain_variant(spec: Spec, variant: Variant) -> Explanation:
     network = build(spec, variant)
     report = analyze_network(network, source=spec.source)
     explainer = _Explainer(report)
-    explainer.sequence(network.nodes, ReceptiveField.start(len(network.input_shape) - 1))
+    field = ReceptiveField.start(len(network.input_shape) - 1)
+    if network.reads:
+        explainer.kept = Kept(network, field)
+    explainer.sequence(network.nodes, field)
     assert explainer.index == len(report.layers), "explain walked the network differently"
     return Explanation(
         name=network.name, input_shape=network.input_shape, layers=tuple(explainer.items)
@@ -104,6 +108,8 @@ class _Explainer:
         self.report = report
         self.index = 0
         self.items: list[LayerExplanation] = []
+        self.kept: Kept[ReceptiveField] | None = None
+        """The fields of named tensors (a DAG's), as the engine keeps them."""
 
     def next_report(self) -> LayerReport:
         layer_report = self.report.layers[self.index]
@@ -111,8 +117,13 @@ class _Explainer:
         return layer_report
 
     def sequence(self, nodes: tuple[Node, ...], field: ReceptiveField) -> ReceptiveField:
+        kept = self.kept
         for node in nodes:
+            if kept is not None and node.source is not None:
+                field, _ = kept.take(node.source)
             field = self.node(node, field)
+            if kept is not None:
+                kept.keep(node.path, field)
         return field
 
     def node(self, node: Node, field: ReceptiveField) -> ReceptiveField:
@@ -123,7 +134,7 @@ class _Explainer:
                     LayerExplanation(
                         path=node.path,
                         kind=node.layer.kind,
-                        settings=node.layer.settings(),
+                        settings=_reads(node.source, node.layer.settings()),
                         input_shape=node.input_shape,
                         output_shape=node.output_shape,
                         steps=tuple(steps),
@@ -137,13 +148,18 @@ class _Explainer:
                     self.items.append(separable_summary(node))
                 return after
             case MergeNode():
-                fields = [self.sequence(branch.nodes, field) for branch in node.branches]
+                fields = [
+                    self.sequence(branch.nodes, branch_input(self.kept, branch, field))
+                    for branch in node.branches
+                ]
                 merged, _ = merge(fields)
                 self.items.append(
                     LayerExplanation(
                         path=node.path,
                         kind=node.merge.value,
-                        settings="branches " + ", ".join(b.name for b in node.branches),
+                        settings=_reads(
+                            node.source, "branches " + ", ".join(map(_branch, node.branches))
+                        ),
                         input_shape=node.input_shape,
                         output_shape=node.output_shape,
                         steps=merge_steps(node, fields, merged),
@@ -153,6 +169,21 @@ class _Explainer:
                 return merged
             case _:
                 assert_never(node)
+
+
+def _reads(source: str | None, settings: str) -> str:
+    """A node's settings, after the named tensor it reads (``from cat1.down.enc2``)."""
+    if source is None:
+        return settings
+    reads = f"from {source or 'input'}"
+    return f"{reads}; {settings}" if settings else reads
+
+
+def _branch(branch: Branch) -> str:
+    """A branch as explain names it: a named input shows the tensor it is (``up = up3``)."""
+    if branch.source is None or branch.source == branch.name:
+        return branch.name
+    return f"{branch.name} = {branch.source or 'input'}"
 
 
 __all__ = [

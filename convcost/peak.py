@@ -40,12 +40,18 @@ class Peak:
 def peak_activations(network: Network) -> Peak:
     """The peak of live activation elements for one sample (multiply by the batch)."""
     tracker = _Tracker()
-    buffer = tracker.allocate(elements(network.input_shape), "input")
-    if network.reads:
-        tracker.kept = Kept(network, buffer)
-        tracker.hold(buffer, "")
-    tracker.sequence(network.nodes, buffer)
+    tracker.run(network)
     return Peak(elements=tracker.peak, path=tracker.peak_path)
+
+
+def live_elements(network: Network) -> tuple[int, dict[str, int]]:
+    """Live activation elements per sample along the same walk: at the start (the input
+    alone), and right after each layer or merge step allocates its output, or while a view
+    runs (by path). Their highest point is :func:`peak_activations`' by construction."""
+    tracker = _Tracker()
+    tracker.live_at = {}
+    tracker.run(network)
+    return tracker.live_at["input"], tracker.live_at
 
 
 class _Tracker:
@@ -60,6 +66,15 @@ class _Tracker:
         self.next_id = 0
         self.kept: Kept[int] | None = None
         """The buffers of named tensors (a DAG's), one reference held for each reader."""
+        self.live_at: dict[str, int] | None = None
+        """When set (:func:`live_elements`), the live elements after each path's step."""
+
+    def run(self, network: Network) -> None:
+        buffer = self.allocate(elements(network.input_shape), "input")
+        if network.reads:
+            self.kept = Kept(network, buffer)
+            self.hold(buffer, "")
+        self.sequence(network.nodes, buffer)
 
     def allocate(self, size: int, path: str) -> int:
         buffer = self.next_id
@@ -69,6 +84,8 @@ class _Tracker:
         self.live += size
         if self.live > self.peak:
             self.peak, self.peak_path = self.live, path
+        if self.live_at is not None:
+            self.live_at[path] = self.live
         return buffer
 
     def release(self, buffer: int, count: int = 1) -> None:
@@ -101,6 +118,8 @@ class _Tracker:
 
     def layer(self, node: LayerNode, buffer: int) -> int:
         if node.layer.view:
+            if self.live_at is not None:  # allocates nothing: what is alive when it runs
+                self.live_at[node.path] = self.live
             return buffer
         out = self.allocate(elements(node.output_shape), node.path)
         self.release(buffer)

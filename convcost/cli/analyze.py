@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convcost import zoo
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
     DepthOption,
+    DeviceOption,
     DTypeOption,
     ExactOption,
     ExecuteOption,
@@ -25,6 +28,7 @@ from convcost.cli.common import (
     SpecsArgument,
     app,
     check_dtype,
+    device_profile,
     draw,
     emit,
     execution_limit,
@@ -41,6 +45,10 @@ from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.report import Report
 from convcost.spec import load_spec
+
+if TYPE_CHECKING:
+    from convcost.execution import Execution
+    from convcost.latency.profile import DeviceProfile
 
 
 @app.command()
@@ -60,6 +68,7 @@ def analyze(
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    device: DeviceOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -74,11 +83,14 @@ def analyze(
         cat specs/quickstart.yaml | convcost analyze - --format csv
 
         convcost analyze resnet50.onnx --depth 1
+
+        convcost analyze mobilenet_v2 --device desktop-cpu --depth 1
     """
     from convcost.render import formats
 
     check_dtype(dtype)
     target = output_target(output, inputs=specs)
+    profile = device_profile(device)
     bounds = limits(max_layers)
     try:
         shape = model_input(input)
@@ -99,6 +111,7 @@ def analyze(
             bounds,
             shape,
             allow_unsupported,
+            profile,
         )
         return
     try:
@@ -119,6 +132,9 @@ def analyze(
     except ConvcostError as error:
         fail(error)
     print_warnings(reports)
+    if profile is not None:
+        _analyze_on_device(reports, profile, [None] * len(reports), format, target, depth, exact)
+        return
     if format is Format.TABLE:
         from convcost.render.table import print_reports
 
@@ -145,6 +161,7 @@ def _analyze_executed(
     bounds: Limits,
     shape: tuple[int, ...] | None,
     allow_unsupported: bool,
+    profile: DeviceProfile | None = None,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -175,6 +192,17 @@ def _analyze_executed(
         fail(error)
     reports = [result.report for result in results]
     print_warnings(reports)
+    if profile is not None:
+        if profile.backend not in (None, "numpy"):
+            stderr().print(
+                f"warning: --device {profile.name} was calibrated on {profile.backend}; "
+                "--execute measures the NumPy executor",
+                markup=False,
+                highlight=False,
+            )
+        executions = [result.execution for result in results]
+        _analyze_on_device(reports, profile, executions, format, output, depth, exact)
+        return
     if format is Format.TABLE:
         # the timing columns need ~110 columns: pipes get 120 rather than rich's 80
         width = None if sys.stdout is not None and sys.stdout.isatty() else 120
@@ -189,6 +217,41 @@ def _analyze_executed(
         emit(execution.to_csv(results, depth=depth), output)
     else:
         emit(execution.to_markdown(results, depth=depth, exact=exact), output)
+
+
+def _analyze_on_device(
+    reports: list[Report],
+    profile: DeviceProfile,
+    executions: Sequence[Execution | None],
+    format: Format,
+    output: Path | None,
+    depth: int | None,
+    exact: bool,
+) -> None:
+    """``analyze --device``: each report's roofline estimate (and its measured run)."""
+    from convcost.latency.estimate import estimate
+    from convcost.render import latency
+
+    try:
+        items = [
+            latency.Predicted(report, estimate(report, profile), execution)
+            for report, execution in zip(reports, executions, strict=True)
+        ]
+    except ConvcostError as error:
+        fail(error)
+    if format is Format.TABLE:
+        width = None if sys.stdout is not None and sys.stdout.isatty() else 140
+        draw(
+            output,
+            lambda console: latency.print_predicted(console, items, depth=depth, exact=exact),
+            width=width,
+        )
+    elif format is Format.JSON:
+        emit(latency.to_json(items), output)
+    elif format is Format.CSV:
+        emit(latency.to_csv(items, depth=depth), output)
+    else:
+        emit(latency.to_markdown(items, depth=depth, exact=exact), output)
 
 
 @app.command("zoo")

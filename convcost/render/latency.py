@@ -1,0 +1,258 @@
+"""``--device``: the layer table with memory traffic, intensity, roofline bound and estimated
+time (and, with ``--execute``, the measured time and the error beside it); the ``latency``
+JSON object; the extra CSV and Markdown columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from convcost.execution import Execution
+from convcost.latency.estimate import Bound, Estimate
+from convcost.latency.quantities import seconds_text
+from convcost.render import formats, numbers
+from convcost.render.rows import Row, rows
+from convcost.render.table import ExtraColumn, layer_table, summary
+from convcost.report import Report, intensity
+from convcost.serialize import report_to_dict
+
+
+@dataclass(frozen=True, slots=True)
+class Predicted:
+    """A report, its estimate on a device, and the run that measured it (``--execute``)."""
+
+    report: Report
+    estimate: Estimate
+    execution: Execution | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowTimes:
+    estimated: float
+    bound: str
+    measured: float | None
+
+
+def row_groups(report: Report, depth: int | None) -> list[list[int]]:
+    """The report layers' indices behind each row of :func:`convcost.render.rows.rows`."""
+    if depth is None:
+        return [[index] for index in range(len(report.layers))]
+    groups: list[list[int]] = []
+    key = None
+    for index, layer in enumerate(report.layers):
+        path = layer.path
+        layer_key = path if path.count(".") < depth else ".".join(path.split(".")[:depth])
+        if groups and layer_key == key:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+        key = layer_key
+    return groups
+
+
+def row_times(item: Predicted, depth: int | None) -> list[RowTimes]:
+    result = []
+    layers = item.estimate.layers
+    runs = item.execution.layers if item.execution is not None else None
+    for group in row_groups(item.report, depth):
+        bounds = {layers[i].bound.value for i in group if layers[i].bound is not Bound.OVERHEAD}
+        result.append(
+            RowTimes(
+                estimated=sum(layers[i].seconds for i in group),
+                bound=bounds.pop() if len(bounds) == 1 else ("mixed" if bounds else "overhead"),
+                measured=None if runs is None else sum(runs[i].seconds for i in group),
+            )
+        )
+    return result
+
+
+def error(predicted: float, measured: float) -> str:
+    """``+12%`` (predicted above measured) or ``-8%``."""
+    if measured <= 0:
+        return ""
+    return f"{(predicted - measured) / measured * 100:+.0f}%"
+
+
+def _columns(item: Predicted, depth: int | None) -> list[ExtraColumn]:
+    report, estimate = item.report, item.estimate
+    width = report.bytes_per_element
+    # a path names one row at any depth (a merge step shares its block's path, but the
+    # block's row and the step's never both appear)
+    times = {
+        row.path: t for row, t in zip(rows(report, depth), row_times(item, depth), strict=True)
+    }
+
+    def timing(row: Row) -> RowTimes:
+        return times[row.path]
+
+    columns = [
+        ExtraColumn(
+            "traffic",
+            numbers.size(report.totals.traffic_elements * width),
+            lambda row: numbers.size(row.cost.traffic_elements * width),
+        ),
+        ExtraColumn(
+            "FLOP/B",
+            numbers.intensity(intensity(report.totals, width)),
+            lambda row: numbers.intensity(intensity(row.cost, width)),
+        ),
+        ExtraColumn("bound", "", lambda row: timing(row).bound),
+        ExtraColumn(
+            "est.",
+            seconds_text(estimate.seconds),
+            lambda row: seconds_text(timing(row).estimated),
+        ),
+        ExtraColumn(
+            "%t",
+            "",
+            lambda row: f"{timing(row).estimated / estimate.seconds * 100:.1f}%"
+            if estimate.seconds
+            else "",
+        ),
+    ]
+    if item.execution is not None:
+        execution = item.execution
+        columns += [
+            ExtraColumn(
+                "measured",
+                seconds_text(execution.seconds),
+                lambda row: seconds_text(timing(row).measured or 0.0),
+            ),
+            ExtraColumn(
+                "error",
+                error(estimate.seconds, _measured_total(execution)),
+                lambda row: error(timing(row).estimated, timing(row).measured or 0.0),
+            ),
+        ]
+    return columns
+
+
+def _measured_total(execution: Execution) -> float:
+    """The measured total compared with the estimate: the sum of the per-layer times (what
+    the estimate sums), not the wall time around them."""
+    return sum(run.seconds for run in execution.layers)
+
+
+def device_summary(item: Predicted) -> Table:
+    estimate = item.estimate
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column(justify="right")
+    grid.add_column(style="dim")
+    how = "calibrated" if estimate.calibrated else "roofline bound, not calibrated"
+    backend = f", {estimate.backend}" if estimate.backend else ""
+    grid.add_row(
+        "estimated",
+        seconds_text(estimate.seconds),
+        f"on {estimate.device} ({how}{backend}): Σ overhead + max(compute, memory) per layer",
+    )
+    if item.execution is not None:
+        measured = _measured_total(item.execution)
+        grid.add_row(
+            "measured",
+            seconds_text(measured),
+            f"sum of the per-layer times; error of the total "
+            f"{error(estimate.seconds, measured)}",
+        )
+    return grid
+
+
+def print_predicted(
+    console: Console, items: Sequence[Predicted], *, depth: int | None, exact: bool
+) -> None:
+    for item in items:
+        table = layer_table(
+            item.report, depth=depth, exact=exact, extra=_columns(item, depth), width=console.width
+        )
+        table.print(console)
+        console.print(Group(summary(item.report, exact=exact), device_summary(item), Text("")))
+
+
+def latency_json(item: Predicted, depth: int | None = None) -> dict[str, Any]:
+    estimate = item.estimate
+    data: dict[str, Any] = {
+        "device": estimate.device,
+        "calibrated": estimate.calibrated,
+        "backend": estimate.backend,
+        "seconds": estimate.seconds,
+        "layers": [
+            {
+                "path": layer.path,
+                "kernel": layer.kernel.value,
+                "bound": layer.bound.value,
+                "seconds": layer.seconds,
+                "share": estimate.share(layer),
+            }
+            for layer in estimate.layers
+        ],
+    }
+    if item.execution is not None:
+        measured = _measured_total(item.execution)
+        data["measured_seconds"] = measured
+        data["error"] = (estimate.seconds - measured) / measured if measured > 0 else None
+        for entry, run in zip(data["layers"], item.execution.layers, strict=True):
+            entry["measured_seconds"] = run.seconds
+    return data
+
+
+def to_json(items: Sequence[Predicted]) -> str:
+    """Each report as :func:`convcost.serialize.report_to_dict` with a ``latency`` object."""
+    data = [{**report_to_dict(item.report), "latency": latency_json(item)} for item in items]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(items: Sequence[Predicted], *, depth: int | None = None) -> str:
+    """:func:`convcost.render.formats.to_csv` with ``bound`` and ``estimated_seconds`` (and
+    ``measured_seconds`` with ``--execute``) per row."""
+    table = list(csv.reader(io.StringIO(formats.to_csv([i.report for i in items], depth=depth))))
+    executed = any(item.execution is not None for item in items)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [*table[0], "bound", "estimated_seconds", *(["measured_seconds"] if executed else [])]
+    )
+    times = [t for item in items for t in row_times(item, depth)]
+    for cells, t in zip(table[1:], times, strict=True):
+        measured = [repr(t.measured) if t.measured is not None else ""] if executed else []
+        writer.writerow([*cells, t.bound, repr(t.estimated), *measured])
+    return out.getvalue()
+
+
+def to_markdown(
+    items: Sequence[Predicted], *, depth: int | None = None, exact: bool = False
+) -> str:
+    """:func:`convcost.render.formats.to_markdown` with ``bound``, ``est.`` (and ``measured``)
+    columns and the estimate's line under each table."""
+    out: list[str] = []
+    for item in items:
+        lines = formats.to_markdown([item.report], depth=depth, exact=exact).split("\n")
+        times = row_times(item, depth)
+        executed = item.execution is not None
+        start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+        out += lines[:start]
+        out.append(lines[start] + (" bound | est. | measured |" if executed else " bound | est. |"))
+        out.append(lines[start + 1] + ("---|--:|--:|" if executed else "---|--:|"))
+        for offset, t in enumerate(times, start=start + 2):
+            measured = f" {seconds_text(t.measured or 0.0)} |" if executed else ""
+            out.append(f"{lines[offset]} {t.bound} | {seconds_text(t.estimated)} |{measured}")
+        total = start + 2 + len(times)
+        measured_total = (
+            f" **{seconds_text(_measured_total(item.execution))}** |" if item.execution else ""
+        )
+        out.append(f"{lines[total]} | **{seconds_text(item.estimate.seconds)}** |{measured_total}")
+        out += lines[total + 1 :]
+        how = "calibrated" if item.estimate.calibrated else "roofline bound, not calibrated"
+        line = f"Estimated on {item.estimate.device} ({how}): {seconds_text(item.estimate.seconds)}"
+        if item.execution is not None:
+            measured = _measured_total(item.execution)
+            line += f"; measured {seconds_text(measured)} ({error(item.estimate.seconds, measured)})"
+        out += [line + ".", ""]
+    return "\n".join(out)

@@ -30,6 +30,7 @@ COMMANDS = {
     "check": "check",
     "schema": "check",
     "import": "importing",
+    "calibrate": "calibrate",
 }
 """Each command and the module under ``convcost.cli`` that defines it, in the order
 ``convcost --help`` lists them."""

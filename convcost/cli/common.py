@@ -401,6 +401,8 @@ def execution_limit(dtype: str, max_memory: str | None) -> int | None:
         return None if max_memory is None else parse_bytes(max_memory)
     except UnitError as error:
         raise typer.BadParameter(str(error), param_hint="--max-memory") from None
+
+
 DeviceOption = Annotated[
     str | None,
     typer.Option(

@@ -72,23 +72,24 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
     rate = peak(profile, report.dtype)
     width = report.bytes_per_element
     bandwidth = profile.memory_bandwidth
-    cache: dict[tuple[KernelClass, int, int], LayerEstimate] = {}
+    cache: dict[tuple[str, KernelClass, int, int], LayerEstimate] = {}
     layers = []
     total = 0.0
     for layer in report.layers:
         kernel = kernel_class(layer)
         work, moved = layer_work(layer)
-        key = (kernel, work, moved)
+        kind = layer.kind
+        key = (kind, kernel, work, moved)
         known = cache.get(key)
         if known is None:
-            share = profile.of(kernel)
+            share = profile.of(kind, kernel)
             compute = work / (rate * share.compute)
             memory = moved * width / (bandwidth * share.memory)
             if compute == 0 and memory == 0:
                 bound = Bound.OVERHEAD
             else:
                 bound = Bound.COMPUTE if compute >= memory else Bound.MEMORY
-            seconds = profile.layer_overhead(kernel) + max(compute, memory)
+            seconds = profile.layer_overhead(kind, kernel) + max(compute, memory)
             known = LayerEstimate(
                 path="",
                 kernel=kernel,

@@ -14,8 +14,7 @@ class KernelClass(enum.StrEnum):
     GEMM = "gemm"
     """Matrix products with a deep reduction: dense and grouped convs, linear, attention."""
     DEPTHWISE = "depthwise"
-    """Convolutions with a shallow reduction (depthwise, or fewer than
-    :data:`SHALLOW_REDUCTION` MACs per output element): few FLOPs per byte."""
+    """Depthwise convolutions (one input channel per output channel): few FLOPs per byte."""
     ELEMENTWISE = "elementwise"
     """One pass over the tensor: activations, normalisation, merges, resizes, copies."""
     POOL = "pool"
@@ -24,9 +23,11 @@ class KernelClass(enum.StrEnum):
     """Moves nothing (identity, dropout, flatten, split, crop): only the per-layer overhead."""
 
 
-SHALLOW_REDUCTION = 32
-"""A convolution whose MACs per output element are below this is a :attr:`DEPTHWISE` kernel
-(a depthwise 3×3 has 9; a grouped conv of 4 channels per group and 3×3 kernel has 36)."""
+DEPTHWISE_REDUCTIONS = frozenset(k * k for k in range(1, 8))
+"""MACs per output element of a ``conv`` with one input channel per group and a square
+kernel up to 7×7: such a conv (``groups`` = input channels) is a :attr:`DEPTHWISE` kernel. A
+dense conv never has them on a multi-channel input unless its channels × kernel area is a
+square (a 4-channel 1×1, a 9-channel 3×3 conv... rare enough to accept)."""
 
 _CONV = KernelClass.GEMM
 KERNEL_OF: dict[str, KernelClass] = {
@@ -82,13 +83,15 @@ KERNEL_OF: dict[str, KernelClass] = {
 
 
 def kernel_class(layer: LayerReport) -> KernelClass:
-    """The class of ``layer``: its kind's, except a shallow convolution (grouped or
-    depthwise written as ``conv``) is :attr:`KernelClass.DEPTHWISE`; a kind the table does not
-    know (``custom:LABEL``) is elementwise."""
+    """The class of ``layer``: its kind's, except a depthwise convolution written as ``conv``
+    (see :data:`DEPTHWISE_REDUCTIONS`) is :attr:`KernelClass.DEPTHWISE`, and a layer that
+    moves nothing is a view; a kind the table does not know (``custom:LABEL``) is
+    elementwise."""
     kind = KERNEL_OF.get(layer.kind.partition(":")[0], KernelClass.ELEMENTWISE)
     cost = layer.cost
-    if kind is KernelClass.GEMM and layer.kind != "linear" and cost.written_elements:
-        if cost.macs < SHALLOW_REDUCTION * cost.written_elements:
+    if layer.kind == "conv" and cost.written_elements and layer.input_shape[0] > 1:
+        reduction, rest = divmod(cost.macs, cost.written_elements)
+        if not rest and reduction in DEPTHWISE_REDUCTIONS and reduction < layer.input_shape[0]:
             return KernelClass.DEPTHWISE
     if kind is not KernelClass.VIEW and cost.traffic_elements == 0:
         return KernelClass.VIEW

@@ -15,8 +15,9 @@ from convcost.document import compose
 from convcost.errors import Location, SpecError
 from convcost.latency.kernels import KernelClass
 from convcost.latency.quantities import RATE_FORMS, TIME_FORMS, parse_rate, parse_seconds
+from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS
-from convcost.names import check_keys, did_you_mean
+from convcost.names import check_key, check_keys, did_you_mean
 from convcost.report import DTYPE_BYTES
 from convcost.spec_bytes import decode, read_file
 from convcost.tree import Map, Scalar, Value, describe
@@ -65,13 +66,20 @@ class DeviceProfile:
     """Bytes per second."""
     overhead: float = 0.0
     """Seconds every layer costs besides its roofline time (dispatch, allocation)."""
-    efficiency: dict[KernelClass, Efficiency] = field(default_factory=dict)
+    efficiency: dict[str, Efficiency] = field(default_factory=dict)
+    """Per kernel class (``gemm``, …) and, where a calibration found one differing from its
+    class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
 
-    def of(self, kernel: KernelClass) -> Efficiency:
-        return self.efficiency.get(kernel, _FULL)
+    def of(self, kind: str, kernel: KernelClass) -> Efficiency:
+        found = self.efficiency.get(kind)
+        if found is None:
+            found = self.efficiency.get(kernel.value, _FULL)
+        return found
 
-    def layer_overhead(self, kernel: KernelClass) -> float:
-        own = self.of(kernel).overhead
+    def layer_overhead(self, kind: str, kernel: KernelClass) -> float:
+        own = self.of(kind, kernel).overhead
+        if own is None:
+            own = self.efficiency.get(kernel.value, _FULL).overhead
         return self.overhead if own is None else own
 
 
@@ -128,7 +136,9 @@ def parse_profile(text: str, *, source: str = "<string>") -> DeviceProfile:
 
 def _scalar(value: Value, what: str) -> Scalar:
     if not isinstance(value, Scalar):
-        raise SpecError(f"must be a single value, got {describe(value)}", location=value.location, field=what)
+        raise SpecError(
+            f"must be a single value, got {describe(value)}", location=value.location, field=what
+        )
     return value
 
 
@@ -148,7 +158,11 @@ def _flag(root: Map, key: str) -> bool:
         return False
     scalar = _scalar(value, key)
     if not isinstance(scalar.value, bool):
-        raise SpecError(f"must be true or false, got {scalar.text or scalar.value!r}", location=scalar.location, field=key)
+        raise SpecError(
+            f"must be true or false, got {scalar.text or scalar.value!r}",
+            location=scalar.location,
+            field=key,
+        )
     return scalar.value
 
 
@@ -160,7 +174,11 @@ def _threads(root: Map) -> int | None:
     if scalar.value is None:
         return None
     if type(scalar.value) is not int or scalar.value < 1:
-        raise SpecError(f"must be an integer >= 1, got {scalar.text or scalar.value!r}", location=scalar.location, field="threads")
+        raise SpecError(
+            f"must be an integer >= 1, got {scalar.text or scalar.value!r}",
+            location=scalar.location,
+            field="threads",
+        )
     return scalar.value
 
 
@@ -172,7 +190,9 @@ def _number(value: Value | None, what: str, parse: object, forms: str, *, positi
     if parsed is None or (positive and parsed <= 0):
         shown = scalar.text or repr(scalar.value)
         need = "a positive value" if positive else "a value >= 0"
-        raise SpecError(f"must be {need}: {forms}; got {shown}", location=scalar.location, field=what)
+        raise SpecError(
+            f"must be {need}: {forms}; got {shown}", location=scalar.location, field=what
+        )
     return float(parsed)
 
 
@@ -197,18 +217,20 @@ def _peaks(root: Map) -> dict[str, float]:
     return {str(key.value): _rate(rate, f"peak_flops.{key.value}") for key, rate in value.entries}
 
 
-def _efficiencies(value: Value | None) -> dict[KernelClass, Efficiency]:
+def _efficiencies(value: Value | None) -> dict[str, Efficiency]:
     if value is None:
         return {}
     if not isinstance(value, Map):
         raise SpecError(
-            "must map kernel classes to {compute, memory, overhead}",
+            "must map kernel classes (or layer kinds) to {compute, memory, overhead}",
             location=value.location,
             field="efficiency",
         )
     classes = tuple(kernel.value for kernel in KernelClass)
-    check_keys(value, classes, "kernel class", field="efficiency")
-    result: dict[KernelClass, Efficiency] = {}
+    for key, _ in value.entries:
+        if str(key.value) not in KIND_NAMES:
+            check_key(key, classes, "kernel class or layer kind", field="efficiency")
+    result: dict[str, Efficiency] = {}
     for key, entry in value.entries:
         what = f"efficiency.{key.value}"
         if not isinstance(entry, Map):
@@ -223,7 +245,7 @@ def _efficiencies(value: Value | None) -> dict[KernelClass, Efficiency]:
             given = entry.get(part)
             shares[part] = 1.0 if given is None else _share(given, f"{what}.{part}")
         overhead = entry.get("overhead")
-        result[KernelClass(str(key.value))] = Efficiency(
+        result[str(key.value)] = Efficiency(
             compute=shares["compute"],
             memory=shares["memory"],
             overhead=None if overhead is None else _seconds(overhead, f"{what}.overhead", 0.0),
@@ -259,11 +281,13 @@ def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> s
         f"overhead: {_float(profile.overhead)}   # seconds per layer",
     ]
     if profile.efficiency:
-        lines.append("efficiency:             # share of peak FLOP/s and bandwidth per kernel class")
+        lines.append(
+            "efficiency:             # share of peak FLOP/s and bandwidth per kernel class"
+        )
         for kernel, share in profile.efficiency.items():
             extra = "" if share.overhead is None else f", overhead: {_float(share.overhead)}"
             lines.append(
-                f"  {kernel.value}: {{compute: {_float(share.compute)}, "
+                f"  {kernel}: {{compute: {_float(share.compute)}, "
                 f"memory: {_float(share.memory)}{extra}}}"
             )
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 from contextlib import ExitStack
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.console import Console
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
+    DeviceOption,
     DTypeOption,
     ExactOption,
     ExecuteOption,
@@ -28,6 +29,7 @@ from convcost.cli.common import (
     SpecsArgument,
     app,
     check_dtype,
+    device_profile,
     diagnose,
     draw,
     emit,
@@ -41,6 +43,11 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.errors import ConvcostError
+
+if TYPE_CHECKING:
+    from convcost.compare import Comparison
+    from convcost.latency.profile import DeviceProfile
+    from convcost.render.latency import ComparedLatency
 from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS
 
@@ -55,7 +62,7 @@ InputOption = Annotated[
 
 
 @app.command()
-def compare(
+def compare(  # noqa: PLR0915 (one short branch per output format, and --device in each)
     specs: SpecsArgument,
     baseline: Annotated[
         str | None,
@@ -81,6 +88,7 @@ def compare(
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    device: DeviceOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -95,12 +103,15 @@ def compare(
         convcost compare resnet50 --input 3x224x224 --input 3x320x320
 
         convcost compare resnet50.onnx resnet50 --per-layer
+
+        convcost compare specs/separable-vs-standard.yaml --device raspberry-pi-4
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
 
     check_dtype(dtype)
     target = output_target(output, inputs=specs)
+    profile = device_profile(device)
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
@@ -133,6 +144,7 @@ def compare(
                 )
             entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype, run=run)
         result = comparing.compare(entries, baseline=baseline)
+        on_device = _on_device(result, profile) if profile is not None else None
     except ConvcostError as error:
         fail(error)
     print_warnings([entry.report for entry in entries])
@@ -151,17 +163,31 @@ def compare(
                 show_coverage=show_coverage,
                 name=loaded[0].name if len(loaded) == 1 else None,
             )
+            if on_device is not None:
+                from convcost.render.latency import compared_table
+
+                console.print(compared_table(on_device))
 
         draw(target, paint)
     elif format is Format.JSON:
-        emit(comparison_formats.comparison_json(result, per_layer=per_layer, indent=indent), target)
+        text = comparison_formats.comparison_json(result, per_layer=per_layer, indent=indent)
+        if on_device is not None:
+            from convcost.render.latency import with_latency_json
+
+            text = with_latency_json(text, on_device, indent=indent)
+        emit(text, target)
     elif format is Format.CSV:
         if per_layer:
             from convcost.render import formats
 
             emit(formats.to_csv(comparison_formats.renamed(result.entries)), target)
         else:
-            emit(comparison_formats.comparison_csv(result), target)
+            text = comparison_formats.comparison_csv(result)
+            if on_device is not None:
+                from convcost.render.latency import compared_csv
+
+                text = compared_csv(text, on_device)
+            emit(text, target)
     else:
         text = comparison_formats.comparison_markdown(
             result, exact=exact, show_coverage=show_coverage
@@ -171,7 +197,24 @@ def compare(
 
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
+        if on_device is not None:
+            from convcost.render.latency import compared_markdown
+
+            text = f"{text}\n{compared_markdown(on_device)}"
         emit(text, target)
+
+
+def _on_device(result: Comparison, profile: DeviceProfile) -> list[ComparedLatency]:
+    """Each compared entry's estimate on ``profile``, with ratios to the baseline."""
+    from convcost.latency.estimate import estimate
+    from convcost.render.latency import compared_latency
+
+    entries = result.entries
+    return compared_latency(
+        [(entry.name, entry.report, entry.execution) for entry in entries],
+        result.baseline_name,
+        [estimate(entry.report, profile) for entry in entries],
+    )
 
 
 class ExplainFormat(enum.StrEnum):

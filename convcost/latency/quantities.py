@@ -49,3 +49,20 @@ def seconds_text(seconds: float) -> str:
             decimals = 2 if value < 10 else 1 if value < 100 else 0
             return f"{value:.{decimals}f} {unit}"
     raise AssertionError("unreachable")
+
+
+TIME_PATTERN = (
+    r"^ *([0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?) *(s|ms|us|µs|ns)? *$"
+)
+"""What :func:`parse_seconds` reads as text (for the JSON schema)."""
+
+
+def parse_nanoseconds(value: object) -> int:
+    """A duration as whole nanoseconds (``5ms`` → 5,000,000), for budgets; raises
+    :class:`convcost.units.UnitError`."""
+    from convcost.units import UnitError  # noqa: PLC0415 (units imports nothing of ours)
+
+    seconds = parse_seconds(value)
+    if seconds is None or seconds * 1e9 > 2**62:
+        raise UnitError(f"must be {TIME_FORMS}; got {value!r}")
+    return round(seconds * 1e9)

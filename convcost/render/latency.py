@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -326,3 +327,151 @@ def residual_summary(calibration: Calibration) -> str:
             f"worst {ordered[-1]:.0%}"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ComparedLatency:
+    """One compared entry on a device: its estimate and ratios to the baseline."""
+
+    name: str
+    macs_ratio: float | None
+    traffic_bytes: int
+    estimate: Estimate
+    latency_ratio: float | None
+    measured: float | None
+    measured_ratio: float | None
+
+    @property
+    def memory_bound_share(self) -> float:
+        """The share of the estimated time spent in memory-bound layers."""
+        total = self.estimate.seconds
+        layers = self.estimate.layers
+        memory = sum(layer.seconds for layer in layers if layer.bound is Bound.MEMORY)
+        return memory / total if total > 0 else 0.0
+
+
+def compared_latency(
+    reports: Sequence[tuple[str, Report, Execution | None]],
+    baseline: str,
+    estimates: Sequence[Estimate],
+) -> list[ComparedLatency]:
+    base = next(i for i, (name, _, _) in enumerate(reports) if name == baseline)
+    base_report, base_estimate = reports[base][1], estimates[base]
+    base_run = reports[base][2]
+    result = []
+    for (name, report, run), estimate in zip(reports, estimates, strict=True):
+        macs = base_report.totals.macs
+        measured = run.seconds if run is not None else None
+        result.append(
+            ComparedLatency(
+                name=name,
+                macs_ratio=report.totals.macs / macs if macs else None,
+                traffic_bytes=report.totals.traffic_elements * report.bytes_per_element,
+                estimate=estimate,
+                latency_ratio=estimate.seconds / base_estimate.seconds
+                if base_estimate.seconds
+                else None,
+                measured=measured,
+                measured_ratio=measured / base_run.seconds
+                if measured is not None and base_run is not None and base_run.seconds
+                else None,
+            )
+        )
+    return result
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def compared_table(entries: Sequence[ComparedLatency]) -> Table:
+    first = entries[0].estimate
+    how = "calibrated" if first.calibrated else "roofline bound, not calibrated"
+    table = Table(title=f"latency on {first.device} ({how})", box=box.SIMPLE_HEAD, pad_edge=False)
+    executed = any(entry.measured is not None for entry in entries)
+    for header in (
+        "", "MACs ratio", "traffic", "estimated", "latency ratio", "memory-bound",
+        *(("measured", "measured ratio") if executed else ()),
+    ):  # fmt: skip
+        table.add_column(header, justify="right" if header else "left", no_wrap=True)
+    for entry in entries:
+        table.add_row(
+            entry.name,
+            _ratio(entry.macs_ratio),
+            numbers.size(entry.traffic_bytes),
+            seconds_text(entry.estimate.seconds),
+            _ratio(entry.latency_ratio),
+            f"{entry.memory_bound_share:.0%}",
+            *(
+                (seconds_text(entry.measured or 0.0), _ratio(entry.measured_ratio))
+                if executed
+                else ()
+            ),
+        )
+    return table
+
+
+def compared_markdown(entries: Sequence[ComparedLatency]) -> str:
+    first = entries[0].estimate
+    how = "calibrated" if first.calibrated else "roofline bound, not calibrated"
+    executed = any(entry.measured is not None for entry in entries)
+    lines = [
+        f"Latency on {first.device} ({how}):",
+        "",
+        "| | MACs ratio | traffic | estimated | latency ratio | memory-bound |"
+        + (" measured | measured ratio |" if executed else ""),
+        "|---|--:|--:|--:|--:|--:|" + ("--:|--:|" if executed else ""),
+    ]
+    for entry in entries:
+        measured = (
+            f" {seconds_text(entry.measured or 0.0)} | {_ratio(entry.measured_ratio)} |"
+            if executed
+            else ""
+        )
+        lines.append(
+            f"| {entry.name} | {_ratio(entry.macs_ratio)} | {numbers.size(entry.traffic_bytes)} | "
+            f"{seconds_text(entry.estimate.seconds)} | {_ratio(entry.latency_ratio)} | "
+            f"{entry.memory_bound_share:.0%} |{measured}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def compared_json(entries: Sequence[ComparedLatency]) -> dict[str, Any]:
+    first = entries[0].estimate
+    return {
+        "device": first.device,
+        "calibrated": first.calibrated,
+        "backend": first.backend,
+        "entries": [
+            {
+                "name": entry.name,
+                "macs_ratio": entry.macs_ratio,
+                "traffic_bytes": entry.traffic_bytes,
+                "estimated_seconds": entry.estimate.seconds,
+                "latency_ratio": entry.latency_ratio,
+                "memory_bound_share": entry.memory_bound_share,
+                "measured_seconds": entry.measured,
+                "measured_ratio": entry.measured_ratio,
+            }
+            for entry in entries
+        ],
+    }
+
+
+def compared_csv(text: str, entries: Sequence[ComparedLatency]) -> str:
+    """The comparison CSV with ``estimated_seconds`` and ``latency_ratio`` columns."""
+    table = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*table[0], "estimated_seconds", "latency_ratio"])
+    for cells, entry in zip(table[1:], entries, strict=True):
+        ratio = "" if entry.latency_ratio is None else repr(entry.latency_ratio)
+        writer.writerow([*cells, repr(entry.estimate.seconds), ratio])
+    return out.getvalue()
+
+
+def with_latency_json(text: str, entries: Sequence[ComparedLatency], *, indent: int | None) -> str:
+    """The comparison JSON text with a ``latency`` object added."""
+    data = json.loads(text)
+    data["latency"] = compared_json(entries)
+    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"

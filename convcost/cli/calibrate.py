@@ -60,9 +60,9 @@ def calibrate(
 
     Example:
 
-        convcost calibrate -o this-machine.yaml
+        convcost calibrate -o this-machine.yaml --repeat 2
 
-        convcost analyze resnet50 --device this-machine.yaml --execute --depth 1
+        convcost analyze mobilenet_v2 --device this-machine.yaml --execute --depth 1
     """
     target = output_target(output)
     if backend is Backend.ONNXRUNTIME:

@@ -101,8 +101,7 @@ def test_estimate_refuses_a_dtype_the_profile_lacks() -> None:
     [
         (
             "peak_flops: {float32: 1G}\nmemory_bandwith: 1G\n",
-            "t.yaml:2:1: unknown profile field 'memory_bandwith'; "
-            "did you mean 'memory_bandwidth'?",
+            "t.yaml:2:1: unknown profile field 'memory_bandwith'; did you mean 'memory_bandwidth'?",
         ),
         (
             "peak_flops: {float32: 1G}\nmemory_bandwidth: fast\n",
@@ -128,7 +127,10 @@ def test_estimate_refuses_a_dtype_the_profile_lacks() -> None:
             "t.yaml:3:11: field overhead: must be a value >= 0",
         ),
         ("memory_bandwidth: 1G\n", "t.yaml:1:1: field peak_flops: a device profile needs"),
-        ("calibrated: yes please\npeak_flops: {float32: 1G}\nmemory_bandwidth: 1G\n", "t.yaml:1:13"),
+        (
+            "calibrated: yes please\npeak_flops: {float32: 1G}\nmemory_bandwidth: 1G\n",
+            "t.yaml:1:13",
+        ),
     ],
 )
 def test_profile_errors_name_file_line_and_field(text: str, message: str) -> None:
@@ -142,7 +144,7 @@ def test_bundled_profiles_load_and_say_they_are_bounds() -> None:
     assert names == ["a100", "desktop-cpu", "jetson-nano", "raspberry-pi-4", "t4"]
     for name in names:
         profile = load_profile(name)
-        assert not profile.calibrated and profile.overhead == 0
+        assert (profile.calibrated, profile.overhead) == (False, 0)
         assert "roofline bound, not calibrated" in profile.device
         # the datasheet figures, read back: A100 FP32 19.5 TFLOPS and 1,555 GB/s
         if name == "a100":
@@ -273,7 +275,8 @@ def test_analyze_device_formats(tmp_path: Path) -> None:
     markdown = runner.invoke(app, [*args, "-f", "markdown"], input=SPEC).stdout
     assert "| bound | est. |" in markdown
     table = runner.invoke(app, args, input=SPEC).stdout
-    assert "bound" in table and "estimated" in table
+    assert "bound" in table
+    assert "estimated" in table
 
 
 def test_analyze_device_execute_shows_measured_and_error(tmp_path: Path) -> None:
@@ -317,14 +320,15 @@ def test_check_latency_budget(tmp_path: Path) -> None:
     over = runner.invoke(app, ["check", str(spec), "--device", str(profile), "-f", "json"])
     assert over.exit_code == ExitStatus.BUDGET_EXCEEDED, over.output
     (result,) = json.loads(over.stdout)["specs"][0]["results"]
-    assert result["actual"] == round(1_049.2e3) and result["limit"] == 1_000_000
+    assert (result["actual"], result["limit"]) == (round(1_049.2e3), 1_000_000)
     within = runner.invoke(
         app, ["check", str(spec), "--device", str(profile), "--max-latency", "1.1ms"]
     )
     assert within.exit_code == ExitStatus.OK, within.output
     missing = runner.invoke(app, ["check", str(spec)])
     assert missing.exit_code == ExitStatus.INVALID_INPUT
-    assert f"{spec}:" in missing.stderr and "needs a device" in missing.stderr
+    assert f"{spec}:" in missing.stderr
+    assert "needs a device" in missing.stderr
 
 
 def test_estimate_is_plain_arithmetic_on_the_report() -> None:

@@ -4,14 +4,15 @@ Only synthetic networks are measured (never the zoo's models, which validate the
 chains of convolutions across shapes (GEMM-like), depthwise convolutions, elementwise layers
 and pooling over several tensor sizes, and tiny layers that show the fixed cost per layer.
 Each chain runs through the same executor as ``analyze --execute`` (:mod:`convcost.executor`,
-one untimed warm-up pass, then the median of ``repeat`` timed passes), and each layer's time
-is paired with its arithmetic and traffic from the engine. Per kernel class,
+one untimed warm-up pass, then the shortest of ``repeat`` timed passes per layer), and each
+layer's time is paired with its arithmetic and traffic from the engine. Per kernel class,
 :func:`convcost.latency.fit.fit_class` then fits the shares of peak and the overhead.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from convcost.latency.estimate import layer_work
 from convcost.latency.fit import Fit, Sample, fit_class, kind_factor
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile, Efficiency
+from convcost.network import Network
 from convcost.report import DTYPE_BYTES
 from convcost.spec import parse_spec
 
@@ -163,14 +165,45 @@ class Calibration:
     samples: dict[KernelClass, list[Sample]]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timing:
+    """The fastest of several warm passes, per layer and in total."""
+
+    layers: tuple[float, ...]
+    """Each layer's shortest time over the passes (in the report's order)."""
+    seconds: float
+    """The shortest whole forward pass."""
+    median_layers: tuple[float, ...]
+    median_seconds: float
+
+
+def time_network(network: Network, *, repeat: int) -> Timing:
+    """Run ``network`` once untimed, then ``repeat`` times, keeping per layer the shortest
+    time (a shared machine's load only ever adds to a time, so the minimum is the steadiest
+    estimate of the unloaded one) and the median."""
+    # numpy is loaded only when something is measured (an estimate never needs it)
+    from convcost.executor import prepare  # noqa: PLC0415
+
+    prepared = prepare(network)
+    prepared.forward()  # warm-up: page faults, BLAS start-up, first calls
+    runs = [prepared.forward() for _ in range(repeat)]
+    per_layer = list(
+        zip(*(tuple(layer.seconds for layer in run.layers) for run in runs), strict=True)
+    )
+    return Timing(
+        layers=tuple(min(times) for times in per_layer),
+        seconds=min(run.seconds for run in runs),
+        median_layers=tuple(statistics.median(times) for times in per_layer),
+        median_seconds=statistics.median(run.seconds for run in runs),
+    )
+
+
 def measure(
     *, repeat: int = 7, progress: Progress | None = None
 ) -> dict[KernelClass, list[Sample]]:
-    """Run every chain of :data:`CHAINS` (float32, batch 1) and pair each layer's median time
-    with its work and traffic."""
-    # numpy is loaded only when something is measured (an estimate never needs it)
+    """Run every chain of :data:`CHAINS` (float32, batch 1) and pair each layer's shortest
+    time over ``repeat`` warm passes with its work and traffic."""
     from convcost.build import build  # noqa: PLC0415
-    from convcost.executor import execute  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
     samples: dict[KernelClass, list[Sample]] = {kernel: [] for kernel in KernelClass}
@@ -180,15 +213,15 @@ def measure(
         spec = parse_spec(text, source=f"<calibration {name}>")
         network = build(spec, spec.variants[0])
         report = analyze_network(network)
-        execution = execute(network, repeat=repeat)
-        for layer, run in zip(report.layers, execution.layers, strict=True):
+        timing = time_network(network, repeat=repeat)
+        for layer, seconds in zip(report.layers, timing.layers, strict=True):
             work, moved = layer_work(layer)
             samples[kernel_class(layer)].append(
                 Sample(
                     label=f"{name}:{layer.path}",
                     work=float(work),
                     traffic=float(moved * width),
-                    seconds=max(run.seconds, 1e-9),
+                    seconds=max(seconds, 1e-9),
                     kind=layer.kind,
                 )
             )

@@ -230,7 +230,7 @@ def _analyze_on_device(
 ) -> None:
     """``analyze --device``: each report's roofline estimate (and its measured run)."""
     from convcost.latency.estimate import estimate
-    from convcost.render import latency
+    from convcost.render import latency, latency_formats
 
     try:
         items = [
@@ -240,18 +240,20 @@ def _analyze_on_device(
     except ConvcostError as error:
         fail(error)
     if format is Format.TABLE:
-        width = None if sys.stdout is not None and sys.stdout.isatty() else 140
+        # the latency columns need ~170 columns with deep paths: a pipe gets 200 (no path
+        # wraps, and each row is drawn on the fast path) rather than rich's 80
+        width = None if sys.stdout is not None and sys.stdout.isatty() else 200
         draw(
             output,
             lambda console: latency.print_predicted(console, items, depth=depth, exact=exact),
             width=width,
         )
     elif format is Format.JSON:
-        emit(latency.to_json(items), output)
+        emit(latency_formats.to_json(items), output)
     elif format is Format.CSV:
-        emit(latency.to_csv(items, depth=depth), output)
+        emit(latency_formats.to_csv(items, depth=depth), output)
     else:
-        emit(latency.to_markdown(items, depth=depth, exact=exact), output)
+        emit(latency_formats.to_markdown(items, depth=depth, exact=exact), output)
 
 
 @app.command("zoo")

@@ -78,7 +78,7 @@ def calibrate(
     from convcost.executor.blas import blas_threads
     from convcost.latency.calibrate import fit_profile, measure
     from convcost.latency.profile import profile_yaml
-    from convcost.render.latency import calibration_progress, residual_summary
+    from convcost.render.calibration import calibration_progress, residual_summary
 
     console = stderr()
     start = time.perf_counter()

@@ -172,7 +172,7 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
     elif format is Format.JSON:
         text = comparison_formats.comparison_json(result, per_layer=per_layer, indent=indent)
         if on_device is not None:
-            from convcost.render.latency import with_latency_json
+            from convcost.render.latency_formats import with_latency_json
 
             text = with_latency_json(text, on_device, indent=indent)
         emit(text, target)
@@ -184,7 +184,7 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
         else:
             text = comparison_formats.comparison_csv(result)
             if on_device is not None:
-                from convcost.render.latency import compared_csv
+                from convcost.render.latency_formats import compared_csv
 
                 text = compared_csv(text, on_device)
             emit(text, target)
@@ -198,7 +198,7 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
         if on_device is not None:
-            from convcost.render.latency import compared_markdown
+            from convcost.render.latency_formats import compared_markdown
 
             text = f"{text}\n{compared_markdown(on_device)}"
         emit(text, target)

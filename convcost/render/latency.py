@@ -1,34 +1,25 @@
 """``--device``: the layer table with memory traffic, intensity, roofline bound and estimated
-time (and, with ``--execute``, the measured time and the error beside it); the ``latency``
-JSON object; the extra CSV and Markdown columns."""
+time (and, with ``--execute``, the measured time and the error beside it), and the latency
+table of ``compare --device``. The JSON, CSV and Markdown forms are in
+:mod:`convcost.render.latency_formats`."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from convcost.execution import Execution
 from convcost.latency.estimate import Bound, Estimate
 from convcost.latency.quantities import seconds_text
-from convcost.render import formats, numbers
+from convcost.render import numbers
 from convcost.render.rows import Row, rows
 from convcost.render.table import ExtraColumn, layer_table, summary
 from convcost.report import Report, intensity
-from convcost.serialize import report_to_dict
-
-if TYPE_CHECKING:
-    from convcost.latency.calibrate import Calibration
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +125,14 @@ def _columns(item: Predicted, depth: int | None) -> list[ExtraColumn]:
             ),
             ExtraColumn(
                 "error",
-                error(estimate.seconds, _measured_total(execution)),
+                error(estimate.seconds, measured_total(execution)),
                 lambda row: error(timing(row).estimated, timing(row).measured or 0.0),
             ),
         ]
     return columns
 
 
-def _measured_total(execution: Execution) -> float:
+def measured_total(execution: Execution) -> float:
     """The measured total compared with the estimate: the sum of the per-layer times (what
     the estimate sums), not the wall time around them."""
     return sum(run.seconds for run in execution.layers)
@@ -161,7 +152,7 @@ def device_summary(item: Predicted) -> Table:
         f"on {estimate.device} ({how}{backend}): Σ overhead + max(compute, memory) per layer",
     )
     if item.execution is not None:
-        measured = _measured_total(item.execution)
+        measured = measured_total(item.execution)
         grid.add_row(
             "measured",
             seconds_text(measured),
@@ -179,154 +170,6 @@ def print_predicted(
         )
         table.print(console)
         console.print(Group(summary(item.report, exact=exact), device_summary(item), Text("")))
-
-
-def latency_json(item: Predicted, depth: int | None = None) -> dict[str, Any]:
-    estimate = item.estimate
-    data: dict[str, Any] = {
-        "device": estimate.device,
-        "calibrated": estimate.calibrated,
-        "backend": estimate.backend,
-        "seconds": estimate.seconds,
-        "layers": [
-            {
-                "path": layer.path,
-                "kernel": layer.kernel.value,
-                "bound": layer.bound.value,
-                "seconds": layer.seconds,
-                "share": estimate.share(layer),
-            }
-            for layer in estimate.layers
-        ],
-    }
-    if item.execution is not None:
-        measured = _measured_total(item.execution)
-        data["measured_seconds"] = measured
-        data["error"] = (estimate.seconds - measured) / measured if measured > 0 else None
-        for entry, run in zip(data["layers"], item.execution.layers, strict=True):
-            entry["measured_seconds"] = run.seconds
-    return data
-
-
-def to_json(items: Sequence[Predicted]) -> str:
-    """Each report as :func:`convcost.serialize.report_to_dict` with a ``latency`` object."""
-    data = [{**report_to_dict(item.report), "latency": latency_json(item)} for item in items]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
-
-
-def to_csv(items: Sequence[Predicted], *, depth: int | None = None) -> str:
-    """:func:`convcost.render.formats.to_csv` with ``bound`` and ``estimated_seconds`` (and
-    ``measured_seconds`` with ``--execute``) per row."""
-    table = list(csv.reader(io.StringIO(formats.to_csv([i.report for i in items], depth=depth))))
-    executed = any(item.execution is not None for item in items)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [*table[0], "bound", "estimated_seconds", *(["measured_seconds"] if executed else [])]
-    )
-    times = [t for item in items for t in row_times(item, depth)]
-    for cells, t in zip(table[1:], times, strict=True):
-        measured = [repr(t.measured) if t.measured is not None else ""] if executed else []
-        writer.writerow([*cells, t.bound, repr(t.estimated), *measured])
-    return out.getvalue()
-
-
-def to_markdown(
-    items: Sequence[Predicted], *, depth: int | None = None, exact: bool = False
-) -> str:
-    """:func:`convcost.render.formats.to_markdown` with ``bound``, ``est.`` (and ``measured``)
-    columns and the estimate's line under each table."""
-    out: list[str] = []
-    for item in items:
-        lines = formats.to_markdown([item.report], depth=depth, exact=exact).split("\n")
-        times = row_times(item, depth)
-        executed = item.execution is not None
-        start = next(i for i, line in enumerate(lines) if line.startswith("|"))
-        out += lines[:start]
-        out.append(lines[start] + (" bound | est. | measured |" if executed else " bound | est. |"))
-        out.append(lines[start + 1] + ("---|--:|--:|" if executed else "---|--:|"))
-        for offset, t in enumerate(times, start=start + 2):
-            measured = f" {seconds_text(t.measured or 0.0)} |" if executed else ""
-            out.append(f"{lines[offset]} {t.bound} | {seconds_text(t.estimated)} |{measured}")
-        total = start + 2 + len(times)
-        measured_total = (
-            f" **{seconds_text(_measured_total(item.execution))}** |" if item.execution else ""
-        )
-        out.append(f"{lines[total]} | **{seconds_text(item.estimate.seconds)}** |{measured_total}")
-        out += lines[total + 1 :]
-        how = "calibrated" if item.estimate.calibrated else "roofline bound, not calibrated"
-        line = f"Estimated on {item.estimate.device} ({how}): {seconds_text(item.estimate.seconds)}"
-        if item.execution is not None:
-            total_measured = _measured_total(item.execution)
-            line += (
-                f"; measured {seconds_text(total_measured)} "
-                f"({error(item.estimate.seconds, total_measured)})"
-            )
-        out += [line + ".", ""]
-    return "\n".join(out)
-
-
-@contextmanager
-def calibration_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
-    """A transient bar over the synthetic chains on ``console`` (stderr), on a terminal only."""
-    if not console.is_terminal:
-        yield lambda name, done, total: None
-        return
-    bar = Progress(
-        TextColumn("calibrating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-    task = bar.add_task("", total=None)
-
-    def update(name: str, done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total, description=name)
-
-    with bar:
-        yield update
-
-
-def residual_summary(calibration: Calibration) -> str:
-    """Per kernel class: samples, fitted shares and overhead, and the errors of the final
-    profile on its own samples (median and worst |predicted − measured| / measured)."""
-    profile = calibration.profile
-    rate = profile.peak_flops["float32"]
-    lines = [
-        f"peak {rate / 1e9:.1f} GFLOP/s (float32), bandwidth {profile.memory_bandwidth / 1e9:.1f} GB/s",
-        f"{'class':<12} {'samples':>7} {'compute':>8} {'memory':>8} {'overhead':>9} "
-        f"{'median err':>10} {'worst err':>9}",
-    ]
-    every: list[float] = []
-    for kernel, samples in calibration.samples.items():
-        if not samples:
-            continue
-        errors = []
-        for sample in samples:
-            share = profile.of(sample.kind, kernel)
-            predicted = profile.layer_overhead(sample.kind, kernel) + max(
-                sample.work / (rate * share.compute),
-                sample.traffic / (profile.memory_bandwidth * share.memory),
-            )
-            errors.append(abs(predicted - sample.seconds) / sample.seconds)
-        every += errors
-        ordered = sorted(errors)
-        own = profile.of(kernel.value, kernel)
-        lines.append(
-            f"{kernel.value:<12} {len(samples):>7} {own.compute:>8.3f} {own.memory:>8.3f} "
-            f"{seconds_text(profile.layer_overhead(kernel.value, kernel)):>9} "
-            f"{ordered[len(ordered) // 2]:>10.0%} {ordered[-1]:>9.0%}"
-        )
-    ordered = sorted(every)
-    if ordered:
-        lines.append(
-            f"all {len(ordered)} samples: median error {ordered[len(ordered) // 2]:.0%}, "
-            f"worst {ordered[-1]:.0%}"
-        )
-    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +223,7 @@ def compared_latency(
     return result
 
 
-def _ratio(value: float | None) -> str:
+def ratio_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}×"
 
 
@@ -397,81 +240,15 @@ def compared_table(entries: Sequence[ComparedLatency]) -> Table:
     for entry in entries:
         table.add_row(
             entry.name,
-            _ratio(entry.macs_ratio),
+            ratio_text(entry.macs_ratio),
             numbers.size(entry.traffic_bytes),
             seconds_text(entry.estimate.seconds),
-            _ratio(entry.latency_ratio),
+            ratio_text(entry.latency_ratio),
             f"{entry.memory_bound_share:.0%}",
             *(
-                (seconds_text(entry.measured or 0.0), _ratio(entry.measured_ratio))
+                (seconds_text(entry.measured or 0.0), ratio_text(entry.measured_ratio))
                 if executed
                 else ()
             ),
         )
     return table
-
-
-def compared_markdown(entries: Sequence[ComparedLatency]) -> str:
-    first = entries[0].estimate
-    how = "calibrated" if first.calibrated else "roofline bound, not calibrated"
-    executed = any(entry.measured is not None for entry in entries)
-    lines = [
-        f"Latency on {first.device} ({how}):",
-        "",
-        "| | MACs ratio | traffic | estimated | latency ratio | memory-bound |"
-        + (" measured | measured ratio |" if executed else ""),
-        "|---|--:|--:|--:|--:|--:|" + ("--:|--:|" if executed else ""),
-    ]
-    for entry in entries:
-        measured = (
-            f" {seconds_text(entry.measured or 0.0)} | {_ratio(entry.measured_ratio)} |"
-            if executed
-            else ""
-        )
-        lines.append(
-            f"| {entry.name} | {_ratio(entry.macs_ratio)} | {numbers.size(entry.traffic_bytes)} | "
-            f"{seconds_text(entry.estimate.seconds)} | {_ratio(entry.latency_ratio)} | "
-            f"{entry.memory_bound_share:.0%} |{measured}"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def compared_json(entries: Sequence[ComparedLatency]) -> dict[str, Any]:
-    first = entries[0].estimate
-    return {
-        "device": first.device,
-        "calibrated": first.calibrated,
-        "backend": first.backend,
-        "entries": [
-            {
-                "name": entry.name,
-                "macs_ratio": entry.macs_ratio,
-                "traffic_bytes": entry.traffic_bytes,
-                "estimated_seconds": entry.estimate.seconds,
-                "latency_ratio": entry.latency_ratio,
-                "memory_bound_share": entry.memory_bound_share,
-                "measured_seconds": entry.measured,
-                "measured_ratio": entry.measured_ratio,
-            }
-            for entry in entries
-        ],
-    }
-
-
-def compared_csv(text: str, entries: Sequence[ComparedLatency]) -> str:
-    """The comparison CSV with ``estimated_seconds`` and ``latency_ratio`` columns."""
-    table = list(csv.reader(io.StringIO(text)))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*table[0], "estimated_seconds", "latency_ratio"])
-    for cells, entry in zip(table[1:], entries, strict=True):
-        ratio = "" if entry.latency_ratio is None else repr(entry.latency_ratio)
-        writer.writerow([*cells, repr(entry.estimate.seconds), ratio])
-    return out.getvalue()
-
-
-def with_latency_json(text: str, entries: Sequence[ComparedLatency], *, indent: int | None) -> str:
-    """The comparison JSON text with a ``latency`` object added."""
-    data = json.loads(text)
-    data["latency"] = compared_json(entries)
-    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"

@@ -4,7 +4,7 @@ Only synthetic networks are measured (never the zoo's models, which validate the
 chains of convolutions across shapes (GEMM-like), depthwise convolutions, elementwise layers
 and pooling over several tensor sizes, and tiny layers that show the fixed cost per layer.
 Each chain runs through the same executor as ``analyze --execute`` (:mod:`convcost.executor`,
-one untimed warm-up pass, then the shortest of ``repeat`` timed passes per layer), and each
+one untimed warm-up pass, then the median of ``repeat`` timed passes per layer), and each
 layer's time is paired with its arithmetic and traffic from the engine. Per kernel class,
 :func:`convcost.latency.fit.fit_class` then fits the shares of peak and the overhead.
 """
@@ -110,6 +110,17 @@ layers:
 """,
     ),
     (
+        "dense",
+        """
+input: [8192]
+layers:
+  - linear: {out: 2048}
+  - relu: {}
+  - linear: {out: 4096}
+  - linear: {out: 512}
+""",
+    ),
+    (
         "activations",
         """
 input: [96, 56, 56]
@@ -201,8 +212,9 @@ def time_network(network: Network, *, repeat: int) -> Timing:
 def measure(
     *, repeat: int = 7, progress: Progress | None = None
 ) -> dict[KernelClass, list[Sample]]:
-    """Run every chain of :data:`CHAINS` (float32, batch 1) and pair each layer's shortest
-    time over ``repeat`` warm passes with its work and traffic."""
+    """Run every chain of :data:`CHAINS` (float32, batch 1) and pair each layer's median
+    time over ``repeat`` warm passes (as ``--execute --repeat`` reports it) with its work and
+    traffic."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
@@ -214,7 +226,7 @@ def measure(
         network = build(spec, spec.variants[0])
         report = analyze_network(network)
         timing = time_network(network, repeat=repeat)
-        for layer, seconds in zip(report.layers, timing.layers, strict=True):
+        for layer, seconds in zip(report.layers, timing.median_layers, strict=True):
             work, moved = layer_work(layer)
             samples[kernel_class(layer)].append(
                 Sample(

@@ -1,13 +1,13 @@
 """Benchmark: the latency estimate against measured NumPy runs (not a test; run by hand).
 
-    PYTHONPATH=. python tests/bench/bench_latency.py [--profile FILE] [--repeat 5]
-        [--models resnet50,…] [--no-specs]
+    PYTHONPATH=. python tests/bench/bench_latency.py [--profile FILE | --save-profile FILE]
+        [--repeat 5] [--models resnet50,…] [--no-specs]
 
 Without ``--profile`` it first calibrates this machine (``convcost calibrate``'s library call,
 synthetic layers only) and uses that profile. Then, for every zoo model, it runs the network
-through ``--execute``'s executor (one warm-up pass, then ``--repeat`` passes; per layer and
-for the whole pass the shortest, as calibration measures: on a shared machine load only adds
-to a time; the median is printed too) and compares with ``estimate``:
+through ``--execute``'s executor (one warm-up pass, then ``--repeat`` passes; each layer's
+median, as calibration measures it and ``analyze --device --execute`` shows it; the median
+whole pass and the sum of per-layer minima are printed too) and compares with ``estimate``:
 
 - the predicted total against the measured forward time: counts within ±10% and ±20%;
 - Spearman's rank correlation of predicted and measured per-layer times, per model;
@@ -30,7 +30,7 @@ from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.latency.calibrate import fit_profile, measure, time_network
 from convcost.latency.estimate import estimate
-from convcost.latency.profile import DeviceProfile, load_profile
+from convcost.latency.profile import DeviceProfile, load_profile, profile_yaml
 from convcost.spec import load_spec
 
 ROOT = Path(__file__).parent.parent.parent
@@ -69,10 +69,14 @@ def run(spec_path: Path, variant: int, profile: DeviceProfile, repeat: int) -> d
         "name": network.name,
         "macs": report.totals.macs,
         "predicted": predicted.seconds,
-        "measured": timing.seconds,
-        "median": timing.median_seconds,
-        "layer_sum": sum(timing.layers),
-        "spearman": spearman([layer.seconds for layer in predicted.layers], list(timing.layers)),
+        # what the estimate sums and `analyze --device --execute` compares it with: the
+        # per-layer medians, summed
+        "measured": sum(timing.median_layers),
+        "pass": timing.median_seconds,
+        "layer_min": sum(timing.layers),
+        "spearman": spearman(
+            [layer.seconds for layer in predicted.layers], list(timing.median_layers)
+        ),
         "layers": len(report.layers),
     }
 
@@ -83,6 +87,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--models", default="")
     parser.add_argument("--no-specs", action="store_true")
+    parser.add_argument("--save-profile", help="write the profile calibrated here to this file")
     args = parser.parse_args()
     if args.profile:
         profile = load_profile(args.profile)
@@ -90,6 +95,8 @@ def main() -> None:
         start = time.perf_counter()
         profile = fit_profile(measure(), device="this machine", backend="numpy", threads=0).profile
         print(f"calibrated in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+        if args.save_profile:
+            Path(args.save_profile).write_text(profile_yaml(profile), encoding="utf-8")
     names = args.models.split(",") if args.models else zoo.names()
     rows = []
     for name in names:
@@ -100,16 +107,17 @@ def main() -> None:
         rows.append((name, result, error))
         print(
             f"{name}: predicted {result['predicted']:.4f} s, measured {result['measured']:.4f} s "
-            f"({error:+.1%}), layer sum {result['layer_sum']:.4f} s, Spearman {result['spearman']:.3f}",
+            f"({error:+.1%}), whole pass {result['pass']:.4f} s, per-layer minima "
+            f"{result['layer_min']:.4f} s, Spearman {result['spearman']:.3f}",
             file=sys.stderr,
         )
-    print("| model | layers | predicted | measured (min) | error | median | Spearman |")
+    print("| model | layers | predicted | measured | error | whole pass | Spearman |")
     print("|---|--:|--:|--:|--:|--:|--:|")
     for name, result, error in rows:
         print(
             f"| {name} | {result['layers']} | {result['predicted'] * 1e3:.1f} ms | "  # type: ignore[operator]
             f"{result['measured'] * 1e3:.1f} ms | {error:+.1%} | "  # type: ignore[operator]
-            f"{result['median'] * 1e3:.1f} ms | {result['spearman']:.3f} |"  # type: ignore[operator]
+            f"{result['pass'] * 1e3:.1f} ms | {result['spearman']:.3f} |"  # type: ignore[operator]
         )
     within10 = sum(abs(error) <= 0.10 for _, _, error in rows)
     within20 = sum(abs(error) <= 0.20 for _, _, error in rows)

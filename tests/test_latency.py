@@ -14,7 +14,7 @@ import convcost
 from convcost.cli import app
 from convcost.errors import ExitStatus, SpecError
 from convcost.latency import calibrate as calibrating
-from convcost.latency.estimate import Bound, estimate
+from convcost.latency.estimate import Bound, estimate, im2col_elements
 from convcost.latency.fit import Sample, fit_class, predict
 from convcost.latency.kernels import KERNEL_OF, KernelClass, kernel_class
 from convcost.latency.profile import (
@@ -341,3 +341,34 @@ def test_estimate_is_plain_arithmetic_on_the_report() -> None:
     assert relu_slow.memory_seconds == pytest.approx(10 * relu_fast.memory_seconds)
     assert slow.layers[0].compute_seconds == fast.layers[0].compute_seconds
     assert math.isclose(slow.layers[3].seconds, fast.layers[3].seconds)
+
+
+def test_calibration_chains_are_synthetic_and_cover_every_class() -> None:
+    # every chain builds; none is a zoo model; together they give every class samples
+    classes = set()
+    for name, text in calibrating.CHAINS:
+        spec = convcost.parse_spec(text, source=name)
+        assert name not in convcost.zoo.names()
+        classes |= {kernel_class(layer) for layer in convcost.analyze(spec).layers}
+    assert classes == set(KernelClass)
+
+
+def test_im2col_matrix_by_hand() -> None:
+    spec = convcost.parse_spec(
+        "input: [4, 10, 10]\nlayers:\n  - conv: {out: 8, kernel: 3, padding: 1}\n"
+        "  - conv: {out: 6, kernel: 1}\n  - conv_transpose: {out: 2, kernel: 2, stride: 2}\n"
+    )
+    conv, pointwise, transposed = convcost.analyze(spec).layers
+    # 3×3 conv on 4 channels: one row per output position (100), 4·9 = 36 columns
+    assert im2col_elements(conv) == 100 * 36
+    # a 1×1 conv multiplies the input in place: no window matrix
+    assert im2col_elements(pointwise) == 0
+    # transposed 2×2 conv, 6 → 2 channels: the product before col2im has one row per input
+    # position (100) and 2·4 = 8 columns
+    assert im2col_elements(transposed) == 100 * 8
+    # a profile with im2col counts the matrix twice (written, then read) in the memory term
+    profile = parse_profile(PROFILE + "im2col: true\n", source="t")
+    plain = parse_profile(PROFILE, source="t")
+    report = convcost.analyze(spec)
+    with_copy, without = estimate(report, profile).layers[0], estimate(report, plain).layers[0]
+    assert with_copy.memory_seconds - without.memory_seconds == pytest.approx(2 * 3_600 * 4 / 100e6)

@@ -4,8 +4,8 @@ Only synthetic networks are measured (never the zoo's models, which validate the
 chains of convolutions across shapes (GEMM-like), depthwise convolutions, elementwise layers
 and pooling over several tensor sizes, and tiny layers that show the fixed cost per layer.
 Each chain runs through the same executor as ``analyze --execute`` (:mod:`convcost.executor`,
-one untimed warm-up pass, then the median of ``repeat`` timed passes per layer), and each
-layer's time is paired with its arithmetic and traffic from the engine. Per kernel class,
+one untimed warm-up pass, then the shortest of ``repeat`` timed passes per layer: a shared
+machine's load only ever adds to a time), and each layer's time is paired with its arithmetic and traffic from the engine. Per kernel class,
 :func:`convcost.latency.fit.fit_class` then fits the shares of peak and the overhead.
 """
 
@@ -112,8 +112,9 @@ layers:
     (
         "dense",
         """
-input: [8192]
+input: [8192, 1, 1]
 layers:
+  - flatten: {}
   - linear: {out: 2048}
   - relu: {}
   - linear: {out: 4096}
@@ -212,9 +213,9 @@ def time_network(network: Network, *, repeat: int) -> Timing:
 def measure(
     *, repeat: int = 7, progress: Progress | None = None
 ) -> dict[KernelClass, list[Sample]]:
-    """Run every chain of :data:`CHAINS` (float32, batch 1) and pair each layer's median
-    time over ``repeat`` warm passes (as ``--execute --repeat`` reports it) with its work and
-    traffic."""
+    """Run every chain of :data:`CHAINS` (float32, batch 1) and pair each layer's shortest
+    time over ``repeat`` warm passes with its work and traffic (with the im2col matrix of a
+    k×k conv, which the NumPy executor builds)."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
@@ -226,9 +227,10 @@ def measure(
         network = build(spec, spec.variants[0])
         report = analyze_network(network)
         timing = time_network(network, repeat=repeat)
-        for layer, seconds in zip(report.layers, timing.median_layers, strict=True):
-            work, moved = layer_work(layer)
-            samples[kernel_class(layer)].append(
+        for layer, seconds in zip(report.layers, timing.layers, strict=True):
+            kernel = kernel_class(layer)
+            work, moved = layer_work(layer, im2col=kernel is KernelClass.GEMM)
+            samples[kernel].append(
                 Sample(
                     label=f"{name}:{layer.path}",
                     work=float(work),
@@ -288,6 +290,7 @@ def fit_profile(
         threads=threads,
         peak_flops={"float32": peak, "float64": peak / 2},
         memory_bandwidth=bandwidth,
+        im2col=True,
         overhead=min((f.overhead for f in fits.values()), default=0.0),
         efficiency=efficiency,
     )

@@ -62,10 +62,29 @@ def peak(profile: DeviceProfile, dtype: str) -> float:
     return rate
 
 
-def layer_work(layer: LayerReport) -> tuple[int, int]:
-    """(arithmetic, bytes-per-element-free traffic): FLOPs plus ops, and elements moved."""
+def layer_work(layer: LayerReport, *, im2col: bool = False) -> tuple[int, int]:
+    """(arithmetic, traffic): FLOPs plus ops, and elements moved (with ``im2col``, plus the
+    window matrix of a k×k convolution, written and read once)."""
     cost = layer.cost
-    return cost.flops + cost.ops, cost.traffic_elements
+    moved = cost.traffic_elements
+    if im2col:
+        moved += 2 * im2col_elements(layer)
+    return cost.flops + cost.ops, moved
+
+
+def im2col_elements(layer: LayerReport) -> int:
+    """The elements of the window matrix an im2col convolution builds: one row per output
+    position and C_in·∏k columns, i.e. MACs / C_out for a dense conv (exact); a transposed
+    conv's product before col2im, MACs / C_in; 0 for a 1×1 conv (MACs per output element
+    equal to C_in: no copy) and for every other kind."""
+    cost = layer.cost
+    if not cost.written_elements:
+        return 0
+    if layer.kind == "conv_transpose":
+        return cost.macs // layer.input_shape[0]
+    if layer.kind != "conv" or cost.macs == layer.input_shape[0] * cost.written_elements:
+        return 0
+    return cost.macs // layer.output_shape[0]
 
 
 def estimate(report: Report, profile: DeviceProfile) -> Estimate:
@@ -77,7 +96,7 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
     total = 0.0
     for layer in report.layers:
         kernel = kernel_class(layer)
-        work, moved = layer_work(layer)
+        work, moved = layer_work(layer, im2col=profile.im2col and kernel is KernelClass.GEMM)
         kind = layer.kind
         key = (kind, kernel, work, moved)
         known = cache.get(key)

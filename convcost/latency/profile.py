@@ -32,6 +32,7 @@ TOP_KEYS = (
     "peak_flops",
     "memory_bandwidth",
     "overhead",
+    "im2col",
     "efficiency",
 )
 EFFICIENCY_KEYS = ("compute", "memory", "overhead")
@@ -66,6 +67,10 @@ class DeviceProfile:
     """Bytes per second."""
     overhead: float = 0.0
     """Seconds every layer costs besides its roofline time (dispatch, allocation)."""
+    im2col: bool = False
+    """The runtime copies every k×k window of a convolution into a matrix before its product
+    (as the NumPy executor and CPU runtimes do): the memory term of such a conv also counts
+    that matrix, written once and read once (:func:`convcost.latency.estimate.im2col_elements`)."""
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     """Per kernel class (``gemm``, …) and, where a calibration found one differing from its
     class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
@@ -130,6 +135,7 @@ def parse_profile(text: str, *, source: str = "<string>") -> DeviceProfile:
         peak_flops=_peaks(root),
         memory_bandwidth=_rate(root.get("memory_bandwidth"), "memory_bandwidth"),
         overhead=_seconds(root.get("overhead"), "overhead", 0.0),
+        im2col=_flag(root, "im2col"),
         efficiency=_efficiencies(root.get("efficiency")),
     )
 
@@ -279,6 +285,7 @@ def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> s
         *(f"  {dtype}: {_float(rate)}" for dtype, rate in profile.peak_flops.items()),
         f"memory_bandwidth: {_float(profile.memory_bandwidth)}   # bytes/s",
         f"overhead: {_float(profile.overhead)}   # seconds per layer",
+        f"im2col: {'true' if profile.im2col else 'false'}   # convolutions copy their windows first",
     ]
     if profile.efficiency:
         lines.append(

@@ -133,7 +133,9 @@ def analyze(
         fail(error)
     print_warnings(reports)
     if profile is not None:
-        _analyze_on_device(reports, profile, [None] * len(reports), format, target, depth, exact)
+        _analyze_on_device(
+            reports, profile, [None] * len(reports), format, target, depth, exact, indent
+        )
         return
     if format is Format.TABLE:
         from convcost.render.table import print_reports
@@ -201,7 +203,7 @@ def _analyze_executed(
                 highlight=False,
             )
         executions = [result.execution for result in results]
-        _analyze_on_device(reports, profile, executions, format, output, depth, exact)
+        _analyze_on_device(reports, profile, executions, format, output, depth, exact, None)
         return
     if format is Format.TABLE:
         # the timing columns need ~110 columns: pipes get 120 rather than rich's 80
@@ -227,6 +229,7 @@ def _analyze_on_device(
     output: Path | None,
     depth: int | None,
     exact: bool,
+    indent: int | None,
 ) -> None:
     """``analyze --device``: each report's roofline estimate (and its measured run)."""
     from convcost.latency.estimate import estimate
@@ -249,7 +252,7 @@ def _analyze_on_device(
             width=width,
         )
     elif format is Format.JSON:
-        emit(latency_formats.to_json(items), output)
+        emit(latency_formats.to_json(items, depth=depth, indent=indent), output)
     elif format is Format.CSV:
         emit(latency_formats.to_csv(items, depth=depth), output)
     else:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from convcost.jsontext import dumps
 from convcost.latency.quantities import seconds_text
 from convcost.render import formats, numbers
 from convcost.render.latency import (
@@ -49,10 +50,20 @@ def latency_json(item: Predicted, depth: int | None = None) -> dict[str, Any]:
     return data
 
 
-def to_json(items: Sequence[Predicted]) -> str:
-    """Each report as :func:`convcost.serialize.report_to_dict` with a ``latency`` object."""
-    data = [{**report_to_dict(item.report), "latency": latency_json(item)} for item in items]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+def to_json(
+    items: Sequence[Predicted], *, depth: int | None = None, indent: int | None = None
+) -> str:
+    """Each report as :func:`convcost.render.formats.to_json` writes it (with ``depth`` and
+    ``rows`` under ``--depth``) plus a ``latency`` object; compact unless ``indent``."""
+    data = [
+        {
+            **report_to_dict(item.report),
+            **formats.depth_json(item.report, depth),
+            "latency": latency_json(item),
+        }
+        for item in items
+    ]
+    return dumps(data[0] if len(data) == 1 else data, indent=indent)
 
 
 def to_csv(items: Sequence[Predicted], *, depth: int | None = None) -> str:
@@ -170,4 +181,4 @@ def with_latency_json(text: str, entries: Sequence[ComparedLatency], *, indent: 
     """The comparison JSON text with a ``latency`` object added."""
     data = json.loads(text)
     data["latency"] = compared_json(entries)
-    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+    return dumps(data, indent=indent)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
 from convcost.int_values import int_value
+from convcost.latency.quantities import TIME_FORMS, parse_nanoseconds
 from convcost.names import check_key, check_keys
 from convcost.receptive import Coverage
 from convcost.report import Report
@@ -37,6 +38,8 @@ class Budgeted(enum.StrEnum):
     ACTIVATION_MEMORY = "activation_memory"
     PEAK_MEMORY = "peak_memory"
     RECEPTIVE_FIELD = "receptive_field"
+    LATENCY = "latency"
+    """Estimated on ``--device`` (docs/latency.md); limits are whole nanoseconds."""
 
     @property
     def flag(self) -> str:
@@ -64,6 +67,8 @@ DESCRIPTIONS = {
     f"docs/cost-model.md): {BYTE_FORMS}.",
     Budgeted.RECEPTIVE_FIELD: "Minimum receptive field of the output: {min: N} (every axis) or "
     "{min: [H, W]} (per axis).",
+    Budgeted.LATENCY: "Maximum estimated latency on the --device profile (docs/latency.md): "
+    f"{TIME_FORMS}.",
 }
 RECEPTIVE_KEYS = ("min",)
 
@@ -140,12 +145,16 @@ def _limit_value(metric: Budgeted, value: Value, what: str) -> tuple[int, ...]:
 
 
 def _forms(metric: Budgeted) -> str:
+    if metric is Budgeted.LATENCY:
+        return TIME_FORMS
     return BYTE_FORMS if metric.is_bytes else COUNT_FORMS
 
 
 def _amount(metric: Budgeted, raw: object) -> int:
     """A count or a size from an int or text, at most :data:`MAX_INT` (:mod:`convcost.units`
-    bounds it); raises :class:`UnitError`."""
+    bounds it), or a latency in nanoseconds; raises :class:`UnitError`."""
+    if metric is Budgeted.LATENCY:
+        return parse_nanoseconds(raw)
     return parse_bytes(raw) if metric.is_bytes else parse_count(raw)
 
 
@@ -224,9 +233,17 @@ class Result:
         return self.limit.metric
 
 
-def actual_value(report: Report, metric: Budgeted) -> Actual:
-    """The figure of ``report`` that ``metric`` limits (at the report's batch and dtype)."""
+def actual_value(report: Report, metric: Budgeted, latency: int | None = None) -> Actual:
+    """The figure of ``report`` that ``metric`` limits (at the report's batch and dtype);
+    ``latency`` is the report's estimate on the device, in nanoseconds."""
     match metric:
+        case Budgeted.LATENCY:
+            if latency is None:
+                raise SpecError(
+                    "a latency budget needs a device to estimate on: give --device NAME|FILE "
+                    "(docs/latency.md)"
+                )
+            return latency
         case Budgeted.PARAMS:
             return report.totals.params
         case Budgeted.MACS:
@@ -242,13 +259,19 @@ def actual_value(report: Report, metric: Budgeted) -> Actual:
             return field.size if field.coverage is Coverage.LOCAL else field.coverage
 
 
-def evaluate(budget: Budget, report: Report) -> tuple[Result, ...]:
-    """Every limit of ``budget`` against ``report``, in metric order."""
-    return tuple(_check(limit, report) for limit in budget.limits)
+def evaluate(budget: Budget, report: Report, latency: int | None = None) -> tuple[Result, ...]:
+    """Every limit of ``budget`` against ``report``, in metric order (``latency``: the
+    report's estimated latency in nanoseconds, when a device was given)."""
+    return tuple(_check(limit, report, latency) for limit in budget.limits)
 
 
-def _check(limit: Limit, report: Report) -> Result:
-    actual = actual_value(report, limit.metric)
+def _check(limit: Limit, report: Report, latency: int | None = None) -> Result:
+    try:
+        actual = actual_value(report, limit.metric, latency)
+    except SpecError as error:
+        error.location = limit.location
+        error.field = "budget.latency" if limit.location else None
+        raise
     if isinstance(actual, int):
         bound = limit.value[0]
         margin = 100 * (bound - actual) / bound if bound else None

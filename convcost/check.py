@@ -19,6 +19,9 @@ from convcost.budget import Budget, Budgeted, Limit, Result, budget_for, evaluat
 from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.errors import ConvcostError, ExitStatus, Location, SpecError
+from convcost.latency.estimate import estimate
+from convcost.latency.profile import DeviceProfile
+from convcost.latency.quantities import parse_nanoseconds
 from convcost.limits import MAX_INT
 from convcost.spec import Spec
 from convcost.units import UnitError, parse_bytes, parse_count, parse_percent
@@ -48,6 +51,8 @@ def flag_limit(metric: Budgeted, text: str) -> Limit:
                 f"{MAX_AXES}) such as 224x224, got {text!r}"
             )
         value = tuple(int(part) for part in match.groups() if part)
+    elif metric is Budgeted.LATENCY:
+        value = (parse_nanoseconds(text),)
     else:
         value = (parse_bytes(text) if metric.is_bytes else parse_count(text),)
     if max(value) > MAX_INT:
@@ -129,6 +134,8 @@ class Options:
     convention: str | None = None
     """A peer's convention (``check --convention``): MACs and FLOPs budgets are checked
     against its figure (:func:`convcost.conventions.count.budget_report`)."""
+    device: DeviceProfile | None = None
+    """The profile a ``latency`` budget is estimated on (``--device``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,7 +259,10 @@ def _check_spec(
         if not budget and options.baseline is None:
             notes.append(f"{report.name}: no budget")
         notes += [f"{report.name}: {note}" for note in report.notes]
-        results += evaluate(budget, report)
+        latency = None
+        if options.device is not None and budget.get(Budgeted.LATENCY) is not None:
+            latency = round(estimate(report, options.device).seconds * 1e9)
+        results += evaluate(budget, report, latency)
         if options.baseline is not None:
             base = find(options.baseline, report)
             if base is None:

@@ -139,10 +139,19 @@ times, and their figures (and :class:`Cost` objects) are computed once and share
 class _Sums:
     """Running totals of every layer's cost so far; a block's cost is the change across it."""
 
-    __slots__ = ("activation_elements", "biases", "macs", "ops", "weights")
+    __slots__ = (
+        "activation_elements",
+        "biases",
+        "macs",
+        "ops",
+        "read_elements",
+        "weights",
+        "written_elements",
+    )
 
     def __init__(self) -> None:
         self.weights = self.biases = self.macs = self.ops = self.activation_elements = 0
+        self.read_elements = self.written_elements = 0
 
     def add(self, cost: Cost) -> None:
         self.weights += cost.weights
@@ -150,6 +159,8 @@ class _Sums:
         self.macs += cost.macs
         self.ops += cost.ops
         self.activation_elements += cost.activation_elements
+        self.read_elements += cost.read_elements
+        self.written_elements += cost.written_elements
 
     def cost(self) -> Cost:
         return Cost(
@@ -158,6 +169,8 @@ class _Sums:
             macs=self.macs,
             ops=self.ops,
             activation_elements=self.activation_elements,
+            read_elements=self.read_elements,
+            written_elements=self.written_elements,
         )
 
     def since(self, start: Cost) -> Cost:
@@ -167,6 +180,8 @@ class _Sums:
             macs=self.macs - start.macs,
             ops=self.ops - start.ops,
             activation_elements=self.activation_elements - start.activation_elements,
+            read_elements=self.read_elements - start.read_elements,
+            written_elements=self.written_elements - start.written_elements,
         )
 
 
@@ -241,12 +256,19 @@ class _Tally:
 
     def compute(self, layer: Layer, shape: Shape, out: Shape) -> _Figures:
         batch = self.batch
+        weights, biases = layer.weights(shape), layer.biases(shape)
+        written = elements(out) * batch
+        # memory traffic (docs/cost-model.md): inputs and parameters read once, the output
+        # written once; a view moves nothing
+        moved = not layer.view
         cost = Cost(
-            weights=layer.weights(shape),
-            biases=layer.biases(shape),
+            weights=weights,
+            biases=biases,
             macs=layer.macs(shape, out) * batch,
             ops=layer.ops(shape, out) * batch,
-            activation_elements=elements(out) * batch,
+            activation_elements=written,
+            read_elements=elements(shape) * batch + weights + biases if moved else 0,
+            written_elements=written if moved else 0,
         )
         drops = layer.dropped(shape)
         dropped = ""
@@ -304,7 +326,15 @@ class _Tally:
             )
         out_elements = elements(node.output_shape) * self.batch
         joins = 0 if node.merge is MergeKind.CONCAT else len(node.branches) - 1
-        cost = Cost(ops=joins * out_elements, activation_elements=out_elements)
+        # a merge reads every branch's output once (a broadcast operand at its own size) and
+        # writes the merged output: concat copies, as torch.cat and numpy.concatenate do
+        read = sum(elements(branch.output_shape) for branch in node.branches) * self.batch
+        cost = Cost(
+            ops=joins * out_elements,
+            activation_elements=out_elements,
+            read_elements=read,
+            written_elements=out_elements,
+        )
         self.sums.add(cost)
         self.layers.append(
             LayerReport(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from fractions import Fraction
 from typing import Any
 
 from convcost.errors import Location
@@ -24,6 +25,12 @@ class Cost:
     """Elementwise work that is not a MAC: bias adds, batchnorm, activations, pooling, merges."""
     activation_elements: int = 0
     """Elements of the outputs (the input tensor is not included)."""
+    read_elements: int = 0
+    """Memory traffic in: the input activations (times batch) plus every parameter, each read
+    once; nothing for a view or a layer that moves no data (docs/cost-model.md, "Memory
+    traffic")."""
+    written_elements: int = 0
+    """Memory traffic out: the output (times batch), written once; nothing for a view."""
 
     @property
     def params(self) -> int:
@@ -34,6 +41,11 @@ class Cost:
         """FLOPs = 2 · MACs (one multiply and one add each)."""
         return 2 * self.macs
 
+    @property
+    def traffic_elements(self) -> int:
+        """Elements read plus elements written."""
+        return self.read_elements + self.written_elements
+
     def __add__(self, other: Cost) -> Cost:
         return Cost(
             weights=self.weights + other.weights,
@@ -41,7 +53,16 @@ class Cost:
             macs=self.macs + other.macs,
             ops=self.ops + other.ops,
             activation_elements=self.activation_elements + other.activation_elements,
+            read_elements=self.read_elements + other.read_elements,
+            written_elements=self.written_elements + other.written_elements,
         )
+
+
+def intensity(cost: Cost, bytes_per_element: int) -> Fraction | None:
+    """Arithmetic intensity: FLOPs (2 · MACs) per byte of memory traffic at the dtype's width,
+    exact; ``None`` when the layer moves nothing (a view)."""
+    moved = cost.traffic_elements * bytes_per_element
+    return Fraction(cost.flops, moved) if moved else None
 
 
 def total(costs: list[Cost] | tuple[Cost, ...]) -> Cost:

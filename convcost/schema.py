@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.budget import Budgeted
+from convcost.latency.quantities import TIME_PATTERN
 from convcost.layers.kind import Field, FieldType, Kind
 from convcost.layers.registry import KINDS, MERGE_KINDS
 from convcost.units import BYTES_PATTERN, COUNT_PATTERN
@@ -173,6 +174,13 @@ def _budget() -> Schema:
                 "properties": {"min": minimum},
                 "required": ["min"],
                 "additionalProperties": False,
+            }
+        elif metric is Budgeted.LATENCY:
+            value = {
+                "anyOf": [
+                    {"type": "number", "minimum": 0},
+                    {"type": "string", "pattern": TIME_PATTERN},
+                ]
             }
         else:
             pattern = BYTES_PATTERN if metric.is_bytes else COUNT_PATTERN

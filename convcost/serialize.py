@@ -8,7 +8,7 @@ from typing import Any
 
 from convcost.jsontext import Streamed
 from convcost.receptive import Coverage, ReceptiveField
-from convcost.report import BlockReport, Cost, LayerReport, Report
+from convcost.report import BlockReport, Cost, LayerReport, Report, intensity
 from convcost.version import __version__
 
 CONVENTION = {
@@ -24,6 +24,11 @@ CONVENTION = {
     "peak_memory": "live activations at the peak of an inference in spec order (input counted, "
     "no in-place layers, views free, branch inputs held until their last reader) plus params, "
     "all at dtype",
+    "memory_traffic": "each layer reads its input activations and parameters once and writes "
+    "its output once, no cache reuse across layers; a view (identity, dropout, flatten, split, "
+    "crop) moves nothing; a merge reads every branch output and writes its own (concat "
+    "copies); bytes at dtype",
+    "intensity": "flops / (bytes_read + bytes_written); null when nothing moves",
 }
 """How the figures were counted; every JSON report carries it (docs/cost-model.md)."""
 
@@ -68,7 +73,8 @@ def field_json_cached() -> Callable[[ReceptiveField], FieldJson]:
     return converted
 
 
-def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
+def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int | float | None]:
+    density = intensity(cost, bytes_per_element)
     return {
         "params": cost.params,
         "weights": cost.weights,
@@ -78,6 +84,9 @@ def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int]:
         "ops": cost.ops,
         "activation_elements": cost.activation_elements,
         "activation_bytes": cost.activation_elements * bytes_per_element,
+        "bytes_read": cost.read_elements * bytes_per_element,
+        "bytes_written": cost.written_elements * bytes_per_element,
+        "intensity": None if density is None else fraction_json(density),
     }
 
 

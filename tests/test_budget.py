@@ -340,7 +340,7 @@ def test_the_largest_budget_value_is_max_int() -> None:
     [
         (
             "  parms: 5M\n",
-            "net.yaml:8:3: field budget.parms: unknown budget 'parms'; did you mean 'params'?; allowed: params, macs, flops, activation_memory, peak_memory, receptive_field",
+            "net.yaml:8:3: field budget.parms: unknown budget 'parms'; did you mean 'params'?; allowed: params, macs, flops, activation_memory, peak_memory, receptive_field, latency",
         ),
         (
             VARIANTS.replace("params: 1K", "params: 1:30"),

@@ -241,7 +241,7 @@ def test_github_annotations(runner: CliRunner, tmp_path: Path) -> None:
     assert annotations == [
         f"::error file={bad},line=7,col=10,title=convcost invalid spec::{bad}:7:10: field "
         "budget.parms: unknown budget 'parms'; did you mean 'params'?; allowed: params, macs, "
-        "flops, activation_memory, peak_memory, receptive_field",
+        "flops, activation_memory, peak_memory, receptive_field, latency",
         # the budget entry's line for spec limits; the spec's first line for a flag
         f"::error file={over},line=8,col=3,title=convcost over budget::net: params 186 exceeds the "
         f"budget 185 by 0.5%25 (budget from {over}:8:3)",

@@ -62,6 +62,13 @@ INCEPTION_TOTALS = Cost(
     ops=250_880 + 1_354_752,
     # outputs: 64, 96, 128 (convs), 192 (pool), 32 (conv), 224 (concat) channels of 784
     activation_elements=(64 + 96 + 128 + 192 + 32 + 224) * 784,
+    # memory traffic: the 192-channel input read by b1x1's conv, b3x3's first conv, the pool
+    # and nothing else (the pool's conv reads the pool's 192 channels); b3x3's 3×3 conv reads
+    # the 96 channels of its first conv; the concat reads the three branch outputs (64 + 128
+    # + 32 channels); every parameter read once
+    read_elements=784 * (4 * 192 + 96 + 224) + 147_456 + 320,
+    # every layer writes its output once (no views here)
+    written_elements=(64 + 96 + 128 + 192 + 32 + 224) * 784,
 )
 
 # One bottleneck (mid 128, out 512) on 512×28×28, 784 positions; BOTTLENECK repeats it 3 times.
@@ -77,6 +84,10 @@ BOTTLENECK_BLOCK = Cost(
     ops=2 * 784 * 768 + 784 * 768 + 784 * 512,
     # 6 outputs of 128 channels (conv, bn, relu twice), 4 of 512 (conv, bn, add, relu)
     activation_elements=784 * (6 * 128 + 4 * 512),
+    # inputs read: conv1 512; bn, relu, conv2, bn, relu, conv3 128 each; bn3 512; the add its
+    # two branches 2·512; the relu 512 channels, all of 784; plus every parameter once
+    read_elements=784 * (512 + 6 * 128 + 512 + 2 * 512 + 512) + 279_296 + 768,
+    written_elements=784 * (6 * 128 + 4 * 512),
 )
 
 
@@ -87,6 +98,8 @@ def times(cost: Cost, n: int) -> Cost:
         macs=n * cost.macs,
         ops=n * cost.ops,
         activation_elements=n * cost.activation_elements,
+        read_elements=n * cost.read_elements,
+        written_elements=n * cost.written_elements,
     )
 
 

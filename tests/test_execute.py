@@ -412,7 +412,7 @@ def test_cli_execute_markdown_has_the_measured_columns(runner: CliRunner) -> Non
     assert result.exit_code == ExitStatus.OK, result.stderr
     lines = result.stdout.splitlines()
     table = [line for line in lines if line.startswith("|")]
-    assert table[0].endswith("| RF | time | GFLOP/s | confirmed |")
+    assert table[0].endswith("| RF | traffic | FLOP/B | time | GFLOP/s | confirmed |")
     cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in table[2:-1]]
     assert len(cells) == 13
     header = [cell.strip() for cell in table[0].strip("|").split("|")]

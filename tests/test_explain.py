@@ -387,6 +387,10 @@ def test_explain_json_values(tmp_path: Path) -> None:
         "activations": (64, None),
         "receptive_field": (3, None),
         "jump": (2, None),
+        # memory traffic: input 3·8·8 = 192 + params 112 + output 4·4·4 = 64 → 368 elements;
+        # intensity: FLOPs 2·1,728 over 4 B · 368 = 3,456 / 1,472 = 54/23
+        "traffic": (368, None),
+        "intensity": (54 / 23, "54/23"),
     }
     step = conv["steps"][0]
     assert step["symbol"] == "H_out"

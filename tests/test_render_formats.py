@@ -452,6 +452,8 @@ def test_every_documented_field_is_real_and_every_real_field_documented(tmp_path
         ["analyze", str(path), "-f", "json", "--depth", "1"],
         ["compare", str(path), "-f", "json", "--per-layer"],
         ["explain", str(path), "-f", "json"],
+        ["analyze", str(path), "-f", "json", "--device", "desktop-cpu", "--execute"],
+        ["compare", str(path), "-f", "json", "--device", "desktop-cpu"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == ExitStatus.OK, result.output

@@ -212,7 +212,7 @@ DOCUMENTED_KINDS = [
 ]  # fmt: skip
 DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]
 DOCUMENTED_BUDGETS = [
-    "params", "macs", "flops", "activation_memory", "peak_memory", "receptive_field",
+    "params", "macs", "flops", "activation_memory", "peak_memory", "receptive_field", "latency",
 ]  # fmt: skip
 
 

@@ -32,6 +32,7 @@ COMMANDS = {
     "import": "importing",
     "export": "export",
     "report": "report",
+    "calibrate": "calibrate",
 }
 """Each command and the module under ``convcost.cli`` that defines it, in the order
 ``convcost --help`` lists them."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +18,7 @@ from convcost.cli.common import (
     BatchOption,
     ConventionOption,
     DepthOption,
+    DeviceOption,
     DTypeOption,
     ExactOption,
     ExecuteOption,
@@ -33,6 +35,7 @@ from convcost.cli.common import (
     ThreadsOption,
     app,
     check_dtype,
+    device_profile,
     draw,
     emit,
     execution_limit,
@@ -49,6 +52,10 @@ from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.report import Report
 from convcost.spec import load_spec
+
+if TYPE_CHECKING:
+    from convcost.execution import Execution
+    from convcost.latency.profile import DeviceProfile
 
 
 @app.command()
@@ -79,6 +86,7 @@ def analyze(
     convention: ConventionOption = None,
     backend: BackendOption = Backend.NUMPY,
     threads: ThreadsOption = None,
+    device: DeviceOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -99,6 +107,8 @@ def analyze(
         convcost analyze resnet18 --format markdown --mermaid
 
         convcost analyze convnext_tiny --convention torchinfo
+
+        convcost analyze mobilenet_v2 --device desktop-cpu --depth 1
     """
     from convcost.render import formats
 
@@ -108,6 +118,7 @@ def analyze(
             "a flowchart goes with --format markdown, without --execute", param_hint="--mermaid"
         )
     target = output_target(output, inputs=specs)
+    profile = device_profile(device)
     bounds = limits(max_layers)
     try:
         shape = model_input(input)
@@ -139,6 +150,7 @@ def analyze(
             allow_unsupported,
             backend,
             threads,
+            profile,
         )
         return
     try:
@@ -157,6 +169,11 @@ def analyze(
     except ConvcostError as error:
         fail(error)
     print_warnings(reports)
+    if profile is not None:
+        _analyze_on_device(
+            reports, profile, [None] * len(reports), format, target, depth, exact, indent
+        )
+        return
     if format is Format.TABLE:
         from convcost.render.table import print_reports
 
@@ -190,6 +207,7 @@ def _analyze_executed(
     allow_unsupported: bool,
     backend: Backend = Backend.NUMPY,
     threads: int | None = None,
+    profile: DeviceProfile | None = None,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -222,6 +240,17 @@ def _analyze_executed(
         fail(error)
     reports = [result.report for result in results]
     print_warnings(reports)
+    if profile is not None:
+        if profile.backend not in (None, "numpy"):
+            stderr().print(
+                f"warning: --device {profile.name} was calibrated on {profile.backend}; "
+                "--execute measures the NumPy executor",
+                markup=False,
+                highlight=False,
+            )
+        executions = [result.execution for result in results]
+        _analyze_on_device(reports, profile, executions, format, output, depth, exact, None)
+        return
     if format is Format.TABLE:
         # the timing columns need ~110 columns: pipes get 120 rather than rich's 80
         width = None if sys.stdout is not None and sys.stdout.isatty() else 120
@@ -236,6 +265,44 @@ def _analyze_executed(
         emit(execution.to_csv(results, depth=depth), output)
     else:
         emit(execution.to_markdown(results, depth=depth, exact=exact), output)
+
+
+def _analyze_on_device(
+    reports: list[Report],
+    profile: DeviceProfile,
+    executions: Sequence[Execution | None],
+    format: Format,
+    output: Path | None,
+    depth: int | None,
+    exact: bool,
+    indent: int | None,
+) -> None:
+    """``analyze --device``: each report's roofline estimate (and its measured run)."""
+    from convcost.latency.estimate import estimate
+    from convcost.render import latency, latency_formats
+
+    try:
+        items = [
+            latency.Predicted(report, estimate(report, profile), execution)
+            for report, execution in zip(reports, executions, strict=True)
+        ]
+    except ConvcostError as error:
+        fail(error)
+    if format is Format.TABLE:
+        # the latency columns need ~170 columns with deep paths: a pipe gets 200 (no path
+        # wraps, and each row is drawn on the fast path) rather than rich's 80
+        width = None if sys.stdout is not None and sys.stdout.isatty() else 200
+        draw(
+            output,
+            lambda console: latency.print_predicted(console, items, depth=depth, exact=exact),
+            width=width,
+        )
+    elif format is Format.JSON:
+        emit(latency_formats.to_json(items, depth=depth, indent=indent), output)
+    elif format is Format.CSV:
+        emit(latency_formats.to_csv(items, depth=depth), output)
+    else:
+        emit(latency_formats.to_markdown(items, depth=depth, exact=exact), output)
 
 
 @app.command("zoo")

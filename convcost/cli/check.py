@@ -15,6 +15,7 @@ from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
     ConventionOption,
+    DeviceOption,
     DTypeOption,
     ExactOption,
     IndentOption,
@@ -23,6 +24,7 @@ from convcost.cli.common import (
     OutputOption,
     app,
     check_dtype,
+    device_profile,
     draw,
     emit,
     fail,
@@ -84,6 +86,11 @@ def check_command(
         str | None,
         _limit_option("min-receptive-field", "Minimum receptive field: 224, or 224x224 per axis."),
     ] = None,
+    max_latency: Annotated[
+        str | None,
+        _limit_option("max-latency", "Maximum estimated latency on --device: 5ms, 800us.", "TIME"),
+    ] = None,
+    device: DeviceOption = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -134,6 +141,8 @@ def check_command(
         convcost check resnet50.onnx --max-macs 4.2G
 
         convcost check convnext_tiny --max-macs 4.5G --convention fvcore
+
+        convcost check resnet50 --device desktop-cpu --max-latency 50ms
     """
     from convcost import check as checking
     from convcost.baseline import load_baseline
@@ -152,6 +161,7 @@ def check_command(
         Budgeted.ACTIVATION_MEMORY: max_activation_memory,
         Budgeted.PEAK_MEMORY: max_peak_memory,
         Budgeted.RECEPTIVE_FIELD: min_receptive_field,
+        Budgeted.LATENCY: max_latency,
     }
     flag_limits = tuple(
         _flag(metric.flag, partial(checking.flag_limit, metric, text))
@@ -182,6 +192,7 @@ def check_command(
         baseline=baselines,
         max_growth=growth,
         skip_unbudgeted=skip_unbudgeted,
+        device=device_profile(device),
     )
     bounds = limits(max_layers)
     try:

@@ -33,6 +33,8 @@ from convcost.spec import Spec, load_spec, read_spec_stream
 if TYPE_CHECKING:
     from rich.console import Console  # imported where a console is made: JSON needs none
 
+    from convcost.latency.profile import DeviceProfile
+
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
 
@@ -438,3 +440,26 @@ ConventionOption = Annotated[
         show_default=False,
     ),
 ]
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        metavar="NAME|FILE",
+        help="Estimate latency on a device profile: a bundled one (a100, t4, jetson-nano, "
+        "raspberry-pi-4, desktop-cpu) or a file written by `convcost calibrate` "
+        "(docs/latency.md).",
+    ),
+]
+
+
+def device_profile(device: str | None) -> DeviceProfile | None:
+    """The :class:`~convcost.latency.profile.DeviceProfile` ``--device`` names, or ``None``;
+    a bad name or file fails with one line (exit 2)."""
+    if device is None:
+        return None
+    from convcost.latency.profile import load_profile
+
+    try:
+        return load_profile(device)
+    except ConvcostError as error:
+        fail(error)

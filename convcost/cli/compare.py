@@ -17,6 +17,7 @@ from convcost.cli.common import (
     BackendOption,
     BatchOption,
     ConventionOption,
+    DeviceOption,
     DTypeOption,
     ExactOption,
     ExecuteOption,
@@ -32,6 +33,7 @@ from convcost.cli.common import (
     ThreadsOption,
     app,
     check_dtype,
+    device_profile,
     diagnose,
     draw,
     emit,
@@ -45,6 +47,11 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.errors import ConvcostError
+
+if TYPE_CHECKING:
+    from convcost.compare import Comparison
+    from convcost.latency.profile import DeviceProfile
+    from convcost.render.latency import ComparedLatency
 from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS
 
@@ -94,7 +101,7 @@ InputOption = Annotated[
 
 
 @app.command()
-def compare(
+def compare(  # noqa: PLR0915 (one short branch per output format, and --device in each)
     specs: SpecsArgument,
     baseline: Annotated[
         str | None,
@@ -127,6 +134,7 @@ def compare(
     convention: ConventionsOption = None,
     backend: BackendOption = Backend.NUMPY,
     threads: ThreadsOption = None,
+    device: DeviceOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -147,6 +155,8 @@ def compare(
         convcost compare unet --convention convcost,torchinfo,thop,fvcore
 
         convcost compare specs/separable-vs-standard.yaml --execute --backend onnxruntime
+
+        convcost compare specs/separable-vs-standard.yaml --device raspberry-pi-4
     """
     from convcost import compare as comparing
     from convcost.render import comparison_formats
@@ -164,6 +174,7 @@ def compare(
         allow_unsupported=allow_unsupported,
     ):
         return
+    profile = device_profile(device)
     limit = execution_limit(dtype, max_memory) if execute else None
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
@@ -198,6 +209,7 @@ def compare(
                 )
             entries = comparing.collect(loaded, inputs=shapes, batch=batch, dtype=dtype, run=run)
         result = comparing.compare(entries, baseline=baseline)
+        on_device = _on_device(result, profile) if profile is not None else None
     except ConvcostError as error:
         fail(error)
     print_warnings([entry.report for entry in entries])
@@ -228,17 +240,31 @@ def compare(
                 show_coverage=show_coverage,
                 name=loaded[0].name if len(loaded) == 1 else None,
             )
+            if on_device is not None:
+                from convcost.render.latency import compared_table
+
+                console.print(compared_table(on_device))
 
         draw(target, paint)
     elif format is CompareFormat.JSON:
-        emit(comparison_formats.comparison_json(result, per_layer=per_layer, indent=indent), target)
+        text = comparison_formats.comparison_json(result, per_layer=per_layer, indent=indent)
+        if on_device is not None:
+            from convcost.render.latency_formats import with_latency_json
+
+            text = with_latency_json(text, on_device, indent=indent)
+        emit(text, target)
     elif format is CompareFormat.CSV:
         if per_layer:
             from convcost.render import formats
 
             emit(formats.to_csv(comparison_formats.renamed(result.entries)), target)
         else:
-            emit(comparison_formats.comparison_csv(result), target)
+            text = comparison_formats.comparison_csv(result)
+            if on_device is not None:
+                from convcost.render.latency_formats import compared_csv
+
+                text = compared_csv(text, on_device)
+            emit(text, target)
     else:
         text = comparison_formats.comparison_markdown(
             result, exact=exact, show_coverage=show_coverage
@@ -248,6 +274,10 @@ def compare(
 
             layers = formats.to_markdown(comparison_formats.renamed(result.entries), exact=exact)
             text = f"{layers}\n{text}"
+        if on_device is not None:
+            from convcost.render.latency_formats import compared_markdown
+
+            text = f"{text}\n{compared_markdown(on_device)}"
         emit(text, target)
 
 
@@ -303,6 +333,19 @@ def _scatter_axes(x: str | None, y: str | None, *, execute: bool) -> tuple[Metri
             raise typer.BadParameter("time_ns is measured by --execute: add it", param_hint=option)
         chosen.append(Metric(value))
     return chosen[0], chosen[1]
+
+
+def _on_device(result: Comparison, profile: DeviceProfile) -> list[ComparedLatency]:
+    """Each compared entry's estimate on ``profile``, with ratios to the baseline."""
+    from convcost.latency.estimate import estimate
+    from convcost.render.latency import compared_latency
+
+    entries = result.entries
+    return compared_latency(
+        [(entry.name, entry.report, entry.execution) for entry in entries],
+        result.baseline_name,
+        [estimate(entry.report, profile) for entry in entries],
+    )
 
 
 class ExplainFormat(enum.StrEnum):

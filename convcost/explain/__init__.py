@@ -18,6 +18,7 @@ from convcost.engine import analyze_network
 from convcost.errors import ConvcostError
 from convcost.explain.blocks import merge_steps
 from convcost.explain.steps import LayerExplanation, Quantity, Step, number, step_text
+from convcost.explain.traffic import traffic_steps
 from convcost.layers import Shape
 from convcost.layers.separable import separable_summary
 from convcost.names import did_you_mean
@@ -130,6 +131,7 @@ class _Explainer:
         match node:
             case LayerNode():
                 steps, field_after = node.layer.steps(node.input_shape, node.output_shape, field)
+                report = self.next_report()
                 self.items.append(
                     LayerExplanation(
                         path=node.path,
@@ -137,8 +139,8 @@ class _Explainer:
                         settings=_reads(node.source, node.layer.settings()),
                         input_shape=node.input_shape,
                         output_shape=node.output_shape,
-                        steps=tuple(steps),
-                        report=self.next_report(),
+                        steps=(*steps, *traffic_steps(report)),
+                        report=report,
                     )
                 )
                 return field_after
@@ -153,6 +155,8 @@ class _Explainer:
                     for branch in node.branches
                 ]
                 merged, _ = merge(fields)
+                report = self.next_report()
+                branches = tuple(branch.output_shape for branch in node.branches)
                 self.items.append(
                     LayerExplanation(
                         path=node.path,
@@ -162,8 +166,11 @@ class _Explainer:
                         ),
                         input_shape=node.input_shape,
                         output_shape=node.output_shape,
-                        steps=merge_steps(node, fields, merged),
-                        report=self.next_report(),
+                        steps=(
+                            *merge_steps(node, fields, merged),
+                            *traffic_steps(report, branches=branches),
+                        ),
+                        report=report,
                     )
                 )
                 return merged

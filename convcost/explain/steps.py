@@ -28,6 +28,10 @@ class Quantity(enum.Enum):
     RECEPTIVE_FIELD = "receptive field"
     JUMP = "jump"
     RELATIVE_COST = "relative cost"
+    TRAFFIC = "memory traffic"
+    """Elements read plus written (docs/cost-model.md, "Memory traffic")."""
+    INTENSITY = "intensity"
+    """FLOPs per byte moved, at float32."""
 
 
 Number = int | Fraction

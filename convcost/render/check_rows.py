@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from convcost.baseline import BaselineLayer, Growth
 from convcost.budget import Actual, Budgeted, Result, Status
 from convcost.check import CheckRun, Outcome
+from convcost.latency.quantities import seconds_text
 from convcost.receptive import Coverage, as_numbers
 from convcost.render import numbers
 
@@ -36,6 +37,8 @@ class LimitRow:
 
 
 def _amount(value: int, metric: Budgeted | str, exact: bool) -> str:
+    if metric is Budgeted.LATENCY:
+        return seconds_text(value / 1e9)
     is_bytes = metric in (Budgeted.PEAK_MEMORY, Budgeted.ACTIVATION_MEMORY, "peak_memory")
     return numbers.size(value, exact=exact) if is_bytes else numbers.count(value, exact=exact)
 
@@ -73,9 +76,14 @@ def result_row(outcome: Outcome, result: Result, exact: bool = False) -> LimitRo
         assert isinstance(result.actual, int)
         budget = "≤ " + _amount(limit.value[0], metric, exact)
         actual = _amount(result.actual, metric, exact)
+        shown, bound = (
+            (actual, budget[2:])
+            if metric is Budgeted.LATENCY
+            else (f"{result.actual:,}", f"{limit.value[0]:,}")
+        )
         message = (
-            f"{result.report}: {metric.value} {result.actual:,} exceeds the budget "
-            f"{limit.value[0]:,} by {-(result.margin or 0):.1f}%{where}"
+            f"{result.report}: {metric.value} {shown} exceeds the budget "
+            f"{bound} by {-(result.margin or 0):.1f}%{where}"
         )
     return LimitRow(
         spec=outcome.source,

@@ -15,7 +15,7 @@ from convcost.render import numbers
 from convcost.render.escape import csv_cell, markdown_code, markdown_text
 from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
-from convcost.report import Report
+from convcost.report import Report, intensity
 from convcost.serialize import cost_json, field_json, field_json_cached, report_to_stream
 
 CSV_COLUMNS = (
@@ -34,6 +34,9 @@ CSV_COLUMNS = (
     "activation_bytes",
     "receptive_field",
     "jump",
+    "bytes_read",
+    "bytes_written",
+    "intensity",
 )
 
 
@@ -148,6 +151,9 @@ def to_csv(reports: list[Report], *, depth: int | None = None) -> str:
                     ),
                     text(axes_csv(size) or row.receptive_field.coverage.value),
                     text(axes_csv(jump)),
+                    digits(cost.read_elements * width),
+                    digits(cost.written_elements * width),
+                    numbers.intensity(intensity(cost, width), exact=True),
                 )
             )
     return out.getvalue()
@@ -161,31 +167,38 @@ def to_markdown(reports: list[Report], *, depth: int | None = None, exact: bool 
     for report in reports:
         count = memoized(partial(numbers.count, exact=exact))
         totals = report.totals
+        width = report.bytes_per_element
         lines += [
             f"### {markdown_text(report.name)}",
             "",
             f"Input {numbers.shape(report.input_shape)} → output {numbers.shape(report.output_shape)}, "
             f"batch {digits(report.batch)}, {markdown_text(report.dtype)}.",
             "",
-            "| # | layer | kind | output | params | MACs | RF |",
-            "|--:|---|---|--:|--:|--:|--:|",
+            "| # | layer | kind | output | params | MACs | RF | traffic | FLOP/B |",
+            "|--:|---|---|--:|--:|--:|--:|--:|--:|",
         ]
         kind = memoized(markdown_text)
         for index, row in enumerate(rows(report, depth), start=1):
             lines.append(
                 f"| {index} | {markdown_code(row.path)} | {kind(row.kind)} | "
                 f"{shape(row.output_shape)} | {count(row.cost.params)} | {count(row.cost.macs)} | "
-                f"{numbers.receptive(row.receptive_field)} |"
+                f"{numbers.receptive(row.receptive_field)} | "
+                f"{numbers.size(row.cost.traffic_elements * width)} | "
+                f"{numbers.intensity(intensity(row.cost, width))} |"
             )
         lines += [
             f"| | **total** | | {numbers.shape(report.output_shape)} | "
             f"**{numbers.count(totals.params, exact=exact)}** | **{numbers.count(totals.macs, exact=exact)}** | "
-            f"{numbers.receptive(report.receptive_field)} |",
+            f"{numbers.receptive(report.receptive_field)} | "
+            f"**{numbers.size(totals.traffic_elements * width)}** | "
+            f"{numbers.intensity(intensity(totals, width))} |",
             "",
             f"Parameters {numbers.count(totals.params, exact=True)} · "
             f"MACs {numbers.count(totals.macs, exact=True)} · "
             f"FLOPs {numbers.count(totals.flops, exact=True)} · "
-            f"activations {numbers.size(report.activation_bytes)}",
+            f"activations {numbers.size(report.activation_bytes)} · "
+            f"memory traffic {numbers.count(totals.read_elements * width, exact=True)} B read + "
+            f"{numbers.count(totals.written_elements * width, exact=True)} B written",
             "",
             *(f"> warning: {markdown_text(note)}\n" for note in report.notes),
         ]

@@ -124,3 +124,15 @@ def memoized(
         return text
 
     return cached
+
+
+def intensity(value: Fraction | None, *, exact: bool = False) -> str:
+    """Arithmetic intensity in FLOPs per byte: ``12.3`` (``0.25`` below 1, ``—`` when
+    nothing moves); ``exact`` (CSV) gives the nearest float's ``repr``, empty for nothing."""
+    if value is None:
+        return "" if exact else "—"
+    if value >= COMPACT_BELOW:
+        return scientific(value)
+    if exact:
+        return repr(float(value))
+    return f"{float(value):.2f}" if value < 1 else f"{float(value):,.1f}"

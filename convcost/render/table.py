@@ -17,7 +17,7 @@ from convcost.render.fast_table import KEEP_ROWS, FastTable
 from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.render.table_rows import Cell
-from convcost.report import Report
+from convcost.report import Report, intensity
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +219,19 @@ def summary(report: Report, *, exact: bool = False) -> Table:
         numbers.size(report.activation_bytes, exact=exact),
         f"{numbers.count(totals.activation_elements, exact=True)} elements × "
         f"{report.bytes_per_element} B ({report.dtype})",
+    )
+    moved = totals.traffic_elements * report.bytes_per_element
+    grid.add_row(
+        "memory traffic",
+        numbers.size(moved, exact=exact),
+        f"{numbers.size(totals.read_elements * report.bytes_per_element, exact=exact)} read + "
+        f"{numbers.size(totals.written_elements * report.bytes_per_element, exact=exact)} "
+        "written",
+    )
+    grid.add_row(
+        "intensity",
+        numbers.intensity(intensity(totals, report.bytes_per_element)),
+        "FLOPs per byte moved",
     )
     grid.add_row(
         "peak memory",

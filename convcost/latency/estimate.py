@@ -1,0 +1,140 @@
+"""The roofline estimate of a report on a device profile: per layer, the larger of its
+arithmetic time and its memory time, plus a fixed overhead (docs/latency.md).
+
+    t = overhead[class] + max(W / (peak[dtype] · compute[class]), B / (bandwidth · memory[class]))
+
+W is the layer's FLOPs (2 · MACs) plus its elementwise ops, B its bytes read and written
+(docs/cost-model.md, "Memory traffic"), the class its kernel class
+(:mod:`convcost.latency.kernels`). Pure arithmetic: no numpy, nothing measured.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from convcost.errors import SpecError
+from convcost.latency.kernels import KernelClass, kernel_class
+from convcost.latency.profile import DeviceProfile
+from convcost.report import LayerReport, Report
+
+
+class Bound(enum.StrEnum):
+    COMPUTE = "compute"
+    MEMORY = "memory"
+    OVERHEAD = "overhead"
+    """The layer moves and computes nothing (a view): only its fixed cost."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerEstimate:
+    path: str
+    kernel: KernelClass
+    bound: Bound
+    seconds: float
+    compute_seconds: float
+    memory_seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Estimate:
+    device: str
+    """The profile's name."""
+    calibrated: bool
+    backend: str | None
+    layers: tuple[LayerEstimate, ...]
+    """One per report layer, in the same order."""
+    seconds: float
+
+    def share(self, layer: LayerEstimate) -> float:
+        return layer.seconds / self.seconds if self.seconds > 0 else 0.0
+
+
+def peak(profile: DeviceProfile, dtype: str) -> float:
+    """The profile's peak FLOP/s at ``dtype``; a :class:`SpecError` naming the dtypes it has."""
+    rate = profile.peak_flops.get(dtype)
+    if rate is None:
+        known = ", ".join(profile.peak_flops)
+        raise SpecError(
+            f"--device {profile.name}: the profile gives no peak FLOP/s for {dtype}; it has "
+            f"{known} (choose one with --dtype, or add {dtype} to the profile's peak_flops)"
+        )
+    return rate
+
+
+def layer_work(layer: LayerReport, *, im2col: bool = False) -> tuple[int, int]:
+    """(arithmetic, traffic): FLOPs plus ops, and elements moved (with ``im2col``, plus the
+    window matrix of a k×k convolution, written and read once)."""
+    cost = layer.cost
+    moved = cost.traffic_elements
+    if im2col:
+        moved += 2 * im2col_elements(layer)
+    return cost.flops + cost.ops, moved
+
+
+def im2col_elements(layer: LayerReport) -> int:
+    """The elements of the window matrix an im2col convolution builds: one row per output
+    position and C_in·∏k columns, i.e. MACs / C_out for a dense conv (exact); a transposed
+    conv's product before col2im, MACs / C_in; 0 for a 1×1 conv (MACs per output element
+    equal to C_in: no copy) and for every other kind."""
+    cost = layer.cost
+    if not cost.written_elements:
+        return 0
+    if layer.kind == "conv_transpose":
+        return cost.macs // layer.input_shape[0]
+    if layer.kind != "conv" or cost.macs == layer.input_shape[0] * cost.written_elements:
+        return 0
+    return cost.macs // layer.output_shape[0]
+
+
+def estimate(report: Report, profile: DeviceProfile) -> Estimate:
+    rate = peak(profile, report.dtype)
+    width = report.bytes_per_element
+    bandwidth = profile.memory_bandwidth
+    cache: dict[tuple[str, KernelClass, int, int], LayerEstimate] = {}
+    layers = []
+    total = 0.0
+    for layer in report.layers:
+        kernel = kernel_class(layer)
+        work, moved = layer_work(layer, im2col=profile.im2col and kernel is KernelClass.GEMM)
+        kind = layer.kind
+        key = (kind, kernel, work, moved)
+        known = cache.get(key)
+        if known is None:
+            share = profile.of(kind, kernel)
+            compute = work / (rate * share.compute)
+            memory = moved * width / (bandwidth * share.memory)
+            if compute == 0 and memory == 0:
+                bound = Bound.OVERHEAD
+            else:
+                bound = Bound.COMPUTE if compute >= memory else Bound.MEMORY
+            seconds = profile.layer_overhead(kind, kernel) + max(compute, memory)
+            known = LayerEstimate(
+                path="",
+                kernel=kernel,
+                bound=bound,
+                seconds=seconds,
+                compute_seconds=compute,
+                memory_seconds=memory,
+            )
+            cache[key] = known
+        layers.append(_at(known, layer.path))
+        total += known.seconds
+    return Estimate(
+        device=profile.name,
+        calibrated=profile.calibrated,
+        backend=profile.backend,
+        layers=tuple(layers),
+        seconds=total,
+    )
+
+
+def _at(known: LayerEstimate, path: str) -> LayerEstimate:
+    return LayerEstimate(
+        path=path,
+        kernel=known.kernel,
+        bound=known.bound,
+        seconds=known.seconds,
+        compute_seconds=known.compute_seconds,
+        memory_seconds=known.memory_seconds,
+    )

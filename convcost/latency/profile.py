@@ -1,0 +1,309 @@
+"""Device profiles: peak FLOP/s per dtype, memory bandwidth, and per kernel class the share
+of each a runtime reaches and a fixed cost per layer (docs/latency.md).
+
+A profile is a small YAML file read through the spec reader (:func:`convcost.document.compose`),
+so a bad value is one line naming ``file:line:col`` and the field. The bundled ones live in
+``convcost/latency/profiles/``; ``--device NAME`` finds them, ``--device FILE`` reads a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convcost.document import compose
+from convcost.errors import Location, SpecError
+from convcost.latency.kernels import KernelClass
+from convcost.latency.quantities import RATE_FORMS, TIME_FORMS, parse_rate, parse_seconds
+from convcost.layers.registry import KIND_NAMES
+from convcost.limits import DEFAULT_LIMITS
+from convcost.names import check_key, check_keys, did_you_mean
+from convcost.report import DTYPE_BYTES
+from convcost.spec_bytes import decode, read_file
+from convcost.tree import Map, Scalar, Value, describe
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+TOP_KEYS = (
+    "device",
+    "calibrated",
+    "backend",
+    "threads",
+    "peak_flops",
+    "memory_bandwidth",
+    "overhead",
+    "im2col",
+    "efficiency",
+)
+EFFICIENCY_KEYS = ("compute", "memory", "overhead")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Efficiency:
+    """What one kernel class reaches on the device."""
+
+    compute: float = 1.0
+    """The share of the peak FLOP/s its arithmetic runs at."""
+    memory: float = 1.0
+    """The share of the memory bandwidth its traffic moves at."""
+    overhead: float | None = None
+    """Seconds per layer of this class; ``None`` for the profile's ``overhead``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceProfile:
+    name: str
+    """The bundled name, or the file's path."""
+    device: str
+    """What the profile describes, in words."""
+    calibrated: bool
+    """False for a datasheet roofline bound; true once ``convcost calibrate`` fitted it."""
+    backend: str | None
+    """The runtime the calibration measured (``numpy``, ``onnxruntime``), or none."""
+    threads: int | None
+    peak_flops: dict[str, float]
+    """Peak FLOP/s per dtype (``float32``, …)."""
+    memory_bandwidth: float
+    """Bytes per second."""
+    overhead: float = 0.0
+    """Seconds every layer costs besides its roofline time (dispatch, allocation)."""
+    im2col: bool = False
+    """The runtime copies every k×k window of a convolution into a matrix before its product
+    (as the NumPy executor and CPU runtimes do): the memory term of such a conv also counts
+    that matrix, written once and read once (:func:`convcost.latency.estimate.im2col_elements`)."""
+    efficiency: dict[str, Efficiency] = field(default_factory=dict)
+    """Per kernel class (``gemm``, …) and, where a calibration found one differing from its
+    class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
+
+    def of(self, kind: str, kernel: KernelClass) -> Efficiency:
+        found = self.efficiency.get(kind)
+        if found is None:
+            found = self.efficiency.get(kernel.value, _FULL)
+        return found
+
+    def layer_overhead(self, kind: str, kernel: KernelClass) -> float:
+        own = self.of(kind, kernel).overhead
+        if own is None:
+            own = self.efficiency.get(kernel.value, _FULL).overhead
+        return self.overhead if own is None else own
+
+
+_FULL = Efficiency()
+
+
+def bundled_names() -> list[str]:
+    return sorted(path.stem for path in PROFILES_DIR.glob("*.yaml"))
+
+
+def load_profile(name_or_path: str) -> DeviceProfile:
+    """A bundled profile by name, or a profile file. Raises :class:`SpecError` (exit 2) with
+    the location of a bad value, or naming the bundled profiles for an unknown name."""
+    names = bundled_names()
+    if name_or_path in names:
+        return parse_profile(
+            (PROFILES_DIR / f"{name_or_path}.yaml").read_text(encoding="utf-8"),
+            source=name_or_path,
+        )
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        raise SpecError(
+            f"--device {name_or_path!r}: no bundled device profile of that name"
+            f"{did_you_mean(name_or_path, names)}; bundled: {', '.join(names)} "
+            "(or give a profile file written by convcost calibrate)"
+        )
+    text = decode(read_file(path, DEFAULT_LIMITS), str(path))
+    return parse_profile(text, source=str(path))
+
+
+def parse_profile(text: str, *, source: str = "<string>") -> DeviceProfile:
+    root = compose(text, source, DEFAULT_LIMITS)
+    if not isinstance(root, Map):
+        where = root.location if root is not None else Location(source, 1, 1)
+        raise SpecError("a device profile must be a mapping of fields", location=where)
+    check_keys(root, TOP_KEYS, "profile field")
+    for required in ("peak_flops", "memory_bandwidth"):
+        if root.get(required) is None:
+            raise SpecError(
+                f"a device profile needs {required!r}", location=root.location, field=required
+            )
+    return DeviceProfile(
+        name=source,
+        device=_text(root, "device", source),
+        calibrated=_flag(root, "calibrated"),
+        backend=_text(root, "backend", "") or None,
+        threads=_threads(root),
+        peak_flops=_peaks(root),
+        memory_bandwidth=_rate(root.get("memory_bandwidth"), "memory_bandwidth"),
+        overhead=_seconds(root.get("overhead"), "overhead", 0.0),
+        im2col=_flag(root, "im2col"),
+        efficiency=_efficiencies(root.get("efficiency")),
+    )
+
+
+def _scalar(value: Value, what: str) -> Scalar:
+    if not isinstance(value, Scalar):
+        raise SpecError(
+            f"must be a single value, got {describe(value)}", location=value.location, field=what
+        )
+    return value
+
+
+def _text(root: Map, key: str, default: str) -> str:
+    value = root.get(key)
+    if value is None:
+        return default
+    scalar = _scalar(value, key)
+    if scalar.value is None:
+        return default
+    return str(scalar.value)
+
+
+def _flag(root: Map, key: str) -> bool:
+    value = root.get(key)
+    if value is None:
+        return False
+    scalar = _scalar(value, key)
+    if not isinstance(scalar.value, bool):
+        raise SpecError(
+            f"must be true or false, got {scalar.text or scalar.value!r}",
+            location=scalar.location,
+            field=key,
+        )
+    return scalar.value
+
+
+def _threads(root: Map) -> int | None:
+    value = root.get("threads")
+    if value is None:
+        return None
+    scalar = _scalar(value, "threads")
+    if scalar.value is None:
+        return None
+    if type(scalar.value) is not int or scalar.value < 1:
+        raise SpecError(
+            f"must be an integer >= 1, got {scalar.text or scalar.value!r}",
+            location=scalar.location,
+            field="threads",
+        )
+    return scalar.value
+
+
+def _number(value: Value | None, what: str, parse: object, forms: str, *, positive: bool) -> float:
+    assert value is not None
+    scalar = _scalar(value, what)
+    raw = scalar.value if not isinstance(scalar.value, str) else scalar.text or scalar.value
+    parsed = parse(raw) if callable(parse) else None
+    if parsed is None or (positive and parsed <= 0):
+        shown = scalar.text or repr(scalar.value)
+        need = "a positive value" if positive else "a value >= 0"
+        raise SpecError(
+            f"must be {need}: {forms}; got {shown}", location=scalar.location, field=what
+        )
+    return float(parsed)
+
+
+def _rate(value: Value | None, what: str) -> float:
+    return _number(value, what, parse_rate, RATE_FORMS, positive=True)
+
+
+def _seconds(value: Value | None, what: str, default: float) -> float:
+    if value is None:
+        return default
+    return _number(value, what, parse_seconds, TIME_FORMS, positive=False)
+
+
+def _peaks(root: Map) -> dict[str, float]:
+    value = root.get("peak_flops")
+    if not isinstance(value, Map) or len(value) == 0:
+        where = value.location if value is not None else root.location
+        raise SpecError(
+            "must map dtypes to FLOP/s, e.g. {float32: 19.5T}", location=where, field="peak_flops"
+        )
+    check_keys(value, tuple(DTYPE_BYTES), "dtype", field="peak_flops")
+    return {str(key.value): _rate(rate, f"peak_flops.{key.value}") for key, rate in value.entries}
+
+
+def _efficiencies(value: Value | None) -> dict[str, Efficiency]:
+    if value is None:
+        return {}
+    if not isinstance(value, Map):
+        raise SpecError(
+            "must map kernel classes (or layer kinds) to {compute, memory, overhead}",
+            location=value.location,
+            field="efficiency",
+        )
+    classes = tuple(kernel.value for kernel in KernelClass)
+    for key, _ in value.entries:
+        if str(key.value) not in KIND_NAMES:
+            check_key(key, classes, "kernel class or layer kind", field="efficiency")
+    result: dict[str, Efficiency] = {}
+    for key, entry in value.entries:
+        what = f"efficiency.{key.value}"
+        if not isinstance(entry, Map):
+            raise SpecError(
+                "must be a mapping such as {compute: 0.5, memory: 0.8}",
+                location=entry.location,
+                field=what,
+            )
+        check_keys(entry, EFFICIENCY_KEYS, "efficiency field", field=what)
+        shares = {}
+        for part in ("compute", "memory"):
+            given = entry.get(part)
+            shares[part] = 1.0 if given is None else _share(given, f"{what}.{part}")
+        overhead = entry.get("overhead")
+        result[str(key.value)] = Efficiency(
+            compute=shares["compute"],
+            memory=shares["memory"],
+            overhead=None if overhead is None else _seconds(overhead, f"{what}.overhead", 0.0),
+        )
+    return result
+
+
+def _share(value: Value, what: str) -> float:
+    share = _number(value, what, parse_rate, "a share of the peak, e.g. 0.5", positive=True)
+    if share > 4:
+        scalar = _scalar(value, what)
+        raise SpecError(
+            f"must be a share of the peak (at most 4, for a calibrated runtime that beats the "
+            f"datasheet), got {scalar.text or scalar.value}",
+            location=scalar.location,
+            field=what,
+        )
+    return share
+
+
+def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> str:
+    """The profile as the YAML text :func:`parse_profile` reads back (floats written with
+    ``repr``, so reading gives the same values)."""
+    lines = [f"# {line}" for line in comments]
+    lines += [
+        f"device: {_quoted(profile.device)}",
+        f"calibrated: {'true' if profile.calibrated else 'false'}",
+        f"backend: {profile.backend or 'null'}",
+        f"threads: {profile.threads if profile.threads is not None else 'null'}",
+        "peak_flops:             # FLOP/s per dtype",
+        *(f"  {dtype}: {_float(rate)}" for dtype, rate in profile.peak_flops.items()),
+        f"memory_bandwidth: {_float(profile.memory_bandwidth)}   # bytes/s",
+        f"overhead: {_float(profile.overhead)}   # seconds per layer",
+        f"im2col: {'true' if profile.im2col else 'false'}   # convolutions copy their windows first",
+    ]
+    if profile.efficiency:
+        lines.append(
+            "efficiency:             # share of peak FLOP/s and bandwidth per kernel class"
+        )
+        for kernel, share in profile.efficiency.items():
+            extra = "" if share.overhead is None else f", overhead: {_float(share.overhead)}"
+            lines.append(
+                f"  {kernel}: {{compute: {_float(share.compute)}, "
+                f"memory: {_float(share.memory)}{extra}}}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _float(value: float) -> str:
+    text = repr(float(value))
+    return text if "e" not in text or "." in text.split("e")[0] else text.replace("e", ".0e")
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

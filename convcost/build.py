@@ -46,8 +46,9 @@ def build(
     chosen = variant or spec.variants[0]
     shape = input_shape or chosen.input_shape
     with paused_gc():
-        nodes, _ = _Builder(spec).sequence(
-            chosen.layers, shape, "", Scope(in_channels=shape[0]), ()
+        builder = _Builder(spec)
+        nodes, _ = builder.sequence(
+            chosen.layers, shape, "", Scope(in_channels=shape[0], params=builder.globals), ()
         )
     name = chosen.name if spec.has_variants else spec.name
     return Network(name=name, input_shape=shape, nodes=tuple(nodes))
@@ -72,6 +73,8 @@ class _Builder:
         """Groups (block uses, repeats, merges) around the entry being built."""
         self.sizes = Sizes(spec)
         self.entries = EntryReader(self.kinds, self.known_kinds)
+        self.globals = spec.param_values()
+        """The spec's ``params:``, seen by every entry (a block's own parameters shadow them)."""
 
     def sequence(
         self, entries: Seq, shape: Shape, prefix: str, scope: Scope, stack: tuple[str, ...]
@@ -82,7 +85,7 @@ class _Builder:
         for index, raw in enumerate(entries):
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
-                scope = Scope(in_channels=shape[0])
+                scope = Scope(in_channels=shape[0], params=scope.params)
             entry = self.entries.read(raw, index, prefix, scope, counters, taken)
             path = f"{prefix}.{entry.name}" if prefix else entry.name
             if entry.repeat is not None or entry.kind in MERGE_KINDS:
@@ -321,8 +324,10 @@ class _Builder:
                 location=entry.kind_location,
                 layer=_shortened(path),
             )
-        params = bind_parameters(block, entry, path, scope)
-        body_scope = Scope(in_channels=shape[0], params=params, block=block.name)
+        params = bind_parameters(block, entry, path, scope, self.globals)
+        body_scope = Scope(
+            in_channels=shape[0], params={**self.globals, **params}, block=block.name
+        )
         size = self.sizes.block_use(block, known_integers(body_scope.names()))
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)

@@ -3,6 +3,7 @@ arguments of a block use bound to the block's parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
@@ -153,9 +154,14 @@ class EntryReader:
 
 
 def bind_parameters(
-    block: BlockDef, entry: LayerEntry, path: str, scope: Scope
+    block: BlockDef,
+    entry: LayerEntry,
+    path: str,
+    scope: Scope,
+    spec_params: Mapping[str, Value] | None = None,
 ) -> dict[str, Value]:
-    """Arguments are evaluated in the caller's scope; defaults in the block's own."""
+    """Arguments are evaluated in the caller's scope; defaults in the block's own (which sees
+    ``spec_params``, the spec's ``params:``, too)."""
     args = entry.args
     if isinstance(args, Scalar) and args.value is None:
         args = Map((), args.location)
@@ -187,7 +193,9 @@ def bind_parameters(
                 location=entry.kind_location,
                 layer=path,
             )
-        own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
+        own = Scope(
+            in_channels=scope.in_channels, params={**(spec_params or {}), **bound}, block=block.name
+        )
         bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
     return bound
 

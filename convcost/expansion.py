@@ -42,6 +42,8 @@ class Sizes:
 
     def __init__(self, spec: Spec) -> None:
         self.blocks: dict[str, BlockDef] = {block.name: block for block in spec.blocks}
+        self.globals = known_integers({param.name: param.value for param in spec.params})
+        """The spec's integer ``params:``, seen by block defaults."""
         self._uses: dict[tuple[str, frozenset[tuple[str, int]]], int] = {}
         self._merges: dict[tuple[int, frozenset[tuple[str, int]]], int] = {}
         """Keyed by the ``id`` of a merge's branch mapping (kept alive by the spec) and what is
@@ -96,7 +98,7 @@ class Sizes:
             if param in given:
                 value = _integer(given[param], known)
             elif default is not None:
-                own = {**bound}
+                own = {**self.globals, **bound}
                 if "in_channels" in known:
                     own["in_channels"] = known["in_channels"]
                 value = _integer(default, own)

@@ -9,6 +9,7 @@ fields are read when the network is built, because blocks substitute parameters 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,12 +21,14 @@ from convcost.int_values import read_shape
 from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.names import check_key, check_keys, check_name
+from convcost.params import Param, read_params, scope_values
 from convcost.spec_bytes import decode, read_file, read_stream
+from convcost.substitution import Scope, resolve
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]
 
-TOP_LEVEL_KEYS = ("name", "input", "layers", "variants", "blocks", "budget")
+TOP_LEVEL_KEYS = ("name", "input", "layers", "variants", "blocks", "budget", "params")
 BLOCK_KEYS = ("params", "layers")
 VARIANT_KEYS = ("input", "layers")
 
@@ -67,6 +70,13 @@ class Spec:
     """The raw top-level ``budget:`` mapping, if any (read by the budget checker)."""
     limits: Limits = DEFAULT_LIMITS
     """The bounds the spec was loaded under; building its networks keeps to them too."""
+    params: tuple[Param, ...] = ()
+    """The spec's declared ``params:``, in file order, each with its default and the value it
+    was loaded with (``--set``, ``params=``)."""
+
+    def param_values(self) -> dict[str, Value]:
+        """The parameters as ``$name`` sees them (what the builder puts in every scope)."""
+        return scope_values(self.params)
 
     @property
     def input_shape(self) -> Shape:
@@ -79,33 +89,56 @@ class Spec:
         return None
 
 
-def load_spec(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
+def load_spec(
+    source: str | Path,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    params: Mapping[str, str | int | float] | None = None,
+) -> Spec:
     """Load a spec from a file path, or from YAML text when ``source`` is a multi-line string.
 
     Reads at most :attr:`Limits.max_spec_bytes` bytes of a regular file (a FIFO, a device or
     a directory is refused without being opened for reading). Raises :class:`SpecError`
     with the file, line and column of the problem, or :class:`ResourceLimitError` for a
-    file past a bound.
+    file past a bound. ``params`` overrides the spec's ``params:`` defaults (``--set``): a
+    string is read as ``--set`` reads it (``"0.75"`` is a float); a name the spec does not
+    declare is an error listing the declared ones.
     """
     if isinstance(source, str) and "\n" in source:
-        return parse_spec(source, limits=limits)
+        return parse_spec(source, limits=limits, params=params)
     if isinstance(source, str) and not source:
         raise SpecError("no spec file ''")
     path = Path(source)
-    return parse_spec(decode(read_file(path, limits), str(path)), source=str(path), limits=limits)
-
-
-def read_spec_stream(
-    stream: BinaryIO, *, source: str = "<stdin>", limits: Limits = DEFAULT_LIMITS
-) -> Spec:
-    """Load a spec from a binary stream (standard input for ``-``), with :func:`load_spec`'s bounds."""
     return parse_spec(
-        decode(read_stream(stream, source, limits), source), source=source, limits=limits
+        decode(read_file(path, limits), str(path)), source=str(path), limits=limits, params=params
     )
 
 
-def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Spec:
-    """Parse YAML text into a :class:`Spec`; ``source`` names it in error messages."""
+def read_spec_stream(
+    stream: BinaryIO,
+    *,
+    source: str = "<stdin>",
+    limits: Limits = DEFAULT_LIMITS,
+    params: Mapping[str, str | int | float] | None = None,
+) -> Spec:
+    """Load a spec from a binary stream (standard input for ``-``), with :func:`load_spec`'s bounds."""
+    return parse_spec(
+        decode(read_stream(stream, source, limits), source),
+        source=source,
+        limits=limits,
+        params=params,
+    )
+
+
+def parse_spec(
+    text: str,
+    *,
+    source: str = "<string>",
+    limits: Limits = DEFAULT_LIMITS,
+    params: Mapping[str, str | int | float] | None = None,
+) -> Spec:
+    """Parse YAML text into a :class:`Spec`; ``source`` names it in error messages;
+    ``params`` overrides its ``params:`` defaults (as :func:`load_spec`)."""
     if len(text) > limits.max_spec_bytes:  # each character is at least a byte
         raise ResourceLimitError(
             f"{source} is {len(text)} characters; a spec may have at most "
@@ -122,6 +155,13 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
             location=root.location,
         )
     name = _name(root, source)
+    declared = read_params(
+        root.get("params"),
+        params,
+        source=source,
+        key=root.key_location("params") if root.get("params") is not None else None,
+    )
+    globals_ = Scope(in_channels=None, params=scope_values(declared))
     blocks = _blocks(root.get("blocks"))
     budget = _optional_map(root, "budget")
     read_budget(budget)  # checked at load, so that every command refuses a bad budget
@@ -135,17 +175,18 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
         return Spec(
             name=name,
             source=source,
-            variants=_variants(variants, root),
+            variants=_variants(variants, root, globals_),
             has_variants=True,
             blocks=blocks,
             budget=budget,
             limits=limits,
+            params=declared,
         )
     if layers is None:
         raise SpecError(
             "missing `layers`: the list of layers of the network", location=root.location
         )
-    input_shape = _input(root)
+    input_shape = _input(root, globals_)
     variant = Variant(
         name=name,
         input_shape=input_shape,
@@ -160,6 +201,7 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
         blocks=blocks,
         budget=budget,
         limits=limits,
+        params=declared,
     )
 
 
@@ -177,13 +219,16 @@ def _name(root: Map, source: str) -> str:
     return check_name(value.value, "spec name", location=value.location)
 
 
-def _input(mapping: Map, *, what: str = "input") -> Shape:
+def _input(mapping: Map, scope: Scope, *, what: str = "input") -> Shape:
     value = mapping.get("input")
     if value is None:
         raise SpecError(
             "missing `input`: the input shape, channels first without batch, e.g. [3, 224, 224]",
             location=mapping.location,
         )
+    value = resolve(value, scope, what=what)
+    if isinstance(value, Seq):  # `[3, $resolution, $resolution]`
+        value = Seq(tuple(resolve(item, scope, what=what) for item in value), value.location)
     return read_shape(value, what)
 
 
@@ -270,13 +315,13 @@ def _block_params(block: str, value: Value | None) -> tuple[tuple[str, Value | N
     return tuple(params)
 
 
-def _variants(value: Value, root: Map) -> tuple[Variant, ...]:
+def _variants(value: Value, root: Map, scope: Scope) -> tuple[Variant, ...]:
     if not isinstance(value, Map) or len(value) == 0:
         raise SpecError(
             "`variants` must map variant names to layer lists (or to {input, layers})",
             location=value.location,
         )
-    shared_input = _input(root) if root.get("input") is not None else None
+    shared_input = _input(root, scope) if root.get("input") is not None else None
     variants = []
     for key, body in value.entries:
         name = check_name(str(key.value), "variant name", location=key.location)
@@ -284,7 +329,7 @@ def _variants(value: Value, root: Map) -> tuple[Variant, ...]:
         if isinstance(body, Map):
             check_keys(body, (*VARIANT_KEYS, "budget"), f"key of variant {name!r}")
             has_input = body.get("input") is not None  # `input: []` is an error, not "shared"
-            own_input = _input(body, what=f"variants.{name}.input") if has_input else None
+            own_input = _input(body, scope, what=f"variants.{name}.input") if has_input else None
             layers = body.get("layers")
             if layers is None:
                 raise SpecError(f"variant {name!r} has no `layers`", location=body.location)

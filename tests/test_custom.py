@@ -165,7 +165,7 @@ LAYER = "input: [3, 8, 8]\nlayers:\n  - custom: "
          "<string>:3:20: layer custom1, field custom.macs: unknown name 'x' in 'x * 2'; "
          "known: c, h, w"),
         ("{ops: 'c / 2'}", SpecError,
-         "<string>:3:19: layer custom1, field custom.ops: use // for integer division in 'c / 2'"),
+         "<string>:3:19: layer custom1, field custom.ops: 'c / 2' is 1.5 (not a whole number: round it with round(), floor(), ceil() or make_divisible())"),
         ("{kernel: 3}", SpecError,
          "<string>:3:22: layer custom1, field custom.kernel: `kernel` and `stride` describe a "
          "local field: add `field: local`"),

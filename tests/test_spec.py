@@ -130,12 +130,12 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayer:\n  - relu: {}\n",
-        "net.yaml:2:1: unknown top-level key 'layer'; did you mean 'layers'?; allowed: name, input, layers, variants, blocks, budget",
+        "net.yaml:2:1: unknown top-level key 'layer'; did you mean 'layers'?; allowed: name, input, layers, variants, blocks, budget, params",
         id="unknown-top-level-key",
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers: []\nzzz: 1\n",
-        "net.yaml:3:1: unknown top-level key 'zzz'; allowed: name, input, layers, variants, blocks, budget",
+        "net.yaml:3:1: unknown top-level key 'zzz'; allowed: name, input, layers, variants, blocks, budget, params",
         id="unknown-top-level-key-no-match",
     ),
     pytest.param(
@@ -984,12 +984,12 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels *}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression 'in_channels *'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression 'in_channels *'; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-syntax",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression ''; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression ''; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-empty",
     ),
     pytest.param(
@@ -1003,38 +1003,38 @@ CASES = [
         id="expression-modulo-by-zero",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels / 2}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: use // for integer division in 'in_channels / 2'",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels / 3}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 2.6666666666666665 from ${in_channels / 3} (not a whole number: round it with round(), floor(), ceil() or make_divisible())",
         id="expression-true-division",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels ** 2}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels ** 2' is not allowed in 'in_channels ** 2'; allowed: integers, parameter names, + - * // % and parentheses",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels ** 300}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels ** 300' computes an integer of more than 256 bits (the limit for every step of an expression)",
         id="expression-power",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${abs(in_channels)}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'abs(in_channels)' is not allowed in 'abs(in_channels)'; allowed: integers, parameter names, + - * // % and parentheses",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${len(in_channels)}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: 'len(in_channels)' is not allowed in 'len(in_channels)'; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-call",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels.real}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels.real' is not allowed in 'in_channels.real'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels.real' is not allowed in 'in_channels.real'; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-attribute",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels * 1.5}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: '1.5' is not allowed in 'in_channels * 1.5'; allowed: integers, parameter names, + - * // % and parentheses",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels * 1.3}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 10.4 from ${in_channels * 1.3} (not a whole number: round it with round(), floor(), ceil() or make_divisible())",
         id="expression-float",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${\"a\"}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: \"'a'\" is not allowed in '\"a\"'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 'a'",
         id="expression-string",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels > 2}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels > 2' is not allowed in 'in_channels > 2'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got true (a boolean)",
         id="expression-comparison",
     ),
     pytest.param(
@@ -1059,7 +1059,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {m: same}\n    layers:\n      - conv: {out: '${m * 2}', kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: 'm' is not an integer (it is 'same') in 'm * 2'",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: the left operand of * must be a number, got 'same' in 'm * 2'",
         id="expression-string-parameter",
     ),
 ]
@@ -1151,7 +1151,7 @@ def test_a_list_parameter_in_an_expression_is_shown_as_a_list() -> None:
         "      - conv: {out: '${k * 2}', kernel: 1}\nlayers:\n  - b: {}\n"
     )
     assert cli_error(text) == (
-        "net.yaml:6:21: layer b1.conv1, field conv.out: 'k' is not an integer (it is [3, 3]) in 'k * 2'"
+        "net.yaml:6:21: layer b1.conv1, field conv.out: 'k' is not a number (it is [3, 3]) in 'k * 2'"
     )
 
 

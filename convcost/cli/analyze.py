@@ -22,6 +22,7 @@ from convcost.cli.common import (
     OutputOption,
     RepeatOption,
     SeedOption,
+    SetOption,
     SpecsArgument,
     app,
     check_dtype,
@@ -34,6 +35,7 @@ from convcost.cli.common import (
     output_target,
     print_warnings,
     resolve_spec,
+    spec_params,
     stderr,
 )
 from convcost.engine import analyze_all
@@ -60,6 +62,7 @@ def analyze(
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    set_: SetOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -74,12 +77,15 @@ def analyze(
         cat specs/quickstart.yaml | convcost analyze - --format csv
 
         convcost analyze resnet50.onnx --depth 1
+
+        convcost analyze specs/mobilenet_v2_family.yaml --set alpha=0.5
     """
     from convcost.render import formats
 
     check_dtype(dtype)
     target = output_target(output, inputs=specs)
     bounds = limits(max_layers)
+    params = spec_params(set_)
     try:
         shape = model_input(input)
     except ConvcostError as error:
@@ -99,6 +105,7 @@ def analyze(
             bounds,
             shape,
             allow_unsupported,
+            params,
         )
         return
     try:
@@ -111,6 +118,7 @@ def analyze(
                     limits=bounds,
                     input_shape=shape,
                     allow_unsupported=allow_unsupported,
+                    params=params,
                 ),
                 batch=batch,
                 dtype=dtype,
@@ -145,6 +153,7 @@ def _analyze_executed(
     bounds: Limits,
     shape: tuple[int, ...] | None,
     allow_unsupported: bool,
+    params: dict[str, str | int | float] | None,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -162,6 +171,7 @@ def _analyze_executed(
                         limits=bounds,
                         input_shape=shape,
                         allow_unsupported=allow_unsupported,
+                        params=params,
                     ),
                     batch=batch,
                     dtype=dtype,

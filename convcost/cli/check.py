@@ -20,6 +20,7 @@ from convcost.cli.common import (
     MaxLayersOption,
     ModelInputOption,
     OutputOption,
+    SetOption,
     app,
     check_dtype,
     draw,
@@ -29,6 +30,7 @@ from convcost.cli.common import (
     model_input,
     output_target,
     resolve_spec,
+    spec_params,
     stderr,
 )
 from convcost.errors import ConvcostError
@@ -110,6 +112,7 @@ def check_command(
     exact: ExactOption = False,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    set_: SetOption = None,
 ) -> None:
     """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid, 4 too big.
 
@@ -168,6 +171,7 @@ def check_command(
         skip_unbudgeted=skip_unbudgeted,
     )
     bounds = limits(max_layers)
+    params = spec_params(set_)
     try:
         shape = model_input(input)
     except ConvcostError as error:
@@ -175,7 +179,11 @@ def check_command(
 
     def load(source: str) -> Spec:
         return resolve_spec(
-            source, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+            source,
+            limits=bounds,
+            input_shape=shape,
+            allow_unsupported=allow_unsupported,
+            params=params,
         )
 
     run = checking.check(checking.expand(specs), load, options)

@@ -25,6 +25,7 @@ from convcost.cli.common import (
     OutputOption,
     RepeatOption,
     SeedOption,
+    SetOption,
     SpecsArgument,
     app,
     check_dtype,
@@ -38,6 +39,7 @@ from convcost.cli.common import (
     output_target,
     print_warnings,
     resolve_spec,
+    spec_params,
     stderr,
 )
 from convcost.errors import ConvcostError
@@ -81,6 +83,7 @@ def compare(
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     indent: IndentOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    set_: SetOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -102,6 +105,7 @@ def compare(
     check_dtype(dtype)
     target = output_target(output, inputs=specs)
     limit = execution_limit(dtype, max_memory) if execute else None
+    params = spec_params(set_)
     try:
         shapes = [comparing.parse_input(text) for text in input or ()]
         # a model file is imported at the first --input (needed when its sizes are symbolic)
@@ -112,6 +116,7 @@ def compare(
                 limits=limits(max_layers),
                 input_shape=first if is_model_path(source) else None,
                 allow_unsupported=allow_unsupported,
+                params=params,
             )
             for source in specs
         ]
@@ -209,6 +214,7 @@ def explain(
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    set_: SetOption = None,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -235,6 +241,7 @@ def explain(
             limits=limits(max_layers),
             input_shape=model_input(input),
             allow_unsupported=allow_unsupported,
+            params=spec_params(set_),
         )
         explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:

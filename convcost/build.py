@@ -14,7 +14,7 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
-from convcost.entries import EntryReader, LayerEntry, bind_parameters
+from convcost.entries import EntryReader, LayerEntry, bind_parameters, conditional_branch
 from convcost.errors import ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField
@@ -87,6 +87,8 @@ class _Builder:
                 # outside any block, in_channels is what arrives at each entry
                 scope = Scope(in_channels=shape[0], params=scope.params)
             entry = self.entries.read(raw, index, prefix, scope, counters, taken)
+            if not entry.included:
+                continue  # `if: false`, `repeat: 0`
             path = f"{prefix}.{entry.name}" if prefix else entry.name
             if entry.repeat is not None or entry.kind in MERGE_KINDS:
                 self._check_size(entry, path, scope)  # a block use is checked once bound
@@ -277,6 +279,10 @@ class _Builder:
             name = str(key.value)
             layers = raw_layers
             check_name(name, "branch name", location=key.location, layer=path, in_path=True)
+            if isinstance(layers, Map):  # `{if: "${…}", layers: […]}`: a conditional branch
+                layers = conditional_branch(layers, name, path, scope)
+                if layers is None:
+                    continue
             if isinstance(layers, Scalar) and layers.value is None:
                 layers = Seq((), layers.location)
             if not isinstance(layers, Seq):
@@ -290,6 +296,12 @@ class _Builder:
                 Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
             )
         self.depth -= 1
+        if not branches:
+            raise SpecError(
+                f"every branch of this {entry.kind} is excluded by its `if`: keep at least one",
+                location=entry.kind_location,
+                layer=path,
+            )
         output = merged_shape(merge, branches, path, entry.kind_location)
         return MergeNode(
             path=path,

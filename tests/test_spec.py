@@ -276,7 +276,7 @@ CASES = [
     # at the second kind key
     pytest.param(
         "input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 3}\n    relu: {}\n",
-        "net.yaml:4:5: layers[0]: the entry has two kind keys, 'conv' and 'relu': write each layer as its own list item (an entry holds one kind plus optional `name` and `repeat`)",
+        "net.yaml:4:5: layers[0]: the entry has two kind keys, 'conv' and 'relu': write each layer as its own list item (an entry holds one kind plus optional `name`, `repeat` and `if`)",
         id="entry-with-two-kinds",
     ),
     pytest.param(
@@ -350,28 +350,23 @@ CASES = [
         id="name-bool",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: 0\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got 0",
-        id="repeat-zero",
-    ),
-    pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: -2\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got -2",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got -2",
         id="repeat-negative",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: 2.5\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got 2.5",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got 2.5",
         id="repeat-float",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: twice\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got 'twice'",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got 'twice'",
         id="repeat-word",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: true\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got true (a boolean)",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got true (a boolean)",
         id="repeat-bool",
     ),
     pytest.param(
@@ -978,8 +973,8 @@ CASES = [
         id="parameter-1e3",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nblocks:\n  b:\n    params: {n: 0}\n    layers:\n      - relu: {}\n        repeat: $n\nlayers:\n  - b: {}\n",
-        "net.yaml:7:17: layer relu1, field repeat: must be an integer >= 1, got 0",
+        "input: [8, 8, 8]\nblocks:\n  b:\n    params: {n: -1}\n    layers:\n      - relu: {}\n        repeat: $n\nlayers:\n  - b: {}\n",
+        "net.yaml:7:17: layer b1.relu1, field repeat: must be an integer >= 0, got -1",
         id="repeat-from-parameter",
     ),
     pytest.param(

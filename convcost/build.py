@@ -277,12 +277,15 @@ class _Builder:
         branches = []
         for key, raw_layers in entry.args.entries:
             name = str(key.value)
-            layers = raw_layers
             check_name(name, "branch name", location=key.location, layer=path, in_path=True)
-            if isinstance(layers, Map):  # `{if: "${…}", layers: […]}`: a conditional branch
-                layers = conditional_branch(layers, name, path, scope)
-                if layers is None:
-                    continue
+            chosen = (  # `{if: "${…}", layers: […]}`: a conditional branch
+                conditional_branch(raw_layers, name, path, scope)
+                if isinstance(raw_layers, Map)
+                else raw_layers
+            )
+            if chosen is None:
+                continue
+            layers = chosen
             if isinstance(layers, Scalar) and layers.value is None:
                 layers = Seq((), layers.location)
             if not isinstance(layers, Seq):

@@ -53,7 +53,7 @@ class InvertedResidual(nn.Module):
 
     def __init__(self, inp: int, oup: int, stride: int, expand_ratio: int) -> None:
         super().__init__()
-        hidden_dim = int(round(inp * expand_ratio))
+        hidden_dim = int(round(inp * expand_ratio))  # noqa: RUF046 (torchvision writes it so)
         self.use_res_connect = stride == 1 and inp == oup
         layers: list[nn.Module] = []
         if expand_ratio != 1:
@@ -140,7 +140,7 @@ class MBConvConfig:
         self.stride = stride
         self.input_channels = _make_divisible(input_channels * width_mult, 8)
         self.out_channels = _make_divisible(out_channels * width_mult, 8)
-        self.num_layers = int(math.ceil(num_layers * depth_mult))
+        self.num_layers = int(math.ceil(num_layers * depth_mult))  # noqa: RUF046 (torchvision writes it so)
 
 
 class MBConv(nn.Module):

@@ -17,6 +17,7 @@ from typing import BinaryIO
 from convcost.budget import read_budget
 from convcost.document import compose
 from convcost.errors import Location, ResourceLimitError, SpecError
+from convcost.include import Library, included_blocks, merge_blocks
 from convcost.int_values import read_shape
 from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
@@ -28,7 +29,7 @@ from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]
 
-TOP_LEVEL_KEYS = ("name", "input", "layers", "variants", "blocks", "budget", "params")
+TOP_LEVEL_KEYS = ("name", "input", "layers", "variants", "blocks", "budget", "params", "include")
 BLOCK_KEYS = ("params", "layers")
 VARIANT_KEYS = ("input", "layers")
 
@@ -162,7 +163,9 @@ def parse_spec(
         key=root.key_location("params") if root.get("params") is not None else None,
     )
     globals_ = Scope(in_channels=None, params=scope_values(declared))
-    blocks = _blocks(root.get("blocks"))
+    library = _library(limits, {})
+    included = included_blocks(root.get("include"), source, (source,), library)
+    blocks = merge_blocks(_blocks(root.get("blocks")), included)
     budget = _optional_map(root, "budget")
     read_budget(budget)  # checked at load, so that every command refuses a bad budget
     layers, variants = root.get("layers"), root.get("variants")
@@ -203,6 +206,30 @@ def parse_spec(
         limits=limits,
         params=declared,
     )
+
+
+def _library(limits: Limits, cache: dict[str, tuple[BlockDef, ...]]) -> Library:
+    """Reads the blocks of included files (each file once per load, however often included)."""
+
+    def load(path: Path, shown_as: str, chain: tuple[str, ...]) -> tuple[BlockDef, ...]:
+        key = str(path.resolve())
+        if key in cache:
+            return cache[key]
+        text = decode(read_file(path, limits), str(path))
+        root = compose(text, str(path), limits, on_top_key=_check_top_key)
+        if not isinstance(root, Map):
+            raise SpecError(
+                f"the included spec {shown_as} must be a mapping with `blocks`",
+                location=Location(str(path), 1, 1) if root is None else root.location,
+            )
+        blocks = merge_blocks(
+            _blocks(root.get("blocks")),
+            included_blocks(root.get("include"), str(path), chain, load),
+        )
+        cache[key] = blocks
+        return blocks
+
+    return load
 
 
 def _check_top_key(key: Scalar) -> None:

@@ -15,6 +15,7 @@ a spec of 10⁹ layers is refused after building almost nothing.
 from __future__ import annotations
 
 from convcost.entries import EntryReader, LayerEntry, bind_parameters, conditional_branch
+from convcost.calls import called_from
 from convcost.errors import ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField
@@ -126,10 +127,12 @@ class _Builder:
         """One more group around what is built next; refuse past :data:`MAX_NETWORK_DEPTH`."""
         self.depth += 1
         if self.depth > MAX_NETWORK_DEPTH:
-            raise SpecError(
-                f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, repeats and merges inside each other)",
-                location=entry.kind_location,
-                layer=_shortened(path),
+            raise _names_chain(
+                SpecError(
+                    f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, repeats and merges inside each other)",
+                    location=entry.kind_location,
+                    layer=_shortened(path),
+                )
             )
 
     def _repeat(
@@ -326,18 +329,22 @@ class _Builder:
     ) -> GroupNode:
         if block.name in stack:
             cycle = " → ".join([*stack[stack.index(block.name) :], block.name])
-            raise SpecError(
-                f"block {block.name!r} uses itself: {cycle}",
-                location=entry.kind_location,
-                layer=path,
+            raise _names_chain(
+                SpecError(
+                    f"block {block.name!r} uses itself: {cycle}",
+                    location=entry.kind_location,
+                    layer=path,
+                )
             )
         if len(stack) >= MAX_BLOCK_DEPTH:
             chain = [*stack, block.name]
             shown = " → ".join([*chain[:3], "…", *chain[-2:]])
-            raise SpecError(
-                f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} ({len(chain)} blocks, each used inside the one before)",
-                location=entry.kind_location,
-                layer=_shortened(path),
+            raise _names_chain(
+                SpecError(
+                    f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} ({len(chain)} blocks, each used inside the one before)",
+                    location=entry.kind_location,
+                    layer=_shortened(path),
+                )
             )
         params = bind_parameters(block, entry, path, scope, self.globals)
         body_scope = Scope(
@@ -348,7 +355,11 @@ class _Builder:
             raise self._too_many(self.count + size, entry, path)
         self._add(1, entry, path)
         self._enter(entry, path)
-        nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
+        try:
+            nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
+        except SpecError as error:
+            called_from(error, block, entry.kind_location, params)
+            raise
         self.depth -= 1
         return GroupNode(
             path=path,
@@ -359,6 +370,12 @@ class _Builder:
             output_shape=out,
             location=entry.kind_location,
         )
+
+
+def _names_chain(error: SpecError) -> SpecError:
+    """An error whose message names the nesting itself: no block uses are added to it."""
+    error.names_chain = True
+    return error
 
 
 def _parse_key(kind: str, args: Value, shape: Shape, scope: Scope) -> object:

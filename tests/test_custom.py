@@ -210,6 +210,7 @@ def test_a_block_parameter_may_not_hide_a_dimension() -> None:
     assert str(raised.value) == (
         "<string>:6:9: layer b1.custom1: block parameter 'h' has the name of an input dimension "
         "that custom expressions use (c, h, w): rename the parameter"
+        " (in block 'b' at <string>:3:3, used at <string>:8:5 with h=2)"
     )
 
 

@@ -130,12 +130,12 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayer:\n  - relu: {}\n",
-        "net.yaml:2:1: unknown top-level key 'layer'; did you mean 'layers'?; allowed: name, input, layers, variants, blocks, budget, params",
+        "net.yaml:2:1: unknown top-level key 'layer'; did you mean 'layers'?; allowed: name, input, layers, variants, blocks, budget, params, include",
         id="unknown-top-level-key",
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers: []\nzzz: 1\n",
-        "net.yaml:3:1: unknown top-level key 'zzz'; allowed: name, input, layers, variants, blocks, budget, params",
+        "net.yaml:3:1: unknown top-level key 'zzz'; allowed: name, input, layers, variants, blocks, budget, params, include",
         id="unknown-top-level-key-no-match",
     ),
     pytest.param(
@@ -913,7 +913,7 @@ CASES = [
     # at the use of $width in the body
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {width: null, k: 3}\n    layers:\n      - conv: {out: $width, kernel: $k, padding: 1}\nlayers:\n  - b: {width: 0}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got 0",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got 0 (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with width=0, k=3)",
         id="block-argument-invalid-in-body",
     ),
     pytest.param(
@@ -928,7 +928,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {width: 4}\n    layers:\n      - conv: {out: $widht, kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: $widht is not a parameter of block 'b'; known: $width, $in_channels; did you mean 'width'?",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: $widht is not a parameter of block 'b'; known: $width, $in_channels; did you mean 'width'? (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with width=4)",
         id="undefined-parameter",
     ),
     pytest.param(
@@ -943,23 +943,23 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {f: true}\n    layers:\n      - relu: {}\n        name: x$f\nlayers:\n  - b: {}\n",
-        "net.yaml:7:15: field name: $f must be a number or a string inside text, got true (a boolean)",
+        "net.yaml:7:15: field name: $f must be a number or a string inside text, got true (a boolean) (in block 'b' at net.yaml:3:3, used at net.yaml:9:5 with f=true)",
         id="parameter-in-name-bool",
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {f: [1]}\n    layers:\n      - relu: {}\n        name: x$f\nlayers:\n  - b: {}\n",
-        "net.yaml:7:15: field name: $f must be a number or a string inside text, got a list",
+        "net.yaml:7:15: field name: $f must be a number or a string inside text, got a list (in block 'b' at net.yaml:3:3, used at net.yaml:9:5 with f=[1])",
         id="parameter-in-name-list",
     ),
     # at the parameter's list
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {k: [3, 3]}\n    layers:\n      - conv: {out: $k, kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:4:17: layer b1.conv1, field conv.out: must be an integer >= 1, got a list",
+        "net.yaml:4:17: layer b1.conv1, field conv.out: must be an integer >= 1, got a list (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with k=[3, 3])",
         id="list-parameter-for-an-int",
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {k: [3, 3, 3]}\n    layers:\n      - conv: {out: 4, kernel: $k}\nlayers:\n  - b: {}\n",
-        "net.yaml:4:17: layer b1.conv1, field conv.kernel: needs one value per spatial axis (2 for a 2-D input), got 3",
+        "net.yaml:4:17: layer b1.conv1, field conv.kernel: needs one value per spatial axis (2 for a 2-D input), got 3 (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with k=[3, 3, 3])",
         id="list-parameter-wrong-length",
     ),
     pytest.param(
@@ -969,12 +969,12 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {w: 1e3}\n    layers:\n      - conv: {out: $w, kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got '1e3' (YAML 1.1 reads 1e6 as a string: write the integer out)",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got '1e3' (YAML 1.1 reads 1e6 as a string: write the integer out) (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with w='1e3')",
         id="parameter-1e3",
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {n: -1}\n    layers:\n      - relu: {}\n        repeat: $n\nlayers:\n  - b: {}\n",
-        "net.yaml:7:17: layer b1.relu1, field repeat: must be an integer >= 0, got -1",
+        "net.yaml:7:17: layer b1.relu1, field repeat: must be an integer >= 0, got -1 (in block 'b' at net.yaml:3:3, used at net.yaml:9:5 with n=-1)",
         id="repeat-from-parameter",
     ),
     pytest.param(
@@ -1054,7 +1054,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {m: same}\n    layers:\n      - conv: {out: '${m * 2}', kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: the left operand of * must be a number, got 'same' in 'm * 2'",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: the left operand of * must be a number, got 'same' in 'm * 2' (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with m='same')",
         id="expression-string-parameter",
     ),
 ]
@@ -1111,6 +1111,7 @@ def test_a_parameter_keeps_the_text_it_was_written_as() -> None:
     # the location is the use of $w (line 6, column 21)
     assert cli_error(text) == (
         "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got yes (a boolean)"
+        " (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with w=true)"
     )
 
 
@@ -1147,6 +1148,7 @@ def test_a_list_parameter_in_an_expression_is_shown_as_a_list() -> None:
     )
     assert cli_error(text) == (
         "net.yaml:6:21: layer b1.conv1, field conv.out: 'k' is not a number (it is [3, 3]) in 'k * 2'"
+        " (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with k=[3, 3])"
     )
 
 

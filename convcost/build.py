@@ -14,8 +14,8 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
-from convcost.entries import EntryReader, LayerEntry, bind_parameters, conditional_branch
 from convcost.calls import called_from
+from convcost.entries import EntryReader, LayerEntry, bind_parameters, conditional_branch
 from convcost.errors import ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from convcost import zoo
 from convcost.errors import ConvcostError, SpecError
+from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def included_blocks(
             if error.location is not None:
                 raise
             raise type(error)(
-                f"include {shown(include.item.value)}: {error.message}",
+                f"include {shown(str(include.item.value))}: {error.message}",
                 location=include.item.location,
             ) from None
         blocks.extend(_selected(found, include))
@@ -145,8 +146,6 @@ def _selected(blocks: tuple[BlockDef, ...], include: Include) -> tuple[BlockDef,
         return blocks
     by_name = {block.name: block for block in blocks}
     if include.block not in by_name:
-        from convcost.names import did_you_mean
-
         names = ", ".join(by_name) or "none"
         raise SpecError(
             f"{include.shown} has no block {shown(include.block)}"

@@ -38,8 +38,9 @@ def _string_hint(raw: object, text: str = "") -> str:
     an expression written without braces (``$in_channels * 4``)."""
     if not isinstance(raw, str):
         return ""
-    if text.startswith("$") and not text.startswith("${") and " " in text.strip():
-        return f" (to compute it, put the expression in braces: '${{{text[1:]}}}')"
+    if "${" not in text and re.search(r"\$[A-Za-z_]", text) and re.search(r"[-+*/%()]", text):
+        expression = text.replace("$", "")
+        return f" (to compute it, put the expression in braces: '${{{expression}}}')"
     if re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", raw):
         return " (YAML 1.1 reads 1e6 as a string: write the integer out)"
     if len(raw) <= 24 and re.fullmatch(r"[-+]?0o[0-7_]+", raw):

@@ -43,7 +43,8 @@ class Param:
 
     name: str
     default: ParamValue
-    """The value the spec gives it (computed, when the default is an expression)."""
+    """The value the spec gives it (computed from the other defaults, when it is an
+    expression)."""
     value: ParamValue
     """The value the spec was loaded with: the override, or the default."""
     location: Location
@@ -94,15 +95,29 @@ def read_params(
                 f"{did_you_mean(name, names)}; its parameters: {listed}",
                 location=key,
             )
-    params: list[Param] = []
+    defaults = _computed(declared, {})
+    values = _computed(declared, given) if given else defaults
+    return tuple(
+        Param(name=name, default=defaults[name], value=values[name], location=location)
+        for name, _, location in declared
+    )
+
+
+def _computed(
+    declared: list[tuple[str, Value, Location]], given: Mapping[str, ParamValue]
+) -> dict[str, ParamValue]:
+    """Each parameter's value: given, or its default over the values before it."""
+    values: dict[str, ParamValue] = {}
     bound: dict[str, Value] = {}
     for name, raw, location in declared:
-        scope = Scope(in_channels=None, params=dict(bound))
-        default = _scalar(resolve(raw, scope, what=f"params.{name}"), name)
-        value_ = given.get(name, default)
-        bound[name] = Scalar(value_, location, _text(value_))
-        params.append(Param(name=name, default=default, value=value_, location=location))
-    return tuple(params)
+        if name in given:
+            value = given[name]
+        else:
+            scope = Scope(in_channels=None, params=dict(bound))
+            value = _scalar(resolve(raw, scope, what=f"params.{name}"), name)
+        values[name] = value
+        bound[name] = Scalar(value, location, _text(value))
+    return values
 
 
 def scope_values(params: tuple[Param, ...]) -> dict[str, Value]:

@@ -146,8 +146,9 @@ def test_set_on_every_command_that_reads_specs(in_tmp: Path) -> None:
 PARAM_ERRORS = [
     pytest.param(
         ["--set", "widht=2"],
-        "net.yaml:1:1: cannot set 'widht': the spec declares no such parameter; did you mean "
-        "'width'?; its parameters: width, resolution, stem",
+        "net.yaml:1:1: "
+        "cannot set 'widht': the spec declares no such parameter; did you mean 'width'?; "
+        "its parameters: width, resolution, stem",
         id="set-unknown-name",
     ),
 ]
@@ -200,8 +201,8 @@ CASES = [
     ),
     pytest.param(
         {"net.yaml": "params: {w: null}\n" + NET + "layers: [{relu: {}}]\n"},
-        "net.yaml:1:13: field params.w: parameter 'w' needs a number, a string or true/false as "
-        "its default, got null",
+        "net.yaml:1:13: field params.w: parameter 'w' "
+        "needs a number, a string or true/false as its default, got null",
         id="params-null-default",
     ),
     pytest.param(
@@ -227,8 +228,8 @@ CASES = [
     ),
     pytest.param(
         {"net.yaml": NET + "layers:\n  - add:\n      a: {if: false, layers: []}\n"},
-        "net.yaml:3:5: layer add1: every branch of this add is excluded by its `if`: keep at "
-        "least one",
+        "net.yaml:3:5: layer add1: "
+        "every branch of this add is excluded by its `if`: keep at least one",
         id="merge-every-branch-excluded",
     ),
     pytest.param(

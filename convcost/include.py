@@ -26,14 +26,12 @@ from typing import TYPE_CHECKING
 
 from convcost import zoo
 from convcost.errors import ConvcostError, SpecError
+from convcost.limits import MAX_INCLUDE_DEPTH
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 if TYPE_CHECKING:
     from convcost.spec import BlockDef
-
-MAX_INCLUDE_DEPTH = 16
-"""Files including files, from the spec given to the spec read last."""
 
 ZOO_PREFIX = "zoo:"
 

@@ -166,7 +166,7 @@ def parse_spec(
     library = _library(limits, {})
     included = included_blocks(root.get("include"), source, (source,), library)
     blocks = merge_blocks(_blocks(root.get("blocks")), included)
-    budget = _optional_map(root, "budget")
+    budget = _budget_map(root, globals_)
     read_budget(budget)  # checked at load, so that every command refuses a bad budget
     layers, variants = root.get("layers"), root.get("variants")
     if layers is not None and variants is not None:
@@ -270,6 +270,31 @@ def _optional_map(root: Map, key: str) -> Map | None:
     return value
 
 
+def _budget_map(mapping: Map, scope: Scope) -> Map | None:
+    """A ``budget:`` with the spec's ``params:`` substituted (``macs: "${300e6 * width}"``)."""
+    budget = _optional_map(mapping, "budget")
+    if budget is None or not scope.params:
+        return budget
+    resolved = _substituted(budget, scope)
+    assert isinstance(resolved, Map)
+    return resolved
+
+
+def _substituted(value: Value, scope: Scope) -> Value:
+    """``value`` with every ``$name``/``${…}`` substituted, shown as the value it computed (a
+    budget reader checks a number's text for YAML 1.1 traps)."""
+    if isinstance(value, Map):
+        return Map(
+            tuple((key, _substituted(item, scope)) for key, item in value.entries), value.location
+        )
+    if isinstance(value, Seq):
+        return Seq(tuple(_substituted(item, scope) for item in value), value.location)
+    resolved = resolve(value, scope, what="budget")
+    if resolved is value or not isinstance(resolved, Scalar):
+        return resolved
+    return Scalar(resolved.value, resolved.location, str(resolved.value))
+
+
 def _layer_list(value: Value, what: str) -> Seq:
     if not isinstance(value, Seq):
         raise SpecError(
@@ -360,7 +385,7 @@ def _variants(value: Value, root: Map, scope: Scope) -> tuple[Variant, ...]:
             layers = body.get("layers")
             if layers is None:
                 raise SpecError(f"variant {name!r} has no `layers`", location=body.location)
-            budget = _optional_map(body, "budget")
+            budget = _budget_map(body, scope)
             read_budget(budget, where=f"variants.{name}.budget")
         else:
             own_input, layers = None, body

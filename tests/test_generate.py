@@ -626,3 +626,25 @@ def test_builtins_are_unknown_names() -> None:
 
     with pytest.raises(ExpressionError, match="unknown name 'open'"):
         calculate("open", {})
+
+
+def test_budgets_see_the_spec_params(in_tmp: Path) -> None:
+    write(
+        {
+            "net.yaml": "params: {width: 1.0}\ninput: [3, 16, 16]\n"
+            'layers:\n  - conv: {out: "${round(16 * width)}", kernel: 3}\n'
+            'budget:\n  macs: "${100000 * width}"\n  params: 400\n'
+        }
+    )
+    # by hand: 14² · 16 · 27 = 84,672 MACs under 100,000, but 16 · 27 + 16 = 448 parameters
+    # over 400 (exit 1); at width 0.25, 4 channels: 14² · 4 · 27 = 21,168 MACs under 25,000
+    # and 112 parameters
+    code, out, _ = run("check", "net.yaml", "-f", "json")
+    assert code == ExitStatus.BUDGET_EXCEEDED
+    compact = out.replace(" ", "")
+    assert '"limit":100000,"actual":84672' in compact
+    code, out, _ = run("check", "net.yaml", "-f", "json", "--set", "width=0.25")
+    assert code == ExitStatus.OK
+    compact = out.replace(" ", "")
+    assert '"limit":25000,"actual":21168' in compact
+    assert '"limit":400,"actual":112' in compact

@@ -125,6 +125,13 @@ class EntryReader:
         included = True
         if condition is not None:
             included = _condition(resolve(condition, scope, layer=path, what="if"), path)
+        if included:  # a left-out entry's name may be used by its alternative
+            if name in taken:
+                raise SpecError(
+                    f"{where}: duplicate layer name {name!r} in this list",
+                    location=(raw.get("name") or raw).location,
+                )
+            taken.add(name)
         repeat_value = raw.get("repeat")
         repeat = None
         if repeat_value is not None and included:
@@ -158,13 +165,8 @@ class EntryReader:
                 else str(value.value)
             )
             check_name(name, f"{where}: layer name", location=value.location, in_path=True)
-            if name in taken:
-                raise SpecError(
-                    f"{where}: duplicate layer name {name!r} in this list", location=value.location
-                )
         else:
             name = _default_name(kind, counters, taken)
-        taken.add(name)
         return name
 
 

@@ -648,3 +648,16 @@ def test_budgets_see_the_spec_params(in_tmp: Path) -> None:
     compact = out.replace(" ", "")
     assert '"limit":25000,"actual":21168' in compact
     assert '"limit":400,"actual":112' in compact
+
+
+def test_alternatives_left_out_by_if_may_share_a_name() -> None:
+    text = (
+        "params: {residual: true}\ninput: [8, 8, 8]\nlayers:\n"
+        "  - conv: {out: 8, kernel: 1}\n    name: block\n    if: '${not residual}'\n"
+        "  - add: {body: [{conv: {out: 8, kernel: 1}}], skip: []}\n    name: block\n"
+        "    if: $residual\n"
+    )
+    assert paths(analyzed(text)) == ["block.body.conv1", "block"]
+    assert paths(analyzed(text, {"residual": "false"})) == ["block"]
+    with pytest.raises(SpecError, match=r"layers\[2\]: duplicate layer name 'block' in this list"):
+        analyzed(text + "  - relu: {}\n    name: block\n")

@@ -661,3 +661,73 @@ def test_alternatives_left_out_by_if_may_share_a_name() -> None:
     assert paths(analyzed(text, {"residual": "false"})) == ["block"]
     with pytest.raises(SpecError, match=r"layers\[2\]: duplicate layer name 'block' in this list"):
         analyzed(text + "  - relu: {}\n    name: block\n")
+
+
+# -- docs/spec-format.md shows real output ----------------------------------------------------
+
+SPEC_FORMAT = Path(__file__).parent.parent / "docs" / "spec-format.md"
+ROOT = Path(__file__).parent.parent
+
+
+def transcript(command: str) -> list[str]:
+    """The lines docs/spec-format.md shows under ``$ command`` (up to the block's end)."""
+    text = SPEC_FORMAT.read_text(encoding="utf-8")
+    start = text.index(f"$ {command}\n") + len(command) + 3
+    return [line.rstrip() for line in text[start : text.index("```", start)].splitlines()]
+
+
+def test_the_documented_efficientnet_table_is_real(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    command = (
+        "convcost analyze specs/efficientnet.yaml --set width=1.1 --set depth=1.2 "
+        "--set resolution=260 --depth 1"
+    )
+    code, out, _ = run(*command.split()[1:])
+    assert code == 0
+    shown = transcript(command)
+    assert [line.rstrip() for line in out.splitlines()][: len(shown)] == shown
+
+
+def test_the_documented_mobilenet_widths_are_real() -> None:
+    text = SPEC_FORMAT.read_text(encoding="utf-8")
+    rows = text[text.index("| α | parameters | MACs at 224 |") :].split("\n\n")[0].splitlines()[2:]
+    documented = {}
+    for row in rows:
+        alpha, params, macs = (cell.strip() for cell in row.strip("|").split("|"))
+        documented[alpha] = (int(params.replace(",", "")), int(macs.replace(",", "")))
+    assert set(documented) == {"0.35", "0.5", "0.75", "1.0", "1.4"}
+    spec = ROOT / "specs" / "mobilenet_v2_family.yaml"
+    for alpha, expected in documented.items():
+        report = convcost.analyze(convcost.load_spec(spec, params={"alpha": alpha}))
+        assert (report.totals.params, report.totals.macs) == expected, alpha
+
+
+DOCUMENTED_ERRORS = {
+    "h.yaml": "input: [8, 8, 8]\nlayers:\n  - conv: {out: ${in_channels * 4}, kernel: 1}\n",
+    "h2.yaml": "input: [8, 8, 8]\nlayers:\n  - conv: {out: $in_channels * 4, kernel: 1}\n",
+    "net.yaml": (
+        "input: [3, 32, 32]\nblocks:\n  inverted:\n    params: {t: 6, out: 16}\n    layers:\n"
+        '      - conv: {out: "${in_channels * t}", kernel: 1}\n'
+        "      - depthwise: {kernel: 3, padding: 1}\n      - conv: {out: $out, kernel: 1}\n"
+        "  stage:\n    params: {t: 6, c: 16, n: 2}\n    layers:\n"
+        "      - inverted: {t: $t, out: $c}\n        repeat: $n\n"
+        "layers:\n  - stage: {t: 6, c: 16, n: 2}\n  - stage: {t: 0, c: 24, n: 1}\n"
+    ),
+}
+
+
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize("name", sorted(DOCUMENTED_ERRORS))
+def test_the_documented_errors_are_real(name: str) -> None:
+    write({name: DOCUMENTED_ERRORS[name]})
+    line = "error: " + cli_error("analyze", name)
+    rows = [row.strip() for row in SPEC_FORMAT.read_text(encoding="utf-8").splitlines()]
+    assert line in rows
+
+
+def test_the_documented_set_errors_are_real(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    rows = [row.strip() for row in SPEC_FORMAT.read_text(encoding="utf-8").splitlines()]
+    for args in (["--set", "alhpa=0.5"], ["--set", "alpha"]):
+        line = "error: " + cli_error("analyze", "specs/mobilenet_v2_family.yaml", *args)
+        assert line in rows

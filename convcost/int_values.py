@@ -38,9 +38,11 @@ def _string_hint(raw: object, text: str = "") -> str:
     an expression written without braces (``$in_channels * 4``)."""
     if not isinstance(raw, str):
         return ""
-    if "${" not in text and re.search(r"\$[A-Za-z_]", text) and re.search(r"[-+*/%()]", text):
-        expression = text.replace("$", "")
-        return f" (to compute it, put the expression in braces: '${{{expression}}}')"
+    outside = re.sub(r"\$\{[^}]*\}", "", text)  # the text around any ${…}
+    if "$" in text and re.search(r"[-+*/%]", outside):
+        expression = re.sub(r"\$\{([^}]*)\}", r"(\1)", text)
+        expression = re.sub(r"\((\w+)\)", r"\1", expression).replace("$", "")
+        return f" (to compute it, put the whole expression in braces: '${{{expression}}}')"
     if re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", raw):
         return " (YAML 1.1 reads 1e6 as a string: write the integer out)"
     if len(raw) <= 24 and re.fullmatch(r"[-+]?0o[0-7_]+", raw):

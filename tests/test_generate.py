@@ -253,8 +253,14 @@ CASES = [
     pytest.param(
         {"net.yaml": NET + "layers:\n  - conv: {out: $in_channels * 4, kernel: 1}\n"},
         "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got '8 * 4' (to "
-        "compute it, put the expression in braces: '${in_channels * 4}')",
+        "compute it, put the whole expression in braces: '${in_channels * 4}')",
         id="hint-dollar-without-braces",
+    ),
+    pytest.param(
+        {"net.yaml": NET + "layers:\n  - conv: {out: '${in_channels * 2} + 1', kernel: 1}\n"},
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got '16 + 1' (to "
+        "compute it, put the whole expression in braces: '${(in_channels * 2) + 1}')",
+        id="hint-arithmetic-outside-the-braces",
     ),
     pytest.param(
         {"net.yaml": NET + "layers:\n  - conv: {out: ${in_channels * 4}, kernel: 1}\n"},

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from convcost.entries import EntryReader, LayerEntry, bind_parameters
+from convcost.calls import called_from
+from convcost.entries import EntryReader, LayerEntry, bind_parameters, conditional_branch
 from convcost.errors import ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField
@@ -50,7 +51,9 @@ def build(
     shape = input_shape or chosen.input_shape
     builder = _Builder(spec)
     with paused_gc(), builder.references.frame(chosen.layers, "", shape, inherit=False):
-        nodes, _ = builder.sequence(chosen.layers, shape, "", Scope(in_channels=shape[0]), ())
+        nodes, _ = builder.sequence(
+            chosen.layers, shape, "", Scope(in_channels=shape[0], params=builder.globals), ()
+        )
     name = chosen.name if spec.has_variants else spec.name
     reads = tuple(builder.references.reads)
     return Network(name=name, input_shape=shape, nodes=tuple(nodes), reads=reads)
@@ -77,6 +80,8 @@ class _Builder:
         self.entries = EntryReader(self.kinds, self.known_kinds)
         self.references = References()
         """Names visible to ``from:`` and merge inputs (:mod:`convcost.references`)."""
+        self.globals = spec.param_values()
+        """The spec's ``params:``, seen by every entry (a block's own parameters shadow them)."""
 
     def sequence(
         self, entries: Seq, shape: Shape, prefix: str, scope: Scope, stack: tuple[str, ...]
@@ -88,8 +93,10 @@ class _Builder:
         for index, raw in enumerate(entries):
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
-                scope = Scope(in_channels=shape[0])
+                scope = Scope(in_channels=shape[0], params=scope.params)
             entry = self.entries.read(raw, index, prefix, scope, counters, taken)
+            if not entry.included:
+                continue  # `if: false`, `repeat: 0`
             path = f"{prefix}.{entry.name}" if prefix else entry.name
             names.building, names.index = entry.name, index
             source = None
@@ -137,10 +144,12 @@ class _Builder:
         """One more group around what is built next; refuse past :data:`MAX_NETWORK_DEPTH`."""
         self.depth += 1
         if self.depth > MAX_NETWORK_DEPTH:
-            raise SpecError(
-                f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, repeats and merges inside each other)",
-                location=entry.kind_location,
-                layer=_shortened(path),
+            raise _names_chain(
+                SpecError(
+                    f"the network nests more than {MAX_NETWORK_DEPTH} groups deep here (block uses, repeats and merges inside each other)",
+                    location=entry.kind_location,
+                    layer=_shortened(path),
+                )
             )
 
     def _repeat(
@@ -294,12 +303,19 @@ class _Builder:
         references.merging[path] = branches  # for a sibling's message
         for key, raw_layers in pairs:
             name = str(key.value)
-            layers = raw_layers
             if isinstance(entry.args, Map):
                 check_name(name, "branch name", location=key.location, layer=path, in_path=True)
-            if isinstance(layers, Scalar) and layers.value is not None:  # a named input
-                branches.append(references.branch(name, layers, scope, path, entry.kind))
+            if isinstance(raw_layers, Scalar) and raw_layers.value is not None:  # a named input
+                branches.append(references.branch(name, raw_layers, scope, path, entry.kind))
                 continue
+            chosen = (  # `{if: "${…}", layers: […]}`: a conditional branch
+                conditional_branch(raw_layers, name, path, scope)
+                if isinstance(raw_layers, Map)
+                else raw_layers
+            )
+            if chosen is None:
+                continue
+            layers = chosen
             if isinstance(layers, Scalar) and layers.value is None:
                 layers = Seq((), layers.location)
             if not isinstance(layers, Seq):
@@ -314,6 +330,12 @@ class _Builder:
                 Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
             )
         self.depth -= 1
+        if not branches:
+            raise SpecError(
+                f"every branch of this {entry.kind} is excluded by its `if`: keep at least one",
+                location=entry.kind_location,
+                layer=path,
+            )
         output = merged_shape(merge, branches, path, entry.kind_location)
         if all(branch.source is not None for branch in branches):
             shape = branches[0].output_shape  # reads only named inputs: its first is its input
@@ -337,28 +359,40 @@ class _Builder:
     ) -> GroupNode:
         if block.name in stack:
             cycle = " → ".join([*stack[stack.index(block.name) :], block.name])
-            raise SpecError(
-                f"block {block.name!r} uses itself: {cycle}",
-                location=entry.kind_location,
-                layer=path,
+            raise _names_chain(
+                SpecError(
+                    f"block {block.name!r} uses itself: {cycle}",
+                    location=entry.kind_location,
+                    layer=path,
+                )
             )
         if len(stack) >= MAX_BLOCK_DEPTH:
             chain = [*stack, block.name]
             shown = " → ".join([*chain[:3], "…", *chain[-2:]])
-            raise SpecError(
-                f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} ({len(chain)} blocks, each used inside the one before)",
-                location=entry.kind_location,
-                layer=_shortened(path),
+            raise _names_chain(
+                SpecError(
+                    f"blocks nest more than {MAX_BLOCK_DEPTH} deep here: {shown} ({len(chain)} blocks, each used inside the one before)",
+                    location=entry.kind_location,
+                    layer=_shortened(path),
+                )
             )
-        params = bind_parameters(block, entry, path, scope)
-        body_scope = Scope(in_channels=shape[0], params=params, block=block.name)
+        params = bind_parameters(block, entry, path, scope, self.globals)
+        body_scope = Scope(
+            in_channels=shape[0], params={**self.globals, **params}, block=block.name
+        )
         size = self.sizes.block_use(block, known_integers(body_scope.names()))
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
         self._add(1, entry, path)
         self._enter(entry, path)
-        with self.references.frame(block.layers, path, shape, inherit=False):
-            nodes, out = self.sequence(block.layers, shape, path, body_scope, (*stack, block.name))
+        try:
+            with self.references.frame(block.layers, path, shape, inherit=False):
+                nodes, out = self.sequence(
+                    block.layers, shape, path, body_scope, (*stack, block.name)
+                )
+        except SpecError as error:
+            called_from(error, block, entry.kind_location, params)
+            raise
         self.depth -= 1
         return GroupNode(
             path=path,
@@ -369,6 +403,12 @@ class _Builder:
             output_shape=out,
             location=entry.kind_location,
         )
+
+
+def _names_chain(error: SpecError) -> SpecError:
+    """An error whose message names the nesting itself: no block uses are added to it."""
+    error.names_chain = True
+    return error
 
 
 def _parse_key(kind: str, args: Value, shape: Shape, scope: Scope) -> object:

@@ -17,6 +17,7 @@ values by one loop with an explicit stack, which enforces every bound as it goes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -97,7 +98,8 @@ def _compose_events(text: str, source: str, composer: _Composer) -> Value | None
         mark = exc.problem_mark or exc.context_mark
         location = _location(source, mark) if mark else None
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise SpecError(f"invalid YAML: {problem}", location=location) from None
+        hint = _brace_hint(text, mark.line) if mark else ""
+        raise SpecError(f"invalid YAML: {problem}{hint}", location=location) from None
     except yaml.reader.ReaderError as exc:
         # no mark: the reader gives a character offset (and a two-line str())
         line = text.count("\n", 0, exc.position) + 1
@@ -111,6 +113,22 @@ def _compose_events(text: str, source: str, composer: _Composer) -> Value | None
         raise SpecError(f"invalid YAML: {exc}", location=Location(source, 1, 1)) from None
     finally:
         loader.dispose()
+
+
+_UNQUOTED_EXPRESSION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):\s*(\$\{[^}\n]*\})")
+
+
+def _brace_hint(text: str, line: int) -> str:
+    """Why ``{out: ${c * 2}}`` is not YAML, when the failing line holds an unquoted ``${…}``."""
+    lines = text.split("\n", line + 1)
+    found = _UNQUOTED_EXPRESSION.search(lines[line]) if line < len(lines) else None
+    if found is None or "{" not in lines[line][: found.start()]:
+        return ""
+    key, expression = found.groups()
+    return (
+        f" (an unquoted {expression} inside {{…}}: its braces end the mapping;"
+        f' quote it: {key}: "{expression}")'
+    )
 
 
 def _location(source: str, mark: yaml.Mark) -> Location:

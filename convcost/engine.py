@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import assert_never
 
 from convcost.build import build
@@ -12,7 +12,7 @@ from convcost.errors import SpecError
 from convcost.gcpause import paused_gc
 from convcost.layers import Context, Global, Layer, Shape, Untracked, Window, elements
 from convcost.layers.base import axis_names
-from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
+from convcost.network import GroupKind, GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.peak import peak_activations
 from convcost.receptive import UNTRACKED, Coverage, ReceptiveField, merge
 from convcost.report import (
@@ -227,8 +227,15 @@ class _Tally:
                 return self.layer(node, field)
             case GroupNode():
                 start = self.sums.cost()
+                warned = len(self.warnings)
                 field = self.sequence(node.children, field)
                 self.block(node, node.label, start, field)
+                if node.group is GroupKind.BLOCK and len(self.warnings) > warned:
+                    # the outermost use wins: it is the line that passed the values
+                    self.warnings[warned:] = [
+                        replace(warning, used_at=node.location, block=node.label)
+                        for warning in self.warnings[warned:]
+                    ]
                 return field
             case MergeNode():
                 return self.merge(node, field)

@@ -3,6 +3,7 @@ arguments of a block use bound to the block's parameters."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from convcost.errors import Location, SpecError
@@ -10,7 +11,7 @@ from convcost.expansion import ENTRY_KEYS
 from convcost.int_values import int_value
 from convcost.names import check_name, did_you_mean
 from convcost.substitution import Scope, interpolate, resolve, resolve_deep
-from convcost.tree import Map, Scalar, Value, describe
+from convcost.tree import Map, Scalar, Value, describe, shown
 
 if TYPE_CHECKING:
     from convcost.spec import BlockDef
@@ -19,9 +20,17 @@ if TYPE_CHECKING:
 class LayerEntry:
     """One item of a layer list, read: its kind, arguments, name and repeat count."""
 
-    __slots__ = ("args", "key", "kind", "kind_location", "name", "raw", "repeat")
+    __slots__ = ("args", "included", "key", "kind", "kind_location", "name", "raw", "repeat")
 
-    def __init__(self, raw: Map, key: Scalar, args: Value, name: str, repeat: int | None) -> None:
+    def __init__(
+        self,
+        raw: Map,
+        key: Scalar,
+        args: Value,
+        name: str,
+        repeat: int | None,
+        included: bool = True,
+    ) -> None:
         self.raw = raw
         self.key = key
         self.kind = str(key.value)
@@ -30,6 +39,8 @@ class LayerEntry:
         self.args = args
         self.name = name
         self.repeat = repeat
+        self.included = included and repeat != 0
+        """False for ``if: false`` or ``repeat: 0``: the entry builds nothing."""
 
     @property
     def location(self) -> Location:
@@ -97,7 +108,7 @@ class EntryReader:
             names = " and ".join(repr(key.value) for key, _ in kinds)
             raise SpecError(
                 f"{where}: the entry has two kind keys, {names}: write each layer as its own list item "
-                "(an entry holds one kind plus optional `name` and `repeat`)",
+                "(an entry holds one kind plus optional `name`, `repeat` and `if`)",
                 location=kinds[1][0].location,
             )
         key, args = kinds[0]
@@ -109,12 +120,24 @@ class EntryReader:
                 location=key.location,
             )
         name = self._name(raw, kind, where, scope, counters, taken)
+        path = f"{prefix}.{name}" if prefix else name
+        condition = raw.get("if")
+        included = True
+        if condition is not None:
+            included = _condition(resolve(condition, scope, layer=path, what="if"), path)
+        if included:  # a left-out entry's name may be used by its alternative
+            if name in taken:
+                raise SpecError(
+                    f"{where}: duplicate layer name {name!r} in this list",
+                    location=(raw.get("name") or raw).location,
+                )
+            taken.add(name)
         repeat_value = raw.get("repeat")
         repeat = None
-        if repeat_value is not None:
-            resolved = resolve(repeat_value, scope, layer=name, what="repeat")
-            repeat = int_value(resolved, minimum=1, layer=name, what="repeat")
-        return LayerEntry(raw, key, args, name, repeat)
+        if repeat_value is not None and included:
+            resolved = resolve(repeat_value, scope, layer=path, what="repeat")
+            repeat = int_value(resolved, minimum=0, layer=path, what="repeat")
+        return LayerEntry(raw, key, args, name, repeat, included)
 
     def _name(
         self,
@@ -142,20 +165,20 @@ class EntryReader:
                 else str(value.value)
             )
             check_name(name, f"{where}: layer name", location=value.location, in_path=True)
-            if name in taken:
-                raise SpecError(
-                    f"{where}: duplicate layer name {name!r} in this list", location=value.location
-                )
         else:
             name = _default_name(kind, counters, taken)
-        taken.add(name)
         return name
 
 
 def bind_parameters(
-    block: BlockDef, entry: LayerEntry, path: str, scope: Scope
+    block: BlockDef,
+    entry: LayerEntry,
+    path: str,
+    scope: Scope,
+    spec_params: Mapping[str, Value] | None = None,
 ) -> dict[str, Value]:
-    """Arguments are evaluated in the caller's scope; defaults in the block's own."""
+    """Arguments are evaluated in the caller's scope; defaults in the block's own (which sees
+    ``spec_params``, the spec's ``params:``, too)."""
     args = entry.args
     if isinstance(args, Scalar) and args.value is None:
         args = Map((), args.location)
@@ -187,9 +210,52 @@ def bind_parameters(
                 location=entry.kind_location,
                 layer=path,
             )
-        own = Scope(in_channels=scope.in_channels, params=dict(bound), block=block.name)
+        own = Scope(
+            in_channels=scope.in_channels, params={**(spec_params or {}), **bound}, block=block.name
+        )
         bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
     return bound
+
+
+def conditional_branch(branch: Map, name: str, path: str, scope: Scope) -> Value | None:
+    """A merge branch written ``{if: …, layers: […]}``: its layers, or None when excluded."""
+    for key, _ in branch.entries:
+        if key.value not in ("if", "layers"):
+            raise SpecError(
+                f"unknown key {shown(str(key.value))} of branch {name!r}"
+                f"{did_you_mean(str(key.value), ['if', 'layers'])}; a branch is a list of "
+                "layers, or {if, layers}",
+                location=key.location,
+                layer=path,
+            )
+    condition = branch.get("if")
+    layers = branch.get("layers")
+    if layers is None:
+        raise SpecError(
+            f"branch {name!r} written as a mapping needs `layers` (and `if`)",
+            location=branch.location,
+            layer=path,
+        )
+    if condition is None:
+        return layers
+    branch_path = f"{path}.{name}"
+    return (
+        layers
+        if _condition(resolve(condition, scope, layer=branch_path, what="if"), branch_path)
+        else None
+    )
+
+
+def _condition(value: Value, path: str) -> bool:
+    """An ``if:``: true or false (a comparison computes one)."""
+    if not isinstance(value, Scalar) or not isinstance(value.value, bool):
+        raise SpecError(
+            f'must be true or false, e.g. if: "${{n > 1}}", got {describe(value)}',
+            location=value.location,
+            layer=path,
+            field="if",
+        )
+    return value.value
 
 
 def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:

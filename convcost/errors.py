@@ -53,7 +53,23 @@ class ConvcostError(Exception):
         self.location = location
         self.layer = layer
         self.field = field
+        self.names_chain = False
+        """Set on an error about the nesting of blocks itself (a cycle, a depth bound), whose
+        message names the chain: the builder then adds no uses."""
+        self.base_message = message
+        self.uses: list[str] = []
+        """The block uses added to the message (:mod:`convcost.calls`), innermost first."""
+        self.call_sites: list[Location] = []
+        """Where the blocks around the problem were used, innermost first: an error inside a
+        block's body is located at the body, and the outermost use is the line a user edits
+        (a GitHub annotation lands there)."""
         super().__init__(str(self))
+
+    @property
+    def annotated_location(self) -> Location | None:
+        """Where an annotation of this error belongs: the outermost block use, else the
+        error's own location."""
+        return self.call_sites[-1] if self.call_sites else self.location
 
     def __str__(self) -> str:
         parts = []

@@ -6,8 +6,9 @@ without being allocated. A size counts the nodes the builder makes, each as one:
 merge, a use of a block, a ``repeat`` group. It is a lower bound, never above the real count:
 
 - a ``repeat`` counts what it resolves to from what is known without building — integer
-  literals, block parameters, the ``in_channels`` of the caller — and one repetition when it
-  needs more (the channels arriving at a block used inside another);
+  literals, block parameters, the spec's ``params:``, the ``in_channels`` of the caller — and
+  nothing when it needs more (the channels arriving at a block used inside another), since
+  ``repeat: 0`` is allowed; an entry whose ``if:`` is not known to be true counts nothing;
 - every layer kind counts one (a ``separable``, three nodes, counts one);
 - a block that uses itself counts one, and blocks more than
   :data:`~convcost.limits.MAX_BLOCK_DEPTH` down count one (the builder reports both).
@@ -22,13 +23,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from convcost.expr import ExpressionError, evaluate
+from convcost.expr import ExpressionError, calculate, evaluate
 from convcost.layers.registry import MERGE_KINDS
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_INT
 from convcost.spec import BlockDef, Spec
 from convcost.tree import Map, Scalar, Seq, Value
 
-ENTRY_KEYS = ("name", "repeat", "from")
+ENTRY_KEYS = ("name", "repeat", "if", "from")
 """The keys of a layer entry besides its kind."""
 
 Known = Mapping[str, int]
@@ -42,6 +43,8 @@ class Sizes:
 
     def __init__(self, spec: Spec) -> None:
         self.blocks: dict[str, BlockDef] = {block.name: block for block in spec.blocks}
+        self.globals = known_integers({param.name: param.value for param in spec.params})
+        """The spec's integer ``params:``, seen by block defaults."""
         self._uses: dict[tuple[str, frozenset[tuple[str, int]]], int] = {}
         self._merges: dict[tuple[int, frozenset[tuple[str, int]]], int] = {}
         """Keyed by the ``id`` of a merge's branch mapping (kept alive by the spec) and what is
@@ -96,7 +99,7 @@ class Sizes:
             if param in given:
                 value = _integer(given[param], known)
             elif default is not None:
-                own = {**bound}
+                own = {**self.globals, **bound}
                 if "in_channels" in known:
                     own["in_channels"] = known["in_channels"]
                 value = _integer(default, own)
@@ -117,11 +120,16 @@ class Sizes:
                     continue  # the builder reports a malformed entry
                 kind, args = parts
                 here = times
+                condition = raw.get("if")
+                if condition is not None and _condition(condition, known) is not True:
+                    continue  # excluded, or not known to be included: counts nothing
                 repeat = raw.get("repeat")
                 if repeat is not None:
-                    total += times  # the repeat group
                     count = _integer(repeat, known)
-                    here = _saturated(times * (count if count is not None and count >= 1 else 1))
+                    if count is None or count < 1:
+                        continue  # `repeat: 0` builds nothing; an unknown count may be 0
+                    total += times  # the repeat group
+                    here = _saturated(times * count)
                 if kind in MERGE_KINDS:
                     total += here
                     if isinstance(args, Map):
@@ -152,6 +160,23 @@ def _kind(raw: Map) -> tuple[str, Value] | None:
         return None
     key, args = kinds[0]
     return str(key.value), args
+
+
+def _condition(value: Value, known: Known) -> bool | None:
+    """An ``if:`` as a boolean if it is known without building, else None."""
+    if isinstance(value, Scalar) and isinstance(value.value, bool):
+        return value.value
+    if not isinstance(value, Scalar) or not isinstance(value.value, str):
+        return None
+    whole = _EXPRESSION.fullmatch(value.value)
+    if whole is None:
+        return None
+    expression, name = whole.groups()
+    try:
+        result = calculate(name or expression, known)
+    except ExpressionError:
+        return None
+    return result if isinstance(result, bool) else None
 
 
 def _integer(value: Value, known: Known) -> int | None:

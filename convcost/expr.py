@@ -1,20 +1,33 @@
-"""Integer expressions in block bodies: ``${in_channels * 6}``, ``${(mid + 7) // 8 * 8}``.
+"""Expressions in specs: ``${in_channels * 6}``, ``${make_divisible(32 * width, 8)}``, ``${n > 1}``.
 
-Parsed with :mod:`ast` and evaluated by walking a whitelist of node types: integer
-literals, names, ``+ - * // %`` and unary minus. Nothing is ever passed to ``eval``.
+Parsed with :mod:`ast` and evaluated by walking a whitelist of node types; nothing is ever
+passed to ``eval``. The language (docs/spec-format.md, *Expressions*):
+
+- integers, decimals (``0.75``, ``1e-3``), ``True``/``False``, quoted strings, names;
+- ``+ - * / // % **``, unary ``-``/``+``, comparisons (``< <= > >= == !=``, chained), ``and``,
+  ``or``, ``not`` and ``a if cond else b``;
+- the functions :data:`FUNCTIONS`: ``round``, ``floor``, ``ceil``, ``min``, ``max``, ``abs`` and
+  ``make_divisible(v, divisor[, min_value])``, torchvision's ``_make_divisible``.
+
+Integers stay exact; ``/`` and decimals give floats (IEEE doubles, as Python computes them). A
+field that needs an integer takes a float result only when it is whole (``${32 * 0.75}`` is 24;
+``${30 * 0.75}`` is refused and names ``round``/``floor``/``ceil``).
 
 Every expression is bounded before it is parsed or computed (:mod:`convcost.limits`): its
-length, the depth of its syntax tree, the bits of every intermediate integer (a product is
-refused from its operands' sizes, before it is multiplied) and the size of its result.
+length, the depth of its syntax tree, the bits of every intermediate integer (a product or a
+power is refused from its operands' sizes, before it is computed), and every float must stay
+finite. Evaluation is a walk of at most 256 characters' worth of nodes: it cannot take long.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from convcost.limits import (
     MAX_EXPRESSION_BITS,
@@ -23,14 +36,32 @@ from convcost.limits import (
     MAX_INT,
 )
 
-_OPERATORS: dict[type[ast.operator], Callable[[int, int], int]] = {
+Result = int | float | bool | str
+"""What an expression computes: a number, a boolean (comparisons) or a string (a name bound to
+one, or a quoted literal, for ``==``/``!=``)."""
+Number = int | float
+
+_ARITHMETIC: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
 }
-ALLOWED = "integers, parameter names, + - * // % and parentheses"
+_COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+ALLOWED = (
+    "numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, "
+    "round floor ceil min max abs make_divisible"
+)
 _FORBIDDEN = re.compile(r"[#\\\r\n]|[^\t\x20-\x7e]")
 """What Python's parser would accept but is not part of the expression language: a ``#``
 comment, a line break or backslash continuation, and non-ASCII text (Python folds
@@ -38,20 +69,55 @@ comment, a line break or backslash continuation, and non-ASCII text (Python fold
 
 
 class ExpressionError(ValueError):
-    """The expression is malformed, too large, or names something that is not an integer."""
+    """The expression is malformed, too large, or computes something it may not."""
+
+
+def make_divisible(value: Number, divisor: Number, min_value: Number | None = None) -> int:
+    """torchvision's ``_make_divisible`` (from TensorFlow's MobileNet): ``value`` rounded to the
+    nearest multiple of ``divisor`` (halves up), at least ``min_value`` (default ``divisor``),
+    and one ``divisor`` more when rounding went down by more than 10 %."""
+    if min_value is None:
+        min_value = divisor
+    rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return int(rounded)
 
 
 def evaluate(text: str, names: Mapping[str, object]) -> int:
-    """Evaluate ``text`` over ``names``; every name it uses must hold an int.
+    """Evaluate ``text`` over ``names`` to an integer (a whole float counts), within
+    ±:data:`~convcost.limits.MAX_INT`."""
+    result = calculate(text, names)
+    text = text.strip()
+    if isinstance(result, bool) or not isinstance(result, int | float):
+        raise ExpressionError(f"{text!r} is {result!r}, not a number")
+    if isinstance(result, float):
+        if not result.is_integer():
+            raise ExpressionError(f"{text!r} is {result!r}{ROUNDING_HINT}")
+        return int(result)
+    return result
 
-    The result lies within ±:data:`~convcost.limits.MAX_INT`.
+
+ROUNDING_HINT = " (not a whole number: round it with round(), floor(), ceil() or make_divisible())"
+
+
+def calculate(text: str, names: Mapping[str, object]) -> Result:
+    """Evaluate ``text`` over ``names``: a number, a boolean or a string.
+
+    A whole float result comes back as an ``int``; a number's magnitude is at most
+    :data:`~convcost.limits.MAX_INT`.
     """
     text = text.strip()
-    value = _eval(_parse(text), text, names)
+    value = _Evaluation(text, names).eval(_parse(text))
+    if isinstance(value, bool | str):
+        return value
     if abs(value) > MAX_INT:
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.6g}"
         raise ExpressionError(
-            f"{text!r} is {value:,}, larger than the largest integer allowed, {MAX_INT:,} (2**63 - 1)"
+            f"{text!r} is {shown}, larger than the largest integer allowed, {MAX_INT:,} (2**63 - 1)"
         )
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -91,48 +157,229 @@ def _depth(root: ast.expr) -> int:
         stack.extend(
             (child, depth + 1)
             for child in ast.iter_child_nodes(node)
-            if not isinstance(child, ast.operator | ast.unaryop | ast.expr_context)
+            if not isinstance(
+                child, ast.operator | ast.unaryop | ast.expr_context | ast.cmpop | ast.boolop
+            )
         )
     return deepest
 
 
-def _eval(node: ast.expr, text: str, names: Mapping[str, object]) -> int:
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return _bounded(node.value, text)
-    if isinstance(node, ast.Name):
-        if node.id not in names:
-            known = ", ".join(sorted(names)) or "none"
-            raise ExpressionError(f"unknown name {node.id!r} in {text!r}; known: {known}")
-        value = names[node.id]
-        if type(value) is not int:
-            raise ExpressionError(f"{node.id!r} is not an integer (it is {value!r}) in {text!r}")
-        return _bounded(value, text)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        operand = _eval(node.operand, text, names)
-        return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        left, right = _eval(node.left, text, names), _eval(node.right, text, names)
-        if isinstance(node.op, ast.FloorDiv | ast.Mod) and right == 0:
-            raise ExpressionError(f"division by zero in {text!r}")
+class _Evaluation:
+    """One evaluation of one expression (the text, for messages, and the names it sees)."""
+
+    __slots__ = ("names", "text")
+
+    def __init__(self, text: str, names: Mapping[str, object]) -> None:
+        self.text = text
+        self.names = names
+
+    def error(self, message: str) -> ExpressionError:
+        return ExpressionError(f"{message} in {self.text!r}")
+
+    def eval(self, node: ast.expr) -> Result:
+        if isinstance(node, ast.Constant):
+            return self._constant(node.value)
+        if isinstance(node, ast.Name):
+            return self._name(node.id)
+        if isinstance(node, ast.UnaryOp):
+            return self._unary(node)
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+            return self._binary(node)
+        if isinstance(node, ast.Compare) and all(type(op) in _COMPARISONS for op in node.ops):
+            return self._compare(node)
+        if isinstance(node, ast.BoolOp):
+            return self._boolean(node)
+        if isinstance(node, ast.IfExp):
+            condition = self._truth(self.eval(node.test), "the condition of if/else")
+            return self.eval(node.body if condition else node.orelse)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            return self._call(node.func.id, node)
+        raise ExpressionError(
+            f"{ast.unparse(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
+        )
+
+    def _constant(self, value: object) -> Result:
+        if isinstance(value, bool | str):
+            return value
+        if type(value) is int:
+            return self._bounded(value)
+        if type(value) is float:
+            return self._finite(value)
+        raise ExpressionError(f"{value!r} is not allowed in {self.text!r}; allowed: {ALLOWED}")
+
+    def _name(self, name: str) -> Result:
+        if name not in self.names:
+            if name in FUNCTIONS:
+                raise self.error(f"{name} is a function: call it, e.g. {name}(x)")
+            known = ", ".join(sorted(self.names)) or "none"
+            raise ExpressionError(f"unknown name {name!r} in {self.text!r}; known: {known}")
+        value = self.names[name]
+        if isinstance(value, bool | str):
+            return value
+        if type(value) is int:
+            return self._bounded(value)
+        if type(value) is float:
+            return self._finite(value)
+        raise ExpressionError(f"{name!r} is not a number (it is {value!r}) in {self.text!r}")
+
+    def _number(self, value: Result, what: str) -> Number:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(f"{what} must be a number, got {value!r}")
+        return value
+
+    def _truth(self, value: Result, what: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(f"{what} must be true or false (a comparison), got {value!r}")
+        return value
+
+    def _unary(self, node: ast.UnaryOp) -> Result:
+        operand = self.eval(node.operand)
+        if isinstance(node.op, ast.Not):
+            return not self._truth(operand, "the operand of not")
+        if isinstance(node.op, ast.USub):
+            return -self._number(operand, "the operand of -")
+        if isinstance(node.op, ast.UAdd):
+            return self._number(operand, "the operand of +")
+        raise ExpressionError(
+            f"{ast.unparse(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
+        )
+
+    def _binary(self, node: ast.BinOp) -> Number:
+        symbol = _SYMBOLS[type(node.op)]
+        left = self._number(self.eval(node.left), f"the left operand of {symbol}")
+        right = self._number(self.eval(node.right), f"the right operand of {symbol}")
+        if isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod) and right == 0:
+            raise self.error("division by zero")
+        if isinstance(node.op, ast.Pow):
+            return self._power(left, right)
         if (
             isinstance(node.op, ast.Mult)
+            and isinstance(left, int)
+            and isinstance(right, int)
             and left.bit_length() + right.bit_length() > MAX_EXPRESSION_BITS + 1
         ):
             # a product has at least (bits of a) + (bits of b) - 1 bits: refuse it unmade
-            raise _too_large(text)
-        return _bounded(_OPERATORS[type(node.op)](left, right), text)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        raise ExpressionError(f"use // for integer division in {text!r}")
-    raise ExpressionError(f"{ast.unparse(node)!r} is not allowed in {text!r}; allowed: {ALLOWED}")
+            raise self._too_large()
+        try:
+            result = _ARITHMETIC[type(node.op)](left, right)
+        except OverflowError:
+            raise self.error("a float overflows") from None
+        return self._checked(result)
+
+    def _power(self, base: Number, exponent: Number) -> Number:
+        if isinstance(base, int) and isinstance(exponent, int) and exponent >= 0:
+            if abs(base) > 1 and (abs(base).bit_length() - 1) * exponent > MAX_EXPRESSION_BITS:
+                raise self._too_large()  # |base| >= 2**(bits-1): the power has that many bits
+            return self._bounded(base**exponent)
+        if base == 0 and exponent < 0:
+            raise self.error("division by zero")
+        if base < 0 and not float(exponent).is_integer():
+            raise self.error(f"{base!r} ** {exponent!r} is not a real number")
+        try:
+            result = float(base) ** float(exponent)
+        except OverflowError:
+            raise self.error("a float overflows") from None
+        return self._finite(result)
+
+    def _compare(self, node: ast.Compare) -> bool:
+        left = self.eval(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(right_node)
+            if not isinstance(op, ast.Eq | ast.NotEq):
+                what = f"an operand of {_CMP_SYMBOLS[type(op)]}"
+                self._number(left, what)
+                self._number(right, what)
+            if not _COMPARISONS[type(op)](left, right):
+                return False
+            left = right
+        return True
+
+    def _boolean(self, node: ast.BoolOp) -> bool:
+        word = "and" if isinstance(node.op, ast.And) else "or"
+        for item in node.values:
+            truth = self._truth(self.eval(item), f"an operand of {word}")
+            if truth is (word == "or"):
+                return truth
+        return word == "and"
+
+    def _call(self, name: str, node: ast.Call) -> Number:
+        function = FUNCTIONS.get(name)
+        if function is None:
+            raise ExpressionError(
+                f"{ast.unparse(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
+            )
+        low, high, call = function
+        if not low <= len(node.args) <= high:
+            takes = str(low) if low == high else f"{low} to {high}"
+            takes = "2 or more" if high > 16 else takes
+            raise self.error(f"{name}() takes {takes} arguments, got {len(node.args)}")
+        args = [self._number(self.eval(arg), f"an argument of {name}()") for arg in node.args]
+        if name == "make_divisible" and args[1] <= 0:
+            raise self.error(f"make_divisible()'s divisor must be > 0, got {args[1]!r}")
+        try:
+            result = call(*args)
+        except (OverflowError, ValueError):
+            raise self.error(f"{name}() of an infinite or too large value") from None
+        return self._checked(result)
+
+    def _checked(self, value: Number) -> Number:
+        return self._bounded(value) if isinstance(value, int) else self._finite(value)
+
+    def _bounded(self, value: int) -> int:
+        if value.bit_length() > MAX_EXPRESSION_BITS:
+            raise self._too_large()
+        return value
+
+    def _finite(self, value: float) -> float:
+        if not math.isfinite(value):
+            raise self.error("a float overflows")
+        return value
+
+    def _too_large(self) -> ExpressionError:
+        return ExpressionError(
+            f"{self.text!r} computes an integer of more than {MAX_EXPRESSION_BITS} bits (the limit for every step of an expression)"
+        )
 
 
-def _bounded(value: int, text: str) -> int:
-    if value.bit_length() > MAX_EXPRESSION_BITS:
-        raise _too_large(text)
-    return value
+def _to_int(function: Callable[[float], int]) -> Callable[[Number], int]:
+    def call(value: Number) -> int:
+        if isinstance(value, int):
+            return value
+        return function(value)
+
+    return call
 
 
-def _too_large(text: str) -> ExpressionError:
-    return ExpressionError(
-        f"{text!r} computes an integer of more than {MAX_EXPRESSION_BITS} bits (the limit for every step of an expression)"
-    )
+def _round(value: Number) -> int:
+    return value if isinstance(value, int) else round(value)
+
+
+_MANY = 64
+"""At most this many arguments for ``min``/``max`` (an expression is 256 characters anyway)."""
+
+FUNCTIONS: dict[str, tuple[int, int, Callable[..., Number]]] = {
+    "round": (1, 1, _round),
+    "floor": (1, 1, _to_int(math.floor)),
+    "ceil": (1, 1, _to_int(math.ceil)),
+    "abs": (1, 1, abs),
+    "min": (2, _MANY, min),
+    "max": (2, _MANY, max),
+    "make_divisible": (2, 3, make_divisible),
+}
+"""The functions an expression may call: (fewest arguments, most, the function)."""
+
+_SYMBOLS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+}
+_CMP_SYMBOLS: dict[type[ast.cmpop], str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}

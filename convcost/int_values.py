@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from convcost.errors import SpecError
+from convcost.expr import ROUNDING_HINT
 from convcost.tree import Scalar, Seq, Value, describe
 
 
@@ -23,17 +24,25 @@ def _int_problem(value: Value, minimum: int) -> str | None:
     if not isinstance(value, Scalar):
         return f"{expected}, got {describe(value)}"
     raw = value.value
+    if isinstance(raw, float) and value.text.startswith("${"):
+        return f"{expected}, got {raw!r} from {value.text}{ROUNDING_HINT}"
     if isinstance(raw, bool) or not isinstance(raw, int):
-        return f"{expected}, got {describe(value)}{_string_hint(raw)}"
+        return f"{expected}, got {describe(value)}{_string_hint(raw, value.text)}"
     if raw < minimum:
         return f"{expected}, got {raw}"
     return None
 
 
-def _string_hint(raw: object) -> str:
-    """Numbers YAML 1.1 reads as strings (``017`` and ``1:30`` are refused by the loader)."""
+def _string_hint(raw: object, text: str = "") -> str:
+    """Numbers YAML 1.1 reads as strings (``017`` and ``1:30`` are refused by the loader), and
+    an expression written without braces (``$in_channels * 4``)."""
     if not isinstance(raw, str):
         return ""
+    outside = re.sub(r"\$\{[^}]*\}", "", text)  # the text around any ${…}
+    if "$" in text and re.search(r"[-+*/%]", outside):
+        expression = re.sub(r"\$\{([^}]*)\}", r"(\1)", text)
+        expression = re.sub(r"\((\w+)\)", r"\1", expression).replace("$", "")
+        return f" (to compute it, put the whole expression in braces: '${{{expression}}}')"
     if re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", raw):
         return " (YAML 1.1 reads 1e6 as a string: write the integer out)"
     if len(raw) <= 24 and re.fullmatch(r"[-+]?0o[0-7_]+", raw):

@@ -30,6 +30,9 @@ MAX_EXPRESSION_BITS = 256
 MAX_BLOCK_DEPTH = 32
 """Blocks used inside blocks, from the top-level layer list to the innermost layer."""
 
+MAX_INCLUDE_DEPTH = 16
+"""Spec files including spec files (``include:``), from the spec given to the one read last."""
+
 MAX_NETWORK_DEPTH = 100
 """Groups inside groups once blocks are expanded: block uses, ``repeat`` entries and merges on
 the way from the top-level layer list to a layer (every tree walker recurses this deep)."""

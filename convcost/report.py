@@ -139,10 +139,16 @@ class Diagnostic:
     path: str
     message: str
     location: Location | None = None
+    used_at: Location | None = None
+    """For a layer inside a block: where the outermost block around it is used (the line
+    that passed the values; ``location`` is the line of the block's body)."""
+    block: str | None = None
+    """That outermost block's name."""
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        return f"{where}layer {self.path}: {self.message}"
+        used = f" (in block {self.block!r} used at {self.used_at})" if self.used_at else ""
+        return f"{where}layer {self.path}: {self.message}{used}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -26,7 +26,7 @@ Schema = dict[str, Any]
 PARAM: Schema = {
     "type": "string",
     "pattern": r"\$",
-    "description": "a block parameter ($name) or an integer expression (${in_channels * 2})",
+    "description": "a parameter ($name) or an expression (${make_divisible(c * width, 8)})",
 }
 EXPRESSION: Schema = {
     "type": "string",
@@ -42,8 +42,12 @@ ENTRY_PROPERTIES: Schema = {
         "description": "the entry's name in reports (default: kind + counter, e.g. conv2)",
     },
     "repeat": {
-        "anyOf": [{"type": "integer", "minimum": 1}, PARAM],
-        "description": "repeat the entry this many times; rows are named 0, 1, …",
+        "anyOf": [{"type": "integer", "minimum": 0}, PARAM],
+        "description": "repeat the entry this many times (0: leave it out); rows are named 0, 1, …",
+    },
+    "if": {
+        "anyOf": [{"type": "boolean"}, PARAM],
+        "description": 'include the entry only when true, e.g. "${n > 1}"',
     },
     "from": {
         "type": ["string", "integer"],
@@ -136,8 +140,19 @@ def _merge_entry(name: str, layers: Schema) -> Schema:
         "minProperties": 1,
         "propertyNames": {"pattern": r"^[^.]+$"},
         "additionalProperties": {
-            "anyOf": [layers, {"type": "null"}, TENSOR_NAME],
-            "description": "a branch: its layers ([] is the identity), or a named output",
+            "anyOf": [
+                layers,
+                {"type": "null"},
+                TENSOR_NAME,
+                {
+                    "type": "object",
+                    "properties": {"if": ENTRY_PROPERTIES["if"], "layers": layers},
+                    "required": ["layers"],
+                    "additionalProperties": False,
+                },
+            ],
+            "description": "a branch: its layers ([] is the identity), a named output, "
+            "or {if, layers}",
         },
         "description": MERGE_SUMMARIES[name] + "; maps branch names to layer lists",
     }
@@ -197,7 +212,7 @@ def _budget() -> Schema:
 
 SHAPE: Schema = {
     "type": "array",
-    "items": _int(1),
+    "items": {"anyOf": [_int(1), PARAM]},
     "minItems": 2,
     "maxItems": 4,
     "description": "input shape, channels first, without batch: [C, L], [C, H, W] or [C, D, H, W]",
@@ -247,6 +262,19 @@ def spec_schema() -> Schema:
             "description": "reusable parameterised blocks, used as layer kinds by name",
         },
         "budget": _budget(),
+        "params": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+            "additionalProperties": {"type": ["number", "string", "boolean"]},
+            "description": "spec parameters with defaults, seen by every $name and ${…}; "
+            "--set NAME=VALUE overrides one",
+        },
+        "include": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "description": "blocks from other spec files (relative paths) or bundled models "
+            "(zoo:NAME), optionally one block and those it uses (#BLOCK)",
+        },
     }
     return {
         "$schema": SCHEMA_DIALECT,
@@ -257,7 +285,7 @@ def spec_schema() -> Schema:
         "additionalProperties": False,
         "anyOf": [{"required": ["layers", "input"]}, {"required": ["variants"]}],
         "not": {"required": ["layers", "variants"]},
-        "if": {"not": {"required": ["blocks"]}},
+        "if": {"not": {"anyOf": [{"required": ["blocks"]}, {"required": ["include"]}]}},
         "then": {
             "properties": {
                 "layers": BUILTIN_LAYERS,

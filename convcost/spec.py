@@ -9,6 +9,7 @@ fields are read when the network is built, because blocks substitute parameters 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -16,16 +17,19 @@ from typing import BinaryIO
 from convcost.budget import read_budget
 from convcost.document import compose
 from convcost.errors import Location, ResourceLimitError, SpecError
+from convcost.include import Library, included_blocks, merge_blocks
 from convcost.int_values import read_shape
 from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.names import check_key, check_keys, check_name
+from convcost.params import Param, read_params, scope_values
 from convcost.spec_bytes import decode, read_file, read_stream
+from convcost.substitution import Scope, resolve
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 
 Shape = tuple[int, ...]
 
-TOP_LEVEL_KEYS = ("name", "input", "layers", "variants", "blocks", "budget")
+TOP_LEVEL_KEYS = ("name", "input", "layers", "variants", "blocks", "budget", "params", "include")
 BLOCK_KEYS = ("params", "layers")
 VARIANT_KEYS = ("input", "layers")
 
@@ -67,6 +71,13 @@ class Spec:
     """The raw top-level ``budget:`` mapping, if any (read by the budget checker)."""
     limits: Limits = DEFAULT_LIMITS
     """The bounds the spec was loaded under; building its networks keeps to them too."""
+    params: tuple[Param, ...] = ()
+    """The spec's declared ``params:``, in file order, each with its default and the value it
+    was loaded with (``--set``, ``params=``)."""
+
+    def param_values(self) -> dict[str, Value]:
+        """The parameters as ``$name`` sees them (what the builder puts in every scope)."""
+        return scope_values(self.params)
 
     @property
     def input_shape(self) -> Shape:
@@ -79,33 +90,56 @@ class Spec:
         return None
 
 
-def load_spec(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
+def load_spec(
+    source: str | Path,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    params: Mapping[str, str | int | float] | None = None,
+) -> Spec:
     """Load a spec from a file path, or from YAML text when ``source`` is a multi-line string.
 
     Reads at most :attr:`Limits.max_spec_bytes` bytes of a regular file (a FIFO, a device or
     a directory is refused without being opened for reading). Raises :class:`SpecError`
     with the file, line and column of the problem, or :class:`ResourceLimitError` for a
-    file past a bound.
+    file past a bound. ``params`` overrides the spec's ``params:`` defaults (``--set``): a
+    string is read as ``--set`` reads it (``"0.75"`` is a float); a name the spec does not
+    declare is an error listing the declared ones.
     """
     if isinstance(source, str) and "\n" in source:
-        return parse_spec(source, limits=limits)
+        return parse_spec(source, limits=limits, params=params)
     if isinstance(source, str) and not source:
         raise SpecError("no spec file ''")
     path = Path(source)
-    return parse_spec(decode(read_file(path, limits), str(path)), source=str(path), limits=limits)
-
-
-def read_spec_stream(
-    stream: BinaryIO, *, source: str = "<stdin>", limits: Limits = DEFAULT_LIMITS
-) -> Spec:
-    """Load a spec from a binary stream (standard input for ``-``), with :func:`load_spec`'s bounds."""
     return parse_spec(
-        decode(read_stream(stream, source, limits), source), source=source, limits=limits
+        decode(read_file(path, limits), str(path)), source=str(path), limits=limits, params=params
     )
 
 
-def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Spec:
-    """Parse YAML text into a :class:`Spec`; ``source`` names it in error messages."""
+def read_spec_stream(
+    stream: BinaryIO,
+    *,
+    source: str = "<stdin>",
+    limits: Limits = DEFAULT_LIMITS,
+    params: Mapping[str, str | int | float] | None = None,
+) -> Spec:
+    """Load a spec from a binary stream (standard input for ``-``), with :func:`load_spec`'s bounds."""
+    return parse_spec(
+        decode(read_stream(stream, source, limits), source),
+        source=source,
+        limits=limits,
+        params=params,
+    )
+
+
+def parse_spec(
+    text: str,
+    *,
+    source: str = "<string>",
+    limits: Limits = DEFAULT_LIMITS,
+    params: Mapping[str, str | int | float] | None = None,
+) -> Spec:
+    """Parse YAML text into a :class:`Spec`; ``source`` names it in error messages;
+    ``params`` overrides its ``params:`` defaults (as :func:`load_spec`)."""
     if len(text) > limits.max_spec_bytes:  # each character is at least a byte
         raise ResourceLimitError(
             f"{source} is {len(text)} characters; a spec may have at most "
@@ -122,8 +156,17 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
             location=root.location,
         )
     name = _name(root, source)
-    blocks = _blocks(root.get("blocks"))
-    budget = _optional_map(root, "budget")
+    declared = read_params(
+        root.get("params"),
+        params,
+        source=source,
+        key=root.key_location("params") if root.get("params") is not None else None,
+    )
+    globals_ = Scope(in_channels=None, params=scope_values(declared))
+    library = _library(limits, {})
+    included = included_blocks(root.get("include"), source, (source,), library)
+    blocks = merge_blocks(_blocks(root.get("blocks")), included)
+    budget = _budget_map(root, globals_)
     read_budget(budget)  # checked at load, so that every command refuses a bad budget
     layers, variants = root.get("layers"), root.get("variants")
     if layers is not None and variants is not None:
@@ -135,17 +178,18 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
         return Spec(
             name=name,
             source=source,
-            variants=_variants(variants, root),
+            variants=_variants(variants, root, globals_),
             has_variants=True,
             blocks=blocks,
             budget=budget,
             limits=limits,
+            params=declared,
         )
     if layers is None:
         raise SpecError(
             "missing `layers`: the list of layers of the network", location=root.location
         )
-    input_shape = _input(root)
+    input_shape = _input(root, globals_)
     variant = Variant(
         name=name,
         input_shape=input_shape,
@@ -160,7 +204,32 @@ def parse_spec(text: str, *, source: str = "<string>", limits: Limits = DEFAULT_
         blocks=blocks,
         budget=budget,
         limits=limits,
+        params=declared,
     )
+
+
+def _library(limits: Limits, cache: dict[str, tuple[BlockDef, ...]]) -> Library:
+    """Reads the blocks of included files (each file once per load, however often included)."""
+
+    def load(path: Path, shown_as: str, chain: tuple[str, ...]) -> tuple[BlockDef, ...]:
+        key = str(path.resolve())
+        if key in cache:
+            return cache[key]
+        text = decode(read_file(path, limits), str(path))
+        root = compose(text, str(path), limits, on_top_key=_check_top_key)
+        if not isinstance(root, Map):
+            raise SpecError(
+                f"the included spec {shown_as} must be a mapping with `blocks`",
+                location=Location(str(path), 1, 1) if root is None else root.location,
+            )
+        blocks = merge_blocks(
+            _blocks(root.get("blocks")),
+            included_blocks(root.get("include"), str(path), chain, load),
+        )
+        cache[key] = blocks
+        return blocks
+
+    return load
 
 
 def _check_top_key(key: Scalar) -> None:
@@ -177,13 +246,16 @@ def _name(root: Map, source: str) -> str:
     return check_name(value.value, "spec name", location=value.location)
 
 
-def _input(mapping: Map, *, what: str = "input") -> Shape:
+def _input(mapping: Map, scope: Scope, *, what: str = "input") -> Shape:
     value = mapping.get("input")
     if value is None:
         raise SpecError(
             "missing `input`: the input shape, channels first without batch, e.g. [3, 224, 224]",
             location=mapping.location,
         )
+    value = resolve(value, scope, what=what)
+    if isinstance(value, Seq):  # `[3, $resolution, $resolution]`
+        value = Seq(tuple(resolve(item, scope, what=what) for item in value), value.location)
     return read_shape(value, what)
 
 
@@ -196,6 +268,31 @@ def _optional_map(root: Map, key: str) -> Map | None:
             f"`{key}` must be a mapping, got {describe(value)}", location=value.location
         )
     return value
+
+
+def _budget_map(mapping: Map, scope: Scope) -> Map | None:
+    """A ``budget:`` with the spec's ``params:`` substituted (``macs: "${300e6 * width}"``)."""
+    budget = _optional_map(mapping, "budget")
+    if budget is None or not scope.params:
+        return budget
+    resolved = _substituted(budget, scope)
+    assert isinstance(resolved, Map)
+    return resolved
+
+
+def _substituted(value: Value, scope: Scope) -> Value:
+    """``value`` with every ``$name``/``${…}`` substituted, shown as the value it computed (a
+    budget reader checks a number's text for YAML 1.1 traps)."""
+    if isinstance(value, Map):
+        return Map(
+            tuple((key, _substituted(item, scope)) for key, item in value.entries), value.location
+        )
+    if isinstance(value, Seq):
+        return Seq(tuple(_substituted(item, scope) for item in value), value.location)
+    resolved = resolve(value, scope, what="budget")
+    if resolved is value or not isinstance(resolved, Scalar):
+        return resolved
+    return Scalar(resolved.value, resolved.location, str(resolved.value))
 
 
 def _layer_list(value: Value, what: str) -> Seq:
@@ -270,13 +367,13 @@ def _block_params(block: str, value: Value | None) -> tuple[tuple[str, Value | N
     return tuple(params)
 
 
-def _variants(value: Value, root: Map) -> tuple[Variant, ...]:
+def _variants(value: Value, root: Map, scope: Scope) -> tuple[Variant, ...]:
     if not isinstance(value, Map) or len(value) == 0:
         raise SpecError(
             "`variants` must map variant names to layer lists (or to {input, layers})",
             location=value.location,
         )
-    shared_input = _input(root) if root.get("input") is not None else None
+    shared_input = _input(root, scope) if root.get("input") is not None else None
     variants = []
     for key, body in value.entries:
         name = check_name(str(key.value), "variant name", location=key.location)
@@ -284,11 +381,11 @@ def _variants(value: Value, root: Map) -> tuple[Variant, ...]:
         if isinstance(body, Map):
             check_keys(body, (*VARIANT_KEYS, "budget"), f"key of variant {name!r}")
             has_input = body.get("input") is not None  # `input: []` is an error, not "shared"
-            own_input = _input(body, what=f"variants.{name}.input") if has_input else None
+            own_input = _input(body, scope, what=f"variants.{name}.input") if has_input else None
             layers = body.get("layers")
             if layers is None:
                 raise SpecError(f"variant {name!r} has no `layers`", location=body.location)
-            budget = _optional_map(body, "budget")
+            budget = _budget_map(body, scope)
             read_budget(budget, where=f"variants.{name}.budget")
         else:
             own_input, layers = None, body

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from convcost.errors import SpecError
-from convcost.expr import ExpressionError, evaluate
+from convcost.expr import ExpressionError, calculate
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, plain
 
@@ -18,13 +18,17 @@ _TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 class Scope:
     """What ``$name`` and ``${expr}`` can see: block parameters and ``in_channels``."""
 
-    in_channels: int
+    in_channels: int | None
+    """The channels arriving at the entry; ``None`` where there are none (``input:``)."""
     params: Mapping[str, Value] = field(default_factory=dict)
+    """Block parameters and the spec's ``params:`` (a block's own shadow the spec's)."""
     block: str | None = None
     """The block whose body is being read, for messages."""
 
     def names(self) -> dict[str, object]:
-        names: dict[str, object] = {"in_channels": self.in_channels}
+        names: dict[str, object] = {}
+        if self.in_channels is not None:
+            names["in_channels"] = self.in_channels
         for name, value in self.params.items():
             names[name] = value.value if isinstance(value, Scalar) else plain(value)
         return names
@@ -42,7 +46,7 @@ def resolve(
         return Scalar(interpolate(value, scope, layer=layer, what=what), value.location, text)
     expression, name = whole.groups()
     if name is not None:
-        if name == "in_channels":
+        if name == "in_channels" and scope.in_channels is not None:
             return Scalar(scope.in_channels, value.location, str(scope.in_channels))
         if name in scope.params:
             bound = scope.params[name]
@@ -54,15 +58,17 @@ def resolve(
             )
         raise SpecError(
             f"${name} is not a parameter{_of_block(scope)}; known: {_known(scope)}"
-            f"{did_you_mean(name, [*scope.params, 'in_channels'])}",
+            f"{did_you_mean(name, _names(scope))}",
             location=value.location,
             layer=layer,
             field=what,
         )
     try:
-        result = evaluate(expression, scope.names())
+        result = calculate(expression, scope.names())
     except ExpressionError as exc:
         raise SpecError(str(exc), location=value.location, layer=layer, field=what) from None
+    if isinstance(result, bool):  # shown as YAML writes it: `got true (a boolean)`
+        return Scalar(result, value.location, "true" if result else "false")
     return Scalar(result, value.location, text)
 
 
@@ -111,5 +117,9 @@ def _of_block(scope: Scope) -> str:
     return f" of block {scope.block!r}" if scope.block else ""
 
 
+def _names(scope: Scope) -> list[str]:
+    return [*scope.params, *([] if scope.in_channels is None else ["in_channels"])]
+
+
 def _known(scope: Scope) -> str:
-    return ", ".join(f"${name}" for name in [*scope.params, "in_channels"])
+    return ", ".join(f"${name}" for name in _names(scope)) or "none"

@@ -314,7 +314,7 @@ def expression_error(expression: str) -> str:
     return str(error).removeprefix("net.yaml:4:13: layer relu1, field repeat: ")
 
 
-ALLOWED = "allowed: integers, parameter names, + - * // % and parentheses"
+ALLOWED = "allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible"
 
 
 @pytest.mark.parametrize(

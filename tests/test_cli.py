@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -377,9 +378,14 @@ def test_max_layers_reaches_the_spec(
     seen: list[Limits] = []
     real = common.load_spec
 
-    def recording(source: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> Spec:
+    def recording(
+        source: str | Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        params: Mapping[str, str | int | float] | None = None,
+    ) -> Spec:
         seen.append(limits)
-        return real(source, limits=limits)
+        return real(source, limits=limits, params=params)
 
     monkeypatch.setattr(common, "load_spec", recording)
     result = runner.invoke(app, [*args, "--max-layers", "5000"])

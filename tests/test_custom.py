@@ -165,7 +165,7 @@ LAYER = "input: [3, 8, 8]\nlayers:\n  - custom: "
          "<string>:3:20: layer custom1, field custom.macs: unknown name 'x' in 'x * 2'; "
          "known: c, h, w"),
         ("{ops: 'c / 2'}", SpecError,
-         "<string>:3:19: layer custom1, field custom.ops: use // for integer division in 'c / 2'"),
+         "<string>:3:19: layer custom1, field custom.ops: 'c / 2' is 1.5 (not a whole number: round it with round(), floor(), ceil() or make_divisible())"),
         ("{kernel: 3}", SpecError,
          "<string>:3:22: layer custom1, field custom.kernel: `kernel` and `stride` describe a "
          "local field: add `field: local`"),
@@ -210,6 +210,7 @@ def test_a_block_parameter_may_not_hide_a_dimension() -> None:
     assert str(raised.value) == (
         "<string>:6:9: layer b1.custom1: block parameter 'h' has the name of an input dimension "
         "that custom expressions use (c, h, w): rename the parameter"
+        " (in block 'b' at <string>:3:3, used at <string>:8:5 with h=2)"
     )
 
 

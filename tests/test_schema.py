@@ -210,7 +210,9 @@ DOCUMENTED_KINDS = [
     "layer_scale", "layernorm", "groupnorm", "instancenorm",
     "concat", "add", "multiply",
 ]  # fmt: skip
-DOCUMENTED_TOP_LEVEL_KEYS = ["name", "input", "layers", "variants", "blocks", "budget"]
+DOCUMENTED_TOP_LEVEL_KEYS = [
+    "name", "input", "layers", "variants", "blocks", "budget", "params", "include",
+]  # fmt: skip
 DOCUMENTED_BUDGETS = [
     "params", "macs", "flops", "activation_memory", "peak_memory", "receptive_field", "latency",
 ]  # fmt: skip

@@ -130,12 +130,12 @@ CASES = [
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayer:\n  - relu: {}\n",
-        "net.yaml:2:1: unknown top-level key 'layer'; did you mean 'layers'?; allowed: name, input, layers, variants, blocks, budget",
+        "net.yaml:2:1: unknown top-level key 'layer'; did you mean 'layers'?; allowed: name, input, layers, variants, blocks, budget, params, include",
         id="unknown-top-level-key",
     ),
     pytest.param(
         "input: [3, 8, 8]\nlayers: []\nzzz: 1\n",
-        "net.yaml:3:1: unknown top-level key 'zzz'; allowed: name, input, layers, variants, blocks, budget",
+        "net.yaml:3:1: unknown top-level key 'zzz'; allowed: name, input, layers, variants, blocks, budget, params, include",
         id="unknown-top-level-key-no-match",
     ),
     pytest.param(
@@ -276,7 +276,7 @@ CASES = [
     # at the second kind key
     pytest.param(
         "input: [3, 8, 8]\nlayers:\n  - conv: {out: 4, kernel: 3}\n    relu: {}\n",
-        "net.yaml:4:5: layers[0]: the entry has two kind keys, 'conv' and 'relu': write each layer as its own list item (an entry holds one kind plus optional `name` and `repeat`)",
+        "net.yaml:4:5: layers[0]: the entry has two kind keys, 'conv' and 'relu': write each layer as its own list item (an entry holds one kind plus optional `name`, `repeat` and `if`)",
         id="entry-with-two-kinds",
     ),
     pytest.param(
@@ -350,28 +350,23 @@ CASES = [
         id="name-bool",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: 0\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got 0",
-        id="repeat-zero",
-    ),
-    pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: -2\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got -2",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got -2",
         id="repeat-negative",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: 2.5\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got 2.5",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got 2.5",
         id="repeat-float",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: twice\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got 'twice'",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got 'twice'",
         id="repeat-word",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - relu: {}\n    repeat: true\n",
-        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 1, got true (a boolean)",
+        "net.yaml:4:13: layer relu1, field repeat: must be an integer >= 0, got true (a boolean)",
         id="repeat-bool",
     ),
     pytest.param(
@@ -918,7 +913,7 @@ CASES = [
     # at the use of $width in the body
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {width: null, k: 3}\n    layers:\n      - conv: {out: $width, kernel: $k, padding: 1}\nlayers:\n  - b: {width: 0}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got 0",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got 0 (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with width=0, k=3)",
         id="block-argument-invalid-in-body",
     ),
     pytest.param(
@@ -933,7 +928,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {width: 4}\n    layers:\n      - conv: {out: $widht, kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: $widht is not a parameter of block 'b'; known: $width, $in_channels; did you mean 'width'?",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: $widht is not a parameter of block 'b'; known: $width, $in_channels; did you mean 'width'? (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with width=4)",
         id="undefined-parameter",
     ),
     pytest.param(
@@ -948,23 +943,23 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {f: true}\n    layers:\n      - relu: {}\n        name: x$f\nlayers:\n  - b: {}\n",
-        "net.yaml:7:15: field name: $f must be a number or a string inside text, got true (a boolean)",
+        "net.yaml:7:15: field name: $f must be a number or a string inside text, got true (a boolean) (in block 'b' at net.yaml:3:3, used at net.yaml:9:5 with f=true)",
         id="parameter-in-name-bool",
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {f: [1]}\n    layers:\n      - relu: {}\n        name: x$f\nlayers:\n  - b: {}\n",
-        "net.yaml:7:15: field name: $f must be a number or a string inside text, got a list",
+        "net.yaml:7:15: field name: $f must be a number or a string inside text, got a list (in block 'b' at net.yaml:3:3, used at net.yaml:9:5 with f=[1])",
         id="parameter-in-name-list",
     ),
     # at the parameter's list
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {k: [3, 3]}\n    layers:\n      - conv: {out: $k, kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:4:17: layer b1.conv1, field conv.out: must be an integer >= 1, got a list",
+        "net.yaml:4:17: layer b1.conv1, field conv.out: must be an integer >= 1, got a list (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with k=[3, 3])",
         id="list-parameter-for-an-int",
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {k: [3, 3, 3]}\n    layers:\n      - conv: {out: 4, kernel: $k}\nlayers:\n  - b: {}\n",
-        "net.yaml:4:17: layer b1.conv1, field conv.kernel: needs one value per spatial axis (2 for a 2-D input), got 3",
+        "net.yaml:4:17: layer b1.conv1, field conv.kernel: needs one value per spatial axis (2 for a 2-D input), got 3 (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with k=[3, 3, 3])",
         id="list-parameter-wrong-length",
     ),
     pytest.param(
@@ -974,22 +969,22 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {w: 1e3}\n    layers:\n      - conv: {out: $w, kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got '1e3' (YAML 1.1 reads 1e6 as a string: write the integer out)",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got '1e3' (YAML 1.1 reads 1e6 as a string: write the integer out) (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with w='1e3')",
         id="parameter-1e3",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nblocks:\n  b:\n    params: {n: 0}\n    layers:\n      - relu: {}\n        repeat: $n\nlayers:\n  - b: {}\n",
-        "net.yaml:7:17: layer relu1, field repeat: must be an integer >= 1, got 0",
+        "input: [8, 8, 8]\nblocks:\n  b:\n    params: {n: -1}\n    layers:\n      - relu: {}\n        repeat: $n\nlayers:\n  - b: {}\n",
+        "net.yaml:7:17: layer b1.relu1, field repeat: must be an integer >= 0, got -1 (in block 'b' at net.yaml:3:3, used at net.yaml:9:5 with n=-1)",
         id="repeat-from-parameter",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels *}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression 'in_channels *'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression 'in_channels *'; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-syntax",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression ''; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: cannot parse expression ''; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-empty",
     ),
     pytest.param(
@@ -1003,38 +998,38 @@ CASES = [
         id="expression-modulo-by-zero",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels / 2}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: use // for integer division in 'in_channels / 2'",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels / 3}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 2.6666666666666665 from ${in_channels / 3} (not a whole number: round it with round(), floor(), ceil() or make_divisible())",
         id="expression-true-division",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels ** 2}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels ** 2' is not allowed in 'in_channels ** 2'; allowed: integers, parameter names, + - * // % and parentheses",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels ** 300}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels ** 300' computes an integer of more than 256 bits (the limit for every step of an expression)",
         id="expression-power",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${abs(in_channels)}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'abs(in_channels)' is not allowed in 'abs(in_channels)'; allowed: integers, parameter names, + - * // % and parentheses",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${len(in_channels)}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: 'len(in_channels)' is not allowed in 'len(in_channels)'; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-call",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels.real}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels.real' is not allowed in 'in_channels.real'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels.real' is not allowed in 'in_channels.real'; allowed: numbers, names, + - * / // % **, comparisons, and/or/not, x if c else y, round floor ceil min max abs make_divisible",
         id="expression-attribute",
     ),
     pytest.param(
-        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels * 1.5}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: '1.5' is not allowed in 'in_channels * 1.5'; allowed: integers, parameter names, + - * // % and parentheses",
+        "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels * 1.3}', kernel: 1}\n",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 10.4 from ${in_channels * 1.3} (not a whole number: round it with round(), floor(), ceil() or make_divisible())",
         id="expression-float",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${\"a\"}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: \"'a'\" is not allowed in '\"a\"'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got 'a'",
         id="expression-string",
     ),
     pytest.param(
         "input: [8, 8, 8]\nlayers:\n  - conv: {out: '${in_channels > 2}', kernel: 1}\n",
-        "net.yaml:3:17: layer conv1, field conv.out: 'in_channels > 2' is not allowed in 'in_channels > 2'; allowed: integers, parameter names, + - * // % and parentheses",
+        "net.yaml:3:17: layer conv1, field conv.out: must be an integer >= 1, got true (a boolean)",
         id="expression-comparison",
     ),
     pytest.param(
@@ -1059,7 +1054,7 @@ CASES = [
     ),
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    params: {m: same}\n    layers:\n      - conv: {out: '${m * 2}', kernel: 1}\nlayers:\n  - b: {}\n",
-        "net.yaml:6:21: layer b1.conv1, field conv.out: 'm' is not an integer (it is 'same') in 'm * 2'",
+        "net.yaml:6:21: layer b1.conv1, field conv.out: the left operand of * must be a number, got 'same' in 'm * 2' (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with m='same')",
         id="expression-string-parameter",
     ),
 ]
@@ -1116,6 +1111,7 @@ def test_a_parameter_keeps_the_text_it_was_written_as() -> None:
     # the location is the use of $w (line 6, column 21)
     assert cli_error(text) == (
         "net.yaml:6:21: layer b1.conv1, field conv.out: must be an integer >= 1, got yes (a boolean)"
+        " (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with w=true)"
     )
 
 
@@ -1151,7 +1147,8 @@ def test_a_list_parameter_in_an_expression_is_shown_as_a_list() -> None:
         "      - conv: {out: '${k * 2}', kernel: 1}\nlayers:\n  - b: {}\n"
     )
     assert cli_error(text) == (
-        "net.yaml:6:21: layer b1.conv1, field conv.out: 'k' is not an integer (it is [3, 3]) in 'k * 2'"
+        "net.yaml:6:21: layer b1.conv1, field conv.out: 'k' is not a number (it is [3, 3]) in 'k * 2'"
+        " (in block 'b' at net.yaml:3:3, used at net.yaml:8:5 with k=[3, 3])"
     )
 
 

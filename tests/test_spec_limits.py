@@ -177,7 +177,7 @@ def test_an_unknown_top_level_key_is_reported_before_the_rest_is_parsed() -> Non
     start = time.process_time()
     assert api_error(text) == (
         "net.yaml:4:1: unknown top-level key 'layerz'; did you mean 'layers'?; "
-        "allowed: name, input, layers, variants, blocks, budget"
+        "allowed: name, input, layers, variants, blocks, budget, params, include"
     )
     assert time.process_time() - start < 1
 
@@ -708,7 +708,7 @@ def test_a_long_unknown_key_is_cut_in_the_message() -> None:
     # an explicit key (`? …`): a plain one is at most 1,024 characters in YAML
     assert api_error(f"input: [3, 8, 8]\nlayers: []\n? {'k' * 100_000}\n: 1\n") == (
         f"net.yaml:3:3: unknown top-level key '{'k' * 60}'… (100000 characters); "
-        "allowed: name, input, layers, variants, blocks, budget"
+        "allowed: name, input, layers, variants, blocks, budget, params, include"
     )
 
 

@@ -620,9 +620,12 @@ class Counted:
     channels-last and the one back is permuted back)."""
 
 
-def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted:
+def count_conv_linear(
+    model: nn.Module, input_shape: tuple[int, ...], *, device: str = "cpu"
+) -> Counted:
     """Run ``model`` on a zero batch of one and count with forward hooks on every module without
-    children: an oracle independent of convcost's formulas."""
+    children: an oracle independent of convcost's formulas. ``device="meta"`` (with a model
+    made on the meta device) propagates shapes only: the same counts, without the arithmetic."""
     shapes: list[tuple[int, ...]] = []
     steps: list[tuple[str, tuple[int, ...]]] = []
     macs = 0
@@ -655,7 +658,7 @@ def count_conv_linear(model: nn.Module, input_shape: tuple[int, ...]) -> Counted
         for module in model.modules()
         if next(module.children(), None) is None
     ]
-    batch = torch.zeros(1, *input_shape)
+    batch = torch.zeros(1, *input_shape, device=device)
     try:
         with torch.no_grad(), _Functions(steps):
             output = model(batch)

@@ -31,6 +31,7 @@ from convcost.cli.common import (
     OutputOption,
     RepeatOption,
     SeedOption,
+    SetOption,
     SpecsArgument,
     ThreadsOption,
     app,
@@ -45,6 +46,7 @@ from convcost.cli.common import (
     output_target,
     print_warnings,
     resolve_spec,
+    spec_params,
     stderr,
 )
 from convcost.engine import analyze_all
@@ -87,6 +89,7 @@ def analyze(
     backend: BackendOption = Backend.NUMPY,
     threads: ThreadsOption = None,
     device: DeviceOption = None,
+    set_: SetOption = None,
 ) -> None:
     """Report parameters, MACs, FLOPs, activations and receptive field, per layer and in total.
 
@@ -109,6 +112,8 @@ def analyze(
         convcost analyze convnext_tiny --convention torchinfo
 
         convcost analyze mobilenet_v2 --device desktop-cpu --depth 1
+
+        convcost analyze specs/mobilenet_v2_family.yaml --set alpha=0.5
     """
     from convcost.render import formats
 
@@ -120,6 +125,7 @@ def analyze(
     target = output_target(output, inputs=specs)
     profile = device_profile(device)
     bounds = limits(max_layers)
+    params = spec_params(set_)
     try:
         shape = model_input(input)
     except ConvcostError as error:
@@ -128,7 +134,11 @@ def analyze(
         from convcost.cli import conventions
 
         loader = functools.partial(
-            resolve_spec, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+            resolve_spec,
+            limits=bounds,
+            input_shape=shape,
+            allow_unsupported=allow_unsupported,
+            params=params,
         )
         options = (batch, dtype, exact, indent)
         if conventions.analyze_command(specs, convention, loader, format, target, options, execute):
@@ -151,6 +161,7 @@ def analyze(
             backend,
             threads,
             profile,
+            params,
         )
         return
     try:
@@ -160,6 +171,7 @@ def analyze(
                 limits=bounds,
                 input_shape=shape,
                 allow_unsupported=allow_unsupported,
+                params=params,
             )
             for source in specs
         ]
@@ -208,6 +220,7 @@ def _analyze_executed(
     backend: Backend = Backend.NUMPY,
     threads: int | None = None,
     profile: DeviceProfile | None = None,
+    params: dict[str, str | int | float] | None = None,
 ) -> None:
     """``analyze --execute``: numpy is imported here only."""
     from convcost.executor import execute_all
@@ -225,6 +238,7 @@ def _analyze_executed(
                         limits=bounds,
                         input_shape=shape,
                         allow_unsupported=allow_unsupported,
+                        params=params,
                     ),
                     batch=batch,
                     dtype=dtype,
@@ -241,10 +255,10 @@ def _analyze_executed(
     reports = [result.report for result in results]
     print_warnings(reports)
     if profile is not None:
-        if profile.backend not in (None, "numpy"):
+        if profile.backend not in (None, backend.value):
             stderr().print(
                 f"warning: --device {profile.name} was calibrated on {profile.backend}; "
-                "--execute measures the NumPy executor",
+                f"--execute measures --backend {backend.value}",
                 markup=False,
                 highlight=False,
             )

@@ -22,6 +22,7 @@ from convcost.cli.common import (
     MaxLayersOption,
     ModelInputOption,
     OutputOption,
+    SetOption,
     app,
     check_dtype,
     device_profile,
@@ -32,6 +33,7 @@ from convcost.cli.common import (
     model_input,
     output_target,
     resolve_spec,
+    spec_params,
     stderr,
 )
 from convcost.errors import ConvcostError
@@ -119,6 +121,7 @@ def check_command(
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
     convention: ConventionOption = None,
+    set_: SetOption = None,
 ) -> None:
     """Check specs against their budgets: exit 0 within, 1 exceeded, 2 invalid, 4 too big.
 
@@ -195,6 +198,7 @@ def check_command(
         device=device_profile(device),
     )
     bounds = limits(max_layers)
+    params = spec_params(set_)
     try:
         shape = model_input(input)
     except ConvcostError as error:
@@ -202,7 +206,11 @@ def check_command(
 
     def load(source: str) -> Spec:
         return resolve_spec(
-            source, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+            source,
+            limits=bounds,
+            input_shape=shape,
+            allow_unsupported=allow_unsupported,
+            params=params,
         )
 
     run = checking.check(checking.expand(specs), load, options)

@@ -13,7 +13,7 @@ import contextlib
 import enum
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
@@ -119,10 +119,11 @@ def resolve_spec(
     limits: Limits = DEFAULT_LIMITS,
     input_shape: tuple[int, ...] | None = None,
     allow_unsupported: bool = False,
+    params: Mapping[str, str | int | float] | None = None,
 ) -> Spec:
     """``-`` (standard input), a spec file, a model file (``.onnx``, imported in memory at
     ``input_shape`` if given, unsupported nodes as placeholders if ``allow_unsupported``), or
-    the name of a bundled model.
+    the name of a bundled model; ``params`` (``--set``) overrides a spec's ``params:``.
 
     A name that ends in ``.yaml``/``.yml`` or holds a path separator is a file, and only a
     file; any other name is a bundled model (write ``./name`` for a file without a suffix).
@@ -130,6 +131,10 @@ def resolve_spec(
     from convcost import importer
 
     if importer.is_model_path(source):
+        if params:
+            raise ConvcostError(
+                f"{quoted(source)}: --set is for YAML specs with `params:`, not model files"
+            )
         model = importer.open_model(
             source, input_shape=input_shape, limits=limits, allow_unsupported=allow_unsupported
         )
@@ -141,14 +146,15 @@ def resolve_spec(
     if source == "-":
         if sys.stdin is None:
             raise ConvcostError("standard input is closed")
-        return read_spec_stream(sys.stdin.buffer, source="<stdin>", limits=limits)
+        return read_spec_stream(sys.stdin.buffer, source="<stdin>", limits=limits, params=params)
     if source.endswith((".yaml", ".yml")) or "/" in source or os.sep in source:
         path = Path(source)
         if not os.path.lexists(path):  # lexists: never raises (a name too long is "missing")
             bundled = zoo.find(path.stem) if path.name == source else None
             hint = f" (the bundled model is named {path.stem})" if bundled else ""
             raise ConvcostError(f"no such spec file: {quoted(source)}{hint}")
-        return load_spec(path, limits=limits)  # a Path: text with a newline is still a name
+        # a Path: text with a newline is still a name
+        return load_spec(path, limits=limits, params=params)
     if source == "":
         raise ConvcostError("no spec file '': the name is empty")
     bundled = zoo.find(source)
@@ -157,7 +163,24 @@ def resolve_spec(
             f"no spec file {quoted(source)!r} and no bundled model of that name; "
             f"bundled: {', '.join(zoo.names())} (a file name ends in .yaml or .yml, or holds a /)"
         )
-    return load_spec(bundled, limits=limits)
+    return load_spec(bundled, limits=limits, params=params)
+
+
+def spec_params(assignments: list[str] | None) -> dict[str, str | int | float] | None:
+    """``--set NAME=VALUE`` options as ``load_spec``'s ``params`` (None when there are none);
+    a malformed one fails in one line (exit 2)."""
+    if not assignments:
+        return None
+    from convcost.params import parse_assignment
+
+    params: dict[str, str | int | float] = {}
+    try:
+        for text in assignments:
+            name, value = parse_assignment(text)
+            params[name] = value
+    except ConvcostError as error:
+        fail(error)
+    return params
 
 
 def model_input(text: str | None) -> tuple[int, ...] | None:
@@ -305,6 +328,16 @@ AllowUnsupportedOption = Annotated[
         "--allow-unsupported",
         help="A model file (.onnx): import a node convcost has no layer for as a placeholder "
         "of unknown cost (not counted; every report says so) instead of failing.",
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="NAME=VALUE",
+        help="Override a parameter the spec declares under `params:` (repeatable), e.g. "
+        "--set width=0.75 --set resolution=192.",
+        show_default=False,
     ),
 ]
 BatchOption = Annotated[

@@ -29,6 +29,7 @@ from convcost.cli.common import (
     OutputOption,
     RepeatOption,
     SeedOption,
+    SetOption,
     SpecsArgument,
     ThreadsOption,
     app,
@@ -44,19 +45,20 @@ from convcost.cli.common import (
     output_target,
     print_warnings,
     resolve_spec,
+    spec_params,
     stderr,
 )
 from convcost.errors import ConvcostError
-
-if TYPE_CHECKING:
-    from convcost.compare import Comparison
-    from convcost.latency.profile import DeviceProfile
-    from convcost.render.latency import ComparedLatency
 from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
-    from convcost.compare import Metric
+    from collections.abc import Callable
+
+    from convcost.compare import Comparison, Metric
+    from convcost.latency.profile import DeviceProfile
+    from convcost.render.latency import ComparedLatency
+    from convcost.spec import Spec
 
 
 class CompareFormat(enum.StrEnum):
@@ -135,6 +137,7 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
     backend: BackendOption = Backend.NUMPY,
     threads: ThreadsOption = None,
     device: DeviceOption = None,
+    set_: SetOption = None,
 ) -> None:
     """Compare the variants of one spec, or several specs, side by side with ratios to a baseline.
 
@@ -164,14 +167,19 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
     check_dtype(dtype)
     axes = _scatter_axes(scatter_x, scatter_y, execute=execute)
     target = output_target(output, inputs=specs)
+    params = spec_params(set_)
     if convention is not None and _by_convention(
         specs,
         convention,
         format,
         target,
         (batch, dtype, exact, indent),
-        max_layers,
-        allow_unsupported=allow_unsupported,
+        functools.partial(
+            resolve_spec,
+            limits=limits(max_layers),
+            allow_unsupported=allow_unsupported,
+            params=params,
+        ),
     ):
         return
     profile = device_profile(device)
@@ -186,6 +194,7 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
                 limits=limits(max_layers),
                 input_shape=first if is_model_path(source) else None,
                 allow_unsupported=allow_unsupported,
+                params=params,
             )
             for source in specs
         ]
@@ -287,9 +296,7 @@ def _by_convention(
     format: CompareFormat,
     target: Path | None,
     options: tuple[int, str, bool, int | None],
-    max_layers: int,
-    *,
-    allow_unsupported: bool,
+    loader: Callable[[str], Spec],
 ) -> bool:
     """``--convention A,B,…``: the conventions side by side instead of the comparison (False
     when it names only convcost's own, and the usual comparison runs)."""
@@ -302,9 +309,6 @@ def _by_convention(
                 param_hint="--format",
             )
         return False
-    loader = functools.partial(
-        resolve_spec, limits=limits(max_layers), allow_unsupported=allow_unsupported
-    )
     return conventions.compare_command(
         specs, convention, loader, Format(format.value), target, options
     )
@@ -384,6 +388,7 @@ def explain(
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
     convention: ConventionOption = None,
+    set_: SetOption = None,
 ) -> None:
     """Show each layer's formulas with its numbers substituted: output size, parameters, MACs,
     ops, receptive field and jump.
@@ -412,6 +417,7 @@ def explain(
             limits=limits(max_layers),
             input_shape=model_input(input),
             allow_unsupported=allow_unsupported,
+            params=spec_params(set_),
         )
         explanations = explaining(loaded, variant=variant, layer=layer)
     except ConvcostError as error:

@@ -258,7 +258,7 @@ def github_annotations(run: CheckRun) -> list[str]:
     commands = []
     for outcome in run.outcomes:
         if outcome.error is not None:
-            location = outcome.error.location
+            location = outcome.error.annotated_location  # a block use: the calling line
             file = location.file if location else outcome.source
             where = f"file={annotation_property(file)}"
             if location:

@@ -30,6 +30,7 @@ COMMANDS = {
     "check": "check",
     "schema": "check",
     "import": "importing",
+    "sweep": "sweep",
 }
 """Each command and the module under ``convcost.cli`` that defines it, in the order
 ``convcost --help`` lists them."""

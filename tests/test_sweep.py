@@ -21,7 +21,7 @@ from convcost.errors import ExitStatus
 from tests.conftest import require
 
 ROOT = Path(__file__).parent.parent
-FAMILY = "tests/specs/mobilenet_v2_family.yaml"
+FAMILY = "specs/mobilenet-v2-family.yaml"
 
 
 def run(*args: str) -> Any:
@@ -202,7 +202,7 @@ ERRORS = [
     ),
     (
         ["--grid", "width=1", "--variant", "big"],
-        f"{FAMILY}: no variant named 'big'; variants: mobilenet_v2_family",
+        f"{FAMILY}: no variant named 'big'; variants: mobilenet-v2-family",
     ),
 ]
 

@@ -177,9 +177,9 @@ def sweep_command(
 
     Example:
 
-        convcost sweep tests/specs/mobilenet_v2_family.yaml --grid width=0.5,0.75,1.0 --grid depth=1,1.2 --grid resolution=160,192,224 --max-macs 300M
+        convcost sweep specs/mobilenet-v2-family.yaml --grid width=0.5,0.75,1.0 --grid depth=1,1.2 --grid resolution=160,192,224 --max-macs 300M
 
-        convcost sweep tests/specs/mobilenet_v2_family.yaml --random 50 --seed 1 --range width=0.35:1.4 --range resolution=128:224:32 -f csv
+        convcost sweep specs/mobilenet-v2-family.yaml --random 50 --seed 1 --range width=0.35:1.4 --range resolution=128:224:32 -f csv
     """
     from convcost import sweep as sweeping
     from convcost.budget import Budget, Budgeted

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -117,10 +118,10 @@ def test_the_output_does_not_depend_on_jobs() -> None:
     assert one.stdout == two.stdout
     data = json.loads(one.stdout)
     assert data["points"] == len(data["results"]) == 24
-    assert [r["index"] for r in data["results"]] == list(range(24))
+    assert [r["point"] for r in data["results"]] == list(range(1, 25))
     # the front by the brute force over the printed numbers
     scores = [(r["metrics"]["macs"], -r["params"]["width"]) for r in data["results"]]
-    assert {r["index"] for r in data["results"] if r["front"]} == brute_front(scores)
+    assert {r["point"] - 1 for r in data["results"] if r["front"]} == brute_front(scores)
 
 
 def test_csv_and_the_table_list_the_front() -> None:
@@ -260,3 +261,36 @@ def test_a_bad_limit_is_one_line_through_the_entry_point() -> None:
         "error: convcost sweep: Invalid value for --max-macs: must be an integer, or a number "
         "with K, M, G or T (powers of 1000), e.g. 5M, 1.2G, got '3Q' (see 'convcost sweep -h')\n"
     )
+
+
+# -- docs/sweep.md ---------------------------------------------------------------------------------
+
+
+def transcripts() -> list[tuple[str, str]]:
+    """Each ``$ convcost …`` line of docs/sweep.md's text blocks and the output pasted under it."""
+    from tests.test_docs import fenced_blocks  # noqa: PLC0415 (the docs helpers, for these only)
+
+    found = []
+    for _, lang, text, _ in fenced_blocks(ROOT / "docs" / "sweep.md"):
+        if lang != "text":
+            continue
+        for chunk in text.split("$ ")[1:]:
+            command, _, output = chunk.partition("\n")
+            found.append((command, output))
+    return found
+
+
+@pytest.mark.parametrize(("command", "output"), transcripts())
+def test_the_docs_show_real_output(
+    command: str, output: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = run(*shlex.split(command)[2:])
+    shown = result.stdout if result.exit_code == ExitStatus.OK else result.stderr
+    assert [line.rstrip() for line in shown.splitlines()] == [
+        line.rstrip() for line in output.splitlines()
+    ]
+
+
+def test_the_docs_have_transcripts() -> None:
+    assert len(transcripts()) == 4

@@ -99,7 +99,7 @@ def print_table(console: Console, sweep: Sweep, *, every: bool, exact: bool = Fa
         console.print(printable(f"with {fixed}"), markup=False, highlight=False)
     console.print(table)
     console.print()
-    console.print(summary(sweep), markup=False, highlight=False)
+    console.print(summary(sweep), markup=False, highlight=False, soft_wrap=True)
 
 
 def _param_text(value: ParamValue) -> str:
@@ -134,7 +134,7 @@ def _point_json(evaluation: Evaluation, on_front: set[int]) -> dict[str, Any]:
         else {m.value: _metric_json(evaluation.metric(m)) for m in Budgeted}
     )
     return {
-        "index": evaluation.index,
+        "point": evaluation.index + 1,
         "params": dict(evaluation.point),
         "metrics": metrics,
         "fits": evaluation.fits,
@@ -173,7 +173,7 @@ def to_csv(sweep: Sweep, *, every: bool) -> str:
     writer.writerow(
         csv_row(
             [
-                "index",
+                "point",
                 *sweep.axes,
                 *(m.value for m in Budgeted),
                 "fits",
@@ -185,7 +185,7 @@ def to_csv(sweep: Sweep, *, every: bool) -> str:
     )
     on_front = set(sweep.front)
     for evaluation in rows(sweep, every=every):
-        values: list[object] = [evaluation.index, *(value for _, value in evaluation.point)]
+        values: list[object] = [evaluation.index + 1, *(value for _, value in evaluation.point)]
         if evaluation.error is None:
             for metric in Budgeted:
                 value = evaluation.metric(metric)

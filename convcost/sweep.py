@@ -24,6 +24,7 @@ import math
 import multiprocessing
 import os
 import random
+import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -344,7 +345,7 @@ def _number(value: ParamValue | Actual, name: str) -> Score:
     if isinstance(value, tuple):
         return min(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SweepError(f"objective {name!r} needs numbers, got {value!r}")
+        raise SweepError(f"objective {name!r} needs numbers, got {_shown(value)}")
     return value
 
 
@@ -414,6 +415,8 @@ worker)."""
 
 
 def _start_worker(setting: Setting) -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool, and no worker prints a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["setting"] = setting
     gc.freeze()  # what the worker loaded stays out of every collection (convcost.cli.entry)
     gc.set_threshold(100_000, 50, 100)
@@ -447,6 +450,11 @@ def run(
             f"{spec.source}: no variant named {setting.variant!r}"
             f"{did_you_mean(setting.variant, variants)}; variants: {', '.join(variants)}"
         )
+    chosen = spec.variants[variants.index(setting.variant) if setting.variant else 0]
+    for objective in objectives:
+        if objective.metric is None:
+            for point in points:
+                _number(dict(point)[objective.name], objective.name)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(points)))
     evaluations: list[Evaluation] = []
     for batch in _evaluations(setting, points, workers):
@@ -462,7 +470,7 @@ def run(
         axes=axes,
         fixed=setting.fixed,
         objectives=tuple(objectives),
-        budget=budget_for(spec, spec.variants[0], setting.flags),
+        budget=budget_for(spec, chosen, setting.flags),
         evaluations=tuple(evaluations),
         front=tuple(fitting[i].index for i in front),
     )

@@ -388,12 +388,16 @@ class Setting:
     flags: Budget = field(default_factory=Budget)
     limits: Limits = DEFAULT_LIMITS
 
+    def spec(self, point: Point = ()) -> Spec:
+        """The spec at ``point`` (and the fixed parameters)."""
+        params: dict[str, str | int | float] = {**dict(self.fixed), **dict(point)}
+        return parse_spec(self.text, source=self.source, limits=self.limits, params=params)
+
 
 def evaluate_point(setting: Setting, index: int, point: Point) -> Evaluation:
     """Load the spec at ``point`` and analyze it; a point that fails keeps its error."""
-    params: dict[str, str | int | float] = {**dict(setting.fixed), **dict(point)}
     try:
-        spec = parse_spec(setting.text, source=setting.source, limits=setting.limits, params=params)
+        spec = setting.spec(point)
         report = analyze(spec, variant=setting.variant, batch=setting.batch, dtype=setting.dtype)
         chosen = spec.variants[0]
         if setting.variant is not None:
@@ -428,7 +432,6 @@ def _evaluate_chunk(chunk: list[tuple[int, Point]]) -> list[Evaluation]:
 
 
 def run(
-    spec: Spec,
     setting: Setting,
     points: Sequence[Point],
     objectives: Sequence[Objective],
@@ -436,14 +439,21 @@ def run(
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Sweep:
-    """Evaluate ``points`` of ``spec`` (loaded from ``setting.text``) in ``jobs`` processes
-    (default: every core; 1 runs here) and find the Pareto front of those that fit.
+    """Evaluate ``points`` of the spec ``setting.text`` in ``jobs`` processes (default: every
+    core; 1 runs here) and find the Pareto front of those that fit.
 
-    ``progress`` is called with the number of points finished after each batch. The result does
-    not depend on ``jobs``.
+    The points' parameters are checked first (:func:`check_names`). ``progress`` is called
+    with the number of points finished after each batch. The result does not depend on
+    ``jobs``.
     """
     if not points:
         raise SweepError("the sweep has no points")
+    spec = setting.spec()
+    swept = [
+        Axis(name=name, values=tuple(dict(point)[name] for point in points))
+        for name, _ in points[0]
+    ]
+    check_names(spec, swept, fixed=[name for name, _ in setting.fixed])
     variants = [v.name for v in spec.variants]
     if setting.variant is not None and setting.variant not in variants:
         raise SweepError(

@@ -64,7 +64,6 @@ def test_a_sweep_matches_pytorch_and_individual_analyses_and_its_front_the_brute
 
 def check_sweep() -> None:
     text = (ROOT / FAMILY).read_text()
-    spec = convcost.load_spec(ROOT / FAMILY)
     axes = [
         sweep.parse_axis("width=0.35,0.5,1.0,1.4"),
         sweep.parse_axis("depth=1,1.3"),
@@ -78,7 +77,7 @@ def check_sweep() -> None:
     objectives = sweep.parse_objectives(
         "macs,params,peak_memory,max:resolution", ["width", "depth", "resolution"]
     )
-    result = sweep.run(spec, setting, points, objectives, jobs=2)
+    result = sweep.run(setting, points, objectives, jobs=2)
 
     assert [e.point for e in result.evaluations] == list(points)
     oracle = []

@@ -231,7 +231,7 @@ def sweep_command(
             limits=bounds,
         )
         with _progress(len(points), enabled=not quiet) as advance:
-            result = sweeping.run(loaded, setting, points, chosen, jobs=jobs, progress=advance)
+            result = sweeping.run(setting, points, chosen, jobs=jobs, progress=advance)
     except ConvcostError as error:
         fail(error)
     _report(result, format, target, every=every, exact=exact, indent=indent)

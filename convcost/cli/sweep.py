@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, assert_never
 import typer
 
 from convcost.cli.common import (
+    MAX_SEED,
     BatchOption,
     DTypeOption,
     ExactOption,
@@ -94,7 +95,11 @@ def sweep_command(
     seed: Annotated[
         int | None,
         typer.Option(
-            min=0, help="--random: the seed of the draws [default: 0].", show_default=False
+            min=0,
+            max=MAX_SEED,
+            metavar="S",
+            help="--random: the seed of the draws, 0 to 2**32-1 [default: 0].",
+            show_default=False,
         ),
     ] = None,
     objectives: Annotated[
@@ -150,6 +155,7 @@ def sweep_command(
         typer.Option(
             "--jobs",
             "-j",
+            metavar="N",
             min=1,
             max=1024,
             help="Processes that evaluate points [default: every core].",
@@ -159,7 +165,9 @@ def sweep_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     variant: Annotated[
         str | None,
-        typer.Option(help="The variant to sweep [default: the first].", show_default=False),
+        typer.Option(
+            metavar="NAME", help="The variant to sweep [default: the first].", show_default=False
+        ),
     ] = None,
     set_: SetOption = None,
     batch: BatchOption = 1,

@@ -193,6 +193,19 @@ ERRORS = [
     ),
     (["--random", "5"], "--random needs at least one --range NAME=LOW:HIGH (or --grid)"),
     (
+        ["--random", "100001", "--range", "width=0.5:1.0"],
+        "--random takes 1 to 100,000 points, got 100,001",
+    ),
+    (
+        [
+            "--grid",
+            "width=" + ",".join(f"0.{i:04}" for i in range(1, 1001)),
+            "--grid",
+            "resolution=" + ",".join(str(r) for r in range(96, 197)),
+        ],
+        "the grid has 101,000 points; a sweep takes at most 100,000",
+    ),
+    (
         ["--grid", "width=1", "--objectives", "macs,foo"],
         "--objectives macs,foo: unknown objective 'foo'; metrics: params, macs, flops, "
         "activation_memory, peak_memory, receptive_field; swept parameters: width",
@@ -208,7 +221,7 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
+@pytest.mark.parametrize(("args", "message"), ERRORS, ids=[" ".join(a)[:60] for a, _ in ERRORS])
 def test_an_error_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["sweep", FAMILY, *args, "-q"])
     assert result.exit_code == ExitStatus.INVALID_INPUT

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, assert_never
+from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 
 import typer
 
@@ -35,7 +36,7 @@ from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from convcost.spec import Spec
     from convcost.sweep import Sweep
@@ -245,7 +246,7 @@ def sweep_command(
     _report(result, format, target, every=every, exact=exact, indent=indent)
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     fail(ConvcostError(message))
 
 
@@ -275,37 +276,19 @@ def _load(
     return spec, decode(read_file(path, bounds), spec.source), spec.source
 
 
-def _progress(total: int, *, enabled: bool) -> _Bar:
-    return _Bar(total, enabled=enabled and sys.stderr is not None and sys.stderr.isatty())
+@contextlib.contextmanager
+def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A function that advances a rich progress bar on standard error by the points done; the
+    bar is drawn only when ``enabled`` and standard error is a terminal, and erased at the end."""
+    if not enabled or sys.stderr is None or not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-
-class _Bar:
-    """A rich progress bar on standard error (a no-op when disabled)."""
-
-    def __init__(self, total: int, *, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.enabled:
-            return lambda done: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.bar = Progress(
-            "sweep",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=stderr(),
-            transient=True,
-        )
-        self.bar.__enter__()
-        task = self.bar.add_task("sweep", total=self.total)
-        return lambda done: self.bar.advance(task, done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.bar.__exit__(None, None, None)
+    columns = ("sweep", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=stderr(), transient=True) as bar:
+        task = bar.add_task("sweep", total=total)
+        yield lambda done: bar.advance(task, done)
 
 
 def _report(

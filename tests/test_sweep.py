@@ -3,9 +3,11 @@ MobileNetV2 family against plain PyTorch, and every usage error with its exact m
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -307,3 +309,22 @@ def test_the_docs_show_real_output(
 
 def test_the_docs_have_transcripts() -> None:
     assert len(transcripts()) == 4
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_progress_bar_is_drawn_on_a_terminal_unless_quiet(quiet: bool) -> None:
+    pty = pytest.importorskip("pty")  # POSIX only
+    main, terminal = pty.openpty()
+    command = [sys.executable, "-m", "convcost", "sweep", FAMILY, "--grid", "width=0.5,1.0"]
+    command += ["-j", "1", "-f", "csv", *(["-q"] if quiet else [])]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, cwd=ROOT) as done:
+        os.close(terminal)
+        drawn = b""
+        with contextlib.suppress(OSError):  # EIO once the command has exited and it is drained
+            while chunk := os.read(main, 65536):  # read as it comes: a full terminal would block
+                drawn += chunk
+        os.close(main)
+        stdout = done.stdout.read() if done.stdout else b""
+    assert done.returncode == ExitStatus.OK
+    assert len(stdout.decode().splitlines()) == 2  # the header and the front's one point
+    assert (b"2/2" in drawn) is not quiet

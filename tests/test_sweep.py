@@ -142,6 +142,16 @@ def test_csv_and_the_table_list_the_front() -> None:
     )
 
 
+def test_no_point_within_the_limits_is_exit_1() -> None:
+    # width 0.5 at 96×96 has 18,885,440 MACs (a point tests/test_sweep_torch counts with
+    # PyTorch), above a limit of 18M
+    result = run(FAMILY, "--grid", "width=0.5", "--grid", "resolution=96", "--max-macs", "18M")
+    assert result.exit_code == ExitStatus.BUDGET_EXCEEDED
+    assert result.stdout.splitlines()[-1] == (
+        "1 point, 0 fit macs <= 18.0 M, 0 on the Pareto front (macs, params, peak_memory)"
+    )
+
+
 def test_a_point_that_fails_is_a_warning_and_when_all_fail_an_error() -> None:
     some = run(FAMILY, "--grid", "resolution=0,96", "-q", "-f", "csv", "--all", "-j", "1")
     assert some.exit_code == ExitStatus.OK

@@ -182,7 +182,7 @@ def sweep_command(
     Every point is analyzed (in --jobs processes); points that break a limit (the spec's
     `budget:`, overridden by the --max-*/--min-* flags) are left out of the front. The front
     holds the points no other fitting point beats on every objective. The order of the output
-    does not depend on --jobs.
+    does not depend on --jobs. Exit 1 when no point fits the limits.
 
     Example:
 
@@ -244,6 +244,8 @@ def sweep_command(
     except ConvcostError as error:
         fail(error)
     _report(result, format, target, every=every, exact=exact, indent=indent)
+    if not result.fitting:  # points were evaluated, and none is within the limits
+        raise typer.Exit(int(ExitStatus.BUDGET_EXCEEDED))
 
 
 def _usage(message: str) -> NoReturn:

@@ -355,6 +355,8 @@ class Sweep:
 
     name: str
     source: str
+    variant: str | None
+    """The variant swept, for a ``variants:`` spec."""
     axes: tuple[str, ...]
     """The swept parameters, in the order each point lists them."""
     fixed: tuple[tuple[str, ParamValue], ...]
@@ -477,6 +479,7 @@ def run(
     return Sweep(
         name=spec.name,
         source=setting.source,
+        variant=chosen.name if spec.has_variants else None,
         axes=axes,
         fixed=setting.fixed,
         objectives=tuple(objectives),

@@ -338,3 +338,33 @@ def test_the_progress_bar_is_drawn_on_a_terminal_unless_quiet(quiet: bool) -> No
     assert done.returncode == ExitStatus.OK
     assert len(stdout.decode().splitlines()) == 2  # the header and the front's one point
     assert (b"2/2" in drawn) is not quiet
+
+
+VARIANTS = """\
+name: pair
+params: {w: 8}
+input: [3, 32, 32]
+budget: {macs: 200K}
+variants:
+  a:
+    - conv: {out: $w, kernel: 3}
+  b:
+    - conv: {out: "${w * 2}", kernel: 3}
+"""
+
+
+def test_a_variant_is_swept_with_its_budget() -> None:
+    # variant b at w = 4: 8 filters of 3·3·3 on 30×30 outputs, 8·27·900 = 194,400 MACs (within
+    # the spec's 200K); at w = 8, 388,800 (over)
+    result = CliRunner().invoke(
+        app,
+        ["sweep", "-", "--grid", "w=4,8", "--variant", "b", "-j", "1", "-f", "json", "--all"],
+        input=VARIANTS,
+    )
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["spec"], data["variant"], data["budget"]) == ("pair", "b", {"macs": 200_000})
+    assert [(r["metrics"]["macs"], r["fits"]) for r in data["results"]] == [
+        (194_400, True),
+        (388_800, False),
+    ]

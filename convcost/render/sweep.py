@@ -93,7 +93,9 @@ def print_table(console: Console, sweep: Sweep, *, every: bool, exact: bool = Fa
                 fits = "yes" if evaluation.fits else "no: " + ", ".join(evaluation.exceeded)
                 cells += [fits, "*" if evaluation.index in on_front else ""]
         table.add_row(*cells)
-    console.print(Text(printable(f"{sweep.name} ({sweep.source})"), style="bold"), soft_wrap=True)
+    variant = f", variant {sweep.variant}" if sweep.variant is not None else ""
+    title = f"{sweep.name}{variant} ({sweep.source})"
+    console.print(Text(printable(title), style="bold"), soft_wrap=True)
     if sweep.fixed:
         fixed = ", ".join(f"{name}={_param_text(value)}" for name, value in sweep.fixed)
         console.print(printable(f"with {fixed}"), markup=False, highlight=False)
@@ -149,6 +151,7 @@ def to_json(sweep: Sweep, *, every: bool, indent: int | None = None) -> str:
     data = {
         "spec": sweep.name,
         "source": sweep.source,
+        "variant": sweep.variant,
         "axes": list(sweep.axes),
         "fixed": dict(sweep.fixed),
         "objectives": [{"name": o.name, "direction": o.direction.value} for o in sweep.objectives],

@@ -59,7 +59,7 @@ def test_mobilenet_v2_family_matches_torchvision(alpha: float) -> None:
     from tests.torch_families import mobilenet_v2  # noqa: PLC0415
     from tests.torch_models import count_conv_linear  # noqa: PLC0415
 
-    report = analyzed("mobilenet_v2_family.yaml", {"alpha": alpha})
+    report = analyzed("mobilenet_v2_family.yaml", {"width": alpha})
     with torch.device("meta"):
         model = mobilenet_v2(alpha).eval()
     counted = count_conv_linear(model, (3, 224, 224), device="meta")

@@ -704,7 +704,7 @@ def test_the_documented_mobilenet_widths_are_real() -> None:
     assert set(documented) == {"0.35", "0.5", "0.75", "1.0", "1.4"}
     spec = ROOT / "specs" / "mobilenet_v2_family.yaml"
     for alpha, expected in documented.items():
-        report = convcost.analyze(convcost.load_spec(spec, params={"alpha": alpha}))
+        report = convcost.analyze(convcost.load_spec(spec, params={"width": alpha}))
         assert (report.totals.params, report.totals.macs) == expected, alpha
 
 
@@ -734,6 +734,6 @@ def test_the_documented_errors_are_real(name: str) -> None:
 def test_the_documented_set_errors_are_real(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     rows = [row.strip() for row in SPEC_FORMAT.read_text(encoding="utf-8").splitlines()]
-    for args in (["--set", "alhpa=0.5"], ["--set", "alpha"]):
+    for args in (["--set", "widht=0.5"], ["--set", "width"]):
         line = "error: " + cli_error("analyze", "specs/mobilenet_v2_family.yaml", *args)
         assert line in rows

@@ -33,6 +33,7 @@ COMMANDS = {
     "export": "export",
     "report": "report",
     "calibrate": "calibrate",
+    "sweep": "sweep",
 }
 """Each command and the module under ``convcost.cli`` that defines it, in the order
 ``convcost --help`` lists them."""

@@ -113,7 +113,7 @@ def analyze(
 
         convcost analyze mobilenet_v2 --device desktop-cpu --depth 1
 
-        convcost analyze specs/mobilenet_v2_family.yaml --set alpha=0.5
+        convcost analyze specs/mobilenet_v2_family.yaml --set width=0.5
     """
     from convcost.render import formats
 

@@ -81,3 +81,41 @@ def test_efficientnet_b2_at_288_matches_torchvisions_published_macs() -> None:
     # torchvision's docs give efficientnet_b2 1.09 "GFLOPS" (its MACs) at its 288×288 crop
     report = analyzed("efficientnet.yaml", {"width": "1.1", "depth": "1.2", "resolution": "288"})
     assert round(report.totals.macs / 1e9, 2) == 1.09
+
+
+def test_set_reaches_export_and_report(tmp_path: Path) -> None:
+    """`--set` on `export` and `report` picks the same family point: the exported PyTorch file
+    at width 0.5 has the parameters of the plain-torch MobileNetV2 at width_mult 0.5, and a name
+    the spec does not declare is refused by both commands (exit 2)."""
+    torch = require("torch")
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from convcost.cli import app  # noqa: PLC0415
+    from tests.torch_families import mobilenet_v2  # noqa: PLC0415
+
+    spec = str(SPECS / "mobilenet_v2_family.yaml")
+    out = tmp_path / "net.py"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["export", spec, "--to", "pytorch", "-o", str(out), "--set", "width=0.5"]
+    )
+    assert result.exit_code == 0, result.output
+    namespace: dict[str, object] = {}
+    exec(compile(out.read_text(encoding="utf-8"), str(out), "exec"), namespace)
+    exported = [
+        value
+        for name, value in namespace.items()
+        if isinstance(value, type)
+        and issubclass(value, torch.nn.Module)
+        and name.lower().startswith("mobilenet")
+    ]
+    assert len(exported) == 1
+    with torch.device("meta"):
+        ours, reference = exported[0](), mobilenet_v2(0.5)
+    assert sum(p.numel() for p in ours.parameters()) == sum(
+        p.numel() for p in reference.parameters()
+    )
+    for command in (["export", spec, "--to", "pytorch"], ["report", spec]):
+        refused = runner.invoke(app, [*command, "--set", "widht=0.5"])
+        assert refused.exit_code == 2
+        assert "cannot set 'widht'" in refused.output

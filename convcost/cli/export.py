@@ -12,12 +12,14 @@ from convcost.cli.common import (
     MAX_SEED,
     MaxLayersOption,
     OutputOption,
+    SetOption,
     app,
     emit,
     fail,
     limits,
     output_target,
     resolve_spec,
+    spec_params,
 )
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
@@ -66,6 +68,7 @@ def export_command(
     ] = 0,
     zeros: Annotated[bool, typer.Option("--zeros", help="onnx: all weights zero.")] = False,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    set_: SetOption = None,
 ) -> None:
     """Write a spec as code to train or deploy: a PyTorch file whose parameters, shapes and
     MACs are convcost's, or an ONNX model with the spec's layer names.
@@ -81,10 +84,11 @@ def export_command(
     if to not in TARGETS:
         fail(ConvcostError(f"--to {to!r}: choose one of {', '.join(TARGETS)}"))
     target = output_target(output, inputs=[spec])
+    params = spec_params(set_)
     if to == "onnx" and target is None and sys.stdout is not None and sys.stdout.isatty():
         fail(ConvcostError("--to onnx writes a binary file: give it with -o FILE.onnx"))
     try:
-        loaded = resolve_spec(spec, limits=limits(max_layers))
+        loaded = resolve_spec(spec, limits=limits(max_layers), params=params)
         if to == "pytorch":
             from convcost.export.pytorch import pytorch_source
 

@@ -9,6 +9,7 @@ from convcost.cli.common import (
     MaxLayersOption,
     ModelInputOption,
     OutputOption,
+    SetOption,
     SpecsArgument,
     app,
     check_dtype,
@@ -19,6 +20,7 @@ from convcost.cli.common import (
     output_target,
     print_warnings,
     resolve_spec,
+    spec_params,
 )
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
@@ -33,6 +35,7 @@ def report(
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
+    set_: SetOption = None,
 ) -> None:
     """Write one self-contained HTML page (inline SVG and CSS, no script, nothing fetched):
     the structure, MACs and parameters per layer, receptive field and jump against depth,
@@ -51,6 +54,7 @@ def report(
     check_dtype(dtype)
     target = output_target(output, inputs=specs)
     bounds = limits(max_layers)
+    params = spec_params(set_)
     try:
         shape = model_input(input)
         found = [
@@ -58,7 +62,11 @@ def report(
             for source in specs
             for analysis in analyses(
                 resolve_spec(
-                    source, limits=bounds, input_shape=shape, allow_unsupported=allow_unsupported
+                    source,
+                    limits=bounds,
+                    input_shape=shape,
+                    allow_unsupported=allow_unsupported,
+                    params=params,
                 ),
                 batch=batch,
                 dtype=dtype,

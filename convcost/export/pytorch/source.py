@@ -285,7 +285,7 @@ class _Writer:
         report = analyze_network(network, source=self.spec.source)
         totals = report.totals
         cls = _Class(block=False)
-        scope = Scope(in_channels=network.input_shape[0])
+        scope = Scope(in_channels=network.input_shape[0], params=self.spec.param_values())
         context = _Context("", None, scope)
         raws = _entries(variant.layers, len(network.nodes))
         out = self._sequence(cls, network.nodes, raws, "x", "x", context)
@@ -328,7 +328,8 @@ class _Writer:
             raw = raws[index] if raws is not None else None
             if context.scope is not None and context.symbols is None:
                 # outside blocks, in_channels is what arrives at each entry (as build.py)
-                context = _Context(context.root, None, Scope(in_channels=node.input_shape[0]))
+                scope = Scope(in_channels=node.input_shape[0], params=context.scope.params)
+                context = _Context(context.root, None, scope)
             self._node(cls, node, raw, current, out, context)
             current = out
         return current
@@ -403,7 +404,9 @@ class _Writer:
         if found is not None and context.scope is not None and isinstance(raw, Map):
             key, args = found
             entry = LayerEntry(raw, key, args, node.path.rsplit(".", 1)[-1], None)
-            bound = bind_parameters(block, entry, node.path, context.scope)
+            bound = bind_parameters(
+                block, entry, node.path, context.scope, self.spec.param_values()
+            )
         name = self._block_class(block, node, bound)
         arguments = [c]
         if bound is not None:
@@ -438,7 +441,11 @@ class _Writer:
                     text += f" = {source(plain(default))}"
                 signature.append(text)
             symbols = _Symbols(params, "in_channels")
-            scope = Scope(in_channels=node.input_shape[0], params=bound, block=block.name)
+            scope = Scope(
+                in_channels=node.input_shape[0],
+                params={**self.spec.param_values(), **bound},
+                block=block.name,
+            )
         if signature[-1] == "*":
             signature.pop()
         context = _Context(node.path, symbols, scope)

@@ -365,7 +365,9 @@ class _Writer:
         ``out`` holds a named tensor; else ``out``."""
         if node.path not in self.read and out not in cls.held:
             return out
-        name = node.path.rsplit(".", 1)[-1]
+        parts = node.path.split(".")
+        # a repetition (`stage.0`) by its repeat's name: `stage_0`
+        name = "_".join(parts[-2:]) if parts[-1].isdigit() and len(parts) > 1 else parts[-1]
         return cls.variables.take(identifier(name, empty="t"))
 
     def _keep(self, cls: _Class, key: str, variable: str) -> None:

@@ -226,3 +226,73 @@ def test_pytorch_refuses_a_tensor_inside_a_block_use_in_one_line() -> None:
         pytorch_source(spec)
     assert "down.a" in str(caught.value)
     assert "concat1" in str(caught.value)
+
+
+MORE_FORMS = """
+name: more-forms
+input: [3, 8, 8]
+blocks:
+  cb:
+    params: {w: 4}
+    layers:
+      - conv: {out: $w, kernel: 3, padding: 1}
+        name: first
+      - relu: {}
+      - conv: {out: $w, kernel: 1}
+        repeat: 2
+        from: first
+      - separable: {out: 6, kernel: 3, padding: 1}
+        from: first
+        name: sep
+      - add: {a: [{conv: {out: 6, kernel: 1}, from: first}], b: []}
+        from: sep
+layers:
+  - conv: {out: 4, kernel: 1}
+    name: stem
+  - cb: {w: 4}
+    repeat: 2
+    from: stem
+    name: blocks
+  - conv: {out: 6, kernel: 1}
+    from: stem
+    name: side
+  - add: {main: [], side: side, deep: [{relu: {}, from: stem}, {conv: {out: 6, kernel: 1}}]}
+    from: blocks
+  - maxpool: {kernel: 2}
+    repeat: 2
+    from: add1
+    name: pools
+  - concat: [pools.1, pools]
+    from: input
+"""
+"""Forms DAG does not hold: ``from:`` on a repeat inside a block (its class's loop), on a
+separable, on a merge and inside a merge's branch; a repeat of block uses read from a name
+(an ``nn.Sequential``); repetitions read by name at the network level."""
+
+
+def test_more_dag_forms_agree_on_torch_onnxruntime_and_numpy() -> None:
+    """No hand-written network here: PyTorch running the exported file, ONNX Runtime running
+    the exported model and NumPy's executor (three implementations sharing only the weights)
+    agree."""
+    onnx = require("onnx")
+    ort = require("onnxruntime")
+    spec = parse_spec(MORE_FORMS)
+    network = build(spec, spec.variants[0])
+    prepared = prepare(network, seed=2)
+    arrays = {path: step.arrays for path, step in prepared.steps.items()}
+    model = network_model(onnx, network, arrays, name="more")
+    onnx.checker.check_model(model, full_check=True)
+    weights = [onnx.numpy_helper.to_array(t) for t in model.graph.initializer]
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    exec(compile(pytorch_source(spec), "<exported>", "exec"), namespace)
+    module = _load(namespace["MoreForms"](), weights)
+    x = _input(network.input_shape)
+    with torch.no_grad():
+        exported = module(torch.from_numpy(x)).numpy()
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (ran,) = session.run(None, {"input": x})
+    expected = prepared.output(x)
+    # concat of pools.1 and pools (the same tensor: 6 channels, 8 halved twice): 12×2×2
+    assert expected.shape == (2, 12, 2, 2)
+    _close(exported, expected)
+    _close(ran, expected)

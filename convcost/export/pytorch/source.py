@@ -216,6 +216,8 @@ class _Class:
         self.channel_codes: dict[str, str] = {}
         """A block's class: the expression of each named tensor's channels, by key."""
         self.held: set[str] = set()
+        self.reads: frozenset[str] = frozenset()
+        """The keys this class's ``forward`` reads by name (:func:`_reads`)."""
         """Variables holding a named tensor: never overwritten (a later node reads them)."""
 
     def channels(self, node: Node) -> str:
@@ -257,8 +259,6 @@ class _Writer:
         self.texts: list[str] = []
         """Block classes, each after the classes it uses, then the networks."""
         self.block_classes: dict[tuple[str, str], str] = {}
-        self.read: frozenset[str] = frozenset()
-        """The keys the network being written reads by name (``from:``, merge inputs)."""
         self.arriving = ""
         """The key of the tensor arriving at the node being written (a block's ``input``)."""
 
@@ -298,7 +298,7 @@ class _Writer:
         scope = Scope(in_channels=network.input_shape[0])
         context = _Context("", None, scope)
         raws = _entries(variant.layers, len(network.nodes))
-        self.read = frozenset(network.reads)
+        cls.reads = _reads(network.nodes)
         self._start(cls, "", "x", "in_channels")
         out = self._sequence(cls, network.nodes, raws, "x", "x", context, "")
         lines = [
@@ -357,13 +357,13 @@ class _Writer:
         """The tensor ``key`` arrives in ``variable`` with ``channels`` (a class's input)."""
         cls.tensors[key] = variable
         cls.channel_codes[key] = channels
-        if key in self.read:
+        if key in cls.reads:
             cls.held.add(variable)
 
     def _target(self, cls: _Class, node: Node, out: str) -> str:
         """The variable ``node`` writes: its own when a later node reads it by name, or when
         ``out`` holds a named tensor; else ``out``."""
-        if node.path not in self.read and out not in cls.held:
+        if node.path not in cls.reads and out not in cls.held:
             return out
         parts = node.path.split(".")
         # a repetition (`stage.0`) by its repeat's name: `stage_0`
@@ -372,7 +372,7 @@ class _Writer:
 
     def _keep(self, cls: _Class, key: str, variable: str) -> None:
         """Remember where the tensor ``key`` is, when something reads it by name."""
-        if key not in self.read:
+        if key not in cls.reads:
             return
         cls.tensors[key] = variable
         cls.held.add(variable)
@@ -509,6 +509,7 @@ class _Writer:
         raws = _entries(block.layers, len(node.children)) if bound is not None else None
         cls.init.append("ch = in_channels")
         arriving = self.arriving
+        cls.reads = _reads(node.children)
         self._start(cls, arriving, "x", "in_channels")
         out = self._sequence(cls, node.children, raws, "x", "x", context, arriving)
         cls.init.append("self.out_channels = ch")
@@ -550,7 +551,7 @@ class _Writer:
             return
         attribute = self._attribute(cls, node, context)
         arriving = self.arriving
-        inner_read = any(key.startswith(f"{node.path}.") for key in self.read)
+        inner_read = any(key.startswith(f"{node.path}.") for key in cls.reads)
         if inner_read:
             pass  # a repetition read by name (`stage.0`): unrolled, each in a variable
         elif not cls.block:
@@ -666,6 +667,26 @@ class _Writer:
             cls.init.append(f"ch = {' + '.join(ends)}")
         elif cls.block and node.merge is MergeKind.MULTIPLY:  # broadcast: 1 against C
             cls.init.append(f"ch = max({', '.join(ends)})")
+
+
+def _reads(nodes: tuple[Node, ...]) -> frozenset[str]:
+    """The keys of the named tensors that ``nodes`` read in one class's ``forward``: their
+    ``source``s and their branches', inside merges, repeats and separables; a block use's
+    body is a class of its own (its reads of ``input`` are its argument)."""
+    found: set[str] = set()
+    work = list(nodes)
+    while work:
+        node = work.pop()
+        if node.source is not None:
+            found.add(node.source)
+        if isinstance(node, MergeNode):
+            for branch in node.branches:
+                if branch.source is not None:
+                    found.add(branch.source)
+                work.extend(branch.nodes)
+        elif isinstance(node, GroupNode) and node.group is not GroupKind.BLOCK:
+            work.extend(node.children)
+    return frozenset(found)
 
 
 _RESERVED = frozenset({"self", "ch", "in_channels", "torch", "nn", "_"})

@@ -246,6 +246,9 @@ blocks:
         name: sep
       - add: {a: [{conv: {out: 6, kernel: 1}, from: first}], b: []}
         from: sep
+      - conv: {out: 2, kernel: 1}
+      - add: [first, first]
+      - conv: {out: 4, kernel: 1}
 layers:
   - conv: {out: 4, kernel: 1}
     name: stem
@@ -253,10 +256,10 @@ layers:
     repeat: 2
     from: stem
     name: blocks
-  - conv: {out: 6, kernel: 1}
+  - conv: {out: 4, kernel: 1}
     from: stem
     name: side
-  - add: {main: [], side: side, deep: [{relu: {}, from: stem}, {conv: {out: 6, kernel: 1}}]}
+  - add: {main: [], side: side, deep: [{relu: {}, from: stem}, {conv: {out: 4, kernel: 1}}]}
     from: blocks
   - maxpool: {kernel: 2}
     repeat: 2
@@ -266,7 +269,8 @@ layers:
     from: input
 """
 """Forms DAG does not hold: ``from:`` on a repeat inside a block (its class's loop), on a
-separable, on a merge and inside a merge's branch; a repeat of block uses read from a name
+separable, on a merge and inside a merge's branch; a block's ``add`` of names only (its
+channels are the names', not the layer's before it); a repeat of block uses read from a name
 (an ``nn.Sequential``); repetitions read by name at the network level."""
 
 
@@ -292,7 +296,8 @@ def test_more_dag_forms_agree_on_torch_onnxruntime_and_numpy() -> None:
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     (ran,) = session.run(None, {"input": x})
     expected = prepared.output(x)
-    # concat of pools.1 and pools (the same tensor: 6 channels, 8 halved twice): 12×2×2
-    assert expected.shape == (2, 12, 2, 2)
+    # concat of pools.1 and pools (the same tensor: cb's `first`, 4 channels; 8 halved
+    # twice): 8×2×2
+    assert expected.shape == (2, 8, 2, 2)
     _close(exported, expected)
     _close(ran, expected)

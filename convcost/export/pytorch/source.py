@@ -216,9 +216,9 @@ class _Class:
         self.channel_codes: dict[str, str] = {}
         """A block's class: the expression of each named tensor's channels, by key."""
         self.held: set[str] = set()
+        """Variables holding a named tensor: never overwritten (a later node reads them)."""
         self.reads: frozenset[str] = frozenset()
         """The keys this class's ``forward`` reads by name (:func:`_reads`)."""
-        """Variables holding a named tensor: never overwritten (a later node reads them)."""
 
     def channels(self, node: Node) -> str:
         return "ch" if self.block else str(node.input_shape[0])
@@ -662,8 +662,11 @@ class _Writer:
         kind = node.merge.value
         joined = MERGES[kind].format(JOINERS[kind].join(results))
         cls.forward.append(f"{out} = {joined}")
-        # add: every branch has the input's shape, so ch after the last branch is the output's
-        if cls.block and node.merge is MergeKind.CONCAT:
+        # add: every branch has the output's shape, so ch after the last branch is the output's
+        last = node.branches[-1].source
+        if cls.block and node.merge is MergeKind.ADD and last is not None:
+            cls.set_channels(cls.channel_codes[last])  # the last branch is a name: its channels
+        elif cls.block and node.merge is MergeKind.CONCAT:
             cls.init.append(f"ch = {' + '.join(ends)}")
         elif cls.block and node.merge is MergeKind.MULTIPLY:  # broadcast: 1 against C
             cls.init.append(f"ch = max({', '.join(ends)})")

@@ -296,7 +296,7 @@ def test_more_dag_forms_agree_on_torch_onnxruntime_and_numpy() -> None:
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     (ran,) = session.run(None, {"input": x})
     expected = prepared.output(x)
-    # concat of pools.1 and pools (the same tensor: cb's `first`, 4 channels; 8 halved
+    # concat of pools.1 and pools (the same tensor: add1's 4 channels, 8 halved
     # twice): 8×2×2
     assert expected.shape == (2, 8, 2, 2)
     _close(exported, expected)

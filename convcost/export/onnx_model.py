@@ -16,6 +16,7 @@ The batch axis is symbolic (``batch``); every other size is the spec's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, assert_never
 
 from convcost.errors import SpecError
@@ -100,7 +101,8 @@ def network_model(
     cannot express (:data:`~convcost.export.onnx_kinds.UNSUPPORTED`)."""
     graph = Graph(onnx)
     written: list[tuple[str, tuple[int, ...]]] = []
-    final = _sequence(graph, network.nodes, INPUT, arrays, written)
+    named = _Named(frozenset(network.reads), {"": INPUT})
+    final = _sequence(graph, network.nodes, INPUT, arrays, written, named)
     helper = onnx.helper
     float_type = onnx.TensorProto.FLOAT
 
@@ -124,15 +126,33 @@ def network_model(
     return model
 
 
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """The ONNX values of the named tensors a DAG reads (``from:``, merge inputs), by key
+    (:mod:`convcost.references`): a reader's input is its producer's output value."""
+
+    read: frozenset[str]
+    """The keys some node reads by name (:attr:`convcost.network.Network.reads`)."""
+    values: dict[str, str]
+
+    def keep(self, key: str, value: str) -> None:
+        if key in self.read:
+            self.values[key] = value
+
+
 def _sequence(
     g: Graph,
     nodes: tuple[Node, ...],
     x: str,
     arrays: Mapping[str, tuple[Any, ...]],
     written: list[tuple[str, tuple[int, ...]]],
+    named: _Named,
 ) -> str:
     for node in nodes:
-        x = _node(g, node, x, arrays, written)
+        if node.source is not None:
+            x = named.values[node.source]
+        x = _node(g, node, x, arrays, written, named)
+        named.keep(node.path, x)
     return x
 
 
@@ -142,6 +162,7 @@ def _node(
     x: str,
     arrays: Mapping[str, tuple[Any, ...]],
     written: list[tuple[str, tuple[int, ...]]],
+    named: _Named,
 ) -> str:
     match node:
         case LayerNode():
@@ -163,9 +184,14 @@ def _node(
             written.append((y, node.output_shape))
             return y
         case GroupNode():
-            return _sequence(g, node.children, x, arrays, written)
+            return _sequence(g, node.children, x, arrays, written, named)
         case MergeNode():
-            branches = [_sequence(g, b.nodes, x, arrays, written) for b in node.branches]
+            branches = [
+                named.values[b.source]
+                if b.source is not None
+                else _sequence(g, b.nodes, x, arrays, written, named)
+                for b in node.branches
+            ]
             y = _merge(g, node, branches)
             written.append((y, node.output_shape))
             return y

@@ -211,6 +211,14 @@ class _Class:
         self.attributes = Namespace(MODULE_ATTRIBUTES)
         self.locals = Namespace(_RESERVED)
         self.variables = Namespace({"self", "x", "torch", "nn"})
+        self.tensors: dict[str, str] = {}
+        """The variable in ``forward`` holding each named tensor this class reads, by key."""
+        self.channel_codes: dict[str, str] = {}
+        """A block's class: the expression of each named tensor's channels, by key."""
+        self.held: set[str] = set()
+        """Variables holding a named tensor: never overwritten (a later node reads them)."""
+        self.reads: frozenset[str] = frozenset()
+        """The keys this class's ``forward`` reads by name (:func:`_reads`)."""
 
     def channels(self, node: Node) -> str:
         return "ch" if self.block else str(node.input_shape[0])
@@ -251,6 +259,8 @@ class _Writer:
         self.texts: list[str] = []
         """Block classes, each after the classes it uses, then the networks."""
         self.block_classes: dict[tuple[str, str], str] = {}
+        self.arriving = ""
+        """The key of the tensor arriving at the node being written (a block's ``input``)."""
 
     # --- the file ---------------------------------------------------------------------------
 
@@ -288,7 +298,9 @@ class _Writer:
         scope = Scope(in_channels=network.input_shape[0], params=self.spec.param_values())
         context = _Context("", None, scope)
         raws = _entries(variant.layers, len(network.nodes))
-        out = self._sequence(cls, network.nodes, raws, "x", "x", context)
+        cls.reads = _reads(network.nodes)
+        self._start(cls, "", "x", "in_channels")
+        out = self._sequence(cls, network.nodes, raws, "x", "x", context, "")
         lines = [
             f"class {name}(nn.Module):",
             f'    """{_docstring(network.name)}: input {list(network.input_shape)} → output '
@@ -320,19 +332,71 @@ class _Writer:
         x: str,
         out: str,
         context: _Context,
+        key: str,
     ) -> str:
-        """Write ``nodes``: the first reads ``x`` and writes ``out``, the rest update ``out``;
-        returns the variable that holds the result (``x`` when there are no nodes)."""
+        """Write ``nodes``: the first reads ``x`` (the tensor ``key``) and writes ``out``, the
+        rest update ``out``; returns the variable that holds the result (``x`` when there are
+        no nodes). A node that reads a named tensor (``from:``) reads its variable; a node
+        whose output is read by name writes a variable of its own, named after it."""
         current = x
         for index, node in enumerate(nodes):
             raw = raws[index] if raws is not None else None
+            if node.source is not None:
+                current, key = self._named(cls, node.source, node), node.source
             if context.scope is not None and context.symbols is None:
                 # outside blocks, in_channels is what arrives at each entry (as build.py)
                 scope = Scope(in_channels=node.input_shape[0], params=context.scope.params)
                 context = _Context(context.root, None, scope)
-            self._node(cls, node, raw, current, out, context)
-            current = out
+            self.arriving = key
+            target = self._target(cls, node, out)
+            self._node(cls, node, raw, current, target, context)
+            current, key = target, node.path
+            self._keep(cls, key, target)
         return current
+
+    def _start(self, cls: _Class, key: str, variable: str, channels: str) -> None:
+        """The tensor ``key`` arrives in ``variable`` with ``channels`` (a class's input)."""
+        cls.tensors[key] = variable
+        cls.channel_codes[key] = channels
+        if key in cls.reads:
+            cls.held.add(variable)
+
+    def _target(self, cls: _Class, node: Node, out: str) -> str:
+        """The variable ``node`` writes: its own when a later node reads it by name, or when
+        ``out`` holds a named tensor; else ``out``."""
+        if node.path not in cls.reads and out not in cls.held:
+            return out
+        parts = node.path.split(".")
+        # a repetition (`stage.0`) by its repeat's name: `stage_0`
+        name = "_".join(parts[-2:]) if parts[-1].isdigit() and len(parts) > 1 else parts[-1]
+        return cls.variables.take(identifier(name, empty="t"))
+
+    def _keep(self, cls: _Class, key: str, variable: str) -> None:
+        """Remember where the tensor ``key`` is, when something reads it by name."""
+        if key not in cls.reads:
+            return
+        cls.tensors[key] = variable
+        cls.held.add(variable)
+        if cls.block:
+            code = cls.locals.take(f"c_{variable}")
+            cls.init.append(f"{code} = ch")
+            cls.channel_codes[key] = code
+
+    def _named(self, cls: _Class, key: str, node: Node, *, channels: bool = True) -> str:
+        """The variable holding the named tensor ``key`` that ``node`` reads; in a block's
+        class ``ch`` becomes its channels."""
+        variable = cls.tensors.get(key)
+        if variable is None:
+            raise SpecError(
+                f"cannot export to PyTorch: reads {key!r}, a tensor inside a block use or a "
+                "repeat that its class does not return; export to ONNX, or read the output "
+                "of the block use instead",
+                location=node.location,
+                layer=node.path,
+            )
+        if cls.block and channels:
+            cls.set_channels(cls.channel_codes[key])
+        return variable
 
     def _attribute(self, cls: _Class, node: Node, context: _Context) -> str:
         path = node.path[len(context.root) + 1 :] if context.root else node.path
@@ -451,7 +515,10 @@ class _Writer:
         context = _Context(node.path, symbols, scope)
         raws = _entries(block.layers, len(node.children)) if bound is not None else None
         cls.init.append("ch = in_channels")
-        out = self._sequence(cls, node.children, raws, "x", "x", context)
+        arriving = self.arriving
+        cls.reads = _reads(node.children)
+        self._start(cls, arriving, "x", "in_channels")
+        out = self._sequence(cls, node.children, raws, "x", "x", context, arriving)
         cls.init.append("self.out_channels = ch")
         about = (
             f"Block ``{_docstring(block.name)}`` of the spec; ``in_channels`` are its input's."
@@ -490,16 +557,22 @@ class _Writer:
                 cls.forward.append(f"{out} = {x}")
             return
         attribute = self._attribute(cls, node, context)
-        if not cls.block:
-            modules = [
-                self._module(cls, child, raw, context, cls.channels(child)) for child in children
-            ]
+        arriving = self.arriving
+        inner_read = any(key.startswith(f"{node.path}.") for key in cls.reads)
+        if inner_read:
+            pass  # a repetition read by name (`stage.0`): unrolled, each in a variable
+        elif not cls.block:
+            modules = []
+            for child in children:
+                modules.append(self._module(cls, child, raw, context, cls.channels(child)))
+                self.arriving = child.path
             if all(module is not None for module in modules):
                 items = "".join(f"\n            {m.code}," for m in modules if m is not None)
                 cls.init.append(f"self.{attribute} = nn.Sequential({items}\n        )")
                 cls.forward.append(f"{out} = self.{attribute}({x})")
                 return
         elif context.symbols is not None and isinstance(raw, Map):
+            self.arriving = arriving
             loop = self._loop(cls, node, raw, context)
             if loop is not None:
                 count, module = loop
@@ -515,15 +588,20 @@ class _Writer:
                 return
         cls.attributes.taken.discard(attribute)
         # unrolled: each repetition's layers are attributes of their own
-        current = x
+        current, key = x, arriving
         for child in children:
             inner = context
             if cls.block:
                 start = cls.locals.take("c")
                 cls.init.append(f"{start} = ch")
                 inner = context.with_in_channels(start, child.input_shape[0])
-            self._node(cls, child, raw, current, out, inner)
-            current = out
+            self.arriving = key
+            target = self._target(cls, child, out)
+            self._node(cls, child, raw, current, target, inner)
+            current, key = target, child.path
+            self._keep(cls, key, target)
+        if current != out:
+            cls.forward.append(f"{out} = {current}")
 
     def _loop(
         self, cls: _Class, node: GroupNode, raw: Map, context: _Context
@@ -537,6 +615,7 @@ class _Writer:
         for child in node.children:
             inner = context.with_in_channels("ch", child.input_shape[0])
             module = self._module(cls, child, raw, inner, "ch")
+            self.arriving = child.path
             if module is None:
                 return None
             texts.add((module.code, module.channels))
@@ -554,6 +633,7 @@ class _Writer:
         branch_raws: list[Seq | None] = [None] * len(node.branches)
         if args is not None and len(args.entries) == len(node.branches):
             branch_raws = [value if isinstance(value, Seq) else None for _, value in args.entries]
+        key = self.arriving
         start = None
         if cls.block:
             start = cls.locals.take("c")
@@ -563,6 +643,10 @@ class _Writer:
         moved = False
         """Whether ``ch`` has changed since the merge's input (a branch with layers ran)."""
         for branch, layers in zip(node.branches, branch_raws, strict=True):
+            if branch.source is not None:  # a merge input written as a name
+                results.append(self._named(cls, branch.source, node, channels=False))
+                ends.append(cls.channel_codes.get(branch.source, ""))
+                continue
             if start is not None and moved:
                 cls.init.append(f"ch = {start}")
             moved = bool(branch.nodes)
@@ -571,8 +655,8 @@ class _Writer:
             inner = context
             if raws is None and context.symbols is not None:
                 inner = _Context(context.root, None, None)
-            result = self._sequence(cls, branch.nodes, raws, x, variable, inner)
-            if result == x:
+            result = self._sequence(cls, branch.nodes, raws, x, variable, inner, key)
+            if result != variable:
                 cls.variables.taken.discard(variable)
             results.append(result)
             if start is not None and node.merge is not MergeKind.ADD:
@@ -585,11 +669,34 @@ class _Writer:
         kind = node.merge.value
         joined = MERGES[kind].format(JOINERS[kind].join(results))
         cls.forward.append(f"{out} = {joined}")
-        # add: every branch has the input's shape, so ch after the last branch is the output's
-        if cls.block and node.merge is MergeKind.CONCAT:
+        # add: every branch has the output's shape, so ch after the last branch is the output's
+        last = node.branches[-1].source
+        if cls.block and node.merge is MergeKind.ADD and last is not None:
+            cls.set_channels(cls.channel_codes[last])  # the last branch is a name: its channels
+        elif cls.block and node.merge is MergeKind.CONCAT:
             cls.init.append(f"ch = {' + '.join(ends)}")
         elif cls.block and node.merge is MergeKind.MULTIPLY:  # broadcast: 1 against C
             cls.init.append(f"ch = max({', '.join(ends)})")
+
+
+def _reads(nodes: tuple[Node, ...]) -> frozenset[str]:
+    """The keys of the named tensors that ``nodes`` read in one class's ``forward``: their
+    ``source``s and their branches', inside merges, repeats and separables; a block use's
+    body is a class of its own (its reads of ``input`` are its argument)."""
+    found: set[str] = set()
+    work = list(nodes)
+    while work:
+        node = work.pop()
+        if node.source is not None:
+            found.add(node.source)
+        if isinstance(node, MergeNode):
+            for branch in node.branches:
+                if branch.source is not None:
+                    found.add(branch.source)
+                work.extend(branch.nodes)
+        elif isinstance(node, GroupNode) and node.group is not GroupKind.BLOCK:
+            work.extend(node.children)
+    return frozenset(found)
 
 
 _RESERVED = frozenset({"self", "ch", "in_channels", "torch", "nn", "_"})

@@ -46,6 +46,10 @@ FLOAT_DIGITS = 3
 MAX_POINTS = 100_000
 """The most points a sweep evaluates (about ten minutes of MobileNetV2 on two cores)."""
 
+METRICS = tuple(metric for metric in Budgeted if metric is not Budgeted.LATENCY)
+"""The metrics a point is measured by: every budget metric but latency, which needs a device
+profile (``--device``) that a sweep does not take."""
+
 
 class SweepError(SpecError):
     """A sweep that cannot run: an unknown parameter, a bad value, an empty grid (exit 2)."""
@@ -246,7 +250,7 @@ def _default_direction(metric: Budgeted) -> Direction:
 def parse_objectives(text: str, swept: Sequence[str]) -> tuple[Objective, ...]:
     """``macs,params,peak_memory``; ``max:NAME``/``min:NAME`` for a swept parameter (or to turn
     a metric's direction)."""
-    metrics = [metric.value for metric in Budgeted]
+    metrics = [metric.value for metric in METRICS]
     objectives: list[Objective] = []
     for item in (part.strip() for part in text.split(",")):
         prefix, colon, name = item.rpartition(":")
@@ -326,7 +330,7 @@ class Evaluation:
         return self.error is None and not self.exceeded
 
     def metric(self, metric: Budgeted) -> Actual:
-        return self.metrics[list(Budgeted).index(metric)]
+        return self.metrics[METRICS.index(metric)]
 
     def value(self, objective: Objective) -> ParamValue | Actual:
         if objective.metric is not None:
@@ -410,7 +414,7 @@ def evaluate_point(setting: Setting, index: int, point: Point) -> Evaluation:
     return Evaluation(
         index=index,
         point=point,
-        metrics=tuple(actual_value(report, metric) for metric in Budgeted),
+        metrics=tuple(actual_value(report, metric) for metric in METRICS),
         exceeded=tuple(r.metric for r in results if r.status is not Status.WITHIN),
     )
 

@@ -277,7 +277,8 @@ ERRORS = [
     pytest.param(
         "input: [8, 8, 8]\nblocks:\n  b:\n    layers: [{relu: {}, from: outside}]\nlayers:\n"
         "  - relu: {}\n    name: outside\n  - b: {}\n",
-        "net.yaml:4:31: layer b1.relu1, field from: unknown tensor 'outside'; visible here: input",
+        "net.yaml:4:31: layer b1.relu1, field from: unknown tensor 'outside'; visible here: input"
+        " (in block 'b' at net.yaml:3:3, used at net.yaml:8:5)",
         id="block-sees-only-its-body",
     ),
     pytest.param(

@@ -18,7 +18,7 @@ from convcost.receptive import Coverage, as_numbers
 from convcost.render import numbers
 from convcost.render.escape import printable
 from convcost.render.formats import csv_row
-from convcost.sweep import Evaluation, Sweep
+from convcost.sweep import METRICS, Evaluation, Sweep
 
 HEADINGS = {
     Budgeted.PARAMS: "params",
@@ -36,7 +36,7 @@ def shown_metrics(sweep: Sweep) -> tuple[Budgeted, ...]:
     wanted = {Budgeted.PARAMS, Budgeted.MACS, Budgeted.PEAK_MEMORY}
     wanted |= {o.metric for o in sweep.objectives if o.metric is not None}
     wanted |= {limit.metric for limit in sweep.budget.limits}
-    return tuple(metric for metric in Budgeted if metric in wanted)
+    return tuple(metric for metric in METRICS if metric in wanted)
 
 
 def rows(sweep: Sweep, *, every: bool) -> tuple[Evaluation, ...]:
@@ -133,7 +133,7 @@ def _point_json(evaluation: Evaluation, on_front: set[int]) -> dict[str, Any]:
     metrics = (
         None
         if evaluation.error is not None
-        else {m.value: _metric_json(evaluation.metric(m)) for m in Budgeted}
+        else {m.value: _metric_json(evaluation.metric(m)) for m in METRICS}
     )
     return {
         "point": evaluation.index + 1,
@@ -178,7 +178,7 @@ def to_csv(sweep: Sweep, *, every: bool) -> str:
             [
                 "point",
                 *sweep.axes,
-                *(m.value for m in Budgeted),
+                *(m.value for m in METRICS),
                 "fits",
                 "front",
                 "exceeded",
@@ -190,7 +190,7 @@ def to_csv(sweep: Sweep, *, every: bool) -> str:
     for evaluation in rows(sweep, every=every):
         values: list[object] = [evaluation.index + 1, *(value for _, value in evaluation.point)]
         if evaluation.error is None:
-            for metric in Budgeted:
+            for metric in METRICS:
                 value = evaluation.metric(metric)
                 values.append(
                     value.value

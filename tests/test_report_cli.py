@@ -237,3 +237,35 @@ def test_report_doc_commands_run(
         result = runner.invoke(app, args)
         assert result.exit_code == ExitStatus.OK, f"{line}: {result.stderr}"
         parse((tmp_path / args[args.index("-o") + 1]).read_text(encoding="utf-8"))
+
+
+def test_report_with_a_device_shows_each_layers_estimated_time(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`report --device` adds a bar per layer of estimated time. By hand, on a device of
+    1 GFLOP/s and 1 GB/s with no overhead: a 3×3 conv 3→8 with bias on 3×8×8 (padding 1) does
+    8·8·8·27 = 13,824 MACs = 27,648 FLOPs plus 512 bias adds = 28,160 operations, 28,160 ns of
+    compute; it moves (192 input + 224 parameters + 512 output) · 4 B = 3,712 B, 3,712 ns: it
+    is compute-bound at 28,160 ns. The ReLU after it does 512 ops (512 ns) and moves
+    (512 + 512) · 4 B = 4,096 B (4,096 ns): memory-bound at 4,096 ns."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [3, 8, 8]\nlayers:\n  - conv: {out: 8, kernel: 3, padding: 1}\n  - relu: {}\n",
+        encoding="utf-8",
+    )
+    device = tmp_path / "device.yaml"
+    device.write_text(
+        'device: "hand"\ncalibrated: false\nbackend: null\nthreads: 1\n'
+        "peak_flops:\n  float32: 1G\nmemory_bandwidth: 1G\noverhead: 0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "net.html"
+    result = runner.invoke(app, ["report", str(spec), "--device", str(device), "-o", str(out)])
+    assert result.exit_code == ExitStatus.OK, result.output
+    page = out.read_text(encoding="utf-8")
+    chart = page[page.index("Estimated time per layer</h3>") :]
+    chart = chart[: chart.index("</svg>")]
+    assert [int(v) for v in re.findall(r'data-value="(\d+)"', chart)] == [28_160, 4_096]
+    assert "32.3 µs in all" in chart  # 28,160 + 4,096 ns
+    refused = runner.invoke(app, ["report", str(spec), "--device", "no-such-device"])
+    assert refused.exit_code == ExitStatus.INVALID_INPUT

@@ -5,6 +5,7 @@ from __future__ import annotations
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
+    DeviceOption,
     DTypeOption,
     MaxLayersOption,
     ModelInputOption,
@@ -13,6 +14,7 @@ from convcost.cli.common import (
     SpecsArgument,
     app,
     check_dtype,
+    device_profile,
     emit,
     fail,
     limits,
@@ -36,6 +38,7 @@ def report(
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
     set_: SetOption = None,
+    device: DeviceOption = None,
 ) -> None:
     """Write one self-contained HTML page (inline SVG and CSS, no script, nothing fetched):
     the structure, MACs and parameters per layer, receptive field and jump against depth,
@@ -48,6 +51,8 @@ def report(
         convcost report specs/one5x5-vs-two3x3.yaml -o variants.html
 
         convcost report densenet121 --batch 8 --dtype float16 -o densenet.html
+
+        convcost report mobilenet_v2 --device raspberry-pi-4 -o mobilenet.html
     """
     from convcost.html.page import analyses, report_page
 
@@ -55,6 +60,7 @@ def report(
     target = output_target(output, inputs=specs)
     bounds = limits(max_layers)
     params = spec_params(set_)
+    profile = device_profile(device)
     try:
         shape = model_input(input)
         found = [
@@ -75,4 +81,9 @@ def report(
     except ConvcostError as error:
         fail(error)
     print_warnings([analysis.report for analysis in found])
-    emit(report_page(found), target)
+    extra = []
+    if profile is not None:
+        from convcost.html.latency import latency_section
+
+        extra.append(latency_section(profile))
+    emit(report_page(found, extra=extra), target)

@@ -103,7 +103,7 @@ InputOption = Annotated[
 
 
 @app.command()
-def compare(  # noqa: PLR0915 (one short branch per output format, and --device in each)
+def compare(
     specs: SpecsArgument,
     baseline: Annotated[
         str | None,
@@ -162,7 +162,6 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
         convcost compare specs/separable-vs-standard.yaml --device raspberry-pi-4
     """
     from convcost import compare as comparing
-    from convcost.render import comparison_formats
 
     check_dtype(dtype)
     axes = _scatter_axes(scatter_x, scatter_y, execute=execute)
@@ -224,7 +223,32 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
     print_warnings([entry.report for entry in entries])
     for warning in result.warnings:
         diagnose("warning", warning)
-    show_coverage = bool(input)
+    _write(
+        result,
+        format,
+        target,
+        axes=axes,
+        options=(exact, per_layer, bool(input), indent),
+        name=loaded[0].name if len(loaded) == 1 else None,
+        on_device=on_device,
+    )
+
+
+def _write(
+    result: Comparison,
+    format: CompareFormat,
+    target: Path | None,
+    *,
+    axes: tuple[Metric, Metric],
+    options: tuple[bool, bool, bool, int | None],
+    name: str | None,
+    on_device: list[ComparedLatency] | None,
+) -> None:
+    """The comparison in ``format`` to ``target``; ``options``: exact, per layer, show the
+    receptive-field coverage (several ``--input``), JSON indent."""
+    from convcost.render import comparison_formats
+
+    exact, per_layer, show_coverage, indent = options
     if format is CompareFormat.HTML:
         from convcost.html.comparison import comparison_page
 
@@ -234,7 +258,7 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
             y_metric=axes[1],
             exact=exact,
             show_coverage=show_coverage,
-            title=loaded[0].name if len(loaded) == 1 else None,
+            title=name,
         )
         emit(page, target)
     elif format is CompareFormat.TABLE:
@@ -247,7 +271,7 @@ def compare(  # noqa: PLR0915 (one short branch per output format, and --device 
                 exact=exact,
                 per_layer=per_layer,
                 show_coverage=show_coverage,
-                name=loaded[0].name if len(loaded) == 1 else None,
+                name=name,
             )
             if on_device is not None:
                 from convcost.render.latency import compared_table

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from convcost.layers.registry import DECLARED, KINDS
+from convcost.layers.registry import DECLARED, KINDS, declared_by
 
 ROOT = Path(__file__).parent.parent
 SHUFFLENET = ROOT / "convcost" / "zoo" / "shufflenet_v2_x1_0.yaml"
@@ -74,3 +74,15 @@ def test_a_spec_loads_only_the_kind_modules_it_uses() -> None:
     assert "convcost.layers.conv" in loaded
     for unused in ("upsample", "attention", "normalization", "custom", "border", "rectifiers"):
         assert f"convcost.layers.{unused}" not in loaded
+
+
+def test_declared_by_gives_a_family_as_its_modules_declare_it() -> None:
+    """A per-target table (an exporter's, a peer convention's) that treats a family alike reads
+    it with declared_by: the kinds the module itself declares, in its order."""
+    for modules in (("pool",), ("activation",), ("activation", "rectifiers", "softmax")):
+        declared = tuple(
+            kind.name
+            for module in modules
+            for kind in importlib.import_module(f"convcost.layers.{module}").KINDS
+        )
+        assert declared_by(*modules) == declared

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from convcost.layers import Layer, Shape
+from convcost.layers.registry import declared_by
 
 FAMILIES = (
     "conv and linear",
@@ -195,30 +196,10 @@ SHAPE_ONLY = (
 MERGES = ("concat", "add", "multiply")
 """Merge steps: PyTorch's ``torch.cat``, ``x + y`` and ``x * y`` operators."""
 
-POOLS = (
-    "maxpool",
-    "avgpool",
-    "global_avgpool",
-    "global_maxpool",
-    "adaptive_avgpool",
-    "adaptive_maxpool",
-)
-ACTIVATIONS = (
-    "relu",
-    "relu6",
-    "sigmoid",
-    "swish",
-    "silu",
-    "gelu",
-    "tanh",
-    "hardswish",
-    "hardsigmoid",
-    "mish",
-    "leaky_relu",
-    "prelu",
-    "elu",
-    "softmax",
-)
+POOLS = declared_by("pool")
+ACTIVATIONS = declared_by("activation", "rectifiers", "softmax")
+WEIGHTLESS_ACTIVATIONS = tuple(kind for kind in ACTIVATIONS if kind != "prelu")
+"""The activations without a parameter (``prelu`` learns its slopes)."""
 CONVS = ("conv", "depthwise", "pointwise")
 
 

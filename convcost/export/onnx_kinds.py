@@ -28,6 +28,7 @@ from convcost.layers.normalization import GroupNorm, InstanceNorm, LayerNorm
 from convcost.layers.pixel_shuffle import PixelShuffle, PixelUnshuffle
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool, WindowPool
 from convcost.layers.rectifiers import Elu, LeakyRelu, Prelu
+from convcost.layers.registry import declared_by
 from convcost.layers.shuffle import ChannelShuffle, Split
 from convcost.layers.upsample import Upsample
 from convcost.network import LayerNode
@@ -495,21 +496,7 @@ WRITERS: dict[str, Writer] = {
     "adaptive_avgpool": _adaptive_pool,
     "adaptive_maxpool": _adaptive_pool,
     "batchnorm": _batchnorm,
-    **dict.fromkeys(
-        (
-            "relu",
-            "relu6",
-            "sigmoid",
-            "swish",
-            "silu",
-            "gelu",
-            "tanh",
-            "hardswish",
-            "hardsigmoid",
-            "mish",
-        ),
-        _activation,
-    ),
+    **dict.fromkeys(declared_by("activation"), _activation),  # by Activation.function
     "identity": _pass,
     "dropout": _pass,
     "flatten": _flatten,

@@ -42,6 +42,12 @@ DECLARED: tuple[tuple[str, tuple[str, ...]], ...] = (
 _MODULE_OF = {name: module for module, names in DECLARED for name in names}
 
 
+def declared_by(*modules: str) -> tuple[str, ...]:
+    """The kinds the given kind modules declare, in :data:`DECLARED` order: a family of kinds
+    (``declared_by("pool")``) for a per-target table that treats the family alike."""
+    return tuple(name for module, names in DECLARED if module in modules for name in names)
+
+
 class _Kinds(Mapping[str, Kind]):
     """Spec kind name → declaration; a module is imported when one of its kinds is first
     looked up (iterating gives the names without importing anything)."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from convcost.layers import Layer, Shape
+from convcost.layers.registry import declared_by
 
 
 class Fields(Protocol):
@@ -389,21 +390,7 @@ EMITTERS: Mapping[str, Emitter] = {
     "adaptive_avgpool": _adaptive_pool,
     "adaptive_maxpool": _adaptive_pool,
     "batchnorm": _batchnorm,
-    **dict.fromkeys(
-        (
-            "relu",
-            "relu6",
-            "sigmoid",
-            "swish",
-            "silu",
-            "gelu",
-            "tanh",
-            "hardswish",
-            "hardsigmoid",
-            "mish",
-        ),
-        _activation,
-    ),
+    **dict.fromkeys(declared_by("activation"), _activation),  # by Activation.function
     "identity": _identity,
     "dropout": _dropout,
     "flatten": _flatten,

@@ -40,7 +40,7 @@ def read_file(path: Path, limits: Limits) -> bytes:
     with os.fdopen(descriptor, "rb") as file:
         _check_regular(path, os.fstat(file.fileno()).st_mode)
         try:
-            data = file.read(limits.max_spec_bytes + 1)
+            data = read_bounded(file, limits.max_spec_bytes + 1, first=info.st_size + 1)
         except OSError as exc:
             raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
     _check_size(len(data), str(path), limits)
@@ -50,11 +50,32 @@ def read_file(path: Path, limits: Limits) -> bytes:
 def read_stream(stream: BinaryIO, source: str, limits: Limits) -> bytes:
     """At most :attr:`Limits.max_spec_bytes` bytes of a stream (standard input for ``-``)."""
     try:
-        data = stream.read(limits.max_spec_bytes + 1)
+        data = read_bounded(stream, limits.max_spec_bytes + 1)
     except OSError as exc:
         raise SpecError(f"cannot read {source}: {exc.strerror or exc}") from None
     _check_size(len(data), source, limits, exact=False)
     return data
+
+
+_PIECE = 2**20
+"""Bytes read at a time: ``read(n)`` allocates ``n`` bytes before reading (``--max-spec-bytes``
+may be up to 2⁶³ − 1), so memory follows what the input holds, not the bound."""
+
+
+def read_bounded(stream: BinaryIO, size: int, *, first: int = _PIECE) -> bytes:
+    """At most ``size`` bytes of ``stream`` (fewer at its end), ``first`` of them (a regular
+    file's size and one: the whole file) in the first read."""
+    pieces: list[bytes] = []
+    left = size
+    piece_size = first
+    while left > 0:
+        piece = stream.read(min(left, piece_size))
+        piece_size = _PIECE
+        if not piece:
+            break
+        pieces.append(piece)
+        left -= len(piece)
+    return b"".join(pieces)
 
 
 def _check_regular(path: Path, mode: int) -> None:

@@ -49,6 +49,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.engine import analyze_all
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, Limits
@@ -74,6 +75,8 @@ def analyze(
     max_memory: MaxMemoryOption = None,
     repeat: RepeatOption = 1,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    max_spec_bytes: MaxSpecBytesOption = None,
+    max_yaml_nodes: MaxYamlNodesOption = None,
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
@@ -124,7 +127,7 @@ def analyze(
         )
     target = output_target(output, inputs=specs)
     profile = device_profile(device)
-    bounds = limits(max_layers)
+    bounds = input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes)
     params = spec_params(set_)
     try:
         shape = model_input(input)

@@ -1,0 +1,48 @@
+"""``--max-spec-bytes`` and ``--max-yaml-nodes``: the input bounds of ``analyze``, raised on
+request (a literal million-layer stack is 28 MiB and 5.7 million YAML nodes, past the defaults;
+docs/limits.md)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated
+
+import typer
+
+from convcost.limits import MAX_INT, Limits
+
+MaxSpecBytesOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="SIZE",
+        help="Refuse (exit 4) a spec file larger than SIZE (bytes, or 64MiB) [default: 16MiB].",
+        show_default=False,
+    ),
+]
+MaxYamlNodesOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=MAX_INT,
+        help="Refuse (exit 4) a YAML document of more nodes than this, aliases expanded "
+        "[default: 1000000].",
+        show_default=False,
+    ),
+]
+
+
+def input_limits(bounds: Limits, max_spec_bytes: str | None, max_yaml_nodes: int | None) -> Limits:
+    """``bounds`` with the spec-size bounds the flags give (unchanged where a flag is absent)."""
+    from convcost.units import UnitError, parse_bytes
+
+    if max_spec_bytes is not None:
+        try:
+            size = parse_bytes(max_spec_bytes)
+        except UnitError as error:
+            raise typer.BadParameter(str(error), param_hint="--max-spec-bytes") from None
+        if size < 1:
+            raise typer.BadParameter("must be at least 1 byte", param_hint="--max-spec-bytes")
+        bounds = replace(bounds, max_spec_bytes=size)
+    if max_yaml_nodes is not None:
+        bounds = replace(bounds, max_yaml_nodes=max_yaml_nodes)
+    return bounds

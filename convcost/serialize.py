@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from convcost.jsontext import Streamed
+from convcost.layers import Shape
 from convcost.receptive import Coverage, ReceptiveField
 from convcost.report import BlockReport, Cost, LayerReport, Report, intensity
 from convcost.version import __version__
@@ -112,9 +115,63 @@ def _entries(
         }
 
 
+_TEMPLATES = 4096
+"""Distinct (cost, kind, shapes) texts :func:`_entry_texts` keeps at a time."""
+
+
+def _entry_texts(
+    items: Sequence[LayerReport | BlockReport], bytes_per_element: int
+) -> Iterator[str]:
+    """:func:`_entries` as compact JSON texts, without a dict per layer: the text from ``kind``
+    to ``intensity`` is encoded once per cost object (the engine shares one between equal
+    layers on equal shapes), the receptive-field part once per field, and only the path and
+    the line per layer. Each text is ``json.dumps(entry, separators=(",", ":"))`` of the same
+    entry (the same encoder writes every part)."""
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), check_circular=False).encode
+    path_text = encode_basestring_ascii
+    middles: dict[int, tuple[Cost, str, Shape, Shape, str]] = {}
+    field: ReceptiveField | None = None
+    field_text = ""
+    for item in items:
+        cost, kind, shape, out = item.cost, item.kind, item.input_shape, item.output_shape
+        middle = middles.get(id(cost))
+        if (
+            middle is None
+            or middle[0] is not cost
+            or middle[1] != kind
+            or middle[2] != shape
+            or middle[3] != out
+        ):
+            text = encode(
+                {
+                    "kind": kind,
+                    "input_shape": list(shape),
+                    "output_shape": list(out),
+                    **cost_json(cost, bytes_per_element),
+                }
+            )
+            if len(middles) >= _TEMPLATES:
+                middles.clear()
+            middle = middles[id(cost)] = (cost, kind, shape, out, text[1:-1])
+        if item.receptive_field is not field:
+            field = item.receptive_field
+            size, jump = field_json(field)
+            field_text = encode(
+                {
+                    "receptive_field": size,
+                    "jump": jump,
+                    "receptive_field_coverage": field.coverage.value,
+                    "receptive_field_varies": field.varies,
+                    "global_context": field.global_context,
+                }
+            )[1:-1]
+        line = "null" if item.location is None else str(item.location.line)
+        yield f'{{"path":{path_text(item.path)},{middle[4]},{field_text},"line":{line}}}'
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The report as JSON data (docs/json-format.md)."""
-    return _report_data(report, lambda items: list(items()))
+    return _report_data(report, lambda items, _: list(items()))
 
 
 def report_to_stream(report: Report) -> dict[str, Any]:
@@ -124,7 +181,8 @@ def report_to_stream(report: Report) -> dict[str, Any]:
 
 
 def _report_data(
-    report: Report, array: Callable[[Callable[[], Iterable[object]]], object]
+    report: Report,
+    array: Callable[[Callable[[], Iterable[object]], Callable[[], Iterable[str]]], object],
 ) -> dict[str, Any]:
     size, jump = field_json(report.receptive_field)
     width = report.bytes_per_element
@@ -148,8 +206,12 @@ def _report_data(
             "peak_memory_bytes": report.peak_memory_bytes,
             "peak_at": report.peak_at,
         },
-        "layers": array(lambda: _entries(report.layers, width)),
-        "blocks": array(lambda: _entries(report.blocks, width)),
+        "layers": array(
+            lambda: _entries(report.layers, width), lambda: _entry_texts(report.layers, width)
+        ),
+        "blocks": array(
+            lambda: _entries(report.blocks, width), lambda: _entry_texts(report.blocks, width)
+        ),
         "warnings": [
             {"path": w.path, "message": w.message, "line": w.location.line if w.location else None}
             for w in report.warnings

@@ -37,6 +37,7 @@ from convcost.network import (
     Node,
     merged_shape,
 )
+from convcost.plainyaml import LineMap
 from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.substitution import Scope
@@ -71,6 +72,9 @@ class _Builder:
         self.parsed: dict[object, tuple[Layer | Separable, Shape | None]] = {}
         """Parsed layers (and output shapes) by kind, input shape and field values: identical
         layers are parsed once (:func:`_content`)."""
+        self.templates: dict[int, tuple[object, bool]] = {}
+        """The content of each one-line mapping's template (:class:`LineMap`), by its id, and
+        whether it holds a ``$``."""
         self.limit = spec.limits.max_layers
         self.count = 0
         """Nodes built so far."""
@@ -205,7 +209,10 @@ class _Builder:
                 location=args.location,
                 layer=path,
             )
-        key = _parse_key(entry.kind, args, shape, scope)
+        if type(args) is LineMap:
+            key = self._line_key(entry.kind, args, shape, scope)
+        else:
+            key = _parse_key(entry.kind, args, shape, scope)
         cached = self.parsed.get(key)
         try:
             if cached is None:
@@ -231,6 +238,19 @@ class _Builder:
             output_shape=out,
             location=entry.kind_location,
         )
+
+    def _line_key(self, kind: str, args: LineMap, shape: Shape, scope: Scope) -> object:
+        """:func:`_parse_key` of a mapping written on one line, its content read once per
+        distinct line (the mappings of a repeated line share their template)."""
+        known = self.templates.get(id(args.template))  # the tree keeps every template alive
+        if known is None:
+            dollars: list[bool] = []
+            known = (_content(args, dollars), bool(dollars))
+            if len(self.templates) >= _PARSED_CACHE:
+                self.templates.clear()
+            self.templates[id(args.template)] = known
+        content, dollar = known
+        return _scoped_key(kind, shape, content, scope) if dollar else (kind, shape, content)
 
     def _parse(
         self, entry: LayerEntry, mapping: Map | None, path: str, shape: Shape, scope: Scope
@@ -418,7 +438,12 @@ def _parse_key(kind: str, args: Value, shape: Shape, scope: Scope) -> object:
     content = _content(args, dollars)
     if not dollars:
         return (kind, shape, content)
-    params = tuple((name, _content(value, dollars)) for name, value in scope.params.items())
+    return _scoped_key(kind, shape, content, scope)
+
+
+def _scoped_key(kind: str, shape: Shape, content: object, scope: Scope) -> object:
+    """The key of a layer whose fields hold a ``$``: the scope's values are part of it."""
+    params = tuple((name, _content(value, [])) for name, value in scope.params.items())
     return (kind, shape, content, scope.in_channels, params)
 
 

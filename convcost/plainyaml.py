@@ -31,7 +31,7 @@ from typing import Any
 
 from convcost.errors import ConvcostError
 from convcost.limits import MAX_NESTING
-from convcost.tree import Scalar, ScalarValue, Value, map_at, scalar_at, seq_at
+from convcost.tree import Map, Scalar, ScalarValue, Value, map_at, scalar_at, seq_at
 
 Construct = Callable[[str, bool, bool], ScalarValue]
 """``(text, plain, is_key)`` to the scalar's value, as the composer constructs it."""
@@ -372,13 +372,55 @@ def _located(template: _Template, file: str, line: int) -> Value:
         return scalar_at(content, template[3], file, line, column)
     if kind == "q":
         return seq_at(tuple([_located(item, file, line) for item in content]), file, line, column)
-    entries = [
-        (
-            scalar_at(key[2], key[3], file, line, key[1] + 1),
-            scalar_at(value[2], value[3], file, line, value[1] + 1)
-            if value[0] == "s"
-            else _located(value, file, line),
-        )
-        for key, value in content
-    ]
-    return map_at(tuple(entries), file, line, column)
+    node: LineMap = _new(LineMap)
+    node.template = template
+    node.file = file
+    node.line = line
+    node.column = column
+    return node
+
+
+def _entries(template: _Template, file: str, line: int) -> tuple[tuple[Scalar, Value], ...]:
+    """The located entries of a flow mapping's template at ``line``."""
+    return tuple(
+        [
+            (
+                scalar_at(key[2], key[3], file, line, key[1] + 1),
+                scalar_at(value[2], value[3], file, line, value[1] + 1)
+                if value[0] == "s"
+                else _located(value, file, line),
+            )
+            for key, value in template[2]
+        ]
+    )
+
+
+_new = object.__new__
+_ENTRIES: Any = Map.__dict__["entries"]
+""":class:`Map`'s ``entries`` slot, where a :class:`LineMap` keeps its entries once made."""
+
+
+class LineMap(Map):
+    """A flow mapping written on one line (``{out: 64, kernel: 3}``), as the plain reader makes
+    it: the same located values as a :class:`Map` (file, line and column on every key and
+    value), but made from the line's template only when they are first asked for. A long
+    stack repeats a few lines, and the build reads a repeated layer's fields once
+    (:mod:`convcost.build` keys its cache by :attr:`template`), so most layers' fields are
+    never made: a third of the tree's objects, and the time to make them."""
+
+    __slots__ = ("template",)
+
+    template: _Template
+    """Shared by every mapping written as the same text at the same column."""
+
+    @property
+    def entries(self) -> tuple[tuple[Scalar, Value], ...]:  # type: ignore[override]
+        try:
+            made: tuple[tuple[Scalar, Value], ...] = _ENTRIES.__get__(self, LineMap)
+        except AttributeError:
+            made = _entries(self.template, self.file, self.line)
+            _ENTRIES.__set__(self, made)
+        return made
+
+    def __len__(self) -> int:
+        return len(self.template[2])

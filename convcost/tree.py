@@ -139,8 +139,8 @@ def map_at(entries: tuple[tuple[Scalar, Value], ...], file: str, line: int, colu
 
 def same(a: Value, b: Value) -> bool:
     """Whether two trees hold the same values (types included: ``1``, ``1.0`` and ``true`` differ),
-    texts and locations."""
-    if type(a) is not type(b) or (a.file, a.line, a.column) != (b.file, b.line, b.column):
+    texts and locations (a :class:`Map` and a subclass of it holding the same are the same)."""
+    if _kind(a) is not _kind(b) or (a.file, a.line, a.column) != (b.file, b.line, b.column):
         return False
     if isinstance(a, Scalar):
         assert isinstance(b, Scalar)
@@ -155,6 +155,11 @@ def same(a: Value, b: Value) -> bool:
         same(ka, kb) and same(va, vb)
         for (ka, va), (kb, vb) in zip(a.entries, b.entries, strict=True)
     )
+
+
+def _kind(value: Value) -> type:
+    """Scalar, Seq or Map (a reader may make a subclass that makes its content when asked)."""
+    return Scalar if isinstance(value, Scalar) else Seq if isinstance(value, Seq) else Map
 
 
 def describe(value: Value) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import assert_never
 
@@ -52,6 +53,25 @@ def analyze_all(
         )
         for v in spec.variants
     )
+
+
+def analyze_loaded(
+    load: Callable[[], Spec], *, batch: int = 1, dtype: str = "float32"
+) -> tuple[Report, ...]:
+    """:func:`analyze_all` of the spec ``load`` returns, which is dropped (its located tree with
+    it) once its networks are built, and each network once it is analysed: the peak memory of
+    a million-layer spec is that of two of the tree, the network and the report, not all
+    three (docs/benchmarks.md, *Scale*)."""
+    spec = load()
+    source = spec.source
+    networks = [build(spec, variant) for variant in spec.variants]
+    del spec
+    reports = []
+    while networks:
+        network = networks.pop(0)
+        reports.append(analyze_network(network, batch=batch, dtype=dtype, source=source))
+        del network
+    return tuple(reports)
 
 
 def _dead_taps(window: Window) -> str:

@@ -50,7 +50,7 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
-from convcost.engine import analyze_all
+from convcost.engine import analyze_all, analyze_loaded
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.report import Report
@@ -167,20 +167,27 @@ def analyze(
             params,
         )
         return
+    load = functools.partial(
+        resolve_spec,
+        limits=bounds,
+        input_shape=shape,
+        allow_unsupported=allow_unsupported,
+        params=params,
+    )
     try:
-        loaded = [
-            resolve_spec(
-                source,
-                limits=bounds,
-                input_shape=shape,
-                allow_unsupported=allow_unsupported,
-                params=params,
-            )
-            for source in specs
-        ]
-        reports = [
-            report for spec in loaded for report in analyze_all(spec, batch=batch, dtype=dtype)
-        ]
+        if mermaid:  # the flowcharts read the specs
+            loaded = [load(source) for source in specs]
+            reports = [
+                report for spec in loaded for report in analyze_all(spec, batch=batch, dtype=dtype)
+            ]
+        else:  # each spec dropped once built (a million layers fit in less memory)
+            reports = [
+                report
+                for source in specs
+                for report in analyze_loaded(
+                    functools.partial(load, source), batch=batch, dtype=dtype
+                )
+            ]
     except ConvcostError as error:
         fail(error)
     print_warnings(reports)

@@ -120,7 +120,7 @@ class _Reader:
         self.construct = construct
         self.max_nodes = max_nodes
         self.nodes = 0
-        self.lines: dict[str, tuple[_Token, ...]] = {}
+        self.lines: dict[str, tuple[tuple[_Token, ...], _Item | None]] = {}
         self.values: dict[tuple[str, int], tuple[_Template, int]] = {}
         """A key's value by its text and column: lines that differ only in their key (a
         concat's ``b0: […]``, ``b1: […]``, …) share the value's template."""
@@ -128,17 +128,46 @@ class _Reader:
     def read(self, text: str) -> Value | None:
         stack: list[_Frame] = []
         lines = self.lines
+        source, max_nodes = self.source, self.max_nodes
         # one line at a time: a list of every line would double the text's memory at the peak
         for number, line in enumerate(io.StringIO(text), start=1):
-            tokens = lines.get(line)
-            if tokens is None:
-                tokens = lines[line] = self._tokens(line)
+            known = lines.get(line)
+            if known is None:
+                tokens = self._tokens(line)
+                known = lines[line] = (tokens, _item(tokens))
+            tokens, item = known
             if not tokens:
                 continue
             if self._dedent(stack, tokens[0][1], tokens[0][0]) is not None or (
                 self.nodes and not stack
             ):
                 raise Declined  # a line after the root closed: invalid
+            top = stack[-1] if stack else None
+            if (
+                item is not None
+                and top is not None
+                and top.column == item[0]
+                and not top.is_map
+                and not top.awaiting
+                and len(stack) + item[5] <= MAX_NESTING
+            ):
+                # `- key: value` in an open list (a stack's every line): what the three
+                # tokens would do, inlined — a mapping opened with its first entry
+                self.nodes += item[4]
+                if self.nodes > max_nodes:
+                    raise Declined
+                _, column, key, value, _, _ = item
+                top.awaiting = True  # until the mapping is closed and delivered to it
+                frame = _Frame(True, column, number, False)
+                frame.keys.add(key[2])
+                frame.items = [
+                    scalar_at(key[2], key[3], source, number, column + 1),
+                    scalar_at(value[2], value[3], source, number, value[1] + 1)
+                    if value[0] == "s"
+                    else _located(value, source, number),
+                ]
+                stack.append(frame)
+                continue
             for kind, column, payload in tokens:
                 self._token(stack, kind, column, payload, number)
         return self._dedent(stack, -1, "-")
@@ -355,6 +384,30 @@ class _Reader:
         if self.nodes > self.max_nodes or depth + template[4] > MAX_NESTING:
             raise Declined  # the composer reports the bound, at the node that passes it
         return _located(template, self.source, line)
+
+
+_Item = tuple[int, int, _Template, _Template, int, int]
+"""A line ``- key: value``: the columns of ``-`` and of the key, the key's and the value's
+templates, the nodes it makes (the mapping, its key and the value's) and the levels it opens
+(the mapping, and the value's)."""
+
+
+def _item(tokens: tuple[_Token, ...]) -> _Item | None:
+    """The :data:`_Item` of a line ``- key: value`` with a string key, else ``None``."""
+    if len(tokens) != 3 or [kind for kind, _, _ in tokens] != ["-", "k", "v"]:
+        return None
+    (_, dash, _), (_, column, key), (_, _, value) = tokens
+    if not isinstance(key[2], str):
+        return None
+    scalar = value[0] == "s"
+    return (
+        dash,
+        column,
+        key,
+        value,
+        2 + (1 if scalar else value[3]),
+        1 + (0 if scalar else value[4]),
+    )
 
 
 def _collection(is_map: bool, column: int, items: list[Any]) -> _Template:

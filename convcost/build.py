@@ -14,11 +14,11 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from convcost.calls import called_from
 from convcost.entries import EntryReader, LayerEntry, bind_parameters, conditional_branch
-from convcost.errors import ResourceLimitError, ShapeError, SpecError
+from convcost.errors import Location, ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField
 from convcost.gcpause import paused_gc
@@ -58,6 +58,27 @@ def build(
     name = chosen.name if spec.has_variants else spec.name
     reads = tuple(builder.references.reads)
     return Network(name=name, input_shape=shape, nodes=tuple(nodes), reads=reads)
+
+
+_NODE_SLOTS = tuple(LayerNode.__dict__[f.name].__set__ for f in fields(LayerNode))
+"""The slot setters of :class:`LayerNode`'s fields, in declaration order."""
+
+
+def _layer_node(
+    path: str, layer: Layer, input_shape: Shape, output_shape: Shape, location: Location
+) -> LayerNode:
+    """``LayerNode(path=path, layer=layer, …)`` through its slots' descriptors, as
+    :func:`convcost.report.layer_report` makes a report: a frozen dataclass's ``__init__``
+    sets each field through ``object.__setattr__``, and the build makes one node per layer."""
+    node = object.__new__(LayerNode)
+    set_path, set_layer, set_input, set_output, set_location, set_source = _NODE_SLOTS
+    set_path(node, path)
+    set_layer(node, layer)
+    set_input(node, input_shape)
+    set_output(node, output_shape)
+    set_location(node, location)
+    set_source(node, None)
+    return node
 
 
 _PARSED_CACHE = 4096
@@ -231,13 +252,7 @@ class _Builder:
         self.count += 1  # _add(1, …), inlined: the one call made for every layer
         if self.count > self.limit:
             raise self._too_many(self.count, entry, path)
-        return LayerNode(
-            path=path,
-            layer=parsed,
-            input_shape=shape,
-            output_shape=out,
-            location=entry.kind_location,
-        )
+        return _layer_node(path, parsed, shape, out, entry.kind_location)
 
     def _line_key(self, kind: str, args: LineMap, shape: Shape, scope: Scope) -> object:
         """:func:`_parse_key` of a mapping written on one line, its content read once per

@@ -132,6 +132,7 @@ def _entry_texts(
     middles: dict[int, tuple[Cost, str, Shape, Shape, str]] = {}
     field: ReceptiveField | None = None
     field_text = ""
+    tails: dict[tuple[str, bool, bool], str] = {}
     for item in items:
         cost, kind, shape, out = item.cost, item.kind, item.input_shape, item.output_shape
         middle = middles.get(id(cost))
@@ -156,17 +157,31 @@ def _entry_texts(
         if item.receptive_field is not field:
             field = item.receptive_field
             size, jump = field_json(field)
-            field_text = encode(
-                {
-                    "receptive_field": size,
-                    "jump": jump,
-                    "receptive_field_coverage": field.coverage.value,
-                    "receptive_field_varies": field.varies,
-                    "global_context": field.global_context,
-                }
-            )[1:-1]
+            flags = (field.coverage.value, field.varies, field.global_context)
+            tail = tails.get(flags)
+            if tail is None:
+                tail = tails[flags] = encode(
+                    {
+                        "receptive_field_coverage": flags[0],
+                        "receptive_field_varies": flags[1],
+                        "global_context": flags[2],
+                    }
+                )[1:-1]
+            size_text, jump_text = _int_list(size), _int_list(jump)
+            if size_text is not None and jump_text is not None:
+                lists = f'"receptive_field":{size_text},"jump":{jump_text}'
+            else:
+                lists = encode({"receptive_field": size, "jump": jump})[1:-1]
+            field_text = f"{lists},{tail}"
         line = "null" if item.location is None else str(item.location.line)
         yield f'{{"path":{path_text(item.path)},{middle[4]},{field_text},"line":{line}}}'
+
+
+def _int_list(values: list[int | float] | None) -> str | None:
+    """A list of ints as JSON (``str`` writes an int as the encoder does); ``None`` otherwise."""
+    if values is None or any(type(value) is not int for value in values):
+        return None
+    return f"[{','.join(map(str, values))}]"
 
 
 def report_to_dict(report: Report) -> dict[str, Any]:

@@ -125,6 +125,36 @@ def test_streamed_reports_are_the_standard_librarys_text(
     assert formats.to_json(reports, depth=depth, indent=indent) == expected + "\n"
 
 
+FRACTIONS = """input: [3, 16, 16]
+layers:
+  - conv_transpose: {out: 4, kernel: 2, stride: 2}
+  - conv: {out: 4, kernel: 3, padding: 1}
+  - conv: {out: 4, kernel: 3, padding: 1}
+  - relu: {}
+  - flatten: {}
+  - linear: {out: 10}
+  - linear: {out: 10}
+  - relu: {}
+"""
+"""Jumps of 1/2 after the transposed conv (floats in the JSON), a view that moves nothing (a
+null intensity), a global field after the linear, and repeated layers that share a cost."""
+
+
+def test_streamed_layer_texts_are_the_standard_librarys_text(tmp_path: Path) -> None:
+    # the compact path writes each layer from pieces encoded once (serialize._entry_texts);
+    # the stdlib's encoding of the whole dict is the oracle
+    spec = tmp_path / "net.yaml"
+    spec.write_text(FRACTIONS, encoding="utf-8")
+    reports = analyze_all(resolve_spec(str(spec)))
+    data = report_to_dict(reports[0])
+    jumps = {value for layer in data["layers"] for value in layer["jump"] or ()}
+    assert jumps == {0.5}  # a stride-2 transposed conv halves the jump: 1 / 2
+    assert [layer["intensity"] for layer in data["layers"]].count(None) == 1  # the flatten
+    assert data["layers"][-1]["receptive_field_coverage"] == "global"
+    expected = json.dumps(data, ensure_ascii=True, separators=(",", ":")) + "\n"
+    assert "".join(formats.json_chunks(list(reports))) == expected
+
+
 COMMANDS = [
     ["analyze", QUICKSTART],
     ["analyze", QUICKSTART, "--depth", "1"],

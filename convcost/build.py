@@ -234,12 +234,12 @@ class _Builder:
             key = self._line_key(entry.kind, args, shape, scope)
         else:
             key = _parse_key(entry.kind, args, shape, scope)
-        cached = self.parsed.get(key)
+        cached = None if key is None else self.parsed.get(key)
         try:
             if cached is None:
                 parsed = self._parse(entry, mapping, path, shape, scope)
                 out = None if isinstance(parsed, Separable) else parsed.output_shape(shape)
-                if len(self.parsed) < _PARSED_CACHE:
+                if key is not None and len(self.parsed) < _PARSED_CACHE:
                     self.parsed[key] = (parsed, out)
             else:
                 parsed, out = cached
@@ -254,17 +254,22 @@ class _Builder:
             raise self._too_many(self.count, entry, path)
         return _layer_node(path, parsed, shape, out, entry.kind_location)
 
-    def _line_key(self, kind: str, args: LineMap, shape: Shape, scope: Scope) -> object:
+    def _line_key(self, kind: str, args: LineMap, shape: Shape, scope: Scope) -> object | None:
         """:func:`_parse_key` of a mapping written on one line, its content read once per
         distinct line (the mappings of a repeated line share their template)."""
         known = self.templates.get(id(args.template))  # the tree keeps every template alive
         if known is None:
             dollars: list[bool] = []
-            known = (_content(args, dollars), bool(dollars))
+            try:
+                known = (_content(args, dollars, [_KEY_NODES]), bool(dollars))
+            except _TooLarge:  # a line of more than 10,000 values
+                known = (None, False)
             if len(self.templates) >= _PARSED_CACHE:
                 self.templates.clear()
             self.templates[id(args.template)] = known
         content, dollar = known
+        if content is None:
+            return None
         return _scoped_key(kind, shape, content, scope) if dollar else (kind, shape, content)
 
     def _parse(
@@ -446,32 +451,57 @@ def _names_chain(error: SpecError) -> SpecError:
     return error
 
 
-def _parse_key(kind: str, args: Value, shape: Shape, scope: Scope) -> object:
+_KEY_NODES = 10_000
+"""Values a parse key holds at most: a layer with larger fields (an alias standing for millions
+of values, when ``max_yaml_nodes`` is raised) is parsed without one, so the key costs no more
+than this to make and to hash."""
+
+
+class _TooLarge(Exception):
+    """A value past :data:`_KEY_NODES`: no key."""
+
+
+def _parse_key(kind: str, args: Value, shape: Shape, scope: Scope) -> object | None:
     """What parsing a layer depends on: its kind, input shape and field values (with their
-    types: ``1``, ``1.0`` and ``true`` differ), and the scope when a field holds a ``$``."""
+    types: ``1``, ``1.0`` and ``true`` differ), and the scope when a field holds a ``$``;
+    ``None`` for fields too large to key (the layer is then parsed on its own)."""
     dollars: list[bool] = []
-    content = _content(args, dollars)
+    try:
+        content = _content(args, dollars, [_KEY_NODES])
+    except _TooLarge:
+        return None
     if not dollars:
         return (kind, shape, content)
     return _scoped_key(kind, shape, content, scope)
 
 
-def _scoped_key(kind: str, shape: Shape, content: object, scope: Scope) -> object:
+def _scoped_key(kind: str, shape: Shape, content: object, scope: Scope) -> object | None:
     """The key of a layer whose fields hold a ``$``: the scope's values are part of it."""
-    params = tuple((name, _content(value, [])) for name, value in scope.params.items())
+    budget = [_KEY_NODES]
+    try:
+        params = tuple((name, _content(value, [], budget)) for name, value in scope.params.items())
+    except _TooLarge:
+        return None
     return (kind, shape, content, scope.in_channels, params)
 
 
-def _content(value: Value, dollars: list[bool]) -> object:
-    """A value without its locations, as a key; a string with a ``$`` appends to ``dollars``."""
+def _content(value: Value, dollars: list[bool], budget: list[int]) -> object:
+    """A value without its locations, as a key; a string with a ``$`` appends to ``dollars``;
+    each value takes one from ``budget`` (:class:`_TooLarge` once it is spent)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     if isinstance(value, Scalar):
         raw = value.value
         if type(raw) is str and "$" in raw:
             dollars.append(True)
         return (type(raw), raw)
     if isinstance(value, Seq):
-        return ("list", tuple([_content(item, dollars) for item in value.items]))
-    return ("map", tuple([(key.value, _content(item, dollars)) for key, item in value.entries]))
+        return ("list", tuple([_content(item, dollars, budget) for item in value.items]))
+    return (
+        "map",
+        tuple([(key.value, _content(item, dollars, budget)) for key, item in value.entries]),
+    )
 
 
 def _shortened(path: str) -> str:

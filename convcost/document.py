@@ -34,7 +34,7 @@ from yaml.events import (
 
 from convcost.errors import ConvcostError, Location, ResourceLimitError, SpecError
 from convcost.gcpause import paused_gc
-from convcost.limits import MAX_NESTING, Limits
+from convcost.limits import MAX_ALIAS_NODES, MAX_NESTING, Limits
 from convcost.plainyaml import Declined, read_plain
 from convcost.tree import (
     Scalar,
@@ -180,6 +180,8 @@ class _Composer:
         self.scalars: dict[tuple[str | None, tuple[bool, bool], str], ScalarValue] = {}
         self.anchors: dict[str, tuple[Value, int, int] | object] = {}
         self.nodes = 0
+        self.aliased = 0
+        """Nodes the aliases stood for so far (:data:`MAX_ALIAS_NODES`)."""
 
     def document(self, loader: _Events) -> Value:
         stack: list[_Frame] = []
@@ -306,6 +308,14 @@ class _Composer:
                 location=location,
             )
         self._count(size, location, anchor)
+        self.aliased += size
+        if self.aliased > MAX_ALIAS_NODES:  # within max_yaml_nodes, once that is raised
+            raise ResourceLimitError(
+                f"the YAML document is too large: alias *{anchor} stands for {size} nodes and "
+                f"aliases bring in more than {MAX_ALIAS_NODES} nodes (MAX_ALIAS_NODES, "
+                "whatever Limits.max_yaml_nodes allows)",
+                location=location,
+            )
         return value, size, height
 
     def _count(self, size: int, location: Location, anchor: str | None) -> None:

@@ -38,6 +38,13 @@ MAX_NETWORK_DEPTH = 100
 the way from the top-level layer list to a layer (every tree walker recurses this deep)."""
 
 
+MAX_ALIAS_NODES = 1_000_000
+"""YAML nodes that aliases bring into a document (``*a`` counts every node it stands for),
+whatever :attr:`Limits.max_yaml_nodes` allows: raising that bound admits a longer written
+document (a literal million-layer stack), never a larger alias expansion, so the nodes stay
+bounded by the bytes read. Like :data:`MAX_BASELINE_BYTES` it bounds work: exit 4."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Limits:
     """The bounds a caller may raise (the CLI's ``--max-layers``); the rest are constants."""

@@ -292,6 +292,31 @@ def test_alias_expansion_past_max_yaml_nodes(depth: int) -> None:
         refused(s.alias_bomb(depth, used=used), limits=SMALL)
 
 
+@pytest.mark.parametrize("used", [False, True])
+def test_raising_max_yaml_nodes_never_raises_what_aliases_bring_in(used: bool) -> None:
+    """10**9 nodes behind aliases in a 700-byte spec, with the node bound lifted to 10**18:
+    MAX_ALIAS_NODES still refuses it, before anything walks the expansion."""
+    text = s.alias_bomb(9, used=used)
+    assert len(text) < 1000
+    lifted = Limits(max_yaml_nodes=10**18)
+    refused(text, expect=("MAX_ALIAS_NODES",), error=ResourceLimitError, limits=lifted)
+
+
+def test_a_literal_document_past_max_yaml_nodes_is_read_once_it_is_raised() -> None:
+    # the root mapping (1), its keys name, input and layers (3), `net` (1), [3, 8, 8] (4),
+    # the layers list (1), then 3 a line: the item's mapping, its key and the empty mapping
+    text = s.plain("  - relu: {}\n" * 2000)
+    nodes = 1 + 3 + 1 + 4 + 1 + 3 * 2000
+    refused(
+        text,
+        expect=("max_yaml_nodes",),
+        error=ResourceLimitError,
+        limits=Limits(max_yaml_nodes=nodes - 1),
+    )
+    (report,) = accepted(text, Limits(max_yaml_nodes=nodes))
+    assert len(report.layers) == 2000
+
+
 @pytest.mark.parametrize(
     "text",
     [

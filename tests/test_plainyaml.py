@@ -112,6 +112,10 @@ def test_locations_of_a_generated_stack() -> None:
         "a:\n  1\n",
         "a:\n  {b: 1}\n",
         "a: {}\nb: []\nc: {d: []}\n",
+        # `- key: value` opens its mapping in one step; more keys may follow it
+        "layers:\n  - conv: {out: 3}\n    name: c1\n  - relu: {}\n  - pool: 2\n",
+        "- a: 1\n  b: 2\n- c: [1, {d: 2}]\n",
+        "a: x...y\nb: '---'\nc: \"...\"\n",  # markers inside a line are text
         "a: b # c 'd' \u00d7\n",  # quotes and non-ASCII in a comment
         "  a: 1\n  b: 2\n",
         "",
@@ -145,6 +149,11 @@ def test_the_subset_is_read_as_libyaml_reads_it(text: str) -> None:
         "a: caf\u00e9\n",  # non-ASCII: libyaml counts columns in characters
         "---\na: 1\n",  # a document marker
         "a: 1\n---\nb: 2\n",  # two documents
+        "a: 1\n...\n",  # a document end marker
+        "- a: 1\n- a: 2\n  a: 3\n",  # a duplicate key after `- key: value`
+        "a: b\x01\n",  # a control character (ASCII text is checked apart)
+        "a: b\x7f\n",
+        "a: b\x85\n",  # NEL, a line break in YAML 1.1
         "a: |\n  text\n",  # a block scalar
         "? a\n: 1\n",  # a complex key
         "1: a\n",  # a key that is not a string

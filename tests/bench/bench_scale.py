@@ -7,8 +7,10 @@
 The specs are written to a temporary directory by a child process (so that this process stays
 small: its size is a floor under every child's peak RSS, see tests/bench/process.py):
 
-- a plain stack of N layers, ``bench_engine.plain_stack`` (conv/batchnorm/relu on 64×56×56),
-  for each N in ``--sizes`` (default 1k, 10k, 100k: add 1M for the full run), ``-f json``;
+- a plain stack of N layers, ``bench_engine.plain_stack`` (conv/relu on 16×32×32, one layer
+  a line), for each N in ``--sizes`` (default 1k, 10k, 100k: add 1M for the full run),
+  ``-f json``; past 100,000 layers with ``--max-spec-bytes`` and ``--max-yaml-nodes`` raised
+  (a literal million-layer stack is 28 MB and 6 million YAML nodes);
 - one ``concat`` of 10,000 branches of one convolution each, ``-f json``;
 - the 10,000-layer stack as a table (10,000 rows; standard output to /dev/null);
 - with ``--gc-baseline``, the JSON cases up to 100,000 layers again with Python's default
@@ -64,6 +66,12 @@ def parse_size(text: str) -> int:
     return int(text[:-1] if scale > 1 else text) * scale
 
 
+def raised(size: int) -> list[str]:
+    """The flags a stack of ``size`` layers needs past 100,000: 28 bytes and 6 YAML nodes a
+    layer, where the defaults stop at 16 MiB and 1,000,000 nodes (docs/limits.md)."""
+    return ["--max-spec-bytes", f"{32 * size // 2**20 + 1}MiB", "--max-yaml-nodes", str(7 * size)]
+
+
 def analyze(path: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "convcost", "analyze", str(path), *options]
 
@@ -106,8 +114,10 @@ def main(argv: list[str] | None = None) -> None:
         }
         stacks: dict[int, str] = {}
         for size in sizes:
+            flags = raised(size) if size > 100_000 else []  # past the default input bounds
             label = f"stack of {size:,} layers, `-f json`"
-            commands[label] = analyze(generate("stack", size, folder), "-f", "json")
+            label += f" `{' '.join(flags)}`" if flags else ""
+            commands[label] = analyze(generate("stack", size, folder), "-f", "json", *flags)
             stacks[size] = label
         concat = f"{CONCAT:,} concat branches, `-f json`"
         commands[concat] = analyze(generate("concat", CONCAT, folder), "-f", "json")

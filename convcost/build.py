@@ -17,7 +17,13 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from convcost.calls import called_from
-from convcost.entries import EntryReader, LayerEntry, bind_parameters, conditional_branch
+from convcost.entries import (
+    EntryReader,
+    LayerEntry,
+    bind_parameters,
+    conditional_branch,
+    default_name,
+)
 from convcost.errors import Location, ResourceLimitError, ShapeError, SpecError
 from convcost.expansion import Sizes, known_integers
 from convcost.fields import Args, MissingField
@@ -81,6 +87,9 @@ def _layer_node(
     return node
 
 
+_UNKNOWN: tuple[None, None] = (None, None)
+"""What :attr:`_Builder.parsed` holds for a layer not parsed yet."""
+
 _PARSED_CACHE = 4096
 """Distinct layers whose parsed fields a build keeps (a long stack repeats a few)."""
 
@@ -96,6 +105,8 @@ class _Builder:
         self.templates: dict[int, tuple[object, bool]] = {}
         """The content of each one-line mapping's template (:class:`LineMap`), by its id, and
         whether it holds a ``$``."""
+        self.plain_kinds = frozenset(KINDS) - frozenset(MERGE_KINDS) - {b.name for b in spec.blocks}
+        """Kinds that are layers: neither merges nor the spec's blocks."""
         self.limit = spec.limits.max_layers
         self.count = 0
         """Nodes built so far."""
@@ -119,6 +130,12 @@ class _Builder:
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
                 scope = Scope(in_channels=shape[0], params=scope.params)
+            if type(raw) is Map:
+                known = self._known_layer(raw, index, prefix, shape, scope, counters, taken)
+                if known is not None:
+                    nodes.append(known)
+                    shape = known.output_shape
+                    continue
             entry = self.entries.read(raw, index, prefix, scope, counters, taken)
             if not entry.included:
                 continue  # `if: false`, `repeat: 0`
@@ -142,6 +159,43 @@ class _Builder:
             nodes.append(node)
             shape = node.output_shape
         return nodes, shape
+
+    def _known_layer(
+        self,
+        raw: Map,
+        index: int,
+        prefix: str,
+        shape: Shape,
+        scope: Scope,
+        counters: dict[str, int],
+        taken: set[str],
+    ) -> LayerNode | None:
+        """The node of ``- conv: {…}`` written on one line, when that layer was parsed on this
+        shape before: what :meth:`EntryReader.read` and :meth:`_node` do for it, without the
+        entry (a stack's every line); ``None`` for any other item."""
+        if len(raw.entries) != 1:
+            return None
+        key, args = raw.entries[0]
+        kind = key.value
+        if kind not in self.plain_kinds or type(args) is not LineMap:
+            return None
+        assert isinstance(kind, str)
+        layer, out = self.parsed.get(self._line_key(kind, args, shape, scope), _UNKNOWN)
+        if out is None:  # not parsed yet, or a separable
+            return None
+        assert isinstance(layer, Layer)
+        name = default_name(kind, counters, taken)
+        taken.add(name)
+        path = f"{prefix}.{name}" if prefix else name
+        names = self.references.frames[-1]
+        names.building, names.index = name, index
+        self.count += 1
+        if self.count > self.limit:
+            raise self._too_many(self.count, LayerEntry(raw, key, args, name, None), path)
+        node = _layer_node(path, layer, shape, out, key.location)
+        names.entries[name] = node  # visible to the entries after it
+        names.current = path
+        return node
 
     def _check_size(self, entry: LayerEntry, path: str, scope: Scope) -> None:
         """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""

@@ -81,7 +81,7 @@ class EntryReader:
         key, args = raw.entries[0]
         if key.value not in self.known_kinds:
             return self._full(raw, index, prefix, scope, counters, taken)
-        name = _default_name(str(key.value), counters, taken)
+        name = default_name(str(key.value), counters, taken)
         taken.add(name)
         return LayerEntry(raw, key, args, name, None)
 
@@ -166,7 +166,7 @@ class EntryReader:
             )
             check_name(name, f"{where}: layer name", location=value.location, in_path=True)
         else:
-            name = _default_name(kind, counters, taken)
+            name = default_name(kind, counters, taken)
         return name
 
 
@@ -258,7 +258,7 @@ def _condition(value: Value, path: str) -> bool:
     return value.value
 
 
-def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
+def default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
     """``conv1``, ``conv2``…: the next number for ``kind`` whose name is not taken."""
     count = counters.get(kind, 0)
     while True:

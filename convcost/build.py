@@ -15,6 +15,7 @@ a spec of 10⁹ layers is refused after building almost nothing.
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from typing import cast
 
 from convcost.calls import called_from
 from convcost.entries import (
@@ -177,13 +178,11 @@ class _Builder:
             return None
         key, args = raw.entries[0]
         kind = key.value
-        if kind not in self.plain_kinds or type(args) is not LineMap:
+        if type(args) is not LineMap or type(kind) is not str or kind not in self.plain_kinds:
             return None
-        assert isinstance(kind, str)
         layer, out = self.parsed.get(self._line_key(kind, args, shape, scope), _UNKNOWN)
         if out is None:  # not parsed yet, or a separable
             return None
-        assert isinstance(layer, Layer)
         name = default_name(kind, counters, taken)
         taken.add(name)
         path = f"{prefix}.{name}" if prefix else name
@@ -192,7 +191,7 @@ class _Builder:
         self.count += 1
         if self.count > self.limit:
             raise self._too_many(self.count, LayerEntry(raw, key, args, name, None), path)
-        node = _layer_node(path, layer, shape, out, key.location)
+        node = _layer_node(path, cast(Layer, layer), shape, out, key.location)  # out: a Layer's
         names.entries[name] = node  # visible to the entries after it
         names.current = path
         return node

@@ -111,9 +111,24 @@ class _Tracker:
                 buffer = self.node(node, buffer)
                 self.hold(buffer, node.path)
             return buffer
-        layer = self.layer
+        layer, sizes, references = self.layer, self.sizes, self.references
         for node in nodes:
-            buffer = layer(node, buffer) if type(node) is LayerNode else self.node(node, buffer)
+            if type(node) is not LayerNode:
+                buffer = self.node(node, buffer)
+            elif self.live_at is None and references[buffer] == 1 and not node.layer.view:
+                # allocate(…) then release(buffer), inlined: a stack's every layer
+                size = elements(node.output_shape)
+                live = self.live + size
+                if live > self.peak:
+                    self.peak, self.peak_path = live, node.path
+                self.live = live - sizes.pop(buffer)
+                del references[buffer]
+                buffer = self.next_id
+                self.next_id += 1
+                sizes[buffer] = size
+                references[buffer] = 1
+            else:
+                buffer = layer(node, buffer)
         return buffer
 
     def layer(self, node: LayerNode, buffer: int) -> int:

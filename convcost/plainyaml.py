@@ -14,7 +14,8 @@ that close on their line, plain scalars of a conservative alphabet, quoted scala
 escapes, whole-line and trailing comments. A line's tokens are cached by its text (a long
 stack repeats a few lines), so each repeated line costs only the located values it makes.
 
-It builds exactly the tree the event composer builds, locations included, or declines
+It builds exactly the tree the event composer builds, locations included (a flow mapping as a
+:class:`LineMap`, which makes its entries when they are first read), or declines
 (:class:`Declined`) at the first thing outside the subset or anything the composer would
 refuse (a duplicate key, a tag, an anchor, a value past the nesting or node bounds, a scalar the
 constructor refuses). The composer then reads the document from the start, so every error

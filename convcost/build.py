@@ -131,7 +131,7 @@ class _Builder:
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
                 scope = Scope(in_channels=shape[0], params=scope.params)
-            if type(raw) is Map:
+            if type(raw) is Map or type(raw) is LineMap:
                 known = self._known_layer(raw, index, prefix, shape, scope, counters, taken)
                 if known is not None:
                     nodes.append(known)
@@ -171,7 +171,7 @@ class _Builder:
         counters: dict[str, int],
         taken: set[str],
     ) -> LayerNode | None:
-        """The node of ``- conv: {…}`` written on one line, when that layer was parsed on this
+        """The node of ``- conv: {…}`` (or ``- {conv: {…}}``) written on one line, when that layer was parsed on this
         shape before: what :meth:`EntryReader.read` and :meth:`_node` do for it, without the
         entry (a stack's every line); ``None`` for any other item."""
         if len(raw.entries) != 1:

@@ -444,6 +444,7 @@ def _located(template: _Template, file: str, line: int) -> Value:
     if kind == "q":
         return seq_at(tuple([_located(item, file, line) for item in content]), file, line, column)
     node: LineMap = _new(LineMap)
+    _ENTRIES.__set__(node, None)  # not made yet
     node.template = template
     node.file = file
     node.line = line
@@ -486,9 +487,8 @@ class LineMap(Map):
 
     @property
     def entries(self) -> tuple[tuple[Scalar, Value], ...]:  # type: ignore[override]
-        try:
-            made: tuple[tuple[Scalar, Value], ...] = _ENTRIES.__get__(self, LineMap)
-        except AttributeError:
+        made: tuple[tuple[Scalar, Value], ...] | None = _ENTRIES.__get__(self, LineMap)
+        if made is None:
             made = _entries(self.template, self.file, self.line)
             _ENTRIES.__set__(self, made)
         return made

@@ -8,6 +8,7 @@ that its error comes from the composer unchanged.
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from convcost import document
 from convcost.errors import ConvcostError, Location, SpecError
 from convcost.limits import DEFAULT_LIMITS, Limits
-from convcost.plainyaml import Declined, read_plain
+from convcost.plainyaml import Declined, _lines, read_plain
 from convcost.tree import Map, Scalar, Seq, Value, same
 from tests.attacks import mutate
 
@@ -193,3 +194,12 @@ def test_an_unknown_top_level_key_is_reported_as_it_is_read() -> None:
     with pytest.raises(SpecError, match=r"^net\.yaml:2:1: no b$"):
         read_plain("a: 1\nb: 2\nc: [\n", "net.yaml", composer.construct, 100, check)
     assert seen == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "a", "a\n", "\n\n", "a\nb", "x" * 70_000 + "\n" + "y\n" * 5 + "z", "a\n" * 40_000],
+)
+def test_lines_are_split_as_a_text_stream_splits_them(text: str) -> None:
+    # blocks of 65,536 characters: the long lines and the many short ones cross their ends
+    assert list(_lines(text)) == list(io.StringIO(text))

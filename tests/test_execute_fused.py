@@ -11,6 +11,7 @@ import pytest
 import convcost
 from convcost.build import build
 from convcost.executor import blas, kernels_conv, prepare, stages
+from convcost.executor.ops import pool
 from convcost.executor.run import fusions
 
 torch = pytest.importorskip("torch")
@@ -35,6 +36,9 @@ layers:
       b: []
   - batchnorm: {}
   - hardsigmoid: {}
+  - maxpool: {kernel: 3, stride: 2, padding: 1}
+  - concat: {a: [{relu: {}}], b: []}
+  - avgpool: {kernel: 2, ceil_mode: true}
 """
 
 
@@ -56,7 +60,8 @@ def _bn(t: Any, eps: float = 1e-5) -> Any:
 
 @pytest.fixture(params=[1, 2], ids=["1-thread", "2-threads"])
 def small_bands(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Bands of a few rows, so that every kernel runs many bands (on 1 and on 2 threads)."""
+    """Bands of a few rows, so that every kernel runs many bands (on 1 and on 2 threads): the
+    merges and the standalone batchnorm and activations too."""
     monkeypatch.setattr(kernels_conv, "COLUMN_BAND_BYTES", 1)
     monkeypatch.setattr(kernels_conv, "MIN_BAND_ROWS", 7)
     monkeypatch.setattr(kernels_conv, "POINTWISE_BAND_BYTES", 1)
@@ -64,6 +69,7 @@ def small_bands(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(blas, "SPLIT_MACS", 1)
     monkeypatch.setattr(stages, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(stages, "BAND_BYTES", 64)
+    monkeypatch.setattr(pool, "POOL_BAND_ROWS", 1)
     blas.use_threads(request.param)
     yield request.param
     blas.use_threads(None)
@@ -91,7 +97,8 @@ def test_fused_and_banded_layers_match_torch(small_bands: int) -> None:
     t = F.relu6(_bn(F.conv2d(t, weight("dw", (3, 3), True), stride=2, padding=1, groups=8), 1e-3))
     t = _bn(F.conv2d(t, weight("pw", (1, 1))))
     t = F.relu(F.conv2d(t, weight("add1.a.c", (3, 3)), padding=1)) + t
-    t = F.hardsigmoid(_bn(t))
+    t = F.max_pool2d(F.hardsigmoid(_bn(t)), 3, 2, 1)
+    t = F.avg_pool2d(torch.cat([F.relu(t), t], 1), 2, ceil_mode=True)
     np.testing.assert_allclose(prepared.output(x), t.numpy(), rtol=1e-10, atol=1e-10)
     # the same values unfused: the stages are the layers' own
     unfused = prepare(network, dtype="float64", seed=2, fuse=False)

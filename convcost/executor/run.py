@@ -33,7 +33,7 @@ from convcost.executor.memory import (
     reset_peak,
 )
 from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroInitializer
-from convcost.executor.stages import Epilogue
+from convcost.executor.stages import Epilogue, combine_into, concatenate
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
 
@@ -431,7 +431,7 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
     arrays = [array for array, _ in outputs]
     match merge:
         case MergeKind.CONCAT:
-            return np.concatenate(arrays, axis=-1), True
+            return concatenate(arrays), True
         case MergeKind.ADD | MergeKind.MULTIPLY:
             if len(arrays) == 1:
                 return outputs[0]
@@ -450,7 +450,7 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
                 rest = arrays[:owner] + arrays[owner + 1 :]
             for other in rest:
                 if owned and np.broadcast_shapes(result.shape, other.shape) == result.shape:
-                    combine(result, other, out=result)
+                    combine_into(combine, result, other)
                 else:
                     # a new array: the first product of borrowed inputs, or a broadcast that
                     # grows (a [C,1,W] and a [C,H,1] make a [C,H,W])

@@ -15,6 +15,8 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from convcost.executor import blas
 from convcost.executor.kernels import Array
 
@@ -102,3 +104,45 @@ class Epilogue:
         if whole <= 0:
             return [1.0] + [0.0] * len(self.stages)
         return [total / whole for total in totals]
+
+
+def combine_into(function: np.ufunc, target: Array, other: Array) -> None:
+    """``function(target, other, out=target)`` (a merge's add or multiply), in bands on every
+    thread when both are contiguous arrays of the same shape."""
+    same = target.shape == other.shape and target.flags.c_contiguous and other.flags.c_contiguous
+    if not same or target.nbytes < PARALLEL_BYTES:
+        function(target, other, out=target)
+        return
+    flat_target, flat_other = target.reshape(-1), other.reshape(-1)
+    step = -(-target.size // max(blas.threads(), target.nbytes // BAND_BYTES))
+
+    def band(index: int, worker: int) -> None:
+        cut = slice(index * step, (index + 1) * step)
+        function(flat_target[cut], flat_other[cut], out=flat_target[cut])
+
+    blas.parallel(-(-target.size // step), band)
+
+
+def concatenate(arrays: Sequence[Array]) -> Array:
+    """``np.concatenate(arrays, axis=-1)``, copied in bands of positions on every thread."""
+    first = arrays[0]
+    channels = sum(array.shape[-1] for array in arrays)
+    y = np.empty((*first.shape[:-1], channels), dtype=np.result_type(*arrays))
+    if y.nbytes < PARALLEL_BYTES or any(a.shape[:-1] != first.shape[:-1] for a in arrays):
+        np.concatenate(arrays, axis=-1, out=y)
+        return y
+    rows = y.size // channels
+    flat = y.reshape(rows, channels)
+    sources = [array.reshape(rows, array.shape[-1]) for array in arrays]
+    step = rows_per_band(rows, channels, y.itemsize)
+
+    def band(index: int, worker: int) -> None:
+        cut = slice(index * step, (index + 1) * step)
+        start = 0
+        for source in sources:
+            width = source.shape[1]
+            flat[cut, start : start + width] = source[cut]
+            start += width
+
+    blas.parallel(-(-rows // step), band)
+    return y

@@ -39,6 +39,13 @@ layers:
   - maxpool: {kernel: 3, stride: 2, padding: 1}
   - concat: {a: [{relu: {}}], b: []}
   - avgpool: {kernel: 2, ceil_mode: true}
+  - concat:
+      a: [{batchnorm: {}}, {relu: {}}, {conv: {out: 4, kernel: 1}, name: d}]
+      b: []
+  - batchnorm: {}
+  - relu: {}
+  - conv: {out: 5, kernel: 1, stride: 2}
+    name: e
 """
 
 
@@ -87,6 +94,14 @@ def test_fused_and_banded_layers_match_torch(small_bands: int) -> None:
         "pw": ["batchnorm3"],
         "add1.a.c": ["add1.a.relu1"],
     }
+    # before a 1×1 conv: a branch's batchnorm and relu on the block input, as in DenseNet, and
+    # the same on the concatenation
+    assert {
+        path: ([n.path for n in run], conv.path) for path, (run, conv) in prepared.prologues.items()
+    } == {
+        "concat2.a.batchnorm1": (["concat2.a.batchnorm1", "concat2.a.relu1"], "concat2.a.d"),
+        "batchnorm5": (["batchnorm5", "relu2"], "e"),
+    }
     x = np.random.default_rng(1).standard_normal((3, 6, 19, 17))
 
     def weight(path: str, kernel: tuple[int, int], depthwise: bool = False) -> Any:
@@ -99,10 +114,12 @@ def test_fused_and_banded_layers_match_torch(small_bands: int) -> None:
     t = F.relu(F.conv2d(t, weight("add1.a.c", (3, 3)), padding=1)) + t
     t = F.max_pool2d(F.hardsigmoid(_bn(t)), 3, 2, 1)
     t = F.avg_pool2d(torch.cat([F.relu(t), t], 1), 2, ceil_mode=True)
+    t = torch.cat([F.conv2d(F.relu(_bn(t)), weight("concat2.a.d", (1, 1))), t], 1)
+    t = F.conv2d(F.relu(_bn(t)), weight("e", (1, 1)), bias=None, stride=2)
     np.testing.assert_allclose(prepared.output(x), t.numpy(), rtol=1e-10, atol=1e-10)
     # the same values unfused: the stages are the layers' own
     unfused = prepare(network, dtype="float64", seed=2, fuse=False)
-    assert unfused.fusions == {}
+    assert unfused.fusions == unfused.prologues == {}
     np.testing.assert_allclose(unfused.output(x), t.numpy(), rtol=1e-10, atol=1e-10)
 
 

@@ -98,6 +98,10 @@ def conv(
         if positions >= weights.out and positions * channels * weights.out >= blas.SPLIT_MACS:
             y = _pointwise_bands(rows, matrix, bias, epilogue)
             return y.reshape(n, *out, weights.out)
+        if epilogue is not None and epilogue.before:
+            prepared = np.empty(rows.shape, dtype=rows.dtype)
+            started = epilogue.start(rows, prepared, 0)
+            rows = prepared
         y = matmul(rows, matrix)
     else:
         view = windows(pad(x, padding), out, kernel, stride, dilation)
@@ -139,11 +143,23 @@ def _pointwise_bands(
     step = min(step, -(-positions // blas.threads()))
     count = -(-positions // step)
 
+    before = epilogue is not None and bool(epilogue.before)
+    buffers = [
+        np.empty((step, depth), dtype=rows.dtype)
+        for _ in range(min(count, blas.threads()) if before else 0)
+    ]
+
     def band(index: int, worker: int) -> None:
-        started = time.perf_counter()
         cut = slice(index * step, min(positions, (index + 1) * step))
+        source = rows[cut]
+        if epilogue is not None and before:
+            prepared = buffers[worker][: source.shape[0]]
+            started = epilogue.start(source, prepared, worker)
+            source = prepared
+        else:
+            started = time.perf_counter()
         target = y[cut]
-        np.matmul(rows[cut], matrix, out=target)
+        np.matmul(source, matrix, out=target)
         if bias is not None:
             target += bias
         if epilogue is not None:

@@ -33,7 +33,7 @@ from convcost.executor.memory import (
     reset_peak,
 )
 from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroInitializer
-from convcost.executor.stages import Epilogue, combine_into, concatenate
+from convcost.executor.stages import Epilogue, Stage, combine_into, concatenate
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
 
@@ -195,6 +195,7 @@ def prepare(
         dtype=dtype,
         seed=seed,
         fusions=fusions(network, steps) if fuse else {},
+        prologues=prologues(network, steps) if fuse else {},
     )
 
 
@@ -237,6 +238,61 @@ def fusions(network: Network, steps: dict[str, PreparedLayer]) -> dict[str, tupl
     return found
 
 
+def prologues(
+    network: Network, steps: dict[str, PreparedLayer]
+) -> dict[str, tuple[tuple[LayerNode, ...], LayerNode]]:
+    """First layer's path → (the elementwise layers, the 1×1 conv) for each run of elementwise
+    stages right before a conv that applies them to its input bands
+    (:attr:`PreparedLayer.prologue`) and not already fused after a conv (:func:`fusions`):
+    DenseNet's batchnorm and ReLU before each 1×1 conv. The run's outputs are never
+    materialised, so none may be read by name, and only its first layer may read one."""
+    reads = set(network.reads)
+    after = {node.path for chain in fusions(network, steps).values() for node in chain}
+    found: dict[str, tuple[tuple[LayerNode, ...], LayerNode]] = {}
+
+    def stage(node: Node) -> bool:
+        return (
+            isinstance(node, LayerNode)
+            and steps[node.path].stage is not None
+            and node.path not in after
+            and node.path not in reads
+        )
+
+    def walk(nodes: tuple[Node, ...]) -> None:
+        index = 0
+        while index < len(nodes):
+            node = nodes[index]
+            match node:
+                case LayerNode():
+                    end = index
+                    while end < len(nodes) and stage(nodes[end]):
+                        end += 1
+                        if end < len(nodes) and nodes[end].source is not None:
+                            break
+                    conv = nodes[end] if end < len(nodes) else None
+                    if (
+                        end > index
+                        and isinstance(conv, LayerNode)
+                        and conv.source is None
+                        and steps[conv.path].prologue
+                    ):
+                        run = tuple(n for n in nodes[index:end] if isinstance(n, LayerNode))
+                        found[node.path] = (run, conv)
+                    index = max(end, index + 1)
+                    continue
+                case GroupNode():
+                    walk(node.children)
+                case MergeNode():
+                    for branch in node.branches:
+                        walk(branch.nodes)
+                case _:
+                    assert_never(node)
+            index += 1
+
+    walk(network.nodes)
+    return found
+
+
 def _prepared(node: LayerNode, init: Initializer) -> PreparedLayer:
     try:
         return node.layer.op().prepare(node.input_shape, init)
@@ -255,6 +311,9 @@ class Prepared:
     seed: int
     fusions: dict[str, tuple[LayerNode, ...]] = field(default_factory=dict)
     """Producer path → the elementwise layers that run fused into it (:func:`fusions`)."""
+    prologues: dict[str, tuple[tuple[LayerNode, ...], LayerNode]] = field(default_factory=dict)
+    """First layer's path → the elementwise layers a 1×1 conv applies to its input bands, and
+    the conv (:func:`prologues`)."""
 
     def forward(
         self,
@@ -306,6 +365,7 @@ class _Runner:
         self.runs: list[LayerRun] = []
         self.network = prepared.network
         self.fusions = prepared.fusions
+        self.prologues = prepared.prologues
         self.kept: Kept[Array] | None = None
         """The arrays of named tensors (a DAG's), each dropped after its last reader."""
 
@@ -324,10 +384,17 @@ class _Runner:
             if kept is not None and node.source is not None:
                 # a named tensor: read, never overwritten, unless this is its last reader
                 x, owned = kept.take(node.source)[0], False
+            before = self.prologues.get(node.path) if isinstance(node, LayerNode) else None
             chain = self.fusions.get(node.path) if isinstance(node, LayerNode) else None
-            if chain is not None and isinstance(node, LayerNode):
+            if before is not None:
+                run, conv = before
+                after = self.fusions.get(conv.path, ())
+                x, owned = self.fused(conv, after, x, owned, run)
+                last: Node = after[-1] if after else conv
+                index += len(run) + 1 + len(after)
+            elif chain is not None and isinstance(node, LayerNode):
                 x, owned = self.fused(node, chain, x, owned)
-                last: Node = chain[-1]
+                last = chain[-1]
                 index += 1 + len(chain)
             else:
                 x, owned = self.node(node, x, owned)
@@ -338,30 +405,46 @@ class _Runner:
         return x, owned
 
     def fused(
-        self, node: LayerNode, chain: tuple[LayerNode, ...], x: Array, owned: bool
+        self,
+        node: LayerNode,
+        chain: tuple[LayerNode, ...],
+        x: Array,
+        owned: bool,
+        before: tuple[LayerNode, ...] = (),
     ) -> tuple[Array, bool]:
-        """``node`` with the stages of ``chain`` applied to each band of its output; its wall
-        time is divided among them in proportion to the thread time each part took, and every
-        layer's shape is checked on the output."""
+        """``node`` with the stages of ``before`` applied to each band of its input and those
+        of ``chain`` to each band of its output; its wall time is divided among them in
+        proportion to the thread time each part took, and every layer's shape is checked (the
+        layers before on the input, which they do not reshape)."""
         step = self.steps[node.path]
         assert step.fused is not None
-        factories = [self.steps[after.path].stage for after in chain]
         epilogue = Epilogue(
-            [factory() for factory in factories if factory is not None], node.output_shape[0]
+            [self._stage(after) for after in chain],
+            node.output_shape[0],
+            [self._stage(earlier) for earlier in before],
         )
         kernels.take_macs()
         start = time.perf_counter()
         y, owned = step.fused(x, owned, epilogue)
         seconds = time.perf_counter() - start
-        shares = epilogue.shares()
-        self.check(
-            node, node.output_shape, y, seconds * shares[0], kernels.take_macs(), step.params
-        )
-        for after, share in zip(chain, shares[1:], strict=True):
-            self.check(
-                after, after.output_shape, y, seconds * share, 0, self.steps[after.path].params
-            )
+        macs = kernels.take_macs()
+        shares = iter(epilogue.shares())
+        for earlier in before:
+            share = seconds * next(shares)
+            self.check(earlier, earlier.output_shape, x, share, 0, self._params(earlier))
+        self.check(node, node.output_shape, y, seconds * next(shares), macs, step.params)
+        for after in chain:
+            share = seconds * next(shares)
+            self.check(after, after.output_shape, y, share, 0, self._params(after))
         return y, owned
+
+    def _stage(self, node: LayerNode) -> Stage:
+        factory = self.steps[node.path].stage
+        assert factory is not None
+        return factory()
+
+    def _params(self, node: LayerNode) -> int:
+        return self.steps[node.path].params
 
     def node(self, node: Node, x: Array, owned: bool) -> tuple[Array, bool]:
         match node:

@@ -69,40 +69,63 @@ def _apply(stages: Sequence[Stage], source: Array, target: Array) -> None:
 
 
 class Epilogue:
-    """Stages a producing layer applies to each band of its output, with the time each thread
-    spent on the product and on each stage (to divide the layer's wall time among the fused
-    layers: :meth:`shares`)."""
+    """Stages a producing layer applies to each band of its output (``stages``) and, for a 1×1
+    conv, to each band of its input before the product (``before``: the elementwise layers
+    right before it), with the time each thread spent on each part (to divide the layer's wall
+    time among the fused layers: :meth:`shares`)."""
 
-    def __init__(self, stages: Sequence[Stage], channels: int) -> None:
+    def __init__(
+        self, stages: Sequence[Stage], channels: int, before: Sequence[Stage] = ()
+    ) -> None:
         self.stages = tuple(stages)
+        self.before = tuple(before)
         self.channels = channels
         """The channels the stages were prepared for: the producer's predicted output. A band
         with others is left as the producer made it, for the runner to report the wrong
         shape."""
-        self.spent = [[0.0] * (len(self.stages) + 1) for _ in range(blas.threads())]
-        """Per worker: seconds in the producer's own work, then in each stage."""
+        self.spent = [
+            [0.0] * (len(self.before) + 1 + len(self.stages)) for _ in range(blas.threads())
+        ]
+        """Per worker: seconds in each stage before, in the producer's own work, then in each
+        stage after."""
+
+    def start(self, source: Array, target: Array, worker: int) -> float:
+        """The stages before, from an input band into ``target`` (the first in place of none:
+        a copy); returns the time they ended, when the producer's own work starts."""
+        now = time.perf_counter()
+        if not self.before:
+            return now
+        spent = self.spent[worker]
+        for index, stage in enumerate(self.before):
+            stage(source if index == 0 else target, target)
+            later = time.perf_counter()
+            spent[index] += later - now
+            now = later
+        return now
 
     def finish(self, band: Array, worker: int, started: float) -> None:
         """Called by ``worker`` once ``band`` (``(positions, channels)``, contiguous) holds the
         producer's output, which it began computing at ``started`` (``time.perf_counter``)."""
         spent = self.spent[worker]
         now = time.perf_counter()
-        spent[0] += now - started
+        first = len(self.before)
+        spent[first] += now - started
         if band.shape[-1] != self.channels:
             return
-        for index, stage in enumerate(self.stages, start=1):
+        for index, stage in enumerate(self.stages, start=first + 1):
             stage(band, band)
             later = time.perf_counter()
             spent[index] += later - now
             now = later
 
     def shares(self) -> list[float]:
-        """The fraction of the thread time spent in the producer, then in each stage (summed
-        over threads; all on the producer when nothing was measured)."""
+        """The fraction of the thread time spent in each stage before, in the producer, then
+        in each stage after (summed over threads; all on the producer when nothing was
+        measured)."""
         totals = [sum(column) for column in zip(*self.spent, strict=True)]
         whole = sum(totals)
         if whole <= 0:
-            return [1.0] + [0.0] * len(self.stages)
+            return [0.0] * len(self.before) + [1.0] + [0.0] * len(self.stages)
         return [total / whole for total in totals]
 
 

@@ -90,6 +90,9 @@ class PreparedLayer:
     run fused into the layer before it (:attr:`fused`)."""
     fused: Fused | None = None
     """The forward pass with the following layers' stages fused into it (a conv's)."""
+    prologue: bool = False
+    """Whether :attr:`fused` also applies the stages of the layers right before it to each band
+    of its input (:attr:`~convcost.executor.stages.Epilogue.before`: a 1×1 conv's)."""
 
     @property
     def params(self) -> int:

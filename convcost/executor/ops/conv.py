@@ -57,6 +57,7 @@ class ConvOp(Op[Conv]):
                 ),
                 True,
             ),
+            prologue=(k == 1 and layer.groups == 1 and not any(lo or hi for lo, hi in padding)),
         )
 
     def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:

@@ -7,7 +7,9 @@ be scheduled again, and a product that takes 0.5 ms on one thread took 12–56 m
 OpenBLAS limited to one thread in the calling thread (``openblas_set_num_threads_local``), and
 a large product is cut into :func:`blas_threads` bands of rows or columns, one per thread of a
 small pool whose workers sleep on a lock while they wait: the same cores when they are free,
-and no spinning when they are not.
+and no spinning when they are not. The same pool runs the banded kernels (:func:`parallel`:
+convs, elementwise layers, pools and merges by bands of positions, one band per thread at a
+time, each band's products on one OpenBLAS thread).
 
 Where numpy is not linked against OpenBLAS (or the library is too old to have a per-thread
 thread count), products are plain ``np.matmul`` with the library's own threading.

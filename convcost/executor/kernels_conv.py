@@ -1,6 +1,7 @@
-"""Convolution kernels on channels-last arrays: im2col by bands feeding one matrix product
-per layer (batched over groups), one ``einsum`` for depthwise convs, and a product then col2im
-for transposed convs.
+"""Convolution kernels on channels-last arrays: 1×1 products, im2col and depthwise ``einsum``
+by bands of output positions on every thread (each band's epilogue, the elementwise layers
+fused after the conv, applied while it is in the cache), one batched product over the groups of
+a grouped conv, and a product then col2im for transposed convs.
 
 Weights come in PyTorch's layout through :func:`conv_weights` and :func:`transpose_weights`
 (tests compare with ``torch.nn.functional``); ``--execute`` draws them straight into the

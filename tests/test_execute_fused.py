@@ -150,3 +150,23 @@ def test_a_conv_output_read_by_name_is_not_fused() -> None:
     network = build(spec, spec.variants[0])
     prepared = prepare(network, dtype="float64")
     assert "stem" not in fusions(network, prepared.steps)
+
+
+def test_the_output_does_not_depend_on_the_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bands are cut the same way on any number of threads (only who runs them changes): the
+    float32 output is bit for bit the same on 1, 2 and 3 threads."""
+    monkeypatch.setattr(kernels_conv, "COLUMN_BAND_BYTES", 1)
+    monkeypatch.setattr(kernels_conv, "MIN_BAND_ROWS", 7)
+    monkeypatch.setattr(kernels_conv, "DEPTHWISE_BAND_ROWS", 2)
+    monkeypatch.setattr(stages, "PARALLEL_BYTES", 1)
+    spec = convcost.parse_spec(SPEC)
+    network = build(spec, spec.variants[0])
+    x = np.random.default_rng(3).standard_normal((4, 6, 19, 17)).astype(np.float32)
+    outputs = []
+    try:
+        for threads in (1, 2, 3):
+            blas.use_threads(threads)
+            outputs.append(prepare(network, seed=4).output(x))
+    finally:
+        blas.use_threads(None)
+    assert all(np.array_equal(outputs[0], other) for other in outputs[1:])

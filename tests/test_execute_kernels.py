@@ -562,6 +562,7 @@ def test_conv_in_column_bands_matches_torch(
     (6,000); samples of 10·9·36·8 = 25,920 bytes two at a time, then one (60,000); the whole
     batch at once."""
     monkeypatch.setattr(kernels_conv, "COLUMN_BAND_BYTES", band)
+    monkeypatch.setattr(kernels_conv, "MIN_BAND_ROWS", 1)
     rng = np.random.default_rng(band)
     x = rng.standard_normal(shape)
     weight = rng.standard_normal((5, shape[1], *kernel))

@@ -7,7 +7,9 @@ be scheduled again, and a product that takes 0.5 ms on one thread took 12–56 m
 OpenBLAS limited to one thread in the calling thread (``openblas_set_num_threads_local``), and
 a large product is cut into :func:`blas_threads` bands of rows or columns, one per thread of a
 small pool whose workers sleep on a lock while they wait: the same cores when they are free,
-and no spinning when they are not.
+and no spinning when they are not. The same pool runs the banded kernels (:func:`parallel`:
+convs, elementwise layers, pools and merges by bands of positions, one band per thread at a
+time, each band's products on one OpenBLAS thread).
 
 Where numpy is not linked against OpenBLAS (or the library is too old to have a per-thread
 thread count), products are plain ``np.matmul`` with the library's own threading.
@@ -20,6 +22,7 @@ import glob
 import itertools
 import math
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -72,6 +75,7 @@ class _Products:
     def __init__(self, threads: int | None = None) -> None:
         self.local = _openblas_local()
         self.threads = (threads or blas_threads()) if self.local is not None else 1
+        """Threads the products and the banded kernels (:meth:`parallel`) run on."""
         self.pool: ThreadPoolExecutor | None = None
 
     def single(self) -> None:
@@ -85,6 +89,44 @@ class _Products:
                 self.threads - 1, thread_name_prefix="convcost-blas", initializer=self.single
             )
         return self.pool
+
+    def parallel(self, count: int, work: Callable[[int, int], None]) -> None:
+        """``work(band, worker)`` for every band in ``range(count)``, the bands taken in turn by
+        the calling thread (worker 0) and the pool's (1 …): whichever is free takes the next, so
+        a thread the machine's load delays takes fewer. Each runs its products on one OpenBLAS
+        thread."""
+        workers = min(self.threads, count)
+        if workers <= 1:
+            previous = self.local(1) if self.local is not None else None
+            try:
+                for band in range(count):
+                    work(band, 0)
+            finally:
+                if previous is not None and self.local is not None:
+                    self.local(previous)
+            return
+        bands = iter(range(count))
+        lock = threading.Lock()
+
+        def loop(worker: int) -> None:
+            previous = self.local(1) if self.local is not None else None
+            try:
+                while True:
+                    with lock:
+                        band = next(bands, None)
+                    if band is None:
+                        return
+                    work(band, worker)
+            finally:
+                if previous is not None and self.local is not None:
+                    self.local(previous)
+
+        pending = [self.workers().submit(loop, worker) for worker in range(1, workers)]
+        try:
+            loop(0)
+        finally:
+            for future in pending:
+                future.result()
 
     def matmul(self, a: Array, b: Array, out: Array) -> None:
         """``out[...] = a @ b``: ``a`` is (…, rows, depth), ``b`` (…, depth, columns)."""
@@ -151,6 +193,19 @@ def use_threads(threads: int | None) -> None:
         _products[0].pool.shutdown()
     _products.clear()
     _products.append(_Products(threads))
+
+
+def threads() -> int:
+    """Threads the products and banded kernels of this run use (1 where products keep the
+    BLAS library's own threading)."""
+    return _get().threads
+
+
+def parallel(count: int, work: Callable[[int, int], None]) -> None:
+    """``work(band, worker)`` for each of ``count`` bands, on :func:`threads` threads (the
+    calling one is worker 0); each band's products run on one OpenBLAS thread. Bands must not
+    depend on which worker runs them: the result is the same on any number of threads."""
+    _get().parallel(count, work)
 
 
 def matmul_into(a: Array, b: Array, out: Array) -> None:

@@ -10,7 +10,6 @@ output sizes are computed from the arrays, independently of :mod:`convcost.layer
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -107,25 +106,6 @@ def windows(
         ),
         writeable=False,
     )
-
-
-def offsets(
-    out: tuple[int, ...],
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    dilation: tuple[int, ...],
-) -> list[tuple[slice, ...]]:
-    """For each kernel offset, the spatial slices of the padded input it reads."""
-    return [
-        (
-            slice(None),
-            *(
-                slice(j * d, j * d + (o - 1) * s + 1, s)
-                for j, o, s, d in zip(at, out, stride, dilation, strict=True)
-            ),
-        )
-        for at in itertools.product(*(range(k) for k in kernel))
-    ]
 
 
 def padded_elements(shape: tuple[int, ...], pads: Pads) -> int:

@@ -1,6 +1,7 @@
-"""Convolution kernels on channels-last arrays: im2col by bands feeding one matrix product
-per layer (batched over groups), one ``einsum`` for depthwise convs, and a product then col2im
-for transposed convs.
+"""Convolution kernels on channels-last arrays: 1×1 products, im2col and depthwise ``einsum``
+by bands of output positions on every thread (each band's epilogue, the elementwise layers
+fused after the conv, applied while it is in the cache), one batched product over the groups of
+a grouped conv, and a product then col2im for transposed convs.
 
 Weights come in PyTorch's layout through :func:`conv_weights` and :func:`transpose_weights`
 (tests compare with ``torch.nn.functional``); ``--execute`` draws them straight into the
@@ -11,20 +12,22 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from convcost.executor import blas
 from convcost.executor.kernels import (
     Array,
     Pads,
     count_macs,
     matmul,
-    matmul_into,
     out_size,
     pad,
     windows,
 )
+from convcost.executor.stages import Epilogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,11 @@ def conv(
     stride: tuple[int, ...],
     padding: Pads,
     dilation: tuple[int, ...],
+    epilogue: Epilogue | None = None,
 ) -> Array:
-    """N-d convolution (cross-correlation, as PyTorch) of a channels-last ``x``."""
+    """N-d convolution (cross-correlation, as PyTorch) of a channels-last ``x``; ``epilogue``'s
+    stages (the elementwise layers after it) are applied to each band of the output as soon as
+    it is computed."""
     kernel, groups = weights.kernel, weights.groups
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
     out = tuple(
@@ -75,7 +81,10 @@ def conv(
     )
     n, channels = x.shape[0], x.shape[-1]
     positions = n * math.prod(out)
+    started = time.perf_counter()
     if weights.depthwise:
+        if weights.matrix.shape[-1] == 1:
+            return _depthwise_bands(x, weights, bias, out, stride, padding, dilation, epilogue)
         y = _depthwise(x, weights, out, stride, padding, dilation)
     elif math.prod(kernel) == 1 and groups == 1 and not any(lo or hi for lo, hi in padding):
         # 1×1: pick the strided positions (a copy only when strided), then one matrix product
@@ -85,58 +94,197 @@ def conv(
                 *(slice(None, (o - 1) * s + 1, s) for o, s in zip(out, stride, strict=True)),
             )
         ]
-        y = matmul(picked.reshape(positions, channels), weights.matrix[0])
+        rows = picked.reshape(positions, channels)
+        matrix = weights.matrix[0]
+        if positions >= weights.out and positions * channels * weights.out >= blas.SPLIT_MACS:
+            y = _pointwise_bands(rows, matrix, bias, epilogue)
+            return y.reshape(n, *out, weights.out)
+        if epilogue is not None and epilogue.before:
+            prepared = np.empty(rows.shape, dtype=rows.dtype)
+            started = epilogue.start(rows, prepared, 0)
+            rows = prepared
+        y = matmul(rows, matrix)
     else:
         view = windows(pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
-            y = _banded(view, weights.matrix[0], out)
-        else:
-            per_group = channels // groups
-            split = view.reshape(*view.shape[:-1], groups, per_group)
-            # (N, *out, *k, g, Cg) → (g, N, *out, *k, Cg): one copy, then a batched product
-            order = (split.ndim - 2, *range(split.ndim - 2), split.ndim - 1)
-            columns = np.empty((groups, n, *out, *kernel, per_group), dtype=x.dtype)
-            np.copyto(columns, split.transpose(order))
-            product = matmul(columns.reshape(groups, positions, -1), weights.matrix)
-            y = np.ascontiguousarray(product.transpose(1, 0, 2))
+            return _banded(view, weights.matrix[0], bias, out, epilogue)
+        per_group = channels // groups
+        split = view.reshape(*view.shape[:-1], groups, per_group)
+        # (N, *out, *k, g, Cg) → (g, N, *out, *k, Cg): one copy, then a batched product
+        order = (split.ndim - 2, *range(split.ndim - 2), split.ndim - 1)
+        columns = np.empty((groups, n, *out, *kernel, per_group), dtype=x.dtype)
+        np.copyto(columns, split.transpose(order))
+        product = matmul(columns.reshape(groups, positions, -1), weights.matrix)
+        y = np.ascontiguousarray(product.transpose(1, 0, 2))
     y = y.reshape(n, *out, weights.out)
     if bias is not None:
         y += bias
+    if epilogue is not None:
+        epilogue.finish(y.reshape(-1, weights.out), 0, started)
     return y
 
 
-COLUMN_BAND_BYTES = 4 * 2**20
+POINTWISE_BAND_BYTES = 2**20
+"""A 1×1 conv's product runs in bands of positions whose input and output rows take about this
+many bytes (at least :data:`MIN_BAND_ROWS` rows), one band per thread at a time, each band's
+epilogue applied while it is in the cache."""
+MIN_BAND_ROWS = 512
+"""Fewer rows than this make a matrix product pack its second operand for too little work."""
+
+
+def _pointwise_bands(
+    rows: Array, matrix: Array, bias: Array | None, epilogue: Epilogue | None
+) -> Array:
+    """``rows @ matrix`` (+ bias, then the epilogue) by bands of rows on every thread."""
+    positions, depth = rows.shape
+    width = matrix.shape[1]
+    count_macs(positions * depth * width)
+    y = np.empty((positions, width), dtype=rows.dtype)
+    step = max(MIN_BAND_ROWS, POINTWISE_BAND_BYTES // ((depth + width) * rows.itemsize))
+    step = min(step, -(-positions // blas.threads()))
+    count = -(-positions // step)
+
+    before = epilogue is not None and bool(epilogue.before)
+    buffers = [
+        np.empty((step, depth), dtype=rows.dtype)
+        for _ in range(min(count, blas.threads()) if before else 0)
+    ]
+
+    def band(index: int, worker: int) -> None:
+        cut = slice(index * step, min(positions, (index + 1) * step))
+        source = rows[cut]
+        if epilogue is not None and before:
+            prepared = buffers[worker][: source.shape[0]]
+            started = epilogue.start(source, prepared, worker)
+            source = prepared
+        else:
+            started = time.perf_counter()
+        target = y[cut]
+        np.matmul(source, matrix, out=target)
+        if bias is not None:
+            target += bias
+        if epilogue is not None:
+            epilogue.finish(target, worker, started)
+
+    blas.parallel(count, band)
+    return y
+
+
+COLUMN_BAND_BYTES = 2**20
 """The im2col columns of a conv are gathered and multiplied one band of output positions at a
-time, this large at most (unless one output row alone is larger): the band stays in the CPU's
-cache between the copy and the product, and the whole column matrix (115 MiB for one VGG-16
-image's second conv) is never allocated."""
+time, each thread its own band in its own buffer: this large (or :data:`MIN_BAND_ROWS` output
+positions, whichever is larger, unless one output row alone is larger), so that the band stays
+in the CPU's cache between the copy and the product, and the whole column matrix (115 MiB for
+one VGG-16 image's second conv) is never allocated."""
 
 
 def column_band(n: int, out: tuple[int, ...], depth: int, itemsize: int) -> tuple[int, int]:
-    """(samples, rows) of one band: whole samples while one sample's columns fit in
-    :data:`COLUMN_BAND_BYTES`, else ``rows`` of the first output axis of one sample."""
-    row = math.prod(out[1:]) * depth * itemsize
+    """(samples, rows) of one band: whole samples while one sample's columns fit in a band
+    (:data:`COLUMN_BAND_BYTES`, :data:`MIN_BAND_ROWS`), else ``rows`` of the first output axis
+    of one sample."""
+    per_position = depth * itemsize
+    band = max(COLUMN_BAND_BYTES, MIN_BAND_ROWS * per_position)
+    row = math.prod(out[1:]) * per_position
     sample = out[0] * row
-    if sample <= COLUMN_BAND_BYTES:
-        return min(n, COLUMN_BAND_BYTES // sample), out[0]
-    return 1, max(1, min(out[0], COLUMN_BAND_BYTES // row))
+    if sample <= band:
+        return min(n, band // sample), out[0]
+    return 1, max(1, min(out[0], band // row))
 
 
-def _banded(view: Array, matrix: Array, out: tuple[int, ...]) -> Array:
-    """im2col by bands (see :data:`COLUMN_BAND_BYTES`): each band of windows is copied into one
-    reused buffer, then multiplied into its slice of the output."""
+def column_buffers(n: int, out: tuple[int, ...], depth: int, itemsize: int) -> int:
+    """How many band buffers a conv uses at once: one per thread, at most one per band."""
+    samples, rows = column_band(n, out, depth, itemsize)
+    bands = -(-n // samples) * -(-out[0] // rows)
+    return min(bands, blas.threads())
+
+
+def _banded(
+    view: Array, matrix: Array, bias: Array | None, out: tuple[int, ...], epilogue: Epilogue | None
+) -> Array:
+    """im2col by bands (see :data:`COLUMN_BAND_BYTES`): each band of windows is copied into its
+    thread's buffer, then multiplied into its slice of the output (+ bias, then the epilogue)."""
     n, depth, width = view.shape[0], matrix.shape[0], matrix.shape[1]
     samples, rows = column_band(n, out, depth, view.itemsize)
     y = np.empty((n, *out, width), dtype=view.dtype)
-    buffer = np.empty((samples, rows, *view.shape[2:]), dtype=view.dtype)
-    for first in range(0, n, samples):
-        last = min(n, first + samples)
-        for top in range(0, out[0], rows):
-            bottom = min(out[0], top + rows)
-            columns = buffer[: last - first, : bottom - top]
-            np.copyto(columns, view[first:last, top:bottom])
-            target = y[first:last, top:bottom].reshape(-1, width)
-            matmul_into(columns.reshape(-1, depth), matrix, target)
+    bands = [(first, top) for first in range(0, n, samples) for top in range(0, out[0], rows)]
+    buffers = [
+        np.empty((samples, rows, *view.shape[2:]), dtype=view.dtype)
+        for _ in range(column_buffers(n, out, depth, view.itemsize))
+    ]
+    count_macs(n * math.prod(out) * depth * width)
+    parallel = len(buffers) > 1
+
+    def band(index: int, worker: int) -> None:
+        started = time.perf_counter()
+        first, top = bands[index]
+        last, bottom = min(n, first + samples), min(out[0], top + rows)
+        columns = buffers[worker][: last - first, : bottom - top]
+        np.copyto(columns, view[first:last, top:bottom])
+        target = y[first:last, top:bottom].reshape(-1, width)
+        if parallel:
+            np.matmul(columns.reshape(-1, depth), matrix, out=target)
+        else:  # one band at a time: the product itself is cut across the threads
+            blas.matmul_into(columns.reshape(-1, depth), matrix, target)
+        if bias is not None:
+            target += bias
+        if epilogue is not None:
+            epilogue.finish(target, worker, started)
+
+    if parallel:
+        blas.parallel(len(bands), band)
+    else:
+        for index in range(len(bands)):
+            band(index, 0)
+    return y
+
+
+DEPTHWISE_BAND_ROWS = 32
+"""A depthwise conv runs in bands of this many rows of the first output axis (of one sample),
+each band's epilogue applied while the band is in the cache."""
+
+
+def depthwise_band(n: int, out: tuple[int, ...]) -> int:
+    """Rows of the first output axis (of one sample) in one depthwise band."""
+    return max(1, min(out[0], DEPTHWISE_BAND_ROWS))
+
+
+def _depthwise_bands(
+    x: Array,
+    weights: ConvWeights,
+    bias: Array | None,
+    out: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: Pads,
+    dilation: tuple[int, ...],
+    epilogue: Epilogue | None,
+) -> Array:
+    """Each channel with its own filter (multiplier 1), by bands of output rows on every
+    thread: one ``einsum`` per band over the strided view of its windows, which sums the kernel
+    offsets as it writes each output once (a loop of products per offset passed over the band
+    twice per offset and was slower), then the epilogue while the band is in the cache."""
+    n, channels = x.shape[0], x.shape[-1]
+    view = windows(pad(x, padding), out, weights.kernel, stride, dilation)  # (N, *out, *k, C)
+    taps = weights.matrix.reshape(*weights.kernel, channels)
+    count_macs(n * math.prod(out) * math.prod(weights.kernel) * channels)
+    rows = depthwise_band(n, out)
+    y = np.empty((n, *out, channels), dtype=x.dtype)
+    bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    letters = "ABCDEFGHIJ"[: 2 * len(out)]
+    positions, offsets = letters[: len(out)], letters[len(out) :]
+    formula = f"{positions}{offsets}c,{offsets}c->{positions}c"
+
+    def band(index: int, worker: int) -> None:
+        started = time.perf_counter()
+        sample, top = bands[index]
+        bottom = min(out[0], top + rows)
+        target = y[sample, top:bottom]
+        np.einsum(formula, view[sample, top:bottom], taps, out=target)
+        if bias is not None:
+            target += bias
+        if epilogue is not None:
+            epilogue.finish(target.reshape(-1, channels), worker, started)
+
+    blas.parallel(len(bands), band)
     return y
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import assert_never
 
 import numpy as np
@@ -33,6 +33,7 @@ from convcost.executor.memory import (
     reset_peak,
 )
 from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroInitializer
+from convcost.executor.stages import Epilogue, Stage, combine_into, concatenate
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
 
@@ -76,6 +77,37 @@ def execute(
     The peak reported is this run's own: the kernel's high-water mark is reset before it starts
     (Linux; elsewhere it is the process's peak so far).
     """
+    if threads is not None:
+        blas.use_threads(threads)  # first: the estimate counts a buffer per thread
+    try:
+        return _execute(
+            network,
+            batch=batch,
+            dtype=dtype,
+            seed=seed,
+            max_memory=max_memory,
+            progress=progress,
+            repeat=repeat,
+            warm_up=warm_up,
+            threads=threads,
+        )
+    finally:
+        if threads is not None:
+            blas.use_threads(None)  # back to the default for the next run in this process
+
+
+def _execute(
+    network: Network,
+    *,
+    batch: int,
+    dtype: str,
+    seed: int,
+    max_memory: int | None,
+    progress: Progress | None,
+    repeat: int,
+    warm_up: bool,
+    threads: int | None,
+) -> Execution:
     estimate = estimate_bytes(network, batch=batch, dtype=dtype)
     limit, reason = (max_memory, "the limit") if max_memory is not None else default_limit()
     if estimate > limit:
@@ -85,8 +117,6 @@ def execute(
             f"{dtype}), above {reason} of {_mib(limit)}: "
             "lower --batch or the input size, or raise --max-memory"
         )
-    if threads is not None:
-        blas.use_threads(threads)
     reset_peak()
     baseline = current_rss_bytes()
     try:
@@ -111,9 +141,6 @@ def execute(
             f"{batch}, {dtype}): lower --batch or the input size, or raise the process's "
             "memory limit (ulimit -v)"
         ) from None
-    finally:
-        if threads is not None:
-            blas.use_threads(None)  # back to the default for the next run in this process
     return replace(_median(runs), warm_up=warm_up, threads=threads)
 
 
@@ -147,15 +174,123 @@ def _mib(size: int) -> str:
 
 
 def prepare(
-    network: Network, *, dtype: str = "float32", seed: int = 0, zeros: bool = False
+    network: Network,
+    *,
+    dtype: str = "float32",
+    seed: int = 0,
+    zeros: bool = False,
+    fuse: bool = True,
 ) -> Prepared:
     """Allocate every layer's weights (He-uniform for conv and linear) in the kernels' layout;
-    every parameter 0 with ``zeros``."""
+    every parameter 0 with ``zeros``. With ``fuse``, the elementwise layers right after a conv
+    (batchnorm, ReLU…) run fused into it (:func:`fusions`)."""
     check_dtype(dtype)
     rng = np.random.default_rng(seed)
     init = (ZeroInitializer if zeros else Initializer)(rng, np.dtype(dtype))
     steps = {node.path: _prepared(node, init) for node in leaves(network.nodes)}
-    return Prepared(network=network, steps=steps, rng=rng, dtype=dtype, seed=seed)
+    return Prepared(
+        network=network,
+        steps=steps,
+        rng=rng,
+        dtype=dtype,
+        seed=seed,
+        fusions=fusions(network, steps) if fuse else {},
+        prologues=prologues(network, steps) if fuse else {},
+    )
+
+
+def fusions(network: Network, steps: dict[str, PreparedLayer]) -> dict[str, tuple[LayerNode, ...]]:
+    """Producer path → the layers fused into it: the run of layers right after a layer that
+    can take an epilogue (:attr:`PreparedLayer.fused`) in the same sequence, each an
+    elementwise stage (:attr:`PreparedLayer.stage`) reading the one before it, none of whose
+    inputs anything else reads by name (only the last output may be a named tensor)."""
+    reads = set(network.reads)
+    found: dict[str, tuple[LayerNode, ...]] = {}
+
+    def walk(nodes: tuple[Node, ...]) -> None:
+        for index, node in enumerate(nodes):
+            match node:
+                case LayerNode():
+                    if steps[node.path].fused is None or node.path in reads:
+                        continue
+                    chain: list[LayerNode] = []
+                    for after in nodes[index + 1 :]:
+                        if (
+                            not isinstance(after, LayerNode)
+                            or after.source is not None
+                            or steps[after.path].stage is None
+                        ):
+                            break
+                        chain.append(after)
+                        if after.path in reads:
+                            break
+                    if chain:
+                        found[node.path] = tuple(chain)
+                case GroupNode():
+                    walk(node.children)
+                case MergeNode():
+                    for branch in node.branches:
+                        walk(branch.nodes)
+                case _:
+                    assert_never(node)
+
+    walk(network.nodes)
+    return found
+
+
+def prologues(
+    network: Network, steps: dict[str, PreparedLayer]
+) -> dict[str, tuple[tuple[LayerNode, ...], LayerNode]]:
+    """First layer's path → (the elementwise layers, the 1×1 conv) for each run of elementwise
+    stages right before a conv that applies them to its input bands
+    (:attr:`PreparedLayer.prologue`) and not already fused after a conv (:func:`fusions`):
+    DenseNet's batchnorm and ReLU before each 1×1 conv. The run's outputs are never
+    materialised, so none may be read by name, and only its first layer may read one."""
+    reads = set(network.reads)
+    after = {node.path for chain in fusions(network, steps).values() for node in chain}
+    found: dict[str, tuple[tuple[LayerNode, ...], LayerNode]] = {}
+
+    def stage(node: Node) -> bool:
+        return (
+            isinstance(node, LayerNode)
+            and steps[node.path].stage is not None
+            and node.path not in after
+            and node.path not in reads
+        )
+
+    def walk(nodes: tuple[Node, ...]) -> None:
+        index = 0
+        while index < len(nodes):
+            node = nodes[index]
+            match node:
+                case LayerNode():
+                    end = index
+                    while end < len(nodes) and stage(nodes[end]):
+                        end += 1
+                        if end < len(nodes) and nodes[end].source is not None:
+                            break
+                    conv = nodes[end] if end < len(nodes) else None
+                    if (
+                        end > index
+                        and isinstance(conv, LayerNode)
+                        and conv.source is None
+                        and steps[conv.path].prologue
+                    ):
+                        run = tuple(n for n in nodes[index:end] if isinstance(n, LayerNode))
+                        found[node.path] = (run, conv)
+                    index = max(end, index + 1)
+                    continue
+                case GroupNode():
+                    walk(node.children)
+                case MergeNode():
+                    for branch in node.branches:
+                        walk(branch.nodes)
+                case _:
+                    assert_never(node)
+            index += 1
+
+    walk(network.nodes)
+    return found
 
 
 def _prepared(node: LayerNode, init: Initializer) -> PreparedLayer:
@@ -174,6 +309,11 @@ class Prepared:
     rng: np.random.Generator
     dtype: str
     seed: int
+    fusions: dict[str, tuple[LayerNode, ...]] = field(default_factory=dict)
+    """Producer path → the elementwise layers that run fused into it (:func:`fusions`)."""
+    prologues: dict[str, tuple[tuple[LayerNode, ...], LayerNode]] = field(default_factory=dict)
+    """First layer's path → the elementwise layers a 1×1 conv applies to its input bands, and
+    the conv (:func:`prologues`)."""
 
     def forward(
         self,
@@ -224,6 +364,8 @@ class _Runner:
         self.progress = progress
         self.runs: list[LayerRun] = []
         self.network = prepared.network
+        self.fusions = prepared.fusions
+        self.prologues = prepared.prologues
         self.kept: Kept[Array] | None = None
         """The arrays of named tensors (a DAG's), each dropped after its last reader."""
 
@@ -236,18 +378,73 @@ class _Runner:
 
     def sequence(self, nodes: tuple[Node, ...], x: Array, owned: bool) -> tuple[Array, bool]:
         kept = self.kept
-        if kept is None:
-            for node in nodes:
-                x, owned = self.node(node, x, owned)
-            return x, owned
-        for node in nodes:
-            if node.source is not None:
+        index = 0
+        while index < len(nodes):
+            node = nodes[index]
+            if kept is not None and node.source is not None:
                 # a named tensor: read, never overwritten, unless this is its last reader
                 x, owned = kept.take(node.source)[0], False
-            x, owned = self.node(node, x, owned)
-            if kept.keep(node.path, x):
+            before = self.prologues.get(node.path) if isinstance(node, LayerNode) else None
+            chain = self.fusions.get(node.path) if isinstance(node, LayerNode) else None
+            if before is not None:
+                run, conv = before
+                after = self.fusions.get(conv.path, ())
+                x, owned = self.fused(conv, after, x, owned, run)
+                last: Node = after[-1] if after else conv
+                index += len(run) + 1 + len(after)
+            elif chain is not None and isinstance(node, LayerNode):
+                x, owned = self.fused(node, chain, x, owned)
+                last = chain[-1]
+                index += 1 + len(chain)
+            else:
+                x, owned = self.node(node, x, owned)
+                last = node
+                index += 1
+            if kept is not None and kept.keep(last.path, x):
                 owned = False  # the readers to come need it as it is
         return x, owned
+
+    def fused(
+        self,
+        node: LayerNode,
+        chain: tuple[LayerNode, ...],
+        x: Array,
+        owned: bool,
+        before: tuple[LayerNode, ...] = (),
+    ) -> tuple[Array, bool]:
+        """``node`` with the stages of ``before`` applied to each band of its input and those
+        of ``chain`` to each band of its output; its wall time is divided among them in
+        proportion to the thread time each part took, and every layer's shape is checked (the
+        layers before on the input, which they do not reshape)."""
+        step = self.steps[node.path]
+        assert step.fused is not None
+        epilogue = Epilogue(
+            [self._stage(after) for after in chain],
+            node.output_shape[0],
+            [self._stage(earlier) for earlier in before],
+        )
+        kernels.take_macs()
+        start = time.perf_counter()
+        y, owned = step.fused(x, owned, epilogue)
+        seconds = time.perf_counter() - start
+        macs = kernels.take_macs()
+        shares = iter(epilogue.shares())
+        for earlier in before:
+            share = seconds * next(shares)
+            self.check(earlier, earlier.output_shape, x, share, 0, self._params(earlier))
+        self.check(node, node.output_shape, y, seconds * next(shares), macs, step.params)
+        for after in chain:
+            share = seconds * next(shares)
+            self.check(after, after.output_shape, y, share, 0, self._params(after))
+        return y, owned
+
+    def _stage(self, node: LayerNode) -> Stage:
+        factory = self.steps[node.path].stage
+        assert factory is not None
+        return factory()
+
+    def _params(self, node: LayerNode) -> int:
+        return self.steps[node.path].params
 
     def node(self, node: Node, x: Array, owned: bool) -> tuple[Array, bool]:
         match node:
@@ -317,7 +514,7 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
     arrays = [array for array, _ in outputs]
     match merge:
         case MergeKind.CONCAT:
-            return np.concatenate(arrays, axis=-1), True
+            return concatenate(arrays), True
         case MergeKind.ADD | MergeKind.MULTIPLY:
             if len(arrays) == 1:
                 return outputs[0]
@@ -336,7 +533,7 @@ def _merge(merge: MergeKind, outputs: list[tuple[Array, bool]]) -> tuple[Array, 
                 rest = arrays[:owner] + arrays[owner + 1 :]
             for other in rest:
                 if owned and np.broadcast_shapes(result.shape, other.shape) == result.shape:
-                    combine(result, other, out=result)
+                    combine_into(combine, result, other)
                 else:
                     # a new array: the first product of borrowed inputs, or a broadcast that
                     # grows (a [C,1,W] and a [C,H,1] make a [C,H,W])

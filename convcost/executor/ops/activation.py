@@ -9,6 +9,7 @@ from typing import assert_never
 import numpy as np
 
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
+from convcost.executor.stages import Stage, elementwise
 from convcost.layers.activation import Activation, Function
 from convcost.layers.base import Shape
 
@@ -205,8 +206,53 @@ def mask(elements: int, width: int) -> int:
     return -(-elements // width)
 
 
+def _relu_stage(source: Array, target: Array) -> None:
+    np.maximum(source, 0, out=target)
+
+
+def _relu6_stage(source: Array, target: Array) -> None:
+    np.clip(source, 0, 6, out=target)
+
+
+def _tanh_stage(source: Array, target: Array) -> None:
+    np.tanh(source, out=target)
+
+
+def _hardsigmoid_stage(source: Array, target: Array) -> None:
+    np.add(source, 3, out=target)
+    np.clip(target, 0, 6, out=target)
+    target /= 6
+
+
+STAGES: dict[Function, Stage] = {
+    Function.RELU: _relu_stage,
+    Function.RELU6: _relu6_stage,
+    Function.TANH: _tanh_stage,
+    Function.HARDSIGMOID: _hardsigmoid_stage,
+}
+"""The activations that need no temporary, as :data:`~convcost.executor.stages.Stage`: they
+run in bands on every thread, or fused into the conv before them."""
+
+
+def _banded(stage: Stage) -> Callable[[Array, bool], tuple[Array, bool]]:
+    def forward(x: Array, owned: bool) -> tuple[Array, bool]:
+        if not x.flags.c_contiguous:
+            y = x if owned else np.empty(x.shape, dtype=x.dtype)
+            stage(x, y)
+            return y, True
+        y = x if owned else np.empty(x.shape, dtype=x.dtype)
+        elementwise(x, y, (stage,))
+        return y, True
+
+    return forward
+
+
 class ActivationOp(Op[Activation]):
     def prepare(self, shape: Shape, init: Initializer) -> PreparedLayer:
+        stage = STAGES.get(self.layer.function)
+        if stage is not None:
+            fixed = stage
+            return PreparedLayer(_banded(stage), stage=lambda: fixed)
         function = ACTIVATIONS[self.layer.function]
         return PreparedLayer(lambda x, owned: (function(x, inplace=owned), True))
 

@@ -17,11 +17,15 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from convcost.executor.stages import Epilogue, StageFactory
 from convcost.layers.base import Layer, Shape
 
 Array = npt.NDArray[Any]
 Forward = Callable[[Array, bool], tuple[Array, bool]]
 """A prepared layer: (input, may overwrite it) → (output, the caller owns it)."""
+Fused = Callable[[Array, bool, Epilogue], tuple[Array, bool]]
+"""A prepared layer that applies an epilogue (the elementwise layers after it) to each band of
+its output as it computes it."""
 WEIGHT_CHUNK = 2**16
 """Weights drawn per step of :meth:`Initializer.uniform` (256 KiB in float32)."""
 
@@ -81,6 +85,14 @@ class PreparedLayer:
     arrays: tuple[Array, ...] = ()
     """The layer's parameter arrays as allocated, in the kernels' layout (a batchnorm's γ and
     β; its running statistics are buffers, as in PyTorch)."""
+    stage: StageFactory | None = None
+    """The layer as an elementwise stage on its input, in place (batchnorm, ReLU…): it may then
+    run fused into the layer before it (:attr:`fused`)."""
+    fused: Fused | None = None
+    """The forward pass with the following layers' stages fused into it (a conv's)."""
+    prologue: bool = False
+    """Whether :attr:`fused` also applies the stages of the layers right before it to each band
+    of its input (:attr:`~convcost.executor.stages.Epilogue.before`: a 1×1 conv's)."""
 
     @property
     def params(self) -> int:

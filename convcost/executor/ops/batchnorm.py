@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
+from convcost.executor.stages import Stage, elementwise
 from convcost.layers.base import Shape
 from convcost.layers.batchnorm import BatchNorm
 
@@ -19,13 +22,31 @@ def batch_norm(
     *,
     inplace: bool = False,
 ) -> Array:
-    """Inference form: y = (x − mean) · γ / √(var + ε) + β, per channel (the last axis)."""
-    scale = (gamma / np.sqrt(var + eps)).astype(x.dtype)
-    shift = (beta - mean * scale).astype(x.dtype)
-    y = np.multiply(x, scale, out=x if inplace else None)
-    y += shift
-    result: Array = y
-    return result
+    """Inference form: y = (x − mean) · γ / √(var + ε) + β, per channel (the last axis); in
+    bands on every thread when ``x`` is contiguous."""
+    stage = batch_norm_stage(gamma, beta, mean, var, eps, x.dtype)
+    if not x.flags.c_contiguous:
+        y = np.empty(x.shape, dtype=x.dtype) if not inplace else x
+        stage(x, y)
+        return y
+    y = x if inplace else np.empty(x.shape, dtype=x.dtype)
+    elementwise(x, y, (stage,))
+    return y
+
+
+def batch_norm_stage(
+    gamma: Array, beta: Array, mean: Array, var: Array, eps: float, dtype: np.dtype[Any]
+) -> Stage:
+    """Batchnorm as a :data:`~convcost.executor.stages.Stage`: the statistics folded into one
+    scale and one shift per channel."""
+    scale = (gamma / np.sqrt(var + eps)).astype(dtype)
+    shift = (beta - mean * scale).astype(dtype)
+
+    def stage(source: Array, target: Array) -> None:
+        np.multiply(source, scale, out=target)
+        target += shift
+
+    return stage
 
 
 class BatchNormOp(Op[BatchNorm]):
@@ -37,6 +58,7 @@ class BatchNormOp(Op[BatchNorm]):
         return PreparedLayer(
             lambda x, owned: (batch_norm(x, gamma, beta, mean, var, eps, inplace=owned), True),
             (gamma, beta),
+            stage=lambda: batch_norm_stage(gamma, beta, mean, var, eps, gamma.dtype),
         )
 
     def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:

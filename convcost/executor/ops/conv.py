@@ -10,6 +10,7 @@ from convcost.executor.kernels_conv import (
     ConvWeights,
     TransposeWeights,
     column_band,
+    column_buffers,
     conv,
     conv_transpose,
 )
@@ -44,13 +45,26 @@ class ConvOp(Op[Conv]):
                 True,
             ),
             present(weights.matrix, bias),
+            fused=lambda x, owned, epilogue: (
+                conv(
+                    x,
+                    weights,
+                    bias,
+                    stride=stride,
+                    padding=padding,
+                    dilation=dilation,
+                    epilogue=epilogue,
+                ),
+                True,
+            ),
+            prologue=(k == 1 and layer.groups == 1 and not any(lo or hi for lo, hi in padding)),
         )
 
     def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:
         layer = self.layer
         padded = padded_elements(shape, layer.padding)
         if _depthwise(layer, shape):
-            return padded  # one einsum writes the output, no temporaries
+            return padded  # one einsum per band writes the output, no temporaries
         if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
             # a strided 1×1 picks its positions into a copy first
             return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])
@@ -60,8 +74,9 @@ class ConvOp(Op[Conv]):
         return padded + columns + math.prod(out)
 
     def columns(self, shape: Shape, out: Shape, batch: int, width: int) -> int:
-        """The im2col band buffer an ungrouped conv that is not a plain 1×1 reuses
-        (:func:`~convcost.executor.kernels_conv.column_band`), for the whole batch."""
+        """The im2col band buffers an ungrouped conv that is not a plain 1×1 reuses for the
+        whole batch, one per thread at work (:func:`~convcost.executor.kernels_conv.column_band`,
+        :func:`~convcost.executor.kernels_conv.column_buffers`)."""
         layer = self.layer
         if layer.groups > 1:
             return 0
@@ -69,7 +84,8 @@ class ConvOp(Op[Conv]):
             return 0
         depth = shape[0] * math.prod(layer.kernel)
         samples, rows = column_band(batch, out[1:], depth, width)
-        return samples * rows * math.prod(out[2:]) * depth
+        buffers = column_buffers(batch, out[1:], depth, width)
+        return buffers * samples * rows * math.prod(out[2:]) * depth
 
     def products(self, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
         layer = self.layer

@@ -1,14 +1,18 @@
 """Pooling on channels-last arrays: windowed max/avg, global and adaptive pools.
 
-Pools loop only over the few kernel offsets, each step a whole-tensor operation."""
+Windowed pools loop only over the few kernel offsets, band by band of output rows on every
+thread."""
 
 from __future__ import annotations
 
+import itertools
 import math
+from typing import Any
 
 import numpy as np
 
-from convcost.executor.kernels import Pads, offsets, pad, padded_elements
+from convcost.executor import blas
+from convcost.executor.kernels import Pads, pad, padded_elements, windows
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
 from convcost.layers.base import Shape
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool, WindowPool
@@ -52,6 +56,36 @@ def _pool_geometry(
     return out, pads
 
 
+POOL_BAND_ROWS = 8
+"""Pools run in bands of this many rows of the first output axis (of one sample), on every
+thread, each band combined over every kernel offset while it is in the cache."""
+
+
+def _by_offset(
+    view: Array, out: tuple[int, ...], kernel: tuple[int, ...], combine: np.ufunc
+) -> Array:
+    """``combine`` (maximum, add) over the kernel offsets of the window ``view``
+    ``(N, *out, *k, C)``, by bands of output rows on every thread."""
+    n = view.shape[0]
+    y = np.empty((n, *out, view.shape[-1]), dtype=view.dtype)
+    rows = max(1, min(out[0], POOL_BAND_ROWS))
+    bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    at: list[tuple[Any, ...]] = [
+        (Ellipsis, *where, slice(None)) for where in itertools.product(*map(range, kernel))
+    ]
+
+    def band(index: int, worker: int) -> None:
+        sample, top = bands[index]
+        part = view[sample, top : top + rows]
+        target = y[sample, top : top + rows]
+        np.copyto(target, part[at[0]])
+        for where in at[1:]:
+            combine(target, part[where], out=target)
+
+    blas.parallel(len(bands), band)
+    return y
+
+
 def max_pool(
     x: Array,
     *,
@@ -62,15 +96,8 @@ def max_pool(
     ceil_mode: bool = False,
 ) -> Array:
     out, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    xp = pad(x, pads, -np.inf)
-    y: Array | None = None
-    for where in offsets(out, kernel, stride, dilation):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            np.maximum(y, xp[where], out=y)
-    assert y is not None
-    return y
+    view = windows(pad(x, pads, -np.inf), out, kernel, stride, dilation)
+    return _by_offset(view, out, kernel, np.maximum)
 
 
 def avg_pool(
@@ -85,14 +112,7 @@ def avg_pool(
     part of a ceil-mode window beyond the right padding."""
     ones = (1,) * len(kernel)
     out, pads = _pool_geometry(x, kernel, stride, padding, ones, ceil_mode)
-    xp = pad(x, pads)
-    y: Array | None = None
-    for where in offsets(out, kernel, stride, ones):
-        if y is None:
-            y = xp[where].copy()
-        else:
-            y += xp[where]
-    assert y is not None
+    y = _by_offset(windows(pad(x, pads), out, kernel, stride, ones), out, kernel, np.add)
     divisor = np.ones((), dtype=np.int64)
     for axis, (size, o, k, s, p) in enumerate(
         zip(x.shape[1:-1], out, kernel, stride, padding, strict=True)

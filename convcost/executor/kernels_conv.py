@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from convcost.executor.kernels import (
     pad,
     windows,
 )
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

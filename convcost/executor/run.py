@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import assert_never
 
 import numpy as np
@@ -35,6 +35,7 @@ from convcost.executor.memory import (
 from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroInitializer
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
+from convcost.valueclasses import dataclass
 
 Progress = Callable[[str, int, int], None]
 """Called after each layer with (path, layers done, layers in all)."""

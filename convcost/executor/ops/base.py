@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from convcost.layers.base import Layer, Shape
+from convcost.valueclasses import dataclass
 
 Array = npt.NDArray[Any]
 Forward = Callable[[Array, bool], tuple[Array, bool]]

@@ -9,6 +9,7 @@ import importlib
 import inspect
 import pickle
 import pkgutil
+import subprocess
 import sys
 import textwrap
 import types
@@ -345,3 +346,31 @@ def test_every_class_in_convcost_is_what_the_standard_library_makes() -> None:
         )
         standard = namespace[cls.__name__]
         assert described(cls) == described(standard), cls.__qualname__
+
+
+COUNT_STANDARD = """
+import dataclasses, sys
+made = []
+process = dataclasses._process_class
+def recording(cls, *args):
+    if cls.__module__.startswith("convcost"):  # rich makes a few of its own
+        made.append(cls.__qualname__)
+    return process(cls, *args)
+dataclasses._process_class = recording
+import convcost.cli.analyze, convcost.engine, convcost.render.formats, convcost.render.table
+print(" ".join(made))
+"""
+
+
+def test_the_command_line_makes_no_class_through_the_standard_library() -> None:
+    """Every class ``analyze`` loads is made the cheap way: none fell back to the standard
+    library's decorator (an ``order=True``, an ``InitVar`` or a plain ``dataclasses`` import
+    would cost ~1 ms of start-up each)."""
+    done = subprocess.run(
+        [sys.executable, "-c", COUNT_STANDARD],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.split() == []

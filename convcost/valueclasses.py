@@ -133,19 +133,25 @@ def _build(
     real = [f for f in fields.values() if f._field_type is dataclasses._FIELD]  # type: ignore[attr-defined]
     positional = [f for f in real if f.init and not f.kw_only]
     keywords = [f for f in real if f.init and f.kw_only]
-    made = None
+    lazy = None
     if init:
-        made = _init(cls, fields, positional, keywords, frozen, slots, namespace)
-        if _set_new(cls, "__init__", made):
-            made = None
+        _check_defaults(positional)
+        post_init = hasattr(cls, "__post_init__")
+        lazy = _LazyInit(
+            lambda: _init(cls, fields, positional, keywords, frozen, slots, post_init, namespace)
+        )
+        if _set_new(cls, "__init__", lazy):
+            lazy = None
     _add_methods(cls, real, repr=repr, eq=eq, frozen=frozen)
     if not cls.__doc__:
-        parameters = (positional, keywords) if made is not None else None
+        parameters = (positional, keywords) if lazy is not None else None
         cls.__doc__ = cls.__name__ + _signature_text(cls, parameters)
     if match_args:
         _set_new(cls, "__match_args__", tuple(f.name for f in positional))
     if slots:
         cls = dataclasses._add_slots(cls, frozen, weakref_slot)  # type: ignore[attr-defined]
+    if lazy is not None:
+        lazy.owner = cls
     abc.update_abstractmethods(cls)
     return cls
 
@@ -269,6 +275,34 @@ def _set_new(cls: type, name: str, value: Any) -> bool:
     return False
 
 
+def _check_defaults(positional: list[Field[Any]]) -> None:
+    seen_default = False
+    for f in positional:
+        if not (f.default is MISSING and f.default_factory is MISSING):
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+
+
+class _LazyInit:
+    """A class's ``__init__`` until it is first looked up (to make an object, or to read its
+    signature): then compiled and put in its place. About half the classes ``analyze`` loads
+    never make an object, and compiling is most of what a class costs."""
+
+    __slots__ = ("compile", "owner")
+
+    def __init__(self, compile: Callable[[], Callable[..., None]]) -> None:
+        self.compile = compile
+        self.owner: type | None = None  # the class, once made (slots make a new one)
+
+    def __get__(self, obj: object, kind: type | None = None) -> Any:
+        function = self.compile()
+        assert self.owner is not None
+        if self.owner.__dict__.get("__init__") is self:
+            type.__setattr__(self.owner, "__init__", function)
+        return function.__get__(obj, kind)
+
+
 def _init(
     cls: type,
     fields: dict[str, Field[Any]],
@@ -276,15 +310,10 @@ def _init(
     keywords: list[Field[Any]],
     frozen: bool,
     slots: bool,
+    post_init: bool,
     namespace: dict[str, Any],
 ) -> Callable[..., None]:
     """``__init__``, compiled as :func:`dataclasses._init_fn` writes it (one ``exec``)."""
-    seen_default = False
-    for f in positional:
-        if not (f.default is MISSING and f.default_factory is MISSING):
-            seen_default = True
-        elif seen_default:
-            raise TypeError(f"non-default argument {f.name!r} follows default argument")
     self = "__dataclass_self__" if "self" in fields else "self"
     values: dict[str, Any] = {"__dataclass_setattr__": object.__setattr__}
     factory = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[attr-defined]
@@ -312,7 +341,7 @@ def _init(
             body.append(f"__dataclass_setattr__({self},{f.name!r},{value})")
         else:
             body.append(f"{self}.{f.name}={value}")
-    if hasattr(cls, "__post_init__"):
+    if post_init:
         body.append(f"{self}.__post_init__()")
 
     def parameter(f: Field[Any]) -> str:
@@ -326,7 +355,7 @@ def _init(
     if keywords:
         names += ["*", *map(parameter, keywords)]
     lines = "\n  ".join(body or ["pass"])
-    source = (
+    source = (  # nested, so that __init__'s globals are its module's (get_type_hints reads them)
         f"def __create_fn__({', '.join(values)}):\n"
         f" def __init__({', '.join(names)}):\n  {lines}\n"
         " return __init__"
@@ -334,6 +363,7 @@ def _init(
     scope: dict[str, Any] = {}
     exec(source, namespace, scope)
     function: Callable[..., None] = scope["__create_fn__"](**values)
+    function.__qualname__ = f"{cls.__qualname__}.__init__"
     function.__annotations__ = {f.name: f.type for f in positional + keywords}
     function.__annotations__["return"] = None
     return function

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import types
+import typing
 from typing import Any
 
 import pytest
@@ -208,6 +209,14 @@ def build(body: str, decorator: Any, name: str) -> dict[str, Any]:
 PLAIN = (int, float, str, bool, tuple, type(None))
 
 
+def hints(function: Any) -> str:
+    """``get_type_hints`` of a function (its module's names resolve its text annotations)."""
+    try:
+        return repr(typing.get_type_hints(function))
+    except (NameError, TypeError) as error:
+        return type(error).__name__
+
+
 def described(cls: type) -> dict[str, Any]:
     """Everything about a dataclass that its users can see, as comparable values."""
     fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
@@ -231,6 +240,8 @@ def described(cls: type) -> dict[str, Any]:
         "params": repr(cls.__dataclass_params__),  # type: ignore[attr-defined]
         "signature": str(inspect.signature(cls)),
         "init annotations": cls.__init__.__annotations__,
+        "init hints": hints(cls.__init__),
+        "init globals": cls.__init__.__globals__ is sys.modules[cls.__module__].__dict__,
         "doc": cls.__doc__,
         "match_args": getattr(cls, "__match_args__", None),
         "slots": cls.__dict__.get("__slots__"),
@@ -374,3 +385,13 @@ def test_the_command_line_makes_no_class_through_the_standard_library() -> None:
         timeout=60,
     )
     assert done.stdout.split() == []
+
+
+def test_init_is_compiled_on_first_use_from_a_subclass_too() -> None:
+    made = build(BODIES["unslotted subclass"], valueclasses.dataclass, "valueclass_lazy")
+    base, derived = made["Base"], made["C"]
+    assert not isinstance(base.__dict__["__init__"], types.FunctionType)  # not compiled yet
+    assert repr(derived(2)) == "C(a=2)"  # through the base's __init__
+    assert isinstance(base.__dict__["__init__"], types.FunctionType)
+    assert base.__init__.__qualname__ == "Base.__init__"
+    assert repr(base(a=3)) == "Base(a=3)"

@@ -35,8 +35,20 @@ __all__ = ["dataclass", "field"]
 T = TypeVar("T")
 
 _STANDARD = dataclasses.dataclass
-_FAST = (3, 11) <= sys.version_info[:2] <= (3, 12)
-"""The versions whose private helpers (``_FIELD``, ``_add_slots``…) this module reuses."""
+_FAST = (3, 11) <= sys.version_info[:2] <= (3, 12) and all(
+    hasattr(dataclasses, name)
+    for name in (
+        "_FIELD",
+        "_HAS_DEFAULT_FACTORY",
+        "_DataclassParams",
+        "_add_slots",
+        "_get_field",
+        "_recursive_repr",
+    )
+)
+"""Whether this Python has the private helpers this module reuses (3.11 and 3.12, checked with
+``tests/test_valueclasses.py``; 3.13 compiles all of a class's methods in one ``exec`` and
+gets the standard decorator)."""
 
 
 @overload

@@ -373,6 +373,12 @@ print(" ".join(made))
 """
 
 
+FAST = pytest.mark.skipif(
+    not valueclasses._FAST, reason="this Python's classes are made by dataclasses.dataclass"
+)
+
+
+@FAST
 def test_the_command_line_makes_no_class_through_the_standard_library() -> None:
     """Every class ``analyze`` loads is made the cheap way: none fell back to the standard
     library's decorator (an ``order=True``, an ``InitVar`` or a plain ``dataclasses`` import
@@ -387,6 +393,7 @@ def test_the_command_line_makes_no_class_through_the_standard_library() -> None:
     assert done.stdout.split() == []
 
 
+@FAST
 def test_init_is_compiled_on_first_use_from_a_subclass_too() -> None:
     made = build(BODIES["unslotted subclass"], valueclasses.dataclass, "valueclass_lazy")
     base, derived = made["Base"], made["C"]

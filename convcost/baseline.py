@@ -13,7 +13,6 @@ import enum
 import json
 import re
 import stat
-from dataclasses import dataclass
 from fractions import Fraction
 from itertools import accumulate
 from pathlib import Path
@@ -23,6 +22,7 @@ from convcost.budget import Status
 from convcost.errors import ConvcostError, ResourceLimitError
 from convcost.limits import MAX_BASELINE_BYTES, MAX_INT, MAX_NESTING
 from convcost.report import DTYPE_BYTES, Report
+from convcost.valueclasses import dataclass
 
 GROWTH_METRICS = ("params", "macs", "peak_memory")
 """What ``--max-growth`` limits; the baseline keys are ``params``, ``macs``, ``peak_memory_bytes``."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from convcost.receptive import Coverage
 from convcost.report import Report
 from convcost.tree import Map, Scalar, Seq, Value, describe
 from convcost.units import BYTE_FORMS, COUNT_FORMS, UnitError, parse_bytes, parse_count
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:  # the loader imports this module to read budgets at load
     from convcost.spec import Spec, Variant

@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
 from convcost.build import build
@@ -26,6 +25,7 @@ from convcost.network import Network
 from convcost.receptive import Coverage, ReceptiveField
 from convcost.report import Report
 from convcost.spec import Spec, Variant
+from convcost.valueclasses import dataclass
 
 
 class Metric(enum.Enum):

@@ -7,7 +7,8 @@ field) and what is allowed. Bugs are left to raise with a traceback.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from convcost.valueclasses import dataclass
 
 
 class ExitStatus(enum.IntEnum):

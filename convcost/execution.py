@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convcost.report import Report
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

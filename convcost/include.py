@@ -20,7 +20,6 @@ included file, or in two included files) is an error naming both places.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +28,7 @@ from convcost.errors import ConvcostError, SpecError
 from convcost.limits import MAX_INCLUDE_DEPTH
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.spec import BlockDef

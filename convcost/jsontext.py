@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from itertools import islice
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from convcost.integers import unlimited_str_digits
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

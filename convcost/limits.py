@@ -7,7 +7,7 @@ too big to analyse within the limit, which a flag can raise). docs/limits.md lis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from convcost.valueclasses import dataclass
 
 MAX_INT = 2**63 - 1
 """The largest integer a spec, flag or baseline may write (PyTorch's sizes are int64)."""

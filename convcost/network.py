@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from convcost.errors import Location, ShapeError
 from convcost.layers import Layer, Shape
+from convcost.valueclasses import dataclass
 
 
 class MergeKind(enum.Enum):

@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from convcost.errors import Location, SpecError
 from convcost.limits import MAX_INT
 from convcost.names import did_you_mean
 from convcost.substitution import Scope, resolve
 from convcost.tree import Map, Scalar, ScalarValue, Value, describe, shown
+from convcost.valueclasses import dataclass
 
 ParamValue = int | float | str | bool
 """What a parameter holds."""

@@ -21,12 +21,12 @@ moment its producer allocates it until its last reader has finished:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import assert_never
 
 from convcost.dag import Kept, branch_input
 from convcost.layers import elements
 from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

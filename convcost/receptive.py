@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from fractions import Fraction
 from operator import add, mul, sub
 
@@ -31,6 +31,7 @@ from convcost.layers.window import (
     Untracked,
     Window,
 )
+from convcost.valueclasses import dataclass
 
 
 class Coverage(enum.Enum):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from fractions import Fraction
 from typing import Any
 
 from convcost.errors import Location
 from convcost.layers import Shape
 from convcost.receptive import ReceptiveField
+from convcost.valueclasses import dataclass
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 """Bytes per element for ``--dtype``."""

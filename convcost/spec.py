@@ -10,7 +10,6 @@ fields are read when the network is built, because blocks substitute parameters 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +25,7 @@ from convcost.params import Param, read_params, scope_values
 from convcost.spec_bytes import decode, read_file, read_stream
 from convcost.substitution import Scope, resolve
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
+from convcost.valueclasses import dataclass
 
 Shape = tuple[int, ...]
 

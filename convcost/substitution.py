@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from convcost.errors import SpecError
 from convcost.expr import ExpressionError, calculate
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, plain
+from convcost.valueclasses import dataclass, field
 
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 

@@ -26,7 +26,6 @@ import os
 import random
 import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 from convcost.budget import Actual, Budget, Budgeted, Status, actual_value, budget_for, evaluate
@@ -37,6 +36,7 @@ from convcost.names import did_you_mean
 from convcost.params import ParamValue, parse_value
 from convcost.receptive import Coverage
 from convcost.spec import Spec, parse_spec
+from convcost.valueclasses import dataclass, field
 
 Point = tuple[tuple[str, ParamValue], ...]
 """The parameters one point sets, in the sweep's axis order."""

@@ -4,7 +4,6 @@ the total the tool would print. The :class:`~convcost.report.Report` is read, ne
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import assert_never
 
 from convcost.build import build
@@ -23,6 +22,7 @@ from convcost.layers import Shape
 from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
 from convcost.report import LayerReport, Report
 from convcost.spec import Spec
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

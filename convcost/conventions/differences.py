@@ -3,10 +3,9 @@ difference from convcost's exact MACs, attributed to rule families."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convcost.conventions.count import ConventionReport
 from convcost.conventions.rules import FAMILIES
+from convcost.valueclasses import dataclass
 
 BASE = "conv and linear"
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from convcost.layers import Layer, Shape
 from convcost.layers.registry import declared_by
+from convcost.valueclasses import dataclass
 
 FAMILIES = (
     "conv and linear",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +27,7 @@ from convcost.executor.kernels import (
     windows,
 )
 from convcost.executor.stages import Epilogue
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import assert_never
 
 import numpy as np
@@ -36,6 +36,7 @@ from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroIn
 from convcost.executor.stages import Epilogue, Stage, combine_into, concatenate
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
+from convcost.valueclasses import dataclass
 
 Progress = Callable[[str, int, int], None]
 """Called after each layer with (path, layers done, layers in all)."""

@@ -9,7 +9,6 @@ worked example and the report cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import assert_never
 
 from convcost.build import build
@@ -26,6 +25,7 @@ from convcost.network import Branch, GroupKind, GroupNode, LayerNode, MergeNode,
 from convcost.receptive import ReceptiveField, merge
 from convcost.report import LayerReport, Report
 from convcost.spec import Spec, Variant
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
 from convcost.integers import digits, grouped, scientific
 from convcost.layers import Shape
 from convcost.layers.base import axis_names
 from convcost.report import LayerReport
+from convcost.valueclasses import dataclass
 
 
 class Quantity(enum.Enum):

@@ -9,8 +9,9 @@ tensors ``<path>/<what>``; a layer's parameters are initializers ``<path>.weight
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from convcost.valueclasses import dataclass
 
 
 @dataclass(slots=True)

@@ -16,7 +16,6 @@ The batch axis is symbolic (``batch``); every other size is the spec's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal, assert_never
 
 from convcost.errors import SpecError
@@ -24,6 +23,7 @@ from convcost.export.onnx_graph import Graph
 from convcost.export.onnx_kinds import MERGES, OPSET, UNSUPPORTED, WRITERS, Unexportable
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
+from convcost.valueclasses import dataclass
 
 PRODUCER = "convcost"
 INPUT = "input"

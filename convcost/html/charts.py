@@ -9,7 +9,6 @@ integer), and a ``<title>`` that a browser shows on hover.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
 from convcost.compare import exceeds_input
@@ -19,6 +18,7 @@ from convcost.html.markup import attribute, short, text
 from convcost.receptive import Coverage
 from convcost.render import numbers
 from convcost.report import LayerReport, Report
+from convcost.valueclasses import dataclass
 
 BAR_HEIGHT = 190
 FIELD_HEIGHT = 230

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from convcost.build import build
 from convcost.engine import analyze_network
@@ -19,6 +18,7 @@ from convcost.network import Network
 from convcost.render import numbers
 from convcost.report import Report
 from convcost.spec import Spec
+from convcost.valueclasses import dataclass
 from convcost.version import __version__
 
 

@@ -8,7 +8,6 @@ is a ``details.group`` or ``details.merge`` element with ``data-path``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import assert_never
 
 from convcost.html.bounds import MAX_DIAGRAM_DEPTH, MAX_DIAGRAM_NODES
@@ -16,6 +15,7 @@ from convcost.html.markup import attribute, short, text
 from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
 from convcost.render import numbers
 from convcost.report import BlockReport, Cost, LayerReport, Report
+from convcost.valueclasses import dataclass, field
 
 ARROW = '<span class="arrow" aria-hidden="true">→</span>'
 

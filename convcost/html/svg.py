@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from convcost.html.markup import text
+from convcost.valueclasses import dataclass
 
 WIDTH = 960
 """Width of every chart's view box; the page scales it to the column (``width: 100%``)."""

@@ -18,12 +18,12 @@ YAML the user has not seen (:func:`load_model`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcost.errors import ModelError, ResourceLimitError, SpecError
 from convcost.limits import DEFAULT_LIMITS, Limits
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.importer.graph import Graph, Node

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from convcost.importer.ops_graph import Source, attributes
 from convcost.importer.ops_result import Out
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,9 @@ Every node has exactly one output tensor, named by the node; the graph's input i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
+
+from convcost.valueclasses import dataclass, field
 
 INPUT = ""
 """The name a node lists in `inputs` for the graph's input tensor."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from convcost.errors import ModelError
+from convcost.valueclasses import dataclass, field
 
 MAX_CONSTANT_ELEMENTS = 4096
 """A constant the reader decodes has at most this many elements (small vectors only)."""

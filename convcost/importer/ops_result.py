@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from convcost.importer.graph import Merge
 from convcost.importer.ops_graph import Source, node_label
+from convcost.valueclasses import dataclass, field
 
 Layer = Mapping[str, object]
 """A layer entry's kind and fields, e.g. ``{"conv": {"out": 64, "kernel": 3}}``."""

@@ -10,7 +10,7 @@ another of its kind is written ``${out * 4}``), and the use of it that replaces 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from convcost.importer.writer import (
     Block,
@@ -22,6 +22,7 @@ from convcost.importer.writer import (
     unique,
 )
 from convcost.layers.registry import KIND_NAMES
+from convcost.valueclasses import dataclass
 
 OPEN = "#"
 """Stands for an integer field in a unit's shape."""

@@ -12,7 +12,8 @@ import json
 import math
 import re
 from collections.abc import Container, Sequence
-from dataclasses import dataclass, field
+
+from convcost.valueclasses import dataclass, field
 
 Value = object
 """A field value as the spec holds it: int, bool, float, str, None or a list of them."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from convcost.engine import analyze_network
 from convcost.latency.estimate import layer_work
@@ -24,6 +23,7 @@ from convcost.latency.profile import DeviceProfile, Efficiency
 from convcost.network import Network
 from convcost.report import DTYPE_BYTES
 from convcost.spec import parse_spec
+from convcost.valueclasses import dataclass
 
 CHAINS: tuple[tuple[str, str], ...] = (
     (

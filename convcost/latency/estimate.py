@@ -11,12 +11,12 @@ W is the layer's FLOPs (2 · MACs) plus its elementwise ops, B its bytes read an
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from convcost.errors import SpecError
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile
 from convcost.report import LayerReport, Report
+from convcost.valueclasses import dataclass
 
 
 class Bound(enum.StrEnum):

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,7 +8,6 @@ so a bad value is one line naming ``file:line:col`` and the field. The bundled o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from convcost.document import compose
@@ -21,6 +20,7 @@ from convcost.names import check_key, check_keys, did_you_mean
 from convcost.report import DTYPE_BYTES
 from convcost.spec_bytes import decode, read_file
 from convcost.tree import Map, Scalar, Value, describe
+from convcost.valueclasses import dataclass, field
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 

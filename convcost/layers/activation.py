@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, Shape, elements
 from convcost.layers.kind import ChoiceField, Kind, Parser
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.activation import ActivationOp

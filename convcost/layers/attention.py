@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
@@ -28,6 +27,7 @@ from convcost.layers.base import (
 from convcost.layers.kind import FlagField, IntegerField, Kind
 from convcost.layers.softmax import OPS_PER_ELEMENT
 from convcost.layers.window import Global
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.attention import AttentionOp

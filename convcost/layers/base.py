@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.base import Op

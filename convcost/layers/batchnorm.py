@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, Shape, elements
 from convcost.layers.kind import Kind, NumberField
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.batchnorm import BatchNormOp

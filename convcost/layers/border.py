@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, LayerShapeError, Shape, axis_names, require_spatial
 from convcost.layers.kind import ChoiceField, Kind, NumberField, PaddingField, PerAxisField
 from convcost.layers.window import Window, strided
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.border import CropOp, PadOp

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
@@ -32,6 +31,7 @@ from convcost.layers.kind import (
     PaddingField,
     PerAxisField,
 )
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.conv import ConvOp, ConvTransposeOp

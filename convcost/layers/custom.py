@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from convcost.errors import SpecError
@@ -33,6 +33,7 @@ from convcost.layers.kind import (
 from convcost.layers.window import Global, Window, strided
 from convcost.names import check_name
 from convcost.tree import Scalar
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.custom import CustomOp

@@ -12,13 +12,13 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, Shape
 from convcost.substitution import resolve
 from convcost.tree import Scalar, Seq, Value, describe
+from convcost.valueclasses import dataclass, field
 
 if TYPE_CHECKING:
     from convcost.layers.separable import Separable

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, LayerShapeError, Shape
 from convcost.layers.kind import BIAS, OUT, Kind
 from convcost.layers.window import Global
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.linear import LinearOp

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from convcost.fields import Args
@@ -24,6 +23,7 @@ from convcost.layers.base import Layer, LayerShapeError, Shape, elements, requir
 from convcost.layers.batchnorm import EPS  # the same field: added to the variance
 from convcost.layers.kind import ChoiceField, FlagField, IntegerField, Kind
 from convcost.layers.window import Context
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.normalization import GroupNormOp, InstanceNormOp, LayerNormOp

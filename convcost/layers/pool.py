@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from convcost.fields import Args
@@ -22,6 +21,7 @@ from convcost.layers.base import (
 )
 from convcost.layers.geometry import window_total
 from convcost.layers.kind import DILATION, KERNEL, FlagField, Kind, Parser, PerAxisField
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.pool import AdaptivePoolOp, GlobalPoolOp, WindowPoolOp

@@ -4,7 +4,6 @@ kernel set) and ``separable`` (the two in a row, shown as two rows)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ from convcost.fields import Args
 from convcost.layers.base import Shape, require_spatial
 from convcost.layers.conv import CONV_PADDING, Conv, read_padding
 from convcost.layers.kind import BIAS, DILATION, GROUPS, KERNEL, OUT, STRIDE, IntegerField, Kind
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.explain.steps import LayerExplanation

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, LayerShapeError, Shape
 from convcost.layers.kind import IntegerField, Kind
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.shuffle import ChannelShuffleOp, SplitOp

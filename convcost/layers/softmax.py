@@ -9,12 +9,12 @@ divide (docs/cost-model.md, *Ops*).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
 from convcost.layers.base import Layer, Shape, elements
 from convcost.layers.kind import Kind
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.softmax import SoftmaxOp

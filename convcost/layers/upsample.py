@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from convcost.layers.base import (
 )
 from convcost.layers.kind import ChoiceField, FlagField, Kind, PerAxisField
 from convcost.layers.window import Untracked, Window, upsample_axis
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from convcost.executor.ops.upsample import UpsampleOp

@@ -10,8 +10,9 @@ an adaptive pool or an upsampling has several. :mod:`convcost.receptive` compose
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from fractions import Fraction
+
+from convcost.valueclasses import dataclass, field
 
 MAX_PHASES = 1024
 """Phases a map may have before the receptive field is given up as unknown (a pathological

@@ -3,14 +3,13 @@ summary line and the layer changes, the same in every format of :mod:`convcost.r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convcost.baseline import BaselineLayer, Growth
 from convcost.budget import Actual, Budgeted, Result, Status
 from convcost.check import CheckRun, Outcome
 from convcost.latency.quantities import seconds_text
 from convcost.receptive import Coverage, as_numbers
 from convcost.render import numbers
+from convcost.valueclasses import dataclass
 
 MAX_CHANGES_SHOWN = 20
 """Layer changes listed per network in the table and Markdown (JSON lists them all)."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
-from dataclasses import dataclass
 from itertools import islice
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -33,6 +32,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from convcost.render.table_rows import BodyRows, Cell, ColumnCells, Layout, edges, texts
+from convcost.valueclasses import dataclass
 
 KEEP_ROWS = 100_000
 """Tables up to this many rows keep their cells between measuring and drawing (about 60 MB at

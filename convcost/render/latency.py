@@ -6,7 +6,6 @@ table of ``compare --device``. The JSON, CSV and Markdown forms are in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich import box
 from rich.console import Console, Group
@@ -20,6 +19,7 @@ from convcost.render import numbers
 from convcost.render.rows import Row, rows
 from convcost.render.table import ExtraColumn, layer_table, summary
 from convcost.report import Report, intensity
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from convcost.layers import Shape
 from convcost.receptive import ReceptiveField
 from convcost.report import Cost, LayerReport, Report, total
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

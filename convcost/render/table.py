@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import islice
 
 from rich import box
@@ -18,6 +17,7 @@ from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.render.table_rows import Cell
 from convcost.report import Report, intensity
+from convcost.valueclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

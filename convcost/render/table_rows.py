@@ -5,7 +5,6 @@ operations into the segments rich would draw."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 from rich.box import Box
 from rich.cells import cell_len
@@ -15,6 +14,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+
+from convcost.valueclasses import dataclass
 
 Cell = str | Text
 """A body cell: plain text (never read as markup), or a ``Text`` for a styled one."""

@@ -20,6 +20,10 @@ from tests.bench.process import Summary, interleaved, own_peak_mib, python_versi
 
 FLOOR = '`python -c "import yaml, rich"` (floor)'
 
+TYPER = '`python -c "import yaml, rich, typer"` (floor + the CLI framework)'
+"""What a command pays before convcost's own code: typer is imported by every command but
+``--version``."""
+
 ENTRY = "from convcost.__main__ import main; main()"
 """What the console script does (``[project.scripts] convcost = "convcost.__main__:main"``)."""
 
@@ -38,6 +42,7 @@ def commands() -> dict[str, list[str]]:
     table = {
         FLOOR: [python, "-c", "import yaml, rich"],
         "`python -c pass`": [python, "-c", "pass"],
+        TYPER: [python, "-c", "import yaml, rich, typer"],
     }
     for label, args in COMMANDS.items():
         table[f"`convcost {label}` (console script)"] = [python, "-c", ENTRY, *args]

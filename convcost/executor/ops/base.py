@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy.typing as npt
 
 from convcost.executor.stages import Epilogue, StageFactory
 from convcost.layers.base import Layer, Shape
+from convcost.valueclasses import dataclass
 
 Array = npt.NDArray[Any]
 Forward = Callable[[Array, bool], tuple[Array, bool]]

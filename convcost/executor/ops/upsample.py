@@ -10,7 +10,6 @@ element: a pass is one ``np.take`` and one multiply-add per tap.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy as np
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
 from convcost.layers.base import Shape
 from convcost.layers.upsample import Upsample
+from convcost.valueclasses import dataclass
 
 CUBIC_A = -0.75
 """The cubic convolution's parameter in PyTorch (and OpenCV)."""

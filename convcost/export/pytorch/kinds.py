@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from convcost.layers import Layer, Shape
 from convcost.layers.registry import declared_by
+from convcost.valueclasses import dataclass
 
 
 class Fields(Protocol):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from convcost.build import build
@@ -41,6 +40,7 @@ from convcost.network import GroupKind, GroupNode, LayerNode, MergeKind, MergeNo
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.substitution import Scope, resolve
 from convcost.tree import Map, Scalar, Seq, Value, plain
+from convcost.valueclasses import dataclass
 
 _TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 """A whole-value ``${expr}`` or ``$name`` (as :mod:`convcost.substitution` reads them)."""

@@ -1,0 +1,436 @@
+"""``dataclass``: the standard library's decorator, made cheaply (issue 18, start-up).
+
+On Python 3.11 and 3.12, :func:`dataclasses.dataclass` compiles every method it generates from
+source, one ``exec`` each: a frozen class gets six (``__init__``, ``__repr__``, ``__eq__``,
+``__hash__``, ``__setattr__``, ``__delattr__``), about 0.85 ms per class, and ``convcost
+analyze`` creates some sixty classes before it reads a spec. Here only ``__init__`` is compiled
+(it must be: its signature and speed are those of hand-written code); the other methods are
+closures over the class's field names, built without the compiler, with the standard
+library's behaviour and text (``tests/test_valueclasses.py`` checks both against
+:func:`dataclasses.dataclass` case by case and over every class in convcost).
+
+The classes are ordinary dataclasses: the same :class:`dataclasses.Field` objects in
+``__dataclass_fields__``, so :func:`dataclasses.fields`, :func:`~dataclasses.replace`,
+:func:`~dataclasses.asdict` and mypy (through ``dataclass_transform``) treat them as the
+standard library's. What this does not handle itself (``order``, ``unsafe_hash``, ``InitVar``,
+``KW_ONLY``, another Python) goes to :func:`dataclasses.dataclass`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import inspect
+import sys
+from dataclasses import MISSING, Field, FrozenInstanceError, field
+from operator import attrgetter
+from types import FunctionType, MemberDescriptorType
+from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["dataclass", "field"]
+
+T = TypeVar("T")
+
+_STANDARD = dataclasses.dataclass
+_FAST = (3, 11) <= sys.version_info[:2] <= (3, 12) and all(
+    hasattr(dataclasses, name)
+    for name in (
+        "_FIELD",
+        "_HAS_DEFAULT_FACTORY",
+        "_DataclassParams",
+        "_add_slots",
+        "_get_field",
+        "_recursive_repr",
+    )
+)
+"""Whether this Python has the private helpers this module reuses (3.11 and 3.12, checked with
+``tests/test_valueclasses.py``; 3.13 compiles all of a class's methods in one ``exec`` and
+gets the standard decorator)."""
+
+
+@overload
+def dataclass(cls: type[T], /) -> type[T]: ...
+
+
+@overload
+def dataclass(
+    *,
+    init: bool = True,
+    repr: bool = True,
+    eq: bool = True,
+    order: bool = False,
+    unsafe_hash: bool = False,
+    frozen: bool = False,
+    match_args: bool = True,
+    kw_only: bool = False,
+    slots: bool = False,
+    weakref_slot: bool = False,
+) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(field_specifiers=(field, Field))
+def dataclass(
+    cls: type[T] | None = None,
+    /,
+    *,
+    init: bool = True,
+    repr: bool = True,
+    eq: bool = True,
+    order: bool = False,
+    unsafe_hash: bool = False,
+    frozen: bool = False,
+    match_args: bool = True,
+    kw_only: bool = False,
+    slots: bool = False,
+    weakref_slot: bool = False,
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """:func:`dataclasses.dataclass`, with the same arguments and result."""
+    options = {
+        "init": init,
+        "repr": repr,
+        "eq": eq,
+        "order": order,
+        "unsafe_hash": unsafe_hash,
+        "frozen": frozen,
+        "match_args": match_args,
+        "kw_only": kw_only,
+        "slots": slots,
+        "weakref_slot": weakref_slot,
+    }
+
+    def wrap(cls: type[T]) -> type[T]:
+        made = _build(cls, **options) if _FAST and not (order or unsafe_hash) else None
+        return made if made is not None else _STANDARD(cls, **options)
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _build(
+    cls: type[T],
+    *,
+    init: bool,
+    repr: bool,
+    eq: bool,
+    order: bool,
+    unsafe_hash: bool,
+    frozen: bool,
+    match_args: bool,
+    kw_only: bool,
+    slots: bool,
+    weakref_slot: bool,
+) -> type[T] | None:
+    """``cls`` made a dataclass as :func:`dataclasses._process_class` makes it, or None (and
+    ``cls`` untouched) for what only the standard library handles."""
+    annotations = inspect.get_annotations(cls)
+    for annotation in annotations.values():
+        text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+        if "InitVar" in text or "KW_ONLY" in text or type(annotation) is dataclasses.InitVar:
+            return None
+    if weakref_slot and not slots:
+        return None  # the standard library's TypeError
+
+    module = sys.modules.get(cls.__module__)
+    namespace = module.__dict__ if module is not None else {}
+    params = (init, repr, eq, order, unsafe_hash, frozen)
+    if sys.version_info >= (3, 12):
+        params += (match_args, kw_only, slots, weakref_slot)
+    cls.__dataclass_params__ = dataclasses._DataclassParams(*params)  # type: ignore[attr-defined]
+
+    fields = _collect(cls, annotations, frozen=frozen, kw_only=kw_only)
+    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+
+    real = [f for f in fields.values() if f._field_type is dataclasses._FIELD]  # type: ignore[attr-defined]
+    positional = [f for f in real if f.init and not f.kw_only]
+    keywords = [f for f in real if f.init and f.kw_only]
+    lazy = None
+    if init:
+        _check_defaults(positional)
+        post_init = hasattr(cls, "__post_init__")
+        lazy = _LazyInit(
+            lambda: _init(cls, fields, positional, keywords, frozen, slots, post_init, namespace)
+        )
+        if _set_new(cls, "__init__", lazy):
+            lazy = None
+    _add_methods(cls, real, repr=repr, eq=eq, frozen=frozen)
+    if not cls.__doc__:
+        parameters = (positional, keywords) if lazy is not None else None
+        cls.__doc__ = cls.__name__ + _signature_text(cls, parameters)
+    if match_args:
+        _set_new(cls, "__match_args__", tuple(f.name for f in positional))
+    if slots:
+        cls = dataclasses._add_slots(cls, frozen, weakref_slot)  # type: ignore[attr-defined]
+    if lazy is not None:
+        lazy.owner = cls
+    abc.update_abstractmethods(cls)
+    return cls
+
+
+def _collect(
+    cls: type, annotations: dict[str, Any], *, frozen: bool, kw_only: bool
+) -> dict[str, Field[Any]]:
+    """The fields of ``cls`` and of its dataclass bases (``__dataclass_fields__``)."""
+    fields: dict[str, Field[Any]] = {}
+    any_frozen_base = has_dataclass_bases = False
+    for base in cls.__mro__[-1:0:-1]:
+        base_fields = getattr(base, "__dataclass_fields__", None)
+        if base_fields is not None:
+            has_dataclass_bases = True
+            fields.update(base_fields)
+            if base.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+                any_frozen_base = True
+    own = [_get_field(cls, name, kind, kw_only) for name, kind in annotations.items()]
+    for f in own:
+        fields[f.name] = f
+        if isinstance(getattr(cls, f.name, None), Field):
+            if f.default is MISSING:
+                delattr(cls, f.name)
+            else:
+                setattr(cls, f.name, f.default)
+    for name, value in cls.__dict__.items():
+        if isinstance(value, Field) and name not in annotations:
+            raise TypeError(f"{name!r} is a field but has no type annotation")
+    if has_dataclass_bases and any_frozen_base != frozen:
+        if frozen:
+            raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
+        raise TypeError("cannot inherit non-frozen dataclass from a frozen one")
+    return fields
+
+
+def _add_methods(cls: type, real: list[Field[Any]], *, repr: bool, eq: bool, frozen: bool) -> None:
+    """``__repr__``, ``__eq__``, ``__setattr__``/``__delattr__`` and ``__hash__``, as the
+    standard library's decorator adds them."""
+    class_hash = cls.__dict__.get("__hash__", MISSING)
+    explicit_hash = not (class_hash is MISSING or (class_hash is None and "__eq__" in cls.__dict__))
+    if repr:
+        _set_new(cls, "__repr__", _repr(cls, tuple(f.name for f in real if f.repr)))
+    if eq:
+        _set_new(cls, "__eq__", _eq(cls, tuple(f.name for f in real if f.compare)))
+    if frozen:
+        for method in _frozen(cls, tuple(f.name for f in real)):
+            if _set_new(cls, method.__name__, method):
+                raise TypeError(
+                    f"Cannot overwrite attribute {method.__name__} in class {cls.__name__}"
+                )
+    if eq and not explicit_hash:
+        if frozen:
+            hashed = tuple(f.name for f in real if (f.compare if f.hash is None else f.hash))
+            cls.__hash__ = _hash(cls, hashed)  # type: ignore[method-assign,assignment]
+        else:
+            cls.__hash__ = None  # type: ignore[assignment]
+
+
+def _signature_text(cls: type, parameters: tuple[list[Field[Any]], list[Field[Any]]] | None) -> str:
+    """``str(inspect.signature(cls))`` without ``-> None``, the standard library's docstring
+    for a dataclass without one; written from the fields when ``__init__`` is the one made
+    here and every annotation is text (``inspect`` takes ~0.1 ms a class)."""
+    if (
+        parameters is None
+        or "__new__" in cls.__dict__
+        or type(cls).__call__ is not type.__call__
+        or not all(isinstance(f.type, str) for f in parameters[0] + parameters[1])
+    ):
+        try:
+            return str(inspect.signature(cls)).replace(" -> None", "")
+        except (TypeError, ValueError):
+            return ""
+
+    def parameter(f: Field[Any]) -> str:
+        if f.default_factory is not MISSING:
+            return f"{f.name}: {f.type!r} = <factory>"
+        if f.default is not MISSING:
+            return f"{f.name}: {f.type!r} = {f.default!r}"
+        return f"{f.name}: {f.type!r}"
+
+    positional, keywords = parameters
+    names = [parameter(f) for f in positional]
+    if keywords:
+        names += ["*", *map(parameter, keywords)]
+    return f"({', '.join(names)})"
+
+
+def _get_field(cls: type, name: str, kind: Any, kw_only: bool) -> Field[Any]:
+    """:func:`dataclasses._get_field` without its regular expressions for an annotation that
+    cannot be a ``ClassVar`` (``InitVar`` and ``KW_ONLY`` went to the standard library)."""
+    if not isinstance(kind, str) or "ClassVar" in kind:
+        return dataclasses._get_field(cls, name, kind, kw_only)  # type: ignore[attr-defined,no-any-return]
+    default: Any = getattr(cls, name, MISSING)
+    if isinstance(default, Field):
+        f = default
+    else:
+        if isinstance(default, MemberDescriptorType):  # a slot of a base class: no default
+            default = MISSING
+        f = field(default=default)
+    f.name = name
+    f.type = kind
+    f._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
+    if f.kw_only is MISSING:
+        f.kw_only = kw_only
+    if f.default.__class__.__hash__ is None:
+        raise ValueError(
+            f"mutable default {type(f.default)} for field {f.name} is not allowed: "
+            "use default_factory"
+        )
+    return f
+
+
+def _set_new(cls: type, name: str, value: Any) -> bool:
+    """Set ``name`` unless the class body defined it; whether it did (as
+    :func:`dataclasses._set_new_attribute`)."""
+    if name in cls.__dict__:
+        return True
+    if isinstance(value, FunctionType):
+        value.__qualname__ = f"{cls.__qualname__}.{value.__name__}"
+    setattr(cls, name, value)
+    return False
+
+
+def _check_defaults(positional: list[Field[Any]]) -> None:
+    seen_default = False
+    for f in positional:
+        if not (f.default is MISSING and f.default_factory is MISSING):
+            seen_default = True
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+
+
+class _LazyInit:
+    """A class's ``__init__`` until it is first looked up (to make an object, or to read its
+    signature): then compiled and put in its place. About half the classes ``analyze`` loads
+    never make an object, and compiling is most of what a class costs."""
+
+    __slots__ = ("compile", "owner")
+
+    def __init__(self, compile: Callable[[], Callable[..., None]]) -> None:
+        self.compile = compile
+        self.owner: type | None = None  # the class, once made (slots make a new one)
+
+    def __get__(self, obj: object, kind: type | None = None) -> Any:
+        function = self.compile()
+        assert self.owner is not None
+        if self.owner.__dict__.get("__init__") is self:
+            type.__setattr__(self.owner, "__init__", function)
+        return function.__get__(obj, kind)
+
+
+def _init(
+    cls: type,
+    fields: dict[str, Field[Any]],
+    positional: list[Field[Any]],
+    keywords: list[Field[Any]],
+    frozen: bool,
+    slots: bool,
+    post_init: bool,
+    namespace: dict[str, Any],
+) -> Callable[..., None]:
+    """``__init__``, compiled as :func:`dataclasses._init_fn` writes it (one ``exec``)."""
+    self = "__dataclass_self__" if "self" in fields else "self"
+    values: dict[str, Any] = {"__dataclass_setattr__": object.__setattr__}
+    factory = dataclasses._HAS_DEFAULT_FACTORY  # type: ignore[attr-defined]
+    body = []
+    for f in fields.values():
+        if f._field_type is not dataclasses._FIELD:  # type: ignore[attr-defined]
+            continue
+        default = f"__dataclass_dflt_{f.name}__"
+        if f.default_factory is not MISSING:
+            values[default] = f.default_factory
+            value = f"{default}() if {f.name} is __dataclass_factory__ else {f.name}"
+            if not f.init:
+                value = f"{default}()"
+            values["__dataclass_factory__"] = factory
+        elif f.init:
+            if f.default is not MISSING:
+                values[default] = f.default
+            value = f.name
+        elif slots and f.default is not MISSING:
+            values[default] = f.default
+            value = default
+        else:
+            continue
+        if frozen:
+            body.append(f"__dataclass_setattr__({self},{f.name!r},{value})")
+        else:
+            body.append(f"{self}.{f.name}={value}")
+    if post_init:
+        body.append(f"{self}.__post_init__()")
+
+    def parameter(f: Field[Any]) -> str:
+        if f.default_factory is not MISSING:
+            return f"{f.name}=__dataclass_factory__"
+        if f.default is not MISSING:
+            return f"{f.name}=__dataclass_dflt_{f.name}__"
+        return f.name
+
+    names = [self, *map(parameter, positional)]
+    if keywords:
+        names += ["*", *map(parameter, keywords)]
+    lines = "\n  ".join(body or ["pass"])
+    source = (  # nested, so that __init__'s globals are its module's (get_type_hints reads them)
+        f"def __create_fn__({', '.join(values)}):\n"
+        f" def __init__({', '.join(names)}):\n  {lines}\n"
+        " return __init__"
+    )
+    scope: dict[str, Any] = {}
+    exec(source, namespace, scope)
+    function: Callable[..., None] = scope["__create_fn__"](**values)
+    function.__qualname__ = f"{cls.__qualname__}.__init__"
+    function.__annotations__ = {f.name: f.type for f in positional + keywords}
+    function.__annotations__["return"] = None
+    return function
+
+
+def _repr(cls: type, names: tuple[str, ...]) -> Callable[[Any], str]:
+    def __repr__(self: Any) -> str:
+        qualname: str = self.__class__.__qualname__
+        return (
+            qualname + "(" + ", ".join([f"{name}={getattr(self, name)!r}" for name in names]) + ")"
+        )
+
+    return dataclasses._recursive_repr(__repr__)  # type: ignore[attr-defined,no-any-return]
+
+
+def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The tuple of these attributes of an object (what the generated methods compare)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        (name,) = names
+        return lambda obj: (getattr(obj, name),)
+    return lambda obj: ()
+
+
+def _eq(cls: type, names: tuple[str, ...]) -> Callable[[Any, Any], Any]:
+    values = _values(names)
+
+    def __eq__(self: Any, other: Any) -> Any:
+        if other.__class__ is self.__class__:
+            return values(self) == values(other)
+        return NotImplemented
+
+    return __eq__
+
+
+def _hash(cls: type, names: tuple[str, ...]) -> Callable[[Any], int]:
+    values = _values(names)
+
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    __hash__.__qualname__ = f"{cls.__qualname__}.__hash__"
+    return __hash__
+
+
+def _frozen(cls: type, names: tuple[str, ...]) -> tuple[Callable[..., None], ...]:
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)  # type: ignore[arg-type]
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)  # type: ignore[arg-type]
+
+    return __setattr__, __delattr__

@@ -36,7 +36,7 @@ from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroIn
 from convcost.executor.stages import Epilogue, Stage, combine_into, concatenate
 from convcost.network import GroupNode, LayerNode, MergeKind, MergeNode, Network, Node
 from convcost.spec import Spec
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, field
 
 Progress = Callable[[str, int, int], None]
 """Called after each layer with (path, layers done, layers in all)."""

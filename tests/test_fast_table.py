@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from copy import copy
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +23,7 @@ from rich.text import Text
 
 import convcost
 from convcost import zoo
-from convcost.render import fast_table
+from convcost.render import fast_table, table_rows
 from convcost.render.fast_table import FastTable
 from convcost.render.table import layer_table
 from convcost.render.table_rows import Cell
@@ -58,7 +59,15 @@ def drawn(renderable: object, *, width: int, color: bool, stream: bool = False) 
 
 
 def frame(
-    justify: Sequence[str], *, title: str, footer: bool, header: bool, style: str, kind: box.Box
+    justify: Sequence[str],
+    *,
+    title: str,
+    footer: bool,
+    header: bool,
+    style: str,
+    kind: box.Box,
+    overflow: Sequence[str] = (),
+    vertical: Sequence[str] = (),
 ) -> Table:
     table = Table(
         title=Text(title, style="bold"),
@@ -73,7 +82,8 @@ def frame(
             footer=f"f{index}",
             justify=how,  # type: ignore[arg-type]
             style=style if index == 0 else None,
-            overflow="fold",
+            overflow=overflow[index] if overflow else "fold",  # type: ignore[arg-type]
+            vertical=vertical[index] if vertical else "top",  # type: ignore[arg-type]
             no_wrap=index == 2,
             max_width=12 if index == 1 else None,
         )
@@ -83,7 +93,7 @@ def frame(
 RESNET50 = zoo.find("resnet50")
 assert RESNET50 is not None
 
-WORDS = st.text(alphabet="ab.×中—_ 12", max_size=30)
+WORDS = st.text(alphabet="ab.×中—_ 12\n", max_size=30)
 CELLS = st.one_of(WORDS, WORDS.map(lambda text: Text(text, style="bold")))
 
 
@@ -96,6 +106,8 @@ CELLS = st.one_of(WORDS, WORDS.map(lambda text: Text(text, style="bold")))
     footer=st.booleans(),
     header=st.booleans(),
     kind=st.sampled_from([box.SIMPLE_HEAD, box.ASCII, box.ROUNDED]),
+    overflow=st.lists(st.sampled_from(["fold", "crop", "ellipsis"]), min_size=5, max_size=5),
+    vertical=st.lists(st.sampled_from(["top", "middle", "bottom"]), min_size=5, max_size=5),
 )
 def test_same_text_as_rich(
     justify: list[str],
@@ -105,12 +117,25 @@ def test_same_text_as_rich(
     footer: bool,
     header: bool,
     kind: box.Box,
+    overflow: list[str],
+    vertical: list[str],
 ) -> None:
+    # the columns' overflow and vertical alignment vary too: rows that wrap are drawn by
+    # table_rows.wrapped on a console without colour, which follows each of them
     rows: list[list[Cell]] = data.draw(
         st.lists(st.lists(CELLS, min_size=len(justify), max_size=len(justify)), max_size=12)
     )
     table = FastTable(
-        frame(justify, title="t", footer=footer, header=header, style="dim", kind=kind),
+        frame(
+            justify,
+            title="t",
+            footer=footer,
+            header=header,
+            style="dim",
+            kind=kind,
+            overflow=overflow,
+            vertical=vertical,
+        ),
         lambda: rows,
     )
     expected = drawn(rich_table(table), width=width, color=color)
@@ -154,3 +179,52 @@ def test_layer_table_as_rich_draws_it(width: int, depth: int | None) -> None:
     for color in (False, True):
         expected = drawn(rich_table(table), width=width, color=color)
         assert drawn(table, width=width, color=color, stream=True) == expected
+
+
+WRAPPING_ROWS: list[list[Cell]] = [
+    ["layer1.0.downsample.0", "a long cell of words", "x"],
+    ["stage4.rest.2.conv3.weight", "b", "wide—中 ×2 text"],
+    ["s", "abcdefghijklmnopqrstuvwxyz0123 end  ", "y "],
+    ["", "  padded  ", "z"],
+    ["layer1.0.add1.body.\nbody1.conv1", "two\nlines and more words", "w"],
+]
+
+
+@pytest.mark.parametrize("overflow", ["fold", "crop", "ellipsis"])
+@pytest.mark.parametrize("vertical", ["top", "middle", "bottom"])
+@pytest.mark.parametrize("justify", [("left", "right", "left"), ("right", "left", "right")])
+@pytest.mark.parametrize("width", [24, 40, 60])
+def test_wrapped_rows_as_rich_draws_them(
+    overflow: str,
+    vertical: str,
+    justify: tuple[str, ...],
+    width: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # rows whose cells wrap, on a console without colour: drawn by table_rows.wrapped (counted,
+    # so the comparison is known to cover it) and compared with rich's own Table
+    drawn_fast = []
+    original = table_rows.wrapped
+
+    def counted(*args: Any) -> list[str] | None:
+        lines = original(*args)
+        drawn_fast.append(lines is not None)
+        return lines
+
+    monkeypatch.setattr(table_rows, "wrapped", counted)
+    table = FastTable(
+        frame(
+            justify,
+            title="t",
+            footer=True,
+            header=True,
+            style="dim",
+            kind=box.ASCII,
+            overflow=[overflow] * 3,
+            vertical=[vertical] * 3,
+        ),
+        lambda: WRAPPING_ROWS,
+    )
+    expected = drawn(rich_table(table), width=width, color=False)
+    assert drawn(table, width=width, color=False) == expected
+    assert any(drawn_fast)

@@ -11,8 +11,9 @@ rich measures and renders every cell through its generic machinery (a ``Padding`
   largest minimum and the cell with the largest maximum. Column widths depend on the cells
   only through those two maxima (every later step clamps them), so the widths are rich's.
 - **rows**: a cell that fits its column on one line is padded and justified with string
-  operations, as rich would; any other cell (too wide, several lines, surrounding spaces)
-  and the header and footer go through rich itself, so folding and wrapping are rich's too.
+  operations, as rich would; on a console without styles, a plain cell that wraps is broken
+  by rich's own ``divide_line`` and justified with string operations too; any other row (styled
+  and wrapping, several lines, tabs) and the header and footer go through rich itself.
 
 The frame (title, columns with their headers, footers, justification and styles, box) is an
 ordinary rich ``Table`` without rows, so a caller builds it as before.
@@ -164,8 +165,11 @@ class FastTable:
                 )
                 if level == "row" and None not in bodies:
                     chunk += body.line(row, bodies)  # type: ignore[arg-type]
-                else:
-                    chunk += self._slow_row(console, layout, body.cells(row, level), level=level)
+                    continue
+                fast = body.wrapped(row, bodies) if level == "row" else None
+                if fast is None:
+                    fast = self._slow_row(console, layout, body.cells(row, level), level=level)
+                chunk += fast
             first += len(batch)
             yield chunk
         tail: list[Segment] = []

@@ -1,13 +1,17 @@
 """The body rows of a :class:`convcost.render.fast_table.FastTable`: how its cells measure
-(as rich measures them) and how a row whose cells all fit on one line is drawn with string
-operations into the segments rich would draw."""
+(as rich measures them) and how a row is drawn with string operations into the segments rich
+would draw: a row whose cells all fit on one line, and, on a console that writes no styles, a
+row whose plain cells wrap (rich's own line breaking, ``rich._wrap.divide_line``, then its
+justification and cropping, done on strings)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
 
+from rich._wrap import divide_line
 from rich.box import Box
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions
 from rich.padding import Padding
 from rich.segment import Segment
@@ -203,6 +207,37 @@ class BodyRows:
             result.append(shown)
         return result
 
+    def wrapped(self, row: Sequence[Cell], bodies: Sequence[str | None]) -> list[Segment] | None:
+        """A body row some of whose cells wrap, drawn as rich draws it on a console without
+        styles; None where rich's own rendering is needed (styles, a cell's own justification
+        or overflow, ``no_wrap``, vertical padding, a text that is not printable)."""
+        if not self.plain:
+            return None
+        columns = self.frame.columns
+        cells: list[list[str]] = []
+        for cell, body, room, column in zip(row, bodies, self.rooms, columns, strict=True):
+            if body is not None:
+                cells.append([body])
+                continue
+            if type(cell) is not str and (
+                cell.justify or cell.overflow or cell.no_wrap is not None  # type: ignore[union-attr]
+            ):
+                return None
+            text = cell if type(cell) is str else cell.plain  # type: ignore[union-attr]
+            lines = None if column.no_wrap else wrapped(text, room, column.justify, column.overflow)
+            if lines is None:
+                return None
+            cells.append(lines)
+        height = max(map(len, cells))
+        aligned = [
+            aligned_lines(lines, height, room, column.vertical)
+            for lines, room, column in zip(cells, self.rooms, columns, strict=True)
+        ]
+        segments = []
+        for parts in zip(*aligned, strict=True):
+            segments += (Segment(self.template.format(*parts)), Segment.line())
+        return segments
+
     def line(self, row: Sequence[Cell], bodies: Sequence[str]) -> list[Segment]:
         if self.plain:
             return [Segment(self.template.format(*bodies)), Segment.line()]
@@ -235,3 +270,65 @@ def justified(text: str, room: int, justify: str) -> str | None:
     if justify == "left":
         return text + " " * (room - used)
     return " " * (room - used) + text
+
+
+def wrapped(text: str, room: int, justify: str, overflow: str) -> list[str] | None:
+    """The lines of a plain ``text`` that rich wraps into ``room`` cells, each justified and
+    exactly ``room`` cells wide, or None where this does not follow rich.
+
+    Step by step what ``Text.wrap`` (``split`` at line breaks, ``divide_line``,
+    ``rstrip_end``), ``Lines.justify`` (``truncate``, ``pad_left``) and
+    ``Console.render_lines`` (``pad=True``) do to a text without tabs.
+    """
+    if room < 1 or justify not in ("left", "right") or overflow not in _FOLDS:
+        return None
+    parts = text.split("\n")
+    if len(parts) > 1 and not parts[-1]:
+        return None  # a text ending in a line break: rich's rendering adds its own
+    lines: list[str] = []
+    for part in parts:
+        if not part.isprintable():
+            return None  # tabs and other controls: rich expands or strips them first
+        lines += _wrapped_line(part, room, justify, overflow)
+    return lines
+
+
+def _wrapped_line(text: str, room: int, justify: str, overflow: str) -> list[str]:
+    offsets = divide_line(text, room, fold=overflow == "fold")
+    bounds = [0, *offsets, len(text)]
+    lines = []
+    for start, end in pairwise(bounds):
+        line = text[start:end]
+        if len(line) > room:  # Text.rstrip_end: trailing spaces past the room go
+            trailing = len(line) - len(line.rstrip(" "))
+            line = line[: len(line) - min(trailing, len(line) - room)]
+        if justify == "right":
+            line = line.rstrip()
+        used = cell_len(line)
+        if used > room:
+            line = (
+                set_cell_size(line, room - 1) + "\u2026"
+                if overflow == "ellipsis"
+                else set_cell_size(line, room)
+            )
+        if justify == "right":
+            line = " " * (room - cell_len(line)) + line
+        lines.append(set_cell_size(line, room))
+    return lines
+
+
+_FOLDS = ("fold", "crop", "ellipsis")
+"""The overflow methods :func:`wrapped` follows (``ignore`` lets a line run past its room)."""
+
+
+def aligned_lines(lines: list[str], height: int, room: int, vertical: str) -> list[str]:
+    """``lines`` placed in a cell ``height`` lines tall as ``Segment.align_top``,
+    ``align_middle`` and ``align_bottom`` place them (blank lines of ``room`` spaces)."""
+    extra = height - len(lines)
+    blank = " " * room
+    if vertical == "top":
+        return lines + [blank] * extra
+    if vertical == "middle":
+        top = extra // 2
+        return [blank] * top + lines + [blank] * (extra - top)
+    return [blank] * extra + lines

@@ -233,7 +233,7 @@ class BodyRows:
             aligned_lines(lines, height, room, column.vertical)
             for lines, room, column in zip(cells, self.rooms, columns, strict=True)
         ]
-        segments = []
+        segments: list[Segment] = []
         for parts in zip(*aligned, strict=True):
             segments += (Segment(self.template.format(*parts)), Segment.line())
         return segments

@@ -394,9 +394,10 @@ class _Builder:
         references = self.references
         references.merge_input_keys[path] = references.current
         references.merging[path] = branches  # for a sibling's message
+        named = isinstance(entry.args, Map)
         for key, raw_layers in pairs:
             name = str(key.value)
-            if isinstance(entry.args, Map):
+            if named:
                 check_name(name, "branch name", location=key.location, layer=path, in_path=True)
             if isinstance(raw_layers, Scalar) and raw_layers.value is not None:  # a named input
                 branches.append(references.branch(name, raw_layers, scope, path, entry.kind))
@@ -417,10 +418,14 @@ class _Builder:
                     location=layers.location,
                     layer=path,
                 )
-            with references.frame(layers, f"{path}.{name}", shape, inherit=True):
-                nodes, out = self.sequence(layers, shape, f"{path}.{name}", scope, stack)
+            branch_path = f"{path}.{name}"
+            references.open(layers, branch_path, shape, inherit=True)  # references.frame(…)
+            try:
+                nodes, out = self.sequence(layers, shape, branch_path, scope, stack)
+            finally:
+                references.frames.pop()
             branches.append(
-                Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
+                Branch(name=name, path=branch_path, nodes=tuple(nodes), output_shape=out)
             )
         self.depth -= 1
         if not branches:

@@ -174,13 +174,28 @@ class _Builder:
         """The node of ``- conv: {…}`` (or ``- {conv: {…}}``) written on one line, when that layer was parsed on this
         shape before: what :meth:`EntryReader.read` and :meth:`_node` do for it, without the
         entry (a stack's every line); ``None`` for any other item."""
-        if len(raw.entries) != 1:
+        if len(raw) != 1:
             return None
-        key, args = raw.entries[0]
-        kind = key.value
-        if type(args) is not LineMap or type(kind) is not str or kind not in self.plain_kinds:
+        kind = raw.first_key()
+        if type(kind) is not str or kind not in self.plain_kinds:
             return None
-        layer, out = self.parsed.get(self._line_key(kind, args, shape, scope), _UNKNOWN)
+        if type(raw) is LineMap:  # `- {conv: {…}}`: its one value's template, no entries made
+            template = raw.template[2][0][1]
+            known = self.templates.get(id(template)) if template[0] == "m" else None
+            if known is None:  # not a mapping, or its template not read yet
+                return None
+            content, dollar = known
+            if content is None:
+                return None
+            line_key = (
+                _scoped_key(kind, shape, content, scope) if dollar else (kind, shape, content)
+            )
+        else:
+            args = raw.entries[0][1]
+            if type(args) is not LineMap:
+                return None
+            line_key = self._line_key(kind, args, shape, scope)
+        layer, out = self.parsed.get(line_key, _UNKNOWN)
         if out is None:  # not parsed yet, or a separable
             return None
         name = default_name(kind, counters, taken)
@@ -190,8 +205,10 @@ class _Builder:
         names.building, names.index = name, index
         self.count += 1
         if self.count > self.limit:
+            key, args = raw.entries[0]
             raise self._too_many(self.count, LayerEntry(raw, key, args, name, None), path)
-        node = _layer_node(path, cast(Layer, layer), shape, out, key.location)  # out: a Layer's
+        location = raw.key_location(kind)
+        node = _layer_node(path, cast(Layer, layer), shape, out, location)  # out: a Layer's
         names.entries[name] = node  # visible to the entries after it
         names.current = path
         return node

@@ -119,7 +119,7 @@ class Sizes:
             for raw in entries:
                 if isinstance(raw, Map) and len(raw) == 1:
                     # `- conv: {…}`, a stack's or a branch's every entry: no `if` or `repeat`
-                    kind = raw.entries[0][0].value
+                    kind = raw.first_key()
                     if kind not in ENTRY_KEYS and kind not in MERGE_KINDS and kind not in blocks:
                         total = _saturated(total + times)
                         continue

@@ -32,7 +32,7 @@ from convcost.gcpause import paused_gc
 from convcost.layers import Layer, LayerShapeError, Separable, Shape
 from convcost.layers.registry import KINDS, MERGE_KINDS
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
-from convcost.names import check_name
+from convcost.names import check_name, plain_name
 from convcost.network import (
     Branch,
     GroupKind,
@@ -48,7 +48,7 @@ from convcost.plainyaml import LineMap
 from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.substitution import Scope
-from convcost.tree import Map, Scalar, Seq, Value, describe
+from convcost.tree import Map, Scalar, Seq, Value, describe, location_at
 
 
 def build(
@@ -174,15 +174,16 @@ class _Builder:
         """The node of ``- conv: {…}`` (or ``- {conv: {…}}``) written on one line, when that layer was parsed on this
         shape before: what :meth:`EntryReader.read` and :meth:`_node` do for it, without the
         entry (a stack's every line); ``None`` for any other item."""
-        if len(raw) != 1:
-            return None
-        kind = raw.first_key()
-        if type(kind) is not str or kind not in self.plain_kinds:
-            return None
-        if type(raw) is LineMap:  # `- {conv: {…}}`: its one value's template, no entries made
-            template = raw.template[2][0][1]
-            known = self.templates.get(id(template)) if template[0] == "m" else None
-            if known is None:  # not a mapping, or its template not read yet
+        if type(raw) is LineMap:  # `- {conv: {…}}`: read from its line's template, no entries made
+            pairs = raw.template[2]
+            if len(pairs) != 1:
+                return None
+            key_template, template = pairs[0]
+            kind = key_template[2]
+            if type(kind) is not str or kind not in self.plain_kinds or template[0] != "m":
+                return None
+            known = self.templates.get(id(template))
+            if known is None:  # its template not read yet
                 return None
             content, dollar = known
             if content is None:
@@ -190,11 +191,16 @@ class _Builder:
             line_key = (
                 _scoped_key(kind, shape, content, scope) if dollar else (kind, shape, content)
             )
+            location = location_at(raw.file, raw.line, key_template[1] + 1)  # the key's
         else:
-            args = raw.entries[0][1]
-            if type(args) is not LineMap:
+            if len(raw.entries) != 1:
+                return None
+            key, args = raw.entries[0]
+            kind = key.value
+            if type(args) is not LineMap or type(kind) is not str or kind not in self.plain_kinds:
                 return None
             line_key = self._line_key(kind, args, shape, scope)
+            location = key.location
         layer, out = self.parsed.get(line_key, _UNKNOWN)
         if out is None:  # not parsed yet, or a separable
             return None
@@ -207,7 +213,6 @@ class _Builder:
         if self.count > self.limit:
             key, args = raw.entries[0]
             raise self._too_many(self.count, LayerEntry(raw, key, args, name, None), path)
-        location = raw.key_location(kind)
         node = _layer_node(path, cast(Layer, layer), shape, out, location)  # out: a Layer's
         names.entries[name] = node  # visible to the entries after it
         names.current = path
@@ -414,7 +419,7 @@ class _Builder:
         named = isinstance(entry.args, Map)
         for key, raw_layers in pairs:
             name = str(key.value)
-            if named:
+            if named and not plain_name(name):
                 check_name(name, "branch name", location=key.location, layer=path, in_path=True)
             if isinstance(raw_layers, Scalar) and raw_layers.value is not None:  # a named input
                 branches.append(references.branch(name, raw_layers, scope, path, entry.kind))

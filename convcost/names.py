@@ -70,6 +70,13 @@ def check_name(
     raise SpecError(f"{what} {problem}", location=location, layer=layer)
 
 
+def plain_name(name: str) -> bool:
+    """Whether ``name`` is an ASCII identifier of at most :data:`MAX_NAME_LENGTH` characters
+    (``b12``): valid everywhere, so :func:`check_name` need not be called (a concat of
+    thousands of branches)."""
+    return len(name) <= MAX_NAME_LENGTH and name.isascii() and name.isidentifier()
+
+
 def _name_problem(name: str, *, in_path: bool) -> str | None:
     if not name:
         return "must not be empty"

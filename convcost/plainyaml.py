@@ -29,18 +29,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from convcost.errors import ConvcostError, Location
+from convcost.errors import ConvcostError
 from convcost.limits import MAX_NESTING
-from convcost.tree import (
-    Map,
-    Scalar,
-    ScalarValue,
-    Value,
-    location_at,
-    map_at,
-    scalar_at,
-    seq_at,
-)
+from convcost.tree import Map, Scalar, ScalarValue, Value, map_at, scalar_at, seq_at
 
 Construct = Callable[[str, bool, bool], ScalarValue]
 """``(text, plain, is_key)`` to the scalar's value, as the composer constructs it."""
@@ -546,10 +537,3 @@ class LineMap(Map):
 
     def first_key(self) -> ScalarValue:
         return self.template[2][0][0][2]  # type: ignore[no-any-return]
-
-    def key_location(self, key: str) -> Location:
-        # Map.key_location without making the entries (a concat's every branch asks)
-        for key_template, _ in self.template[2]:
-            if key_template[2] == key:
-                return location_at(self.file, self.line, key_template[1] + 1)
-        return self.location

@@ -120,7 +120,12 @@ class Sizes:
                 if isinstance(raw, Map) and len(raw) == 1:
                     # `- conv: {…}`, a stack's or a branch's every entry: no `if` or `repeat`
                     kind = raw.first_key()
-                    if kind not in ENTRY_KEYS and kind not in MERGE_KINDS and kind not in blocks:
+                    if (
+                        type(kind) is str
+                        and kind not in ENTRY_KEYS
+                        and kind not in MERGE_KINDS
+                        and kind not in blocks
+                    ):
                         total = _saturated(total + times)
                         continue
                 if not isinstance(raw, Map) or (parts := _kind(raw)) is None:

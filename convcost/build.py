@@ -32,7 +32,7 @@ from convcost.gcpause import paused_gc
 from convcost.layers import Layer, LayerShapeError, Separable, Shape
 from convcost.layers.registry import KINDS, MERGE_KINDS
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_NETWORK_DEPTH
-from convcost.names import check_name
+from convcost.names import check_name, plain_name
 from convcost.network import (
     Branch,
     GroupKind,
@@ -48,7 +48,7 @@ from convcost.plainyaml import LineMap
 from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.substitution import Scope
-from convcost.tree import Map, Scalar, Seq, Value, describe
+from convcost.tree import Map, Scalar, Seq, Value, describe, location_at
 
 
 def build(
@@ -86,6 +86,23 @@ def _layer_node(
     set_location(node, location)
     set_source(node, None)
     return node
+
+
+_BRANCH_SLOTS = tuple(Branch.__dict__[f.name].__set__ for f in fields(Branch))
+"""The slot setters of :class:`Branch`'s fields, in declaration order."""
+
+
+def _branch(name: str, path: str, nodes: tuple[Node, ...], output_shape: Shape) -> Branch:
+    """``Branch(name=name, path=path, nodes=nodes, output_shape=output_shape)`` through its
+    slots, as :func:`_layer_node` (a concat of 10,000 branches makes 10,000)."""
+    branch = object.__new__(Branch)
+    set_name, set_path, set_nodes, set_output, set_source = _BRANCH_SLOTS
+    set_name(branch, name)
+    set_path(branch, path)
+    set_nodes(branch, nodes)
+    set_output(branch, output_shape)
+    set_source(branch, None)
+    return branch
 
 
 _UNKNOWN: tuple[None, None] = (None, None)
@@ -174,13 +191,34 @@ class _Builder:
         """The node of ``- conv: {…}`` (or ``- {conv: {…}}``) written on one line, when that layer was parsed on this
         shape before: what :meth:`EntryReader.read` and :meth:`_node` do for it, without the
         entry (a stack's every line); ``None`` for any other item."""
-        if len(raw.entries) != 1:
-            return None
-        key, args = raw.entries[0]
-        kind = key.value
-        if type(args) is not LineMap or type(kind) is not str or kind not in self.plain_kinds:
-            return None
-        layer, out = self.parsed.get(self._line_key(kind, args, shape, scope), _UNKNOWN)
+        if type(raw) is LineMap:  # `- {conv: {…}}`: read from its line's template, no entries made
+            pairs = raw.template[2]
+            if len(pairs) != 1:
+                return None
+            key_template, template = pairs[0]
+            kind = key_template[2]
+            if type(kind) is not str or kind not in self.plain_kinds or template[0] != "m":
+                return None
+            known = self.templates.get(id(template))
+            if known is None:  # its template not read yet
+                return None
+            content, dollar = known
+            if content is None:
+                return None
+            line_key = (
+                _scoped_key(kind, shape, content, scope) if dollar else (kind, shape, content)
+            )
+            location = location_at(raw.file, raw.line, key_template[1] + 1)  # the key's
+        else:
+            if len(raw.entries) != 1:
+                return None
+            key, args = raw.entries[0]
+            kind = key.value
+            if type(args) is not LineMap or type(kind) is not str or kind not in self.plain_kinds:
+                return None
+            line_key = self._line_key(kind, args, shape, scope)
+            location = key.location
+        layer, out = self.parsed.get(line_key, _UNKNOWN)
         if out is None:  # not parsed yet, or a separable
             return None
         name = default_name(kind, counters, taken)
@@ -190,8 +228,9 @@ class _Builder:
         names.building, names.index = name, index
         self.count += 1
         if self.count > self.limit:
+            key, args = raw.entries[0]
             raise self._too_many(self.count, LayerEntry(raw, key, args, name, None), path)
-        node = _layer_node(path, cast(Layer, layer), shape, out, key.location)  # out: a Layer's
+        node = _layer_node(path, cast(Layer, layer), shape, out, location)  # out: a Layer's
         names.entries[name] = node  # visible to the entries after it
         names.current = path
         return node
@@ -394,9 +433,10 @@ class _Builder:
         references = self.references
         references.merge_input_keys[path] = references.current
         references.merging[path] = branches  # for a sibling's message
+        named = isinstance(entry.args, Map)
         for key, raw_layers in pairs:
             name = str(key.value)
-            if isinstance(entry.args, Map):
+            if named and not plain_name(name):
                 check_name(name, "branch name", location=key.location, layer=path, in_path=True)
             if isinstance(raw_layers, Scalar) and raw_layers.value is not None:  # a named input
                 branches.append(references.branch(name, raw_layers, scope, path, entry.kind))
@@ -417,11 +457,13 @@ class _Builder:
                     location=layers.location,
                     layer=path,
                 )
-            with references.frame(layers, f"{path}.{name}", shape, inherit=True):
-                nodes, out = self.sequence(layers, shape, f"{path}.{name}", scope, stack)
-            branches.append(
-                Branch(name=name, path=f"{path}.{name}", nodes=tuple(nodes), output_shape=out)
-            )
+            branch_path = f"{path}.{name}"
+            references.open(layers, branch_path, shape, inherit=True)  # references.frame(…)
+            try:
+                nodes, out = self.sequence(layers, shape, branch_path, scope, stack)
+            finally:
+                references.frames.pop()
+            branches.append(_branch(name, branch_path, tuple(nodes), out))
         self.depth -= 1
         if not branches:
             raise SpecError(

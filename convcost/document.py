@@ -178,6 +178,16 @@ class _Composer:
             yaml.resolver.Resolver().resolve
         )
         self.scalars: dict[tuple[str | None, tuple[bool, bool], str], ScalarValue] = {}
+        resolvers = yaml.resolver.Resolver
+        self.strings = (
+            frozenset()
+            if None in resolvers.yaml_implicit_resolvers or resolvers.yaml_path_resolvers
+            else frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz")
+            - set(resolvers.yaml_implicit_resolvers)
+        )
+        """First characters of a plain scalar that no implicit resolver reads (``b`` in ``b12``):
+        such a scalar is a string, without a call to the resolver (a concat's 10,000 branch
+        names)."""
         self.anchors: dict[str, tuple[Value, int, int] | object] = {}
         self.nodes = 0
         self.aliased = 0
@@ -333,6 +343,8 @@ class _Composer:
 
     def construct(self, text: str, plain: bool, is_key: bool) -> ScalarValue:
         """An untagged scalar's value, as from its event (:mod:`convcost.plainyaml`'s scalars)."""
+        if plain and text[:1] in self.strings:
+            return text  # what the resolver's default tag, str, makes of it
         return self._value(None, (plain, not plain), text, _NOWHERE, is_key)
 
     def _value(

@@ -221,6 +221,9 @@ class _Tally:
         self.by_identity: dict[tuple[int, Shape], _Figures] = {}
         self.kept: Kept[ReceptiveField] | None = None
         """The fields of named tensors (a DAG's), from their producers to their readers."""
+        self.last_through: tuple[object, object, ReceptiveField | None] = (None, None, None)
+        """The last field, window and field after it (:meth:`layer`): a merge's branches that
+        begin with the same layer share one field object, which the JSON writer encodes once."""
 
     def sequence(self, nodes: tuple[Node, ...], field: ReceptiveField) -> ReceptiveField:
         if self.kept is not None:
@@ -316,7 +319,12 @@ class _Tally:
     def layer(self, node: LayerNode, field: ReceptiveField) -> ReceptiveField:
         shape = node.input_shape
         figures = self.figures(node.layer, shape, node.output_shape)
-        before, field = field, field.through(figures.window)
+        window = figures.window
+        last_field, last_window, after = self.last_through
+        if after is None or last_field is not field or last_window is not window:
+            after = field.through(window)
+            self.last_through = (field, window, after)
+        before, field = field, after
         if field.coverage is _UNKNOWN and before.coverage is _LOCAL:
             self.warnings.append(
                 Diagnostic(path=node.path, message=UNTRACKED, location=node.location)

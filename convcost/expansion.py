@@ -115,7 +115,19 @@ class Sizes:
         work = list(lists)
         while work:
             entries, times = work.pop()
+            blocks = self.blocks
             for raw in entries:
+                if isinstance(raw, Map) and len(raw) == 1:
+                    # `- conv: {…}`, a stack's or a branch's every entry: no `if` or `repeat`
+                    kind = raw.first_key()
+                    if (
+                        type(kind) is str
+                        and kind not in ENTRY_KEYS
+                        and kind not in MERGE_KINDS
+                        and kind not in blocks
+                    ):
+                        total = _saturated(total + times)
+                        continue
                 if not isinstance(raw, Map) or (parts := _kind(raw)) is None:
                     continue  # the builder reports a malformed entry
                 kind, args = parts

@@ -70,12 +70,20 @@ def check_name(
     raise SpecError(f"{what} {problem}", location=location, layer=layer)
 
 
+def plain_name(name: str) -> bool:
+    """Whether ``name`` is an ASCII identifier of at most :data:`MAX_NAME_LENGTH` characters
+    (``b12``): valid everywhere, so :func:`check_name` need not be called (a concat of
+    thousands of branches)."""
+    return len(name) <= MAX_NAME_LENGTH and name.isascii() and name.isidentifier()
+
+
 def _name_problem(name: str, *, in_path: bool) -> str | None:
     if not name:
         return "must not be empty"
     if len(name) > MAX_NAME_LENGTH:
         return f"has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed"
-    if not (name.isascii() and name.isprintable()):
+    plain = name.isascii() and name.isprintable()  # the only whitespace then is " "
+    if not plain:
         for character in name:
             category = unicodedata.category(character)
             if category in _UNPRINTABLE:
@@ -86,7 +94,7 @@ def _name_problem(name: str, *, in_path: bool) -> str | None:
     if in_path:
         if "." in name:
             return f"{name!r} must not contain dots (the separator of layer paths)"
-        if any(character.isspace() for character in name):
+        if (" " in name) if plain else any(character.isspace() for character in name):
             return f"{name!r} must not contain whitespace"
     elif name[0].isspace() or name[-1].isspace():
         return f"{name!r} must not start or end with whitespace"

@@ -182,9 +182,33 @@ class _Reader:
                 ]
                 stack.append(frame)
                 continue
+            if (
+                len(tokens) == 2
+                and tokens[0][0] == "k"
+                and len(stack) > 1
+                and top is not None
+                and top.is_map
+                and not top.awaiting
+                and top.column == tokens[0][1]
+            ):
+                # `key: value` in an open mapping below the top (a concat's every branch)
+                self._entry(stack, top, tokens[0][2], tokens[1][2], number)
+                continue
             for kind, column, payload in tokens:
                 self._token(stack, kind, column, payload, number)
         return self._dedent(stack, -1, "-")
+
+    def _entry(
+        self, stack: list[_Frame], top: _Frame, key: _Template, value: _Template, line: int
+    ) -> None:
+        """What the tokens ``key:`` and ``value`` do in the open mapping ``top``, in one step."""
+        name = key[2]
+        if type(name) is not str or name in top.keys:
+            raise Declined
+        self._count()
+        top.keys.add(name)
+        top.items.append(scalar_at(name, key[3], self.source, line, key[1] + 1))
+        top.items.append(self._make(value, line, len(stack)))
 
     def _token(self, stack: list[_Frame], kind: str, column: int, payload: Any, line: int) -> None:
         """Read one token of ``line``: a ``- ``, a ``key:`` or a value."""
@@ -510,3 +534,6 @@ class LineMap(Map):
 
     def __len__(self) -> int:
         return len(self.template[2])
+
+    def first_key(self) -> ScalarValue:
+        return self.template[2][0][0][2]  # type: ignore[no-any-return]

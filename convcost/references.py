@@ -96,12 +96,17 @@ class References:
     def frame(self, raw: Seq, prefix: str, shape: Shape, *, inherit: bool) -> Iterator[None]:
         """A list at ``prefix`` whose input is the tensor arriving here (``inherit``: a branch,
         which sees the enclosing lists)."""
-        key = self.frames[-1].current if self.frames else ""
-        self.frames.append(Frame(raw, prefix, key, shape, inherit))
+        self.open(raw, prefix, shape, inherit=inherit)
         try:
             yield
         finally:
             self.frames.pop()
+
+    def open(self, raw: Seq, prefix: str, shape: Shape, *, inherit: bool) -> None:
+        """What :meth:`frame` opens, for a caller that pops it itself (a merge of thousands of
+        branches: a context manager costs more than the frame)."""
+        key = self.frames[-1].current if self.frames else ""
+        self.frames.append(Frame(raw, prefix, key, shape, inherit))
 
     @property
     def current(self) -> str:

@@ -37,13 +37,7 @@ class _Located:
 
     @property
     def location(self) -> Location:
-        # Location(self.file, self.line, self.column), through its slots (the build asks for
-        # one per layer; a frozen dataclass's __init__ costs three times as much)
-        location: Location = _new(Location)
-        _set_file(location, self.file)
-        _set_line(location, self.line)
-        _set_column(location, self.column)
-        return location
+        return location_at(self.file, self.line, self.column)
 
     def _place(self, location: Location) -> None:
         self.file = location.file
@@ -101,6 +95,10 @@ class Map(_Located):
                 return value
         return None
 
+    def first_key(self) -> ScalarValue:
+        """The value of the first key (``conv`` in ``{conv: {…}}``); the mapping has one."""
+        return self.entries[0][0].value
+
     def key_location(self, key: str) -> Location:
         for k, _ in self.entries:
             if k.value == key:
@@ -117,6 +115,16 @@ class Map(_Located):
 Value = Scalar | Seq | Map
 
 _new = object.__new__
+
+
+def location_at(file: str, line: int, column: int) -> Location:
+    """``Location(file, line, column)``, through its slots (the build asks for one per layer; a
+    frozen dataclass's ``__init__`` costs three times as much)."""
+    location: Location = _new(Location)
+    _set_file(location, file)
+    _set_line(location, line)
+    _set_column(location, column)
+    return location
 
 
 def scalar_at(value: ScalarValue, text: str, file: str, line: int, column: int) -> Scalar:

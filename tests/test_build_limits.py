@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import convcost
-from convcost.errors import ExitStatus, ResourceLimitError, SpecError
+from convcost.errors import ExitStatus, Location, ResourceLimitError, SpecError
 from convcost.expr import ExpressionError, evaluate
 from convcost.limits import MAX_INT, Limits
 from convcost.network import GroupNode, LayerNode, MergeNode, Node
@@ -395,3 +395,54 @@ def test_expression_bounds_are_inclusive(expression: str, value: int) -> None:
 def test_one_past_each_expression_bound_is_refused(expression: str, message: str) -> None:
     with pytest.raises(ExpressionError, match=message):
         evaluate(expression, {"a": A})
+
+
+FLOW_ITEMS = """\
+input: [3, 8, 8]
+layers:
+  - {conv: {out: 4, kernel: 1}}
+  - {conv: {out: 4, kernel: 1}}
+  - {conv: {out: 4, kernel: 1}}
+"""
+
+
+def test_a_repeated_flow_item_past_the_limit_is_refused_at_its_kind() -> None:
+    # the third line's `conv` (line 5: `  - {` is 5 characters, the key starts at column 6);
+    # the second and third are built from the first's parsed layer, without their entries
+    error = build_error(FLOW_ITEMS, Limits(max_layers=2))
+    assert str(error) == (
+        f"net.yaml:5:6: layer conv3: the network expands to at least 3 layers here, "
+        f"more than the limit of 2 {LIMIT_NOTE}"
+    )
+
+
+def test_repeated_one_line_branches_keep_each_layers_location() -> None:
+    text = "input: [4, 8, 8]\nlayers:\n  - concat:\n" + "".join(
+        f"      b{i}: [{{conv: {{out: 2, kernel: 1}}}}]\n" for i in range(3)
+    )
+    network = convcost.build(convcost.parse_spec(text, source="net.yaml"))
+    (merge,) = network.nodes
+    assert isinstance(merge, MergeNode)
+    # branch b<i> is on line 4 + i; `      b0: [{` is 12 characters, `conv` starts at column 13
+    found = [(n.path, str(n.location)) for b in merge.branches for n in b.nodes]
+    assert found == [(f"concat1.b{i}.conv1", f"net.yaml:{4 + i}:13") for i in range(3)]
+
+
+def test_a_plain_name_is_one_check_name_accepts() -> None:
+    # the builder skips check_name for a plain name: every plain name must pass the full check
+    # (brute force over short names, and the longest and one past the longest)
+    from itertools import product  # noqa: PLC0415
+
+    from convcost.limits import MAX_NAME_LENGTH  # noqa: PLC0415
+    from convcost.names import check_name, plain_name  # noqa: PLC0415
+
+    alphabet = ["a", "Z", "_", "1", ".", " ", "\t", "é", "\u200b", "-"]
+    names = ["".join(chars) for size in range(4) for chars in product(alphabet, repeat=size)]
+    names += ["b" * MAX_NAME_LENGTH, "b" * (MAX_NAME_LENGTH + 1)]
+    plain = [name for name in names if plain_name(name)]
+    assert "b" * MAX_NAME_LENGTH in plain
+    assert "b" * (MAX_NAME_LENGTH + 1) not in plain
+    assert {"a1", "_", "Z_a"} <= set(plain)
+    assert not {"", "1a", "a.b", "a b", "é", "a-b"} & set(plain)
+    for name in plain:
+        check_name(name, "branch name", location=Location("net.yaml", 1, 1), in_path=True)

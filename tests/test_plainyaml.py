@@ -203,3 +203,33 @@ def test_an_unknown_top_level_key_is_reported_as_it_is_read() -> None:
 def test_lines_are_split_as_a_text_stream_splits_them(text: str) -> None:
     # blocks of 65,536 characters: the long lines and the many short ones cross their ends
     assert list(_lines(text)) == list(io.StringIO(text))
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        *"ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz",
+        *("b12", "bar", "_x", "e5", "yes", "No", "on", "OFF", "null", "Null", "true", "False"),
+        *("nan", "inf", "Inf", "y", "n", "x1", "timestamp"),
+    ],
+)
+def test_a_plain_word_is_the_value_pyyaml_makes(word: str) -> None:
+    # a plain scalar whose first character no implicit resolver reads is a string without a
+    # call to the resolver: the oracle is PyYAML's own safe_load of the same text
+    import yaml  # noqa: PLC0415
+
+    text = f"layers:\n  x{word}: {word}\n  y: [{word}]\n"
+    expected = yaml.safe_load(text)["layers"]
+    tree = plain(text)
+    assert isinstance(tree, Map)
+    (_, layers), *_ = tree.entries
+    assert isinstance(layers, Map)
+    values = {str(key.value): value for key, value in layers.entries}
+    first, listed = values[f"x{word}"], values["y"]
+    assert isinstance(first, Scalar)
+    assert isinstance(listed, Seq)
+    item = listed.items[0]
+    assert isinstance(item, Scalar)
+    assert (first.value, [item.value]) == (expected[f"x{word}"], expected["y"])
+    assert type(first.value) is type(expected[f"x{word}"])
+    assert agrees(text)

@@ -36,6 +36,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, MAX_INT
 from convcost.spec import Spec
@@ -114,6 +115,8 @@ def check_command(
         ),
     ] = False,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    max_spec_bytes: MaxSpecBytesOption = None,
+    max_yaml_nodes: MaxYamlNodesOption = None,
     indent: IndentOption = None,
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
@@ -197,7 +200,7 @@ def check_command(
         skip_unbudgeted=skip_unbudgeted,
         device=device_profile(device),
     )
-    bounds = limits(max_layers)
+    bounds = input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes)
     params = spec_params(set_)
     try:
         shape = model_input(input)

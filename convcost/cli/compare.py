@@ -48,6 +48,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS
@@ -129,6 +130,8 @@ def compare(
     max_memory: MaxMemoryOption = None,
     repeat: RepeatOption = 1,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    max_spec_bytes: MaxSpecBytesOption = None,
+    max_yaml_nodes: MaxYamlNodesOption = None,
     indent: IndentOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
     scatter_x: ScatterOption = None,
@@ -175,7 +178,7 @@ def compare(
         (batch, dtype, exact, indent),
         functools.partial(
             resolve_spec,
-            limits=limits(max_layers),
+            limits=input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes),
             allow_unsupported=allow_unsupported,
             params=params,
         ),
@@ -190,7 +193,7 @@ def compare(
         loaded = [
             resolve_spec(
                 source,
-                limits=limits(max_layers),
+                limits=input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes),
                 input_shape=first if is_model_path(source) else None,
                 allow_unsupported=allow_unsupported,
                 params=params,
@@ -408,6 +411,8 @@ def explain(
     ] = ExplainFormat.TABLE,
     output: OutputOption = None,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    max_spec_bytes: MaxSpecBytesOption = None,
+    max_yaml_nodes: MaxYamlNodesOption = None,
     indent: IndentOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
@@ -438,7 +443,7 @@ def explain(
     try:
         loaded = resolve_spec(
             spec,
-            limits=limits(max_layers),
+            limits=input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes),
             input_shape=model_input(input),
             allow_unsupported=allow_unsupported,
             params=spec_params(set_),

@@ -21,6 +21,7 @@ from convcost.cli.common import (
     resolve_spec,
     spec_params,
 )
+from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
 
@@ -68,6 +69,8 @@ def export_command(
     ] = 0,
     zeros: Annotated[bool, typer.Option("--zeros", help="onnx: all weights zero.")] = False,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    max_spec_bytes: MaxSpecBytesOption = None,
+    max_yaml_nodes: MaxYamlNodesOption = None,
     set_: SetOption = None,
 ) -> None:
     """Write a spec as code to train or deploy: a PyTorch file whose parameters, shapes and
@@ -88,7 +91,11 @@ def export_command(
     if to == "onnx" and target is None and sys.stdout is not None and sys.stdout.isatty():
         fail(ConvcostError("--to onnx writes a binary file: give it with -o FILE.onnx"))
     try:
-        loaded = resolve_spec(spec, limits=limits(max_layers), params=params)
+        loaded = resolve_spec(
+            spec,
+            limits=input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes),
+            params=params,
+        )
         if to == "pytorch":
             from convcost.export.pytorch import pytorch_source
 

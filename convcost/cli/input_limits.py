@@ -1,4 +1,5 @@
-"""``--max-spec-bytes`` and ``--max-yaml-nodes``: the input bounds of ``analyze``, raised on
+"""``--max-spec-bytes`` and ``--max-yaml-nodes``: the input bounds of every command that loads
+specs (``analyze``, ``check``, ``compare``, ``explain``, ``report``, ``sweep``, ``export``), raised on
 request (a literal million-layer stack is 28 MiB and 5.7 million YAML nodes, past the defaults;
 docs/limits.md)."""
 

@@ -24,6 +24,7 @@ from convcost.cli.common import (
     resolve_spec,
     spec_params,
 )
+from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
 
@@ -35,6 +36,8 @@ def report(
     batch: BatchOption = 1,
     dtype: DTypeOption = "float32",
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    max_spec_bytes: MaxSpecBytesOption = None,
+    max_yaml_nodes: MaxYamlNodesOption = None,
     input: ModelInputOption = None,
     allow_unsupported: AllowUnsupportedOption = False,
     set_: SetOption = None,
@@ -58,7 +61,7 @@ def report(
 
     check_dtype(dtype)
     target = output_target(output, inputs=specs)
-    bounds = limits(max_layers)
+    bounds = input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes)
     params = spec_params(set_)
     profile = device_profile(device)
     try:

@@ -32,6 +32,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, Limits
 
@@ -176,6 +177,8 @@ def sweep_command(
     exact: ExactOption = False,
     indent: IndentOption = None,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
+    max_spec_bytes: MaxSpecBytesOption = None,
+    max_yaml_nodes: MaxYamlNodesOption = None,
 ) -> None:
     """Evaluate a spec at many values of its `params:` and print the Pareto front.
 
@@ -217,7 +220,7 @@ def sweep_command(
             except UnitError as error:
                 raise typer.BadParameter(str(error), param_hint=metric.flag) from None
     fixed = spec_params(set_)
-    bounds = limits(max_layers)
+    bounds = input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes)
     try:
         axes = [sweeping.parse_axis(text) for text in grid or ()]
         ranges = [sweeping.parse_range(text) for text in range_ or ()]

@@ -23,8 +23,8 @@ from convcost.latency.profile import (
     bundled_names,
     load_profile,
     parse_profile,
-    profile_yaml,
 )
+from convcost.latency.profile_text import profile_yaml
 from convcost.latency.quantities import parse_nanoseconds, parse_rate, parse_seconds
 from convcost.layers.registry import KIND_NAMES
 

@@ -77,7 +77,7 @@ def calibrate(
             os.environ[variable] = str(threads)
     from convcost.executor.blas import blas_threads
     from convcost.latency.calibrate import fit_profile, measure
-    from convcost.latency.profile import profile_yaml
+    from convcost.latency.profile_text import profile_yaml
     from convcost.render.calibration import calibration_progress, residual_summary
 
     console = stderr()

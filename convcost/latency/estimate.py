@@ -1,11 +1,13 @@
 """The roofline estimate of a report on a device profile: per layer, the larger of its
 arithmetic time and its memory time, plus a fixed overhead (docs/latency.md).
 
-    t = overhead[class] + max(W / (peak[dtype] · compute[class]), B / (bandwidth · memory[class]))
+    t = overhead[class] + max(W · s / (peak[dtype] · compute[class]), B / (bandwidth · memory[class]))
 
 W is the layer's FLOPs (2 · MACs) plus its elementwise ops, B its bytes read and written
 (docs/cost-model.md, "Memory traffic"), the class its kernel class
-(:mod:`convcost.latency.kernels`). Pure arithmetic: no numpy, nothing measured.
+(:mod:`convcost.latency.kernels`), s ≥ 1 the slowdown of a small product under the class's
+half sizes (:mod:`convcost.latency.shape`; 1 for a datasheet profile). Pure arithmetic: no
+numpy, nothing measured.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from convcost.errors import SpecError
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile
+from convcost.latency.shape import product_dims, slowdown
 from convcost.report import LayerReport, Report
 
 
@@ -91,18 +94,19 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
     rate = peak(profile, report.dtype)
     width = report.bytes_per_element
     bandwidth = profile.memory_bandwidth
-    cache: dict[tuple[str, KernelClass, int, int], LayerEstimate] = {}
+    cache: dict[tuple[object, ...], LayerEstimate] = {}
     layers = []
     total = 0.0
     for layer in report.layers:
         kernel = kernel_class(layer)
         work, moved = layer_work(layer, im2col=profile.im2col and kernel is KernelClass.GEMM)
         kind = layer.kind
-        key = (kind, kernel, work, moved)
+        dims = product_dims(layer, kernel)
+        key = (kind, kernel, work, moved, dims)
         known = cache.get(key)
         if known is None:
             share = profile.of(kind, kernel)
-            compute = work / (rate * share.compute)
+            compute = work * slowdown(share.half, dims) / (rate * share.compute)
             memory = moved * width / (bandwidth * share.memory)
             if compute == 0 and memory == 0:
                 bound = Bound.OVERHEAD

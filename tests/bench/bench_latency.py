@@ -31,7 +31,8 @@ from convcost.build import build
 from convcost.engine import analyze_network
 from convcost.latency.calibrate import fit_profile, measure, time_network
 from convcost.latency.estimate import estimate
-from convcost.latency.profile import DeviceProfile, load_profile, profile_yaml
+from convcost.latency.profile import DeviceProfile, load_profile
+from convcost.latency.profile_text import profile_yaml
 from convcost.spec import load_spec
 
 ROOT = Path(__file__).parent.parent.parent

@@ -18,8 +18,18 @@ from dataclasses import dataclass
 from convcost.errors import SpecError
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile
-from convcost.latency.shape import product_dims, slowdown
+from convcost.latency.shape import im2col_elements, product_dims, slowdown
 from convcost.report import LayerReport, Report
+
+__all__ = [
+    "Bound",
+    "Estimate",
+    "LayerEstimate",
+    "estimate",
+    "im2col_elements",
+    "layer_work",
+    "peak",
+]
 
 
 class Bound(enum.StrEnum):
@@ -73,21 +83,6 @@ def layer_work(layer: LayerReport, *, im2col: bool = False) -> tuple[int, int]:
     if im2col:
         moved += 2 * im2col_elements(layer)
     return cost.flops + cost.ops, moved
-
-
-def im2col_elements(layer: LayerReport) -> int:
-    """The elements of the window matrix an im2col convolution builds: one row per output
-    position and C_in·∏k columns, i.e. MACs / C_out for a dense conv (exact); a transposed
-    conv's product before col2im, MACs / C_in; 0 for a 1×1 conv (MACs per output element
-    equal to C_in: no copy) and for every other kind."""
-    cost = layer.cost
-    if not cost.written_elements:
-        return 0
-    if layer.kind == "conv_transpose":
-        return cost.macs // layer.input_shape[0]
-    if layer.kind != "conv" or cost.macs == layer.input_shape[0] * cost.written_elements:
-        return 0
-    return cost.macs // layer.output_shape[0]
 
 
 def estimate(report: Report, profile: DeviceProfile) -> Estimate:

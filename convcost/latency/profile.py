@@ -24,7 +24,7 @@ from convcost.tree import Map, Scalar, Value, describe
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
-HALF_KEYS = ("half_m", "half_n", "half_k")
+HALF_KEYS = ("half_m", "half_n", "half_k", "half_im2col")
 """An efficiency's half sizes (:mod:`convcost.latency.shape`)."""
 SHAPED = (KernelClass.GEMM, KernelClass.DEPTHWISE)
 """The classes whose rate depends on their product's shape."""
@@ -60,10 +60,12 @@ class Efficiency:
     """The columns N (output channels; a depthwise conv's channels) at which it halves."""
     half_k: float = 0.0
     """The depth K (C_in/groups · ∏k; a depthwise conv's taps ∏k) at which it halves."""
+    half_im2col: float = 0.0
+    """The columns N at which a conv's copy of its windows (im2col) alone halves the rate."""
 
     @property
-    def half(self) -> tuple[float, float, float]:
-        return self.half_m, self.half_n, self.half_k
+    def half(self) -> tuple[float, float, float, float]:
+        return self.half_m, self.half_n, self.half_k, self.half_im2col
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

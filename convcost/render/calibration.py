@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from convcost.latency.calibrate import Calibration
+from convcost.latency.calibrate import Calibration, seconds
 from convcost.latency.quantities import seconds_text
 
 
@@ -52,10 +52,12 @@ def residual_summary(calibration: Calibration) -> str:
             continue
         errors = []
         for sample in samples:
-            share = profile.of(sample.kind, kernel)
-            predicted = profile.layer_overhead(sample.kind, kernel) + max(
-                sample.work / (rate * share.compute),
-                sample.traffic / (profile.memory_bandwidth * share.memory),
+            predicted = seconds(
+                sample,
+                rate,
+                profile.memory_bandwidth,
+                profile.of(sample.kind, kernel),
+                profile.layer_overhead(sample.kind, kernel),
             )
             errors.append(abs(predicted - sample.seconds) / sample.seconds)
         every += errors

@@ -26,7 +26,7 @@ from convcost.latency.fit import Fit, Sample, fit_class, kind_factor
 from convcost.latency.fit_shape import ShapedFit, fit_shaped
 from convcost.latency.grid import CHAINS, depthwise_grid, flowing_grid, gemm_grid
 from convcost.latency.kernels import KernelClass, kernel_class
-from convcost.latency.profile import SHAPED, DeviceProfile, Efficiency
+from convcost.latency.profile import MAX_SHARE, SHAPED, DeviceProfile, Efficiency
 from convcost.latency.shape import product_dims, slowdown
 from convcost.network import Network
 from convcost.report import DTYPE_BYTES, Report
@@ -207,12 +207,14 @@ def fit_profile(
         for sample in samples[kernel]:
             kinds.setdefault(sample.kind, []).append(sample)
         for kind, found in sorted(kinds.items()):
-            if kind in SAME_KERNEL:
+            if not kind or kind in SAME_KERNEL:
                 continue
             factor = kind_factor(found, fit.overhead, _roofline(peak, bandwidth, own))
             if abs(math.log(factor)) > math.log(KIND_FACTOR):
                 efficiency[kind] = dataclasses.replace(
-                    own, compute=own.compute / factor, memory=own.memory / factor
+                    own,
+                    compute=min(own.compute / factor, MAX_SHARE),
+                    memory=min(own.memory / factor, MAX_SHARE),
                 )
     profile = DeviceProfile(
         name=device,
@@ -230,18 +232,21 @@ def fit_profile(
 
 
 def _efficiency(fit: Fit) -> Efficiency:
+    """A fit as a profile entry, its shares capped at what a profile accepts (4: a fit that
+    goes further has too few samples of that bound to say more)."""
+    compute, memory = min(fit.compute, MAX_SHARE), min(fit.memory, MAX_SHARE)
     if isinstance(fit, ShapedFit):
         half_m, half_n, half_k, half_im2col = fit.half
         return Efficiency(
-            compute=fit.compute,
-            memory=fit.memory,
+            compute=compute,
+            memory=memory,
             overhead=fit.overhead,
             half_m=half_m,
             half_n=half_n,
             half_k=half_k,
             half_im2col=half_im2col,
         )
-    return Efficiency(compute=fit.compute, memory=fit.memory, overhead=fit.overhead)
+    return Efficiency(compute=compute, memory=memory, overhead=fit.overhead)
 
 
 def _roofline(peak: float, bandwidth: float, share: Efficiency) -> Callable[[Sample], float]:

@@ -26,6 +26,9 @@ PROFILES_DIR = Path(__file__).parent / "profiles"
 
 HALF_KEYS = ("half_m", "half_n", "half_k", "half_im2col")
 """An efficiency's half sizes (:mod:`convcost.latency.shape`)."""
+MAX_SHARE = 4.0
+"""The largest share of peak or bandwidth a profile accepts (a calibrated runtime may beat a
+datasheet figure, or a cache the no-reuse traffic convention)."""
 SHAPED = (KernelClass.GEMM, KernelClass.DEPTHWISE)
 """The classes whose rate depends on their product's shape."""
 
@@ -302,7 +305,7 @@ def _halves(entry: Map, name: str, what: str) -> dict[str, float]:
 
 def _share(value: Value, what: str) -> float:
     share = _number(value, what, parse_rate, "a share of the peak, e.g. 0.5", positive=True)
-    if share > 4:
+    if share > MAX_SHARE:
         scalar = _scalar(value, what)
         raise SpecError(
             f"must be a share of the peak (at most 4, for a calibrated runtime that beats the "

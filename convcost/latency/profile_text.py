@@ -23,7 +23,7 @@ def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> s
         *(f"  {dtype}: {_float(rate)}" for dtype, rate in profile.peak_flops.items()),
         f"memory_bandwidth: {_float(profile.memory_bandwidth)}   # bytes/s",
         f"overhead: {_float(profile.overhead)}   # seconds per layer",
-        f"im2col: {'true' if profile.im2col else 'false'}   # convolutions copy their windows first",
+        f"im2col: {'true' if profile.im2col else 'false'}   # true: a k×k conv's window matrix counts in its bytes",
     ]
     if profile.efficiency:
         lines.append(

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from convcost.latency.calibrate import Calibration, seconds
+from convcost.latency.profile import HALF_KEYS, SHAPED
 from convcost.latency.quantities import seconds_text
 
 
@@ -68,6 +69,14 @@ def residual_summary(calibration: Calibration) -> str:
             f"{seconds_text(profile.layer_overhead(kernel.value, kernel)):>9} "
             f"{ordered[len(ordered) // 2]:>10.0%} {ordered[-1]:>9.0%}"
         )
+    for kernel in SHAPED:
+        half = profile.efficiency.get(kernel.value)
+        if half is not None and any(half.half):
+            sizes = ", ".join(
+                f"{key.removeprefix('half_')} {value:.3g}"
+                for key, value in zip(HALF_KEYS, half.half, strict=True)
+            )
+            lines.append(f"{kernel.value} half sizes: {sizes}")
     ordered = sorted(every)
     if ordered:
         lines.append(

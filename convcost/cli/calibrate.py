@@ -42,7 +42,18 @@ RepeatsOption = Annotated[
         "--repeat",
         min=1,
         max=100,
-        help="Timed passes per synthetic chain (medians); more is slower and steadier.",
+        help="Timed rounds, each running every synthetic network once (each layer's shortest "
+        "time is kept); more is slower and steadier.",
+    ),
+]
+
+
+QuickOption = Annotated[
+    bool,
+    typer.Option(
+        "--quick",
+        help="Every sixth shape of each grid only: a coarse profile in seconds (a smoke test); "
+        "the full grids are what the estimate's validation used.",
     ),
 ]
 
@@ -53,14 +64,16 @@ def calibrate(
     backend: BackendOption = Backend.NUMPY,
     threads: ThreadsOption = None,
     repeat: RepeatsOption = 7,
+    quick: QuickOption = False,
 ) -> None:
     """Measure this machine on synthetic layers (never the zoo's models) and fit a device
     profile for --device: peak FLOP/s, bandwidth, each kernel class's share of them and its
-    fixed cost per layer. Takes about a minute; prints the fit's residuals on stderr.
+    fixed cost per layer, and how much slower a small GEMM or depthwise product runs. Takes
+    under a minute on a quiet machine; prints the fit's residuals on stderr.
 
     Example:
 
-        convcost calibrate -o this-machine.yaml --repeat 2
+        convcost calibrate -o this-machine.yaml --quick --repeat 1
 
         convcost analyze mobilenet_v2 --device this-machine.yaml --execute --depth 1
     """
@@ -84,7 +97,7 @@ def calibrate(
     start = time.perf_counter()
     try:
         with calibration_progress(console) as progress:
-            samples = measure(repeat=repeat, progress=progress)
+            samples = measure(repeat=repeat, progress=progress, quick=quick)
             calibration = fit_profile(
                 samples,
                 device=f"this machine ({os.uname().nodename})",
@@ -95,8 +108,8 @@ def calibrate(
         fail(error)
     elapsed = time.perf_counter() - start
     comments = (
-        f"Calibrated by `convcost calibrate --backend {backend.value}` in {elapsed:.0f} s on "
-        "synthetic layers (docs/latency.md).",
+        f"Calibrated by `convcost calibrate --backend {backend.value}"
+        f"{' --quick' if quick else ''}` in {elapsed:.0f} s on synthetic layers (docs/latency.md).",
         "Peak FLOP/s is the fastest synthetic GEMM's rate and bandwidth the fastest elementwise",
         "layer's; the efficiencies are each kernel class's (and kind's) fitted share of them.",
     )

@@ -86,19 +86,23 @@ def time_network(network: Network, *, repeat: int) -> Timing:
 
 
 def measure(
-    *, repeat: int = 7, progress: Progress | None = None
+    *, repeat: int = 7, progress: Progress | None = None, quick: bool = False
 ) -> dict[KernelClass, list[Sample]]:
     """Run every chain of :data:`CHAINS` and every network of the shape grids
     (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
     over ``repeat`` warm passes with its work, traffic and product shape. The networks run in
     rounds, a few at a time (up to :data:`CHUNK_WEIGHTS` weights held at once): each round runs
     each network once, so a burst of load on a shared machine costs one pass of several
-    networks rather than every pass of one."""
+    networks rather than every pass of one. ``quick``: every :data:`QUICK_STEP`-th shape of
+    each grid only (a coarse profile in seconds, for a smoke test)."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
     samples: dict[KernelClass, list[Sample]] = {kernel: [] for kernel in KernelClass}
-    named = [*CHAINS, *gemm_grid(), *depthwise_grid(), *flowing_grid()]
+    step = QUICK_STEP if quick else 1
+    named = list(CHAINS)
+    for grid in (gemm_grid, depthwise_grid, flowing_grid):
+        named += grid()[::step]
     networks = []
     for name, text in named:
         fed = text.replace("layers:\n", FEED, 1)
@@ -131,6 +135,9 @@ def measure(
         progress("fit", len(networks), len(networks))
     return samples
 
+
+QUICK_STEP = 6
+"""``calibrate --quick`` measures every sixth shape of each grid."""
 
 FEED = "layers:\n  - relu: {}\n    name: feed\n"
 """A relu before every measured network, not itself a sample: the first layer of a forward

@@ -271,3 +271,28 @@ def test_a_calibrated_share_is_capped_at_what_a_profile_accepts() -> None:
     assert profile.efficiency["gemm"].memory <= 4
     written = parse_profile(profile_yaml(profile), source="p.yaml")
     assert written.efficiency == profile.efficiency
+
+
+def test_measure_pairs_every_layer_but_the_feed_with_its_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # no timing: each round's networks "take" 1 ms per layer; what is checked is the pairing
+    held: list[tuple[int, int]] = []
+
+    def timed(networks: list[object], *, repeat: int) -> list[tuple[float, ...]]:
+        reports = [analyze_network(network) for network in networks]  # type: ignore[arg-type]
+        held.append((len(reports), sum(report.totals.weights for report in reports)))
+        return [tuple(1e-3 for _ in report.layers) for report in reports]
+
+    monkeypatch.setattr(calibrating, "time_networks", timed)
+    samples = calibrating.measure(repeat=1, quick=True)
+    every = [sample for found in samples.values() for sample in found]
+    assert not [sample.label for sample in every if sample.label.endswith(":feed")]
+    assert {kernel for kernel, found in samples.items() if found} == set(KernelClass)
+    # every GEMM and depthwise sample has its product's shape; nothing else has one
+    for kernel, found in samples.items():
+        shaped = kernel in (KernelClass.GEMM, KernelClass.DEPTHWISE)
+        assert all((sample.dims is not None) == shaped for sample in found if sample.work)
+    # a round holds at most 16 M weights, unless one network alone has more
+    assert all(weights <= calibrating.CHUNK_WEIGHTS or count == 1 for count, weights in held)
+    assert len(samples[KernelClass.GEMM]) > len(gemm_grid()) // 6

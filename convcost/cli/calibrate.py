@@ -22,8 +22,9 @@ BackendOption = Annotated[
     Backend,
     typer.Option(
         "--backend",
-        help="The runtime to measure: numpy (the --execute executor); onnxruntime once the "
-        "ONNX Runtime backend is installed. The profile records it.",
+        help="The runtime to measure, as analyze --execute --backend runs it: numpy, or "
+        "onnxruntime (needs the ort extra; the profile also records which layer kinds it "
+        "folds into the conv before them). The profile records it.",
     ),
 ]
 ThreadsOption = Annotated[
@@ -32,8 +33,8 @@ ThreadsOption = Annotated[
         "--threads",
         min=1,
         max=256,
-        help="Threads the runtime may use (OPENBLAS_NUM_THREADS for numpy); default: its own "
-        "choice. The profile records it.",
+        help="Threads the runtime may use (OPENBLAS_NUM_THREADS for numpy, intra-op threads "
+        "for onnxruntime); default: its own choice. The profile records it.",
     ),
 ]
 RepeatsOption = Annotated[
@@ -78,17 +79,14 @@ def calibrate(
         convcost analyze mobilenet_v2 --device this-machine.yaml --execute --depth 1
     """
     target = output_target(output)
-    if backend is Backend.ONNXRUNTIME:
-        fail(
-            ConvcostError(
-                "--backend onnxruntime: the ONNX Runtime backend is not part of this build; "
-                "calibrate with --backend numpy (the profile records which backend it measured)"
-            )
-        )
-    if threads is not None:  # read by the executor's BLAS set-up, before numpy is loaded
+    if backend is Backend.ONNXRUNTIME:  # the extras first: a missing one is one line, exit 2
+        try:
+            _load_ort()
+        except ConvcostError as error:
+            fail(error)
+    elif threads is not None:  # read by the executor's BLAS set-up, before numpy is loaded
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[variable] = str(threads)
-    from convcost.executor.blas import blas_threads
     from convcost.latency.calibrate import fit_profile, measure
     from convcost.latency.profile_text import profile_yaml
     from convcost.render.calibration import calibration_progress, residual_summary
@@ -97,12 +95,18 @@ def calibrate(
     start = time.perf_counter()
     try:
         with calibration_progress(console) as progress:
-            samples = measure(repeat=repeat, progress=progress, quick=quick)
+            samples = measure(
+                repeat=repeat,
+                progress=progress,
+                quick=quick,
+                backend=backend.value,
+                threads=threads,
+            )
             calibration = fit_profile(
                 samples,
                 device=f"this machine ({os.uname().nodename})",
                 backend=backend.value,
-                threads=threads or blas_threads(),
+                threads=threads or _default_threads(backend),
             )
     except ConvcostError as error:
         fail(error)
@@ -115,3 +119,20 @@ def calibrate(
     )
     emit(profile_yaml(calibration.profile, comments=comments), target)
     console.print(residual_summary(calibration), markup=False, highlight=False)
+
+
+def _load_ort() -> None:
+    from convcost.executor.ort import load_onnxruntime
+    from convcost.export.onnx_model import load_onnx
+
+    load_onnxruntime()
+    load_onnx()
+
+
+def _default_threads(backend: Backend) -> int:
+    """What the runtime uses when not told: OpenBLAS's threads, or one per core for ORT."""
+    if backend is Backend.ONNXRUNTIME:
+        return os.cpu_count() or 1
+    from convcost.executor.blas import blas_threads
+
+    return blas_threads()

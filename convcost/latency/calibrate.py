@@ -24,7 +24,8 @@ from convcost.engine import analyze_network
 from convcost.latency.estimate import layer_work
 from convcost.latency.fit import Fit, Sample, fit_class, kind_factor
 from convcost.latency.fit_shape import ShapedFit, fit_shaped
-from convcost.latency.grid import CHAINS, depthwise_grid, flowing_grid, gemm_grid
+from convcost.latency.fusion import FUSIBLE, fused_layers
+from convcost.latency.grid import CHAINS, FUSION_CHAINS, depthwise_grid, flowing_grid, gemm_grid
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import MAX_SHARE, SHAPED, DeviceProfile, Efficiency
 from convcost.latency.shape import product_dims, slowdown
@@ -86,7 +87,12 @@ def time_network(network: Network, *, repeat: int) -> Timing:
 
 
 def measure(
-    *, repeat: int = 7, progress: Progress | None = None, quick: bool = False
+    *,
+    repeat: int = 7,
+    progress: Progress | None = None,
+    quick: bool = False,
+    backend: str = "numpy",
+    threads: int | None = None,
 ) -> dict[KernelClass, list[Sample]]:
     """Run every chain of :data:`CHAINS` and every network of the shape grids
     (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
@@ -94,13 +100,20 @@ def measure(
     rounds, a few at a time (up to :data:`CHUNK_WEIGHTS` weights held at once): each round runs
     each network once, so a burst of load on a shared machine costs one pass of several
     networks rather than every pass of one. ``quick``: every :data:`QUICK_STEP`-th shape of
-    each grid only (a coarse profile in seconds, for a smoke test)."""
+    each grid only (a coarse profile in seconds, for a smoke test).
+
+    ``backend="onnxruntime"``: each network through ``--execute --backend onnxruntime``
+    (:func:`convcost.executor.ort.execute_ort`, ``repeat`` passes, per-layer medians) with
+    ``threads`` intra-op threads, plus :data:`FUSION_CHAINS`; a layer that ORT folded into the
+    conv before it (0 s of its own, :func:`fused_layers`) is kept as a 0-second sample, which
+    :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
     samples: dict[KernelClass, list[Sample]] = {kernel: [] for kernel in KernelClass}
+    onnxruntime = backend == "onnxruntime"
     step = QUICK_STEP if quick else 1
-    named = list(CHAINS)
+    named = list(CHAINS) + (list(FUSION_CHAINS) if onnxruntime else [])
     for grid in (gemm_grid, depthwise_grid, flowing_grid):
         named += grid()[::step]
     networks = []
@@ -113,11 +126,16 @@ def measure(
     for chunk in _chunks(networks):
         if progress is not None:
             progress(chunk[0][0], done, len(networks))
-        timings = time_networks([network for _, network, _ in chunk], repeat=repeat)
+        chunk_networks = [network for _, network, _ in chunk]
+        if onnxruntime:
+            timings = time_networks_ort(chunk_networks, repeat=repeat, threads=threads)
+        else:
+            timings = time_networks(chunk_networks, repeat=repeat)
         for (name, _, report), timing in zip(chunk, timings, strict=True):
-            for layer, seconds in zip(report.layers, timing, strict=True):
-                if layer.path == "feed":
-                    continue
+            watched = fused_layers([layer.kind for layer in report.layers], FUSIBLE)
+            for layer, seconds, candidate in zip(report.layers, timing, watched, strict=True):
+                if layer.path == "feed" or (onnxruntime and not seconds and not candidate):
+                    continue  # ORT attributed no kernel to it (a node it renamed): unmeasured
                 kernel = kernel_class(layer)
                 work, moved = layer_work(layer)
                 samples[kernel].append(
@@ -125,7 +143,9 @@ def measure(
                         label=f"{name}:{layer.path}",
                         work=float(work),
                         traffic=float(moved * width),
-                        seconds=max(seconds, 1e-9),
+                        seconds=0.0
+                        if onnxruntime and candidate and not seconds
+                        else max(seconds, 1e-9),
                         kind=layer.kind,
                         dims=product_dims(layer, kernel),
                     )
@@ -182,6 +202,20 @@ def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, 
     return best
 
 
+def time_networks_ort(
+    networks: list[Network], *, repeat: int, threads: int | None
+) -> list[tuple[float, ...]]:
+    """Each layer's median time over ``repeat`` passes on ONNX Runtime, network by network."""
+    from convcost.executor.ort import execute_ort  # noqa: PLC0415
+
+    return [
+        tuple(
+            layer.seconds for layer in execute_ort(network, threads=threads, repeat=repeat).layers
+        )
+        for network in networks
+    ]
+
+
 def fit_profile(
     samples: dict[KernelClass, list[Sample]],
     *,
@@ -192,7 +226,10 @@ def fit_profile(
     """The profile that best explains ``samples``: peak FLOP/s is the fastest GEMM sample's
     rate and bandwidth the fastest elementwise sample's, so a share of 1 is what this runtime
     reached at best; each class's shares and overhead are then fitted (with half sizes for a
-    GEMM and a depthwise conv, :mod:`convcost.latency.fit_shape`)."""
+    GEMM and a depthwise conv, :mod:`convcost.latency.fit_shape`). The kinds of 0-second
+    samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted."""
+    fuses = tuple(sorted({s.kind for found in samples.values() for s in found if not s.seconds}))
+    samples = {kernel: [s for s in found if s.seconds] for kernel, found in samples.items()}
     gemm = samples.get(KernelClass.GEMM, [])
     flowing = [
         s for kernel in (KernelClass.ELEMENTWISE, KernelClass.POOL) for s in samples.get(kernel, [])
@@ -232,6 +269,7 @@ def fit_profile(
         peak_flops={"float32": peak, "float64": peak / 2},
         memory_bandwidth=bandwidth,
         im2col=False,  # a conv's window copy is its class's half_im2col term instead
+        fuses=fuses,
         overhead=min((f.overhead for f in fits.values()), default=0.0),
         efficiency=efficiency,
     )

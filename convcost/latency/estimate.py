@@ -6,7 +6,9 @@ arithmetic time and its memory time, plus a fixed overhead (docs/latency.md).
 W is the layer's FLOPs (2 · MACs) plus its elementwise ops, B its bytes read and written
 (docs/cost-model.md, "Memory traffic"), the class its kernel class
 (:mod:`convcost.latency.kernels`), s ≥ 1 the slowdown of a small product under the class's
-half sizes (:mod:`convcost.latency.shape`; 1 for a datasheet profile). Pure arithmetic: no
+half sizes (:mod:`convcost.latency.shape`; 1 for a datasheet profile). A layer of a kind the
+profile's runtime folds into the conv before it (its ``fuses``, :mod:`convcost.latency.fusion`)
+is 0, bound ``fused``: the conv's own estimate stands for the fused kernel. Pure arithmetic: no
 numpy, nothing measured.
 """
 
@@ -16,6 +18,7 @@ import enum
 from dataclasses import dataclass
 
 from convcost.errors import SpecError
+from convcost.latency.fusion import fused_layers
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile
 from convcost.latency.shape import im2col_elements, product_dims, slowdown
@@ -37,6 +40,8 @@ class Bound(enum.StrEnum):
     MEMORY = "memory"
     OVERHEAD = "overhead"
     """The layer moves and computes nothing (a view): only its fixed cost."""
+    FUSED = "fused"
+    """The runtime folds the layer into the conv before it (the profile's ``fuses``): 0."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,8 +97,12 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
     cache: dict[tuple[object, ...], LayerEstimate] = {}
     layers = []
     total = 0.0
-    for layer in report.layers:
+    folded = fused_layers([layer.kind for layer in report.layers], profile.fuses)
+    for layer, fused in zip(report.layers, folded, strict=True):
         kernel = kernel_class(layer)
+        if fused:
+            layers.append(_fused(layer.path, kernel))
+            continue
         work, moved = layer_work(layer, im2col=profile.im2col and kernel is KernelClass.GEMM)
         kind = layer.kind
         dims = product_dims(layer, kernel)
@@ -125,6 +134,17 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
         backend=profile.backend,
         layers=tuple(layers),
         seconds=total,
+    )
+
+
+def _fused(path: str, kernel: KernelClass) -> LayerEstimate:
+    return LayerEstimate(
+        path=path,
+        kernel=kernel,
+        bound=Bound.FUSED,
+        seconds=0.0,
+        compute_seconds=0.0,
+        memory_seconds=0.0,
     )
 
 

@@ -151,6 +151,45 @@ layers:
 )
 """Synthetic chains, named; their layers are the calibration's samples."""
 
+FUSION_CHAINS: tuple[tuple[str, str], ...] = (
+    (
+        "fusion",
+        """
+input: [32, 56, 56]
+layers:
+  - conv: {out: 64, kernel: 3, padding: 1, bias: false}
+  - batchnorm: {}
+  - relu: {}
+  - depthwise: {kernel: 3, padding: 1, bias: false}
+  - batchnorm: {}
+  - relu6: {}
+  - pointwise: {out: 64, bias: false}
+  - batchnorm: {}
+  - add:
+      body: [{conv: {out: 64, kernel: 3, padding: 1}}, {batchnorm: {}}]
+      shortcut: []
+  - relu: {}
+  - pointwise: {out: 96}
+  - hardswish: {}
+  - depthwise: {kernel: 5, padding: 2}
+  - sigmoid: {}
+  - pointwise: {out: 64}
+  - silu: {}
+  - conv: {out: 64, kernel: 3, padding: 1}
+  - leaky_relu: {}
+  - pointwise: {out: 64}
+  - hardsigmoid: {}
+  - pointwise: {out: 64}
+  - tanh: {}
+  - pointwise: {out: 64}
+  - gelu: {}
+""",
+    ),
+)
+"""Convs followed by each common normalisation, activation and a residual add: what
+``calibrate --backend onnxruntime`` also measures, to see which kinds its runtime folds into
+the conv before them (:mod:`convcost.latency.fusion`)."""
+
 MAX_MACS = 2_000_000_000
 MAX_ELEMENTS = 3_300_000
 MAX_WEIGHTS = 5_000_000

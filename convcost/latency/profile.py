@@ -13,6 +13,7 @@ from pathlib import Path
 
 from convcost.document import compose
 from convcost.errors import Location, SpecError
+from convcost.latency.fusion import parse_fuses
 from convcost.latency.kernels import KERNEL_OF, KernelClass
 from convcost.latency.quantities import RATE_FORMS, TIME_FORMS, parse_rate, parse_seconds
 from convcost.layers.registry import KIND_NAMES
@@ -41,6 +42,7 @@ TOP_KEYS = (
     "memory_bandwidth",
     "overhead",
     "im2col",
+    "fuses",
     "efficiency",
 )
 EFFICIENCY_KEYS = ("compute", "memory", "overhead", *HALF_KEYS)
@@ -92,6 +94,9 @@ class DeviceProfile:
     """The runtime copies every k×k window of a convolution into a matrix before its product
     (as the NumPy executor and CPU runtimes do): the memory term of such a conv also counts
     that matrix, written once and read once (:func:`convcost.latency.estimate.im2col_elements`)."""
+    fuses: tuple[str, ...] = ()
+    """The layer kinds the runtime folds into the conv before them (their time is the conv's,
+    :mod:`convcost.latency.fusion`): what ``calibrate --backend onnxruntime`` saw folded."""
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     """Per kernel class (``gemm``, …) and, where a calibration found one differing from its
     class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
@@ -157,6 +162,7 @@ def parse_profile(text: str, *, source: str = "<string>") -> DeviceProfile:
         memory_bandwidth=_rate(root.get("memory_bandwidth"), "memory_bandwidth"),
         overhead=_seconds(root.get("overhead"), "overhead", 0.0),
         im2col=_flag(root, "im2col"),
+        fuses=parse_fuses(root.get("fuses")),
         efficiency=_efficiencies(root.get("efficiency")),
     )
 

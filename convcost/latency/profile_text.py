@@ -25,6 +25,8 @@ def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> s
         f"overhead: {_float(profile.overhead)}   # seconds per layer",
         f"im2col: {'true' if profile.im2col else 'false'}   # true: a k×k conv's window matrix counts in its bytes",
     ]
+    if profile.fuses:
+        lines.append(f"fuses: [{', '.join(profile.fuses)}]   # folded into the conv before them")
     if profile.efficiency:
         lines.append(
             "efficiency:             # share of peak FLOP/s and bandwidth per kernel class"

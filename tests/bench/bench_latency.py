@@ -1,7 +1,13 @@
-"""Benchmark: the latency estimate against measured NumPy runs (not a test; run by hand).
+"""Benchmark: the latency estimate against measured runs (not a test; run by hand).
 
     PYTHONPATH=. python tests/bench/bench_latency.py [--profile FILE | --save-profile FILE]
         [--repeat 5] [--calibration-repeat 7] [--models resnet50,…] [--no-specs]
+        [--backend numpy|onnxruntime] [--threads N]
+
+``--backend onnxruntime`` calibrates on and measures with ``--execute --backend onnxruntime``
+(:func:`convcost.executor.ort.execute_ort`: each layer's median over ``--repeat`` passes, the
+layers ORT folds into a conv at 0 and the conv carrying them); the measured total is then the
+sum of those per-layer medians, and the whole pass is ORT's median ``session.run``.
 
 Without ``--profile`` it first calibrates this machine (``convcost calibrate``'s library call,
 synthetic layers only) and uses that profile. Then, for every zoo model, it runs the network
@@ -32,10 +38,18 @@ from pathlib import Path
 from convcost import zoo
 from convcost.build import build
 from convcost.engine import analyze_network
-from convcost.latency.calibrate import fit_profile, measure, time_network, time_networks
+from convcost.latency.calibrate import (
+    Timing,
+    fit_profile,
+    measure,
+    time_network,
+    time_networks,
+    time_networks_ort,
+)
 from convcost.latency.estimate import estimate
 from convcost.latency.profile import DeviceProfile, load_profile
 from convcost.latency.profile_text import profile_yaml
+from convcost.network import Network
 from convcost.spec import load_spec
 
 ROOT = Path(__file__).parent.parent.parent
@@ -84,12 +98,16 @@ def spearman(a: list[float], b: list[float]) -> float:
     return cov / (va * vb) if va and vb else 0.0
 
 
+BACKEND = {"name": "numpy", "threads": None}
+"""The runtime measured (``--backend``, ``--threads``)."""
+
+
 def run(spec_path: Path, variant: int, profile: DeviceProfile, repeat: int) -> dict[str, object]:
     spec = load_spec(spec_path)
     network = build(spec, spec.variants[variant])
     report = analyze_network(network)
     predicted = estimate(report, profile)
-    timing = time_network(network, repeat=repeat)
+    timing = time_network_on(network, repeat=repeat)
     return {
         "name": network.name,
         "macs": report.totals.macs,
@@ -104,6 +122,29 @@ def run(spec_path: Path, variant: int, profile: DeviceProfile, repeat: int) -> d
     }
 
 
+def time_network_on(network: Network, *, repeat: int) -> Timing:
+    """:func:`time_network` on the chosen backend (ORT: medians, so minima = medians)."""
+    if BACKEND["name"] != "onnxruntime":
+        return time_network(network, repeat=repeat)
+    from convcost.executor.ort import execute_ort  # noqa: PLC0415
+
+    threads = BACKEND["threads"]
+    run = execute_ort(network, repeat=repeat, threads=threads if isinstance(threads, int) else None)
+    layers = tuple(layer.seconds for layer in run.layers)
+    return Timing(
+        layers=layers, seconds=run.seconds, median_layers=layers, median_seconds=run.seconds
+    )
+
+
+def time_variants(networks: list[Network], *, repeat: int) -> list[tuple[float, ...]]:
+    if BACKEND["name"] != "onnxruntime":
+        return time_networks(networks, repeat=repeat)
+    threads = BACKEND["threads"]
+    return time_networks_ort(
+        networks, repeat=repeat, threads=threads if isinstance(threads, int) else None
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile")
@@ -112,15 +153,22 @@ def main() -> None:
     parser.add_argument("--no-specs", action="store_true")
     parser.add_argument("--save-profile", help="write the profile calibrated here to this file")
     parser.add_argument("--calibration-repeat", type=int, default=7)
+    parser.add_argument("--backend", choices=("numpy", "onnxruntime"), default="numpy")
+    parser.add_argument("--threads", type=int)
     args = parser.parse_args()
-    print(f"start: {load()}", file=sys.stderr)
+    BACKEND.update(name=args.backend, threads=args.threads)
+    print(f"start: {load()}; backend {args.backend}", file=sys.stderr)
     if args.profile:
         profile = load_profile(args.profile)
     else:
         start = time.perf_counter()
-        samples = measure(repeat=args.calibration_repeat)
+        samples = measure(
+            repeat=args.calibration_repeat, backend=args.backend, threads=args.threads
+        )
         measured = time.perf_counter() - start
-        profile = fit_profile(samples, device="this machine", backend="numpy", threads=2).profile
+        profile = fit_profile(
+            samples, device="this machine", backend=args.backend, threads=args.threads or 2
+        ).profile
         print(
             f"calibrated in {time.perf_counter() - start:.1f} s ({measured:.1f} s measuring; "
             f"{load()})",
@@ -204,7 +252,7 @@ def comparisons(profile: DeviceProfile, repeat: int) -> str:
         networks = [build(spec, variant) for variant in spec.variants]
         reports = [analyze_network(network) for network in networks]
         predicted = [estimate(report, profile).seconds for report in reports]
-        measured = [sum(times) for times in time_networks(networks, repeat=repeat)]
+        measured = [sum(times) for times in time_variants(networks, repeat=repeat)]
         for variant, report, p_time, m_time in zip(
             spec.variants, reports, predicted, measured, strict=True
         ):

@@ -227,14 +227,6 @@ def test_calibrate_writes_the_fitted_profile(
     assert "median err" in result.stderr
 
 
-def test_calibrate_onnxruntime_is_refused_until_it_lands(tmp_path: Path) -> None:
-    target = tmp_path / "p.yaml"
-    result = CliRunner().invoke(app, ["calibrate", "--backend", "onnxruntime", "-o", str(target)])
-    assert result.exit_code == ExitStatus.INVALID_INPUT
-    assert "calibrate with --backend numpy" in result.stderr
-    assert not target.exists()
-
-
 def test_a_bad_device_name_suggests_the_bundled_ones() -> None:
     result = CliRunner().invoke(app, ["analyze", "resnet18", "--device", "raspbery"])
     assert result.exit_code == ExitStatus.INVALID_INPUT

@@ -103,7 +103,7 @@ def measure(
     each grid only (a coarse profile in seconds, for a smoke test).
 
     ``backend="onnxruntime"``: each network through ``--execute --backend onnxruntime``
-    (:func:`convcost.executor.ort.execute_ort`, ``repeat`` passes, per-layer medians) with
+    (:func:`convcost.executor.ort.execute_ort`, each layer's shortest of ``repeat`` passes) with
     ``threads`` intra-op threads, plus :data:`FUSION_CHAINS`; a layer that ORT folded into the
     conv before it (0 s of its own, :func:`fused_layers`) is kept as a 0-second sample, which
     :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting."""
@@ -205,12 +205,13 @@ def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, 
 def time_networks_ort(
     networks: list[Network], *, repeat: int, threads: int | None
 ) -> list[tuple[float, ...]]:
-    """Each layer's median time over ``repeat`` passes on ONNX Runtime, network by network."""
+    """Each layer's shortest time over ``repeat`` passes on ONNX Runtime, network by network."""
     from convcost.executor.ort import execute_ort  # noqa: PLC0415
 
     return [
         tuple(
-            layer.seconds for layer in execute_ort(network, threads=threads, repeat=repeat).layers
+            layer.seconds
+            for layer in execute_ort(network, threads=threads, repeat=repeat, fastest=True).layers
         )
         for network in networks
     ]

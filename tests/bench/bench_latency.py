@@ -5,9 +5,9 @@
         [--backend numpy|onnxruntime] [--threads N]
 
 ``--backend onnxruntime`` calibrates on and measures with ``--execute --backend onnxruntime``
-(:func:`convcost.executor.ort.execute_ort`: each layer's median over ``--repeat`` passes, the
-layers ORT folds into a conv at 0 and the conv carrying them); the measured total is then the
-sum of those per-layer medians, and the whole pass is ORT's median ``session.run``.
+(:func:`convcost.executor.ort.execute_ort`: the layers ORT folds into a conv at 0 and the conv
+carrying them), each layer's shortest time over ``--repeat`` passes as with NumPy, and the
+medians from a second run of ``--repeat`` passes.
 
 Without ``--profile`` it first calibrates this machine (``convcost calibrate``'s library call,
 synthetic layers only) and uses that profile. Then, for every zoo model, it runs the network
@@ -123,16 +123,21 @@ def run(spec_path: Path, variant: int, profile: DeviceProfile, repeat: int) -> d
 
 
 def time_network_on(network: Network, *, repeat: int) -> Timing:
-    """:func:`time_network` on the chosen backend (ORT: medians, so minima = medians)."""
+    """:func:`time_network` on the chosen backend (ORT: one run keeping each layer's shortest
+    time, as calibration does, and one keeping medians, as ``analyze --execute`` shows)."""
     if BACKEND["name"] != "onnxruntime":
         return time_network(network, repeat=repeat)
     from convcost.executor.ort import execute_ort  # noqa: PLC0415
 
     threads = BACKEND["threads"]
-    run = execute_ort(network, repeat=repeat, threads=threads if isinstance(threads, int) else None)
-    layers = tuple(layer.seconds for layer in run.layers)
+    threads = threads if isinstance(threads, int) else None
+    fast = execute_ort(network, repeat=repeat, threads=threads, fastest=True)
+    median = execute_ort(network, repeat=repeat, threads=threads)
     return Timing(
-        layers=layers, seconds=run.seconds, median_layers=layers, median_seconds=run.seconds
+        layers=tuple(layer.seconds for layer in fast.layers),
+        seconds=fast.seconds,
+        median_layers=tuple(layer.seconds for layer in median.layers),
+        median_seconds=median.seconds,
     )
 
 

@@ -312,8 +312,9 @@ def _per_layer(
 
 def _layer_of(node: str, paths: set[str]) -> str | None:
     """The layer a profiled node belongs to: its name (ORT may add a suffix for a layout
-    transform such as ``_nchwc``) or the path before ``/`` for a layer's inner nodes."""
-    base = node.split("/", 1)[0]
+    transform such as ``_nchwc``, or the prefix ``fused `` for a Gemm with its activation) or
+    the path before ``/`` for a layer's inner nodes."""
+    base = node.removeprefix("fused ").split("/", 1)[0]
     while base:
         if base in paths:
             return base

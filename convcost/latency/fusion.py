@@ -1,7 +1,8 @@
 """Operator fusion in the estimate: the layer kinds a runtime folds into the conv before them.
 
 ONNX Runtime runs a conv with the batchnorm and activation after it (and, with its NCHWc
-layout, a residual add and the activation after that) as one kernel: those layers cost
+layout, a residual add and the activation after that), and a linear layer with its
+activation, as one kernel: those layers cost
 nothing of their own there, and the conv's time carries them. A device profile says which
 kinds its runtime folds in its ``fuses`` list (``convcost calibrate --backend onnxruntime``
 writes the kinds it saw folded); the estimate then gives each such layer that comes right
@@ -20,9 +21,9 @@ from convcost.latency.kernels import KERNEL_OF, KernelClass
 from convcost.names import did_you_mean
 from convcost.tree import Scalar, Seq, Value, describe, shown
 
-CONV_KINDS = frozenset({"conv", "pointwise", "depthwise"})
-"""The kinds a runtime runs as one convolution kernel (ONNX ``Conv``): what a fused kind
-folds into."""
+CONV_KINDS = frozenset({"conv", "pointwise", "depthwise", "linear"})
+"""The kinds a runtime runs as one product kernel (ONNX ``Conv`` and ``Gemm``: ORT fuses a
+Gemm with the activation after it too): what a fused kind folds into."""
 
 
 def fusible(kind: str) -> bool:

@@ -12,10 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 import convcost
+from convcost.build import build
 from convcost.cli import app
 from convcost.errors import ExitStatus, SpecError
+from convcost.executor.ort import execute_ort
 from convcost.latency import calibrate as calibrating
 from convcost.latency.estimate import Bound, estimate
+from convcost.latency.fusion import fused_layers
 from convcost.latency.profile import load_profile, parse_profile
 from convcost.latency.profile_text import profile_yaml
 from tests.conftest import require
@@ -196,3 +199,26 @@ def test_execute_onnxruntime_aligns_with_the_fused_estimate(tmp_path: Path) -> N
     assert [layer["measured_seconds"] for layer in layers][1:] == [0, 0]
     assert [layer["seconds"] for layer in layers][1:] == [0, 0]
     assert layers[0]["measured_seconds"] > 0
+
+
+def test_the_fusion_rule_on_kinds() -> None:
+    fuses = ("batchnorm", "relu", "add")
+    kinds = ["relu", "conv", "batchnorm", "relu", "maxpool", "relu", "linear", "relu", "add"]
+    # relu first: nothing before it; batchnorm, relu after the conv: folded; maxpool is not in
+    # fuses and breaks the chain, so the relu after it is costed; a linear hosts like a conv
+    expected = [False, False, True, True, False, False, False, True, True]
+    assert fused_layers(kinds, fuses) == expected
+    assert fused_layers(kinds, ()) == [False] * len(kinds)
+
+
+def test_onnxruntime_gemm_fused_with_its_relu_is_the_linear_layers_time() -> None:
+    require("onnxruntime")
+    spec = "input: [64, 1, 1]\nlayers:\n  - flatten: {}\n  - linear: {out: 256}\n  - relu: {}\n  - linear: {out: 8}\n"
+    parsed = convcost.parse_spec(spec)
+    network = build(parsed, parsed.variants[0])
+    run = execute_ort(network, repeat=2, fastest=True)
+    # ORT's Gemm+activation fusion names its kernel "fused linear1": the linear layer carries
+    # it, the relu has no kernel of its own
+    assert [layer.path for layer in run.layers] == ["flatten1", "linear1", "relu1", "linear2"]
+    assert run.layers[1].seconds > 0
+    assert run.layers[2].seconds == 0

@@ -22,8 +22,9 @@ BackendOption = Annotated[
     Backend,
     typer.Option(
         "--backend",
-        help="The runtime to measure: numpy (the --execute executor); onnxruntime once the "
-        "ONNX Runtime backend is installed. The profile records it.",
+        help="The runtime to measure, as analyze --execute --backend runs it: numpy, or "
+        "onnxruntime (needs the ort extra; the profile also records which layer kinds it "
+        "folds into the conv before them). The profile records it.",
     ),
 ]
 ThreadsOption = Annotated[
@@ -32,8 +33,8 @@ ThreadsOption = Annotated[
         "--threads",
         min=1,
         max=256,
-        help="Threads the runtime may use (OPENBLAS_NUM_THREADS for numpy); default: its own "
-        "choice. The profile records it.",
+        help="Threads the runtime may use (OPENBLAS_NUM_THREADS for numpy, intra-op threads "
+        "for onnxruntime); default: its own choice. The profile records it.",
     ),
 ]
 RepeatsOption = Annotated[
@@ -42,7 +43,18 @@ RepeatsOption = Annotated[
         "--repeat",
         min=1,
         max=100,
-        help="Timed passes per synthetic chain (medians); more is slower and steadier.",
+        help="Timed rounds, each running every synthetic network once (each layer's shortest "
+        "time is kept); more is slower and steadier.",
+    ),
+]
+
+
+QuickOption = Annotated[
+    bool,
+    typer.Option(
+        "--quick",
+        help="Every sixth shape of each grid only: a coarse profile in seconds (a smoke test); "
+        "the full grids are what the estimate's validation used.",
     ),
 ]
 
@@ -53,52 +65,74 @@ def calibrate(
     backend: BackendOption = Backend.NUMPY,
     threads: ThreadsOption = None,
     repeat: RepeatsOption = 7,
+    quick: QuickOption = False,
 ) -> None:
     """Measure this machine on synthetic layers (never the zoo's models) and fit a device
     profile for --device: peak FLOP/s, bandwidth, each kernel class's share of them and its
-    fixed cost per layer. Takes about a minute; prints the fit's residuals on stderr.
+    fixed cost per layer, and how much slower a small GEMM or depthwise product runs. Takes
+    under a minute on a quiet machine; prints the fit's residuals on stderr.
 
     Example:
 
-        convcost calibrate -o this-machine.yaml --repeat 2
+        convcost calibrate -o this-machine.yaml --quick --repeat 1
 
         convcost analyze mobilenet_v2 --device this-machine.yaml --execute --depth 1
     """
     target = output_target(output)
-    if backend is Backend.ONNXRUNTIME:
-        fail(
-            ConvcostError(
-                "--backend onnxruntime: the ONNX Runtime backend is not part of this build; "
-                "calibrate with --backend numpy (the profile records which backend it measured)"
-            )
-        )
-    if threads is not None:  # read by the executor's BLAS set-up, before numpy is loaded
+    if backend is Backend.ONNXRUNTIME:  # the extras first: a missing one is one line, exit 2
+        try:
+            _load_ort()
+        except ConvcostError as error:
+            fail(error)
+    elif threads is not None:  # read by the executor's BLAS set-up, before numpy is loaded
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[variable] = str(threads)
-    from convcost.executor.blas import blas_threads
     from convcost.latency.calibrate import fit_profile, measure
-    from convcost.latency.profile import profile_yaml
+    from convcost.latency.profile_text import profile_yaml
     from convcost.render.calibration import calibration_progress, residual_summary
 
     console = stderr()
     start = time.perf_counter()
     try:
         with calibration_progress(console) as progress:
-            samples = measure(repeat=repeat, progress=progress)
+            samples = measure(
+                repeat=repeat,
+                progress=progress,
+                quick=quick,
+                backend=backend.value,
+                threads=threads,
+            )
             calibration = fit_profile(
                 samples,
                 device=f"this machine ({os.uname().nodename})",
                 backend=backend.value,
-                threads=threads or blas_threads(),
+                threads=threads or _default_threads(backend),
             )
     except ConvcostError as error:
         fail(error)
     elapsed = time.perf_counter() - start
     comments = (
-        f"Calibrated by `convcost calibrate --backend {backend.value}` in {elapsed:.0f} s on "
-        "synthetic layers (docs/latency.md).",
+        f"Calibrated by `convcost calibrate --backend {backend.value}"
+        f"{' --quick' if quick else ''}` in {elapsed:.0f} s on synthetic layers (docs/latency.md).",
         "Peak FLOP/s is the fastest synthetic GEMM's rate and bandwidth the fastest elementwise",
         "layer's; the efficiencies are each kernel class's (and kind's) fitted share of them.",
     )
     emit(profile_yaml(calibration.profile, comments=comments), target)
     console.print(residual_summary(calibration), markup=False, highlight=False)
+
+
+def _load_ort() -> None:
+    from convcost.executor.ort import load_onnxruntime
+    from convcost.export.onnx_model import load_onnx
+
+    load_onnxruntime()
+    load_onnx()
+
+
+def _default_threads(backend: Backend) -> int:
+    """What the runtime uses when not told: OpenBLAS's threads, or one per core for ORT."""
+    if backend is Backend.ONNXRUNTIME:
+        return os.cpu_count() or 1
+    from convcost.executor.blas import blas_threads
+
+    return blas_threads()

@@ -70,10 +70,13 @@ def execute_ort(
     threads: int | None = None,
     repeat: int = 1,
     progress: Progress | None = None,
+    fastest: bool = False,
 ) -> Execution:
     """Run ``network`` on ONNX Runtime's CPU provider (see the module's note): every shape
-    checked, ``repeat`` timed passes after one warm-up, times as medians. ``threads`` sets
-    ORT's intra-op threads (default: ORT's own, one per core)."""
+    checked, ``repeat`` timed passes after one warm-up, times as medians (``fastest``: as the
+    shortest pass and each layer's shortest time, as calibration keeps them: a shared
+    machine's load only ever adds to a time). ``threads`` sets ORT's intra-op threads
+    (default: ORT's own, one per core)."""
     from convcost.export.onnx_model import load_onnx, network_model  # noqa: PLC0415
 
     if dtype != "float32":
@@ -89,7 +92,7 @@ def execute_ort(
     data = model.SerializeToString()
     shapes = _check_shapes(ort, onnx, data, x, network, threads, progress)
     macs, params = _counts(model, shapes, network, batch)
-    seconds, measured, passes = _timed(ort, data, x, threads, repeat, network)
+    seconds, measured, passes = _timed(ort, data, x, threads, repeat, network, fastest)
     per_layer = _fused_back(measured, list(shapes), macs)
     runs = tuple(
         LayerRun(
@@ -251,9 +254,17 @@ def _counts(
 
 
 def _timed(
-    ort: Any, data: bytes, x: Any, threads: int | None, repeat: int, network: Network
+    ort: Any,
+    data: bytes,
+    x: Any,
+    threads: int | None,
+    repeat: int,
+    network: Network,
+    fastest: bool = False,
 ) -> tuple[float, dict[str, float], int]:
-    """(median seconds per pass, median seconds per layer, passes timed)."""
+    """(median seconds per pass, median seconds per layer, passes timed); ``fastest``: the
+    minima instead."""
+    keep: Callable[[list[float]], float] = min if fastest else statistics.median
     options = _options(ort, threads)
     folder = tempfile.mkdtemp(prefix="convcost-ort-")
     options.enable_profiling = True
@@ -274,10 +285,10 @@ def _timed(
     per_pass = _per_layer(events, {step.path for step in _steps(network.nodes)}, repeat + 1)
     timed = per_pass[1:]  # the warm-up pass is not counted
     layers = {
-        path: statistics.median(run.get(path, 0.0) for run in timed)
+        path: keep([run.get(path, 0.0) for run in timed])
         for path in {p for run in timed for p in run}
     }
-    return statistics.median(walls), layers, repeat
+    return keep(walls), layers, repeat
 
 
 def _per_layer(
@@ -301,8 +312,9 @@ def _per_layer(
 
 def _layer_of(node: str, paths: set[str]) -> str | None:
     """The layer a profiled node belongs to: its name (ORT may add a suffix for a layout
-    transform such as ``_nchwc``) or the path before ``/`` for a layer's inner nodes."""
-    base = node.split("/", 1)[0]
+    transform such as ``_nchwc``, or the prefix ``fused `` for a Gemm with its activation) or
+    the path before ``/`` for a layer's inner nodes."""
+    base = node.removeprefix("fused ").split("/", 1)[0]
     while base:
         if base in paths:
             return base

@@ -1,173 +1,49 @@
 """``convcost calibrate``: time synthetic layers on this machine and fit a device profile.
 
-Only synthetic networks are measured (never the zoo's models, which validate the fit):
-chains of convolutions across shapes (GEMM-like), depthwise convolutions, elementwise layers
-and pooling over several tensor sizes, and tiny layers that show the fixed cost per layer.
-Each chain runs through the same executor as ``analyze --execute`` (:mod:`convcost.executor`,
-one untimed warm-up pass, then the shortest of ``repeat`` timed passes per layer: a shared
-machine's load only ever adds to a time), and each layer's time is paired with its arithmetic and traffic from the engine. Per kernel class,
-:func:`convcost.latency.fit.fit_class` then fits the shares of peak and the overhead.
+Only synthetic networks are measured (never the zoo's models, which validate the fit,
+:mod:`convcost.latency.grid`): chains of every kind of layer over several tensor sizes, tiny
+layers that show the fixed cost per layer, and grids of one-layer GEMM and depthwise networks
+spanning the product shapes real networks use. Each runs through the same executor as
+``analyze --execute`` (:mod:`convcost.executor`; one untimed warm-up pass, then the shortest of
+``repeat`` timed passes per layer: a shared machine's load only ever adds to a time), and each
+layer's time is paired with its arithmetic, traffic and product shape from the engine. Per
+kernel class, :func:`convcost.latency.fit.fit_class` (or, for GEMM and depthwise,
+:func:`convcost.latency.fit_shape.fit_shaped`) then fits the shares of peak and the overhead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import random
 import statistics
 from collections.abc import Callable
 
 from convcost.engine import analyze_network
 from convcost.latency.estimate import layer_work
 from convcost.latency.fit import Fit, Sample, fit_class, kind_factor
+from convcost.latency.fit_shape import ShapedFit, fit_shaped
+from convcost.latency.fusion import FUSIBLE, fused_layers
+from convcost.latency.grid import CHAINS, FUSION_CHAINS, depthwise_grid, flowing_grid, gemm_grid
 from convcost.latency.kernels import KernelClass, kernel_class
-from convcost.latency.profile import DeviceProfile, Efficiency
+from convcost.latency.profile import MAX_SHARE, SHAPED, DeviceProfile, Efficiency
+from convcost.latency.shape import product_dims, slowdown
 from convcost.network import Network
-from convcost.report import DTYPE_BYTES
+from convcost.report import DTYPE_BYTES, Report
 from convcost.spec import parse_spec
 from convcost.valueclasses import dataclass
 
-CHAINS: tuple[tuple[str, str], ...] = (
-    (
-        "convolutions",
-        """
-input: [64, 56, 56]
-layers:
-  - conv: {out: 64, kernel: 3, padding: 1, bias: false}
-  - pointwise: {out: 256, bias: false}
-  - pointwise: {out: 64, bias: false}
-  - conv: {out: 128, kernel: 3, stride: 2, padding: 1, bias: false}
-  - conv: {out: 128, kernel: 3, padding: 1, bias: false}
-  - pointwise: {out: 512, bias: false}
-  - conv: {out: 256, kernel: 3, stride: 2, padding: 1, bias: false}
-  - conv: {out: 256, kernel: 3, padding: 1, bias: false}
-  - pointwise: {out: 1024, bias: false}
-  - conv: {out: 512, kernel: 3, stride: 2, padding: 1, bias: false}
-  - conv: {out: 512, kernel: 3, padding: 1, bias: false}
-  - conv: {out: 384, kernel: 5, padding: 2, groups: 4}
-  - global_avgpool: {}
-  - flatten: {}
-  - linear: {out: 1000}
-""",
-    ),
-    (
-        "stem",
-        """
-input: [3, 224, 224]
-layers:
-  - conv: {out: 64, kernel: 7, stride: 2, padding: 3, bias: false}
-  - maxpool: {kernel: 3, stride: 2, padding: 1}
-  - conv: {out: 192, kernel: 3, padding: 1}
-  - conv: {out: 32, kernel: 5, padding: 2}
-""",
-    ),
-    (
-        "depthwise",
-        """
-input: [3, 224, 224]
-layers:
-  - conv: {out: 32, kernel: 3, stride: 2, padding: 1, bias: false}
-  - depthwise: {kernel: 3, padding: 1, bias: false}
-  - pointwise: {out: 16, bias: false}
-  - pointwise: {out: 96, bias: false}
-  - depthwise: {kernel: 3, stride: 2, padding: 1, bias: false}
-  - pointwise: {out: 24, bias: false}
-  - pointwise: {out: 144, bias: false}
-  - depthwise: {kernel: 5, padding: 2, bias: false}
-  - depthwise: {kernel: 3, stride: 2, padding: 1, bias: false}
-  - pointwise: {out: 384, bias: false}
-  - depthwise: {kernel: 3, padding: 1, bias: false}
-  - depthwise: {kernel: 3, stride: 2, padding: 1, bias: false}
-  - pointwise: {out: 960, bias: false}
-  - depthwise: {kernel: 3, padding: 1, bias: false}
-  - depthwise: {kernel: 5, padding: 2, bias: false}
-""",
-    ),
-    (
-        "elementwise",
-        """
-input: [64, 112, 112]
-layers:
-  - batchnorm: {}
-  - relu: {}
-  - add:
-      body: [{sigmoid: {}}]
-      shortcut: []
-  - hardswish: {}
-  - maxpool: {kernel: 3, stride: 2, padding: 1}
-  - batchnorm: {}
-  - relu6: {}
-  - multiply:
-      identity: []
-      gate: [{global_avgpool: {}}, {sigmoid: {}}]
-  - concat:
-      a: [{relu: {}}]
-      b: []
-  - avgpool: {kernel: 2, stride: 2}
-  - batchnorm: {}
-  - silu: {}
-  - maxpool: {kernel: 2, stride: 2}
-  - relu: {}
-  - global_avgpool: {}
-""",
-    ),
-    (
-        "dense",
-        """
-input: [8192, 1, 1]
-layers:
-  - flatten: {}
-  - linear: {out: 2048}
-  - relu: {}
-  - linear: {out: 4096}
-  - linear: {out: 512}
-""",
-    ),
-    (
-        "activations",
-        """
-input: [96, 56, 56]
-layers:
-  - layernorm: {over: channels, eps: 1.0e-6}
-  - gelu: {}
-  - layer_scale: {init: 1.0e-6}
-  - hardsigmoid: {}
-  - tanh: {}
-  - channel_shuffle: {groups: 2}
-  - split: {parts: 2, index: 0}
-  - swish: {}
-  - softmax: {}
-  - upsample: {scale: 2, mode: bilinear, align_corners: false}
-  - conv_transpose: {out: 32, kernel: 2, stride: 2}
-  - pixel_unshuffle: {factor: 2}
-  - adaptive_avgpool: {size: 7}
-  - leaky_relu: {}
-""",
-    ),
-    (
-        "small",
-        """
-input: [32, 8, 8]
-layers:
-  - relu: {}
-  - batchnorm: {}
-  - pointwise: {out: 32}
-  - depthwise: {kernel: 3, padding: 1}
-  - add:
-      body: [{relu: {}}]
-      shortcut: []
-  - maxpool: {kernel: 2, stride: 2}
-  - dropout: {}
-  - flatten: {}
-  - linear: {out: 10}
-""",
-    ),
-)
-"""Synthetic chains, named; their layers are the calibration's samples."""
+__all__ = ["CHAINS", "Calibration", "fit_profile", "measure", "seconds", "time_network"]
 
 Progress = Callable[[str, int, int], None]
+_Named = tuple[str, Network, Report]
 
-KIND_FACTOR = 1.2
+KIND_FACTOR = 1.05
 """A kind whose samples ran more than this factor slower or faster than its class's fit gets
 its own efficiency entry (a sigmoid's exp in NumPy costs several relus)."""
+SAME_KERNEL = frozenset({"conv", "pointwise", "depthwise"})
+"""Kinds that run their class's own kernel (its half sizes tell them apart): never their own
+entry, so a 1×1 ``conv`` and a ``pointwise`` get the same estimate."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -211,37 +87,134 @@ def time_network(network: Network, *, repeat: int) -> Timing:
 
 
 def measure(
-    *, repeat: int = 7, progress: Progress | None = None
+    *,
+    repeat: int = 7,
+    progress: Progress | None = None,
+    quick: bool = False,
+    backend: str = "numpy",
+    threads: int | None = None,
 ) -> dict[KernelClass, list[Sample]]:
-    """Run every chain of :data:`CHAINS` (float32, batch 1) and pair each layer's shortest
-    time over ``repeat`` warm passes with its work and traffic (with the im2col matrix of a
-    k×k conv, which the NumPy executor builds)."""
+    """Run every chain of :data:`CHAINS` and every network of the shape grids
+    (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
+    over ``repeat`` warm passes with its work, traffic and product shape. The networks run in
+    rounds, a few at a time (up to :data:`CHUNK_WEIGHTS` weights held at once): each round runs
+    each network once, so a burst of load on a shared machine costs one pass of several
+    networks rather than every pass of one. ``quick``: every :data:`QUICK_STEP`-th shape of
+    each grid only (a coarse profile in seconds, for a smoke test).
+
+    ``backend="onnxruntime"``: each network through ``--execute --backend onnxruntime``
+    (:func:`convcost.executor.ort.execute_ort`, each layer's shortest of ``repeat`` passes) with
+    ``threads`` intra-op threads, plus :data:`FUSION_CHAINS`; a layer that ORT folded into the
+    conv before it (0 s of its own, :func:`fused_layers`) is kept as a 0-second sample, which
+    :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
     samples: dict[KernelClass, list[Sample]] = {kernel: [] for kernel in KernelClass}
-    for index, (name, text) in enumerate(CHAINS):
-        if progress is not None:
-            progress(name, index, len(CHAINS))
-        spec = parse_spec(text, source=f"<calibration {name}>")
+    onnxruntime = backend == "onnxruntime"
+    step = QUICK_STEP if quick else 1
+    named = list(CHAINS) + (list(FUSION_CHAINS) if onnxruntime else [])
+    for grid in (gemm_grid, depthwise_grid, flowing_grid):
+        named += grid()[::step]
+    networks = []
+    for name, text in named:
+        fed = text.replace("layers:\n", FEED, 1)
+        spec = parse_spec(fed, source=f"<calibration {name}>")
         network = build(spec, spec.variants[0])
-        report = analyze_network(network)
-        timing = time_network(network, repeat=repeat)
-        for layer, seconds in zip(report.layers, timing.layers, strict=True):
-            kernel = kernel_class(layer)
-            work, moved = layer_work(layer, im2col=kernel is KernelClass.GEMM)
-            samples[kernel].append(
-                Sample(
-                    label=f"{name}:{layer.path}",
-                    work=float(work),
-                    traffic=float(moved * width),
-                    seconds=max(seconds, 1e-9),
-                    kind=layer.kind,
+        networks.append((name, network, analyze_network(network)))
+    done = 0
+    for chunk in _chunks(networks):
+        if progress is not None:
+            progress(chunk[0][0], done, len(networks))
+        chunk_networks = [network for _, network, _ in chunk]
+        if onnxruntime:
+            timings = time_networks_ort(chunk_networks, repeat=repeat, threads=threads)
+        else:
+            timings = time_networks(chunk_networks, repeat=repeat)
+        for (name, _, report), timing in zip(chunk, timings, strict=True):
+            watched = fused_layers([layer.kind for layer in report.layers], FUSIBLE)
+            for layer, seconds, candidate in zip(report.layers, timing, watched, strict=True):
+                if layer.path == "feed" or (onnxruntime and not seconds and not candidate):
+                    continue  # ORT attributed no kernel to it (a node it renamed): unmeasured
+                kernel = kernel_class(layer)
+                work, moved = layer_work(layer)
+                samples[kernel].append(
+                    Sample(
+                        label=f"{name}:{layer.path}",
+                        work=float(work),
+                        traffic=float(moved * width),
+                        seconds=0.0
+                        if onnxruntime and candidate and not seconds
+                        else max(seconds, 1e-9),
+                        kind=layer.kind,
+                        dims=product_dims(layer, kernel),
+                    )
                 )
-            )
+        done += len(chunk)
     if progress is not None:
-        progress("fit", len(CHAINS), len(CHAINS))
+        progress("fit", len(networks), len(networks))
     return samples
+
+
+QUICK_STEP = 6
+"""``calibrate --quick`` measures every sixth shape of each grid."""
+
+FEED = "layers:\n  - relu: {}\n    name: feed\n"
+"""A relu before every measured network, not itself a sample: the first layer of a forward
+pass runs slower than the same layer later on (its input was drawn, not computed, and it
+cannot work in place), and a network's layers are nearly all later ones."""
+
+CHUNK_WEIGHTS = 16_000_000
+"""The most weights (elements) the networks of one round hold at once (64 MB at float32)."""
+
+
+def _chunks(networks: list[_Named]) -> list[list[_Named]]:
+    chunks: list[list[_Named]] = [[]]
+    held = 0
+    for entry in networks:
+        weights = entry[2].totals.weights
+        if chunks[-1] and held + weights > CHUNK_WEIGHTS:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(entry)
+        held += weights
+    return chunks
+
+
+def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, ...]]:
+    """Each layer's shortest time over ``repeat`` rounds (after one untimed warm-up round),
+    each round running every network once, in a shuffled order (a fixed seed)."""
+    from convcost.executor import prepare  # noqa: PLC0415
+
+    prepared = [prepare(network) for network in networks]
+    best: list[tuple[float, ...]] = [
+        tuple(math.inf for _ in each.forward().layers) for each in prepared
+    ]  # the untimed warm-up round gives each network's layer count
+    order = random.Random(0)
+    indices = list(range(len(prepared)))
+    for _ in range(repeat):
+        order.shuffle(indices)
+        for index in indices:
+            run = prepared[index].forward()
+            best[index] = tuple(
+                min(a, layer.seconds) for a, layer in zip(best[index], run.layers, strict=True)
+            )
+    return best
+
+
+def time_networks_ort(
+    networks: list[Network], *, repeat: int, threads: int | None
+) -> list[tuple[float, ...]]:
+    """Each layer's shortest time over ``repeat`` passes on ONNX Runtime, network by network."""
+    from convcost.executor.ort import execute_ort  # noqa: PLC0415
+
+    return [
+        tuple(
+            layer.seconds
+            for layer in execute_ort(network, threads=threads, repeat=repeat, fastest=True).layers
+        )
+        for network in networks
+    ]
 
 
 def fit_profile(
@@ -253,7 +226,11 @@ def fit_profile(
 ) -> Calibration:
     """The profile that best explains ``samples``: peak FLOP/s is the fastest GEMM sample's
     rate and bandwidth the fastest elementwise sample's, so a share of 1 is what this runtime
-    reached at best; each class's shares and overhead are then fitted."""
+    reached at best; each class's shares and overhead are then fitted (with half sizes for a
+    GEMM and a depthwise conv, :mod:`convcost.latency.fit_shape`). The kinds of 0-second
+    samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted."""
+    fuses = tuple(sorted({s.kind for found in samples.values() for s in found if not s.seconds}))
+    samples = {kernel: [s for s in found if s.seconds] for kernel, found in samples.items()}
     gemm = samples.get(KernelClass.GEMM, [])
     flowing = [
         s for kernel in (KernelClass.ELEMENTWISE, KernelClass.POOL) for s in samples.get(kernel, [])
@@ -261,26 +238,28 @@ def fit_profile(
     peak = max((s.work / s.seconds for s in gemm if s.work), default=1e9)
     bandwidth = max((s.traffic / s.seconds for s in flowing if s.traffic), default=1e9)
     fits: dict[KernelClass, Fit] = {
-        kernel: fit_class(found, peak, bandwidth)
+        kernel: (fit_shaped if kernel in SHAPED else fit_class)(found, peak, bandwidth)
         for kernel, found in samples.items()
         if found and kernel is not KernelClass.VIEW
     }
     views = samples.get(KernelClass.VIEW, [])
     view_overhead = sorted(s.seconds for s in views)[len(views) // 2] if views else 0.0
-    efficiency = {
-        kernel.value: Efficiency(compute=fit.compute, memory=fit.memory, overhead=fit.overhead)
-        for kernel, fit in fits.items()
-    }
+    efficiency = {kernel.value: _efficiency(fit) for kernel, fit in fits.items()}
     efficiency[KernelClass.VIEW.value] = Efficiency(overhead=view_overhead)
     for kernel, fit in fits.items():
+        own = efficiency[kernel.value]
         kinds: dict[str, list[Sample]] = {}
         for sample in samples[kernel]:
             kinds.setdefault(sample.kind, []).append(sample)
         for kind, found in sorted(kinds.items()):
-            factor = kind_factor(found, peak, bandwidth, fit)
+            if not kind or kind in SAME_KERNEL:
+                continue
+            factor = kind_factor(found, fit.overhead, _roofline(peak, bandwidth, own))
             if abs(math.log(factor)) > math.log(KIND_FACTOR):
-                efficiency[kind] = Efficiency(
-                    compute=fit.compute / factor, memory=fit.memory / factor, overhead=fit.overhead
+                efficiency[kind] = dataclasses.replace(
+                    own,
+                    compute=min(own.compute / factor, MAX_SHARE),
+                    memory=min(own.memory / factor, MAX_SHARE),
                 )
     profile = DeviceProfile(
         name=device,
@@ -290,8 +269,39 @@ def fit_profile(
         threads=threads,
         peak_flops={"float32": peak, "float64": peak / 2},
         memory_bandwidth=bandwidth,
-        im2col=True,
+        im2col=False,  # a conv's window copy is its class's half_im2col term instead
+        fuses=fuses,
         overhead=min((f.overhead for f in fits.values()), default=0.0),
         efficiency=efficiency,
     )
     return Calibration(profile=profile, fits=fits, samples=samples)
+
+
+def _efficiency(fit: Fit) -> Efficiency:
+    """A fit as a profile entry, its shares capped at what a profile accepts (4: a fit that
+    goes further has too few samples of that bound to say more)."""
+    compute, memory = min(fit.compute, MAX_SHARE), min(fit.memory, MAX_SHARE)
+    if isinstance(fit, ShapedFit):
+        half_m, half_n, half_k, half_im2col = fit.half
+        return Efficiency(
+            compute=compute,
+            memory=memory,
+            overhead=fit.overhead,
+            half_m=half_m,
+            half_n=half_n,
+            half_k=half_k,
+            half_im2col=half_im2col,
+        )
+    return Efficiency(compute=compute, memory=memory, overhead=fit.overhead)
+
+
+def _roofline(peak: float, bandwidth: float, share: Efficiency) -> Callable[[Sample], float]:
+    return lambda sample: seconds(sample, peak, bandwidth, share, 0.0)
+
+
+def seconds(
+    sample: Sample, peak: float, bandwidth: float, share: Efficiency, overhead: float
+) -> float:
+    """The time ``share`` predicts for a measured sample (as the estimate does for a layer)."""
+    compute = sample.work * slowdown(share.half, sample.dims) / (peak * share.compute)
+    return overhead + max(compute, sample.traffic / (bandwidth * share.memory))

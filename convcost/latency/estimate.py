@@ -1,11 +1,15 @@
 """The roofline estimate of a report on a device profile: per layer, the larger of its
 arithmetic time and its memory time, plus a fixed overhead (docs/latency.md).
 
-    t = overhead[class] + max(W / (peak[dtype] · compute[class]), B / (bandwidth · memory[class]))
+    t = overhead[class] + max(W · s / (peak[dtype] · compute[class]), B / (bandwidth · memory[class]))
 
 W is the layer's FLOPs (2 · MACs) plus its elementwise ops, B its bytes read and written
 (docs/cost-model.md, "Memory traffic"), the class its kernel class
-(:mod:`convcost.latency.kernels`). Pure arithmetic: no numpy, nothing measured.
+(:mod:`convcost.latency.kernels`), s ≥ 1 the slowdown of a small product under the class's
+half sizes (:mod:`convcost.latency.shape`; 1 for a datasheet profile). A layer of a kind the
+profile's runtime folds into the conv before it (its ``fuses``, :mod:`convcost.latency.fusion`)
+is 0, bound ``fused``: the conv's own estimate stands for the fused kernel. Pure arithmetic: no
+numpy, nothing measured.
 """
 
 from __future__ import annotations
@@ -13,10 +17,22 @@ from __future__ import annotations
 import enum
 
 from convcost.errors import SpecError
+from convcost.latency.fusion import fused_layers
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile
+from convcost.latency.shape import im2col_elements, product_dims, slowdown
 from convcost.report import LayerReport, Report
 from convcost.valueclasses import dataclass
+
+__all__ = [
+    "Bound",
+    "Estimate",
+    "LayerEstimate",
+    "estimate",
+    "im2col_elements",
+    "layer_work",
+    "peak",
+]
 
 
 class Bound(enum.StrEnum):
@@ -24,6 +40,8 @@ class Bound(enum.StrEnum):
     MEMORY = "memory"
     OVERHEAD = "overhead"
     """The layer moves and computes nothing (a view): only its fixed cost."""
+    FUSED = "fused"
+    """The runtime folds the layer into the conv before it (the profile's ``fuses``): 0."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,37 +90,27 @@ def layer_work(layer: LayerReport, *, im2col: bool = False) -> tuple[int, int]:
     return cost.flops + cost.ops, moved
 
 
-def im2col_elements(layer: LayerReport) -> int:
-    """The elements of the window matrix an im2col convolution builds: one row per output
-    position and C_in·∏k columns, i.e. MACs / C_out for a dense conv (exact); a transposed
-    conv's product before col2im, MACs / C_in; 0 for a 1×1 conv (MACs per output element
-    equal to C_in: no copy) and for every other kind."""
-    cost = layer.cost
-    if not cost.written_elements:
-        return 0
-    if layer.kind == "conv_transpose":
-        return cost.macs // layer.input_shape[0]
-    if layer.kind != "conv" or cost.macs == layer.input_shape[0] * cost.written_elements:
-        return 0
-    return cost.macs // layer.output_shape[0]
-
-
 def estimate(report: Report, profile: DeviceProfile) -> Estimate:
     rate = peak(profile, report.dtype)
     width = report.bytes_per_element
     bandwidth = profile.memory_bandwidth
-    cache: dict[tuple[str, KernelClass, int, int], LayerEstimate] = {}
+    cache: dict[tuple[object, ...], LayerEstimate] = {}
     layers = []
     total = 0.0
-    for layer in report.layers:
+    folded = fused_layers([layer.kind for layer in report.layers], profile.fuses)
+    for layer, fused in zip(report.layers, folded, strict=True):
         kernel = kernel_class(layer)
+        if fused:
+            layers.append(_fused(layer.path, kernel))
+            continue
         work, moved = layer_work(layer, im2col=profile.im2col and kernel is KernelClass.GEMM)
         kind = layer.kind
-        key = (kind, kernel, work, moved)
+        dims = product_dims(layer, kernel)
+        key = (kind, kernel, work, moved, dims)
         known = cache.get(key)
         if known is None:
             share = profile.of(kind, kernel)
-            compute = work / (rate * share.compute)
+            compute = work * slowdown(share.half, dims) / (rate * share.compute)
             memory = moved * width / (bandwidth * share.memory)
             if compute == 0 and memory == 0:
                 bound = Bound.OVERHEAD
@@ -126,6 +134,17 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
         backend=profile.backend,
         layers=tuple(layers),
         seconds=total,
+    )
+
+
+def _fused(path: str, kernel: KernelClass) -> LayerEstimate:
+    return LayerEstimate(
+        path=path,
+        kernel=kernel,
+        bound=Bound.FUSED,
+        seconds=0.0,
+        compute_seconds=0.0,
+        memory_seconds=0.0,
     )
 
 

@@ -14,8 +14,9 @@ pattern search around the best point in log space.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from convcost.latency.shape import Dims
 from convcost.valueclasses import dataclass
 
 
@@ -30,6 +31,8 @@ class Sample:
     """Measured."""
     kind: str = ""
     """The layer kind measured."""
+    dims: Dims | None = None
+    """(M, N, K) of a GEMM or depthwise layer's product (:mod:`convcost.latency.shape`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,14 +110,16 @@ def fit_class(samples: Sequence[Sample], peak: float, bandwidth: float) -> Fit:
     return Fit(compute=c, memory=m, overhead=o, residuals=residuals)
 
 
-def kind_factor(samples: Sequence[Sample], peak: float, bandwidth: float, fit: Fit) -> float:
+def kind_factor(
+    samples: Sequence[Sample], overhead: float, roofline: Callable[[Sample], float]
+) -> float:
     """How much slower (> 1) or faster than its class's fit a kind's samples ran: the
-    geometric mean of (measured − overhead) / roofline time, the overhead held at the
-    class's (never more than 90% of a sample)."""
+    geometric mean of (measured − overhead) / ``roofline`` time (the class's prediction
+    without overhead), the overhead held at the class's (never more than 90% of a sample)."""
     logs = []
     for sample in samples:
-        base = predict(sample, peak, bandwidth, fit.compute, fit.memory, 0.0)
+        base = roofline(sample)
         if base <= 0:
             continue
-        logs.append(math.log(max(sample.seconds - fit.overhead, 0.1 * sample.seconds) / base))
+        logs.append(math.log(max(sample.seconds - overhead, 0.1 * sample.seconds) / base))
     return math.exp(sum(logs) / len(logs)) if logs else 1.0

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from convcost.document import compose
 from convcost.errors import Location, SpecError
-from convcost.latency.kernels import KernelClass
+from convcost.latency.fusion import parse_fuses
+from convcost.latency.kernels import KERNEL_OF, KernelClass
 from convcost.latency.quantities import RATE_FORMS, TIME_FORMS, parse_rate, parse_seconds
 from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS
@@ -24,6 +25,14 @@ from convcost.valueclasses import dataclass, field
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
+HALF_KEYS = ("half_m", "half_n", "half_k", "half_im2col")
+"""An efficiency's half sizes (:mod:`convcost.latency.shape`)."""
+MAX_SHARE = 4.0
+"""The largest share of peak or bandwidth a profile accepts (a calibrated runtime may beat a
+datasheet figure, or a cache the no-reuse traffic convention)."""
+SHAPED = (KernelClass.GEMM, KernelClass.DEPTHWISE)
+"""The classes whose rate depends on their product's shape."""
+
 TOP_KEYS = (
     "device",
     "calibrated",
@@ -33,9 +42,10 @@ TOP_KEYS = (
     "memory_bandwidth",
     "overhead",
     "im2col",
+    "fuses",
     "efficiency",
 )
-EFFICIENCY_KEYS = ("compute", "memory", "overhead")
+EFFICIENCY_KEYS = ("compute", "memory", "overhead", *HALF_KEYS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +58,19 @@ class Efficiency:
     """The share of the memory bandwidth its traffic moves at."""
     overhead: float | None = None
     """Seconds per layer of this class; ``None`` for the profile's ``overhead``."""
+    half_m: float = 0.0
+    """The product's rows M (output positions × batch) at which the rate halves
+    (:mod:`convcost.latency.shape`); 0: no dependence, as every datasheet profile."""
+    half_n: float = 0.0
+    """The columns N (output channels; a depthwise conv's channels) at which it halves."""
+    half_k: float = 0.0
+    """The depth K (C_in/groups · ∏k; a depthwise conv's taps ∏k) at which it halves."""
+    half_im2col: float = 0.0
+    """The columns N at which a conv's copy of its windows (im2col) alone halves the rate."""
+
+    @property
+    def half(self) -> tuple[float, float, float, float]:
+        return self.half_m, self.half_n, self.half_k, self.half_im2col
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +94,9 @@ class DeviceProfile:
     """The runtime copies every k×k window of a convolution into a matrix before its product
     (as the NumPy executor and CPU runtimes do): the memory term of such a conv also counts
     that matrix, written once and read once (:func:`convcost.latency.estimate.im2col_elements`)."""
+    fuses: tuple[str, ...] = ()
+    """The layer kinds the runtime folds into the conv before them (their time is the conv's,
+    :mod:`convcost.latency.fusion`): what ``calibrate --backend onnxruntime`` saw folded."""
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     """Per kernel class (``gemm``, …) and, where a calibration found one differing from its
     class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
@@ -136,6 +162,7 @@ def parse_profile(text: str, *, source: str = "<string>") -> DeviceProfile:
         memory_bandwidth=_rate(root.get("memory_bandwidth"), "memory_bandwidth"),
         overhead=_seconds(root.get("overhead"), "overhead", 0.0),
         im2col=_flag(root, "im2col"),
+        fuses=parse_fuses(root.get("fuses")),
         efficiency=_efficiencies(root.get("efficiency")),
     )
 
@@ -255,13 +282,36 @@ def _efficiencies(value: Value | None) -> dict[str, Efficiency]:
             compute=shares["compute"],
             memory=shares["memory"],
             overhead=None if overhead is None else _seconds(overhead, f"{what}.overhead", 0.0),
+            **_halves(entry, str(key.value), what),
+        )
+    return result
+
+
+def _halves(entry: Map, name: str, what: str) -> dict[str, float]:
+    """An entry's half sizes, each a number >= 0; only a GEMM or depthwise class (or a kind of
+    one) has a shape."""
+    result = {}
+    for part in HALF_KEYS:
+        given = entry.get(part)
+        if given is None:
+            continue
+        kernel = KERNEL_OF.get(name) or KernelClass(name)
+        if kernel not in SHAPED:
+            raise SpecError(
+                f"only the gemm and depthwise classes (and their kinds) have a shape; "
+                f"{name!r} is {kernel.value}",
+                location=given.location,
+                field=f"{what}.{part}",
+            )
+        result[part] = _number(
+            given, f"{what}.{part}", parse_rate, "a size, e.g. 16 (0: none)", positive=False
         )
     return result
 
 
 def _share(value: Value, what: str) -> float:
     share = _number(value, what, parse_rate, "a share of the peak, e.g. 0.5", positive=True)
-    if share > 4:
+    if share > MAX_SHARE:
         scalar = _scalar(value, what)
         raise SpecError(
             f"must be a share of the peak (at most 4, for a calibrated runtime that beats the "
@@ -270,40 +320,3 @@ def _share(value: Value, what: str) -> float:
             field=what,
         )
     return share
-
-
-def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> str:
-    """The profile as the YAML text :func:`parse_profile` reads back (floats written with
-    ``repr``, so reading gives the same values)."""
-    lines = [f"# {line}" for line in comments]
-    lines += [
-        f"device: {_quoted(profile.device)}",
-        f"calibrated: {'true' if profile.calibrated else 'false'}",
-        f"backend: {profile.backend or 'null'}",
-        f"threads: {profile.threads if profile.threads is not None else 'null'}",
-        "peak_flops:             # FLOP/s per dtype",
-        *(f"  {dtype}: {_float(rate)}" for dtype, rate in profile.peak_flops.items()),
-        f"memory_bandwidth: {_float(profile.memory_bandwidth)}   # bytes/s",
-        f"overhead: {_float(profile.overhead)}   # seconds per layer",
-        f"im2col: {'true' if profile.im2col else 'false'}   # convolutions copy their windows first",
-    ]
-    if profile.efficiency:
-        lines.append(
-            "efficiency:             # share of peak FLOP/s and bandwidth per kernel class"
-        )
-        for kernel, share in profile.efficiency.items():
-            extra = "" if share.overhead is None else f", overhead: {_float(share.overhead)}"
-            lines.append(
-                f"  {kernel}: {{compute: {_float(share.compute)}, "
-                f"memory: {_float(share.memory)}{extra}}}"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def _float(value: float) -> str:
-    text = repr(float(value))
-    return text if "e" not in text or "." in text.split("e")[0] else text.replace("e", ".0e")
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from convcost.latency.calibrate import Calibration
+from convcost.latency.calibrate import Calibration, seconds
+from convcost.latency.profile import HALF_KEYS, SHAPED
 from convcost.latency.quantities import seconds_text
 
 
@@ -52,10 +53,12 @@ def residual_summary(calibration: Calibration) -> str:
             continue
         errors = []
         for sample in samples:
-            share = profile.of(sample.kind, kernel)
-            predicted = profile.layer_overhead(sample.kind, kernel) + max(
-                sample.work / (rate * share.compute),
-                sample.traffic / (profile.memory_bandwidth * share.memory),
+            predicted = seconds(
+                sample,
+                rate,
+                profile.memory_bandwidth,
+                profile.of(sample.kind, kernel),
+                profile.layer_overhead(sample.kind, kernel),
             )
             errors.append(abs(predicted - sample.seconds) / sample.seconds)
         every += errors
@@ -66,6 +69,14 @@ def residual_summary(calibration: Calibration) -> str:
             f"{seconds_text(profile.layer_overhead(kernel.value, kernel)):>9} "
             f"{ordered[len(ordered) // 2]:>10.0%} {ordered[-1]:>9.0%}"
         )
+    for kernel in SHAPED:
+        half = profile.efficiency.get(kernel.value)
+        if half is not None and any(half.half):
+            sizes = ", ".join(
+                f"{key.removeprefix('half_')} {value:.3g}"
+                for key, value in zip(HALF_KEYS, half.half, strict=True)
+            )
+            lines.append(f"{kernel.value} half sizes: {sizes}")
     ordered = sorted(every)
     if ordered:
         lines.append(

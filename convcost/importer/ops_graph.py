@@ -67,6 +67,9 @@ class Source:
     """Each tensor's element type (a TensorProto.DataType) where inference found it."""
     opset: int = 0
     """The version of the default (``ai.onnx``) operator set the model imports; 0 if none."""
+    hint: str | None = ""
+    """What an unknown shape's error adds: how to get ONNX's inference where convcost's has no
+    rule for an operator and the ``onnx`` package is not installed (None: it was asked)."""
 
     def fail(self, node: Any, message: str) -> ModelError:
         op_type = getattr(node, "op_type", "initializer")
@@ -76,7 +79,7 @@ class Source:
         """A tensor's shape, which shape inference must have found."""
         shape = self.shapes.get(tensor)
         if shape is None:
-            raise self.fail(node, f"the shape of tensor {tensor!r} is unknown")
+            raise self.fail(node, f"the shape of tensor {tensor!r} is unknown{self.hint or ''}")
         return shape
 
     def users(self, tensor: str) -> list[Any]:
@@ -168,26 +171,29 @@ class Source:
             raise self.fail(node, f"cannot read external data {location!r}: {reason}") from None
 
 
-_ATTRIBUTE_FIELDS = {1: "f", 2: "i", 3: "s", 4: "t", 6: "floats", 7: "ints"}
-"""AttributeProto.AttributeType → the field holding the value, for the common types."""
-
-
 def attributes(node: Any) -> dict[str, object]:
-    """A node's attributes as Python values (strings decoded)."""
+    """A node's attributes as Python values (strings decoded; a subgraph's value is None)."""
     values: dict[str, object] = {}
     for attribute in node.attribute:
-        field = _ATTRIBUTE_FIELDS.get(int(attribute.type))
-        if field is None:
-            import onnx.helper  # noqa: PLC0415  (the onnx extra is imported lazily)
-
-            value = onnx.helper.get_attribute_value(attribute)
+        kind = attribute.type
+        value: object
+        if kind == 1:  # AttributeProto.FLOAT, INT, STRING, TENSOR, FLOATS, INTS, STRINGS
+            value = attribute.f
+        elif kind == 2:
+            value = attribute.i
+        elif kind == 3:
+            value = attribute.s.decode("utf-8", "replace")
+        elif kind == 4:
+            value = attribute.t
+        elif kind == 6:
+            value = list(attribute.floats)
+        elif kind == 7:
+            value = list(attribute.ints)
+        elif kind == 8:
+            value = [s.decode("utf-8", "replace") for s in attribute.strings]
         else:
-            value = getattr(attribute, field)
-            if field in ("floats", "ints"):
-                value = list(value)
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        values[str(attribute.name)] = value
+            value = None
+        values[attribute.name] = value
     return values
 
 

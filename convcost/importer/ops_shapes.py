@@ -1,4 +1,6 @@
-"""Every tensor's shape: the graph input's, fixed, then ONNX's shape inference on a light copy.
+"""The graph input's shape, fixed; and ONNX's shape inference on a light copy of the graph, for
+the shapes convcost's own inference (`convcost.importer.shape_infer`) leaves unknown, when
+the ``onnx`` package is installed.
 
 The copy holds the nodes and only the tiny initializers (Reshape shapes, Pad pads, …); every
 other one becomes a typed graph input of its ``dims``, so inference never sees a weight's bytes
@@ -11,10 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from convcost.errors import ModelError
+from convcost.importer.onnx_proto import ValueInfoProto
 from convcost.importer.ops_graph import Source
 from convcost.importer.ops_static import MAX_SHAPE_ELEMENTS
 
 _Dim = int | str
+
+
+def _declared(value_info: ValueInfoProto) -> list[_Dim]:
+    """A graph input's dims: ints where known, the symbol (or ``?``) where not."""
+    return [d if isinstance(d, int) and d > 0 else str(d) or "?" for d in value_info.shape or ()]
 
 
 def _dims(value_info: Any) -> list[_Dim]:
@@ -35,7 +43,7 @@ def channels_first(layout: tuple[int, ...] | None, dims: Sequence[_Dim]) -> list
 
 def input_shape_of(
     file: str,
-    value_info: Any,
+    value_info: ValueInfoProto,
     given: tuple[int, ...] | None,
     layout: tuple[int, ...] | None = None,
 ) -> tuple[int, ...]:
@@ -45,11 +53,10 @@ def input_shape_of(
 
     The batch is the graph's when it is a number (an exporter may have written it into a
     Reshape's target, [2, 1568]), else 1; convcost's spec leaves it out either way."""
-    name = str(value_info.name)
-    tensor_type = value_info.type.tensor_type
-    if not value_info.type.HasField("tensor_type") or not tensor_type.HasField("shape"):
+    name = value_info.name
+    if not value_info.tensor or value_info.shape is None:
         raise ModelError(f'{file}: input "{name}" has no tensor shape')
-    dims = _dims(value_info)
+    dims = _declared(value_info)
     shown = "[" + ", ".join(str(d) for d in dims) + "]"
     if not 3 <= len(dims) <= 5:
         raise ModelError(
@@ -88,6 +95,7 @@ def _light_model(
     helper = onnx.helper
     graph = model.graph
     inputs = [helper.make_tensor_value_info(input_tensor, _elem_type(graph), list(shape))]
+    # (the onnx package's model: its initializers are onnx's TensorProtos)
     small = []
     for tensor in graph.initializer:
         count = 1

@@ -52,7 +52,7 @@ def _flat_index(shape: tuple[int, ...], index: tuple[int, ...]) -> int:
     return flat
 
 
-def _axis_indices(size: int, start: int, end: int, step: int) -> range:
+def axis_indices(size: int, start: int, end: int, step: int) -> range:
     """The indices ONNX's Slice takes on one axis (negative and out-of-range bounds clamped)."""
     start, end = start + size if start < 0 else start, end + size if end < 0 else end
     if step > 0:
@@ -72,7 +72,7 @@ def _slice(source: Source, node: Any, data: Value, bounds: list[Value | None]) -
         if step == 0:
             return None
         axis = int(raw_axis) % len(shape)
-        picks[axis] = _axis_indices(shape[axis], int(start), int(end), int(step))
+        picks[axis] = axis_indices(shape[axis], int(start), int(end), int(step))
     if math.prod(len(p) for p in picks) > MAX_CONSTANT_ELEMENTS:
         return None
     return tuple(data[_flat_index(shape, index)] for index in itertools.product(*picks))
@@ -108,7 +108,7 @@ def _fill(tensor: object) -> float | None:
     return float(struct.unpack(code, raw)[0])
 
 
-def _value(source: Source, node: Any, tensor: str) -> Value | None:
+def known_value(source: Source, node: Any, tensor: str) -> Value | None:
     if tensor in source.values:
         return source.values[tensor]
     proto = source.tensor_proto(tensor)
@@ -123,7 +123,7 @@ def _value(source: Source, node: Any, tensor: str) -> Value | None:
 MAX_SHAPE_ELEMENTS = 64
 """Constants this many elements or fewer take part in shape arithmetic (larger: weights)."""
 
-_SHAPE_ONLY = frozenset({"Constant", "Shape", "Size"})
+SHAPE_ONLY = frozenset({"Constant", "Shape", "Size"})
 """Operators whose output is known before the model runs, whatever they read.
 (CastLike reads its second input for the element type only.)"""
 
@@ -135,7 +135,7 @@ def fold(source: Source) -> set[str]:
     for node in source.nodes:
         op = str(node.op_type)
         data = [str(t) for t in node.input[: 1 if op == "CastLike" else None] if t]
-        if op in _SHAPE_ONLY or all(t in static for t in data):
+        if op in SHAPE_ONLY or all(t in static for t in data):
             static.update(str(t) for t in node.output)
             evaluate(source, node)
     return static
@@ -144,7 +144,7 @@ def fold(source: Source) -> set[str]:
 def evaluate(source: Source, node: Any) -> None:
     """Record the value of a static node's output in ``source.values`` when it is computable."""
     attrs = attributes(node)
-    inputs = [_value(source, node, str(name)) if name else None for name in node.input]
+    inputs = [known_value(source, node, str(name)) if name else None for name in node.input]
     result: Value | None = None
     op = str(node.op_type)
     if op == "Shape" and node.input[0] in source.shapes:

@@ -129,6 +129,23 @@ def convert(
     transpose, layout = _channels_last(graph, input_tensor)
     full_shape = input_shape_of(file, inputs[0], input_shape, layout)
     shape = tuple(full_shape[axis] for axis in layout or range(len(full_shape)))[1:]
+    source = index(model, file=file, directory=directory)
+    static = infer(source, input_tensor, full_shape)
+    missing = gaps(source, static)
+    if missing:
+        static = _onnx_inference(source, directory / file, input_tensor, full_shape, static)
+        source.hint = "" if source.hint is None else fallback_hint(gaps(source, static))
+    converter = _Converter(source, input_tensor, static, allow_unsupported=allow_unsupported)
+    if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
+        converter.alias[str(source.nodes[transpose].output[0])] = INPUT
+        converter.skipped.add(transpose)
+    return converter.build(str(graph.output[0].name), file, shape)
+
+
+def index(model: ModelProto, *, file: str, directory: Path) -> Source:
+    """The model's graph indexed for conversion (no shapes yet: `shape_infer.infer`)."""
+    graph = model.graph
+    assert graph is not None
     constants = {
         str(node.output[0]): tensor
         for node in graph.node
@@ -143,7 +160,7 @@ def convert(
         producers={},
         consumers=collections.defaultdict(list),
         shapes={},
-        initializers=initializers,
+        initializers={t.name: t for t in graph.initializer},
         constants=constants,
         outputs=frozenset(str(o.name) for o in graph.output),
         opset=max(
@@ -156,16 +173,7 @@ def convert(
             source.producers[str(tensor)] = index
         for tensor in node.input:
             source.consumers[str(tensor)].append(index)
-    static = infer(source, input_tensor, full_shape)
-    missing = gaps(source, static)
-    if missing:
-        static = _onnx_inference(source, directory / file, input_tensor, full_shape, static)
-        source.hint = "" if source.hint is None else fallback_hint(gaps(source, static))
-    converter = _Converter(source, input_tensor, static, allow_unsupported=allow_unsupported)
-    if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
-        converter.alias[str(source.nodes[transpose].output[0])] = INPUT
-        converter.skipped.add(transpose)
-    return converter.build(str(graph.output[0].name), file, shape)
+    return source
 
 
 def _onnx_inference(

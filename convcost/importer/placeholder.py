@@ -35,6 +35,13 @@ def placeholder(source: Source, node: Any) -> Out:
     out = str(node.output[0])
     shape = source.shapes.get(out)
     if shape is None or len(shape) < 2 or any(size < 1 for size in shape):
+        if source.hint:  # ONNX's inference was not there to ask
+            raise source.fail(
+                node,
+                f"convcost infers no shape for its output {out!r}, which a placeholder of "
+                "unknown cost needs: ONNX's shape inference may, with pip install "
+                "'convcost[onnx]'",
+            )
         raise source.fail(
             node,
             "ONNX cannot infer the shape of its output "

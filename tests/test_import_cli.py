@@ -164,7 +164,9 @@ HIDE = "import sys; sys.modules[{0!r}] = None; from convcost.__main__ import mai
 
 def test_analyze_needs_no_onnx_package(bad_folder: Path) -> None:
     """A model file is read without the onnx package (nor numpy): convcost's own reader."""
-    hidden = HIDE.format("onnx").replace("sys.modules", "sys.modules['numpy'] = None; sys.modules", 1)
+    hidden = HIDE.format("onnx").replace(
+        "sys.modules", "sys.modules['numpy'] = None; sys.modules", 1
+    )
     command = ["analyze", "dynamic.onnx", "--input", "3x20x20", "-f", "csv"]
     child = subprocess.run(
         [sys.executable, "-c", hidden, *command],

@@ -52,7 +52,8 @@ def _tensor(ours: TensorProto, theirs: Any) -> None:
         expected = numpy_helper.to_array(theirs).ravel().tolist()
         assert _values(ours) == expected, ours.name
     elif count > MAX_CONSTANT_ELEMENTS:  # a weight: never copied out of the file
-        assert ours.raw_data == b"" and not ours.float_data, ours.name
+        assert ours.raw_data == b"", ours.name
+        assert not ours.float_data, ours.name
 
 
 def _values(tensor: TensorProto) -> list[object]:
@@ -71,7 +72,8 @@ def _values(tensor: TensorProto) -> list[object]:
 
 def _attribute(ours: AttributeProto, theirs: Any) -> None:
     assert (ours.name, ours.type) == (theirs.name, theirs.type)
-    assert ours.i == theirs.i and ours.s == theirs.s, ours.name
+    assert ours.i == theirs.i, ours.name
+    assert ours.s == theirs.s, ours.name
     assert ours.f == pytest.approx(theirs.f, rel=0, abs=0) or math.isnan(theirs.f), ours.name
     assert list(ours.ints) == list(theirs.ints), ours.name
     assert list(ours.floats) == list(theirs.floats), ours.name
@@ -93,7 +95,8 @@ def test_reader_and_shapes_equal_onnx(
         (o.domain, o.version) for o in theirs.opset_import
     ]
     graph = ours.graph
-    assert graph is not None and graph.name == theirs.graph.name
+    assert graph is not None
+    assert graph.name == theirs.graph.name
     assert len(graph.node) == len(theirs.graph.node)
     for node, expected in zip(graph.node, theirs.graph.node, strict=True):
         assert (node.name, node.op_type, node.domain) == (
@@ -101,7 +104,10 @@ def test_reader_and_shapes_equal_onnx(
             expected.op_type,
             expected.domain,
         )
-        assert (list(node.input), list(node.output)) == (list(expected.input), list(expected.output))
+        assert (list(node.input), list(node.output)) == (
+            list(expected.input),
+            list(expected.output),
+        )
         assert [(p.key, p.value) for p in node.metadata_props] == [
             (p.key, p.value) for p in expected.metadata_props
         ]
@@ -111,12 +117,18 @@ def test_reader_and_shapes_equal_onnx(
     assert len(graph.initializer) == len(theirs.graph.initializer)
     for tensor, wanted in zip(graph.initializer, theirs.graph.initializer, strict=True):
         _tensor(tensor, wanted)
-    for values, wanted_values in ((graph.input, theirs.graph.input), (graph.output, theirs.graph.output)):
+    for values, wanted_values in (
+        (graph.input, theirs.graph.input),
+        (graph.output, theirs.graph.output),
+    ):
         assert [(v.name, v.elem_type, v.shape) for v in values] == [
             (
                 v.name,
                 v.type.tensor_type.elem_type,
-                tuple(d.dim_value if d.HasField("dim_value") else d.dim_param for d in v.type.tensor_type.shape.dim),
+                tuple(
+                    d.dim_value if d.HasField("dim_value") else d.dim_param
+                    for d in v.type.tensor_type.shape.dim
+                ),
             )
             for v in wanted_values
         ]

@@ -85,7 +85,8 @@ def entry(buf: Buffer, start: int, end: int) -> StringEntry:
 
 def tensor(buf: Buffer, start: int, end: int) -> TensorProto:
     """A TensorProto; its data is decoded only when it is small (`SMALL` elements)."""
-    name, dims, data_type, location = "", [], 0, 0
+    name, data_type, location = "", 0, 0
+    dims: list[int] = []
     external: list[StringEntry] = []
     spans: list[tuple[int, int, int, int]] = []
     for number, wire, at, stop in fields(buf, start, end):
@@ -114,8 +115,15 @@ def tensor(buf: Buffer, start: int, end: int) -> TensorProto:
             elif number == 7:
                 _ints(buf, number, wire, at, stop, int64s)
             else:
-                _floats(buf, number, wire, at, stop, "f" if number == 4 else "d",
-                        floats if number == 4 else doubles)
+                _floats(
+                    buf,
+                    number,
+                    wire,
+                    at,
+                    stop,
+                    "f" if number == 4 else "d",
+                    floats if number == 4 else doubles,
+                )
     return TensorProto(
         name=name,
         dims=tuple(dims),

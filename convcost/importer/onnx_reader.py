@@ -18,16 +18,16 @@ from convcost.errors import ModelError
 from convcost.importer import onnx_file, ops_spatial
 from convcost.importer.fusions import find_fusions
 from convcost.importer.graph import INPUT, Graph, Node, Origin
+from convcost.importer.onnx_proto import ModelProto, NodeProto, TensorProto
 from convcost.importer.ops import CONVERTERS
 from convcost.importer.ops_graph import Source, node_label
 from convcost.importer.ops_names import Namer
 from convcost.importer.ops_result import Context, Out, Unsupported
-from convcost.importer.onnx_proto import ModelProto, TensorProto
 from convcost.importer.ops_shapes import infer_shapes, input_shape_of
 from convcost.importer.ops_static import fold
-from convcost.importer.shape_infer import fallback_hint, gaps, infer
 from convcost.importer.ops_window import pad_fold
 from convcost.importer.placeholder import placeholder
+from convcost.importer.shape_infer import fallback_hint, gaps, infer
 from convcost.importer.wire import WireError
 
 MAX_MODEL_BYTES = 2**31 - 1
@@ -188,7 +188,7 @@ def _onnx_inference(
     source.hint = None
     try:
         model = onnx.load(str(path), load_external_data=False)
-    except Exception:  # noqa: BLE001  (convcost's reader read it: keep what it found)
+    except Exception:
         return static
     for _ in range(MAX_INFERENCE_PASSES):
         # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
@@ -200,7 +200,7 @@ def _onnx_inference(
     return static
 
 
-def _constant(node: Any) -> TensorProto | None:
+def _constant(node: NodeProto) -> TensorProto | None:
     """A Constant node's value as a TensorProto (``value``, or ``value_int(s)``/``_float(s)``)."""
     for attribute in node.attribute:
         name = attribute.name

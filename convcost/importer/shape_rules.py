@@ -40,7 +40,7 @@ class Site:
         value = self.attrs.get(name, default)
         return tuple(int(v) for v in value) if isinstance(value, list | tuple) else ()
 
-    def int(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int) -> int:
         value = self.attrs.get(name, default)
         return value if isinstance(value, int) else default
 
@@ -120,7 +120,7 @@ def conv_transpose(site: Site) -> list[Shape | None]:
     if data is None or weight is None or len(data) < 3:
         return [None]
     rank = len(data) - 2
-    channels = weight[1] * site.int("group", 1)
+    channels = weight[1] * site.integer("group", 1)
     if "output_shape" in site.attrs:
         return [(data[0], channels, *site.ints("output_shape")[-rank:])]
     kernel = site.ints("kernel_shape") or weight[2:]
@@ -151,7 +151,9 @@ def pool(site: Site) -> list[Shape | None]:
     data = site.shape(0)
     if data is None or len(data) < 3:
         return [None]
-    sizes = _window_sizes(site, data[2:], site.ints("kernel_shape"), ceil=bool(site.int("ceil_mode", 0)))
+    sizes = _window_sizes(
+        site, data[2:], site.ints("kernel_shape"), ceil=bool(site.integer("ceil_mode", 0))
+    )
     out = None if sizes is None else (*data[:2], *sizes)
     return [out] * len(site.node.output)  # MaxPool's indices, when asked for, too
 
@@ -165,8 +167,8 @@ def gemm(site: Site) -> list[Shape | None]:
     a, b = site.shape(0), site.shape(1)
     if a is None or b is None or len(a) != 2 or len(b) != 2:
         return [None]
-    rows = a[1] if site.int("transA", 0) else a[0]
-    columns = b[0] if site.int("transB", 0) else b[1]
+    rows = a[1] if site.integer("transA", 0) else a[0]
+    columns = b[0] if site.integer("transB", 0) else b[1]
     return [(rows, columns)]
 
 
@@ -187,7 +189,7 @@ def flatten(site: Site) -> list[Shape | None]:
     data = site.shape(0)
     if data is None:
         return [None]
-    axis = site.int("axis", 1) % (len(data) + 1) if data else 0
+    axis = site.integer("axis", 1) % (len(data) + 1) if data else 0
     return [(math.prod(data[:axis]), math.prod(data[axis:]))]
 
 
@@ -195,8 +197,10 @@ def reshape(site: Site) -> list[Shape | None]:
     data, target = site.shape(0), site.value(1)
     if data is None or target is None:
         return [None]
-    allow_zero = site.int("allowzero", 0)
-    out = [data[i] if d == 0 and not allow_zero and i < len(data) else d for i, d in enumerate(target)]
+    allow_zero = site.integer("allowzero", 0)
+    out = [
+        data[i] if d == 0 and not allow_zero and i < len(data) else d for i, d in enumerate(target)
+    ]
     if out.count(-1) == 1:
         known = math.prod(d for d in out if d != -1)
         if known == 0 or math.prod(data) % known:
@@ -219,7 +223,7 @@ def concat(site: Site) -> list[Shape | None]:
     shapes = [s for s in site.shapes if s is not None]
     if len(shapes) != len(site.shapes) or not shapes or not shapes[0]:
         return [None]
-    axis = site.int("axis", 0) % len(shapes[0])
+    axis = site.integer("axis", 0) % len(shapes[0])
     total = sum(s[axis] for s in shapes)
     return [(*shapes[0][:axis], total, *shapes[0][axis + 1 :])]
 
@@ -229,7 +233,7 @@ def split(site: Site) -> list[Shape | None]:
     count = len(site.node.output)
     if data is None or not data:
         return [None] * count
-    axis = site.int("axis", 0) % len(data)
+    axis = site.integer("axis", 0) % len(data)
     sizes = site.axes(1, "split")
     if sizes is None:
         return [None] * count

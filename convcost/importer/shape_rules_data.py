@@ -49,7 +49,7 @@ def gather(site: Site) -> list[Shape | None]:
     data, indices = site.shape(0), site.shape(1)
     if data is None or indices is None or not data:
         return [None]
-    axis = site.int("axis", 0) % len(data)
+    axis = site.integer("axis", 0) % len(data)
     return [(*data[:axis], *indices, *data[axis + 1 :])]
 
 
@@ -82,7 +82,7 @@ def shape(site: Site) -> list[Shape | None]:
     if data is None:
         return [None]
     rank = len(data)
-    start, end = site.int("start", 0), site.int("end", rank)
+    start, end = site.integer("start", 0), site.integer("end", rank)
     start, end = (min(max(v + rank if v < 0 else v, 0), rank) for v in (start, end))
     return [(max(end - start, 0),)]
 
@@ -153,7 +153,10 @@ def resize(site: Site) -> list[Shape | None]:
         return [None]
     out = list(data)
     if sizes:
-        if len(sizes) != len(normal) or site.attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+        if (
+            len(sizes) != len(normal)
+            or site.attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch"
+        ):
             return [None]
         for axis, size in zip(normal, sizes, strict=True):
             out[axis] = size
@@ -166,7 +169,7 @@ def resize(site: Site) -> list[Shape | None]:
 
 
 def depth_to_space(site: Site) -> list[Shape | None]:
-    data, block = site.shape(0), site.int("blocksize", 0)
+    data, block = site.shape(0), site.integer("blocksize", 0)
     if data is None or len(data) != 4 or block < 1 or data[1] % (block * block):
         return [None]
     n, c, h, w = data
@@ -174,7 +177,7 @@ def depth_to_space(site: Site) -> list[Shape | None]:
 
 
 def space_to_depth(site: Site) -> list[Shape | None]:
-    data, block = site.shape(0), site.int("blocksize", 0)
+    data, block = site.shape(0), site.integer("blocksize", 0)
     if data is None or len(data) != 4 or block < 1 or data[2] % block or data[3] % block:
         return [None]
     n, c, h, w = data
@@ -194,13 +197,13 @@ def reduce(site: Site) -> list[Shape | None]:
     if axes is None:
         return [None]
     if not axes:
-        if from_input and site.int("noop_with_empty_axes", 0):
+        if from_input and site.integer("noop_with_empty_axes", 0):
             return [data]
         axes = tuple(range(len(data)))
     normal = _normal(axes, len(data))
     if normal is None:
         return [None]
-    keep = site.int("keepdims", 1)
+    keep = site.integer("keepdims", 1)
     return [tuple(1 if i in normal else d for i, d in enumerate(data) if keep or i not in normal)]
 
 
@@ -208,6 +211,6 @@ def arg_reduce(site: Site) -> list[Shape | None]:
     data = site.shape(0)
     if data is None or not data:
         return [None]
-    axis = site.int("axis", 0) % len(data)
-    keep = site.int("keepdims", 1)
+    axis = site.integer("axis", 0) % len(data)
+    keep = site.integer("keepdims", 1)
     return [tuple(1 if i == axis else d for i, d in enumerate(data) if keep or i != axis)]

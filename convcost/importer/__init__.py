@@ -181,11 +181,25 @@ def _imported(
 ) -> tuple[Graph, str, Spec]:
     """The graph of ``path``, its spec's text, and that text parsed and built (checked);
     ``label`` names the model in the spec's header and in errors (default: the file name)."""
-    graph = read_model(path, input_shape=input_shape, allow_unsupported=allow_unsupported)
-    name = label or Path(path).name
-    text = _to_spec(graph, flat=flat, source=name)
-    spec = _checked(graph, text, flat=flat, name=name, source=os.fspath(path), limits=limits)
+    try:
+        graph = read_model(path, input_shape=input_shape, allow_unsupported=allow_unsupported)
+        name = label or Path(path).name
+        text = _to_spec(graph, flat=flat, source=name)
+        spec = _checked(graph, text, flat=flat, name=name, source=os.fspath(path), limits=limits)
+    except ModelError as error:
+        shown = _one_line(error.message)
+        if shown == error.message:
+            raise
+        raise ModelError(shown) from None
     return graph, text, spec
+
+
+def _one_line(text: str) -> str:
+    """``text`` with a line break or other control character (from a node or tensor name in
+    the file) written as its escape, so an error stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _to_spec(graph: Graph, *, flat: bool, source: str) -> str:

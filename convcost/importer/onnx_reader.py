@@ -12,13 +12,12 @@ from __future__ import annotations
 import collections
 import stat
 from pathlib import Path
-from typing import Any
 
 from convcost.errors import ModelError
 from convcost.importer import onnx_file, ops_spatial
 from convcost.importer.fusions import find_fusions
 from convcost.importer.graph import INPUT, Graph, Node, Origin
-from convcost.importer.onnx_proto import ModelProto, NodeProto, TensorProto
+from convcost.importer.onnx_proto import GraphProto, ModelProto, NodeProto, TensorProto
 from convcost.importer.ops import CONVERTERS
 from convcost.importer.ops_graph import Source, node_label
 from convcost.importer.ops_names import Namer
@@ -193,7 +192,12 @@ def _onnx_inference(
     for _ in range(MAX_INFERENCE_PASSES):
         # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
         known = len(source.values)
-        infer_shapes(model, source, input_tensor, shape)
+        try:
+            infer_shapes(model, source, input_tensor, shape)
+        except ModelError:
+            raise
+        except Exception:  # onnx on a hostile graph: keep the shapes convcost found
+            return static
         static = fold(source)
         if len(source.values) == known or _shapes_known(source, static):
             break
@@ -217,7 +221,9 @@ def _constant(node: NodeProto) -> TensorProto | None:
     return None
 
 
-def _channels_last(graph: Any, input_tensor: str) -> tuple[int | None, tuple[int, ...] | None]:
+def _channels_last(
+    graph: GraphProto, input_tensor: str
+) -> tuple[int | None, tuple[int, ...] | None]:
     """A channels-last input (TensorFlow's NHWC, as tf2onnx writes it) read through its one
     Transpose to channels first: that node's index and permutation, or (None, None)."""
     readers = [i for i, node in enumerate(graph.node) if input_tensor in node.input]
@@ -278,7 +284,7 @@ class _Converter:
             notes=tuple(notes),
         )
 
-    def _convert(self, index: int, node: Any) -> None:
+    def _convert(self, index: int, node: NodeProto) -> None:
         source, ctx = self.ctx.source, self.ctx
         if node.output and all(str(t) in ctx.static for t in node.output):
             return  # a constant, or shape arithmetic (`ops_static`)
@@ -320,7 +326,7 @@ class _Converter:
             self._emit(index, node, out, str(node.op_type))
 
     def _emit(
-        self, index: int, node: Any, out: Out, label: str, *, named: int | None = None
+        self, index: int, node: NodeProto, out: Out, label: str, *, named: int | None = None
     ) -> None:
         """Record `out`'s layers or merge, with `node` as their origin, named after node
         `named` (default: `index`, `node` itself)."""

@@ -11,9 +11,9 @@ import itertools
 import math
 import struct
 from collections.abc import Callable
-from typing import Any
 
 from convcost.errors import ModelError
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source, attributes
 
 Value = tuple[float, ...]
@@ -60,7 +60,9 @@ def axis_indices(size: int, start: int, end: int, step: int) -> range:
     return range(max(-1, min(start, size - 1)), max(-1, min(end, size - 1)), step)
 
 
-def _slice(source: Source, node: Any, data: Value, bounds: list[Value | None]) -> Value | None:
+def _slice(
+    source: Source, node: NodeProto, data: Value, bounds: list[Value | None]
+) -> Value | None:
     shape = source.shapes.get(str(node.input[0]), (len(data),))
     if math.prod(shape) != len(data) or None in bounds[:2]:
         return None
@@ -78,7 +80,7 @@ def _slice(source: Source, node: Any, data: Value, bounds: list[Value | None]) -
     return tuple(data[_flat_index(shape, index)] for index in itertools.product(*picks))
 
 
-def _transpose(source: Source, node: Any, data: Value, perm: list[int]) -> Value | None:
+def _transpose(source: Source, node: NodeProto, data: Value, perm: list[int]) -> Value | None:
     shape = source.shapes.get(str(node.input[0]))
     if shape is None or math.prod(shape) != len(data) or sorted(perm) != list(range(len(shape))):
         return None
@@ -108,7 +110,7 @@ def _fill(tensor: object) -> float | None:
     return float(struct.unpack(code, raw)[0])
 
 
-def known_value(source: Source, node: Any, tensor: str) -> Value | None:
+def known_value(source: Source, node: NodeProto, tensor: str) -> Value | None:
     if tensor in source.values:
         return source.values[tensor]
     proto = source.tensor_proto(tensor)
@@ -141,7 +143,7 @@ def fold(source: Source) -> set[str]:
     return static
 
 
-def evaluate(source: Source, node: Any) -> None:
+def evaluate(source: Source, node: NodeProto) -> None:
     """Record the value of a static node's output in ``source.values`` when it is computable."""
     attrs = attributes(node)
     inputs = [known_value(source, node, str(name)) if name else None for name in node.input]

@@ -185,9 +185,9 @@ def infer(source: Source, input_tensor: str, shape: Shape) -> set[str]:
             ]
             inputs = [shapes.get(name) if name else None for name in node.input]
             site = Site(node, inputs, values, attributes(node), source.opset)
-            for tensor, found in zip(node.output, rule(site), strict=False):
-                if tensor and found is not None and min(found, default=0) >= 0:
-                    shapes[tensor] = found
+            for output, found in zip(node.output, rule(site), strict=False):
+                if output and found is not None and min(found, default=0) >= 0:
+                    shapes[output] = found
         inputs_read = [name for name in node.input[: 1 if op == "CastLike" else None] if name]
         if op in SHAPE_ONLY or all(name in static for name in inputs_read):
             static.update(name for name in node.output)

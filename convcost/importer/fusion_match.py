@@ -53,4 +53,4 @@ def index_of(source: Source, node: NodeProto) -> int:
 def perm(node: NodeProto) -> list[int]:
     """A Transpose's permutation ([] when it has none: the reversal)."""
     perm = attributes(node).get("perm", [])
-    return [int(axis) for axis in perm] if isinstance(perm, list | tuple) else []
+    return [int(axis) for axis in perm] if isinstance(perm, list) else []

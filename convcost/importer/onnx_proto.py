@@ -3,31 +3,34 @@
 The classes mirror onnx.proto's messages and keep their field names (``node.op_type``,
 ``tensor.dims``), so code reads as it would on the ``onnx`` package's objects; they hold only
 the fields convcost uses. A weight's bytes are never decoded nor copied: a tensor's values
-are read only when its ``dims`` say it has at most `SMALL` elements (a Reshape's target, a
+are read only when its ``dims`` say it has at most `convcost.importer.onnx_decode.SMALL`
+elements (a Reshape's target, a
 Clip bound, Pad's pads); of a larger one, only its name, dims, type and where its data lives.
 Subgraphs (If, Loop, Scan bodies) and model-local functions are skipped: convcost has no
 layer for those nodes. Field numbers are onnx.proto's (onnx 1.x, IR version ≤ 11).
+
+They are NamedTuples: typed and immutable as frozen dataclasses are, at a quarter of their
+cost to define (this module is imported by every command on a ``.onnx`` file).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Dim = int | str
 """A value's dimension: its ``dim_value``, or its ``dim_param`` (``""`` when neither is set)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StringEntry:
+class StringEntry(NamedTuple):
     """A StringStringEntryProto: node metadata, a tensor's external-data location."""
 
     key: str
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class TensorProto:
-    """An initializer or a constant: its values only when it is small (`SMALL`)."""
+class TensorProto(NamedTuple):
+    """An initializer or a constant: its values only when it is small (a few thousand
+    elements, `convcost.importer.onnx_decode.SMALL`)."""
 
     name: str = ""
     dims: tuple[int, ...] = ()
@@ -42,8 +45,7 @@ class TensorProto:
     double_data: tuple[float, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class AttributeProto:
+class AttributeProto(NamedTuple):
     """A node attribute; ``type`` is AttributeProto.AttributeType (1 FLOAT … 8 STRINGS)."""
 
     name: str = ""
@@ -57,8 +59,7 @@ class AttributeProto:
     strings: tuple[bytes, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class NodeProto:
+class NodeProto(NamedTuple):
     name: str = ""
     op_type: str = ""
     domain: str = ""
@@ -68,8 +69,7 @@ class NodeProto:
     metadata_props: tuple[StringEntry, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ValueInfoProto:
+class ValueInfoProto(NamedTuple):
     """A graph input, output or value_info: a tensor's name, element type and shape."""
 
     name: str = ""
@@ -80,8 +80,7 @@ class ValueInfoProto:
     """None when the type has no shape (its rank is unknown)."""
 
 
-@dataclass(frozen=True, slots=True)
-class GraphProto:
+class GraphProto(NamedTuple):
     name: str = ""
     node: tuple[NodeProto, ...] = ()
     initializer: tuple[TensorProto, ...] = ()
@@ -90,14 +89,12 @@ class GraphProto:
     """(``value_info``, the shapes an exporter recorded, is not read: convcost infers them.)"""
 
 
-@dataclass(frozen=True, slots=True)
-class OperatorSetId:
+class OperatorSetId(NamedTuple):
     domain: str = ""
     version: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ModelProto:
+class ModelProto(NamedTuple):
     ir_version: int = 0
     opset_import: tuple[OperatorSetId, ...] = ()
     graph: GraphProto | None = None

@@ -11,6 +11,8 @@ otherwise says which node and how to get it (`fallback_hint`).
 
 from __future__ import annotations
 
+import contextlib
+
 from convcost.importer import shape_rules as arith
 from convcost.importer import shape_rules_data as data
 from convcost.importer.onnx_proto import NodeProto
@@ -164,6 +166,10 @@ _NEEDS_VALUES = frozenset(
 """Operators whose output shape depends on the values of inputs after the first."""
 
 
+_MALFORMED = (ArithmeticError, ValueError, TypeError, IndexError)
+"""What a rule or an evaluation raises on a malformed node (an attribute of another type)."""
+
+
 def infer(source: Source, input_tensor: str, shape: Shape) -> set[str]:
     """Record every tensor's shape that can be inferred in ``source.shapes`` (the graph input
     at ``shape``, batch first) and the values of shape arithmetic in ``source.values``; the
@@ -185,13 +191,18 @@ def infer(source: Source, input_tensor: str, shape: Shape) -> set[str]:
             ]
             inputs = [shapes.get(name) if name else None for name in node.input]
             site = Site(node, inputs, values, attributes(node), source.opset)
-            for output, found in zip(node.output, rule(site), strict=False):
+            try:
+                found_shapes = rule(site)
+            except _MALFORMED:
+                found_shapes = []  # a malformed node: its converter names what is wrong
+            for output, found in zip(node.output, found_shapes, strict=False):
                 if output and found is not None and min(found, default=0) >= 0:
                     shapes[output] = found
         inputs_read = [name for name in node.input[: 1 if op == "CastLike" else None] if name]
         if op in SHAPE_ONLY or all(name in static for name in inputs_read):
             static.update(name for name in node.output)
-            evaluate(source, node)
+            with contextlib.suppress(*_MALFORMED):  # a malformed node: its value stays unknown
+                evaluate(source, node)
     return static
 
 

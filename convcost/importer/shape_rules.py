@@ -37,8 +37,12 @@ class Site:
         return None if value is None else tuple(int(v) for v in value)
 
     def ints(self, name: str, default: Sequence[int] = ()) -> tuple[int, ...]:
-        value = self.attrs.get(name, default)
-        return tuple(int(v) for v in value) if isinstance(value, list | tuple) else ()
+        value = self.attrs.get(name)
+        if value is None:
+            return tuple(default)
+        if isinstance(value, list) and all(isinstance(v, int) for v in value):
+            return tuple(value)
+        return ()  # another type of attribute: the rule finds no shape
 
     def integer(self, name: str, default: int) -> int:
         value = self.attrs.get(name, default)

@@ -6,8 +6,10 @@ from a spec), so it imports nothing at the top beyond what convcost has loaded a
 :func:`import_model` turns an ONNX file into the text of a spec a person can read and edit;
 :func:`load_model` turns it straight into a :class:`~convcost.spec.Spec`, which is what every
 command does with a ``.onnx`` argument; :func:`import_torch` exports a ``torch.nn.Module`` to
-ONNX in memory first. ``onnx`` (the ``convcost[onnx]`` extra) and ``torch`` are optional: they
-are imported here, on first use, and their absence is one :class:`ModelError` naming the extra.
+ONNX in memory first. An ONNX file is read by convcost's own decoder, without the ``onnx``
+package; ``onnx`` (the ``convcost[onnx]`` extra) and ``torch`` are optional, imported on first
+use (by ``import_torch``, and for ONNX's shape inference on an operator convcost has no shape
+rule for), and the absence of one that is needed is one :class:`ModelError` naming it.
 
 The import runs in two halves joined by :class:`~convcost.importer.graph.Graph`: the reader
 (:mod:`convcost.importer.onnx_reader`) and the structurer (:mod:`convcost.importer.structure`).

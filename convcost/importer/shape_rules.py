@@ -32,6 +32,10 @@ class Site:
     def shape(self, index: int) -> Shape | None:
         return self.shapes[index] if index < len(self.shapes) else None
 
+    def given(self, index: int) -> bool:
+        """Whether optional input `index` is given (not left out, nor named ``""``)."""
+        return index < len(self.node.input) and bool(self.node.input[index])
+
     def value(self, index: int) -> tuple[int, ...] | None:
         value = self.values[index] if index < len(self.values) else None
         return None if value is None else tuple(int(v) for v in value)
@@ -52,9 +56,7 @@ class Site:
         """Axes from attribute `attr`, else from input `index` (None: that input unknown)."""
         if attr in self.attrs:
             return self.ints(attr)
-        if index < len(self.node.input) and self.node.input[index]:
-            return self.value(index)
-        return ()
+        return self.value(index) if self.given(index) else ()
 
 
 Rule = Callable[[Site], list[Shape | None]]

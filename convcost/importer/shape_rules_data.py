@@ -30,10 +30,8 @@ def slice_(site: Site) -> list[Shape | None]:
         if starts_ is None or ends_ is None:
             return [None]
         starts, ends = starts_, ends_
-        axes = site.value(3) if len(site.node.input) > 3 and site.node.input[3] else None
-        axes = tuple(range(len(starts))) if axes is None and not site.node.input[3:4] else axes
-        steps = site.value(4) if len(site.node.input) > 4 and site.node.input[4] else None
-        steps = (1,) * len(starts) if steps is None and not site.node.input[4:5] else steps
+        axes = site.value(3) if site.given(3) else tuple(range(len(starts)))
+        steps = site.value(4) if site.given(4) else (1,) * len(starts)
     if axes is None or steps is None or not len(starts) == len(ends) == len(axes) == len(steps):
         return [None]
     normal = _normal(axes, len(data))
@@ -122,10 +120,10 @@ def pad(site: Site) -> list[Shape | None]:
     pads = site.ints("pads") if site.opset < 11 else site.value(1)
     if data is None or pads is None:
         return [None]
-    axes = site.value(3) if site.node.input[3:4] and site.node.input[3] else None
-    if axes is None and site.node.input[3:4] and site.node.input[3]:
+    axes = site.value(3) if site.given(3) else tuple(range(len(data)))
+    if axes is None:
         return [None]
-    normal = _normal(axes, len(data)) if axes is not None else tuple(range(len(data)))
+    normal = _normal(axes, len(data))
     if normal is None or len(pads) != 2 * len(normal):
         return [None]
     out = list(data)
@@ -146,7 +144,7 @@ def resize(site: Site) -> list[Shape | None]:
         index = 1 if node.op_type == "Upsample" or site.opset < 11 else 2
         raw = site.values[index] if index < len(site.values) else None
         scales = raw if raw else None
-    sizes = site.value(3) if len(node.input) > 3 and node.input[3] else None
+    sizes = site.value(3) if site.given(3) else None
     axes = site.ints("axes") or tuple(range(len(data)))
     normal = _normal(axes, len(data))
     if normal is None:

@@ -190,6 +190,19 @@ def test_deeply_nested_submessages_are_skipped_by_length(tmp_path: Path) -> None
     assert measured.seconds < 5, measured
 
 
+def test_data_longer_than_its_dims_is_not_copied(tmp_path: Path) -> None:
+    """A scalar (dims []) whose raw_data holds 20 MB: its dims say it is small, its bytes say
+    otherwise; they stay in the file (the reader's peak stays far below 20 MB)."""
+    scalar = _int(2, 1) + _bytes(8, "liar") + _bytes(9, bytes(20 * 2**20))
+    path = tmp_path / "m.onnx"
+    path.write_bytes(model(_bytes(5, scalar)))
+    measured = Measured()
+    decoded = bounded(lambda: load(path), measured)
+    assert decoded.graph is not None
+    assert [(t.name, t.raw_data) for t in decoded.graph.initializer[1:]] == [("liar", b"")]
+    assert measured.peak_mb < 5, measured
+
+
 @pytest.mark.parametrize(("count", "onnx_installed"), [(2000, False), (200, True)])
 def test_random_byte_flips(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int, onnx_installed: bool

@@ -29,6 +29,10 @@ from convcost.importer.wire import (
 SMALL = MAX_CONSTANT_ELEMENTS
 """A tensor of at most this many elements has its values decoded (the importer's constants)."""
 
+_MAX_SMALL_BYTES = 16 * SMALL
+"""The most bytes a small tensor's data takes (16 B per element: complex128, or a varint):
+a longer data field, in a file whose dims lie, is never copied out of it."""
+
 
 def wrong(number: int, wire: int, at: int, message: str) -> WireError:
     return WireError(f"at byte {at}, field {number} of {message} has wire type {wire}")
@@ -107,6 +111,8 @@ def tensor(buf: Buffer, start: int, end: int) -> TensorProto:
     int32s, int64s = list[int](), list[int]()
     if all(d >= 0 for d in dims) and math.prod(dims) <= SMALL:
         for number, wire, at, stop in spans:
+            if stop - at > _MAX_SMALL_BYTES:  # more bytes than its dims allow: not read
+                continue
             if number == 9:
                 length(number, wire, at, "a tensor")
                 raw = bytes(buf[at:stop])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from convcost.importer.onnx_proto import NodeProto
 
@@ -18,8 +18,7 @@ Shape = tuple[int, ...]
 Value = tuple[float, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Site:
+class Site(NamedTuple):
     """One node as its rule sees it: input shapes and small constant values (None where
     unknown or absent), attributes, and the opset the model imports."""
 

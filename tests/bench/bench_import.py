@@ -12,8 +12,9 @@ fresh Python process, both print a per-layer table and the totals of that model:
   224, 224))"`, which builds the module and runs it on a zero tensor, as a user of torchinfo
   does from a model definition.
 
-The runs alternate (torchinfo, convcost, torchinfo, …) so that both meet the same load on the
-shared machine; wall time and CPU time (user + system of the child) are reported as the best
+For scale, the same run times ``convcost analyze resnet50`` (the bundled YAML spec of the
+same network): the import's own share is the difference. The runs alternate (torchinfo,
+convcost, YAML, torchinfo, …) so that all meet the same load on the shared machine; wall time and CPU time (user + system of the child) are reported as the best
 and the median of N. Issue 10's target: convcost at least 10× faster (wall, best).
 
 Then the importer's own part, in one process (best of N after a first run): reading the file
@@ -140,12 +141,19 @@ def main() -> None:
         path = export(Path(folder))
         convcost = [sys.executable, "-m", "convcost", "analyze", str(path)]
         torchinfo = [sys.executable, "-c", TORCHINFO]
+        yaml = [sys.executable, "-m", "convcost", "analyze", "resnet50"]  # the bundled spec
+        # bytecode of convcost as an installed package has it (PYTHONDONTWRITEBYTECODE, set
+        # in some shells, would otherwise recompile every changed module in every run)
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(ROOT / "convcost")], check=True
+        )
         timed(convcost, ROOT)  # warm the file cache and the bytecode of both
         timed(torchinfo, ROOT)
-        runs: dict[str, list[tuple[float, float]]] = {"convcost": [], "torchinfo": []}
+        runs: dict[str, list[tuple[float, float]]] = {"convcost": [], "torchinfo": [], "yaml": []}
         for _ in range(RUNS):
             runs["torchinfo"].append(timed(torchinfo, ROOT))
             runs["convcost"].append(timed(convcost, ROOT))
+            runs["yaml"].append(timed(yaml, ROOT))
         size = path.stat().st_size, path.with_suffix(".onnx.data").stat().st_size
         in_process_table = io.StringIO()
         with contextlib.redirect_stdout(in_process_table):
@@ -157,6 +165,7 @@ def main() -> None:
     for name, label in (
         ("convcost", "`convcost analyze resnet50.onnx`"),
         ("torchinfo", "`torchinfo.summary(resnet50, (1, 3, 224, 224))`"),
+        ("yaml", "for scale: `convcost analyze resnet50` (the bundled YAML spec)"),
     ):
         walls = [wall for wall, _ in runs[name]]
         cpus = [cpu for _, cpu in runs[name]]

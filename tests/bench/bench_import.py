@@ -14,8 +14,8 @@ fresh Python process, both print a per-layer table and the totals of that model:
 
 For scale, the same run times ``convcost analyze resnet50`` (the bundled YAML spec of the
 same network): the import's own share is the difference. The runs alternate (torchinfo,
-convcost, YAML, torchinfo, …) so that all meet the same load on the shared machine; wall time and CPU time (user + system of the child) are reported as the best
-and the median of N. Issue 10's target: convcost at least 10× faster (wall, best).
+convcost, YAML, torchinfo, …) so that all meet the same load on the shared machine; wall
+time and CPU time (user + system of the child) are reported as the best and the median of N. Issue 10's target: convcost at least 10× faster (wall, best).
 
 Then the importer's own part, in one process (best of N after a first run): reading the file
 (convcost.importer.onnx_file), the whole import in memory (``open_model``: read, shape

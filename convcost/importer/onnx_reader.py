@@ -22,8 +22,7 @@ from convcost.importer.ops import CONVERTERS
 from convcost.importer.ops_graph import Source, node_label
 from convcost.importer.ops_names import Namer
 from convcost.importer.ops_result import Context, Out, Unsupported
-from convcost.importer.ops_shapes import infer_shapes, input_shape_of
-from convcost.importer.ops_static import fold
+from convcost.importer.ops_shapes import input_shape_of, onnx_inference
 from convcost.importer.ops_window import pad_fold
 from convcost.importer.placeholder import placeholder
 from convcost.importer.shape_infer import fallback_hint, gaps, infer
@@ -32,9 +31,6 @@ from convcost.importer.wire import WireError
 MAX_MODEL_BYTES = 2**31 - 1
 """protobuf cannot write (nor parse) a message of 2 GiB or more: larger models keep weights
 outside, so a larger file is not an ONNX model that any exporter wrote."""
-
-MAX_INFERENCE_PASSES = 32
-"""Shape inference reruns while shape arithmetic yields new values (one per dependent chunk)."""
 
 _MISSING = "?"
 """Stands for a tensor an unsupported node produces, until the error listing them is raised."""
@@ -132,7 +128,7 @@ def convert(
     static = infer(source, input_tensor, full_shape)
     missing = gaps(source, static)
     if missing:
-        static = _onnx_inference(source, directory / file, input_tensor, full_shape, static)
+        static = onnx_inference(source, directory / file, input_tensor, full_shape, static)
         source.hint = "" if source.hint is None else fallback_hint(gaps(source, static))
     converter = _Converter(source, input_tensor, static, allow_unsupported=allow_unsupported)
     if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
@@ -173,35 +169,6 @@ def index(model: ModelProto, *, file: str, directory: Path) -> Source:
         for tensor in node.input:
             source.consumers[str(tensor)].append(index)
     return source
-
-
-def _onnx_inference(
-    source: Source, path: Path, input_tensor: str, shape: tuple[int, ...], static: set[str]
-) -> set[str]:
-    """The shapes convcost's inference left unknown, from ONNX's shape inference when the
-    ``onnx`` package is installed (`source.hint` is then None); else `static` unchanged."""
-    try:
-        import onnx  # noqa: PLC0415  (the onnx extra is optional)
-    except ImportError:
-        return static
-    source.hint = None
-    try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception:
-        return static
-    for _ in range(MAX_INFERENCE_PASSES):
-        # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
-        known = len(source.values)
-        try:
-            infer_shapes(model, source, input_tensor, shape)
-        except ModelError:
-            raise
-        except Exception:  # onnx on a hostile graph: keep the shapes convcost found
-            return static
-        static = fold(source)
-        if len(source.values) == known or _shapes_known(source, static):
-            break
-    return static
 
 
 def _constant(node: NodeProto) -> TensorProto | None:
@@ -360,15 +327,6 @@ def _unsupported_message(file: str, unsupported: dict[str, list[str]]) -> str:
     )
     nodes = "node has" if count == 1 else "nodes have"
     return f"{file}: {count} {nodes} no convcost layer: {listed}"
-
-
-def _shapes_known(source: Source, static: set[str]) -> bool:
-    """Whether every tensor the model computes at run time has a known shape."""
-    return all(
-        str(tensor) in source.shapes or not tensor or str(tensor) in static
-        for node in source.nodes
-        for tensor in node.output
-    )
 
 
 def _reachable(nodes: list[Node], output: str) -> tuple[Node, ...]:

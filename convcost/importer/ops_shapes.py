@@ -10,12 +10,13 @@ and a model whose external data is absent infers as well as one whose data is pr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from convcost.errors import ModelError
 from convcost.importer.onnx_proto import ValueInfoProto
 from convcost.importer.ops_graph import Source
-from convcost.importer.ops_static import MAX_SHAPE_ELEMENTS
+from convcost.importer.ops_static import MAX_SHAPE_ELEMENTS, fold
 
 _Dim = int | str
 
@@ -180,3 +181,45 @@ def infer_shapes(model: Any, source: Source, input_tensor: str, shape: tuple[int
         dims = _dims(value)
         if all(isinstance(d, int) for d in dims):
             shapes[str(value.name)] = tuple(int(d) for d in dims)
+
+
+MAX_INFERENCE_PASSES = 32
+"""Shape inference reruns while shape arithmetic yields new values (one per dependent chunk)."""
+
+
+def onnx_inference(
+    source: Source, path: Path, input_tensor: str, shape: tuple[int, ...], static: set[str]
+) -> set[str]:
+    """The shapes convcost's inference left unknown, from ONNX's shape inference when the
+    ``onnx`` package is installed (`source.hint` is then None); else `static` unchanged."""
+    try:
+        import onnx  # noqa: PLC0415  (the onnx extra is optional)
+    except ImportError:
+        return static
+    source.hint = None
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:
+        return static
+    for _ in range(MAX_INFERENCE_PASSES):
+        # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
+        known = len(source.values)
+        try:
+            infer_shapes(model, source, input_tensor, shape)
+        except ModelError:
+            raise
+        except Exception:  # onnx on a hostile graph: keep the shapes convcost found
+            return static
+        static = fold(source)
+        if len(source.values) == known or _shapes_known(source, static):
+            break
+    return static
+
+
+def _shapes_known(source: Source, static: set[str]) -> bool:
+    """Whether every tensor the model computes at run time has a known shape."""
+    return all(
+        str(tensor) in source.shapes or not tensor or str(tensor) in static
+        for node in source.nodes
+        for tensor in node.output
+    )

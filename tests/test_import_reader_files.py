@@ -98,11 +98,28 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         read_onnx(tmp_path)
 
 
-def test_missing_onnx_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reading_needs_no_onnx_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nodes = [
+        conv(["x", "w"], "c", kernel_shape=[3, 3]),
+        helper.make_node("Relu", ["c"], ["y"], name="r"),
+    ]
+    path = save(tmp_path / "m.onnx", nodes, [1, 3, 8, 8], initializers=[weight("w", [8, 3, 3, 3])])
+    with_onnx = read_onnx(path)
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
-    message = "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
+    assert read_onnx(path) == with_onnx
+    # a vendor operator: convcost has no shape rule for it, and ONNX's inference is absent
+    fancy = helper.make_node("Fancy", ["c"], ["y"], name="f", domain="com.vendor")
+    vendor = tmp_path / "v.onnx"
+    monkeypatch.delitem(sys.modules, "onnx")
+    save(vendor, [nodes[0], fancy], [1, 3, 8, 8], initializers=[weight("w", [8, 3, 3, 3])])
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    message = (
+        "v.onnx: node \"f\" (Fancy): convcost infers no shape for its output 'y', which a "
+        "placeholder of unknown cost needs: ONNX's shape inference may, with pip install "
+        "'convcost[onnx]'"
+    )
     with pytest.raises(ModelError, match=f"^{re.escape(message)}$"):
-        read_onnx(tmp_path / "m.onnx")
+        read_onnx(vendor, allow_unsupported=True)
 
 
 def test_missing_external_data_for_a_needed_constant(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ from a spec), so it imports nothing at the top beyond what convcost has loaded a
 :func:`import_model` turns an ONNX file into the text of a spec a person can read and edit;
 :func:`load_model` turns it straight into a :class:`~convcost.spec.Spec`, which is what every
 command does with a ``.onnx`` argument; :func:`import_torch` exports a ``torch.nn.Module`` to
-ONNX in memory first. ``onnx`` (the ``convcost[onnx]`` extra) and ``torch`` are optional: they
-are imported here, on first use, and their absence is one :class:`ModelError` naming the extra.
+ONNX in memory first. An ONNX file is read by convcost's own decoder, without the ``onnx``
+package; ``onnx`` (the ``convcost[onnx]`` extra) and ``torch`` are optional, imported on first
+use (by ``import_torch``, and for ONNX's shape inference on an operator convcost has no shape
+rule for), and the absence of one that is needed is one :class:`ModelError` naming it.
 
 The import runs in two halves joined by :class:`~convcost.importer.graph.Graph`: the reader
 (:mod:`convcost.importer.onnx_reader`) and the structurer (:mod:`convcost.importer.structure`).
@@ -181,11 +183,25 @@ def _imported(
 ) -> tuple[Graph, str, Spec]:
     """The graph of ``path``, its spec's text, and that text parsed and built (checked);
     ``label`` names the model in the spec's header and in errors (default: the file name)."""
-    graph = read_model(path, input_shape=input_shape, allow_unsupported=allow_unsupported)
-    name = label or Path(path).name
-    text = _to_spec(graph, flat=flat, source=name)
-    spec = _checked(graph, text, flat=flat, name=name, source=os.fspath(path), limits=limits)
+    try:
+        graph = read_model(path, input_shape=input_shape, allow_unsupported=allow_unsupported)
+        name = label or Path(path).name
+        text = _to_spec(graph, flat=flat, source=name)
+        spec = _checked(graph, text, flat=flat, name=name, source=os.fspath(path), limits=limits)
+    except ModelError as error:
+        shown = _one_line(error.message)
+        if shown == error.message:
+            raise
+        raise ModelError(shown) from None
     return graph, text, spec
+
+
+def _one_line(text: str) -> str:
+    """``text`` with a line break or other control character (from a node or tensor name in
+    the file) written as its escape, so an error stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _to_spec(graph: Graph, *, flat: bool, source: str) -> str:

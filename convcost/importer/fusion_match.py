@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import Source, attributes
 from convcost.importer.ops_result import Out
 from convcost.valueclasses import dataclass
@@ -24,14 +24,14 @@ class Fusion:
     """The member the layer is named after; None for the first."""
 
 
-def constant_near(source: Source, node: Any, tensor: str, value: float) -> bool:
+def constant_near(source: Source, node: NodeProto, tensor: str, value: float) -> bool:
     if not source.is_constant(tensor):
         return False
     numbers = source.numbers(node, tensor)
     return len(numbers) == 1 and math.isclose(numbers[0], value, rel_tol=1e-6)
 
 
-def other_input(node: Any, tensor: str) -> str | None:
+def other_input(node: NodeProto, tensor: str) -> str | None:
     """A binary node's input other than `tensor`, if `tensor` is one of its two inputs."""
     inputs = [str(name) for name in node.input]
     if len(inputs) != 2 or tensor not in inputs:
@@ -40,17 +40,17 @@ def other_input(node: Any, tensor: str) -> str | None:
     return inputs[0]
 
 
-def only_reader(source: Source, tensor: str, op_type: str) -> Any:
+def only_reader(source: Source, tensor: str, op_type: str) -> NodeProto | None:
     """The single reader of `tensor`, if it is an `op_type` node (else None)."""
     user = source.only_user(tensor)
     return user if user is not None and user.op_type == op_type else None
 
 
-def index_of(source: Source, node: Any) -> int:
+def index_of(source: Source, node: NodeProto) -> int:
     return source.producers[str(node.output[0])]
 
 
-def perm(node: Any) -> list[int]:
+def perm(node: NodeProto) -> list[int]:
     """A Transpose's permutation ([] when it has none: the reversal)."""
     perm = attributes(node).get("perm", [])
-    return [int(axis) for axis in perm] if isinstance(perm, list | tuple) else []
+    return [int(axis) for axis in perm] if isinstance(perm, list) else []

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 from convcost.importer.fusion_match import (
     Fusion,
@@ -24,13 +23,14 @@ from convcost.importer.fusion_match import (
     perm,
 )
 from convcost.importer.fusions_layout import gather_back, transpose_patterns
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops import linear
 from convcost.importer.ops_graph import Source, attributes
 from convcost.importer.ops_norm import learned
 from convcost.importer.ops_result import Context, Out, Unsupported
 
 
-def _gate(ctx: Context, node: Any) -> Fusion | None:
+def _gate(ctx: Context, node: NodeProto) -> Fusion | None:
     """x · Sigmoid(x) → silu; x · HardSigmoid(x) (alpha 1/6) → hardswish."""
     source = ctx.source
     x = str(node.input[0])
@@ -48,7 +48,7 @@ def _gate(ctx: Context, node: Any) -> Fusion | None:
     return Fusion(members, Out(str(mul.output[0]), (x,), ({kind: {}},)), label)
 
 
-def _mish(ctx: Context, softplus: Any) -> Fusion | None:
+def _mish(ctx: Context, softplus: NodeProto) -> Fusion | None:
     """x · Tanh(Softplus(x)) → mish (the TorchScript exporter's nn.Mish)."""
     source = ctx.source
     x = str(softplus.input[0])
@@ -62,7 +62,7 @@ def _mish(ctx: Context, softplus: Any) -> Fusion | None:
     return Fusion(members, Out(str(mul.output[0]), (x,), ({"mish": {}},)), "Mul·Tanh·Softplus")
 
 
-def _erf_gelu(ctx: Context, erf: Any) -> Fusion | None:
+def _erf_gelu(ctx: Context, erf: NodeProto) -> Fusion | None:
     """0.5 · x · (1 + erf(x / √2)), in the orders the exporters write it → gelu."""
     source = ctx.source
     scale = source.producer(str(erf.input[0]))
@@ -107,7 +107,7 @@ def _erf_gelu(ctx: Context, erf: Any) -> Fusion | None:
     return Fusion(indices, Out(output, (x,), ({"gelu": {}},)), "Erf GELU")
 
 
-def _channel_shuffle(ctx: Context, first: Any) -> Fusion | None:
+def _channel_shuffle(ctx: Context, first: NodeProto) -> Fusion | None:
     """Reshape [N, C, …] → [N, g, C/g, …], Transpose(1, 2), Reshape back → channel_shuffle."""
     source = ctx.source
     shape = source.shapes.get(str(first.input[0]))
@@ -134,14 +134,14 @@ def _channel_shuffle(ctx: Context, first: Any) -> Fusion | None:
     )
 
 
-def _all_near(source: Source, node: Any, tensor: str, value: float) -> bool:
+def _all_near(source: Source, node: NodeProto, tensor: str, value: float) -> bool:
     """Whether a constant holds `value` in every element."""
     if not source.is_constant(tensor):
         return False
     return all(math.isclose(v, value, abs_tol=1e-6) for v in source.numbers(node, tensor))
 
 
-def _group_norm(ctx: Context, first: Any) -> Fusion | None:
+def _group_norm(ctx: Context, first: NodeProto) -> Fusion | None:
     """Reshape [N, C, …] → [N, G, −1], InstanceNormalization by ones and zeros, Reshape back,
     then with the affine a Mul by γ and an Add of β per channel → groupnorm (how both of
     PyTorch's exporters write ``nn.GroupNorm`` below opset 21)."""
@@ -191,7 +191,7 @@ def _group_norm(ctx: Context, first: Any) -> Fusion | None:
     return Fusion(tuple(members), out, label, named=members[1])
 
 
-def _reshape(ctx: Context, first: Any) -> Fusion | None:
+def _reshape(ctx: Context, first: NodeProto) -> Fusion | None:
     """The patterns that start with a Reshape: channel shuffle, GroupNorm, an in-order
     gather."""
     return _channel_shuffle(ctx, first) or _group_norm(ctx, first) or gather_back(ctx, first)
@@ -206,7 +206,7 @@ def _per_channel(source: Source, tensor: str, shape: tuple[int, ...]) -> bool:
     return len(shape) >= 3 and aligned == (1, shape[1]) + (1,) * (len(shape) - 2)
 
 
-def _scale_shift(ctx: Context, mul: Any) -> Fusion | None:
+def _scale_shift(ctx: Context, mul: NodeProto) -> Fusion | None:
     """x · scale + shift, each one constant per channel: batchnorm at inference (as
     converters that unfold it write it) → batchnorm, the same 2·C parameters. x · scale alone
     (ConvNeXt's learned γ) → layer_scale, C parameters."""
@@ -223,7 +223,7 @@ def _scale_shift(ctx: Context, mul: Any) -> Fusion | None:
     return Fusion(members, Out(str(add.output[0]), (x,), ({"batchnorm": {}},)), "Mul·Add")
 
 
-def _matmul_add(ctx: Context, matmul: Any) -> Fusion | None:
+def _matmul_add(ctx: Context, matmul: NodeProto) -> Fusion | None:
     """MatMul by a constant weight, then Add of a constant bias → linear with bias."""
     source = ctx.source
     add = only_reader(source, str(matmul.output[0]), "Add")
@@ -240,7 +240,7 @@ def _matmul_add(ctx: Context, matmul: Any) -> Fusion | None:
     return Fusion(members, Out(str(add.output[0]), (str(matmul.input[0]),), (layer,)), "MatMul·Add")
 
 
-_PATTERNS: dict[str, Callable[[Context, Any], Fusion | tuple[Fusion, ...] | None]] = {
+_PATTERNS: dict[str, Callable[[Context, NodeProto], Fusion | tuple[Fusion, ...] | None]] = {
     "Sigmoid": _gate,
     "HardSigmoid": _gate,
     "Erf": _erf_gelu,

@@ -5,15 +5,15 @@ between two Transposes (ConvNeXt), and a Reshape·Gather that puts every element
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from convcost.importer.fusion_match import Fusion, index_of, only_reader, other_input, perm
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, attributes
 from convcost.importer.ops_norm import layer_norm_last
 from convcost.importer.ops_result import Context, Layer, Out
 
 
-def gather_back(ctx: Context, first: Any) -> Fusion | None:
+def gather_back(ctx: Context, first: NodeProto) -> Fusion | None:
     """A Reshape to one axis, then a Gather (axis 0) of its elements in order, by constant
     indices shaped as the Reshape's input: the same tensor (how the dynamo exporter writes
     an ``as_strided`` view, after ConvNeXt's global average pool) → nothing."""
@@ -37,7 +37,7 @@ def gather_back(ctx: Context, first: Any) -> Fusion | None:
     return Fusion(members, out, "Reshape·Gather", named=members[1])
 
 
-def _transpose_flatten(ctx: Context, transpose: Any) -> Fusion | None:
+def _transpose_flatten(ctx: Context, transpose: NodeProto) -> Fusion | None:
     """A Transpose straight into a flatten to [N, C·H·W]: the same features in another order
     (a Keras model flattens channels last) → flatten."""
     source = ctx.source
@@ -59,7 +59,7 @@ _POSITIONWISE = frozenset({"Gelu", "Relu", "Sigmoid", "Tanh", "HardSwish", "Mish
 """Activations a channels-last run may hold: each converts on its own, whatever the layout."""
 
 
-def _pointwise(ctx: Context, matmul: Any) -> tuple[Layer, list[Any]] | None:
+def _pointwise(ctx: Context, matmul: NodeProto) -> tuple[Layer, list[NodeProto]] | None:
     """A MatMul of a channels-last map by a constant [C, out] weight, with the Add of a
     constant [out] bias if one follows: a pointwise conv on the channels-first map."""
     source = ctx.source
@@ -74,14 +74,19 @@ def _pointwise(ctx: Context, matmul: Any) -> tuple[Layer, list[Any]] | None:
     fields: dict[str, object] = {"out": dims[1]}
     add = only_reader(source, str(matmul.output[0]), "Add")
     bias = other_input(add, str(matmul.output[0])) if add is not None else None
-    if bias is not None and source.is_constant(bias) and source.shapes.get(bias) == (dims[1],):
+    if (
+        add is not None
+        and bias is not None
+        and source.is_constant(bias)
+        and source.shapes.get(bias) == (dims[1],)
+    ):
         nodes.append(add)
     else:
         fields["bias"] = False
     return {"pointwise": fields}, nodes
 
 
-def _channels_last(ctx: Context, first: Any) -> tuple[Fusion, ...] | None:
+def _channels_last(ctx: Context, first: NodeProto) -> tuple[Fusion, ...] | None:
     """A Transpose to channels last, position-wise layers on the last axis (LayerNormalization
     over it alone, MatMul by a constant weight and its bias, activations), then the Transpose
     back: torchvision's ConvNeXt (``LayerNorm2d``; a block's LayerNorm, Linear, GELU, Linear)
@@ -93,7 +98,7 @@ def _channels_last(ctx: Context, first: Any) -> tuple[Fusion, ...] | None:
         return None
     back = [0, len(shape) - 1, *range(1, len(shape) - 1)]
     # each group: its member nodes, its layer (none for the Transposes alone), its input
-    groups: list[tuple[list[Any], list[Layer], str]] = [([first], [], str(first.input[0]))]
+    groups: list[tuple[list[NodeProto], list[Layer], str]] = [([first], [], str(first.input[0]))]
     tensor = str(first.output[0])
     while True:
         node = source.only_user(tensor)
@@ -102,7 +107,7 @@ def _channels_last(ctx: Context, first: Any) -> tuple[Fusion, ...] | None:
         if node.op_type == "Transpose" and perm(node) == back:
             groups[-1][0].append(node)
             break
-        found: tuple[Layer, list[Any]] | None = None
+        found: tuple[Layer, list[NodeProto]] | None = None
         if node.op_type == "LayerNormalization":
             layer = layer_norm_last(ctx, node)
             found = None if layer is None else (layer, [node])
@@ -134,6 +139,6 @@ def _channels_last(ctx: Context, first: Any) -> tuple[Fusion, ...] | None:
     return tuple(fusions)
 
 
-def transpose_patterns(ctx: Context, node: Any) -> Fusion | tuple[Fusion, ...] | None:
+def transpose_patterns(ctx: Context, node: NodeProto) -> Fusion | tuple[Fusion, ...] | None:
     """The patterns that start with a Transpose: a flatten, a channels-last run."""
     return _transpose_flatten(ctx, node) or _channels_last(ctx, node)

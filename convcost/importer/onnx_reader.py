@@ -1,9 +1,10 @@
 """Read an ONNX file into a `Graph`: convcost layers and merges joined by tensors.
 
-The file is parsed without its external data (``load_external_data=False``) and weights are
-never decoded: a weight is known by its initializer's ``dims``. Shapes come from ONNX's own
-shape inference, run on a copy of the graph whose large initializers are replaced by typed
-inputs, so not even an embedded weight is copied into it.
+The file is decoded by convcost's own reader (`convcost.importer.onnx_file`, no ``onnx``
+package), without its external data, and weights are never decoded: a weight is known by its
+initializer's ``dims``. Shapes come from convcost's own inference
+(`convcost.importer.shape_infer`); only where it leaves a shape unknown (an operator it has
+no rule for) is ONNX's shape inference asked, when the ``onnx`` package is installed.
 """
 
 from __future__ import annotations
@@ -11,26 +12,25 @@ from __future__ import annotations
 import collections
 import stat
 from pathlib import Path
-from typing import Any
 
 from convcost.errors import ModelError
-from convcost.importer import ops_spatial
+from convcost.importer import onnx_file, ops_spatial
 from convcost.importer.fusions import find_fusions
 from convcost.importer.graph import INPUT, Graph, Node, Origin
+from convcost.importer.onnx_proto import GraphProto, ModelProto, NodeProto, TensorProto
 from convcost.importer.ops import CONVERTERS
 from convcost.importer.ops_graph import Source, node_label
 from convcost.importer.ops_names import Namer
 from convcost.importer.ops_result import Context, Out, Unsupported
-from convcost.importer.ops_shapes import infer_shapes, input_shape_of
-from convcost.importer.ops_static import fold
+from convcost.importer.ops_shapes import input_shape_of, onnx_inference
 from convcost.importer.ops_window import pad_fold
 from convcost.importer.placeholder import placeholder
+from convcost.importer.shape_infer import fallback_hint, gaps, infer
+from convcost.importer.wire import WireError
 
 MAX_MODEL_BYTES = 2**31 - 1
-"""protobuf cannot parse a message of 2 GiB or more: larger models keep weights outside."""
-
-MAX_INFERENCE_PASSES = 32
-"""Shape inference reruns while shape arithmetic yields new values (one per dependent chunk)."""
+"""protobuf cannot write (nor parse) a message of 2 GiB or more: larger models keep weights
+outside, so a larger file is not an ONNX model that any exporter wrote."""
 
 _MISSING = "?"
 """Stands for a tensor an unsupported node produces, until the error listing them is raised."""
@@ -56,13 +56,7 @@ def read_onnx(
     unsupported operator at once; with `allow_unsupported`, each unsupported node becomes a
     placeholder of unknown cost instead (`convcost.importer.placeholder`).
     """
-    try:
-        import onnx  # noqa: PLC0415  (the onnx extra is optional)
-    except ImportError:
-        raise ModelError(
-            "reading ONNX needs the onnx package: pip install 'convcost[onnx]'"
-        ) from None
-    model = _load(onnx, path)
+    model = _load(path)
     return convert(
         model,
         file=path.name,
@@ -72,7 +66,7 @@ def read_onnx(
     )
 
 
-def _load(onnx: Any, path: Path) -> Any:
+def _load(path: Path) -> ModelProto:
     try:
         info = path.stat()
     except OSError as error:
@@ -89,13 +83,15 @@ def _load(onnx: Any, path: Path) -> Any:
             " (onnx.save(model, path, save_as_external_data=True))"
         )
     try:
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as error:  # protobuf's DecodeError and whatever a hostile file causes
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        model = onnx_file.load(path)
+    except WireError as error:
         raise ModelError(
-            f"{path.name}: not an ONNX model, or a truncated one (protobuf: {reason})"
+            f"{path.name}: not an ONNX model, or a truncated one (protobuf: {error})"
         ) from None
-    if not model.HasField("graph") or not model.graph.node:
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ModelError(f"{path}: cannot read the model: {reason}") from None
+    if model.graph is None or not model.graph.node:
         raise ModelError(
             f"{path.name}: not an ONNX model, or an empty one: it holds no graph nodes"
         )
@@ -103,15 +99,16 @@ def _load(onnx: Any, path: Path) -> Any:
 
 
 def convert(
-    model: Any,
+    model: ModelProto,
     *,
     file: str,
     directory: Path,
     input_shape: tuple[int, ...] | None = None,
     allow_unsupported: bool = False,
 ) -> Graph:
-    """The `Graph` of a loaded ONNX ModelProto (its external data not loaded)."""
+    """The `Graph` of a decoded ONNX model (its external data not loaded)."""
     graph = model.graph
+    assert graph is not None  # `_load` refuses a model without one
     initializers = {str(t.name): t for t in graph.initializer}
     inputs = [i for i in graph.input if str(i.name) not in initializers]
     if len(inputs) != 1:
@@ -127,6 +124,23 @@ def convert(
     transpose, layout = _channels_last(graph, input_tensor)
     full_shape = input_shape_of(file, inputs[0], input_shape, layout)
     shape = tuple(full_shape[axis] for axis in layout or range(len(full_shape)))[1:]
+    source = index(model, file=file, directory=directory)
+    static = infer(source, input_tensor, full_shape)
+    missing = gaps(source, static)
+    if missing:
+        static = onnx_inference(source, directory / file, input_tensor, full_shape, static)
+        source.hint = "" if source.hint is None else fallback_hint(gaps(source, static))
+    converter = _Converter(source, input_tensor, static, allow_unsupported=allow_unsupported)
+    if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
+        converter.alias[str(source.nodes[transpose].output[0])] = INPUT
+        converter.skipped.add(transpose)
+    return converter.build(str(graph.output[0].name), file, shape)
+
+
+def index(model: ModelProto, *, file: str, directory: Path) -> Source:
+    """The model's graph indexed for conversion (no shapes yet: `shape_infer.infer`)."""
+    graph = model.graph
+    assert graph is not None
     constants = {
         str(node.output[0]): tensor
         for node in graph.node
@@ -141,7 +155,7 @@ def convert(
         producers={},
         consumers=collections.defaultdict(list),
         shapes={},
-        initializers=initializers,
+        initializers={t.name: t for t in graph.initializer},
         constants=constants,
         outputs=frozenset(str(o.name) for o in graph.output),
         opset=max(
@@ -154,39 +168,29 @@ def convert(
             source.producers[str(tensor)] = index
         for tensor in node.input:
             source.consumers[str(tensor)].append(index)
-    static: set[str] = set()
-    for _ in range(MAX_INFERENCE_PASSES):
-        # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
-        known = len(source.values)
-        infer_shapes(model, source, input_tensor, full_shape)
-        static = fold(source)
-        if len(source.values) == known or _shapes_known(source, static):
-            break
-    converter = _Converter(source, input_tensor, static, allow_unsupported=allow_unsupported)
-    if transpose is not None:  # the channels-last input's Transpose: convcost's input itself
-        converter.alias[str(source.nodes[transpose].output[0])] = INPUT
-        converter.skipped.add(transpose)
-    return converter.build(str(graph.output[0].name), file, shape)
+    return source
 
 
-def _constant(node: Any) -> Any:
+def _constant(node: NodeProto) -> TensorProto | None:
     """A Constant node's value as a TensorProto (``value``, or ``value_int(s)``/``_float(s)``)."""
-    import onnx.helper  # noqa: PLC0415  (the onnx extra is optional)
-
     for attribute in node.attribute:
-        name = str(attribute.name)
+        name = attribute.name
         if name == "value":
             return attribute.t
-        if name in ("value_int", "value_ints", "value_float", "value_floats"):
-            value = onnx.helper.get_attribute_value(attribute)
-            values = list(value) if name.endswith("s") else [value]
-            kind = onnx.TensorProto.INT64 if "int" in name else onnx.TensorProto.FLOAT
-            dims = [len(values)] if name.endswith("s") else []
-            return onnx.helper.make_tensor(str(node.output[0]), kind, dims, values)
+        if name in ("value_int", "value_ints"):
+            values = attribute.ints if name.endswith("s") else (attribute.i,)
+            dims = (len(values),) if name.endswith("s") else ()
+            return TensorProto(node.output[0], dims, data_type=7, int64_data=tuple(values))
+        if name in ("value_float", "value_floats"):
+            floats = attribute.floats if name.endswith("s") else (attribute.f,)
+            dims = (len(floats),) if name.endswith("s") else ()
+            return TensorProto(node.output[0], dims, data_type=1, float_data=tuple(floats))
     return None
 
 
-def _channels_last(graph: Any, input_tensor: str) -> tuple[int | None, tuple[int, ...] | None]:
+def _channels_last(
+    graph: GraphProto, input_tensor: str
+) -> tuple[int | None, tuple[int, ...] | None]:
     """A channels-last input (TensorFlow's NHWC, as tf2onnx writes it) read through its one
     Transpose to channels first: that node's index and permutation, or (None, None)."""
     readers = [i for i, node in enumerate(graph.node) if input_tensor in node.input]
@@ -247,7 +251,7 @@ class _Converter:
             notes=tuple(notes),
         )
 
-    def _convert(self, index: int, node: Any) -> None:
+    def _convert(self, index: int, node: NodeProto) -> None:
         source, ctx = self.ctx.source, self.ctx
         if node.output and all(str(t) in ctx.static for t in node.output):
             return  # a constant, or shape arithmetic (`ops_static`)
@@ -275,6 +279,12 @@ class _Converter:
             for tensor in node.output:
                 self.alias[str(tensor)] = _MISSING
             return
+        except ModelError:
+            if not self.unsupported:
+                raise
+            for tensor in node.output:  # an unsupported node's consequence: listed instead
+                self.alias[str(tensor)] = _MISSING
+            return
         except (ValueError, TypeError) as error:  # a malformed attribute
             raise source.fail(node, str(error)) from None
         except IndexError:  # a hostile or broken file: Conv without a weight, Relu without output
@@ -283,7 +293,7 @@ class _Converter:
             self._emit(index, node, out, str(node.op_type))
 
     def _emit(
-        self, index: int, node: Any, out: Out, label: str, *, named: int | None = None
+        self, index: int, node: NodeProto, out: Out, label: str, *, named: int | None = None
     ) -> None:
         """Record `out`'s layers or merge, with `node` as their origin, named after node
         `named` (default: `index`, `node` itself)."""
@@ -317,15 +327,6 @@ def _unsupported_message(file: str, unsupported: dict[str, list[str]]) -> str:
     )
     nodes = "node has" if count == 1 else "nodes have"
     return f"{file}: {count} {nodes} no convcost layer: {listed}"
-
-
-def _shapes_known(source: Source, static: set[str]) -> bool:
-    """Whether every tensor the model computes at run time has a known shape."""
-    return all(
-        str(tensor) in source.shapes or not tensor or str(tensor) in static
-        for node in source.nodes
-        for tensor in node.output
-    )
 
 
 def _reachable(nodes: list[Node], output: str) -> tuple[Node, ...]:

@@ -11,40 +11,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 from convcost.importer import ops_norm, ops_spatial, ops_window
 from convcost.importer.graph import Merge
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import attributes, int_list
 from convcost.importer.ops_result import Context, Layer, Out, Unsupported
 
-Converter = Callable[[Context, Any], list[Out]]
+Converter = Callable[[Context, NodeProto], list[Out]]
 
 _EPS_DEFAULT = 1e-5
 """BatchNormalization's and nn.BatchNorm's default epsilon."""
 
 
-def _one(node: Any, *layers: Layer) -> list[Out]:
+def _one(node: NodeProto, *layers: Layer) -> list[Out]:
     return [Out(str(node.output[0]), (str(node.input[0]),), layers)]
 
 
-def _skip(ctx: Context, node: Any) -> list[Out]:
+def _skip(ctx: Context, node: NodeProto) -> list[Out]:
     """Identity, Dropout (at inference): the output is the input."""
     return [Out(str(node.output[0]), (str(node.input[0]),))]
 
 
 def _activation(kind: str) -> Converter:
-    def convert(ctx: Context, node: Any) -> list[Out]:
+    def convert(ctx: Context, node: NodeProto) -> list[Out]:
         return _one(node, {kind: {}})
 
     return convert
 
 
-def _no_kind(ctx: Context, node: Any) -> list[Out]:
+def _no_kind(ctx: Context, node: NodeProto) -> list[Out]:
     raise Unsupported(f"{node.op_type} (no convcost layer kind yet)")
 
 
-def _hard_sigmoid(ctx: Context, node: Any) -> list[Out]:
+def _hard_sigmoid(ctx: Context, node: NodeProto) -> list[Out]:
     attrs = attributes(node)
     alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))  # type: ignore[arg-type]
     if not (math.isclose(alpha, 1 / 6, rel_tol=1e-6) and math.isclose(beta, 0.5, rel_tol=1e-6)):
@@ -52,29 +52,29 @@ def _hard_sigmoid(ctx: Context, node: Any) -> list[Out]:
     return _one(node, {"hardsigmoid": {}})
 
 
-def _gelu(ctx: Context, node: Any) -> list[Out]:
+def _gelu(ctx: Context, node: NodeProto) -> list[Out]:
     approximate = str(attributes(node).get("approximate", "none"))
     if approximate not in ("none", "tanh"):
         raise Unsupported(f"Gelu (approximate {approximate!r})")
     return _one(node, {"gelu": {"approximate": "tanh"} if approximate == "tanh" else {}})
 
 
-def _number(node: Any, name: str, default: float, field: str) -> dict[str, object]:
+def _number(node: NodeProto, name: str, default: float, field: str) -> dict[str, object]:
     """A float attribute as a layer field, written as PyTorch's float32 value reads (0.2, not
     0.20000000298); left out when it is the default."""
     value = float(attributes(node).get(name, default))  # type: ignore[arg-type]
     return {} if math.isclose(value, default, rel_tol=1e-6) else {field: float(f"{value:.6g}")}
 
 
-def _leaky_relu(ctx: Context, node: Any) -> list[Out]:
+def _leaky_relu(ctx: Context, node: NodeProto) -> list[Out]:
     return _one(node, {"leaky_relu": _number(node, "alpha", 0.01, "slope")})
 
 
-def _elu(ctx: Context, node: Any) -> list[Out]:
+def _elu(ctx: Context, node: NodeProto) -> list[Out]:
     return _one(node, {"elu": _number(node, "alpha", 1.0, "alpha")})
 
 
-def _prelu(ctx: Context, node: Any) -> list[Out]:
+def _prelu(ctx: Context, node: NodeProto) -> list[Out]:
     """A constant slope of one element (shared), or one per channel: broadcast (ONNX aligns
     shapes at the right) it is 1 on every axis but the channels'."""
     source = ctx.source
@@ -91,7 +91,7 @@ def _prelu(ctx: Context, node: Any) -> list[Out]:
     raise Unsupported("PRelu (a slope other than one per channel or one shared)")
 
 
-def _softmax(ctx: Context, node: Any) -> list[Out]:
+def _softmax(ctx: Context, node: NodeProto) -> list[Out]:
     """Softmax over the channels (axis 1). Before opset 13 it flattened [N, d1, …] from its
     axis into 2-D, so on a map it ran over more than the channels."""
     source = ctx.source
@@ -103,7 +103,7 @@ def _softmax(ctx: Context, node: Any) -> list[Out]:
     return _one(node, {"softmax": {}})
 
 
-def clip_kind(ctx: Context, node: Any) -> str | None:
+def clip_kind(ctx: Context, node: NodeProto) -> str | None:
     """relu6 for Clip(0, 6), relu for Clip(0, ∞); None for other bounds."""
     attrs = attributes(node)
     bounds = [float(attrs.get("min", -math.inf)), float(attrs.get("max", math.inf))]  # type: ignore[arg-type]
@@ -118,14 +118,14 @@ def clip_kind(ctx: Context, node: Any) -> str | None:
     return "relu" if bounds == [0.0, math.inf] else None
 
 
-def _clip(ctx: Context, node: Any) -> list[Out]:
+def _clip(ctx: Context, node: NodeProto) -> list[Out]:
     kind = clip_kind(ctx, node)
     if kind is None:
         raise Unsupported("Clip (bounds other than 0 and 6)")
     return _one(node, {kind: {}})
 
 
-def _batchnorm(ctx: Context, node: Any) -> list[Out]:
+def _batchnorm(ctx: Context, node: NodeProto) -> list[Out]:
     eps = float(attributes(node).get("epsilon", _EPS_DEFAULT))  # type: ignore[arg-type]
     fields: dict[str, object] = {}
     if not math.isclose(eps, _EPS_DEFAULT, rel_tol=1e-6):
@@ -133,7 +133,7 @@ def _batchnorm(ctx: Context, node: Any) -> list[Out]:
     return _one(node, {"batchnorm": fields})
 
 
-def _flat_or_same(ctx: Context, node: Any, label: str) -> list[Out]:
+def _flat_or_same(ctx: Context, node: NodeProto, label: str) -> list[Out]:
     """Reshape, Flatten, Squeeze: the identity, or a flatten to [N, C·H·W]."""
     source = ctx.source
     before = source.shape(node, str(node.input[0]))
@@ -145,22 +145,22 @@ def _flat_or_same(ctx: Context, node: Any, label: str) -> list[Out]:
     raise Unsupported(f"{label} (other than a flatten to [N, C·H·W])")
 
 
-def _reshape(ctx: Context, node: Any) -> list[Out]:
+def _reshape(ctx: Context, node: NodeProto) -> list[Out]:
     return _flat_or_same(ctx, node, node.op_type)
 
 
-def _flatten(ctx: Context, node: Any) -> list[Out]:
+def _flatten(ctx: Context, node: NodeProto) -> list[Out]:
     if int(attributes(node).get("axis", 1)) != 1:  # type: ignore[call-overload]
         raise Unsupported("Flatten (axis other than 1)")
     return _flat_or_same(ctx, node, "Flatten")
 
 
-def _global_pool(ctx: Context, node: Any) -> list[Out]:
+def _global_pool(ctx: Context, node: NodeProto) -> list[Out]:
     kind = "global_avgpool" if node.op_type == "GlobalAveragePool" else "global_maxpool"
     return _one(node, {kind: {}})
 
 
-def _reduce(ctx: Context, node: Any) -> list[Out]:
+def _reduce(ctx: Context, node: NodeProto) -> list[Out]:
     """ReduceMean/ReduceMax over every spatial axis: a global pool (keepdims=0: and a flatten)."""
     source = ctx.source
     attrs = attributes(node)
@@ -178,7 +178,7 @@ def _reduce(ctx: Context, node: Any) -> list[Out]:
     return _one(node, {kind: {}}, {"flatten": {}})
 
 
-def linear(ctx: Context, node: Any, weight: str, *, transposed: bool, bias: bool) -> Layer:
+def linear(ctx: Context, node: NodeProto, weight: str, *, transposed: bool, bias: bool) -> Layer:
     """A Gemm or MatMul with a constant weight on a flat input [N, K]."""
     source = ctx.source
     shape = source.shape(node, str(node.input[0]))
@@ -198,7 +198,7 @@ def linear(ctx: Context, node: Any, weight: str, *, transposed: bool, bias: bool
     return {"linear": fields}
 
 
-def _gemm(ctx: Context, node: Any) -> list[Out]:
+def _gemm(ctx: Context, node: NodeProto) -> list[Out]:
     attrs = attributes(node)
     if attrs.get("transA", 0):
         raise Unsupported("Gemm (transA)")
@@ -207,14 +207,14 @@ def _gemm(ctx: Context, node: Any) -> list[Out]:
     return _one(node, linear(ctx, node, str(node.input[1]), transposed=transposed, bias=bias))
 
 
-def _matmul(ctx: Context, node: Any) -> list[Out]:
+def _matmul(ctx: Context, node: NodeProto) -> list[Out]:
     return _one(node, linear(ctx, node, str(node.input[1]), transposed=False, bias=False))
 
 
 _MERGES: dict[str, Merge] = {"Add": "add", "Mul": "multiply", "Concat": "concat"}
 
 
-def _elementwise(ctx: Context, node: Any) -> list[Out]:
+def _elementwise(ctx: Context, node: NodeProto) -> list[Out]:
     """Add/Mul of tensors: a merge; Add/Sub/Mul/Div by a scalar constant: nothing."""
     source = ctx.source
     inputs = [str(name) for name in node.input]
@@ -231,7 +231,7 @@ def _elementwise(ctx: Context, node: Any) -> list[Out]:
     return [Out(str(node.output[0]), tuple(data), merge=_MERGES[node.op_type])]
 
 
-def _concat(ctx: Context, node: Any) -> list[Out]:
+def _concat(ctx: Context, node: NodeProto) -> list[Out]:
     rank = len(ctx.source.shape(node, str(node.output[0])))
     axis = int(attributes(node).get("axis", 1))  # type: ignore[call-overload]
     if axis % rank != 1:
@@ -243,7 +243,7 @@ def _concat(ctx: Context, node: Any) -> list[Out]:
     return [Out(str(node.output[0]), tuple(str(n) for n in node.input), merge="concat")]
 
 
-def _chunk(ctx: Context, node: Any, tensor: str, start: int, size: int) -> Out:
+def _chunk(ctx: Context, node: NodeProto, tensor: str, start: int, size: int) -> Out:
     channels = ctx.source.shape(node, str(node.input[0]))[1]
     if size < 1 or channels % size or start % size:
         raise Unsupported(f"{node.op_type} (into unequal channel parts)")
@@ -254,7 +254,7 @@ def _chunk(ctx: Context, node: Any, tensor: str, start: int, size: int) -> Out:
     )
 
 
-def _split(ctx: Context, node: Any) -> list[Out]:
+def _split(ctx: Context, node: NodeProto) -> list[Out]:
     source = ctx.source
     rank = len(source.shape(node, str(node.input[0])))
     if int(attributes(node).get("axis", 0)) % rank != 1:  # type: ignore[call-overload]
@@ -268,7 +268,7 @@ def _split(ctx: Context, node: Any) -> list[Out]:
     return outs
 
 
-def _slice(ctx: Context, node: Any) -> list[Out]:
+def _slice(ctx: Context, node: NodeProto) -> list[Out]:
     """Slice on channels, one equal chunk: ``x[:, a:b]``."""
     source = ctx.source
     before = source.shape(node, str(node.input[0]))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from convcost.errors import ModelError
+from convcost.importer.onnx_proto import NodeProto, TensorProto
 from convcost.valueclasses import dataclass, field
 
 MAX_CONSTANT_ELEMENTS = 4096
@@ -35,7 +35,7 @@ _EXTERNAL = 1
 """TensorProto.DataLocation.EXTERNAL."""
 
 
-def node_label(node: Any) -> str:
+def node_label(node: NodeProto) -> str:
     """How a message names a node: its name, or its first output when it has none."""
     outputs = getattr(node, "output", ())
     return str(node.name) or (str(outputs[0]) if outputs else "")
@@ -49,15 +49,15 @@ class Source:
     """The model file's name, as messages show it."""
     directory: Path
     """Where external data files are found."""
-    nodes: Sequence[Any]
+    nodes: Sequence[NodeProto]
     producers: dict[str, int]
     """Each tensor's producing node index."""
     consumers: dict[str, list[int]]
     """Each tensor's consuming node indices, in graph order."""
     shapes: dict[str, tuple[int, ...]]
     """Every tensor's shape that is known: inferred, initializers' dims, graph inputs."""
-    initializers: dict[str, Any]
-    constants: dict[str, Any]
+    initializers: dict[str, TensorProto]
+    constants: dict[str, TensorProto]
     """Tensors a ``Constant`` node holds (its ``value`` attribute)."""
     outputs: frozenset[str]
     """The graph's output tensors."""
@@ -67,34 +67,37 @@ class Source:
     """Each tensor's element type (a TensorProto.DataType) where inference found it."""
     opset: int = 0
     """The version of the default (``ai.onnx``) operator set the model imports; 0 if none."""
+    hint: str | None = ""
+    """What an unknown shape's error adds: how to get ONNX's inference where convcost's has no
+    rule for an operator and the ``onnx`` package is not installed (None: it was asked)."""
 
-    def fail(self, node: Any, message: str) -> ModelError:
+    def fail(self, node: NodeProto, message: str) -> ModelError:
         op_type = getattr(node, "op_type", "initializer")
         return ModelError(f'{self.file}: node "{node_label(node)}" ({op_type}): {message}')
 
-    def shape(self, node: Any, tensor: str) -> tuple[int, ...]:
+    def shape(self, node: NodeProto, tensor: str) -> tuple[int, ...]:
         """A tensor's shape, which shape inference must have found."""
         shape = self.shapes.get(tensor)
         if shape is None:
-            raise self.fail(node, f"the shape of tensor {tensor!r} is unknown")
+            raise self.fail(node, f"the shape of tensor {tensor!r} is unknown{self.hint or ''}")
         return shape
 
-    def users(self, tensor: str) -> list[Any]:
+    def users(self, tensor: str) -> list[NodeProto]:
         """The nodes reading a tensor (the graph's output counts as a reader with no node)."""
         return [self.nodes[i] for i in self.consumers.get(tensor, [])]
 
-    def only_user(self, tensor: str) -> Any:
+    def only_user(self, tensor: str) -> NodeProto | None:
         """The single node reading a tensor, if exactly one does and it is not a graph output."""
         users = self.consumers.get(tensor, [])
         if len(users) != 1 or tensor in self.outputs:
             return None
         return self.nodes[users[0]]
 
-    def producer(self, tensor: str) -> Any:
+    def producer(self, tensor: str) -> NodeProto | None:
         index = self.producers.get(tensor)
         return None if index is None else self.nodes[index]
 
-    def tensor_proto(self, tensor: str) -> Any | None:
+    def tensor_proto(self, tensor: str) -> TensorProto | None:
         """The TensorProto holding a constant, through ``Identity`` copies; None if computed."""
         seen = 0
         while seen < 64:
@@ -112,7 +115,7 @@ class Source:
     def is_constant(self, tensor: str) -> bool:
         return self.tensor_proto(tensor) is not None
 
-    def numbers(self, node: Any, tensor: str) -> tuple[float, ...]:
+    def numbers(self, node: NodeProto, tensor: str) -> tuple[float, ...]:
         """A small constant's values (ints as floats are exact up to 2**53)."""
         if tensor in self.values:
             return self.values[tensor]
@@ -144,13 +147,13 @@ class Source:
             )
         return tuple(float(v) for v in struct.unpack(f"<{count}{code}", raw))
 
-    def ints(self, node: Any, tensor: str) -> tuple[int, ...]:
+    def ints(self, node: NodeProto, tensor: str) -> tuple[int, ...]:
         values = self.numbers(node, tensor)
         if any(v != int(v) for v in values):
             raise self.fail(node, f"the constant {tensor!r} must hold integers")
         return tuple(int(v) for v in values)
 
-    def _external(self, node: Any, proto: Any, length: int) -> bytes:
+    def _external(self, node: NodeProto, proto: TensorProto, length: int) -> bytes:
         info = {str(entry.key): str(entry.value) for entry in proto.external_data}
         location = info.get("location", "")
         offset = int(info.get("offset", "0") or 0)
@@ -168,26 +171,29 @@ class Source:
             raise self.fail(node, f"cannot read external data {location!r}: {reason}") from None
 
 
-_ATTRIBUTE_FIELDS = {1: "f", 2: "i", 3: "s", 4: "t", 6: "floats", 7: "ints"}
-"""AttributeProto.AttributeType → the field holding the value, for the common types."""
-
-
-def attributes(node: Any) -> dict[str, object]:
-    """A node's attributes as Python values (strings decoded)."""
+def attributes(node: NodeProto) -> dict[str, object]:
+    """A node's attributes as Python values (strings decoded; a subgraph's value is None)."""
     values: dict[str, object] = {}
     for attribute in node.attribute:
-        field = _ATTRIBUTE_FIELDS.get(int(attribute.type))
-        if field is None:
-            import onnx.helper  # noqa: PLC0415  (the onnx extra is imported lazily)
-
-            value = onnx.helper.get_attribute_value(attribute)
+        kind = attribute.type
+        value: object
+        if kind == 1:  # AttributeProto.FLOAT, INT, STRING, TENSOR, FLOATS, INTS, STRINGS
+            value = attribute.f
+        elif kind == 2:
+            value = attribute.i
+        elif kind == 3:
+            value = attribute.s.decode("utf-8", "replace")
+        elif kind == 4:
+            value = attribute.t
+        elif kind == 6:
+            value = list(attribute.floats)
+        elif kind == 7:
+            value = list(attribute.ints)
+        elif kind == 8:
+            value = [s.decode("utf-8", "replace") for s in attribute.strings]
         else:
-            value = getattr(attribute, field)
-            if field in ("floats", "ints"):
-                value = list(value)
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        values[str(attribute.name)] = value
+            value = None
+        values[attribute.name] = value
     return values
 
 

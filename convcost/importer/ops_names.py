@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from convcost.importer.onnx_proto import NodeProto
 from convcost.limits import MAX_NAME_LENGTH
 
 _WEIGHTED = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization"})
@@ -42,7 +42,7 @@ def _fold(parts: Iterable[str]) -> str:
     return ".".join(path)
 
 
-def _scope(node: Any) -> str | None:
+def _scope(node: NodeProto) -> str | None:
     """The module path a node was exported from, or None when the exporter left none."""
     for prop in node.metadata_props:
         if prop.key == _SCOPES:
@@ -60,12 +60,12 @@ def _scope(node: Any) -> str | None:
     return None
 
 
-def _folded(node: Any) -> bool:
+def _folded(node: NodeProto) -> bool:
     """A node the dynamo exporter's optimiser made from two modules (batchnorm into a conv)."""
     return any(prop.key == _RULES and "FuseBatchNorm" in prop.value for prop in node.metadata_props)
 
 
-def weight_path(node: Any) -> str | None:
+def weight_path(node: NodeProto) -> str | None:
     """``layer1.0.conv1`` for a node reading ``layer1.0.conv1.weight``."""
     if node.op_type in _WEIGHTED and len(node.input) > 1:
         match = _PARAMETER.match(str(node.input[1]))
@@ -83,7 +83,7 @@ def sanitise(text: str) -> str:
 class Namer:
     """Names for the nodes of one graph: readable, sanitised and unique."""
 
-    def __init__(self, nodes: Sequence[Any]) -> None:
+    def __init__(self, nodes: Sequence[NodeProto]) -> None:
         self._scopes: list[str | None] = []
         self._containers: set[str] = set()
         for node in nodes:
@@ -96,7 +96,7 @@ class Namer:
         self._used: set[str] = set()
         self._adopt_scopes(nodes)
 
-    def _adopt_scopes(self, nodes: Sequence[Any]) -> None:
+    def _adopt_scopes(self, nodes: Sequence[NodeProto]) -> None:
         """A node the dynamo exporter's optimiser wrote without a scope (a Split for
         ``x.chunk``) takes the module its readers share: the common prefix of their paths."""
         if not any(scope for scope in self._scopes):
@@ -121,7 +121,7 @@ class Namer:
                 )
                 self._scopes[index] = ".".join(split[0][:common])
 
-    def name(self, index: int, node: Any, kind: str) -> str:
+    def name(self, index: int, node: NodeProto, kind: str) -> str:
         """A unique name for the layer (of convcost kind `kind`) that node `index` becomes."""
         scope = self._scopes[index]
         if scope is None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, attributes
 from convcost.importer.ops_result import Context, Layer, Out, Unsupported
 
@@ -20,18 +20,18 @@ _GENERATED = re.compile(r"val_\d+|onnx::.*|_val_\d+")
 """Names the exporters give constants of their own (the dynamo exporter's ``val_7``)."""
 
 
-def _fields(node: Any, **fields: object) -> dict[str, object]:
+def _fields(node: NodeProto, **fields: object) -> dict[str, object]:
     eps = float(attributes(node).get("epsilon", _EPS_DEFAULT))  # type: ignore[arg-type]
     if not math.isclose(eps, _EPS_DEFAULT, rel_tol=1e-6):
         fields["eps"] = float(f"{eps:.6g}")  # the float32 attribute, as written in PyTorch
     return fields
 
 
-def _one(node: Any, kind: str, fields: dict[str, object]) -> list[Out]:
+def _one(node: NodeProto, kind: str, fields: dict[str, object]) -> list[Out]:
     return [Out(str(node.output[0]), (str(node.input[0]),), ({kind: fields},))]
 
 
-def layer_norm(ctx: Context, node: Any) -> list[Out]:
+def layer_norm(ctx: Context, node: NodeProto) -> list[Out]:
     """Over the last axis of a flat [N, F] (``nn.LayerNorm(F)``), or over every axis but the
     batch's of a map (``nn.LayerNorm([C, H, W])``)."""
     rank = len(ctx.source.shape(node, str(node.input[0])))
@@ -44,7 +44,7 @@ def layer_norm(ctx: Context, node: Any) -> list[Out]:
     return _one(node, "layernorm", _fields(node, **({"over": "all"} if rank > 2 else {})))
 
 
-def layer_norm_last(ctx: Context, node: Any) -> Layer | None:
+def layer_norm_last(ctx: Context, node: NodeProto) -> Layer | None:
     """A LayerNormalization over the last axis alone of a channels-last map (torchvision's
     ``LayerNorm2d`` and ConvNeXt block's ``nn.LayerNorm(C)`` between permutes) as the layer it
     is on the channels-first map: ``layernorm`` over the channels; None for any other."""
@@ -57,7 +57,7 @@ def layer_norm_last(ctx: Context, node: Any) -> Layer | None:
     return {"layernorm": _fields(node)}
 
 
-def learned(ctx: Context, node: Any, scale: str, shift: str) -> bool:
+def learned(ctx: Context, node: NodeProto, scale: str, shift: str) -> bool:
     """Whether a norm's scale and shift are learned parameters rather than PyTorch's
     ``affine=False`` ones and zeros, which the exporters write as constants of their own.
 
@@ -79,7 +79,7 @@ def learned(ctx: Context, node: Any, scale: str, shift: str) -> bool:
     return False
 
 
-def instance_norm(ctx: Context, node: Any) -> list[Out]:
+def instance_norm(ctx: Context, node: NodeProto) -> list[Out]:
     """``nn.InstanceNorm1d/2d/3d``: affine when its scale is a learned initializer. The
     operator always takes a scale and a shift; for ``affine=False`` the TorchScript exporter
     writes them as Constant nodes and the dynamo exporter as initializers it names ``val_N``."""

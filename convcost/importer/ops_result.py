@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from convcost.importer.graph import Merge
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import Source, node_label
 from convcost.valueclasses import dataclass, field
 
@@ -47,7 +47,7 @@ class Context:
     static: set[str] = field(default_factory=set)
     """Tensors known before the model runs: constants and shape computations on them."""
 
-    def note(self, node: Any, text: str) -> None:
+    def note(self, node: NodeProto, text: str) -> None:
         self.notes.setdefault(text, []).append(node_label(node))
 
     def note_lines(self) -> list[str]:

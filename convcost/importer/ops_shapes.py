@@ -1,4 +1,6 @@
-"""Every tensor's shape: the graph input's, fixed, then ONNX's shape inference on a light copy.
+"""The graph input's shape, fixed; and ONNX's shape inference on a light copy of the graph, for
+the shapes convcost's own inference (`convcost.importer.shape_infer`) leaves unknown, when
+the ``onnx`` package is installed.
 
 The copy holds the nodes and only the tiny initializers (Reshape shapes, Pad pads, …); every
 other one becomes a typed graph input of its ``dims``, so inference never sees a weight's bytes
@@ -8,13 +10,20 @@ and a model whose external data is absent infers as well as one whose data is pr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from convcost.errors import ModelError
+from convcost.importer.onnx_proto import ValueInfoProto
 from convcost.importer.ops_graph import Source
-from convcost.importer.ops_static import MAX_SHAPE_ELEMENTS
+from convcost.importer.ops_static import MAX_SHAPE_ELEMENTS, fold
 
 _Dim = int | str
+
+
+def _declared(value_info: ValueInfoProto) -> list[_Dim]:
+    """A graph input's dims: ints where known, the symbol (or ``?``) where not."""
+    return [d if isinstance(d, int) and d > 0 else str(d) or "?" for d in value_info.shape or ()]
 
 
 def _dims(value_info: Any) -> list[_Dim]:
@@ -35,7 +44,7 @@ def channels_first(layout: tuple[int, ...] | None, dims: Sequence[_Dim]) -> list
 
 def input_shape_of(
     file: str,
-    value_info: Any,
+    value_info: ValueInfoProto,
     given: tuple[int, ...] | None,
     layout: tuple[int, ...] | None = None,
 ) -> tuple[int, ...]:
@@ -45,11 +54,10 @@ def input_shape_of(
 
     The batch is the graph's when it is a number (an exporter may have written it into a
     Reshape's target, [2, 1568]), else 1; convcost's spec leaves it out either way."""
-    name = str(value_info.name)
-    tensor_type = value_info.type.tensor_type
-    if not value_info.type.HasField("tensor_type") or not tensor_type.HasField("shape"):
+    name = value_info.name
+    if not value_info.tensor or value_info.shape is None:
         raise ModelError(f'{file}: input "{name}" has no tensor shape')
-    dims = _dims(value_info)
+    dims = _declared(value_info)
     shown = "[" + ", ".join(str(d) for d in dims) + "]"
     if not 3 <= len(dims) <= 5:
         raise ModelError(
@@ -88,6 +96,7 @@ def _light_model(
     helper = onnx.helper
     graph = model.graph
     inputs = [helper.make_tensor_value_info(input_tensor, _elem_type(graph), list(shape))]
+    # (the onnx package's model: its initializers are onnx's TensorProtos)
     small = []
     for tensor in graph.initializer:
         count = 1
@@ -172,3 +181,45 @@ def infer_shapes(model: Any, source: Source, input_tensor: str, shape: tuple[int
         dims = _dims(value)
         if all(isinstance(d, int) for d in dims):
             shapes[str(value.name)] = tuple(int(d) for d in dims)
+
+
+MAX_INFERENCE_PASSES = 32
+"""Shape inference reruns while shape arithmetic yields new values (one per dependent chunk)."""
+
+
+def onnx_inference(
+    source: Source, path: Path, input_tensor: str, shape: tuple[int, ...], static: set[str]
+) -> set[str]:
+    """The shapes convcost's inference left unknown, from ONNX's shape inference when the
+    ``onnx`` package is installed (`source.hint` is then None); else `static` unchanged."""
+    try:
+        import onnx  # noqa: PLC0415  (the onnx extra is optional)
+    except ImportError:
+        return static
+    source.hint = None
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:
+        return static
+    for _ in range(MAX_INFERENCE_PASSES):
+        # each pass may compute shape arithmetic (a chunk's start) that a later shape needs
+        known = len(source.values)
+        try:
+            infer_shapes(model, source, input_tensor, shape)
+        except ModelError:
+            raise
+        except Exception:  # onnx on a hostile graph: keep the shapes convcost found
+            return static
+        static = fold(source)
+        if len(source.values) == known or _shapes_known(source, static):
+            break
+    return static
+
+
+def _shapes_known(source: Source, static: set[str]) -> bool:
+    """Whether every tensor the model computes at run time has a known shape."""
+    return all(
+        str(tensor) in source.shapes or not tensor or str(tensor) in static
+        for node in source.nodes
+        for tensor in node.output
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import attributes, int_list
 from convcost.importer.ops_result import Context, Out, Unsupported
 
@@ -20,7 +21,7 @@ def _text(attrs: dict[str, Any], name: str, default: str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _mode(node: Any, rank: int) -> dict[str, Any]:
+def _mode(node: NodeProto, rank: int) -> dict[str, Any]:
     attrs = attributes(node)
     mode = _text(attrs, "mode", "nearest")
     transform = _text(attrs, "coordinate_transformation_mode", "half_pixel")
@@ -44,7 +45,7 @@ def _mode(node: Any, rank: int) -> dict[str, Any]:
     return {"mode": kind, "align_corners": _CORNERS[transform]}
 
 
-def resize(ctx: Context, node: Any) -> list[Out]:
+def resize(ctx: Context, node: NodeProto) -> list[Out]:
     """``upsample`` by ``scale`` when every spatial axis grows by a whole factor, else to ``size``."""
     source = ctx.source
     before = source.shape(node, str(node.input[0]))
@@ -62,7 +63,7 @@ def resize(ctx: Context, node: Any) -> list[Out]:
     return [Out(str(node.output[0]), (str(node.input[0]),), ({"upsample": fields},))]
 
 
-def depth_to_space(ctx: Context, node: Any) -> list[Out]:
+def depth_to_space(ctx: Context, node: NodeProto) -> list[Out]:
     """DepthToSpace in CRD order is ``nn.PixelShuffle`` (DCR orders channels differently)."""
     attrs = attributes(node)
     if _text(attrs, "mode", "DCR") != "CRD":
@@ -73,7 +74,7 @@ def depth_to_space(ctx: Context, node: Any) -> list[Out]:
     ]
 
 
-def pad(ctx: Context, node: Any) -> list[Out]:
+def pad(ctx: Context, node: NodeProto) -> list[Out]:
     """A Pad of the spatial axes only, by amounts >= 0, as ``pad``."""
     source = ctx.source
     attrs = attributes(node)

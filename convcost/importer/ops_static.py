@@ -11,9 +11,9 @@ import itertools
 import math
 import struct
 from collections.abc import Callable
-from typing import Any
 
 from convcost.errors import ModelError
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import MAX_CONSTANT_ELEMENTS, Source, attributes
 
 Value = tuple[float, ...]
@@ -52,7 +52,7 @@ def _flat_index(shape: tuple[int, ...], index: tuple[int, ...]) -> int:
     return flat
 
 
-def _axis_indices(size: int, start: int, end: int, step: int) -> range:
+def axis_indices(size: int, start: int, end: int, step: int) -> range:
     """The indices ONNX's Slice takes on one axis (negative and out-of-range bounds clamped)."""
     start, end = start + size if start < 0 else start, end + size if end < 0 else end
     if step > 0:
@@ -60,7 +60,9 @@ def _axis_indices(size: int, start: int, end: int, step: int) -> range:
     return range(max(-1, min(start, size - 1)), max(-1, min(end, size - 1)), step)
 
 
-def _slice(source: Source, node: Any, data: Value, bounds: list[Value | None]) -> Value | None:
+def _slice(
+    source: Source, node: NodeProto, data: Value, bounds: list[Value | None]
+) -> Value | None:
     shape = source.shapes.get(str(node.input[0]), (len(data),))
     if math.prod(shape) != len(data) or None in bounds[:2]:
         return None
@@ -72,13 +74,13 @@ def _slice(source: Source, node: Any, data: Value, bounds: list[Value | None]) -
         if step == 0:
             return None
         axis = int(raw_axis) % len(shape)
-        picks[axis] = _axis_indices(shape[axis], int(start), int(end), int(step))
+        picks[axis] = axis_indices(shape[axis], int(start), int(end), int(step))
     if math.prod(len(p) for p in picks) > MAX_CONSTANT_ELEMENTS:
         return None
     return tuple(data[_flat_index(shape, index)] for index in itertools.product(*picks))
 
 
-def _transpose(source: Source, node: Any, data: Value, perm: list[int]) -> Value | None:
+def _transpose(source: Source, node: NodeProto, data: Value, perm: list[int]) -> Value | None:
     shape = source.shapes.get(str(node.input[0]))
     if shape is None or math.prod(shape) != len(data) or sorted(perm) != list(range(len(shape))):
         return None
@@ -108,7 +110,7 @@ def _fill(tensor: object) -> float | None:
     return float(struct.unpack(code, raw)[0])
 
 
-def _value(source: Source, node: Any, tensor: str) -> Value | None:
+def known_value(source: Source, node: NodeProto, tensor: str) -> Value | None:
     if tensor in source.values:
         return source.values[tensor]
     proto = source.tensor_proto(tensor)
@@ -123,7 +125,7 @@ def _value(source: Source, node: Any, tensor: str) -> Value | None:
 MAX_SHAPE_ELEMENTS = 64
 """Constants this many elements or fewer take part in shape arithmetic (larger: weights)."""
 
-_SHAPE_ONLY = frozenset({"Constant", "Shape", "Size"})
+SHAPE_ONLY = frozenset({"Constant", "Shape", "Size"})
 """Operators whose output is known before the model runs, whatever they read.
 (CastLike reads its second input for the element type only.)"""
 
@@ -135,16 +137,16 @@ def fold(source: Source) -> set[str]:
     for node in source.nodes:
         op = str(node.op_type)
         data = [str(t) for t in node.input[: 1 if op == "CastLike" else None] if t]
-        if op in _SHAPE_ONLY or all(t in static for t in data):
+        if op in SHAPE_ONLY or all(t in static for t in data):
             static.update(str(t) for t in node.output)
             evaluate(source, node)
     return static
 
 
-def evaluate(source: Source, node: Any) -> None:
+def evaluate(source: Source, node: NodeProto) -> None:
     """Record the value of a static node's output in ``source.values`` when it is computable."""
     attrs = attributes(node)
-    inputs = [_value(source, node, str(name)) if name else None for name in node.input]
+    inputs = [known_value(source, node, str(name)) if name else None for name in node.input]
     result: Value | None = None
     op = str(node.op_type)
     if op == "Shape" and node.input[0] in source.shapes:

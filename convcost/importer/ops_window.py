@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import attributes, int_list
 from convcost.importer.ops_result import Context, Out, Unsupported
 from convcost.layers import geometry
@@ -31,7 +30,7 @@ def _fields(
 
 def _pads(
     ctx: Context,
-    node: Any,
+    node: NodeProto,
     sizes: tuple[int, ...],
     kernel: tuple[int, ...],
     stride: tuple[int, ...],
@@ -62,7 +61,7 @@ def _pads(
     return tuple(pairs)
 
 
-def _window(ctx: Context, node: Any) -> tuple[tuple[int, ...], ...]:
+def _window(ctx: Context, node: NodeProto) -> tuple[tuple[int, ...], ...]:
     """(input sizes, kernel, stride, dilation) of a windowed node."""
     attrs = attributes(node)
     shape = ctx.source.shape(node, str(node.input[0]))
@@ -82,13 +81,13 @@ def _window(ctx: Context, node: Any) -> tuple[tuple[int, ...], ...]:
     return sizes, kernel, stride, dilation
 
 
-def _has_bias(ctx: Context, node: Any) -> bool:
+def _has_bias(ctx: Context, node: NodeProto) -> bool:
     """Whether a conv has a bias parameter: an initializer (a bias computed by the graph, such
     as the zeros the dynamo exporter expands for ``bias=False`` without optimisation, is not)."""
     return len(node.input) > 2 and ctx.source.is_constant(str(node.input[2]))
 
 
-def conv(ctx: Context, node: Any) -> list[Out]:
+def conv(ctx: Context, node: NodeProto) -> list[Out]:
     sizes, kernel, stride, dilation = _window(ctx, node)
     weight = str(node.input[1])
     if weight not in ctx.static:  # an initializer, or computed from one (a Cast)
@@ -109,7 +108,7 @@ def conv(ctx: Context, node: Any) -> list[Out]:
     return [Out(str(node.output[0]), (str(node.input[0]),), ({"conv": fields},))]
 
 
-def conv_transpose(ctx: Context, node: Any) -> list[Out]:
+def conv_transpose(ctx: Context, node: NodeProto) -> list[Out]:
     sizes, kernel, stride, dilation = _window(ctx, node)
     attrs = attributes(node)
     rank = len(sizes)
@@ -141,7 +140,7 @@ def conv_transpose(ctx: Context, node: Any) -> list[Out]:
     return [Out(str(node.output[0]), (str(node.input[0]),), ({"conv_transpose": fields},))]
 
 
-def pool(ctx: Context, node: Any) -> list[Out]:
+def pool(ctx: Context, node: NodeProto) -> list[Out]:
     sizes, kernel, stride, dilation = _window(ctx, node)
     attrs = attributes(node)
     kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
@@ -170,7 +169,7 @@ def pool(ctx: Context, node: Any) -> list[Out]:
     return [Out(str(node.output[0]), (str(node.input[0]),), ({kind: fields},))]
 
 
-def pad_fold(ctx: Context, node: Any) -> tuple[int, ...] | None:
+def pad_fold(ctx: Context, node: NodeProto) -> tuple[int, ...] | None:
     """A Pad's spatial pads when every reader can take them into its own padding exactly."""
     source = ctx.source
     attrs = attributes(node)

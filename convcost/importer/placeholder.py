@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
+from convcost.importer.onnx_proto import NodeProto
 from convcost.importer.ops_graph import Source
 from convcost.importer.ops_result import Out
 
@@ -17,7 +17,7 @@ _NOT_IN_LABEL = re.compile(r"[^A-Za-z0-9_]+")
 """What a custom label cannot hold from an operator's name (a domain's dots)."""
 
 
-def placeholder(source: Source, node: Any) -> Out:
+def placeholder(source: Source, node: NodeProto) -> Out:
     """The placeholder of unknown cost standing for ``node``, on its first computed input.
 
     Raises `ModelError` naming the node where it has not exactly one output, reads no
@@ -35,6 +35,13 @@ def placeholder(source: Source, node: Any) -> Out:
     out = str(node.output[0])
     shape = source.shapes.get(out)
     if shape is None or len(shape) < 2 or any(size < 1 for size in shape):
+        if source.hint:  # ONNX's inference was not there to ask
+            raise source.fail(
+                node,
+                f"convcost infers no shape for its output {out!r}, which a placeholder of "
+                "unknown cost needs: ONNX's shape inference may, with pip install "
+                "'convcost[onnx]'",
+            )
         raise source.fail(
             node,
             "ONNX cannot infer the shape of its output "
@@ -59,7 +66,7 @@ def placeholder(source: Source, node: Any) -> Out:
     return Out(out, (data[0],), layers=({"custom": fields},))
 
 
-def _foreign(node: Any) -> bool:
+def _foreign(node: NodeProto) -> bool:
     return str(node.domain) not in ("", "ai.onnx")
 
 

@@ -109,24 +109,29 @@ class _Products:
         lock = threading.Lock()
 
         def loop(worker: int) -> None:
-            previous = self.local(1) if self.local is not None else None
-            try:
-                while True:
-                    with lock:
-                        band = next(bands, None)
-                    if band is None:
-                        return
-                    work(band, worker)
-            finally:
-                if previous is not None and self.local is not None:
-                    self.local(previous)
+            while True:
+                with lock:
+                    band = next(bands, None)
+                if band is None:
+                    return
+                work(band, worker)
 
-        pending = [self.workers().submit(loop, worker) for worker in range(1, workers)]
+        # the pool's workers run on one OpenBLAS thread from their start (single); the calling
+        # thread's count is restored only once every worker is done: the library's count may
+        # be one setting for the process, and restored while a worker's last product still ran
+        # it let that product start OpenBLAS's own threads (their packing buffer is what the
+        # memory estimate does not count for this mode: tests/test_memory_bound.py caught it)
+        previous = self.local(1) if self.local is not None else None
         try:
-            loop(0)
+            pending = [self.workers().submit(loop, worker) for worker in range(1, workers)]
+            try:
+                loop(0)
+            finally:
+                for future in pending:
+                    future.result()
         finally:
-            for future in pending:
-                future.result()
+            if previous is not None and self.local is not None:
+                self.local(previous)
 
     def matmul(self, a: Array, b: Array, out: Array) -> None:
         """``out[...] = a @ b``: ``a`` is (…, rows, depth), ``b`` (…, depth, columns)."""

@@ -166,7 +166,7 @@ class FastTable:
                 if level == "row" and None not in bodies:
                     chunk += body.line(row, bodies)  # type: ignore[arg-type]
                     continue
-                fast = body.wrapped(row, bodies) if level == "row" else None
+                fast = body.wrapped_row(row, bodies) if level == "row" else None
                 if fast is None:
                     fast = self._slow_row(console, layout, body.cells(row, level), level=level)
                 chunk += fast

@@ -207,7 +207,9 @@ class BodyRows:
             result.append(shown)
         return result
 
-    def wrapped(self, row: Sequence[Cell], bodies: Sequence[str | None]) -> list[Segment] | None:
+    def wrapped_row(
+        self, row: Sequence[Cell], bodies: Sequence[str | None]
+    ) -> list[Segment] | None:
         """A body row some of whose cells wrap, drawn as rich draws it on a console without
         styles; None where rich's own rendering is needed (styles, a cell's own justification
         or overflow, ``no_wrap``, vertical padding, a text that is not printable)."""

@@ -370,7 +370,8 @@ def _umask_022() -> None:
 @pytest.mark.parametrize(
     ("module", "args"),
     [
-        ("typer", ["analyze", QUICKSTART]),  # while the command line loads
+        ("convcost.cli.declare", ["analyze", QUICKSTART]),  # while the command line loads
+        ("typer", ["analyze", QUICKSTART, "--help"]),  # while typer loads (not an ordinary line)
         ("yaml", ["analyze", QUICKSTART]),
         ("convcost.render.table", ["analyze", QUICKSTART]),  # after the analysis
         ("convcost.executor", ["analyze", QUICKSTART, "--execute"]),
@@ -488,22 +489,19 @@ RECORD_MODULES = (
     ("args", "loaded"),
     [
         (["--version"], ""),
-        (
-            ["analyze", QUICKSTART, "-f", "json"],
-            "yaml typer convcost.cli.common convcost.cli.analyze",
-        ),
-        (
-            ["analyze", QUICKSTART],
-            "yaml typer rich.console convcost.cli.common convcost.cli.analyze",
-        ),
-        (["check", QUICKSTART], "yaml typer rich.console convcost.cli.common convcost.cli.check"),
+        (["analyze", QUICKSTART, "-f", "json"], "yaml convcost.cli.common convcost.cli.analyze"),
+        (["analyze", QUICKSTART], "yaml rich.console convcost.cli.common convcost.cli.analyze"),
+        (["check", QUICKSTART], "yaml rich.console convcost.cli.common convcost.cli.check"),
+        # typer only for what the fast parser leaves to it (help, usage errors)
+        (["analyze", "--help"], "yaml typer convcost.cli.common convcost.cli.analyze"),
     ],
 )
 def test_start_up_loads_only_what_the_command_needs(
     tmp_path: Path, args: list[str], loaded: str
 ) -> None:
     # issue 18: no pydantic (typer 0.29 coerced options through it), numpy (--execute only),
-    # torch or onnx, nor another command's module; --version loads neither typer nor yaml
+    # torch or onnx, nor another command's module; --version loads neither typer nor yaml; an
+    # ordinary command line is parsed without typer (convcost.cli.fast)
     record = tmp_path / "loaded"
     done = subprocess.run(
         [sys.executable, "-c", RECORD_MODULES, str(record), *args],

@@ -1,10 +1,12 @@
 """The ``convcost`` command: parse arguments, call the library, render, pick an exit code.
 
-One module per family of commands (:data:`COMMANDS`), each registering its commands on the app
-in :mod:`convcost.cli.common` when it is imported. A run imports only the module of the command
-it names (:func:`load`): ``convcost analyze`` never loads ``compare`` or ``check``, and
-``convcost --version`` loads none of them, nor typer (:mod:`convcost.__main__`). ``app`` here
-is the app with every command registered (for ``CliRunner`` and the docs), loaded on first use.
+One module per family of commands (:data:`COMMANDS`), each declaring its commands
+(:mod:`convcost.cli.declare`) when it is imported. A run imports only the module of the command
+it names: ``convcost analyze`` never loads ``compare`` or ``check``, and ``convcost --version``
+loads none of them. An ordinary command line is parsed without typer (:mod:`convcost.cli.fast`);
+typer's app (:mod:`convcost.cli.typer_app`, :func:`load`) answers the rest: help, completion, usage
+errors. ``app`` here is the typer app with every command registered (for ``CliRunner`` and the
+docs), loaded on first use.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
     import typer
 
-    from convcost.cli.common import app
+    from convcost.cli.typer_app import app
     from convcost.cli.entry import main
     from convcost.errors import ExitStatus
 
@@ -52,9 +54,9 @@ def load(args: Sequence[str] | None = None) -> typer.Typer:
         modules = list(dict.fromkeys(COMMANDS.values()))
     for module in modules:
         importlib.import_module(f"{__name__}.{module}")
-    from convcost.cli.common import app
+    from convcost.cli.typer_app import register_declared
 
-    return app
+    return register_declared()
 
 
 def __getattr__(name: str) -> object:

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import typer
-
 from convcost import zoo
 from convcost.cli.common import (
     AllowUnsupportedOption,
@@ -34,7 +32,6 @@ from convcost.cli.common import (
     SetOption,
     SpecsArgument,
     ThreadsOption,
-    app,
     check_dtype,
     device_profile,
     draw,
@@ -49,6 +46,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.declare import Option, UsageError, command
 from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.engine import analyze_all, analyze_loaded
 from convcost.errors import ConvcostError
@@ -61,7 +59,7 @@ if TYPE_CHECKING:
     from convcost.latency.profile import DeviceProfile
 
 
-@app.command()
+@command()
 def analyze(
     specs: SpecsArgument,
     format: FormatOption = Format.TABLE,
@@ -82,7 +80,7 @@ def analyze(
     allow_unsupported: AllowUnsupportedOption = False,
     mermaid: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--mermaid",
             help="--format markdown: add a mermaid flowchart of each network's top level "
             "(GitHub draws it).",
@@ -122,7 +120,7 @@ def analyze(
 
     check_dtype(dtype)
     if mermaid and (format is not Format.MARKDOWN or execute):
-        raise typer.BadParameter(
+        raise UsageError(
             "a flowchart goes with --format markdown, without --execute", param_hint="--mermaid"
         )
     target = output_target(output, inputs=specs)
@@ -329,7 +327,7 @@ def _analyze_on_device(
         emit(latency_formats.to_markdown(items, depth=depth, exact=exact), output)
 
 
-@app.command("zoo")
+@command("zoo")
 def zoo_command(
     format: FormatOption = Format.TABLE,
     output: OutputOption = None,

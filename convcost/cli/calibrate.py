@@ -7,9 +7,8 @@ import os
 import time
 from typing import Annotated
 
-import typer
-
-from convcost.cli.common import OutputOption, app, emit, fail, output_target, stderr
+from convcost.cli.common import OutputOption, emit, fail, output_target, stderr
+from convcost.cli.declare import Option, command
 from convcost.errors import ConvcostError
 
 
@@ -20,7 +19,7 @@ class Backend(enum.StrEnum):
 
 BackendOption = Annotated[
     Backend,
-    typer.Option(
+    Option(
         "--backend",
         help="The runtime to measure, as analyze --execute --backend runs it: numpy, or "
         "onnxruntime (needs the ort extra; the profile also records which layer kinds it "
@@ -29,7 +28,7 @@ BackendOption = Annotated[
 ]
 ThreadsOption = Annotated[
     int | None,
-    typer.Option(
+    Option(
         "--threads",
         min=1,
         max=256,
@@ -39,7 +38,7 @@ ThreadsOption = Annotated[
 ]
 RepeatsOption = Annotated[
     int,
-    typer.Option(
+    Option(
         "--repeat",
         min=1,
         max=100,
@@ -51,7 +50,7 @@ RepeatsOption = Annotated[
 
 QuickOption = Annotated[
     bool,
-    typer.Option(
+    Option(
         "--quick",
         help="Every sixth shape of each grid only: a coarse profile in seconds (a smoke test); "
         "the full grids are what the estimate's validation used.",
@@ -59,7 +58,7 @@ QuickOption = Annotated[
 ]
 
 
-@app.command()
+@command()
 def calibrate(
     output: OutputOption = None,
     backend: BackendOption = Backend.NUMPY,

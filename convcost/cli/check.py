@@ -9,8 +9,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, assert_never
 
-import typer
-
 from convcost.cli.common import (
     AllowUnsupportedOption,
     BatchOption,
@@ -23,7 +21,6 @@ from convcost.cli.common import (
     ModelInputOption,
     OutputOption,
     SetOption,
-    app,
     check_dtype,
     device_profile,
     draw,
@@ -36,6 +33,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.declare import Argument, Exit, Option, UsageError, command
 from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, MAX_INT
@@ -55,19 +53,19 @@ class CheckFormat(enum.StrEnum):
 
 
 def _limit_option(metric: str, what: str, metavar: str = "N") -> Any:
-    return typer.Option(f"--{metric}", help=what, show_default=False, metavar=metavar)
+    return Option(f"--{metric}", help=what, show_default=False, metavar=metavar)
 
 
-@app.command("check")
+@command("check")
 def check_command(
     specs: Annotated[
         list[str],
-        typer.Argument(
+        Argument(
             help="Spec files, globs ('models/**/*.yaml'), directories (their *.yaml) or bundled model names."
         ),
     ],
     format: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="Output format.")
+        CheckFormat, Option("--format", "-f", help="Output format.")
     ] = CheckFormat.TABLE,
     output: OutputOption = None,
     max_params: Annotated[
@@ -96,19 +94,19 @@ def check_command(
     device: DeviceOption = None,
     baseline: Annotated[
         str | None,
-        typer.Option(
+        Option(
             help="A `convcost analyze --format json` output to compare against.", metavar="FILE"
         ),
     ] = None,
     max_growth: Annotated[
         str,
-        typer.Option(
+        Option(
             help="Allowed growth of params, MACs and peak memory over --baseline.", metavar="PCT"
         ),
     ] = "0%",
     skip_unbudgeted: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--skip-unbudgeted",
             help="Skip specs without a budget even when named explicitly (as in a directory); "
             "the pre-commit hook's mode.",
@@ -156,10 +154,10 @@ def check_command(
 
     check_dtype(dtype)
     if batch > MAX_INT:
-        raise typer.BadParameter(f"must be at most {MAX_INT:,}", param_hint="--batch")
+        raise UsageError(f"must be at most {MAX_INT:,}", param_hint="--batch")
     target = output_target(output, inputs=specs)
     if baseline == "":  # Path("") would be the current directory
-        raise typer.BadParameter("is an empty path", param_hint="--baseline")
+        raise UsageError("is an empty path", param_hint="--baseline")
     flags = {
         Budgeted.PARAMS: max_params,
         Budgeted.MACS: max_macs,
@@ -185,7 +183,7 @@ def check_command(
 
         names = chosen(convention)
         if names and baseline is not None:
-            raise typer.BadParameter(
+            raise UsageError(
                 "a baseline holds convcost's own figures: not with --convention",
                 param_hint="--convention",
             )
@@ -218,7 +216,7 @@ def check_command(
 
     run = checking.check(checking.expand(specs), load, options)
     _report(run, format, target, exact=exact, indent=indent)
-    raise typer.Exit(int(run.exit_status))
+    raise Exit(int(run.exit_status))
 
 
 def _flag(flag: str, parse: Callable[[], T]) -> T:
@@ -228,7 +226,7 @@ def _flag(flag: str, parse: Callable[[], T]) -> T:
     try:
         return parse()
     except UnitError as exc:
-        raise typer.BadParameter(str(exc), param_hint=flag) from None
+        raise UsageError(str(exc), param_hint=flag) from None
 
 
 def _report(
@@ -263,7 +261,7 @@ def _report(
     emit(text, output)
 
 
-@app.command("schema")
+@command("schema")
 def schema_command(output: OutputOption = None) -> None:
     """Print the JSON Schema of the spec format, for editor completion and validation.
 

@@ -1,4 +1,4 @@
-"""What every ``convcost`` command shares: the typer app, options, spec lookup, errors, output.
+"""What every ``convcost`` command shares: options, spec lookup, errors, output.
 
 Every command that writes goes through :func:`emit` (text) or :func:`draw` (rich), after
 checking its ``--output`` with :func:`output_target` before any work: files are replaced
@@ -16,14 +16,11 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
-
-import typer
-import typer.core
+from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 from convcost import zoo
-from convcost.cli import COMMANDS
-from convcost.cli.streams import degrade_to_ascii, failed_output, print_version
+from convcost.cli.declare import Argument, Exit, Option, UsageError
+from convcost.cli.streams import degrade_to_ascii, failed_output
 from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
 from convcost.render.escape import quoted
@@ -34,31 +31,6 @@ if TYPE_CHECKING:
     from rich.console import Console  # imported where a console is made: JSON needs none
 
     from convcost.latency.profile import DeviceProfile
-
-HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
-
-
-class _Commands(typer.core.TyperGroup):
-    """Lists the commands in the order of :data:`convcost.cli.COMMANDS`, whichever module was
-    imported first."""
-
-    def list_commands(self, ctx: Any) -> list[str]:  # click's Context, vendored by typer
-        order = list(COMMANDS)
-        names = super().list_commands(ctx)
-        return sorted(names, key=lambda name: order.index(name) if name in order else len(order))
-
-
-app = typer.Typer(
-    name="convcost",
-    cls=_Commands,
-    help="Architecture cost calculator for convolutional networks: parameters, MACs, FLOPs, "
-    "activation memory and receptive field from a YAML spec.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=True,
-    rich_markup_mode=None,
-    context_settings=HELP_OPTIONS,
-)
 
 MAX_SEED = 2**32 - 1
 """The largest ``--seed`` (NumPy's legacy seeds are 32-bit)."""
@@ -71,23 +43,6 @@ class Format(enum.StrEnum):
     JSON = "json"
     CSV = "csv"
     MARKDOWN = "markdown"
-
-
-def _version(value: bool) -> None:
-    if value:  # `convcost --version` alone is answered before typer loads (convcost/__main__.py)
-        raise typer.Exit(print_version())
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Architecture cost calculator for convolutional networks."""
 
 
 def stderr() -> Console:
@@ -107,7 +62,7 @@ def diagnose(kind: str, text: object) -> None:
 
 def fail(error: ConvcostError) -> NoReturn:
     diagnose("error", error)
-    raise typer.Exit(int(error.exit_status))
+    raise Exit(int(error.exit_status))
 
 
 # -- spec lookup -------------------------------------------------------------------------------
@@ -288,7 +243,7 @@ def _stdout_failed(stream: TextIO, exc: OSError) -> NoReturn:
     exit 2."""
     message = failed_output(stream, exc)
     if message is None:
-        raise typer.Exit(int(ExitStatus.INVALID_INPUT))
+        raise Exit(int(ExitStatus.INVALID_INPUT))
     fail(ConvcostError(message))
 
 
@@ -296,16 +251,16 @@ def _stdout_failed(stream: TextIO, exc: OSError) -> NoReturn:
 
 SpecsArgument = Annotated[
     list[str],
-    typer.Argument(
+    Argument(
         help="Spec files (YAML; - reads standard input), or names of bundled models "
         "(see `convcost zoo`).",
         show_default=False,
     ),
 ]
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = Annotated[Format, Option("--format", "-f", help="Output format.")]
 OutputOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--output",
         "-o",
         metavar="FILE",
@@ -314,7 +269,7 @@ OutputOption = Annotated[
 ]
 ModelInputOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--input",
         metavar="CxHxW",
         help="A model file's (.onnx) input shape, channels first without batch, e.g. "
@@ -324,7 +279,7 @@ ModelInputOption = Annotated[
 ]
 AllowUnsupportedOption = Annotated[
     bool,
-    typer.Option(
+    Option(
         "--allow-unsupported",
         help="A model file (.onnx): import a node convcost has no layer for as a placeholder "
         "of unknown cost (not counted; every report says so) instead of failing.",
@@ -332,7 +287,7 @@ AllowUnsupportedOption = Annotated[
 ]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option(
+    Option(
         "--set",
         metavar="NAME=VALUE",
         help="Override a parameter the spec declares under `params:` (repeatable), e.g. "
@@ -342,16 +297,14 @@ SetOption = Annotated[
 ]
 BatchOption = Annotated[
     int,
-    typer.Option(
-        min=1, max=MAX_INT, help="Batch size: multiplies MACs, FLOPs, ops and activations."
-    ),
+    Option(min=1, max=MAX_INT, help="Batch size: multiplies MACs, FLOPs, ops and activations."),
 ]
 DTypeOption = Annotated[
-    str, typer.Option(help=f"Element type for activation bytes: {', '.join(DTYPE_BYTES)}.")
+    str, Option(help=f"Element type for activation bytes: {', '.join(DTYPE_BYTES)}.")
 ]
 DepthOption = Annotated[
     int | None,
-    typer.Option(
+    Option(
         min=1,
         max=MAX_INT,
         help="Collapse layers nested deeper than this into their block's row.",
@@ -359,7 +312,7 @@ DepthOption = Annotated[
 ]
 IndentOption = Annotated[
     int | None,
-    typer.Option(
+    Option(
         min=0,
         max=16,
         metavar="N",
@@ -367,10 +320,10 @@ IndentOption = Annotated[
         show_default=False,
     ),
 ]
-ExactOption = Annotated[bool, typer.Option("--exact", help="Print raw integers instead of 1.2 M.")]
+ExactOption = Annotated[bool, Option("--exact", help="Print raw integers instead of 1.2 M.")]
 ExecuteOption = Annotated[
     bool,
-    typer.Option(
+    Option(
         "--execute",
         help="Also run the network on random NumPy tensors (float32 or float64), confirm every "
         "predicted shape, and measure time and GFLOP/s per layer.",
@@ -378,13 +331,13 @@ ExecuteOption = Annotated[
 ]
 SeedOption = Annotated[
     int,
-    typer.Option(
+    Option(
         min=0, max=MAX_SEED, help="--execute: seed of the random input and weights (0 to 2**32-1)."
     ),
 ]
 RepeatOption = Annotated[
     int,
-    typer.Option(
+    Option(
         min=1,
         max=MAX_REPEAT,
         help="--execute: time this many forward passes (at most 1000) and report medians "
@@ -393,7 +346,7 @@ RepeatOption = Annotated[
 ]
 MaxMemoryOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         help="--execute: refuse to run above this estimated peak memory, e.g. 2GiB "
         "[default: half the available RAM]."
     ),
@@ -409,14 +362,14 @@ class Backend(enum.StrEnum):
 
 BackendOption = Annotated[
     Backend,
-    typer.Option(
+    Option(
         help="--execute: run on convcost's NumPy kernels, or export to ONNX and run on ONNX "
         "Runtime (pip install 'convcost[ort]'), timing each layer with its profiler."
     ),
 ]
 ThreadsOption = Annotated[
     int | None,
-    typer.Option(
+    Option(
         min=1,
         max=1024,
         help="--execute: threads the backend may use (NumPy's matrix products, ORT's "
@@ -426,7 +379,7 @@ ThreadsOption = Annotated[
 ]
 MaxLayersOption = Annotated[
     int,
-    typer.Option(
+    Option(
         min=1,
         max=MAX_INT,
         help="Refuse (exit 4) a spec that expands to more layers than this.",
@@ -441,9 +394,7 @@ def limits(max_layers: int) -> Limits:
 
 def check_dtype(dtype: str) -> None:
     if dtype not in DTYPE_BYTES:
-        raise typer.BadParameter(
-            f"{dtype!r} is not one of {', '.join(DTYPE_BYTES)}", param_hint="--dtype"
-        )
+        raise UsageError(f"{dtype!r} is not one of {', '.join(DTYPE_BYTES)}", param_hint="--dtype")
 
 
 def execution_limit(dtype: str, max_memory: str | None) -> int | None:
@@ -452,19 +403,19 @@ def execution_limit(dtype: str, max_memory: str | None) -> int | None:
     from convcost.units import UnitError, parse_bytes
 
     if dtype not in EXECUTE_DTYPES:
-        raise typer.BadParameter(
+        raise UsageError(
             f"--execute runs in {' or '.join(EXECUTE_DTYPES)} only, got {dtype!r}",
             param_hint="--dtype",
         )
     try:
         return None if max_memory is None else parse_bytes(max_memory)
     except UnitError as error:
-        raise typer.BadParameter(str(error), param_hint="--max-memory") from None
+        raise UsageError(str(error), param_hint="--max-memory") from None
 
 
 ConventionOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--convention",
         metavar="NAME",
         help="Count as a peer tool does: torchinfo, fvcore, ptflops, thop, calflops or torch "
@@ -475,7 +426,7 @@ ConventionOption = Annotated[
 ]
 DeviceOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--device",
         metavar="NAME|FILE",
         help="Estimate latency on a device profile: a bundled one (a100, t4, jetson-nano, "

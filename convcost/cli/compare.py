@@ -8,7 +8,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import typer
 from rich.console import Console
 
 from convcost.cli.common import (
@@ -32,7 +31,6 @@ from convcost.cli.common import (
     SetOption,
     SpecsArgument,
     ThreadsOption,
-    app,
     check_dtype,
     device_profile,
     diagnose,
@@ -48,6 +46,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.declare import Argument, Option, UsageError, command
 from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.importer import is_model_path
@@ -74,7 +73,7 @@ class CompareFormat(enum.StrEnum):
 
 ScatterOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         metavar="METRIC",
         help="--format html: the scatter's axis: params, macs, flops, ops, activation_bytes or "
         "time_ns (with --execute) [default: macs across, params up].",
@@ -84,7 +83,7 @@ ScatterOption = Annotated[
 
 ConventionsOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--convention",
         metavar="A,B,…",
         help="Instead of the comparison: the totals of these conventions side by side (convcost, "
@@ -95,7 +94,7 @@ ConventionsOption = Annotated[
 ]
 InputOption = Annotated[
     list[str] | None,
-    typer.Option(
+    Option(
         "--input",
         help="Analyze at this input shape instead of the spec's (CxHxW, e.g. 3x224x224); "
         "repeat it for one column per input size.",
@@ -103,15 +102,15 @@ InputOption = Annotated[
 ]
 
 
-@app.command()
+@command()
 def compare(
     specs: SpecsArgument,
     baseline: Annotated[
         str | None,
-        typer.Option(help="The column the ratios are relative to (default: the first)."),
+        Option(help="The column the ratios are relative to (default: the first)."),
     ] = None,
     format: Annotated[
-        CompareFormat, typer.Option("--format", "-f", help="Output format.")
+        CompareFormat, Option("--format", "-f", help="Output format.")
     ] = CompareFormat.TABLE,
     output: OutputOption = None,
     batch: BatchOption = 1,
@@ -119,7 +118,7 @@ def compare(
     exact: ExactOption = False,
     per_layer: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--per-layer",
             help="Also the layer tables, and a delta view of the layer paths variants share.",
         ),
@@ -331,7 +330,7 @@ def _by_convention(
 
     if format is CompareFormat.HTML:
         if conventions.chosen(convention, several=True):
-            raise typer.BadParameter(
+            raise UsageError(
                 "the conventions side by side are a table, json, csv or markdown, not html",
                 param_hint="--format",
             )
@@ -357,11 +356,9 @@ def _scatter_axes(x: str | None, y: str | None, *, execute: bool) -> tuple[Metri
             chosen.append(default)
             continue
         if value not in names:
-            raise typer.BadParameter(
-                f"{value!r} is not one of {', '.join(names)}", param_hint=option
-            )
+            raise UsageError(f"{value!r} is not one of {', '.join(names)}", param_hint=option)
         if value == Metric.TIME.value and not execute:
-            raise typer.BadParameter("time_ns is measured by --execute: add it", param_hint=option)
+            raise UsageError("time_ns is measured by --execute: add it", param_hint=option)
         chosen.append(Metric(value))
     return chosen[0], chosen[1]
 
@@ -385,25 +382,23 @@ class ExplainFormat(enum.StrEnum):
     MARKDOWN = "markdown"
 
 
-@app.command()
+@command()
 def explain(
     spec: Annotated[
         str,
-        typer.Argument(
+        Argument(
             help="A spec file (YAML; - reads standard input), or a bundled model's name.",
             show_default=False,
         ),
     ],
     layer: Annotated[
         str | None,
-        typer.Option(help="Only this layer (a path such as conv1, or a block's path)."),
+        Option(help="Only this layer (a path such as conv1, or a block's path)."),
     ] = None,
-    variant: Annotated[
-        str | None, typer.Option(help="Only this variant of a `variants:` spec.")
-    ] = None,
+    variant: Annotated[str | None, Option(help="Only this variant of a `variants:` spec.")] = None,
     format: Annotated[
         ExplainFormat,
-        typer.Option(
+        Option(
             "--format",
             "-f",
             help="Output format: the worked example as text (table), JSON or Markdown.",

@@ -1,9 +1,10 @@
-"""The process around the typer app: one line and a distinct exit code for everything a user
+"""The process around a command: one line and a distinct exit code for everything a user
 can cause (a usage error, Ctrl-C, exhausted memory, a failing standard output), never a
 traceback; bugs still raise.
 
-A command line loads typer and the one command module it names (:func:`convcost.cli.load`);
-``convcost --version`` alone is answered before this module loads (:mod:`convcost.__main__`).
+A command line loads the one command module it names; typer only when the line is not an
+ordinary one (:mod:`convcost.cli.fast`). ``convcost --version`` alone is answered before this
+module loads (:mod:`convcost.__main__`).
 """
 
 from __future__ import annotations
@@ -59,12 +60,23 @@ def main() -> NoReturn:
 
 
 def _run(args: list[str]) -> int:
-    """Run the app on ``args``; its exit status. A usage error (an unknown option, a bad value)
-    is one line naming the command, not click's usage block: every error convcost prints is one
-    line."""
-    # the thresholds from the start: loading typer and the command makes ~40 collections of
-    # objects that all live to the end (~8 ms of CPU, 6% of a small analyze); frozen below
+    """Run the command line ``args``; its exit status. An ordinary one is parsed without typer
+    (:mod:`convcost.cli.fast`), any other by typer's app. A usage error (an unknown option, a
+    bad value) is one line naming the command, not click's usage block: every error convcost
+    prints is one line."""
+    # the thresholds from the start: loading the command makes ~40 collections of objects
+    # that all live to the end (~8 ms of CPU, 6% of a small analyze); frozen below
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
+    from convcost.cli import fast
+    from convcost.cli.declare import UsageError
+
+    call = fast.parse(args)
+    if call is not None:
+        tune_collector()
+        try:
+            return fast.run(call)
+        except UsageError as error:
+            return _usage_error(f"convcost {call.name}", error.format_message())
     import typer
 
     from convcost.cli import load
@@ -81,18 +93,23 @@ def _run(args: list[str]) -> int:
         if context is None or type(error).__name__ == "NoArgsIsHelpError":
             error.show()  # `convcost` alone prints the help
             return int(ExitStatus.INVALID_INPUT)
-        from convcost.render.escape import printable
-
-        command = context.command_path
-        message = printable(" ".join(error.format_message().split()))
-        say(f"error: {command}: {message} (see '{command} -h')")
-        return int(ExitStatus.INVALID_INPUT)
+        return _usage_error(context.command_path, error.format_message())
     except click_error as error:
         say(f"error: {error}")
         return int(ExitStatus.INVALID_INPUT)
     except typer.Abort:
         interrupted()
     return status if isinstance(status, int) else int(ExitStatus.OK)
+
+
+def _usage_error(command: str, message: str) -> int:
+    """``error: convcost analyze: Invalid value for --dtype: … (see 'convcost analyze -h')``
+    on one line; exit 2."""
+    from convcost.render.escape import printable
+
+    text = printable(" ".join(message.split()))
+    say(f"error: {command}: {text} (see '{command} -h')")
+    return int(ExitStatus.INVALID_INPUT)
 
 
 COLLECTOR_THRESHOLDS = (100_000, 50, 100)

@@ -6,14 +6,11 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from convcost.cli.common import (
     MAX_SEED,
     MaxLayersOption,
     OutputOption,
     SetOption,
-    app,
     emit,
     fail,
     limits,
@@ -21,6 +18,7 @@ from convcost.cli.common import (
     resolve_spec,
     spec_params,
 )
+from convcost.cli.declare import Argument, Option, command
 from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
@@ -29,11 +27,11 @@ TARGETS = ("pytorch", "onnx")
 """What ``--to`` takes."""
 
 
-@app.command("export")
+@command("export")
 def export_command(
     spec: Annotated[
         str,
-        typer.Argument(
+        Argument(
             metavar="SPEC",
             help="The spec file (YAML; - reads standard input), or the name of a bundled model.",
             show_default=False,
@@ -41,7 +39,7 @@ def export_command(
     ],
     to: Annotated[
         str,
-        typer.Option(
+        Option(
             "--to",
             metavar="pytorch|onnx",
             help="pytorch: one Python file of nn.Module classes (imports only torch); "
@@ -52,7 +50,7 @@ def export_command(
     output: OutputOption = None,
     variant: Annotated[
         str | None,
-        typer.Option(
+        Option(
             metavar="NAME",
             help="Only this variant of a `variants:` spec [default: pytorch writes a class "
             "per variant; onnx the first variant].",
@@ -60,14 +58,14 @@ def export_command(
     ] = None,
     seed: Annotated[
         int,
-        typer.Option(
+        Option(
             min=0,
             max=MAX_SEED,
             metavar="N",
             help="onnx: seed of the random weights (0 to 2**32-1).",
         ),
     ] = 0,
-    zeros: Annotated[bool, typer.Option("--zeros", help="onnx: all weights zero.")] = False,
+    zeros: Annotated[bool, Option("--zeros", help="onnx: all weights zero.")] = False,
     max_layers: MaxLayersOption = DEFAULT_LIMITS.max_layers,
     max_spec_bytes: MaxSpecBytesOption = None,
     max_yaml_nodes: MaxYamlNodesOption = None,

@@ -5,18 +5,16 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-import typer
-
 from convcost.cli.common import (
     AllowUnsupportedOption,
     ModelInputOption,
     OutputOption,
-    app,
     emit,
     fail,
     model_input,
     output_target,
 )
+from convcost.cli.declare import Argument, Option, command
 from convcost.errors import ConvcostError
 
 
@@ -29,11 +27,11 @@ DEFAULT_TORCH_INPUT = (3, 224, 224)
 """The input ``--torch`` traces a module on without ``--input``: an ImageNet image."""
 
 
-@app.command("import")
+@command("import")
 def import_command(
     model: Annotated[
         str | None,
-        typer.Argument(
+        Argument(
             metavar="MODEL", help="The ONNX file to import (or use --torch).", show_default=False
         ),
     ] = None,
@@ -41,14 +39,14 @@ def import_command(
     input: ModelInputOption = None,
     flat: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--flat",
             help="Write every layer out, instead of reusable blocks for repeated subgraphs.",
         ),
     ] = False,
     torch: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--torch",
             metavar="MODULE:FACTORY",
             help="Import the torch.nn.Module that this function returns (package.module:function, "
@@ -57,7 +55,7 @@ def import_command(
     ] = None,
     exporter: Annotated[
         ExporterChoice,
-        typer.Option(help="--torch: torch.onnx.export's exporter (dynamo is torch.export)."),
+        Option(help="--torch: torch.onnx.export's exporter (dynamo is torch.export)."),
     ] = ExporterChoice.DYNAMO,
     allow_unsupported: AllowUnsupportedOption = False,
 ) -> None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-import typer
-
+from convcost.cli.declare import Option, UsageError
 from convcost.limits import MAX_INT, Limits
 
 MaxSpecBytesOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         metavar="SIZE",
         help="Refuse (exit 4) a spec file larger than SIZE (bytes, or 64MiB) [default: 16MiB].",
         show_default=False,
@@ -22,7 +21,7 @@ MaxSpecBytesOption = Annotated[
 ]
 MaxYamlNodesOption = Annotated[
     int | None,
-    typer.Option(
+    Option(
         min=1,
         max=MAX_INT,
         help="Refuse (exit 4) a YAML document of more nodes than this, aliases expanded "
@@ -40,9 +39,9 @@ def input_limits(bounds: Limits, max_spec_bytes: str | None, max_yaml_nodes: int
         try:
             size = parse_bytes(max_spec_bytes)
         except UnitError as error:
-            raise typer.BadParameter(str(error), param_hint="--max-spec-bytes") from None
+            raise UsageError(str(error), param_hint="--max-spec-bytes") from None
         if size < 1:
-            raise typer.BadParameter("must be at least 1 byte", param_hint="--max-spec-bytes")
+            raise UsageError("must be at least 1 byte", param_hint="--max-spec-bytes")
         bounds = replace(bounds, max_spec_bytes=size)
     if max_yaml_nodes is not None:
         bounds = replace(bounds, max_yaml_nodes=max_yaml_nodes)

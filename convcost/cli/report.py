@@ -12,7 +12,6 @@ from convcost.cli.common import (
     OutputOption,
     SetOption,
     SpecsArgument,
-    app,
     check_dtype,
     device_profile,
     emit,
@@ -24,12 +23,13 @@ from convcost.cli.common import (
     resolve_spec,
     spec_params,
 )
+from convcost.cli.declare import command
 from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
 
 
-@app.command()
+@command()
 def report(
     specs: SpecsArgument,
     output: OutputOption = None,

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, assert_never
 
-import typer
-
 from convcost.cli.common import (
     MAX_SEED,
     BatchOption,
@@ -20,7 +18,6 @@ from convcost.cli.common import (
     MaxLayersOption,
     OutputOption,
     SetOption,
-    app,
     check_dtype,
     diagnose,
     draw,
@@ -32,6 +29,7 @@ from convcost.cli.common import (
     spec_params,
     stderr,
 )
+from convcost.cli.declare import Argument, Exit, Option, UsageError, command
 from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, Limits
@@ -49,22 +47,22 @@ class SweepFormat(enum.StrEnum):
     CSV = "csv"
 
 
-def _limit(flag: str, what: str, metavar: str = "N", *aliases: str) -> typer.models.OptionInfo:
-    return typer.Option(flag, *aliases, help=what, show_default=False, metavar=metavar)  # type: ignore[no-any-return]
+def _limit(flag: str, what: str, metavar: str = "N", *aliases: str) -> Option:
+    return Option(flag, *aliases, help=what, show_default=False, metavar=metavar)
 
 
-@app.command("sweep")
+@command("sweep")
 def sweep_command(
     spec: Annotated[
         str,
-        typer.Argument(
+        Argument(
             help="A spec with `params:` (a file, - for standard input, or a bundled model).",
             show_default=False,
         ),
     ],
     grid: Annotated[
         list[str] | None,
-        typer.Option(
+        Option(
             "--grid",
             metavar="NAME=V1,V2,…",
             help="Values of a parameter (repeatable): the sweep is every combination. With "
@@ -74,7 +72,7 @@ def sweep_command(
     ] = None,
     random: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--random",
             metavar="N",
             min=1,
@@ -85,7 +83,7 @@ def sweep_command(
     ] = None,
     range_: Annotated[
         list[str] | None,
-        typer.Option(
+        Option(
             "--range",
             metavar="NAME=LOW:HIGH[:STEP]",
             help="--random: draw a parameter between two bounds, both included (repeatable). "
@@ -96,7 +94,7 @@ def sweep_command(
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option(
+        Option(
             min=0,
             max=MAX_SEED,
             metavar="S",
@@ -106,7 +104,7 @@ def sweep_command(
     ] = None,
     objectives: Annotated[
         str,
-        typer.Option(
+        Option(
             "--objectives",
             metavar="LIST",
             help="The metrics of the Pareto front, comma-separated: params, macs, flops, "
@@ -146,15 +144,15 @@ def sweep_command(
     ] = None,
     every: Annotated[
         bool,
-        typer.Option("--all", help="List every point (fits, front), not only the Pareto front."),
+        Option("--all", help="List every point (fits, front), not only the Pareto front."),
     ] = False,
     format: Annotated[
-        SweepFormat, typer.Option("--format", "-f", help="Output format.")
+        SweepFormat, Option("--format", "-f", help="Output format.")
     ] = SweepFormat.TABLE,
     output: OutputOption = None,
     jobs: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--jobs",
             "-j",
             metavar="N",
@@ -164,10 +162,10 @@ def sweep_command(
             show_default=False,
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[bool, Option("--quiet", "-q", help="No progress bar.")] = False,
     variant: Annotated[
         str | None,
-        typer.Option(
+        Option(
             metavar="NAME", help="The variant to sweep [default: the first].", show_default=False
         ),
     ] = None,
@@ -218,7 +216,7 @@ def sweep_command(
             try:
                 flag_limits.append(flag_limit(metric, text))
             except UnitError as error:
-                raise typer.BadParameter(str(error), param_hint=metric.flag) from None
+                raise UsageError(str(error), param_hint=metric.flag) from None
     fixed = spec_params(set_)
     bounds = input_limits(limits(max_layers), max_spec_bytes, max_yaml_nodes)
     try:
@@ -248,7 +246,7 @@ def sweep_command(
         fail(error)
     _report(result, format, target, every=every, exact=exact, indent=indent)
     if not result.fitting:  # points were evaluated, and none is within the limits
-        raise typer.Exit(int(ExitStatus.BUDGET_EXCEEDED))
+        raise Exit(int(ExitStatus.BUDGET_EXCEEDED))
 
 
 def _usage(message: str) -> NoReturn:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
     import typer
 
-    from convcost.cli.typer_app import app
     from convcost.cli.entry import main
+    from convcost.cli.typer_app import app
     from convcost.errors import ExitStatus
 
 COMMANDS = {

@@ -58,6 +58,7 @@ class Grammar(NamedTuple):
     options: dict[str, _Spelling]
     arguments: list[tuple[str, bool, bool]]  # (parameter, variadic, required), in order
     defaults: dict[str, Any]
+    required: frozenset[str]  # options without a default
 
     def parse(self, args: Sequence[str]) -> dict[str, Any] | None:
         """The command's arguments from ``args``, or None when typer should read them."""
@@ -94,7 +95,7 @@ class Grammar(NamedTuple):
                 values.setdefault(spelling.parameter, []).append(value)
             else:
                 values[spelling.parameter] = value
-        if not self._place(positional, values):
+        if not self._place(positional, values) or not self.required.issubset(values):
             return None
         return {name: values.get(name, default) for name, default in self.defaults.items()}
 
@@ -169,6 +170,7 @@ def _grammar(function: Callable[..., Any]) -> Grammar | None:
     options: dict[str, _Spelling] = {}
     arguments: list[tuple[str, bool, bool]] = []
     values: dict[str, Any] = {}
+    required: set[str] = set()
     for parameter in names:
         annotation = hints.get(parameter)
         if typing.get_origin(annotation) is not Annotated:
@@ -188,8 +190,8 @@ def _grammar(function: Callable[..., Any]) -> Grammar | None:
                 return None
             arguments.append((parameter, many, not has_default))
             continue
-        if not has_default:  # a required option: typer words its absence
-            return None
+        if not has_default:
+            required.add(parameter)
         convert = _converter(element, declaration.settings)
         if convert is None:
             return None
@@ -199,7 +201,7 @@ def _grammar(function: Callable[..., Any]) -> Grammar | None:
             )
     if sum(many for _, many, _ in arguments) and len(arguments) != 1:
         return None
-    return Grammar(options, arguments, values)
+    return Grammar(options, arguments, values, frozenset(required))
 
 
 def _annotations(function: Callable[..., Any]) -> dict[str, Any]:

@@ -1,0 +1,161 @@
+"""Benchmark: start-up of the library path ``convcost analyze`` takes, below the CLI, whole
+processes, against the floor ``python -c "import yaml, rich"`` measured in the same run (issue 18:
+``analyze resnet50`` 30× faster than torchinfo, a small ``analyze -f json`` ≤ 2× the floor).
+
+    PYTHONPATH=. python tests/bench/bench_library_startup.py [--rounds 15] [--imports]
+
+Each driver process makes exactly the library calls of ``convcost analyze SPEC`` without the
+command-line layer: tell a spec from a model file, find the bundled model, load the spec and
+analyse it (:func:`convcost.engine.analyze_loaded`), then print the table
+(:func:`convcost.render.table.print_reports` on a rich ``Console``, to a pipe) or the JSON
+(:func:`convcost.render.formats.json_chunks`). Each command runs once per round, in a shuffled
+order, after one uncounted warm-up round; the figures are medians. ``--imports`` also lists the
+modules the path imports beyond the floor's, with their self times from ``python -X importtime``
+(medians of 5 runs), heaviest first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from tests.bench.process import ROOT, Summary, child_env, interleaved, own_peak_mib, python_version
+
+FLOOR = '`python -c "import yaml, rich"` (floor)'
+
+DRIVER = """\
+import functools, sys
+from pathlib import Path
+from convcost import importer, zoo
+from convcost.engine import analyze_loaded
+from convcost.spec import load_spec
+
+source, kind = sys.argv[1:3]
+importer.is_model_path(source)
+path = Path(zoo.find(source) or source)
+reports = [r for r in analyze_loaded(functools.partial(load_spec, path), batch=1, dtype="float32")]
+if kind == "table":
+    from rich.console import Console
+    from convcost.render.table import print_reports
+
+    print_reports(Console(file=sys.stdout, highlight=False), reports, depth=None, exact=False)
+else:
+    from convcost.render import formats
+
+    for piece in formats.json_chunks(reports, depth=None, indent=None):
+        sys.stdout.write(piece)
+sys.stdout.flush()
+"""
+"""What ``convcost analyze SOURCE [-f json]`` does below the CLI (``cli/analyze.py``)."""
+
+SMALL = "specs/quickstart.yaml"
+
+CASES = {
+    "resnet50 (table)": ("resnet50", "table"),
+    "resnet50 -f json": ("resnet50", "json"),
+    f"{SMALL} -f json": (SMALL, "json"),
+    f"{SMALL} (table)": (SMALL, "table"),
+}
+
+
+def driver(source: str, kind: str, tree: str | None = None) -> list[str]:
+    """The driver's command line; ``tree``: import convcost from that source tree instead."""
+    code = DRIVER if tree is None else f"import sys; sys.path.insert(0, {tree!r})\n{DRIVER}"
+    return [sys.executable, "-c", code, source, kind]
+
+
+def commands(baseline: str | None = None) -> dict[str, list[str]]:
+    python = sys.executable
+    table = {
+        FLOOR: [python, "-c", "import yaml, rich"],
+        "`python -c pass`": [python, "-c", "pass"],
+    }
+    for label, (source, kind) in CASES.items():
+        table[f"library `analyze {label}`"] = driver(source, kind)
+        if baseline is not None:
+            table[f"baseline `analyze {label}`"] = driver(source, kind, baseline)
+    return table
+
+
+def markdown(results: dict[str, Summary]) -> str:
+    floor = results[FLOOR]
+    lines = [
+        "| command | wall | × floor | CPU | × floor | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, summary in results.items():
+        lines.append(
+            f"| {label} | {summary.wall * 1000:.1f} ms | {summary.wall / floor.wall:.2f} "
+            f"| {summary.cpu * 1000:.1f} ms | {summary.cpu / floor.cpu:.2f} "
+            f"| {summary.peak_mib:.0f} MiB |"
+        )
+    return "\n".join(lines)
+
+
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def import_times(argv: Sequence[str]) -> dict[str, int]:
+    """The modules ``argv`` imports, each with its self time (µs), from ``-X importtime``."""
+    process = subprocess.run(
+        [argv[0], "-X", "importtime", *argv[1:]],
+        cwd=ROOT,
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    found = {}
+    for line in process.stderr.splitlines():
+        if match := _IMPORT_LINE.match(line):
+            found[match[4]] = int(match[1])
+    return found
+
+
+def extra_imports(argv: Sequence[str], runs: int = 5) -> list[tuple[str, float]]:
+    """The modules ``argv`` imports beyond the floor's, with their median self time (ms)."""
+    floor = set(import_times([sys.executable, "-c", "import yaml, rich"]))
+    samples: dict[str, list[int]] = {}
+    for _ in range(runs):
+        for name, micros in import_times(argv).items():
+            if name not in floor:
+                samples.setdefault(name, []).append(micros)
+    medians = [(name, statistics.median(times) / 1000) for name, times in samples.items()]
+    return sorted(medians, key=lambda item: -item[1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="counted rounds (median of these)")
+    parser.add_argument(
+        "--imports", action="store_true", help="list the modules imported beyond the floor's"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also run the drivers on the convcost in the source tree DIR (another checkout, "
+        "e.g. `git archive main | tar -x -C DIR`), interleaved with this tree's",
+    )
+    options = parser.parse_args(argv)
+    results = interleaved(commands(options.baseline), rounds=options.rounds)
+    print(markdown(results))
+    print(
+        f"\nPython {python_version()}; medians of {options.rounds} interleaved rounds after one "
+        f"warm-up round; benchmark process {own_peak_mib():.0f} MiB."
+    )
+    if options.imports:
+        for label, (source, kind) in CASES.items():
+            extra = extra_imports(driver(source, kind))
+            total = sum(ms for _, ms in extra)
+            print(f"\n{label}: {len(extra)} modules beyond the floor's, {total:.1f} ms self time")
+            print(", ".join(f"{name} {ms:.2f}" for name, ms in extra))
+
+
+if __name__ == "__main__":
+    main()

@@ -123,6 +123,9 @@ NARROW_PATH = 24
 
 
 def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], kind: bool) -> Table:
+    """The layer table's frame. Its own headers and footers are ``Text``, words and numbers
+    that rich would otherwise parse for markup and emoji codes (which loads rich's 4,000
+    emoji names); an extra column's are text as its renderer wrote them."""
     table = Table(
         title=Text.assemble(
             (printable(report.name), "bold"),
@@ -133,29 +136,43 @@ def _empty_table(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], k
         show_footer=True,
         pad_edge=False,
     )
-    table.add_column("#", justify="right", style="dim", no_wrap=True)
-    table.add_column("layer", footer="total", overflow="fold", min_width=8, ratio=1)
+    table.add_column(Text("#"), footer=Text(""), justify="right", style="dim", no_wrap=True)
+    table.add_column(Text("layer"), footer=Text("total"), overflow="fold", min_width=8, ratio=1)
     if kind:
-        table.add_column("kind", overflow="fold", min_width=7 if extra else None, max_width=16)
+        table.add_column(
+            Text("kind"),
+            footer=Text(""),
+            overflow="fold",
+            min_width=7 if extra else None,
+            max_width=16,
+        )
     table.add_column(
-        "output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"
+        Text("output"),
+        footer=Text(numbers.shape(report.output_shape)),
+        no_wrap=True,
+        justify="right",
     )
     table.add_column(
-        "params",
-        footer=numbers.count(report.totals.params, exact=exact),
+        Text("params"),
+        footer=Text(numbers.count(report.totals.params, exact=exact)),
         justify="right",
         no_wrap=True,
     )
     table.add_column(
-        "MACs",
+        Text("MACs"),
         # placeholder layers of unknown cost (report.notes): the total is a lower bound
-        footer=numbers.count(report.totals.macs, exact=exact) + (" + ?" if report.notes else ""),
+        footer=Text(
+            numbers.count(report.totals.macs, exact=exact) + (" + ?" if report.notes else "")
+        ),
         justify="right",
         no_wrap=True,
     )
-    table.add_column("%", justify="right", no_wrap=True, style="dim")
+    table.add_column(Text("%"), footer=Text(""), justify="right", no_wrap=True, style="dim")
     table.add_column(
-        "RF", footer=numbers.receptive(report.receptive_field), justify="right", no_wrap=True
+        Text("RF"),
+        footer=Text(numbers.receptive(report.receptive_field)),
+        justify="right",
+        no_wrap=True,
     )
     for column in extra:
         table.add_column(column.header, footer=column.footer, justify="right", no_wrap=True)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from convcost.errors import Location, SpecError
 from convcost.int_values import int_value
@@ -26,6 +25,8 @@ from convcost.units import BYTE_FORMS, COUNT_FORMS, UnitError, parse_bytes, pars
 from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:  # the loader imports this module to read budgets at load
+    from fractions import Fraction
+
     from convcost.spec import Spec, Variant
 
 
@@ -222,7 +223,7 @@ class Status(enum.StrEnum):
         return self is Status.WITHIN
 
 
-Actual = int | tuple[int | Fraction, ...] | Coverage
+Actual: TypeAlias = "int | tuple[int | Fraction, ...] | Coverage"
 """A count or bytes; a receptive field per axis; or GLOBAL/UNKNOWN coverage."""
 
 

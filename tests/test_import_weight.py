@@ -38,8 +38,9 @@ NEVER = (
 )
 """Loaded by neither the JSON nor the table path."""
 
-JSON_ONLY = ("rich",)
-"""Not loaded for JSON (the table needs rich, which brings threading, pickle, random, …)."""
+JSON_ONLY = ("rich", "fractions", "decimal", "numbers")
+"""Not loaded for JSON (the table needs rich, which brings threading, pickle, random and
+fractions); the bundled models' jumps are whole and intensities are written from integers."""
 
 TABLE_ONLY = ("rich._emoji_codes",)
 """rich's 4,000 emoji names: the table hands rich no text to search for ``:codes:``."""

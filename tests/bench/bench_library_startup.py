@@ -9,7 +9,8 @@ command-line layer: tell a spec from a model file, find the bundled model, load 
 analyse it (:func:`convcost.engine.analyze_loaded`), then print the table
 (:func:`convcost.render.table.print_reports` on a rich ``Console``, to a pipe) or the JSON
 (:func:`convcost.render.formats.json_chunks`). Each command runs once per round, in a shuffled
-order, after one uncounted warm-up round; the figures are medians. ``--imports`` also lists the
+order, after one uncounted warm-up round; the table gives the median and the minimum of each
+command's wall and CPU times (on a busy machine the minimum is the steadier). ``--imports`` also lists the
 modules the path imports beyond the floor's, with their self times from ``python -X importtime``
 (medians of 5 runs), heaviest first.
 """
@@ -17,13 +18,21 @@ modules the path imports beyond the floor's, with their self times from ``python
 from __future__ import annotations
 
 import argparse
+import random
 import re
 import statistics
 import subprocess
 import sys
 from collections.abc import Sequence
 
-from tests.bench.process import ROOT, Summary, child_env, interleaved, own_peak_mib, python_version
+from tests.bench.process import (
+    ROOT,
+    Sample,
+    child_env,
+    measure,
+    own_peak_mib,
+    python_version,
+)
 
 FLOOR = '`python -c "import yaml, rich"` (floor)'
 
@@ -81,18 +90,44 @@ def commands(baseline: str | None = None) -> dict[str, list[str]]:
     return table
 
 
-def markdown(results: dict[str, Summary]) -> str:
-    floor = results[FLOOR]
+def rounds(
+    commands: dict[str, list[str]], count: int, warmup: int = 1, seed: int = 0
+) -> dict[str, list[Sample]]:
+    """Every command once per round, in a shuffled order each round, after ``warmup``
+    uncounted rounds (as :func:`tests.bench.process.interleaved`, keeping every sample)."""
+    order = list(commands)
+    shuffle = random.Random(seed).shuffle
+    samples: dict[str, list[Sample]] = {name: [] for name in order}
+    for number in range(warmup + count):
+        shuffle(order)
+        for name in order:
+            sample = measure(commands[name])
+            if number >= warmup:
+                samples[name].append(sample)
+    return samples
+
+
+def markdown(results: dict[str, list[Sample]]) -> str:
+    """Medians and minima (the least disturbed run, steadier on a shared machine) of wall and
+    CPU time, each with its ratio to the floor's."""
+
+    def figures(samples: list[Sample]) -> tuple[float, float, float, float]:
+        walls, cpus = [s.wall for s in samples], [s.cpu for s in samples]
+        return statistics.median(walls), min(walls), statistics.median(cpus), min(cpus)
+
+    floor = figures(results[FLOOR])
     lines = [
-        "| command | wall | × floor | CPU | × floor | peak RSS |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| command | wall median | × floor | wall min | × floor | CPU median | × floor "
+        "| CPU min | × floor | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, summary in results.items():
-        lines.append(
-            f"| {label} | {summary.wall * 1000:.1f} ms | {summary.wall / floor.wall:.2f} "
-            f"| {summary.cpu * 1000:.1f} ms | {summary.cpu / floor.cpu:.2f} "
-            f"| {summary.peak_mib:.0f} MiB |"
-        )
+    for label, samples in results.items():
+        cells = [
+            f"{value * 1000:.1f} ms | {value / base:.2f}"
+            for value, base in zip(figures(samples), floor, strict=True)
+        ]
+        peak = statistics.median(s.peak_mib for s in samples)
+        lines.append(f"| {label} | {' | '.join(cells)} | {peak:.0f} MiB |")
     return "\n".join(lines)
 
 
@@ -143,10 +178,10 @@ def main(argv: list[str] | None = None) -> None:
         "e.g. `git archive main | tar -x -C DIR`), interleaved with this tree's",
     )
     options = parser.parse_args(argv)
-    results = interleaved(commands(options.baseline), rounds=options.rounds)
+    results = rounds(commands(options.baseline), options.rounds)
     print(markdown(results))
     print(
-        f"\nPython {python_version()}; medians of {options.rounds} interleaved rounds after one "
+        f"\nPython {python_version()}; {options.rounds} interleaved rounds after one "
         f"warm-up round; benchmark process {own_peak_mib():.0f} MiB."
     )
     if options.imports:

@@ -12,7 +12,9 @@ analyse it (:func:`convcost.engine.analyze_loaded`), then print the table
 order, after one uncounted warm-up round; the table gives the median and the minimum of each
 command's wall and CPU times (on a busy machine the minimum is the steadier). ``--imports`` also lists the
 modules the path imports beyond the floor's, with their self times from ``python -X importtime``
-(medians of 5 runs), heaviest first.
+(medians of 5 runs), heaviest first. ``--instructions`` also counts each command's instructions
+under valgrind (``cachegrind``, one run each, ``PYTHONHASHSEED=0``): a figure that a busy machine
+does not disturb, ~8 s a command.
 """
 
 from __future__ import annotations
@@ -131,6 +133,30 @@ def markdown(results: dict[str, list[Sample]]) -> str:
     return "\n".join(lines)
 
 
+_REFS = re.compile(r"I\s+refs:\s+([0-9,]+)")
+
+
+def instructions(argv: Sequence[str]) -> int:
+    """The instructions ``argv`` executes in user space, counted by valgrind's cachegrind."""
+    process = subprocess.run(
+        [
+            *("valgrind", "--tool=cachegrind", "--cache-sim=no"),
+            "--cachegrind-out-file=/dev/null",
+            *argv,
+        ],
+        cwd=ROOT,
+        env=child_env({"PYTHONHASHSEED": "0"}),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    match = _REFS.search(process.stderr)
+    assert match is not None, process.stderr[-2000:]
+    return int(match[1].replace(",", ""))
+
+
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
@@ -172,6 +198,11 @@ def main(argv: list[str] | None = None) -> None:
         "--imports", action="store_true", help="list the modules imported beyond the floor's"
     )
     parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions under valgrind (steady on a busy machine)",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="DIR",
         help="also run the drivers on the convcost in the source tree DIR (another checkout, "
@@ -184,6 +215,15 @@ def main(argv: list[str] | None = None) -> None:
         f"\nPython {python_version()}; {options.rounds} interleaved rounds after one "
         f"warm-up round; benchmark process {own_peak_mib():.0f} MiB."
     )
+    if options.instructions:
+        counted = {label: instructions(argv) for label, argv in commands(options.baseline).items()}
+        floor = counted[FLOOR]
+        print("\n| command | instructions | × floor | beyond the floor |\n|---|---:|---:|---:|")
+        for label, count in counted.items():
+            print(
+                f"| {label} | {count / 1e6:.1f} M | {count / floor:.2f} "
+                f"| {(count - floor) / 1e6:+.1f} M |"
+            )
     if options.imports:
         for label, (source, kind) in CASES.items():
             extra = extra_imports(driver(source, kind))

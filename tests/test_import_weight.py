@@ -38,9 +38,13 @@ NEVER = (
 )
 """Loaded by neither the JSON nor the table path."""
 
-JSON_ONLY = ("rich", "fractions", "decimal", "numbers")
+JSON_ONLY = ("rich", "fractions", "decimal", "numbers", "inspect", "dis", "tokenize")
 """Not loaded for JSON (the table needs rich, which brings threading, pickle, random and
-fractions); the bundled models' jumps are whole and intensities are written from integers."""
+fractions); the bundled models' jumps are whole and intensities are written from integers;
+dataclasses runs without inspect (``convcost.valueclasses``)."""
+
+WITHOUT_EXPRESSIONS = ("convcost.expr", "ast")
+"""The expression parser, for a spec without ``${…}`` (``$name`` is looked up directly)."""
 
 TABLE_ONLY = ("rich._emoji_codes",)
 """rich's 4,000 emoji names: the table hands rich no text to search for ``:codes:``."""
@@ -59,11 +63,32 @@ def loaded(source: str, kind: str) -> set[str]:
     return set(json.loads(done.stderr))
 
 
-@pytest.mark.parametrize("source", ["resnet50", "specs/quickstart.yaml"])
-def test_json_path_leaves_the_heavy_modules_out(source: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "absent"),
+    [
+        ("resnet50", (*NEVER, *JSON_ONLY)),  # `${mid * 4}`: the parser is needed
+        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
+    ],
+)
+def test_json_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str, ...]) -> None:
     modules = loaded(source, "json")
     assert "convcost.engine" in modules  # the driver ran the library path
-    assert sorted(modules & {*NEVER, *JSON_ONLY}) == []
+    assert sorted(modules & set(absent)) == []
+
+
+def test_dataclasses_reads_inspect_when_it_needs_it() -> None:
+    """The standard decorator still writes a docstring from ``inspect.signature`` after
+    :mod:`convcost.valueclasses` imported :mod:`dataclasses` without :mod:`inspect`."""
+    code = (
+        "import sys, convcost.valueclasses, dataclasses\n"
+        "assert 'inspect' not in sys.modules\n"
+        "@dataclasses.dataclass\nclass A:\n    x: int\n    y: str = 'b'\n"
+        "print(A.__doc__, 'inspect' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "A(x: int, y: str = 'b') True\n"  # the standard library's text
 
 
 def test_table_path_leaves_the_heavy_modules_out() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from convcost.errors import Location, SpecError
@@ -85,6 +84,8 @@ def _name_problem(name: str, *, in_path: bool) -> str | None:
         return f"has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed"
     plain = name.isascii() and name.isprintable()  # the only whitespace then is " "
     if not plain:
+        import unicodedata  # noqa: PLC0415 (names outside printable ASCII only)
+
         for character in name:
             category = unicodedata.category(character)
             if category in _UNPRINTABLE:

@@ -24,6 +24,10 @@ NEVER = (
     "convcost.executor",
     "convcost.importer.onnx_reader",  # .onnx files only
     "difflib",  # a misspelt name only (did you mean …)
+    "unicodedata",  # a name outside printable ASCII only
+    "inspect",  # dataclasses runs without it (convcost.valueclasses), and so does rich's table
+    "dis",
+    "tokenize",
     "csv",  # --format csv only
     "subprocess",
     "platform",
@@ -38,10 +42,9 @@ NEVER = (
 )
 """Loaded by neither the JSON nor the table path."""
 
-JSON_ONLY = ("rich", "fractions", "decimal", "numbers", "inspect", "dis", "tokenize")
+JSON_ONLY = ("rich", "fractions", "decimal", "numbers")
 """Not loaded for JSON (the table needs rich, which brings threading, pickle, random and
-fractions); the bundled models' jumps are whole and intensities are written from integers;
-dataclasses runs without inspect (``convcost.valueclasses``)."""
+fractions); the bundled models' jumps are whole and intensities are written from integers."""
 
 WITHOUT_EXPRESSIONS = ("convcost.expr", "ast")
 """The expression parser, for a spec without ``${…}`` (``$name`` is looked up directly)."""

@@ -11,13 +11,12 @@ budget is an error for every command, not only for ``check``.
 from __future__ import annotations
 
 import enum
+import functools
 import re
-from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from convcost.errors import Location, SpecError
 from convcost.int_values import int_value
-from convcost.latency.quantities import TIME_FORMS, parse_nanoseconds
 from convcost.names import check_key, check_keys
 from convcost.receptive import Coverage
 from convcost.report import Report
@@ -26,6 +25,8 @@ from convcost.units import BYTE_FORMS, COUNT_FORMS, UnitError, parse_bytes, pars
 from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:  # the loader imports this module to read budgets at load
+    from fractions import Fraction
+
     from convcost.spec import Spec, Variant
 
 
@@ -54,22 +55,30 @@ class Budgeted(enum.StrEnum):
 
     @property
     def description(self) -> str:
-        return DESCRIPTIONS[self]
+        return _descriptions()[self]
 
 
-DESCRIPTIONS = {
-    Budgeted.PARAMS: f"Maximum parameters: {COUNT_FORMS}.",
-    Budgeted.MACS: f"Maximum multiply-accumulates (at the checked batch): {COUNT_FORMS}.",
-    Budgeted.FLOPS: f"Maximum FLOPs (2 × MACs): {COUNT_FORMS}.",
-    Budgeted.ACTIVATION_MEMORY: "Maximum sum of every layer's output, in bytes at the checked "
-    f"--dtype and batch: {BYTE_FORMS}.",
-    Budgeted.PEAK_MEMORY: "Maximum peak inference memory (live activations + parameters, "
-    f"docs/cost-model.md): {BYTE_FORMS}.",
-    Budgeted.RECEPTIVE_FIELD: "Minimum receptive field of the output: {min: N} (every axis) or "
-    "{min: [H, W]} (per axis).",
-    Budgeted.LATENCY: "Maximum estimated latency on the --device profile (docs/latency.md): "
-    f"{TIME_FORMS}.",
-}
+@functools.cache
+def _descriptions() -> dict[Budgeted, str]:
+    """Each quantity's description (``--help``, the JSON schema); made on first use, as the
+    latency forms come from :mod:`convcost.latency.quantities`, which ``analyze`` never loads."""
+    from convcost.latency.quantities import TIME_FORMS  # noqa: PLC0415
+
+    return {
+        Budgeted.PARAMS: f"Maximum parameters: {COUNT_FORMS}.",
+        Budgeted.MACS: f"Maximum multiply-accumulates (at the checked batch): {COUNT_FORMS}.",
+        Budgeted.FLOPS: f"Maximum FLOPs (2 × MACs): {COUNT_FORMS}.",
+        Budgeted.ACTIVATION_MEMORY: "Maximum sum of every layer's output, in bytes at the checked "
+        f"--dtype and batch: {BYTE_FORMS}.",
+        Budgeted.PEAK_MEMORY: "Maximum peak inference memory (live activations + parameters, "
+        f"docs/cost-model.md): {BYTE_FORMS}.",
+        Budgeted.RECEPTIVE_FIELD: "Minimum receptive field of the output: {min: N} (every axis) or "
+        "{min: [H, W]} (per axis).",
+        Budgeted.LATENCY: "Maximum estimated latency on the --device profile (docs/latency.md): "
+        f"{TIME_FORMS}.",
+    }
+
+
 RECEPTIVE_KEYS = ("min",)
 
 
@@ -146,6 +155,8 @@ def _limit_value(metric: Budgeted, value: Value, what: str) -> tuple[int, ...]:
 
 def _forms(metric: Budgeted) -> str:
     if metric is Budgeted.LATENCY:
+        from convcost.latency.quantities import TIME_FORMS  # noqa: PLC0415 (a latency budget)
+
         return TIME_FORMS
     return BYTE_FORMS if metric.is_bytes else COUNT_FORMS
 
@@ -154,6 +165,8 @@ def _amount(metric: Budgeted, raw: object) -> int:
     """A count or a size from an int or text, at most :data:`MAX_INT` (:mod:`convcost.units`
     bounds it), or a latency in nanoseconds; raises :class:`UnitError`."""
     if metric is Budgeted.LATENCY:
+        from convcost.latency.quantities import parse_nanoseconds  # noqa: PLC0415 (as above)
+
         return parse_nanoseconds(raw)
     return parse_bytes(raw) if metric.is_bytes else parse_count(raw)
 
@@ -210,7 +223,7 @@ class Status(enum.StrEnum):
         return self is Status.WITHIN
 
 
-Actual = int | tuple[int | Fraction, ...] | Coverage
+Actual: TypeAlias = "int | tuple[int | Fraction, ...] | Coverage"
 """A count or bytes; a receptive field per axis; or GLOBAL/UNKNOWN coverage."""
 
 

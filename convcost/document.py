@@ -115,13 +115,14 @@ def _compose_events(text: str, source: str, composer: _Composer) -> Value | None
         loader.dispose()
 
 
-_UNQUOTED_EXPRESSION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):\s*(\$\{[^}\n]*\})")
+_UNQUOTED_EXPRESSION = r"([A-Za-z_][A-Za-z0-9_]*):\s*(\$\{[^}\n]*\})"
+"""Searched in a line YAML failed to read (compiled then, by :func:`re.search`)."""
 
 
 def _brace_hint(text: str, line: int) -> str:
     """Why ``{out: ${c * 2}}`` is not YAML, when the failing line holds an unquoted ``${…}``."""
     lines = text.split("\n", line + 1)
-    found = _UNQUOTED_EXPRESSION.search(lines[line]) if line < len(lines) else None
+    found = re.search(_UNQUOTED_EXPRESSION, lines[line]) if line < len(lines) else None
     if found is None or "{" not in lines[line][: found.start()]:
         return ""
     key, expression = found.groups()

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from keyword import iskeyword
 
-from convcost.expr import ExpressionError, calculate, evaluate
 from convcost.layers.registry import MERGE_KINDS
-from convcost.limits import MAX_BLOCK_DEPTH, MAX_INT
+from convcost.limits import MAX_BLOCK_DEPTH, MAX_EXPRESSION_LENGTH, MAX_INT
 from convcost.spec import BlockDef, Spec
 from convcost.tree import Map, Scalar, Seq, Value
 
@@ -184,11 +184,22 @@ def _condition(value: Value, known: Known) -> bool | None:
     if whole is None:
         return None
     expression, name = whole.groups()
+    if name is not None and _plain_name(name):
+        return None  # a bound name is an int here (Known), never a boolean
+    from convcost.expr import ExpressionError, calculate  # noqa: PLC0415 (expressions only: the parser's ast module is heavy)
+
     try:
         result = calculate(name or expression, known)
     except ExpressionError:
         return None
     return result if isinstance(result, bool) else None
+
+
+def _plain_name(name: str) -> bool:
+    """``$name`` that :func:`convcost.expr.calculate` would read as a plain name lookup (not a
+    keyword such as ``True``, not past the expression length): looked up here, without
+    loading the expression parser."""
+    return len(name) <= MAX_EXPRESSION_LENGTH and not iskeyword(name)
 
 
 def _integer(value: Value, known: Known) -> int | None:
@@ -203,6 +214,11 @@ def _integer(value: Value, known: Known) -> int | None:
     if whole is None:
         return None
     expression, name = whole.groups()
+    if name is not None and _plain_name(name):
+        bound = known.get(name)
+        return bound if bound is not None and -MAX_INT <= bound <= MAX_INT else None
+    from convcost.expr import ExpressionError, evaluate  # noqa: PLC0415 (expressions only: the parser's ast module is heavy)
+
     try:
         return evaluate(name or expression, known)
     except ExpressionError:

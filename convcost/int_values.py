@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from convcost.errors import SpecError
-from convcost.expr import ROUNDING_HINT
 from convcost.tree import Scalar, Seq, Value, describe
 
 
@@ -25,6 +24,8 @@ def _int_problem(value: Value, minimum: int) -> str | None:
         return f"{expected}, got {describe(value)}"
     raw = value.value
     if isinstance(raw, float) and value.text.startswith("${"):
+        from convcost.expr import ROUNDING_HINT  # noqa: PLC0415 (expressions only: the parser's ast module is heavy)
+
         return f"{expected}, got {raw!r} from {value.text}{ROUNDING_HINT}"
     if isinstance(raw, bool) or not isinstance(raw, int):
         return f"{expected}, got {describe(value)}{_string_hint(raw, value.text)}"

@@ -11,7 +11,10 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _STR_BITS = 10_000
 """Integers below 2**10000 (3,011 digits) are within ``str``'s default digit limit."""
@@ -65,6 +68,8 @@ def scientific(value: int | Fraction, *, decimals: int = 1) -> str:
     """``1.2e+60`` (as ``f"{x:.1e}"`` writes it), from exact arithmetic at any size."""
     if value == 0:
         return f"{0:.{decimals}e}"
+    from fractions import Fraction  # noqa: PLC0415 (numbers past 10^15 only)
+
     sign = "-" if value < 0 else ""
     value = abs(Fraction(value))
     power = exponent(value.numerator) - exponent(value.denominator)

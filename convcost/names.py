@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from convcost.errors import Location, SpecError
@@ -13,6 +11,8 @@ from convcost.tree import Map, Scalar, shown
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'kernel'?"`` when a close match exists, else ``""``."""
+    import difflib  # noqa: PLC0415 (only a misspelt name needs it: 1.5 ms at start-up)
+
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -84,6 +84,8 @@ def _name_problem(name: str, *, in_path: bool) -> str | None:
         return f"has {len(name)} characters; at most {MAX_NAME_LENGTH} are allowed"
     plain = name.isascii() and name.isprintable()  # the only whitespace then is " "
     if not plain:
+        import unicodedata  # noqa: PLC0415 (names outside printable ASCII only)
+
         for character in name:
             category = unicodedata.category(character)
             if category in _UNPRINTABLE:

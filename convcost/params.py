@@ -33,8 +33,9 @@ ParamValue = int | float | str | bool
 Overrides = Mapping[str, "str | int | float"]
 """Values given from outside the spec: text as ``--set`` writes it, or numbers."""
 
-_INT = re.compile(r"[-+]?[0-9]+")
-_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?")
+_INT = r"[-+]?[0-9]+"
+_FLOAT = r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?"
+"""``--set`` and sweep values (compiled at their first use, by :func:`re.fullmatch`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,14 +54,14 @@ class Param:
 
 def parse_value(text: str) -> ParamValue:
     """``--set`` text as a value: an integer, a decimal, ``true``/``false``, else the text."""
-    if _INT.fullmatch(text):
+    if re.fullmatch(_INT, text):
         number = int(text)
         if abs(number) > MAX_INT:
             raise SpecError(
                 f"{shown(text)} is larger than the largest integer allowed, {MAX_INT:,}"
             )
         return number
-    if _FLOAT.fullmatch(text):
+    if re.fullmatch(_FLOAT, text):
         value = float(text)
         if not math.isfinite(value):
             raise SpecError(f"{shown(text)} is too large a number")

@@ -42,13 +42,16 @@ class Declined(Exception):
 
 
 _OUTSIDE = re.compile(
-    "[^\n -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
     "|^(?:---|\\.\\.\\.)(?: |$)",
     re.MULTILINE,
 )
 """Tabs, carriage returns, the other line breaks of YAML 1.1 (U+0085, U+2028, U+2029), a
-byte-order mark, what libyaml refuses to read (control characters, U+FFFE), and document
-markers. Other text outside ASCII is read in comments only (:meth:`_Reader._tokens`)."""
+byte-order mark, what libyaml refuses to read (control characters, surrogates, U+FFFE, U+FFFF),
+and document markers. Other text outside ASCII is read in comments only
+(:meth:`_Reader._tokens`). The class lists what is refused rather than what is read: the same
+characters (``tests/test_plainyaml.py`` checks every code point), compiled in 0.3 ms rather
+than 3 ms at every start-up."""
 _PRINTABLE = bytes([10, *range(32, 127)])
 """A line break and the printable ASCII characters."""
 

@@ -18,7 +18,6 @@ import enum
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
-from fractions import Fraction
 from operator import add, mul, sub
 
 from convcost.layers.base import Exact, exact
@@ -171,6 +170,14 @@ GLOBAL = ReceptiveField(Coverage.GLOBAL, global_context=True)
 UNKNOWN = ReceptiveField(Coverage.UNKNOWN)
 
 
+def _fraction(numerator: int, denominator: int) -> Exact:
+    """``Fraction(numerator, denominator)``: :mod:`fractions` is loaded by the first map with
+    several phases (a transposed conv, a resize, an adaptive pool that does not divide)."""
+    from fractions import Fraction  # noqa: PLC0415
+
+    return Fraction(numerator, denominator)
+
+
 def from_maps(maps: Sequence[AxisMap], context: bool = False) -> ReceptiveField:
     """The field of these per-axis maps: one phase each goes back to the integer form (an
     axis whose outputs all read nothing keeps its map: no window can widen it)."""
@@ -184,7 +191,7 @@ def from_maps(maps: Sequence[AxisMap], context: bool = False) -> ReceptiveField:
     return ReceptiveField(
         Coverage.LOCAL,
         tuple(max(max(0, hi - lo + 1) for lo, hi in zip(m.lo, m.hi, strict=True)) for m in maps),
-        tuple(exact(Fraction(m.shift, m.period)) for m in maps),
+        tuple(exact(_fraction(m.shift, m.period)) for m in maps),
         (),
         tuple(maps),
         context,

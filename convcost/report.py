@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcost.errors import Location
 from convcost.layers import Shape
 from convcost.receptive import ReceptiveField
 from convcost.valueclasses import dataclass
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 """Bytes per element for ``--dtype``."""
@@ -62,8 +64,18 @@ class Cost:
 def intensity(cost: Cost, bytes_per_element: int) -> Fraction | None:
     """Arithmetic intensity: FLOPs (2 · MACs) per byte of memory traffic at the dtype's width,
     exact; ``None`` when the layer moves nothing (a view)."""
+    terms = intensity_terms(cost, bytes_per_element)
+    if terms is None:
+        return None
+    from fractions import Fraction  # noqa: PLC0415 (JSON writes the terms' quotient: no Fraction)
+
+    return Fraction(*terms)
+
+
+def intensity_terms(cost: Cost, bytes_per_element: int) -> tuple[int, int] | None:
+    """:func:`intensity` as (FLOPs, bytes moved), or ``None`` when nothing moves."""
     moved = cost.traffic_elements * bytes_per_element
-    return Fraction(cost.flops, moved) if moved else None
+    return (cost.flops, moved) if moved else None
 
 
 def total(costs: list[Cost] | tuple[Cost, ...]) -> Cost:

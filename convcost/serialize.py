@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from fractions import Fraction
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from convcost.integers import round_half_even
 from convcost.jsontext import Streamed
 from convcost.layers import Shape
 from convcost.receptive import Coverage, ReceptiveField
-from convcost.report import BlockReport, Cost, LayerReport, Report, intensity
+from convcost.report import BlockReport, Cost, LayerReport, Report, intensity_terms
 from convcost.version import __version__
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 CONVENTION = {
     "name": "convcost-1",
@@ -34,6 +37,18 @@ CONVENTION = {
     "intensity": "flops / (bytes_read + bytes_written); null when nothing moves",
 }
 """How the figures were counted; every JSON report carries it (docs/cost-model.md)."""
+
+
+def quotient_json(numerator: int, denominator: int) -> int | float:
+    """``fraction_json(Fraction(numerator, denominator))`` without making the fraction
+    (``denominator`` > 0): ``int / int`` is correctly rounded, as the fraction's ``float`` is."""
+    quotient, remainder = divmod(numerator, denominator)
+    if not remainder:
+        return quotient
+    try:
+        return numerator / denominator
+    except OverflowError:
+        return round_half_even(numerator, denominator)
 
 
 def fraction_json(value: int | Fraction) -> int | float:
@@ -77,7 +92,7 @@ def field_json_cached() -> Callable[[ReceptiveField], FieldJson]:
 
 
 def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int | float | None]:
-    density = intensity(cost, bytes_per_element)
+    terms = intensity_terms(cost, bytes_per_element)
     return {
         "params": cost.params,
         "weights": cost.weights,
@@ -89,7 +104,7 @@ def cost_json(cost: Cost, bytes_per_element: int) -> dict[str, int | float | Non
         "activation_bytes": cost.activation_elements * bytes_per_element,
         "bytes_read": cost.read_elements * bytes_per_element,
         "bytes_written": cost.written_elements * bytes_per_element,
-        "intensity": None if density is None else fraction_json(density),
+        "intensity": None if terms is None else quotient_json(*terms),
     }
 
 

@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 
 from convcost.errors import SpecError
-from convcost.expr import ExpressionError, calculate
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, plain
 from convcost.valueclasses import dataclass, field
@@ -63,6 +62,8 @@ def resolve(
             layer=layer,
             field=what,
         )
+    from convcost.expr import ExpressionError, calculate  # noqa: PLC0415 (expressions only: the parser's ast module is heavy)
+
     try:
         result = calculate(expression, scope.names())
     except ExpressionError as exc:

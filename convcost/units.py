@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from convcost.limits import MAX_INT
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 COUNT_SUFFIXES = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 BYTE_SUFFIXES = {
@@ -74,6 +77,8 @@ def parse_percent(value: object) -> Fraction:
     ):
         shown = _quoted(value) if isinstance(value, str) else repr(value)
         raise UnitError(f"must be {PERCENT_FORMS}, got {shown}")
+    from fractions import Fraction  # noqa: PLC0415 (budgets in percent only)
+
     return Fraction(number) / 100
 
 
@@ -101,6 +106,10 @@ def _parse(
     digits = number.replace("_", "")
     if len(digits) > _MAX_DIGITS:
         raise UnitError(f"must be at most {MAX_INT:,}, got a number of {len(digits)} digits")
+    if "." not in digits:  # whole digits: exact in integers
+        return _bounded(int(digits) * suffixes[suffix], value)
+    from fractions import Fraction  # noqa: PLC0415 (a decimal point: 1.5M)
+
     exact = Fraction(digits) * suffixes[suffix]
     if exact.denominator != 1:
         raise UnitError(f"must be a whole number, got {value!r} = {float(exact):g}")

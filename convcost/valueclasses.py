@@ -19,13 +19,45 @@ standard library's. What this does not handle itself (``order``, ``unsafe_hash``
 from __future__ import annotations
 
 import abc
-import dataclasses
-import inspect
 import sys
-from dataclasses import MISSING, Field, FrozenInstanceError, field
-from operator import attrgetter
-from types import FunctionType, MemberDescriptorType
+import types
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
+
+
+class _DeferredInspect(types.ModuleType):
+    """What :mod:`dataclasses` binds as ``inspect`` when this module imports it first: the
+    real :mod:`inspect` (with :mod:`ast`, :mod:`dis` and :mod:`tokenize`, a third of the
+    import's cost) is imported when an attribute is first read. ``dataclasses`` reads one,
+    ``inspect.signature``, to write the docstring of a class without one: never for the classes
+    :func:`dataclass` builds, which write their own."""
+
+    def __getattr__(self, name: str) -> Any:
+        import inspect  # noqa: PLC0415
+
+        dataclasses.inspect = inspect  # type: ignore[attr-defined]
+        return getattr(inspect, name)
+
+
+def _import_dataclasses() -> None:
+    """Import :mod:`dataclasses` with a :class:`_DeferredInspect` in place of :mod:`inspect`
+    (unless either is imported already); ``sys.modules`` is left as it was."""
+    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+        return
+    deferred = _DeferredInspect("inspect")
+    sys.modules["inspect"] = deferred
+    try:
+        import dataclasses  # noqa: F401, PLC0415
+    finally:
+        if sys.modules.get("inspect") is deferred:
+            del sys.modules["inspect"]
+
+
+_import_dataclasses()
+
+import dataclasses  # noqa: E402
+from dataclasses import MISSING, Field, FrozenInstanceError, field  # noqa: E402
+from operator import attrgetter  # noqa: E402
+from types import FunctionType, MemberDescriptorType  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -124,7 +156,8 @@ def _build(
 ) -> type[T] | None:
     """``cls`` made a dataclass as :func:`dataclasses._process_class` makes it, or None (and
     ``cls`` untouched) for what only the standard library handles."""
-    annotations = inspect.get_annotations(cls)
+    # inspect.get_annotations(cls), without importing inspect
+    annotations = dict(cls.__dict__.get("__annotations__") or {})  # noqa: RUF063
     for annotation in annotations.values():
         text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
         if "InitVar" in text or "KW_ONLY" in text or type(annotation) is dataclasses.InitVar:
@@ -232,6 +265,8 @@ def _signature_text(cls: type, parameters: tuple[list[Field[Any]], list[Field[An
         or type(cls).__call__ is not type.__call__
         or not all(isinstance(f.type, str) for f in parameters[0] + parameters[1])
     ):
+        import inspect  # noqa: PLC0415 (a class whose signature is not its fields')
+
         try:
             return str(inspect.signature(cls)).replace(" -> None", "")
         except (TypeError, ValueError):

@@ -13,7 +13,8 @@ from convcost.limits import MAX_INT
 
 _DIGITS = {2: 63, 10: 19, 16: 16}
 """The most digits (leading zeros aside) an integer within :data:`MAX_INT` can have."""
-_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_BASE60 = r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
+"""A YAML 1.1 base-60 number, checked for a message only (compiled then)."""
 
 
 class Trap(Exception):
@@ -55,7 +56,7 @@ def parse_float(text: str) -> float:
 
 
 def _base60(text: str) -> str:
-    if len(text) > 30 or not _BASE60.fullmatch(text):
+    if len(text) > 30 or not re.fullmatch(_BASE60, text):
         return f"{text[:30]} is a base-60 number in YAML 1.1: quote it for text"
     sign = -1 if text.startswith("-") else 1
     total = 0.0 if "." in text else 0

@@ -12,11 +12,12 @@ import io
 import os
 
 import pytest
+import yaml.reader
 
 from convcost import document
 from convcost.errors import ConvcostError, Location, SpecError
 from convcost.limits import DEFAULT_LIMITS, Limits
-from convcost.plainyaml import Declined, _lines, read_plain
+from convcost.plainyaml import _OUTSIDE, Declined, _lines, read_plain
 from convcost.tree import Map, Scalar, Seq, Value, same
 from tests.attacks import mutate
 
@@ -233,3 +234,13 @@ def test_a_plain_word_is_the_value_pyyaml_makes(word: str) -> None:
     assert (first.value, [item.value]) == (expected[f"x{word}"], expected["y"])
     assert type(first.value) is type(expected[f"x{word}"])
     assert agrees(text)
+
+
+def test_the_refused_characters_are_libyamls_non_printable_ones_and_yaml_line_breaks() -> None:
+    """Every code point: the plain reader refuses what PyYAML's reader refuses to read (its
+    own ``NON_PRINTABLE`` class, a different expression) plus tab, carriage return, the other
+    YAML 1.1 line breaks (U+0085, U+2028, U+2029) and the byte-order mark."""
+    every = "".join(map(chr, range(0x110000)))
+    refused = {match.start() for match in _OUTSIDE.finditer(every)}
+    non_printable = {match.start() for match in yaml.reader.Reader.NON_PRINTABLE.finditer(every)}
+    assert refused == non_printable | {0x09, 0x0D, 0x85, 0x2028, 0x2029, 0xFEFF}

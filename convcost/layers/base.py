@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from convcost.executor.ops.base import Op
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
@@ -21,19 +22,20 @@ Shape = tuple[int, ...]
 """A per-sample shape, channels first: ``(C, *spatial)``; ``(F,)`` is a flat feature vector."""
 
 
-Exact = int | Fraction
+Exact: TypeAlias = "int | Fraction"
 """An exact rational as the receptive field's jump is kept: an ``int`` while it is a whole
 number, else a ``Fraction`` (see :mod:`convcost.receptive`).
 
 The jump stays an integer (the fast path) until a transposed convolution, a resize or an
 adaptive pool whose output size does not divide its input makes it fractional; a jump that is
 whole again (1/2 · 2) returns to ``int``. Both are exact, and an ``int`` is equal (``==``,
-``hash``) to the ``Fraction`` of the same value."""
+``hash``) to the ``Fraction`` of the same value. (A name for annotations: :mod:`fractions` is
+imported only where a jump is not whole.)"""
 
 
 def exact(value: Exact) -> Exact:
     """``value`` as an ``int`` when it is a whole number."""
-    if isinstance(value, Fraction) and value.denominator == 1:
+    if not isinstance(value, int) and value.denominator == 1:  # a whole Fraction
         return value.numerator
     return value
 

@@ -4,7 +4,6 @@ kernel set) and ``separable`` (the two in a row, shown as two rows)."""
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
@@ -96,6 +95,8 @@ KINDS = (
 def separable_summary(node: GroupNode) -> LayerExplanation:
     """``explain``'s summary of a separable conv (the group of its two rows) against the
     standard conv it replaces (same C_in, C_out, k, stride)."""
+    from fractions import Fraction
+
     from convcost.explain.steps import (
         LayerExplanation,
         Quantity,

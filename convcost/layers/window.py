@@ -10,7 +10,6 @@ an adaptive pool or an upsampling has several. :mod:`convcost.receptive` compose
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 from convcost.valueclasses import dataclass, field
 
@@ -169,6 +168,8 @@ def upsample_axis(
     neighbours with weights of that size (or, for nearest, the position before): those are
     not counted here (tests/test_receptive_torch.py checks both against ``F.interpolate``).
     """
+    from fractions import Fraction  # a resize's ratio: the only fractions a window holds
+
     if mode not in ("nearest", "linear", "cubic"):
         raise ValueError(f"unknown upsampling mode {mode!r}")
     if align_corners and mode != "nearest":

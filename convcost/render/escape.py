@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-_UNPRINTABLE = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
-)
+_UNPRINTABLE = r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+"""What :func:`printable` escapes; compiled on the first text outside printable ASCII."""
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -21,7 +20,9 @@ def _escape_char(match: re.Match[str]) -> str:
 
 def printable(text: str) -> str:
     """Control, bidi and line-separator characters written as ``\\x1b``-style escapes."""
-    return _UNPRINTABLE.sub(_escape_char, text)
+    if text.isascii() and text.isprintable():
+        return text  # U+0020 to U+007E: nothing to escape
+    return re.sub(_UNPRINTABLE, _escape_char, text)
 
 
 def quoted(value: object, *, limit: int = 200) -> str:
@@ -69,14 +70,14 @@ def _is_number(text: str) -> bool:
     return True
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`\[\]|])")
+_MARKDOWN_SPECIAL = r"([\\`\[\]|])"
 
 
 def markdown_text(text: str) -> str:
     """Text for a markdown table cell or line that no markdown reads as a table border, HTML,
     a link or code: pipes, backslashes, brackets and backticks escaped, ``<`` and ``>`` as
     entities."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
+    text = re.sub(_MARKDOWN_SPECIAL, r"\\\1", printable(text))
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -113,6 +112,8 @@ def csv_row(values: Iterable[object]) -> list[str]:
 def to_csv(reports: list[Report], *, depth: int | None = None) -> str:
     """One line per (collapsed) row; exact integers; shapes as ``CxHxW``. Every text cell
     goes through :func:`csv_cell` (as :func:`csv_row` does), repeated ones once."""
+    import csv  # noqa: PLC0415 (JSON and markdown need no csv module)
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -233,6 +234,8 @@ def _totals_row(report: Report) -> tuple[object, ...]:
 
 def totals_csv(reports: list[Report]) -> str:
     """One line of totals per report."""
+    import csv  # noqa: PLC0415 (JSON and markdown need no csv module)
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TOTALS_COLUMNS)

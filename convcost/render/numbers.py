@@ -7,12 +7,14 @@ scientific notation (``1.2e+60``) computed from the integer, never through a flo
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from fractions import Fraction
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from convcost.integers import grouped, round_half_even, scientific
 from convcost.layers import Shape
 from convcost.receptive import Coverage, ReceptiveField
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _SI = ((10**3, "K"), (10**6, "M"), (10**9, "G"), (10**12, "T"))
 _BINARY = ((2**10, "KiB"), (2**20, "MiB"), (2**30, "GiB"), (2**40, "TiB"))
@@ -52,7 +54,7 @@ def size(value: int, *, exact: bool = False) -> str:
 
 def compact(value: int | Fraction) -> str:
     """An integer as it is below :data:`COMPACT_BELOW`, a fraction as ``%g``; else ``1.2e+60``."""
-    if isinstance(value, Fraction):
+    if not isinstance(value, int):  # a Fraction
         if value.denominator == 1:
             value = value.numerator
         else:

@@ -121,7 +121,7 @@ class BodyRows:
         self.styles = [console.get_style(column.style or "") for column in frame.columns]
         self.edges = edges(layout.box, "row", show_edge=frame.show_edge)
         top, _, bottom, _ = frame.padding
-        simple = not (top or bottom or frame.collapse_padding)
+        simple = not (top or bottom)  # collapsed padding is then horizontal only: in self.pads
         self.pads = self._pads("row")
         self.rooms = [
             width - left - right if simple else 0

@@ -1,0 +1,100 @@
+"""What ``convcost analyze`` loads below the command line: the library path of
+``tests/bench/bench_library_startup.py`` (load a bundled model, analyse it, print JSON or the
+table) run in a fresh interpreter, then the modules it left in ``sys.modules``.
+
+Each module named here was on that path once and was made lazy (issue 18, start-up): this test
+fails when one comes back. A list of modules, not a timing: it holds on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.bench.bench_library_startup import DRIVER
+from tests.bench.process import ROOT
+
+NEVER = (
+    "numpy",  # the executor's
+    "typer",  # the command line's
+    "convcost.latency",  # --device and latency budgets only
+    "convcost.executor",
+    "convcost.importer.onnx_reader",  # .onnx files only
+    "difflib",  # a misspelt name only (did you mean …)
+    "unicodedata",  # a name outside printable ASCII only
+    "inspect",  # dataclasses runs without it (convcost.valueclasses), and so does rich's table
+    "dis",
+    "tokenize",
+    "csv",  # --format csv only
+    "subprocess",
+    "platform",
+    "uuid",
+    "locale",
+    "gettext",
+    "textwrap",
+    "shutil",
+    "tempfile",
+    "logging",
+    "argparse",
+)
+"""Loaded by neither the JSON nor the table path."""
+
+JSON_ONLY = ("rich", "fractions", "decimal", "numbers")
+"""Not loaded for JSON (the table needs rich, which brings threading, pickle, random and
+fractions); the bundled models' jumps are whole and intensities are written from integers."""
+
+WITHOUT_EXPRESSIONS = ("convcost.expr", "ast")
+"""The expression parser, for a spec without ``${…}`` (``$name`` is looked up directly)."""
+
+TABLE_ONLY = ("rich._emoji_codes",)
+"""rich's 4,000 emoji names: the table hands rich no text to search for ``:codes:``."""
+
+
+def loaded(source: str, kind: str) -> set[str]:
+    code = DRIVER + "\nimport json, sys\nsys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code, source, kind],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout, "the driver printed nothing"
+    return set(json.loads(done.stderr))
+
+
+@pytest.mark.parametrize(
+    ("source", "absent"),
+    [
+        ("resnet50", (*NEVER, *JSON_ONLY)),  # `${mid * 4}`: the parser is needed
+        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
+    ],
+)
+def test_json_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str, ...]) -> None:
+    modules = loaded(source, "json")
+    assert "convcost.engine" in modules  # the driver ran the library path
+    assert sorted(modules & set(absent)) == []
+
+
+def test_dataclasses_reads_inspect_when_it_needs_it() -> None:
+    """The standard decorator still writes a docstring from ``inspect.signature`` after
+    :mod:`convcost.valueclasses` imported :mod:`dataclasses` without :mod:`inspect`."""
+    code = (
+        "import sys, convcost.valueclasses, dataclasses\n"
+        "assert 'inspect' not in sys.modules\n"
+        "@dataclasses.dataclass\nclass A:\n    x: int\n    y: str = 'b'\n"
+        "print(A.__doc__, 'inspect' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "A(x: int, y: str = 'b') True\n"  # the standard library's text
+
+
+def test_table_path_leaves_the_heavy_modules_out() -> None:
+    modules = loaded("resnet50", "table")
+    assert "rich.table" in modules
+    assert sorted(modules & {*NEVER, *TABLE_ONLY}) == []

@@ -23,7 +23,7 @@ import importlib
 import os
 import typing
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 from convcost.cli import COMMANDS
 from convcost.cli.declare import DECLARED, Argument, Exit, Option
@@ -35,30 +35,51 @@ callback, an eager option, an environment variable) leaves its command to typer.
 _FLAG = object()  # an option's convert for a flag: it takes no value
 
 
-class Call(NamedTuple):
+# plain classes, not NamedTuples: making a NamedTuple class costs ~0.3 ms of start-up each
+
+
+class Call:
     """A parsed command line: the command (its name and function) and its arguments."""
 
-    name: str
-    function: Callable[..., Any]
-    values: dict[str, Any]
+    __slots__ = ("function", "name", "values")
+
+    def __init__(self, name: str, function: Callable[..., Any], values: dict[str, Any]) -> None:
+        self.name = name
+        self.function = function
+        self.values = values
 
 
-class _Spelling(NamedTuple):
-    """What one option name (``--batch``, ``-f``, ``--no-color``) does."""
+class _Spelling:
+    """What one option name (``--batch``, ``-f``, ``--no-color``) does: set ``parameter`` to
+    ``convert(value)`` (appended when ``multiple``), or to ``value`` for a flag."""
 
-    parameter: str
-    convert: Callable[[str], Any] | object  # _FLAG for a flag
-    value: Any  # a flag's value
-    multiple: bool
+    __slots__ = ("convert", "multiple", "parameter", "value")
+
+    def __init__(
+        self, parameter: str, convert: Callable[[str], Any] | object, value: Any, multiple: bool
+    ) -> None:
+        self.parameter = parameter
+        self.convert = convert  # _FLAG for a flag
+        self.value = value
+        self.multiple = multiple
 
 
-class Grammar(NamedTuple):
+class Grammar:
     """A command's options and arguments, as typer would make them."""
 
-    options: dict[str, _Spelling]
-    arguments: list[tuple[str, bool, bool]]  # (parameter, variadic, required), in order
-    defaults: dict[str, Any]
-    required: frozenset[str]  # options without a default
+    __slots__ = ("arguments", "defaults", "options", "required")
+
+    def __init__(
+        self,
+        options: dict[str, _Spelling],
+        arguments: list[tuple[str, bool, bool]],
+        defaults: dict[str, Any],
+        required: frozenset[str],
+    ) -> None:
+        self.options = options
+        self.arguments = arguments  # (parameter, variadic, required), in order
+        self.defaults = defaults
+        self.required = required  # options without a default
 
     def parse(self, args: Sequence[str]) -> dict[str, Any] | None:
         """The command's arguments from ``args``, or None when typer should read them."""

@@ -31,6 +31,7 @@ from tests.bench.process import (
     ROOT,
     Sample,
     child_env,
+    instructions,
     measure,
     own_peak_mib,
     python_version,
@@ -131,30 +132,6 @@ def markdown(results: dict[str, list[Sample]]) -> str:
         peak = statistics.median(s.peak_mib for s in samples)
         lines.append(f"| {label} | {' | '.join(cells)} | {peak:.0f} MiB |")
     return "\n".join(lines)
-
-
-_REFS = re.compile(r"I\s+refs:\s+([0-9,]+)")
-
-
-def instructions(argv: Sequence[str]) -> int:
-    """The instructions ``argv`` executes in user space, counted by valgrind's cachegrind."""
-    process = subprocess.run(
-        [
-            *("valgrind", "--tool=cachegrind", "--cache-sim=no"),
-            "--cachegrind-out-file=/dev/null",
-            *argv,
-        ],
-        cwd=ROOT,
-        env=child_env({"PYTHONHASHSEED": "0"}),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    match = _REFS.search(process.stderr)
-    assert match is not None, process.stderr[-2000:]
-    return int(match[1].replace(",", ""))
 
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -120,3 +121,27 @@ def own_peak_mib() -> float:
 
 def python_version() -> str:
     return sys.version.split()[0]
+
+
+_REFS = re.compile(r"I\s+refs:\s+([0-9,]+)")
+
+
+def instructions(argv: Sequence[str]) -> int:
+    """The instructions ``argv`` executes in user space, counted by valgrind's cachegrind."""
+    process = subprocess.run(
+        [
+            *("valgrind", "--tool=cachegrind", "--cache-sim=no"),
+            "--cachegrind-out-file=/dev/null",
+            *argv,
+        ],
+        cwd=ROOT,
+        env=child_env({"PYTHONHASHSEED": "0"}),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    match = _REFS.search(process.stderr)
+    assert match is not None, process.stderr[-2000:]
+    return int(match[1].replace(",", ""))

@@ -26,6 +26,7 @@ from convcost.latency.fit_shape import ShapedFit, fit_shaped
 from convcost.latency.fusion import FUSIBLE, fused_layers
 from convcost.latency.grid import CHAINS, FUSION_CHAINS, depthwise_grid, flowing_grid, gemm_grid
 from convcost.latency.kernels import KernelClass, kernel_class
+from convcost.latency.probe import Probe
 from convcost.latency.profile import MAX_SHARE, SHAPED, DeviceProfile, Efficiency
 from convcost.latency.shape import product_dims, slowdown
 from convcost.network import Network
@@ -93,6 +94,7 @@ def measure(
     quick: bool = False,
     backend: str = "numpy",
     threads: int | None = None,
+    probe: Probe | None = None,
 ) -> dict[KernelClass, list[Sample]]:
     """Run every chain of :data:`CHAINS` and every network of the shape grids
     (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
@@ -106,7 +108,11 @@ def measure(
     (:func:`convcost.executor.ort.execute_ort`, each layer's shortest of ``repeat`` passes) with
     ``threads`` intra-op threads, plus :data:`FUSION_CHAINS`; a layer that ORT folded into the
     conv before it (0 s of its own, :func:`fused_layers`) is kept as a 0-second sample, which
-    :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting."""
+    :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting.
+
+    ``probe``: the speed probe (:mod:`convcost.latency.probe`) runs once in every round (with
+    ONNX Runtime, after every network), so its best rate is the machine's speed while the
+    samples were taken (``fit_profile(probe=probe.best)`` writes it in the profile)."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
@@ -128,9 +134,9 @@ def measure(
             progress(chunk[0][0], done, len(networks))
         chunk_networks = [network for _, network, _ in chunk]
         if onnxruntime:
-            timings = time_networks_ort(chunk_networks, repeat=repeat, threads=threads)
+            timings = time_networks_ort(chunk_networks, repeat=repeat, threads=threads, probe=probe)
         else:
-            timings = time_networks(chunk_networks, repeat=repeat)
+            timings = time_networks(chunk_networks, repeat=repeat, probe=probe)
         for (name, _, report), timing in zip(chunk, timings, strict=True):
             watched = fused_layers([layer.kind for layer in report.layers], FUSIBLE)
             for layer, seconds, candidate in zip(report.layers, timing, watched, strict=True):
@@ -181,9 +187,12 @@ def _chunks(networks: list[_Named]) -> list[list[_Named]]:
     return chunks
 
 
-def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, ...]]:
+def time_networks(
+    networks: list[Network], *, repeat: int, probe: Probe | None = None
+) -> list[tuple[float, ...]]:
     """Each layer's shortest time over ``repeat`` rounds (after one untimed warm-up round),
-    each round running every network once, in a shuffled order (a fixed seed)."""
+    each round running every network once, in a shuffled order (a fixed seed), and the
+    ``probe`` once."""
     from convcost.executor import prepare  # noqa: PLC0415
 
     prepared = [prepare(network) for network in networks]
@@ -194,6 +203,8 @@ def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, 
     indices = list(range(len(prepared)))
     for _ in range(repeat):
         order.shuffle(indices)
+        if probe is not None:
+            probe.run()
         for index in indices:
             run = prepared[index].forward()
             best[index] = tuple(
@@ -203,18 +214,19 @@ def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, 
 
 
 def time_networks_ort(
-    networks: list[Network], *, repeat: int, threads: int | None
+    networks: list[Network], *, repeat: int, threads: int | None, probe: Probe | None = None
 ) -> list[tuple[float, ...]]:
-    """Each layer's shortest time over ``repeat`` passes on ONNX Runtime, network by network."""
+    """Each layer's shortest time over ``repeat`` passes on ONNX Runtime, network by network
+    (the ``probe`` once after each)."""
     from convcost.executor.ort import execute_ort  # noqa: PLC0415
 
-    return [
-        tuple(
-            layer.seconds
-            for layer in execute_ort(network, threads=threads, repeat=repeat, fastest=True).layers
-        )
-        for network in networks
-    ]
+    timings = []
+    for network in networks:
+        run = execute_ort(network, threads=threads, repeat=repeat, fastest=True)
+        timings.append(tuple(layer.seconds for layer in run.layers))
+        if probe is not None:
+            probe.run()
+    return timings
 
 
 def fit_profile(
@@ -223,12 +235,14 @@ def fit_profile(
     device: str,
     backend: str,
     threads: int,
+    probe: float | None = None,
 ) -> Calibration:
     """The profile that best explains ``samples``: peak FLOP/s is the fastest GEMM sample's
     rate and bandwidth the fastest elementwise sample's, so a share of 1 is what this runtime
     reached at best; each class's shares and overhead are then fitted (with half sizes for a
     GEMM and a depthwise conv, :mod:`convcost.latency.fit_shape`). The kinds of 0-second
-    samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted."""
+    samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted.
+    ``probe``: the speed probe's best rate while measuring, kept as the profile's ``probe``."""
     fuses = tuple(sorted({s.kind for found in samples.values() for s in found if not s.seconds}))
     samples = {kernel: [s for s in found if s.seconds] for kernel, found in samples.items()}
     gemm = samples.get(KernelClass.GEMM, [])
@@ -271,6 +285,7 @@ def fit_profile(
         memory_bandwidth=bandwidth,
         im2col=False,  # a conv's window copy is its class's half_im2col term instead
         fuses=fuses,
+        probe=probe or None,
         overhead=min((f.overhead for f in fits.values()), default=0.0),
         efficiency=efficiency,
     )

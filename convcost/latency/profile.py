@@ -43,6 +43,7 @@ TOP_KEYS = (
     "overhead",
     "im2col",
     "fuses",
+    "probe",
     "efficiency",
 )
 EFFICIENCY_KEYS = ("compute", "memory", "overhead", *HALF_KEYS)
@@ -97,6 +98,9 @@ class DeviceProfile:
     fuses: tuple[str, ...] = ()
     """The layer kinds the runtime folds into the conv before them (their time is the conv's,
     :mod:`convcost.latency.fusion`): what ``calibrate --backend onnxruntime`` saw folded."""
+    probe: float | None = None
+    """The speed probe's rate (FLOP/s) while calibrating (:mod:`convcost.latency.probe`): the
+    machine's speed the profile holds for; ``None`` for a datasheet profile."""
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     """Per kernel class (``gemm``, …) and, where a calibration found one differing from its
     class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
@@ -163,6 +167,7 @@ def parse_profile(text: str, *, source: str = "<string>") -> DeviceProfile:
         overhead=_seconds(root.get("overhead"), "overhead", 0.0),
         im2col=_flag(root, "im2col"),
         fuses=parse_fuses(root.get("fuses")),
+        probe=_probe(root),
         efficiency=_efficiencies(root.get("efficiency")),
     )
 
@@ -237,6 +242,13 @@ def _seconds(value: Value | None, what: str, default: float) -> float:
     if value is None:
         return default
     return _number(value, what, parse_seconds, TIME_FORMS, positive=False)
+
+
+def _probe(root: Map) -> float | None:
+    value = root.get("probe")
+    if value is None or (isinstance(value, Scalar) and value.value is None):
+        return None
+    return _rate(value, "probe")
 
 
 def _peaks(root: Map) -> dict[str, float]:

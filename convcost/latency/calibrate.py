@@ -24,7 +24,14 @@ from convcost.latency.estimate import layer_work
 from convcost.latency.fit import Fit, Sample, fit_class, kind_factor
 from convcost.latency.fit_shape import ShapedFit, fit_shaped
 from convcost.latency.fusion import FUSIBLE, fused_layers
-from convcost.latency.grid import CHAINS, FUSION_CHAINS, depthwise_grid, flowing_grid, gemm_grid
+from convcost.latency.grid import (
+    CHAINS,
+    FUSION_CHAINS,
+    depthwise_grid,
+    flowing_grid,
+    fusion_grid,
+    gemm_grid,
+)
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.probe import Probe
 from convcost.latency.profile import MAX_SHARE, SHAPED, DeviceProfile, Efficiency
@@ -110,6 +117,12 @@ def measure(
     conv before it (0 s of its own, :func:`fused_layers`) is kept as a 0-second sample, which
     :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting.
 
+    NumPy's executor runs some one-pass layers inside the conv before them too (an epilogue on
+    each band, its time a share of the band's, :func:`_executor_fusions`): those layers'
+    samples are :attr:`KernelClass.FUSED`, whose kinds become ``fuses`` and whose fit prices
+    them; a layer it runs on a 1×1 conv's input bands (a prologue) is not a sample, nor is one
+    where the executor and the estimate's rule (:func:`fused_layers`) disagree.
+
     ``probe``: the speed probe (:mod:`convcost.latency.probe`) runs once in every round (with
     ONNX Runtime, after every network), so its best rate is the machine's speed while the
     samples were taken (``fit_profile(probe=probe.best)`` writes it in the profile)."""
@@ -119,7 +132,7 @@ def measure(
     samples: dict[KernelClass, list[Sample]] = {kernel: [] for kernel in KernelClass}
     onnxruntime = backend == "onnxruntime"
     step = QUICK_STEP if quick else 1
-    named = list(CHAINS) + (list(FUSION_CHAINS) if onnxruntime else [])
+    named = list(CHAINS) + list(FUSION_CHAINS) + list(fusion_grid())
     for grid in (gemm_grid, depthwise_grid, flowing_grid):
         named += grid()[::step]
     networks = []
@@ -128,6 +141,8 @@ def measure(
         spec = parse_spec(fed, source=f"<calibration {name}>")
         network = build(spec, spec.variants[0])
         networks.append((name, network, analyze_network(network)))
+    executor = {} if onnxruntime else _executor_fusions(networks)
+    folds = frozenset(kind for epilogue, _ in executor.values() for kind in epilogue.values())
     done = 0
     for chunk in _chunks(networks):
         if progress is not None:
@@ -138,11 +153,18 @@ def measure(
         else:
             timings = time_networks(chunk_networks, repeat=repeat, probe=probe)
         for (name, _, report), timing in zip(chunk, timings, strict=True):
-            watched = fused_layers([layer.kind for layer in report.layers], FUSIBLE)
-            for layer, seconds, candidate in zip(report.layers, timing, watched, strict=True):
+            kinds = [layer.kind for layer in report.layers]
+            watched = fused_layers(kinds, FUSIBLE)
+            epilogue, prologue = executor.get(name, ({}, frozenset()))
+            folded = fused_layers(kinds, folds)
+            for layer, seconds, candidate, fold in zip(
+                report.layers, timing, watched, folded, strict=True
+            ):
                 if layer.path == "feed" or (onnxruntime and not seconds and not candidate):
                     continue  # ORT attributed no kernel to it (a node it renamed): unmeasured
-                kernel = kernel_class(layer)
+                if not onnxruntime and (layer.path in prologue or fold != (layer.path in epilogue)):
+                    continue  # run on a conv's input bands, or folded where the rule says not
+                kernel = KernelClass.FUSED if fold else kernel_class(layer)
                 work, moved = layer_work(layer)
                 samples[kernel].append(
                     Sample(
@@ -160,6 +182,28 @@ def measure(
     if progress is not None:
         progress("fit", len(networks), len(networks))
     return samples
+
+
+def _executor_fusions(
+    networks: list[_Named],
+) -> dict[str, tuple[dict[str, str], frozenset[str]]]:
+    """Per network of more than one layer after its feed: the layers NumPy's executor runs
+    inside the conv before them (path → kind) and those it runs on a 1×1 conv's input bands
+    (paths), as :func:`convcost.executor.prepare` plans them."""
+    from convcost.executor import prepare  # noqa: PLC0415
+
+    found = {}
+    for name, network, report in networks:
+        if len(report.layers) <= 2:  # the feed and one layer: nothing to fold
+            continue
+        kinds = {layer.path: layer.kind for layer in report.layers}
+        prepared = prepare(network)
+        epilogue = {
+            node.path: kinds[node.path] for chain in prepared.fusions.values() for node in chain
+        }
+        prologue = frozenset(node.path for run, _ in prepared.prologues.values() for node in run)
+        found[name] = (epilogue, prologue)
+    return found
 
 
 QUICK_STEP = 6
@@ -243,7 +287,12 @@ def fit_profile(
     GEMM and a depthwise conv, :mod:`convcost.latency.fit_shape`). The kinds of 0-second
     samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted.
     ``probe``: the speed probe's best rate while measuring, kept as the profile's ``probe``."""
-    fuses = tuple(sorted({s.kind for found in samples.values() for s in found if not s.seconds}))
+    fuses = tuple(
+        sorted(
+            {s.kind for found in samples.values() for s in found if not s.seconds}
+            | {s.kind for s in samples.get(KernelClass.FUSED, [])}
+        )
+    )
     samples = {kernel: [s for s in found if s.seconds] for kernel, found in samples.items()}
     gemm = samples.get(KernelClass.GEMM, [])
     flowing = [
@@ -266,7 +315,7 @@ def fit_profile(
         for sample in samples[kernel]:
             kinds.setdefault(sample.kind, []).append(sample)
         for kind, found in sorted(kinds.items()):
-            if not kind or kind in SAME_KERNEL:
+            if not kind or kind in SAME_KERNEL or kernel is KernelClass.FUSED:
                 continue
             factor = kind_factor(found, fit.overhead, _roofline(peak, bandwidth, own))
             if abs(math.log(factor)) > math.log(KIND_FACTOR):

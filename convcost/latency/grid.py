@@ -296,3 +296,22 @@ def flowing_grid() -> tuple[tuple[str, str], ...]:
             text = f"input: [{channels}, {size}, {size}]\nlayers:\n  - {layer}\n"
             grid.append((f"{layer.partition(':')[0]}:{channels}x{size}", text))
     return tuple(grid)
+
+
+def fusion_grid() -> tuple[tuple[str, str], ...]:
+    """(name, spec text) of a 1×1 conv followed by a batchnorm and a relu, and a depthwise
+    conv followed by a batchnorm and a relu6, on each of :data:`FLOWING_SIZES`: the layers a
+    runtime runs inside the conv before them, at the sizes the standalone ones are measured
+    (:mod:`convcost.latency.fusion`)."""
+    grid = []
+    for channels, size in FLOWING_SIZES:
+        for head, tail in (
+            (f"pointwise: {{out: {channels}, bias: false}}", "relu: {}"),
+            ("depthwise: {kernel: 3, padding: 1, bias: false}", "relu6: {}"),
+        ):
+            text = (
+                f"input: [{channels}, {size}, {size}]\nlayers:\n  - {head}\n"
+                f"  - batchnorm: {{}}\n  - {tail}\n"
+            )
+            grid.append((f"fused-{head.partition(':')[0]}:{channels}x{size}", text))
+    return tuple(grid)

@@ -106,6 +106,8 @@ class DeviceProfile:
     class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
 
     def of(self, kind: str, kernel: KernelClass) -> Efficiency:
+        if kernel is KernelClass.FUSED:  # one entry for every folded layer, whatever its kind
+            return self.efficiency.get(kernel.value, _FULL)
         found = self.efficiency.get(kind)
         if found is None:
             found = self.efficiency.get(kernel.value, _FULL)

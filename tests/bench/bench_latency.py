@@ -3,6 +3,7 @@
     PYTHONPATH=. python tests/bench/bench_latency.py [--profile FILE | --save-profile FILE]
         [--repeat 5] [--calibration-repeat 7] [--models resnet50,…] [--no-specs]
         [--backend numpy|onnxruntime] [--threads N] [--calibrate drift|each|once] [--drift 0.1]
+        [--dump layers.tsv]
 
 ``--backend onnxruntime`` calibrates on and measures with ``--execute --backend onnxruntime``
 (:func:`convcost.executor.ort.execute_ort`: the layers ORT folds into a conv at 0 and the conv
@@ -191,6 +192,13 @@ def run(spec_path: Path, variant: int, calibrator: Calibrator, repeat: int) -> d
         "layers": len(report.layers),
         "probe_calibrated": profile.probe or 0.0,
         "probe_measured": calibrator.probe.best,
+        "per_layer": [
+            f"{network.name}\t{layer.path}\t{layer.kind}\t{guess.bound}\t{guess.seconds:.3e}\t"
+            f"{seconds:.3e}"
+            for layer, guess, seconds in zip(
+                report.layers, predicted.layers, timing.layers, strict=True
+            )
+        ],
     }
 
 
@@ -282,6 +290,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--calibrate", choices=("drift", "each", "once"), default="drift")
     parser.add_argument("--drift", type=float, default=0.10)
+    parser.add_argument("--dump", help="write each layer's predicted and measured time here")
     args = parser.parse_args()
     if args.threads and args.backend == "numpy":  # read by the executor's BLAS set-up
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -331,6 +340,12 @@ def main() -> None:
         f"calibrations: {calibrator.calibrations} ({args.calibrate}), "
         f"{calibrator.seconds:.0f} s in all"
     )
+    if args.dump:
+        lines = [line for _, result, _ in rows for line in result["per_layer"]]  # type: ignore[attr-defined]
+        Path(args.dump).write_text(
+            "model\tlayer\tkind\tbound\tpredicted\tmeasured\n" + "\n".join(lines) + "\n",
+            encoding="utf-8",
+        )
     print(f"end: {load()}", file=sys.stderr)
     print("\n".join(verdict))
 

@@ -14,7 +14,7 @@ from convcost.latency.fit import Sample
 from convcost.latency.fusion import FUSIBLE, fused_layers
 from convcost.latency.grid import FLOWING_SIZES, FUSION_CHAINS, fusion_grid
 from convcost.latency.kernels import KernelClass
-from convcost.latency.probe import PROBE_FLOPS, PROBE_SPEC, drift, drift_note
+from convcost.latency.probe import PROBE_FLOPS, PROBE_SPEC, Probe, drift, drift_note
 from convcost.latency.profile import DeviceProfile, Efficiency, parse_profile
 from convcost.latency.profile_text import profile_yaml
 from convcost.spec import parse_spec
@@ -207,3 +207,13 @@ def test_the_fusion_networks_have_layers_folded_into_a_conv() -> None:
         assert sum(folded) >= 2, name
         if name.startswith("fused-"):
             assert folded == [False, True, True], name
+
+
+def test_the_probe_rate_is_the_median_of_its_passes() -> None:
+    probe = Probe()
+    probe.reset()
+    assert probe.rate == 0.0
+    probe.rates.extend([3e9, 1e11, 5e10])  # one slow pass, one lucky one
+    assert probe.rate == 5e10
+    assert probe.run() > 0
+    assert len(probe.rates) == 4

@@ -110,7 +110,7 @@ def calibrate(
                 device=f"this machine ({os.uname().nodename})",
                 backend=backend.value,
                 threads=threads or _default_threads(backend),
-                probe=probe.best,
+                probe=probe.rate,
             )
     except ConvcostError as error:
         fail(error)

@@ -124,8 +124,8 @@ def measure(
     where the executor and the estimate's rule (:func:`fused_layers`) disagree.
 
     ``probe``: the speed probe (:mod:`convcost.latency.probe`) runs once in every round (with
-    ONNX Runtime, after every network), so its best rate is the machine's speed while the
-    samples were taken (``fit_profile(probe=probe.best)`` writes it in the profile)."""
+    ONNX Runtime, after every network), so its median rate is the machine's typical speed while
+    the samples were taken (``fit_profile(probe=probe.rate)`` writes it in the profile)."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
@@ -286,7 +286,7 @@ def fit_profile(
     reached at best; each class's shares and overhead are then fitted (with half sizes for a
     GEMM and a depthwise conv, :mod:`convcost.latency.fit_shape`). The kinds of 0-second
     samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted.
-    ``probe``: the speed probe's best rate while measuring, kept as the profile's ``probe``."""
+    ``probe``: the speed probe's median rate while measuring, kept as the profile's ``probe``."""
     fuses = tuple(
         sorted(
             {s.kind for found in samples.values() for s in found if not s.seconds}

@@ -6,14 +6,17 @@ noisy neighbour halves a 2-thread GEMM's rate within minutes. A profile fits the
 was while calibrating, so its prediction only holds while the machine runs at that speed. The
 probe is a 1×1 convolution, 256 → 256 channels on a 32×32 map (a 1,024 × 256 × 256 float32
 product, 134,217,728 FLOPs), through the same NumPy executor as ``--execute``, after a relu
-that feeds it (a pass's first layer runs slower, :data:`convcost.latency.calibrate.FEED`). Its
-rate is kept like the layers' times: the fastest pass seen over a window of work (calibration,
-or one model's measurement), so the two compare like for like. ``calibrate`` writes it as the
-profile's ``probe`` (FLOP/s); :func:`drift` is the ratio of a later probe to it.
+that feeds it (a pass's first layer runs slower, :data:`convcost.latency.calibrate.FEED`). It
+runs between the passes of a window of work (calibration, or one model's measurement), and the
+window's rate is the *median* of its passes: the machine's typical speed over the window, which
+does not depend on how long the window was (the fastest pass would: a long calibration sees
+more lucky moments than a short check). ``calibrate`` writes it as the profile's ``probe``
+(FLOP/s); :func:`drift` is the ratio of a later window's rate to it.
 """
 
 from __future__ import annotations
 
+import statistics
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,7 +34,7 @@ PROBE_FLOPS = 2 * 32 * 32 * 256 * 256
 
 
 class Probe:
-    """The probe network, prepared once; :meth:`run` times one pass and keeps the best rate."""
+    """The probe network, prepared once; :meth:`run` times one pass and keeps its rate."""
 
     def __init__(self) -> None:
         from convcost.build import build  # noqa: PLC0415
@@ -52,9 +55,9 @@ class Probe:
         return rate
 
     @property
-    def best(self) -> float:
-        """The fastest rate seen (0 before any pass)."""
-        return max(self.rates, default=0.0)
+    def rate(self) -> float:
+        """The median rate of the passes since :meth:`reset` (0 before any pass)."""
+        return statistics.median(self.rates) if self.rates else 0.0
 
     def reset(self) -> None:
         """Forget the rates seen (a new window of work)."""
@@ -62,11 +65,11 @@ class Probe:
 
 
 def probe_rate(passes: int = 9) -> float:
-    """The probe's best rate over ``passes`` back-to-back passes, in FLOP/s."""
+    """The probe's median rate over ``passes`` back-to-back passes, in FLOP/s."""
     probe = Probe()
     for _ in range(passes):
         probe.run()
-    return probe.best
+    return probe.rate
 
 
 def drift(now: float, calibrated: float | None) -> float | None:

@@ -182,7 +182,7 @@ layers:
             "{gemm: {half_x: 3}}",
             "t.yaml:3:21: field efficiency.gemm.half_x: unknown efficiency field 'half_x'; did "
             "you mean 'half_n'?; allowed: compute, memory, overhead, half_m, half_n, half_k, "
-            "half_im2col",
+            "half_im2col, cache, spill",
         ),
         (
             "{pool: {half_k: 9}}",

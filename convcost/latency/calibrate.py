@@ -23,6 +23,7 @@ from convcost.engine import analyze_network
 from convcost.latency.estimate import layer_work
 from convcost.latency.fit import Fit, Sample, fit_class, kind_factor
 from convcost.latency.fit_shape import ShapedFit, fit_shaped
+from convcost.latency.fit_spill import fit_spill
 from convcost.latency.fusion import FUSIBLE, fused_layers
 from convcost.latency.grid import (
     CHAINS,
@@ -35,7 +36,7 @@ from convcost.latency.grid import (
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.probe import Probe
 from convcost.latency.profile import MAX_SHARE, SHAPED, DeviceProfile, Efficiency
-from convcost.latency.shape import product_dims, slowdown
+from convcost.latency.shape import memory_seconds, product_dims, slowdown
 from convcost.network import Network
 from convcost.report import DTYPE_BYTES, Report
 from convcost.spec import parse_spec
@@ -176,6 +177,9 @@ def measure(
                         else max(seconds, 1e-9),
                         kind=layer.kind,
                         dims=product_dims(layer, kernel),
+                        weight_bytes=float(layer.cost.weights * width)
+                        if kernel is KernelClass.GEMM
+                        else 0.0,
                     )
                 )
         done += len(chunk)
@@ -308,6 +312,17 @@ def fit_profile(
     views = samples.get(KernelClass.VIEW, [])
     view_overhead = sorted(s.seconds for s in views)[len(views) // 2] if views else 0.0
     efficiency = {kernel.value: _efficiency(fit) for kernel, fit in fits.items()}
+    gemm_share = efficiency.get(KernelClass.GEMM.value)
+    if gemm_share is not None:  # where its weights leave the cache (fully connected layers)
+        cache, spill = fit_spill(
+            samples[KernelClass.GEMM],
+            gemm_share,
+            lambda sample, share: seconds(sample, peak, bandwidth, share, share.overhead or 0.0),
+        )
+        if cache:
+            efficiency[KernelClass.GEMM.value] = dataclasses.replace(
+                gemm_share, cache=cache, spill=spill
+            )
     efficiency[KernelClass.VIEW.value] = Efficiency(overhead=view_overhead)
     for kernel, fit in fits.items():
         own = efficiency[kernel.value]
@@ -323,6 +338,7 @@ def fit_profile(
                     own,
                     compute=min(own.compute / factor, MAX_SHARE),
                     memory=min(own.memory / factor, MAX_SHARE),
+                    spill=min(own.spill / factor, MAX_SHARE),
                 )
     profile = DeviceProfile(
         name=device,
@@ -368,4 +384,7 @@ def seconds(
 ) -> float:
     """The time ``share`` predicts for a measured sample (as the estimate does for a layer)."""
     compute = sample.work * slowdown(share.half, sample.dims) / (peak * share.compute)
-    return overhead + max(compute, sample.traffic / (bandwidth * share.memory))
+    memory = memory_seconds(
+        sample.traffic, sample.weight_bytes, bandwidth, share.memory, share.cache, share.spill
+    )
+    return overhead + max(compute, memory)

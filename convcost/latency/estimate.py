@@ -22,7 +22,7 @@ from convcost.errors import SpecError
 from convcost.latency.fusion import fused_layers
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile
-from convcost.latency.shape import im2col_elements, product_dims, slowdown
+from convcost.latency.shape import im2col_elements, memory_seconds, product_dims, slowdown
 from convcost.report import LayerReport, Report
 from convcost.valueclasses import dataclass
 
@@ -116,7 +116,10 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
         if known is None:
             share = profile.of(kind, priced)
             compute = work * slowdown(share.half, dims) / (rate * share.compute)
-            memory = moved * width / (bandwidth * share.memory)
+            weights = layer.cost.weights * width if kernel is KernelClass.GEMM else 0
+            memory = memory_seconds(
+                moved * width, weights, bandwidth, share.memory, share.cache, share.spill
+            )
             if fused:
                 bound = Bound.FUSED
             elif compute == 0 and memory == 0:

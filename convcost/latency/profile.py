@@ -46,7 +46,10 @@ TOP_KEYS = (
     "probe",
     "efficiency",
 )
-EFFICIENCY_KEYS = ("compute", "memory", "overhead", *HALF_KEYS)
+SPILL_KEYS = ("cache", "spill")
+"""A GEMM's weights beyond ``cache`` bytes move at ``spill`` · bandwidth
+(:func:`convcost.latency.shape.memory_seconds`)."""
+EFFICIENCY_KEYS = ("compute", "memory", "overhead", *HALF_KEYS, *SPILL_KEYS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +71,10 @@ class Efficiency:
     """The depth K (C_in/groups · ∏k; a depthwise conv's taps ∏k) at which it halves."""
     half_im2col: float = 0.0
     """The columns N at which a conv's copy of its windows (im2col) alone halves the rate."""
+    cache: float = 0.0
+    """Bytes of a GEMM's weights that move at ``memory``; those beyond move at ``spill``."""
+    spill: float = 0.0
+    """The share of the bandwidth a GEMM's weights beyond ``cache`` move at (0: no limit)."""
 
     @property
     def half(self) -> tuple[float, float, float, float]:
@@ -297,6 +304,7 @@ def _efficiencies(value: Value | None) -> dict[str, Efficiency]:
             memory=shares["memory"],
             overhead=None if overhead is None else _seconds(overhead, f"{what}.overhead", 0.0),
             **_halves(entry, str(key.value), what),
+            **_spill(entry, str(key.value), what),
         )
     return result
 
@@ -319,6 +327,28 @@ def _halves(entry: Map, name: str, what: str) -> dict[str, float]:
             )
         result[part] = _number(
             given, f"{what}.{part}", parse_rate, "a size, e.g. 16 (0: none)", positive=False
+        )
+    return result
+
+
+def _spill(entry: Map, name: str, what: str) -> dict[str, float]:
+    """An entry's ``cache`` (bytes >= 0) and ``spill`` (a share); only a GEMM reads weights."""
+    result = {}
+    for part in SPILL_KEYS:
+        given = entry.get(part)
+        if given is None:
+            continue
+        kernel = KERNEL_OF.get(name) or KernelClass(name)
+        if kernel is not KernelClass.GEMM:
+            raise SpecError(
+                f"only the gemm class (and its kinds) reads weights; {name!r} is {kernel.value}",
+                location=given.location,
+                field=f"{what}.{part}",
+            )
+        result[part] = (
+            _number(given, f"{what}.cache", parse_rate, "bytes, e.g. 64M (0: none)", positive=False)
+            if part == "cache"
+            else _share(given, f"{what}.spill")
         )
     return result
 

@@ -42,6 +42,8 @@ def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> s
                     f", {key}: {_float(value)}"
                     for key, value in zip(HALF_KEYS, share.half, strict=True)
                 )
+            if share.cache and share.spill:
+                extra += f", cache: {_float(share.cache)}, spill: {_float(share.spill)}"
             lines.append(
                 f"  {kernel}: {{compute: {_float(share.compute)}, "
                 f"memory: {_float(share.memory)}{extra}}}"

@@ -103,6 +103,7 @@ def measure(
     backend: str = "numpy",
     threads: int | None = None,
     probe: Probe | None = None,
+    between: Callable[[int, int], None] | None = None,
 ) -> dict[KernelClass, list[Sample]]:
     """Run every chain of :data:`CHAINS` and every network of the shape grids
     (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
@@ -126,7 +127,11 @@ def measure(
 
     ``probe``: the speed probe (:mod:`convcost.latency.probe`) runs once in every round (with
     ONNX Runtime, after every network), so its median rate is the machine's typical speed while
-    the samples were taken (``fit_profile(probe=probe.rate)`` writes it in the profile)."""
+    the samples were taken (``fit_profile(probe=probe.rate)`` writes it in the profile).
+
+    ``between(index, count)`` is called before each of the ``count`` rounds of networks (a
+    validation runs its model's passes there, spread over the calibration's time, so that both
+    meet the same machine)."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
@@ -145,7 +150,10 @@ def measure(
     executor = {} if onnxruntime else _executor_fusions(networks)
     folds = frozenset(kind for epilogue, _ in executor.values() for kind in epilogue.values())
     done = 0
-    for chunk in _chunks(networks):
+    chunks = _chunks(networks)
+    for index, chunk in enumerate(chunks):
+        if between is not None:
+            between(index, len(chunks))
         if progress is not None:
             progress(chunk[0][0], done, len(networks))
         chunk_networks = [network for _, network, _ in chunk]

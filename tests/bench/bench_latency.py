@@ -2,7 +2,8 @@
 
     PYTHONPATH=. python tests/bench/bench_latency.py [--profile FILE | --save-profile FILE]
         [--repeat 5] [--calibration-repeat 7] [--models resnet50,…] [--no-specs]
-        [--backend numpy|onnxruntime] [--threads N] [--calibrate drift|each|once] [--drift 0.1]
+        [--backend numpy|onnxruntime] [--threads N] [--calibrate interleave|drift|each|once]
+        [--drift 0.15]
         [--dump layers.tsv]
 
 ``--backend onnxruntime`` calibrates on and measures with ``--execute --backend onnxruntime``
@@ -14,10 +15,13 @@ Without ``--profile`` it first calibrates this machine (``convcost calibrate``'s
 synthetic layers only) and uses that profile. A shared machine's speed drifts (another busy
 process on one of 2 cores halves a 2-thread product's rate within minutes), and a prediction
 holds only for the speed the profile was calibrated at; so the speed probe
-(:mod:`convcost.latency.probe`) runs beside every calibration and every model's passes, and
-``--calibrate drift`` (the default) calibrates again, before a model, whenever the probe's
-median rate over a few passes is more than ``--drift`` (15%) off the profile's; ``each``
-calibrates before every model, ``once`` only at the start. Each model's row shows the probe
+(:mod:`convcost.latency.probe`) runs beside every calibration and every model's passes.
+``--calibrate interleave`` (the default) calibrates once per model, with the model's
+``--repeat`` passes spread evenly between the calibration's rounds of synthetic networks
+(:func:`measure`'s ``between``), so the profile and the measurement meet the same machine;
+``drift`` calibrates again before a model whenever the probe's median rate over a few passes
+is more than ``--drift`` (15%) off the profile's; ``each`` calibrates right before every
+model, ``once`` only at the start. Each model's row shows the probe
 at its calibration and during its passes (the median of each; their ratio is the drift it was
 measured under). Predictions come from the profile alone: the probe only decides when to
 calibrate again, it never scales an estimate.
@@ -50,6 +54,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from convcost import zoo
@@ -119,11 +124,12 @@ class Calibrator:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.probe = Probe()
+        self.model_probe = Probe()
         self.profile: DeviceProfile | None = load_profile(args.profile) if args.profile else None
         self.calibrations = 0
         self.seconds = 0.0
 
-    def calibrate(self) -> DeviceProfile:
+    def calibrate(self, between: Callable[[int, int], None] | None = None) -> DeviceProfile:
         args = self.args
         start = time.perf_counter()
         self.probe.reset()
@@ -132,6 +138,7 @@ class Calibrator:
             backend=args.backend,
             threads=args.threads,
             probe=self.probe,
+            between=between,
         )
         profile = fit_profile(
             samples,
@@ -160,7 +167,7 @@ class Calibrator:
         mode = self.args.calibrate
         if self.profile is None or mode == "each":
             return self.calibrate()
-        if mode == "drift" and self.profile.probe:
+        if mode in ("drift", "interleave") and self.profile.probe:
             self.probe.reset()
             for _ in range(7):
                 self.probe.run()
@@ -178,10 +185,14 @@ def run(spec_path: Path, variant: int, calibrator: Calibrator, repeat: int) -> d
     spec = load_spec(spec_path)
     network = build(spec, spec.variants[variant])
     report = analyze_network(network)
-    profile = calibrator.current()
+    if calibrator.args.calibrate == "interleave":
+        profile, timing, rate = interleaved(network, calibrator, repeat)
+    else:
+        profile = calibrator.current()
+        calibrator.probe.reset()
+        timing = time_network_on(network, repeat=repeat, probe=calibrator.probe)
+        rate = calibrator.probe.rate
     predicted = estimate(report, profile)
-    calibrator.probe.reset()
-    timing = time_network_on(network, repeat=repeat, probe=calibrator.probe)
     return {
         "name": network.name,
         "macs": report.totals.macs,
@@ -194,7 +205,7 @@ def run(spec_path: Path, variant: int, calibrator: Calibrator, repeat: int) -> d
         "spearman": spearman([layer.seconds for layer in predicted.layers], list(timing.layers)),
         "layers": len(report.layers),
         "probe_calibrated": profile.probe or 0.0,
-        "probe_measured": calibrator.probe.rate,
+        "probe_measured": rate,
         "per_layer": [
             f"{network.name}\t{layer.path}\t{layer.kind}\t{guess.bound}\t{guess.seconds:.3e}\t"
             f"{seconds:.3e}"
@@ -248,6 +259,65 @@ def time_network_on(network: Network, *, repeat: int, probe: Probe) -> Timing:
     )
 
 
+def interleaved(
+    network: Network, calibrator: Calibrator, repeat: int
+) -> tuple[DeviceProfile, Timing, float]:
+    """A calibration with the model's ``repeat`` passes spread evenly between its rounds of
+    synthetic networks (the probe after each pass), so that the profile and the measurement
+    meet the same machine: (the profile, the model's timing, the probe's median rate over its
+    passes). The profile is fitted on the synthetic samples alone."""
+    one_pass = _pass_runner(network)
+    runs: list[tuple[float, tuple[float, ...]]] = []
+    model_probe = calibrator.model_probe
+    model_probe.reset()
+
+    def between(index: int, count: int) -> None:
+        for _ in range((index + 1) * repeat // count - index * repeat // count):
+            runs.append(one_pass())
+            model_probe.run()
+
+    profile = calibrator.calibrate(between)
+    while len(runs) < repeat:  # fewer rounds than passes: the rest at the end
+        runs.append(one_pass())
+        model_probe.run()
+    per_layer = list(zip(*(layers for _, layers in runs), strict=True))
+    timing = Timing(
+        layers=tuple(min(times) for times in per_layer),
+        seconds=min(seconds for seconds, _ in runs),
+        median_layers=tuple(statistics.median(times) for times in per_layer),
+        median_seconds=statistics.median(seconds for seconds, _ in runs),
+    )
+    return profile, timing, model_probe.rate
+
+
+def _pass_runner(network: Network) -> Callable[[], tuple[float, tuple[float, ...]]]:
+    """One timed pass of ``network`` on the chosen backend: (seconds, per-layer seconds). NumPy:
+    prepared once and warmed up; ORT: each pass exported and warmed up afresh (its sessions
+    cannot be held across the calibration's own)."""
+    if BACKEND["name"] == "onnxruntime":
+        from convcost.executor.ort import execute_ort  # noqa: PLC0415
+
+        threads = BACKEND["threads"]
+
+        def ort_pass() -> tuple[float, tuple[float, ...]]:
+            run = execute_ort(
+                network, repeat=1, threads=threads if isinstance(threads, int) else None
+            )
+            return run.seconds, tuple(layer.seconds for layer in run.layers)
+
+        return ort_pass
+    from convcost.executor import prepare  # noqa: PLC0415
+
+    prepared = prepare(network)
+    prepared.forward()  # warm-up
+
+    def numpy_pass() -> tuple[float, tuple[float, ...]]:
+        run = prepared.forward()
+        return run.seconds, tuple(layer.seconds for layer in run.layers)
+
+    return numpy_pass
+
+
 def time_variants(networks: list[Network], *, repeat: int) -> list[tuple[float, tuple[float, ...]]]:
     """Per variant: its shortest whole forward pass, and each layer's shortest time. NumPy:
     ``repeat`` rounds after a warm-up one, each running every variant once (interleaved, so
@@ -291,7 +361,9 @@ def main() -> None:
     parser.add_argument("--calibration-repeat", type=int, default=7)
     parser.add_argument("--backend", choices=("numpy", "onnxruntime"), default="numpy")
     parser.add_argument("--threads", type=int)
-    parser.add_argument("--calibrate", choices=("drift", "each", "once"), default="drift")
+    parser.add_argument(
+        "--calibrate", choices=("interleave", "drift", "each", "once"), default="interleave"
+    )
     parser.add_argument("--drift", type=float, default=0.15)
     parser.add_argument("--dump", help="write each layer's predicted and measured time here")
     args = parser.parse_args()

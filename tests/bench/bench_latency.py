@@ -462,7 +462,11 @@ def issue_verdict(rows: list[tuple[str, dict[str, object], float]], tolerance: f
         if abs(error) > 0.20
     )
     met = within20 >= 9 and min(ranks) >= 0.8
+    steady = [(name, error) for name, result, error in named if not drifted(result)]
     return [
+        f"of them measured within ±{tolerance:.0%} of their calibration's probe rate: "
+        f"{len(steady)}, {sum(abs(error) <= 0.20 for _, error in steady)} of them within ±20% "
+        f"(not the target: a diagnostic of how much of a miss is the machine's)",
         f"issue 13, its {len(named)} models: within ±20%: {within20} of {len(named)} "
         f"(target ≥ 9: {'MET' if within20 >= 9 else 'MISSED'}); within ±10%: {within10} of "
         f"{len(named)}; Spearman {min(ranks):.2f}–{max(ranks):.2f} "

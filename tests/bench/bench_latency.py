@@ -161,13 +161,14 @@ class Calibrator:
         return profile
 
     def current(self) -> DeviceProfile:
-        """The profile to predict the next model with: calibrated again first when the mode
-        says so (``each``; ``drift``: the probe now is more than ``--drift`` off the
-        profile's)."""
+        """The profile to predict the next model (or comparison) with: calibrated again first
+        when the mode says so (``each``; ``drift``: the probe now is more than ``--drift`` off
+        the profile's); ``interleave`` keeps the last model's for the comparisons (a ranking
+        within one spec, measured in interleaved rounds, does not need a fresh one)."""
         mode = self.args.calibrate
         if self.profile is None or mode == "each":
             return self.calibrate()
-        if mode in ("drift", "interleave") and self.profile.probe:
+        if mode == "drift" and self.profile.probe:
             self.probe.reset()
             for _ in range(7):
                 self.probe.run()

@@ -4,7 +4,7 @@
         [--repeat 5] [--calibration-repeat 7] [--models resnet50,…] [--no-specs]
         [--backend numpy|onnxruntime] [--threads N] [--calibrate interleave|drift|each|once]
         [--drift 0.15]
-        [--dump layers.tsv]
+        [--dump layers.tsv] [--comparison-repeat 30]
 
 ``--backend onnxruntime`` calibrates on and measures with ``--execute --backend onnxruntime``
 (:func:`convcost.executor.ort.execute_ort`: the layers ORT folds into a conv at 0 and the conv
@@ -360,6 +360,12 @@ def main() -> None:
     parser.add_argument("--no-specs", action="store_true")
     parser.add_argument("--save-profile", help="write the (last) profile calibrated to this file")
     parser.add_argument("--calibration-repeat", type=int, default=7)
+    parser.add_argument(
+        "--comparison-repeat",
+        type=int,
+        default=30,
+        help="interleaved rounds per design comparison (its networks are small: a pass is ms)",
+    )
     parser.add_argument("--backend", choices=("numpy", "onnxruntime"), default="numpy")
     parser.add_argument("--threads", type=int)
     parser.add_argument(
@@ -411,7 +417,7 @@ def main() -> None:
     )
     verdict = issue_verdict(rows, args.drift)
     if not args.no_specs:
-        verdict.append(comparisons(calibrator, args.repeat))
+        verdict.append(comparisons(calibrator, args.comparison_repeat))
     verdict.append(
         f"calibrations: {calibrator.calibrations} ({args.calibrate}), "
         f"{calibrator.seconds:.0f} s in all"

@@ -105,8 +105,8 @@ def measure(
     probe: Probe | None = None,
     between: Callable[[int, int], None] | None = None,
 ) -> dict[KernelClass, list[Sample]]:
-    """Run every chain of :data:`CHAINS` and every network of the shape grids
-    (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
+    """Run every chain of :data:`CHAINS` and :data:`FUSION_CHAINS` and every network of the
+    shape and fusion grids (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
     over ``repeat`` warm passes with its work, traffic and product shape. The networks run in
     rounds, a few at a time (up to :data:`CHUNK_WEIGHTS` weights held at once): each round runs
     each network once, so a burst of load on a shared machine costs one pass of several
@@ -115,7 +115,7 @@ def measure(
 
     ``backend="onnxruntime"``: each network through ``--execute --backend onnxruntime``
     (:func:`convcost.executor.ort.execute_ort`, each layer's shortest of ``repeat`` passes) with
-    ``threads`` intra-op threads, plus :data:`FUSION_CHAINS`; a layer that ORT folded into the
+    ``threads`` intra-op threads; a layer that ORT folded into the
     conv before it (0 s of its own, :func:`fused_layers`) is kept as a 0-second sample, which
     :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting.
 

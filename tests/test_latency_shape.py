@@ -182,7 +182,7 @@ layers:
             "{gemm: {half_x: 3}}",
             "t.yaml:3:21: field efficiency.gemm.half_x: unknown efficiency field 'half_x'; did "
             "you mean 'half_n'?; allowed: compute, memory, overhead, half_m, half_n, half_k, "
-            "half_im2col",
+            "half_im2col, cache, spill",
         ),
         (
             "{pool: {half_k: 9}}",
@@ -279,7 +279,9 @@ def test_measure_pairs_every_layer_but_the_feed_with_its_shape(
     # no timing: each round's networks "take" 1 ms per layer; what is checked is the pairing
     held: list[tuple[int, int]] = []
 
-    def timed(networks: list[object], *, repeat: int) -> list[tuple[float, ...]]:
+    def timed(
+        networks: list[object], *, repeat: int, probe: object = None
+    ) -> list[tuple[float, ...]]:
         reports = [analyze_network(network) for network in networks]  # type: ignore[arg-type]
         held.append((len(reports), sum(report.totals.weights for report in reports)))
         return [tuple(1e-3 for _ in report.layers) for report in reports]

@@ -87,12 +87,14 @@ def calibrate(
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[variable] = str(threads)
     from convcost.latency.calibrate import fit_profile, measure
+    from convcost.latency.probe import Probe
     from convcost.latency.profile_text import profile_yaml
     from convcost.render.calibration import calibration_progress, residual_summary
 
     console = stderr()
     start = time.perf_counter()
     try:
+        probe = Probe()  # the machine's speed while measuring, kept in the profile
         with calibration_progress(console) as progress:
             samples = measure(
                 repeat=repeat,
@@ -100,12 +102,14 @@ def calibrate(
                 quick=quick,
                 backend=backend.value,
                 threads=threads,
+                probe=probe,
             )
             calibration = fit_profile(
                 samples,
                 device=f"this machine ({os.uname().nodename})",
                 backend=backend.value,
                 threads=threads or _default_threads(backend),
+                probe=probe.rate,
             )
     except ConvcostError as error:
         fail(error)

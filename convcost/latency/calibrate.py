@@ -23,11 +23,20 @@ from convcost.engine import analyze_network
 from convcost.latency.estimate import layer_work
 from convcost.latency.fit import Fit, Sample, fit_class, kind_factor
 from convcost.latency.fit_shape import ShapedFit, fit_shaped
+from convcost.latency.fit_spill import fit_spill
 from convcost.latency.fusion import FUSIBLE, fused_layers
-from convcost.latency.grid import CHAINS, FUSION_CHAINS, depthwise_grid, flowing_grid, gemm_grid
+from convcost.latency.grid import (
+    CHAINS,
+    FUSION_CHAINS,
+    depthwise_grid,
+    flowing_grid,
+    fusion_grid,
+    gemm_grid,
+)
 from convcost.latency.kernels import KernelClass, kernel_class
+from convcost.latency.probe import Probe
 from convcost.latency.profile import MAX_SHARE, SHAPED, DeviceProfile, Efficiency
-from convcost.latency.shape import product_dims, slowdown
+from convcost.latency.shape import memory_seconds, product_dims, slowdown
 from convcost.network import Network
 from convcost.report import DTYPE_BYTES, Report
 from convcost.spec import parse_spec
@@ -93,9 +102,11 @@ def measure(
     quick: bool = False,
     backend: str = "numpy",
     threads: int | None = None,
+    probe: Probe | None = None,
+    between: Callable[[int, int], None] | None = None,
 ) -> dict[KernelClass, list[Sample]]:
-    """Run every chain of :data:`CHAINS` and every network of the shape grids
-    (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
+    """Run every chain of :data:`CHAINS` and :data:`FUSION_CHAINS` and every network of the
+    shape and fusion grids (:mod:`convcost.latency.grid`), float32 at batch 1, and pair each layer's shortest time
     over ``repeat`` warm passes with its work, traffic and product shape. The networks run in
     rounds, a few at a time (up to :data:`CHUNK_WEIGHTS` weights held at once): each round runs
     each network once, so a burst of load on a shared machine costs one pass of several
@@ -104,16 +115,30 @@ def measure(
 
     ``backend="onnxruntime"``: each network through ``--execute --backend onnxruntime``
     (:func:`convcost.executor.ort.execute_ort`, each layer's shortest of ``repeat`` passes) with
-    ``threads`` intra-op threads, plus :data:`FUSION_CHAINS`; a layer that ORT folded into the
+    ``threads`` intra-op threads; a layer that ORT folded into the
     conv before it (0 s of its own, :func:`fused_layers`) is kept as a 0-second sample, which
-    :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting."""
+    :func:`fit_profile` turns into the profile's ``fuses`` rather than fitting.
+
+    NumPy's executor runs some one-pass layers inside the conv before them too (an epilogue on
+    each band, its time a share of the band's, :func:`_executor_fusions`): those layers'
+    samples are :attr:`KernelClass.FUSED`, whose kinds become ``fuses`` and whose fit prices
+    them; a layer it runs on a 1×1 conv's input bands (a prologue) is not a sample, nor is one
+    where the executor and the estimate's rule (:func:`fused_layers`) disagree.
+
+    ``probe``: the speed probe (:mod:`convcost.latency.probe`) runs once in every round (with
+    ONNX Runtime, after every network), so its median rate is the machine's typical speed while
+    the samples were taken (``fit_profile(probe=probe.rate)`` writes it in the profile).
+
+    ``between(index, count)`` is called before each of the ``count`` rounds of networks (a
+    validation runs its model's passes there, spread over the calibration's time, so that both
+    meet the same machine)."""
     from convcost.build import build  # noqa: PLC0415
 
     width = DTYPE_BYTES["float32"]
     samples: dict[KernelClass, list[Sample]] = {kernel: [] for kernel in KernelClass}
     onnxruntime = backend == "onnxruntime"
     step = QUICK_STEP if quick else 1
-    named = list(CHAINS) + (list(FUSION_CHAINS) if onnxruntime else [])
+    named = list(CHAINS) + list(FUSION_CHAINS) + list(fusion_grid())
     for grid in (gemm_grid, depthwise_grid, flowing_grid):
         named += grid()[::step]
     networks = []
@@ -122,21 +147,33 @@ def measure(
         spec = parse_spec(fed, source=f"<calibration {name}>")
         network = build(spec, spec.variants[0])
         networks.append((name, network, analyze_network(network)))
+    executor = {} if onnxruntime else _executor_fusions(networks)
+    folds = frozenset(kind for epilogue, _ in executor.values() for kind in epilogue.values())
     done = 0
-    for chunk in _chunks(networks):
+    chunks = _chunks(networks)
+    for index, chunk in enumerate(chunks):
+        if between is not None:
+            between(index, len(chunks))
         if progress is not None:
             progress(chunk[0][0], done, len(networks))
         chunk_networks = [network for _, network, _ in chunk]
         if onnxruntime:
-            timings = time_networks_ort(chunk_networks, repeat=repeat, threads=threads)
+            timings = time_networks_ort(chunk_networks, repeat=repeat, threads=threads, probe=probe)
         else:
-            timings = time_networks(chunk_networks, repeat=repeat)
+            timings = time_networks(chunk_networks, repeat=repeat, probe=probe)
         for (name, _, report), timing in zip(chunk, timings, strict=True):
-            watched = fused_layers([layer.kind for layer in report.layers], FUSIBLE)
-            for layer, seconds, candidate in zip(report.layers, timing, watched, strict=True):
+            kinds = [layer.kind for layer in report.layers]
+            watched = fused_layers(kinds, FUSIBLE)
+            epilogue, prologue = executor.get(name, ({}, frozenset()))
+            folded = fused_layers(kinds, folds)
+            for layer, seconds, candidate, fold in zip(
+                report.layers, timing, watched, folded, strict=True
+            ):
                 if layer.path == "feed" or (onnxruntime and not seconds and not candidate):
                     continue  # ORT attributed no kernel to it (a node it renamed): unmeasured
-                kernel = kernel_class(layer)
+                if not onnxruntime and (layer.path in prologue or fold != (layer.path in epilogue)):
+                    continue  # run on a conv's input bands, or folded where the rule says not
+                kernel = KernelClass.FUSED if fold else kernel_class(layer)
                 work, moved = layer_work(layer)
                 samples[kernel].append(
                     Sample(
@@ -148,12 +185,37 @@ def measure(
                         else max(seconds, 1e-9),
                         kind=layer.kind,
                         dims=product_dims(layer, kernel),
+                        weight_bytes=float(layer.cost.weights * width)
+                        if kernel is KernelClass.GEMM
+                        else 0.0,
                     )
                 )
         done += len(chunk)
     if progress is not None:
         progress("fit", len(networks), len(networks))
     return samples
+
+
+def _executor_fusions(
+    networks: list[_Named],
+) -> dict[str, tuple[dict[str, str], frozenset[str]]]:
+    """Per network of more than one layer after its feed: the layers NumPy's executor runs
+    inside the conv before them (path → kind) and those it runs on a 1×1 conv's input bands
+    (paths), as :func:`convcost.executor.prepare` plans them."""
+    from convcost.executor import prepare  # noqa: PLC0415
+
+    found = {}
+    for name, network, report in networks:
+        if len(report.layers) <= 2:  # the feed and one layer: nothing to fold
+            continue
+        kinds = {layer.path: layer.kind for layer in report.layers}
+        prepared = prepare(network)
+        epilogue = {
+            node.path: kinds[node.path] for chain in prepared.fusions.values() for node in chain
+        }
+        prologue = frozenset(node.path for run, _ in prepared.prologues.values() for node in run)
+        found[name] = (epilogue, prologue)
+    return found
 
 
 QUICK_STEP = 6
@@ -181,9 +243,12 @@ def _chunks(networks: list[_Named]) -> list[list[_Named]]:
     return chunks
 
 
-def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, ...]]:
+def time_networks(
+    networks: list[Network], *, repeat: int, probe: Probe | None = None
+) -> list[tuple[float, ...]]:
     """Each layer's shortest time over ``repeat`` rounds (after one untimed warm-up round),
-    each round running every network once, in a shuffled order (a fixed seed)."""
+    each round running every network once, in a shuffled order (a fixed seed), and the
+    ``probe`` once."""
     from convcost.executor import prepare  # noqa: PLC0415
 
     prepared = [prepare(network) for network in networks]
@@ -194,6 +259,8 @@ def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, 
     indices = list(range(len(prepared)))
     for _ in range(repeat):
         order.shuffle(indices)
+        if probe is not None:
+            probe.run()
         for index in indices:
             run = prepared[index].forward()
             best[index] = tuple(
@@ -203,18 +270,19 @@ def time_networks(networks: list[Network], *, repeat: int) -> list[tuple[float, 
 
 
 def time_networks_ort(
-    networks: list[Network], *, repeat: int, threads: int | None
+    networks: list[Network], *, repeat: int, threads: int | None, probe: Probe | None = None
 ) -> list[tuple[float, ...]]:
-    """Each layer's shortest time over ``repeat`` passes on ONNX Runtime, network by network."""
+    """Each layer's shortest time over ``repeat`` passes on ONNX Runtime, network by network
+    (the ``probe`` once after each)."""
     from convcost.executor.ort import execute_ort  # noqa: PLC0415
 
-    return [
-        tuple(
-            layer.seconds
-            for layer in execute_ort(network, threads=threads, repeat=repeat, fastest=True).layers
-        )
-        for network in networks
-    ]
+    timings = []
+    for network in networks:
+        run = execute_ort(network, threads=threads, repeat=repeat, fastest=True)
+        timings.append(tuple(layer.seconds for layer in run.layers))
+        if probe is not None:
+            probe.run()
+    return timings
 
 
 def fit_profile(
@@ -223,13 +291,20 @@ def fit_profile(
     device: str,
     backend: str,
     threads: int,
+    probe: float | None = None,
 ) -> Calibration:
     """The profile that best explains ``samples``: peak FLOP/s is the fastest GEMM sample's
     rate and bandwidth the fastest elementwise sample's, so a share of 1 is what this runtime
     reached at best; each class's shares and overhead are then fitted (with half sizes for a
     GEMM and a depthwise conv, :mod:`convcost.latency.fit_shape`). The kinds of 0-second
-    samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted."""
-    fuses = tuple(sorted({s.kind for found in samples.values() for s in found if not s.seconds}))
+    samples (layers ORT folded into a conv, :func:`measure`) become ``fuses`` and are not fitted.
+    ``probe``: the speed probe's median rate while measuring, kept as the profile's ``probe``."""
+    fuses = tuple(
+        sorted(
+            {s.kind for found in samples.values() for s in found if not s.seconds}
+            | {s.kind for s in samples.get(KernelClass.FUSED, [])}
+        )
+    )
     samples = {kernel: [s for s in found if s.seconds] for kernel, found in samples.items()}
     gemm = samples.get(KernelClass.GEMM, [])
     flowing = [
@@ -245,6 +320,17 @@ def fit_profile(
     views = samples.get(KernelClass.VIEW, [])
     view_overhead = sorted(s.seconds for s in views)[len(views) // 2] if views else 0.0
     efficiency = {kernel.value: _efficiency(fit) for kernel, fit in fits.items()}
+    gemm_share = efficiency.get(KernelClass.GEMM.value)
+    if gemm_share is not None:  # where its weights leave the cache (fully connected layers)
+        cache, spill = fit_spill(
+            samples[KernelClass.GEMM],
+            gemm_share,
+            lambda sample, share: seconds(sample, peak, bandwidth, share, share.overhead or 0.0),
+        )
+        if cache:
+            efficiency[KernelClass.GEMM.value] = dataclasses.replace(
+                gemm_share, cache=cache, spill=spill
+            )
     efficiency[KernelClass.VIEW.value] = Efficiency(overhead=view_overhead)
     for kernel, fit in fits.items():
         own = efficiency[kernel.value]
@@ -252,7 +338,7 @@ def fit_profile(
         for sample in samples[kernel]:
             kinds.setdefault(sample.kind, []).append(sample)
         for kind, found in sorted(kinds.items()):
-            if not kind or kind in SAME_KERNEL:
+            if not kind or kind in SAME_KERNEL or kernel is KernelClass.FUSED:
                 continue
             factor = kind_factor(found, fit.overhead, _roofline(peak, bandwidth, own))
             if abs(math.log(factor)) > math.log(KIND_FACTOR):
@@ -260,6 +346,7 @@ def fit_profile(
                     own,
                     compute=min(own.compute / factor, MAX_SHARE),
                     memory=min(own.memory / factor, MAX_SHARE),
+                    spill=min(own.spill / factor, MAX_SHARE),
                 )
     profile = DeviceProfile(
         name=device,
@@ -271,6 +358,7 @@ def fit_profile(
         memory_bandwidth=bandwidth,
         im2col=False,  # a conv's window copy is its class's half_im2col term instead
         fuses=fuses,
+        probe=probe or None,
         overhead=min((f.overhead for f in fits.values()), default=0.0),
         efficiency=efficiency,
     )
@@ -304,4 +392,7 @@ def seconds(
 ) -> float:
     """The time ``share`` predicts for a measured sample (as the estimate does for a layer)."""
     compute = sample.work * slowdown(share.half, sample.dims) / (peak * share.compute)
-    return overhead + max(compute, sample.traffic / (bandwidth * share.memory))
+    memory = memory_seconds(
+        sample.traffic, sample.weight_bytes, bandwidth, share.memory, share.cache, share.spill
+    )
+    return overhead + max(compute, memory)

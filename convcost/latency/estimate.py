@@ -8,7 +8,9 @@ W is the layer's FLOPs (2 · MACs) plus its elementwise ops, B its bytes read an
 (:mod:`convcost.latency.kernels`), s ≥ 1 the slowdown of a small product under the class's
 half sizes (:mod:`convcost.latency.shape`; 1 for a datasheet profile). A layer of a kind the
 profile's runtime folds into the conv before it (its ``fuses``, :mod:`convcost.latency.fusion`)
-is 0, bound ``fused``: the conv's own estimate stands for the fused kernel. Pure arithmetic: no
+is bound ``fused``: 0 (the conv's own estimate stands for the fused kernel, as on ONNX Runtime),
+or, when the profile has a ``fused`` entry (NumPy's executor runs the layer on each band of the
+conv's output), the same formula at that entry's shares and overhead. Pure arithmetic: no
 numpy, nothing measured.
 """
 
@@ -20,7 +22,7 @@ from convcost.errors import SpecError
 from convcost.latency.fusion import fused_layers
 from convcost.latency.kernels import KernelClass, kernel_class
 from convcost.latency.profile import DeviceProfile
-from convcost.latency.shape import im2col_elements, product_dims, slowdown
+from convcost.latency.shape import im2col_elements, memory_seconds, product_dims, slowdown
 from convcost.report import LayerReport, Report
 from convcost.valueclasses import dataclass
 
@@ -41,7 +43,8 @@ class Bound(enum.StrEnum):
     OVERHEAD = "overhead"
     """The layer moves and computes nothing (a view): only its fixed cost."""
     FUSED = "fused"
-    """The runtime folds the layer into the conv before it (the profile's ``fuses``): 0."""
+    """The runtime folds the layer into the conv before it (the profile's ``fuses``): 0, or
+    priced by the profile's ``fused`` entry."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,25 +101,32 @@ def estimate(report: Report, profile: DeviceProfile) -> Estimate:
     layers = []
     total = 0.0
     folded = fused_layers([layer.kind for layer in report.layers], profile.fuses)
+    priced_fused = KernelClass.FUSED.value in profile.efficiency
     for layer, fused in zip(report.layers, folded, strict=True):
         kernel = kernel_class(layer)
-        if fused:
+        if fused and not priced_fused:
             layers.append(_fused(layer.path, kernel))
             continue
+        priced = KernelClass.FUSED if fused else kernel
         work, moved = layer_work(layer, im2col=profile.im2col and kernel is KernelClass.GEMM)
         kind = layer.kind
-        dims = product_dims(layer, kernel)
-        key = (kind, kernel, work, moved, dims)
+        dims = product_dims(layer, priced)
+        key = (kind, priced, work, moved, dims)
         known = cache.get(key)
         if known is None:
-            share = profile.of(kind, kernel)
+            share = profile.of(kind, priced)
             compute = work * slowdown(share.half, dims) / (rate * share.compute)
-            memory = moved * width / (bandwidth * share.memory)
-            if compute == 0 and memory == 0:
+            weights = layer.cost.weights * width if kernel is KernelClass.GEMM else 0
+            memory = memory_seconds(
+                moved * width, weights, bandwidth, share.memory, share.cache, share.spill
+            )
+            if fused:
+                bound = Bound.FUSED
+            elif compute == 0 and memory == 0:
                 bound = Bound.OVERHEAD
             else:
                 bound = Bound.COMPUTE if compute >= memory else Bound.MEMORY
-            seconds = profile.layer_overhead(kind, kernel) + max(compute, memory)
+            seconds = profile.layer_overhead(kind, priced) + max(compute, memory)
             known = LayerEstimate(
                 path="",
                 kernel=kernel,

@@ -33,6 +33,8 @@ class Sample:
     """The layer kind measured."""
     dims: Dims | None = None
     """(M, N, K) of a GEMM or depthwise layer's product (:mod:`convcost.latency.shape`)."""
+    weight_bytes: float = 0.0
+    """Bytes of weights a GEMM layer reads (for :func:`convcost.latency.shape.memory_seconds`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,7 +5,7 @@ whose products span the shapes real networks use.
 GEMM: output maps from 7×7 to 224×224 (M = 49 … 50,176 positions), 1×1 and 3×3 convs from 16
 to 1,024 input channels (K = 16 … 9,216; VGG-16's deepest is 4,608) to 16 … 4,096 output
 channels (N), the stems of 224×224 images (K = 9 … 363, :data:`STEMS`) and linear layers
-(M = 1, K·N up to 4,096²). Depthwise: 3×3 and 5×5 at strides 1 and 2, 16 to 960 channels,
+(M = 1, K·N up to 16,384 · 4,096, :data:`LINEAR`). Depthwise: 3×3 and 5×5 at strides 1 and 2, 16 to 960 channels,
 maps from 7×7 to 112×112. Elementwise and pooling: the common kinds alone at four sizes
 (:data:`FLOWING`). Bounds keep each layer to what a network at batch 1 has (at most 2 G MACs,
 3.3 M output or input elements, 5 M weights), so the grids run in seconds on a quiet machine.
@@ -200,6 +200,19 @@ _IN = (16, 64, 256, 512, 1024)
 _OUT = (16, 64, 256, 1024, 4096)
 
 
+LINEAR = (
+    (512, 1000),
+    (1024, 1000),
+    (2048, 2048),
+    (4096, 1000),
+    (9216, 1024),
+    (4096, 4096),
+    (9216, 4096),
+    (16384, 4096),
+)
+"""(features, out) of the fully connected layers measured at batch 1: 2 to 268 MB of float32
+weights, across any cache's size (AlexNet's fc6 is 151 MB, VGG-16's 411 MB)."""
+
 STEMS = ((1, 3, 2, 32), (3, 3, 1, 64), (3, 3, 2, 32), (3, 7, 2, 64), (3, 11, 4, 64))
 """(channels, kernel, stride, out) of the first convs of 224×224 images measured: K = 9 (one
 channel) to 363 (AlexNet's 11×11)."""
@@ -238,7 +251,7 @@ def gemm_grid() -> tuple[tuple[str, str], ...]:
     for channels, kernel, stride, out in STEMS:
         name = f"stem{kernel}x{kernel}/{stride}:{channels}->{out}"
         grid.append((name, _conv(channels, 224, out, kernel, stride)))
-    for features, out in ((512, 1000), (1024, 1000), (4096, 1000), (4096, 4096), (9216, 1024)):
+    for features, out in LINEAR:
         text = (
             f"input: [{features}, 1, 1]\nlayers:\n  - flatten: {{}}\n"
             f"  - linear: {{out: {out}, bias: false}}\n"
@@ -295,4 +308,23 @@ def flowing_grid() -> tuple[tuple[str, str], ...]:
         for channels, size in FLOWING_SIZES:
             text = f"input: [{channels}, {size}, {size}]\nlayers:\n  - {layer}\n"
             grid.append((f"{layer.partition(':')[0]}:{channels}x{size}", text))
+    return tuple(grid)
+
+
+def fusion_grid() -> tuple[tuple[str, str], ...]:
+    """(name, spec text) of a 1×1 conv followed by a batchnorm and a relu, and a depthwise
+    conv followed by a batchnorm and a relu6, on each of :data:`FLOWING_SIZES`: the layers a
+    runtime runs inside the conv before them, at the sizes the standalone ones are measured
+    (:mod:`convcost.latency.fusion`)."""
+    grid = []
+    for channels, size in FLOWING_SIZES:
+        for head, tail in (
+            (f"pointwise: {{out: {channels}, bias: false}}", "relu: {}"),
+            ("depthwise: {kernel: 3, padding: 1, bias: false}", "relu6: {}"),
+        ):
+            text = (
+                f"input: [{channels}, {size}, {size}]\nlayers:\n  - {head}\n"
+                f"  - batchnorm: {{}}\n  - {tail}\n"
+            )
+            grid.append((f"fused-{head.partition(':')[0]}:{channels}x{size}", text))
     return tuple(grid)

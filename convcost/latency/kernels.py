@@ -21,6 +21,11 @@ class KernelClass(enum.StrEnum):
     """Windowed or global reductions without weights."""
     VIEW = "view"
     """Moves nothing (identity, dropout, flatten, split, crop): only the per-layer overhead."""
+    FUSED = "fused"
+    """Not a kind's class: a one-pass layer the runtime runs inside the conv before it (the
+    profile's ``fuses``, :mod:`convcost.latency.fusion`). A profile's ``fused`` entry prices
+    it (NumPy's executor applies it to each band of the conv's output while that is in the
+    cache); without one it costs 0 (ONNX Runtime folds it into the conv's kernel)."""
 
 
 DEPTHWISE_REDUCTIONS = frozenset(k * k for k in range(1, 8))

@@ -43,9 +43,13 @@ TOP_KEYS = (
     "overhead",
     "im2col",
     "fuses",
+    "probe",
     "efficiency",
 )
-EFFICIENCY_KEYS = ("compute", "memory", "overhead", *HALF_KEYS)
+SPILL_KEYS = ("cache", "spill")
+"""A GEMM's weights beyond ``cache`` bytes move at ``spill`` · bandwidth
+(:func:`convcost.latency.shape.memory_seconds`)."""
+EFFICIENCY_KEYS = ("compute", "memory", "overhead", *HALF_KEYS, *SPILL_KEYS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,6 +71,10 @@ class Efficiency:
     """The depth K (C_in/groups · ∏k; a depthwise conv's taps ∏k) at which it halves."""
     half_im2col: float = 0.0
     """The columns N at which a conv's copy of its windows (im2col) alone halves the rate."""
+    cache: float = 0.0
+    """Bytes of a GEMM's weights that move at ``memory``; those beyond move at ``spill``."""
+    spill: float = 0.0
+    """The share of the bandwidth a GEMM's weights beyond ``cache`` move at (0: no limit)."""
 
     @property
     def half(self) -> tuple[float, float, float, float]:
@@ -97,11 +105,16 @@ class DeviceProfile:
     fuses: tuple[str, ...] = ()
     """The layer kinds the runtime folds into the conv before them (their time is the conv's,
     :mod:`convcost.latency.fusion`): what ``calibrate --backend onnxruntime`` saw folded."""
+    probe: float | None = None
+    """The speed probe's rate (FLOP/s) while calibrating (:mod:`convcost.latency.probe`): the
+    machine's speed the profile holds for; ``None`` for a datasheet profile."""
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     """Per kernel class (``gemm``, …) and, where a calibration found one differing from its
     class, per layer kind (``sigmoid``, …): a kind's entry wins over its class's."""
 
     def of(self, kind: str, kernel: KernelClass) -> Efficiency:
+        if kernel is KernelClass.FUSED:  # one entry for every folded layer, whatever its kind
+            return self.efficiency.get(kernel.value, _FULL)
         found = self.efficiency.get(kind)
         if found is None:
             found = self.efficiency.get(kernel.value, _FULL)
@@ -163,6 +176,7 @@ def parse_profile(text: str, *, source: str = "<string>") -> DeviceProfile:
         overhead=_seconds(root.get("overhead"), "overhead", 0.0),
         im2col=_flag(root, "im2col"),
         fuses=parse_fuses(root.get("fuses")),
+        probe=_probe(root),
         efficiency=_efficiencies(root.get("efficiency")),
     )
 
@@ -239,6 +253,13 @@ def _seconds(value: Value | None, what: str, default: float) -> float:
     return _number(value, what, parse_seconds, TIME_FORMS, positive=False)
 
 
+def _probe(root: Map) -> float | None:
+    value = root.get("probe")
+    if value is None or (isinstance(value, Scalar) and value.value is None):
+        return None
+    return _rate(value, "probe")
+
+
 def _peaks(root: Map) -> dict[str, float]:
     value = root.get("peak_flops")
     if not isinstance(value, Map) or len(value) == 0:
@@ -283,6 +304,7 @@ def _efficiencies(value: Value | None) -> dict[str, Efficiency]:
             memory=shares["memory"],
             overhead=None if overhead is None else _seconds(overhead, f"{what}.overhead", 0.0),
             **_halves(entry, str(key.value), what),
+            **_spill(entry, str(key.value), what),
         )
     return result
 
@@ -305,6 +327,28 @@ def _halves(entry: Map, name: str, what: str) -> dict[str, float]:
             )
         result[part] = _number(
             given, f"{what}.{part}", parse_rate, "a size, e.g. 16 (0: none)", positive=False
+        )
+    return result
+
+
+def _spill(entry: Map, name: str, what: str) -> dict[str, float]:
+    """An entry's ``cache`` (bytes >= 0) and ``spill`` (a share); only a GEMM reads weights."""
+    result = {}
+    for part in SPILL_KEYS:
+        given = entry.get(part)
+        if given is None:
+            continue
+        kernel = KERNEL_OF.get(name) or KernelClass(name)
+        if kernel is not KernelClass.GEMM:
+            raise SpecError(
+                f"only the gemm class (and its kinds) reads weights; {name!r} is {kernel.value}",
+                location=given.location,
+                field=f"{what}.{part}",
+            )
+        result[part] = (
+            _number(given, f"{what}.cache", parse_rate, "bytes, e.g. 64M (0: none)", positive=False)
+            if part == "cache"
+            else _share(given, f"{what}.spill")
         )
     return result
 

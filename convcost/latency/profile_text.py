@@ -27,6 +27,10 @@ def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> s
     ]
     if profile.fuses:
         lines.append(f"fuses: [{', '.join(profile.fuses)}]   # folded into the conv before them")
+    if profile.probe is not None:
+        lines.append(
+            f"probe: {_float(profile.probe)}   # FLOP/s of the speed probe while calibrating"
+        )
     if profile.efficiency:
         lines.append(
             "efficiency:             # share of peak FLOP/s and bandwidth per kernel class"
@@ -38,6 +42,8 @@ def profile_yaml(profile: DeviceProfile, *, comments: tuple[str, ...] = ()) -> s
                     f", {key}: {_float(value)}"
                     for key, value in zip(HALF_KEYS, share.half, strict=True)
                 )
+            if share.cache and share.spill:
+                extra += f", cache: {_float(share.cache)}, spill: {_float(share.spill)}"
             lines.append(
                 f"  {kernel}: {{compute: {_float(share.compute)}, "
                 f"memory: {_float(share.memory)}{extra}}}"

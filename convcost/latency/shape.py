@@ -62,6 +62,21 @@ def slowdown(half: Dims, dims: Dims | None) -> float:
     return 1.0 + half[0] / dims[0] + half[1] / dims[1] + half[2] / dims[2] + half[3] / dims[3]
 
 
+def memory_seconds(
+    traffic: float, weight_bytes: float, bandwidth: float, memory: float, cache: float, spill: float
+) -> float:
+    """The memory term: ``traffic`` bytes at ``memory`` · ``bandwidth``, except that a GEMM's
+    weight bytes beyond ``cache`` move at ``spill`` · ``bandwidth`` instead (0: no such term).
+    A fully connected layer at batch 1 reads each weight once and does one multiply-add with
+    it: its time is its weights' traffic, fast while they stay in the cache between passes
+    and at DRAM speed beyond it (AlexNet's 151 MB fc6 against its 67 MB fc7)."""
+    seconds = traffic / (bandwidth * memory)
+    if cache > 0 and spill > 0 and weight_bytes > cache:
+        beyond = min(weight_bytes, traffic) - cache
+        seconds += max(beyond, 0.0) * (1 / (bandwidth * spill) - 1 / (bandwidth * memory))
+    return seconds
+
+
 def im2col_elements(layer: LayerReport) -> int:
     """The elements of the window matrix an im2col convolution builds: one row per output
     position and C_in·∏k columns, i.e. MACs / C_out for a dense conv (exact); a transposed

@@ -284,6 +284,23 @@ def test_analyze_device_execute_shows_measured_and_error(tmp_path: Path) -> None
     assert latency["error"] == pytest.approx((latency["seconds"] - measured) / measured)
 
 
+def test_a_measured_run_notes_the_drift_from_the_calibrated_probe(tmp_path: Path) -> None:
+    # a profile claiming a probe of 1 PFLOP/s at calibration: no 2-core machine runs the
+    # 1,024×256×256 product that fast, so the note must show a ratio below 1
+    profile = tmp_path / "p.yaml"
+    profile.write_text(PROFILE + "probe: 1P\n", encoding="utf-8")
+    args = ["analyze", "-", "--device", str(profile), "--execute", "-f", "json"]
+    result = CliRunner().invoke(app, args, input=SPEC)
+    assert result.exit_code == ExitStatus.OK, result.output
+    (line,) = [line for line in result.stderr.splitlines() if "speed probe" in line]
+    assert line.startswith("note: --device ")
+    assert line.endswith(" GFLOP/s now, 1000000 at calibration (0.00×)")
+    profile.write_text(PROFILE, encoding="utf-8")  # no probe: no note
+    without = CliRunner().invoke(app, args, input=SPEC)
+    assert without.exit_code == ExitStatus.OK, without.output
+    assert "speed probe" not in without.stderr
+
+
 def test_compare_device_adds_latency_ratios(tmp_path: Path) -> None:
     profile = tmp_path / "p.yaml"
     profile.write_text(PROFILE, encoding="utf-8")

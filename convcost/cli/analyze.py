@@ -34,6 +34,7 @@ from convcost.cli.common import (
     ThreadsOption,
     check_dtype,
     device_profile,
+    diagnose,
     draw,
     emit,
     execution_limit,
@@ -271,6 +272,7 @@ def _analyze_executed(
                 highlight=False,
             )
         executions = [result.execution for result in results]
+        _note_drift(profile)
         _analyze_on_device(reports, profile, executions, format, output, depth, exact, None)
         return
     if format is Format.TABLE:
@@ -287,6 +289,19 @@ def _analyze_executed(
         emit(execution.to_csv(results, depth=depth), output)
     else:
         emit(execution.to_markdown(results, depth=depth, exact=exact), output)
+
+
+def _note_drift(profile: DeviceProfile) -> None:
+    """After a measured run against a calibrated profile, one line on standard error with the
+    machine's speed now against its speed at calibration (the profile's ``probe``): a miss
+    that the machine's drift explains is told from one of the model (docs/latency.md)."""
+    if profile.probe is None:
+        return
+    from convcost.latency.probe import drift_note, probe_rate
+
+    note = drift_note(probe_rate(), profile.probe)
+    if note is not None:
+        diagnose("note", f"--device {profile.name}: {note}")
 
 
 def _analyze_on_device(

@@ -123,6 +123,86 @@ def test_conv_matches_torch(case: dict[str, Any]) -> None:
 
 
 @st.composite
+def shifted_cases(draw: st.DrawFn) -> dict[str, Any]:
+    """2-D convs of stride 1 (the only ones :func:`kernels_conv.shifted_product` takes): any
+    channels, kernel, dilation and padding, odd sizes, and product bands from one output row
+    (1 byte) to the whole sample."""
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
+    sizes = tuple(
+        max(1, d * (k - 1) + 1 - lo - hi) + draw(st.integers(0, 7))
+        for k, d, (lo, hi) in zip(kernel, dilation, padding, strict=True)
+    )
+    dtype = draw(DTYPES)
+    channels, out = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    x = inputs(draw, (draw(st.integers(1, 3)), channels, *sizes), dtype)
+    weight = inputs(draw, (out, channels, *kernel), dtype, 1 / math.sqrt(channels))
+    bias = inputs(draw, (out,), dtype) if draw(st.booleans()) else None
+    band = draw(st.sampled_from([1, 200, 3000, 2**20]))
+    return {
+        "x": x,
+        "weight": weight,
+        "bias": bias,
+        "dilation": dilation,
+        "padding": padding,
+        "dtype": dtype,
+        "band": band,
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(shifted_cases())
+def test_shifted_conv_matches_torch(case: dict[str, Any]) -> None:
+    """The shifted product (one product per band of input rows, then shifted slices summed)
+    against F.conv2d, including bands whose rows read only padding."""
+    saved = kernels_conv.SHIFT_BAND_BYTES
+    kernels_conv.SHIFT_BAND_BYTES = case["band"]
+    try:
+        got = kernels_conv.conv(
+            kernels.to_channels_last(case["x"]),
+            kernels_conv.conv_weights(case["weight"], 1, shifted=True),
+            case["bias"],
+            stride=(1, 1),
+            padding=case["padding"],
+            dilation=case["dilation"],
+        )
+    finally:
+        kernels_conv.SHIFT_BAND_BYTES = saved
+    pads = [p for pair in reversed(case["padding"]) for p in pair]
+    expected = F.conv2d(
+        F.pad(tensor(case["x"]), pads),
+        tensor(case["weight"]),
+        None if case["bias"] is None else tensor(case["bias"]),
+        dilation=case["dilation"],
+    )
+    close(got, expected, case["dtype"])
+
+
+def test_shifted_weights_are_refused_with_stride_or_groups() -> None:
+    weight = np.ones((2, 4, 3, 3))
+    shifted = kernels_conv.conv_weights(weight, 1, shifted=True)
+    x = np.ones((1, 5, 5, 4))
+    with pytest.raises(ValueError, match="stride 1"):
+        kernels_conv.conv(x, shifted, None, stride=(2, 1), padding=((0, 0),) * 2, dilation=(1, 1))
+    with pytest.raises(ValueError, match="ungrouped"):
+        kernels_conv.conv_weights(np.ones((4, 2, 3, 3)), 2, shifted=True)
+
+
+def test_densenet_bottleneck_runs_shifted() -> None:
+    """The layout is chosen when the weights are drawn: a 3×3 conv of stride 1 from 128
+    channels into 32 (DenseNet's) is shifted; into 64 (half: still), into 65, strided, grouped
+    or 1-D it is not."""
+    assert kernels_conv.shifts(128, 32, (3, 3), (1, 1), 1)
+    assert kernels_conv.shifts(128, 64, (3, 3), (1, 1), 1)
+    assert not kernels_conv.shifts(128, 65, (3, 3), (1, 1), 1)
+    assert not kernels_conv.shifts(128, 32, (3, 3), (2, 2), 1)
+    assert not kernels_conv.shifts(128, 32, (3, 3), (1, 1), 2)
+    assert not kernels_conv.shifts(128, 32, (3,), (1,), 1)
+    assert not kernels_conv.shifts(128, 32, (1, 1), (1, 1), 1)
+
+
+@st.composite
 def transpose_cases(draw: st.DrawFn) -> dict[str, Any]:
     rank = draw(st.integers(1, 3))
     groups = draw(st.integers(1, 3))

@@ -41,16 +41,48 @@ class ConvWeights:
     groups: int
     out: int
     depthwise: bool
+    shifted: bool = False
+    """The matrix is ``(1, C_in, ∏k·C_out)``, columns ordered (kernel offset, channel), for
+    :func:`shifted_product` (:func:`shifts`)."""
 
 
-def conv_weights(weight: Array, groups: int) -> ConvWeights:
-    """From PyTorch's ``(C_out, C_in/g, *kernel)``."""
+def shifts(
+    channels: int, out: int, kernel: tuple[int, ...], stride: tuple[int, ...], groups: int
+) -> bool:
+    """Whether a conv runs as one product of its input by every kernel offset's weights, then
+    a sum of shifted slices (:func:`shifted_product`), instead of im2col: for a 2-D conv of
+    stride 1 with no groups whose ∏k·C_out columns per position are fewer than the ∏k·C_in
+    im2col would copy, by :data:`SHIFT_RATIO` (DenseNet's 3×3 convs of 128 channels into 32)."""
+    return (
+        len(kernel) == 2
+        and math.prod(kernel) > 1
+        and groups == 1
+        and all(s == 1 for s in stride)
+        and out * SHIFT_RATIO <= channels
+    )
+
+
+SHIFT_RATIO = 2
+""":func:`shifts` takes a conv whose output channels are at most its input's over this."""
+
+
+def conv_weights(weight: Array, groups: int, *, shifted: bool = False) -> ConvWeights:
+    """From PyTorch's ``(C_out, C_in/g, *kernel)``; ``shifted`` (for an ungrouped conv) in
+    :func:`shifted_product`'s layout."""
     out, per_group, *kernel = weight.shape
     k = math.prod(kernel)
     if per_group == 1 and groups > 1:
         multiplier = out // groups
         matrix = weight.reshape(groups, multiplier, k).transpose(2, 0, 1)
         return ConvWeights(np.ascontiguousarray(matrix), tuple(kernel), groups, out, True)
+    if shifted:
+        if groups != 1:
+            raise ValueError("a shifted product is for an ungrouped conv")
+        # (O, C, *k) → (C, *k, O)
+        matrix = np.moveaxis(weight, 0, -1).reshape(1, per_group, k * out)
+        return ConvWeights(
+            np.ascontiguousarray(matrix), tuple(kernel), groups, out, False, shifted=True
+        )
     og = out // groups
     rank = len(kernel)
     # (g, Og, Cg, *k) → (g, *k, Cg, Og)
@@ -82,6 +114,10 @@ def conv(
     n, channels = x.shape[0], x.shape[-1]
     positions = n * math.prod(out)
     started = time.perf_counter()
+    if weights.shifted:
+        if any(s != 1 for s in stride) or len(out) != 2:
+            raise ValueError("a shifted product is for a 2-D conv of stride 1")
+        return shifted_product(x, weights, bias, out, padding, dilation, epilogue)
     if weights.depthwise:
         if weights.matrix.shape[-1] == 1:
             return _depthwise_bands(x, weights, bias, out, stride, padding, dilation, epilogue)
@@ -235,6 +271,106 @@ def _banded(
     else:
         for index in range(len(bands)):
             band(index, 0)
+    return y
+
+
+SHIFT_BAND_BYTES = 2**20
+""":func:`shifted_product` multiplies one band of input rows at a time, each thread its own
+band, whose product (∏k·C_out per position) takes about this many bytes: it stays in the cache
+while its shifted slices are summed."""
+
+
+def shifted_band(
+    n: int, out: tuple[int, ...], size: tuple[int, ...], halo: int, columns: int, itemsize: int
+) -> tuple[int, int]:
+    """(output rows per band, buffers: one per thread at most one per band) of
+    :func:`shifted_product` for an input of spatial ``size``, a kernel reaching ``halo`` rows
+    below a band's own, and ``columns`` = ∏k·C_out."""
+    row = size[1] * columns * itemsize
+    rows = max(1, min(out[0], SHIFT_BAND_BYTES // row - halo))
+    if n < blas.threads():  # a band for every thread
+        rows = min(rows, max(1, -(-out[0] * n // blas.threads())))
+    bands = n * -(-out[0] // rows)
+    return rows, min(bands, blas.threads())
+
+
+def shifted_product(
+    x: Array,
+    weights: ConvWeights,
+    bias: Array | None,
+    out: tuple[int, ...],
+    padding: Pads,
+    dilation: tuple[int, ...],
+    epilogue: Epilogue | None,
+) -> Array:
+    """A 2-D conv of stride 1 by bands of output rows on every thread: the input rows a band
+    reads (its own and the kernel's reach) times every offset's weights in one product, ∏k·C_out
+    columns per position, then each offset's slice of it, shifted, added into the band of the
+    output (+ bias, then the epilogue). No im2col copy, no padded copy: the padding is where
+    no slice lands. Rows below a band are multiplied again by the next band."""
+    n, height, width, channels = x.shape
+    (kh, kw), (dh, dw) = weights.kernel, dilation
+    (top_pad, _), (left_pad, _) = padding
+    matrix = weights.matrix[0]
+    cout = weights.out
+    halo = (kh - 1) * dh
+    rows, buffers_count = shifted_band(n, out, (height, width), halo, matrix.shape[1], x.itemsize)
+    y = np.empty((n, *out, cout), dtype=x.dtype)
+    bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    buffers = [
+        np.empty(((rows + halo) * width, matrix.shape[1]), dtype=x.dtype)
+        for _ in range(buffers_count)
+    ]
+    count_macs(n * math.prod(out) * kh * kw * channels * cout)
+    # each offset's output columns [j0, j1) and the input columns they read, [j0 + shift, …)
+    columns = []
+    for b in range(kw):
+        shift = b * dw - left_pad
+        j0, j1 = max(0, -shift), min(out[1], width - shift)
+        columns.append((b, j0, j1, shift))
+
+    def band(index: int, worker: int) -> None:
+        started = time.perf_counter()
+        sample, top = bands[index]
+        bottom = min(out[0], top + rows)
+        first = max(0, top - top_pad)
+        last = min(height, bottom - 1 - top_pad + halo + 1)
+        target = y[sample, top:bottom]
+        if first >= last:  # every row of the band reads only padding
+            target.fill(0)
+        else:
+            product = buffers[worker][: (last - first) * width]
+            np.matmul(x[sample, first:last].reshape(-1, channels), matrix, out=product)
+            shifted = product.reshape(last - first, width, kh, kw, cout)
+            slices = []
+            for a in range(kh):
+                down = a * dh - top_pad  # output row i reads input row i + down
+                i0, i1 = max(top, first - down), min(bottom, last - down)
+                if i0 >= i1:
+                    continue
+                for b, j0, j1, shift in columns:
+                    if j0 < j1:
+                        source = shifted[
+                            i0 + down - first : i1 + down - first, j0 + shift : j1 + shift, a, b
+                        ]
+                        slices.append((i0 - top, i1 - top, j0, j1, source))
+            full = next(
+                (i for i, s in enumerate(slices) if s[:4] == (0, bottom - top, 0, out[1])), None
+            )
+            if full is None:
+                target.fill(0)
+            else:
+                np.copyto(target, slices.pop(full)[4])
+            for i0, i1, j0, j1, source in slices:
+                part = target[i0:i1, j0:j1]
+                np.add(part, source, out=part)
+        flat = target.reshape(-1, cout)
+        if bias is not None:
+            flat += bias
+        if epilogue is not None:
+            epilogue.finish(flat, worker, started)
+
+    blas.parallel(len(bands), band)
     return y
 
 

@@ -13,6 +13,8 @@ from convcost.executor.kernels_conv import (
     column_buffers,
     conv,
     conv_transpose,
+    shifted_band,
+    shifts,
 )
 from convcost.executor.ops.base import Initializer, Op, PreparedLayer, present
 from convcost.layers.base import Shape
@@ -23,19 +25,30 @@ def _depthwise(layer: Conv, shape: Shape) -> bool:
     return layer.groups > 1 and shape[0] == layer.groups
 
 
+def _shifted(layer: Conv, shape: Shape) -> bool:
+    return shifts(shape[0], layer.out, layer.kernel, layer.stride, layer.groups)
+
+
 class ConvOp(Op[Conv]):
     def prepare(self, shape: Shape, init: Initializer) -> PreparedLayer:
         layer = self.layer
         per_group, k = shape[0] // layer.groups, math.prod(layer.kernel)
         fan_in = per_group * k
         depthwise = per_group == 1 and layer.groups > 1
-        matrix_shape = (
-            (k, layer.groups, layer.out // layer.groups)
-            if depthwise
-            else (layer.groups, k * per_group, layer.out // layer.groups)
-        )
+        shifted = _shifted(layer, shape)
+        if depthwise:
+            matrix_shape = (k, layer.groups, layer.out // layer.groups)
+        elif shifted:
+            matrix_shape = (1, shape[0], k * layer.out)
+        else:
+            matrix_shape = (layer.groups, k * per_group, layer.out // layer.groups)
         weights = ConvWeights(
-            init.uniform(matrix_shape, fan_in), layer.kernel, layer.groups, layer.out, depthwise
+            init.uniform(matrix_shape, fan_in),
+            layer.kernel,
+            layer.groups,
+            layer.out,
+            depthwise,
+            shifted,
         )
         bias = init.bias(layer.out, layer.bias)
         stride, padding, dilation = layer.stride, layer.padding, layer.dilation
@@ -65,6 +78,8 @@ class ConvOp(Op[Conv]):
         padded = padded_elements(shape, layer.padding)
         if _depthwise(layer, shape):
             return padded  # one einsum per band writes the output, no temporaries
+        if _shifted(layer, shape):
+            return 0  # no padded copy; one product band per thread (:meth:`columns`)
         if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
             # a strided 1×1 picks its positions into a copy first
             return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])
@@ -82,6 +97,11 @@ class ConvOp(Op[Conv]):
             return 0
         if math.prod(layer.kernel) == 1 and not padded_elements(shape, layer.padding):
             return 0
+        if _shifted(layer, shape):
+            product = math.prod(layer.kernel) * layer.out
+            halo = (layer.kernel[0] - 1) * layer.dilation[0]
+            rows, buffers = shifted_band(batch, out[1:], shape[1:], halo, product, width)
+            return buffers * (rows + halo) * shape[2] * product
         depth = shape[0] * math.prod(layer.kernel)
         samples, rows = column_band(batch, out[1:], depth, width)
         buffers = column_buffers(batch, out[1:], depth, width)
@@ -91,6 +111,8 @@ class ConvOp(Op[Conv]):
         layer = self.layer
         if _depthwise(layer, shape):
             return 0, 0, 0  # no matrix product
+        if _shifted(layer, shape):
+            return batch * math.prod(shape[1:]), shape[0], math.prod(layer.kernel) * layer.out
         depth = math.prod(layer.kernel) * shape[0] // layer.groups
         return batch * math.prod(out[1:]), depth, layer.out // layer.groups
 

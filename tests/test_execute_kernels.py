@@ -122,6 +122,45 @@ def test_conv_matches_torch(case: dict[str, Any]) -> None:
     close(got, expected, case["dtype"])
 
 
+@pytest.mark.parametrize("rows", [1, 2, 5, 32])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "dilation", "padding"),
+    [
+        ((3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),
+        ((2, 3), (2, 1), (1, 2), ((3, 2), (0, 4))),  # bands that read only padding
+        ((3, 1), (3, 2), (2, 1), ((0, 4), (2, 0))),
+    ],
+)
+def test_depthwise_on_padded_slabs_matches_torch(
+    monkeypatch: pytest.MonkeyPatch,
+    rows: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: tuple[tuple[int, int], ...],
+) -> None:
+    """A depthwise conv by bands of 1, 2, 5 or 32 output rows, each band's input rows copied
+    into its thread's padded slab (kernels.PaddedBands), against F.conv2d on the padded input:
+    rows above, below and beside the input, bands wholly in the padding, stride and dilation."""
+    monkeypatch.setattr(kernels_conv, "DEPTHWISE_BAND_ROWS", rows)
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((2, 6, 9, 7))
+    weight = rng.standard_normal((6, 1, *kernel))
+    got = kernels_conv.conv(
+        kernels.to_channels_last(x),
+        kernels_conv.conv_weights(weight, 6),
+        None,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+    )
+    pads = [p for pair in reversed(padding) for p in pair]
+    want = F.conv2d(
+        F.pad(tensor(x), pads), tensor(weight), stride=stride, dilation=dilation, groups=6
+    )
+    close(got, want, "float64")
+
+
 @st.composite
 def shifted_cases(draw: st.DrawFn) -> dict[str, Any]:
     """2-D convs of stride 1 (the only ones :func:`kernels_conv.shifted_product` takes): any

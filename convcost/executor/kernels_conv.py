@@ -19,6 +19,7 @@ import numpy as np
 from convcost.executor import blas
 from convcost.executor.kernels import (
     Array,
+    PaddedBands,
     Pads,
     count_macs,
     matmul,
@@ -141,9 +142,11 @@ def conv(
             rows = prepared
         y = matmul(rows, matrix)
     else:
-        view = windows(pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
-            return _banded(view, weights.matrix[0], bias, out, epilogue)
+            return _banded(
+                x, padding, kernel, stride, dilation, weights.matrix[0], bias, out, epilogue
+            )
+        view = windows(pad(x, padding), out, kernel, stride, dilation)
         per_group = channels // groups
         split = view.reshape(*view.shape[:-1], groups, per_group)
         # (N, *out, *k, g, Cg) → (g, N, *out, *k, Cg): one copy, then a batched product
@@ -235,17 +238,27 @@ def column_buffers(n: int, out: tuple[int, ...], depth: int, itemsize: int) -> i
 
 
 def _banded(
-    view: Array, matrix: Array, bias: Array | None, out: tuple[int, ...], epilogue: Epilogue | None
+    x: Array,
+    padding: Pads,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    matrix: Array,
+    bias: Array | None,
+    out: tuple[int, ...],
+    epilogue: Epilogue | None,
 ) -> Array:
-    """im2col by bands (see :data:`COLUMN_BAND_BYTES`): each band of windows is copied into its
-    thread's buffer, then multiplied into its slice of the output (+ bias, then the epilogue)."""
-    n, depth, width = view.shape[0], matrix.shape[0], matrix.shape[1]
-    samples, rows = column_band(n, out, depth, view.itemsize)
-    y = np.empty((n, *out, width), dtype=view.dtype)
+    """im2col by bands (see :data:`COLUMN_BAND_BYTES`): each band of windows (of its padded
+    input rows, :class:`~convcost.executor.kernels.PaddedBands`) is copied into its thread's
+    buffer, then multiplied into its slice of the output (+ bias, then the epilogue)."""
+    n, depth, width = x.shape[0], matrix.shape[0], matrix.shape[1]
+    samples, rows = column_band(n, out, depth, x.itemsize)
+    source = PaddedBands(x, padding, out, kernel, stride, dilation, (samples, rows))
+    y = np.empty((n, *out, width), dtype=x.dtype)
     bands = [(first, top) for first in range(0, n, samples) for top in range(0, out[0], rows)]
     buffers = [
-        np.empty((samples, rows, *view.shape[2:]), dtype=view.dtype)
-        for _ in range(column_buffers(n, out, depth, view.itemsize))
+        np.empty((samples, rows, *out[1:], *kernel, x.shape[-1]), dtype=x.dtype)
+        for _ in range(column_buffers(n, out, depth, x.itemsize))
     ]
     count_macs(n * math.prod(out) * depth * width)
     parallel = len(buffers) > 1
@@ -255,7 +268,7 @@ def _banded(
         first, top = bands[index]
         last, bottom = min(n, first + samples), min(out[0], top + rows)
         columns = buffers[worker][: last - first, : bottom - top]
-        np.copyto(columns, view[first:last, top:bottom])
+        np.copyto(columns, source.windows(worker, first, last, top, bottom))
         target = y[first:last, top:bottom].reshape(-1, width)
         if parallel:
             np.matmul(columns.reshape(-1, depth), matrix, out=target)
@@ -399,10 +412,10 @@ def _depthwise_bands(
     offsets as it writes each output once (a loop of products per offset passed over the band
     twice per offset and was slower), then the epilogue while the band is in the cache."""
     n, channels = x.shape[0], x.shape[-1]
-    view = windows(pad(x, padding), out, weights.kernel, stride, dilation)  # (N, *out, *k, C)
     taps = weights.matrix.reshape(*weights.kernel, channels)
     count_macs(n * math.prod(out) * math.prod(weights.kernel) * channels)
     rows = depthwise_band(n, out)
+    source = PaddedBands(x, padding, out, weights.kernel, stride, dilation, (1, rows))
     y = np.empty((n, *out, channels), dtype=x.dtype)
     bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
     letters = "ABCDEFGHIJ"[: 2 * len(out)]
@@ -414,7 +427,8 @@ def _depthwise_bands(
         sample, top = bands[index]
         bottom = min(out[0], top + rows)
         target = y[sample, top:bottom]
-        np.einsum(formula, view[sample, top:bottom], taps, out=target)
+        view = source.windows(worker, sample, sample + 1, top, bottom)[0]  # (*out, *k, C)
+        np.einsum(formula, view, taps, out=target)
         if bias is not None:
             target += bias
         if epilogue is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from convcost.executor.kernels import padded_elements
+from convcost.executor import blas
+from convcost.executor.kernels import padded_elements, slab_shape
 from convcost.executor.kernels_conv import (
     ConvWeights,
     TransposeWeights,
@@ -13,6 +14,7 @@ from convcost.executor.kernels_conv import (
     column_buffers,
     conv,
     conv_transpose,
+    depthwise_band,
     shifted_band,
     shifts,
 )
@@ -77,22 +79,37 @@ class ConvOp(Op[Conv]):
         layer = self.layer
         padded = padded_elements(shape, layer.padding)
         if _depthwise(layer, shape):
-            return padded  # one einsum per band writes the output, no temporaries
+            if layer.out == layer.groups:
+                return 0  # one einsum per band, on its slab (:meth:`columns`), writes the output
+            return padded  # one einsum over the padded input
         if _shifted(layer, shape):
             return 0  # no padded copy; one product band per thread (:meth:`columns`)
         if math.prod(layer.kernel) == 1 and layer.groups == 1 and not padded:
             # a strided 1×1 picks its positions into a copy first
             return 0 if all(s == 1 for s in layer.stride) else shape[0] * math.prod(out[1:])
         if layer.groups == 1:
-            return padded  # and one band of columns (:meth:`columns`), for the whole batch
+            return 0  # one band of columns and one slab (:meth:`columns`), for the whole batch
         columns = shape[0] * math.prod(layer.kernel) * math.prod(out[1:])
         return padded + columns + math.prod(out)
 
     def columns(self, shape: Shape, out: Shape, batch: int, width: int) -> int:
-        """The im2col band buffers an ungrouped conv that is not a plain 1×1 reuses for the
-        whole batch, one per thread at work (:func:`~convcost.executor.kernels_conv.column_band`,
-        :func:`~convcost.executor.kernels_conv.column_buffers`)."""
+        """The band buffers a conv reuses for the whole batch, one per thread at work: an
+        ungrouped conv's im2col columns (:func:`~convcost.executor.kernels_conv.column_band`,
+        :func:`~convcost.executor.kernels_conv.column_buffers`) or products
+        (:func:`~convcost.executor.kernels_conv.shifted_band`), and the padded input rows of a
+        band (:class:`~convcost.executor.kernels.PaddedBands`) of im2col and of a depthwise
+        conv."""
         layer = self.layer
+        padded = bool(padded_elements(shape, layer.padding))
+        last = (0, *shape[1:], shape[0])  # channels last
+        span = layer.dilation[0] * (layer.kernel[0] - 1) + 1
+        if _depthwise(layer, shape) and layer.out == layer.groups:
+            if not padded:
+                return 0
+            rows = depthwise_band(batch, out[1:])
+            bands = batch * -(-out[1] // rows)
+            slab = slab_shape(last, layer.padding, 1, rows, layer.stride[0], span)
+            return min(bands, blas.threads()) * math.prod(slab)
         if layer.groups > 1:
             return 0
         if math.prod(layer.kernel) == 1 and not padded_elements(shape, layer.padding):
@@ -105,7 +122,8 @@ class ConvOp(Op[Conv]):
         depth = shape[0] * math.prod(layer.kernel)
         samples, rows = column_band(batch, out[1:], depth, width)
         buffers = column_buffers(batch, out[1:], depth, width)
-        return buffers * samples * rows * math.prod(out[2:]) * depth
+        slab = slab_shape(last, layer.padding, samples, rows, layer.stride[0], span)
+        return buffers * (samples * rows * math.prod(out[2:]) * depth + padded * math.prod(slab))
 
     def products(self, shape: Shape, out: Shape, batch: int) -> tuple[int, int, int]:
         layer = self.layer

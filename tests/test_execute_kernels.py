@@ -122,6 +122,7 @@ def test_conv_matches_torch(case: dict[str, Any]) -> None:
     close(got, expected, case["dtype"])
 
 
+@pytest.mark.parametrize("channels", [6, 80])
 @pytest.mark.parametrize("rows", [1, 2, 5, 32])
 @pytest.mark.parametrize(
     ("kernel", "stride", "dilation", "padding"),
@@ -133,6 +134,7 @@ def test_conv_matches_torch(case: dict[str, Any]) -> None:
 )
 def test_depthwise_on_padded_slabs_matches_torch(
     monkeypatch: pytest.MonkeyPatch,
+    channels: int,
     rows: int,
     kernel: tuple[int, int],
     stride: tuple[int, int],
@@ -141,14 +143,16 @@ def test_depthwise_on_padded_slabs_matches_torch(
 ) -> None:
     """A depthwise conv by bands of 1, 2, 5 or 32 output rows, each band's input rows copied
     into its thread's padded slab (kernels.PaddedBands), against F.conv2d on the padded input:
-    rows above, below and beside the input, bands wholly in the padding, stride and dilation."""
+    rows above, below and beside the input, bands wholly in the padding, stride and dilation;
+    6 channels run a product per kernel offset, 80 one einsum (PER_OFFSET_CHANNELS = 64)."""
     monkeypatch.setattr(kernels_conv, "DEPTHWISE_BAND_ROWS", rows)
+    assert kernels_conv.per_offset(channels, (9, 7)) == (channels == 6)
     rng = np.random.default_rng(rows)
-    x = rng.standard_normal((2, 6, 9, 7))
-    weight = rng.standard_normal((6, 1, *kernel))
+    x = rng.standard_normal((2, channels, 9, 7))
+    weight = rng.standard_normal((channels, 1, *kernel))
     got = kernels_conv.conv(
         kernels.to_channels_last(x),
-        kernels_conv.conv_weights(weight, 6),
+        kernels_conv.conv_weights(weight, channels),
         None,
         stride=stride,
         padding=padding,
@@ -156,7 +160,7 @@ def test_depthwise_on_padded_slabs_matches_torch(
     )
     pads = [p for pair in reversed(padding) for p in pair]
     want = F.conv2d(
-        F.pad(tensor(x), pads), tensor(weight), stride=stride, dilation=dilation, groups=6
+        F.pad(tensor(x), pads), tensor(weight), stride=stride, dilation=dilation, groups=channels
     )
     close(got, want, "float64")
 

@@ -15,6 +15,7 @@ from convcost.executor.kernels_conv import (
     conv,
     conv_transpose,
     depthwise_band,
+    per_offset,
     shifted_band,
     shifts,
 )
@@ -104,12 +105,16 @@ class ConvOp(Op[Conv]):
         last = (0, *shape[1:], shape[0])  # channels last
         span = layer.dilation[0] * (layer.kernel[0] - 1) + 1
         if _depthwise(layer, shape) and layer.out == layer.groups:
-            if not padded:
-                return 0
             rows = depthwise_band(batch, out[1:])
-            bands = batch * -(-out[1] // rows)
+            bands = min(batch * -(-out[1] // rows), blas.threads())
+            # a product per offset: one band's temporary per thread, the weights along a row
+            by_offset = per_offset(shape[0], out[1:])
+            temporary = bands * rows * math.prod(out[2:]) * shape[0] if by_offset else 0
+            tiled = math.prod(layer.kernel) * out[-1] * shape[0] if by_offset else 0
+            if not padded:
+                return temporary + tiled
             slab = slab_shape(last, layer.padding, 1, rows, layer.stride[0], span)
-            return min(bands, blas.threads()) * math.prod(slab)
+            return bands * math.prod(slab) + temporary + tiled
         if layer.groups > 1:
             return 0
         if math.prod(layer.kernel) == 1 and not padded_elements(shape, layer.padding):

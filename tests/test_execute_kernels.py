@@ -165,6 +165,48 @@ def test_depthwise_on_padded_slabs_matches_torch(
     close(got, want, "float64")
 
 
+@pytest.mark.parametrize("rows", [1, 3])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "ceil_mode"),
+    [
+        ((3, 3), (2, 2), (1, 1), (1, 1), False),  # ResNet-50's and DenseNet-121's stem pool
+        ((3, 2), (2, 3), (1, 1), (2, 1), True),  # the last window past the right padding
+        ((2, 2), (2, 2), (0, 0), (1, 1), True),  # padded only by ceil mode
+    ],
+)
+def test_pools_on_padded_slabs_match_torch(
+    monkeypatch: pytest.MonkeyPatch,
+    rows: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    ceil_mode: bool,
+) -> None:
+    """Max and average pools by bands of 1 or 3 output rows, each band's input rows copied
+    into its thread's slab padded with −∞ or 0 (kernels.PaddedBands), against F.max_pool2d
+    and F.avg_pool2d (count_include_pad, the divisor not counting ceil mode's overhang)."""
+    monkeypatch.setattr(pool, "POOL_BAND_ROWS", rows)
+    x = np.random.default_rng(rows).standard_normal((2, 5, 11, 9))
+    channels_last = kernels.to_channels_last(x)
+    got = pool.max_pool(
+        channels_last,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+    )
+    want = F.max_pool2d(tensor(x), kernel, stride, padding, dilation, ceil_mode=ceil_mode)
+    close(got, want, "float64")
+    if dilation == (1, 1):
+        got = pool.avg_pool(
+            channels_last, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode
+        )
+        want = F.avg_pool2d(tensor(x), kernel, stride, padding, ceil_mode=ceil_mode)
+        close(got, want, "float64")
+
+
 @st.composite
 def shifted_cases(draw: st.DrawFn) -> dict[str, Any]:
     """2-D convs of stride 1 (the only ones :func:`kernels_conv.shifted_product` takes): any

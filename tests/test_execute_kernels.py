@@ -512,6 +512,27 @@ def test_batch_norm_matches_torch(case: tuple[Any, str], eps: float, inplace: bo
     close(got, expected, dtype)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("statistics", ["fresh", "one scale, shifts", "scales, no shift"])
+def test_batch_norm_fast_paths_match_torch(statistics: str, dtype: str) -> None:
+    """The stage's special cases against F.batch_norm: a freshly initialised layer (γ = 1,
+    β = 0, mean 0, variance 1: one scale for every channel, no shift), one scale with shifts,
+    and scales per channel with no shift; on a 2×7×5×3 input, large enough for bands."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 7, 5, 3)).astype(dtype)
+    ones, zeros = np.ones(7, dtype=dtype), np.zeros(7, dtype=dtype)
+    gamma, beta, mean, var = ones, zeros, zeros, ones
+    if statistics == "one scale, shifts":
+        gamma, beta = 2 * ones, rng.standard_normal(7).astype(dtype)
+    elif statistics == "scales, no shift":
+        gamma = rng.standard_normal(7).astype(dtype)
+    expected = F.batch_norm(
+        tensor(x), tensor(mean), tensor(var), tensor(gamma), tensor(beta), training=False, eps=1e-5
+    )
+    got = batch_norm(kernels.to_channels_last(x), gamma, beta, mean, var, 1e-5)
+    close(got, expected, dtype)
+
+
 ACTIVATIONS = {
     "relu": (activation.relu, F.relu),
     "relu6": (activation.relu6, F.relu6),

@@ -122,7 +122,9 @@ class PaddedBands:
     first spatial axis) copies the input rows it reads into its thread's slab, whose padding
     stays ``value`` (a copy of one band, in the cache for the kernel that reads it, where
     :func:`pad` wrote the whole tensor into fresh memory on one thread). Unpadded, a band is a
-    view of ``x``."""
+    view of ``x``. The slabs, one per thread at work (``bands`` in all, at most
+    :func:`~convcost.executor.blas.threads`), are allocated here, by the calling thread: a
+    worker's own allocations would come from its own heap arena, which keeps what it frees."""
 
     def __init__(
         self,
@@ -133,6 +135,7 @@ class PaddedBands:
         stride: tuple[int, ...],
         dilation: tuple[int, ...],
         band: tuple[int, int],
+        bands: int,
         value: float = 0.0,
     ) -> None:
         self.x, self.pads, self.out, self.value = x, pads, out, value
@@ -140,8 +143,9 @@ class PaddedBands:
         self.padded = any(lo or hi for lo, hi in pads)
         self.span = dilation[0] * (kernel[0] - 1) + 1
         samples, rows = band
-        self.shape = slab_shape(x.shape, pads, samples, rows, stride[0], self.span)
-        self.slabs: dict[int, Array] = {}
+        shape = slab_shape(x.shape, pads, samples, rows, stride[0], self.span)
+        count = min(bands, blas.threads()) if self.padded else 0
+        self.slabs = [np.full(shape, value, dtype=x.dtype) for _ in range(count)]
 
     def windows(self, worker: int, first: int, last: int, top: int, bottom: int) -> Array:
         """``(last − first, bottom − top, *out[1:], *kernel, C)`` windows of the band."""
@@ -149,10 +153,7 @@ class PaddedBands:
         if not self.padded:
             below = x[first:last, top * self.stride[0] :]
             return windows(below, out, self.kernel, self.stride, self.dilation)
-        slab = self.slabs.get(worker)
-        if slab is None:
-            slab = np.full(self.shape, self.value, dtype=x.dtype)
-            self.slabs[worker] = slab
+        slab = self.slabs[worker]
         lo = self.pads[0][0]
         start = top * self.stride[0] - lo  # the input row of the slab's first row
         rows = (bottom - top - 1) * self.stride[0] + self.span

@@ -253,9 +253,9 @@ def _banded(
     buffer, then multiplied into its slice of the output (+ bias, then the epilogue)."""
     n, depth, width = x.shape[0], matrix.shape[0], matrix.shape[1]
     samples, rows = column_band(n, out, depth, x.itemsize)
-    source = PaddedBands(x, padding, out, kernel, stride, dilation, (samples, rows))
     y = np.empty((n, *out, width), dtype=x.dtype)
     bands = [(first, top) for first in range(0, n, samples) for top in range(0, out[0], rows)]
+    source = PaddedBands(x, padding, out, kernel, stride, dilation, (samples, rows), len(bands))
     buffers = [
         np.empty((samples, rows, *out[1:], *kernel, x.shape[-1]), dtype=x.dtype)
         for _ in range(column_buffers(n, out, depth, x.itemsize))
@@ -430,9 +430,9 @@ def _depthwise_bands(
     taps = weights.matrix.reshape(*weights.kernel, channels)
     count_macs(n * math.prod(out) * math.prod(weights.kernel) * channels)
     rows = depthwise_band(n, out)
-    source = PaddedBands(x, padding, out, weights.kernel, stride, dilation, (1, rows))
     y = np.empty((n, *out, channels), dtype=x.dtype)
     bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    source = PaddedBands(x, padding, out, weights.kernel, stride, dilation, (1, rows), len(bands))
     letters = "ABCDEFGHIJ"[: 2 * len(out)]
     positions, offsets = letters[: len(out)], letters[len(out) :]
     formula = f"{positions}{offsets}c,{offsets}c->{positions}c"

@@ -100,8 +100,8 @@ def _by_offset(
     n = x.shape[0]
     y = np.empty((n, *out, x.shape[-1]), dtype=x.dtype)
     rows = pool_band(out)
-    source = PaddedBands(x, pads, out, kernel, stride, dilation, (1, rows), value)
     bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    source = PaddedBands(x, pads, out, kernel, stride, dilation, (1, rows), len(bands), value)
     at: list[tuple[Any, ...]] = [
         (Ellipsis, *where, slice(None)) for where in itertools.product(*map(range, kernel))
     ]

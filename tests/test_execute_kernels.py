@@ -122,6 +122,171 @@ def test_conv_matches_torch(case: dict[str, Any]) -> None:
     close(got, expected, case["dtype"])
 
 
+@pytest.mark.parametrize("channels", [6, 80])
+@pytest.mark.parametrize("rows", [1, 2, 5, 32])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "dilation", "padding"),
+    [
+        ((3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),
+        ((2, 3), (2, 1), (1, 2), ((3, 2), (0, 4))),  # bands that read only padding
+        ((3, 1), (3, 2), (2, 1), ((0, 4), (2, 0))),
+    ],
+)
+def test_depthwise_on_padded_slabs_matches_torch(
+    monkeypatch: pytest.MonkeyPatch,
+    channels: int,
+    rows: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: tuple[tuple[int, int], ...],
+) -> None:
+    """A depthwise conv by bands of 1, 2, 5 or 32 output rows, each band's input rows copied
+    into its thread's padded slab (kernels.PaddedBands), against F.conv2d on the padded input:
+    rows above, below and beside the input, bands wholly in the padding, stride and dilation;
+    6 channels run a product per kernel offset, 80 one einsum (PER_OFFSET_CHANNELS = 64)."""
+    monkeypatch.setattr(kernels_conv, "DEPTHWISE_BAND_ROWS", rows)
+    assert kernels_conv.per_offset(channels, (9, 7)) == (channels == 6)
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((2, channels, 9, 7))
+    weight = rng.standard_normal((channels, 1, *kernel))
+    got = kernels_conv.conv(
+        kernels.to_channels_last(x),
+        kernels_conv.conv_weights(weight, channels),
+        None,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+    )
+    pads = [p for pair in reversed(padding) for p in pair]
+    want = F.conv2d(
+        F.pad(tensor(x), pads), tensor(weight), stride=stride, dilation=dilation, groups=channels
+    )
+    close(got, want, "float64")
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "ceil_mode"),
+    [
+        ((3, 3), (2, 2), (1, 1), (1, 1), False),  # ResNet-50's and DenseNet-121's stem pool
+        ((3, 2), (2, 3), (1, 1), (2, 1), True),  # the last window past the right padding
+        ((2, 2), (2, 2), (0, 0), (1, 1), True),  # padded only by ceil mode
+    ],
+)
+def test_pools_on_padded_slabs_match_torch(
+    monkeypatch: pytest.MonkeyPatch,
+    rows: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    ceil_mode: bool,
+) -> None:
+    """Max and average pools by bands of 1 or 3 output rows, each band's input rows copied
+    into its thread's slab padded with −∞ or 0 (kernels.PaddedBands), against F.max_pool2d
+    and F.avg_pool2d (count_include_pad, the divisor not counting ceil mode's overhang)."""
+    monkeypatch.setattr(pool, "POOL_BAND_ROWS", rows)
+    x = np.random.default_rng(rows).standard_normal((2, 5, 11, 9))
+    channels_last = kernels.to_channels_last(x)
+    got = pool.max_pool(
+        channels_last,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+    )
+    want = F.max_pool2d(tensor(x), kernel, stride, padding, dilation, ceil_mode=ceil_mode)
+    close(got, want, "float64")
+    if dilation == (1, 1):
+        got = pool.avg_pool(
+            channels_last, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode
+        )
+        want = F.avg_pool2d(tensor(x), kernel, stride, padding, ceil_mode=ceil_mode)
+        close(got, want, "float64")
+
+
+@st.composite
+def shifted_cases(draw: st.DrawFn) -> dict[str, Any]:
+    """2-D convs of stride 1 (the only ones :func:`kernels_conv.shifted_product` takes): any
+    channels, kernel, dilation and padding, odd sizes, and product bands from one output row
+    (1 byte) to the whole sample."""
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(2))
+    sizes = tuple(
+        max(1, d * (k - 1) + 1 - lo - hi) + draw(st.integers(0, 7))
+        for k, d, (lo, hi) in zip(kernel, dilation, padding, strict=True)
+    )
+    dtype = draw(DTYPES)
+    channels, out = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    x = inputs(draw, (draw(st.integers(1, 3)), channels, *sizes), dtype)
+    weight = inputs(draw, (out, channels, *kernel), dtype, 1 / math.sqrt(channels))
+    bias = inputs(draw, (out,), dtype) if draw(st.booleans()) else None
+    band = draw(st.sampled_from([1, 200, 3000, 2**20]))
+    return {
+        "x": x,
+        "weight": weight,
+        "bias": bias,
+        "dilation": dilation,
+        "padding": padding,
+        "dtype": dtype,
+        "band": band,
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(shifted_cases())
+def test_shifted_conv_matches_torch(case: dict[str, Any]) -> None:
+    """The shifted product (one product per band of input rows, then shifted slices summed)
+    against F.conv2d, including bands whose rows read only padding."""
+    saved = kernels_conv.SHIFT_BAND_BYTES
+    kernels_conv.SHIFT_BAND_BYTES = case["band"]
+    try:
+        got = kernels_conv.conv(
+            kernels.to_channels_last(case["x"]),
+            kernels_conv.conv_weights(case["weight"], 1, shifted=True),
+            case["bias"],
+            stride=(1, 1),
+            padding=case["padding"],
+            dilation=case["dilation"],
+        )
+    finally:
+        kernels_conv.SHIFT_BAND_BYTES = saved
+    pads = [p for pair in reversed(case["padding"]) for p in pair]
+    expected = F.conv2d(
+        F.pad(tensor(case["x"]), pads),
+        tensor(case["weight"]),
+        None if case["bias"] is None else tensor(case["bias"]),
+        dilation=case["dilation"],
+    )
+    close(got, expected, case["dtype"])
+
+
+def test_shifted_weights_are_refused_with_stride_or_groups() -> None:
+    weight = np.ones((2, 4, 3, 3))
+    shifted = kernels_conv.conv_weights(weight, 1, shifted=True)
+    x = np.ones((1, 5, 5, 4))
+    with pytest.raises(ValueError, match="stride 1"):
+        kernels_conv.conv(x, shifted, None, stride=(2, 1), padding=((0, 0),) * 2, dilation=(1, 1))
+    with pytest.raises(ValueError, match="ungrouped"):
+        kernels_conv.conv_weights(np.ones((4, 2, 3, 3)), 2, shifted=True)
+
+
+def test_densenet_bottleneck_runs_shifted() -> None:
+    """The layout is chosen when the weights are drawn: a 3×3 conv of stride 1 from 128
+    channels into 32 (DenseNet's) is shifted; into 64 (half: still), into 65, strided, grouped
+    or 1-D it is not."""
+    assert kernels_conv.shifts(128, 32, (3, 3), (1, 1), 1)
+    assert kernels_conv.shifts(128, 64, (3, 3), (1, 1), 1)
+    assert not kernels_conv.shifts(128, 65, (3, 3), (1, 1), 1)
+    assert not kernels_conv.shifts(128, 32, (3, 3), (2, 2), 1)
+    assert not kernels_conv.shifts(128, 32, (3, 3), (1, 1), 2)
+    assert not kernels_conv.shifts(128, 32, (3,), (1,), 1)
+    assert not kernels_conv.shifts(128, 32, (1, 1), (1, 1), 1)
+
+
 @st.composite
 def transpose_cases(draw: st.DrawFn) -> dict[str, Any]:
     rank = draw(st.integers(1, 3))
@@ -344,6 +509,27 @@ def test_batch_norm_matches_torch(case: tuple[Any, str], eps: float, inplace: bo
         tensor(x), tensor(mean), tensor(var), tensor(gamma), tensor(beta), training=False, eps=eps
     )
     got = batch_norm(kernels.to_channels_last(x), gamma, beta, mean, var, eps, inplace=inplace)
+    close(got, expected, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("statistics", ["fresh", "one scale, shifts", "scales, no shift"])
+def test_batch_norm_fast_paths_match_torch(statistics: str, dtype: str) -> None:
+    """The stage's special cases against F.batch_norm: a freshly initialised layer (γ = 1,
+    β = 0, mean 0, variance 1: one scale for every channel, no shift), one scale with shifts,
+    and scales per channel with no shift; on a 2×7×5×3 input, large enough for bands."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 7, 5, 3)).astype(dtype)
+    ones, zeros = np.ones(7, dtype=dtype), np.zeros(7, dtype=dtype)
+    gamma, beta, mean, var = ones, zeros, zeros, ones
+    if statistics == "one scale, shifts":
+        gamma, beta = 2 * ones, rng.standard_normal(7).astype(dtype)
+    elif statistics == "scales, no shift":
+        gamma = rng.standard_normal(7).astype(dtype)
+    expected = F.batch_norm(
+        tensor(x), tensor(mean), tensor(var), tensor(gamma), tensor(beta), training=False, eps=1e-5
+    )
+    got = batch_norm(kernels.to_channels_last(x), gamma, beta, mean, var, 1e-5)
     close(got, expected, dtype)
 
 

@@ -61,6 +61,14 @@ TRACED = [
     ("maxpool: {kernel: 3, stride: 2, padding: 1}", "[32, 127, 127]"),
     ("maxpool: {kernel: 3, stride: 2, ceil_mode: true}", "[32, 128, 128]"),
     ("avgpool: {kernel: 3, stride: 2, padding: 1}", "[32, 127, 127]"),
+    # a shifted product (kernels_conv.shifts): no padded copy, a product band per thread
+    ("conv: {out: 8, kernel: 3, padding: 1}", "[32, 48, 48]"),
+    ("conv: {out: 4, kernel: [3, 2], dilation: 2, padding: [2, 0]}", "[16, 150, 150]"),
+    # im2col and a depthwise conv on padded slabs of input rows (kernels.PaddedBands)
+    ("conv: {out: 32, kernel: 3, stride: 2, padding: 1}", "[32, 96, 96]"),
+    ("depthwise: {kernel: 3, padding: 1}", "[64, 96, 96]"),  # a product per offset
+    ("depthwise: {kernel: 3, stride: 2, padding: 1}", "[96, 96, 96]"),  # einsum
+    ("depthwise: {kernel: 3}", "[32, 128, 128]"),  # unpadded: windows of the input itself
 ]
 FIXED = 256 * 2**10
 """Python's own objects and NumPy's iteration buffers (8,192 elements per operand of a strided

@@ -114,3 +114,70 @@ def padded_elements(shape: tuple[int, ...], pads: Pads) -> int:
     if not any(lo or hi for lo, hi in pads):
         return 0
     return shape[0] * math.prod(s + lo + hi for s, (lo, hi) in zip(shape[1:], pads, strict=True))
+
+
+class PaddedBands:
+    """The windows of bands of a channels-last ``x`` as if it were padded by ``pads``, without
+    padding it whole: each band (samples ``first:last``, output rows ``top:bottom`` of the
+    first spatial axis) copies the input rows it reads into its thread's slab, whose padding
+    stays ``value`` (a copy of one band, in the cache for the kernel that reads it, where
+    :func:`pad` wrote the whole tensor into fresh memory on one thread). Unpadded, a band is a
+    view of ``x``. The slabs, one per thread at work (``bands`` in all, at most
+    :func:`~convcost.executor.blas.threads`), are allocated here, by the calling thread: a
+    worker's own allocations would come from its own heap arena, which keeps what it frees."""
+
+    def __init__(
+        self,
+        x: Array,
+        pads: Pads,
+        out: tuple[int, ...],
+        kernel: tuple[int, ...],
+        stride: tuple[int, ...],
+        dilation: tuple[int, ...],
+        band: tuple[int, int],
+        bands: int,
+        value: float = 0.0,
+    ) -> None:
+        self.x, self.pads, self.out, self.value = x, pads, out, value
+        self.kernel, self.stride, self.dilation = kernel, stride, dilation
+        self.padded = any(lo or hi for lo, hi in pads)
+        self.span = dilation[0] * (kernel[0] - 1) + 1
+        samples, rows = band
+        shape = slab_shape(x.shape, pads, samples, rows, stride[0], self.span)
+        count = min(bands, blas.threads()) if self.padded else 0
+        self.slabs = [np.full(shape, value, dtype=x.dtype) for _ in range(count)]
+
+    def windows(self, worker: int, first: int, last: int, top: int, bottom: int) -> Array:
+        """``(last − first, bottom − top, *out[1:], *kernel, C)`` windows of the band."""
+        x, out = self.x, (bottom - top, *self.out[1:])
+        if not self.padded:
+            below = x[first:last, top * self.stride[0] :]
+            return windows(below, out, self.kernel, self.stride, self.dilation)
+        slab = self.slabs[worker]
+        lo = self.pads[0][0]
+        start = top * self.stride[0] - lo  # the input row of the slab's first row
+        rows = (bottom - top - 1) * self.stride[0] + self.span
+        part = slab[: last - first, :rows]
+        height = x.shape[1]
+        begin, end = max(0, start), min(height, start + rows)
+        if begin > start:
+            part[:, : begin - start] = self.value
+        if start + rows > end:
+            part[:, max(0, end - start) :] = self.value
+        if begin < end:
+            inner = tuple(
+                slice(p, p + s) for s, (p, _) in zip(x.shape[2:-1], self.pads[1:], strict=True)
+            )
+            part[(slice(None), slice(begin - start, end - start), *inner)] = x[
+                first:last, begin:end
+            ]
+        return windows(part, out, self.kernel, self.stride, self.dilation)
+
+
+def slab_shape(
+    shape: tuple[int, ...], pads: Pads, samples: int, rows: int, stride: int, span: int
+) -> tuple[int, ...]:
+    """A :class:`PaddedBands` slab for bands of ``samples`` × ``rows`` output rows of a
+    channels-last ``shape``: the input rows they read, every other axis padded."""
+    others = tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:-1], pads[1:], strict=True))
+    return (samples, (rows - 1) * stride + span, *others, shape[-1])

@@ -19,6 +19,7 @@ import numpy as np
 from convcost.executor import blas
 from convcost.executor.kernels import (
     Array,
+    PaddedBands,
     Pads,
     count_macs,
     matmul,
@@ -41,16 +42,48 @@ class ConvWeights:
     groups: int
     out: int
     depthwise: bool
+    shifted: bool = False
+    """The matrix is ``(1, C_in, ∏k·C_out)``, columns ordered (kernel offset, channel), for
+    :func:`shifted_product` (:func:`shifts`)."""
 
 
-def conv_weights(weight: Array, groups: int) -> ConvWeights:
-    """From PyTorch's ``(C_out, C_in/g, *kernel)``."""
+def shifts(
+    channels: int, out: int, kernel: tuple[int, ...], stride: tuple[int, ...], groups: int
+) -> bool:
+    """Whether a conv runs as one product of its input by every kernel offset's weights, then
+    a sum of shifted slices (:func:`shifted_product`), instead of im2col: for a 2-D conv of
+    stride 1 with no groups whose ∏k·C_out columns per position are fewer than the ∏k·C_in
+    im2col would copy, by :data:`SHIFT_RATIO` (DenseNet's 3×3 convs of 128 channels into 32)."""
+    return (
+        len(kernel) == 2
+        and math.prod(kernel) > 1
+        and groups == 1
+        and all(s == 1 for s in stride)
+        and out * SHIFT_RATIO <= channels
+    )
+
+
+SHIFT_RATIO = 2
+""":func:`shifts` takes a conv whose output channels are at most its input's over this."""
+
+
+def conv_weights(weight: Array, groups: int, *, shifted: bool = False) -> ConvWeights:
+    """From PyTorch's ``(C_out, C_in/g, *kernel)``; ``shifted`` (for an ungrouped conv) in
+    :func:`shifted_product`'s layout."""
     out, per_group, *kernel = weight.shape
     k = math.prod(kernel)
     if per_group == 1 and groups > 1:
         multiplier = out // groups
         matrix = weight.reshape(groups, multiplier, k).transpose(2, 0, 1)
         return ConvWeights(np.ascontiguousarray(matrix), tuple(kernel), groups, out, True)
+    if shifted:
+        if groups != 1:
+            raise ValueError("a shifted product is for an ungrouped conv")
+        # (O, C, *k) → (C, *k, O)
+        matrix = np.moveaxis(weight, 0, -1).reshape(1, per_group, k * out)
+        return ConvWeights(
+            np.ascontiguousarray(matrix), tuple(kernel), groups, out, False, shifted=True
+        )
     og = out // groups
     rank = len(kernel)
     # (g, Og, Cg, *k) → (g, *k, Cg, Og)
@@ -82,6 +115,10 @@ def conv(
     n, channels = x.shape[0], x.shape[-1]
     positions = n * math.prod(out)
     started = time.perf_counter()
+    if weights.shifted:
+        if any(s != 1 for s in stride) or len(out) != 2:
+            raise ValueError("a shifted product is for a 2-D conv of stride 1")
+        return shifted_product(x, weights, bias, out, padding, dilation, epilogue)
     if weights.depthwise:
         if weights.matrix.shape[-1] == 1:
             return _depthwise_bands(x, weights, bias, out, stride, padding, dilation, epilogue)
@@ -105,9 +142,11 @@ def conv(
             rows = prepared
         y = matmul(rows, matrix)
     else:
-        view = windows(pad(x, padding), out, kernel, stride, dilation)
         if groups == 1:
-            return _banded(view, weights.matrix[0], bias, out, epilogue)
+            return _banded(
+                x, padding, kernel, stride, dilation, weights.matrix[0], bias, out, epilogue
+            )
+        view = windows(pad(x, padding), out, kernel, stride, dilation)
         per_group = channels // groups
         split = view.reshape(*view.shape[:-1], groups, per_group)
         # (N, *out, *k, g, Cg) → (g, N, *out, *k, Cg): one copy, then a batched product
@@ -199,17 +238,27 @@ def column_buffers(n: int, out: tuple[int, ...], depth: int, itemsize: int) -> i
 
 
 def _banded(
-    view: Array, matrix: Array, bias: Array | None, out: tuple[int, ...], epilogue: Epilogue | None
+    x: Array,
+    padding: Pads,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    matrix: Array,
+    bias: Array | None,
+    out: tuple[int, ...],
+    epilogue: Epilogue | None,
 ) -> Array:
-    """im2col by bands (see :data:`COLUMN_BAND_BYTES`): each band of windows is copied into its
-    thread's buffer, then multiplied into its slice of the output (+ bias, then the epilogue)."""
-    n, depth, width = view.shape[0], matrix.shape[0], matrix.shape[1]
-    samples, rows = column_band(n, out, depth, view.itemsize)
-    y = np.empty((n, *out, width), dtype=view.dtype)
+    """im2col by bands (see :data:`COLUMN_BAND_BYTES`): each band of windows (of its padded
+    input rows, :class:`~convcost.executor.kernels.PaddedBands`) is copied into its thread's
+    buffer, then multiplied into its slice of the output (+ bias, then the epilogue)."""
+    n, depth, width = x.shape[0], matrix.shape[0], matrix.shape[1]
+    samples, rows = column_band(n, out, depth, x.itemsize)
+    y = np.empty((n, *out, width), dtype=x.dtype)
     bands = [(first, top) for first in range(0, n, samples) for top in range(0, out[0], rows)]
+    source = PaddedBands(x, padding, out, kernel, stride, dilation, (samples, rows), len(bands))
     buffers = [
-        np.empty((samples, rows, *view.shape[2:]), dtype=view.dtype)
-        for _ in range(column_buffers(n, out, depth, view.itemsize))
+        np.empty((samples, rows, *out[1:], *kernel, x.shape[-1]), dtype=x.dtype)
+        for _ in range(column_buffers(n, out, depth, x.itemsize))
     ]
     count_macs(n * math.prod(out) * depth * width)
     parallel = len(buffers) > 1
@@ -219,7 +268,7 @@ def _banded(
         first, top = bands[index]
         last, bottom = min(n, first + samples), min(out[0], top + rows)
         columns = buffers[worker][: last - first, : bottom - top]
-        np.copyto(columns, view[first:last, top:bottom])
+        np.copyto(columns, source.windows(worker, first, last, top, bottom))
         target = y[first:last, top:bottom].reshape(-1, width)
         if parallel:
             np.matmul(columns.reshape(-1, depth), matrix, out=target)
@@ -238,9 +287,121 @@ def _banded(
     return y
 
 
+SHIFT_BAND_BYTES = 2**20
+""":func:`shifted_product` multiplies one band of input rows at a time, each thread its own
+band, whose product (∏k·C_out per position) takes about this many bytes: it stays in the cache
+while its shifted slices are summed."""
+
+
+def shifted_band(
+    n: int, out: tuple[int, ...], size: tuple[int, ...], halo: int, columns: int, itemsize: int
+) -> tuple[int, int]:
+    """(output rows per band, buffers: one per thread at most one per band) of
+    :func:`shifted_product` for an input of spatial ``size``, a kernel reaching ``halo`` rows
+    below a band's own, and ``columns`` = ∏k·C_out."""
+    row = size[1] * columns * itemsize
+    rows = max(1, min(out[0], SHIFT_BAND_BYTES // row - halo))
+    if n < blas.threads():  # a band for every thread
+        rows = min(rows, max(1, -(-out[0] * n // blas.threads())))
+    bands = n * -(-out[0] // rows)
+    return rows, min(bands, blas.threads())
+
+
+def shifted_product(
+    x: Array,
+    weights: ConvWeights,
+    bias: Array | None,
+    out: tuple[int, ...],
+    padding: Pads,
+    dilation: tuple[int, ...],
+    epilogue: Epilogue | None,
+) -> Array:
+    """A 2-D conv of stride 1 by bands of output rows on every thread: the input rows a band
+    reads (its own and the kernel's reach) times every offset's weights in one product, ∏k·C_out
+    columns per position, then each offset's slice of it, shifted, added into the band of the
+    output (+ bias, then the epilogue). No im2col copy, no padded copy: the padding is where
+    no slice lands. Rows below a band are multiplied again by the next band."""
+    n, height, width, channels = x.shape
+    (kh, kw), (dh, dw) = weights.kernel, dilation
+    (top_pad, _), (left_pad, _) = padding
+    matrix = weights.matrix[0]
+    cout = weights.out
+    halo = (kh - 1) * dh
+    rows, buffers_count = shifted_band(n, out, (height, width), halo, matrix.shape[1], x.itemsize)
+    y = np.empty((n, *out, cout), dtype=x.dtype)
+    bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    buffers = [
+        np.empty(((rows + halo) * width, matrix.shape[1]), dtype=x.dtype)
+        for _ in range(buffers_count)
+    ]
+    count_macs(n * math.prod(out) * kh * kw * channels * cout)
+    # each offset's output columns [j0, j1) and the input columns they read, [j0 + shift, …)
+    columns = []
+    for b in range(kw):
+        shift = b * dw - left_pad
+        j0, j1 = max(0, -shift), min(out[1], width - shift)
+        columns.append((b, j0, j1, shift))
+
+    def band(index: int, worker: int) -> None:
+        started = time.perf_counter()
+        sample, top = bands[index]
+        bottom = min(out[0], top + rows)
+        first = max(0, top - top_pad)
+        last = min(height, bottom - 1 - top_pad + halo + 1)
+        target = y[sample, top:bottom]
+        if first >= last:  # every row of the band reads only padding
+            target.fill(0)
+        else:
+            product = buffers[worker][: (last - first) * width]
+            np.matmul(x[sample, first:last].reshape(-1, channels), matrix, out=product)
+            shifted = product.reshape(last - first, width, kh, kw, cout)
+            slices = []
+            for a in range(kh):
+                down = a * dh - top_pad  # output row i reads input row i + down
+                i0, i1 = max(top, first - down), min(bottom, last - down)
+                if i0 >= i1:
+                    continue
+                for b, j0, j1, shift in columns:
+                    if j0 < j1:
+                        source = shifted[
+                            i0 + down - first : i1 + down - first, j0 + shift : j1 + shift, a, b
+                        ]
+                        slices.append((i0 - top, i1 - top, j0, j1, source))
+            full = next(
+                (i for i, s in enumerate(slices) if s[:4] == (0, bottom - top, 0, out[1])), None
+            )
+            if full is None:
+                target.fill(0)
+            else:
+                np.copyto(target, slices.pop(full)[4])
+            for i0, i1, j0, j1, source in slices:
+                part = target[i0:i1, j0:j1]
+                np.add(part, source, out=part)
+        flat = target.reshape(-1, cout)
+        if bias is not None:
+            flat += bias
+        if epilogue is not None:
+            epilogue.finish(flat, worker, started)
+
+    blas.parallel(len(bands), band)
+    return y
+
+
 DEPTHWISE_BAND_ROWS = 32
 """A depthwise conv runs in bands of this many rows of the first output axis (of one sample),
 each band's epilogue applied while the band is in the cache."""
+
+
+PER_OFFSET_CHANNELS = 64
+"""A depthwise conv (of 2 or more spatial axes) with at most this many channels runs a product
+per kernel offset (:func:`_depthwise_bands`): on one core, 1×112×112×32 took 1.2 ms this way
+against 6.6 ms by ``einsum``; from 96 channels on, ``einsum`` was as fast or faster."""
+
+
+def per_offset(channels: int, out: tuple[int, ...]) -> bool:
+    """Whether a depthwise conv of ``channels`` into the spatial ``out`` runs a product per
+    kernel offset (:data:`PER_OFFSET_CHANNELS`) rather than one ``einsum``."""
+    return len(out) >= 2 and channels <= PER_OFFSET_CHANNELS
 
 
 def depthwise_band(n: int, out: tuple[int, ...]) -> int:
@@ -260,25 +421,48 @@ def _depthwise_bands(
 ) -> Array:
     """Each channel with its own filter (multiplier 1), by bands of output rows on every
     thread: one ``einsum`` per band over the strided view of its windows, which sums the kernel
-    offsets as it writes each output once (a loop of products per offset passed over the band
-    twice per offset and was slower), then the epilogue while the band is in the cache."""
+    offsets as it writes each output once, then the epilogue while the band is in the cache.
+
+    With few channels (:func:`per_offset`) ``einsum``'s inner loop, over the channels alone,
+    is too short: the band is then a product per kernel offset added up (two passes per offset,
+    but over whole rows of positions × channels, with the weights repeated along the row)."""
     n, channels = x.shape[0], x.shape[-1]
-    view = windows(pad(x, padding), out, weights.kernel, stride, dilation)  # (N, *out, *k, C)
     taps = weights.matrix.reshape(*weights.kernel, channels)
     count_macs(n * math.prod(out) * math.prod(weights.kernel) * channels)
     rows = depthwise_band(n, out)
     y = np.empty((n, *out, channels), dtype=x.dtype)
     bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    source = PaddedBands(x, padding, out, weights.kernel, stride, dilation, (1, rows), len(bands))
     letters = "ABCDEFGHIJ"[: 2 * len(out)]
     positions, offsets = letters[: len(out)], letters[len(out) :]
     formula = f"{positions}{offsets}c,{offsets}c->{positions}c"
+    by_offset = per_offset(channels, out)
+    if by_offset:
+        # (*k, last output axis, C): each offset's weights along a row of the output
+        tiled = np.ascontiguousarray(
+            np.broadcast_to(taps[..., None, :], (*weights.kernel, out[-1], channels))
+        )
+        at = list(itertools.product(*map(range, weights.kernel)))
+        temporaries = [
+            np.empty((rows, *out[1:], channels), dtype=x.dtype)
+            for _ in range(min(len(bands), blas.threads()))
+        ]
 
     def band(index: int, worker: int) -> None:
         started = time.perf_counter()
         sample, top = bands[index]
         bottom = min(out[0], top + rows)
         target = y[sample, top:bottom]
-        np.einsum(formula, view[sample, top:bottom], taps, out=target)
+        view = source.windows(worker, sample, sample + 1, top, bottom)[0]  # (*out, *k, C)
+        if by_offset:
+            temporary = temporaries[worker][: bottom - top]
+            inner = (slice(None),) * len(out)
+            np.multiply(view[(*inner, *at[0])], tiled[at[0]], out=target)
+            for where in at[1:]:
+                np.multiply(view[(*inner, *where)], tiled[where], out=temporary)
+                np.add(target, temporary, out=target)
+        else:
+            np.einsum(formula, view, taps, out=target)
         if bias is not None:
             target += bias
         if epilogue is not None:

@@ -16,7 +16,13 @@ OMP_NUM_THREADS and MKL_NUM_THREADS are set before numpy is imported, and
   for a while after a call and would take the cores from the other library's;
 - achieved GFLOP/s per layer kind (k×k conv, 1×1 conv, depthwise, linear; MACs counted by the
   kernels) against NumPy's float32 sgemm peak (best of 2048² products) measured before the
-  first model and after the last;
+  first model and after the last, and the depthwise convs' bytes (input read, output
+  written) per second against NumPy's memory bandwidth (best of ``np.add`` over 64 MiB
+  arrays, three arrays' bytes) measured alongside;
+- time per layer kind against torch's: torch's convs and linears timed by forward hooks in
+  one more block of passes after the timed ones (``other`` is the rest of each pass: norms,
+  activations, pools, merges, torch.cat), convcost's from its per-layer times (a fused
+  batchnorm or activation is filed under ``other`` with its share of its conv's time);
 - peak resident memory against the pre-run estimate, in a fresh ``python -m convcost analyze
   MODEL --execute --batch B -f json`` process (no torch loaded).
 
@@ -79,6 +85,74 @@ def sgemm_peak(size: int = 2048, repeat: int = 5) -> float:
     np.matmul(a, b, out=c)
     best = min(_timed(lambda: np.matmul(a, b, out=c)) for _ in range(repeat))
     return 2 * size**3 / best / 1e9
+
+
+def bandwidth(megabytes: int = 64, repeat: int = 5) -> float:
+    """Best-of-``repeat`` ``np.add(a, b, out=c)`` over float32 arrays of ``megabytes`` MiB, in
+    GB/s (two arrays read, one written; pages touched before the clock starts)."""
+    size = megabytes * 2**20 // 4
+    a = np.ones(size, dtype=np.float32)
+    b = np.ones(size, dtype=np.float32)
+    c = np.zeros(size, dtype=np.float32)
+    np.add(a, b, out=c)
+    best = min(_timed(lambda: np.add(a, b, out=c)) for _ in range(repeat))
+    return 3 * a.nbytes / best / 1e9
+
+
+def depthwise_bytes(network: Network, batch: int) -> int:
+    """Bytes a pass's depthwise convs must at least move: each one's input read and output
+    written once (float32)."""
+    total = 0
+    for node in leaves(network.nodes):
+        layer, channels = node.layer, node.input_shape[0]
+        if isinstance(layer, Conv) and layer.groups > 1 and channels == layer.groups:
+            total += 4 * batch * (math.prod(node.input_shape) + math.prod(node.output_shape))
+    return total
+
+
+def torch_kind(module: torch.nn.Module) -> str | None:
+    """The kind a torch leaf module's time is filed under (None: ``other``)."""
+    if isinstance(module, torch.nn.Conv2d):
+        if module.groups > 1 and module.groups == module.in_channels:
+            return "depthwise"
+        return "conv 1×1" if module.kernel_size == (1, 1) else "conv k×k"
+    if isinstance(module, torch.nn.Linear):
+        return "linear"
+    return None
+
+
+def torch_per_kind(model: torch.nn.Module, x: torch.Tensor, runs: int) -> dict[str, float]:
+    """Kind → median seconds over ``runs`` hooked passes (after one untimed); ``other`` is each
+    pass's time outside the convs and linears."""
+    spent: dict[str, float] = defaultdict(float)
+    started: dict[torch.nn.Module, float] = {}
+    handles = []
+    for module in model.modules():
+        kind = torch_kind(module)
+        if kind is None:
+            continue
+
+        def before(m: torch.nn.Module, _: object) -> None:
+            started[m] = time.perf_counter()
+
+        def after(m: torch.nn.Module, _: object, __: object, kind: str = kind) -> None:
+            spent[kind] += time.perf_counter() - started[m]
+
+        handles += [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
+    seconds: dict[str, list[float]] = defaultdict(list)
+    try:
+        with torch.no_grad():
+            model(x)
+            for _ in range(runs):
+                spent.clear()
+                whole = _timed(lambda: model(x))
+                for kind in KINDS[:-1]:
+                    seconds[kind].append(spent[kind])
+                seconds["other"].append(whole - sum(spent.values()))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {kind: statistics.median(seconds[kind]) for kind in KINDS}
 
 
 def kinds(network: Network) -> dict[str, str]:
@@ -158,6 +232,9 @@ class Tables:
     def __init__(self) -> None:
         self.timing: list[str] = []
         self.kinds: list[str] = []
+        self.versus: list[str] = []
+        self.bandwidth = 0.0
+        """GB/s of :func:`bandwidth` measured before the first model."""
         self.setup: list[str] = []
         self.memory: list[str] = []
 
@@ -183,10 +260,26 @@ class Tables:
                 f"{ms(torch_time)} ({ms(min(theirs))}) | **{mine / torch_time:.2f}×** |"
             )
             cells = []
-            for seconds, macs in per_kind(ours, by_path).values():
+            mine_by_kind = per_kind(ours, by_path)
+            for kind, (seconds, macs) in mine_by_kind.items():
                 rate = 2 * macs / seconds / 1e9 if macs and seconds else 0.0
-                cells.append(f"{ms(seconds)} · {rate:.0f}" if macs else ms(seconds))
+                cell = f"{ms(seconds)} · {rate:.0f}" if macs else ms(seconds)
+                if kind == "depthwise" and macs and seconds:
+                    moved = depthwise_bytes(network, batch)
+                    cell += f" ({moved / seconds / 1e9:.1f} GB/s, floor {ms(moved / self.bandwidth / 1e9)})"
+                cells.append(cell)
             self.kinds.append(f"| {name} | {batch} | " + " | ".join(cells) + " |")
+            x = torch.randn(batch, *prepared.network.input_shape)
+            theirs_by_kind = torch_per_kind(model, x, runs * blocks)
+            cells = []
+            for kind in KINDS:
+                own, other = mine_by_kind[kind][0], theirs_by_kind[kind]
+                if own or other > 5e-5:
+                    ratio = f" (**{own / other:.2f}×**)" if other > 5e-5 else ""
+                    cells.append(f"{ms(own)} / {ms(other)}{ratio}")
+                else:
+                    cells.append("—")
+            self.versus.append(f"| {name} | {batch} | " + " | ".join(cells) + " |")
             peak_rss, estimate = memory(name, batch)
             self.memory.append(
                 f"| {name} | {batch} | {peak_rss:,.1f} | {estimate:,.1f} | {peak_rss / estimate:.2f} |"
@@ -203,6 +296,10 @@ class Tables:
         print("\n| model | batch | " + " | ".join(KINDS) + " |")
         print("|---|---:|" + "---:|" * len(KINDS))
         print("\n".join(self.kinds))
+        print("\nPer layer kind: convcost / torch (convs and linears by forward hooks), medians")
+        print("\n| model | batch | " + " | ".join(KINDS) + " |")
+        print("|---|---:|" + "---:|" * len(KINDS))
+        print("\n".join(self.versus))
         print("\n| model | convcost weight set-up | torch model construction | ratio |")
         print("|---|---:|---:|---:|")
         print("\n".join(self.setup))
@@ -233,12 +330,18 @@ def main() -> None:
     print(f"load average at the start: {load()}")
     peak_before = sgemm_peak()
     tables = Tables()
+    tables.bandwidth = bandwidth_before = bandwidth()
     for name in arguments.models.split(","):
         tables.model(
             name, [int(b) for b in arguments.batches.split(",")], arguments.blocks, arguments.runs
         )
     peak_after = sgemm_peak()
+    bandwidth_after = bandwidth()
     print(f"\nsgemm 2048² peak: {peak_before:.1f} GFLOP/s before, {peak_after:.1f} after")
+    print(
+        f"np.add bandwidth: {bandwidth_before:.1f} GB/s before, {bandwidth_after:.1f} after "
+        "(the depthwise floor uses the first)"
+    )
     tables.print()
     print(f"\nload average at the end: {load()}")
 

@@ -38,12 +38,24 @@ def batch_norm_stage(
     gamma: Array, beta: Array, mean: Array, var: Array, eps: float, dtype: np.dtype[Any]
 ) -> Stage:
     """Batchnorm as a :data:`~convcost.executor.stages.Stage`: the statistics folded into one
-    scale and one shift per channel."""
+    scale and one shift per channel. A scale the same for every channel multiplies as one
+    number (a loop over the whole band rather than one per position), and a shift of zero is
+    not added (``--execute``'s freshly initialised layers: one pass instead of two, the same
+    values)."""
     scale = (gamma / np.sqrt(var + eps)).astype(dtype)
     shift = (beta - mean * scale).astype(dtype)
+    factor: Array | np.generic = scale
+    if scale.size and bool(np.all(scale == scale[0])):
+        factor = scale[0]
+    if not shift.any():
+
+        def scaled(source: Array, target: Array) -> None:
+            np.multiply(source, factor, out=target)
+
+        return scaled
 
     def stage(source: Array, target: Array) -> None:
-        np.multiply(source, scale, out=target)
+        np.multiply(source, factor, out=target)
         target += shift
 
     return stage

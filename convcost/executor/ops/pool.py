@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from convcost.executor import blas
-from convcost.executor.kernels import Pads, pad, padded_elements, windows
+from convcost.executor.kernels import PaddedBands, Pads, padded_elements, slab_shape
 from convcost.executor.ops.base import Array, Initializer, Op, PreparedLayer
 from convcost.layers.base import Shape
 from convcost.layers.pool import AdaptivePool, AvgPool, GlobalPool, MaxPool, WindowPool
@@ -56,28 +56,61 @@ def _pool_geometry(
     return out, pads
 
 
+def _pads(
+    shape: Shape,
+    out: Shape,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Pads:
+    """The padding the pool kernels add to a ``(C, *spatial)`` input: ceil mode may read past
+    the right padding (as :func:`_pool_geometry`)."""
+    return tuple(
+        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
+        for size, o, k, s, p, d in zip(
+            shape[1:], out[1:], kernel, stride, padding, dilation, strict=True
+        )
+    )
+
+
 POOL_BAND_ROWS = 8
 """Pools run in bands of this many rows of the first output axis (of one sample), on every
 thread, each band combined over every kernel offset while it is in the cache."""
 
 
+def pool_band(out: tuple[int, ...]) -> int:
+    """Output rows (of one sample) in one band of a windowed pool."""
+    return max(1, min(out[0], POOL_BAND_ROWS))
+
+
 def _by_offset(
-    view: Array, out: tuple[int, ...], kernel: tuple[int, ...], combine: np.ufunc
+    x: Array,
+    pads: Pads,
+    out: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    value: float,
+    combine: np.ufunc,
 ) -> Array:
-    """``combine`` (maximum, add) over the kernel offsets of the window ``view``
-    ``(N, *out, *k, C)``, by bands of output rows on every thread."""
-    n = view.shape[0]
-    y = np.empty((n, *out, view.shape[-1]), dtype=view.dtype)
-    rows = max(1, min(out[0], POOL_BAND_ROWS))
+    """``combine`` (maximum, add) over the kernel offsets of the windows of ``x`` padded by
+    ``pads`` with ``value`` (band by band, :class:`~convcost.executor.kernels.PaddedBands`),
+    by bands of output rows on every thread."""
+    n = x.shape[0]
+    y = np.empty((n, *out, x.shape[-1]), dtype=x.dtype)
+    rows = pool_band(out)
     bands = [(sample, top) for sample in range(n) for top in range(0, out[0], rows)]
+    source = PaddedBands(x, pads, out, kernel, stride, dilation, (1, rows), len(bands), value)
     at: list[tuple[Any, ...]] = [
         (Ellipsis, *where, slice(None)) for where in itertools.product(*map(range, kernel))
     ]
 
     def band(index: int, worker: int) -> None:
         sample, top = bands[index]
-        part = view[sample, top : top + rows]
-        target = y[sample, top : top + rows]
+        bottom = min(out[0], top + rows)
+        part = source.windows(worker, sample, sample + 1, top, bottom)[0]
+        target = y[sample, top:bottom]
         np.copyto(target, part[at[0]])
         for where in at[1:]:
             combine(target, part[where], out=target)
@@ -96,8 +129,7 @@ def max_pool(
     ceil_mode: bool = False,
 ) -> Array:
     out, pads = _pool_geometry(x, kernel, stride, padding, dilation, ceil_mode)
-    view = windows(pad(x, pads, -np.inf), out, kernel, stride, dilation)
-    return _by_offset(view, out, kernel, np.maximum)
+    return _by_offset(x, pads, out, kernel, stride, dilation, -np.inf, np.maximum)
 
 
 def avg_pool(
@@ -112,7 +144,7 @@ def avg_pool(
     part of a ceil-mode window beyond the right padding."""
     ones = (1,) * len(kernel)
     out, pads = _pool_geometry(x, kernel, stride, padding, ones, ceil_mode)
-    y = _by_offset(windows(pad(x, pads), out, kernel, stride, ones), out, kernel, np.add)
+    y = _by_offset(x, pads, out, kernel, stride, ones, 0.0, np.add)
     divisor = np.ones((), dtype=np.int64)
     for axis, (size, o, k, s, p) in enumerate(
         zip(x.shape[1:-1], out, kernel, stride, padding, strict=True)
@@ -206,17 +238,22 @@ class WindowPoolOp(Op[WindowPool]):
 
     def workspace(self, shape: Shape, out: Shape, width: int, owned: bool) -> int:
         layer = self.layer
-        # the padding the pool kernels add: ceil mode may read past the right padding
-        dilation = layer.dilation if isinstance(layer, MaxPool) else (1,) * len(layer.kernel)
-        pads = tuple(
-            (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-            for size, o, k, s, p, d in zip(
-                shape[1:], out[1:], layer.kernel, layer.stride, layer.padding, dilation, strict=True
-            )
-        )
         # avgpool's divisor table: int64 counts per output position (2 elements each), x2
-        divisor = 4 * math.prod(out[1:]) if isinstance(layer, AvgPool) else 0
-        return padded_elements(shape, pads) + divisor
+        return 4 * math.prod(out[1:]) if isinstance(layer, AvgPool) else 0
+
+    def columns(self, shape: Shape, out: Shape, batch: int, width: int) -> int:
+        """The padded slabs of input rows the bands read (:class:`~convcost.executor.kernels.
+        PaddedBands`), one per thread at work, reused for the whole batch."""
+        layer = self.layer
+        dilation = layer.dilation if isinstance(layer, MaxPool) else (1,) * len(layer.kernel)
+        pads = _pads(shape, out, layer.kernel, layer.stride, layer.padding, dilation)
+        if not padded_elements(shape, pads):
+            return 0
+        rows = pool_band(out[1:])
+        bands = min(batch * -(-out[1] // rows), blas.threads())
+        span = dilation[0] * (layer.kernel[0] - 1) + 1
+        slab = slab_shape((0, *shape[1:], shape[0]), pads, 1, rows, layer.stride[0], span)
+        return bands * math.prod(slab)
 
 
 class GlobalPoolOp(Op[GlobalPool]):

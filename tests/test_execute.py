@@ -27,7 +27,6 @@ from convcost.executor import estimate_bytes, execute, execute_all, prepare
 from convcost.executor.blas import blas_threads
 from convcost.executor.memory import (
     RUN_OVERHEAD_BYTES,
-    WORKER_HEAP_BYTES,
     current_rss_bytes,
     estimate_growth,
 )
@@ -145,8 +144,7 @@ def test_every_activation_function_has_a_kernel() -> None:
 
 def test_memory_estimate_counts_weights_and_the_largest_layer() -> None:
     """A single 1×1 conv, batch 2: the weights, the input and the output (no workspace), the
-    BLAS buffers of its one product, the fixed overhead and each pool worker's heap allowance,
-    on top of the process."""
+    BLAS buffers of its one product and the fixed overhead, on top of the process."""
     network = _network("input: [8, 10, 10]\nlayers:\n  - conv: {out: 16, kernel: 1}\n")
     weights = 16 * 8 + 16
     activations = 2 * (8 * 100 + 16 * 100)  # batch 2: input and output
@@ -155,8 +153,7 @@ def test_memory_estimate_counts_weights_and_the_largest_layer() -> None:
     # fewer than the threads)
     blas = blas_threads() * (8 * 16 + 8 * 200)
     for dtype, width in (("float32", 4), ("float64", 8)):
-        workers = (blas_threads() - 1) * WORKER_HEAP_BYTES  # the caller is not a worker
-        expected = RUN_OVERHEAD_BYTES + workers + width * (weights + activations + blas)
+        expected = RUN_OVERHEAD_BYTES + width * (weights + activations + blas)
         assert estimate_growth(network, batch=2, width=width) == expected
         # the total starts from the process's resident size at the time (which may move by a
         # few pages between two readings)

@@ -38,11 +38,6 @@ RUN_OVERHEAD_BYTES = 4 * 2**20
 """Code pages, allocator slack and small objects a first run touches (measured in a fresh
 process: 0.3 MiB for one relu, 1.3 MiB for one conv, up to 2.4 MiB beyond the modelled arrays
 for an adaptive pool)."""
-WORKER_HEAP_BYTES = 4 * 2**20
-"""Allocator slack per pool worker (threads beyond the caller's): each worker takes its band's
-temporaries and padded slabs from its own glibc arena, whose holes the caller's heap model does
-not see. Without it, VGG-16 and ResNet-50 at batch 8 on 2 threads peaked 1.5 and 0.3 MiB
-above the estimate (tests/bench/bench_execute.py, 2026-11-26)."""
 BLAS_BUFFER_BYTES = 32 * 2**20
 """OpenBLAS's buffer per thread (BUFFER_SIZE on x86-64): no product touches more of it."""
 BLAS_DEPTH = 512
@@ -367,12 +362,11 @@ heap, where a freed one can leave a hole that stays resident."""
 def estimate_growth(network: Network, *, batch: int, width: int) -> int:
     """Upper bound, in bytes, on the resident memory a run adds to the process: parameters,
     BLAS buffers for the largest product, the peak of live tensors and temporaries (with the
-    heap's slack), :data:`RUN_OVERHEAD_BYTES` and :data:`WORKER_HEAP_BYTES` per pool worker."""
+    heap's slack) and :data:`RUN_OVERHEAD_BYTES`."""
     products = [
         node.layer.op().products(node.input_shape, node.output_shape, batch)
         for node in leaves(network.nodes)
     ]
     blas = blas_bytes([p for p in products if p[0]], width, blas_threads())
     tensors = width * (parameter_elements(network) + estimate_elements(network, batch, width))
-    workers = WORKER_HEAP_BYTES * (blas_threads() - 1)
-    return RUN_OVERHEAD_BYTES + workers + blas + tensors
+    return RUN_OVERHEAD_BYTES + blas + tensors

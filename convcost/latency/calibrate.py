@@ -17,7 +17,7 @@ import dataclasses
 import math
 import random
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from convcost.engine import analyze_network
 from convcost.latency.estimate import layer_work
@@ -84,14 +84,18 @@ def time_network(network: Network, *, repeat: int) -> Timing:
     prepared = prepare(network)
     prepared.forward()  # warm-up: page faults, BLAS start-up, first calls
     runs = [prepared.forward() for _ in range(repeat)]
-    per_layer = list(
-        zip(*(tuple(layer.seconds for layer in run.layers) for run in runs), strict=True)
-    )
+    return timing_of([(run.seconds, [layer.seconds for layer in run.layers]) for run in runs])
+
+
+def timing_of(passes: Sequence[tuple[float, Sequence[float]]]) -> Timing:
+    """The :class:`Timing` of timed passes, each ``(seconds, per-layer seconds)``: per layer and
+    in total the shortest and the median."""
+    per_layer = list(zip(*(layers for _, layers in passes), strict=True))
     return Timing(
         layers=tuple(min(times) for times in per_layer),
-        seconds=min(run.seconds for run in runs),
+        seconds=min(seconds for seconds, _ in passes),
         median_layers=tuple(statistics.median(times) for times in per_layer),
-        median_seconds=statistics.median(run.seconds for run in runs),
+        median_seconds=statistics.median(seconds for seconds, _ in passes),
     )
 
 

@@ -51,7 +51,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -60,7 +59,7 @@ from pathlib import Path
 from convcost import zoo
 from convcost.build import build
 from convcost.engine import analyze_network
-from convcost.latency.calibrate import Timing, fit_profile, measure
+from convcost.latency.calibrate import Timing, fit_profile, measure, timing_of
 from convcost.latency.estimate import estimate
 from convcost.latency.probe import Probe
 from convcost.latency.profile import DeviceProfile, load_profile
@@ -231,15 +230,7 @@ def time_network_on(network: Network, *, repeat: int, probe: Probe) -> Timing:
             probe.run()
             runs.append(prepared.forward())
         probe.run()
-        per_layer = list(
-            zip(*(tuple(layer.seconds for layer in run.layers) for run in runs), strict=True)
-        )
-        return Timing(
-            layers=tuple(min(times) for times in per_layer),
-            seconds=min(run.seconds for run in runs),
-            median_layers=tuple(statistics.median(times) for times in per_layer),
-            median_seconds=statistics.median(run.seconds for run in runs),
-        )
+        return timing_of([(run.seconds, [layer.seconds for layer in run.layers]) for run in runs])
     from convcost.executor.ort import execute_ort  # noqa: PLC0415
 
     threads = BACKEND["threads"]
@@ -281,14 +272,7 @@ def interleaved(
     while len(runs) < repeat:  # fewer rounds than passes: the rest at the end
         runs.append(one_pass())
         model_probe.run()
-    per_layer = list(zip(*(layers for _, layers in runs), strict=True))
-    timing = Timing(
-        layers=tuple(min(times) for times in per_layer),
-        seconds=min(seconds for seconds, _ in runs),
-        median_layers=tuple(statistics.median(times) for times in per_layer),
-        median_seconds=statistics.median(seconds for seconds, _ in runs),
-    )
-    return profile, timing, model_probe.rate
+    return profile, timing_of(runs), model_probe.rate
 
 
 def _pass_runner(network: Network) -> Callable[[], tuple[float, tuple[float, ...]]]:

@@ -316,11 +316,11 @@ def _analyze_on_device(
 ) -> None:
     """``analyze --device``: each report's roofline estimate (and its measured run)."""
     from convcost.latency.estimate import estimate
-    from convcost.render import latency, latency_formats
+    from convcost.render.latency_rows import Predicted
 
     try:
         items = [
-            latency.Predicted(report, estimate(report, profile), execution)
+            Predicted(report, estimate(report, profile), execution)
             for report, execution in zip(reports, executions, strict=True)
         ]
     except ConvcostError as error:
@@ -329,12 +329,17 @@ def _analyze_on_device(
         # the latency columns need ~170 columns with deep paths: a pipe gets 200 (no path
         # wraps, and each row is drawn on the fast path) rather than rich's 80
         width = None if sys.stdout is not None and sys.stdout.isatty() else 200
+        from convcost.render import latency
+
         draw(
             output,
             lambda console: latency.print_predicted(console, items, depth=depth, exact=exact),
             width=width,
         )
-    elif format is Format.JSON:
+        return
+    from convcost.render import latency_formats  # the table needs none of them (nor csv)
+
+    if format is Format.JSON:
         emit(latency_formats.to_json(items, depth=depth, indent=indent), output)
     elif format is Format.CSV:
         emit(latency_formats.to_csv(items, depth=depth), output)

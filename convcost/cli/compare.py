@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from convcost.compare import Comparison, Metric
     from convcost.latency.profile import DeviceProfile
-    from convcost.render.latency import ComparedLatency
+    from convcost.render.latency_rows import ComparedLatency
     from convcost.spec import Spec
 
 
@@ -366,7 +366,7 @@ def _scatter_axes(x: str | None, y: str | None, *, execute: bool) -> tuple[Metri
 def _on_device(result: Comparison, profile: DeviceProfile) -> list[ComparedLatency]:
     """Each compared entry's estimate on ``profile``, with ratios to the baseline."""
     from convcost.latency.estimate import estimate
-    from convcost.render.latency import compared_latency
+    from convcost.render.latency_rows import compared_latency
 
     entries = result.entries
     return compared_latency(

@@ -12,7 +12,7 @@ from typing import Any
 from convcost.jsontext import dumps
 from convcost.latency.quantities import seconds_text
 from convcost.render import formats, numbers
-from convcost.render.latency import (
+from convcost.render.latency_rows import (
     ComparedLatency,
     Predicted,
     error,

@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from convcost.executor.kernels_conv import shifts
 from convcost.export.onnx_attention import attention
 from convcost.export.onnx_graph import Graph
 from convcost.layers.activation import Activation, Function
@@ -63,6 +64,11 @@ def _conv(g: Graph, node: LayerNode, x: str, arrays: tuple[Any, ...]) -> str:
     matrix = arrays[0]
     if per_group == 1 and layer.groups > 1:  # depthwise: (∏k, groups, multiplier)
         weight = matrix.transpose(1, 2, 0).reshape(layer.out, 1, *layer.kernel)
+    elif shifts(channels, layer.out, layer.kernel, layer.stride, layer.groups):
+        # the executor's shifted product draws (1, C, (*kernel, out)) → (out, C, *kernel)
+        weight = matrix.reshape(channels, *layer.kernel, layer.out).transpose(
+            rank + 1, *range(rank + 1)
+        )
     else:  # (groups, (*kernel, C/g), out/g) → (out, C/g, *kernel)
         og = layer.out // layer.groups
         grouped = matrix.reshape(layer.groups, *layer.kernel, per_group, og)

@@ -213,13 +213,10 @@ def _grammar(function: Callable[..., Any]) -> Grammar | None:
             continue
         if not has_default:
             required.add(parameter)
-        convert = _converter(element, declaration.settings)
-        if convert is None:
-            return None
-        for spelling, value in _spellings(parameter, declaration.names, element is bool):
-            options[spelling] = _Spelling(
-                parameter, _FLAG if element is bool else convert, value, many
-            )
+        flag = element is bool
+        convert = _FLAG if flag else _converter(element, declaration.settings)
+        for spelling, value in _spellings(parameter, declaration.names, flag):
+            options[spelling] = _Spelling(parameter, convert, value, many)
     if sum(many for _, many, _ in arguments) and len(arguments) != 1:
         return None
     return Grammar(options, arguments, values, frozenset(required))
@@ -258,10 +255,9 @@ def _readable(kind: Any) -> bool:
     )
 
 
-def _converter(kind: Any, settings: dict[str, Any]) -> Callable[[str], Any] | None:
-    """``text`` to the value typer passes, raising ValueError where typer refuses it."""
-    if kind is bool:
-        return str  # unused: a flag takes no value
+def _converter(kind: Any, settings: dict[str, Any]) -> Callable[[str], Any]:
+    """``text`` to the value typer passes, raising ValueError where typer refuses it (``kind``
+    is one :func:`_readable` accepts, not ``bool``: a flag takes no value)."""
     if kind is str:
         return str
     if isinstance(kind, type) and issubclass(kind, enum.Enum):

@@ -763,3 +763,27 @@ def test_conv_in_column_bands_matches_torch(
     padded = F.pad(tensor(x), (0, 2, 1, 0))
     want = F.conv2d(padded, tensor(weight), stride=stride, dilation=dilation)
     close(got, want, "float64")
+
+
+@pytest.mark.parametrize(
+    ("out", "channels", "kernel", "stride", "groups"),
+    [
+        (8, 8, (3, 3), (1, 1), 8),  # depthwise
+        (16, 8, (3, 3), (2, 2), 8),  # depthwise, multiplier 2
+        (4, 16, (3, 3), (1, 1), 1),  # shifted: 2-D, stride 1, out ≤ C/2
+        (6, 4, (3, 3), (1, 1), 1),  # im2col
+        (6, 4, (1, 3), (1, 1), 2),  # grouped
+        (5, 3, (3,), (1,), 1),  # 1-D
+        (4, 2, (3, 2, 2), (1, 1, 1), 1),  # 3-D
+    ],
+)
+def test_torch_weight_undoes_the_kernel_layout(
+    out: int, channels: int, kernel: tuple[int, ...], stride: tuple[int, ...], groups: int
+) -> None:
+    """The ONNX exporter writes the executor's weights back in PyTorch's layout: a random
+    PyTorch weight, laid out for the kernel the executor picks and back, is itself."""
+    weight = np.random.default_rng(0).standard_normal((out, channels // groups, *kernel))
+    shifted = kernels_conv.shifts(channels, out, kernel, stride, groups)
+    matrix = kernels_conv.conv_weights(weight, groups, shifted=shifted).matrix
+    back = kernels_conv.torch_weight(matrix, channels, out, kernel, stride, groups)
+    np.testing.assert_array_equal(back, weight)

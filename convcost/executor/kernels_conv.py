@@ -93,6 +93,28 @@ def conv_weights(weight: Array, groups: int, *, shifted: bool = False) -> ConvWe
     return ConvWeights(matrix, tuple(kernel), groups, out, False)
 
 
+def torch_weight(
+    matrix: Array,
+    channels: int,
+    out: int,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    groups: int,
+) -> Array:
+    """PyTorch's ``(C_out, C_in/g, *kernel)`` from a weight in the layout :func:`conv_weights`
+    makes for this conv (depthwise, shifted or im2col): its inverse, for the ONNX exporter,
+    which writes the weights the executor drew."""
+    rank, per_group = len(kernel), channels // groups
+    if per_group == 1 and groups > 1:  # depthwise: (∏k, groups, multiplier)
+        return matrix.transpose(1, 2, 0).reshape(out, 1, *kernel)
+    if shifts(channels, out, kernel, stride, groups):  # (1, C, (*kernel, out))
+        return matrix.reshape(channels, *kernel, out).transpose(rank + 1, *range(rank + 1))
+    # (groups, (*kernel, C/g), out/g)
+    grouped = matrix.reshape(groups, *kernel, per_group, out // groups)
+    order = (0, rank + 2, rank + 1, *range(1, rank + 1))
+    return grouped.transpose(order).reshape(out, per_group, *kernel)
+
+
 def conv(
     x: Array,
     weights: ConvWeights,

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from convcost.executor.kernels_conv import shifts
+from convcost.executor.kernels_conv import torch_weight
 from convcost.export.onnx_attention import attention
 from convcost.export.onnx_graph import Graph
 from convcost.layers.activation import Activation, Function
@@ -59,21 +59,9 @@ def _channel_vector(values: Any, rank: int) -> Any:
 def _conv(g: Graph, node: LayerNode, x: str, arrays: tuple[Any, ...]) -> str:
     layer = node.layer
     assert isinstance(layer, Conv)
-    channels, rank = node.input_shape[0], len(layer.kernel)
-    per_group = channels // layer.groups
-    matrix = arrays[0]
-    if per_group == 1 and layer.groups > 1:  # depthwise: (∏k, groups, multiplier)
-        weight = matrix.transpose(1, 2, 0).reshape(layer.out, 1, *layer.kernel)
-    elif shifts(channels, layer.out, layer.kernel, layer.stride, layer.groups):
-        # the executor's shifted product draws (1, C, (*kernel, out)) → (out, C, *kernel)
-        weight = matrix.reshape(channels, *layer.kernel, layer.out).transpose(
-            rank + 1, *range(rank + 1)
-        )
-    else:  # (groups, (*kernel, C/g), out/g) → (out, C/g, *kernel)
-        og = layer.out // layer.groups
-        grouped = matrix.reshape(layer.groups, *layer.kernel, per_group, og)
-        order = (0, rank + 2, rank + 1, *range(1, rank + 1))
-        weight = grouped.transpose(order).reshape(layer.out, per_group, *layer.kernel)
+    weight = torch_weight(
+        arrays[0], node.input_shape[0], layer.out, layer.kernel, layer.stride, layer.groups
+    )
     inputs = [x, g.array(f"{node.path}.weight", weight)]
     if layer.bias:
         inputs.append(g.array(f"{node.path}.bias", arrays[1]))

@@ -1,6 +1,7 @@
 """Expressions in specs: ``${in_channels * 6}``, ``${make_divisible(32 * width, 8)}``, ``${n > 1}``.
 
-Parsed with :mod:`ast` and evaluated by walking a whitelist of node types; nothing is ever
+Parsed by Python's own parser into :mod:`ast` nodes (``_ast``, the C module behind :mod:`ast`:
+``ast.py`` itself, unparsing and visitors, is loaded only for an error message) and evaluated by walking a whitelist of node types; nothing is ever
 passed to ``eval``. The language (docs/spec-format.md, *Expressions*):
 
 - integers, decimals (``0.75``, ``1e-3``), ``True``/``False``, quoted strings, names;
@@ -21,12 +22,12 @@ finite. Evaluation is a walk of at most 256 characters' worth of nodes: it canno
 
 from __future__ import annotations
 
-import ast
+import _ast as ast
 import functools
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from convcost.limits import (
@@ -132,9 +133,10 @@ def _parse(text: str) -> ast.expr:
     if bad is not None:
         raise ExpressionError(f"{bad.group()!r} is not allowed in {text!r}; allowed: {ALLOWED}")
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = compile(text, "<unknown>", "eval", ast.PyCF_ONLY_AST)  # what ast.parse does
     except SyntaxError:
         raise ExpressionError(f"cannot parse expression {text!r}; allowed: {ALLOWED}") from None
+    assert isinstance(tree, ast.Expression)  # mode "eval"
     depth = _depth(tree.body)
     if depth > MAX_EXPRESSION_DEPTH:
         raise ExpressionError(
@@ -156,12 +158,29 @@ def _depth(root: ast.expr) -> int:
         deepest = max(deepest, depth)
         stack.extend(
             (child, depth + 1)
-            for child in ast.iter_child_nodes(node)
+            for child in _children(node)
             if not isinstance(
                 child, ast.operator | ast.unaryop | ast.expr_context | ast.cmpop | ast.boolop
             )
         )
     return deepest
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """The direct child nodes of ``node``, in order (what ``ast.iter_child_nodes`` yields)."""
+    for name in node._fields:
+        field = getattr(node, name, None)
+        if isinstance(field, ast.AST):
+            yield field
+        elif isinstance(field, list):
+            yield from (item for item in field if isinstance(item, ast.AST))
+
+
+def _unparsed(node: ast.AST) -> str:
+    """``node`` as source text, for a message (loads :mod:`ast`'s unparser: errors only)."""
+    import ast as python_ast  # noqa: PLC0415 (an error message only)
+
+    return python_ast.unparse(node)
 
 
 class _Evaluation:
@@ -195,7 +214,7 @@ class _Evaluation:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             return self._call(node.func.id, node)
         raise ExpressionError(
-            f"{ast.unparse(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
+            f"{_unparsed(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
         )
 
     def _constant(self, value: object) -> Result:
@@ -241,7 +260,7 @@ class _Evaluation:
         if isinstance(node.op, ast.UAdd):
             return self._number(operand, "the operand of +")
         raise ExpressionError(
-            f"{ast.unparse(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
+            f"{_unparsed(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
         )
 
     def _binary(self, node: ast.BinOp) -> Number:
@@ -306,7 +325,7 @@ class _Evaluation:
         function = FUNCTIONS.get(name)
         if function is None:
             raise ExpressionError(
-                f"{ast.unparse(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
+                f"{_unparsed(node)!r} is not allowed in {self.text!r}; allowed: {ALLOWED}"
             )
         low, high, call = function
         if not low <= len(node.args) <= high:

@@ -42,11 +42,12 @@ NEVER = (
 )
 """Loaded by neither the JSON nor the table path."""
 
-JSON_ONLY = ("rich", "fractions", "decimal", "numbers")
-"""Not loaded for JSON (the table needs rich, which brings threading, pickle, random and
-fractions); the bundled models' jumps are whole and intensities are written from integers."""
+JSON_ONLY = ("rich", "fractions", "decimal", "numbers", "ast")
+"""Not loaded for JSON (the table needs rich, which brings threading, pickle, random,
+fractions and ast, for rich.markup); the bundled models' jumps are whole and intensities are
+written from integers; the expression parser uses ``_ast``, the C module behind ``ast``."""
 
-WITHOUT_EXPRESSIONS = ("convcost.expr", "ast")
+WITHOUT_EXPRESSIONS = ("convcost.expr", "_ast")
 """The expression parser, for a spec without ``${…}`` (``$name`` is looked up directly)."""
 
 TABLE_ONLY = ("rich._emoji_codes",)
@@ -69,7 +70,7 @@ def loaded(source: str, kind: str) -> set[str]:
 @pytest.mark.parametrize(
     ("source", "absent"),
     [
-        ("resnet50", (*NEVER, *JSON_ONLY)),  # `${mid * 4}`: the parser is needed
+        ("resnet50", (*NEVER, *JSON_ONLY)),  # `${mid * 4}`: the parser (_ast) is needed
         ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
     ],
 )
@@ -98,3 +99,17 @@ def test_table_path_leaves_the_heavy_modules_out() -> None:
     modules = loaded("resnet50", "table")
     assert "rich.table" in modules
     assert sorted(modules & {*NEVER, *TABLE_ONLY}) == []
+
+
+def test_an_expression_error_still_unparses_the_node() -> None:
+    """``ast`` is loaded for a refused expression's message, which quotes its source."""
+    code = (
+        "import sys\nfrom convcost.expr import ExpressionError, evaluate\n"
+        "assert 'ast' not in sys.modules\n"
+        "try:\n    evaluate('x.y + 1', {'x': 1})\nexcept ExpressionError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("'x.y' is not allowed in 'x.y + 1'"), done.stdout

@@ -56,6 +56,8 @@ from convcost.report import Report
 from convcost.spec import load_spec
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from convcost.execution import Execution
     from convcost.latency.profile import DeviceProfile
 
@@ -196,9 +198,18 @@ def analyze(
         )
         return
     if format is Format.TABLE:
-        from convcost.render.table import print_reports
+        from convcost.render.plain_report import plain_reports
 
-        draw(target, lambda console: print_reports(console, reports, depth=depth, exact=exact))
+        def paint(console: Console) -> None:
+            from convcost.render.table import print_reports
+
+            print_reports(console, reports, depth=depth, exact=exact)
+
+        draw(
+            target,
+            paint,
+            plain=lambda width: plain_reports(reports, depth=depth, exact=exact, width=width),
+        )
     elif format is Format.JSON:
         emit(formats.json_chunks(reports, depth=depth, indent=indent), target)
     elif format is Format.CSV:

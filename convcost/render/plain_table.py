@@ -9,19 +9,20 @@ What is reproduced, step by step, from rich's source:
   ``max_width``; a table too wide for the console shrinks its wrappable columns with
   ``Table._collapse_widths`` and ``rich._ratio.ratio_reduce``, then every column evenly, then
   is measured again). Only a table that does not expand and has no fixed column widths.
-- **cells**: ``Text.wrap`` (lines split at line breaks, ``rich._wrap.divide_line``,
+- **cells**: nothing in a column without room inside its padding (rich renders no line
+  there); else ``Text.wrap`` (lines split at line breaks, ``rich._wrap.divide_line``,
   ``Text.rstrip_end``), ``Lines.justify`` (left, right, center; ``Text.truncate`` with fold,
   crop or ellipsis), ``Console.render_lines`` (each line cropped or padded to the column),
   the horizontal padding, and the rows aligned to the tallest cell (the header at the bottom,
   the rest at the top).
-- **frame**: the title centred on the table's width (wrapped too), the ``SIMPLE_HEAD`` box
+- **frame**: the title centred on the table's width (wrapped too, as ``Table.__rich_console__``
+  renders it), the ``SIMPLE_HEAD`` box
   (blank edges and dividers, a rule under the header, a blank line over the footer) or none,
   and every line cropped to the console when the table cannot shrink to it.
 
 Widths are counted in characters, so a text is written here only when each of its characters
 is one terminal cell (:data:`SINGLE_CELL`); anything else (other characters, tabs, a line break
-at a cell's end, a style rich would read as markup, vertical padding, a column too narrow for
-its padding) is declined — :func:`plain` returns None — before anything is written, and the
+at a cell's end, a header rich would read as markup, vertical padding) is declined — :func:`plain` returns None — before anything is written, and the
 caller draws the table with rich.
 """
 
@@ -387,7 +388,10 @@ class _Layout:
         then the footer."""
         frame = self.spec.frame
         crop = self.table_width > self.width
-        head = self._title() if frame.title else []
+        title = "".join(piece for piece, _ in frame.title)
+        head = []
+        if title and self.table_width > 0:
+            head = _wrapped(title, self.table_width, "center", "fold", no_wrap=False)
         edge = " " if frame.box and frame.show_edge else ""
         divider = " " if frame.box else ""
         if frame.box and frame.show_edge:
@@ -421,23 +425,20 @@ class _Layout:
             lines = [line[: self.width] for line in lines]
         return "".join(line + "\n" for line in lines)
 
-    def _title(self) -> list[str]:
-        """The title centred on the table's width, as ``Table.__rich_console__`` renders it
-        (``Text.wrap`` with folding)."""
-        text = "".join(piece for piece, _ in self.spec.frame.title)
-        return _wrapped(text, self.table_width, "center", "fold", no_wrap=False)
-
     def _row(self, texts: list[str], vertical: str, edge: str, divider: str) -> list[str]:
         columns = self.spec.frame.columns
-        cells = []
+        cells: list[list[str]] = []
         for text, column, width, (left, right) in zip(
             texts, columns, self.widths, self.pads, strict=True
         ):
             room = width - left - right
+            if room < 1:  # rich renders nothing in a column without room: blank lines
+                cells.append([])
+                continue
             lines = _wrapped(text, room, column.justify, column.overflow, column.no_wrap)
             cells.append([" " * left + line + " " * right for line in lines])
-        height = max(map(len, cells))
-        if height > 1:
+        height = max(1, *map(len, cells))
+        if height > 1 or not all(cells):
             for cell, width in zip(cells, self.widths, strict=True):
                 blank = [" " * width] * (height - len(cell))
                 cell[:] = blank + cell if vertical == "bottom" else cell + blank
@@ -484,6 +485,4 @@ def _layout(spec: TableSpec, width: int) -> _Layout | None:
     pads = _pads(frame)
     room = max(0, width - _extra_width(frame))
     widths = _widths(frame, extents, _pad_widths(frame), room)
-    if any(width - left - right < 1 for width, (left, right) in zip(widths, pads, strict=True)):
-        return None  # a column without room for its text
     return _Layout(spec, width, widths, pads, kept)

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from rich.console import Console
 
 from convcost import zoo
 from convcost.engine import analyze_all
-from convcost.render import plain_table
+from convcost.render import numbers, plain_table
 from convcost.render.plain_console import plain_width
 from convcost.render.plain_report import plain_reports
 from convcost.render.plain_table import SINGLE_CELL, plain
@@ -95,6 +96,16 @@ def test_resnet50_as_an_ordinary_rich_table_draws_it() -> None:
 
 def test_the_symbols_are_one_cell_for_rich() -> None:
     assert [char for char in SINGLE_CELL if cell_len(char) != 1] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    flops=st.one_of(st.integers(min_value=0, max_value=10**6), st.integers(min_value=0)),
+    moved=st.integers(min_value=1, max_value=10**6),
+)
+def test_intensity_without_fractions_is_the_fractions_text(flops: int, moved: int) -> None:
+    assert numbers.intensity_of((flops, moved)) == numbers.intensity(Fraction(flops, moved))
+    assert numbers.intensity_of(None) == numbers.intensity(None)
 
 
 # -- random tables ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from convcost.render import numbers
 from convcost.render.escape import printable
 from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
-from convcost.report import Report, intensity
+from convcost.report import Report, intensity_terms
 from convcost.valueclasses import dataclass
 
 KEEP_ROWS = 100_000
@@ -330,7 +330,7 @@ def summary_rows(report: Report, *, exact: bool) -> list[tuple[str, str, str]]:
         ),
         (
             "intensity",
-            numbers.intensity(intensity(totals, report.bytes_per_element)),
+            numbers.intensity_of(intensity_terms(totals, report.bytes_per_element)),
             "FLOPs per byte moved",
         ),
         (

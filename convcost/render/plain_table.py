@@ -403,12 +403,27 @@ class _Layout:
                 head.append(f"{edge}{rule}{edge}")
         yield self._text(head, crop)
         rows = iter(self.kept if self.kept is not None else self.spec.rows())
+        template = edge + divider.join(
+            f"{' ' * left}{{}}{' ' * right}" for left, right in self.pads
+        )
+        template += edge
         while batch := list(islice(rows, CHUNK_ROWS)):
+            texts = [
+                [cell if type(cell) is str else cell[0] for cell in column]
+                for column in zip(*batch, strict=True)
+            ]
+            shaped = zip(*map(self._column, range(len(texts)), texts), strict=True)
             lines: list[str] = []
-            for row in batch:
-                lines += self._row(
-                    [cell if type(cell) is str else cell[0] for cell in row], "top", edge, divider
-                )
+            for row, cells in zip(batch, shaped, strict=True):
+                if None in cells:  # a cell wraps (or has no room): line by line
+                    lines += self._row(
+                        [cell if type(cell) is str else cell[0] for cell in row],
+                        "top",
+                        edge,
+                        divider,
+                    )
+                else:
+                    lines.append(template.format(*cells))
             yield self._text(lines, crop)
         tail = []
         if frame.show_footer:
@@ -424,6 +439,21 @@ class _Layout:
         if crop:
             lines = [line[: self.width] for line in lines]
         return "".join(line + "\n" for line in lines)
+
+    def _column(self, index: int, texts: list[str]) -> list[str | None]:
+        """Each of a column's body cells justified on one line, or None where it wraps."""
+        left, right = self.pads[index]
+        room = self.widths[index] - left - right
+        column = self.spec.frame.columns[index]
+        if room < 1:
+            return [None] * len(texts)
+        justify, overflow = column.justify, column.overflow
+        if justify == "left" and max(map(len, texts)) <= room and "\n" not in "".join(texts):
+            return [text.ljust(room) for text in texts]  # nothing to truncate or strip
+        return [
+            None if len(text) > room or "\n" in text else _justified(text, room, justify, overflow)
+            for text in texts
+        ]
 
     def _row(self, texts: list[str], vertical: str, edge: str, divider: str) -> list[str]:
         columns = self.spec.frame.columns

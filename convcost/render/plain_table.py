@@ -409,7 +409,7 @@ class _Layout:
         template += edge
         while batch := list(islice(rows, CHUNK_ROWS)):
             texts = [
-                [cell if type(cell) is str else cell[0] for cell in column]
+                [cell if type(cell) is str else cell.text for cell in column]
                 for column in zip(*batch, strict=True)
             ]
             shaped = zip(*map(self._column, range(len(texts)), texts), strict=True)
@@ -417,7 +417,7 @@ class _Layout:
             for row, cells in zip(batch, shaped, strict=True):
                 if None in cells:  # a cell wraps (or has no room): line by line
                     lines += self._row(
-                        [cell if type(cell) is str else cell[0] for cell in row],
+                        [cell if isinstance(cell, str) else cell.text for cell in row],
                         "top",
                         edge,
                         divider,
@@ -505,7 +505,7 @@ def _layout(spec: TableSpec, width: int) -> _Layout | None:
     while batch := list(islice(rows, CHUNK_ROWS * 10)):
         count += len(batch)
         for extent, cells in zip(extents, zip(*batch, strict=True), strict=True):
-            if not extent.add(cell if type(cell) is str else cell[0] for cell in cells):
+            if not extent.add(cell if type(cell) is str else cell.text for cell in cells):
                 return None
             extent.cells += len(cells)
         if kept is not None and count <= KEEP_ROWS:

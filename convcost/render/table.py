@@ -72,7 +72,9 @@ def rich_frame(frame: Frame) -> Table:
 
 def rich_cells(row: Sequence[str | Styled]) -> tuple[Cell, ...]:
     """A described row's cells for :class:`FastTable` (a styled cell as a ``Text``)."""
-    return tuple(cell if type(cell) is str else Text(cell[0], style=cell[1]) for cell in row)
+    return tuple(
+        cell if isinstance(cell, str) else Text(cell.text, style=cell.style) for cell in row
+    )
 
 
 def fast_table(spec: TableSpec) -> FastTable:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import NamedTuple
 
 from convcost.render import numbers
 from convcost.render.escape import printable
@@ -28,11 +27,17 @@ CHUNK_ROWS = 1_000
 """Tables are written this many rows at a time."""
 
 
-class Styled(NamedTuple):
-    """A body cell drawn in a style (``"bold"``) where the console draws styles."""
+class Styled:
+    """A body cell drawn in a style (``"bold"``) where the console draws styles.
 
-    text: str
-    style: str
+    A plain class: a ``NamedTuple`` would cost the start-up of the table more than its
+    writer does."""
+
+    __slots__ = ("style", "text")
+
+    def __init__(self, text: str, style: str) -> None:
+        self.text = text
+        self.style = style
 
 
 Cell = str | Styled

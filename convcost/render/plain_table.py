@@ -351,7 +351,7 @@ def _wrapped(text: str, width: int, justify: str, overflow: str, no_wrap: bool) 
         return [_justified(text, width, justify, overflow)]
     lines = []
     for part in text.split("\n"):
-        if no_wrap:
+        if no_wrap or len(part) <= width:  # a line that fits does not break
             pieces = [part]
         else:
             bounds = [0, *_divide(part, width, fold=overflow == "fold"), len(part)]

@@ -416,12 +416,8 @@ class _Layout:
             lines: list[str] = []
             for row, cells in zip(batch, shaped, strict=True):
                 if None in cells:  # a cell wraps (or has no room): line by line
-                    lines += self._row(
-                        [cell if isinstance(cell, str) else cell.text for cell in row],
-                        "top",
-                        edge,
-                        divider,
-                    )
+                    texts_of_row = [cell if isinstance(cell, str) else cell.text for cell in row]
+                    lines += self._row(texts_of_row, "top", edge, divider, cells)
                 else:
                     lines.append(template.format(*cells))
             yield self._text(lines, crop)
@@ -455,17 +451,30 @@ class _Layout:
             for text in texts
         ]
 
-    def _row(self, texts: list[str], vertical: str, edge: str, divider: str) -> list[str]:
+    def _row(
+        self,
+        texts: list[str],
+        vertical: str,
+        edge: str,
+        divider: str,
+        shaped: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        """A row's lines; ``shaped``: cells already justified on one line (None: not)."""
         columns = self.spec.frame.columns
         cells: list[list[str]] = []
-        for text, column, width, (left, right) in zip(
-            texts, columns, self.widths, self.pads, strict=True
+        for index, (text, column, width, (left, right)) in enumerate(
+            zip(texts, columns, self.widths, self.pads, strict=True)
         ):
             room = width - left - right
             if room < 1:  # rich renders nothing in a column without room: blank lines
                 cells.append([])
                 continue
-            lines = _wrapped(text, room, column.justify, column.overflow, column.no_wrap)
+            line = None if shaped is None else shaped[index]
+            lines = (
+                _wrapped(text, room, column.justify, column.overflow, column.no_wrap)
+                if line is None
+                else [line]
+            )
             cells.append([" " * left + line + " " * right for line in lines])
         height = max(1, *map(len, cells))
         if height > 1 or not all(cells):

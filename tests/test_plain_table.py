@@ -81,6 +81,14 @@ def test_every_model_and_spec_as_rich_writes_it(source: str) -> None:
             )
 
 
+def test_several_reports_one_after_the_other() -> None:
+    reports = [*load("resnet18"), *load("specs/quickstart.yaml"), *load("unet")]
+    for width in (60, 100):
+        pieces = plain_reports(reports, depth=2, exact=False, width=width)
+        assert pieces is not None
+        assert "".join(pieces) == by_rich(reports, width, depth=2, exact=False)
+
+
 def test_resnet50_as_an_ordinary_rich_table_draws_it() -> None:
     """Against rich's own ``Table`` with every row added (not FastTable)."""
     report = load("resnet50")[0]

@@ -89,6 +89,16 @@ def test_several_reports_one_after_the_other() -> None:
         assert "".join(pieces) == by_rich(reports, width, depth=2, exact=False)
 
 
+def test_rows_past_the_kept_limit_are_formatted_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports = load("resnet18")
+    expected = by_rich(reports, 80, depth=None, exact=False)
+    monkeypatch.setattr(plain_table, "KEEP_ROWS", 5)
+    monkeypatch.setattr(plain_table, "CHUNK_ROWS", 3)
+    pieces = plain_reports(reports, depth=None, exact=False, width=80)
+    assert pieces is not None
+    assert "".join(pieces) == expected
+
+
 def test_resnet50_as_an_ordinary_rich_table_draws_it() -> None:
     """Against rich's own ``Table`` with every row added (not FastTable)."""
     report = load("resnet50")[0]

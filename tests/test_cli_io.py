@@ -12,13 +12,14 @@ import stat
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 import convcost.render.formats
-import convcost.render.table
+import convcost.render.plain_report
 from convcost.cli import app
 from convcost.errors import ExitStatus
 from convcost.output import replace_atomically
@@ -298,13 +299,13 @@ sys.meta_path.insert(0, _Hook())
 
 
 def test_failing_render_leaves_the_existing_file(tmp_path: Path, existing_file: Path) -> None:
-    def half_then_fail(console: object, *args: object, **kwargs: object) -> None:
-        print("half a table", file=console.file)  # type: ignore[attr-defined]
+    def half_then_fail(*args: object, **kwargs: object) -> Iterator[str]:
+        yield "half a table\n"
         raise RuntimeError("renderer bug")
 
     runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"})
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(convcost.render.table, "print_reports", half_then_fail)
+        patch.setattr(convcost.render.plain_report, "plain_reports", half_then_fail)
         result = runner.invoke(app, ["analyze", QUICKSTART, "-o", str(existing_file)])
     assert isinstance(result.exception, RuntimeError)  # a bug keeps its traceback
     assert existing_file.read_text() == "keep me\n"
@@ -373,7 +374,7 @@ def _umask_022() -> None:
         ("convcost.cli.declare", ["analyze", QUICKSTART]),  # while the command line loads
         ("typer", ["analyze", QUICKSTART, "--help"]),  # while typer loads (not an ordinary line)
         ("yaml", ["analyze", QUICKSTART]),
-        ("convcost.render.table", ["analyze", QUICKSTART]),  # after the analysis
+        ("convcost.render.plain_report", ["analyze", QUICKSTART]),  # after the analysis
         ("convcost.executor", ["analyze", QUICKSTART, "--execute"]),
         ("convcost.render.check", ["check", QUICKSTART]),
     ],
@@ -412,14 +413,16 @@ def test_ctrl_c_during_execute(tmp_path: Path, existing_file: Path) -> None:
 
 def test_out_of_memory_is_exit_4(tmp_path: Path) -> None:
     done = cli(
-        "analyze", QUICKSTART, env=_failing_render_env(tmp_path, "convcost.render.table", "memory")
+        "analyze",
+        QUICKSTART,
+        env=_failing_render_env(tmp_path, "convcost.render.plain_report", "memory"),
     )
     assert done.returncode == ExitStatus.RESOURCE_LIMIT
     assert done.stderr.decode() == "error: out of memory\n"
 
 
 def test_convcost_error_anywhere_is_one_line(tmp_path: Path) -> None:
-    env = _failing_render_env(tmp_path, "convcost.render.table", "convcost-error")
+    env = _failing_render_env(tmp_path, "convcost.render.plain_report", "convcost-error")
     done = cli("analyze", QUICKSTART, env=env)
     assert done.returncode == ExitStatus.RESOURCE_LIMIT
     assert done.stderr.decode() == "error: a bound met outside any command's own handling\n"
@@ -490,7 +493,8 @@ RECORD_MODULES = (
     [
         (["--version"], ""),
         (["analyze", QUICKSTART, "-f", "json"], "yaml convcost.cli.common convcost.cli.analyze"),
-        (["analyze", QUICKSTART], "yaml rich.console convcost.cli.common convcost.cli.analyze"),
+        # the table into a pipe: written without rich (convcost.render.plain_table)
+        (["analyze", QUICKSTART], "yaml convcost.cli.common convcost.cli.analyze"),
         (["check", QUICKSTART], "yaml rich.console convcost.cli.common convcost.cli.check"),
         # typer only for what the fast parser leaves to it (help, usage errors)
         (["analyze", "--help"], "yaml typer convcost.cli.common convcost.cli.analyze"),

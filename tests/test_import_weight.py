@@ -9,6 +9,7 @@ fails when one comes back. A list of modules, not a timing: it holds on any mach
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -43,9 +44,10 @@ NEVER = (
 """Loaded by neither the JSON nor the table path."""
 
 JSON_ONLY = ("rich", "fractions", "decimal", "numbers", "ast")
-"""Not loaded for JSON (the table needs rich, which brings threading, pickle, random,
-fractions and ast, for rich.markup); the bundled models' jumps are whole and intensities are
-written from integers; the expression parser uses ``_ast``, the C module behind ``ast``."""
+"""Not loaded for JSON, nor for the table into a pipe (rich, which brings threading, pickle,
+random, fractions and ast, for rich.markup, draws only where styles are); the bundled models'
+jumps are whole and intensities are written from integers; the expression parser uses
+``_ast``, the C module behind ``ast``."""
 
 WITHOUT_EXPRESSIONS = ("convcost.expr", "_ast")
 """The expression parser, for a spec without ``${…}`` (``$name`` is looked up directly)."""
@@ -95,8 +97,42 @@ def test_dataclasses_reads_inspect_when_it_needs_it() -> None:
     assert done.stdout == "A(x: int, y: str = 'b') True\n"  # the standard library's text
 
 
-def test_table_path_leaves_the_heavy_modules_out() -> None:
-    modules = loaded("resnet50", "table")
+@pytest.mark.parametrize(
+    ("source", "absent"),
+    [
+        ("resnet50", (*NEVER, *JSON_ONLY)),
+        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
+    ],
+)
+def test_table_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str, ...]) -> None:
+    # into a pipe the table is written without rich (convcost.render.plain_table), and its
+    # summary's intensity without fractions
+    modules = loaded(source, "table")
+    assert "convcost.render.plain_table" in modules
+    assert sorted(modules & set(absent)) == []
+
+
+def test_terminal_table_hands_rich_no_emoji_codes() -> None:
+    """On a terminal (FORCE_COLOR: styles drawn) rich draws the table, without its emoji
+    names."""
+    code = (
+        "import json, sys\n"
+        "from convcost.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "analyze", "specs/quickstart.yaml"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "FORCE_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(json.loads(done.stderr))
     assert "rich.table" in modules
     assert sorted(modules & {*NEVER, *TABLE_ONLY}) == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -56,6 +56,8 @@ from convcost.report import Report
 from convcost.spec import load_spec
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from convcost.execution import Execution
     from convcost.latency.profile import DeviceProfile
 
@@ -196,9 +198,18 @@ def analyze(
         )
         return
     if format is Format.TABLE:
-        from convcost.render.table import print_reports
 
-        draw(target, lambda console: print_reports(console, reports, depth=depth, exact=exact))
+        def plain(width: int) -> Iterable[str] | None:
+            from convcost.render.plain_report import plain_reports
+
+            return plain_reports(reports, depth=depth, exact=exact, width=width)
+
+        def paint(console: Console) -> None:
+            from convcost.render.table import print_reports
+
+            print_reports(console, reports, depth=depth, exact=exact)
+
+        draw(target, paint, plain=plain)
     elif format is Format.JSON:
         emit(formats.json_chunks(reports, depth=depth, indent=indent), target)
     elif format is Format.CSV:

@@ -202,12 +202,28 @@ def draw(
     *,
     width: int | None = None,
     soft_wrap: bool = False,
+    plain: Callable[[int], Iterable[str] | None] | None = None,
 ) -> None:
     """Render with rich to standard output (``width``: None follows the terminal), or to
-    ``output`` as plain text 120 columns wide."""
-    from rich.console import Console
+    ``output`` as plain text 120 columns wide.
 
+    ``plain``, given the console's width, writes the same text as ``paint`` where rich would
+    draw no styles (a pipe, a file, ``TTY_COMPATIBLE=0``) without loading rich, or declines
+    (None, before writing anything) and ``paint`` draws."""
     with _stream(output) as stream:
+        if plain is not None:
+            from convcost.render.plain_console import plain_width
+
+            shown = plain_width(
+                stream, width=width if output is None else 120, styles=output is None
+            )
+            pieces = None if shown is None else plain(shown)
+            if pieces is not None:
+                for piece in pieces:
+                    stream.write(piece)
+                return
+        from rich.console import Console
+
         if output is None:
             paint(Console(file=stream, highlight=False, width=width, soft_wrap=soft_wrap))
         else:

@@ -33,15 +33,10 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from convcost.render.table_rows import BodyRows, Cell, ColumnCells, Layout, edges, texts
+from convcost.render.table_spec import CHUNK_ROWS, KEEP_ROWS
 from convcost.valueclasses import dataclass
 
-KEEP_ROWS = 100_000
-"""Tables up to this many rows keep their cells between measuring and drawing (about 60 MB at
-the limit); longer ones format their rows again for drawing (twice the formatting, no copy of
-every cell)."""
-
-CHUNK_ROWS = 1_000
-""":meth:`FastTable.print` writes this many rows at a time."""
+__all__ = ["CHUNK_ROWS", "KEEP_ROWS", "FastTable"]
 
 
 @dataclass(slots=True)

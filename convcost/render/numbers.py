@@ -138,3 +138,18 @@ def intensity(value: Fraction | None, *, exact: bool = False) -> str:
     if exact:
         return repr(float(value))
     return f"{float(value):.2f}" if value < 1 else f"{float(value):,.1f}"
+
+
+def intensity_of(terms: tuple[int, int] | None) -> str:
+    """:func:`intensity` of (FLOPs, bytes moved) (``report.intensity_terms``): the same text,
+    without loading :mod:`fractions` below :data:`COMPACT_BELOW` (the summary of a table that
+    no other number needs it for)."""
+    if terms is None:
+        return "—"
+    flops, moved = terms
+    if flops >= COMPACT_BELOW * moved:
+        from fractions import Fraction  # noqa: PLC0415 (past 10^15 FLOPs per byte only)
+
+        return scientific(Fraction(flops, moved))
+    quotient = flops / moved  # correctly rounded: float(Fraction(flops, moved))
+    return f"{quotient:.2f}" if flops < moved else f"{quotient:,.1f}"

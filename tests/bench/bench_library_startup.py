@@ -7,7 +7,7 @@ processes, against the floor ``python -c "import yaml, rich"`` measured in the s
 Each driver process makes exactly the library calls of ``convcost analyze SPEC`` without the
 command-line layer: tell a spec from a model file, find the bundled model, load the spec and
 analyse it (:func:`convcost.engine.analyze_loaded`), then print the table
-(:func:`convcost.render.table.print_reports` on a rich ``Console``, to a pipe) or the JSON
+(:func:`convcost.render.plain_report.plain_reports`, as on a pipe 80 columns wide: no rich) or the JSON
 (:func:`convcost.render.formats.json_chunks`). Each command runs once per round, in a shuffled
 order, after one uncounted warm-up round; the table gives the median and the minimum of each
 command's wall and CPU times (on a busy machine the minimum is the steadier). ``--imports`` also lists the
@@ -51,10 +51,10 @@ importer.is_model_path(source)
 path = Path(zoo.find(source) or source)
 reports = [r for r in analyze_loaded(functools.partial(load_spec, path), batch=1, dtype="float32")]
 if kind == "table":
-    from rich.console import Console
-    from convcost.render.table import print_reports
+    from convcost.render.plain_report import plain_reports
 
-    print_reports(Console(file=sys.stdout, highlight=False), reports, depth=None, exact=False)
+    for piece in plain_reports(reports, depth=None, exact=False, width=80):
+        sys.stdout.write(piece)
 else:
     from convcost.render import formats
 

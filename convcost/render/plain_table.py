@@ -1,0 +1,527 @@
+"""A described table (:mod:`convcost.render.table_spec`) written as rich 15 writes it on a
+console that draws no styles (a pipe, a file, a CI log), byte for byte, without importing rich
+(which costs more start-up than the rest of ``convcost analyze``).
+
+What is reproduced, step by step, from rich's source:
+
+- **widths**: ``Table._calculate_column_widths`` (each cell measured as a ``Padding`` around
+  a ``Text``: its longest word and its longest line, clamped to the column's ``min_width`` and
+  ``max_width``; a table too wide for the console shrinks its wrappable columns with
+  ``Table._collapse_widths`` and ``rich._ratio.ratio_reduce``, then every column evenly, then
+  is measured again). Only a table that does not expand and has no fixed column widths.
+- **cells**: nothing in a column without room inside its padding (rich renders no line
+  there); else ``Text.wrap`` (lines split at line breaks, ``rich._wrap.divide_line``,
+  ``Text.rstrip_end``), ``Lines.justify`` (left, right, center; ``Text.truncate`` with fold,
+  crop or ellipsis), ``Console.render_lines`` (each line cropped or padded to the column),
+  the horizontal padding, and the rows aligned to the tallest cell (the header at the bottom,
+  the rest at the top).
+- **frame**: the title centred on the table's width (wrapped too, as ``Table.__rich_console__``
+  renders it), the ``SIMPLE_HEAD`` box
+  (blank edges and dividers, a rule under the header, a blank line over the footer) or none,
+  and every line cropped to the console when the table cannot shrink to it.
+
+Widths are counted in characters, so a text is written here only when each of its characters
+is one terminal cell (:data:`SINGLE_CELL`); anything else (other characters, tabs, a line break
+at a cell's end, a header rich would read as markup, vertical padding) is declined — :func:`plain` returns None — before anything is written, and the
+caller draws the table with rich.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice, pairwise
+
+from convcost.render.table_spec import (
+    CHUNK_ROWS,
+    KEEP_ROWS,
+    Cell,
+    Column,
+    Frame,
+    TableSpec,
+)
+from convcost.valueclasses import dataclass
+
+SINGLE_CELL = frozenset(map(chr, range(0x20, 0x7F))) | frozenset("×·µ—–−…→←≤≥≈±²³")
+"""Characters one terminal cell wide for rich (``rich.cells.cell_len``): printable ASCII and
+the symbols convcost's tables print; none of the non-ASCII ones is white space."""
+
+MIN_WIDTH = 20
+"""Narrower consoles are left to rich."""
+
+_WORD = re.compile(r"\s*\S+\s*")
+"""A word and the white space around it (``rich._wrap.re_word``)."""
+
+
+def plain(items: Iterable[TableSpec | str], width: int) -> Iterator[str] | None:
+    """The tables (and texts) ``items``, one after the other, as rich prints them on a console
+    ``width`` columns wide that draws no styles (``Console.print(table)`` of each); None when
+    one of them holds something this module does not reproduce.
+
+    Every table is measured (and checked) before the first piece is yielded."""
+    if width < MIN_WIDTH:
+        return None
+    layouts: list[_Layout | str] = []
+    for item in items:
+        layout = item if isinstance(item, str) else _layout(item, width)
+        if layout is None:
+            return None
+        layouts.append(layout)
+    return _pieces(layouts)
+
+
+def _pieces(layouts: list[_Layout | str]) -> Iterator[str]:
+    for layout in layouts:
+        if isinstance(layout, str):
+            yield layout
+        else:
+            yield from layout.pieces()
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+
+def _supported(frame: Frame) -> bool:
+    top, right, bottom, left = frame.padding
+    return (
+        bool(frame.columns)
+        and not top
+        and not bottom
+        and left == right
+        and (frame.show_header or not frame.box)
+        and all(
+            not column.markup
+            and column.justify in _JUSTIFY
+            and column.overflow in _OVERFLOW
+            and _single_cell(column.header)
+            and _single_cell(column.footer)
+            for column in frame.columns
+        )
+        and all(_single_cell(text) and "\n" not in text for text, _ in frame.title)
+    )
+
+
+_JUSTIFY = ("left", "right", "center")
+_OVERFLOW = ("fold", "crop", "ellipsis")
+
+
+def _single_cell(text: str) -> bool:
+    """Whether each line of ``text`` is written here: one-cell characters, line breaks only
+    between lines (not at the end)."""
+    if SINGLE_CELL.issuperset(text):
+        return True
+    return not text.endswith("\n") and SINGLE_CELL.issuperset(text.replace("\n", ""))
+
+
+def _measure(text: str) -> tuple[int, int]:
+    """rich's measurement of a ``Text``: (longest word, longest line)."""
+    if " " not in text and "\n" not in text:
+        return len(text), len(text)
+    lines = text.splitlines()
+    longest_line = max(map(len, lines)) if lines else 0
+    words = text.split()
+    return (max(map(len, words)) if words else longest_line), longest_line
+
+
+@dataclass(slots=True)
+class _Extent:
+    """What measuring learns about a column's cells."""
+
+    low: int = 0
+    """The longest word of any cell."""
+    high: int = 0
+    """The longest line of any cell."""
+    cells: int = 0
+    """How many cells (header and footer included)."""
+
+    def add(self, texts: Iterable[str]) -> bool:
+        """Count ``texts``; False when one of them is not written here."""
+        distinct = set(texts)
+        joined = "".join(distinct)
+        if not SINGLE_CELL.issuperset(joined):
+            if not all(map(_single_cell, distinct)):
+                return False
+        elif " " not in joined:  # single words on one line: both measures are the length
+            longest = max(map(len, distinct), default=0)
+            self.low, self.high = max(self.low, longest), max(self.high, longest)
+            return True
+        for text in distinct:
+            low, high = _measure(text)
+            self.low, self.high = max(self.low, low), max(self.high, high)
+        return True
+
+
+def _fitted(low: int, high: int, pad: int, room: int) -> tuple[int, int]:
+    """``Measurement.get`` of a ``Padding(Text)`` (``pad`` cells on its sides) measuring
+    (``low``, ``high``), with ``room`` cells available."""
+    if room < 1:
+        return 0, 0
+    if room - pad < 1:
+        low, high = room, room
+    else:
+        low, high = _normal(low, high)
+        low, high = min(low, room), min(high, room)
+        if high < 1:
+            low, high = 0, 0
+        else:
+            low, high = _normal(low, high)
+        low, high = min(low + pad, room), min(high + pad, room)
+    low, high = _normal(low, high)
+    low, high = min(low, room), min(high, room)
+    return (0, 0) if high < 1 else _normal(low, high)
+
+
+def _normal(low: int, high: int) -> tuple[int, int]:
+    """``Measurement.normalize``."""
+    low = min(max(0, low), high)
+    return max(0, low), max(0, low, high)
+
+
+def _column_range(column: Column, extent: _Extent, pad: int, room: int) -> tuple[int, int]:
+    """``Table._measure_column``."""
+    if room < 1:
+        return 0, 0
+    if extent.cells:
+        low, high = _fitted(extent.low, extent.high, pad, room)
+    else:
+        low, high = 1, room
+    low, high = min(low, room), min(high, room)
+    if column.min_width is not None:
+        least = max(0, column.min_width + pad)
+        low, high = max(low, least), max(high, least)
+    if column.max_width is not None:
+        most = column.max_width + pad
+        low, high = min(low, most), min(high, most)
+    return low, high
+
+
+def _widths(frame: Frame, extents: list[_Extent], pads: list[int], room: int) -> list[int]:
+    """``Table._calculate_column_widths`` for a table that does not expand."""
+    columns = frame.columns
+    ranges = [
+        _column_range(column, extent, pad, room)
+        for column, extent, pad in zip(columns, extents, pads, strict=True)
+    ]
+    widths = [high or 1 for _, high in ranges]
+    if sum(widths) > room:
+        widths = _collapse(widths, [not column.no_wrap for column in columns], room)
+        if sum(widths) > room:
+            widths = _ratio_reduce(sum(widths) - room, [1] * len(widths), widths, widths)
+        ranges = [
+            _column_range(column, extent, pad, width)
+            for column, extent, pad, width in zip(columns, extents, pads, widths, strict=True)
+        ]
+        widths = [high or 0 for _, high in ranges]
+    return widths
+
+
+def _collapse(widths: list[int], wrapable: list[bool], room: int) -> list[int]:
+    """``Table._collapse_widths``: shrink the widest wrappable columns first."""
+    total = sum(widths)
+    excess = total - room
+    if any(wrapable):
+        while total and excess > 0:
+            widest = max(width for width, wraps in zip(widths, wrapable, strict=True) if wraps)
+            second = max(
+                width if wraps and width != widest else 0
+                for width, wraps in zip(widths, wrapable, strict=True)
+            )
+            difference = widest - second
+            ratios = [
+                1 if width == widest and wraps else 0
+                for width, wraps in zip(widths, wrapable, strict=True)
+            ]
+            if not any(ratios) or not difference:
+                break
+            widths = _ratio_reduce(excess, ratios, [min(excess, difference)] * len(widths), widths)
+            total = sum(widths)
+            excess = total - room
+    return widths
+
+
+def _ratio_reduce(
+    total: int, ratios: list[int], maximums: list[int], values: list[int]
+) -> list[int]:
+    """``rich._ratio.ratio_reduce`` (its float division and rounding included)."""
+    ratios = [ratio if most else 0 for ratio, most in zip(ratios, maximums, strict=True)]
+    total_ratio = sum(ratios)
+    if not total_ratio:
+        return values[:]
+    remaining = total
+    result = []
+    for ratio, most, value in zip(ratios, maximums, values, strict=True):
+        if ratio and total_ratio > 0:
+            distributed = min(most, round(ratio * remaining / total_ratio))
+            result.append(value - distributed)
+            remaining -= distributed
+            total_ratio -= ratio
+        else:
+            result.append(value)
+    return result
+
+
+def _pad_widths(frame: Frame) -> list[int]:
+    """Each column's padding as ``Table._get_padding_width`` counts it for measuring."""
+    _, right, _, left = frame.padding
+    if frame.collapse_padding:
+        left = 0  # and right: abs(0 - right)
+    last = len(frame.columns) - 1
+    widths = []
+    for index in range(last + 1):
+        cell_left = 0 if index == 0 and not frame.pad_edge else left
+        cell_right = 0 if index == last and not frame.pad_edge else right
+        widths.append(cell_left + cell_right)
+    return widths
+
+
+def _pads(frame: Frame) -> list[tuple[int, int]]:
+    """Each column's (left, right) padding, as ``Table._get_cells`` sets it."""
+    _, right, _, left = frame.padding
+    last = len(frame.columns) - 1
+    pads = []
+    for index in range(last + 1):
+        cell_left, cell_right = left, right
+        if frame.collapse_padding and index:
+            cell_left = max(0, left - right)
+        if not frame.pad_edge:
+            if index == 0:
+                cell_left = 0
+            if index == last:
+                cell_right = 0
+        pads.append((cell_left, cell_right))
+    return pads
+
+
+# -- drawing -----------------------------------------------------------------------------------
+
+
+def _divide(text: str, width: int, *, fold: bool) -> list[int]:
+    """``rich._wrap.divide_line`` for one-cell characters: where ``text`` breaks."""
+    breaks: list[int] = []
+    offset = 0
+    for match in _WORD.finditer(text):
+        start = match.start()
+        word = match.group()
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:
+            if fold:
+                pieces = [word[index : index + width] for index in range(0, len(word), width)]
+                for piece in pieces[:-1]:
+                    if start:
+                        breaks.append(start)
+                    start += len(piece)
+                if start:
+                    breaks.append(start)
+                offset = len(pieces[-1])
+            else:
+                if start:
+                    breaks.append(start)
+                offset = len(word)
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    return breaks
+
+
+def _truncate(line: str, width: int, overflow: str) -> str:
+    """``Text.truncate`` without padding."""
+    if len(line) > width:
+        return line[: width - 1] + "…" if overflow == "ellipsis" else line[:width]
+    return line
+
+
+def _justified(line: str, width: int, justify: str, overflow: str) -> str:
+    """``Lines.justify`` of one line, then ``Text.truncate`` and ``Console.render_lines``'s
+    padding: the line exactly ``width`` cells wide."""
+    if justify == "left":
+        line = _truncate(line, width, overflow)
+        return line + " " * (width - len(line))
+    line = _truncate(line.rstrip(), width, overflow)
+    if justify == "right":
+        return " " * (width - len(line)) + line
+    left = (width - len(line)) // 2
+    return " " * left + line + " " * (width - len(line) - left)
+
+
+def _wrapped(text: str, width: int, justify: str, overflow: str, no_wrap: bool) -> list[str]:
+    """``Text.wrap`` into ``width`` cells, each line justified to exactly ``width`` cells."""
+    if "\n" not in text and len(text) <= width:  # one line that fits: nothing breaks
+        return [_justified(text, width, justify, overflow)]
+    lines = []
+    for part in text.split("\n"):
+        if no_wrap or len(part) <= width:  # a line that fits does not break
+            pieces = [part]
+        else:
+            bounds = [0, *_divide(part, width, fold=overflow == "fold"), len(part)]
+            pieces = [part[start:end] for start, end in pairwise(bounds)]
+            pieces = [_rstrip_end(piece, width) for piece in pieces]
+        lines += [_justified(piece, width, justify, overflow) for piece in pieces]
+    return lines
+
+
+def _rstrip_end(line: str, width: int) -> str:
+    """``Text.rstrip_end``: white space past ``width`` goes."""
+    if len(line) <= width:
+        return line
+    trailing = len(line) - len(line.rstrip())
+    return line[: len(line) - min(trailing, len(line) - width)]
+
+
+@dataclass(slots=True)
+class _Layout:
+    spec: TableSpec
+    width: int
+    """The console's."""
+    widths: list[int]
+    """Each column's, padding included."""
+    pads: list[tuple[int, int]]
+    kept: list[Sequence[Cell]] | None
+
+    @property
+    def table_width(self) -> int:
+        return sum(self.widths) + _extra_width(self.spec.frame)
+
+    def pieces(self) -> Iterator[str]:
+        """The table's text: title and header, then :data:`CHUNK_ROWS` rows at a time,
+        then the footer."""
+        frame = self.spec.frame
+        crop = self.table_width > self.width
+        title = "".join(piece for piece, _ in frame.title)
+        head = []
+        if title and self.table_width > 0:
+            head = _wrapped(title, self.table_width, "center", "fold", no_wrap=False)
+        edge = " " if frame.box and frame.show_edge else ""
+        divider = " " if frame.box else ""
+        if frame.box and frame.show_edge:
+            head.append(" " * self.table_width)
+        if frame.show_header:
+            head += self._row([column.header for column in frame.columns], "bottom", edge, divider)
+            if frame.box:
+                rule = "─".join("─" * width for width in self.widths)
+                head.append(f"{edge}{rule}{edge}")
+        yield self._text(head, crop)
+        rows = iter(self.kept if self.kept is not None else self.spec.rows())
+        template = edge + divider.join(
+            f"{' ' * left}{{}}{' ' * right}" for left, right in self.pads
+        )
+        template += edge
+        while batch := list(islice(rows, CHUNK_ROWS)):
+            texts = [
+                [cell if type(cell) is str else cell.text for cell in column]
+                for column in zip(*batch, strict=True)
+            ]
+            shaped = zip(*map(self._column, range(len(texts)), texts), strict=True)
+            lines: list[str] = []
+            for row, cells in zip(batch, shaped, strict=True):
+                if None in cells:  # a cell wraps (or has no room): line by line
+                    texts_of_row = [cell if isinstance(cell, str) else cell.text for cell in row]
+                    lines += self._row(texts_of_row, "top", edge, divider, cells)
+                else:
+                    lines.append(template.format(*cells))
+            yield self._text(lines, crop)
+        tail = []
+        if frame.show_footer:
+            if frame.box:
+                tail.append(" " * self.table_width)
+            tail += self._row([column.footer for column in frame.columns], "top", edge, divider)
+        if frame.box and frame.show_edge:
+            tail.append(" " * self.table_width)
+        if tail:
+            yield self._text(tail, crop)
+
+    def _text(self, lines: list[str], crop: bool) -> str:
+        if crop:
+            lines = [line[: self.width] for line in lines]
+        return "".join(line + "\n" for line in lines)
+
+    def _column(self, index: int, texts: list[str]) -> list[str | None]:
+        """Each of a column's body cells justified on one line, or None where it wraps."""
+        left, right = self.pads[index]
+        room = self.widths[index] - left - right
+        column = self.spec.frame.columns[index]
+        if room < 1:
+            return [None] * len(texts)
+        justify, overflow = column.justify, column.overflow
+        if justify == "left" and max(map(len, texts)) <= room and "\n" not in "".join(texts):
+            return [text.ljust(room) for text in texts]  # nothing to truncate or strip
+        return [
+            None if len(text) > room or "\n" in text else _justified(text, room, justify, overflow)
+            for text in texts
+        ]
+
+    def _row(
+        self,
+        texts: list[str],
+        vertical: str,
+        edge: str,
+        divider: str,
+        shaped: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        """A row's lines; ``shaped``: cells already justified on one line (None: not)."""
+        columns = self.spec.frame.columns
+        cells: list[list[str]] = []
+        for index, (text, column, width, (left, right)) in enumerate(
+            zip(texts, columns, self.widths, self.pads, strict=True)
+        ):
+            room = width - left - right
+            if room < 1:  # rich renders nothing in a column without room: blank lines
+                cells.append([])
+                continue
+            line = None if shaped is None else shaped[index]
+            lines = (
+                _wrapped(text, room, column.justify, column.overflow, column.no_wrap)
+                if line is None
+                else [line]
+            )
+            cells.append([" " * left + line + " " * right for line in lines])
+        height = max(1, *map(len, cells))
+        if height > 1 or not all(cells):
+            for cell, width in zip(cells, self.widths, strict=True):
+                blank = [" " * width] * (height - len(cell))
+                cell[:] = blank + cell if vertical == "bottom" else cell + blank
+        return [edge + divider.join(parts) + edge for parts in zip(*cells, strict=True)]
+
+
+def _extra_width(frame: Frame) -> int:
+    """``Table._extra_width``: the box's edges and dividers."""
+    if not frame.box:
+        return 0
+    return len(frame.columns) - 1 + (2 if frame.show_edge else 0)
+
+
+def _layout(spec: TableSpec, width: int) -> _Layout | None:
+    frame = spec.frame
+    if not _supported(frame):
+        return None
+    columns = frame.columns
+    extents = [_Extent() for _ in columns]
+    for extent, column in zip(extents, columns, strict=True):
+        shown = [
+            text
+            for text, show in (
+                (column.header, frame.show_header),
+                (column.footer, frame.show_footer),
+            )
+            if show
+        ]
+        extent.add(shown)
+        extent.cells += len(shown)
+    kept: list[Sequence[Cell]] | None = []
+    count = 0
+    rows = iter(spec.rows())
+    while batch := list(islice(rows, CHUNK_ROWS * 10)):
+        count += len(batch)
+        for extent, cells in zip(extents, zip(*batch, strict=True), strict=True):
+            if not extent.add(cell if type(cell) is str else cell.text for cell in cells):
+                return None
+            extent.cells += len(cells)
+        if kept is not None and count <= KEEP_ROWS:
+            kept += batch
+        else:
+            kept = None
+    pads = _pads(frame)
+    room = max(0, width - _extra_width(frame))
+    widths = _widths(frame, extents, _pad_widths(frame), room)
+    return _Layout(spec, width, widths, pads, kept)

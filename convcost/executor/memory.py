@@ -207,11 +207,17 @@ class _Estimator:
         self.batch = batch
         self.width = width
         self.peak = 0
+        self.heap_limit = MMAP_THRESHOLD_MAX // width
+        """The largest array (in elements) glibc may serve from its heap (:meth:`heap`)."""
+        self.heap_live = 0
+        """Elements of the live arrays that come from the heap."""
+        self.heap_high = 0
+        """The most elements of heap arrays alive at once so far: the heap's resident extent."""
         self.freed = 0
-        """The largest array freed so far from the heap (see :meth:`slack`)."""
+        """The largest array freed so far from the heap in a first pass (see :meth:`slack`)."""
         self.threshold = MMAP_THRESHOLD_MIN // width
-        """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
-        array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
+        """glibc's dynamic mmap threshold in a first pass, in elements: raised to the size of
+        each mmapped array freed (up to :data:`MMAP_THRESHOLD_MAX`)."""
         self.kept: Kept[int] | None = None
         """The sizes of named tensors (a DAG's), until their last readers."""
         self.kept_live = 0
@@ -221,20 +227,40 @@ class _Estimator:
         """Elements of a tensor of per-sample ``shape`` for the whole batch."""
         return self.batch * math.prod(shape)
 
-    def slack(self) -> int:
-        """Heap fragmentation: twice the largest array freed from the heap so far (an allowance
-        measured on the zoo, not derived: beyond the modelled arrays ResNet-50 keeps 1.7 MiB at
-        batch 1, where its largest array is 3.1 MiB, and 14.0 MiB at batch 4 (12.5 MiB);
-        DenseNet-121 2.3 and 16.9 MiB). An array counts as a heap one when it is no larger
-        than the threshold when it is freed (at worst earlier than when it was allocated: more
-        slack, never less)."""
-        return 2 * self.freed
+    def heap(self, elements: int) -> bool:
+        """Whether an array comes from glibc's heap rather than its own mapping.
+
+        glibc maps an allocation above its mmap threshold and unmaps it when it is freed; a
+        smaller one comes from the heap, whose freed pages stay resident. The threshold starts
+        at 128 KiB and rises to the size of each mapped array freed, up to
+        :data:`MMAP_THRESHOLD_MAX`: after one pass (the warm-up, or an earlier run in the same
+        process) every array of up to 32 MiB the run allocates has raised it past its own size,
+        so in the timed pass all of them come from the heap (VGG-16 at batch 8: its 4.6 MiB
+        input, mapped in the warm-up, is a heap array in the timed pass, and its freed pages
+        were still resident at the peak, the first 224×224 conv: 1.5 MiB above an estimate
+        that simulated the warm-up's threshold)."""
+        return 0 < elements <= self.heap_limit
+
+    def alloc(self, elements: int) -> None:
+        if self.heap(elements):
+            self.heap_live += elements
+            self.heap_high = max(self.heap_high, self.heap_live)
 
     def free(self, elements: int) -> None:
+        if self.heap(elements):
+            self.heap_live -= elements
         if elements <= self.threshold:
             self.freed = max(self.freed, elements)
         elif elements * self.width <= MMAP_THRESHOLD_MAX:
             self.threshold = elements
+
+    def slack(self) -> int:
+        """Resident heap beyond the live arrays: the heap keeps the pages of the most heap
+        arrays ever alive at once (glibc trims its top only past twice the threshold, 64 MiB),
+        so the freed ones below that extent (``heap_high − heap_live``); plus the largest array
+        freed from the heap, for the holes a larger array cannot reuse (an allowance measured
+        on the zoo, not derived)."""
+        return self.heap_high - self.heap_live + 2 * self.freed
 
     def record(self, live: int) -> None:
         self.peak = max(self.peak, live + self.kept_live + self.slack())
@@ -282,6 +308,8 @@ class _Estimator:
                 new = self.batched(out) if op.allocates(shape, owned) else 0
                 work = self.batch * op.workspace(shape, out, self.width, owned)
                 work += op.columns(shape, out, self.batch, self.width)
+                self.alloc(new)
+                self.alloc(work)
                 self.record(held + current + new + work)
                 self.free(work)
                 if new:
@@ -300,30 +328,43 @@ class _Estimator:
                     )
                     done.append((size, branch_owned, branch.output_shape))
                 waiting = sum(size for size, _, _ in done)
-                merged = self._merged(node, done)
+                merged, survivor = self._merged(node, done)
                 self.record(held + current + waiting + merged)
-                for size in (current, *(size for size, _, _ in done)):
-                    self.free(size)
+                if survivor is None or done[survivor][0]:
+                    self.free(current)
+                for index, (size, _, _) in enumerate(done):
+                    if index != survivor:
+                        self.free(size)
                 return self.batched(node.output_shape), True
             case _:
                 assert_never(node)
 
-    def _merged(self, node: MergeNode, done: list[tuple[int, bool, Shape]]) -> int:
-        """Arrays the merge allocates, at their largest (as kernels' _merge in run.py)."""
-        if node.merge is MergeKind.CONCAT or len(done) == 1:
-            return self.batched(node.output_shape) if len(done) > 1 else 0
+    def _merged(
+        self, node: MergeNode, done: list[tuple[int, bool, Shape]]
+    ) -> tuple[int, int | None]:
+        """Elements the merge allocates, at their largest (as ``_merge`` in run.py), and which
+        branch output, if any, becomes the merge's output (a one-branch merge's, or the owned
+        full-shape one an add or multiply accumulates into: it is not freed)."""
         out = node.output_shape
-        if any(owned and size and shape == out for size, owned, shape in done):
-            return 0  # accumulated into an owned branch output of the full shape
+        if len(done) == 1:
+            return 0, 0
+        if node.merge is MergeKind.CONCAT:
+            self.alloc(self.batched(out))
+            return self.batched(out), None
+        for index, (size, owned, shape) in enumerate(done):
+            if owned and size and shape == out:
+                return 0, index  # accumulated into an owned branch output of the full shape
         # a chain of new arrays: the first product, then each broadcast that grows
         peak, alive, shape = 0, 0, done[0][2]
         for _, _, other in done[1:]:
             grown = tuple(max(a, b) for a, b in zip(shape, other, strict=True))
             if alive and grown == shape:
                 continue
+            self.alloc(self.batched(grown))
             peak = max(peak, alive + self.batched(grown))
+            self.free(alive)
             alive, shape = self.batched(grown), grown
-        return peak
+        return peak, None
 
 
 def estimate_elements(network: Network, batch: int, width: int) -> int:
@@ -334,6 +375,7 @@ def estimate_elements(network: Network, batch: int, width: int) -> int:
     estimator = _Estimator(batch, width)
     shape = network.input_shape
     current, owned = batch * math.prod(shape), True
+    estimator.alloc(current)
     if network.reads:
         estimator.kept = Kept(network, 0)
         if estimator.hold("", shape):

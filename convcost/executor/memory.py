@@ -2,7 +2,7 @@
 
 The estimate is an upper bound on the run's growth in resident memory (checked per layer kind
 and per zoo model by tests/test_memory_bound.py and tests/bench/bench_memory.py). It follows
-what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.ops`) allocate:
+what :mod:`convcost.executor.runner` and each kind's op (:mod:`convcost.executor.ops`) allocate:
 
 - every parameter array (drawn straight into the kernels' layout: no second copy), and a
   batchnorm's running statistics;
@@ -12,7 +12,13 @@ what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.op
   (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays
   the runner owns exactly as it does;
 - in a DAG, each tensor read by name from when it is made until its last reader takes it
-  (:mod:`convcost.dag`).
+  (:mod:`convcost.dag`);
+- glibc's heap: the freed pages below the most heap arrays alive at once stay resident, and an
+  allowance for holes (:meth:`_Estimator.slack`).
+
+Threads add nothing beyond their band buffers, which the calling thread allocates
+(:class:`~convcost.executor.kernels.PaddedBands`): measured in /proc/self/smaps at VGG-16's
+peak at batch 8, the pool worker's malloc arena held 39 KiB and its stack 23 KiB.
 """
 
 from __future__ import annotations
@@ -255,11 +261,15 @@ class _Estimator:
             self.threshold = elements
 
     def slack(self) -> int:
-        """Resident heap beyond the live arrays: the heap keeps the pages of the most heap
+        """Resident heap beyond the live arrays. The heap keeps the pages of the most heap
         arrays ever alive at once (glibc trims its top only past twice the threshold, 64 MiB),
-        so the freed ones below that extent (``heap_high − heap_live``); plus the largest array
-        freed from the heap, for the holes a larger array cannot reuse (an allowance measured
-        on the zoo, not derived)."""
+        so those of the freed ones below that extent: ``heap_high − heap_live``. And twice the
+        largest array freed from the heap under a first pass's threshold, for holes a larger
+        array cannot reuse: an allowance measured on the zoo, not derived (beyond the modelled
+        arrays ResNet-50 kept 1.7 MiB at batch 1, where its largest array is 3.1 MiB, and
+        14.0 MiB at batch 4 (12.5 MiB); DenseNet-121 2.3 and 16.9 MiB). An array counts as a
+        heap one there when it is no larger than the threshold when it is freed (at worst
+        earlier than when it was allocated: more slack, never less)."""
         return self.heap_high - self.heap_live + 2 * self.freed
 
     def record(self, live: int) -> None:
@@ -342,7 +352,7 @@ class _Estimator:
     def _merged(
         self, node: MergeNode, done: list[tuple[int, bool, Shape]]
     ) -> tuple[int, int | None]:
-        """Elements the merge allocates, at their largest (as ``_merge`` in run.py), and which
+        """Elements the merge allocates, at their largest (as :func:`~convcost.executor.runner.merge`), and which
         branch output, if any, becomes the merge's output (a one-branch merge's, or the owned
         full-shape one an add or multiply accumulates into: it is not freed)."""
         out = node.output_shape
@@ -368,10 +378,11 @@ class _Estimator:
 
 
 def estimate_elements(network: Network, batch: int, width: int) -> int:
-    """Peak activation and workspace elements alive at once (weights and BLAS buffers apart).
-    One pass is simulated: the warm-up pass and the timed ones after it allocate the same
-    arrays, and a warm pass reuses the heap the one before it freed (measured on every kind and
-    zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
+    """Peak activation and workspace elements alive at once (weights and BLAS buffers apart),
+    with the heap's slack. One pass is simulated: the warm-up pass and the timed ones after it
+    allocate the same arrays; the heap is the timed pass's, every array of up to 32 MiB from it
+    (:meth:`_Estimator.heap`), its free pages returned after the warm-up (measured on every kind
+    and zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
     estimator = _Estimator(batch, width)
     shape = network.input_shape
     current, owned = batch * math.prod(shape), True

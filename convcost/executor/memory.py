@@ -377,21 +377,26 @@ class _Estimator:
         return peak, None
 
 
-def estimate_elements(network: Network, batch: int, width: int) -> int:
+def estimate_elements(network: Network, batch: int, width: int, *, passes: int = 1) -> int:
     """Peak activation and workspace elements alive at once (weights and BLAS buffers apart),
-    with the heap's slack. One pass is simulated: the warm-up pass and the timed ones after it
-    allocate the same arrays; the heap is the timed pass's, every array of up to 32 MiB from it
-    (:meth:`_Estimator.heap`), its free pages returned after the warm-up (measured on every kind
-    and zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
+    with the heap's slack, over ``passes`` forward passes run back to back. Each pass allocates
+    the same arrays; the heap is a timed pass's, every array of up to 32 MiB from it
+    (:meth:`_Estimator.heap`). Its free pages are returned after the warm-up, so one timed pass
+    starts from an empty heap; a second one starts with every page the first left (glibc keeps
+    them), which raised VGG-16's peak at batch 8 by 28–34 MiB with ``--repeat 3``. Two passes
+    are simulated then: a third starts from the same heap as the second (measured on every
+    kind and zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
     estimator = _Estimator(batch, width)
-    shape = network.input_shape
-    current, owned = batch * math.prod(shape), True
-    estimator.alloc(current)
-    if network.reads:
-        estimator.kept = Kept(network, 0)
-        if estimator.hold("", shape):
-            current, owned = 0, False
-    estimator.sequence(network.nodes, 0, current, owned)
+    for _ in range(min(passes, 2)):
+        shape = network.input_shape
+        current, owned = batch * math.prod(shape), True
+        estimator.alloc(current)
+        if network.reads:
+            estimator.kept = Kept(network, 0)
+            if estimator.hold("", shape):
+                current, owned = 0, False
+        current, _ = estimator.sequence(network.nodes, 0, current, owned)
+        estimator.free(current)  # the output, dropped after the pass
     return estimator.peak
 
 
@@ -412,14 +417,16 @@ MMAP_THRESHOLD_MAX = 32 * 2**20
 heap, where a freed one can leave a hole that stays resident."""
 
 
-def estimate_growth(network: Network, *, batch: int, width: int) -> int:
-    """Upper bound, in bytes, on the resident memory a run adds to the process: parameters,
-    BLAS buffers for the largest product, the peak of live tensors and temporaries (with the
-    heap's slack) and :data:`RUN_OVERHEAD_BYTES`."""
+def estimate_growth(network: Network, *, batch: int, width: int, passes: int = 1) -> int:
+    """Upper bound, in bytes, on the resident memory a run of ``passes`` timed passes (after a
+    warm-up) adds to the process: parameters, BLAS buffers for the largest product, the peak of
+    live tensors and temporaries (with the heap's slack, :func:`estimate_elements`) and
+    :data:`RUN_OVERHEAD_BYTES`."""
     products = [
         node.layer.op().products(node.input_shape, node.output_shape, batch)
         for node in leaves(network.nodes)
     ]
     blas = blas_bytes([p for p in products if p[0]], width, blas_threads())
-    tensors = width * (parameter_elements(network) + estimate_elements(network, batch, width))
+    peak = estimate_elements(network, batch, width, passes=passes)
+    tensors = width * (parameter_elements(network) + peak)
     return RUN_OVERHEAD_BYTES + blas + tensors

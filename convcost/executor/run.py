@@ -40,11 +40,14 @@ __all__ = [
 ]
 
 
-def estimate_bytes(network: Network, *, batch: int = 1, dtype: str = "float32") -> int:
-    """The process's expected peak resident memory: what it holds now plus
-    :func:`~convcost.executor.memory.estimate_growth` (weights, BLAS buffers, the largest set of
-    tensors and temporaries alive at once)."""
-    return current_rss_bytes() + estimate_growth(network, batch=batch, width=check_dtype(dtype))
+def estimate_bytes(
+    network: Network, *, batch: int = 1, dtype: str = "float32", repeat: int = 1
+) -> int:
+    """The process's expected peak resident memory for :func:`execute` with ``repeat`` timed
+    passes: what it holds now plus :func:`~convcost.executor.memory.estimate_growth` (weights,
+    BLAS buffers, the largest set of tensors and temporaries alive at once, the heap's slack)."""
+    growth = estimate_growth(network, batch=batch, width=check_dtype(dtype), passes=repeat)
+    return current_rss_bytes() + growth
 
 
 def execute(
@@ -107,7 +110,7 @@ def _execute(
     warm_up: bool,
     threads: int | None,
 ) -> Execution:
-    estimate = estimate_bytes(network, batch=batch, dtype=dtype)
+    estimate = estimate_bytes(network, batch=batch, dtype=dtype, repeat=repeat)
     limit, reason = (max_memory, "the limit") if max_memory is not None else default_limit()
     if estimate > limit:
         raise ResourceLimitError(

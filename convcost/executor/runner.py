@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 
 class Runner:
+    """One forward pass of a prepared network (:meth:`run`), recording a :class:`LayerRun`
+    per layer and merge in ``runs``. Arrays are handed from layer to layer in a one-element
+    box that the callee empties (:meth:`sequence`), so that memory use is what
+    :mod:`convcost.executor.memory` walks: no array outlives its last reader."""
+
     def __init__(self, prepared: Prepared, batch: int, progress: Progress | None) -> None:
         self.steps = prepared.steps
         self.batch = batch

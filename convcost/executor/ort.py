@@ -42,8 +42,8 @@ import numpy as np
 from convcost.errors import ExecutionError, SpecError
 from convcost.execution import Execution, LayerRun
 from convcost.executor import kernels
-from convcost.executor.memory import current_rss_bytes, peak_rss_bytes, reset_peak
 from convcost.executor.prepared import Progress, prepare
+from convcost.executor.process import current_rss_bytes, peak_rss_bytes, reset_peak
 from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
 
 BACKENDS = ("numpy", "onnxruntime")

@@ -13,8 +13,9 @@ from convcost.errors import ExecutionError
 from convcost.execution import Execution
 from convcost.executor import kernels
 from convcost.executor.fusion import fusions, prologues
-from convcost.executor.memory import check_dtype, leaves, peak_rss_bytes
+from convcost.executor.memory import check_dtype, leaves
 from convcost.executor.ops.base import Array, Initializer, PreparedLayer, ZeroInitializer
+from convcost.executor.process import peak_rss_bytes
 from convcost.executor.runner import Runner
 from convcost.network import LayerNode, Network
 from convcost.valueclasses import dataclass, field

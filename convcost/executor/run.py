@@ -17,15 +17,14 @@ from convcost.engine import analyze_network
 from convcost.errors import ResourceLimitError, SpecError
 from convcost.execution import Executed, Execution
 from convcost.executor import blas
-from convcost.executor.memory import (
-    check_dtype,
+from convcost.executor.memory import check_dtype, estimate_growth
+from convcost.executor.prepared import Prepared, Progress, prepare
+from convcost.executor.process import (
     current_rss_bytes,
     default_limit,
-    estimate_growth,
     release_free_heap,
     reset_peak,
 )
-from convcost.executor.prepared import Prepared, Progress, prepare
 from convcost.network import Network
 from convcost.spec import Spec
 
@@ -69,7 +68,7 @@ def execute(
     ResNet-50 pass reported 4–12× the time of the passes after it.
 
     Raises :class:`ResourceLimitError` before allocating anything when the estimate exceeds
-    ``max_memory`` (default: :func:`~convcost.executor.memory.default_limit`, half the available
+    ``max_memory`` (default: :func:`~convcost.executor.process.default_limit`, half the available
     RAM or what the address-space limit leaves), or when an allocation fails all the same, and
     :class:`ExecutionError` when a layer's real output shape differs from the predicted one.
 

@@ -25,12 +25,9 @@ from convcost.cli import app
 from convcost.errors import ExitStatus, ResourceLimitError, ShapeError
 from convcost.executor import estimate_bytes, execute, execute_all, prepare
 from convcost.executor.blas import blas_threads
-from convcost.executor.memory import (
-    RUN_OVERHEAD_BYTES,
-    current_rss_bytes,
-    estimate_growth,
-)
+from convcost.executor.memory import RUN_OVERHEAD_BYTES, estimate_growth
 from convcost.executor.ops.activation import ACTIVATIONS
+from convcost.executor.process import current_rss_bytes
 from convcost.layers import Conv, Function
 from convcost.render.execution import execution_json, progress_bar
 from convcost.spec import Spec, load_spec

@@ -11,8 +11,8 @@ import pytest
 import convcost
 from convcost.build import build
 from convcost.executor import blas, kernels_conv, prepare, stages
+from convcost.executor.fusion import fusions
 from convcost.executor.ops import pool
-from convcost.executor.run import fusions
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

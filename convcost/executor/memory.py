@@ -1,8 +1,9 @@
-"""How much memory a run may take: the pre-run estimate and the machine's limits.
+"""How much memory a run may take: the pre-run estimate (the machine's limits and the measured
+figures are in :mod:`convcost.executor.process`).
 
 The estimate is an upper bound on the run's growth in resident memory (checked per layer kind
 and per zoo model by tests/test_memory_bound.py and tests/bench/bench_memory.py). It follows
-what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.ops`) allocate:
+what :mod:`convcost.executor.runner` and each kind's op (:mod:`convcost.executor.ops`) allocate:
 
 - every parameter array (drawn straight into the kernels' layout: no second copy), and a
   batchnorm's running statistics;
@@ -12,16 +13,18 @@ what :mod:`convcost.executor.run` and each kind's op (:mod:`convcost.executor.op
   (each kind's :meth:`~convcost.executor.ops.base.Op.workspace`), simulating which arrays
   the runner owns exactly as it does;
 - in a DAG, each tensor read by name from when it is made until its last reader takes it
-  (:mod:`convcost.dag`).
+  (:mod:`convcost.dag`);
+- glibc's heap: the freed pages below the most heap arrays alive at once stay resident, and an
+  allowance for holes (:meth:`_Estimator.slack`).
+
+Threads add nothing beyond their band buffers, which the calling thread allocates
+(:class:`~convcost.executor.kernels.PaddedBands`): measured in /proc/self/smaps at VGG-16's
+peak at batch 8, the pool worker's malloc arena held 39 KiB and its stack 23 KiB.
 """
 
 from __future__ import annotations
 
-import ctypes
 import math
-import os
-import resource
-import sys
 from typing import assert_never
 
 from convcost.dag import Kept
@@ -61,53 +64,6 @@ def check_dtype(dtype: str) -> int:
     return EXECUTE_DTYPES[dtype]
 
 
-def available_bytes() -> int:
-    """MemAvailable from /proc/meminfo, or the physical memory where that is missing."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def address_space_bytes() -> int | None:
-    """What RLIMIT_AS (``ulimit -v``) leaves of the address space, or None without a limit."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY:
-        return None
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            size = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        size = 0
-    return max(soft - size, 0)
-
-
-def default_limit() -> tuple[int, str]:
-    """The default ``--max-memory``, as a resident-memory figure comparable with the estimate:
-    the process's resident memory plus the smaller of half the available RAM and what the
-    address-space limit leaves; with the name of the limit that decided it."""
-    half = available_bytes() // 2
-    left = address_space_bytes()
-    if left is not None and left < half:
-        return current_rss_bytes() + left, "what the address-space limit (ulimit -v) leaves"
-    return half, "the default limit (half the available RAM)"
-
-
-def reset_peak() -> bool:
-    """Reset the kernel's high-water mark (VmHWM) to the current resident size (Linux 4.0+:
-    write 5 to /proc/self/clear_refs); False where that is not possible."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
-            handle.write("5")
-    except OSError:
-        return False
-    return True
-
-
 def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -> int:
     """An upper bound on the resident memory OpenBLAS's buffers gain over a run's products, each
     of a (rows × depth) matrix by a (depth × columns) one; buffers are reused, so the largest
@@ -140,47 +96,6 @@ def blas_bytes(products: list[tuple[int, int, int]], width: int, threads: int) -
     return min(threads * BLAS_BUFFER_BYTES, width * (rows + threads * block))
 
 
-def release_free_heap() -> bool:
-    """Return the heap's free pages to the system (glibc's ``malloc_trim(0)``); False where
-    there is no glibc. Called after the warm-up pass: glibc keeps up to twice its mmap threshold
-    (which the first pass raises, up to 64 MiB) of freed heap resident, and a timed pass whose
-    first arrays are too large for that heap would add its own on top (VGG-16 at batch 8: 42 MiB
-    above the cold pass's peak without this, docs/benchmarks.md)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
-        return False
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    trim(0)
-    return True
-
-
-def current_rss_bytes() -> int:
-    """The process's resident memory now (/proc/self/statm), or its peak so far elsewhere."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return peak_rss_bytes()
-
-
-def peak_rss_bytes() -> int:
-    """The process's peak resident set size so far: VmHWM from /proc/self/status where there is
-    one (ru_maxrss would carry over the parent's peak across fork and exec), else ru_maxrss
-    (KiB on Linux, bytes on macOS)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
 def leaves(nodes: tuple[Node, ...]) -> list[LayerNode]:
     """Every leaf layer, in execution order."""
     found: list[LayerNode] = []
@@ -207,11 +122,17 @@ class _Estimator:
         self.batch = batch
         self.width = width
         self.peak = 0
+        self.heap_limit = MMAP_THRESHOLD_MAX // width
+        """The largest array (in elements) glibc may serve from its heap (:meth:`heap`)."""
+        self.heap_live = 0
+        """Elements of the live arrays that come from the heap."""
+        self.heap_high = 0
+        """The most elements of heap arrays alive at once so far: the heap's resident extent."""
         self.freed = 0
-        """The largest array freed so far from the heap (see :meth:`slack`)."""
+        """The largest array freed so far from the heap in a first pass (see :meth:`slack`)."""
         self.threshold = MMAP_THRESHOLD_MIN // width
-        """glibc's dynamic mmap threshold, in elements: raised to the size of each mmapped
-        array freed (up to :data:`MMAP_THRESHOLD_MAX`); smaller arrays come from the heap."""
+        """glibc's dynamic mmap threshold in a first pass, in elements: raised to the size of
+        each mmapped array freed (up to :data:`MMAP_THRESHOLD_MAX`)."""
         self.kept: Kept[int] | None = None
         """The sizes of named tensors (a DAG's), until their last readers."""
         self.kept_live = 0
@@ -221,20 +142,44 @@ class _Estimator:
         """Elements of a tensor of per-sample ``shape`` for the whole batch."""
         return self.batch * math.prod(shape)
 
-    def slack(self) -> int:
-        """Heap fragmentation: twice the largest array freed from the heap so far (an allowance
-        measured on the zoo, not derived: beyond the modelled arrays ResNet-50 keeps 1.7 MiB at
-        batch 1, where its largest array is 3.1 MiB, and 14.0 MiB at batch 4 (12.5 MiB);
-        DenseNet-121 2.3 and 16.9 MiB). An array counts as a heap one when it is no larger
-        than the threshold when it is freed (at worst earlier than when it was allocated: more
-        slack, never less)."""
-        return 2 * self.freed
+    def heap(self, elements: int) -> bool:
+        """Whether an array comes from glibc's heap rather than its own mapping.
+
+        glibc maps an allocation above its mmap threshold and unmaps it when it is freed; a
+        smaller one comes from the heap, whose freed pages stay resident. The threshold starts
+        at 128 KiB and rises to the size of each mapped array freed, up to
+        :data:`MMAP_THRESHOLD_MAX`: after one pass (the warm-up, or an earlier run in the same
+        process) every array of up to 32 MiB the run allocates has raised it past its own size,
+        so in the timed pass all of them come from the heap (VGG-16 at batch 8: its 4.6 MiB
+        input, mapped in the warm-up, is a heap array in the timed pass, and its freed pages
+        were still resident at the peak, the first 224×224 conv: 1.5 MiB above an estimate
+        that simulated the warm-up's threshold)."""
+        return 0 < elements <= self.heap_limit
+
+    def alloc(self, elements: int) -> None:
+        if self.heap(elements):
+            self.heap_live += elements
+            self.heap_high = max(self.heap_high, self.heap_live)
 
     def free(self, elements: int) -> None:
+        if self.heap(elements):
+            self.heap_live -= elements
         if elements <= self.threshold:
             self.freed = max(self.freed, elements)
         elif elements * self.width <= MMAP_THRESHOLD_MAX:
             self.threshold = elements
+
+    def slack(self) -> int:
+        """Resident heap beyond the live arrays. The heap keeps the pages of the most heap
+        arrays ever alive at once (glibc trims its top only past twice the threshold, 64 MiB),
+        so those of the freed ones below that extent: ``heap_high − heap_live``. And twice the
+        largest array freed from the heap under a first pass's threshold, for holes a larger
+        array cannot reuse: an allowance measured on the zoo, not derived (beyond the modelled
+        arrays ResNet-50 kept 1.7 MiB at batch 1, where its largest array is 3.1 MiB, and
+        14.0 MiB at batch 4 (12.5 MiB); DenseNet-121 2.3 and 16.9 MiB). An array counts as a
+        heap one there when it is no larger than the threshold when it is freed (at worst
+        earlier than when it was allocated: more slack, never less)."""
+        return self.heap_high - self.heap_live + 2 * self.freed
 
     def record(self, live: int) -> None:
         self.peak = max(self.peak, live + self.kept_live + self.slack())
@@ -282,6 +227,8 @@ class _Estimator:
                 new = self.batched(out) if op.allocates(shape, owned) else 0
                 work = self.batch * op.workspace(shape, out, self.width, owned)
                 work += op.columns(shape, out, self.batch, self.width)
+                self.alloc(new)
+                self.alloc(work)
                 self.record(held + current + new + work)
                 self.free(work)
                 if new:
@@ -300,45 +247,65 @@ class _Estimator:
                     )
                     done.append((size, branch_owned, branch.output_shape))
                 waiting = sum(size for size, _, _ in done)
-                merged = self._merged(node, done)
+                merged, survivor = self._merged(node, done)
                 self.record(held + current + waiting + merged)
-                for size in (current, *(size for size, _, _ in done)):
-                    self.free(size)
+                if survivor is None or done[survivor][0]:
+                    self.free(current)
+                for index, (size, _, _) in enumerate(done):
+                    if index != survivor:
+                        self.free(size)
                 return self.batched(node.output_shape), True
             case _:
                 assert_never(node)
 
-    def _merged(self, node: MergeNode, done: list[tuple[int, bool, Shape]]) -> int:
-        """Arrays the merge allocates, at their largest (as kernels' _merge in run.py)."""
-        if node.merge is MergeKind.CONCAT or len(done) == 1:
-            return self.batched(node.output_shape) if len(done) > 1 else 0
+    def _merged(
+        self, node: MergeNode, done: list[tuple[int, bool, Shape]]
+    ) -> tuple[int, int | None]:
+        """Elements the merge allocates, at their largest (as :func:`~convcost.executor.runner.merge`), and which
+        branch output, if any, becomes the merge's output (a one-branch merge's, or the owned
+        full-shape one an add or multiply accumulates into: it is not freed)."""
         out = node.output_shape
-        if any(owned and size and shape == out for size, owned, shape in done):
-            return 0  # accumulated into an owned branch output of the full shape
+        if len(done) == 1:
+            return 0, 0
+        if node.merge is MergeKind.CONCAT:
+            self.alloc(self.batched(out))
+            return self.batched(out), None
+        for index, (size, owned, shape) in enumerate(done):
+            if owned and size and shape == out:
+                return 0, index  # accumulated into an owned branch output of the full shape
         # a chain of new arrays: the first product, then each broadcast that grows
         peak, alive, shape = 0, 0, done[0][2]
         for _, _, other in done[1:]:
             grown = tuple(max(a, b) for a, b in zip(shape, other, strict=True))
             if alive and grown == shape:
                 continue
+            self.alloc(self.batched(grown))
             peak = max(peak, alive + self.batched(grown))
+            self.free(alive)
             alive, shape = self.batched(grown), grown
-        return peak
+        return peak, None
 
 
-def estimate_elements(network: Network, batch: int, width: int) -> int:
-    """Peak activation and workspace elements alive at once (weights and BLAS buffers apart).
-    One pass is simulated: the warm-up pass and the timed ones after it allocate the same
-    arrays, and a warm pass reuses the heap the one before it freed (measured on every kind and
-    zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
+def estimate_elements(network: Network, batch: int, width: int, *, passes: int = 1) -> int:
+    """Peak activation and workspace elements alive at once (weights and BLAS buffers apart),
+    with the heap's slack, over ``passes`` forward passes run back to back. Each pass allocates
+    the same arrays; the heap is a timed pass's, every array of up to 32 MiB from it
+    (:meth:`_Estimator.heap`). Its free pages are returned after the warm-up, so one timed pass
+    starts from an empty heap; a second one starts with every page the first left (glibc keeps
+    them), which raised VGG-16's peak at batch 8 by 28–34 MiB with ``--repeat 3``. Two passes
+    are simulated then: a third starts from the same heap as the second (measured on every
+    kind and zoo model, tests/test_memory_bound.py and tests/bench/bench_memory.py)."""
     estimator = _Estimator(batch, width)
-    shape = network.input_shape
-    current, owned = batch * math.prod(shape), True
-    if network.reads:
-        estimator.kept = Kept(network, 0)
-        if estimator.hold("", shape):
-            current, owned = 0, False
-    estimator.sequence(network.nodes, 0, current, owned)
+    for _ in range(min(passes, 2)):
+        shape = network.input_shape
+        current, owned = batch * math.prod(shape), True
+        estimator.alloc(current)
+        if network.reads:
+            estimator.kept = Kept(network, 0)
+            if estimator.hold("", shape):
+                current, owned = 0, False
+        current, _ = estimator.sequence(network.nodes, 0, current, owned)
+        estimator.free(current)  # the output, dropped after the pass
     return estimator.peak
 
 
@@ -359,14 +326,16 @@ MMAP_THRESHOLD_MAX = 32 * 2**20
 heap, where a freed one can leave a hole that stays resident."""
 
 
-def estimate_growth(network: Network, *, batch: int, width: int) -> int:
-    """Upper bound, in bytes, on the resident memory a run adds to the process: parameters,
-    BLAS buffers for the largest product, the peak of live tensors and temporaries (with the
-    heap's slack) and :data:`RUN_OVERHEAD_BYTES`."""
+def estimate_growth(network: Network, *, batch: int, width: int, passes: int = 1) -> int:
+    """Upper bound, in bytes, on the resident memory a run of ``passes`` timed passes (after a
+    warm-up) adds to the process: parameters, BLAS buffers for the largest product, the peak of
+    live tensors and temporaries (with the heap's slack, :func:`estimate_elements`) and
+    :data:`RUN_OVERHEAD_BYTES`."""
     products = [
         node.layer.op().products(node.input_shape, node.output_shape, batch)
         for node in leaves(network.nodes)
     ]
     blas = blas_bytes([p for p in products if p[0]], width, blas_threads())
-    tensors = width * (parameter_elements(network) + estimate_elements(network, batch, width))
+    peak = estimate_elements(network, batch, width, passes=passes)
+    tensors = width * (parameter_elements(network) + peak)
     return RUN_OVERHEAD_BYTES + blas + tensors

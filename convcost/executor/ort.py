@@ -2,7 +2,7 @@
 shape, and time every layer with ORT's profiler.
 
 The network is exported (:mod:`convcost.export.onnx_model`) with the weights
-:func:`~convcost.executor.run.prepare` draws for the seed, and the input is the one the NumPy
+:func:`~convcost.executor.prepared.prepare` draws for the seed, and the input is the one the NumPy
 backend draws next from the same generator: both backends compute on identical values.
 
 Two sessions, each doing one job:
@@ -42,8 +42,8 @@ import numpy as np
 from convcost.errors import ExecutionError, SpecError
 from convcost.execution import Execution, LayerRun
 from convcost.executor import kernels
-from convcost.executor.memory import current_rss_bytes, peak_rss_bytes, reset_peak
-from convcost.executor.run import Progress, prepare
+from convcost.executor.prepared import Progress, prepare
+from convcost.executor.process import current_rss_bytes, peak_rss_bytes, reset_peak
 from convcost.network import GroupNode, LayerNode, MergeNode, Network, Node
 
 BACKENDS = ("numpy", "onnxruntime")

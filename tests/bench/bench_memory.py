@@ -1,10 +1,11 @@
 """Benchmark: ``--execute``'s memory estimate against the measured growth in resident memory.
 
-    PYTHONPATH=. python tests/bench/bench_memory.py [--zoo] [--kinds] [--scale 4]
+    PYTHONPATH=. python tests/bench/bench_memory.py [--zoo] [--kinds] [--batch 8] [--models resnet50 vgg16]
 
 For every layer kind (the one-layer specs of tests/test_memory_bound.py, sized so that their
 tensors dwarf the interpreter: 15 to 70 MiB) and every bundled zoo model at batch 1 (``--kinds``
-or ``--zoo`` for one half), in a fresh subprocess each:
+or ``--zoo`` for one half; ``--batch N`` runs the zoo models at batch N, ``--models`` only
+those), in a fresh subprocess each:
 
 1. build the network and compute the estimate (``convcost.executor.memory.estimate_growth``:
    the growth the run should add to the process, weights, BLAS buffers and tensors);
@@ -58,6 +59,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kinds", action="store_true", help="only the layer kinds")
     parser.add_argument("--zoo", action="store_true", help="only the zoo models")
+    parser.add_argument("--batch", type=int, default=1, help="the zoo models' batch")
+    parser.add_argument("--models", nargs="+", help="only these zoo models")
     arguments = parser.parse_args()
     both = not (arguments.kinds or arguments.zoo)
     print("| case | measured MiB | estimated MiB | measured / estimated |")
@@ -66,10 +69,11 @@ def main() -> None:
         for name, text in KINDS.items():
             print(row(name, *measure("", text)), flush=True)
     if arguments.zoo or both:
-        for name in zoo.names():
+        for name in arguments.models or zoo.names():
             path = zoo.find(name)
             assert path is not None
-            print(row(name, *measure(str(path), "")), flush=True)
+            label = name if arguments.batch == 1 else f"{name} batch {arguments.batch}"
+            print(row(label, *measure(str(path), "", arguments.batch)), flush=True)
 
 
 if __name__ == "__main__":

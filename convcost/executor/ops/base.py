@@ -1,7 +1,7 @@
 """The executor's side of a layer kind: its weights, its forward pass and its memory model.
 
 A kind's :meth:`~convcost.layers.base.Layer.op` returns an :class:`Op` bound to the layer.
-:func:`convcost.executor.run.prepare` calls :meth:`Op.prepare` once per layer (weights drawn
+:func:`convcost.executor.prepared.prepare` calls :meth:`Op.prepare` once per layer (weights drawn
 straight into the kernels' layout), and :mod:`convcost.executor.memory` calls the memory
 methods to bound what a run allocates, simulating the runner without running anything.
 """

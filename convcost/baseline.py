@@ -22,6 +22,7 @@ from convcost.budget import Status
 from convcost.errors import ConvcostError, ResourceLimitError
 from convcost.limits import MAX_BASELINE_BYTES, MAX_INT, MAX_NESTING
 from convcost.report import DTYPE_BYTES, Report
+from convcost.spec_bytes import BOM
 from convcost.valueclasses import dataclass
 
 GROWTH_METRICS = ("params", "macs", "peak_memory")
@@ -61,10 +62,11 @@ def load_baseline(path: Path) -> tuple[BaselineReport, ...]:
     """
     data = _read(path)
     try:
-        text = data.decode("utf-8-sig")
+        text = data.removeprefix(BOM).decode("utf-8")
     except UnicodeDecodeError as exc:
+        offset = exc.start + len(data) - len(data.removeprefix(BOM))  # in the file
         raise ConvcostError(
-            f"baseline file {path} is not UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}"
+            f"baseline file {path} is not UTF-8: byte 0x{data[offset]:02x} at offset {offset}"
         ) from None
     depth = _nesting(data)
     if depth > MAX_NESTING:

@@ -95,10 +95,17 @@ def _check_size(size: int, source: str, limits: Limits, *, exact: bool = True) -
         )
 
 
+BOM = b"\xef\xbb\xbf"
+"""UTF-8's byte-order mark, dropped from the start of a file as the ``utf-8-sig`` codec drops it.
+That codec's errors count from after the mark, so its ``start`` indexes the wrong byte of the
+file; and its module is one more import."""
+
+
 def decode(data: bytes, source: str) -> str:
     """UTF-8 text (a byte-order mark is dropped); other bytes are one error at their place."""
+    data = data.removeprefix(BOM)  # lines and columns count characters after the mark
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         start = exc.start
         line_start = data.rfind(b"\n", 0, start) + 1

@@ -230,9 +230,12 @@ def test_unreadable_files(tmp_path: Path) -> None:
     folder.mkdir()
     digits = tmp_path / "digits.json"
     digits.write_text("9" * 100_000, encoding="utf-8")  # a bare 100,000-digit number
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(b'\xef\xbb\xbf{"name": "r\xe9seau"}')  # 3 bytes of mark, then as latin
     missing = tmp_path / "none.json"
     cases = {
         latin: f"baseline file {latin} is not UTF-8: byte 0xe9 at offset 11",
+        marked: f"baseline file {marked} is not UTF-8: byte 0xe9 at offset 14",
         folder: f"{folder} is a directory, not a baseline file",
         digits: f"{digits}: the baseline must be a report object or an array of them (`convcost "
         "analyze --format json`), got 999999999999… (a 100000-character number)",

@@ -165,6 +165,18 @@ def test_non_utf8_bytes_are_located(in_tmp: Path) -> None:
     )
 
 
+def test_non_utf8_bytes_after_a_byte_order_mark_are_located(in_tmp: Path) -> None:
+    # the mark is not a character of line 1; line 3, column 9 as without it (the utf-8-sig
+    # codec counted its error from after the mark: it named byte 0x73, "s", at 3:6)
+    Path("net.yaml").write_bytes(b"\xef\xbb\xbfinput: [3, 8, 8]\nlayers: []\nname: \xc3\xa9t\xe9\n")
+    result = CliRunner().invoke(app, ["analyze", "net.yaml"])
+    assert (result.exit_code, result.stderr) == (
+        ExitStatus.INVALID_INPUT,
+        "error: net.yaml:3:9: the spec is not UTF-8: byte 0xe9 is invalid here "
+        "(invalid continuation byte); save the file as UTF-8\n",
+    )
+
+
 def test_a_utf8_byte_order_mark_is_accepted() -> None:
     spec = read_spec_stream(io.BytesIO("\ufeffinput: [3, 8, 8]\nlayers: []\n".encode()))
     assert spec.input_shape == (3, 8, 8)

@@ -119,8 +119,6 @@ def analyze(
 
         convcost analyze specs/mobilenet_v2_family.yaml --set width=0.5
     """
-    from convcost.render import formats
-
     check_dtype(dtype)
     if mermaid and (format is not Format.MARKDOWN or execute):
         raise UsageError(
@@ -210,7 +208,10 @@ def analyze(
             print_reports(console, reports, depth=depth, exact=exact)
 
         draw(target, paint, plain=plain)
-    elif format is Format.JSON:
+        return
+    from convcost.render import formats  # JSON, CSV, Markdown: the table needs none of it
+
+    if format is Format.JSON:
         emit(formats.json_chunks(reports, depth=depth, indent=indent), target)
     elif format is Format.CSV:
         emit(formats.to_csv(reports, depth=depth), target)

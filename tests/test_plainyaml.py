@@ -1,6 +1,6 @@
 """The plain-subset reader (convcost/plainyaml.py) against libyaml's events.
 
-The oracle is the event composer fed by libyaml (``document._compose_events``): for every
+The oracle is the event composer fed by libyaml (``yaml_events.compose_events``): for every
 document the plain reader accepts, the two trees must hold the same values (types included),
 texts and locations; a document either path refuses must be declined by the plain reader, so
 that its error comes from the composer unchanged.
@@ -14,29 +14,29 @@ import os
 import pytest
 import yaml.reader
 
-from convcost import document
+from convcost import yaml_events
 from convcost.errors import ConvcostError, Location, SpecError
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.plainyaml import _OUTSIDE, Declined, _lines, read_plain
 from convcost.tree import Map, Scalar, Seq, Value, same
+from convcost.yaml_scalars import Scalars
 from tests.attacks import mutate
 
 MUTANTS = int(os.environ.get("CONVCOST_PLAIN_MUTANTS", "3000"))
 
 
 def events(text: str, limits: Limits = DEFAULT_LIMITS) -> Value | ConvcostError | None:
-    composer = document._Composer("net.yaml", limits, None)
+    composer = yaml_events.Composer("net.yaml", limits, None)
     try:
-        return document._compose_events(text, "net.yaml", composer)
+        return yaml_events.compose_events(text, "net.yaml", composer)
     except ConvcostError as error:
         return error
 
 
 def plain(text: str, limits: Limits = DEFAULT_LIMITS) -> Value | str | None:
     """The plain reader's tree, or ``"declined"``."""
-    composer = document._Composer("net.yaml", limits, None)
     try:
-        return read_plain(text, "net.yaml", composer.construct, limits.max_yaml_nodes)
+        return read_plain(text, "net.yaml", Scalars().construct, limits.max_yaml_nodes)
     except Declined:
         return "declined"
 
@@ -191,9 +191,8 @@ def test_an_unknown_top_level_key_is_reported_as_it_is_read() -> None:
         if key.value == "b":
             raise SpecError("no b", location=key.location)
 
-    composer = document._Composer("net.yaml", DEFAULT_LIMITS, None)
     with pytest.raises(SpecError, match=r"^net\.yaml:2:1: no b$"):
-        read_plain("a: 1\nb: 2\nc: [\n", "net.yaml", composer.construct, 100, check)
+        read_plain("a: 1\nb: 2\nc: [\n", "net.yaml", Scalars().construct, 100, check)
     assert seen == ["a", "b"]
 
 

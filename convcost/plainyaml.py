@@ -71,8 +71,9 @@ _START = r"(?:[A-Za-z0-9_$~.+]|-(?=[0-9.]))"
 """How a plain scalar may start: never with an indicator (``- ? : , [ ] { } # & * ! | > ' " %
 @ ` ``), and ``-`` only before a digit or a dot (``-1``, ``-.5``)."""
 _KEY = re.compile(rf"({_START}[A-Za-z0-9_$~.+-]*)|\"([^\"\\]*)\"|'([^']*)'")
-_BLOCK_PLAIN = re.compile(rf"{_START}[A-Za-z0-9_$~.+ (){{}}\[\]*/%,=<>-]*")
-"""A plain scalar that runs to the end of its line (block context: flow indicators are text)."""
+_BLOCK_PLAIN = re.compile(rf"{_START}(?:[A-Za-z0-9_$~.+ (){{}}\[\]*/%,=<>-]|:(?! |$)|(?<! )#)*")
+"""A plain scalar that runs to the end of its line (block context: flow indicators are text, and
+so are a ``:`` before a non-space and a ``#`` after one: ``zoo:resnet50#stage``)."""
 _FLOW_PLAIN = re.compile(rf"{_START}(?:[A-Za-z0-9_$~.+ /-]*[A-Za-z0-9_$~.+/-])?")
 """A plain scalar inside ``{…}`` or ``[…]``, trailing spaces left out."""
 _QUOTED = re.compile(r"\"([^\"\\]*)\"|'([^']*)'")
@@ -303,9 +304,13 @@ class _Reader:
         position = len(line) - len(body)
         comment = line.find(" #")
         if comment >= 0:
+            # the ` #` may be inside a quoted scalar only with quotes on both sides of it (an
+            # unclosed quote before it, with a whole comment after: the cut line is declined)
+            if max(line.rfind("'"), line.rfind('"')) > comment and (
+                "'" in line[:comment] or '"' in line[:comment]
+            ):
+                raise Declined
             line = line[:comment]
-            if "'" in line or '"' in line:
-                raise Declined  # the ` #` may be inside a quoted scalar
         if not line.isascii():
             raise Declined  # outside a comment: libyaml counts columns in characters
         line = line.rstrip(" ")

@@ -119,6 +119,11 @@ def test_locations_of_a_generated_stack() -> None:
         "- a: 1\n  b: 2\n- c: [1, {d: 2}]\n",
         "a: x...y\nb: '---'\nc: \"...\"\n",  # markers inside a line are text
         "a: b # c 'd' \u00d7\n",  # quotes and non-ASCII in a comment
+        'a: {b: "c"}   # d: 1\n',  # quotes before a comment
+        "a: 'b c' # d\n",
+        # in block context `:` before a non-space and `#` after one are text
+        "include:\n  - zoo:resnet50#stage\n  - x: http://h:80/p#q\n",
+        "a: b:c\nd: b :c\ne: b#c\n",
         "  a: 1\n  b: 2\n",
         "",
         "\n# only a comment\n",
@@ -162,6 +167,10 @@ def test_the_subset_is_read_as_libyaml_reads_it(text: str) -> None:
         "true: a\n",
         "a: [" * 9 + "]" * 9 + "\n",  # past the flow depth the reader handles
         "a: 'b # c'\n",  # ` #` inside quotes
+        "a: 'b' # c 'd'\n",  # quotes on both sides of ` #`
+        'a: "b # c\n  d"\n',  # ` #` inside a quoted scalar over two lines
+        "a: b:\n",
+        "a: {b: c:d}\n",  # `:` in a flow scalar: left to the composer
         "a: -\n",
         "- -\n",
         "a: b: c\n",

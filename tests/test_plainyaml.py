@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 import yaml.reader
@@ -249,6 +250,6 @@ def test_the_refused_characters_are_libyamls_non_printable_ones_and_yaml_line_br
     own ``NON_PRINTABLE`` class, a different expression) plus tab, carriage return, the other
     YAML 1.1 line breaks (U+0085, U+2028, U+2029) and the byte-order mark."""
     every = "".join(map(chr, range(0x110000)))
-    refused = {match.start() for match in _OUTSIDE.finditer(every)}
+    refused = {match.start() for match in re.finditer(_OUTSIDE, every)}
     non_printable = {match.start() for match in yaml.reader.Reader.NON_PRINTABLE.finditer(every)}
     assert refused == non_printable | {0x09, 0x0D, 0x85, 0x2028, 0x2029, 0xFEFF}

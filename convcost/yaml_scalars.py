@@ -14,7 +14,7 @@ PyYAML's resolver (``yaml.resolver.Resolver``) restricted to a few forms:
 - a decimal integer ``[-+]?(0|[1-9][0-9]*)`` is an integer, and a decimal with its point
   ``[-+]?[0-9]+\\.[0-9]*`` (an exponent ``e-6`` allowed) a float;
 - one that starts as a number may, but it is a string when it holds a character no number
-  reads (``60K``, ``512KiB``, ``12.8G``: :data:`NUMBER_CHARACTERS`).
+  reads (``60K``, ``512KiB``, ``9.7T``: :data:`NUMBER_CHARACTERS`) and is not a date.
 
 Any other plain scalar (``1_000``, ``0x1F``, ``.5``, ``017``, ``1:30``, ``2024-01-01``, ``1e6``,
 ``<<``) is resolved by PyYAML's own resolver, imported then (:mod:`convcost.yaml_events`).
@@ -44,10 +44,11 @@ WORD_STARTS = frozenset("yYnNtTfFoO~")
 """First characters that only the boolean and null resolvers read."""
 NUMBER_STARTS = frozenset("0123456789+-.")
 """First characters that only the float, int and timestamp resolvers read."""
-NUMBER_CHARACTERS = frozenset("0123456789_.+-:abcdefintxABCDEFINTZ \t\n")
-"""Every character those resolvers' expressions can match (``0x1F``, ``.inf``, ``.NaN``,
-``2001-12-14t21:59:43.10Z``), and the line break their ``$`` may end before: a scalar with
-any other character is a string."""
+NUMBER_CHARACTERS = frozenset("0123456789_.+-:abcdefinxABCDEFIN\n")
+"""Every character the float and int resolvers' expressions can match (``0x1F``, ``.inf``,
+``.NaN``), and the line break their ``$`` may end before: a scalar with any other character is
+a string, unless it may be a timestamp (``2001-12-14t21:59:43.10Z``: four digits and a ``-``
+first)."""
 BOOL_VALUES = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
 """``SafeConstructor.bool_values``: what ``!!bool`` reads, in any case."""
 BOOL_WORDS = {
@@ -90,8 +91,8 @@ def resolve_plain(text: str) -> str | None:
                 not e or (power[:1] in ("+", "-") and _digits(power[1:]))
             ):
                 return "float"
-    if first in NUMBER_STARTS and not NUMBER_CHARACTERS.issuperset(text):
-        return "str"  # `60K`, `512KiB`, `12.8G`: no number resolver reads a K, an i or a G
+    if first in NUMBER_STARTS and text[4:5] != "-" and not NUMBER_CHARACTERS.issuperset(text):
+        return "str"  # `60K`, `512KiB`, `9.7T`: no number resolver reads a K, a G or a T
     return None
 
 

@@ -19,8 +19,9 @@ It builds exactly the tree the event composer builds, locations included (a flow
 (:class:`Declined`) at the first thing outside the subset or anything the composer would
 refuse (a duplicate key, a tag, an anchor, a value past the nesting or node bounds, a scalar the
 constructor refuses). The composer then reads the document from the start, so every error
-and its location come from one place. Scalars are constructed by the composer's own
-constructor (``construct``), which resolves them exactly as for the event path.
+and its location come from one place. Scalars are constructed as for the event path, by
+:meth:`convcost.yaml_scalars.Scalars.construct` (without importing PyYAML for the forms
+specs use).
 """
 
 from __future__ import annotations
@@ -41,17 +42,17 @@ class Declined(Exception):
     """The document is outside the subset (or invalid): the event composer reads it."""
 
 
-_OUTSIDE = re.compile(
-    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
-    "|^(?:---|\\.\\.\\.)(?: |$)",
-    re.MULTILINE,
+_OUTSIDE = (
+    "(?m)[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+    "|^(?:---|\\.\\.\\.)(?: |$)"
 )
 """Tabs, carriage returns, the other line breaks of YAML 1.1 (U+0085, U+2028, U+2029), a
 byte-order mark, what libyaml refuses to read (control characters, surrogates, U+FFFE, U+FFFF),
 and document markers. Other text outside ASCII is read in comments only
 (:meth:`_Reader._tokens`). The class lists what is refused rather than what is read: the same
 characters (``tests/test_plainyaml.py`` checks every code point), compiled in 0.3 ms rather
-than 3 ms at every start-up."""
+than 3 ms, and only for a text :func:`_outside` cannot tell by its bytes (by :func:`re.search`,
+which keeps it compiled)."""
 _PRINTABLE = bytes([10, *range(32, 127)])
 """A line break and the printable ASCII characters."""
 
@@ -64,15 +65,16 @@ def _outside(text: str) -> bool:
             return True  # a control character
         if not (text.startswith(("---", "...")) or "\n---" in text or "\n..." in text):
             return False
-    return _OUTSIDE.search(text) is not None
+    return re.search(_OUTSIDE, text) is not None
 
 
 _START = r"(?:[A-Za-z0-9_$~.+]|-(?=[0-9.]))"
 """How a plain scalar may start: never with an indicator (``- ? : , [ ] { } # & * ! | > ' " %
 @ ` ``), and ``-`` only before a digit or a dot (``-1``, ``-.5``)."""
 _KEY = re.compile(rf"({_START}[A-Za-z0-9_$~.+-]*)|\"([^\"\\]*)\"|'([^']*)'")
-_BLOCK_PLAIN = re.compile(rf"{_START}[A-Za-z0-9_$~.+ (){{}}\[\]*/%,=<>-]*")
-"""A plain scalar that runs to the end of its line (block context: flow indicators are text)."""
+_BLOCK_PLAIN = re.compile(rf"{_START}(?:[A-Za-z0-9_$~.+ (){{}}\[\]*/%,=<>-]|:(?! |$)|(?<! )#)*")
+"""A plain scalar that runs to the end of its line (block context: flow indicators are text, and
+so are a ``:`` before a non-space and a ``#`` after one: ``zoo:resnet50#stage``)."""
 _FLOW_PLAIN = re.compile(rf"{_START}(?:[A-Za-z0-9_$~.+ /-]*[A-Za-z0-9_$~.+/-])?")
 """A plain scalar inside ``{…}`` or ``[…]``, trailing spaces left out."""
 _QUOTED = re.compile(r"\"([^\"\\]*)\"|'([^']*)'")
@@ -303,9 +305,13 @@ class _Reader:
         position = len(line) - len(body)
         comment = line.find(" #")
         if comment >= 0:
+            # the ` #` may be inside a quoted scalar only with quotes on both sides of it (an
+            # unclosed quote before it, with a whole comment after: the cut line is declined)
+            if max(line.rfind("'"), line.rfind('"')) > comment and (
+                "'" in line[:comment] or '"' in line[:comment]
+            ):
+                raise Declined
             line = line[:comment]
-            if "'" in line or '"' in line:
-                raise Declined  # the ` #` may be inside a quoted scalar
         if not line.isascii():
             raise Declined  # outside a comment: libyaml counts columns in characters
         line = line.rstrip(" ")

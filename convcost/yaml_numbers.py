@@ -1,8 +1,8 @@
 """Numbers as YAML 1.1 reads them, with its traps refused: integers within int64, floats, and
 no octal (``017``) or base-60 (``1:30``) readings (a :class:`Trap` says what the text means).
 
-The loader (:mod:`convcost.document`) calls these for the scalars PyYAML's resolver tags
-``!!int`` and ``!!float``.
+The loader (:mod:`convcost.yaml_scalars`) calls these for the scalars tagged, or resolved
+as, ``!!int`` and ``!!float``: the one place text becomes a number.
 """
 
 from __future__ import annotations

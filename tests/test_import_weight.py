@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,8 @@ from tests.bench.bench_library_startup import DRIVER
 from tests.bench.process import ROOT
 
 NEVER = (
+    "yaml",  # PyYAML: a spec in the plain subset is read without it (convcost.yaml_scalars)
+    "convcost.yaml_events",
     "numpy",  # the executor's
     "typer",  # the command line's
     "convcost.latency",  # --device and latency budgets only
@@ -149,3 +152,64 @@ def test_an_expression_error_still_unparses_the_node() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.startswith("'x.y' is not allowed in 'x.y + 1'"), done.stdout
+
+
+@pytest.mark.parametrize("source", ["specs/quickstart.yaml", "resnet50"])
+@pytest.mark.parametrize("kind", [("-f", "json"), ()])
+def test_the_command_reads_a_plain_spec_without_pyyaml(source: str, kind: tuple[str, ...]) -> None:
+    """The command line itself (not only the library path above) never imports ``yaml``."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "convcost", "analyze", source, *kind],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout  # the report
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "convcost.plainyaml" in imported  # the list is the importtime one
+    assert sorted(name for name in imported if name.split(".")[0] == "yaml") == []
+    assert "convcost.yaml_events" not in imported
+
+
+PLAIN = """\
+name: net
+input: [3, 16, 16]
+layers:
+  - conv: {out: 8, kernel: 3, padding: 1}
+  - relu: {}
+  - conv: {out: 8, kernel: 3, padding: 1}
+  - relu: {}
+"""
+ANCHORED = """\
+name: net
+input: [3, 16, 16]
+layers:
+  - conv: &c {out: 8, kernel: 3, padding: 1}
+  - relu: &r {}
+  - conv: *c
+  - relu: *r
+"""
+"""The same network with anchors and aliases: outside the plain subset, read by PyYAML."""
+
+
+def test_a_spec_with_aliases_is_read_by_pyyaml_to_the_same_report(tmp_path: Path) -> None:
+    outputs = {}
+    for name, text in (("plain", PLAIN), ("anchored", ANCHORED)):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        code = DRIVER + "\nsys.stderr.write(json.dumps('yaml' in sys.modules))\n"
+        done = subprocess.run(
+            [sys.executable, "-c", "import json\n" + code, str(path), "json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs[name] = (json.loads(done.stdout), json.loads(done.stderr))
+    (plain, plain_yaml), (anchored, anchored_yaml) = outputs["plain"], outputs["anchored"]
+    assert (plain_yaml, anchored_yaml) == (False, True)  # the event path ran for aliases only
+    # 8·3·3·3 + 8 weights and biases, then 8·8·3·3 + 8 (PyTorch's Conv2d sizes)
+    assert plain["totals"]["params"] == anchored["totals"]["params"] == 224 + 584
+    del plain["source"], anchored["source"]  # the file names
+    assert plain == anchored

@@ -69,7 +69,11 @@ def child(case: str, path: str, repeat: int, memory: bool) -> dict[str, float]:
 
         document.read_plain = decline  # type: ignore[assignment]
     if path == "PyYAML pure parser":
-        document._LOADER = yaml.SafeLoader  # type: ignore[attr-defined]
+        try:
+            from convcost import yaml_events as events  # noqa: PLC0415
+        except ImportError:  # a tree from before yaml_events.py (--before)
+            events = document  # type: ignore[assignment]
+        events._LOADER = yaml.SafeLoader
     kind, size = CASES[case]
     text = plain_stack(size) if kind == "stack" else concat_branches(size)
     layers = size + 2 if kind == "concat" else size  # a concat: the merge and its branches

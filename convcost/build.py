@@ -14,7 +14,6 @@ a spec of 10⁹ layers is refused after building almost nothing.
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
 from typing import cast
 
 from convcost.calls import called_from
@@ -49,6 +48,7 @@ from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.substitution import Scope
 from convcost.tree import Map, Scalar, Seq, Value, describe, location_at
+from convcost.valueclasses import fields, replace
 
 
 def build(

@@ -10,7 +10,6 @@ import glob
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from convcost.latency.quantities import parse_nanoseconds
 from convcost.limits import MAX_INT
 from convcost.spec import Spec
 from convcost.units import UnitError, parse_bytes, parse_count, parse_percent
-from convcost.valueclasses import dataclass, field
+from convcost.valueclasses import dataclass, field, replace
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 HOW_TO_BUDGET = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from typing import assert_never
 
 from convcost.build import build
@@ -26,7 +25,7 @@ from convcost.report import (
     layer_report,
 )
 from convcost.spec import Spec, Variant
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, replace
 
 
 def analyze(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import fields, replace
 from operator import add, mul, sub
 
 from convcost.layers.base import Exact, exact
@@ -30,7 +29,7 @@ from convcost.layers.window import (
     Untracked,
     Window,
 )
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, fields, replace
 
 
 class Coverage(enum.Enum):

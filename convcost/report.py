@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from convcost.errors import Location
 from convcost.layers import Shape
 from convcost.receptive import ReceptiveField
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, fields
 
 if TYPE_CHECKING:
     from fractions import Fraction

@@ -55,14 +55,17 @@ def _import_dataclasses() -> None:
 _import_dataclasses()
 
 import dataclasses  # noqa: E402
-from dataclasses import MISSING, Field, FrozenInstanceError, field  # noqa: E402
+from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace  # noqa: E402
 from operator import attrgetter  # noqa: E402
 from types import FunctionType, MemberDescriptorType  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["dataclass", "field"]
+__all__ = ["dataclass", "field", "fields", "replace"]
+"""``field``, ``fields`` and ``replace`` are the standard library's, imported here after
+:mod:`dataclasses` is loaded without :mod:`inspect`: a module that imported :mod:`dataclasses`
+first would load inspect (ast, dis, tokenize) for every library user."""
 
 T = TypeVar("T")
 

@@ -213,3 +213,15 @@ def test_a_spec_with_aliases_is_read_by_pyyaml_to_the_same_report(tmp_path: Path
     assert plain["totals"]["params"] == anchored["totals"]["params"] == 224 + 584
     del plain["source"], anchored["source"]  # the file names
     assert plain == anchored
+
+
+@pytest.mark.parametrize("first", ["convcost.engine", "convcost.build", "convcost.report"])
+def test_the_library_api_imported_first_loads_no_inspect(first: str) -> None:
+    """A library user's first import may be any module: none imports dataclasses before
+    :mod:`convcost.valueclasses` (ruff bans ``dataclasses`` elsewhere), which would load
+    inspect, ast, dis and tokenize."""
+    code = f"import sys, {first}\nprint(sorted({{'inspect', 'ast', 'dis'}} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "[]\n"

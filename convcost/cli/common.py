@@ -14,7 +14,6 @@ import enum
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
@@ -26,6 +25,7 @@ from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
 from convcost.render.escape import quoted
 from convcost.report import DTYPE_BYTES, Report
 from convcost.spec import Spec, load_spec, read_spec_stream
+from convcost.valueclasses import replace
 
 if TYPE_CHECKING:
     from rich.console import Console  # imported where a console is made: JSON needs none

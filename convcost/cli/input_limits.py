@@ -5,11 +5,11 @@ docs/limits.md)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 from convcost.cli.declare import Option, UsageError
 from convcost.limits import MAX_INT, Limits
+from convcost.valueclasses import replace
 
 MaxSpecBytesOption = Annotated[
     str | None,

@@ -170,8 +170,8 @@ def budget_report(network: Network, report: Report, convention: Convention) -> R
     """``report`` with its total MACs replaced by the convention's figure, for ``check
     --convention``: a MACs convention's total as is, a FLOPs convention's (torch, calflops)
     halved and rounded up; FLOPs are then 2 × that. Nothing else changes."""
-    import dataclasses  # noqa: PLC0415
+    from convcost.valueclasses import replace  # noqa: PLC0415
 
     total = count(network, report, convention).total
     macs = total if convention.unit == "MACs" else -(-total // 2)
-    return dataclasses.replace(report, totals=dataclasses.replace(report.totals, macs=macs))
+    return replace(report, totals=replace(report.totals, macs=macs))

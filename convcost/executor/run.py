@@ -10,7 +10,6 @@ The pieces: :mod:`convcost.executor.prepared` (weights, :class:`Prepared`),
 from __future__ import annotations
 
 import statistics
-from dataclasses import replace
 
 from convcost.build import build
 from convcost.engine import analyze_network
@@ -27,6 +26,7 @@ from convcost.executor.process import (
 )
 from convcost.network import Network
 from convcost.spec import Spec
+from convcost.valueclasses import replace
 
 __all__ = [
     "Prepared",

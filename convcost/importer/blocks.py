@@ -15,10 +15,10 @@ bottleneck and the others repeated), becomes a block too.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 from convcost.importer.params import Unit, has_identity, hashable, make_block, shape_of, walk
 from convcost.importer.writer import Block, Document, Entry, Layer, Merge, Value, group_name
+from convcost.valueclasses import replace
 
 TRAILING = frozenset(
     {"relu", "relu6", "sigmoid", "swish", "silu", "gelu", "tanh", "hardswish", "hardsigmoid"}

@@ -8,12 +8,12 @@ repeats; `tidy` then leaves out what equals its default, as a person would write
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from convcost.importer.writer import Entry, Merge, Value
 from convcost.layers.kind import Field, FieldType
 from convcost.layers.registry import KINDS
+from convcost.valueclasses import replace
 
 ORDER = (
     "out",

@@ -10,7 +10,6 @@ another of its kind is written ``${out * 4}``), and the use of it that replaces 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 
 from convcost.importer.writer import (
     Block,
@@ -22,7 +21,7 @@ from convcost.importer.writer import (
     unique,
 )
 from convcost.layers.registry import KIND_NAMES
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, replace
 
 OPEN = "#"
 """Stands for an integer field in a unit's shape."""

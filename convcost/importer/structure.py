@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from convcost.errors import ModelError
 from convcost.importer.blocks import compress
@@ -34,6 +33,7 @@ from convcost.importer.writer import (
     write,
 )
 from convcost.limits import MAX_NAME_LENGTH, MAX_NESTING
+from convcost.valueclasses import replace
 
 __all__ = ["spec_names", "to_spec"]
 

@@ -13,7 +13,6 @@ kernel class, :func:`convcost.latency.fit.fit_class` (or, for GEMM and depthwise
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 import statistics
@@ -40,7 +39,7 @@ from convcost.latency.shape import memory_seconds, product_dims, slowdown
 from convcost.network import Network
 from convcost.report import DTYPE_BYTES, Report
 from convcost.spec import parse_spec
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, replace
 
 __all__ = ["CHAINS", "Calibration", "fit_profile", "measure", "seconds", "time_network"]
 
@@ -332,9 +331,7 @@ def fit_profile(
             lambda sample, share: seconds(sample, peak, bandwidth, share, share.overhead or 0.0),
         )
         if cache:
-            efficiency[KernelClass.GEMM.value] = dataclasses.replace(
-                gemm_share, cache=cache, spill=spill
-            )
+            efficiency[KernelClass.GEMM.value] = replace(gemm_share, cache=cache, spill=spill)
     efficiency[KernelClass.VIEW.value] = Efficiency(overhead=view_overhead)
     for kernel, fit in fits.items():
         own = efficiency[kernel.value]
@@ -346,7 +343,7 @@ def fit_profile(
                 continue
             factor = kind_factor(found, fit.overhead, _roofline(peak, bandwidth, own))
             if abs(math.log(factor)) > math.log(KIND_FACTOR):
-                efficiency[kind] = dataclasses.replace(
+                efficiency[kind] = replace(
                     own,
                     compute=min(own.compute / factor, MAX_SHARE),
                     memory=min(own.memory / factor, MAX_SHARE),

@@ -13,13 +13,13 @@ their root-mean-square log error down by :data:`MIN_GAIN` or more: otherwise ``(
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Sequence
 
 from convcost.latency.fit import Sample
 from convcost.latency.profile import MAX_SHARE, Efficiency
+from convcost.valueclasses import replace
 
 MIN_BEYOND = 2
 MIN_GAIN = 0.1
@@ -56,7 +56,7 @@ def _best_spill(
     samples: Sequence[Sample], share: Efficiency, cache: float, predict: Predict
 ) -> tuple[float, float]:
     def error(spill: float) -> float:
-        return _rms(samples, dataclasses.replace(share, cache=cache, spill=spill), predict)
+        return _rms(samples, replace(share, cache=cache, spill=spill), predict)
 
     grid = [share.memory * 2 ** (-k / 4) for k in range(-8, 29)]  # 4× above to 1/128 below
     spill = min(grid, key=error)

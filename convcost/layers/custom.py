@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from convcost.errors import SpecError
@@ -33,7 +32,7 @@ from convcost.layers.kind import (
 from convcost.layers.window import Global, Window, strided
 from convcost.names import check_name
 from convcost.tree import Scalar
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, replace
 
 if TYPE_CHECKING:
     from convcost.executor.ops.custom import CustomOp

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 from fractions import Fraction
 from typing import Any
@@ -17,6 +16,7 @@ from convcost.render.execution import execution_json, rate, seconds
 from convcost.render.formats import axes_csv, csv_row, shape_csv
 from convcost.report import Report
 from convcost.serialize import field_json, report_to_dict
+from convcost.valueclasses import replace
 
 LABELS = {
     Metric.PARAMS: "parameters",
@@ -93,7 +93,7 @@ def coverage_text(report: Report) -> str:
 
 def renamed(entries: tuple[Entry, ...]) -> list[Report]:
     """The entries' reports under their comparison names (for the per-layer views)."""
-    return [dataclasses.replace(entry.report, name=entry.name) for entry in entries]
+    return [replace(entry.report, name=entry.name) for entry in entries]
 
 
 def delta_pairs(comparison: Comparison) -> list[tuple[Entry, Entry]]:

@@ -110,13 +110,15 @@ def print_executed(
     console: Console, results: list[Executed], *, depth: int | None, exact: bool
 ) -> None:
     for result in results:
-        table = layer_table(
-            result.report, depth=depth, exact=exact, extra=_columns(result.execution)
-        )
+        layer_table(
+            result.report,
+            depth=depth,
+            exact=exact,
+            extra=_columns(result.execution),
+            width=console.width,
+        ).print(console)
         console.print(
-            Group(
-                table, summary(result.report, exact=exact), run_summary(result.execution), Text("")
-            )
+            Group(summary(result.report, exact=exact), run_summary(result.execution), Text(""))
         )
 
 

@@ -15,6 +15,7 @@ from convcost.render.escape import printable
 from convcost.render.fast_table import FastTable
 from convcost.render.table_rows import Cell
 from convcost.render.table_spec import (
+    LEAST_PATH,
     NARROW_PATH,
     ExtraColumn,
     Frame,
@@ -27,6 +28,7 @@ from convcost.render.table_spec import (
 from convcost.report import Report
 
 __all__ = [
+    "LEAST_PATH",
     "NARROW_PATH",
     "ExtraColumn",
     "layer_table",
@@ -83,7 +85,7 @@ def fast_table(spec: TableSpec) -> FastTable:
     def cells() -> Iterator[tuple[Cell, ...]]:
         return map(rich_cells, spec.rows())
 
-    return FastTable(rich_frame(spec.frame), cells)
+    return FastTable(rich_frame(spec.frame), cells, spec.frame.least_width)
 
 
 def rich_table(spec: TableSpec) -> Table:
@@ -131,7 +133,7 @@ def print_reports(
     summary through rich's generic table took longer than the 200 rows of ResNet-50)."""
     for report in reports:
         layer_table(report, depth=depth, exact=exact, width=console.width).print(console)
-        fast_table(summary_spec(report, exact=exact)).print(console)
+        fast_table(summary_spec(report, exact=exact, width=console.width)).print(console)
         console.print(Text(""))
 
 

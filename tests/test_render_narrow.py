@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,9 @@ from rich.console import Console
 
 from convcost import zoo
 from convcost.engine import analyze_all
+from convcost.executor.run import execute_all
 from convcost.render import numbers
+from convcost.render.execution import print_executed
 from convcost.render.plain_report import plain_reports
 from convcost.render.table import print_reports
 from convcost.report import Report
@@ -90,7 +96,7 @@ def expected(entry: dict[str, Any], total_macs: int, *, exact: bool) -> dict[str
 
 # -- parsing a printed table back ---------------------------------------------------------------
 
-RIGHT = ("#", "output", "params", "MACs", "%", "RF")
+RIGHT = ("#", "output", "params", "MACs", "%", "RF", "time", "GFLOP/s")
 
 
 def parse(text: str) -> Iterator[tuple[str, dict[str, str]]]:
@@ -150,13 +156,17 @@ def test_every_cell_is_the_reports_value_whole(source: str) -> None:
                 for (path, cells), (entry, total) in zip(rows, layers, strict=True):
                     where = (writer.__name__, width, exact, entry["path"])
                     assert path == entry["path"], where
-                    shown = expected(entry, total, exact=exact)
-                    assert {name: shown[name] for name in cells if name != "#"} == {
-                        name: cell for name, cell in cells.items() if name != "#"
-                    }, where
+                    check_row(cells, expected(entry, total, exact=exact), where)
                     assert "…" not in "".join(cells.values()), where
                 assert "…" not in text, (writer.__name__, width, exact)
                 summary_whole(text, wanted, exact=exact)
+
+
+def check_row(cells: dict[str, str], shown: dict[str, str], where: object) -> None:
+    assert {name: cell for name, cell in cells.items() if name in shown} == {
+        name: shown[name] for name in cells if name in shown
+    }, where
+    assert "…" not in "".join(cells.values()), where
 
 
 def summary_whole(text: str, documents: list[dict[str, Any]], *, exact: bool) -> None:
@@ -199,3 +209,53 @@ def test_columns_go_in_order_and_a_wide_table_is_printed_whole() -> None:
     widest = max(map(len, by_plain(reports, 20, exact=True).splitlines()))
     assert widest > 20
     assert max(map(len, by_rich(reports, 20, exact=True).splitlines())) == widest
+
+
+def test_the_documented_narrow_tables_are_real() -> None:
+    """docs/cli.md's narrow examples, run as written (``COLUMNS=N convcost ... | head -K``)."""
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = text[text.index("### The layer table on a narrow console") :]
+    start = section.index("```text\n") + 8
+    block = section[start : section.index("\n```", start) + 1]
+    examples = re.split(r"^\$ ", block, flags=re.M)[1:]
+    assert len(examples) == 2
+    for example in examples:
+        command, *shown = example.rstrip("\n").split("\n")
+        found = re.fullmatch(r"COLUMNS=(\d+) convcost (.+) \| head -(\d+)", command)
+        assert found, command
+        done = subprocess.run(
+            [sys.executable, "-m", "convcost", *shlex.split(found[2])],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": found[1]},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        printed = done.stdout.splitlines()[: int(found[3])]
+        assert [line.rstrip() for line in printed] == shown, command
+
+
+TIME = re.compile(r"\d+ µs|\d+\.\d\d (ms|s)")
+RATE = re.compile(r"(\d+\.\d)?")
+
+
+def test_execute_columns_are_whole() -> None:
+    """``--execute``'s time and GFLOP/s columns beside the cost columns, at every width."""
+    results = list(execute_all(load_spec(ROOT / "specs/quickstart.yaml")))
+    document = report_to_dict(results[0].report)
+    for width in WIDTHS:
+        buffer = io.StringIO()
+        shown = Console(file=buffer, width=width, color_system=None, highlight=False)
+        print_executed(shown, results, depth=None, exact=True)
+        text = buffer.getvalue()
+        rows = list(parse(text))
+        assert len(rows) == len(document["layers"]), width
+        for (path, cells), entry in zip(rows, document["layers"], strict=True):
+            assert path == entry["path"], width
+            check_row(cells, expected(entry, document["totals"]["macs"], exact=True), width)
+            assert TIME.fullmatch(cells["time"]), (width, cells)
+            assert RATE.fullmatch(cells["GFLOP/s"]), (width, cells)
+        assert "…" not in text, width
+        summary_whole(text, [document], exact=True)
+        assert re.search(r"^executed\s+(\d+ µs|\d+\.\d\d (ms|s))(\s|$)", text, re.M), width
+        assert re.search(r"^achieved\s+\d+\.\d GFLOP/s(\s|$)", text, re.M), width

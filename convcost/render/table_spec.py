@@ -339,10 +339,20 @@ SUMMARY = grid(
 
 
 def summary_spec(report: Report, *, exact: bool = False, width: int | None = None) -> TableSpec:
-    """The summary; on a console ``width`` wide, its labels and details broken into lines
-    that fit beside the numbers (a detail's numbers and words whole, the peak's layer path
-    after dots), or laid out wider than the console when its longest word does not fit."""
-    lines = summary_rows(report, exact=exact)
+    """The summary (:func:`fitted_grid` on a console ``width`` wide; the peak's layer path
+    breaks after its dots)."""
+    return fitted_grid(
+        summary_rows(report, exact=exact), width=width, path=printable(report.peak_at)
+    )
+
+
+def fitted_grid(
+    lines: list[tuple[str, str, str]], *, width: int | None, path: str = ""
+) -> TableSpec:
+    """:data:`SUMMARY`'s grid of (what, how much, detail) rows; on a console ``width`` wide,
+    labels and details broken into lines that fit beside the numbers (numbers with their
+    units and words whole, ``path`` among the details after its dots), or laid out wider than
+    the console when a detail's longest word does not fit."""
     if width is None:
         return TableSpec(SUMMARY, lines.copy)
     label = max(len(row[0]) for row in lines)
@@ -351,7 +361,6 @@ def summary_spec(report: Report, *, exact: bool = False, width: int | None = Non
     gaps = 4  # the grid's two gaps of 2
     if label + value + detail + gaps <= width:
         return TableSpec(SUMMARY, lines.copy)
-    path = printable(report.peak_at)
     words = [word for row in lines for word in _words(row[2]) if word != path]
     least = max(map(len, words))
     room = width - gaps - label - value
@@ -374,7 +383,7 @@ def _words(text: str) -> list[str]:
     """``text``'s words, a number and its unit (``9.2 MiB``) as one."""
     words: list[str] = []
     for word in text.split(" "):
-        if word in _UNITS and words and words[-1][-1:].isdigit():
+        if word.rstrip(",;)") in _UNITS and words and words[-1][-1:].isdigit():
             words[-1] += f" {word}"
         else:
             words.append(word)

@@ -29,7 +29,7 @@ from convcost.executor.run import execute_all
 from convcost.render import numbers
 from convcost.render.execution import print_executed
 from convcost.render.plain_report import plain_reports
-from convcost.render.table import print_reports
+from convcost.render.table import print_reports, print_zoo
 from convcost.report import Report
 from convcost.serialize import report_to_dict
 from convcost.spec import load_spec
@@ -259,3 +259,26 @@ def test_execute_columns_are_whole() -> None:
         summary_whole(text, [document], exact=True)
         assert re.search(r"^executed\s+(\d+ µs|\d+\.\d\d (ms|s))(\s|$)", text, re.M), width
         assert re.search(r"^achieved\s+\d+\.\d GFLOP/s(\s|$)", text, re.M), width
+
+
+def test_zoo_lines_are_whole() -> None:
+    """``convcost zoo --exact`` at every width: each model's line holds its totals whole."""
+    reports = [report for name in zoo.names() for report in load(name)]
+    documents = [report_to_dict(report) for report in reports]
+    for width in WIDTHS:
+        buffer = io.StringIO()
+        print_zoo(Console(file=buffer, width=width, color_system=None), reports, exact=True)
+        text = buffer.getvalue()
+        assert "…" not in text, width
+        for document in documents:
+            totals = document["totals"]
+            cells = (
+                document["name"],
+                "×".join(map(str, document["input_shape"])),
+                count(totals["params"], exact=True),
+                count(totals["macs"], exact=True),
+                f"{totals['activation_bytes']:,} B",
+                str(len(document["layers"])),
+            )
+            line = r"\s+".join(map(re.escape, cells))
+            assert re.search(rf"^ {line}\s*$", text, re.M), (width, document["name"])

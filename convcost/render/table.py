@@ -10,8 +10,6 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from convcost.render import numbers
-from convcost.render.escape import printable
 from convcost.render.fast_table import FastTable
 from convcost.render.table_rows import Cell
 from convcost.render.table_spec import (
@@ -24,6 +22,7 @@ from convcost.render.table_spec import (
     layer_spec,
     summary_spec,
     wrap_path,
+    zoo_spec,
 )
 from convcost.report import Report
 
@@ -33,12 +32,12 @@ __all__ = [
     "ExtraColumn",
     "layer_table",
     "print_reports",
+    "print_zoo",
     "render_report",
     "rich_frame",
     "rich_table",
     "summary",
     "wrap_path",
-    "zoo_table",
 ]
 
 
@@ -137,24 +136,6 @@ def print_reports(
         console.print(Text(""))
 
 
-def zoo_table(reports: list[Report], *, exact: bool = False) -> Table:
-    """One line per model: its input, output, totals and final receptive field."""
-    table = Table(
-        title="bundled models (convcost analyze NAME)", box=box.SIMPLE_HEAD, pad_edge=False
-    )
-    table.add_column("model", no_wrap=True)
-    table.add_column("input", justify="right", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    table.add_column("activations", justify="right", no_wrap=True)
-    table.add_column("layers", justify="right")
-    for report in reports:
-        table.add_row(
-            Text(printable(report.name)),
-            numbers.shape(report.input_shape),
-            numbers.count(report.totals.params, exact=exact),
-            numbers.count(report.totals.macs, exact=exact),
-            numbers.size(report.activation_bytes, exact=exact),
-            str(len(report.layers)),
-        )
-    return table
+def print_zoo(console: Console, reports: list[Report], *, exact: bool = False) -> None:
+    """``convcost zoo``'s table (:func:`~convcost.render.table_spec.zoo_spec`)."""
+    fast_table(zoo_spec(reports, exact=exact, width=console.width)).print(console)

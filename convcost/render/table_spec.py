@@ -331,11 +331,12 @@ def wrap_path(path: str, limit: int) -> str:
 
 SUMMARY = grid(
     Column("", style="bold"),
-    Column("", justify="right", no_wrap=True),
+    Column("", justify="right"),
     Column("", style="dim", overflow="fold"),
     padding=2,
 )
-"""The summary's grid: what, how much, and the detail."""
+"""The summary's grid: what, how much, and the detail (as :func:`fitted_grid` leaves it when
+not given a width: rich wraps it)."""
 
 
 def summary_spec(report: Report, *, exact: bool = False, width: int | None = None) -> TableSpec:
@@ -372,7 +373,12 @@ def fitted_grid(
         (_wrap_words(what, label), much, _wrap_words(more, room, path))
         for what, much, more in lines
     ]
-    frame = replace(SUMMARY, least_width=label + value + room + gaps)
+    what, much, more = SUMMARY.columns
+    frame = replace(
+        SUMMARY,
+        columns=(what, replace(much, no_wrap=True), more),
+        least_width=label + value + room + gaps,
+    )
     return TableSpec(frame, broken.copy)
 
 
@@ -462,3 +468,38 @@ def summary_rows(report: Report, *, exact: bool) -> list[tuple[str, str, str]]:
             f"jump {numbers.jump(report.receptive_field)}",
         ),
     ]
+
+
+def zoo_spec(
+    reports: Sequence[Report], *, exact: bool = False, width: int | None = None
+) -> TableSpec:
+    """``convcost zoo``: one line per model, its input, totals and layer count. No cell is
+    ever cut or wrapped: on a console narrower than the table, it is laid out whole, wider
+    than the console."""
+    lines = [
+        (
+            printable(report.name),
+            numbers.shape(report.input_shape),
+            numbers.count(report.totals.params, exact=exact),
+            numbers.count(report.totals.macs, exact=exact),
+            numbers.size(report.activation_bytes, exact=exact),
+            str(len(report.layers)),
+        )
+        for report in reports
+    ]
+    headers = ("model", "input", "params", "MACs", "activations", "layers")
+    widest = [max(map(len, column)) for column in zip(headers, *lines, strict=True)]
+    columns = tuple(
+        Column(
+            header, justify="left" if header == "model" else "right", no_wrap=True, min_width=most
+        )
+        for header, most in zip(headers, widest, strict=True)
+    )
+    natural = sum(widest) + 3 * len(columns) - 1  # padding inside, the box's dividers and edges
+    frame = Frame(
+        columns,
+        title=(("bundled models (convcost analyze NAME)", ""),),
+        pad_edge=False,
+        least_width=natural if width is not None and natural > width else None,
+    )
+    return TableSpec(frame, lines.copy)

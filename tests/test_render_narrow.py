@@ -282,3 +282,40 @@ def test_zoo_lines_are_whole() -> None:
             )
             line = r"\s+".join(map(re.escape, cells))
             assert re.search(rf"^ {line}\s*$", text, re.M), (width, document["name"])
+
+
+@pytest.mark.parametrize("source", ["resnet50", "densenet121", "specs/unet-dag.yaml"])
+def test_collapsed_rows_are_their_layers_sums(source: str) -> None:
+    """``--depth``: a collapsed row's params and MACs are the sums of the JSON layers under
+    its path, written whole, and its output the last one's."""
+    reports = load(source)
+    document = report_to_dict(reports[0])
+    layers = document["layers"]
+    for depth in (1, 2):
+        for width in (20, 47, 88, 200):
+            for writer in ("plain", "rich"):
+                if writer == "plain":
+                    pieces = plain_reports(reports, depth=depth, exact=True, width=width)
+                    assert pieces is not None
+                    text = "".join(pieces)
+                else:
+                    buffer = io.StringIO()
+                    shown = Console(file=buffer, width=width, color_system=None)
+                    print_reports(shown, reports, depth=depth, exact=True)
+                    text = buffer.getvalue()
+                assert "…" not in text
+                rows = list(parse(text))
+                assert 0 < len(rows) <= len(layers)
+                for path, cells in rows:
+                    under = [
+                        entry
+                        for entry in layers
+                        if entry["path"] == path or entry["path"].startswith(path + ".")
+                    ]
+                    assert under, (width, path)
+                    where = (writer, depth, width, path)
+                    assert cells["params"] == count(sum(e["params"] for e in under), exact=True), (
+                        where
+                    )
+                    assert cells["MACs"] == count(sum(e["macs"] for e in under), exact=True), where
+                    assert cells["output"] == "×".join(map(str, under[-1]["output_shape"])), where

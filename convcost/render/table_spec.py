@@ -299,7 +299,7 @@ def _fit(
     least = width + fitted - room() if fitted > room() else None
     shown = (
         replace(columns[0], min_width=need[0]),
-        replace(columns[1], min_width=None, max_width=fitted),
+        replace(columns[1], max_width=fitted),  # its min_width 8 <= fitted (need[1] counts it)
         *(
             replace(columns[position], min_width=need[position])
             if columns[position].no_wrap

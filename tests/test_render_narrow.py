@@ -319,3 +319,29 @@ def test_collapsed_rows_are_their_layers_sums(source: str) -> None:
                     )
                     assert cells["MACs"] == count(sum(e["macs"] for e in under), exact=True), where
                     assert cells["output"] == "×".join(map(str, under[-1]["output_shape"])), where
+
+
+PER_LAYER = ("--per-layer", "--exact")
+
+
+@pytest.mark.parametrize("spec", ["conv3x3-vs-1x1", "separable-vs-standard", "mobilenet_v2_family"])
+def test_compare_per_layer_numbers_are_whole(spec: str) -> None:
+    """``compare --per-layer --exact``: every shared layer's exact params and MACs of both
+    variants (from their JSON) printed whole at every width."""
+    reports = load(f"specs/{spec}.yaml")
+    documents = [report_to_dict(report) for report in reports]
+    for width in (20, 47, 88, 200):
+        done = subprocess.run(
+            [sys.executable, "-m", "convcost", "compare", f"specs/{spec}.yaml", *PER_LAYER],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": str(width)},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert "…" not in done.stdout, width
+        words = set(done.stdout.split())
+        for document in documents:
+            for entry in document["layers"]:
+                for value in (entry["params"], entry["macs"]):
+                    assert count(value, exact=True) in words, (width, entry["path"], value)

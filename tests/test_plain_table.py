@@ -99,17 +99,28 @@ def test_rows_past_the_kept_limit_are_formatted_again(monkeypatch: pytest.Monkey
     assert "".join(pieces) == expected
 
 
-def test_resnet50_as_an_ordinary_rich_table_draws_it() -> None:
-    """Against rich's own ``Table`` with every row added (not FastTable)."""
-    report = load("resnet50")[0]
-    for width in (80, 132):
-        shown, buffer = console(width)
-        shown.print(rich_table(layer_spec(report, width=width)))
-        shown.print(rich_table(summary_spec(report)))
-        shown.print("")
-        pieces = plain_reports([report], depth=None, exact=False, width=width)
+def by_ordinary_rich(spec: TableSpec, width: int) -> str:
+    """rich's own ``Table`` with every row added, printed on a console ``width`` wide, or as
+    wide as the description lays the table out."""
+    shown, buffer = console(max(width, spec.frame.least_width or 0))
+    shown.print(rich_table(spec))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("source", "exact"), [("resnet50", False), ("vgg16", True)])
+def test_an_ordinary_rich_table_draws_it(source: str, exact: bool) -> None:
+    """Against rich's own ``Table`` with every row added (not FastTable), narrow consoles
+    (columns dropped, paths broken, tables wider than the console) included."""
+    report = load(source)[0]
+    for width in (20, 40, 60, 80, 132):
+        expected = (
+            by_ordinary_rich(layer_spec(report, exact=exact, width=width), width)
+            + by_ordinary_rich(summary_spec(report, exact=exact, width=width), width)
+            + "\n"
+        )
+        pieces = plain_reports([report], depth=None, exact=exact, width=width)
         assert pieces is not None
-        assert "".join(pieces) == buffer.getvalue()
+        assert "".join(pieces) == expected, width
 
 
 def test_the_symbols_are_one_cell_for_rich() -> None:

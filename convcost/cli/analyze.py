@@ -384,9 +384,9 @@ def zoo_command(
     except ConvcostError as error:
         fail(error)
     if format is Format.TABLE:
-        from convcost.render.table import zoo_table
+        from convcost.render.table import print_zoo
 
-        draw(target, lambda console: console.print(zoo_table(reports, exact=exact)))
+        draw(target, lambda console: print_zoo(console, reports, exact=exact))
     elif format is Format.JSON:
         emit(formats.to_json(reports, indent=indent), target)
     elif format is Format.CSV:

@@ -22,7 +22,8 @@ from convcost.render.comparison_formats import (
     shape_rows,
 )
 from convcost.render.escape import printable
-from convcost.render.table import print_reports
+from convcost.render.table import fast_table, print_reports
+from convcost.render.table_spec import Column, Frame, TableSpec, wrap_path
 
 BEST = "bold green"
 """Style of the lowest value in each cost row."""
@@ -131,36 +132,66 @@ def print_comparison(
         console.print(f"note: {printable(note)}", markup=False, highlight=False, soft_wrap=True)
     if per_layer:
         for base, other in delta_pairs(comparison):
-            console.print(delta_table(base, other, exact=exact))
+            fast_table(delta_table(base, other, exact=exact, width=console.width)).print(console)
 
 
-def delta_table(base: Entry, other: Entry, *, exact: bool = False) -> Table:
-    """The layers both entries have (same path), baseline → other."""
-    table = Table(
-        title=Text(
-            f"per-layer: {printable(other.name)} against {printable(base.name)} "
-            "(shared layer paths)"
-        ),
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    table.add_column("layer", overflow="fold")
-    table.add_column("kind", overflow="fold")
-    table.add_column("output", justify="right")
-    table.add_column("params", justify="right")
-    table.add_column("MACs", justify="right")
-    table.add_column("RF", justify="right")
+def delta_table(
+    base: Entry, other: Entry, *, exact: bool = False, width: int | None = None
+) -> TableSpec:
+    """The layers both entries have (same path), baseline → other.
+
+    On a console ``width`` wide, a changed value too wide for its column breaks before its
+    ``→`` and its ratio (never inside a number), paths break after their dots, and when even
+    that does not fit the table is laid out whole, wider than the console."""
+    lines = []
     for delta in layer_deltas(base.report, other.report):
         kind = delta.kinds[0] if delta.kinds[0] == delta.kinds[1] else " → ".join(delta.kinds)
-        table.add_row(
-            Text(printable(delta.path)),
-            Text(printable(kind)),
-            _pair(numbers.shape(delta.output_shapes[0]), numbers.shape(delta.output_shapes[1])),
-            _change(delta.params, exact=exact),
-            _change(delta.macs, exact=exact),
-            _pair(*(numbers.receptive(field) for field in delta.receptive_fields)),
+        lines.append(
+            [
+                printable(delta.path),
+                printable(kind),
+                _pair(numbers.shape(delta.output_shapes[0]), numbers.shape(delta.output_shapes[1])),
+                _change(delta.params, exact=exact),
+                _change(delta.macs, exact=exact),
+                _pair(*(numbers.receptive(field) for field in delta.receptive_fields)),
+            ]
         )
-    return table
+    headers = ("layer", "kind", "output", "params", "MACs", "RF")
+    title = (
+        f"per-layer: {printable(other.name)} against {printable(base.name)} (shared layer paths)"
+    )
+
+    def widest(rows: list[list[str]]) -> list[int]:
+        return [
+            max(len(line) for cell in column for line in cell.split("\n"))
+            for column in zip(headers, *rows, strict=True)
+        ]
+
+    least = limit = None
+    if width is not None and sum(widest(lines)) + 3 * len(headers) - 1 > width:
+        lines = [[path, kind, *(map(_broken, values))] for path, kind, *values in lines]
+        most = widest(lines)
+        room = width - (sum(most[1:]) + 3 * len(headers) - 1)
+        fitted = limit = max(room, min(most[0], 12))
+        lines = [[wrap_path(path, fitted), *rest] for path, *rest in lines]
+        if fitted > room:
+            least = width + fitted - room
+    most = widest(lines)
+    columns = (
+        Column("layer", overflow="fold", max_width=limit),
+        Column("kind", overflow="fold"),
+        *(
+            Column(header, justify="right", no_wrap=True, min_width=most[position])
+            for position, header in enumerate(headers[2:], start=2)
+        ),
+    )
+    frame = Frame(columns, title=((title, ""),), pad_edge=False, least_width=least)
+    return TableSpec(frame, lines.copy)
+
+
+def _broken(value: str) -> str:
+    """``295.0 K → 32.9 K (0.11×)`` on three lines: before the arrow and the ratio."""
+    return value.replace(" → ", "\n→ ").replace(" (", "\n(")
 
 
 def _pair(first: str, second: str) -> str:

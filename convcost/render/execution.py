@@ -11,15 +11,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from convcost.execution import Executed, Execution, LayerRun
 from convcost.render import formats, numbers
 from convcost.render.rows import Row, rows
-from convcost.render.table import ExtraColumn, layer_table, summary
+from convcost.render.table import ExtraColumn, fast_table, layer_table
+from convcost.render.table_spec import TableSpec, fitted_grid, summary_spec
 from convcost.serialize import report_to_dict
 
 
@@ -56,26 +56,26 @@ def _columns(execution: Execution) -> list[ExtraColumn]:
     ]
 
 
-def run_summary(execution: Execution) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column(justify="right")
-    grid.add_column(style="dim")
-    grid.add_row(
-        "executed",
-        seconds(execution.seconds),
-        f"{_passes(execution)}, batch {execution.batch}, {execution.dtype}, seed {execution.seed}; "
-        f"every shape confirmed ({_plural(len(execution.layers), 'step')})",
+def run_summary(execution: Execution, *, width: int | None = None) -> TableSpec:
+    """What ran, how fast and in how much memory (a grid fitted to ``width``)."""
+    return fitted_grid(
+        [
+            (
+                "executed",
+                seconds(execution.seconds),
+                f"{_passes(execution)}, batch {execution.batch}, {execution.dtype}, "
+                f"seed {execution.seed}; every shape confirmed "
+                f"({_plural(len(execution.layers), 'step')})",
+            ),
+            ("achieved", f"{execution.gflops_per_second:.1f} GFLOP/s", "2 × MACs / forward time"),
+            (
+                "memory",
+                numbers.size(execution.peak_rss_bytes),
+                f"peak resident ({_estimated(execution)})",
+            ),
+        ],
+        width=width,
     )
-    grid.add_row(
-        "achieved", f"{execution.gflops_per_second:.1f} GFLOP/s", "2 × MACs / forward time"
-    )
-    grid.add_row(
-        "memory",
-        numbers.size(execution.peak_rss_bytes),
-        f"peak resident ({_estimated(execution)})",
-    )
-    return grid
 
 
 def _estimated(execution: Execution) -> str:
@@ -110,14 +110,16 @@ def print_executed(
     console: Console, results: list[Executed], *, depth: int | None, exact: bool
 ) -> None:
     for result in results:
-        table = layer_table(
-            result.report, depth=depth, exact=exact, extra=_columns(result.execution)
-        )
-        console.print(
-            Group(
-                table, summary(result.report, exact=exact), run_summary(result.execution), Text("")
-            )
-        )
+        layer_table(
+            result.report,
+            depth=depth,
+            exact=exact,
+            extra=_columns(result.execution),
+            width=console.width,
+        ).print(console)
+        fast_table(summary_spec(result.report, exact=exact, width=console.width)).print(console)
+        fast_table(run_summary(result.execution, width=console.width)).print(console)
+        console.print(Text(""))
 
 
 def _confirmed(execution: Execution, key: str) -> tuple[int, ...]:

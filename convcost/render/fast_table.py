@@ -50,6 +50,9 @@ class FastTable:
 
     frame: Table
     rows: Callable[[], Iterable[Sequence[Cell]]]
+    least_width: int | None = None
+    """Laid out as on a console at least this wide, and printed whole (never cropped to a
+    narrower console): :attr:`convcost.render.table_spec.Frame.least_width`."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for chunk in self._chunks(console, self._layout(console, options)):
@@ -58,7 +61,8 @@ class FastTable:
     def print(self, console: Console) -> None:
         """Print to ``console`` a chunk of rows at a time (a huge table is never one text)."""
         layout = self._layout(console, console.options)
-        crop = layout.table_width > console.options.max_width  # rich crops what cannot shrink
+        # rich crops what cannot shrink; a table wider by design is printed whole
+        crop = layout.table_width > max(console.options.max_width, self.least_width or 0)
         for chunk in self._chunks(console, layout):
             console.print(Segments(chunk), crop=crop)
 
@@ -80,6 +84,7 @@ class FastTable:
                 kept = None
         proxy = self._proxy(columns if count else [])
         max_width = options.max_width if frame.width is None else frame.width
+        max_width = max(max_width, self.least_width or 0)
         extra = proxy._extra_width  # rich's own rule (borders between columns)
         widths = proxy._calculate_column_widths(  # rich's own algorithm
             console, options.update_width(max_width - extra)

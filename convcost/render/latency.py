@@ -25,7 +25,8 @@ from convcost.render.latency_rows import (
     row_times,
 )
 from convcost.render.rows import Row, rows
-from convcost.render.table import ExtraColumn, layer_table, summary
+from convcost.render.table import ExtraColumn, fast_table, layer_table
+from convcost.render.table_spec import summary_spec
 from convcost.report import intensity
 
 
@@ -114,7 +115,8 @@ def print_predicted(
             item.report, depth=depth, exact=exact, extra=_columns(item, depth), width=console.width
         )
         table.print(console)
-        console.print(Group(summary(item.report, exact=exact), device_summary(item), Text("")))
+        fast_table(summary_spec(item.report, exact=exact, width=console.width)).print(console)
+        console.print(Group(device_summary(item), Text("")))
 
 
 def compared_table(entries: Sequence[ComparedLatency]) -> Table:

@@ -20,7 +20,7 @@ def plain_reports(
     for report in reports:
         items += (
             layer_spec(report, depth=depth, exact=exact, width=width),
-            summary_spec(report, exact=exact),
+            summary_spec(report, exact=exact, width=width),
             "\n",
         )
     return plain(items, width)

@@ -63,7 +63,11 @@ def plain(items: Iterable[TableSpec | str], width: int) -> Iterator[str] | None:
         return None
     layouts: list[_Layout | str] = []
     for item in items:
-        layout = item if isinstance(item, str) else _layout(item, width)
+        layout = (
+            item
+            if isinstance(item, str)
+            else _layout(item, max(width, item.frame.least_width or 0))
+        )
         if layout is None:
             return None
         layouts.append(layout)

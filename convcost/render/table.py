@@ -10,11 +10,10 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from convcost.render import numbers
-from convcost.render.escape import printable
 from convcost.render.fast_table import FastTable
 from convcost.render.table_rows import Cell
 from convcost.render.table_spec import (
+    LEAST_PATH,
     NARROW_PATH,
     ExtraColumn,
     Frame,
@@ -23,20 +22,22 @@ from convcost.render.table_spec import (
     layer_spec,
     summary_spec,
     wrap_path,
+    zoo_spec,
 )
 from convcost.report import Report
 
 __all__ = [
+    "LEAST_PATH",
     "NARROW_PATH",
     "ExtraColumn",
     "layer_table",
     "print_reports",
+    "print_zoo",
     "render_report",
     "rich_frame",
     "rich_table",
     "summary",
     "wrap_path",
-    "zoo_table",
 ]
 
 
@@ -83,7 +84,7 @@ def fast_table(spec: TableSpec) -> FastTable:
     def cells() -> Iterator[tuple[Cell, ...]]:
         return map(rich_cells, spec.rows())
 
-    return FastTable(rich_frame(spec.frame), cells)
+    return FastTable(rich_frame(spec.frame), cells, spec.frame.least_width)
 
 
 def rich_table(spec: TableSpec) -> Table:
@@ -131,28 +132,10 @@ def print_reports(
     summary through rich's generic table took longer than the 200 rows of ResNet-50)."""
     for report in reports:
         layer_table(report, depth=depth, exact=exact, width=console.width).print(console)
-        fast_table(summary_spec(report, exact=exact)).print(console)
+        fast_table(summary_spec(report, exact=exact, width=console.width)).print(console)
         console.print(Text(""))
 
 
-def zoo_table(reports: list[Report], *, exact: bool = False) -> Table:
-    """One line per model: its input, output, totals and final receptive field."""
-    table = Table(
-        title="bundled models (convcost analyze NAME)", box=box.SIMPLE_HEAD, pad_edge=False
-    )
-    table.add_column("model", no_wrap=True)
-    table.add_column("input", justify="right", no_wrap=True)
-    table.add_column("params", justify="right", no_wrap=True)
-    table.add_column("MACs", justify="right", no_wrap=True)
-    table.add_column("activations", justify="right", no_wrap=True)
-    table.add_column("layers", justify="right")
-    for report in reports:
-        table.add_row(
-            Text(printable(report.name)),
-            numbers.shape(report.input_shape),
-            numbers.count(report.totals.params, exact=exact),
-            numbers.count(report.totals.macs, exact=exact),
-            numbers.size(report.activation_bytes, exact=exact),
-            str(len(report.layers)),
-        )
-    return table
+def print_zoo(console: Console, reports: list[Report], *, exact: bool = False) -> None:
+    """``convcost zoo``'s table (:func:`~convcost.render.table_spec.zoo_spec`)."""
+    fast_table(zoo_spec(reports, exact=exact, width=console.width)).print(console)

@@ -9,6 +9,7 @@ on a console that draws no styles (a pipe, a file, a CI log) without importing r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import islice
 
 from convcost.render import numbers
@@ -81,6 +82,10 @@ class Frame:
     show_header: bool = True
     show_footer: bool = False
     show_edge: bool = True
+    least_width: int | None = None
+    """The table is laid out as on a console at least this wide, and printed whole (lines
+    past a narrower console are not cut; the terminal wraps them): the width its columns
+    need when they cannot shrink to the console without cutting a number."""
 
 
 def grid(*columns: Column, padding: int) -> Frame:
@@ -125,9 +130,10 @@ def layer_spec(
 ) -> TableSpec:
     """One row per layer (or collapsed block, in bold).
 
-    Given the console ``width``, layer paths that would not fit break after a dot
-    (``layer1.0.add1.`` / ``body1.conv1``) rather than mid-name, and when even that leaves the
-    path column too narrow the ``kind`` column is dropped (the path names the layer).
+    Given the console ``width``, numbers and shapes keep their widest cell, and layer paths
+    that would not fit break after a dot (``layer1.0.add1.`` / ``body1.conv1``), mid-name only
+    for a name longer than the column; when that leaves the path too little room, the
+    ``kind``, ``%`` and ``RF`` columns are dropped in turn (:func:`_fit`).
     """
     total_macs = report.totals.macs
     shown = rows(report, depth)
@@ -157,16 +163,7 @@ def layer_spec(
             ]
 
     cells = _replayable(formatted, len(shown))
-    frame = layer_frame(report, exact=exact, extra=extra, kind=True)
-    kind = True
-    room = None
-    if width is not None:
-        widest = _widest(cells(), len(frame.columns))
-        room = _layer_room(frame, widest, width)
-        if room < NARROW_PATH:
-            kind = False
-            frame = layer_frame(report, exact=exact, extra=extra, kind=False)
-            room = _layer_room(frame, [widest[0], widest[1], *widest[3:]], width)
+    frame, room, kept = _fit(report, cells(), exact=exact, extra=extra, width=width)
 
     def body() -> Iterator[Sequence[Cell]]:
         for line, row in zip(cells(), shown, strict=True):
@@ -174,7 +171,7 @@ def layer_spec(
             yield (
                 line[0],
                 Styled(path, "bold") if row.collapsed else path,
-                *(line[2:] if kind else line[3:]),
+                *(line[position] for position in kept),
             )
 
     return TableSpec(frame, body)
@@ -206,18 +203,24 @@ def _widest(cells: Iterable[list[str]], count: int) -> list[int]:
 NARROW_PATH = 24
 """Below this many characters for the layer path, the kind column gives its room to the path."""
 
+LEAST_PATH = 12
+"""The layer path's least room: below it the ``%`` column, then the ``RF`` column give theirs,
+and when the path still has less the table is laid out wider than the console."""
 
-def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], kind: bool) -> Frame:
-    """The layer table's frame: its title, and its columns with their headers and footers."""
-    columns = [
+_KIND, _SHARE, _RF = 2, 6, 7
+"""The positions of the columns a narrow console drops, in :func:`layer_frame`'s order."""
+
+_DROPPED = ((_KIND, NARROW_PATH), (_SHARE, LEAST_PATH), (_RF, LEAST_PATH))
+"""Which column goes first, and below how much room for the layer path."""
+
+
+def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) -> Frame:
+    """The layer table's frame, every column shown: its title, and its columns with their
+    headers and footers."""
+    columns = (
         Column("#", justify="right", style="dim", no_wrap=True),
         Column("layer", footer="total", overflow="fold", min_width=8, ratio=1),
-    ]
-    if kind:
-        columns.append(
-            Column("kind", overflow="fold", min_width=7 if extra else None, max_width=16)
-        )
-    columns += [
+        Column("kind", overflow="fold", min_width=7 if extra else None, max_width=16),
         Column("output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"),
         Column(
             "params",
@@ -244,30 +247,72 @@ def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn], ki
             Column(column.header, footer=column.footer, justify="right", no_wrap=True, markup=True)
             for column in extra
         ),
-    ]
+    )
     title = [
         (printable(report.name), "bold"),
         (f"  input {numbers.shape(report.input_shape)}", ""),
     ]
     if report.batch != 1:
         title.append((f"  batch {report.batch}", ""))
-    return Frame(tuple(columns), title=tuple(title), show_footer=True, pad_edge=False)
+    return Frame(columns, title=tuple(title), show_footer=True, pad_edge=False)
 
 
-def _layer_room(frame: Frame, widest: list[int], width: int) -> int:
-    """The width left for the layer column once every other column has its widest cell
-    (``widest``: the longest body cell of each column).
+def _fit(
+    report: Report,
+    cells: Iterable[list[str]],
+    *,
+    exact: bool,
+    extra: Sequence[ExtraColumn],
+    width: int | None,
+) -> tuple[Frame, int | None, list[int]]:
+    """The layer table's frame on a console ``width`` wide, the room for the layer path
+    (None: paths unbroken) and the positions of the cells shown after the path.
 
-    Each column costs its padding (1 on each side, none at the table's two edges), and the
-    SIMPLE_HEAD box draws a blank divider between columns and at both edges: 3 per column.
+    Every column but the path's keeps its widest cell (numbers and shapes are never cut nor
+    wrapped); the path takes what is left, and a narrow console drops the kind, ``%`` and
+    ``RF`` columns in :data:`_DROPPED`'s order to give the path its room. When even then the
+    path has less than :data:`LEAST_PATH`, the frame's ``least_width`` lays the table out
+    wider than the console (printed whole; the terminal wraps its lines).
     """
-    used = 3 * len(frame.columns)
-    for position, column in enumerate(frame.columns):
-        if position == 1:
-            continue
-        longest = max(len(column.header), len(column.footer), widest[position])
-        used += min(longest, column.max_width or longest)
-    return max(8, width - used)
+    frame = layer_frame(report, exact=exact, extra=extra)
+    columns = frame.columns
+    kept = list(range(2, len(columns)))
+    if width is None:
+        return frame, None, kept
+    widest = _widest(cells, len(columns))
+    need = [
+        _clamped(max(len(column.header), len(column.footer), longest), column)
+        for column, longest in zip(columns, widest, strict=True)
+    ]
+    path = need[1]
+
+    def room() -> int:
+        # each column: its padding (1 on each side but at the two edges) and the
+        # SIMPLE_HEAD box's blank divider or edge; 3 a column, one to spare
+        return width - sum(3 + need[position] for position in (0, *kept)) - 3
+
+    for position, floor in _DROPPED:
+        if room() >= min(floor, path):
+            break
+        kept.remove(position)
+    fitted = max(room(), min(LEAST_PATH, path))
+    least = width + fitted - room() if fitted > room() else None
+    shown = (
+        replace(columns[0], min_width=need[0]),
+        replace(columns[1], max_width=fitted),  # its min_width 8 <= fitted (need[1] counts it)
+        *(
+            replace(columns[position], min_width=need[position])
+            if columns[position].no_wrap
+            else columns[position]
+            for position in kept
+        ),
+    )
+    return replace(frame, columns=shown, least_width=least), fitted, kept
+
+
+def _clamped(width: int, column: Column) -> int:
+    """``width`` within the column's least and most width."""
+    return min(max(width, column.min_width or 0), column.max_width or max(width, 1))
 
 
 def wrap_path(path: str, limit: int) -> str:
@@ -290,11 +335,84 @@ SUMMARY = grid(
     Column("", style="dim", overflow="fold"),
     padding=2,
 )
-"""The summary's grid: what, how much, and the detail."""
+"""The summary's grid: what, how much, and the detail (as :func:`fitted_grid` leaves it when
+not given a width: rich wraps it)."""
 
 
-def summary_spec(report: Report, *, exact: bool = False) -> TableSpec:
-    return TableSpec(SUMMARY, summary_rows(report, exact=exact).copy)
+def summary_spec(report: Report, *, exact: bool = False, width: int | None = None) -> TableSpec:
+    """The summary (:func:`fitted_grid` on a console ``width`` wide; the peak's layer path
+    breaks after its dots)."""
+    return fitted_grid(
+        summary_rows(report, exact=exact), width=width, path=printable(report.peak_at)
+    )
+
+
+def fitted_grid(
+    lines: list[tuple[str, str, str]], *, width: int | None, path: str = ""
+) -> TableSpec:
+    """:data:`SUMMARY`'s grid of (what, how much, detail) rows; on a console ``width`` wide,
+    labels and details broken into lines that fit beside the numbers (numbers with their
+    units and words whole, ``path`` among the details after its dots), or laid out wider than
+    the console when a detail's longest word does not fit."""
+    if width is None:
+        return TableSpec(SUMMARY, lines.copy)
+    label = max(len(row[0]) for row in lines)
+    value = max(len(row[1]) for row in lines)
+    detail = max(len(row[2]) for row in lines)
+    gaps = 4  # the grid's two gaps of 2
+    if label + value + detail + gaps <= width:
+        return TableSpec(SUMMARY, lines.copy)
+    words = [word for row in lines for word in _words(row[2]) if word != path]
+    least = max(map(len, words))
+    room = width - gaps - label - value
+    if room < least:  # the labels break at their spaces first
+        label = max(len(word) for row in lines for word in row[0].split(" "))
+        room = width - gaps - label - value
+    room = max(room, least)
+    broken = [
+        (_wrap_words(what, label), much, _wrap_words(more, room, path))
+        for what, much, more in lines
+    ]
+    what, much, more = SUMMARY.columns
+    frame = replace(
+        SUMMARY,
+        columns=(what, replace(much, no_wrap=True), more),
+        least_width=label + value + room + gaps,
+    )
+    return TableSpec(frame, broken.copy)
+
+
+_UNITS = frozenset(("B", "KiB", "MiB", "GiB", "TiB", "PiB", "K", "M", "G", "T", "P"))
+
+
+def _words(text: str) -> list[str]:
+    """``text``'s words, a number and its unit (``9.2 MiB``) as one."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if word.rstrip(",;)") in _UNITS and words and words[-1][-1:].isdigit():
+            words[-1] += f" {word}"
+        else:
+            words.append(word)
+    return words
+
+
+def _wrap_words(text: str, limit: int, path: str = "") -> str:
+    """``text`` broken at its spaces into lines of at most ``limit`` characters; ``path`` (a
+    layer path among the words) broken after its dots, or mid-name when a name is longer."""
+    lines = [""]
+    for word in _words(text):
+        pieces = [word]
+        if word == path and len(word) > limit:
+            pieces = [
+                name[start : start + limit]
+                for name in wrap_path(word, limit).split("\n")
+                for start in range(0, len(name), limit)
+            ]
+        for piece in pieces:
+            if lines[-1] and len(lines[-1]) + 1 + len(piece) > limit:
+                lines.append("")
+            lines[-1] += f" {piece}" if lines[-1] else piece
+    return "\n".join(lines)
 
 
 def summary_rows(report: Report, *, exact: bool) -> list[tuple[str, str, str]]:
@@ -350,3 +468,38 @@ def summary_rows(report: Report, *, exact: bool) -> list[tuple[str, str, str]]:
             f"jump {numbers.jump(report.receptive_field)}",
         ),
     ]
+
+
+def zoo_spec(
+    reports: Sequence[Report], *, exact: bool = False, width: int | None = None
+) -> TableSpec:
+    """``convcost zoo``: one line per model, its input, totals and layer count. No cell is
+    ever cut or wrapped: on a console narrower than the table, it is laid out whole, wider
+    than the console."""
+    lines = [
+        (
+            printable(report.name),
+            numbers.shape(report.input_shape),
+            numbers.count(report.totals.params, exact=exact),
+            numbers.count(report.totals.macs, exact=exact),
+            numbers.size(report.activation_bytes, exact=exact),
+            str(len(report.layers)),
+        )
+        for report in reports
+    ]
+    headers = ("model", "input", "params", "MACs", "activations", "layers")
+    widest = [max(map(len, column)) for column in zip(headers, *lines, strict=True)]
+    columns = tuple(
+        Column(
+            header, justify="left" if header == "model" else "right", no_wrap=True, min_width=most
+        )
+        for header, most in zip(headers, widest, strict=True)
+    )
+    natural = sum(widest) + 3 * len(columns) - 1  # padding inside, the box's dividers and edges
+    frame = Frame(
+        columns,
+        title=(("bundled models (convcost analyze NAME)", ""),),
+        pad_edge=False,
+        least_width=natural if width is not None and natural > width else None,
+    )
+    return TableSpec(frame, lines.copy)

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
-from convcost.budget import read_budget
 from convcost.document import compose
 from convcost.errors import Location, ResourceLimitError, SpecError
 from convcost.include import Library, included_blocks, merge_blocks
@@ -167,7 +166,7 @@ def parse_spec(
     included = included_blocks(root.get("include"), source, (source,), library)
     blocks = merge_blocks(_blocks(root.get("blocks")), included)
     budget = _budget_map(root, globals_)
-    read_budget(budget)  # checked at load, so that every command refuses a bad budget
+    _check_budget(budget)  # at load, so that every command refuses a bad budget
     layers, variants = root.get("layers"), root.get("variants")
     if layers is not None and variants is not None:
         raise SpecError(
@@ -268,6 +267,15 @@ def _optional_map(root: Map, key: str) -> Map | None:
             f"`{key}` must be a mapping, got {describe(value)}", location=value.location
         )
     return value
+
+
+def _check_budget(budget: Map | None, *, where: str = "budget") -> None:
+    """:func:`convcost.budget.read_budget`'s checks of a ``budget:`` mapping (the budget module,
+    its metrics and units, loads only for a spec that has one)."""
+    if budget is not None:
+        from convcost.budget import read_budget  # noqa: PLC0415
+
+        read_budget(budget, where=where)
 
 
 def _budget_map(mapping: Map, scope: Scope) -> Map | None:
@@ -386,7 +394,7 @@ def _variants(value: Value, root: Map, scope: Scope) -> tuple[Variant, ...]:
             if layers is None:
                 raise SpecError(f"variant {name!r} has no `layers`", location=body.location)
             budget = _budget_map(body, scope)
-            read_budget(budget, where=f"variants.{name}.budget")
+            _check_budget(budget, where=f"variants.{name}.budget")
         else:
             own_input, layers = None, body
         input_shape = own_input or shared_input

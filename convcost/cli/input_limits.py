@@ -33,9 +33,9 @@ MaxYamlNodesOption = Annotated[
 
 def input_limits(bounds: Limits, max_spec_bytes: str | None, max_yaml_nodes: int | None) -> Limits:
     """``bounds`` with the spec-size bounds the flags give (unchanged where a flag is absent)."""
-    from convcost.units import UnitError, parse_bytes
-
     if max_spec_bytes is not None:
+        from convcost.units import UnitError, parse_bytes  # the flag's units only
+
         try:
             size = parse_bytes(max_spec_bytes)
         except UnitError as error:

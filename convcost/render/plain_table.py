@@ -411,6 +411,12 @@ class _Layout:
             f"{' ' * left}{{}}{' ' * right}" for left, right in self.pads
         )
         template += edge
+        rooms = [
+            width - left - right
+            for width, (left, right) in zip(self.widths, self.pads, strict=True)
+        ]
+        roomless = min(rooms, default=1) < 1
+        blanks = [" " * room for room in rooms]
         while batch := list(islice(rows, CHUNK_ROWS)):
             texts = [
                 [cell if type(cell) is str else cell.text for cell in column]
@@ -419,11 +425,14 @@ class _Layout:
             shaped = zip(*map(self._column, range(len(texts)), texts), strict=True)
             lines: list[str] = []
             for row, cells in zip(batch, shaped, strict=True):
-                if None in cells:  # a cell wraps (or has no room): line by line
-                    texts_of_row = [cell if isinstance(cell, str) else cell.text for cell in row]
-                    lines += self._row(texts_of_row, "top", edge, divider, cells)
-                else:
+                if None not in cells:
                     lines.append(template.format(*cells))
+                    continue
+                texts_of_row = [cell if isinstance(cell, str) else cell.text for cell in row]
+                if roomless:  # a column without room: rich's blank lines
+                    lines += self._row(texts_of_row, "top", edge, divider, cells)
+                else:  # a cell wraps: its lines, the others' cells then blanks below
+                    lines += self._wrapped_row(texts_of_row, cells, template, blanks)
             yield self._text(lines, crop)
         tail = []
         if frame.show_footer:
@@ -448,11 +457,44 @@ class _Layout:
         if room < 1:
             return [None] * len(texts)
         justify, overflow = column.justify, column.overflow
-        if justify == "left" and max(map(len, texts)) <= room and "\n" not in "".join(texts):
-            return [text.ljust(room) for text in texts]  # nothing to truncate or strip
+        if max(map(len, texts)) <= room and "\n" not in "".join(texts):  # nothing to truncate
+            if justify == "left":
+                return [text.ljust(room) for text in texts]
+            if justify == "right":  # Lines.justify strips the end first
+                return [text.rstrip().rjust(room) for text in texts]
         return [
             None if len(text) > room or "\n" in text else _justified(text, room, justify, overflow)
             for text in texts
+        ]
+
+    def _wrapped_row(
+        self, texts: list[str], shaped: Sequence[str | None], template: str, blanks: list[str]
+    ) -> list[str]:
+        """:meth:`_row` of a body row (top-aligned) where every column has room, through the
+        body's ``template``: cells that fit are ``shaped``, the others wrapped; a column's
+        cell below its last line is blank."""
+        columns = self.spec.frame.columns
+        cells = [
+            [line]
+            if line is not None
+            else _wrapped(
+                text,
+                len(blank),
+                columns[index].justify,
+                columns[index].overflow,
+                columns[index].no_wrap,
+            )
+            for index, (text, line, blank) in enumerate(zip(texts, shaped, blanks, strict=True))
+        ]
+        height = max(map(len, cells))
+        return [
+            template.format(
+                *(
+                    cell[line] if line < len(cell) else blank
+                    for cell, blank in zip(cells, blanks, strict=True)
+                )
+            )
+            for line in range(height)
         ]
 
     def _row(

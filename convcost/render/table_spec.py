@@ -9,7 +9,6 @@ on a console that draws no styles (a pipe, a file, a CI log) without importing r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from itertools import islice
 
 from convcost.render import numbers
@@ -17,7 +16,7 @@ from convcost.render.escape import printable
 from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.report import Report, intensity_terms
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, replace
 
 KEEP_ROWS = 100_000
 """Tables up to this many rows keep their cells between measuring and drawing (about 60 MB at

@@ -57,7 +57,7 @@ _import_dataclasses()
 import dataclasses  # noqa: E402
 from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace  # noqa: E402
 from operator import attrgetter  # noqa: E402
-from types import FunctionType, MemberDescriptorType  # noqa: E402
+from types import FunctionType, MemberDescriptorType, MethodType  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -186,7 +186,8 @@ def _build(
         _check_defaults(positional)
         post_init = hasattr(cls, "__post_init__")
         lazy = _LazyInit(
-            lambda: _init(cls, fields, positional, keywords, frozen, slots, post_init, namespace)
+            lambda: _init(cls, fields, positional, keywords, frozen, slots, post_init, namespace),
+            _Interpreted(fields, positional, keywords, frozen=frozen, slots=slots, post=post_init),
         )
         if _set_new(cls, "__init__", lazy):
             lazy = None
@@ -334,23 +335,102 @@ def _check_defaults(positional: list[Field[Any]]) -> None:
             raise TypeError(f"non-default argument {f.name!r} follows default argument")
 
 
+_INTERPRETED_USES = 4
+"""Objects a class makes through :class:`_Interpreted` before its ``__init__`` is compiled:
+half the classes ``analyze resnet50`` loads make at most this many, and compiling one costs
+about as much as making a hundred objects the interpreted way."""
+
+
 class _LazyInit:
-    """A class's ``__init__`` until it is first looked up (to make an object, or to read its
-    signature): then compiled and put in its place. About half the classes ``analyze`` loads
-    never make an object, and compiling is most of what a class costs."""
+    """A class's ``__init__`` until it is compiled: the first :data:`_INTERPRETED_USES` objects
+    are made by :class:`_Interpreted`; the next one, or any look-up on the class itself
+    (``C.__init__``, its signature), compiles ``__init__`` and puts it in this one's place."""
 
-    __slots__ = ("compile", "owner")
+    __slots__ = ("compile", "interpreted", "owner", "uses")
+    interpreted: Callable[..., None]
 
-    def __init__(self, compile: Callable[[], Callable[..., None]]) -> None:
+    def __init__(
+        self, compile: Callable[[], Callable[..., None]], interpreted: _Interpreted
+    ) -> None:
         self.compile = compile
+        self.interpreted = interpreted.bind(self)
         self.owner: type | None = None  # the class, once made (slots make a new one)
+        self.uses = 0
 
     def __get__(self, obj: object, kind: type | None = None) -> Any:
+        if obj is not None and self.uses < _INTERPRETED_USES:
+            self.uses += 1
+            return MethodType(self.interpreted, obj)
+        return self.compiled().__get__(obj, kind)
+
+    def compiled(self) -> Callable[..., None]:
         function = self.compile()
         assert self.owner is not None
         if self.owner.__dict__.get("__init__") is self:
             type.__setattr__(self.owner, "__init__", function)
-        return function.__get__(obj, kind)
+        return function
+
+
+class _Interpreted:
+    """What the compiled ``__init__`` does, done field by field for a call it binds simply
+    (positional arguments within the positional fields, keywords naming init fields, no
+    argument twice, none missing); any other call goes to the compiled ``__init__``, so that
+    every error is its own."""
+
+    __slots__ = ("keywords", "plan", "positional", "post_init", "required", "set")
+
+    def __init__(
+        self,
+        fields: dict[str, Field[Any]],
+        positional: list[Field[Any]],
+        keywords: list[Field[Any]],
+        *,
+        frozen: bool,
+        slots: bool,
+        post: bool,
+    ) -> None:
+        self.positional = tuple(f.name for f in positional)
+        self.keywords = frozenset(f.name for f in positional + keywords)
+        self.required = frozenset(
+            f.name
+            for f in positional + keywords
+            if f.default is MISSING and f.default_factory is MISSING
+        )
+        plan: list[tuple[str, bool, object, object]] = []  # name, init, default, factory
+        for f in fields.values():
+            if f._field_type is not dataclasses._FIELD:  # type: ignore[attr-defined]
+                continue
+            if f.init or f.default_factory is not MISSING or (slots and f.default is not MISSING):
+                plan.append((f.name, f.init, f.default, f.default_factory))
+        self.plan = tuple(plan)
+        self.set: Callable[[object, str, object], None] = object.__setattr__ if frozen else setattr
+        self.post_init = post
+
+    def bind(self, lazy: _LazyInit) -> Callable[..., None]:
+        def __init__(obj: Any, /, *args: object, **kwargs: object) -> None:
+            positional = self.positional
+            given = dict(zip(positional, args, strict=False))  # more args: checked below
+            if (
+                len(args) > len(positional)
+                or not self.keywords.issuperset(kwargs)
+                or not given.keys().isdisjoint(kwargs)
+                or not self.required.issubset(given.keys() | kwargs.keys())
+            ):
+                lazy.compiled()(obj, *args, **kwargs)  # its own TypeError
+                return
+            given.update(kwargs)
+            for name, init, default, factory in self.plan:
+                if init and name in given:
+                    value = given[name]
+                elif factory is not MISSING:
+                    value = factory()  # type: ignore[operator]
+                else:
+                    value = default
+                self.set(obj, name, value)
+            if self.post_init:
+                obj.__post_init__()
+
+        return __init__
 
 
 def _init(

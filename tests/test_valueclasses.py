@@ -394,11 +394,62 @@ def test_the_command_line_makes_no_class_through_the_standard_library() -> None:
 
 
 @FAST
-def test_init_is_compiled_on_first_use_from_a_subclass_too() -> None:
+def test_init_is_compiled_after_its_interpreted_uses_from_a_subclass_too() -> None:
     made = build(BODIES["unslotted subclass"], valueclasses.dataclass, "valueclass_lazy")
     base, derived = made["Base"], made["C"]
-    assert not isinstance(base.__dict__["__init__"], types.FunctionType)  # not compiled yet
-    assert repr(derived(2)) == "C(a=2)"  # through the base's __init__
+    for value in range(valueclasses._INTERPRETED_USES):  # made field by field, not compiled
+        assert repr(derived(value)) == f"C(a={value})"  # through the base's __init__
+        assert not isinstance(base.__dict__["__init__"], types.FunctionType)
+    assert repr(derived(a=7)) == "C(a=7)"  # the next one compiles __init__
     assert isinstance(base.__dict__["__init__"], types.FunctionType)
     assert base.__init__.__qualname__ == "Base.__init__"
     assert repr(base(a=3)) == "Base(a=3)"
+
+
+@FAST
+def test_a_look_up_on_the_class_compiles_init_at_once() -> None:
+    standard = build(BODIES["frozen slots keywords"], dataclasses.dataclass, "valueclass_sig_std")
+    made = build(BODIES["frozen slots keywords"], valueclasses.dataclass, "valueclass_sig")
+    cls = made["C"]
+    assert str(inspect.signature(cls)) == str(inspect.signature(standard["C"]))
+    assert isinstance(cls.__dict__["__init__"], types.FunctionType)
+
+
+CALLS = [
+    ((), {}),
+    ((1,), {}),
+    ((1, 2), {}),
+    ((1, 2, 3), {}),
+    ((1, 2, 3, 4, 5, 6, 7, 8), {}),
+    ((), {"a": 1}),
+    ((1,), {"a": 1}),
+    ((), {"zz": 1}),
+    ((), {"a": 1, "b": (3,), "c": "x"}),
+    ((), {"a": 1, "e": ()}),
+    ((), {"self": 1, "a": 1}),
+]
+"""Calls right and wrong for every body: each makes the same object, or raises the same error,
+through the interpreted first uses, the compiled ``__init__`` and the standard library's."""
+
+
+@FAST
+@pytest.mark.parametrize("case", sorted(BODIES))
+def test_every_call_does_what_the_standard_librarys_init_does(case: str) -> None:
+    def outcome(cls: type, args: tuple[object, ...], kwargs: dict[str, object]) -> str:
+        try:
+            made = cls(*args, **kwargs)
+        except TypeError as error:
+            return f"TypeError: {error}"
+        values = [getattr(made, f.name, "unset") for f in dataclasses.fields(made)]
+        return f"{made!r} {values!r}"  # repr=False fields too (set by __post_init__)
+
+    def outcomes(decorator: Any) -> list[tuple[str, str]]:
+        seen = []
+        for args, kwargs in CALLS:
+            cls = build(BODIES[case], decorator, "valueclass_call")["C"]  # a first use
+            first = outcome(cls, args, kwargs)
+            assert cls.__init__  # a look-up on the class: compiled from here on
+            seen.append((first, outcome(cls, args, kwargs)))
+        return seen
+
+    assert outcomes(valueclasses.dataclass) == outcomes(dataclasses.dataclass)

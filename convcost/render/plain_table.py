@@ -39,6 +39,7 @@ from convcost.render.table_spec import (
     Column,
     Frame,
     TableSpec,
+    cell_padding,
 )
 from convcost.valueclasses import dataclass
 
@@ -279,21 +280,11 @@ def _pad_widths(frame: Frame) -> list[int]:
 
 
 def _pads(frame: Frame) -> list[tuple[int, int]]:
-    """Each column's (left, right) padding, as ``Table._get_cells`` sets it."""
-    _, right, _, left = frame.padding
-    last = len(frame.columns) - 1
-    pads = []
-    for index in range(last + 1):
-        cell_left, cell_right = left, right
-        if frame.collapse_padding and index:
-            cell_left = max(0, left - right)
-        if not frame.pad_edge:
-            if index == 0:
-                cell_left = 0
-            if index == last:
-                cell_right = 0
-        pads.append((cell_left, cell_right))
-    return pads
+    """Each column's (left, right) padding in a body row (:func:`table_spec.cell_padding`)."""
+    padding = cell_padding(
+        frame.padding, len(frame.columns), collapse=frame.collapse_padding, pad_edge=frame.pad_edge
+    )
+    return [(left, right) for _, right, _, left in padding]
 
 
 # -- drawing -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from convcost.render.table_spec import cell_padding
 from convcost.valueclasses import dataclass
 
 Cell = str | Text
@@ -138,30 +139,15 @@ class BodyRows:
         self._padded: dict[tuple[str, int, str], str | None] = {}
 
     def _pads(self, level: str) -> list[tuple[int, int, int, int]]:
-        """Each column's padding in a row at ``level``, as rich's ``Table._get_cells`` sets
-        it."""
+        """Each column's padding in a row at ``level`` (:func:`table_spec.cell_padding`)."""
         frame = self.frame
-        top, right, bottom, left = frame.padding
-        last = len(frame.columns) - 1
-        result = []
-        for index in range(last + 1):
-            cell_top, cell_right, cell_bottom, cell_left = top, right, bottom, left
-            if frame.collapse_padding:
-                if index:
-                    cell_left = max(0, left - right)
-                if level != "foot":
-                    cell_bottom = max(0, top - bottom)
-            if not frame.pad_edge:
-                if index == 0:
-                    cell_left = 0
-                if index == last:
-                    cell_right = 0
-                if level == "head":
-                    cell_top = 0
-                if level == "foot":
-                    cell_bottom = 0
-            result.append((cell_top, cell_right, cell_bottom, cell_left))
-        return result
+        return cell_padding(
+            frame.padding,
+            len(frame.columns),
+            collapse=frame.collapse_padding,
+            pad_edge=frame.pad_edge,
+            level=level,
+        )
 
     def cells(self, row: Sequence[Cell], level: str) -> list[tuple[Padding, Style]]:
         """The row's cells as rich renders them (for a row that needs wrapping)."""

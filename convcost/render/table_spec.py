@@ -314,6 +314,39 @@ def _clamped(width: int, column: Column) -> int:
     return min(max(width, column.min_width or 0), column.max_width or max(width, 1))
 
 
+def cell_padding(
+    padding: tuple[int, int, int, int],
+    columns: int,
+    *,
+    collapse: bool,
+    pad_edge: bool,
+    level: str = "row",
+) -> list[tuple[int, int, int, int]]:
+    """Each column's (top, right, bottom, left) padding in a ``level`` row (``head``, ``row``,
+    ``foot``), as rich's ``Table._get_cells`` sets it: both table writers lay cells out so."""
+    top, right, bottom, left = padding
+    last = columns - 1
+    result = []
+    for index in range(columns):
+        cell_top, cell_right, cell_bottom, cell_left = top, right, bottom, left
+        if collapse:
+            if index:
+                cell_left = max(0, left - right)
+            if level != "foot":
+                cell_bottom = max(0, top - bottom)
+        if not pad_edge:
+            if index == 0:
+                cell_left = 0
+            if index == last:
+                cell_right = 0
+            if level == "head":
+                cell_top = 0
+            if level == "foot":
+                cell_bottom = 0
+        result.append((cell_top, cell_right, cell_bottom, cell_left))
+    return result
+
+
 def wrap_path(path: str, limit: int) -> str:
     """Break a dotted layer path into lines of at most ``limit`` characters, after dots."""
     if len(path) <= limit:

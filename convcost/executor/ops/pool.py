@@ -48,29 +48,22 @@ def _pool_geometry(
         pool_size(size, k, s, p, d, ceil_mode)
         for size, k, s, p, d in zip(sizes, kernel, stride, padding, dilation, strict=True)
     )
-    # ceil mode may read past the right padding: pad enough for the last window
-    pads = tuple(
-        (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(sizes, out, kernel, stride, padding, dilation, strict=True)
-    )
-    return out, pads
+    return out, _pads(sizes, out, kernel, stride, padding, dilation)
 
 
 def _pads(
-    shape: Shape,
-    out: Shape,
+    sizes: tuple[int, ...],
+    out: tuple[int, ...],
     kernel: tuple[int, ...],
     stride: tuple[int, ...],
     padding: tuple[int, ...],
     dilation: tuple[int, ...],
 ) -> Pads:
-    """The padding the pool kernels add to a ``(C, *spatial)`` input: ceil mode may read past
-    the right padding (as :func:`_pool_geometry`)."""
+    """The padding the pool kernels add to inputs of spatial ``sizes`` giving ``out``: ceil
+    mode may read past the right padding, so the right side reaches the last window's end."""
     return tuple(
         (p, max(p, (o - 1) * s + d * (k - 1) + 1 - size - p))
-        for size, o, k, s, p, d in zip(
-            shape[1:], out[1:], kernel, stride, padding, dilation, strict=True
-        )
+        for size, o, k, s, p, d in zip(sizes, out, kernel, stride, padding, dilation, strict=True)
     )
 
 
@@ -246,7 +239,7 @@ class WindowPoolOp(Op[WindowPool]):
         PaddedBands`), one per thread at work, reused for the whole batch."""
         layer = self.layer
         dilation = layer.dilation if isinstance(layer, MaxPool) else (1,) * len(layer.kernel)
-        pads = _pads(shape, out, layer.kernel, layer.stride, layer.padding, dilation)
+        pads = _pads(shape[1:], out[1:], layer.kernel, layer.stride, layer.padding, dilation)
         if not padded_elements(shape, pads):
             return 0
         rows = pool_band(out[1:])

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import assert_never
 
 from convcost.executor.ops.base import PreparedLayer
@@ -17,34 +18,25 @@ def fusions(network: Network, steps: dict[str, PreparedLayer]) -> dict[str, tupl
     reads = set(network.reads)
     found: dict[str, tuple[LayerNode, ...]] = {}
 
-    def walk(nodes: tuple[Node, ...]) -> None:
+    for nodes in sequences(network.nodes):
         for index, node in enumerate(nodes):
-            match node:
-                case LayerNode():
-                    if steps[node.path].fused is None or node.path in reads:
-                        continue
-                    chain: list[LayerNode] = []
-                    for after in nodes[index + 1 :]:
-                        if (
-                            not isinstance(after, LayerNode)
-                            or after.source is not None
-                            or steps[after.path].stage is None
-                        ):
-                            break
-                        chain.append(after)
-                        if after.path in reads:
-                            break
-                    if chain:
-                        found[node.path] = tuple(chain)
-                case GroupNode():
-                    walk(node.children)
-                case MergeNode():
-                    for branch in node.branches:
-                        walk(branch.nodes)
-                case _:
-                    assert_never(node)
-
-    walk(network.nodes)
+            if not isinstance(node, LayerNode):
+                continue
+            if steps[node.path].fused is None or node.path in reads:
+                continue
+            chain: list[LayerNode] = []
+            for after in nodes[index + 1 :]:
+                if (
+                    not isinstance(after, LayerNode)
+                    or after.source is not None
+                    or steps[after.path].stage is None
+                ):
+                    break
+                chain.append(after)
+                if after.path in reads:
+                    break
+            if chain:
+                found[node.path] = tuple(chain)
     return found
 
 
@@ -68,36 +60,45 @@ def prologues(
             and node.path not in reads
         )
 
-    def walk(nodes: tuple[Node, ...]) -> None:
+    for nodes in sequences(network.nodes):
         index = 0
         while index < len(nodes):
             node = nodes[index]
+            if not isinstance(node, LayerNode):
+                index += 1
+                continue
+            end = index
+            while end < len(nodes) and stage(nodes[end]):
+                end += 1
+                if end < len(nodes) and nodes[end].source is not None:
+                    break
+            conv = nodes[end] if end < len(nodes) else None
+            if (
+                end > index
+                and isinstance(conv, LayerNode)
+                and conv.source is None
+                and steps[conv.path].prologue
+            ):
+                run = tuple(n for n in nodes[index:end] if isinstance(n, LayerNode))
+                found[node.path] = (run, conv)
+            index = max(end, index + 1)
+    return found
+
+
+def sequences(nodes: tuple[Node, ...]) -> Iterator[tuple[Node, ...]]:
+    """``nodes`` and every sequence inside them (a group's children, a merge's branches), each
+    a run in which one node's output is the next one's input unless it reads a named tensor."""
+    stack = [nodes]
+    while stack:
+        current = stack.pop()
+        yield current
+        for node in reversed(current):
             match node:
                 case LayerNode():
-                    end = index
-                    while end < len(nodes) and stage(nodes[end]):
-                        end += 1
-                        if end < len(nodes) and nodes[end].source is not None:
-                            break
-                    conv = nodes[end] if end < len(nodes) else None
-                    if (
-                        end > index
-                        and isinstance(conv, LayerNode)
-                        and conv.source is None
-                        and steps[conv.path].prologue
-                    ):
-                        run = tuple(n for n in nodes[index:end] if isinstance(n, LayerNode))
-                        found[node.path] = (run, conv)
-                    index = max(end, index + 1)
-                    continue
+                    pass
                 case GroupNode():
-                    walk(node.children)
+                    stack.append(node.children)
                 case MergeNode():
-                    for branch in node.branches:
-                        walk(branch.nodes)
+                    stack.extend(branch.nodes for branch in reversed(node.branches))
                 case _:
                     assert_never(node)
-            index += 1
-
-    walk(network.nodes)
-    return found

@@ -152,13 +152,10 @@ class _Evaluation:
         )
 
     def _constant(self, value: object) -> Result:
-        if isinstance(value, bool | str):
-            return value
-        if type(value) is int:
-            return self._bounded(value)
-        if type(value) is float:
-            return self._finite(value)
-        raise ExpressionError(f"{value!r} is not allowed in {self.text!r}; allowed: {ALLOWED}")
+        result = self._result(value)
+        if result is None:
+            raise ExpressionError(f"{value!r} is not allowed in {self.text!r}; allowed: {ALLOWED}")
+        return result
 
     def _name(self, name: str) -> Result:
         if name not in self.names:
@@ -167,13 +164,21 @@ class _Evaluation:
             known = ", ".join(sorted(self.names)) or "none"
             raise ExpressionError(f"unknown name {name!r} in {self.text!r}; known: {known}")
         value = self.names[name]
+        result = self._result(value)
+        if result is None:
+            raise ExpressionError(f"{name!r} is not a number (it is {value!r}) in {self.text!r}")
+        return result
+
+    def _result(self, value: object) -> Result | None:
+        """A literal's or a name's value, bounded; None when it is no number, boolean or
+        string."""
         if isinstance(value, bool | str):
             return value
         if type(value) is int:
             return self._bounded(value)
         if type(value) is float:
             return self._finite(value)
-        raise ExpressionError(f"{name!r} is not a number (it is {value!r}) in {self.text!r}")
+        return None
 
     def _number(self, value: Result, what: str) -> Number:
         if isinstance(value, bool) or not isinstance(value, int | float):

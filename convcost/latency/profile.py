@@ -8,6 +8,7 @@ so a bad value is one line naming ``file:line:col`` and the field. The bundled o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from convcost.document import compose
@@ -312,44 +313,60 @@ def _efficiencies(value: Value | None) -> dict[str, Efficiency]:
 def _halves(entry: Map, name: str, what: str) -> dict[str, float]:
     """An entry's half sizes, each a number >= 0; only a GEMM or depthwise class (or a kind of
     one) has a shape."""
-    result = {}
-    for part in HALF_KEYS:
-        given = entry.get(part)
-        if given is None:
-            continue
-        kernel = KERNEL_OF.get(name) or KernelClass(name)
-        if kernel not in SHAPED:
-            raise SpecError(
-                f"only the gemm and depthwise classes (and their kinds) have a shape; "
-                f"{name!r} is {kernel.value}",
-                location=given.location,
-                field=f"{what}.{part}",
-            )
-        result[part] = _number(
+    return _class_parts(
+        entry,
+        name,
+        what,
+        HALF_KEYS,
+        SHAPED,
+        "only the gemm and depthwise classes (and their kinds) have a shape",
+        lambda given, part: _number(
             given, f"{what}.{part}", parse_rate, "a size, e.g. 16 (0: none)", positive=False
-        )
-    return result
+        ),
+    )
 
 
 def _spill(entry: Map, name: str, what: str) -> dict[str, float]:
     """An entry's ``cache`` (bytes >= 0) and ``spill`` (a share); only a GEMM reads weights."""
+    return _class_parts(
+        entry,
+        name,
+        what,
+        SPILL_KEYS,
+        (KernelClass.GEMM,),
+        "only the gemm class (and its kinds) reads weights",
+        lambda given, part: (
+            _number(given, f"{what}.cache", parse_rate, "bytes, e.g. 64M (0: none)", positive=False)
+            if part == "cache"
+            else _share(given, f"{what}.spill")
+        ),
+    )
+
+
+def _class_parts(
+    entry: Map,
+    name: str,
+    what: str,
+    keys: tuple[str, ...],
+    classes: tuple[KernelClass, ...],
+    only: str,
+    read: Callable[[Value, str], float],
+) -> dict[str, float]:
+    """The ``keys`` an entry gives, each ``read``; refused (``only`` says why) for an entry
+    whose kernel class is not one of ``classes``."""
     result = {}
-    for part in SPILL_KEYS:
+    for part in keys:
         given = entry.get(part)
         if given is None:
             continue
         kernel = KERNEL_OF.get(name) or KernelClass(name)
-        if kernel is not KernelClass.GEMM:
+        if kernel not in classes:
             raise SpecError(
-                f"only the gemm class (and its kinds) reads weights; {name!r} is {kernel.value}",
+                f"{only}; {name!r} is {kernel.value}",
                 location=given.location,
                 field=f"{what}.{part}",
             )
-        result[part] = (
-            _number(given, f"{what}.cache", parse_rate, "bytes, e.g. 64M (0: none)", positive=False)
-            if part == "cache"
-            else _share(given, f"{what}.spill")
-        )
+        result[part] = read(given, part)
     return result
 
 

@@ -23,7 +23,7 @@ from rich.text import Text
 
 import convcost
 from convcost import zoo
-from convcost.render import fast_table, table_rows
+from convcost.render import fast_table, table_rows, table_spec
 from convcost.render.fast_table import FastTable
 from convcost.render.table import layer_table
 from convcost.render.table_rows import Cell
@@ -144,8 +144,9 @@ def test_same_text_as_rich(
 
 
 def test_rows_past_the_kept_limit_are_formatted_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fast_table, "KEEP_ROWS", 5)
-    monkeypatch.setattr(fast_table, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(table_spec, "KEEP_ROWS", 5)  # measuring (table_spec.measured)
+    monkeypatch.setattr(table_spec, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(fast_table, "CHUNK_ROWS", 3)  # drawing
     calls = []
 
     def rows() -> list[list[Cell]]:

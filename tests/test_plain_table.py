@@ -25,7 +25,7 @@ from rich.console import Console
 
 from convcost import zoo
 from convcost.engine import analyze_all
-from convcost.render import numbers, plain_table
+from convcost.render import numbers, plain_table, table_spec
 from convcost.render.plain_console import plain_width
 from convcost.render.plain_report import plain_reports
 from convcost.render.plain_table import SINGLE_CELL, plain
@@ -92,8 +92,9 @@ def test_several_reports_one_after_the_other() -> None:
 def test_rows_past_the_kept_limit_are_formatted_again(monkeypatch: pytest.MonkeyPatch) -> None:
     reports = load("resnet18")
     expected = by_rich(reports, 80, depth=None, exact=False)
-    monkeypatch.setattr(plain_table, "KEEP_ROWS", 5)
-    monkeypatch.setattr(plain_table, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(table_spec, "KEEP_ROWS", 5)  # measuring (table_spec.measured)
+    monkeypatch.setattr(table_spec, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(plain_table, "CHUNK_ROWS", 3)  # drawing
     pieces = plain_reports(reports, depth=None, exact=False, width=80)
     assert pieces is not None
     assert "".join(pieces) == expected

@@ -33,7 +33,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from convcost.render.table_rows import BodyRows, Cell, ColumnCells, Layout, edges, texts
-from convcost.render.table_spec import CHUNK_ROWS, KEEP_ROWS
+from convcost.render.table_spec import CHUNK_ROWS, KEEP_ROWS, measured
 from convcost.valueclasses import dataclass
 
 __all__ = ["CHUNK_ROWS", "KEEP_ROWS", "FastTable"]
@@ -71,17 +71,14 @@ class FastTable:
     def _layout(self, console: Console, options: ConsoleOptions) -> Layout:
         frame = self.frame
         columns = [ColumnCells() for _ in frame.columns]
-        kept: list[Sequence[Cell]] | None = []
-        count = 0
-        rows = iter(self.rows())
-        while batch := list(islice(rows, CHUNK_ROWS * 10)):
-            count += len(batch)
-            for column, cells in zip(columns, zip(*batch, strict=True), strict=True):
-                column.add(texts(cells))
-            if kept is not None and count <= KEEP_ROWS:
-                kept += batch
-            else:
-                kept = None
+
+        def measure(index: int, cells: tuple[Cell, ...]) -> bool:
+            columns[index].add(texts(cells))
+            return True
+
+        found = measured(self.rows(), measure)
+        assert found is not None  # measure refuses nothing
+        kept, count = found
         proxy = self._proxy(columns if count else [])
         max_width = options.max_width if frame.width is None else frame.width
         max_width = max(max_width, self.least_width or 0)

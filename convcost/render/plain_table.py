@@ -34,12 +34,12 @@ from itertools import islice, pairwise
 
 from convcost.render.table_spec import (
     CHUNK_ROWS,
-    KEEP_ROWS,
     Cell,
     Column,
     Frame,
     TableSpec,
     cell_padding,
+    measured,
 )
 from convcost.valueclasses import dataclass
 
@@ -545,19 +545,16 @@ def _layout(spec: TableSpec, width: int) -> _Layout | None:
         ]
         extent.add(shown)
         extent.cells += len(shown)
-    kept: list[Sequence[Cell]] | None = []
-    count = 0
-    rows = iter(spec.rows())
-    while batch := list(islice(rows, CHUNK_ROWS * 10)):
-        count += len(batch)
-        for extent, cells in zip(extents, zip(*batch, strict=True), strict=True):
-            if not extent.add(cell if type(cell) is str else cell.text for cell in cells):
-                return None
-            extent.cells += len(cells)
-        if kept is not None and count <= KEEP_ROWS:
-            kept += batch
-        else:
-            kept = None
+
+    def measure(index: int, cells: tuple[Cell, ...]) -> bool:
+        extent = extents[index]
+        extent.cells += len(cells)
+        return extent.add(cell if isinstance(cell, str) else cell.text for cell in cells)
+
+    found = measured(spec.rows(), measure)
+    if found is None:
+        return None
+    kept, _ = found
     pads = _pads(frame)
     room = max(0, width - _extra_width(frame))
     widths = _widths(frame, extents, _pad_widths(frame), room)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from typing import TypeVar
 
 from convcost.render import numbers
 from convcost.render.escape import printable
@@ -25,6 +26,32 @@ every cell)."""
 
 CHUNK_ROWS = 1_000
 """Tables are written this many rows at a time."""
+
+
+C = TypeVar("C")
+"""A body cell of either writer (plain text or styled text)."""
+
+
+def measured(
+    rows: Iterable[Sequence[C]], measure: Callable[[int, tuple[C, ...]], bool]
+) -> tuple[list[Sequence[C]] | None, int] | None:
+    """Each column's body cells handed to ``measure`` (the column's index, a batch of its
+    cells) ten :data:`CHUNK_ROWS` at a time; then the rows, kept for a table of up to
+    :data:`KEEP_ROWS` rows (``None`` past that: they are formatted again to be drawn), and how
+    many there are. ``None`` as soon as ``measure`` refuses a batch."""
+    kept: list[Sequence[C]] | None = []
+    count = 0
+    lines = iter(rows)
+    while batch := list(islice(lines, CHUNK_ROWS * 10)):
+        count += len(batch)
+        for index, cells in enumerate(zip(*batch, strict=True)):
+            if not measure(index, cells):
+                return None
+        if kept is not None and count <= KEEP_ROWS:
+            kept += batch
+        else:
+            kept = None
+    return kept, count
 
 
 class Styled:

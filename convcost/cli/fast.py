@@ -225,13 +225,22 @@ def _grammar(function: Callable[..., Any]) -> Grammar | None:
 def _annotations(function: Callable[..., Any]) -> dict[str, Any]:
     """The parameters' annotations, evaluated in the function's module (they are strings under
     ``from __future__ import annotations``): what ``typing.get_type_hints(include_extras=True)``
-    gives for them, without its machinery (a few milliseconds at start-up)."""
+    gives for them, without its machinery (a few milliseconds at start-up). Most are the name
+    of an ``Annotated`` alias, read from the module without compiling an expression."""
     namespace = function.__globals__
     return {
-        name: eval(text, namespace) if isinstance(text, str) else text
+        name: _evaluated(text, namespace)
         for name, text in function.__annotations__.items()
         if name != "return"
     }
+
+
+def _evaluated(text: object, namespace: dict[str, Any]) -> Any:
+    if not isinstance(text, str):
+        return text
+    if text in namespace:  # a module-level name such as ``FormatOption``
+        return namespace[text]
+    return eval(text, namespace)
 
 
 def _shape(base: Any) -> tuple[bool, Any]:

@@ -10,6 +10,7 @@ process that started it: keep the benchmark process small (generate big specs in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -17,12 +18,18 @@ import resource
 import statistics
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+ENTRY = "from convcost.__main__ import main; main()"
+"""What the ``convcost`` console script runs (``[project.scripts] convcost =
+"convcost.__main__:main"``), as a ``python -c`` program."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,37 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # a run without .pyc files measures the compiler
     env.update(extra or {})
     return env
+
+
+@contextlib.contextmanager
+def isolated_python(isolated: bool = True) -> Iterator[str]:
+    """A Python to run the measured commands with: by default this one in a throwaway virtual
+    environment that finds this tree (``PYTHONPATH``, as :func:`child_env` sets it) and this
+    environment's installed packages (one path line in a ``.pth`` file), and runs no ``.pth``
+    code at start-up; ``isolated=False``: this interpreter as it is.
+
+    Why: convcost is installed in development mode (``pip install -e .``), and setuptools'
+    editable finder, which that ``.pth`` file imports into every Python start-up, loads
+    :mod:`pathlib`, :mod:`re`, :mod:`urllib.parse` and :mod:`ipaddress` first (about 50 M
+    instructions, 10 ms). A user who installed convcost from a wheel pays none of it, and it
+    would hide what convcost itself imports. The floor and the peers run in the same
+    environment, so every ratio compares like with like."""
+    if not isolated:
+        yield sys.executable
+        return
+    with tempfile.TemporaryDirectory(prefix="convcost-bench-") as folder:
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", "--without-pip", folder], check=True)
+        python = str(Path(folder, "bin", "python"))
+        packages = subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        outer = dict.fromkeys(sysconfig.get_path(name) for name in ("purelib", "platlib"))
+        Path(packages, "outer-environment.pth").write_text("".join(f"{p}\n" for p in outer))
+        yield python
 
 
 def measure(

@@ -63,6 +63,14 @@ and no ``--max-*`` flags."""
 TABLE_ONLY = ("rich._emoji_codes",)
 """rich's 4,000 emoji names: the table hands rich no text to search for ``:codes:``."""
 
+WITHOUT_PATHLIB = ("pathlib", "urllib", "urllib.parse", "ipaddress", "fnmatch", "ntpath")
+"""pathlib and what it loads: a spec file's name is spelled as pathlib spells it by
+``convcost.file_paths``."""
+
+UNUSED = ("convcost.importer", "convcost.include", "convcost.layers.shuffle")
+"""The ONNX importer (``is_model_path`` lives in ``convcost.file_paths``), ``include:`` (a spec
+without one), and a layer kind module neither spec uses (``channel_shuffle``, ``split``)."""
+
 
 def loaded(source: str, kind: str) -> set[str]:
     code = DRIVER + "\nimport json, sys\nsys.stderr.write(json.dumps(sorted(sys.modules)))\n"
@@ -80,8 +88,8 @@ def loaded(source: str, kind: str) -> set[str]:
 @pytest.mark.parametrize(
     ("source", "absent"),
     [
-        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET)),  # `${mid * 4}`: no parser needed
-        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
+        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET, *UNUSED)),  # `${mid * 4}`: no parser
+        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS, *UNUSED)),
     ],
 )
 def test_json_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str, ...]) -> None:
@@ -108,8 +116,8 @@ def test_dataclasses_reads_inspect_when_it_needs_it() -> None:
 @pytest.mark.parametrize(
     ("source", "absent"),
     [
-        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET)),
-        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
+        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET, *UNUSED)),
+        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS, *UNUSED)),
     ],
 )
 def test_table_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str, ...]) -> None:
@@ -118,15 +126,6 @@ def test_table_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str,
     modules = loaded(source, "table")
     assert "convcost.render.plain_table" in modules
     assert sorted(modules & set(absent)) == []
-
-
-WITHOUT_PATHLIB = ("pathlib", "urllib", "urllib.parse", "ipaddress", "fnmatch", "ntpath")
-"""pathlib and what it loads: a spec file's name is spelled as pathlib spells it by
-``convcost.file_paths``."""
-
-UNUSED = ("convcost.importer", "convcost.include", "convcost.layers.shuffle")
-"""The ONNX importer (``is_model_path`` lives in ``convcost.file_paths``), ``include:`` (a spec
-without one), and a layer kind module neither spec uses (``channel_shuffle``, ``split``)."""
 
 
 def isolated(args: list[str]) -> set[str]:

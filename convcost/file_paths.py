@@ -2,7 +2,7 @@
 model file.
 
 ``pathlib`` and what it loads (``urllib.parse``, ``ipaddress``, ``fnmatch``, ``ntpath``) were
-~7% of the instructions of ``convcost analyze resnet50`` (issue 18), which needs no more of a
+~6% of the instructions of ``convcost analyze resnet50`` (issue 18), which needs no more of a
 spec's file name than its text as ``str(Path(name))`` writes it (messages name a file that
 way), its last component and its stem. These functions give exactly what the ``Path`` methods
 give (tests/test_file_paths.py holds them to pathlib); on a system whose separator is not ``/``

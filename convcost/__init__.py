@@ -50,7 +50,8 @@ if TYPE_CHECKING:
         ShapeError,
         SpecError,
     )
-    from convcost.importer import import_model, import_torch, is_model_path, load_model
+    from convcost.file_paths import is_model_path
+    from convcost.importer import import_model, import_torch, load_model
     from convcost.network import Network
     from convcost.receptive import Coverage, ReceptiveField
     from convcost.report import BlockReport, Cost, Diagnostic, LayerReport, Report
@@ -71,7 +72,7 @@ _EXPORTS = {
     "SpecError": "convcost.errors",
     "import_model": "convcost.importer",
     "import_torch": "convcost.importer",
-    "is_model_path": "convcost.importer",
+    "is_model_path": "convcost.file_paths",
     "load_model": "convcost.importer",
     "Network": "convcost.network",
     "Coverage": "convcost.receptive",

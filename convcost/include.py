@@ -19,12 +19,13 @@ included file, or in two included files) is an error naming both places.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcost import zoo
 from convcost.errors import ConvcostError, SpecError
+from convcost.file_paths import path_join, path_parent
 from convcost.limits import MAX_INCLUDE_DEPTH
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
@@ -40,14 +41,15 @@ ZOO_PREFIX = "zoo:"
 class Include:
     """One item of ``include:``, resolved."""
 
-    path: Path
+    path: str
+    """The file, as ``str(Path(…))`` spells it."""
     shown: str
     """How the chain of includes names the file in messages (as written)."""
     block: str | None
     item: Scalar
 
 
-Library = Callable[[Path, str, tuple[str, ...]], tuple["BlockDef", ...]]
+Library = Callable[[str, str, tuple[str, ...]], tuple["BlockDef", ...]]
 """Reads an included file's blocks: (path, its name in messages, the chain so far)."""
 
 
@@ -118,24 +120,29 @@ def _resolve(item: Value, source: str) -> Include:
         )
     if target.startswith(ZOO_PREFIX):
         name = target.removeprefix(ZOO_PREFIX)
-        found = zoo.find(name)
+        found = zoo.spec_file(name)
         if found is None:
             raise SpecError(
                 f"no bundled model {shown(name)} to include; bundled: {', '.join(zoo.names())}",
                 location=item.location,
             )
         return Include(found, target, block or None, item)
-    base = Path(source).parent if source not in ("<string>", "<stdin>") else Path()
-    path = base / target
-    return Include(path, str(path), block or None, item)
+    base = path_parent(source) if source not in ("<string>", "<stdin>") else "."
+    path = path_join(base, target)
+    return Include(path, path, block or None, item)
 
 
-def _same_file(path: Path, chain: tuple[str, ...]) -> bool:
+def _same_file(path: str, chain: tuple[str, ...]) -> bool:
     try:
-        resolved = path.resolve()
-        return any(Path(name).resolve() == resolved for name in chain if not name.startswith("<"))
+        resolved = _resolved(path)
+        return any(_resolved(name) == resolved for name in chain if not name.startswith("<"))
     except OSError:
         return False
+
+
+def _resolved(path: str) -> str:
+    """``path`` absolute, without symbolic links, compared as ``Path`` objects compare."""
+    return os.path.normcase(os.path.realpath(path))
 
 
 def _selected(blocks: tuple[BlockDef, ...], include: Include) -> tuple[BlockDef, ...]:

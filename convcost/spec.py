@@ -9,13 +9,13 @@ fields are read when the network is built, because blocks substitute parameters 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from convcost.document import compose
 from convcost.errors import Location, ResourceLimitError, SpecError
-from convcost.include import Library, included_blocks, merge_blocks
+from convcost.file_paths import path_stem, path_text
 from convcost.int_values import read_shape
 from convcost.layers.registry import KIND_NAMES
 from convcost.limits import DEFAULT_LIMITS, Limits
@@ -25,6 +25,9 @@ from convcost.spec_bytes import decode, read_file, read_stream
 from convcost.substitution import Scope, resolve
 from convcost.tree import Map, Scalar, Seq, Value, describe, shown
 from convcost.valueclasses import dataclass
+
+if TYPE_CHECKING:
+    from convcost.include import Library
 
 Shape = tuple[int, ...]
 
@@ -90,7 +93,7 @@ class Spec:
 
 
 def load_spec(
-    source: str | Path,
+    source: str | os.PathLike[str],
     *,
     limits: Limits = DEFAULT_LIMITS,
     params: Mapping[str, str | int | float] | None = None,
@@ -108,9 +111,20 @@ def load_spec(
         return parse_spec(source, limits=limits, params=params)
     if isinstance(source, str) and not source:
         raise SpecError("no spec file ''")
-    path = Path(source)
+    return read_spec_file(source, limits=limits, params=params)
+
+
+def read_spec_file(
+    path: str | os.PathLike[str],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    params: Mapping[str, str | int | float] | None = None,
+) -> Spec:
+    """Load the spec file ``path`` (a name with a newline in it is still a file's), with
+    :func:`load_spec`'s bounds; messages name it as ``str(Path(path))`` would."""
+    name = path_text(path)
     return parse_spec(
-        decode(read_file(path, limits), str(path)), source=str(path), limits=limits, params=params
+        decode(read_file(name, limits), name), source=name, limits=limits, params=params
     )
 
 
@@ -162,9 +176,8 @@ def parse_spec(
         key=root.key_location("params") if root.get("params") is not None else None,
     )
     globals_ = Scope(in_channels=None, params=scope_values(declared))
-    library = _library(limits, {})
-    included = included_blocks(root.get("include"), source, (source,), library)
-    blocks = merge_blocks(_blocks(root.get("blocks")), included)
+    included = _included(root.get("include"), source, (source,), _library(limits, {}))
+    blocks = _merged(_blocks(root.get("blocks")), included)
     budget = _budget_map(root, globals_)
     _check_budget(budget)  # at load, so that every command refuses a bad budget
     layers, variants = root.get("layers"), root.get("variants")
@@ -207,23 +220,44 @@ def parse_spec(
     )
 
 
+def _included(
+    value: Value | None, source: str, chain: tuple[str, ...], library: Library
+) -> tuple[BlockDef, ...]:
+    """The blocks the ``include:`` of ``source`` brings (``chain``: the files that led here,
+    ``source`` last); :mod:`convcost.include` is loaded for a spec with ``include:`` only."""
+    if value is None:
+        return ()
+    from convcost.include import included_blocks  # noqa: PLC0415
+
+    return included_blocks(value, source, chain, library)
+
+
+def _merged(own: tuple[BlockDef, ...], included: tuple[BlockDef, ...]) -> tuple[BlockDef, ...]:
+    """A spec's own blocks and the included ones (own names are the unique keys of one
+    mapping: alone, there is nothing to merge)."""
+    if not included:
+        return own
+    from convcost.include import merge_blocks  # noqa: PLC0415
+
+    return merge_blocks(own, included)
+
+
 def _library(limits: Limits, cache: dict[str, tuple[BlockDef, ...]]) -> Library:
     """Reads the blocks of included files (each file once per load, however often included)."""
 
-    def load(path: Path, shown_as: str, chain: tuple[str, ...]) -> tuple[BlockDef, ...]:
-        key = str(path.resolve())
+    def load(path: str, shown_as: str, chain: tuple[str, ...]) -> tuple[BlockDef, ...]:
+        key = os.path.realpath(path)
         if key in cache:
             return cache[key]
-        text = decode(read_file(path, limits), str(path))
-        root = compose(text, str(path), limits, on_top_key=_check_top_key)
+        text = decode(read_file(path, limits), path)
+        root = compose(text, path, limits, on_top_key=_check_top_key)
         if not isinstance(root, Map):
             raise SpecError(
                 f"the included spec {shown_as} must be a mapping with `blocks`",
-                location=Location(str(path), 1, 1) if root is None else root.location,
+                location=Location(path, 1, 1) if root is None else root.location,
             )
-        blocks = merge_blocks(
-            _blocks(root.get("blocks")),
-            included_blocks(root.get("include"), str(path), chain, load),
+        blocks = _merged(
+            _blocks(root.get("blocks")), _included(root.get("include"), path, chain, load)
         )
         cache[key] = blocks
         return blocks
@@ -239,7 +273,7 @@ def _check_top_key(key: Scalar) -> None:
 def _name(root: Map, source: str) -> str:
     value = root.get("name")
     if value is None:
-        return Path(source).stem if source != "<string>" else "spec"
+        return path_stem(source) if source != "<string>" else "spec"
     if not isinstance(value, Scalar) or not isinstance(value.value, str):
         raise SpecError(f"`name` must be a string, got {describe(value)}", location=value.location)
     return check_name(value.value, "spec name", location=value.location)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 from typing import BinaryIO
 
 from convcost.errors import Location, ResourceLimitError, SpecError
@@ -22,14 +21,15 @@ _FILE_KINDS = (
 )
 
 
-def read_file(path: Path, limits: Limits) -> bytes:
+def read_file(path: str | os.PathLike[str], limits: Limits) -> bytes:
     """The bytes of a regular file, refusing anything else without blocking on it."""
+    path = os.fspath(path)  # as messages name it (a Path: its str)
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
             raise SpecError(f"{path} is a directory, not a spec file")
         _check_regular(path, info.st_mode)
-        _check_size(info.st_size, str(path), limits)
+        _check_size(info.st_size, path, limits)
         # O_NONBLOCK: a FIFO swapped in after the stat must not block the open
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
@@ -43,7 +43,7 @@ def read_file(path: Path, limits: Limits) -> bytes:
             data = read_bounded(file, limits.max_spec_bytes + 1, first=info.st_size + 1)
         except OSError as exc:
             raise SpecError(f"cannot read spec file {path}: {exc.strerror}") from None
-    _check_size(len(data), str(path), limits)
+    _check_size(len(data), path, limits)
     return data
 
 
@@ -78,7 +78,7 @@ def read_bounded(stream: BinaryIO, size: int, *, first: int = _PIECE) -> bytes:
     return b"".join(pieces)
 
 
-def _check_regular(path: Path, mode: int) -> None:
+def _check_regular(path: str, mode: int) -> None:
     for test, kind in _FILE_KINDS:
         if test(mode):
             raise SpecError(f"{path} is {kind}, not a regular file: convcost reads spec files")

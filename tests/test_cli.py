@@ -6,6 +6,7 @@ import csv
 import doctest
 import io
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -376,10 +377,10 @@ def test_max_layers_reaches_the_spec(
     runner: CliRunner, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
     seen: list[Limits] = []
-    real = common.load_spec
+    real = common.read_spec_file  # a file's spec, and a bundled model's
 
     def recording(
-        source: str | Path,
+        source: str | os.PathLike[str],
         *,
         limits: Limits = DEFAULT_LIMITS,
         params: Mapping[str, str | int | float] | None = None,
@@ -387,7 +388,7 @@ def test_max_layers_reaches_the_spec(
         seen.append(limits)
         return real(source, limits=limits, params=params)
 
-    monkeypatch.setattr(common, "load_spec", recording)
+    monkeypatch.setattr(common, "read_spec_file", recording)
     result = runner.invoke(app, [*args, "--max-layers", "5000"])
     assert result.exit_code == ExitStatus.OK, result.stderr
     assert seen == [Limits(max_layers=5000)]

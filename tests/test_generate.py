@@ -4,6 +4,8 @@ line, exit 2) and through the API (the same message)."""
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from pathlib import Path
 
@@ -473,6 +475,17 @@ def test_includes_nest_at_most_16_deep(in_tmp: Path) -> None:
     expected = (
         "l14.yaml:1:11: includes nest more than 16 deep here: net.yaml → l0.yaml → … → l15.yaml"
     )
+    assert cli_error("analyze", "net.yaml") == expected
+    assert api_error() == expected
+
+
+def test_an_included_symlink_loop_is_one_line(in_tmp: Path) -> None:
+    """A link to itself is a file that cannot be read (pathlib's ``resolve`` raised a
+    RuntimeError here, a traceback)."""
+    (in_tmp / "loop.yaml").symlink_to("loop.yaml")
+    write({"net.yaml": "include: [loop.yaml]\ninput: [3, 8, 8]\nlayers: [{relu: {}}]\n"})
+    reason = os.strerror(errno.ELOOP)  # Too many levels of symbolic links
+    expected = f"net.yaml:1:11: include 'loop.yaml': cannot read spec file loop.yaml: {reason}"
     assert cli_error("analyze", "net.yaml") == expected
     assert api_error() == expected
 

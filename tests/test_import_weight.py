@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,14 @@ and no ``--max-*`` flags."""
 TABLE_ONLY = ("rich._emoji_codes",)
 """rich's 4,000 emoji names: the table hands rich no text to search for ``:codes:``."""
 
+WITHOUT_PATHLIB = ("pathlib", "urllib", "urllib.parse", "ipaddress", "fnmatch", "ntpath")
+"""pathlib and what it loads: a spec file's name is spelled as pathlib spells it by
+``convcost.file_paths``."""
+
+UNUSED = ("convcost.importer", "convcost.include", "convcost.layers.shuffle")
+"""The ONNX importer (``is_model_path`` lives in ``convcost.file_paths``), ``include:`` (a spec
+without one), and a layer kind module neither spec uses (``channel_shuffle``, ``split``)."""
+
 
 def loaded(source: str, kind: str) -> set[str]:
     code = DRIVER + "\nimport json, sys\nsys.stderr.write(json.dumps(sorted(sys.modules)))\n"
@@ -79,8 +88,8 @@ def loaded(source: str, kind: str) -> set[str]:
 @pytest.mark.parametrize(
     ("source", "absent"),
     [
-        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET)),  # `${mid * 4}`: no parser needed
-        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
+        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET, *UNUSED)),  # `${mid * 4}`: no parser
+        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS, *UNUSED)),
     ],
 )
 def test_json_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str, ...]) -> None:
@@ -107,8 +116,8 @@ def test_dataclasses_reads_inspect_when_it_needs_it() -> None:
 @pytest.mark.parametrize(
     ("source", "absent"),
     [
-        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET)),
-        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS)),
+        ("resnet50", (*NEVER, *JSON_ONLY, *WITHOUT_BUDGET, *UNUSED)),
+        ("specs/quickstart.yaml", (*NEVER, *JSON_ONLY, *WITHOUT_EXPRESSIONS, *UNUSED)),
     ],
 )
 def test_table_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str, ...]) -> None:
@@ -117,6 +126,50 @@ def test_table_path_leaves_the_heavy_modules_out(source: str, absent: tuple[str,
     modules = loaded(source, "table")
     assert "convcost.render.plain_table" in modules
     assert sorted(modules & set(absent)) == []
+
+
+def isolated(args: list[str]) -> set[str]:
+    """The modules ``convcost ARGS`` leaves in ``sys.modules``, in an interpreter that did not
+    import them itself: ``-S``, as the dev venv's editable finder (a ``.pth`` file that site
+    reads) imports pathlib, re and urllib at start-up; the path holds this tree and the
+    site-packages folder (whose ``.pth`` files are read only from a site folder)."""
+    code = (
+        "import sys\nfrom convcost.__main__ import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "import json\nsys.stderr.write(json.dumps(sorted(sys.modules)))\n"
+    )
+    path = os.pathsep.join([str(ROOT), sysconfig.get_paths()["purelib"]])
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout  # the report
+    return set(json.loads(done.stderr))
+
+
+@pytest.mark.parametrize("source", ["resnet50", "specs/quickstart.yaml"])
+@pytest.mark.parametrize("kind", [("-f", "json"), ()])
+def test_the_command_loads_no_pathlib(source: str, kind: tuple[str, ...]) -> None:
+    modules = isolated(["analyze", source, *kind])
+    assert "convcost.file_paths" in modules  # the command ran, in this tree
+    assert "site" not in modules  # … without the site module, so nothing loaded before it
+    assert sorted(modules & {*WITHOUT_PATHLIB, *UNUSED}) == []
+
+
+def test_a_spec_with_include_still_reads_it(tmp_path: Path) -> None:
+    """include.py loads when a spec has ``include:``; the zoo gives a file name, not a Path."""
+    (tmp_path / "net.yaml").write_text(
+        "input: [3, 16, 16]\ninclude: [zoo:resnet18#basic]\n"
+        "layers:\n  - conv: {out: 64, kernel: 1}\n  - basic: {width: 64}\n"
+    )
+    modules = isolated(["analyze", str(tmp_path / "net.yaml"), "-f", "json"])
+    assert "convcost.include" in modules
+    assert sorted(modules & set(WITHOUT_PATHLIB)) == []
 
 
 def test_terminal_table_hands_rich_no_emoji_codes() -> None:

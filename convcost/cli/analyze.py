@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from convcost import zoo
@@ -25,6 +24,8 @@ from convcost.cli.common import (
     IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
+    MaxSpecBytesOption,
+    MaxYamlNodesOption,
     ModelInputOption,
     OutputOption,
     RepeatOption,
@@ -39,6 +40,7 @@ from convcost.cli.common import (
     emit,
     execution_limit,
     fail,
+    input_limits,
     limits,
     model_input,
     output_target,
@@ -48,14 +50,15 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.cli.declare import Option, UsageError, command
-from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.engine import analyze_all, analyze_loaded
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.report import Report
-from convcost.spec import load_spec
+from convcost.spec import read_spec_file
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
 
     from convcost.execution import Execution
@@ -396,6 +399,6 @@ def zoo_command(
 
 
 def _bundled(name: str) -> Report:
-    path = zoo.find(name)
+    path = zoo.spec_file(name)
     assert path is not None, name
-    return analyze_all(load_spec(path))[0]
+    return analyze_all(read_spec_file(path))[0]

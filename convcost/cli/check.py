@@ -18,6 +18,8 @@ from convcost.cli.common import (
     ExactOption,
     IndentOption,
     MaxLayersOption,
+    MaxSpecBytesOption,
+    MaxYamlNodesOption,
     ModelInputOption,
     OutputOption,
     SetOption,
@@ -26,6 +28,7 @@ from convcost.cli.common import (
     draw,
     emit,
     fail,
+    input_limits,
     limits,
     model_input,
     output_target,
@@ -34,7 +37,6 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.cli.declare import Argument, Exit, Option, UsageError, command
-from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS, MAX_INT
 from convcost.spec import Spec

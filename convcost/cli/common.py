@@ -14,20 +14,22 @@ import enum
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TextIO
 
 from convcost import zoo
 from convcost.cli.declare import Argument, Exit, Option, UsageError
 from convcost.cli.streams import degrade_to_ascii, failed_output
 from convcost.errors import ConvcostError, ExitStatus
+from convcost.file_paths import is_model_path, path_name, path_stem, path_text
 from convcost.limits import DEFAULT_LIMITS, MAX_INT, Limits
 from convcost.render.escape import quoted
 from convcost.report import DTYPE_BYTES, Report
-from convcost.spec import Spec, load_spec, read_spec_stream
+from convcost.spec import Spec, read_spec_file, read_spec_stream
 from convcost.valueclasses import replace
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console  # imported where a console is made: JSON needs none
 
     from convcost.latency.profile import DeviceProfile
@@ -83,9 +85,9 @@ def resolve_spec(
     A name that ends in ``.yaml``/``.yml`` or holds a path separator is a file, and only a
     file; any other name is a bundled model (write ``./name`` for a file without a suffix).
     """
-    from convcost import importer
+    if is_model_path(source):
+        from convcost import importer
 
-    if importer.is_model_path(source):
         if params:
             raise ConvcostError(
                 f"{quoted(source)}: --set is for YAML specs with `params:`, not model files"
@@ -103,22 +105,23 @@ def resolve_spec(
             raise ConvcostError("standard input is closed")
         return read_spec_stream(sys.stdin.buffer, source="<stdin>", limits=limits, params=params)
     if source.endswith((".yaml", ".yml")) or "/" in source or os.sep in source:
-        path = Path(source)
+        path = path_text(source)
         if not os.path.lexists(path):  # lexists: never raises (a name too long is "missing")
-            bundled = zoo.find(path.stem) if path.name == source else None
-            hint = f" (the bundled model is named {path.stem})" if bundled else ""
+            stem = path_stem(path)
+            bundled = zoo.spec_file(stem) if path_name(path) == source else None
+            hint = f" (the bundled model is named {stem})" if bundled else ""
             raise ConvcostError(f"no such spec file: {quoted(source)}{hint}")
-        # a Path: text with a newline is still a name
-        return load_spec(path, limits=limits, params=params)
+        # a file: text with a newline is still a name
+        return read_spec_file(path, limits=limits, params=params)
     if source == "":
         raise ConvcostError("no spec file '': the name is empty")
-    bundled = zoo.find(source)
+    bundled = zoo.spec_file(source)
     if bundled is None:
         raise ConvcostError(
             f"no spec file {quoted(source)!r} and no bundled model of that name; "
             f"bundled: {', '.join(zoo.names())} (a file name ends in .yaml or .yml, or holds a /)"
         )
-    return load_spec(bundled, limits=limits, params=params)
+    return read_spec_file(bundled, limits=limits, params=params)
 
 
 def spec_params(assignments: list[str] | None) -> dict[str, str | int | float] | None:
@@ -406,6 +409,46 @@ MaxLayersOption = Annotated[
 def limits(max_layers: int) -> Limits:
     """The bounds for ``--max-layers``."""
     return replace(DEFAULT_LIMITS, max_layers=max_layers)
+
+
+# ``--max-spec-bytes`` and ``--max-yaml-nodes``: the input bounds of every command that loads
+# specs, raised on request (a literal million-layer stack is 28 MiB and 5.7 million YAML nodes,
+# past the defaults; docs/limits.md)
+MaxSpecBytesOption = Annotated[
+    str | None,
+    Option(
+        metavar="SIZE",
+        help="Refuse (exit 4) a spec file larger than SIZE (bytes, or 64MiB) [default: 16MiB].",
+        show_default=False,
+    ),
+]
+MaxYamlNodesOption = Annotated[
+    int | None,
+    Option(
+        min=1,
+        max=MAX_INT,
+        help="Refuse (exit 4) a YAML document of more nodes than this, aliases expanded "
+        "[default: 1000000].",
+        show_default=False,
+    ),
+]
+
+
+def input_limits(bounds: Limits, max_spec_bytes: str | None, max_yaml_nodes: int | None) -> Limits:
+    """``bounds`` with the spec-size bounds the flags give (unchanged where a flag is absent)."""
+    if max_spec_bytes is not None:
+        from convcost.units import UnitError, parse_bytes  # the flag's units only
+
+        try:
+            size = parse_bytes(max_spec_bytes)
+        except UnitError as error:
+            raise UsageError(str(error), param_hint="--max-spec-bytes") from None
+        if size < 1:
+            raise UsageError("must be at least 1 byte", param_hint="--max-spec-bytes")
+        bounds = replace(bounds, max_spec_bytes=size)
+    if max_yaml_nodes is not None:
+        bounds = replace(bounds, max_yaml_nodes=max_yaml_nodes)
+    return bounds
 
 
 def check_dtype(dtype: str) -> None:

@@ -24,6 +24,8 @@ from convcost.cli.common import (
     IndentOption,
     MaxLayersOption,
     MaxMemoryOption,
+    MaxSpecBytesOption,
+    MaxYamlNodesOption,
     ModelInputOption,
     OutputOption,
     RepeatOption,
@@ -38,6 +40,7 @@ from convcost.cli.common import (
     emit,
     execution_limit,
     fail,
+    input_limits,
     limits,
     model_input,
     output_target,
@@ -47,7 +50,6 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.cli.declare import Argument, Option, UsageError, command
-from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.importer import is_model_path
 from convcost.limits import DEFAULT_LIMITS

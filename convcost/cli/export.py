@@ -9,17 +9,19 @@ from typing import Annotated
 from convcost.cli.common import (
     MAX_SEED,
     MaxLayersOption,
+    MaxSpecBytesOption,
+    MaxYamlNodesOption,
     OutputOption,
     SetOption,
     emit,
     fail,
+    input_limits,
     limits,
     output_target,
     resolve_spec,
     spec_params,
 )
 from convcost.cli.declare import Argument, Option, command
-from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
 

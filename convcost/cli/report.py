@@ -8,6 +8,8 @@ from convcost.cli.common import (
     DeviceOption,
     DTypeOption,
     MaxLayersOption,
+    MaxSpecBytesOption,
+    MaxYamlNodesOption,
     ModelInputOption,
     OutputOption,
     SetOption,
@@ -16,6 +18,7 @@ from convcost.cli.common import (
     device_profile,
     emit,
     fail,
+    input_limits,
     limits,
     model_input,
     output_target,
@@ -24,7 +27,6 @@ from convcost.cli.common import (
     spec_params,
 )
 from convcost.cli.declare import command
-from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError
 from convcost.limits import DEFAULT_LIMITS
 

@@ -16,6 +16,8 @@ from convcost.cli.common import (
     ExactOption,
     IndentOption,
     MaxLayersOption,
+    MaxSpecBytesOption,
+    MaxYamlNodesOption,
     OutputOption,
     SetOption,
     check_dtype,
@@ -23,6 +25,7 @@ from convcost.cli.common import (
     draw,
     emit,
     fail,
+    input_limits,
     limits,
     output_target,
     resolve_spec,
@@ -30,7 +33,6 @@ from convcost.cli.common import (
     stderr,
 )
 from convcost.cli.declare import Argument, Exit, Option, UsageError, command
-from convcost.cli.input_limits import MaxSpecBytesOption, MaxYamlNodesOption, input_limits
 from convcost.errors import ConvcostError, ExitStatus
 from convcost.limits import DEFAULT_LIMITS, Limits
 

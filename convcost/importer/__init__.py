@@ -1,7 +1,7 @@
 """Models people already have, as convcost specs: ONNX files and torch modules.
 
-This package is imported by every command that reads a spec (to tell a ``.onnx`` argument
-from a spec), so it imports nothing at the top beyond what convcost has loaded already.
+A command tells a ``.onnx`` argument from a spec with :func:`is_model_path`, which lives in
+:mod:`convcost.file_paths` (re-exported here) so that a spec's command never loads this package.
 
 :func:`import_model` turns an ONNX file into the text of a spec a person can read and edit;
 :func:`load_model` turns it straight into a :class:`~convcost.spec.Spec`, which is what every
@@ -20,10 +20,11 @@ YAML the user has not seen (:func:`load_model`).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcost.errors import ModelError, ResourceLimitError, SpecError
+from convcost.file_paths import MODEL_SUFFIXES as MODEL_SUFFIXES
+from convcost.file_paths import is_model_path, path_name
 from convcost.limits import DEFAULT_LIMITS, Limits
 from convcost.valueclasses import dataclass
 
@@ -42,14 +43,6 @@ __all__ = [
     "read_model",
 ]
 
-MODEL_SUFFIXES = (".onnx",)
-"""File suffixes (compared without case) read as models rather than as YAML specs."""
-
-
-def is_model_path(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` names a model file (``.onnx``) rather than a spec."""
-    return os.fspath(path).lower().endswith(MODEL_SUFFIXES)
-
 
 def read_model(
     path: str | os.PathLike[str],
@@ -64,6 +57,8 @@ def read_model(
     listing every node of an operator convcost has no layer for, unless ``allow_unsupported``:
     then each is a ``custom`` placeholder of unknown cost, which every report notes.
     """
+    from pathlib import Path  # noqa: PLC0415  (the reader's argument; the command line needs none)
+
     from convcost.importer.onnx_reader import read_onnx  # noqa: PLC0415  (imports onnx on use)
 
     return read_onnx(Path(path), input_shape=input_shape, allow_unsupported=allow_unsupported)
@@ -154,6 +149,7 @@ def import_torch(
     ``"torchscript"`` (the deprecated tracer); see :mod:`convcost.importer.torch_export`.
     """
     import tempfile  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
 
     from convcost.importer.torch_export import export_torch  # noqa: PLC0415
 
@@ -185,7 +181,7 @@ def _imported(
     ``label`` names the model in the spec's header and in errors (default: the file name)."""
     try:
         graph = read_model(path, input_shape=input_shape, allow_unsupported=allow_unsupported)
-        name = label or Path(path).name
+        name = label or path_name(path)
         text = _to_spec(graph, flat=flat, source=name)
         spec = _checked(graph, text, flat=flat, name=name, source=os.fspath(path), limits=limits)
     except ModelError as error:

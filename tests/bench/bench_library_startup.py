@@ -41,15 +41,15 @@ FLOOR = '`python -c "import yaml, rich"` (floor)'
 
 DRIVER = """\
 import functools, sys
-from pathlib import Path
-from convcost import importer, zoo
+from convcost import zoo
 from convcost.engine import analyze_loaded
-from convcost.spec import load_spec
+from convcost.file_paths import is_model_path
+from convcost.spec import read_spec_file
 
 source, kind = sys.argv[1:3]
-importer.is_model_path(source)
-path = Path(zoo.find(source) or source)
-reports = [r for r in analyze_loaded(functools.partial(load_spec, path), batch=1, dtype="float32")]
+is_model_path(source)
+path = zoo.spec_file(source) or source
+reports = [r for r in analyze_loaded(functools.partial(read_spec_file, path), batch=1, dtype="float32")]
 if kind == "table":
     from convcost.render.plain_report import plain_reports
 

@@ -19,6 +19,7 @@ standard library's. What this does not handle itself (``order``, ``unsafe_hash``
 from __future__ import annotations
 
 import abc
+import itertools
 import sys
 import types
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
@@ -77,6 +78,9 @@ _FAST = (3, 11) <= sys.version_info[:2] <= (3, 12) and all(
         "_HAS_DEFAULT_FACTORY",
         "_DataclassParams",
         "_add_slots",
+        "_dataclass_getstate",
+        "_dataclass_setstate",
+        "_get_slots",
         "_get_field",
         "_recursive_repr",
     )
@@ -173,10 +177,16 @@ def _build(
     params = (init, repr, eq, order, unsafe_hash, frozen)
     if sys.version_info >= (3, 12):
         params += (match_args, kw_only, slots, weakref_slot)
-    cls.__dataclass_params__ = dataclasses._DataclassParams(*params)  # type: ignore[attr-defined]
+    if slots and "__slots__" in cls.__dict__:
+        raise TypeError(f"{cls.__name__} already specifies __slots__")
 
     fields = _collect(cls, annotations, frozen=frozen, kw_only=kw_only)
-    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+    added: dict[str, Any] = {
+        "__dataclass_params__": dataclasses._DataclassParams(*params),  # type: ignore[attr-defined]
+        "__dataclass_fields__": fields,
+    }
+    """What the decorator adds to the class: set on it at the end, or (slots) in the namespace
+    the slotted class is made from, so that it costs no update of the first class's slots."""
 
     real = [f for f in fields.values() if f._field_type is dataclasses._FIELD]  # type: ignore[attr-defined]
     positional = [f for f in real if f.init and not f.kw_only]
@@ -189,20 +199,58 @@ def _build(
             lambda: _init(cls, fields, positional, keywords, frozen, slots, post_init, namespace),
             _Interpreted(fields, positional, keywords, frozen=frozen, slots=slots, post=post_init),
         )
-        if _set_new(cls, "__init__", lazy):
+        if _set_new(cls, added, "__init__", lazy):
             lazy = None
-    _add_methods(cls, real, repr=repr, eq=eq, frozen=frozen)
-    if not cls.__doc__:
-        parameters = (positional, keywords) if lazy is not None else None
-        cls.__doc__ = cls.__name__ + _signature_text(cls, parameters)
+    _add_methods(cls, added, real, repr=repr, eq=eq, frozen=frozen)
+    described = bool(cls.__doc__)
+    if not described and _signature_known(cls, positional, keywords, lazy is not None):
+        added["__doc__"] = cls.__name__ + _signature_text(positional, keywords)
+        described = True
     if match_args:
-        _set_new(cls, "__match_args__", tuple(f.name for f in positional))
-    if slots:
-        cls = dataclasses._add_slots(cls, frozen, weakref_slot)  # type: ignore[attr-defined]
+        _set_new(cls, added, "__match_args__", tuple(f.name for f in positional))
+    if slots and _ONE_CLASS:
+        cls = _slotted(cls, added, real, frozen=frozen, weakref_slot=weakref_slot)
+    else:
+        for name, value in added.items():
+            setattr(cls, name, value)
+        if slots:
+            cls = dataclasses._add_slots(cls, frozen, weakref_slot)  # type: ignore[attr-defined]
     if lazy is not None:
         lazy.owner = cls
-    abc.update_abstractmethods(cls)
+    if not described:
+        cls.__doc__ = cls.__name__ + _inspected_signature(cls)
+    if not (slots and _ONE_CLASS and type(cls) in (type, abc.ABCMeta)):
+        abc.update_abstractmethods(cls)  # (a slotted class's metaclass did it from its namespace)
     return cls
+
+
+_ONE_CLASS = sys.version_info[:2] == (3, 11)
+"""Whether a slotted class is made from the finished namespace (:func:`_slotted`), as
+:func:`dataclasses._add_slots` of Python 3.11 makes it from the decorated class's."""
+
+
+def _slotted(
+    cls: type, added: dict[str, Any], real: list[Field[Any]], *, frozen: bool, weakref_slot: bool
+) -> type:
+    """:func:`dataclasses._add_slots` (Python 3.11) of ``cls`` with ``added`` set on it, without
+    setting them on ``cls`` first: the same class, made once rather than updated a dozen
+    times (each update of a special method redoes the class's slot table) and then made."""
+    namespace = dict(cls.__dict__)
+    namespace.update(added)
+    field_names = tuple(f.name for f in real)
+    slots_of = dataclasses._get_slots  # type: ignore[attr-defined]
+    inherited = set(itertools.chain.from_iterable(map(slots_of, cls.__mro__[1:-1])))
+    wanted = (*field_names, "__weakref__") if weakref_slot else field_names
+    namespace["__slots__"] = tuple(name for name in wanted if name not in inherited)
+    for name in field_names:
+        namespace.pop(name, None)
+    namespace.pop("__dict__", None)
+    namespace.pop("__weakref__", None)
+    namespace["__qualname__"] = cls.__qualname__
+    if frozen:  # pickling a frozen class with slots
+        namespace.setdefault("__getstate__", dataclasses._dataclass_getstate)  # type: ignore[attr-defined]
+        namespace.setdefault("__setstate__", dataclasses._dataclass_setstate)  # type: ignore[attr-defined]
+    return type(cls)(cls.__name__, cls.__bases__, namespace)
 
 
 def _collect(
@@ -236,45 +284,48 @@ def _collect(
     return fields
 
 
-def _add_methods(cls: type, real: list[Field[Any]], *, repr: bool, eq: bool, frozen: bool) -> None:
+def _add_methods(
+    cls: type, added: dict[str, Any], real: list[Field[Any]], *, repr: bool, eq: bool, frozen: bool
+) -> None:
     """``__repr__``, ``__eq__``, ``__setattr__``/``__delattr__`` and ``__hash__``, as the
-    standard library's decorator adds them."""
+    standard library's decorator adds them (to ``added``)."""
     class_hash = cls.__dict__.get("__hash__", MISSING)
     explicit_hash = not (class_hash is MISSING or (class_hash is None and "__eq__" in cls.__dict__))
     if repr:
-        _set_new(cls, "__repr__", _repr(cls, tuple(f.name for f in real if f.repr)))
+        _set_new(cls, added, "__repr__", _repr(cls, tuple(f.name for f in real if f.repr)))
     if eq:
-        _set_new(cls, "__eq__", _eq(cls, tuple(f.name for f in real if f.compare)))
+        _set_new(cls, added, "__eq__", _eq(cls, tuple(f.name for f in real if f.compare)))
     if frozen:
         for method in _frozen(cls, tuple(f.name for f in real)):
-            if _set_new(cls, method.__name__, method):
+            if _set_new(cls, added, method.__name__, method):
                 raise TypeError(
                     f"Cannot overwrite attribute {method.__name__} in class {cls.__name__}"
                 )
     if eq and not explicit_hash:
         if frozen:
             hashed = tuple(f.name for f in real if (f.compare if f.hash is None else f.hash))
-            cls.__hash__ = _hash(cls, hashed)  # type: ignore[method-assign,assignment]
+            added["__hash__"] = _hash(cls, hashed)
         else:
-            cls.__hash__ = None  # type: ignore[assignment]
+            added["__hash__"] = None
 
 
-def _signature_text(cls: type, parameters: tuple[list[Field[Any]], list[Field[Any]]] | None) -> str:
+def _signature_known(
+    cls: type, positional: list[Field[Any]], keywords: list[Field[Any]], made_init: bool
+) -> bool:
+    """Whether ``inspect.signature(cls)`` is what :func:`_signature_text` writes from the
+    fields: ``__init__`` is the one made here and every annotation is text."""
+    return (
+        made_init
+        and "__new__" not in cls.__dict__
+        and type(cls).__call__ is type.__call__
+        and all(isinstance(f.type, str) for f in positional + keywords)
+    )
+
+
+def _signature_text(positional: list[Field[Any]], keywords: list[Field[Any]]) -> str:
     """``str(inspect.signature(cls))`` without ``-> None``, the standard library's docstring
-    for a dataclass without one; written from the fields when ``__init__`` is the one made
-    here and every annotation is text (``inspect`` takes ~0.1 ms a class)."""
-    if (
-        parameters is None
-        or "__new__" in cls.__dict__
-        or type(cls).__call__ is not type.__call__
-        or not all(isinstance(f.type, str) for f in parameters[0] + parameters[1])
-    ):
-        import inspect  # noqa: PLC0415 (a class whose signature is not its fields')
-
-        try:
-            return str(inspect.signature(cls)).replace(" -> None", "")
-        except (TypeError, ValueError):
-            return ""
+    for a dataclass without one, written from the fields (``inspect`` takes ~0.1 ms a
+    class)."""
 
     def parameter(f: Field[Any]) -> str:
         if f.default_factory is not MISSING:
@@ -283,11 +334,20 @@ def _signature_text(cls: type, parameters: tuple[list[Field[Any]], list[Field[An
             return f"{f.name}: {f.type!r} = {f.default!r}"
         return f"{f.name}: {f.type!r}"
 
-    positional, keywords = parameters
     names = [parameter(f) for f in positional]
     if keywords:
         names += ["*", *map(parameter, keywords)]
     return f"({', '.join(names)})"
+
+
+def _inspected_signature(cls: type) -> str:
+    """The docstring's signature of a class whose signature is not its fields'."""
+    import inspect  # noqa: PLC0415
+
+    try:
+        return str(inspect.signature(cls)).replace(" -> None", "")
+    except (TypeError, ValueError):
+        return ""
 
 
 def _get_field(cls: type, name: str, kind: Any, kw_only: bool) -> Field[Any]:
@@ -315,14 +375,14 @@ def _get_field(cls: type, name: str, kind: Any, kw_only: bool) -> Field[Any]:
     return f
 
 
-def _set_new(cls: type, name: str, value: Any) -> bool:
-    """Set ``name`` unless the class body defined it; whether it did (as
+def _set_new(cls: type, added: dict[str, Any], name: str, value: Any) -> bool:
+    """Add ``name`` unless the class body defined it; whether it did (as
     :func:`dataclasses._set_new_attribute`)."""
     if name in cls.__dict__:
         return True
     if isinstance(value, FunctionType):
         value.__qualname__ = f"{cls.__qualname__}.{value.__name__}"
-    setattr(cls, name, value)
+    added[name] = value
     return False
 
 

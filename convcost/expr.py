@@ -149,7 +149,7 @@ def _simple(text: str, names: Mapping[str, object]) -> int | None:
     left = _operand(first, names)
     if left is None:
         return None
-    if symbol is None:
+    if symbol is None or second is None:
         return left
     right = _operand(second, names)
     if right is None:

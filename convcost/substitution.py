@@ -12,15 +12,15 @@ from convcost.valueclasses import dataclass, field
 _NAME_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
-def template(text: str) -> tuple[str | None, str | None] | None:
-    """``(expr, None)`` for a whole ``${expr}``, ``(None, name)`` for a whole ``$name``, or
-    None: the groups of ``\\$\\{([^}]*)\\}|\\$([A-Za-z_][A-Za-z0-9_]*)`` fully matched, found with
-    string methods rather than by compiling it at import (0.8 M instructions;
-    ``tests/test_substitution_template.py`` checks both against it)."""
+def template(text: str) -> tuple[str, str | None] | None:
+    """``(expr, None)`` for a whole ``${expr}``, ``(name, name)`` for a whole ``$name``, or None
+    (a whole ``\\$\\{([^}]*)\\}|\\$([A-Za-z_][A-Za-z0-9_]*)``, read with string methods rather
+    than by compiling it at import, 0.8 M instructions; ``tests/test_substitution_template.py``
+    checks both this and :func:`substitute_all` against it)."""
     if text.startswith("${") and text.endswith("}") and "}" not in text[2:-1]:
         return text[2:-1], None
     if text.startswith("$") and _is_name(text[1:]):
-        return None, text[1:]
+        return text[1:], text[1:]
     return None
 
 

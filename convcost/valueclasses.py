@@ -56,6 +56,7 @@ def _import_dataclasses() -> None:
 _import_dataclasses()
 
 import dataclasses  # noqa: E402
+from _thread import get_ident  # noqa: E402
 from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace  # noqa: E402
 from operator import attrgetter  # noqa: E402
 from types import FunctionType, MemberDescriptorType, MethodType  # noqa: E402
@@ -82,7 +83,6 @@ _FAST = (3, 11) <= sys.version_info[:2] <= (3, 12) and all(
         "_dataclass_setstate",
         "_get_slots",
         "_get_field",
-        "_recursive_repr",
     )
 )
 """Whether this Python has the private helpers this module reuses (3.11 and 3.12, checked with
@@ -197,7 +197,9 @@ def _build(
         post_init = hasattr(cls, "__post_init__")
         lazy = _LazyInit(
             lambda: _init(cls, fields, positional, keywords, frozen, slots, post_init, namespace),
-            _Interpreted(fields, positional, keywords, frozen=frozen, slots=slots, post=post_init),
+            lambda: _Interpreted(
+                fields, positional, keywords, frozen=frozen, slots=slots, post=post_init
+            ),
         )
         if _set_new(cls, added, "__init__", lazy):
             lazy = None
@@ -361,7 +363,9 @@ def _get_field(cls: type, name: str, kind: Any, kw_only: bool) -> Field[Any]:
     else:
         if isinstance(default, MemberDescriptorType):  # a slot of a base class: no default
             default = MISSING
-        f = field(default=default)
+        # field(default=default), made without field()'s call (positional: init, repr, hash,
+        # compare, metadata, kw_only)
+        f = Field(default, MISSING, True, True, None, True, None, MISSING)  # type: ignore[arg-type]
     f.name = name
     f.type = kind
     f._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
@@ -403,23 +407,27 @@ about as much as making a hundred objects the interpreted way."""
 
 class _LazyInit:
     """A class's ``__init__`` until it is compiled: the first :data:`_INTERPRETED_USES` objects
-    are made by :class:`_Interpreted`; the next one, or any look-up on the class itself
+    are made by :class:`_Interpreted` (itself made for the first: about half the classes a
+    command loads make none); the next one, or any look-up on the class itself
     (``C.__init__``, its signature), compiles ``__init__`` and puts it in this one's place."""
 
-    __slots__ = ("compile", "interpreted", "owner", "uses")
-    interpreted: Callable[..., None]
+    __slots__ = ("compile", "interpret", "interpreted", "owner", "uses")
+    interpreted: Callable[..., None] | None
 
     def __init__(
-        self, compile: Callable[[], Callable[..., None]], interpreted: _Interpreted
+        self, compile: Callable[[], Callable[..., None]], interpret: Callable[[], _Interpreted]
     ) -> None:
         self.compile = compile
-        self.interpreted = interpreted.bind(self)
+        self.interpret = interpret
+        self.interpreted = None
         self.owner: type | None = None  # the class, once made (slots make a new one)
         self.uses = 0
 
     def __get__(self, obj: object, kind: type | None = None) -> Any:
         if obj is not None and self.uses < _INTERPRETED_USES:
             self.uses += 1
+            if self.interpreted is None:
+                self.interpreted = self.interpret().bind(self)
             return MethodType(self.interpreted, obj)
         return self.compiled().__get__(obj, kind)
 
@@ -560,13 +568,27 @@ def _init(
 
 
 def _repr(cls: type, names: tuple[str, ...]) -> Callable[[Any], str]:
-    def __repr__(self: Any) -> str:
-        qualname: str = self.__class__.__qualname__
-        return (
-            qualname + "(" + ", ".join([f"{name}={getattr(self, name)!r}" for name in names]) + ")"
-        )
+    running: set[tuple[int, int]] = set()
+    """The objects (and threads) whose repr is being written: ``...`` for an object inside
+    itself, as :func:`dataclasses._recursive_repr` writes it (without ``functools.wraps``)."""
 
-    return dataclasses._recursive_repr(__repr__)  # type: ignore[attr-defined,no-any-return]
+    def __repr__(self: Any) -> str:
+        key = id(self), get_ident()
+        if key in running:
+            return "..."
+        running.add(key)
+        try:
+            qualname: str = self.__class__.__qualname__
+            return (
+                qualname
+                + "("
+                + ", ".join([f"{name}={getattr(self, name)!r}" for name in names])
+                + ")"
+            )
+        finally:
+            running.discard(key)
+
+    return __repr__
 
 
 def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

@@ -27,7 +27,7 @@ _PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(_PIECES, max_size=8).map("".join))
 def test_split_reads_what_the_expression_matches(text: str) -> None:
     assert _split(text) == expected(text)

@@ -21,38 +21,41 @@ standard library's. What this does not handle itself (``order``, ``unsafe_hash``
 from __future__ import annotations
 
 import abc
+import importlib
 import itertools
 import sys
 import types
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
 
 
-class _DeferredInspect(types.ModuleType):
-    """What :mod:`dataclasses` binds as ``inspect`` when this module imports it first: the
-    real :mod:`inspect` (with :mod:`ast`, :mod:`dis` and :mod:`tokenize`, a third of the
-    import's cost) is imported when an attribute is first read. ``dataclasses`` reads one,
-    ``inspect.signature``, to write the docstring of a class without one: never for the classes
-    :func:`dataclass` builds, which write their own."""
+class _Deferred(types.ModuleType):
+    """What :mod:`dataclasses` binds as ``inspect`` or ``copy`` when this module imports it
+    first: the real module is imported when an attribute is first read. ``dataclasses`` reads
+    ``inspect.signature`` to write the docstring of a class without one (never for the classes
+    :func:`dataclass` builds, which write their own) and ``copy.deepcopy`` in
+    :func:`~dataclasses.asdict` and :func:`~dataclasses.astuple`. :mod:`inspect` (with
+    :mod:`ast`, :mod:`dis` and :mod:`tokenize`) is a third of the import's cost; :mod:`copy`
+    (with :mod:`weakref`) 3.6 M instructions, 1.4% of ``convcost analyze resnet50``."""
 
     def __getattr__(self, name: str) -> Any:
-        import inspect  # noqa: PLC0415
-
-        dataclasses.inspect = inspect  # type: ignore[attr-defined]
-        return getattr(inspect, name)
+        module = importlib.import_module(self.__name__)
+        setattr(dataclasses, self.__name__, module)
+        return getattr(module, name)
 
 
 def _import_dataclasses() -> None:
-    """Import :mod:`dataclasses` with a :class:`_DeferredInspect` in place of :mod:`inspect`
-    (unless either is imported already); ``sys.modules`` is left as it was."""
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+    """Import :mod:`dataclasses` with a :class:`_Deferred` in place of :mod:`inspect` and of
+    :mod:`copy` (of each not imported already); ``sys.modules`` is left as it was."""
+    if "dataclasses" in sys.modules:
         return
-    deferred = _DeferredInspect("inspect")
-    sys.modules["inspect"] = deferred
+    deferred = {name: _Deferred(name) for name in ("inspect", "copy") if name not in sys.modules}
+    sys.modules.update(deferred)
     try:
         import dataclasses  # noqa: F401, PLC0415
     finally:
-        if sys.modules.get("inspect") is deferred:
-            del sys.modules["inspect"]
+        for name, module in deferred.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
 
 
 _import_dataclasses()

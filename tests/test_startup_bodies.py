@@ -31,26 +31,30 @@ _PROBE = textwrap.dedent(
         main()
     except SystemExit:
         pass
-    sys.stderr.write(json.dumps(compiled))
+    sys.stderr.write(json.dumps([compiled, sorted(sys.modules)]))
     """
 )
 
 
-def compiled_by_convcost(*args: str) -> list[str]:
-    """The convcost modules that compile a regular expression during ``convcost <args>``."""
+def probed(*args: str) -> tuple[list[str], set[str]]:
+    """The convcost modules that compile a regular expression during ``convcost <args>``, and
+    the modules loaded at its end."""
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, check=True
     )
-    files: list[str] = json.loads(done.stderr.splitlines()[-1])
-    return [name.rsplit("convcost/", 1)[1] for name in files if "/convcost/" in name]
+    files, modules = json.loads(done.stderr.splitlines()[-1])
+    return [name.rsplit("convcost/", 1)[1] for name in files if "/convcost/" in name], set(modules)
 
 
 def test_analyze_compiles_only_the_plain_yaml_readers_expressions() -> None:
     # resnet50.yaml has `×` in its comments, `$mid` and `${mid * 4}` in its blocks
     for args in (["analyze", "resnet50"], ["analyze", "resnet50", "-f", "json"]):
-        found = compiled_by_convcost(*args)
+        found, modules = probed(*args)
         assert set(found) <= {"plainyaml.py"}, found  # its five (at most), as it loads
         assert len(found) <= 5, found
+        # dataclasses was imported without copy (convcost.valueclasses._Deferred)
+        assert modules & {"copy", "inspect"} == set()
+        assert "dataclasses" in modules
 
 
 def test_a_field_reader_subclasses_field_itself() -> None:
@@ -58,3 +62,18 @@ def test_a_field_reader_subclasses_field_itself() -> None:
     readers = [kind.IntegerField, kind.PerAxisField, kind.FlagField, kind.TextField]
     assert kind.Field[int] is kind.Field
     assert all(reader.__bases__ == (kind.Field,) for reader in readers)
+
+
+def test_asdict_copies_after_dataclasses_was_loaded_without_copy() -> None:
+    """``dataclasses.asdict`` deep-copies each value with ``copy.deepcopy``: the real
+    :mod:`copy`, imported when first read."""
+    code = (
+        "import sys, convcost.valueclasses, dataclasses\n"
+        "assert 'copy' not in sys.modules\n"
+        "@convcost.valueclasses.dataclass(frozen=True, slots=True)\n"
+        "class A:\n    x: list[object]\n"
+        "a = A([1, [2]])\nd = dataclasses.asdict(a)\n"
+        "print(d, d['x'] is a.x, d['x'][1] is a.x[1], 'copy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "{'x': [1, [2]]} False False True\n"  # new lists, as documented

@@ -20,13 +20,13 @@ go through a work list, and block uses recurse at most ``MAX_BLOCK_DEPTH`` deep.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from keyword import iskeyword
 
 from convcost.layers.registry import MERGE_KINDS
 from convcost.limits import MAX_BLOCK_DEPTH, MAX_EXPRESSION_LENGTH, MAX_INT
 from convcost.spec import BlockDef, Spec
+from convcost.substitution import template
 from convcost.tree import Map, Scalar, Seq, Value
 
 ENTRY_KEYS = ("name", "repeat", "if", "from")
@@ -34,8 +34,6 @@ ENTRY_KEYS = ("name", "repeat", "if", "from")
 
 Known = Mapping[str, int]
 """Integer names known without building: block parameters, ``in_channels``."""
-
-_EXPRESSION = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class Sizes:
@@ -180,10 +178,10 @@ def _condition(value: Value, known: Known) -> bool | None:
         return value.value
     if not isinstance(value, Scalar) or not isinstance(value.value, str):
         return None
-    whole = _EXPRESSION.fullmatch(value.value)
+    whole = template(value.value)
     if whole is None:
         return None
-    expression, name = whole.groups()
+    expression, name = whole
     if name is not None and _plain_name(name):
         return None  # a bound name is an int here (Known), never a boolean
     from convcost.expr import ExpressionError, calculate  # noqa: PLC0415 (expressions only: the parser's ast module is heavy)
@@ -210,10 +208,10 @@ def _integer(value: Value, known: Known) -> int | None:
         return value.value
     if not isinstance(value.value, str):
         return None
-    whole = _EXPRESSION.fullmatch(value.value)
+    whole = template(value.value)
     if whole is None:
         return None
-    expression, name = whole.groups()
+    expression, name = whole
     if name is not None and _plain_name(name):
         bound = known.get(name)
         return bound if bound is not None and -MAX_INT <= bound <= MAX_INT else None

@@ -25,7 +25,6 @@ finite. Evaluation is a walk of at most 256 characters' worth of nodes: it canno
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from keyword import iskeyword
 
@@ -99,11 +98,34 @@ def calculate(text: str, names: Mapping[str, object]) -> Result:
     return value
 
 
-_SIMPLE = re.compile(
-    r"([A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)(?: *(//|[-+*]) *([A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*))?"
-)
-"""One operand, or two around one of ``+ - * //``: each a name or a decimal integer as Python
-writes one (no sign, no leading zero, no ``_``), with spaces between."""
+def _split(text: str) -> tuple[str, str | None, str | None] | None:
+    """``text`` as one operand, or two around one of ``+ - * //``: each a name or a decimal
+    integer as Python writes one (no sign, no leading zero, no ``_``), with spaces between; or
+    None. The groups of ``([A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]*)(?: *(//|[-+*]) *(…same…))?``
+    fully matched, found with string methods rather than by compiling that expression (1.6 M
+    instructions, at the import of every command that reads a spec;
+    ``tests/test_expr_split.py`` checks them against it)."""
+    at = len(text) - len(text.lstrip(_WORD_OR_SPACE))  # the first other character
+    if at == len(text):
+        return (text, None, None) if _is_operand(text) else None
+    symbol = "//" if text.startswith("//", at) else text[at]
+    first, second = text[:at].rstrip(" "), text[at + len(symbol) :].lstrip(" ")
+    if symbol not in ("+", "-", "*", "//") or not (_is_operand(first) and _is_operand(second)):
+        return None
+    return first, symbol, second
+
+
+_WORD_OR_SPACE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_ "
+
+
+def _is_operand(text: str) -> bool:
+    """An ASCII name (``isidentifier`` is ``[A-Za-z_][A-Za-z0-9_]*`` for ASCII text) or a decimal
+    integer without a leading zero."""
+    return text.isascii() and (
+        text.isidentifier() or text == "0" or (text.isdigit() and text[0] != "0")
+    )
+
+
 _OPERAND_BITS = 64
 """Operands the fast path takes: at most this many bits, so that no result nears
 :data:`~convcost.limits.MAX_EXPRESSION_BITS` and its checks."""
@@ -120,14 +142,14 @@ def _simple(text: str, names: Mapping[str, object]) -> int | None:
     """
     if len(text) > MAX_EXPRESSION_LENGTH:
         return None
-    found = _SIMPLE.fullmatch(text)
+    found = _split(text)
     if found is None:
         return None
-    first, symbol, second = found.groups()
+    first, symbol, second = found
     left = _operand(first, names)
     if left is None:
         return None
-    if symbol is None:
+    if symbol is None or second is None:
         return left
     right = _operand(second, names)
     if right is None:

@@ -2,15 +2,57 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from convcost.errors import SpecError
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, plain
 from convcost.valueclasses import dataclass, field
 
-_TEMPLATE = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_NAME_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def template(text: str) -> tuple[str, str | None] | None:
+    """``(expr, None)`` for a whole ``${expr}``, ``(name, name)`` for a whole ``$name``, or None
+    (a whole ``\\$\\{([^}]*)\\}|\\$([A-Za-z_][A-Za-z0-9_]*)``, read with string methods rather
+    than by compiling it at import, 0.8 M instructions; ``tests/test_substitution_template.py``
+    checks both this and :func:`substitute_all` against it)."""
+    if text.startswith("${") and text.endswith("}") and "}" not in text[2:-1]:
+        return text[2:-1], None
+    if text.startswith("$") and _is_name(text[1:]):
+        return text[1:], text[1:]
+    return None
+
+
+def _is_name(text: str) -> bool:
+    """``[A-Za-z_][A-Za-z0-9_]*`` (what ``isidentifier`` is for ASCII text)."""
+    return text.isascii() and text.isidentifier()
+
+
+def substitute_all(text: str, replace: Callable[[str], str]) -> str:
+    """``text`` with every ``${expr}`` and ``$name`` in it (leftmost first, as
+    ``re.sub`` finds them: ``${`` up to the first ``}``, or ``$`` and the longest name) replaced
+    by ``replace`` of its text."""
+    pieces: list[str] = []
+    done = 0
+    at = text.find("$")
+    while at >= 0:
+        end = -1
+        if text.startswith("{", at + 1):
+            end = text.find("}", at + 2) + 1 or -1
+        if end < 0:
+            rest = text[at + 1 :]
+            run = len(rest) - len(rest.lstrip(_NAME_CHARACTERS))
+            if run and not rest[0].isdigit():
+                end = at + 1 + run
+        if end < 0:
+            at = text.find("$", at + 1)
+            continue
+        pieces += (text[done:at], replace(text[at:end]))
+        done = end
+        at = text.find("$", end)
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +82,10 @@ def resolve(
     if not isinstance(value, Scalar) or not isinstance(value.value, str) or "$" not in value.value:
         return value
     text = value.value
-    whole = _TEMPLATE.fullmatch(text)
+    whole = template(text)
     if whole is None:
         return Scalar(interpolate(value, scope, layer=layer, what=what), value.location, text)
-    expression, name = whole.groups()
+    expression, name = whole
     if name is not None:
         if name == "in_channels" and scope.in_channels is not None:
             return Scalar(scope.in_channels, value.location, str(scope.in_channels))
@@ -96,22 +138,22 @@ def interpolate(
 ) -> str:
     """Replace every ``$name`` / ``${expr}`` inside a string (used for names)."""
 
-    def substitute(match: re.Match[str]) -> str:
-        resolved = resolve(Scalar(match.group(0), value.location), scope, layer=layer, what=what)
+    def substitute(found: str) -> str:
+        resolved = resolve(Scalar(found, value.location), scope, layer=layer, what=what)
         if (
             not isinstance(resolved, Scalar)
             or isinstance(resolved.value, bool)
             or resolved.value is None
         ):
             raise SpecError(
-                f"{match.group(0)} must be a number or a string inside text, got {describe(resolved)}",
+                f"{found} must be a number or a string inside text, got {describe(resolved)}",
                 location=value.location,
                 layer=layer,
                 field=what,
             )
         return str(resolved.value)
 
-    return _TEMPLATE.sub(substitute, str(value.value))
+    return substitute_all(str(value.value), substitute)
 
 
 def _of_block(scope: Scope) -> str:

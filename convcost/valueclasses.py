@@ -7,7 +7,9 @@ analyze`` creates some sixty classes before it reads a spec. Here only ``__init_
 (it must be: its signature and speed are those of hand-written code); the other methods are
 closures over the class's field names, built without the compiler, with the standard
 library's behaviour and text (``tests/test_valueclasses.py`` checks both against
-:func:`dataclasses.dataclass` case by case and over every class in convcost).
+:func:`dataclasses.dataclass` case by case and over every class in convcost). A slotted class
+is made once, from its finished namespace, where the standard library sets a dozen attributes
+on the decorated class (each special method redoes its slot table) and then copies it.
 
 The classes are ordinary dataclasses: the same :class:`dataclasses.Field` objects in
 ``__dataclass_fields__``, so :func:`dataclasses.fields`, :func:`~dataclasses.replace`,
@@ -19,42 +21,47 @@ standard library's. What this does not handle itself (``order``, ``unsafe_hash``
 from __future__ import annotations
 
 import abc
+import importlib
+import itertools
 import sys
 import types
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
 
 
-class _DeferredInspect(types.ModuleType):
-    """What :mod:`dataclasses` binds as ``inspect`` when this module imports it first: the
-    real :mod:`inspect` (with :mod:`ast`, :mod:`dis` and :mod:`tokenize`, a third of the
-    import's cost) is imported when an attribute is first read. ``dataclasses`` reads one,
-    ``inspect.signature``, to write the docstring of a class without one: never for the classes
-    :func:`dataclass` builds, which write their own."""
+class _Deferred(types.ModuleType):
+    """What :mod:`dataclasses` binds as ``inspect`` or ``copy`` when this module imports it
+    first: the real module is imported when an attribute is first read. ``dataclasses`` reads
+    ``inspect.signature`` to write the docstring of a class without one (never for the classes
+    :func:`dataclass` builds, which write their own) and ``copy.deepcopy`` in
+    :func:`~dataclasses.asdict` and :func:`~dataclasses.astuple`. :mod:`inspect` (with
+    :mod:`ast`, :mod:`dis` and :mod:`tokenize`) is a third of the import's cost; :mod:`copy`
+    (with :mod:`weakref`) 3.6 M instructions, 1.4% of ``convcost analyze resnet50``."""
 
     def __getattr__(self, name: str) -> Any:
-        import inspect  # noqa: PLC0415
-
-        dataclasses.inspect = inspect  # type: ignore[attr-defined]
-        return getattr(inspect, name)
+        module = importlib.import_module(self.__name__)
+        setattr(dataclasses, self.__name__, module)
+        return getattr(module, name)
 
 
 def _import_dataclasses() -> None:
-    """Import :mod:`dataclasses` with a :class:`_DeferredInspect` in place of :mod:`inspect`
-    (unless either is imported already); ``sys.modules`` is left as it was."""
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+    """Import :mod:`dataclasses` with a :class:`_Deferred` in place of :mod:`inspect` and of
+    :mod:`copy` (of each not imported already); ``sys.modules`` is left as it was."""
+    if "dataclasses" in sys.modules:
         return
-    deferred = _DeferredInspect("inspect")
-    sys.modules["inspect"] = deferred
+    deferred = {name: _Deferred(name) for name in ("inspect", "copy") if name not in sys.modules}
+    sys.modules.update(deferred)
     try:
         import dataclasses  # noqa: F401, PLC0415
     finally:
-        if sys.modules.get("inspect") is deferred:
-            del sys.modules["inspect"]
+        for name, module in deferred.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
 
 
 _import_dataclasses()
 
 import dataclasses  # noqa: E402
+from _thread import get_ident  # noqa: E402
 from dataclasses import MISSING, Field, FrozenInstanceError, field, fields, replace  # noqa: E402
 from operator import attrgetter  # noqa: E402
 from types import FunctionType, MemberDescriptorType, MethodType  # noqa: E402
@@ -77,8 +84,10 @@ _FAST = (3, 11) <= sys.version_info[:2] <= (3, 12) and all(
         "_HAS_DEFAULT_FACTORY",
         "_DataclassParams",
         "_add_slots",
+        "_dataclass_getstate",
+        "_dataclass_setstate",
+        "_get_slots",
         "_get_field",
-        "_recursive_repr",
     )
 )
 """Whether this Python has the private helpers this module reuses (3.11 and 3.12, checked with
@@ -173,10 +182,16 @@ def _build(
     params = (init, repr, eq, order, unsafe_hash, frozen)
     if sys.version_info >= (3, 12):
         params += (match_args, kw_only, slots, weakref_slot)
-    cls.__dataclass_params__ = dataclasses._DataclassParams(*params)  # type: ignore[attr-defined]
+    if slots and "__slots__" in cls.__dict__:
+        raise TypeError(f"{cls.__name__} already specifies __slots__")
 
     fields = _collect(cls, annotations, frozen=frozen, kw_only=kw_only)
-    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+    added: dict[str, Any] = {
+        "__dataclass_params__": dataclasses._DataclassParams(*params),  # type: ignore[attr-defined]
+        "__dataclass_fields__": fields,
+    }
+    """What the decorator adds to the class: set on it at the end, or (slots) in the namespace
+    the slotted class is made from, so that it costs no update of the first class's slots."""
 
     real = [f for f in fields.values() if f._field_type is dataclasses._FIELD]  # type: ignore[attr-defined]
     positional = [f for f in real if f.init and not f.kw_only]
@@ -187,22 +202,62 @@ def _build(
         post_init = hasattr(cls, "__post_init__")
         lazy = _LazyInit(
             lambda: _init(cls, fields, positional, keywords, frozen, slots, post_init, namespace),
-            _Interpreted(fields, positional, keywords, frozen=frozen, slots=slots, post=post_init),
+            lambda: _Interpreted(
+                fields, positional, keywords, frozen=frozen, slots=slots, post=post_init
+            ),
         )
-        if _set_new(cls, "__init__", lazy):
+        if _set_new(cls, added, "__init__", lazy):
             lazy = None
-    _add_methods(cls, real, repr=repr, eq=eq, frozen=frozen)
-    if not cls.__doc__:
-        parameters = (positional, keywords) if lazy is not None else None
-        cls.__doc__ = cls.__name__ + _signature_text(cls, parameters)
+    _add_methods(cls, added, real, repr=repr, eq=eq, frozen=frozen)
+    described = bool(cls.__doc__)
+    if not described and _signature_known(cls, positional, keywords, lazy is not None):
+        added["__doc__"] = cls.__name__ + _signature_text(positional, keywords)
+        described = True
     if match_args:
-        _set_new(cls, "__match_args__", tuple(f.name for f in positional))
-    if slots:
-        cls = dataclasses._add_slots(cls, frozen, weakref_slot)  # type: ignore[attr-defined]
+        _set_new(cls, added, "__match_args__", tuple(f.name for f in positional))
+    if slots and _ONE_CLASS:
+        cls = _slotted(cls, added, real, frozen=frozen, weakref_slot=weakref_slot)
+    else:
+        for name, value in added.items():
+            setattr(cls, name, value)
+        if slots:
+            cls = dataclasses._add_slots(cls, frozen, weakref_slot)  # type: ignore[attr-defined]
     if lazy is not None:
         lazy.owner = cls
-    abc.update_abstractmethods(cls)
+    if not described:
+        cls.__doc__ = cls.__name__ + _inspected_signature(cls)
+    if not (slots and _ONE_CLASS and type(cls) in (type, abc.ABCMeta)):
+        abc.update_abstractmethods(cls)  # (a slotted class's metaclass did it from its namespace)
     return cls
+
+
+_ONE_CLASS = sys.version_info[:2] == (3, 11)
+"""Whether a slotted class is made from the finished namespace (:func:`_slotted`), as
+:func:`dataclasses._add_slots` of Python 3.11 makes it from the decorated class's."""
+
+
+def _slotted(
+    cls: type, added: dict[str, Any], real: list[Field[Any]], *, frozen: bool, weakref_slot: bool
+) -> type:
+    """:func:`dataclasses._add_slots` (Python 3.11) of ``cls`` with ``added`` set on it, without
+    setting them on ``cls`` first: the same class, made once rather than updated a dozen
+    times (each update of a special method redoes the class's slot table) and then made."""
+    namespace = dict(cls.__dict__)
+    namespace.update(added)
+    field_names = tuple(f.name for f in real)
+    slots_of = dataclasses._get_slots  # type: ignore[attr-defined]
+    inherited = set(itertools.chain.from_iterable(map(slots_of, cls.__mro__[1:-1])))
+    wanted = (*field_names, "__weakref__") if weakref_slot else field_names
+    namespace["__slots__"] = tuple(name for name in wanted if name not in inherited)
+    for name in field_names:
+        namespace.pop(name, None)
+    namespace.pop("__dict__", None)
+    namespace.pop("__weakref__", None)
+    namespace["__qualname__"] = cls.__qualname__
+    if frozen:  # pickling a frozen class with slots
+        namespace.setdefault("__getstate__", dataclasses._dataclass_getstate)  # type: ignore[attr-defined]
+        namespace.setdefault("__setstate__", dataclasses._dataclass_setstate)  # type: ignore[attr-defined]
+    return type(cls)(cls.__name__, cls.__bases__, namespace)
 
 
 def _collect(
@@ -236,45 +291,48 @@ def _collect(
     return fields
 
 
-def _add_methods(cls: type, real: list[Field[Any]], *, repr: bool, eq: bool, frozen: bool) -> None:
+def _add_methods(
+    cls: type, added: dict[str, Any], real: list[Field[Any]], *, repr: bool, eq: bool, frozen: bool
+) -> None:
     """``__repr__``, ``__eq__``, ``__setattr__``/``__delattr__`` and ``__hash__``, as the
-    standard library's decorator adds them."""
+    standard library's decorator adds them (to ``added``)."""
     class_hash = cls.__dict__.get("__hash__", MISSING)
     explicit_hash = not (class_hash is MISSING or (class_hash is None and "__eq__" in cls.__dict__))
     if repr:
-        _set_new(cls, "__repr__", _repr(cls, tuple(f.name for f in real if f.repr)))
+        _set_new(cls, added, "__repr__", _repr(cls, tuple(f.name for f in real if f.repr)))
     if eq:
-        _set_new(cls, "__eq__", _eq(cls, tuple(f.name for f in real if f.compare)))
+        _set_new(cls, added, "__eq__", _eq(cls, tuple(f.name for f in real if f.compare)))
     if frozen:
         for method in _frozen(cls, tuple(f.name for f in real)):
-            if _set_new(cls, method.__name__, method):
+            if _set_new(cls, added, method.__name__, method):
                 raise TypeError(
                     f"Cannot overwrite attribute {method.__name__} in class {cls.__name__}"
                 )
     if eq and not explicit_hash:
         if frozen:
             hashed = tuple(f.name for f in real if (f.compare if f.hash is None else f.hash))
-            cls.__hash__ = _hash(cls, hashed)  # type: ignore[method-assign,assignment]
+            added["__hash__"] = _hash(cls, hashed)
         else:
-            cls.__hash__ = None  # type: ignore[assignment]
+            added["__hash__"] = None
 
 
-def _signature_text(cls: type, parameters: tuple[list[Field[Any]], list[Field[Any]]] | None) -> str:
+def _signature_known(
+    cls: type, positional: list[Field[Any]], keywords: list[Field[Any]], made_init: bool
+) -> bool:
+    """Whether ``inspect.signature(cls)`` is what :func:`_signature_text` writes from the
+    fields: ``__init__`` is the one made here and every annotation is text."""
+    return (
+        made_init
+        and "__new__" not in cls.__dict__
+        and type(cls).__call__ is type.__call__
+        and all(isinstance(f.type, str) for f in positional + keywords)
+    )
+
+
+def _signature_text(positional: list[Field[Any]], keywords: list[Field[Any]]) -> str:
     """``str(inspect.signature(cls))`` without ``-> None``, the standard library's docstring
-    for a dataclass without one; written from the fields when ``__init__`` is the one made
-    here and every annotation is text (``inspect`` takes ~0.1 ms a class)."""
-    if (
-        parameters is None
-        or "__new__" in cls.__dict__
-        or type(cls).__call__ is not type.__call__
-        or not all(isinstance(f.type, str) for f in parameters[0] + parameters[1])
-    ):
-        import inspect  # noqa: PLC0415 (a class whose signature is not its fields')
-
-        try:
-            return str(inspect.signature(cls)).replace(" -> None", "")
-        except (TypeError, ValueError):
-            return ""
+    for a dataclass without one, written from the fields (``inspect`` takes ~0.1 ms a
+    class)."""
 
     def parameter(f: Field[Any]) -> str:
         if f.default_factory is not MISSING:
@@ -283,11 +341,20 @@ def _signature_text(cls: type, parameters: tuple[list[Field[Any]], list[Field[An
             return f"{f.name}: {f.type!r} = {f.default!r}"
         return f"{f.name}: {f.type!r}"
 
-    positional, keywords = parameters
     names = [parameter(f) for f in positional]
     if keywords:
         names += ["*", *map(parameter, keywords)]
     return f"({', '.join(names)})"
+
+
+def _inspected_signature(cls: type) -> str:
+    """The docstring's signature of a class whose signature is not its fields'."""
+    import inspect  # noqa: PLC0415
+
+    try:
+        return str(inspect.signature(cls)).replace(" -> None", "")
+    except (TypeError, ValueError):
+        return ""
 
 
 def _get_field(cls: type, name: str, kind: Any, kw_only: bool) -> Field[Any]:
@@ -301,7 +368,9 @@ def _get_field(cls: type, name: str, kind: Any, kw_only: bool) -> Field[Any]:
     else:
         if isinstance(default, MemberDescriptorType):  # a slot of a base class: no default
             default = MISSING
-        f = field(default=default)
+        # field(default=default), made without field()'s call (positional: init, repr, hash,
+        # compare, metadata, kw_only)
+        f = Field(default, MISSING, True, True, None, True, None, MISSING)  # type: ignore[arg-type]
     f.name = name
     f.type = kind
     f._field_type = dataclasses._FIELD  # type: ignore[attr-defined]
@@ -315,14 +384,14 @@ def _get_field(cls: type, name: str, kind: Any, kw_only: bool) -> Field[Any]:
     return f
 
 
-def _set_new(cls: type, name: str, value: Any) -> bool:
-    """Set ``name`` unless the class body defined it; whether it did (as
+def _set_new(cls: type, added: dict[str, Any], name: str, value: Any) -> bool:
+    """Add ``name`` unless the class body defined it; whether it did (as
     :func:`dataclasses._set_new_attribute`)."""
     if name in cls.__dict__:
         return True
     if isinstance(value, FunctionType):
         value.__qualname__ = f"{cls.__qualname__}.{value.__name__}"
-    setattr(cls, name, value)
+    added[name] = value
     return False
 
 
@@ -343,23 +412,27 @@ about as much as making a hundred objects the interpreted way."""
 
 class _LazyInit:
     """A class's ``__init__`` until it is compiled: the first :data:`_INTERPRETED_USES` objects
-    are made by :class:`_Interpreted`; the next one, or any look-up on the class itself
+    are made by :class:`_Interpreted` (itself made for the first: about half the classes a
+    command loads make none); the next one, or any look-up on the class itself
     (``C.__init__``, its signature), compiles ``__init__`` and puts it in this one's place."""
 
-    __slots__ = ("compile", "interpreted", "owner", "uses")
-    interpreted: Callable[..., None]
+    __slots__ = ("compile", "interpret", "interpreted", "owner", "uses")
+    interpreted: Callable[..., None] | None
 
     def __init__(
-        self, compile: Callable[[], Callable[..., None]], interpreted: _Interpreted
+        self, compile: Callable[[], Callable[..., None]], interpret: Callable[[], _Interpreted]
     ) -> None:
         self.compile = compile
-        self.interpreted = interpreted.bind(self)
+        self.interpret = interpret
+        self.interpreted = None
         self.owner: type | None = None  # the class, once made (slots make a new one)
         self.uses = 0
 
     def __get__(self, obj: object, kind: type | None = None) -> Any:
         if obj is not None and self.uses < _INTERPRETED_USES:
             self.uses += 1
+            if self.interpreted is None:
+                self.interpreted = self.interpret().bind(self)
             return MethodType(self.interpreted, obj)
         return self.compiled().__get__(obj, kind)
 
@@ -500,13 +573,27 @@ def _init(
 
 
 def _repr(cls: type, names: tuple[str, ...]) -> Callable[[Any], str]:
-    def __repr__(self: Any) -> str:
-        qualname: str = self.__class__.__qualname__
-        return (
-            qualname + "(" + ", ".join([f"{name}={getattr(self, name)!r}" for name in names]) + ")"
-        )
+    running: set[tuple[int, int]] = set()
+    """The objects (and threads) whose repr is being written: ``...`` for an object inside
+    itself, as :func:`dataclasses._recursive_repr` writes it (without ``functools.wraps``)."""
 
-    return dataclasses._recursive_repr(__repr__)  # type: ignore[attr-defined,no-any-return]
+    def __repr__(self: Any) -> str:
+        key = id(self), get_ident()
+        if key in running:
+            return "..."
+        running.add(key)
+        try:
+            qualname: str = self.__class__.__qualname__
+            return (
+                qualname
+                + "("
+                + ", ".join([f"{name}={getattr(self, name)!r}" for name in names])
+                + ")"
+            )
+        finally:
+            running.discard(key)
+
+    return __repr__
 
 
 def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

@@ -453,3 +453,37 @@ def test_every_call_does_what_the_standard_librarys_init_does(case: str) -> None
         return seen
 
     assert outcomes(valueclasses.dataclass) == outcomes(dataclasses.dataclass)
+
+
+def test_a_repr_inside_itself_is_written_as_the_standard_library_writes_it() -> None:
+    # the standard library's _recursive_repr writes `...` for an object inside its own repr
+    body = """
+        @dataclass(slots=True)
+        class C:
+            a: list[object]
+            b: int = 1
+        """
+    seen = []
+    for decorator in (dataclasses.dataclass, valueclasses.dataclass):
+        cls = build(body, decorator, "valueclass_recursive")["C"]
+        obj = cls([])
+        obj.a.append(obj)
+        obj.a.append(cls([obj]))
+        seen.append(repr(obj))
+    # obj.a is [obj, inner], inner.a is [obj]: obj inside its own repr is `...`, twice
+    assert seen[0] == seen[1] == "C(a=[..., C(a=[...], b=1)], b=1)"
+
+
+@pytest.mark.parametrize("case", sorted(BODIES))
+def test_the_class_namespace_holds_what_the_standard_librarys_holds(case: str) -> None:
+    # a slotted class is made once from its finished namespace here: the same names in it
+    standard = build(BODIES[case], dataclasses.dataclass, "valueclass_case_standard")["C"]
+    fast = build(BODIES[case], valueclasses.dataclass, "valueclass_case_fast")["C"]
+    assert sorted(vars(fast)) == sorted(vars(standard))
+
+    def kinds(cls: type) -> dict[str, str]:  # __init__ is made on first use here
+        return {
+            name: type(value).__name__ for name, value in vars(cls).items() if name != "__init__"
+        }
+
+    assert kinds(fast) == kinds(standard)

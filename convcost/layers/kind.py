@@ -70,6 +70,13 @@ class Field(ABC, Generic[T]):
     def read(self, args: Args) -> T:
         """The field's value in one layer's arguments (its default when absent)."""
 
+    if not TYPE_CHECKING:
+
+        def __class_getitem__(cls, item: object) -> type:
+            """``Field[int]`` is ``Field`` when the program runs (the type checker reads the
+            parameter): typing's alias for each reader below cost 0.1 ms of start-up."""
+            return cls
+
 
 # The readers below are plain subclasses (each dataclass costs ~1 ms of start-up to create).
 

@@ -57,14 +57,29 @@ _PRINTABLE = bytes([10, *range(32, 127)])
 """A line break and the printable ASCII characters."""
 
 
+_REFUSED = frozenset(
+    "".join(map(chr, (*range(0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0))))
+    + "\u2028\u2029\ufeff\ufffe\uffff"
+)
+"""The characters :data:`_OUTSIDE` finds, but for surrogates (which UTF-8 cannot encode)."""
+
+
 def _outside(text: str) -> bool:
-    """Whether :data:`_OUTSIDE` finds something in ``text``; ASCII text (what generated specs
-    are) is checked by C string functions, 10× faster than the expression's scan."""
+    """Whether :data:`_OUTSIDE` finds something in ``text``, checked by C string and set
+    functions (10× faster than the expression's scan, and no compiling it): the expression
+    is left for a text with a document marker's first three characters at a line's start."""
     if text.isascii():
         if text.encode("ascii").translate(None, _PRINTABLE):
             return True  # a control character
-        if not (text.startswith(("---", "...")) or "\n---" in text or "\n..." in text):
-            return False
+    elif not _REFUSED.isdisjoint(text):
+        return True
+    else:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return True  # a surrogate
+    if not (text.startswith(("---", "...")) or "\n---" in text or "\n..." in text):
+        return False
     return re.search(_OUTSIDE, text) is not None
 
 

@@ -277,12 +277,25 @@ class _Builder:
         self._enter(entry, path)
         children: list[Node] = []
         current = shape
+        built: _Built | None = None  # the last repetition built, while it can be copied
+        references = self.references
         for index in range(entry.repeat):
             if index:
-                self.references.current = children[-1].path  # `input` of a repetition
-            child_scope = Scope(in_channels=current[0], params=scope.params, block=scope.block)
+                references.current = children[-1].path  # `input` of a repetition
             before = self.count
-            child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
+            child = None
+            if built is not None and built.input_shape == current:
+                child = self._copied(built, f"{path}.{index}", entry, path)
+            if child is None:
+                child_scope = Scope(in_channels=current[0], params=scope.params, block=scope.block)
+                reads, arriving = len(references.reads), references.current
+                child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
+                # reading no tensor by name, it depends only on its input shape and scope
+                built = (
+                    _Built(child, current, self.count - before, arriving)
+                    if len(references.reads) == reads
+                    else None
+                )
             children.append(child)
             left = entry.repeat - index - 1
             if left and child.output_shape == current:
@@ -301,6 +314,71 @@ class _Builder:
             output_shape=current,
             location=entry.location,
         )
+
+    def _copied(self, built: _Built, path: str, entry: LayerEntry, repeat: str) -> Node | None:
+        """Repetition ``path`` as a copy of ``built`` (same input shape, same scope: the same
+        nodes at other paths), or None when it must be built (a merge whose input is outside
+        the repetition). The builder's record of each merge's input follows the copy."""
+        node = built.node
+        if type(node) is LayerNode:  # a layer repeated: no merge inside
+            self._add(1, entry, repeat)
+            return _layer_node(path, node.layer, node.input_shape, node.output_shape, node.location)
+        old = node.path
+        old_input, new_input = built.input_key, self.references.current
+        keys = self.references.merge_input_keys
+        moved: dict[str, str] = {}
+
+        def key_of(key: str) -> str:
+            if key == old_input:
+                return new_input
+            if key == old or key.startswith(f"{old}."):
+                return path + key[len(old) :]
+            raise _Uncopyable
+
+        def copy(node: Node) -> Node:
+            at = path + node.path[len(old) :]
+            if node.source is not None:
+                raise _Uncopyable
+            if type(node) is LayerNode:
+                return _layer_node(
+                    at, node.layer, node.input_shape, node.output_shape, node.location
+                )
+            if type(node) is GroupNode:
+                return GroupNode(
+                    path=at,
+                    group=node.group,
+                    label=node.label,
+                    children=tuple(map(copy, node.children)),
+                    input_shape=node.input_shape,
+                    output_shape=node.output_shape,
+                    location=node.location,
+                )
+            assert type(node) is MergeNode
+            moved[at] = key_of(keys[node.path])
+            branches = []
+            for branch in node.branches:
+                if branch.source is not None:
+                    raise _Uncopyable
+                nodes = tuple(map(copy, branch.nodes))
+                branches.append(
+                    _branch(branch.name, path + branch.path[len(old) :], nodes, branch.output_shape)
+                )
+            return MergeNode(
+                path=at,
+                merge=node.merge,
+                branches=tuple(branches),
+                input_shape=node.input_shape,
+                output_shape=node.output_shape,
+                location=node.location,
+            )
+
+        try:
+            node = copy(node)
+        except _Uncopyable:
+            return None
+        keys.update(moved)
+        self._add(built.nodes, entry, repeat)
+        return node
 
     def _node(
         self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
@@ -538,6 +616,25 @@ class _Builder:
             output_shape=out,
             location=entry.kind_location,
         )
+
+
+class _Built:
+    """A repetition as built: copied for the next ones on the same input shape (a stage's
+    identical blocks), which then cost a node each instead of a parse of every entry."""
+
+    __slots__ = ("input_key", "input_shape", "node", "nodes")
+
+    def __init__(self, node: Node, input_shape: Shape, nodes: int, input_key: str) -> None:
+        self.node = node
+        self.input_shape = input_shape
+        self.nodes = nodes
+        """The nodes it counts (:attr:`_Builder.count`)."""
+        self.input_key = input_key
+        """The tensor it reads (the previous repetition's output, or the repeat's input)."""
+
+
+class _Uncopyable(Exception):
+    """A repetition that must be built: it holds a merge whose input is outside it."""
 
 
 def _names_chain(error: SpecError) -> SpecError:

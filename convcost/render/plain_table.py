@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice, pairwise
+from itertools import islice, pairwise, repeat
+from typing import cast
 
 from convcost.render.table_spec import (
     CHUNK_ROWS,
     Cell,
     Column,
     Frame,
+    Styled,
     TableSpec,
     cell_padding,
     measured,
@@ -143,13 +145,21 @@ class _Extent:
         """Count ``texts``; False when one of them is not written here."""
         distinct = set(texts)
         joined = "".join(distinct)
-        if not SINGLE_CELL.issuperset(joined):
-            if not all(map(_single_cell, distinct)):
+        if SINGLE_CELL.issuperset(joined):
+            if " " not in joined:  # single words on one line: both measures are the length
+                longest = max(map(len, distinct), default=0)
+                self.low, self.high = max(self.low, longest), max(self.high, longest)
+                return True
+        elif " " not in joined and SINGLE_CELL.issuperset(joined.replace("\n", "")):
+            # lines of one word each (wrapped paths): both measures are the longest line
+            ends = "\0".join(distinct) + "\0"
+            if "\n\0" in ends:  # a line break at a text's end
                 return False
-        elif " " not in joined:  # single words on one line: both measures are the length
-            longest = max(map(len, distinct), default=0)
+            longest = max(map(len, ends.replace("\0", "\n").split("\n")))
             self.low, self.high = max(self.low, longest), max(self.high, longest)
             return True
+        elif not all(map(_single_cell, distinct)):
+            return False
         for text in distinct:
             low, high = _measure(text)
             self.low, self.high = max(self.low, low), max(self.high, high)
@@ -344,6 +354,10 @@ def _wrapped(text: str, width: int, justify: str, overflow: str, no_wrap: bool) 
     """``Text.wrap`` into ``width`` cells, each line justified to exactly ``width`` cells."""
     if "\n" not in text and len(text) <= width:  # one line that fits: nothing breaks
         return [_justified(text, width, justify, overflow)]
+    if justify == "left":  # lines that all fit (a wrapped path): each padded
+        parts = text.split("\n")
+        if max(map(len, parts)) <= width:
+            return list(map(str.ljust, parts, repeat(width)))
     lines = []
     for part in text.split("\n"):
         if no_wrap or len(part) <= width:  # a line that fits does not break
@@ -409,21 +423,17 @@ class _Layout:
         roomless = min(rooms, default=1) < 1
         blanks = [" " * room for room in rooms]
         while batch := list(islice(rows, CHUNK_ROWS)):
-            texts = [
-                [cell if type(cell) is str else cell.text for cell in column]
-                for column in zip(*batch, strict=True)
-            ]
+            texts = [_texts(column) for column in zip(*batch, strict=True)]
             shaped = zip(*map(self._column, range(len(texts)), texts), strict=True)
             lines: list[str] = []
-            for row, cells in zip(batch, shaped, strict=True):
+            for number, cells in enumerate(shaped):
                 if None not in cells:
                     lines.append(template.format(*cells))
-                    continue
-                texts_of_row = [cell if isinstance(cell, str) else cell.text for cell in row]
-                if roomless:  # a column without room: rich's blank lines
+                elif roomless:  # a column without room: rich's blank lines
+                    texts_of_row = [column[number] for column in texts]
                     lines += self._row(texts_of_row, "top", edge, divider, cells)
                 else:  # a cell wraps: its lines, the others' cells then blanks below
-                    lines += self._wrapped_row(texts_of_row, cells, template, blanks)
+                    lines += self._wrapped_row(texts, number, cells, template, blanks)
             yield self._text(lines, crop)
         tail = []
         if frame.show_footer:
@@ -438,9 +448,9 @@ class _Layout:
     def _text(self, lines: list[str], crop: bool) -> str:
         if crop:
             lines = [line[: self.width] for line in lines]
-        return "".join(line + "\n" for line in lines)
+        return "\n".join(lines) + "\n" if lines else ""
 
-    def _column(self, index: int, texts: list[str]) -> list[str | None]:
+    def _column(self, index: int, texts: Sequence[str]) -> list[str | None]:
         """Each of a column's body cells justified on one line, or None where it wraps."""
         left, right = self.pads[index]
         room = self.widths[index] - left - right
@@ -450,8 +460,10 @@ class _Layout:
         justify, overflow = column.justify, column.overflow
         if max(map(len, texts)) <= room and "\n" not in "".join(texts):  # nothing to truncate
             if justify == "left":
-                return [text.ljust(room) for text in texts]
+                return list(map(str.ljust, texts, repeat(room)))
             if justify == "right":  # Lines.justify strips the end first
+                if " \0" not in "\0".join(texts) + "\0":  # (no cell ends in a space)
+                    return list(map(str.rjust, texts, repeat(room)))
                 return [text.rstrip().rjust(room) for text in texts]
         return [
             None if len(text) > room or "\n" in text else _justified(text, room, justify, overflow)
@@ -459,34 +471,42 @@ class _Layout:
         ]
 
     def _wrapped_row(
-        self, texts: list[str], shaped: Sequence[str | None], template: str, blanks: list[str]
+        self,
+        texts: list[Sequence[str]],
+        number: int,
+        shaped: Sequence[str | None],
+        template: str,
+        blanks: list[str],
     ) -> list[str]:
-        """:meth:`_row` of a body row (top-aligned) where every column has room, through the
-        body's ``template``: cells that fit are ``shaped``, the others wrapped; a column's
-        cell below its last line is blank."""
+        """:meth:`_row` of body row ``number`` (top-aligned; ``texts``: each column's cells)
+        where every column has room, through the body's ``template``: cells that fit are
+        ``shaped``, the others wrapped; a column's cell below its last line is blank."""
         columns = self.spec.frame.columns
-        cells = [
-            [line]
-            if line is not None
-            else _wrapped(
-                text,
-                len(blank),
-                columns[index].justify,
-                columns[index].overflow,
-                columns[index].no_wrap,
+        first = list(shaped)
+        wrapped: list[tuple[int, list[str]]] = []
+        height = 1
+        index = -1
+        for _ in range(first.count(None)):  # the cells that wrap
+            index = first.index(None, index + 1)
+            column = columns[index]
+            lines = _wrapped(
+                texts[index][number],
+                len(blanks[index]),
+                column.justify,
+                column.overflow,
+                column.no_wrap,
             )
-            for index, (text, line, blank) in enumerate(zip(texts, shaped, blanks, strict=True))
-        ]
-        height = max(map(len, cells))
-        return [
-            template.format(
-                *(
-                    cell[line] if line < len(cell) else blank
-                    for cell, blank in zip(cells, blanks, strict=True)
-                )
-            )
-            for line in range(height)
-        ]
+            first[index] = lines[0]
+            wrapped.append((index, lines))
+            height = max(height, len(lines))
+        result = [template.format(*first)]
+        for line in range(1, height):
+            cells = blanks.copy()
+            for index, lines in wrapped:
+                if line < len(lines):
+                    cells[index] = lines[line]
+            result.append(template.format(*cells))
+        return result
 
     def _row(
         self,
@@ -521,6 +541,16 @@ class _Layout:
         return [edge + divider.join(parts) + edge for parts in zip(*cells, strict=True)]
 
 
+def _texts(cells: Sequence[Cell]) -> Sequence[str]:
+    """The text of each cell (``cells`` itself when none is styled)."""
+    if _STR.issuperset(map(type, cells)):
+        return cast(Sequence[str], cells)
+    return [cell if type(cell) is str else cast(Styled, cell).text for cell in cells]
+
+
+_STR = frozenset((str,))
+
+
 def _extra_width(frame: Frame) -> int:
     """``Table._extra_width``: the box's edges and dividers."""
     if not frame.box:
@@ -549,7 +579,7 @@ def _layout(spec: TableSpec, width: int) -> _Layout | None:
     def measure(index: int, cells: tuple[Cell, ...]) -> bool:
         extent = extents[index]
         extent.cells += len(cells)
-        return extent.add(cell if isinstance(cell, str) else cell.text for cell in cells)
+        return extent.add(_texts(cells))
 
     found = measured(spec.rows(), measure)
     if found is None:

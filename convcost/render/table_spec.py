@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import TypeVar
+from operator import itemgetter
+from typing import TypeVar, cast
 
 from convcost.render import numbers
 from convcost.render.escape import printable
 from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
-from convcost.report import Report, intensity_terms
+from convcost.report import LayerReport, Report, intensity_terms
 from convcost.valueclasses import dataclass, replace
 
 KEEP_ROWS = 100_000
@@ -162,7 +163,10 @@ def layer_spec(
     ``kind``, ``%`` and ``RF`` columns are dropped in turn (:func:`_fit`).
     """
     total_macs = report.totals.macs
-    shown = rows(report, depth)
+    # every layer a row of its own: the report's layers are the rows (none collapsed)
+    shown: Sequence[Row | LayerReport] = (
+        report.layers if depth is None and not extra else rows(report, depth)
+    )
 
     def counted(value: int) -> str:
         return numbers.count(value, exact=exact) if value else "—"
@@ -185,20 +189,24 @@ def layer_spec(
                 count(cost.macs),
                 share(cost.macs),
                 receptive(row.receptive_field),
-                *(column.cell(row) for column in extra),
+                *(column.cell(cast(Row, row)) for column in extra),
             ]
 
     cells = _replayable(formatted, len(shown))
     frame, room, kept = _fit(report, cells(), exact=exact, extra=extra, width=width)
 
+    collapsed = [type(row) is Row and row.collapsed for row in shown] if depth else None
+    after = itemgetter(*kept)  # at least output, params and MACs: a tuple
+
     def body() -> Iterator[Sequence[Cell]]:
-        for line, row in zip(cells(), shown, strict=True):
+        if collapsed is None:
+            for line in cells():
+                path = line[1] if room is None else wrap_path(line[1], room)
+                yield (line[0], path, *after(line))
+            return
+        for line, bold in zip(cells(), collapsed, strict=True):
             path = line[1] if room is None else wrap_path(line[1], room)
-            yield (
-                line[0],
-                Styled(path, "bold") if row.collapsed else path,
-                *(line[position] for position in kept),
-            )
+            yield (line[0], Styled(path, "bold") if bold else path, *after(line))
 
     return TableSpec(frame, body)
 
@@ -378,13 +386,19 @@ def wrap_path(path: str, limit: int) -> str:
     """Break a dotted layer path into lines of at most ``limit`` characters, after dots."""
     if len(path) <= limit:
         return path
-    parts = [part + "." for part in path.split(".")]
-    parts[-1] = parts[-1][:-1]
-    lines = [""]
-    for part in parts:
-        if lines[-1] and len(lines[-1]) + len(part) > limit:
-            lines.append("")
-        lines[-1] += part
+    # each line: as many whole names (each with its dot) as fit, or one name longer than that
+    lines = []
+    start, end = 0, len(path)
+    while end - start > limit:
+        cut = path.rfind(".", start, start + limit) + 1  # the last name that fits ends there
+        if not cut:
+            cut = path.find(".", start) + 1  # a name longer than the line: alone on it
+            if not cut:
+                lines.append(path[start:])
+                return "\n".join(lines)
+        lines.append(path[start:cut])
+        start = cut
+    lines.append(path[start:])
     return "\n".join(lines)
 
 

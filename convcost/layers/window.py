@@ -107,6 +107,32 @@ def kernel_axis(
     return AxisWindow(1, stride, (first,), (last,), (dilation,), lead + trail, kernel)
 
 
+_KERNEL_WINDOWS: dict[tuple[tuple[int, ...], ...], Window] = {}
+"""The windows :func:`kernel_window` made, by their geometry: a network's convolutions and
+pools repeat a few (every 1×1 conv of a stage has the same), and a window is costly to make."""
+
+_KERNEL_WINDOWS_KEPT = 4096
+
+
+def kernel_window(
+    sizes: tuple[int, ...],
+    outs: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    before: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Window:
+    """The window of a conv's or a pool's taps (:func:`kernel_axis` on each axis)."""
+    key = (sizes, outs, kernel, stride, before, dilation)
+    window = _KERNEL_WINDOWS.get(key)
+    if window is None:
+        window = Window(tuple(map(kernel_axis, sizes, outs, kernel, stride, before, dilation)))
+        if len(_KERNEL_WINDOWS) >= _KERNEL_WINDOWS_KEPT:
+            _KERNEL_WINDOWS.clear()
+        _KERNEL_WINDOWS[key] = window
+    return window
+
+
 def transposed_axis(
     kernel: int, stride: int, padding: int, dilation: int
 ) -> AxisWindow | Untracked:

@@ -29,7 +29,7 @@ caller draws the table with rich.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice, pairwise, repeat
 from typing import cast
 
@@ -48,6 +48,22 @@ from convcost.valueclasses import dataclass
 SINGLE_CELL = frozenset(map(chr, range(0x20, 0x7F))) | frozenset("×·µ—–−…→←≤≥≈±²³")
 """Characters one terminal cell wide for rich (``rich.cells.cell_len``): printable ASCII and
 the symbols convcost's tables print; none of the non-ASCII ones is white space."""
+
+_SYMBOLS = "".join(sorted(SINGLE_CELL - frozenset(map(chr, range(0x80)))))
+"""The non-ASCII characters of :data:`SINGLE_CELL`."""
+
+
+def _one_cell(text: str) -> bool:
+    """``SINGLE_CELL.issuperset(text)``, by string functions (a set look-up a character costs
+    more than a table's every other step)."""
+    if not text.isascii():
+        for symbol in _SYMBOLS:
+            if symbol in text:
+                text = text.replace(symbol, "")
+        if not text.isascii():
+            return False
+    return text.isprintable()  # in ASCII: U+0020 to U+007E
+
 
 MIN_WIDTH = 20
 """Narrower consoles are left to rich."""
@@ -115,9 +131,9 @@ _OVERFLOW = ("fold", "crop", "ellipsis")
 def _single_cell(text: str) -> bool:
     """Whether each line of ``text`` is written here: one-cell characters, line breaks only
     between lines (not at the end)."""
-    if SINGLE_CELL.issuperset(text):
+    if _one_cell(text):
         return True
-    return not text.endswith("\n") and SINGLE_CELL.issuperset(text.replace("\n", ""))
+    return not text.endswith("\n") and _one_cell(text.replace("\n", ""))
 
 
 def _measure(text: str) -> tuple[int, int]:
@@ -145,12 +161,12 @@ class _Extent:
         """Count ``texts``; False when one of them is not written here."""
         distinct = set(texts)
         joined = "".join(distinct)
-        if SINGLE_CELL.issuperset(joined):
+        if _one_cell(joined):
             if " " not in joined:  # single words on one line: both measures are the length
                 longest = max(map(len, distinct), default=0)
                 self.low, self.high = max(self.low, longest), max(self.high, longest)
                 return True
-        elif " " not in joined and SINGLE_CELL.issuperset(joined.replace("\n", "")):
+        elif " " not in joined and _one_cell(joined.replace("\n", "")):
             # lines of one word each (wrapped paths): both measures are the longest line
             ends = "\0".join(distinct) + "\0"
             if "\n\0" in ends:  # a line break at a text's end
@@ -412,10 +428,7 @@ class _Layout:
                 head.append(f"{edge}{rule}{edge}")
         yield self._text(head, crop)
         rows = iter(self.kept if self.kept is not None else self.spec.rows())
-        template = edge + divider.join(
-            f"{' ' * left}{{}}{' ' * right}" for left, right in self.pads
-        )
-        template += edge
+        draw = _drawer(edge, divider, self.pads)
         rooms = [
             width - left - right
             for width, (left, right) in zip(self.widths, self.pads, strict=True)
@@ -428,12 +441,12 @@ class _Layout:
             lines: list[str] = []
             for number, cells in enumerate(shaped):
                 if None not in cells:
-                    lines.append(template.format(*cells))
+                    lines.append(draw(cells))
                 elif roomless:  # a column without room: rich's blank lines
                     texts_of_row = [column[number] for column in texts]
                     lines += self._row(texts_of_row, "top", edge, divider, cells)
                 else:  # a cell wraps: its lines, the others' cells then blanks below
-                    lines += self._wrapped_row(texts, number, cells, template, blanks)
+                    lines += self._wrapped_row(texts, number, cells, draw, blanks)
             yield self._text(lines, crop)
         tail = []
         if frame.show_footer:
@@ -475,11 +488,11 @@ class _Layout:
         texts: list[Sequence[str]],
         number: int,
         shaped: Sequence[str | None],
-        template: str,
+        draw: Callable[[Sequence[str]], str],
         blanks: list[str],
     ) -> list[str]:
         """:meth:`_row` of body row ``number`` (top-aligned; ``texts``: each column's cells)
-        where every column has room, through the body's ``template``: cells that fit are
+        where every column has room, drawn as the body's rows (``draw``): cells that fit are
         ``shaped``, the others wrapped; a column's cell below its last line is blank."""
         columns = self.spec.frame.columns
         first = list(shaped)
@@ -499,13 +512,13 @@ class _Layout:
             first[index] = lines[0]
             wrapped.append((index, lines))
             height = max(height, len(lines))
-        result = [template.format(*first)]
+        result = [draw(first)]
         for line in range(1, height):
             cells = blanks.copy()
             for index, lines in wrapped:
                 if line < len(lines):
                     cells[index] = lines[line]
-            result.append(template.format(*cells))
+            result.append(draw(cells))
         return result
 
     def _row(
@@ -549,6 +562,19 @@ def _texts(cells: Sequence[Cell]) -> Sequence[str]:
 
 
 _STR = frozenset((str,))
+
+
+def _drawer(edge: str, divider: str, pads: list[tuple[int, int]]) -> Callable[[Sequence[str]], str]:
+    """A body row's line from its cells (each exactly its column's room): the cells between
+    their padding, the dividers and the edges."""
+    gaps = {" " * right + divider + " " * left for (_, right), (left, _) in pairwise(pads)}
+    if len(gaps) > 1:  # columns padded unevenly
+        template = edge + divider.join(f"{' ' * left}{{}}{' ' * right}" for left, right in pads)
+        template += edge
+        return lambda cells: template.format(*cells)
+    gap = gaps.pop() if gaps else ""
+    start, end = edge + " " * pads[0][0], " " * pads[-1][1] + edge
+    return lambda cells: start + gap.join(cells) + end
 
 
 def _extra_width(frame: Frame) -> int:

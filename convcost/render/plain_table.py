@@ -512,7 +512,7 @@ class _Layout:
             first[index] = lines[0]
             wrapped.append((index, lines))
             height = max(height, len(lines))
-        result = [draw(first)]
+        result = [draw(cast(list[str], first))]  # every None replaced
         for line in range(1, height):
             cells = blanks.copy()
             for index, lines in wrapped:

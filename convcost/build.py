@@ -237,8 +237,10 @@ class _Builder:
 
     def _check_size(self, entry: LayerEntry, path: str, scope: Scope) -> None:
         """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""
-        known = known_integers(scope.names())
-        size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
+        size = None if entry.repeat is not None else self.sizes.fixed_entry(entry.kind, entry.args)
+        if size is None:
+            known = known_integers(scope.names())
+            size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
 
@@ -593,7 +595,9 @@ class _Builder:
         body_scope = Scope(
             in_channels=shape[0], params={**self.globals, **params}, block=block.name
         )
-        size = self.sizes.block_use(block, known_integers(body_scope.names()))
+        size = self.sizes.fixed_block_use(block)
+        if size is None:
+            size = self.sizes.block_use(block, known_integers(body_scope.names()))
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
         self._add(1, entry, path)

@@ -35,6 +35,9 @@ ENTRY_KEYS = ("name", "repeat", "if", "from")
 Known = Mapping[str, int]
 """Integer names known without building: block parameters, ``in_channels``."""
 
+_VARYING = frozenset(("repeat", "if"))
+"""The entry keys whose values make a bound depend on what is known."""
+
 _EXPRESSION = re.compile(r"\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -49,6 +52,63 @@ class Sizes:
         self._merges: dict[tuple[int, frozenset[tuple[str, int]]], int] = {}
         """Keyed by the ``id`` of a merge's branch mapping (kept alive by the spec) and what is
         known: a block's body visits the same merges at every use."""
+        self._fixed_lists: dict[int, bool] = {}
+        """Whether a layer list's bound is the same whatever is known (:meth:`_fixed`)."""
+
+    def fixed_entry(self, kind: str, args: Value) -> int | None:
+        """:meth:`entry`'s bound for an entry without ``repeat`` when it does not depend on
+        what is known (nothing inside it has a ``repeat`` or an ``if``), else None: the scope's
+        names need not be gathered."""
+        if kind in MERGE_KINDS:
+            if isinstance(args, Map) and not all(
+                self._fixed(branch, ()) for _, branch in args.entries if isinstance(branch, Seq)
+            ):
+                return None
+        elif kind in self.blocks:
+            return None
+        return self._kind(kind, args, {}, 0)
+
+    def fixed_block_use(self, block: BlockDef) -> int | None:
+        """:meth:`block_use`'s bound when it does not depend on what is known, else None."""
+        if not self._fixed(block.layers, (block.name,)):
+            return None
+        return self._block(block.name, {}, 0)
+
+    def _fixed(self, layers: Seq, using: tuple[str, ...]) -> bool:
+        """Whether the bound of ``layers`` is the same whatever is known: no ``repeat`` nor
+        ``if`` in it, in its merges' branches or in the blocks it uses (``using``: the blocks
+        around it, a block that uses itself is not fixed). Kept by the list's ``id`` (the
+        spec keeps it alive); only a block that uses itself can be not fixed from one use and
+        fixed from another, and then its bound is computed the usual way."""
+        fixed = self._fixed_lists.get(id(layers))
+        if fixed is not None:
+            return fixed
+        fixed = True
+        for raw in layers:
+            if not isinstance(raw, Map):
+                continue  # the builder reports a malformed entry
+            if any(key.value in _VARYING for key, _ in raw.entries):
+                fixed = False
+                break
+            parts = _kind(raw)
+            if parts is None:
+                continue
+            kind, args = parts
+            if kind in MERGE_KINDS:
+                if isinstance(args, Map) and not all(
+                    self._fixed(branch, using)
+                    for _, branch in args.entries
+                    if isinstance(branch, Seq)
+                ):
+                    fixed = False
+                    break
+            elif kind in self.blocks and (
+                kind in using or not self._fixed(self.blocks[kind].layers, (*using, kind))
+            ):
+                fixed = False
+                break
+        self._fixed_lists[id(layers)] = fixed
+        return fixed
 
     def entry(self, kind: str, args: Value, repeat: int | None, known: Known) -> int:
         """At least how many nodes an entry builds; ``repeat`` resolved, ``known`` its scope."""

@@ -146,16 +146,19 @@ def _measure(text: str) -> tuple[int, int]:
     return (max(map(len, words)) if words else longest_line), longest_line
 
 
-@dataclass(slots=True)
 class _Extent:
-    """What measuring learns about a column's cells."""
+    """What measuring learns about a column's cells. A plain class: a value class compiles
+    its ``__init__`` past its first few objects, which costs a table more than its columns'."""
 
-    low: int = 0
-    """The longest word of any cell."""
-    high: int = 0
-    """The longest line of any cell."""
-    cells: int = 0
-    """How many cells (header and footer included)."""
+    __slots__ = ("cells", "high", "low")
+
+    def __init__(self) -> None:
+        self.low = 0
+        """The longest word of any cell."""
+        self.high = 0
+        """The longest line of any cell."""
+        self.cells = 0
+        """How many cells (header and footer included)."""
 
     def add(self, texts: Iterable[str]) -> bool:
         """Count ``texts``; False when one of them is not written here."""

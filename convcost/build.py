@@ -105,6 +105,50 @@ def _branch(name: str, path: str, nodes: tuple[Node, ...], output_shape: Shape) 
     return branch
 
 
+_GROUP_SLOTS = tuple(GroupNode.__dict__[f.name].__set__ for f in fields(GroupNode))
+_MERGE_SLOTS = tuple(MergeNode.__dict__[f.name].__set__ for f in fields(MergeNode))
+
+
+def _group_node(
+    path: str,
+    group: GroupKind,
+    label: str,
+    children: tuple[Node, ...],
+    input_shape: Shape,
+    output_shape: Shape,
+    location: Location,
+) -> GroupNode:
+    """``GroupNode(path=path, group=group, …)`` through its slots, as :func:`_layer_node` (a
+    network has a few dozen: a value class would compile its ``__init__`` for them)."""
+    node = object.__new__(GroupNode)
+    for set_field, value in zip(
+        _GROUP_SLOTS,
+        (path, group, label, children, input_shape, output_shape, location, None),
+        strict=True,
+    ):
+        set_field(node, value)
+    return node
+
+
+def _merge_node(
+    path: str,
+    merge: MergeKind,
+    branches: tuple[Branch, ...],
+    input_shape: Shape,
+    output_shape: Shape,
+    location: Location,
+) -> MergeNode:
+    """``MergeNode(path=path, merge=merge, …)`` through its slots, as :func:`_group_node`."""
+    node = object.__new__(MergeNode)
+    for set_field, value in zip(
+        _MERGE_SLOTS,
+        (path, merge, branches, input_shape, output_shape, location, None),
+        strict=True,
+    ):
+        set_field(node, value)
+    return node
+
+
 _UNKNOWN: tuple[None, None] = (None, None)
 """What :attr:`_Builder.parsed` holds for a layer not parsed yet."""
 
@@ -307,14 +351,14 @@ class _Builder:
                     raise self._too_many(projected, entry, path)
             current = child.output_shape
         self.depth -= 1
-        return GroupNode(
-            path=path,
-            group=GroupKind.REPEAT,
-            label="repeat",
-            children=tuple(children),
-            input_shape=shape,
-            output_shape=current,
-            location=entry.location,
+        return _group_node(
+            path,
+            GroupKind.REPEAT,
+            "repeat",
+            tuple(children),
+            shape,
+            current,
+            entry.location,
         )
 
     def _copied(self, built: _Built, path: str, entry: LayerEntry, repeat: str) -> Node | None:
@@ -346,14 +390,14 @@ class _Builder:
                     at, node.layer, node.input_shape, node.output_shape, node.location
                 )
             if type(node) is GroupNode:
-                return GroupNode(
-                    path=at,
-                    group=node.group,
-                    label=node.label,
-                    children=tuple(map(copy, node.children)),
-                    input_shape=node.input_shape,
-                    output_shape=node.output_shape,
-                    location=node.location,
+                return _group_node(
+                    at,
+                    node.group,
+                    node.label,
+                    tuple(map(copy, node.children)),
+                    node.input_shape,
+                    node.output_shape,
+                    node.location,
                 )
             assert type(node) is MergeNode
             moved[at] = key_of(keys[node.path])
@@ -365,13 +409,13 @@ class _Builder:
                 branches.append(
                     _branch(branch.name, path + branch.path[len(old) :], nodes, branch.output_shape)
                 )
-            return MergeNode(
-                path=at,
-                merge=node.merge,
-                branches=tuple(branches),
-                input_shape=node.input_shape,
-                output_shape=node.output_shape,
-                location=node.location,
+            return _merge_node(
+                at,
+                node.merge,
+                tuple(branches),
+                node.input_shape,
+                node.output_shape,
+                node.location,
             )
 
         try:
@@ -485,14 +529,14 @@ class _Builder:
                 )
             )
             current = out
-        return GroupNode(
-            path=path,
-            group=GroupKind.SEPARABLE,
-            label="separable",
-            children=tuple(children),
-            input_shape=shape,
-            output_shape=current,
-            location=entry.kind_location,
+        return _group_node(
+            path,
+            GroupKind.SEPARABLE,
+            "separable",
+            tuple(children),
+            shape,
+            current,
+            entry.kind_location,
         )
 
     def _merge(
@@ -554,13 +598,13 @@ class _Builder:
         output = merged_shape(merge, branches, path, entry.kind_location)
         if all(branch.source is not None for branch in branches):
             shape = branches[0].output_shape  # reads only named inputs: its first is its input
-        return MergeNode(
-            path=path,
-            merge=merge,
-            branches=tuple(branches),
-            input_shape=shape,
-            output_shape=output,
-            location=entry.kind_location,
+        return _merge_node(
+            path,
+            merge,
+            tuple(branches),
+            shape,
+            output,
+            entry.kind_location,
         )
 
     def _block(
@@ -611,14 +655,14 @@ class _Builder:
             called_from(error, block, entry.kind_location, params)
             raise
         self.depth -= 1
-        return GroupNode(
-            path=path,
-            group=GroupKind.BLOCK,
-            label=block.name,
-            children=tuple(nodes),
-            input_shape=shape,
-            output_shape=out,
-            location=entry.kind_location,
+        return _group_node(
+            path,
+            GroupKind.BLOCK,
+            block.name,
+            tuple(nodes),
+            shape,
+            out,
+            entry.kind_location,
         )
 
 

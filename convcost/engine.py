@@ -25,7 +25,7 @@ from convcost.report import (
     layer_report,
 )
 from convcost.spec import Spec, Variant
-from convcost.valueclasses import dataclass, replace
+from convcost.valueclasses import replace
 
 
 def analyze(
@@ -136,17 +136,29 @@ def analyze_network(
         )
 
 
-@dataclass(frozen=True, slots=True)
 class _Figures:
-    """What a layer contributes, the same for every layer equal to it on the same input shape."""
+    """What a layer contributes, the same for every layer equal to it on the same input shape.
 
-    kind: str
-    cost: Cost
-    window: Window | Global | Context | Untracked | None
-    dropped: str
-    """The floor-division and dead-tap warnings, or empty."""
-    placeholder: str | None = None
-    """A placeholder of unknown cost (``custom`` with ``unknown``): its label."""
+    A plain class, read-only by convention: a value class compiles its ``__init__`` past its
+    fourth object, which costs more than a network's few dozen figures."""
+
+    __slots__ = ("cost", "dropped", "kind", "placeholder", "window")
+
+    def __init__(
+        self,
+        kind: str,
+        cost: Cost,
+        window: Window | Global | Context | Untracked | None,
+        dropped: str,
+        placeholder: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.cost = cost
+        self.window = window
+        self.dropped = dropped
+        """The floor-division and dead-tap warnings, or empty."""
+        self.placeholder = placeholder
+        """A placeholder of unknown cost (``custom`` with ``unknown``): its label."""
 
 
 _UNKNOWN, _LOCAL = Coverage.UNKNOWN, Coverage.LOCAL
@@ -193,16 +205,33 @@ class _Sums:
             written_elements=self.written_elements,
         )
 
-    def since(self, start: Cost) -> Cost:
-        return Cost(
-            weights=self.weights - start.weights,
-            biases=self.biases - start.biases,
-            macs=self.macs - start.macs,
-            ops=self.ops - start.ops,
-            activation_elements=self.activation_elements - start.activation_elements,
-            read_elements=self.read_elements - start.read_elements,
-            written_elements=self.written_elements - start.written_elements,
+    def mark(self) -> _Mark:
+        """The totals so far, for :meth:`since` (a tuple: a block's start is never reported)."""
+        return (
+            self.weights,
+            self.biases,
+            self.macs,
+            self.ops,
+            self.activation_elements,
+            self.read_elements,
+            self.written_elements,
         )
+
+    def since(self, start: _Mark) -> Cost:
+        weights, biases, macs, ops, activation, read, written = start
+        return Cost(
+            weights=self.weights - weights,
+            biases=self.biases - biases,
+            macs=self.macs - macs,
+            ops=self.ops - ops,
+            activation_elements=self.activation_elements - activation,
+            read_elements=self.read_elements - read,
+            written_elements=self.written_elements - written,
+        )
+
+
+_Mark = tuple[int, int, int, int, int, int, int]
+"""The running totals at a block's start, in :class:`Cost`'s field order."""
 
 
 class _Tally:
@@ -249,7 +278,7 @@ class _Tally:
             case LayerNode():
                 return self.layer(node, field)
             case GroupNode():
-                start = self.sums.cost()
+                start = self.sums.mark()
                 warned = len(self.warnings)
                 field = self.sequence(node.children, field)
                 self.block(node, node.label, start, field)
@@ -349,7 +378,7 @@ class _Tally:
         return field
 
     def merge(self, node: MergeNode, field: ReceptiveField) -> ReceptiveField:
-        start = self.sums.cost()
+        start = self.sums.mark()
         fields = [
             self.sequence(branch.nodes, branch_input(self.kept, branch, field))
             for branch in node.branches
@@ -386,7 +415,7 @@ class _Tally:
         return merged
 
     def block(
-        self, node: GroupNode | MergeNode, kind: str, start: Cost, field: ReceptiveField
+        self, node: GroupNode | MergeNode, kind: str, start: _Mark, field: ReceptiveField
     ) -> None:
         self.blocks.append(
             BlockReport(

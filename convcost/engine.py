@@ -22,6 +22,8 @@ from convcost.report import (
     Diagnostic,
     LayerReport,
     Report,
+    block_report,
+    cost_of,
     layer_report,
 )
 from convcost.spec import Spec, Variant
@@ -219,14 +221,14 @@ class _Sums:
 
     def since(self, start: _Mark) -> Cost:
         weights, biases, macs, ops, activation, read, written = start
-        return Cost(
-            weights=self.weights - weights,
-            biases=self.biases - biases,
-            macs=self.macs - macs,
-            ops=self.ops - ops,
-            activation_elements=self.activation_elements - activation,
-            read_elements=self.read_elements - read,
-            written_elements=self.written_elements - written,
+        return cost_of(
+            self.weights - weights,
+            self.biases - biases,
+            self.macs - macs,
+            self.ops - ops,
+            self.activation_elements - activation,
+            self.read_elements - read,
+            self.written_elements - written,
         )
 
 
@@ -320,14 +322,14 @@ class _Tally:
         # memory traffic (docs/cost-model.md): inputs and parameters read once, the output
         # written once; a view moves nothing
         moved = not layer.view
-        cost = Cost(
-            weights=weights,
-            biases=biases,
-            macs=layer.macs(shape, out) * batch,
-            ops=layer.ops(shape, out) * batch,
-            activation_elements=written,
-            read_elements=elements(shape) * batch + weights + biases if moved else 0,
-            written_elements=written if moved else 0,
+        cost = cost_of(
+            weights,
+            biases,
+            layer.macs(shape, out) * batch,
+            layer.ops(shape, out) * batch,
+            written,
+            elements(shape) * batch + weights + biases if moved else 0,
+            written if moved else 0,
         )
         drops = layer.dropped(shape)
         dropped = ""
@@ -393,22 +395,17 @@ class _Tally:
         # a merge reads every branch's output once (a broadcast operand at its own size) and
         # writes the merged output: concat copies, as torch.cat and numpy.concatenate do
         read = sum(elements(branch.output_shape) for branch in node.branches) * self.batch
-        cost = Cost(
-            ops=joins * out_elements,
-            activation_elements=out_elements,
-            read_elements=read,
-            written_elements=out_elements,
-        )
+        cost = cost_of(0, 0, 0, joins * out_elements, out_elements, read, out_elements)
         self.sums.add(cost)
         self.layers.append(
-            LayerReport(
-                path=node.path,
-                kind=node.merge.value,
-                input_shape=node.input_shape,
-                output_shape=node.output_shape,
-                cost=cost,
-                receptive_field=merged,
-                location=node.location,
+            layer_report(
+                node.path,
+                node.merge.value,
+                node.input_shape,
+                node.output_shape,
+                cost,
+                merged,
+                node.location,
             )
         )
         self.block(node, node.merge.value, start, merged)
@@ -418,14 +415,14 @@ class _Tally:
         self, node: GroupNode | MergeNode, kind: str, start: _Mark, field: ReceptiveField
     ) -> None:
         self.blocks.append(
-            BlockReport(
-                path=node.path,
-                kind=kind,
-                input_shape=node.input_shape,
-                output_shape=node.output_shape,
-                cost=self.sums.since(start),
-                receptive_field=field,
-                location=node.location,
+            block_report(
+                node.path,
+                kind,
+                node.input_shape,
+                node.output_shape,
+                self.sums.since(start),
+                field,
+                node.location,
             )
         )
 

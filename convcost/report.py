@@ -144,6 +144,52 @@ class BlockReport:
     location: Location | None = None
 
 
+_BLOCK_REPORT_SLOTS = tuple(BlockReport.__dict__[f.name].__set__ for f in fields(BlockReport))
+_COST_SLOTS = tuple(Cost.__dict__[f.name].__set__ for f in fields(Cost))
+
+
+def block_report(
+    path: str,
+    kind: str,
+    input_shape: Shape,
+    output_shape: Shape,
+    cost: Cost,
+    receptive_field: ReceptiveField,
+    location: Location | None,
+) -> BlockReport:
+    """``BlockReport(path=path, kind=kind, …)`` through its slots, as :func:`layer_report`."""
+    report = object.__new__(BlockReport)
+    for set_field, value in zip(
+        _BLOCK_REPORT_SLOTS,
+        (path, kind, input_shape, output_shape, cost, receptive_field, location),
+        strict=True,
+    ):
+        set_field(report, value)
+    return report
+
+
+def cost_of(
+    weights: int,
+    biases: int,
+    macs: int,
+    ops: int,
+    activation_elements: int,
+    read_elements: int,
+    written_elements: int,
+) -> Cost:
+    """``Cost(weights=weights, biases=biases, …)`` through its slots, as :func:`layer_report`
+    (the engine's per block and per distinct layer: a value class compiles its ``__init__``
+    past its first few objects, which costs more than these do)."""
+    cost = object.__new__(Cost)
+    for set_field, value in zip(
+        _COST_SLOTS,
+        (weights, biases, macs, ops, activation_elements, read_elements, written_elements),
+        strict=True,
+    ):
+        set_field(cost, value)
+    return cost
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Diagnostic:
     """A warning about a layer; it never changes the exit code."""

@@ -46,7 +46,7 @@ from convcost.network import (
 from convcost.plainyaml import LineMap
 from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
-from convcost.substitution import Scope
+from convcost.substitution import Scope, scope_of
 from convcost.tree import Map, Scalar, Seq, Value, describe, location_at
 from convcost.valueclasses import fields, replace
 
@@ -60,7 +60,7 @@ def build(
     builder = _Builder(spec)
     with paused_gc(), builder.references.frame(chosen.layers, "", shape, inherit=False):
         nodes, _ = builder.sequence(
-            chosen.layers, shape, "", Scope(in_channels=shape[0], params=builder.globals), ()
+            chosen.layers, shape, "", scope_of(shape[0], builder.globals), ()
         )
     name = chosen.name if spec.has_variants else spec.name
     reads = tuple(builder.references.reads)
@@ -191,7 +191,7 @@ class _Builder:
         for index, raw in enumerate(entries):
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
-                scope = Scope(in_channels=shape[0], params=scope.params)
+                scope = scope_of(shape[0], scope.params)
             if type(raw) is Map or type(raw) is LineMap:
                 known = self._known_layer(raw, index, prefix, shape, scope, counters, taken)
                 if known is not None:
@@ -333,7 +333,7 @@ class _Builder:
             if built is not None and built.input_shape == current:
                 child = self._copied(built, f"{path}.{index}", entry, path)
             if child is None:
-                child_scope = Scope(in_channels=current[0], params=scope.params, block=scope.block)
+                child_scope = scope_of(current[0], scope.params, scope.block)
                 reads, arriving = len(references.reads), references.current
                 child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
                 # reading no tensor by name, it depends only on its input shape and scope
@@ -636,9 +636,7 @@ class _Builder:
                 )
             )
         params = bind_parameters(block, entry, path, scope, self.globals)
-        body_scope = Scope(
-            in_channels=shape[0], params={**self.globals, **params}, block=block.name
-        )
+        body_scope = scope_of(shape[0], {**self.globals, **params}, block.name)
         size = self.sizes.fixed_block_use(block)
         if size is None:
             size = self.sizes.block_use(block, known_integers(body_scope.names()))

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TypeVar, cast
 
 from convcost.render import numbers
 from convcost.render.escape import printable
-from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
 from convcost.report import LayerReport, Report, intensity_terms
 from convcost.valueclasses import dataclass, replace
@@ -174,23 +173,35 @@ def layer_spec(
     def shared(macs: int) -> str:
         return numbers.share(macs, total_macs) if macs else ""
 
-    shape, count, share = memoized(numbers.shape), memoized(counted), memoized(shared)
-    receptive = memoized(numbers.receptive, key=id)  # `shown` holds every field meanwhile
+    shapes: dict[object, str] = {}
+    counts: dict[object, str] = {}
+    shares: dict[object, str] = {}
+    fields: dict[object, str] = {}  # by id: `shown` holds every field meanwhile
 
-    def formatted() -> Iterator[list[str]]:
-        for index, row in enumerate(shown, start=1):
-            cost = row.cost
-            yield [
-                str(index),
-                printable(row.path),
-                printable(row.kind),
-                shape(row.output_shape),
-                count(cost.params),
-                count(cost.macs),
-                share(cost.macs),
-                receptive(row.receptive_field),
-                *(column.cell(cast(Row, row)) for column in extra),
-            ]
+    def formatted() -> Iterator[Sequence[str]]:
+        # a column at a time, each distinct value formatted once (a deep stack repeats its
+        # shapes and counts row after row), a chunk of rows at a time
+        for start in range(0, len(shown), CHUNK_ROWS * 10):
+            chunk = shown[start : start + CHUNK_ROWS * 10]
+            costs = list(map(_COST_OF, chunk))
+            macs = list(map(_MACS_OF, costs))
+            receptive = list(map(_FIELD_OF, chunk))
+            ids = list(map(id, receptive))
+            for key, field in dict(zip(ids, receptive, strict=True)).items():
+                if key not in fields:
+                    fields[key] = numbers.receptive(field)
+            yield from zip(
+                map(str, range(start + 1, start + len(chunk) + 1)),
+                _printable(list(map(_PATH_OF, chunk))),
+                _printable(list(map(_KIND_OF, chunk))),
+                _distinct(shapes, numbers.shape, list(map(_OUTPUT_OF, chunk))),
+                _distinct(counts, counted, list(map(_PARAMS_OF, costs))),
+                _distinct(counts, counted, macs),
+                _distinct(shares, shared, macs),
+                map(fields.__getitem__, ids),
+                *([column.cell(cast(Row, row)) for row in chunk] for column in extra),
+                strict=True,
+            )
 
     cells = _replayable(formatted, len(shown))
     frame, room, kept = _fit(report, cells(), exact=exact, extra=extra, width=width)
@@ -211,9 +222,34 @@ def layer_spec(
     return TableSpec(frame, body)
 
 
+_PATH_OF, _KIND_OF, _OUTPUT_OF, _COST_OF, _FIELD_OF = map(
+    attrgetter, ("path", "kind", "output_shape", "cost", "receptive_field")
+)
+_PARAMS_OF, _MACS_OF = attrgetter("params"), attrgetter("macs")
+
+Value = TypeVar("Value")
+
+
+def _distinct(
+    texts: dict[object, str], text: Callable[[Value], str], values: list[Value]
+) -> list[str]:
+    """``text`` of each value, computed once per distinct value (kept in ``texts``)."""
+    for value in set(values).difference(texts):
+        texts[value] = text(value)
+    return list(map(texts.__getitem__, values))
+
+
+def _printable(texts: list[str]) -> list[str] | Iterator[str]:
+    """:func:`printable` of each text (the texts themselves when all are printable ASCII)."""
+    joined = "".join(texts)
+    if joined.isascii() and joined.isprintable():
+        return texts
+    return map(printable, texts)
+
+
 def _replayable(
-    cells: Callable[[], Iterator[list[str]]], count: int
-) -> Callable[[], Iterable[list[str]]]:
+    cells: Callable[[], Iterator[Sequence[str]]], count: int
+) -> Callable[[], Iterable[Sequence[str]]]:
     """``cells`` formatted once and kept for a table of up to :data:`KEEP_ROWS` rows;
     formatted again at each pass for a longer one (no copy of every cell)."""
     if count > KEEP_ROWS:
@@ -222,7 +258,7 @@ def _replayable(
     return lambda: kept
 
 
-def _widest(cells: Iterable[list[str]], count: int) -> list[int]:
+def _widest(cells: Iterable[Sequence[str]], count: int) -> list[int]:
     """The length of each column's longest cell."""
     widest = [0] * count
     lines = iter(cells)
@@ -293,7 +329,7 @@ def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) ->
 
 def _fit(
     report: Report,
-    cells: Iterable[list[str]],
+    cells: Iterable[Sequence[str]],
     *,
     exact: bool,
     extra: Sequence[ExtraColumn],

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from operator import attrgetter, itemgetter
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from convcost.render import numbers
 from convcost.render.escape import printable
 from convcost.render.rows import Row, rows
 from convcost.report import LayerReport, Report, intensity_terms
-from convcost.valueclasses import dataclass, replace
+from convcost.valueclasses import dataclass, fields, replace
 
 KEEP_ROWS = 100_000
 """Tables up to this many rows keep their cells between measuring and drawing (about 60 MB at
@@ -284,21 +284,41 @@ _DROPPED = ((_KIND, NARROW_PATH), (_SHARE, LEAST_PATH), (_RF, LEAST_PATH))
 """Which column goes first, and below how much room for the layer path."""
 
 
+_COLUMN_FIELDS = tuple((f.name, f.default, Column.__dict__[f.name].__set__) for f in fields(Column))
+
+
+def _column(header: str, **values: Any) -> Column:
+    """``Column(header, **values)`` through its slots: the layer table makes a dozen (a value
+    class would compile its ``__init__`` for them, which costs more than the table's rows)."""
+    column = object.__new__(Column)
+    values["header"] = header
+    for name, default, set_field in _COLUMN_FIELDS:
+        set_field(column, values.pop(name, default))
+    assert not values, values  # a name Column does not have
+    return column
+
+
+def _column_with(column: Column, **changes: Any) -> Column:
+    """``replace(column, **changes)`` through :func:`_column`."""
+    values = {name: getattr(column, name) for name, _, _ in _COLUMN_FIELDS}
+    return _column(**(values | changes))
+
+
 def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) -> Frame:
     """The layer table's frame, every column shown: its title, and its columns with their
     headers and footers."""
     columns = (
-        Column("#", justify="right", style="dim", no_wrap=True),
-        Column("layer", footer="total", overflow="fold", min_width=8, ratio=1),
-        Column("kind", overflow="fold", min_width=7 if extra else None, max_width=16),
-        Column("output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"),
-        Column(
+        _column("#", justify="right", style="dim", no_wrap=True),
+        _column("layer", footer="total", overflow="fold", min_width=8, ratio=1),
+        _column("kind", overflow="fold", min_width=7 if extra else None, max_width=16),
+        _column("output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"),
+        _column(
             "params",
             footer=numbers.count(report.totals.params, exact=exact),
             justify="right",
             no_wrap=True,
         ),
-        Column(
+        _column(
             "MACs",
             # placeholder layers of unknown cost (report.notes): the total is a lower bound
             footer=numbers.count(report.totals.macs, exact=exact)
@@ -306,15 +326,15 @@ def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) ->
             justify="right",
             no_wrap=True,
         ),
-        Column("%", justify="right", no_wrap=True, style="dim"),
-        Column(
+        _column("%", justify="right", no_wrap=True, style="dim"),
+        _column(
             "RF",
             footer=numbers.receptive(report.receptive_field),
             justify="right",
             no_wrap=True,
         ),
         *(
-            Column(column.header, footer=column.footer, justify="right", no_wrap=True, markup=True)
+            _column(column.header, footer=column.footer, justify="right", no_wrap=True, markup=True)
             for column in extra
         ),
     )
@@ -368,10 +388,10 @@ def _fit(
     fitted = max(room(), min(LEAST_PATH, path))
     least = width + fitted - room() if fitted > room() else None
     shown = (
-        replace(columns[0], min_width=need[0]),
-        replace(columns[1], max_width=fitted),  # its min_width 8 <= fitted (need[1] counts it)
+        _column_with(columns[0], min_width=need[0]),
+        _column_with(columns[1], max_width=fitted),  # its min_width 8 <= fitted (need[1] counts it)
         *(
-            replace(columns[position], min_width=need[position])
+            _column_with(columns[position], min_width=need[position])
             if columns[position].no_wrap
             else columns[position]
             for position in kept

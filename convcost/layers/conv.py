@@ -16,6 +16,7 @@ from convcost.layers.base import (
     Shape,
     axes_text,
     elements,
+    made,
     require_spatial,
     spatial,
 )
@@ -359,7 +360,8 @@ def _conv(args: Args, shape: Shape) -> Conv:
     stride = STRIDE.read(args)
     dilation = DILATION.read(args)
     padding, mode = read_padding(args, kernel, stride, dilation)
-    return Conv(
+    return made(
+        Conv,
         out=out,
         kernel=kernel,
         stride=stride,

@@ -121,12 +121,24 @@ def _group_node(
     """``GroupNode(path=path, group=group, …)`` through its slots, as :func:`_layer_node` (a
     network has a few dozen: a value class would compile its ``__init__`` for them)."""
     node = object.__new__(GroupNode)
-    for set_field, value in zip(
-        _GROUP_SLOTS,
-        (path, group, label, children, input_shape, output_shape, location, None),
-        strict=True,
-    ):
-        set_field(node, value)
+    (
+        set_path,
+        set_group,
+        set_label,
+        set_children,
+        set_input,
+        set_output,
+        set_location,
+        set_source,
+    ) = _GROUP_SLOTS
+    set_path(node, path)
+    set_group(node, group)
+    set_label(node, label)
+    set_children(node, children)
+    set_input(node, input_shape)
+    set_output(node, output_shape)
+    set_location(node, location)
+    set_source(node, None)
     return node
 
 
@@ -140,12 +152,16 @@ def _merge_node(
 ) -> MergeNode:
     """``MergeNode(path=path, merge=merge, …)`` through its slots, as :func:`_group_node`."""
     node = object.__new__(MergeNode)
-    for set_field, value in zip(
-        _MERGE_SLOTS,
-        (path, merge, branches, input_shape, output_shape, location, None),
-        strict=True,
-    ):
-        set_field(node, value)
+    set_path, set_merge, set_branches, set_input, set_output, set_location, set_source = (
+        _MERGE_SLOTS
+    )
+    set_path(node, path)
+    set_merge(node, merge)
+    set_branches(node, branches)
+    set_input(node, input_shape)
+    set_output(node, output_shape)
+    set_location(node, location)
+    set_source(node, None)
     return node
 
 

@@ -159,12 +159,16 @@ def block_report(
 ) -> BlockReport:
     """``BlockReport(path=path, kind=kind, …)`` through its slots, as :func:`layer_report`."""
     report = object.__new__(BlockReport)
-    for set_field, value in zip(
-        _BLOCK_REPORT_SLOTS,
-        (path, kind, input_shape, output_shape, cost, receptive_field, location),
-        strict=True,
-    ):
-        set_field(report, value)
+    set_path, set_kind, set_input, set_output, set_cost, set_field, set_location = (
+        _BLOCK_REPORT_SLOTS
+    )
+    set_path(report, path)
+    set_kind(report, kind)
+    set_input(report, input_shape)
+    set_output(report, output_shape)
+    set_cost(report, cost)
+    set_field(report, receptive_field)
+    set_location(report, location)
     return report
 
 
@@ -181,12 +185,14 @@ def cost_of(
     (the engine's per block and per distinct layer: a value class compiles its ``__init__``
     past its first few objects, which costs more than these do)."""
     cost = object.__new__(Cost)
-    for set_field, value in zip(
-        _COST_SLOTS,
-        (weights, biases, macs, ops, activation_elements, read_elements, written_elements),
-        strict=True,
-    ):
-        set_field(cost, value)
+    set_weights, set_biases, set_macs, set_ops, set_activation, set_read, set_written = _COST_SLOTS
+    set_weights(cost, weights)
+    set_biases(cost, biases)
+    set_macs(cost, macs)
+    set_ops(cost, ops)
+    set_activation(cost, activation_elements)
+    set_read(cost, read_elements)
+    set_written(cost, written_elements)
     return cost
 
 

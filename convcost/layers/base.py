@@ -171,14 +171,11 @@ def made(cls: type[_L], /, **values: Any) -> _L:
         )
     layer = object.__new__(cls)
     for name, default, factory, set_field in slots:
-        if name in values:
-            value = values.pop(name)
-        elif default is not _MISSING:
-            value = default
-        elif factory is not _MISSING:
+        value = values.pop(name, default)
+        if value is _MISSING:
+            if factory is _MISSING:
+                raise TypeError(f"{cls.__name__} needs {name}")
             value = factory()
-        else:
-            raise TypeError(f"{cls.__name__} needs {name}")
         set_field(layer, value)
     if values:
         raise TypeError(f"{cls.__name__} has no {', '.join(values)}")

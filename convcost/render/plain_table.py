@@ -499,6 +499,20 @@ class _Layout:
         ``shaped``, the others wrapped; a column's cell below its last line is blank."""
         columns = self.spec.frame.columns
         first = list(shaped)
+        if first.count(None) == 1:  # one cell wraps (a layer path): its lines, blanks beside
+            index = first.index(None)
+            column = columns[index]
+            blank = blanks[index]
+            lines = _wrapped(
+                texts[index][number], len(blank), column.justify, column.overflow, column.no_wrap
+            )
+            first[index] = lines[0]
+            result = [draw(cast(list[str], first))]
+            for below in lines[1:]:
+                cells = blanks.copy()
+                cells[index] = below
+                result.append(draw(cells))
+            return result
         wrapped: list[tuple[int, list[str]]] = []
         height = 1
         index = -1

@@ -297,10 +297,8 @@ class _Builder:
 
     def _check_size(self, entry: LayerEntry, path: str, scope: Scope) -> None:
         """Refuse an entry that cannot fit in what is left of ``max_layers``, before building it."""
-        size = None if entry.repeat is not None else self.sizes.fixed_entry(entry.kind, entry.args)
-        if size is None:
-            known = known_integers(scope.names())
-            size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
+        known = known_integers(scope.names())
+        size = self.sizes.entry(entry.kind, entry.args, entry.repeat, known)
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
 

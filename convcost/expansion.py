@@ -55,19 +55,6 @@ class Sizes:
         self._fixed_lists: dict[int, bool] = {}
         """Whether a layer list's bound is the same whatever is known (:meth:`_fixed`)."""
 
-    def fixed_entry(self, kind: str, args: Value) -> int | None:
-        """:meth:`entry`'s bound for an entry without ``repeat`` when it does not depend on
-        what is known (nothing inside it has a ``repeat`` or an ``if``), else None: the scope's
-        names need not be gathered."""
-        if kind in MERGE_KINDS:
-            if isinstance(args, Map) and not all(
-                self._fixed(branch, ()) for _, branch in args.entries if isinstance(branch, Seq)
-            ):
-                return None
-        elif kind in self.blocks:
-            return None
-        return self._kind(kind, args, {}, 0)
-
     def fixed_block_use(self, block: BlockDef) -> int | None:
         """:meth:`block_use`'s bound when it does not depend on what is known, else None."""
         if not self._fixed(block.layers, (block.name,)):
@@ -84,9 +71,14 @@ class Sizes:
         if fixed is not None:
             return fixed
         fixed = True
+        blocks = self.blocks
         for raw in layers:
             if not isinstance(raw, Map):
                 continue  # the builder reports a malformed entry
+            if len(raw.entries) == 1:  # a kind alone: `- conv: {…}`, a stack's every entry
+                kind = raw.entries[0][0].value
+                if kind not in MERGE_KINDS and kind not in blocks and kind not in _VARYING:
+                    continue
             if any(key.value in _VARYING for key, _ in raw.entries):
                 fixed = False
                 break

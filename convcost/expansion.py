@@ -57,19 +57,22 @@ class Sizes:
 
     def fixed_block_use(self, block: BlockDef) -> int | None:
         """:meth:`block_use`'s bound when it does not depend on what is known, else None."""
-        if not self._fixed(block.layers, (block.name,)):
+        if not self._fixed(block.layers, (block.name,), 0):
             return None
         return self._block(block.name, {}, 0)
 
-    def _fixed(self, layers: Seq, using: tuple[str, ...]) -> bool:
+    def _fixed(self, layers: Seq, using: tuple[str, ...], depth: int) -> bool:
         """Whether the bound of ``layers`` is the same whatever is known: no ``repeat`` nor
         ``if`` in it, in its merges' branches or in the blocks it uses (``using``: the blocks
-        around it, a block that uses itself is not fixed). Kept by the list's ``id`` (the
+        around it, a block that uses itself is not fixed; ``depth``: the lists around it, past
+        :data:`MAX_BLOCK_DEPTH` not fixed). Kept by the list's ``id`` (the
         spec keeps it alive); only a block that uses itself can be not fixed from one use and
         fixed from another, and then its bound is computed the usual way."""
         fixed = self._fixed_lists.get(id(layers))
         if fixed is not None:
             return fixed
+        if depth > MAX_BLOCK_DEPTH:
+            return False  # nested too deep to tell (the builder refuses deeper blocks)
         fixed = True
         blocks = self.blocks
         for raw in layers:
@@ -88,14 +91,15 @@ class Sizes:
             kind, args = parts
             if kind in MERGE_KINDS:
                 if isinstance(args, Map) and not all(
-                    self._fixed(branch, using)
+                    self._fixed(branch, using, depth + 1)
                     for _, branch in args.entries
                     if isinstance(branch, Seq)
                 ):
                     fixed = False
                     break
             elif kind in self.blocks and (
-                kind in using or not self._fixed(self.blocks[kind].layers, (*using, kind))
+                kind in using
+                or not self._fixed(self.blocks[kind].layers, (*using, kind), depth + 1)
             ):
                 fixed = False
                 break

@@ -46,7 +46,7 @@ from convcost.network import (
 from convcost.plainyaml import LineMap
 from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
-from convcost.substitution import Scope
+from convcost.substitution import Scope, scope_of
 from convcost.tree import Map, Scalar, Seq, Value, describe, location_at
 from convcost.valueclasses import fields, replace
 
@@ -60,7 +60,7 @@ def build(
     builder = _Builder(spec)
     with paused_gc(), builder.references.frame(chosen.layers, "", shape, inherit=False):
         nodes, _ = builder.sequence(
-            chosen.layers, shape, "", Scope(in_channels=shape[0], params=builder.globals), ()
+            chosen.layers, shape, "", scope_of(shape[0], builder.globals), ()
         )
     name = chosen.name if spec.has_variants else spec.name
     reads = tuple(builder.references.reads)
@@ -105,6 +105,66 @@ def _branch(name: str, path: str, nodes: tuple[Node, ...], output_shape: Shape) 
     return branch
 
 
+_GROUP_SLOTS = tuple(GroupNode.__dict__[f.name].__set__ for f in fields(GroupNode))
+_MERGE_SLOTS = tuple(MergeNode.__dict__[f.name].__set__ for f in fields(MergeNode))
+
+
+def _group_node(
+    path: str,
+    group: GroupKind,
+    label: str,
+    children: tuple[Node, ...],
+    input_shape: Shape,
+    output_shape: Shape,
+    location: Location,
+) -> GroupNode:
+    """``GroupNode(path=path, group=group, …)`` through its slots, as :func:`_layer_node` (a
+    network has a few dozen: a value class would compile its ``__init__`` for them)."""
+    node = object.__new__(GroupNode)
+    (
+        set_path,
+        set_group,
+        set_label,
+        set_children,
+        set_input,
+        set_output,
+        set_location,
+        set_source,
+    ) = _GROUP_SLOTS
+    set_path(node, path)
+    set_group(node, group)
+    set_label(node, label)
+    set_children(node, children)
+    set_input(node, input_shape)
+    set_output(node, output_shape)
+    set_location(node, location)
+    set_source(node, None)
+    return node
+
+
+def _merge_node(
+    path: str,
+    merge: MergeKind,
+    branches: tuple[Branch, ...],
+    input_shape: Shape,
+    output_shape: Shape,
+    location: Location,
+) -> MergeNode:
+    """``MergeNode(path=path, merge=merge, …)`` through its slots, as :func:`_group_node`."""
+    node = object.__new__(MergeNode)
+    set_path, set_merge, set_branches, set_input, set_output, set_location, set_source = (
+        _MERGE_SLOTS
+    )
+    set_path(node, path)
+    set_merge(node, merge)
+    set_branches(node, branches)
+    set_input(node, input_shape)
+    set_output(node, output_shape)
+    set_location(node, location)
+    set_source(node, None)
+    return node
+
+
 _UNKNOWN: tuple[None, None] = (None, None)
 """What :attr:`_Builder.parsed` holds for a layer not parsed yet."""
 
@@ -147,7 +207,7 @@ class _Builder:
         for index, raw in enumerate(entries):
             if scope.block is None and scope.in_channels != shape[0]:
                 # outside any block, in_channels is what arrives at each entry
-                scope = Scope(in_channels=shape[0], params=scope.params)
+                scope = scope_of(shape[0], scope.params)
             if type(raw) is Map or type(raw) is LineMap:
                 known = self._known_layer(raw, index, prefix, shape, scope, counters, taken)
                 if known is not None:
@@ -277,12 +337,25 @@ class _Builder:
         self._enter(entry, path)
         children: list[Node] = []
         current = shape
+        built: _Built | None = None  # the last repetition built, while it can be copied
+        references = self.references
         for index in range(entry.repeat):
             if index:
-                self.references.current = children[-1].path  # `input` of a repetition
-            child_scope = Scope(in_channels=current[0], params=scope.params, block=scope.block)
+                references.current = children[-1].path  # `input` of a repetition
             before = self.count
-            child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
+            child = None
+            if built is not None and built.input_shape == current:
+                child = self._copied(built, f"{path}.{index}", entry, path)
+            if child is None:
+                child_scope = scope_of(current[0], scope.params, scope.block)
+                reads, arriving = len(references.reads), references.current
+                child = self._node(entry, f"{path}.{index}", current, child_scope, stack)
+                # reading no tensor by name, it depends only on its input shape and scope
+                built = (
+                    _Built(child, current, self.count - before, arriving)
+                    if len(references.reads) == reads
+                    else None
+                )
             children.append(child)
             left = entry.repeat - index - 1
             if left and child.output_shape == current:
@@ -292,15 +365,80 @@ class _Builder:
                     raise self._too_many(projected, entry, path)
             current = child.output_shape
         self.depth -= 1
-        return GroupNode(
-            path=path,
-            group=GroupKind.REPEAT,
-            label="repeat",
-            children=tuple(children),
-            input_shape=shape,
-            output_shape=current,
-            location=entry.location,
+        return _group_node(
+            path,
+            GroupKind.REPEAT,
+            "repeat",
+            tuple(children),
+            shape,
+            current,
+            entry.location,
         )
+
+    def _copied(self, built: _Built, path: str, entry: LayerEntry, repeat: str) -> Node | None:
+        """Repetition ``path`` as a copy of ``built`` (same input shape, same scope: the same
+        nodes at other paths), or None when it must be built (a merge whose input is outside
+        the repetition). The builder's record of each merge's input follows the copy."""
+        node = built.node
+        if type(node) is LayerNode:  # a layer repeated: no merge inside
+            self._add(1, entry, repeat)
+            return _layer_node(path, node.layer, node.input_shape, node.output_shape, node.location)
+        old = node.path
+        old_input, new_input = built.input_key, self.references.current
+        keys = self.references.merge_input_keys
+        moved: dict[str, str] = {}
+
+        def key_of(key: str) -> str:
+            if key == old_input:
+                return new_input
+            if key == old or key.startswith(f"{old}."):
+                return path + key[len(old) :]
+            raise _Uncopyable
+
+        def copy(node: Node) -> Node:
+            at = path + node.path[len(old) :]
+            if node.source is not None:
+                raise _Uncopyable
+            if type(node) is LayerNode:
+                return _layer_node(
+                    at, node.layer, node.input_shape, node.output_shape, node.location
+                )
+            if type(node) is GroupNode:
+                return _group_node(
+                    at,
+                    node.group,
+                    node.label,
+                    tuple(map(copy, node.children)),
+                    node.input_shape,
+                    node.output_shape,
+                    node.location,
+                )
+            assert type(node) is MergeNode
+            moved[at] = key_of(keys[node.path])
+            branches = []
+            for branch in node.branches:
+                if branch.source is not None:
+                    raise _Uncopyable
+                nodes = tuple(map(copy, branch.nodes))
+                branches.append(
+                    _branch(branch.name, path + branch.path[len(old) :], nodes, branch.output_shape)
+                )
+            return _merge_node(
+                at,
+                node.merge,
+                tuple(branches),
+                node.input_shape,
+                node.output_shape,
+                node.location,
+            )
+
+        try:
+            node = copy(node)
+        except _Uncopyable:
+            return None
+        keys.update(moved)
+        self._add(built.nodes, entry, repeat)
+        return node
 
     def _node(
         self, entry: LayerEntry, path: str, shape: Shape, scope: Scope, stack: tuple[str, ...]
@@ -405,14 +543,14 @@ class _Builder:
                 )
             )
             current = out
-        return GroupNode(
-            path=path,
-            group=GroupKind.SEPARABLE,
-            label="separable",
-            children=tuple(children),
-            input_shape=shape,
-            output_shape=current,
-            location=entry.kind_location,
+        return _group_node(
+            path,
+            GroupKind.SEPARABLE,
+            "separable",
+            tuple(children),
+            shape,
+            current,
+            entry.kind_location,
         )
 
     def _merge(
@@ -474,13 +612,13 @@ class _Builder:
         output = merged_shape(merge, branches, path, entry.kind_location)
         if all(branch.source is not None for branch in branches):
             shape = branches[0].output_shape  # reads only named inputs: its first is its input
-        return MergeNode(
-            path=path,
-            merge=merge,
-            branches=tuple(branches),
-            input_shape=shape,
-            output_shape=output,
-            location=entry.kind_location,
+        return _merge_node(
+            path,
+            merge,
+            tuple(branches),
+            shape,
+            output,
+            entry.kind_location,
         )
 
     def _block(
@@ -512,10 +650,10 @@ class _Builder:
                 )
             )
         params = bind_parameters(block, entry, path, scope, self.globals)
-        body_scope = Scope(
-            in_channels=shape[0], params={**self.globals, **params}, block=block.name
-        )
-        size = self.sizes.block_use(block, known_integers(body_scope.names()))
+        body_scope = scope_of(shape[0], {**self.globals, **params}, block.name)
+        size = self.sizes.fixed_block_use(block)
+        if size is None:
+            size = self.sizes.block_use(block, known_integers(body_scope.names()))
         if self.count + size > self.limit:
             raise self._too_many(self.count + size, entry, path)
         self._add(1, entry, path)
@@ -529,15 +667,34 @@ class _Builder:
             called_from(error, block, entry.kind_location, params)
             raise
         self.depth -= 1
-        return GroupNode(
-            path=path,
-            group=GroupKind.BLOCK,
-            label=block.name,
-            children=tuple(nodes),
-            input_shape=shape,
-            output_shape=out,
-            location=entry.kind_location,
+        return _group_node(
+            path,
+            GroupKind.BLOCK,
+            block.name,
+            tuple(nodes),
+            shape,
+            out,
+            entry.kind_location,
         )
+
+
+class _Built:
+    """A repetition as built: copied for the next ones on the same input shape (a stage's
+    identical blocks), which then cost a node each instead of a parse of every entry."""
+
+    __slots__ = ("input_key", "input_shape", "node", "nodes")
+
+    def __init__(self, node: Node, input_shape: Shape, nodes: int, input_key: str) -> None:
+        self.node = node
+        self.input_shape = input_shape
+        self.nodes = nodes
+        """The nodes it counts (:attr:`_Builder.count`)."""
+        self.input_key = input_key
+        """The tensor it reads (the previous repetition's output, or the repeat's input)."""
+
+
+class _Uncopyable(Exception):
+    """A repetition that must be built: it holds a merge whose input is outside it."""
 
 
 def _names_chain(error: SpecError) -> SpecError:

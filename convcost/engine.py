@@ -22,10 +22,12 @@ from convcost.report import (
     Diagnostic,
     LayerReport,
     Report,
+    block_report,
+    cost_of,
     layer_report,
 )
 from convcost.spec import Spec, Variant
-from convcost.valueclasses import dataclass, replace
+from convcost.valueclasses import replace
 
 
 def analyze(
@@ -136,17 +138,29 @@ def analyze_network(
         )
 
 
-@dataclass(frozen=True, slots=True)
 class _Figures:
-    """What a layer contributes, the same for every layer equal to it on the same input shape."""
+    """What a layer contributes, the same for every layer equal to it on the same input shape.
 
-    kind: str
-    cost: Cost
-    window: Window | Global | Context | Untracked | None
-    dropped: str
-    """The floor-division and dead-tap warnings, or empty."""
-    placeholder: str | None = None
-    """A placeholder of unknown cost (``custom`` with ``unknown``): its label."""
+    A plain class, read-only by convention: a value class compiles its ``__init__`` past its
+    fourth object, which costs more than a network's few dozen figures."""
+
+    __slots__ = ("cost", "dropped", "kind", "placeholder", "window")
+
+    def __init__(
+        self,
+        kind: str,
+        cost: Cost,
+        window: Window | Global | Context | Untracked | None,
+        dropped: str,
+        placeholder: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.cost = cost
+        self.window = window
+        self.dropped = dropped
+        """The floor-division and dead-tap warnings, or empty."""
+        self.placeholder = placeholder
+        """A placeholder of unknown cost (``custom`` with ``unknown``): its label."""
 
 
 _UNKNOWN, _LOCAL = Coverage.UNKNOWN, Coverage.LOCAL
@@ -193,16 +207,33 @@ class _Sums:
             written_elements=self.written_elements,
         )
 
-    def since(self, start: Cost) -> Cost:
-        return Cost(
-            weights=self.weights - start.weights,
-            biases=self.biases - start.biases,
-            macs=self.macs - start.macs,
-            ops=self.ops - start.ops,
-            activation_elements=self.activation_elements - start.activation_elements,
-            read_elements=self.read_elements - start.read_elements,
-            written_elements=self.written_elements - start.written_elements,
+    def mark(self) -> _Mark:
+        """The totals so far, for :meth:`since` (a tuple: a block's start is never reported)."""
+        return (
+            self.weights,
+            self.biases,
+            self.macs,
+            self.ops,
+            self.activation_elements,
+            self.read_elements,
+            self.written_elements,
         )
+
+    def since(self, start: _Mark) -> Cost:
+        weights, biases, macs, ops, activation, read, written = start
+        return cost_of(
+            self.weights - weights,
+            self.biases - biases,
+            self.macs - macs,
+            self.ops - ops,
+            self.activation_elements - activation,
+            self.read_elements - read,
+            self.written_elements - written,
+        )
+
+
+_Mark = tuple[int, int, int, int, int, int, int]
+"""The running totals at a block's start, in :class:`Cost`'s field order."""
 
 
 class _Tally:
@@ -249,7 +280,7 @@ class _Tally:
             case LayerNode():
                 return self.layer(node, field)
             case GroupNode():
-                start = self.sums.cost()
+                start = self.sums.mark()
                 warned = len(self.warnings)
                 field = self.sequence(node.children, field)
                 self.block(node, node.label, start, field)
@@ -291,14 +322,14 @@ class _Tally:
         # memory traffic (docs/cost-model.md): inputs and parameters read once, the output
         # written once; a view moves nothing
         moved = not layer.view
-        cost = Cost(
-            weights=weights,
-            biases=biases,
-            macs=layer.macs(shape, out) * batch,
-            ops=layer.ops(shape, out) * batch,
-            activation_elements=written,
-            read_elements=elements(shape) * batch + weights + biases if moved else 0,
-            written_elements=written if moved else 0,
+        cost = cost_of(
+            weights,
+            biases,
+            layer.macs(shape, out) * batch,
+            layer.ops(shape, out) * batch,
+            written,
+            elements(shape) * batch + weights + biases if moved else 0,
+            written if moved else 0,
         )
         drops = layer.dropped(shape)
         dropped = ""
@@ -349,7 +380,7 @@ class _Tally:
         return field
 
     def merge(self, node: MergeNode, field: ReceptiveField) -> ReceptiveField:
-        start = self.sums.cost()
+        start = self.sums.mark()
         fields = [
             self.sequence(branch.nodes, branch_input(self.kept, branch, field))
             for branch in node.branches
@@ -364,39 +395,34 @@ class _Tally:
         # a merge reads every branch's output once (a broadcast operand at its own size) and
         # writes the merged output: concat copies, as torch.cat and numpy.concatenate do
         read = sum(elements(branch.output_shape) for branch in node.branches) * self.batch
-        cost = Cost(
-            ops=joins * out_elements,
-            activation_elements=out_elements,
-            read_elements=read,
-            written_elements=out_elements,
-        )
+        cost = cost_of(0, 0, 0, joins * out_elements, out_elements, read, out_elements)
         self.sums.add(cost)
         self.layers.append(
-            LayerReport(
-                path=node.path,
-                kind=node.merge.value,
-                input_shape=node.input_shape,
-                output_shape=node.output_shape,
-                cost=cost,
-                receptive_field=merged,
-                location=node.location,
+            layer_report(
+                node.path,
+                node.merge.value,
+                node.input_shape,
+                node.output_shape,
+                cost,
+                merged,
+                node.location,
             )
         )
         self.block(node, node.merge.value, start, merged)
         return merged
 
     def block(
-        self, node: GroupNode | MergeNode, kind: str, start: Cost, field: ReceptiveField
+        self, node: GroupNode | MergeNode, kind: str, start: _Mark, field: ReceptiveField
     ) -> None:
         self.blocks.append(
-            BlockReport(
-                path=node.path,
-                kind=kind,
-                input_shape=node.input_shape,
-                output_shape=node.output_shape,
-                cost=self.sums.since(start),
-                receptive_field=field,
-                location=node.location,
+            block_report(
+                node.path,
+                kind,
+                node.input_shape,
+                node.output_shape,
+                self.sums.since(start),
+                field,
+                node.location,
             )
         )
 

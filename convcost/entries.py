@@ -10,7 +10,7 @@ from convcost.errors import Location, SpecError
 from convcost.expansion import ENTRY_KEYS
 from convcost.int_values import int_value
 from convcost.names import check_name, did_you_mean
-from convcost.substitution import Scope, interpolate, resolve, resolve_deep
+from convcost.substitution import Scope, interpolate, resolve, resolve_deep, scope_of
 from convcost.tree import Map, Scalar, Value, describe, shown
 
 if TYPE_CHECKING:
@@ -210,9 +210,7 @@ def bind_parameters(
                 location=entry.kind_location,
                 layer=path,
             )
-        own = Scope(
-            in_channels=scope.in_channels, params={**(spec_params or {}), **bound}, block=block.name
-        )
+        own = scope_of(scope.in_channels, {**(spec_params or {}), **bound}, block.name)
         bound[name] = resolve_deep(default, own, layer=path, what=f"{block.name}.{name}")
     return bound
 

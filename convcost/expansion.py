@@ -35,6 +35,9 @@ ENTRY_KEYS = ("name", "repeat", "if", "from")
 Known = Mapping[str, int]
 """Integer names known without building: block parameters, ``in_channels``."""
 
+_VARYING = frozenset(("repeat", "if"))
+"""The entry keys whose values make a bound depend on what is known."""
+
 
 class Sizes:
     """Lower bounds on expanded sizes for one spec."""
@@ -47,6 +50,59 @@ class Sizes:
         self._merges: dict[tuple[int, frozenset[tuple[str, int]]], int] = {}
         """Keyed by the ``id`` of a merge's branch mapping (kept alive by the spec) and what is
         known: a block's body visits the same merges at every use."""
+        self._fixed_lists: dict[int, bool] = {}
+        """Whether a layer list's bound is the same whatever is known (:meth:`_fixed`)."""
+
+    def fixed_block_use(self, block: BlockDef) -> int | None:
+        """:meth:`block_use`'s bound when it does not depend on what is known, else None."""
+        if not self._fixed(block.layers, (block.name,), 0):
+            return None
+        return self._block(block.name, {}, 0)
+
+    def _fixed(self, layers: Seq, using: tuple[str, ...], depth: int) -> bool:
+        """Whether the bound of ``layers`` is the same whatever is known: no ``repeat`` nor
+        ``if`` in it, in its merges' branches or in the blocks it uses (``using``: the blocks
+        around it, a block that uses itself is not fixed; ``depth``: the lists around it, past
+        :data:`MAX_BLOCK_DEPTH` not fixed). Kept by the list's ``id`` (the
+        spec keeps it alive); only a block that uses itself can be not fixed from one use and
+        fixed from another, and then its bound is computed the usual way."""
+        fixed = self._fixed_lists.get(id(layers))
+        if fixed is not None:
+            return fixed
+        if depth > MAX_BLOCK_DEPTH:
+            return False  # nested too deep to tell (the builder refuses deeper blocks)
+        fixed = True
+        blocks = self.blocks
+        for raw in layers:
+            if not isinstance(raw, Map):
+                continue  # the builder reports a malformed entry
+            if len(raw.entries) == 1:  # a kind alone: `- conv: {…}`, a stack's every entry
+                kind = raw.entries[0][0].value
+                if kind not in MERGE_KINDS and kind not in blocks and kind not in _VARYING:
+                    continue
+            if any(key.value in _VARYING for key, _ in raw.entries):
+                fixed = False
+                break
+            parts = _kind(raw)
+            if parts is None:
+                continue
+            kind, args = parts
+            if kind in MERGE_KINDS:
+                if isinstance(args, Map) and not all(
+                    self._fixed(branch, using, depth + 1)
+                    for _, branch in args.entries
+                    if isinstance(branch, Seq)
+                ):
+                    fixed = False
+                    break
+            elif kind in self.blocks and (
+                kind in using
+                or not self._fixed(self.blocks[kind].layers, (*using, kind), depth + 1)
+            ):
+                fixed = False
+                break
+        self._fixed_lists[id(layers)] = fixed
+        return fixed
 
     def entry(self, kind: str, args: Value, repeat: int | None, known: Known) -> int:
         """At least how many nodes an entry builds; ``repeat`` resolved, ``known`` its scope."""

@@ -144,6 +144,58 @@ class BlockReport:
     location: Location | None = None
 
 
+_BLOCK_REPORT_SLOTS = tuple(BlockReport.__dict__[f.name].__set__ for f in fields(BlockReport))
+_COST_SLOTS = tuple(Cost.__dict__[f.name].__set__ for f in fields(Cost))
+
+
+def block_report(
+    path: str,
+    kind: str,
+    input_shape: Shape,
+    output_shape: Shape,
+    cost: Cost,
+    receptive_field: ReceptiveField,
+    location: Location | None,
+) -> BlockReport:
+    """``BlockReport(path=path, kind=kind, …)`` through its slots, as :func:`layer_report`."""
+    report = object.__new__(BlockReport)
+    set_path, set_kind, set_input, set_output, set_cost, set_field, set_location = (
+        _BLOCK_REPORT_SLOTS
+    )
+    set_path(report, path)
+    set_kind(report, kind)
+    set_input(report, input_shape)
+    set_output(report, output_shape)
+    set_cost(report, cost)
+    set_field(report, receptive_field)
+    set_location(report, location)
+    return report
+
+
+def cost_of(
+    weights: int,
+    biases: int,
+    macs: int,
+    ops: int,
+    activation_elements: int,
+    read_elements: int,
+    written_elements: int,
+) -> Cost:
+    """``Cost(weights=weights, biases=biases, …)`` through its slots, as :func:`layer_report`
+    (the engine's per block and per distinct layer: a value class compiles its ``__init__``
+    past its first few objects, which costs more than these do)."""
+    cost = object.__new__(Cost)
+    set_weights, set_biases, set_macs, set_ops, set_activation, set_read, set_written = _COST_SLOTS
+    set_weights(cost, weights)
+    set_biases(cost, biases)
+    set_macs(cost, macs)
+    set_ops(cost, ops)
+    set_activation(cost, activation_elements)
+    set_read(cost, read_elements)
+    set_written(cost, written_elements)
+    return cost
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Diagnostic:
     """A warning about a layer; it never changes the exit code."""

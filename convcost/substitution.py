@@ -75,6 +75,22 @@ class Scope:
         return names
 
 
+_SCOPE_SLOTS = tuple(Scope.__dict__[name].__set__ for name in ("in_channels", "params", "block"))
+
+
+def scope_of(
+    in_channels: int | None, params: Mapping[str, Value], block: str | None = None
+) -> Scope:
+    """``Scope(in_channels, params, block)`` through its slots: the builder makes one per
+    block use and repetition, for which a value class would compile its ``__init__``."""
+    scope = object.__new__(Scope)
+    set_channels, set_params, set_block = _SCOPE_SLOTS
+    set_channels(scope, in_channels)
+    set_params(scope, params)
+    set_block(scope, block)
+    return scope
+
+
 def resolve(
     value: Value, scope: Scope, *, layer: str | None = None, what: str | None = None
 ) -> Value:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import convcost
+from convcost.build import _Builder
 from convcost.errors import ShapeError, SpecError
 from convcost.layers import Dropout
 from convcost.network import GroupNode, LayerNode
@@ -89,3 +90,56 @@ layers:
         ("widen3.conv1", (2, 8, 8), (8, 8, 8)),
         ("widen3.conv2", (8, 8, 8), (2, 8, 8)),
     ]
+
+
+_REPEATED = """\
+input: [4, 8, 8]
+blocks:
+  res:
+    params: {k: 3}
+    layers:
+      - add:
+          body: [{conv: {out: 4, kernel: $k, padding: 1}}, {relu: {}}]
+          shortcut: []
+      - separable: {out: 4, kernel: 3, padding: 1}
+layers:
+  - res: {}
+    repeat: 3
+    name: rest
+  - concat:
+      a: [{relu: {}}]
+      b: []
+    repeat: 2
+  - conv: {out: 4, kernel: 1}
+    from: rest.2.add1.shortcut
+  - conv: {out: 4, kernel: 1}
+    from: concat1.1.b
+"""
+
+
+def _built_without_copies(text: str, monkeypatch: pytest.MonkeyPatch) -> convcost.Network:
+    """The reference: every repetition built entry by entry (copying turned off)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(_Builder, "_copied", lambda *args: None)
+        return convcost.build(convcost.parse_spec(text, source="net.yaml"))
+
+
+def test_copied_repetitions_are_the_repetitions_built_entry_by_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    copied = convcost.build(convcost.parse_spec(_REPEATED, source="net.yaml"))
+    assert copied == _built_without_copies(_REPEATED, monkeypatch)
+    *_, first, second = copied.nodes
+    # an identity branch is its merge's input: rest.2 reads what rest.1 made, and the second
+    # repetition of the concat what the first made
+    assert (first.source, second.source) == ("rest.1", "concat1.0")
+    assert copied.reads == ("rest.1", "concat1.0")
+
+
+def test_a_repetition_that_reads_a_named_tensor_is_built_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = _REPEATED.replace("shortcut: []", "shortcut: input")
+    copied = convcost.build(convcost.parse_spec(text, source="net.yaml"))
+    assert copied == _built_without_copies(text, monkeypatch)
+    assert copied.reads[:3] == ("", "rest.0", "rest.1")  # each repetition's own input

@@ -446,3 +446,31 @@ def test_a_plain_name_is_one_check_name_accepts() -> None:
     assert not {"", "1a", "a.b", "a b", "é", "a-b"} & set(plain)
     for name in plain:
         check_name(name, "branch name", location=Location("net.yaml", 1, 1), in_path=True)
+
+
+def doubling_merges(levels: int, top: str) -> str:
+    """Block b<k> is a merge of two branches that each use b<k-1>; b0 holds two relus."""
+    lines = ["input: [1, 8]", "blocks:", "  b0: {layers: [{relu: {}}, {relu: {}}]}"]
+    lines += [
+        f"  b{k}: {{layers: [{{add: {{x: [{{b{k - 1}: {{}}}}], y: [{{b{k - 1}: {{}}}}]}}}}]}}"
+        for k in range(1, levels)
+    ]
+    return "\n".join([*lines, "layers:", top, ""])
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"),
+    [
+        # a use of b<k> is 2 + 2·(a use of b<k-1>) (the use, the merge, two branches), b0's
+        # is 3: 5·2^k − 2, and b19's 2,621,438
+        ("  - b19: {}", "net.yaml:24:5: layer b191: the network expands to at least 2,621,438 "),
+        # the merge and two uses of b18: 1 + 2·(5·2^18 − 2)
+        (
+            "  - add: {x: [{b18: {}}], y: [{b18: {}}]}",
+            "net.yaml:24:5: layer add1: the network expands to at least 2,621,437 ",
+        ),
+    ],
+)
+def test_blocks_and_merges_without_repeat_or_if_are_bounded_once(top: str, expected: str) -> None:
+    error = build_error(doubling_merges(20, top))
+    assert str(error) == f"{expected}layers here, more than the limit of 1,000,000 {LIMIT_NOTE}"

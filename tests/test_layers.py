@@ -253,3 +253,28 @@ def test_a_huge_adaptive_pool_is_counted_at_once() -> None:
     report = one_layer([1, 7, 7], "adaptive_avgpool: {size: 1000000000}")
     # one channel, each axis: Σ window lengths = 7 + 10⁹ − gcd(7, 10⁹) = 10⁹ + 6
     assert report.layers[0].cost.ops == (10**9 + 6) ** 2
+
+
+def test_a_layer_made_through_its_slots_is_the_one_its_class_makes() -> None:
+    from convcost.layers import Activation, BatchNorm, Conv  # noqa: PLC0415
+    from convcost.layers.activation import Function  # noqa: PLC0415
+    from convcost.layers.base import made  # noqa: PLC0415
+
+    values = {
+        "out": 8,
+        "kernel": (3, 3),
+        "stride": (2, 1),
+        "padding": ((1, 0), (1, 1)),
+        "dilation": (1, 2),
+        "bias": False,
+    }
+    for kind, given in ((Conv, values), (BatchNorm, {}), (Activation, {"function": Function.RELU})):
+        layer = made(kind, **given)
+        expected = kind(**given)
+        assert layer == expected
+        assert hash(layer) == hash(expected)
+        assert repr(layer) == repr(expected)  # the defaults too (groups, label, padding_mode)
+    with pytest.raises(TypeError, match=r"^Conv needs out$"):
+        made(Conv, **{name: value for name, value in values.items() if name != "out"})
+    with pytest.raises(TypeError, match=r"^BatchNorm has no momentum$"):
+        made(BatchNorm, momentum=0.1)

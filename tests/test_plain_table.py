@@ -329,3 +329,14 @@ def test_analyze_to_a_file_writes_richs_text(tmp_path: Path) -> None:
     shown = Console(file=io.StringIO(), width=120, color_system=None)
     print_reports(shown, load("specs/quickstart.yaml"), depth=None, exact=False)
     assert target.read_text(encoding="utf-8") == shown.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_one_cell_text_is_told_by_string_functions_as_by_the_set() -> None:
+    from convcost.render.plain_table import SINGLE_CELL, _one_cell  # noqa: PLC0415
+
+    # every code point alone, and after each of the non-ASCII one-cell symbols (which the
+    # function removes before it looks at the rest)
+    assert {code for code in range(0x110000) if _one_cell(chr(code))} == set(map(ord, SINGLE_CELL))
+    for symbol in "×—≤²":
+        for text in (f"{symbol}a", f"a{symbol}\n", f"{symbol}\x7f", f"1{symbol}é", f"{symbol} 2"):
+            assert _one_cell(text) is SINGLE_CELL.issuperset(text), text

@@ -14,11 +14,13 @@ import re
 
 import pytest
 import yaml.reader
+from hypothesis import given
+from hypothesis import strategies as st
 
 from convcost import yaml_events
 from convcost.errors import ConvcostError, Location, SpecError
 from convcost.limits import DEFAULT_LIMITS, Limits
-from convcost.plainyaml import _OUTSIDE, Declined, _lines, read_plain
+from convcost.plainyaml import _OUTSIDE, Declined, _lines, _outside, read_plain
 from convcost.tree import Map, Scalar, Seq, Value, same
 from convcost.yaml_scalars import Scalars
 from tests.attacks import mutate
@@ -253,3 +255,28 @@ def test_the_refused_characters_are_libyamls_non_printable_ones_and_yaml_line_br
     refused = {match.start() for match in re.finditer(_OUTSIDE, every)}
     non_printable = {match.start() for match in yaml.reader.Reader.NON_PRINTABLE.finditer(every)}
     assert refused == non_printable | {0x09, 0x0D, 0x85, 0x2028, 0x2029, 0xFEFF}
+
+
+def test_the_refused_characters_are_found_without_the_expression() -> None:
+    """:func:`_outside` (string and set functions) refuses exactly what :data:`_OUTSIDE` finds,
+    for every code point in ASCII text and in text outside ASCII, and document markers there."""
+    every = "".join(map(chr, range(0x110000)))
+    by_expression = {match.start() for match in re.finditer(_OUTSIDE, every)}
+    ascii_only = {code for code in range(0x80) if _outside(chr(code))}
+    assert ascii_only == {code for code in by_expression if code < 0x80}
+    after_other = {code for code in range(0x110000) if _outside(f"é{chr(code)}")}
+    assert after_other == by_expression
+    for text in ("× a\n---\n", "--- ×", "× a\n...", "× a\n---x", "× a\n ---", "...×"):
+        assert _outside(text) is (re.search(_OUTSIDE, text) is not None), text
+
+
+_TEXT = st.text(
+    st.sampled_from(["-", ".", " ", "\n", "a", "#", "é", "×", "\t", "\x85", "\u2028", "\ud800"])
+    | st.characters(),
+    max_size=30,
+)
+
+
+@given(_TEXT)
+def test_any_text_is_outside_exactly_when_the_expression_finds_something(text: str) -> None:
+    assert _outside(text) == (re.search(_OUTSIDE, text) is not None)

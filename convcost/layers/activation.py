@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
-from convcost.layers.base import Layer, Shape, elements
+from convcost.layers.base import Layer, Shape, elements, made
 from convcost.layers.kind import ChoiceField, Kind, Parser
 from convcost.valueclasses import dataclass
 
@@ -93,7 +93,7 @@ class Activation(Layer):
 
 def _activation(function: Function) -> Parser:
     def parse(args: Args, shape: Shape) -> Activation:
-        return Activation(function=function)
+        return made(Activation, function=function)
 
     return parse
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
-from convcost.layers.base import Layer, Shape, elements
+from convcost.layers.base import Layer, Shape, elements, made
 from convcost.layers.kind import Kind, NumberField
 from convcost.valueclasses import dataclass
 
@@ -80,7 +80,7 @@ EPS = NumberField("eps", "added to the variance", 1e-5, minimum=0.0, maximum=1.0
 
 
 def _batchnorm(args: Args, shape: Shape) -> BatchNorm:
-    return BatchNorm(eps=EPS.read(args))
+    return made(BatchNorm, eps=EPS.read(args))
 
 
 KINDS = (

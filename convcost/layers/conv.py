@@ -16,6 +16,7 @@ from convcost.layers.base import (
     Shape,
     axes_text,
     elements,
+    made,
     require_spatial,
     spatial,
 )
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from convcost.executor.ops.conv import ConvOp, ConvTransposeOp
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
-from convcost.layers.window import Untracked, Window, kernel_axis, transposed_axis
+from convcost.layers.window import Untracked, Window, kernel_window, transposed_axis
 
 
 def _check_groups(in_channels: int, out: int, groups: int) -> None:
@@ -98,14 +99,8 @@ class Conv(Layer):
         every output left out)."""
         sizes = spatial(shape)
         outs = geometry.conv_sizes(sizes, self.kernel, self.stride, self.padding, self.dilation)
-        return Window(
-            tuple(
-                kernel_axis(size, out, k, s, lo, d)
-                for size, out, k, s, (lo, _), d in zip(
-                    sizes, outs, self.kernel, self.stride, self.padding, self.dilation, strict=True
-                )
-            )
-        )
+        before = tuple(lo for lo, _ in self.padding)
+        return kernel_window(sizes, outs, self.kernel, self.stride, before, self.dilation)
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         return geometry.dropped_pixels(spatial(shape), self.spans(), self.stride, self.padding)
@@ -365,7 +360,8 @@ def _conv(args: Args, shape: Shape) -> Conv:
     stride = STRIDE.read(args)
     dilation = DILATION.read(args)
     padding, mode = read_padding(args, kernel, stride, dilation)
-    return Conv(
+    return made(
+        Conv,
         out=out,
         kernel=kernel,
         stride=stride,

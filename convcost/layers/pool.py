@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from convcost.executor.ops.pool import AdaptivePoolOp, GlobalPoolOp, WindowPoolOp
     from convcost.explain.steps import Step
     from convcost.receptive import ReceptiveField
-from convcost.layers.window import Global, Untracked, Window, adaptive_axis, kernel_axis
+from convcost.layers.window import Global, Untracked, Window, adaptive_axis, kernel_window
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,14 +70,7 @@ class WindowPool(Layer):
         """Output o reads o·s − p + t·d for each tap t (taps in the padding only left out)."""
         sizes = spatial(shape)
         outs = self.output_shape(shape)[1:]
-        return Window(
-            tuple(
-                kernel_axis(size, out, k, s, p, d)
-                for size, out, k, s, p, d in zip(
-                    sizes, outs, self.kernel, self.stride, self.padding, self.dilation, strict=True
-                )
-            )
-        )
+        return kernel_window(sizes, outs, self.kernel, self.stride, self.padding, self.dilation)
 
     def dropped(self, shape: Shape) -> tuple[Drop, ...]:
         if self.ceil_mode:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from convcost.valueclasses import dataclass, field
+from convcost.valueclasses import dataclass, field, fields
 
 MAX_PHASES = 1024
 """Phases a map may have before the receptive field is given up as unknown (a pathological
@@ -82,6 +82,10 @@ class Untracked:
     phases: int
 
 
+_AXIS_SLOTS = tuple(AxisWindow.__dict__[f.name].__set__ for f in fields(AxisWindow))
+_WINDOW_AXES = Window.__dict__["axes"]
+
+
 def strided(first: int, last: int, stride: int, step: int = 1) -> AxisWindow:
     """One phase: output ``o`` reads ``first + o·stride`` … ``last + o·stride``, ``step`` apart."""
     return AxisWindow(1, stride, (first,), (last,), (step,))
@@ -104,7 +108,47 @@ def kernel_axis(
         lead = trail = 0
     first = lead * dilation - before
     last = (kernel - 1 - trail) * dilation - before
-    return AxisWindow(1, stride, (first,), (last,), (dilation,), lead + trail, kernel)
+    # AxisWindow(1, stride, (first,), (last,), (dilation,), lead + trail, kernel), through its
+    # slots: a network has a few dozen, for which a value class would compile its __init__
+    axis = object.__new__(AxisWindow)
+    for set_field, value in zip(
+        _AXIS_SLOTS,
+        (1, stride, (first,), (last,), (dilation,), lead + trail, kernel),
+        strict=True,
+    ):
+        set_field(axis, value)
+    return axis
+
+
+_KERNEL_WINDOWS: dict[tuple[tuple[int, ...], ...], Window] = {}
+"""The windows :func:`kernel_window` made, by their geometry: a network's convolutions and
+pools repeat a few (every 1×1 conv of a stage has the same), and a window is costly to make."""
+
+_KERNEL_WINDOWS_KEPT = 4096
+
+
+def kernel_window(
+    sizes: tuple[int, ...],
+    outs: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    before: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Window:
+    """The window of a conv's or a pool's taps (:func:`kernel_axis` on each axis)."""
+    key = (sizes, outs, kernel, stride, before, dilation)
+    window = _KERNEL_WINDOWS.get(key)
+    if window is None:
+        # Window(axes), through its slot, as kernel_axis makes each axis
+        window = object.__new__(Window)
+        _WINDOW_AXES.__set__(
+            window, tuple(map(kernel_axis, sizes, outs, kernel, stride, before, dilation))
+        )
+        window.__post_init__()
+        if len(_KERNEL_WINDOWS) >= _KERNEL_WINDOWS_KEPT:
+            _KERNEL_WINDOWS.clear()
+        _KERNEL_WINDOWS[key] = window
+    return window
 
 
 def transposed_axis(

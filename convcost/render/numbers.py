@@ -111,15 +111,26 @@ Value = TypeVar("Value")
 
 
 def memoized(
-    function: Callable[[Value], str], *, key: Callable[[Value], Hashable] = lambda value: value
+    function: Callable[[Value], str], *, key: Callable[[Value], Hashable] | None = None
 ) -> Callable[[Value], str]:
     """``function`` with its results kept, for one table or document: a deep stack repeats
-    its shapes and counts row after row. ``key=id`` for values that are costly to hash (a
-    receptive field's fractions) and stay alive meanwhile (a report's)."""
+    its shapes and counts row after row. Values are their own keys, or ``key=id`` for values
+    that are costly to hash (a receptive field's fractions) and stay alive meanwhile (a
+    report's)."""
     results: dict[Hashable, str] = {}
+    if key is None:
+
+        def cached_by_value(value: Value) -> str:
+            text = results.get(value)
+            if text is None:
+                text = results[value] = function(value)
+            return text
+
+        return cached_by_value
+    keyed = key
 
     def cached(value: Value) -> str:
-        name = key(value)
+        name = keyed(value)
         text = results.get(name)
         if text is None:
             text = results[name] = function(value)

@@ -29,14 +29,16 @@ caller draws the table with rich.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice, pairwise
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice, pairwise, repeat
+from typing import cast
 
 from convcost.render.table_spec import (
     CHUNK_ROWS,
     Cell,
     Column,
     Frame,
+    Styled,
     TableSpec,
     cell_padding,
     measured,
@@ -46,6 +48,22 @@ from convcost.valueclasses import dataclass
 SINGLE_CELL = frozenset(map(chr, range(0x20, 0x7F))) | frozenset("×·µ—–−…→←≤≥≈±²³")
 """Characters one terminal cell wide for rich (``rich.cells.cell_len``): printable ASCII and
 the symbols convcost's tables print; none of the non-ASCII ones is white space."""
+
+_SYMBOLS = "".join(sorted(SINGLE_CELL - frozenset(map(chr, range(0x80)))))
+"""The non-ASCII characters of :data:`SINGLE_CELL`."""
+
+
+def _one_cell(text: str) -> bool:
+    """``SINGLE_CELL.issuperset(text)``, by string functions (a set look-up a character costs
+    more than a table's every other step)."""
+    if not text.isascii():
+        for symbol in _SYMBOLS:
+            if symbol in text:
+                text = text.replace(symbol, "")
+        if not text.isascii():
+            return False
+    return text.isprintable()  # in ASCII: U+0020 to U+007E
+
 
 MIN_WIDTH = 20
 """Narrower consoles are left to rich."""
@@ -114,9 +132,9 @@ _OVERFLOW = ("fold", "crop", "ellipsis")
 def _single_cell(text: str) -> bool:
     """Whether each line of ``text`` is written here: one-cell characters, line breaks only
     between lines (not at the end)."""
-    if SINGLE_CELL.issuperset(text):
+    if _one_cell(text):
         return True
-    return not text.endswith("\n") and SINGLE_CELL.issuperset(text.replace("\n", ""))
+    return not text.endswith("\n") and _one_cell(text.replace("\n", ""))
 
 
 def _measure(text: str) -> tuple[int, int]:
@@ -129,28 +147,39 @@ def _measure(text: str) -> tuple[int, int]:
     return (max(map(len, words)) if words else longest_line), longest_line
 
 
-@dataclass(slots=True)
 class _Extent:
-    """What measuring learns about a column's cells."""
+    """What measuring learns about a column's cells. A plain class: a value class compiles
+    its ``__init__`` past its first few objects, which costs a table more than its columns'."""
 
-    low: int = 0
-    """The longest word of any cell."""
-    high: int = 0
-    """The longest line of any cell."""
-    cells: int = 0
-    """How many cells (header and footer included)."""
+    __slots__ = ("cells", "high", "low")
+
+    def __init__(self) -> None:
+        self.low = 0
+        """The longest word of any cell."""
+        self.high = 0
+        """The longest line of any cell."""
+        self.cells = 0
+        """How many cells (header and footer included)."""
 
     def add(self, texts: Iterable[str]) -> bool:
         """Count ``texts``; False when one of them is not written here."""
         distinct = set(texts)
         joined = "".join(distinct)
-        if not SINGLE_CELL.issuperset(joined):
-            if not all(map(_single_cell, distinct)):
+        if _one_cell(joined):
+            if " " not in joined:  # single words on one line: both measures are the length
+                longest = max(map(len, distinct), default=0)
+                self.low, self.high = max(self.low, longest), max(self.high, longest)
+                return True
+        elif " " not in joined and _one_cell(joined.replace("\n", "")):
+            # lines of one word each (wrapped paths): both measures are the longest line
+            ends = "\0".join(distinct) + "\0"
+            if "\n\0" in ends:  # a line break at a text's end
                 return False
-        elif " " not in joined:  # single words on one line: both measures are the length
-            longest = max(map(len, distinct), default=0)
+            longest = max(map(len, ends.replace("\0", "\n").split("\n")))
             self.low, self.high = max(self.low, longest), max(self.high, longest)
             return True
+        elif not all(map(_single_cell, distinct)):
+            return False
         for text in distinct:
             low, high = _measure(text)
             self.low, self.high = max(self.low, low), max(self.high, high)
@@ -345,6 +374,10 @@ def _wrapped(text: str, width: int, justify: str, overflow: str, no_wrap: bool) 
     """``Text.wrap`` into ``width`` cells, each line justified to exactly ``width`` cells."""
     if "\n" not in text and len(text) <= width:  # one line that fits: nothing breaks
         return [_justified(text, width, justify, overflow)]
+    if justify == "left":  # lines that all fit (a wrapped path): each padded
+        parts = text.split("\n")
+        if max(map(len, parts)) <= width:
+            return list(map(str.ljust, parts, repeat(width)))
     lines = []
     for part in text.split("\n"):
         if no_wrap or len(part) <= width:  # a line that fits does not break
@@ -399,10 +432,7 @@ class _Layout:
                 head.append(f"{edge}{rule}{edge}")
         yield self._text(head, crop)
         rows = iter(self.kept if self.kept is not None else self.spec.rows())
-        template = edge + divider.join(
-            f"{' ' * left}{{}}{' ' * right}" for left, right in self.pads
-        )
-        template += edge
+        draw = _drawer(edge, divider, self.pads)
         rooms = [
             width - left - right
             for width, (left, right) in zip(self.widths, self.pads, strict=True)
@@ -410,21 +440,17 @@ class _Layout:
         roomless = min(rooms, default=1) < 1
         blanks = [" " * room for room in rooms]
         while batch := list(islice(rows, CHUNK_ROWS)):
-            texts = [
-                [cell if type(cell) is str else cell.text for cell in column]
-                for column in zip(*batch, strict=True)
-            ]
+            texts = [_texts(column) for column in zip(*batch, strict=True)]
             shaped = zip(*map(self._column, range(len(texts)), texts), strict=True)
             lines: list[str] = []
-            for row, cells in zip(batch, shaped, strict=True):
+            for number, cells in enumerate(shaped):
                 if None not in cells:
-                    lines.append(template.format(*cells))
-                    continue
-                texts_of_row = [cell if isinstance(cell, str) else cell.text for cell in row]
-                if roomless:  # a column without room: rich's blank lines
+                    lines.append(draw(cells))
+                elif roomless:  # a column without room: rich's blank lines
+                    texts_of_row = [column[number] for column in texts]
                     lines += self._row(texts_of_row, "top", edge, divider, cells)
                 else:  # a cell wraps: its lines, the others' cells then blanks below
-                    lines += self._wrapped_row(texts_of_row, cells, template, blanks)
+                    lines += self._wrapped_row(texts, number, cells, draw, blanks)
             yield self._text(lines, crop)
         tail = []
         if frame.show_footer:
@@ -439,9 +465,9 @@ class _Layout:
     def _text(self, lines: list[str], crop: bool) -> str:
         if crop:
             lines = [line[: self.width] for line in lines]
-        return "".join(line + "\n" for line in lines)
+        return "\n".join(lines) + "\n" if lines else ""
 
-    def _column(self, index: int, texts: list[str]) -> list[str | None]:
+    def _column(self, index: int, texts: Sequence[str]) -> list[str | None]:
         """Each of a column's body cells justified on one line, or None where it wraps."""
         left, right = self.pads[index]
         room = self.widths[index] - left - right
@@ -451,8 +477,10 @@ class _Layout:
         justify, overflow = column.justify, column.overflow
         if max(map(len, texts)) <= room and "\n" not in "".join(texts):  # nothing to truncate
             if justify == "left":
-                return [text.ljust(room) for text in texts]
+                return list(map(str.ljust, texts, repeat(room)))
             if justify == "right":  # Lines.justify strips the end first
+                if " \0" not in "\0".join(texts) + "\0":  # (no cell ends in a space)
+                    return list(map(str.rjust, texts, repeat(room)))
                 return [text.rstrip().rjust(room) for text in texts]
         return [
             None if len(text) > room or "\n" in text else _justified(text, room, justify, overflow)
@@ -460,34 +488,56 @@ class _Layout:
         ]
 
     def _wrapped_row(
-        self, texts: list[str], shaped: Sequence[str | None], template: str, blanks: list[str]
+        self,
+        texts: list[Sequence[str]],
+        number: int,
+        shaped: Sequence[str | None],
+        draw: Callable[[Sequence[str]], str],
+        blanks: list[str],
     ) -> list[str]:
-        """:meth:`_row` of a body row (top-aligned) where every column has room, through the
-        body's ``template``: cells that fit are ``shaped``, the others wrapped; a column's
-        cell below its last line is blank."""
+        """:meth:`_row` of body row ``number`` (top-aligned; ``texts``: each column's cells)
+        where every column has room, drawn as the body's rows (``draw``): cells that fit are
+        ``shaped``, the others wrapped; a column's cell below its last line is blank."""
         columns = self.spec.frame.columns
-        cells = [
-            [line]
-            if line is not None
-            else _wrapped(
-                text,
-                len(blank),
-                columns[index].justify,
-                columns[index].overflow,
-                columns[index].no_wrap,
+        first = list(shaped)
+        if first.count(None) == 1:  # one cell wraps (a layer path): its lines, blanks beside
+            index = first.index(None)
+            column = columns[index]
+            blank = blanks[index]
+            lines = _wrapped(
+                texts[index][number], len(blank), column.justify, column.overflow, column.no_wrap
             )
-            for index, (text, line, blank) in enumerate(zip(texts, shaped, blanks, strict=True))
-        ]
-        height = max(map(len, cells))
-        return [
-            template.format(
-                *(
-                    cell[line] if line < len(cell) else blank
-                    for cell, blank in zip(cells, blanks, strict=True)
-                )
+            first[index] = lines[0]
+            result = [draw(cast(list[str], first))]
+            for below in lines[1:]:
+                cells = blanks.copy()
+                cells[index] = below
+                result.append(draw(cells))
+            return result
+        wrapped: list[tuple[int, list[str]]] = []
+        height = 1
+        index = -1
+        for _ in range(first.count(None)):  # the cells that wrap
+            index = first.index(None, index + 1)
+            column = columns[index]
+            lines = _wrapped(
+                texts[index][number],
+                len(blanks[index]),
+                column.justify,
+                column.overflow,
+                column.no_wrap,
             )
-            for line in range(height)
-        ]
+            first[index] = lines[0]
+            wrapped.append((index, lines))
+            height = max(height, len(lines))
+        result = [draw(cast(list[str], first))]  # every None replaced
+        for line in range(1, height):
+            cells = blanks.copy()
+            for index, lines in wrapped:
+                if line < len(lines):
+                    cells[index] = lines[line]
+            result.append(draw(cells))
+        return result
 
     def _row(
         self,
@@ -522,6 +572,29 @@ class _Layout:
         return [edge + divider.join(parts) + edge for parts in zip(*cells, strict=True)]
 
 
+def _texts(cells: Sequence[Cell]) -> Sequence[str]:
+    """The text of each cell (``cells`` itself when none is styled)."""
+    if _STR.issuperset(map(type, cells)):
+        return cast(Sequence[str], cells)
+    return [cell if type(cell) is str else cast(Styled, cell).text for cell in cells]
+
+
+_STR = frozenset((str,))
+
+
+def _drawer(edge: str, divider: str, pads: list[tuple[int, int]]) -> Callable[[Sequence[str]], str]:
+    """A body row's line from its cells (each exactly its column's room): the cells between
+    their padding, the dividers and the edges."""
+    gaps = {" " * right + divider + " " * left for (_, right), (left, _) in pairwise(pads)}
+    if len(gaps) > 1:  # columns padded unevenly
+        template = edge + divider.join(f"{' ' * left}{{}}{' ' * right}" for left, right in pads)
+        template += edge
+        return lambda cells: template.format(*cells)
+    gap = gaps.pop() if gaps else ""
+    start, end = edge + " " * pads[0][0], " " * pads[-1][1] + edge
+    return lambda cells: start + gap.join(cells) + end
+
+
 def _extra_width(frame: Frame) -> int:
     """``Table._extra_width``: the box's edges and dividers."""
     if not frame.box:
@@ -550,7 +623,7 @@ def _layout(spec: TableSpec, width: int) -> _Layout | None:
     def measure(index: int, cells: tuple[Cell, ...]) -> bool:
         extent = extents[index]
         extent.cells += len(cells)
-        return extent.add(cell if isinstance(cell, str) else cell.text for cell in cells)
+        return extent.add(_texts(cells))
 
     found = measured(spec.rows(), measure)
     if found is None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import TypeVar
+from operator import attrgetter, itemgetter
+from typing import Any, TypeVar, cast
 
 from convcost.render import numbers
 from convcost.render.escape import printable
-from convcost.render.numbers import memoized
 from convcost.render.rows import Row, rows
-from convcost.report import Report, intensity_terms
-from convcost.valueclasses import dataclass, replace
+from convcost.report import LayerReport, Report, intensity_terms
+from convcost.valueclasses import dataclass, fields, replace
 
 KEEP_ROWS = 100_000
 """Tables up to this many rows keep their cells between measuring and drawing (about 60 MB at
@@ -162,7 +162,10 @@ def layer_spec(
     ``kind``, ``%`` and ``RF`` columns are dropped in turn (:func:`_fit`).
     """
     total_macs = report.totals.macs
-    shown = rows(report, depth)
+    # every layer a row of its own: the report's layers are the rows (none collapsed)
+    shown: Sequence[Row | LayerReport] = (
+        report.layers if depth is None and not extra else rows(report, depth)
+    )
 
     def counted(value: int) -> str:
         return numbers.count(value, exact=exact) if value else "—"
@@ -170,42 +173,83 @@ def layer_spec(
     def shared(macs: int) -> str:
         return numbers.share(macs, total_macs) if macs else ""
 
-    shape, count, share = memoized(numbers.shape), memoized(counted), memoized(shared)
-    receptive = memoized(numbers.receptive, key=id)  # `shown` holds every field meanwhile
+    shapes: dict[object, str] = {}
+    counts: dict[object, str] = {}
+    shares: dict[object, str] = {}
+    fields: dict[object, str] = {}  # by id: `shown` holds every field meanwhile
 
-    def formatted() -> Iterator[list[str]]:
-        for index, row in enumerate(shown, start=1):
-            cost = row.cost
-            yield [
-                str(index),
-                printable(row.path),
-                printable(row.kind),
-                shape(row.output_shape),
-                count(cost.params),
-                count(cost.macs),
-                share(cost.macs),
-                receptive(row.receptive_field),
-                *(column.cell(row) for column in extra),
-            ]
+    def formatted() -> Iterator[Sequence[str]]:
+        # a column at a time, each distinct value formatted once (a deep stack repeats its
+        # shapes and counts row after row), a chunk of rows at a time
+        for start in range(0, len(shown), CHUNK_ROWS * 10):
+            chunk = shown[start : start + CHUNK_ROWS * 10]
+            costs = list(map(_COST_OF, chunk))
+            macs = list(map(_MACS_OF, costs))
+            receptive = list(map(_FIELD_OF, chunk))
+            ids = list(map(id, receptive))
+            for key, field in dict(zip(ids, receptive, strict=True)).items():
+                if key not in fields:
+                    fields[key] = numbers.receptive(field)
+            yield from zip(
+                map(str, range(start + 1, start + len(chunk) + 1)),
+                _printable(list(map(_PATH_OF, chunk))),
+                _printable(list(map(_KIND_OF, chunk))),
+                _distinct(shapes, numbers.shape, list(map(_OUTPUT_OF, chunk))),
+                _distinct(counts, counted, list(map(_PARAMS_OF, costs))),
+                _distinct(counts, counted, macs),
+                _distinct(shares, shared, macs),
+                map(fields.__getitem__, ids),
+                *([column.cell(cast(Row, row)) for row in chunk] for column in extra),
+                strict=True,
+            )
 
     cells = _replayable(formatted, len(shown))
     frame, room, kept = _fit(report, cells(), exact=exact, extra=extra, width=width)
 
+    collapsed = [type(row) is Row and row.collapsed for row in shown] if depth else None
+    after = itemgetter(*kept)  # at least output, params and MACs: a tuple
+
     def body() -> Iterator[Sequence[Cell]]:
-        for line, row in zip(cells(), shown, strict=True):
+        if collapsed is None:
+            for line in cells():
+                path = line[1] if room is None else wrap_path(line[1], room)
+                yield (line[0], path, *after(line))
+            return
+        for line, bold in zip(cells(), collapsed, strict=True):
             path = line[1] if room is None else wrap_path(line[1], room)
-            yield (
-                line[0],
-                Styled(path, "bold") if row.collapsed else path,
-                *(line[position] for position in kept),
-            )
+            yield (line[0], Styled(path, "bold") if bold else path, *after(line))
 
     return TableSpec(frame, body)
 
 
+_PATH_OF, _KIND_OF, _OUTPUT_OF, _COST_OF, _FIELD_OF = map(
+    attrgetter, ("path", "kind", "output_shape", "cost", "receptive_field")
+)
+_PARAMS_OF, _MACS_OF = attrgetter("params"), attrgetter("macs")
+
+Value = TypeVar("Value")
+
+
+def _distinct(
+    texts: dict[object, str], text: Callable[[Value], str], values: list[Value]
+) -> list[str]:
+    """``text`` of each value, computed once per distinct value (kept in ``texts``)."""
+    for value in set(values).difference(texts):
+        texts[value] = text(value)
+    return list(map(texts.__getitem__, values))
+
+
+def _printable(texts: list[str]) -> list[str] | Iterator[str]:
+    """:func:`printable` of each text (the texts themselves when all are printable ASCII)."""
+    joined = "".join(texts)
+    if joined.isascii() and joined.isprintable():
+        return texts
+    return map(printable, texts)
+
+
 def _replayable(
-    cells: Callable[[], Iterator[list[str]]], count: int
-) -> Callable[[], Iterable[list[str]]]:
+    cells: Callable[[], Iterator[Sequence[str]]], count: int
+) -> Callable[[], Iterable[Sequence[str]]]:
     """``cells`` formatted once and kept for a table of up to :data:`KEEP_ROWS` rows;
     formatted again at each pass for a longer one (no copy of every cell)."""
     if count > KEEP_ROWS:
@@ -214,7 +258,7 @@ def _replayable(
     return lambda: kept
 
 
-def _widest(cells: Iterable[list[str]], count: int) -> list[int]:
+def _widest(cells: Iterable[Sequence[str]], count: int) -> list[int]:
     """The length of each column's longest cell."""
     widest = [0] * count
     lines = iter(cells)
@@ -240,21 +284,41 @@ _DROPPED = ((_KIND, NARROW_PATH), (_SHARE, LEAST_PATH), (_RF, LEAST_PATH))
 """Which column goes first, and below how much room for the layer path."""
 
 
+_COLUMN_FIELDS = tuple((f.name, f.default, Column.__dict__[f.name].__set__) for f in fields(Column))
+
+
+def _column(header: str, **values: Any) -> Column:
+    """``Column(header, **values)`` through its slots: the layer table makes a dozen (a value
+    class would compile its ``__init__`` for them, which costs more than the table's rows)."""
+    column = object.__new__(Column)
+    values["header"] = header
+    for name, default, set_field in _COLUMN_FIELDS:
+        set_field(column, values.pop(name, default))
+    assert not values, values  # a name Column does not have
+    return column
+
+
+def _column_with(column: Column, **changes: Any) -> Column:
+    """``replace(column, **changes)`` through :func:`_column`."""
+    values = {name: getattr(column, name) for name, _, _ in _COLUMN_FIELDS}
+    return _column(**(values | changes))
+
+
 def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) -> Frame:
     """The layer table's frame, every column shown: its title, and its columns with their
     headers and footers."""
     columns = (
-        Column("#", justify="right", style="dim", no_wrap=True),
-        Column("layer", footer="total", overflow="fold", min_width=8, ratio=1),
-        Column("kind", overflow="fold", min_width=7 if extra else None, max_width=16),
-        Column("output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"),
-        Column(
+        _column("#", justify="right", style="dim", no_wrap=True),
+        _column("layer", footer="total", overflow="fold", min_width=8, ratio=1),
+        _column("kind", overflow="fold", min_width=7 if extra else None, max_width=16),
+        _column("output", footer=numbers.shape(report.output_shape), no_wrap=True, justify="right"),
+        _column(
             "params",
             footer=numbers.count(report.totals.params, exact=exact),
             justify="right",
             no_wrap=True,
         ),
-        Column(
+        _column(
             "MACs",
             # placeholder layers of unknown cost (report.notes): the total is a lower bound
             footer=numbers.count(report.totals.macs, exact=exact)
@@ -262,15 +326,15 @@ def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) ->
             justify="right",
             no_wrap=True,
         ),
-        Column("%", justify="right", no_wrap=True, style="dim"),
-        Column(
+        _column("%", justify="right", no_wrap=True, style="dim"),
+        _column(
             "RF",
             footer=numbers.receptive(report.receptive_field),
             justify="right",
             no_wrap=True,
         ),
         *(
-            Column(column.header, footer=column.footer, justify="right", no_wrap=True, markup=True)
+            _column(column.header, footer=column.footer, justify="right", no_wrap=True, markup=True)
             for column in extra
         ),
     )
@@ -285,7 +349,7 @@ def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) ->
 
 def _fit(
     report: Report,
-    cells: Iterable[list[str]],
+    cells: Iterable[Sequence[str]],
     *,
     exact: bool,
     extra: Sequence[ExtraColumn],
@@ -324,10 +388,10 @@ def _fit(
     fitted = max(room(), min(LEAST_PATH, path))
     least = width + fitted - room() if fitted > room() else None
     shown = (
-        replace(columns[0], min_width=need[0]),
-        replace(columns[1], max_width=fitted),  # its min_width 8 <= fitted (need[1] counts it)
+        _column_with(columns[0], min_width=need[0]),
+        _column_with(columns[1], max_width=fitted),  # its min_width 8 <= fitted (need[1] counts it)
         *(
-            replace(columns[position], min_width=need[position])
+            _column_with(columns[position], min_width=need[position])
             if columns[position].no_wrap
             else columns[position]
             for position in kept
@@ -378,13 +442,19 @@ def wrap_path(path: str, limit: int) -> str:
     """Break a dotted layer path into lines of at most ``limit`` characters, after dots."""
     if len(path) <= limit:
         return path
-    parts = [part + "." for part in path.split(".")]
-    parts[-1] = parts[-1][:-1]
-    lines = [""]
-    for part in parts:
-        if lines[-1] and len(lines[-1]) + len(part) > limit:
-            lines.append("")
-        lines[-1] += part
+    # each line: as many whole names (each with its dot) as fit, or one name longer than that
+    lines = []
+    start, end = 0, len(path)
+    while end - start > limit:
+        cut = path.rfind(".", start, start + limit) + 1  # the last name that fits ends there
+        if not cut:
+            cut = path.find(".", start) + 1  # a name longer than the line: alone on it
+            if not cut:
+                lines.append(path[start:])
+                return "\n".join(lines)
+        lines.append(path[start:cut])
+        start = cut
+    lines.append(path[start:])
     return "\n".join(lines)
 
 

@@ -48,7 +48,7 @@ from convcost.references import References, merge_inputs
 from convcost.spec import BlockDef, Spec, Variant
 from convcost.substitution import Scope, scope_of
 from convcost.tree import Map, Scalar, Seq, Value, describe, location_at
-from convcost.valueclasses import fields, replace
+from convcost.valueclasses import replace, slot_setters
 
 
 def build(
@@ -67,7 +67,9 @@ def build(
     return Network(name=name, input_shape=shape, nodes=tuple(nodes), reads=reads)
 
 
-_NODE_SLOTS = tuple(LayerNode.__dict__[f.name].__set__ for f in fields(LayerNode))
+_NODE_SLOTS = slot_setters(
+    LayerNode, "path", "layer", "input_shape", "output_shape", "location", "source"
+)
 """The slot setters of :class:`LayerNode`'s fields, in declaration order."""
 
 
@@ -88,7 +90,7 @@ def _layer_node(
     return node
 
 
-_BRANCH_SLOTS = tuple(Branch.__dict__[f.name].__set__ for f in fields(Branch))
+_BRANCH_SLOTS = slot_setters(Branch, "name", "path", "nodes", "output_shape", "source")
 """The slot setters of :class:`Branch`'s fields, in declaration order."""
 
 
@@ -105,8 +107,14 @@ def _branch(name: str, path: str, nodes: tuple[Node, ...], output_shape: Shape) 
     return branch
 
 
-_GROUP_SLOTS = tuple(GroupNode.__dict__[f.name].__set__ for f in fields(GroupNode))
-_MERGE_SLOTS = tuple(MergeNode.__dict__[f.name].__set__ for f in fields(MergeNode))
+_GROUP_SLOTS = slot_setters(
+    GroupNode,
+    *("path", "group", "label", "children", "input_shape", "output_shape", "location", "source"),
+)
+_MERGE_SLOTS = slot_setters(
+    MergeNode,
+    *("path", "merge", "branches", "input_shape", "output_shape", "location", "source"),
+)
 
 
 def _group_node(

@@ -29,7 +29,7 @@ from convcost.layers.window import (
     Untracked,
     Window,
 )
-from convcost.valueclasses import dataclass, fields, replace
+from convcost.valueclasses import dataclass, replace, slot_setters
 
 
 class Coverage(enum.Enum):
@@ -134,8 +134,8 @@ class ReceptiveField:
 
 
 _LOCAL = Coverage.LOCAL
-_SET_COVERAGE, _SET_SIZE, _SET_JUMP, _SET_FIRST, _SET_MAPS, _SET_CONTEXT = (
-    ReceptiveField.__dict__[f.name].__set__ for f in fields(ReceptiveField)
+_SET_COVERAGE, _SET_SIZE, _SET_JUMP, _SET_FIRST, _SET_MAPS, _SET_CONTEXT = slot_setters(
+    ReceptiveField, "coverage", "size", "jump", "first", "maps", "global_context"
 )
 
 

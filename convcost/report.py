@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from convcost.errors import Location
 from convcost.layers import Shape
 from convcost.receptive import ReceptiveField
-from convcost.valueclasses import dataclass, fields
+from convcost.valueclasses import dataclass, slot_setters
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -98,7 +98,16 @@ class LayerReport:
     location: Location | None = None
 
 
-_LAYER_REPORT_SLOTS = tuple(LayerReport.__dict__[f.name].__set__ for f in fields(LayerReport))
+_LAYER_REPORT_SLOTS = slot_setters(
+    LayerReport,
+    "path",
+    "kind",
+    "input_shape",
+    "output_shape",
+    "cost",
+    "receptive_field",
+    "location",
+)
 """The slot setters of :class:`LayerReport`'s fields, in declaration order."""
 
 
@@ -144,8 +153,26 @@ class BlockReport:
     location: Location | None = None
 
 
-_BLOCK_REPORT_SLOTS = tuple(BlockReport.__dict__[f.name].__set__ for f in fields(BlockReport))
-_COST_SLOTS = tuple(Cost.__dict__[f.name].__set__ for f in fields(Cost))
+_BLOCK_REPORT_SLOTS = slot_setters(
+    BlockReport,
+    "path",
+    "kind",
+    "input_shape",
+    "output_shape",
+    "cost",
+    "receptive_field",
+    "location",
+)
+_COST_SLOTS = slot_setters(
+    Cost,
+    "weights",
+    "biases",
+    "macs",
+    "ops",
+    "activation_elements",
+    "read_elements",
+    "written_elements",
+)
 
 
 def block_report(

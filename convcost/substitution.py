@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from convcost.errors import SpecError
 from convcost.names import did_you_mean
 from convcost.tree import Map, Scalar, Seq, Value, describe, plain
-from convcost.valueclasses import dataclass, field
+from convcost.valueclasses import dataclass, field, slot_setters
 
 _NAME_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
@@ -75,7 +75,7 @@ class Scope:
         return names
 
 
-_SCOPE_SLOTS = tuple(Scope.__dict__[name].__set__ for name in ("in_channels", "params", "block"))
+_SCOPE_SLOTS = slot_setters(Scope, "in_channels", "params", "block")
 
 
 def scope_of(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from convcost.errors import Location
+from convcost.valueclasses import slot_setters
 
 ScalarValue = str | int | float | bool | None
 
@@ -23,9 +24,7 @@ _SHOWN = 80
 """Characters of a string an error message shows before it cuts the rest."""
 
 
-_set_file, _set_line, _set_column = (
-    Location.__dict__[name].__set__ for name in ("file", "line", "column")
-)
+_set_file, _set_line, _set_column = slot_setters(Location, "file", "line", "column")
 
 
 class _Located:

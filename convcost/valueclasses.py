@@ -69,7 +69,7 @@ from types import FunctionType, MemberDescriptorType, MethodType  # noqa: E402
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["dataclass", "field", "fields", "replace"]
+__all__ = ["dataclass", "field", "fields", "made", "replace", "slot_setters"]
 """``field``, ``fields`` and ``replace`` are the standard library's, imported here after
 :mod:`dataclasses` is loaded without :mod:`inspect`: a module that imported :mod:`dataclasses`
 first would load inspect (ast, dis, tokenize) for every library user."""
@@ -639,3 +639,52 @@ def _frozen(cls: type, names: tuple[str, ...]) -> tuple[Callable[..., None], ...
         super(cls, self).__delattr__(name)  # type: ignore[arg-type]
 
     return __setattr__, __delattr__
+
+
+# Hot constructors. A value class compiles its ``__init__`` past its first few objects, which
+# costs more than the few dozen objects a run makes of most classes; the constructors on
+# ``analyze``'s path (layers, nodes, costs, reports, windows, table columns) fill the slots
+# instead, through one of these two, so that this bypass is written once.
+
+_MADE: dict[type, tuple[tuple[str, object, object, Callable[[Any, Any], None]], ...]] = {}
+"""Each class :func:`made` has made: its init fields' names, defaults, default factories and
+slot setters."""
+
+
+def made(cls: type[T], /, **values: Any) -> T:
+    """``cls(**values)`` for a slotted value class, without calling ``__init__``: the same
+    value (defaults, default factories and ``__post_init__`` included), and a ``TypeError`` for
+    a field missing or unknown. The price is the static check of the names: mypy sees
+    ``**values: Any``, so keep it to constructors the tests run."""
+    slots = _MADE.get(cls)
+    if slots is None:
+        slots = _MADE[cls] = tuple(
+            (f.name, f.default, f.default_factory, cls.__dict__[f.name].__set__)
+            for f in fields(cls)  # type: ignore[arg-type]
+            if f.init
+        )
+    obj = object.__new__(cls)
+    for name, default, factory, set_field in slots:
+        value = values.pop(name, default)
+        if value is MISSING:
+            if factory is MISSING:
+                raise TypeError(f"{cls.__name__} needs {name}")
+            value = factory()  # type: ignore[operator]
+        set_field(obj, value)
+    if values:
+        raise TypeError(f"{cls.__name__} has no {', '.join(values)}")
+    post_init = getattr(obj, "__post_init__", None)
+    if post_init is not None:
+        post_init()
+    return obj
+
+
+def slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The setters of ``cls``'s slots ``names``, for the hottest constructors (faster than
+    :func:`made`: no loop, no defaults). ``names`` must be all of the class's init fields in
+    declaration order, so that a field added, removed or reordered fails here, at import,
+    rather than leaving a slot unset or filling it from another field."""
+    declared = tuple(f.name for f in fields(cls) if f.init)
+    if names != declared:
+        raise TypeError(f"{cls.__qualname__}'s init fields are {declared}, not {names}")
+    return tuple(cls.__dict__[name].__set__ for name in names)

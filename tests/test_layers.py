@@ -258,7 +258,7 @@ def test_a_huge_adaptive_pool_is_counted_at_once() -> None:
 def test_a_layer_made_through_its_slots_is_the_one_its_class_makes() -> None:
     from convcost.layers import Activation, BatchNorm, Conv  # noqa: PLC0415
     from convcost.layers.activation import Function  # noqa: PLC0415
-    from convcost.layers.base import made  # noqa: PLC0415
+    from convcost.valueclasses import made  # noqa: PLC0415
 
     values = {
         "out": 8,

@@ -487,3 +487,44 @@ def test_the_class_namespace_holds_what_the_standard_librarys_holds(case: str) -
         }
 
     assert kinds(fast) == kinds(standard)
+
+
+@valueclasses.dataclass(frozen=True, slots=True)
+class _Point:
+    x: int
+    y: int = 2
+    tags: list[int] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.x < 0:
+            raise ValueError(f"x = {self.x}")
+
+
+def test_made_is_the_value_the_class_makes() -> None:
+    """``made`` against the class's own ``__init__`` (held to the standard library above):
+    defaults, default factories (a new object each time), ``__post_init__``, and the errors."""
+    for given in ({"x": 1}, {"x": 1, "y": 5}, {"x": 3, "tags": [4]}):
+        made = valueclasses.made(_Point, **given)
+        assert made == _Point(**given)  # type: ignore[arg-type]
+        assert repr(made) == repr(_Point(**given))  # type: ignore[arg-type]
+    assert valueclasses.made(_Point, x=1).tags is not valueclasses.made(_Point, x=1).tags
+    with pytest.raises(ValueError, match=r"^x = -1$"):
+        valueclasses.made(_Point, x=-1)
+    with pytest.raises(TypeError, match=r"^_Point needs x$"):
+        valueclasses.made(_Point, y=1)
+    with pytest.raises(TypeError, match=r"^_Point has no z$"):
+        valueclasses.made(_Point, x=1, z=0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        valueclasses.made(_Point, x=1).x = 2  # type: ignore[misc]
+
+
+def test_slot_setters_take_every_init_field_in_order_or_refuse() -> None:
+    set_x, set_y, set_tags = valueclasses.slot_setters(_Point, "x", "y", "tags")
+    point = object.__new__(_Point)
+    set_x(point, 1)
+    set_y(point, 5)
+    set_tags(point, [])
+    assert point == _Point(1, 5, [])
+    for wrong in (("y", "x", "tags"), ("x", "y"), ("x", "y", "tags", "z")):
+        with pytest.raises(TypeError, match=r"^_Point's init fields are \('x', 'y', 'tags'\)"):
+            valueclasses.slot_setters(_Point, *wrong)

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcost.fields import Args
-from convcost.layers.base import Layer, Shape, elements, made
+from convcost.layers.base import Layer, Shape, elements
 from convcost.layers.kind import ChoiceField, Kind, Parser
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, made
 
 if TYPE_CHECKING:
     from convcost.executor.ops.activation import ActivationOp

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
-from convcost.valueclasses import dataclass, fields
+from convcost.valueclasses import dataclass
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -147,39 +147,3 @@ class Layer(ABC):
         """The label of a placeholder whose cost is unknown (``custom: {unknown: true}``, an
         imported operator convcost has no layer for); ``None`` for a layer that is counted."""
         return None
-
-
-_L = TypeVar("_L", bound=Layer)
-
-_MISSING = fields(Drop)[0].default
-"""``dataclasses.MISSING``: what a field without a default holds as its default."""
-
-_SLOTS: dict[type, tuple[tuple[str, Any, Any, Any], ...]] = {}
-"""Each layer class's init fields: name, default, default factory, slot setter."""
-
-
-def made(cls: type[_L], /, **values: Any) -> _L:
-    """``cls(**values)`` through its slots, for a parser's layers: a spec makes a few dozen of
-    a kind, for which a value class would compile its ``__init__`` (about as costly as the
-    build of a hundred layers). The result is the same frozen value."""
-    slots = _SLOTS.get(cls)
-    if slots is None:
-        slots = _SLOTS[cls] = tuple(
-            (f.name, f.default, f.default_factory, cls.__dict__[f.name].__set__)
-            for f in fields(cast(Any, cls))
-            if f.init
-        )
-    layer = object.__new__(cls)
-    for name, default, factory, set_field in slots:
-        value = values.pop(name, default)
-        if value is _MISSING:
-            if factory is _MISSING:
-                raise TypeError(f"{cls.__name__} needs {name}")
-            value = factory()
-        set_field(layer, value)
-    if values:
-        raise TypeError(f"{cls.__name__} has no {', '.join(values)}")
-    post_init = getattr(layer, "__post_init__", None)
-    if post_init is not None:
-        post_init()
-    return layer

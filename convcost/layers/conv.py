@@ -16,7 +16,6 @@ from convcost.layers.base import (
     Shape,
     axes_text,
     elements,
-    made,
     require_spatial,
     spatial,
 )
@@ -32,7 +31,7 @@ from convcost.layers.kind import (
     PaddingField,
     PerAxisField,
 )
-from convcost.valueclasses import dataclass
+from convcost.valueclasses import dataclass, made
 
 if TYPE_CHECKING:
     from convcost.executor.ops.conv import ConvOp, ConvTransposeOp

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from convcost.valueclasses import dataclass, field, fields
+from convcost.valueclasses import dataclass, field, made, slot_setters
 
 MAX_PHASES = 1024
 """Phases a map may have before the receptive field is given up as unknown (a pathological
@@ -82,8 +82,7 @@ class Untracked:
     phases: int
 
 
-_AXIS_SLOTS = tuple(AxisWindow.__dict__[f.name].__set__ for f in fields(AxisWindow))
-_WINDOW_AXES = Window.__dict__["axes"]
+_AXIS_SLOTS = slot_setters(AxisWindow, "period", "shift", "first", "last", "step", "dead", "taps")
 
 
 def strided(first: int, last: int, stride: int, step: int = 1) -> AxisWindow:
@@ -139,12 +138,8 @@ def kernel_window(
     key = (sizes, outs, kernel, stride, before, dilation)
     window = _KERNEL_WINDOWS.get(key)
     if window is None:
-        # Window(axes), through its slot, as kernel_axis makes each axis
-        window = object.__new__(Window)
-        _WINDOW_AXES.__set__(
-            window, tuple(map(kernel_axis, sizes, outs, kernel, stride, before, dilation))
-        )
-        window.__post_init__()
+        axes = tuple(map(kernel_axis, sizes, outs, kernel, stride, before, dilation))
+        window = made(Window, axes=axes)
         if len(_KERNEL_WINDOWS) >= _KERNEL_WINDOWS_KEPT:
             _KERNEL_WINDOWS.clear()
         _KERNEL_WINDOWS[key] = window

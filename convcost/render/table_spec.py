@@ -17,7 +17,7 @@ from convcost.render import numbers
 from convcost.render.escape import printable
 from convcost.render.rows import Row, rows
 from convcost.report import LayerReport, Report, intensity_terms
-from convcost.valueclasses import dataclass, fields, replace
+from convcost.valueclasses import dataclass, fields, made, replace
 
 KEEP_ROWS = 100_000
 """Tables up to this many rows keep their cells between measuring and drawing (about 60 MB at
@@ -284,24 +284,15 @@ _DROPPED = ((_KIND, NARROW_PATH), (_SHARE, LEAST_PATH), (_RF, LEAST_PATH))
 """Which column goes first, and below how much room for the layer path."""
 
 
-_COLUMN_FIELDS = tuple((f.name, f.default, Column.__dict__[f.name].__set__) for f in fields(Column))
-
-
 def _column(header: str, **values: Any) -> Column:
-    """``Column(header, **values)`` through its slots: the layer table makes a dozen (a value
-    class would compile its ``__init__`` for them, which costs more than the table's rows)."""
-    column = object.__new__(Column)
-    values["header"] = header
-    for name, default, set_field in _COLUMN_FIELDS:
-        set_field(column, values.pop(name, default))
-    assert not values, values  # a name Column does not have
-    return column
+    """``Column(header, **values)`` through its slots (:func:`~convcost.valueclasses.made`):
+    the layer table makes a dozen, fewer than compiling ``Column.__init__`` would pay for."""
+    return made(Column, header=header, **values)
 
 
 def _column_with(column: Column, **changes: Any) -> Column:
     """``replace(column, **changes)`` through :func:`_column`."""
-    values = {name: getattr(column, name) for name, _, _ in _COLUMN_FIELDS}
-    return _column(**(values | changes))
+    return made(Column, **({f.name: getattr(column, f.name) for f in fields(Column)} | changes))
 
 
 def layer_frame(report: Report, *, exact: bool, extra: Sequence[ExtraColumn]) -> Frame:

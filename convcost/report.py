@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from convcost.errors import Location
 from convcost.layers import Shape
@@ -98,8 +98,32 @@ class LayerReport:
     location: Location | None = None
 
 
-_LAYER_REPORT_SLOTS = slot_setters(
-    LayerReport,
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockReport:
+    """A merge block, a reusable block's use, a repeat group or a separable conv, summed."""
+
+    path: str
+    kind: str
+    input_shape: Shape
+    output_shape: Shape
+    cost: Cost
+    receptive_field: ReceptiveField
+    location: Location | None = None
+
+
+_COST_SLOTS = slot_setters(
+    Cost,
+    "weights",
+    "biases",
+    "macs",
+    "ops",
+    "activation_elements",
+    "read_elements",
+    "written_elements",
+)
+
+
+_REPORT_FIELDS = (
     "path",
     "kind",
     "input_shape",
@@ -108,7 +132,10 @@ _LAYER_REPORT_SLOTS = slot_setters(
     "receptive_field",
     "location",
 )
-"""The slot setters of :class:`LayerReport`'s fields, in declaration order."""
+_REPORT_SLOTS = {kind: slot_setters(kind, *_REPORT_FIELDS) for kind in (LayerReport, BlockReport)}
+"""The slot setters of :class:`LayerReport`'s and :class:`BlockReport`'s fields (the same)."""
+
+_R = TypeVar("_R", LayerReport, BlockReport)
 
 
 def layer_report(
@@ -126,53 +153,9 @@ def layer_report(
     (a generic attribute lookup each); this fills the slots through their descriptors. The
     result is the same frozen value (``==``, ``hash`` and ``dataclasses.replace`` as usual).
     """
-    report = object.__new__(LayerReport)
-    set_path, set_kind, set_input, set_output, set_cost, set_field, set_location = (
-        _LAYER_REPORT_SLOTS
+    return _report(
+        LayerReport, path, kind, input_shape, output_shape, cost, receptive_field, location
     )
-    set_path(report, path)
-    set_kind(report, kind)
-    set_input(report, input_shape)
-    set_output(report, output_shape)
-    set_cost(report, cost)
-    set_field(report, receptive_field)
-    set_location(report, location)
-    return report
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BlockReport:
-    """A merge block, a reusable block's use, a repeat group or a separable conv, summed."""
-
-    path: str
-    kind: str
-    input_shape: Shape
-    output_shape: Shape
-    cost: Cost
-    receptive_field: ReceptiveField
-    location: Location | None = None
-
-
-_BLOCK_REPORT_SLOTS = slot_setters(
-    BlockReport,
-    "path",
-    "kind",
-    "input_shape",
-    "output_shape",
-    "cost",
-    "receptive_field",
-    "location",
-)
-_COST_SLOTS = slot_setters(
-    Cost,
-    "weights",
-    "biases",
-    "macs",
-    "ops",
-    "activation_elements",
-    "read_elements",
-    "written_elements",
-)
 
 
 def block_report(
@@ -185,10 +168,25 @@ def block_report(
     location: Location | None,
 ) -> BlockReport:
     """``BlockReport(path=path, kind=kind, …)`` through its slots, as :func:`layer_report`."""
-    report = object.__new__(BlockReport)
-    set_path, set_kind, set_input, set_output, set_cost, set_field, set_location = (
-        _BLOCK_REPORT_SLOTS
+    return _report(
+        BlockReport, path, kind, input_shape, output_shape, cost, receptive_field, location
     )
+
+
+def _report(
+    kind_of_report: type[_R],
+    path: str,
+    kind: str,
+    input_shape: Shape,
+    output_shape: Shape,
+    cost: Cost,
+    receptive_field: ReceptiveField,
+    location: Location | None,
+) -> _R:
+    report = object.__new__(kind_of_report)
+    set_path, set_kind, set_input, set_output, set_cost, set_field, set_location = _REPORT_SLOTS[
+        kind_of_report
+    ]
     set_path(report, path)
     set_kind(report, kind)
     set_input(report, input_shape)

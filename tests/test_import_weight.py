@@ -154,11 +154,16 @@ def isolated(args: list[str]) -> set[str]:
 
 @pytest.mark.parametrize("source", ["resnet50", "specs/quickstart.yaml"])
 @pytest.mark.parametrize("kind", [("-f", "json"), ()])
-def test_the_command_loads_no_pathlib(source: str, kind: tuple[str, ...]) -> None:
+def test_the_command_loads_no_pathlib_nor_pyyaml(source: str, kind: tuple[str, ...]) -> None:
+    """The command line itself (not only the library path above): no pathlib, no modules a
+    spec does not use, and a plain spec read without ``yaml`` or the event reader."""
     modules = isolated(["analyze", source, *kind])
     assert "convcost.file_paths" in modules  # the command ran, in this tree
+    assert "convcost.plainyaml" in modules
     assert "site" not in modules  # … without the site module, so nothing loaded before it
     assert sorted(modules & {*WITHOUT_PATHLIB, *UNUSED}) == []
+    assert sorted(name for name in modules if name.split(".")[0] == "yaml") == []
+    assert "convcost.yaml_events" not in modules
 
 
 def test_a_spec_with_include_still_reads_it(tmp_path: Path) -> None:
@@ -209,24 +214,6 @@ def test_an_expression_error_still_unparses_the_node() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.startswith("'x.y' is not allowed in 'x.y + 1'"), done.stdout
-
-
-@pytest.mark.parametrize("source", ["specs/quickstart.yaml", "resnet50"])
-@pytest.mark.parametrize("kind", [("-f", "json"), ()])
-def test_the_command_reads_a_plain_spec_without_pyyaml(source: str, kind: tuple[str, ...]) -> None:
-    """The command line itself (not only the library path above) never imports ``yaml``."""
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "convcost", "analyze", source, *kind],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert done.stdout  # the report
-    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
-    assert "convcost.plainyaml" in imported  # the list is the importtime one
-    assert sorted(name for name in imported if name.split(".")[0] == "yaml") == []
-    assert "convcost.yaml_events" not in imported
 
 
 PLAIN = """\

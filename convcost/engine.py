@@ -222,13 +222,13 @@ class _Sums:
     def since(self, start: _Mark) -> Cost:
         weights, biases, macs, ops, activation, read, written = start
         return cost_of(
-            self.weights - weights,
-            self.biases - biases,
-            self.macs - macs,
-            self.ops - ops,
-            self.activation_elements - activation,
-            self.read_elements - read,
-            self.written_elements - written,
+            weights=self.weights - weights,
+            biases=self.biases - biases,
+            macs=self.macs - macs,
+            ops=self.ops - ops,
+            activation_elements=self.activation_elements - activation,
+            read_elements=self.read_elements - read,
+            written_elements=self.written_elements - written,
         )
 
 
@@ -323,13 +323,13 @@ class _Tally:
         # written once; a view moves nothing
         moved = not layer.view
         cost = cost_of(
-            weights,
-            biases,
-            layer.macs(shape, out) * batch,
-            layer.ops(shape, out) * batch,
-            written,
-            elements(shape) * batch + weights + biases if moved else 0,
-            written if moved else 0,
+            weights=weights,
+            biases=biases,
+            macs=layer.macs(shape, out) * batch,
+            ops=layer.ops(shape, out) * batch,
+            activation_elements=written,
+            read_elements=elements(shape) * batch + weights + biases if moved else 0,
+            written_elements=written if moved else 0,
         )
         drops = layer.dropped(shape)
         dropped = ""
@@ -395,7 +395,15 @@ class _Tally:
         # a merge reads every branch's output once (a broadcast operand at its own size) and
         # writes the merged output: concat copies, as torch.cat and numpy.concatenate do
         read = sum(elements(branch.output_shape) for branch in node.branches) * self.batch
-        cost = cost_of(0, 0, 0, joins * out_elements, out_elements, read, out_elements)
+        cost = cost_of(
+            weights=0,
+            biases=0,
+            macs=0,
+            ops=joins * out_elements,
+            activation_elements=out_elements,
+            read_elements=read,
+            written_elements=out_elements,
+        )
         self.sums.add(cost)
         self.layers.append(
             layer_report(

@@ -198,6 +198,7 @@ def _report(
 
 
 def cost_of(
+    *,
     weights: int,
     biases: int,
     macs: int,
